@@ -1,0 +1,124 @@
+// Package errs defines Tongxin's one error type. Every error that reaches a
+// user carries a Kind, from which the HTTP layer picks the status code and
+// the problem+json code, and a user-safe message in Chinese. Internal causes
+// are wrapped with %w and never shown to the client.
+package errs
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind classifies an error for callers and for the HTTP adapter.
+type Kind string
+
+const (
+	Internal     Kind = "internal"     // a bug or an unexpected failure: 500, details logged only
+	Invalid      Kind = "invalid"      // the input is wrong: 400 / 422
+	NotFound     Kind = "not_found"    // no such object, or outside the caller's scope: 404
+	Conflict     Kind = "conflict"     // the object's state forbids the change, or a duplicate: 409
+	Unauthorized Kind = "unauthorized" // no valid credentials: 401
+	Forbidden    Kind = "forbidden"    // authenticated but not allowed: 403
+	Unavailable  Kind = "unavailable"  // a dependency is down or busy: 503
+	TooMany      Kind = "too_many"     // throttled: 429
+	TooLarge     Kind = "too_large"    // body over the limit: 413
+	Unsupported  Kind = "unsupported"  // wrong media type: 415
+)
+
+// FieldError names one bad field or cell of an input.
+type FieldError struct {
+	Row     int    `json:"row,omitempty"`
+	Column  string `json:"column,omitempty"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+// Error is the error type of Tongxin.
+type Error struct {
+	Kind    Kind         // what went wrong
+	Code    string       // stable machine code, e.g. "area_not_found"; defaults to Kind
+	Op      string       // operation, e.g. "area.Service.Get"
+	Message string       // user-safe message, Chinese
+	Fields  []FieldError // per-field or per-row details
+	Err     error        // the cause, never shown to the client
+}
+
+func (e *Error) Error() string {
+	s := ""
+	if e.Op != "" {
+		s = e.Op + ": "
+	}
+	s += string(e.Kind)
+	if e.Code != "" && e.Code != string(e.Kind) {
+		s += " (" + e.Code + ")"
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// E builds an error of a kind with a user-safe message.
+func E(kind Kind, code, msg string) *Error {
+	return &Error{Kind: kind, Code: code, Message: msg}
+}
+
+// Newf builds an error of a kind with a formatted user-safe message.
+func Newf(kind Kind, code, format string, args ...any) *Error {
+	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Wrap annotates err with an operation name. A nil err stays nil. An err that
+// is not an *Error becomes Internal.
+func Wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		c := *e
+		if c.Op == "" {
+			c.Op = op
+		} else {
+			c.Op = op + ": " + c.Op
+		}
+		c.Err = e.Err
+		return &c
+	}
+	return &Error{Kind: Internal, Op: op, Err: err}
+}
+
+// Rows builds an Invalid error carrying per-row details (imports).
+func Rows(code, msg string, fields []FieldError) *Error {
+	return &Error{Kind: Invalid, Code: code, Message: msg, Fields: fields}
+}
+
+// KindOf reports the kind of err: the Kind of the first *Error in its chain,
+// Internal for any other non-nil error.
+func KindOf(err error) Kind {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return Internal
+}
+
+// Is reports whether err is an *Error of kind k.
+func Is(err error, k Kind) bool { return err != nil && KindOf(err) == k }
+
+// As returns the first *Error in err's chain, or nil.
+func As(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return nil
+}
