@@ -1,0 +1,234 @@
+// Package db opens Tongxin's database — embedded SQLite or PostgreSQL — and
+// gives every module one transaction rhythm: a service method calls
+// DB.Write or DB.Read, which captures the clock once, and passes the *Tx to
+// its lower-case helpers. The SQL text is the same on both databases; the
+// few differences are named hooks on Dialect.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"tongxin/internal/clock"
+	"tongxin/internal/errs"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+// DB is an open database with a write pool and a read pool. On SQLite the
+// write pool is a single connection whose transactions begin IMMEDIATE, so
+// writers queue in Go instead of failing with "database is locked"; on
+// PostgreSQL both pools are the same.
+type DB struct {
+	Dialect Dialect
+	Clock   clock.Clock
+	// Path is the SQLite file (empty on PostgreSQL).
+	Path  string
+	write *sql.DB
+	read  *sql.DB
+	// redacted is the URL without its password, for logs and errors.
+	redacted string
+}
+
+// DefaultURL is the database used when neither --db nor TONGXIN_DB is set.
+const DefaultURL = "sqlite:./data/tongxin.db"
+
+// Open opens the database named by rawURL: "sqlite:PATH" or
+// "postgres://…" (also "postgresql://…"). It does not migrate.
+func Open(ctx context.Context, rawURL string, clk clock.Clock) (*DB, error) {
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	switch {
+	case strings.HasPrefix(rawURL, "sqlite:"):
+		return openSQLite(ctx, strings.TrimPrefix(rawURL, "sqlite:"), clk)
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		return openPostgres(ctx, rawURL, clk)
+	default:
+		return nil, errs.Newf(errs.Invalid, "bad_db_url", "数据库地址必须以 sqlite: 或 postgres:// 开头")
+	}
+}
+
+func openSQLite(ctx context.Context, path string, clk clock.Clock) (*DB, error) {
+	if path == "" {
+		return nil, errs.E(errs.Invalid, "bad_db_url", "sqlite: 后面需要数据库文件路径")
+	}
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("db.Open: create data directory: %w", err)
+	}
+	sync := "NORMAL"
+	q := url.Values{}
+	for _, p := range []string{
+		"busy_timeout(10000)", // first, so the other pragmas wait too
+		"journal_mode(WAL)",
+		"foreign_keys(ON)",
+		"synchronous(" + sync + ")",
+	} {
+		q.Add("_pragma", p)
+	}
+	wq := url.Values{}
+	for k, v := range q {
+		wq[k] = v
+	}
+	wq.Set("_txlock", "immediate")
+	write, err := sql.Open("sqlite", "file:"+path+"?"+wq.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("db.Open: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	q.Add("_pragma", "query_only(ON)")
+	read, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("db.Open: %w", err)
+	}
+	read.SetMaxOpenConns(8)
+	read.SetMaxIdleConns(8)
+	d := &DB{Dialect: SQLite, Clock: clk, Path: path, write: write, read: read, redacted: "sqlite:" + path}
+	if err := d.Ping(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func openPostgres(ctx context.Context, rawURL string, clk clock.Clock) (*DB, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, errs.E(errs.Invalid, "bad_db_url", "PostgreSQL 地址格式不正确")
+	}
+	pool, err := sql.Open("pgx", rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("db.Open: %w", err)
+	}
+	pool.SetMaxOpenConns(20)
+	pool.SetMaxIdleConns(10)
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	d := &DB{Dialect: Postgres, Clock: clk, write: pool, read: pool, redacted: u.Redacted()}
+	if err := d.Ping(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// String names the database without secrets.
+func (d *DB) String() string { return d.redacted }
+
+// Ping checks that the database answers.
+func (d *DB) Ping(ctx context.Context) error {
+	if err := d.write.PingContext(ctx); err != nil {
+		return &errs.Error{Kind: errs.Unavailable, Code: "db_unavailable", Op: "db.Ping", Message: "数据库不可用", Err: err}
+	}
+	return nil
+}
+
+// Close closes both pools.
+func (d *DB) Close() error {
+	err := d.write.Close()
+	if d.read != d.write {
+		if e := d.read.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// Tx is a transaction with the time captured once at its start.
+type Tx struct {
+	*sql.Tx
+	Dialect Dialect
+	// Now is the transaction's time: every row it writes carries it.
+	Now time.Time
+}
+
+// NowMS is Now as stored Unix milliseconds.
+func (tx *Tx) NowMS() int64 { return tx.Now.UnixMilli() }
+
+// Write runs fn in a read-write transaction and commits it when fn returns
+// nil. A busy database is retried a few times before it is Unavailable.
+func (d *DB) Write(ctx context.Context, fn func(*Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		err = d.run(ctx, d.write, nil, fn)
+		if err == nil || !d.Dialect.IsRetryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 20 * time.Millisecond):
+		}
+	}
+	return &errs.Error{Kind: errs.Unavailable, Code: "db_busy", Op: "db.Write", Message: "系统繁忙，请稍后重试", Err: err}
+}
+
+// Read runs fn in a read-only transaction on the read pool: one consistent
+// snapshot for everything fn reads.
+func (d *DB) Read(ctx context.Context, fn func(*Tx) error) error {
+	return d.run(ctx, d.read, &sql.TxOptions{ReadOnly: d.Dialect == Postgres}, fn)
+}
+
+func (d *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(*Tx) error) (err error) {
+	stx, err := pool.BeginTx(ctx, opts)
+	if err != nil {
+		if d.Dialect.IsRetryable(err) {
+			return err
+		}
+		return &errs.Error{Kind: errs.Unavailable, Code: "db_unavailable", Op: "db.Begin", Message: "数据库不可用", Err: err}
+	}
+	tx := &Tx{Tx: stx, Dialect: d.Dialect, Now: d.Clock.Now().UTC().Truncate(time.Millisecond)}
+	defer func() {
+		if p := recover(); p != nil {
+			stx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			stx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = stx.Commit(); err != nil {
+		return fmt.Errorf("db.Commit: %w", err)
+	}
+	return nil
+}
+
+// Exec runs a statement outside a transaction on the write pool (DDL,
+// maintenance).
+func (d *DB) Exec(ctx context.Context, query string, args ...any) error {
+	_, err := d.write.ExecContext(ctx, query, args...)
+	return err
+}
+
+// WritePool and ReadPool expose the pools to the few kernel pieces that need
+// raw access (migrations, backup, benchmarks).
+func (d *DB) WritePool() *sql.DB { return d.write }
+func (d *DB) ReadPool() *sql.DB  { return d.read }
+
+// ErrNoRows is sql.ErrNoRows, re-exported so stores need not import both.
+var ErrNoRows = sql.ErrNoRows
+
+// NotFound turns sql.ErrNoRows into a NotFound error with a user message,
+// and anything else into an Internal error with op.
+func NotFound(op string, err error, code, msg string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return &errs.Error{Kind: errs.NotFound, Code: code, Op: op, Message: msg}
+	}
+	return errs.Wrap(op, err)
+}
