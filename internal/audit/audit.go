@@ -1,0 +1,234 @@
+// Package audit keeps Tongxin's append-only record of every change. Each
+// row is written in the same transaction as the change it records, and its
+// hash covers the previous row's hash, so that removing, reordering or
+// editing any row breaks the chain from there on; Verify finds the first
+// broken row.
+//
+// Summaries must never hold personal data in clear: callers pass masked
+// values (pii.MaskPhone, pii.MaskID).
+package audit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"tongxin/internal/db"
+	"tongxin/internal/errs"
+)
+
+// Entry is one change to record.
+type Entry struct {
+	ActorID    int64  // 0 for the system itself (migrations, demo, sweepers)
+	Actor      string // username, or "system"
+	Action     string // e.g. "user.create", "area.import"
+	ObjectType string // e.g. "user", "area"
+	ObjectID   string
+	AreaCode   string // the area the object belongs to, for scoped reading; may be empty
+	Summary    string // what changed, personal data masked
+}
+
+// Row is a stored entry.
+type Row struct {
+	Seq int64 `json:"seq"`
+	At  time.Time
+	Entry
+	PrevHash string `json:"prev_hash"`
+	Hash     string `json:"hash"`
+}
+
+// Record appends e to the chain inside tx, at tx.Now. The update of the
+// chain's head row serialises concurrent appenders until they commit.
+func Record(ctx context.Context, tx *db.Tx, e Entry) error {
+	if e.Actor == "" {
+		e.Actor = "system"
+	}
+	if e.Action == "" || e.ObjectType == "" {
+		return fmt.Errorf("audit.Record: action and object type are required")
+	}
+	var seq int64
+	var prev string
+	// Taking the head with an UPDATE locks it on PostgreSQL until commit;
+	// on SQLite the single writer already serialises.
+	err := tx.QueryRowContext(ctx, `UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash`).Scan(&seq, &prev)
+	if err != nil {
+		return errs.Wrap("audit.Record: head", err)
+	}
+	r := Row{Seq: seq, At: tx.Now, Entry: e, PrevHash: prev}
+	r.Hash = r.computeHash()
+	var actorID any
+	if e.ActorID != 0 {
+		actorID = e.ActorID
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log
+		(seq, at, actor_id, actor, action, object_type, object_id, area_code, summary, prev_hash, hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		r.Seq, r.At.UnixMilli(), actorID, e.Actor, e.Action, e.ObjectType, e.ObjectID, e.AreaCode, e.Summary, r.PrevHash, r.Hash); err != nil {
+		return errs.Wrap("audit.Record: insert", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET hash = $1 WHERE id = 1`, r.Hash); err != nil {
+		return errs.Wrap("audit.Record: head", err)
+	}
+	return nil
+}
+
+// computeHash is SHA-256 over the previous hash and every field, each
+// length-prefixed so that no two different rows encode the same.
+func (r *Row) computeHash() string {
+	h := sha256.New()
+	for _, f := range []string{
+		"tongxin-audit-v1",
+		r.PrevHash,
+		strconv.FormatInt(r.Seq, 10),
+		strconv.FormatInt(r.At.UnixMilli(), 10),
+		strconv.FormatInt(r.ActorID, 10),
+		r.Actor, r.Action, r.ObjectType, r.ObjectID, r.AreaCode, r.Summary,
+	} {
+		fmt.Fprintf(h, "%d:%s;", len(f), f)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// BrokenError names the first row where the chain does not hold.
+type BrokenError struct {
+	Seq    int64
+	Reason string
+}
+
+func (e *BrokenError) Error() string {
+	return fmt.Sprintf("audit chain broken at row %d: %s", e.Seq, e.Reason)
+}
+
+// Verify recomputes the whole chain in order. It returns the number of rows
+// checked, and a *BrokenError for the first row that does not match.
+func Verify(ctx context.Context, d *db.DB) (int64, error) {
+	var n int64
+	err := d.Read(ctx, func(tx *db.Tx) error {
+		var headSeq int64
+		var headHash string
+		if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&headSeq, &headHash); err != nil {
+			return errs.Wrap("audit.Verify", err)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT seq, at, COALESCE(actor_id, 0), actor, action, object_type, object_id, area_code, summary, prev_hash, hash
+			FROM audit_log ORDER BY seq`)
+		if err != nil {
+			return errs.Wrap("audit.Verify", err)
+		}
+		defer rows.Close()
+		prev := ""
+		for rows.Next() {
+			r, err := scanRow(rows)
+			if err != nil {
+				return err
+			}
+			n++
+			switch {
+			case r.Seq != n:
+				return &BrokenError{Seq: n, Reason: fmt.Sprintf("row %d is missing (next row is %d)", n, r.Seq)}
+			case r.PrevHash != prev:
+				return &BrokenError{Seq: r.Seq, Reason: "previous-hash link does not match"}
+			case r.computeHash() != r.Hash:
+				return &BrokenError{Seq: r.Seq, Reason: "content does not match its hash"}
+			}
+			prev = r.Hash
+		}
+		if err := rows.Err(); err != nil {
+			return errs.Wrap("audit.Verify", err)
+		}
+		if headSeq != n || headHash != prev {
+			return &BrokenError{Seq: n + 1, Reason: fmt.Sprintf("chain head says %d rows, %d found (rows removed at the end?)", headSeq, n)}
+		}
+		return nil
+	})
+	return n, err
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scanRow(s scanner) (Row, error) {
+	var r Row
+	var at int64
+	if err := s.Scan(&r.Seq, &at, &r.ActorID, &r.Actor, &r.Action, &r.ObjectType, &r.ObjectID, &r.AreaCode, &r.Summary, &r.PrevHash, &r.Hash); err != nil {
+		return r, errs.Wrap("audit.scan", err)
+	}
+	r.At = time.UnixMilli(at).UTC()
+	return r, nil
+}
+
+// Filter selects audit rows. AreaPaths restricts rows to objects in those
+// area subtrees (rows without an area are visible only with AllAreas).
+type Filter struct {
+	AllAreas   bool
+	AreaPaths  []string
+	ObjectType string
+	ObjectID   string
+	Actor      string
+	Action     string
+	Before     int64 // seq cursor: rows with seq < Before; 0 for the newest
+	Limit      int
+}
+
+// List returns rows newest first.
+func List(ctx context.Context, d *db.DB, f Filter) ([]Row, error) {
+	if !f.AllAreas && len(f.AreaPaths) == 0 {
+		return nil, nil
+	}
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 100
+	}
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if !f.AllAreas {
+		var ors []string
+		for _, p := range f.AreaPaths {
+			ors = append(ors, "a.path LIKE "+arg(db.LikePrefix(p))+` ESCAPE '\'`)
+		}
+		where = append(where, "("+strings.Join(ors, " OR ")+")")
+	}
+	if f.ObjectType != "" {
+		where = append(where, "l.object_type = "+arg(f.ObjectType))
+	}
+	if f.ObjectID != "" {
+		where = append(where, "l.object_id = "+arg(f.ObjectID))
+	}
+	if f.Actor != "" {
+		where = append(where, "l.actor = "+arg(f.Actor))
+	}
+	if f.Action != "" {
+		where = append(where, "l.action LIKE "+arg(db.LikePrefix(f.Action))+` ESCAPE '\'`)
+	}
+	if f.Before > 0 {
+		where = append(where, "l.seq < "+arg(f.Before))
+	}
+	q := `SELECT l.seq, l.at, COALESCE(l.actor_id, 0), l.actor, l.action, l.object_type, l.object_id, l.area_code, l.summary, l.prev_hash, l.hash
+		FROM audit_log l LEFT JOIN areas a ON a.code = l.area_code`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY l.seq DESC LIMIT " + arg(f.Limit)
+	var out []Row
+	err := d.Read(ctx, func(tx *db.Tx) error {
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return errs.Wrap("audit.List", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r, err := scanRow(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return errs.Wrap("audit.List", rows.Err())
+	})
+	return out, err
+}

@@ -1,0 +1,128 @@
+package audit_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"tongxin/internal/audit"
+	"tongxin/internal/clock"
+	"tongxin/internal/db"
+	"tongxin/internal/db/dbtest"
+)
+
+func record(t *testing.T, d *db.DB, n int) {
+	t.Helper()
+	ctx := context.Background()
+	for i := 1; i <= n; i++ {
+		err := d.Write(ctx, func(tx *db.Tx) error {
+			return audit.Record(ctx, tx, audit.Entry{ActorID: 7, Actor: "zhang", Action: "area.update",
+				ObjectType: "area", ObjectID: fmt.Sprint(430200 + i), Summary: fmt.Sprintf("改名 %d", i)})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestVerifyFindsTheFirstAlteredRow(t *testing.T) {
+	clk := clock.NewManual(time.Date(2022, 11, 20, 9, 0, 0, 0, time.UTC))
+	tamper := []struct {
+		name    string
+		sql     string
+		wantSeq int64
+	}{
+		{"summary edited", `UPDATE audit_log SET summary = '无事发生' WHERE seq = 3`, 3},
+		{"actor edited", `UPDATE audit_log SET actor = 'li' WHERE seq = 2`, 2},
+		{"time edited", `UPDATE audit_log SET at = at + 1 WHERE seq = 4`, 4},
+		{"row removed", `DELETE FROM audit_log WHERE seq = 3`, 3},
+		{"last row removed", `DELETE FROM audit_log WHERE seq = 5`, 5},
+		{"row rehashed without relinking", `UPDATE audit_log SET hash = 'x' WHERE seq = 2`, 2},
+	}
+	for _, tc := range tamper {
+		t.Run(tc.name, func(t *testing.T) {
+			dbtest.Each(t, clk, func(t *testing.T, d *db.DB) {
+				record(t, d, 5)
+				n, err := audit.Verify(context.Background(), d)
+				if err != nil || n != 5 {
+					t.Fatalf("intact chain: n=%d err=%v", n, err)
+				}
+				if err := d.Exec(context.Background(), tc.sql); err != nil {
+					t.Fatal(err)
+				}
+				_, err = audit.Verify(context.Background(), d)
+				var be *audit.BrokenError
+				if !errors.As(err, &be) {
+					t.Fatalf("after tampering: err=%v, want BrokenError", err)
+				}
+				if be.Seq != tc.wantSeq {
+					t.Fatalf("broken at %d (%s), want %d", be.Seq, be.Reason, tc.wantSeq)
+				}
+			})
+		})
+	}
+}
+
+func TestRecordIsPartOfTheTransaction(t *testing.T) {
+	dbtest.Each(t, nil, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		boom := errors.New("boom")
+		err := d.Write(ctx, func(tx *db.Tx) error {
+			if err := audit.Record(ctx, tx, audit.Entry{Action: "x.y", ObjectType: "x", ObjectID: "1", Summary: "s"}); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatal(err)
+		}
+		record(t, d, 1)
+		rows, err := audit.List(ctx, d, audit.Filter{AllAreas: true})
+		if err != nil || len(rows) != 1 || rows[0].Seq != 1 {
+			t.Fatalf("rows=%+v err=%v: the rolled-back entry must leave no row and no gap", rows, err)
+		}
+		if n, err := audit.Verify(ctx, d); err != nil || n != 1 {
+			t.Fatalf("verify: n=%d err=%v", n, err)
+		}
+	})
+}
+
+func TestListIsScopedByArea(t *testing.T) {
+	dbtest.Each(t, nil, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		err := d.Write(ctx, func(tx *db.Tx) error {
+			for _, a := range [][3]string{{"430200", "", "/430200/"}, {"430203", "430200", "/430200/430203/"}, {"430204", "430200", "/430200/430204/"}} {
+				var parent any
+				if a[1] != "" {
+					parent = a[1]
+				}
+				if _, err := tx.ExecContext(ctx, `INSERT INTO areas (code, name, level, parent_code, path, depth, created_at, updated_at) VALUES ($1, $1, 'district', $2, $3, 1, 0, 0)`, a[0], parent, a[2]); err != nil {
+					return err
+				}
+			}
+			for _, code := range []string{"430203", "430204", ""} {
+				if err := audit.Record(ctx, tx, audit.Entry{Action: "area.update", ObjectType: "area", ObjectID: code, AreaCode: code, Summary: "s"}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := audit.List(ctx, d, audit.Filter{AreaPaths: []string{"/430200/430203/"}})
+		if err != nil || len(rows) != 1 || rows[0].AreaCode != "430203" {
+			t.Fatalf("scoped list = %+v, err=%v; want only 430203", rows, err)
+		}
+		none, _ := audit.List(ctx, d, audit.Filter{})
+		if len(none) != 0 {
+			t.Fatalf("an empty scope must see nothing, saw %d", len(none))
+		}
+		all, _ := audit.List(ctx, d, audit.Filter{AllAreas: true})
+		if len(all) != 3 {
+			t.Fatalf("all = %d rows, want 3", len(all))
+		}
+	})
+}
