@@ -1,0 +1,286 @@
+// Package auth holds users, their roles bound to scopes, sessions, API
+// tokens and the one authorization check every module calls.
+//
+// Authorization is deny by default. A role grants permissions; a role
+// assignment binds the role to one scope (an area subtree, a department, a
+// work group, an enterprise or a checkpoint). A caller without the
+// permission at all gets Forbidden; a caller with the permission whose
+// scopes do not cover the object gets NotFound, so that objects outside a
+// caller's reach are indistinguishable from objects that do not exist.
+package auth
+
+import (
+	"slices"
+	"strings"
+
+	"tongxin/internal/errs"
+)
+
+// Role names a set of permissions.
+type Role string
+
+const (
+	SystemAdmin       Role = "system_admin"
+	HQCommander       Role = "hq_commander"
+	HQStaff           Role = "hq_staff"
+	DistrictOfficer   Role = "district_officer"
+	StreetOfficer     Role = "street_officer"
+	CommunityWorker   Role = "community_worker"
+	DepartmentOfficer Role = "department_officer"
+	WorkgroupMember   Role = "workgroup_member"
+	Liaison           Role = "liaison"
+	EnterpriseContact Role = "enterprise_contact"
+	Volunteer         Role = "volunteer"
+	CheckpointOfficer Role = "checkpoint_officer"
+	Inspector         Role = "inspector"
+)
+
+// Roles lists every role in display order.
+var Roles = []Role{SystemAdmin, HQCommander, HQStaff, DistrictOfficer, StreetOfficer, CommunityWorker,
+	DepartmentOfficer, WorkgroupMember, Liaison, EnterpriseContact, Volunteer, CheckpointOfficer, Inspector}
+
+// ScopeKind is what a role assignment is bound to.
+type ScopeKind string
+
+const (
+	ScopeArea       ScopeKind = "area"
+	ScopeDepartment ScopeKind = "department"
+	ScopeWorkgroup  ScopeKind = "workgroup"
+	ScopeEnterprise ScopeKind = "enterprise"
+	ScopeCheckpoint ScopeKind = "checkpoint"
+)
+
+// Permission is one thing a role may do.
+type Permission string
+
+const (
+	AreaRead   Permission = "area.read"
+	AreaWrite  Permission = "area.write"
+	UserRead   Permission = "user.read"
+	UserManage Permission = "user.manage"
+	AuditRead  Permission = "audit.read"
+	PIIReveal  Permission = "pii.reveal"
+)
+
+// rolePermissions is the grant table. Modules add their permissions here as
+// they arrive; anything not listed is denied.
+var rolePermissions = map[Role][]Permission{
+	SystemAdmin:       {AreaRead, AreaWrite, UserRead, UserManage, AuditRead},
+	HQCommander:       {AreaRead, UserRead, AuditRead, PIIReveal},
+	HQStaff:           {AreaRead, AreaWrite, UserRead},
+	DistrictOfficer:   {AreaRead, UserRead},
+	StreetOfficer:     {AreaRead, UserRead},
+	CommunityWorker:   {AreaRead},
+	DepartmentOfficer: {AreaRead},
+	WorkgroupMember:   {AreaRead},
+	Liaison:           {AreaRead},
+	EnterpriseContact: {},
+	Volunteer:         {},
+	CheckpointOfficer: {},
+	Inspector:         {AreaRead, AuditRead},
+}
+
+// roleScope says which scope kind each role is bound to, and for area-bound
+// roles the area levels allowed ("" means any level).
+var roleScope = map[Role]struct {
+	kind   ScopeKind
+	levels []string
+}{
+	SystemAdmin:       {ScopeArea, nil},
+	HQCommander:       {ScopeArea, []string{"city", "district"}},
+	HQStaff:           {ScopeArea, []string{"city", "district"}},
+	DistrictOfficer:   {ScopeArea, []string{"district"}},
+	StreetOfficer:     {ScopeArea, []string{"street"}},
+	CommunityWorker:   {ScopeArea, []string{"community", "grid"}},
+	DepartmentOfficer: {ScopeDepartment, nil},
+	WorkgroupMember:   {ScopeWorkgroup, nil},
+	Liaison:           {ScopeArea, nil},
+	EnterpriseContact: {ScopeEnterprise, nil},
+	Volunteer:         {ScopeArea, nil},
+	CheckpointOfficer: {ScopeCheckpoint, nil},
+	Inspector:         {ScopeArea, nil},
+}
+
+// ValidRole reports whether r is a known role.
+func ValidRole(r Role) bool { _, ok := rolePermissions[r]; return ok }
+
+// Scope is what an assignment is bound to. Path is the area path the scope
+// covers ("/430200/430203/"): the area itself, or the area of the
+// department or work group; empty when the scope has no area.
+type Scope struct {
+	Kind ScopeKind `json:"kind"`
+	Ref  string    `json:"ref"`
+	Name string    `json:"name,omitempty"`
+	Path string    `json:"-"`
+}
+
+// String renders a scope as the command line takes it: an area code, or
+// "kind:ref".
+func (s Scope) String() string {
+	if s.Kind == ScopeArea {
+		return s.Ref
+	}
+	return string(s.Kind) + ":" + s.Ref
+}
+
+// ParseScope reads "430203", "area:430203", "department:gxj", ….
+func ParseScope(s string) (Scope, error) {
+	s = strings.TrimSpace(s)
+	kind, ref, ok := strings.Cut(s, ":")
+	if !ok {
+		kind, ref = string(ScopeArea), s
+	}
+	ref = strings.TrimSpace(ref)
+	switch ScopeKind(kind) {
+	case ScopeArea, ScopeDepartment, ScopeWorkgroup, ScopeEnterprise, ScopeCheckpoint:
+	default:
+		return Scope{}, errs.Newf(errs.Invalid, "bad_scope", "范围 %q 无效：应为区划编码，或 department:编码、workgroup:编码、enterprise:信用代码、checkpoint:编号", s)
+	}
+	if ref == "" {
+		return Scope{}, errs.Newf(errs.Invalid, "bad_scope", "范围 %q 缺少编码", s)
+	}
+	return Scope{Kind: ScopeKind(kind), Ref: ref}, nil
+}
+
+// Assignment is a role bound to a scope.
+type Assignment struct {
+	Role  Role  `json:"role"`
+	Scope Scope `json:"scope"`
+}
+
+// Principal is who is acting: a user with their assignments, or the system
+// itself (command line, sweepers).
+type Principal struct {
+	UserID      int64
+	Username    string
+	DisplayName string
+	Assignments []Assignment
+	system      bool
+}
+
+// System is the principal of the command line and of background work: it
+// may do everything, and is audited as "system".
+func System() *Principal {
+	return &Principal{Username: "system", DisplayName: "系统", system: true}
+}
+
+// IsSystem reports whether p is the system principal.
+func (p *Principal) IsSystem() bool { return p != nil && p.system }
+
+// Actor is the name written into the audit log.
+func (p *Principal) Actor() string {
+	if p == nil {
+		return "anonymous"
+	}
+	return p.Username
+}
+
+// HasRole reports whether p holds role r in any scope.
+func (p *Principal) HasRole(r Role) bool {
+	if p == nil {
+		return false
+	}
+	for _, a := range p.Assignments {
+		if a.Role == r {
+			return true
+		}
+	}
+	return false
+}
+
+// Can reports whether p holds perm in any scope.
+func (p *Principal) Can(perm Permission) bool {
+	if p == nil {
+		return false
+	}
+	if p.system {
+		return true
+	}
+	for _, a := range p.Assignments {
+		if slices.Contains(rolePermissions[a.Role], perm) {
+			return true
+		}
+	}
+	return false
+}
+
+// AreaPaths returns the area subtrees in which p holds perm, without
+// nested duplicates. all is true for the system principal, which is
+// unrestricted.
+func (p *Principal) AreaPaths(perm Permission) (paths []string, all bool) {
+	if p == nil {
+		return nil, false
+	}
+	if p.system {
+		return nil, true
+	}
+	for _, a := range p.Assignments {
+		if a.Scope.Path != "" && slices.Contains(rolePermissions[a.Role], perm) {
+			paths = append(paths, a.Scope.Path)
+		}
+	}
+	return minimalPaths(paths), false
+}
+
+// minimalPaths drops paths inside other paths of the list.
+func minimalPaths(paths []string) []string {
+	slices.Sort(paths)
+	var out []string
+	for _, p := range paths {
+		if len(out) > 0 && strings.HasPrefix(p, out[len(out)-1]) {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// Covers reports whether p holds perm over the area at path (its own scope
+// or an ancestor's).
+func (p *Principal) Covers(perm Permission, path string) bool {
+	paths, all := p.AreaPaths(perm)
+	if all {
+		return true
+	}
+	if path == "" {
+		return false
+	}
+	for _, s := range paths {
+		if strings.HasPrefix(path, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrForbidden is returned to a caller who lacks a permission entirely.
+func ErrForbidden(op string) error {
+	return &errs.Error{Kind: errs.Forbidden, Code: "forbidden", Op: op, Message: "没有执行此操作的权限"}
+}
+
+// Require checks that p holds perm somewhere: Unauthorized without a
+// principal, Forbidden without the permission.
+func Require(p *Principal, perm Permission, op string) error {
+	if p == nil {
+		return &errs.Error{Kind: errs.Unauthorized, Code: "unauthenticated", Op: op, Message: "请先登录"}
+	}
+	if !p.Can(perm) {
+		return ErrForbidden(op)
+	}
+	return nil
+}
+
+// Authorize is the one check for an object in an area: Forbidden without
+// the permission, NotFound (with notFound's message) when the object's area
+// path is outside every scope that grants it.
+func Authorize(p *Principal, perm Permission, path string, op string, notFound *errs.Error) error {
+	if err := Require(p, perm, op); err != nil {
+		return err
+	}
+	if !p.Covers(perm, path) {
+		e := *notFound
+		e.Op = op
+		return &e
+	}
+	return nil
+}

@@ -1,0 +1,119 @@
+package auth
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+
+	"tongxin/internal/db"
+	"tongxin/internal/errs"
+)
+
+// assignmentsSQL resolves each assignment's scope to a display name and an
+// area path. Area, department and work group scopes are kernel tables;
+// enterprise and checkpoint scopes carry no area path here.
+const assignmentsSQL = `SELECT ra.user_id, ra.role, ra.scope_kind, ra.scope_ref,
+	COALESCE(a.name, d.name, w.name, ''),
+	COALESCE(a.path, da.path, wa.path, '')
+FROM role_assignments ra
+LEFT JOIN areas a ON ra.scope_kind = 'area' AND a.code = ra.scope_ref
+LEFT JOIN departments d ON ra.scope_kind = 'department' AND d.code = ra.scope_ref
+LEFT JOIN areas da ON da.code = d.area_code
+LEFT JOIN workgroups w ON ra.scope_kind = 'workgroup' AND w.code = ra.scope_ref
+LEFT JOIN areas wa ON wa.code = w.area_code`
+
+type userRow struct {
+	User
+	passwordHash string
+	phoneEnc     []byte
+}
+
+func scanUser(s interface{ Scan(...any) error }) (userRow, error) {
+	var u userRow
+	err := s.Scan(&u.ID, &u.Username, &u.DisplayName, &u.phoneEnc, &u.passwordHash, &u.Status, &u.CreatedAt, &u.UpdatedAt)
+	return u, err
+}
+
+const userCols = `id, username, display_name, phone_enc, password_hash, status, created_at, updated_at`
+
+func getUserByName(ctx context.Context, tx *db.Tx, username string) (userRow, error) {
+	u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE username = $1`, username))
+	if err != nil {
+		return u, db.NotFound("auth.getUser", err, "user_not_found", "用户不存在")
+	}
+	return u, nil
+}
+
+// loadAssignments fills the assignments of the given users.
+func loadAssignments(ctx context.Context, tx *db.Tx, ids []int64) (map[int64][]Assignment, error) {
+	out := map[int64][]Assignment{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ph := make([]string, len(ids))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		ph[i] = "$" + strconv.Itoa(i+1)
+		args[i] = id
+	}
+	rows, err := tx.QueryContext(ctx, assignmentsSQL+` WHERE ra.user_id IN (`+strings.Join(ph, ",")+`) ORDER BY ra.id`, args...)
+	if err != nil {
+		return nil, errs.Wrap("auth.loadAssignments", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var uid int64
+		var a Assignment
+		if err := rows.Scan(&uid, &a.Role, &a.Scope.Kind, &a.Scope.Ref, &a.Scope.Name, &a.Scope.Path); err != nil {
+			return nil, errs.Wrap("auth.loadAssignments", err)
+		}
+		out[uid] = append(out[uid], a)
+	}
+	return out, errs.Wrap("auth.loadAssignments", rows.Err())
+}
+
+// resolveScope checks that a scope exists and returns its name, area path
+// and, for areas, level.
+func resolveScope(ctx context.Context, tx *db.Tx, s Scope) (name, path, level string, err error) {
+	var q string
+	switch s.Kind {
+	case ScopeArea:
+		q = `SELECT name, path, level FROM areas WHERE code = $1`
+	case ScopeDepartment:
+		q = `SELECT d.name, a.path, '' FROM departments d JOIN areas a ON a.code = d.area_code WHERE d.code = $1`
+	case ScopeWorkgroup:
+		q = `SELECT w.name, a.path, '' FROM workgroups w JOIN areas a ON a.code = w.area_code WHERE w.code = $1`
+	default:
+		return "", "", "", errs.Newf(errs.Invalid, "scope_unsupported", "范围类型 %s 尚未启用（对应模块上线后可用）", s.Kind)
+	}
+	err = tx.QueryRowContext(ctx, q, s.Ref).Scan(&name, &path, &level)
+	if err == sql.ErrNoRows {
+		return "", "", "", errs.Newf(errs.Invalid, "scope_not_found", "范围 %s 不存在", s)
+	}
+	if err != nil {
+		return "", "", "", errs.Wrap("auth.resolveScope", err)
+	}
+	return name, path, level, nil
+}
+
+// principalFor loads an active user's principal by a query keyed on a
+// credential (session or token) that selects the user id first.
+func principalByID(ctx context.Context, tx *db.Tx, userID int64) (*Principal, error) {
+	var p Principal
+	var status string
+	err := tx.QueryRowContext(ctx, `SELECT id, username, display_name, status FROM users WHERE id = $1`, userID).
+		Scan(&p.UserID, &p.Username, &p.DisplayName, &status)
+	if err != nil {
+		return nil, db.NotFound("auth.principal", err, "unauthenticated", "请先登录")
+	}
+	if status != "active" {
+		return nil, errs.E(errs.Unauthorized, "account_disabled", "账号已停用")
+	}
+	as, err := loadAssignments(ctx, tx, []int64{userID})
+	if err != nil {
+		return nil, err
+	}
+	p.Assignments = as[userID]
+	return &p, nil
+}
