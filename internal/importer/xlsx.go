@@ -1,0 +1,180 @@
+package importer
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/width"
+
+	"tongxin/internal/errs"
+)
+
+// MediaXLSX is the media type of XLSX files.
+const MediaXLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+// xlsxUnzipLimit bounds the unzipped size of an uploaded workbook, so that a
+// small crafted ZIP cannot expand without end.
+const xlsxUnzipLimit = 512 << 20
+
+func errUnreadableXLSX() *errs.Error {
+	return errs.E(errs.Invalid, "import_unreadable",
+		"无法读取 XLSX 文件，文件可能已损坏或设置了密码，请用 Excel 另存后再导入")
+}
+
+// readXLSX calls fn with each row of the first sheet of the workbook and its
+// row number. Cells are read as Excel displays them, except that dates in the
+// default short date format come out as yyyy-mm-dd.
+func readXLSX(data []byte, fn func(num int, cells []string) error) (err error) {
+	defer func() {
+		// The workbook is untrusted input to a large parser: a panic in it
+		// is an unreadable file, not a crash.
+		if p := recover(); p != nil {
+			err = errUnreadableXLSX()
+		}
+	}()
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
+		UnzipSizeLimit:   xlsxUnzipLimit,
+		ShortDatePattern: "yyyy-mm-dd",
+	})
+	if err != nil {
+		return errUnreadableXLSX()
+	}
+	defer f.Close()
+	sheets := f.GetSheetList()
+	if len(sheets) == 0 {
+		return errUnreadableXLSX()
+	}
+	rows, err := f.Rows(sheets[0])
+	if err != nil {
+		return errUnreadableXLSX()
+	}
+	defer rows.Close()
+	for num := 1; rows.Next(); num++ {
+		cells, err := rows.Columns()
+		if err != nil {
+			return errUnreadableXLSX()
+		}
+		if err := fn(num, cells); err != nil {
+			return err
+		}
+	}
+	if rows.Error() != nil {
+		return errUnreadableXLSX()
+	}
+	return nil
+}
+
+// sheetName makes name acceptable to Excel: no []:*?/\ characters, no
+// apostrophe at either end, at most 31 characters, "Sheet1" when empty.
+func sheetName(name string) string {
+	name = strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`[]:*?/\`, r) || r < ' ' {
+			return '_'
+		}
+		return r
+	}, name)
+	name = strings.Trim(strings.TrimSpace(name), "'")
+	if r := []rune(name); len(r) > 31 {
+		name = string(r[:31])
+	}
+	if name == "" {
+		return "Sheet1"
+	}
+	return name
+}
+
+// textWidth estimates the width of s in Excel column units: East Asian wide
+// characters count double.
+func textWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		switch width.LookupRune(r).Kind() {
+		case width.EastAsianWide, width.EastAsianFullwidth:
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
+}
+
+// columnWidths sizes each column to its header and the first rows, within
+// reasonable bounds.
+func columnWidths(header []string, rows [][]string) []float64 {
+	w := make([]int, len(header))
+	measure := func(cells []string) {
+		for i, c := range cells {
+			if i < len(w) {
+				w[i] = max(w[i], textWidth(c))
+			}
+		}
+	}
+	measure(header)
+	for i, r := range rows {
+		if i == 100 {
+			break
+		}
+		measure(r)
+	}
+	out := make([]float64, len(w))
+	for i, n := range w {
+		out[i] = float64(min(max(n+2, 10), 60))
+	}
+	return out
+}
+
+// WriteXLSX writes one sheet with a bold header row and rows of strings, and
+// returns the file bytes. Values are written as text, never as formulas. The
+// sheet name is made acceptable to Excel if it is not.
+func WriteXLSX(sheet string, header []string, rows [][]string) ([]byte, error) {
+	const op = "importer.WriteXLSX"
+	f := excelize.NewFile()
+	defer f.Close()
+	name := sheetName(sheet)
+	if err := f.SetSheetName(f.GetSheetName(0), name); err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	sw, err := f.NewStreamWriter(name)
+	if err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	if err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	for i, wd := range columnWidths(header, rows) {
+		if err := sw.SetColWidth(i+1, i+1, wd); err != nil {
+			return nil, errs.Wrap(op, err)
+		}
+	}
+	cells := make([]any, len(header))
+	for i, h := range header {
+		cells[i] = excelize.Cell{StyleID: bold, Value: h}
+	}
+	if err := sw.SetRow("A1", cells); err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	for n, r := range rows {
+		cells := make([]any, len(r))
+		for i, v := range r {
+			cells[i] = v
+		}
+		cell, err := excelize.CoordinatesToCellName(1, n+2)
+		if err != nil {
+			return nil, errs.Wrap(op, err)
+		}
+		if err := sw.SetRow(cell, cells); err != nil {
+			return nil, errs.Wrap(op, err)
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	buf, err := f.WriteToBuffer()
+	if err != nil {
+		return nil, errs.Wrap(op, fmt.Errorf("write workbook: %w", err))
+	}
+	return buf.Bytes(), nil
+}

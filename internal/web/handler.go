@@ -1,0 +1,168 @@
+// Package web is the HTTP kernel: handlers that return errors, one adapter
+// that turns error kinds into status codes (problem+json for the API, an
+// error page for the browser), JSON decoding with limits, authentication
+// middleware, idempotency keys, pagination, templates, i18n and static
+// files. Modules mount their handlers on the one route table in
+// internal/app/routes.go.
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"tongxin/internal/auth"
+	"tongxin/internal/errs"
+)
+
+// Handler is an HTTP handler that returns an error instead of writing it.
+type Handler func(w http.ResponseWriter, r *http.Request) error
+
+// Problem is an RFC 9457 problem document.
+type Problem struct {
+	Type     string            `json:"type"`
+	Title    string            `json:"title"`
+	Status   int               `json:"status"`
+	Code     string            `json:"code"`
+	Detail   string            `json:"detail,omitempty"`
+	Instance string            `json:"instance,omitempty"`
+	Errors   []errs.FieldError `json:"errors,omitempty"`
+}
+
+// StatusOf maps an error kind to an HTTP status.
+func StatusOf(k errs.Kind) int {
+	switch k {
+	case errs.Invalid:
+		return http.StatusBadRequest
+	case errs.NotFound:
+		return http.StatusNotFound
+	case errs.Conflict:
+		return http.StatusConflict
+	case errs.Unauthorized:
+		return http.StatusUnauthorized
+	case errs.Forbidden:
+		return http.StatusForbidden
+	case errs.Unavailable:
+		return http.StatusServiceUnavailable
+	case errs.TooMany:
+		return http.StatusTooManyRequests
+	case errs.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case errs.Unsupported:
+		return http.StatusUnsupportedMediaType
+	}
+	return http.StatusInternalServerError
+}
+
+// ProblemOf builds the problem document for err. Internal errors say only
+// that something went wrong; their cause is logged, never sent.
+func ProblemOf(err error, status int) Problem {
+	e := errs.As(err)
+	p := Problem{Type: "about:blank", Status: status, Title: http.StatusText(status)}
+	if e == nil || e.Kind == errs.Internal {
+		p.Code = "internal"
+		p.Detail = "服务器内部错误，请稍后重试；如持续出现请联系管理员"
+		return p
+	}
+	p.Code = e.Code
+	if p.Code == "" {
+		p.Code = string(e.Kind)
+	}
+	p.Detail = e.Message
+	p.Errors = e.Fields
+	return p
+}
+
+// IsAPI reports whether a request is for the JSON API.
+func IsAPI(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/healthz"
+}
+
+// Adapter turns Handlers into http.Handlers.
+type Adapter struct {
+	Log *slog.Logger
+	// ErrorPage renders an error for a browser; nil means plain text.
+	ErrorPage func(w http.ResponseWriter, r *http.Request, status int, p Problem)
+}
+
+// H adapts h.
+func (a *Adapter) H(h Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			a.Error(w, r, err)
+		}
+	})
+}
+
+// Error writes err as problem+json or as an error page, and logs it.
+func (a *Adapter) Error(w http.ResponseWriter, r *http.Request, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		err = errs.E(errs.TooLarge, "body_too_large", "请求体过大")
+	}
+	if errors.Is(err, context.Canceled) {
+		return // the client went away
+	}
+	k := errs.KindOf(err)
+	status := StatusOf(k)
+	p := ProblemOf(err, status)
+	p.Instance = r.URL.Path
+	if k == errs.Internal || k == errs.Unavailable {
+		a.Log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err.Error())
+	} else {
+		a.Log.DebugContext(r.Context(), "request refused", "method", r.Method, "path", r.URL.Path, "status", status, "code", p.Code)
+	}
+	if status == http.StatusUnauthorized && IsAPI(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tongxin"`)
+	}
+	if IsAPI(r) || a.ErrorPage == nil {
+		WriteProblem(w, p)
+		return
+	}
+	a.ErrorPage(w, r, status, p)
+}
+
+// WriteProblem writes a problem document.
+func WriteProblem(w http.ResponseWriter, p Problem) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Status)
+	json.NewEncoder(w).Encode(p)
+}
+
+// JSON writes v as JSON with status.
+func JSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	return json.NewEncoder(w).Encode(v)
+}
+
+type ctxKey int
+
+const principalKey ctxKey = 1
+
+// WithPrincipal returns ctx carrying p.
+func WithPrincipal(ctx context.Context, p *auth.Principal) context.Context {
+	return context.WithValue(ctx, principalKey, p)
+}
+
+// PrincipalOf returns the authenticated principal of a request, or nil.
+func PrincipalOf(r *http.Request) *auth.Principal {
+	p, _ := r.Context().Value(principalKey).(*auth.Principal)
+	return p
+}
+
+// ErrUnauthenticated is the answer to a request that needs a login.
+var ErrUnauthenticated = errs.E(errs.Unauthorized, "unauthenticated", "请先登录")
+
+// Principal returns the request's principal or ErrUnauthenticated.
+func Principal(r *http.Request) (*auth.Principal, error) {
+	if p := PrincipalOf(r); p != nil {
+		return p, nil
+	}
+	return nil, ErrUnauthenticated
+}

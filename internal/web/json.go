@@ -1,0 +1,114 @@
+package web
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"tongxin/internal/errs"
+)
+
+// Body limits.
+const (
+	MaxJSONBody   = 1 << 20  // 1 MiB
+	MaxUploadBody = 20 << 20 // 20 MiB
+)
+
+// DecodeJSON reads a JSON request body into v: the media type must be
+// application/json, the body at most 1 MiB, unknown fields and trailing
+// data are refused. Every failure is a 4xx with a clear message.
+func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return errs.E(errs.Unsupported, "unsupported_media_type", "请求体须为 JSON（Content-Type: application/json）")
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxJSONBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return jsonError(err)
+		}
+		return errs.E(errs.Invalid, "bad_json", "请求体在 JSON 之后还有多余内容")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var mbe *http.MaxBytesError
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &mbe):
+		return errs.Newf(errs.TooLarge, "body_too_large", "请求体超过 %d 字节上限", mbe.Limit)
+	case errors.Is(err, io.EOF):
+		return errs.E(errs.Invalid, "bad_json", "请求体为空")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errs.E(errs.Invalid, "bad_json", "JSON 不完整")
+	case errors.As(err, &se):
+		return errs.Newf(errs.Invalid, "bad_json", "JSON 格式错误（第 %d 字节附近）", se.Offset)
+	case errors.As(err, &te):
+		return &errs.Error{Kind: errs.Invalid, Code: "bad_json", Message: fmt.Sprintf("字段 %s 类型错误，应为 %s", te.Field, te.Type),
+			Fields: []errs.FieldError{{Field: te.Field, Message: "类型错误"}}}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return &errs.Error{Kind: errs.Invalid, Code: "unknown_field", Message: "未知字段 " + f,
+			Fields: []errs.FieldError{{Field: f, Message: "未知字段"}}}
+	}
+	return errs.E(errs.Invalid, "bad_json", "JSON 无法解析")
+}
+
+// PageRequest is a cursor pagination request: ?limit=N&cursor=OPAQUE.
+type PageRequest struct {
+	Limit  int
+	Cursor string // decoded cursor value; "" for the first page
+}
+
+// ParsePage reads limit (1–max, default def) and cursor.
+func ParsePage(r *http.Request, def, max int) (PageRequest, error) {
+	p := PageRequest{Limit: def}
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > max {
+			return p, errs.Newf(errs.Invalid, "bad_limit", "limit 须为 1–%d 的整数", max)
+		}
+		p.Limit = n
+	}
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		b, err := base64.RawURLEncoding.DecodeString(c)
+		if err != nil || len(b) == 0 {
+			return p, errs.E(errs.Invalid, "bad_cursor", "cursor 无效")
+		}
+		p.Cursor = string(b)
+	}
+	return p, nil
+}
+
+// Page is a list answer: items and the cursor of the next page, if any.
+type Page[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// NewPage builds a page from items fetched with limit+1, using key to make
+// the cursor of the last item kept.
+func NewPage[T any](items []T, limit int, key func(T) string) Page[T] {
+	p := Page[T]{Items: items}
+	if p.Items == nil {
+		p.Items = []T{}
+	}
+	if len(items) > limit {
+		p.Items = items[:limit]
+		p.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(key(items[limit-1])))
+	}
+	return p
+}

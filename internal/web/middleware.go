@@ -1,0 +1,213 @@
+package web
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"tongxin/internal/auth"
+	"tongxin/internal/errs"
+)
+
+// Authenticator resolves credentials to a principal.
+type Authenticator interface {
+	SessionPrincipal(ctx context.Context, token string) (*auth.Principal, error)
+	TokenPrincipal(ctx context.Context, token string) (*auth.Principal, error)
+}
+
+// Cookie names: with TLS the __Host- prefix pins the cookie to this host
+// and path "/" and requires Secure.
+const (
+	CookieName       = "tongxin_session"
+	SecureCookieName = "__Host-tongxin_session"
+)
+
+// Middleware is the request pipeline shared by every route.
+type Middleware struct {
+	Log     *slog.Logger
+	Auth    Authenticator
+	Adapter *Adapter
+	Metrics *Metrics
+	// SecureCookies marks the session cookie Secure with the __Host- prefix;
+	// on when Tongxin is served over TLS (directly or behind a proxy).
+	SecureCookies bool
+}
+
+// SessionCookieName is the cookie used under the current TLS setting.
+func (m *Middleware) SessionCookieName() string {
+	if m.SecureCookies {
+		return SecureCookieName
+	}
+	return CookieName
+}
+
+// SetSessionCookie writes the session cookie.
+func (m *Middleware) SetSessionCookie(w http.ResponseWriter, token string, maxAge time.Duration) {
+	http.SetCookie(w, &http.Cookie{
+		Name: m.SessionCookieName(), Value: token, Path: "/", HttpOnly: true,
+		Secure: m.SecureCookies, SameSite: http.SameSiteLaxMode, MaxAge: int(maxAge.Seconds()),
+	})
+}
+
+// ClearSessionCookie removes the session cookie.
+func (m *Middleware) ClearSessionCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: m.SessionCookieName(), Value: "", Path: "/", HttpOnly: true,
+		Secure: m.SecureCookies, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+}
+
+type logKey int
+
+const requestIDKey logKey = 1
+
+// RequestID returns the request's id.
+func RequestID(ctx context.Context) string {
+	s, _ := ctx.Value(requestIDKey).(string)
+	return s
+}
+
+// statusWriter records the status and size of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	size   int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := s.ResponseWriter.Write(b)
+	s.size += n
+	return n, err
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func (s *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if h, ok := s.ResponseWriter.(http.Hijacker); ok {
+		return h.Hijack()
+	}
+	return nil, nil, errors.New("hijack not supported")
+}
+
+// Wrap applies the pipeline: request id, recovery, logging and metrics,
+// security headers, cross-origin protection, authentication.
+func (m *Middleware) Wrap(next http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m.Adapter.Error(w, r, errs.E(errs.Forbidden, "cross_origin", "跨站请求被拒绝"))
+	}))
+	authed := m.authenticate(next)
+	protected := cop.Handler(authed)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 64 {
+			b := make([]byte, 8)
+			rand.Read(b)
+			id = hex.EncodeToString(b)
+		}
+		w.Header().Set("X-Request-Id", id)
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		sw := &statusWriter{ResponseWriter: w}
+		r = r.WithContext(ctx)
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				m.Log.ErrorContext(ctx, "panic", "request_id", id, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					m.Adapter.Error(sw, r, errs.Wrap("panic", errors.New("handler panicked")))
+				}
+			}
+			d := time.Since(start)
+			if m.Metrics != nil {
+				m.Metrics.Observe(r.Method, r.Pattern, sw.status, d)
+			}
+			user := ""
+			if p := PrincipalOf(r); p != nil {
+				user = p.Username
+			}
+			m.Log.LogAttrs(ctx, slog.LevelInfo, "request",
+				slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", sw.status), slog.Int("bytes", sw.size), slog.Duration("duration", d), slog.String("user", user))
+		}()
+		protected.ServeHTTP(sw, r)
+	})
+}
+
+// authenticate attaches the principal of a bearer token or session cookie.
+// A presented but invalid bearer token is refused at once; an invalid
+// cookie is dropped and the request goes on anonymous.
+func (m *Middleware) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if h := r.Header.Get("Authorization"); h != "" {
+			scheme, tok, _ := strings.Cut(h, " ")
+			if !strings.EqualFold(scheme, "Bearer") || tok == "" {
+				m.Adapter.Error(w, r, errs.E(errs.Unauthorized, "bad_token", "Authorization 须为 Bearer 令牌"))
+				return
+			}
+			p, err := m.Auth.TokenPrincipal(ctx, strings.TrimSpace(tok))
+			if err != nil {
+				m.Adapter.Error(w, r, err)
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(WithPrincipal(ctx, p)))
+			return
+		}
+		if c, err := r.Cookie(m.SessionCookieName()); err == nil && c.Value != "" {
+			p, err := m.Auth.SessionPrincipal(ctx, c.Value)
+			switch {
+			case err == nil:
+				r = r.WithContext(WithPrincipal(context.WithValue(ctx, sessionTokenKey, c.Value), p))
+			case errs.Is(err, errs.Unauthorized):
+				m.ClearSessionCookie(w)
+			default:
+				m.Adapter.Error(w, r, err)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+const sessionTokenKey ctxKey = 2
+
+// SessionToken returns the session token a request was authenticated with.
+func SessionToken(r *http.Request) string {
+	s, _ := r.Context().Value(sessionTokenKey).(string)
+	return s
+}
+
+// ClientAddr is the client's address for throttling: the connection's
+// remote IP (proxies must be configured to pass the real address; Tongxin
+// does not trust X-Forwarded-For by default).
+func ClientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
