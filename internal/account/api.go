@@ -1,0 +1,316 @@
+package account
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"tongxin/internal/audit"
+	"tongxin/internal/auth"
+	"tongxin/internal/errs"
+	"tongxin/internal/web"
+)
+
+// Me is the caller's own account.
+type Me struct {
+	Username    string            `json:"username"`
+	DisplayName string            `json:"display_name"`
+	Roles       []auth.Assignment `json:"roles"`
+}
+
+// APIMe answers GET /api/v1/me.
+func (h *Handlers) APIMe(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	roles := p.Assignments
+	if roles == nil {
+		roles = []auth.Assignment{}
+	}
+	return web.JSON(w, http.StatusOK, Me{Username: p.Username, DisplayName: p.DisplayName, Roles: roles})
+}
+
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// APILogin answers POST /api/v1/session: a session for API clients that
+// prefer a cookie to a token (the web pages use the form login).
+func (h *Handlers) APILogin(w http.ResponseWriter, r *http.Request) error {
+	var in loginRequest
+	if err := web.DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	token, p, err := h.Auth.Login(r.Context(), in.Username, in.Password, web.ClientAddr(r))
+	if err != nil {
+		return err
+	}
+	h.MW.SetSessionCookie(w, token, h.AuthConfig.AbsoluteTimeout)
+	return web.JSON(w, http.StatusCreated, Me{Username: p.Username, DisplayName: p.DisplayName, Roles: p.Assignments})
+}
+
+// APILogout answers DELETE /api/v1/session.
+func (h *Handlers) APILogout(w http.ResponseWriter, r *http.Request) error {
+	if tok := web.SessionToken(r); tok != "" {
+		if err := h.Auth.Logout(r.Context(), tok); err != nil {
+			return err
+		}
+	}
+	h.MW.ClearSessionCookie(w)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// APIUsers answers GET /api/v1/users?q=&limit=&cursor=.
+func (h *Handlers) APIUsers(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	pg, err := web.ParsePage(r, 50, 200)
+	if err != nil {
+		return err
+	}
+	users, err := h.Auth.ListUsers(r.Context(), p, r.URL.Query().Get("q"), pg.Cursor, pg.Limit+1)
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusOK, web.NewPage(users, pg.Limit, func(u *auth.User) string { return u.Username }))
+}
+
+// APIUser answers GET /api/v1/users/{username}.
+func (h *Handlers) APIUser(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	u, err := h.Auth.GetUser(r.Context(), p, r.PathValue("username"))
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusOK, u)
+}
+
+type createUserRequest struct {
+	Username    string           `json:"username"`
+	DisplayName string           `json:"display_name"`
+	Phone       string           `json:"phone"`
+	Password    string           `json:"password"`
+	Roles       []auth.RoleInput `json:"roles"`
+}
+
+// APICreateUser answers POST /api/v1/users.
+func (h *Handlers) APICreateUser(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	var in createUserRequest
+	if err := web.DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	u, err := h.Auth.CreateUser(r.Context(), p, auth.NewUser{Username: in.Username, DisplayName: in.DisplayName,
+		Phone: in.Phone, Password: in.Password, Roles: in.Roles})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/users/"+u.Username)
+	return web.JSON(w, http.StatusCreated, u)
+}
+
+// APIAddRole answers POST /api/v1/users/{username}/roles.
+func (h *Handlers) APIAddRole(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	var in auth.RoleInput
+	if err := web.DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	u, err := h.Auth.AddRole(r.Context(), p, r.PathValue("username"), in)
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusOK, u)
+}
+
+type statusRequest struct {
+	Status string `json:"status"`
+}
+
+// APISetStatus answers PUT /api/v1/users/{username}/status with
+// {"status":"active"|"disabled"}.
+func (h *Handlers) APISetStatus(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	var in statusRequest
+	if err := web.DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if in.Status != "active" && in.Status != "disabled" {
+		return errs.E(errs.Invalid, "bad_status", "status 须为 active 或 disabled")
+	}
+	u, err := h.Auth.SetStatus(r.Context(), p, r.PathValue("username"), in.Status == "active")
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusOK, u)
+}
+
+type revealRequest struct {
+	Reason string `json:"reason"`
+}
+
+// APIRevealPhone answers POST /api/v1/users/{username}/reveal-phone.
+func (h *Handlers) APIRevealPhone(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	var in revealRequest
+	if err := web.DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	phone, err := h.Auth.RevealPhone(r.Context(), p, r.PathValue("username"), in.Reason)
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusOK, map[string]string{"phone": phone})
+}
+
+// newToken is a token with its secret, answered once at creation.
+type newToken struct {
+	auth.Token
+	Secret string `json:"token"`
+}
+
+type tokenRequest struct {
+	Name string `json:"name"`
+}
+
+// APICreateToken answers POST /api/v1/users/{username}/tokens: the token
+// is in this answer only.
+func (h *Handlers) APICreateToken(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	var in tokenRequest
+	if err := web.DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	secret, t, err := h.Auth.CreateToken(r.Context(), p, r.PathValue("username"), in.Name)
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusCreated, newToken{Token: *t, Secret: secret})
+}
+
+// APITokens answers GET /api/v1/users/{username}/tokens.
+func (h *Handlers) APITokens(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	ts, err := h.Auth.ListTokens(r.Context(), p, r.PathValue("username"))
+	if err != nil {
+		return err
+	}
+	if ts == nil {
+		ts = []auth.Token{}
+	}
+	return web.JSON(w, http.StatusOK, map[string]any{"items": ts})
+}
+
+// APIRevokeToken answers DELETE /api/v1/tokens/{id}.
+func (h *Handlers) APIRevokeToken(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return errs.E(errs.NotFound, "token_not_found", "令牌不存在")
+	}
+	if err := h.Auth.RevokeToken(r.Context(), p, id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// AuditRow is an audit row as the API shows it.
+type AuditRow struct {
+	Seq        int64  `json:"seq"`
+	At         string `json:"at"`
+	Actor      string `json:"actor"`
+	Action     string `json:"action"`
+	ObjectType string `json:"object_type"`
+	ObjectID   string `json:"object_id"`
+	AreaCode   string `json:"area_code,omitempty"`
+	Summary    string `json:"summary"`
+	Hash       string `json:"hash"`
+}
+
+// AuditFilter reads the audit filter of a request within p's scope.
+func AuditFilter(r *http.Request, p *auth.Principal, limit int) (audit.Filter, error) {
+	if err := auth.Require(p, auth.AuditRead, "account.Audit"); err != nil {
+		return audit.Filter{}, err
+	}
+	q := r.URL.Query()
+	paths, all := p.AreaPaths(auth.AuditRead)
+	f := audit.Filter{AllAreas: all, AreaPaths: paths, ObjectType: q.Get("object_type"), ObjectID: q.Get("object_id"),
+		Actor: q.Get("actor"), Action: q.Get("action"), Limit: limit}
+	// A city-wide scope sees the whole log, including rows without an area.
+	for _, a := range p.Assignments {
+		if a.Scope.Path != "" && strings.Count(a.Scope.Path, "/") == 2 && p.Covers(auth.AuditRead, a.Scope.Path) {
+			f.AllAreas = true
+		}
+	}
+	if s := q.Get("before"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 1 {
+			return f, errs.E(errs.Invalid, "bad_cursor", "before 须为正整数")
+		}
+		f.Before = n
+	}
+	return f, nil
+}
+
+// APIAudit answers GET /api/v1/audit.
+func (h *Handlers) APIAudit(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	pg, err := web.ParsePage(r, 100, 500)
+	if err != nil {
+		return err
+	}
+	f, err := AuditFilter(r, p, pg.Limit+1)
+	if err != nil {
+		return err
+	}
+	if pg.Cursor != "" {
+		n, err := strconv.ParseInt(pg.Cursor, 10, 64)
+		if err != nil {
+			return errs.E(errs.Invalid, "bad_cursor", "cursor 无效")
+		}
+		f.Before = n
+	}
+	rows, err := audit.List(r.Context(), h.DB, f)
+	if err != nil {
+		return err
+	}
+	out := make([]AuditRow, len(rows))
+	for i, a := range rows {
+		out[i] = AuditRow{Seq: a.Seq, At: a.At.Format("2006-01-02T15:04:05.000Z07:00"), Actor: a.Actor, Action: a.Action,
+			ObjectType: a.ObjectType, ObjectID: a.ObjectID, AreaCode: a.AreaCode, Summary: a.Summary, Hash: a.Hash}
+	}
+	return web.JSON(w, http.StatusOK, web.NewPage(out, pg.Limit, func(a AuditRow) string { return strconv.FormatInt(a.Seq, 10) }))
+}

@@ -1,0 +1,237 @@
+package area
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"tongxin/internal/errs"
+	"tongxin/internal/importer"
+	"tongxin/internal/web"
+)
+
+// API serves the JSON routes of areas, departments and work groups.
+type API struct{ svc *Service }
+
+// NewAPI builds the handlers.
+func NewAPI(svc *Service) *API { return &API{svc: svc} }
+
+// items is a list answer.
+type items[T any] struct {
+	Items []T `json:"items"`
+}
+
+func list[T any](w http.ResponseWriter, v []T) error {
+	if v == nil {
+		v = []T{}
+	}
+	return web.JSON(w, http.StatusOK, items[T]{Items: v})
+}
+
+// List answers GET /api/v1/areas: the caller's top areas, or with ?q= the
+// areas matching q (?limit= up to MaxSearchLimit).
+func (a *API) List(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if q == "" {
+		roots, err := a.svc.Roots(r.Context(), p)
+		if err != nil {
+			return err
+		}
+		return list(w, roots)
+	}
+	limit := DefaultSearchLimit
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > MaxSearchLimit {
+			return errs.Newf(errs.Invalid, "bad_limit", "limit 须为 1–%d 的整数", MaxSearchLimit)
+		}
+		limit = n
+	}
+	found, err := a.svc.Search(r.Context(), p, q, limit)
+	if err != nil {
+		return err
+	}
+	return list(w, found)
+}
+
+// Get answers GET /api/v1/areas/{code}: the area with its children.
+func (a *API) Get(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	x, err := a.svc.Get(r.Context(), p, r.PathValue("code"))
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusOK, x)
+}
+
+// Children answers GET /api/v1/areas/{code}/children.
+func (a *API) Children(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	kids, err := a.svc.Children(r.Context(), p, r.PathValue("code"))
+	if err != nil {
+		return err
+	}
+	return list(w, kids)
+}
+
+// Import answers POST /api/v1/areas/import: the body is a CSV or XLSX file
+// (or multipart/form-data with a "file" field). A file with any bad row is
+// refused as a whole: 400 problem+json, code "import_rejected", with errors.
+func (a *API) Import(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	data, err := importer.ReadUpload(w, r, web.MaxUploadBody)
+	if err != nil {
+		return err
+	}
+	res, err := a.svc.Import(r.Context(), p, data)
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusOK, res)
+}
+
+// Template answers GET /api/v1/areas/import/template?format=csv|xlsx (xlsx
+// by default) with the import template as an attachment.
+func (a *API) Template(w http.ResponseWriter, r *http.Request) error {
+	if _, err := web.Principal(r); err != nil {
+		return err
+	}
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = "xlsx"
+	}
+	b, mediaType, name, err := importer.Template(ImportSpec, format, true)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", mediaType)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.Header().Set("Cache-Control", "no-store")
+	_, err = w.Write(b)
+	return err
+}
+
+// Departments answers GET /api/v1/departments.
+func (a *API) Departments(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	ds, err := a.svc.Departments(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	return list(w, ds)
+}
+
+// CreateDepartment answers POST /api/v1/departments with 201.
+func (a *API) CreateDepartment(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	var in Department
+	if err := web.DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	d, err := a.svc.CreateDepartment(r.Context(), p, in)
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusCreated, d)
+}
+
+// UpdateDepartment answers PUT /api/v1/departments/{code}.
+func (a *API) UpdateDepartment(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	var in Department
+	if err := web.DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if in.Code, err = pathCode(r, in.Code); err != nil {
+		return err
+	}
+	d, err := a.svc.UpdateDepartment(r.Context(), p, in)
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusOK, d)
+}
+
+// Workgroups answers GET /api/v1/workgroups.
+func (a *API) Workgroups(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	gs, err := a.svc.Workgroups(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	return list(w, gs)
+}
+
+// CreateWorkgroup answers POST /api/v1/workgroups with 201.
+func (a *API) CreateWorkgroup(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	var in Workgroup
+	if err := web.DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	g, err := a.svc.CreateWorkgroup(r.Context(), p, in)
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusCreated, g)
+}
+
+// UpdateWorkgroup answers PUT /api/v1/workgroups/{code}.
+func (a *API) UpdateWorkgroup(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	var in Workgroup
+	if err := web.DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if in.Code, err = pathCode(r, in.Code); err != nil {
+		return err
+	}
+	g, err := a.svc.UpdateWorkgroup(r.Context(), p, in)
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusOK, g)
+}
+
+// pathCode returns the {code} of the URL; a code in the body, if any, must
+// be the same.
+func pathCode(r *http.Request, body string) (string, error) {
+	code := r.PathValue("code")
+	if body != "" && body != code {
+		return "", &errs.Error{Kind: errs.Invalid, Code: "code_mismatch", Message: "请求体中的编码与地址中的编码不一致",
+			Fields: []errs.FieldError{{Field: "code", Message: "与地址中的编码不一致"}}}
+	}
+	return code, nil
+}
