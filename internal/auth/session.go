@@ -106,13 +106,14 @@ func (s *Service) recordFailure(ctx context.Context, keys []string, limits []int
 		windowStart := tx.Now.Add(-s.cfg.Window).UnixMilli()
 		lockUntil := tx.Now.Add(s.cfg.Lockout).UnixMilli()
 		for i, k := range keys {
+			// Parameters are cast so that PostgreSQL types them as BIGINT.
 			_, err := tx.ExecContext(ctx, `INSERT INTO login_throttle (key, failures, window_start, locked_until)
-				VALUES ($1, 1, $2, CASE WHEN 1 >= $4 THEN $5 ELSE 0 END)
+				VALUES ($1, 1, CAST($2 AS BIGINT), CASE WHEN 1 >= CAST($4 AS INTEGER) THEN CAST($5 AS BIGINT) ELSE 0 END)
 				ON CONFLICT (key) DO UPDATE SET
-					failures = CASE WHEN login_throttle.window_start < $3 THEN 1 ELSE login_throttle.failures + 1 END,
-					window_start = CASE WHEN login_throttle.window_start < $3 THEN $2 ELSE login_throttle.window_start END,
+					failures = CASE WHEN login_throttle.window_start < CAST($3 AS BIGINT) THEN 1 ELSE login_throttle.failures + 1 END,
+					window_start = CASE WHEN login_throttle.window_start < CAST($3 AS BIGINT) THEN CAST($2 AS BIGINT) ELSE login_throttle.window_start END,
 					locked_until = CASE
-						WHEN (CASE WHEN login_throttle.window_start < $3 THEN 1 ELSE login_throttle.failures + 1 END) >= $4 THEN $5
+						WHEN (CASE WHEN login_throttle.window_start < CAST($3 AS BIGINT) THEN 1 ELSE login_throttle.failures + 1 END) >= CAST($4 AS INTEGER) THEN CAST($5 AS BIGINT)
 						ELSE login_throttle.locked_until END`,
 				k, now, windowStart, limits[i], lockUntil)
 			if err != nil {
