@@ -65,12 +65,36 @@ func (m *Middleware) ClearSessionCookie(w http.ResponseWriter) {
 
 type logKey int
 
-const requestIDKey logKey = 1
+const (
+	requestIDKey logKey = 1
+	infoKey      logKey = 2
+)
 
 // RequestID returns the request's id.
 func RequestID(ctx context.Context) string {
 	s, _ := ctx.Value(requestIDKey).(string)
 	return s
+}
+
+// requestInfo is filled in by inner handlers for the outer log line and
+// metrics: inner layers work on copies of the request, so they write here.
+type requestInfo struct {
+	route string
+	user  string
+}
+
+// NoteRoute records the matched route pattern of r for logs and metrics;
+// the route table calls it for every handler.
+func NoteRoute(r *http.Request) {
+	if info, ok := r.Context().Value(infoKey).(*requestInfo); ok {
+		info.route = r.Pattern
+	}
+}
+
+func noteUser(ctx context.Context, username string) {
+	if info, ok := ctx.Value(infoKey).(*requestInfo); ok {
+		info.user = username
+	}
 }
 
 // statusWriter records the status and size of a response.
@@ -128,7 +152,8 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
-		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		info := &requestInfo{}
+		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), infoKey, info)
 		sw := &statusWriter{ResponseWriter: w}
 		r = r.WithContext(ctx)
 		defer func() {
@@ -143,15 +168,11 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			}
 			d := time.Since(start)
 			if m.Metrics != nil {
-				m.Metrics.Observe(r.Method, r.Pattern, sw.status, d)
-			}
-			user := ""
-			if p := PrincipalOf(r); p != nil {
-				user = p.Username
+				m.Metrics.Observe(r.Method, info.route, sw.status, d)
 			}
 			m.Log.LogAttrs(ctx, slog.LevelInfo, "request",
 				slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
-				slog.Int("status", sw.status), slog.Int("bytes", sw.size), slog.Duration("duration", d), slog.String("user", user))
+				slog.Int("status", sw.status), slog.Int("bytes", sw.size), slog.Duration("duration", d), slog.String("user", info.user))
 		}()
 		protected.ServeHTTP(sw, r)
 	})
@@ -174,6 +195,7 @@ func (m *Middleware) authenticate(next http.Handler) http.Handler {
 				m.Adapter.Error(w, r, err)
 				return
 			}
+			noteUser(ctx, p.Username)
 			next.ServeHTTP(w, r.WithContext(WithPrincipal(ctx, p)))
 			return
 		}
@@ -181,6 +203,7 @@ func (m *Middleware) authenticate(next http.Handler) http.Handler {
 			p, err := m.Auth.SessionPrincipal(ctx, c.Value)
 			switch {
 			case err == nil:
+				noteUser(ctx, p.Username)
 				r = r.WithContext(WithPrincipal(context.WithValue(ctx, sessionTokenKey, c.Value), p))
 			case errs.Is(err, errs.Unauthorized):
 				m.ClearSessionCookie(w)

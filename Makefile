@@ -1,0 +1,40 @@
+# Tongxin — the two commands a newcomer needs are `make run` and `make test`.
+GO      ?= go
+BIN     := bin/tongxin
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X tongxin/internal/app.Version=$(VERSION)
+VENDOR  := internal/web/static/vendor/htmx.min.js
+
+.PHONY: run build test bench assets lint clean
+
+## run: build, fill the demo city on first start, serve on http://127.0.0.1:8080
+run: build
+	./$(BIN) demo
+	./$(BIN) serve
+
+## build: the single binary, with front-end assets embedded
+build: assets
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/tongxin
+
+## test: vet and the whole test suite with the race detector
+test: assets
+	$(GO) vet ./...
+	@test -n "$$TONGXIN_TEST_POSTGRES" || echo "PostgreSQL runs skipped: TONGXIN_TEST_POSTGRES is not set (SQLite runs only)"
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+## bench: the performance figures of docs/benchmarks.md
+bench: assets
+	$(GO) test -run '^$$' -bench . -benchtime 3s -count 3 ./internal/app/
+
+## assets: htmx and ECharts from npm into internal/web/static/vendor (git-ignored)
+assets: $(VENDOR)
+
+$(VENDOR): web/package.json web/package-lock.json web/copy-assets.mjs
+	cd web && npm ci --no-audit --no-fund --loglevel=error && node copy-assets.mjs
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin web/node_modules internal/web/static/vendor

@@ -1,0 +1,55 @@
+package app
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// BenchmarkMe measures an authenticated GET /api/v1/me through the whole
+// server (middleware, token lookup, principal load from SQLite, JSON) next
+// to a bare net/http handler answering a similar JSON body, both over
+// loopback HTTP with keep-alive and parallel clients, in the same run.
+// docs/benchmarks.md records the ratio; the issue's floor is 0.5.
+func BenchmarkMe(b *testing.B) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxIdleConns: 256}}
+	get := func(b *testing.B, url, token string) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				req, _ := http.NewRequest("GET", url, nil)
+				if token != "" {
+					req.Header.Set("Authorization", "Bearer "+token)
+				}
+				res, err := client.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != 200 {
+					b.Errorf("status %d", res.StatusCode)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	}
+	b.Run("bare", func(b *testing.B) {
+		body := []byte(`{"username":"dayuan","display_name":"刘鹏播","roles":[{"role":"community_worker","scope":{"kind":"area","ref":"430203001001","name":"大园社区"}}]}` + "\n")
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.Write(body)
+		}))
+		defer srv.Close()
+		b.ResetTimer()
+		get(b, srv.URL+"/api/v1/me", "")
+	})
+	b.Run("me", func(b *testing.B) {
+		ts := newTestSystem(b, "sqlite")
+		token := ts.tokenFor(b, "dayuan")
+		b.ResetTimer()
+		get(b, ts.srv.URL+"/api/v1/me", token)
+	})
+}

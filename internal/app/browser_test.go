@@ -1,0 +1,119 @@
+package app_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-rod/rod"
+	"github.com/go-rod/rod/lib/launcher"
+	"github.com/go-rod/rod/lib/proto"
+)
+
+// chromium finds the system Chromium. CI installs it; elsewhere the test is
+// skipped when there is none.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("TONGXIN_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if p == "" {
+			continue
+		}
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("CI must install Chromium (Debian package chromium)")
+	}
+	t.Skip("no Chromium installed: browser test skipped")
+	return ""
+}
+
+func newBrowser(t *testing.T) *rod.Browser {
+	t.Helper()
+	l := launcher.New().Bin(chromium(t)).Leakless(false).Headless(true).NoSandbox(true).
+		UserDataDir(t.TempDir()).
+		Set("disable-gpu").Set("disable-background-networking").Set("disable-component-update").
+		Set("disable-sync").Set("no-first-run").Set("disable-quic").Set("lang", "zh-CN")
+	u, err := l.Launch()
+	if err != nil {
+		t.Fatalf("launch chromium: %v", err)
+	}
+	b := rod.New().ControlURL(u)
+	if err := b.Connect(); err != nil {
+		t.Fatalf("connect to chromium: %v", err)
+	}
+	t.Cleanup(func() { b.Close(); l.Kill() })
+	return b
+}
+
+// A community worker logs in on a phone-sized screen, sees their home page
+// and opens the area tree.
+func TestBrowserLoginHomeAreaTree(t *testing.T) {
+	b := newBrowser(t)
+	in, _ := setup(t, "sqlite")
+	s := serve(t, in)
+
+	err := rod.Try(func() {
+		page := b.MustPage("").Timeout(30 * time.Second)
+		page.MustSetViewport(360, 740, 2, true)
+		page.MustNavigate(s.URL + "/")
+		page.MustWaitLoad()
+		if !strings.Contains(page.MustInfo().URL, "/login") {
+			t.Fatalf("an anonymous visitor is at %s, want the login page", page.MustInfo().URL)
+		}
+		page.MustElement(`input[name="username"]`).MustInput("zhang")
+		page.MustElement(`input[name="password"]`).MustInput("s3cret-pass-1")
+		wait := page.MustWaitNavigation()
+		page.MustElement(`form[action="/login"] button[type="submit"]`).MustClick()
+		wait()
+		page.MustWaitLoad()
+		body := page.MustElement("body").MustText()
+		for _, want := range []string{"张敏", "社区工作者", "大园社区"} {
+			if !strings.Contains(body, want) {
+				t.Fatalf("home page lacks %q:\n%s", want, body)
+			}
+		}
+		// Nothing may be wider than the phone.
+		if w := page.MustEval(`() => document.documentElement.scrollWidth`).Int(); w > 360 {
+			t.Fatalf("home page is %d px wide on a 360 px screen", w)
+		}
+		shot(t, page, "home-360.png")
+
+		page.MustNavigate(s.URL + "/areas")
+		page.MustWaitLoad()
+		tree := page.MustElement("main").MustText()
+		if !strings.Contains(tree, "大园社区") {
+			t.Fatalf("area tree lacks the worker's community:\n%s", tree)
+		}
+		if strings.Contains(tree, "石峰区") || strings.Contains(tree, "郭家塘村") {
+			t.Fatalf("area tree shows areas outside the worker's scope:\n%s", tree)
+		}
+		if w := page.MustEval(`() => document.documentElement.scrollWidth`).Int(); w > 360 {
+			t.Fatalf("area tree is %d px wide on a 360 px screen", w)
+		}
+		shot(t, page, "areas-360.png")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// shot saves a screenshot into the test's folder, or into
+// TONGXIN_SCREENSHOTS when set (that is how docs/screenshots is made).
+func shot(t *testing.T, page *rod.Page, name string) {
+	dir := os.Getenv("TONGXIN_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	b, err := page.Screenshot(true, &proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng})
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

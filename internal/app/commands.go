@@ -1,0 +1,400 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"tongxin/internal/audit"
+	"tongxin/internal/auth"
+	"tongxin/internal/db"
+	"tongxin/internal/errs"
+)
+
+func runVersion(ctx context.Context, env *Env, args []string) error {
+	f := newFlags(env, "version", "version")
+	if err := f.parse(args); err != nil {
+		return done(err)
+	}
+	_, err := fmt.Fprintf(env.Stdout, "tongxin %s\n", Version)
+	return err
+}
+
+func runMigrate(ctx context.Context, env *Env, args []string) error {
+	f := newFlags(env, "migrate", "migrate [--db URL]")
+	if err := f.parse(args); err != nil {
+		return done(err)
+	}
+	d, err := db.Open(ctx, *f.dbURL, env.Clock)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	applied, err := d.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	v, _, err := d.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintf(env.Stdout, "数据库结构已是最新（第 %d 版）\n", v)
+		return nil
+	}
+	fmt.Fprintf(env.Stdout, "已应用迁移 %v，当前第 %d 版\n", applied, v)
+	return nil
+}
+
+// repeated is a flag that may be given several times.
+type repeated []string
+
+func (r *repeated) String() string     { return strings.Join(*r, ",") }
+func (r *repeated) Set(s string) error { *r = append(*r, s); return nil }
+
+func readPassword(env *Env) (string, error) {
+	line, err := bufio.NewReader(env.Stdin).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", err
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if pw == "" {
+		return "", usageError("标准输入中没有密码（--password-stdin）")
+	}
+	return pw, nil
+}
+
+func runUser(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(env.Stdout, "用法: tongxin user add|list|disable|enable|passwd [选项]；各子命令均支持 --help")
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+			return nil
+		}
+		return usageError("缺少 user 子命令")
+	}
+	sub, args := args[0], args[1:]
+	switch sub {
+	case "add":
+		f := newFlags(env, "user add", "user add --username U --display-name N --role R --scope S [--role R --scope S …] [--phone P] --password-stdin\n       tongxin user add --username U --add-role --role R --scope S")
+		username := f.String("username", "", "用户名")
+		display := f.String("display-name", "", "姓名")
+		phone := f.String("phone", "", "手机号（加密保存）")
+		stdinPw := f.Bool("password-stdin", false, "从标准输入读取密码")
+		addRole := f.Bool("add-role", false, "为已有用户增加角色")
+		var roles, scopes repeated
+		f.Var(&roles, "role", "角色，可重复："+roleList())
+		f.Var(&scopes, "scope", "范围，与 --role 一一对应：区划编码、department:编码、workgroup:编码")
+		if err := f.parse(args); err != nil {
+			return done(err)
+		}
+		if *username == "" {
+			return usageError("需要 --username")
+		}
+		if len(roles) != len(scopes) {
+			return usageError("--role 与 --scope 须成对出现")
+		}
+		var in []auth.RoleInput
+		for i := range roles {
+			in = append(in, auth.RoleInput{Role: roles[i], Scope: scopes[i]})
+		}
+		sys, err := f.open(ctx, false, nil)
+		if err != nil {
+			return err
+		}
+		defer sys.Close()
+		if *addRole {
+			if len(in) == 0 {
+				return usageError("--add-role 需要至少一对 --role/--scope")
+			}
+			var u *auth.User
+			for _, r := range in {
+				if u, err = sys.Auth.AddRole(ctx, auth.System(), *username, r); err != nil {
+					return err
+				}
+			}
+			printUser(env.Stdout, u)
+			return nil
+		}
+		if !*stdinPw {
+			return usageError("需要 --password-stdin（密码不经命令行参数传递）")
+		}
+		pw, err := readPassword(env)
+		if err != nil {
+			return err
+		}
+		u, err := sys.Auth.CreateUser(ctx, auth.System(), auth.NewUser{Username: *username, DisplayName: *display, Phone: *phone, Password: pw, Roles: in})
+		if err != nil {
+			return err
+		}
+		printUser(env.Stdout, u)
+		return nil
+	case "list":
+		f := newFlags(env, "user list", "user list [--q TEXT]")
+		q := f.String("q", "", "按用户名或姓名筛选")
+		if err := f.parse(args); err != nil {
+			return done(err)
+		}
+		sys, err := f.open(ctx, false, nil)
+		if err != nil {
+			return err
+		}
+		defer sys.Close()
+		tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "用户名\t姓名\t手机\t状态\t角色")
+		after := ""
+		for {
+			users, err := sys.Auth.ListUsers(ctx, auth.System(), *q, after, 200)
+			if err != nil {
+				return err
+			}
+			for _, u := range users {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Username, u.DisplayName, u.Phone, u.Status, rolesText(u.Roles))
+			}
+			if len(users) < 200 {
+				break
+			}
+			after = users[len(users)-1].Username
+		}
+		return tw.Flush()
+	case "disable", "enable":
+		f := newFlags(env, "user "+sub, "user "+sub+" --username U")
+		username := f.String("username", "", "用户名")
+		if err := f.parse(args); err != nil {
+			return done(err)
+		}
+		if *username == "" {
+			return usageError("需要 --username")
+		}
+		sys, err := f.open(ctx, false, nil)
+		if err != nil {
+			return err
+		}
+		defer sys.Close()
+		u, err := sys.Auth.SetStatus(ctx, auth.System(), *username, sub == "enable")
+		if err != nil {
+			return err
+		}
+		printUser(env.Stdout, u)
+		return nil
+	case "passwd":
+		f := newFlags(env, "user passwd", "user passwd --username U --password-stdin")
+		username := f.String("username", "", "用户名")
+		stdinPw := f.Bool("password-stdin", false, "从标准输入读取新密码")
+		if err := f.parse(args); err != nil {
+			return done(err)
+		}
+		if *username == "" || !*stdinPw {
+			return usageError("需要 --username 与 --password-stdin")
+		}
+		pw, err := readPassword(env)
+		if err != nil {
+			return err
+		}
+		sys, err := f.open(ctx, false, nil)
+		if err != nil {
+			return err
+		}
+		defer sys.Close()
+		if err := sys.Auth.SetPassword(ctx, auth.System(), *username, pw); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "已修改 %s 的密码，其全部会话已结束\n", *username)
+		return nil
+	}
+	return usageError(fmt.Sprintf("未知 user 子命令 %q", sub))
+}
+
+func roleList() string {
+	s := make([]string, len(auth.Roles))
+	for i, r := range auth.Roles {
+		s[i] = string(r)
+	}
+	return strings.Join(s, ", ")
+}
+
+func rolesText(as []auth.Assignment) string {
+	var parts []string
+	for _, a := range as {
+		parts = append(parts, fmt.Sprintf("%s@%s", a.Role, a.Scope))
+	}
+	return strings.Join(parts, " ")
+}
+
+func printUser(w io.Writer, u *auth.User) {
+	fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", u.Username, u.DisplayName, u.Status, rolesText(u.Roles))
+}
+
+func runToken(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(env.Stdout, "用法: tongxin token create --username U [--name N] | token list --username U | token revoke --id N")
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+			return nil
+		}
+		return usageError("缺少 token 子命令")
+	}
+	sub, args := args[0], args[1:]
+	f := newFlags(env, "token "+sub, "token "+sub+" …")
+	username := f.String("username", "", "用户名")
+	name := f.String("name", "", "令牌用途说明")
+	id := f.Int64("id", 0, "令牌编号（revoke）")
+	if err := f.parse(args); err != nil {
+		return done(err)
+	}
+	switch sub {
+	case "create", "list":
+		if *username == "" {
+			return usageError("需要 --username")
+		}
+	case "revoke":
+		if *id <= 0 {
+			return usageError("需要 --id")
+		}
+	default:
+		return usageError(fmt.Sprintf("未知 token 子命令 %q", sub))
+	}
+	sys, err := f.open(ctx, false, nil)
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	switch sub {
+	case "create":
+		secret, t, err := sys.Auth.CreateToken(ctx, auth.System(), *username, *name)
+		if err != nil {
+			return err
+		}
+		// The secret alone on stdout, so that scripts can capture it; the
+		// rest goes to stderr.
+		fmt.Fprintln(env.Stdout, secret)
+		fmt.Fprintf(env.Stderr, "已为 %s 签发令牌 #%d；令牌只显示这一次，请妥善保存\n", t.Username, t.ID)
+	case "list":
+		ts, err := sys.Auth.ListTokens(ctx, auth.System(), *username)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "编号\t用途\t状态")
+		for _, t := range ts {
+			state := "有效"
+			if t.RevokedAt != 0 {
+				state = "已吊销"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\n", t.ID, t.Name, state)
+		}
+		return tw.Flush()
+	case "revoke":
+		if err := sys.Auth.RevokeToken(ctx, auth.System(), *id); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "令牌 #%d 已吊销\n", *id)
+	}
+	return nil
+}
+
+func runImport(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
+		fmt.Fprintln(env.Stdout, "用法: tongxin import areas FILE [--db URL]\n文件为 CSV 或 XLSX，表头 编码/code, 名称/name, 上级编码/parent_code, 层级/level")
+		if len(args) == 0 {
+			return usageError("缺少导入类型")
+		}
+		return nil
+	}
+	kind, args := args[0], args[1:]
+	if kind != "areas" {
+		return usageError(fmt.Sprintf("未知导入类型 %q（可用：areas）", kind))
+	}
+	f := newFlags(env, "import areas", "import areas FILE [--db URL]")
+	if err := f.parse(args); err != nil {
+		return done(err)
+	}
+	if f.NArg() != 1 {
+		return usageError("需要一个文件：tongxin import areas FILE")
+	}
+	data, err := os.ReadFile(f.Arg(0))
+	if err != nil {
+		return errs.Newf(errs.Invalid, "import_unreadable", "无法读取文件 %s", f.Arg(0))
+	}
+	sys, err := f.open(ctx, false, nil)
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	res, err := sys.Areas.Import(ctx, auth.System(), data)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "已导入 %d 行：新增 %d，更新 %d\n", res.Accepted, res.Created, res.Updated)
+	return nil
+}
+
+func runAudit(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 || args[0] != "verify" {
+		fmt.Fprintln(env.Stdout, "用法: tongxin audit verify [--db URL]")
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+			return nil
+		}
+		return usageError("缺少 audit 子命令（verify）")
+	}
+	f := newFlags(env, "audit verify", "audit verify [--db URL]")
+	if err := f.parse(args[1:]); err != nil {
+		return done(err)
+	}
+	d, err := db.Open(ctx, *f.dbURL, env.Clock)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	n, err := audit.Verify(ctx, d)
+	if err != nil {
+		if be, ok := err.(*audit.BrokenError); ok {
+			fmt.Fprintf(env.Stdout, "审计链校验失败：第 %d 行不符（%s）；此前 %d 行完好\n", be.Seq, be.Reason, be.Seq-1)
+			return fmt.Errorf("audit chain broken at row %d", be.Seq)
+		}
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "审计链完好：已校验 %d 行\n", n)
+	return nil
+}
+
+func runBackup(ctx context.Context, env *Env, args []string) error {
+	f := newFlags(env, "backup", "backup --to FILE [--db URL]")
+	to := f.String("to", "", "备份文件路径（须不存在）")
+	if err := f.parse(args); err != nil {
+		return done(err)
+	}
+	if *to == "" {
+		return usageError("需要 --to FILE")
+	}
+	d, err := db.Open(ctx, *f.dbURL, env.Clock)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if d.Dialect != db.SQLite {
+		return errs.E(errs.Invalid, "backup_postgres", "PostgreSQL 请使用 pg_dump 备份（例如 pg_dump -Fc -f tongxin.dump DBNAME）；密钥文件 pii.key 需另行备份")
+	}
+	if _, err := os.Stat(*to); err == nil {
+		return errs.Newf(errs.Conflict, "backup_exists", "备份文件 %s 已存在，不会覆盖", *to)
+	}
+	// VACUUM INTO writes a consistent copy of a live database: it reads
+	// one snapshot while writers go on.
+	if err := d.Exec(ctx, `VACUUM INTO `+quoteSQL(*to)); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if err := os.Chmod(*to, 0o600); err != nil {
+		return err
+	}
+	st, err := os.Stat(*to)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "已备份到 %s（%s 字节）；密钥文件 pii.key 位于数据目录，需另行安全保存\n", *to, strconv.FormatInt(st.Size(), 10))
+	return nil
+}
+
+func quoteSQL(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

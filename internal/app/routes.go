@@ -1,0 +1,144 @@
+package app
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"tongxin/internal/account"
+	"tongxin/internal/area"
+	"tongxin/internal/errs"
+	"tongxin/internal/web"
+)
+
+// routes holds every handler; table() is the whole URL surface of Tongxin
+// in one place. The access-matrix and API-documentation tests walk it.
+type routes struct {
+	a       *web.Adapter
+	sys     *System
+	render  *web.Renderer
+	metrics *web.Metrics
+	account *account.Handlers
+	areaAPI *area.API
+	areaUI  *area.Pages
+}
+
+// Route is one pattern and its handler.
+type Route struct {
+	Pattern string
+	Handler web.Handler
+	// Public routes answer without a login; every other API route must
+	// answer 401 to an anonymous caller.
+	Public bool
+}
+
+func (rt *routes) table() []Route {
+	acct, areas, ui := rt.account, rt.areaAPI, rt.areaUI
+	return []Route{
+		// Operations
+		{Pattern: "GET /healthz", Handler: rt.healthz, Public: true},
+		{Pattern: "GET /metrics", Handler: rt.metricsHandler, Public: true},
+
+		// Accounts and sessions
+		{Pattern: "GET /api/v1/me", Handler: acct.APIMe},
+		{Pattern: "POST /api/v1/session", Handler: acct.APILogin, Public: true},
+		{Pattern: "DELETE /api/v1/session", Handler: acct.APILogout, Public: true},
+		{Pattern: "GET /api/v1/users", Handler: acct.APIUsers},
+		{Pattern: "POST /api/v1/users", Handler: acct.APICreateUser},
+		{Pattern: "GET /api/v1/users/{username}", Handler: acct.APIUser},
+		{Pattern: "POST /api/v1/users/{username}/roles", Handler: acct.APIAddRole},
+		{Pattern: "PUT /api/v1/users/{username}/status", Handler: acct.APISetStatus},
+		{Pattern: "POST /api/v1/users/{username}/reveal-phone", Handler: acct.APIRevealPhone},
+		{Pattern: "GET /api/v1/users/{username}/tokens", Handler: acct.APITokens},
+		{Pattern: "POST /api/v1/users/{username}/tokens", Handler: acct.APICreateToken},
+		{Pattern: "DELETE /api/v1/tokens/{id}", Handler: acct.APIRevokeToken},
+		{Pattern: "GET /api/v1/audit", Handler: acct.APIAudit},
+
+		// Jurisdictions, departments, work groups
+		{Pattern: "GET /api/v1/areas", Handler: areas.List},
+		{Pattern: "GET /api/v1/areas/{code}", Handler: areas.Get},
+		{Pattern: "GET /api/v1/areas/{code}/children", Handler: areas.Children},
+		{Pattern: "POST /api/v1/areas/import", Handler: areas.Import},
+		{Pattern: "GET /api/v1/areas/import/template", Handler: areas.Template},
+		{Pattern: "GET /api/v1/departments", Handler: areas.Departments},
+		{Pattern: "POST /api/v1/departments", Handler: areas.CreateDepartment},
+		{Pattern: "PUT /api/v1/departments/{code}", Handler: areas.UpdateDepartment},
+		{Pattern: "GET /api/v1/workgroups", Handler: areas.Workgroups},
+		{Pattern: "POST /api/v1/workgroups", Handler: areas.CreateWorkgroup},
+		{Pattern: "PUT /api/v1/workgroups/{code}", Handler: areas.UpdateWorkgroup},
+
+		// Pages
+		{Pattern: "GET /{$}", Handler: acct.Home, Public: true},
+		{Pattern: "GET /login", Handler: acct.LoginPage, Public: true},
+		{Pattern: "POST /login", Handler: acct.LoginSubmit, Public: true},
+		{Pattern: "POST /logout", Handler: acct.Logout, Public: true},
+		{Pattern: "POST /lang", Handler: rt.render.SetLang, Public: true},
+		{Pattern: "GET /users", Handler: acct.UsersPage},
+		{Pattern: "GET /users/new", Handler: acct.NewUserPage},
+		{Pattern: "POST /users", Handler: acct.CreateUserSubmit},
+		{Pattern: "GET /users/{username}", Handler: acct.UserPage},
+		{Pattern: "POST /users/{username}/roles", Handler: acct.AddRoleSubmit},
+		{Pattern: "POST /users/{username}/status", Handler: acct.StatusSubmit},
+		{Pattern: "GET /audit", Handler: acct.AuditPage},
+		{Pattern: "GET /areas", Handler: ui.Tree},
+		{Pattern: "GET /areas/{code}", Handler: ui.Node},
+		{Pattern: "GET /areas/{code}/children", Handler: ui.ChildrenFragment},
+	}
+}
+
+func (rt *routes) mount(mux *http.ServeMux) {
+	for _, r := range rt.table() {
+		h := rt.a.H(r.Handler)
+		mux.Handle(r.Pattern, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			web.NoteRoute(req)
+			h.ServeHTTP(w, req)
+		}))
+	}
+	static := rt.render.StaticHandler()
+	mux.Handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		web.NoteRoute(req)
+		static.ServeHTTP(w, req)
+	}))
+	mux.Handle("/", rt.a.H(rt.notFound(mux)))
+}
+
+// notFound answers paths no pattern claims; a known path with another
+// method is 405 with Allow.
+func (rt *routes) notFound(mux *http.ServeMux) web.Handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var allow []string
+		for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+			if m == r.Method {
+				continue
+			}
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" && !strings.HasPrefix(pattern, "GET /static/") {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			p := web.Problem{Type: "about:blank", Title: "Method Not Allowed", Status: http.StatusMethodNotAllowed,
+				Code: "method_not_allowed", Detail: "该地址不支持 " + r.Method + " 方法", Instance: r.URL.Path}
+			web.WriteProblem(w, p)
+			return nil
+		}
+		return errs.E(errs.NotFound, "not_found", "页面或接口不存在")
+	}
+}
+
+func (rt *routes) healthz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := rt.sys.DB.Ping(ctx); err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusOK, map[string]string{"status": "ok", "db": rt.sys.DB.Dialect.String()})
+}
+
+func (rt *routes) metricsHandler(w http.ResponseWriter, r *http.Request) error {
+	rt.metrics.ServeHTTP(w, r)
+	return nil
+}

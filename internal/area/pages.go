@@ -1,0 +1,103 @@
+package area
+
+import (
+	"embed"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"tongxin/internal/web"
+)
+
+// Templates holds the area pages; the Renderer is built with it.
+//
+//go:embed templates
+var Templates embed.FS
+
+// searchPageLimit is how many search hits the tree page shows.
+const searchPageLimit = 50
+
+// Pages serves the jurisdiction tree as HTML.
+type Pages struct {
+	Svc    *Service
+	Render *web.Renderer
+}
+
+// treeData is the data of area/tree.
+type treeData struct {
+	Query   string
+	Roots   []Area
+	Results []Area
+}
+
+// Tree shows the top of the caller's part of the tree (GET /areas), or the
+// areas matching ?q= by name or code. Each node opens in place (htmx loads
+// its children) or, without JavaScript, links to its own page.
+func (pg *Pages) Tree(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	d := treeData{Query: strings.TrimSpace(r.URL.Query().Get("q"))}
+	if d.Query != "" {
+		d.Results, err = pg.Svc.Search(r.Context(), p, d.Query, searchPageLimit)
+	} else {
+		d.Roots, err = pg.Svc.Roots(r.Context(), p)
+	}
+	if err != nil {
+		return err
+	}
+	return pg.Render.Page(w, r, http.StatusOK, "area/tree", "area.title", d)
+}
+
+// nodeData is the data of area/node.
+type nodeData struct {
+	Area      *Area
+	Ancestors []Area // root first, without the area itself
+	Parent    *Area  // nil for a root or a parent outside the caller's scope
+}
+
+// Node shows one area (GET /areas/{code}): where it sits, its level and
+// code, and its children.
+func (pg *Pages) Node(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	a, err := pg.Svc.Get(r.Context(), p, r.PathValue("code"))
+	if err != nil {
+		return err
+	}
+	anc, err := pg.Svc.Ancestors(r.Context(), p, a.Code)
+	if err != nil {
+		return err
+	}
+	if n := len(anc); n > 0 && anc[n-1].Code == a.Code {
+		anc = anc[:n-1]
+	}
+	d := nodeData{Area: a, Ancestors: anc}
+	if n := len(anc); n > 0 && anc[n-1].Code == a.ParentCode {
+		d.Parent = &anc[n-1]
+	}
+	return pg.Render.Page(w, r, http.StatusOK, "area/node", a.Name, d)
+}
+
+// ChildrenFragment answers htmx with the list items of an area's children
+// (GET /areas/{code}/children). A browser that asks for it directly is
+// sent to the area's page.
+func (pg *Pages) ChildrenFragment(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	code := r.PathValue("code")
+	kids, err := pg.Svc.Children(r.Context(), p, code)
+	if err != nil {
+		return err
+	}
+	if !web.IsHTMX(r) {
+		http.Redirect(w, r, "/areas/"+url.PathEscape(code), http.StatusSeeOther)
+		return nil
+	}
+	return pg.Render.Fragment(w, r, http.StatusOK, "area/children", kids)
+}
