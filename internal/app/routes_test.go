@@ -28,6 +28,12 @@ type testSystem struct {
 
 func newTestSystem(t testing.TB, kind string) *testSystem {
 	t.Helper()
+	return newTestSystemLog(t, kind, slog.New(slog.DiscardHandler))
+}
+
+// newTestSystemLog is newTestSystem with a given logger.
+func newTestSystemLog(t testing.TB, kind string, log *slog.Logger) *testSystem {
+	t.Helper()
 	url := dbtest.URL(t, kind)
 	env := &Env{Getenv: func(string) string { return "" }, Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard}
 	f := newFlags(env, "test", "test")
@@ -35,7 +41,7 @@ func newTestSystem(t testing.TB, kind string) *testSystem {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	sys, err := f.open(ctx, true, slog.New(slog.DiscardHandler))
+	sys, err := f.open(ctx, true, log)
 	if err != nil {
 		t.Fatal(err)
 	}

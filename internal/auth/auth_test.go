@@ -319,3 +319,35 @@ func TestAuthorize(t *testing.T) {
 		t.Errorf("system: %v", err)
 	}
 }
+
+// Two instances on one database: the one that disables a user stops the
+// user's token at once; the other within PrincipalTTL.
+func TestPrincipalCacheAcrossInstances(t *testing.T) {
+	clk := clock.NewManual(time.Date(2022, 11, 20, 8, 0, 0, 0, time.UTC))
+	dbtest.Each(t, clk, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		a := newFixture(t, d, clk)
+		a.user(t, "dayuan", "community_worker", "430203001001")
+		box, _ := pii.NewBox(make([]byte, 32), []byte(strings.Repeat("k", 32)))
+		b := auth.NewService(d, box, auth.DefaultConfig())
+		secret, _, err := a.svc.CreateToken(ctx, auth.System(), "dayuan", "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, svc := range []*auth.Service{a.svc, b} {
+			if _, err := svc.TokenPrincipal(ctx, secret); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := a.svc.SetStatus(ctx, auth.System(), "dayuan", false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.svc.TokenPrincipal(ctx, secret); !errs.Is(err, errs.Unauthorized) {
+			t.Fatalf("the disabling instance still accepts the token: %v", err)
+		}
+		clk.Advance(auth.DefaultConfig().PrincipalTTL)
+		if _, err := b.TokenPrincipal(ctx, secret); !errs.Is(err, errs.Unauthorized) {
+			t.Fatalf("the other instance accepts the token one TTL later: %v", err)
+		}
+	})
+}

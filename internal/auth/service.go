@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -26,6 +28,10 @@ type Config struct {
 	AddrFailures    int           // failed logins per client address in Window before a lockout
 	Window          time.Duration
 	Lockout         time.Duration
+	// PrincipalTTL is how long a credential's principal is reused without
+	// a database read; the longest another instance may take to notice a
+	// logout, disabled user or revoked token. 0 turns the cache off.
+	PrincipalTTL time.Duration
 }
 
 // DefaultConfig is the policy the issue asks for.
@@ -37,6 +43,7 @@ func DefaultConfig() Config {
 		AddrFailures:    30,
 		Window:          15 * time.Minute,
 		Lockout:         15 * time.Minute,
+		PrincipalTTL:    time.Second,
 	}
 }
 
@@ -45,11 +52,32 @@ type Service struct {
 	db  *db.DB
 	box *pii.Box
 	cfg Config
+
+	prepare     sync.Once
+	prepareErr  error
+	sessionStmt *sql.Stmt
+	tokenStmt   *sql.Stmt
+	cache       *principalCache
 }
 
 // NewService builds the service.
 func NewService(d *db.DB, box *pii.Box, cfg Config) *Service {
-	return &Service{db: d, box: box, cfg: cfg}
+	return &Service{db: d, box: box, cfg: cfg, cache: newPrincipalCache(cfg.PrincipalTTL, 10000)}
+}
+
+// lookups prepares the per-request credential statements once.
+func (s *Service) lookups(ctx context.Context) error {
+	s.prepare.Do(func() {
+		pool := s.db.ReadPool()
+		if s.sessionStmt, s.prepareErr = pool.PrepareContext(ctx, sessionLookupSQL); s.prepareErr != nil {
+			return
+		}
+		s.tokenStmt, s.prepareErr = pool.PrepareContext(ctx, tokenLookupSQL)
+	})
+	if s.prepareErr != nil {
+		return errs.Wrap("auth.prepare", s.prepareErr)
+	}
+	return nil
 }
 
 // User is an account as shown to those who may see it. Phone is masked.
@@ -237,6 +265,8 @@ func (s *Service) AddRole(ctx context.Context, actor *Principal, username string
 		if err := s.addRole(ctx, tx, actor, row.ID, row.Username, in); err != nil {
 			return err
 		}
+		id := row.ID
+		tx.AfterCommit(func() { s.cache.dropUser(id) })
 		u, err = s.getUser(ctx, tx, row.Username)
 		return err
 	})
@@ -429,6 +459,8 @@ func (s *Service) SetStatus(ctx context.Context, actor *Principal, username stri
 				return errs.Wrap(op, err)
 			}
 		}
+		id := row.ID
+		tx.AfterCommit(func() { s.cache.dropUser(id) })
 		if err := audit.Record(ctx, tx, audit.Entry{ActorID: actor.UserID, Actor: actor.Actor(), Action: action,
 			ObjectType: "user", ObjectID: row.Username, Summary: summary}); err != nil {
 			return err
@@ -472,6 +504,8 @@ func (s *Service) SetPassword(ctx context.Context, actor *Principal, username, p
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, row.ID); err != nil {
 			return errs.Wrap(op, err)
 		}
+		id := row.ID
+		tx.AfterCommit(func() { s.cache.dropUser(id) })
 		return audit.Record(ctx, tx, audit.Entry{ActorID: actor.UserID, Actor: actor.Actor(), Action: "user.password",
 			ObjectType: "user", ObjectID: row.Username, Summary: "修改密码并结束其全部会话"})
 	}))

@@ -127,7 +127,9 @@ func (s *Service) recordFailure(ctx context.Context, keys []string, limits []int
 // Logout ends a session.
 func (s *Service) Logout(ctx context.Context, token string) error {
 	return errs.Wrap("auth.Logout", s.db.Write(ctx, func(tx *db.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hashSecret(token))
+		h := hashSecret(token)
+		tx.AfterCommit(func() { s.cache.dropHash(h) })
+		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, h)
 		return err
 	}))
 }
@@ -140,31 +142,24 @@ func (s *Service) SessionPrincipal(ctx context.Context, token string) (*Principa
 	if !strings.HasPrefix(token, sessionPrefix) {
 		return nil, errNoSession
 	}
+	if err := s.lookups(ctx); err != nil {
+		return nil, err
+	}
 	h := hashSecret(token)
-	var p *Principal
-	var lastSeen int64
-	var stale bool
-	err := s.db.Read(ctx, func(tx *db.Tx) error {
-		var userID, expires int64
-		err := tx.QueryRowContext(ctx, `SELECT user_id, last_seen_at, expires_at FROM sessions WHERE token_hash = $1`, h).Scan(&userID, &lastSeen, &expires)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errNoSession
-		}
-		if err != nil {
-			return errs.Wrap("auth.SessionPrincipal", err)
-		}
-		now := tx.NowMS()
-		if now >= expires || now-lastSeen >= s.cfg.IdleTimeout.Milliseconds() {
-			return errNoSession
-		}
-		stale = now-lastSeen >= time.Minute.Milliseconds()
-		p, err = principalByID(ctx, tx, userID)
-		return err
-	})
+	clockNow := s.db.Clock.Now()
+	if p := s.cache.get(h, clockNow); p != nil {
+		return p, nil
+	}
+	cred, found, err := lookupCredential(ctx, s.sessionStmt, h, false)
 	if err != nil {
 		return nil, err
 	}
-	if stale {
+	lastSeen, expires := cred.a, cred.b
+	now := clockNow.UnixMilli()
+	if !found || now >= expires || now-lastSeen >= s.cfg.IdleTimeout.Milliseconds() || cred.status != "active" {
+		return nil, errNoSession
+	}
+	if now-lastSeen >= time.Minute.Milliseconds() {
 		err := s.db.Write(ctx, func(tx *db.Tx) error {
 			_, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2`, tx.NowMS(), h)
 			return err
@@ -173,7 +168,11 @@ func (s *Service) SessionPrincipal(ctx context.Context, token string) (*Principa
 			return nil, errs.Wrap("auth.SessionPrincipal: touch", err)
 		}
 	}
-	return p, nil
+	// Never cache past the session's own end.
+	if now+s.cfg.PrincipalTTL.Milliseconds() < expires {
+		s.cache.put(h, cred.p, clockNow)
+	}
+	return cred.p, nil
 }
 
 // Token is an API token as listed (never the secret itself).
@@ -234,8 +233,9 @@ func (s *Service) RevokeToken(ctx context.Context, actor *Principal, id int64) e
 	const op = "auth.RevokeToken"
 	return errs.Wrap(op, s.db.Write(ctx, func(tx *db.Tx) error {
 		var username string
+		var userID int64
 		var revoked sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT u.username, t.revoked_at FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1`, id).Scan(&username, &revoked)
+		err := tx.QueryRowContext(ctx, `SELECT u.username, u.id, t.revoked_at FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1`, id).Scan(&username, &userID, &revoked)
 		if err != nil {
 			return db.NotFound(op, err, "token_not_found", "令牌不存在")
 		}
@@ -253,6 +253,7 @@ func (s *Service) RevokeToken(ctx context.Context, actor *Principal, id int64) e
 		if _, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, tx.NowMS(), id); err != nil {
 			return err
 		}
+		tx.AfterCommit(func() { s.cache.dropUser(userID) })
 		return audit.Record(ctx, tx, audit.Entry{ActorID: actor.UserID, Actor: actor.Actor(), Action: "token.revoke",
 			ObjectType: "api_token", ObjectID: fmt.Sprint(id), Summary: "吊销 " + username + " 的 API 令牌"})
 	}))
@@ -260,34 +261,32 @@ func (s *Service) RevokeToken(ctx context.Context, actor *Principal, id int64) e
 
 var errBadToken = errs.E(errs.Unauthorized, "bad_token", "API 令牌无效或已吊销")
 
-// TokenPrincipal returns the principal an API token acts as.
+// TokenPrincipal returns the principal an API token acts as, and notes its
+// use (at most once a minute).
 func (s *Service) TokenPrincipal(ctx context.Context, token string) (*Principal, error) {
 	if !strings.HasPrefix(token, tokenPrefix) {
 		return nil, errBadToken
 	}
+	if err := s.lookups(ctx); err != nil {
+		return nil, err
+	}
 	h := hashSecret(token)
-	var p *Principal
-	var id int64
-	var lastUsed sql.NullInt64
-	var now int64
-	err := s.db.Read(ctx, func(tx *db.Tx) error {
-		var userID int64
-		var revoked sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT id, user_id, revoked_at, last_used_at FROM api_tokens WHERE token_hash = $1`, h).Scan(&id, &userID, &revoked, &lastUsed)
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && revoked.Valid) {
-			return errBadToken
-		}
-		if err != nil {
-			return errs.Wrap("auth.TokenPrincipal", err)
-		}
-		now = tx.NowMS()
-		p, err = principalByID(ctx, tx, userID)
-		return err
-	})
+	clockNow := s.db.Clock.Now()
+	if p := s.cache.get(h, clockNow); p != nil {
+		return p, nil
+	}
+	cred, found, err := lookupCredential(ctx, s.tokenStmt, h, true)
 	if err != nil {
 		return nil, err
 	}
-	if !lastUsed.Valid || now-lastUsed.Int64 >= time.Minute.Milliseconds() {
+	id, revoked, lastUsed := cred.a, cred.b, cred.c
+	if !found || revoked != 0 {
+		return nil, errBadToken
+	}
+	if cred.status != "active" {
+		return nil, errs.E(errs.Unauthorized, "account_disabled", "账号已停用")
+	}
+	if now := clockNow.UnixMilli(); now-lastUsed >= time.Minute.Milliseconds() {
 		err := s.db.Write(ctx, func(tx *db.Tx) error {
 			_, err := tx.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, tx.NowMS(), id)
 			return err
@@ -296,7 +295,8 @@ func (s *Service) TokenPrincipal(ctx context.Context, token string) (*Principal,
 			return nil, errs.Wrap("auth.TokenPrincipal: touch", err)
 		}
 	}
-	return p, nil
+	s.cache.put(h, cred.p, clockNow)
+	return cred.p, nil
 }
 
 // ListTokens lists a user's tokens.

@@ -153,7 +153,13 @@ type Tx struct {
 	Dialect Dialect
 	// Now is the transaction's time: every row it writes carries it.
 	Now time.Time
+
+	afterCommit []func()
 }
+
+// AfterCommit runs f once the transaction has committed (never if it rolls
+// back): for in-memory state, such as caches, that must follow the database.
+func (tx *Tx) AfterCommit(f func()) { tx.afterCommit = append(tx.afterCommit, f) }
 
 // NowMS is Now as stored Unix milliseconds.
 func (tx *Tx) NowMS() int64 { return tx.Now.UnixMilli() }
@@ -205,6 +211,9 @@ func (d *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func
 	}
 	if err = stx.Commit(); err != nil {
 		return fmt.Errorf("db.Commit: %w", err)
+	}
+	for _, f := range tx.afterCommit {
+		f()
 	}
 	return nil
 }

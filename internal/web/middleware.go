@@ -10,7 +10,10 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"tongxin/internal/auth"
@@ -39,6 +42,10 @@ type Middleware struct {
 	// SecureCookies marks the session cookie Secure with the __Host- prefix;
 	// on when Tongxin is served over TLS (directly or behind a proxy).
 	SecureCookies bool
+
+	idOnce   sync.Once
+	idPrefix string
+	idSeq    atomic.Uint64
 }
 
 // SessionCookieName is the cookie used under the current TLS setting.
@@ -141,10 +148,8 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
-		if id == "" || len(id) > 64 {
-			b := make([]byte, 8)
-			rand.Read(b)
-			id = hex.EncodeToString(b)
+		if id == "" || len(id) > 64 || !printableASCII(id) {
+			id = m.nextID()
 		}
 		w.Header().Set("X-Request-Id", id)
 		h := w.Header()
@@ -176,6 +181,26 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 		}()
 		protected.ServeHTTP(sw, r)
 	})
+}
+
+// nextID returns a request id unique to this process: a random prefix
+// drawn once and a counter, so that no request pays for randomness.
+func (m *Middleware) nextID() string {
+	m.idOnce.Do(func() {
+		b := make([]byte, 4)
+		rand.Read(b)
+		m.idPrefix = hex.EncodeToString(b)
+	})
+	return m.idPrefix + "-" + strconv.FormatUint(m.idSeq.Add(1), 36)
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // authenticate attaches the principal of a bearer token or session cookie.
