@@ -128,11 +128,11 @@ func Verify(ctx context.Context, d *db.DB) (int64, error) {
 			n++
 			switch {
 			case r.Seq != n:
-				return &BrokenError{Seq: n, Reason: fmt.Sprintf("row %d is missing (next row is %d)", n, r.Seq)}
+				return &BrokenError{Seq: n, Reason: fmt.Sprintf("第 %d 行缺失（下一行是第 %d 行）", n, r.Seq)}
 			case r.PrevHash != prev:
-				return &BrokenError{Seq: r.Seq, Reason: "previous-hash link does not match"}
+				return &BrokenError{Seq: r.Seq, Reason: "与上一行的哈希链接不符"}
 			case r.computeHash() != r.Hash:
-				return &BrokenError{Seq: r.Seq, Reason: "content does not match its hash"}
+				return &BrokenError{Seq: r.Seq, Reason: "内容与其哈希不符（已被改动）"}
 			}
 			prev = r.Hash
 		}
@@ -140,7 +140,7 @@ func Verify(ctx context.Context, d *db.DB) (int64, error) {
 			return errs.Wrap("audit.Verify", err)
 		}
 		if headSeq != n || headHash != prev {
-			return &BrokenError{Seq: n + 1, Reason: fmt.Sprintf("chain head says %d rows, %d found (rows removed at the end?)", headSeq, n)}
+			return &BrokenError{Seq: n + 1, Reason: fmt.Sprintf("链头记录为 %d 行，实有 %d 行（末尾的行被删除？）", headSeq, n)}
 		}
 		return nil
 	})

@@ -101,6 +101,20 @@ var roleScope = map[Role]struct {
 	Inspector:         {ScopeArea, nil},
 }
 
+// levelNames are the Chinese names of area levels, for messages.
+var levelNames = map[string]string{"city": "市", "district": "区县", "street": "街道", "community": "社区村", "grid": "网格"}
+
+func levelList(levels []string) string {
+	names := make([]string, len(levels))
+	for i, l := range levels {
+		names[i] = levelNames[l]
+	}
+	return strings.Join(names, "或")
+}
+
+var scopeKindNames = map[ScopeKind]string{ScopeArea: "行政区划", ScopeDepartment: "部门", ScopeWorkgroup: "工作组",
+	ScopeEnterprise: "企业", ScopeCheckpoint: "卡口"}
+
 // ValidRole reports whether r is a known role.
 func ValidRole(r Role) bool { _, ok := rolePermissions[r]; return ok }
 

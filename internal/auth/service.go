@@ -213,14 +213,14 @@ func (s *Service) addRole(ctx context.Context, tx *db.Tx, actor *Principal, user
 	}
 	want := roleScope[role]
 	if scope.Kind != want.kind {
-		return errs.Newf(errs.Invalid, "bad_scope", "角色 %s 须绑定到 %s 范围，而不是 %s", role, want.kind, scope.Kind)
+		return errs.Newf(errs.Invalid, "bad_scope", "角色 %s 须绑定到%s，而不是%s", role, scopeKindNames[want.kind], scopeKindNames[scope.Kind])
 	}
 	name, path, level, err := resolveScope(ctx, tx, scope)
 	if err != nil {
 		return err
 	}
 	if len(want.levels) > 0 && !containsStr(want.levels, level) {
-		return errs.Newf(errs.Invalid, "bad_scope", "角色 %s 须绑定到 %s 级区划，%s（%s）是 %s 级", role, strings.Join(want.levels, "/"), name, scope.Ref, level)
+		return errs.Newf(errs.Invalid, "bad_scope", "角色 %s 须绑定到%s级区划，%s（%s）是%s级", role, levelList(want.levels), name, scope.Ref, levelNames[level])
 	}
 	if !actor.Covers(UserManage, path) {
 		return errs.Newf(errs.Forbidden, "forbidden", "无权在 %s 范围内分配角色", name)

@@ -102,6 +102,12 @@ func openSQLite(ctx context.Context, path string, clk clock.Clock) (*DB, error) 
 		d.Close()
 		return nil, err
 	}
+	// The file holds (encrypted) personal data: owner only. SQLite gives
+	// its -wal and -shm files the same mode.
+	if err := os.Chmod(path, 0o600); err != nil && !os.IsPermission(err) {
+		d.Close()
+		return nil, fmt.Errorf("db.Open: %w", err)
+	}
 	return d, nil
 }
 
