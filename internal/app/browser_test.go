@@ -117,3 +117,65 @@ func shot(t *testing.T, page *rod.Page, name string) {
 		t.Fatal(err)
 	}
 }
+
+// The commander manages users and reads the audit log on a desktop
+// screen, then switches the interface to English.
+func TestBrowserCommanderUsersAuditEnglish(t *testing.T) {
+	b := newBrowser(t)
+	in, _ := setup(t, "sqlite")
+	s := serve(t, in)
+
+	err := rod.Try(func() {
+		page := b.MustPage(s.URL + "/login").Timeout(30 * time.Second)
+		page.MustSetViewport(1280, 900, 1, false)
+		page.MustWaitLoad()
+		shot(t, page, "login.png")
+		page.MustElement(`input[name="username"]`).MustInput("commander")
+		page.MustElement(`input[name="password"]`).MustInput("wrong-password")
+		wait := page.MustWaitNavigation()
+		page.MustElement(`form[action="/login"] button[type="submit"]`).MustClick()
+		wait()
+		if body := page.MustElement("body").MustText(); !strings.Contains(body, "用户名或密码错误") {
+			t.Fatalf("a wrong password shows no Chinese error:\n%s", body)
+		}
+		page.MustElement(`input[name="username"]`).MustSelectAllText().MustInput("commander")
+		page.MustElement(`input[name="password"]`).MustInput("tongxin-demo")
+		wait = page.MustWaitNavigation()
+		page.MustElement(`form[action="/login"] button[type="submit"]`).MustClick()
+		wait()
+
+		page.MustNavigate(s.URL + "/users")
+		page.MustWaitLoad()
+		users := page.MustElement("main").MustText()
+		for _, want := range []string{"张敏", "138****8000", "社区工作者"} {
+			if !strings.Contains(users, want) {
+				t.Fatalf("users page lacks %q:\n%s", want, users)
+			}
+		}
+		if strings.Contains(users, "13800138000") {
+			t.Fatal("users page shows a full phone number")
+		}
+		shot(t, page, "users.png")
+
+		page.MustNavigate(s.URL + "/audit")
+		page.MustWaitLoad()
+		log := page.MustElement("main").MustText()
+		if !strings.Contains(log, "用户 zhang") || !strings.Contains(log, "新建用户") || !strings.Contains(log, "138****8000") {
+			t.Fatalf("audit page lacks the creation of zhang:\n%s", log)
+		}
+		shot(t, page, "audit.png")
+
+		wait = page.MustWaitNavigation()
+		page.MustElement(`form.lang button`).MustClick()
+		wait()
+		page.MustWaitLoad()
+		en := page.MustElement("body").MustText()
+		if !strings.Contains(en, "Audit") || strings.Contains(en, "审计日志") {
+			t.Fatalf("after switching to English the page reads:\n%s", en)
+		}
+		shot(t, page, "audit-en.png")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
