@@ -1,6 +1,7 @@
 package account
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -122,19 +123,9 @@ func (h *Handlers) APICreateUser(w http.ResponseWriter, r *http.Request) error {
 
 // APIAddRole answers POST /api/v1/users/{username}/roles.
 func (h *Handlers) APIAddRole(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	var in auth.RoleInput
-	if err := web.DecodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	u, err := h.Auth.AddRole(r.Context(), p, r.PathValue("username"), in)
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, u)
+	return web.Decode(w, r, http.StatusOK, func(ctx context.Context, p *auth.Principal, in auth.RoleInput) (*auth.User, error) {
+		return h.Auth.AddRole(ctx, p, r.PathValue("username"), in)
+	})
 }
 
 type statusRequest struct {
@@ -144,22 +135,12 @@ type statusRequest struct {
 // APISetStatus answers PUT /api/v1/users/{username}/status with
 // {"status":"active"|"disabled"}.
 func (h *Handlers) APISetStatus(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	var in statusRequest
-	if err := web.DecodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	if in.Status != "active" && in.Status != "disabled" {
-		return errs.E(errs.Invalid, "bad_status", "status 须为 active 或 disabled")
-	}
-	u, err := h.Auth.SetStatus(r.Context(), p, r.PathValue("username"), in.Status == "active")
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, u)
+	return web.Decode(w, r, http.StatusOK, func(ctx context.Context, p *auth.Principal, in statusRequest) (*auth.User, error) {
+		if in.Status != "active" && in.Status != "disabled" {
+			return nil, errs.E(errs.Invalid, "bad_status", "status 须为 active 或 disabled")
+		}
+		return h.Auth.SetStatus(ctx, p, r.PathValue("username"), in.Status == "active")
+	})
 }
 
 type revealRequest struct {
@@ -168,19 +149,10 @@ type revealRequest struct {
 
 // APIRevealPhone answers POST /api/v1/users/{username}/reveal-phone.
 func (h *Handlers) APIRevealPhone(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	var in revealRequest
-	if err := web.DecodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	phone, err := h.Auth.RevealPhone(r.Context(), p, r.PathValue("username"), in.Reason)
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, map[string]string{"phone": phone})
+	return web.Decode(w, r, http.StatusOK, func(ctx context.Context, p *auth.Principal, in revealRequest) (map[string]string, error) {
+		phone, err := h.Auth.RevealPhone(ctx, p, r.PathValue("username"), in.Reason)
+		return map[string]string{"phone": phone}, err
+	})
 }
 
 // newToken is a token with its secret, answered once at creation.
@@ -196,19 +168,13 @@ type tokenRequest struct {
 // APICreateToken answers POST /api/v1/users/{username}/tokens: the token
 // is in this answer only.
 func (h *Handlers) APICreateToken(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	var in tokenRequest
-	if err := web.DecodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	secret, t, err := h.Auth.CreateToken(r.Context(), p, r.PathValue("username"), in.Name)
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusCreated, newToken{Token: *t, Secret: secret})
+	return web.Decode(w, r, http.StatusCreated, func(ctx context.Context, p *auth.Principal, in tokenRequest) (*newToken, error) {
+		secret, t, err := h.Auth.CreateToken(ctx, p, r.PathValue("username"), in.Name)
+		if err != nil {
+			return nil, err
+		}
+		return &newToken{Token: *t, Secret: secret}, nil
+	})
 }
 
 // APITokens answers GET /api/v1/users/{username}/tokens.
@@ -221,10 +187,7 @@ func (h *Handlers) APITokens(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if ts == nil {
-		ts = []auth.Token{}
-	}
-	return web.JSON(w, http.StatusOK, map[string]any{"items": ts})
+	return web.WriteItems(w, ts)
 }
 
 // APIRevokeToken answers DELETE /api/v1/tokens/{id}.

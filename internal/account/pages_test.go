@@ -342,7 +342,7 @@ func TestCreateUser(t *testing.T) {
 			[]string{"用户名须为 3–32 位", "密码至少 8 个字符", `value="A"`, `value="王五"`, `aria-invalid="true"`}, []string{"short"}},
 		{"no role", good("role", "", "scope", ""), 400, []string{"至少指定一个角色"}, nil},
 		{"unknown scope", good("scope", "999999"), 400, []string{"范围 999999 不存在", `value="999999"`}, nil},
-		{"role at the wrong level", good("scope", "430203"), 400, []string{"community/grid"}, nil},
+		{"role at the wrong level", good("scope", "430203"), 400, []string{"社区村或网格"}, nil},
 		{"bad phone", good("phone", "12"), 400, []string{`value="12"`}, nil},
 		{"taken", good("username", "lisi"), 409, []string{"用户名 lisi 已被使用"}, nil},
 		{"html in the name is shown as text", good("username", "A", "display_name", "<b>x</b>"), 400,

@@ -1,10 +1,12 @@
 package area
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"tongxin/internal/auth"
 	"tongxin/internal/errs"
 	"tongxin/internal/importer"
 	"tongxin/internal/web"
@@ -15,18 +17,6 @@ type API struct{ svc *Service }
 
 // NewAPI builds the handlers.
 func NewAPI(svc *Service) *API { return &API{svc: svc} }
-
-// items is a list answer.
-type items[T any] struct {
-	Items []T `json:"items"`
-}
-
-func list[T any](w http.ResponseWriter, v []T) error {
-	if v == nil {
-		v = []T{}
-	}
-	return web.JSON(w, http.StatusOK, items[T]{Items: v})
-}
 
 // List answers GET /api/v1/areas: the caller's top areas, or with ?q= the
 // areas matching q (?limit= up to MaxSearchLimit).
@@ -41,7 +31,7 @@ func (a *API) List(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		return list(w, roots)
+		return web.WriteItems(w, roots)
 	}
 	limit := DefaultSearchLimit
 	if s := r.URL.Query().Get("limit"); s != "" {
@@ -55,7 +45,7 @@ func (a *API) List(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return list(w, found)
+	return web.WriteItems(w, found)
 }
 
 // Get answers GET /api/v1/areas/{code}: the area with its children.
@@ -81,7 +71,7 @@ func (a *API) Children(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return list(w, kids)
+	return web.WriteItems(w, kids)
 }
 
 // Import answers POST /api/v1/areas/import: the body is a CSV or XLSX file
@@ -127,102 +117,46 @@ func (a *API) Template(w http.ResponseWriter, r *http.Request) error {
 
 // Departments answers GET /api/v1/departments.
 func (a *API) Departments(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	ds, err := a.svc.Departments(r.Context(), p)
-	if err != nil {
-		return err
-	}
-	return list(w, ds)
+	return web.List(w, r, a.svc.Departments)
 }
 
 // CreateDepartment answers POST /api/v1/departments with 201.
 func (a *API) CreateDepartment(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	var in Department
-	if err := web.DecodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	d, err := a.svc.CreateDepartment(r.Context(), p, in)
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusCreated, d)
+	return web.Decode(w, r, http.StatusCreated, a.svc.CreateDepartment)
 }
 
 // UpdateDepartment answers PUT /api/v1/departments/{code}.
 func (a *API) UpdateDepartment(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	var in Department
-	if err := web.DecodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	if in.Code, err = pathCode(r, in.Code); err != nil {
-		return err
-	}
-	d, err := a.svc.UpdateDepartment(r.Context(), p, in)
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, d)
+	return web.Decode(w, r, http.StatusOK, func(ctx context.Context, p *auth.Principal, in Department) (*Department, error) {
+		code, err := pathCode(r, in.Code)
+		if err != nil {
+			return nil, err
+		}
+		in.Code = code
+		return a.svc.UpdateDepartment(ctx, p, in)
+	})
 }
 
 // Workgroups answers GET /api/v1/workgroups.
 func (a *API) Workgroups(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	gs, err := a.svc.Workgroups(r.Context(), p)
-	if err != nil {
-		return err
-	}
-	return list(w, gs)
+	return web.List(w, r, a.svc.Workgroups)
 }
 
 // CreateWorkgroup answers POST /api/v1/workgroups with 201.
 func (a *API) CreateWorkgroup(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	var in Workgroup
-	if err := web.DecodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	g, err := a.svc.CreateWorkgroup(r.Context(), p, in)
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusCreated, g)
+	return web.Decode(w, r, http.StatusCreated, a.svc.CreateWorkgroup)
 }
 
 // UpdateWorkgroup answers PUT /api/v1/workgroups/{code}.
 func (a *API) UpdateWorkgroup(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	var in Workgroup
-	if err := web.DecodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	if in.Code, err = pathCode(r, in.Code); err != nil {
-		return err
-	}
-	g, err := a.svc.UpdateWorkgroup(r.Context(), p, in)
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, g)
+	return web.Decode(w, r, http.StatusOK, func(ctx context.Context, p *auth.Principal, in Workgroup) (*Workgroup, error) {
+		code, err := pathCode(r, in.Code)
+		if err != nil {
+			return nil, err
+		}
+		in.Code = code
+		return a.svc.UpdateWorkgroup(ctx, p, in)
+	})
 }
 
 // pathCode returns the {code} of the URL; a code in the body, if any, must

@@ -1,0 +1,58 @@
+package web
+
+import (
+	"context"
+	"net/http"
+
+	"tongxin/internal/auth"
+)
+
+// Most JSON handlers are the same four steps: take the caller, read a JSON
+// body, call one service method with both, answer its result. These
+// adapters are those steps once, so that a module's api.go says only which
+// method answers which route.
+
+// Items is a list answer: {"items":[…]}, never null.
+type Items[T any] struct {
+	Items []T `json:"items"`
+}
+
+// WriteItems answers 200 with items.
+func WriteItems[T any](w http.ResponseWriter, v []T) error {
+	if v == nil {
+		v = []T{}
+	}
+	return JSON(w, http.StatusOK, Items[T]{Items: v})
+}
+
+// Decode answers a request whose JSON body is In with status and what uc
+// returns for the authenticated caller.
+func Decode[In, Out any](w http.ResponseWriter, r *http.Request, status int,
+	uc func(ctx context.Context, p *auth.Principal, in In) (Out, error)) error {
+	p, err := Principal(r)
+	if err != nil {
+		return err
+	}
+	var in In
+	if err := DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	out, err := uc(r.Context(), p, in)
+	if err != nil {
+		return err
+	}
+	return JSON(w, status, out)
+}
+
+// List answers {"items":[…]} with what uc returns for the caller.
+func List[T any](w http.ResponseWriter, r *http.Request, uc func(ctx context.Context, p *auth.Principal) ([]T, error)) error {
+	p, err := Principal(r)
+	if err != nil {
+		return err
+	}
+	v, err := uc(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	return WriteItems(w, v)
+}
