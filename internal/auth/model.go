@@ -60,24 +60,30 @@ const (
 	UserManage Permission = "user.manage"
 	AuditRead  Permission = "audit.read"
 	PIIReveal  Permission = "pii.reveal"
+
+	// Work resumption. Enterprise contacts and liaisons reach their own
+	// enterprises through the resumption module, not through area scopes.
+	ResumptionRead   Permission = "resumption.read"   // registry, reports, statistics in scope
+	ResumptionReport Permission = "resumption.report" // file daily reports for enterprises in scope
+	ResumptionManage Permission = "resumption.manage" // registry, imports, liaisons, power data, plan review
 )
 
 // rolePermissions is the grant table. Modules add their permissions here as
 // they arrive; anything not listed is denied.
 var rolePermissions = map[Role][]Permission{
-	SystemAdmin:       {AreaRead, AreaWrite, UserRead, UserManage, AuditRead},
-	HQCommander:       {AreaRead, UserRead, AuditRead, PIIReveal},
-	HQStaff:           {AreaRead, AreaWrite, UserRead},
-	DistrictOfficer:   {AreaRead, UserRead},
-	StreetOfficer:     {AreaRead, UserRead},
+	SystemAdmin:       {AreaRead, AreaWrite, UserRead, UserManage, AuditRead, ResumptionRead, ResumptionReport, ResumptionManage},
+	HQCommander:       {AreaRead, UserRead, AuditRead, PIIReveal, ResumptionRead},
+	HQStaff:           {AreaRead, AreaWrite, UserRead, ResumptionRead, ResumptionReport, ResumptionManage},
+	DistrictOfficer:   {AreaRead, UserRead, ResumptionRead, ResumptionReport},
+	StreetOfficer:     {AreaRead, UserRead, ResumptionRead, ResumptionReport},
 	CommunityWorker:   {AreaRead},
-	DepartmentOfficer: {AreaRead},
-	WorkgroupMember:   {AreaRead},
+	DepartmentOfficer: {AreaRead, ResumptionRead, ResumptionManage},
+	WorkgroupMember:   {AreaRead, ResumptionRead},
 	Liaison:           {AreaRead},
 	EnterpriseContact: {},
 	Volunteer:         {},
 	CheckpointOfficer: {},
-	Inspector:         {AreaRead, AuditRead},
+	Inspector:         {AreaRead, AuditRead, ResumptionRead},
 }
 
 // roleScope says which scope kind each role is bound to, and for area-bound
@@ -187,6 +193,21 @@ func (p *Principal) Actor() string {
 		return "anonymous"
 	}
 	return p.Username
+}
+
+// Refs returns the scope refs of p's assignments of role r (for example the
+// credit codes of an enterprise contact's enterprises).
+func (p *Principal) Refs(r Role) []string {
+	if p == nil {
+		return nil
+	}
+	var out []string
+	for _, a := range p.Assignments {
+		if a.Role == r {
+			out = append(out, a.Scope.Ref)
+		}
+	}
+	return out
 }
 
 // HasRole reports whether p holds role r in any scope.

@@ -58,6 +58,7 @@ type Service struct {
 	sessionStmt *sql.Stmt
 	tokenStmt   *sql.Stmt
 	cache       *principalCache
+	resolvers   map[ScopeKind]ScopeResolver
 }
 
 // NewService builds the service.
@@ -215,7 +216,7 @@ func (s *Service) addRole(ctx context.Context, tx *db.Tx, actor *Principal, user
 	if scope.Kind != want.kind {
 		return errs.Newf(errs.Invalid, "bad_scope", "角色 %s 须绑定到%s，而不是%s", role, scopeKindNames[want.kind], scopeKindNames[scope.Kind])
 	}
-	name, path, level, err := resolveScope(ctx, tx, scope)
+	name, path, level, err := s.resolveScope(ctx, tx, scope)
 	if err != nil {
 		return err
 	}
@@ -225,8 +226,9 @@ func (s *Service) addRole(ctx context.Context, tx *db.Tx, actor *Principal, user
 	if !actor.Covers(UserManage, path) {
 		return errs.Newf(errs.Forbidden, "forbidden", "无权在 %s 范围内分配角色", name)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO role_assignments (user_id, role, scope_kind, scope_ref, created_at) VALUES ($1, $2, $3, $4, $5)`,
-		userID, role, scope.Kind, scope.Ref, tx.NowMS())
+	_, err = tx.ExecContext(ctx, `INSERT INTO role_assignments (user_id, role, scope_kind, scope_ref, scope_name, scope_path, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		userID, role, scope.Kind, scope.Ref, name, path, tx.NowMS())
 	if tx.Dialect.IsUniqueViolation(err) {
 		return errs.Newf(errs.Conflict, "role_exists", "用户 %s 已有角色 %s（%s）", username, role, scope)
 	}
@@ -414,7 +416,7 @@ func (s *Service) ListUsers(ctx context.Context, actor *Principal, query, after 
 }
 
 // scopePathsSQL yields (user_id, path) for every assignment.
-const scopePathsSQL = `SELECT ra.user_id, COALESCE(a.path, da.path, wa.path, '') AS path
+const scopePathsSQL = `SELECT ra.user_id, COALESCE(a.path, da.path, wa.path, ra.scope_path) AS path
 FROM role_assignments ra
 LEFT JOIN areas a ON ra.scope_kind = 'area' AND a.code = ra.scope_ref
 LEFT JOIN departments d ON ra.scope_kind = 'department' AND d.code = ra.scope_ref

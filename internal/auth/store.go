@@ -14,8 +14,8 @@ import (
 // area path. Area, department and work group scopes are kernel tables;
 // enterprise and checkpoint scopes carry no area path here.
 const assignmentsSQL = `SELECT ra.user_id, ra.role, ra.scope_kind, ra.scope_ref,
-	COALESCE(a.name, d.name, w.name, ''),
-	COALESCE(a.path, da.path, wa.path, '')
+	COALESCE(a.name, d.name, w.name, ra.scope_name),
+	COALESCE(a.path, da.path, wa.path, ra.scope_path)
 FROM role_assignments ra
 LEFT JOIN areas a ON ra.scope_kind = 'area' AND a.code = ra.scope_ref
 LEFT JOIN departments d ON ra.scope_kind = 'department' AND d.code = ra.scope_ref
@@ -73,11 +73,24 @@ func loadAssignments(ctx context.Context, tx *db.Tx, ids []int64) (map[int64][]A
 	return out, errs.Wrap("auth.loadAssignments", rows.Err())
 }
 
+// ScopeResolver checks that a scope of a module's kind exists and returns
+// its display name and the area path it lies in.
+type ScopeResolver func(ctx context.Context, tx *db.Tx, ref string) (name, path string, err error)
+
+// RegisterScope lets a module resolve the scopes of one kind (enterprise,
+// checkpoint). Call it while wiring, before serving.
+func (s *Service) RegisterScope(kind ScopeKind, r ScopeResolver) {
+	if s.resolvers == nil {
+		s.resolvers = map[ScopeKind]ScopeResolver{}
+	}
+	s.resolvers[kind] = r
+}
+
 // resolveScope checks that a scope exists and returns its name, area path
 // and, for areas, level.
-func resolveScope(ctx context.Context, tx *db.Tx, s Scope) (name, path, level string, err error) {
+func (s *Service) resolveScope(ctx context.Context, tx *db.Tx, sc Scope) (name, path, level string, err error) {
 	var q string
-	switch s.Kind {
+	switch sc.Kind {
 	case ScopeArea:
 		q = `SELECT name, path, level FROM areas WHERE code = $1`
 	case ScopeDepartment:
@@ -85,11 +98,16 @@ func resolveScope(ctx context.Context, tx *db.Tx, s Scope) (name, path, level st
 	case ScopeWorkgroup:
 		q = `SELECT w.name, a.path, '' FROM workgroups w JOIN areas a ON a.code = w.area_code WHERE w.code = $1`
 	default:
-		return "", "", "", errs.Newf(errs.Invalid, "scope_unsupported", "范围类型 %s 尚未启用（对应模块上线后可用）", s.Kind)
+		r, ok := s.resolvers[sc.Kind]
+		if !ok {
+			return "", "", "", errs.Newf(errs.Invalid, "scope_unsupported", "范围类型 %s 尚未启用（对应模块上线后可用）", sc.Kind)
+		}
+		name, path, err := r(ctx, tx, sc.Ref)
+		return name, path, "", err
 	}
-	err = tx.QueryRowContext(ctx, q, s.Ref).Scan(&name, &path, &level)
+	err = tx.QueryRowContext(ctx, q, sc.Ref).Scan(&name, &path, &level)
 	if err == sql.ErrNoRows {
-		return "", "", "", errs.Newf(errs.Invalid, "scope_not_found", "范围 %s 不存在", s)
+		return "", "", "", errs.Newf(errs.Invalid, "scope_not_found", "范围 %s 不存在", sc)
 	}
 	if err != nil {
 		return "", "", "", errs.Wrap("auth.resolveScope", err)
@@ -130,7 +148,7 @@ LEFT JOIN workgroups w ON ra.scope_kind = 'workgroup' AND w.code = ra.scope_ref
 LEFT JOIN areas wa ON wa.code = w.area_code`
 
 const principalCols = `u.id, u.username, u.display_name, u.status, ra.role, ra.scope_kind, ra.scope_ref,
-	COALESCE(a.name, d.name, w.name, ''), COALESCE(a.path, da.path, wa.path, '')`
+	COALESCE(a.name, d.name, w.name, ra.scope_name), COALESCE(a.path, da.path, wa.path, ra.scope_path)`
 
 // sessionLookupSQL yields (last_seen_at, expires_at, principal columns…).
 const sessionLookupSQL = `SELECT c.last_seen_at, c.expires_at, ` + principalCols + ` FROM sessions c` + principalJoin +
