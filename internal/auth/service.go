@@ -558,3 +558,20 @@ func hashSecret(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
 }
+
+// LookupUser returns a user's id and roles for a module that links users to
+// its objects (liaisons to enterprises). It does not authorize: the caller
+// has already checked what it may do.
+func (s *Service) LookupUser(ctx context.Context, username string) (int64, []Assignment, error) {
+	var id int64
+	var roles []Assignment
+	err := s.db.Read(ctx, func(tx *db.Tx) error {
+		u, err := s.getUser(ctx, tx, strings.ToLower(strings.TrimSpace(username)))
+		if err != nil {
+			return err
+		}
+		id, roles = u.ID, u.Roles
+		return nil
+	})
+	return id, roles, err
+}
