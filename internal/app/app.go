@@ -20,6 +20,7 @@ import (
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
 	"tongxin/internal/pii"
+	"tongxin/internal/resumption"
 )
 
 // Version is set at build time with -ldflags "-X tongxin/internal/app.Version=…".
@@ -47,7 +48,7 @@ func commands() []command {
 		{"demo", "填充演示城市（株洲） / fill an empty database with the demo city", runDemo},
 		{"user", "用户管理：add | list | disable | enable | passwd", runUser},
 		{"token", "API 令牌：create | list | revoke", runToken},
-		{"import", "导入：areas FILE", runImport},
+		{"import", "导入：areas | enterprises | reports FILE", runImport},
 		{"audit", "审计：verify", runAudit},
 		{"backup", "备份数据库：--to FILE", runBackup},
 		{"version", "显示版本 / print the version", runVersion},
@@ -191,12 +192,13 @@ func (f *flags) resolvedDataDir() string {
 
 // System is everything a subcommand needs, opened from the flags.
 type System struct {
-	DB      *db.DB
-	Box     *pii.Box
-	Auth    *auth.Service
-	Areas   *area.Service
-	DataDir string
-	Log     *slog.Logger
+	DB         *db.DB
+	Box        *pii.Box
+	Auth       *auth.Service
+	Areas      *area.Service
+	Resumption *resumption.Service
+	DataDir    string
+	Log        *slog.Logger
 }
 
 // open opens the database and the kernel services. SQLite is migrated on
@@ -241,11 +243,14 @@ func (f *flags) open(ctx context.Context, migrate bool, log *slog.Logger) (*Syst
 		d.Close()
 		return nil, err
 	}
-	return &System{
+	sys := &System{
 		DB: d, Box: box, DataDir: dir, Log: log,
 		Auth:  auth.NewService(d, box, auth.DefaultConfig()),
 		Areas: area.NewService(d),
-	}, nil
+	}
+	sys.Resumption = resumption.NewService(d, box, sys.Areas, sys.Auth, dir)
+	sys.Auth.RegisterScope(auth.ScopeEnterprise, sys.Resumption.ResolveScope)
+	return sys, nil
 }
 
 // Close releases the system.

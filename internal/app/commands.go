@@ -297,23 +297,31 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 }
 
 func runImport(ctx context.Context, env *Env, args []string) error {
+	const help = "用法: tongxin import areas|enterprises|reports FILE [--partial] [--db URL]\n" +
+		"  areas        行政区划：编码/code, 名称/name, 上级编码/parent_code, 层级/level\n" +
+		"  enterprises  企业与项目：统一社会信用代码/credit_code 或 项目编码/project_code, 名称, 区域编码, 园区, 类别, 重点, 职工人数, 联系人, 联系电话\n" +
+		"  reports      每日复工填报：统一社会信用代码/项目编码, 日期, 状态, 产能, 应到岗人数, 实际到岗人数, 闭环生产, 备注\n" +
+		"文件为 CSV 或 XLSX，表头中英文均可；有任一错误行则不导入（--partial 只导入正确的行，企业与填报）"
 	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
-		fmt.Fprintln(env.Stdout, "用法: tongxin import areas FILE [--db URL]\n文件为 CSV 或 XLSX，表头 编码/code, 名称/name, 上级编码/parent_code, 层级/level")
+		fmt.Fprintln(env.Stdout, help)
 		if len(args) == 0 {
 			return usageError("缺少导入类型")
 		}
 		return nil
 	}
 	kind, args := args[0], args[1:]
-	if kind != "areas" {
-		return usageError(fmt.Sprintf("未知导入类型 %q（可用：areas）", kind))
+	switch kind {
+	case "areas", "enterprises", "reports":
+	default:
+		return usageError(fmt.Sprintf("未知导入类型 %q（可用：areas、enterprises、reports）", kind))
 	}
-	f := newFlags(env, "import areas", "import areas FILE [--db URL]")
+	f := newFlags(env, "import "+kind, "import "+kind+" FILE [--partial] [--db URL]")
+	partial := f.Bool("partial", false, "只导入正确的行，报告错误行（enterprises、reports）")
 	if err := f.parse(args); err != nil {
 		return done(err)
 	}
 	if f.NArg() != 1 {
-		return usageError("需要一个文件：tongxin import areas FILE")
+		return usageError("需要一个文件：tongxin import " + kind + " FILE")
 	}
 	data, err := os.ReadFile(f.Arg(0))
 	if err != nil {
@@ -324,11 +332,38 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer sys.Close()
-	res, err := sys.Areas.Import(ctx, auth.System(), data)
-	if err != nil {
-		return err
+	var accepted, rejected, created, updated int
+	var rowErrs []errs.FieldError
+	switch kind {
+	case "areas":
+		if *partial {
+			return usageError("区划导入不支持 --partial：区划树须整体一致")
+		}
+		res, err := sys.Areas.Import(ctx, auth.System(), data)
+		if err != nil {
+			return err
+		}
+		accepted, created, updated = res.Accepted, res.Created, res.Updated
+	case "enterprises":
+		res, err := sys.Resumption.ImportEnterprises(ctx, auth.System(), data, *partial)
+		if err != nil {
+			return err
+		}
+		accepted, rejected, created, updated, rowErrs = res.Accepted, res.Rejected, res.Created, res.Updated, res.Errors
+	case "reports":
+		res, err := sys.Resumption.ImportReports(ctx, auth.System(), data, *partial)
+		if err != nil {
+			return err
+		}
+		accepted, rejected, created, updated, rowErrs = res.Accepted, res.Rejected, res.Created, res.Updated, res.Errors
 	}
-	fmt.Fprintf(env.Stdout, "已导入 %d 行：新增 %d，更新 %d\n", res.Accepted, res.Created, res.Updated)
+	fmt.Fprintf(env.Stdout, "已导入 %d 行：新增 %d，更新 %d\n", accepted, created, updated)
+	if rejected > 0 {
+		fmt.Fprintf(env.Stdout, "未导入 %d 行：\n", rejected)
+		for _, e := range rowErrs {
+			fmt.Fprintf(env.Stdout, "  第 %d 行 %s: %s\n", e.Row, e.Column, e.Message)
+		}
+	}
 	return nil
 }
 

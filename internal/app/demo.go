@@ -19,9 +19,9 @@ type demoUser struct {
 	username, name, role, scope string
 }
 
-// demoUsers has one account per role that the platform core can scope.
-// Enterprise contacts and checkpoint officers are bound to enterprises and
-// checkpoints, which arrive with their modules.
+// demoUsers has one account per role bound to the kernel's scopes; the
+// enterprise contact comes with the demo enterprises (demoResumption), the
+// checkpoint officer with the checkpoints module.
 var demoUsers = []demoUser{
 	{"admin", "系统管理员", "system_admin", "430200"},
 	{"commander", "胡指挥", "hq_commander", "430200"},
@@ -59,7 +59,11 @@ func Demo(ctx context.Context, sys *System) (created []string, err error) {
 		}
 		created = append(created, u.username)
 	}
-	return created, nil
+	more, err := demoResumption(ctx, sys)
+	if err != nil {
+		return created, err
+	}
+	return append(created, more...), nil
 }
 
 func runDemo(ctx context.Context, env *Env, args []string) error {
@@ -86,5 +90,6 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	for _, u := range demoUsers {
 		fmt.Fprintf(tw, "  %s\t%s\t%s@%s\n", u.username, u.name, u.role, u.scope)
 	}
+	fmt.Fprintf(tw, "  %s\t%s\t%s@%s\n", "qianjin", "千金药业联系人", "enterprise_contact", "enterprise:914302001838260003")
 	return tw.Flush()
 }

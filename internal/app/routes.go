@@ -9,6 +9,7 @@ import (
 	"tongxin/internal/account"
 	"tongxin/internal/area"
 	"tongxin/internal/errs"
+	"tongxin/internal/resumption"
 	"tongxin/internal/web"
 )
 
@@ -22,6 +23,8 @@ type routes struct {
 	account *account.Handlers
 	areaAPI *area.API
 	areaUI  *area.Pages
+	resAPI  *resumption.API
+	resUI   *resumption.Pages
 }
 
 // Route is one pattern and its handler.
@@ -35,6 +38,7 @@ type Route struct {
 
 func (rt *routes) table() []Route {
 	acct, areas, ui := rt.account, rt.areaAPI, rt.areaUI
+	res, resUI := rt.resAPI, rt.resUI
 	return []Route{
 		// Operations
 		{Pattern: "GET /healthz", Handler: rt.healthz, Public: true},
@@ -68,6 +72,35 @@ func (rt *routes) table() []Route {
 		{Pattern: "POST /api/v1/workgroups", Handler: areas.CreateWorkgroup},
 		{Pattern: "PUT /api/v1/workgroups/{code}", Handler: areas.UpdateWorkgroup},
 
+		// Work resumption: registry, reports, liaisons
+		{Pattern: "GET /api/v1/enterprises", Handler: res.List},
+		{Pattern: "POST /api/v1/enterprises", Handler: res.Create},
+		{Pattern: "GET /api/v1/enterprises/{key}", Handler: res.Get},
+		{Pattern: "POST /api/v1/enterprises/import", Handler: res.Import},
+		{Pattern: "GET /api/v1/enterprises/import/template", Handler: res.ImportTemplate},
+		{Pattern: "POST /api/v1/enterprises/{key}/reports", Handler: res.FileReport},
+		{Pattern: "GET /api/v1/enterprises/{key}/reports", Handler: res.Reports},
+		{Pattern: "POST /api/v1/resumption/reports/import", Handler: res.ImportReports},
+		{Pattern: "GET /api/v1/resumption/reports/import/template", Handler: res.ReportsTemplate},
+		{Pattern: "PUT /api/v1/enterprises/{key}/liaisons/{username}", Handler: res.AssignLiaison},
+		{Pattern: "DELETE /api/v1/enterprises/{key}/liaisons/{username}", Handler: res.UnassignLiaison},
+		// Work resumption: statistics, power load, briefing
+		{Pattern: "GET /api/v1/resumption/stats", Handler: res.Stats},
+		{Pattern: "GET /api/v1/resumption/stats.xlsx", Handler: res.ExportStats},
+		{Pattern: "GET /api/v1/resumption/breakdown", Handler: res.Breakdown},
+		{Pattern: "GET /api/v1/resumption/trend", Handler: res.Trend},
+		{Pattern: "GET /api/v1/resumption/not-resumed", Handler: res.NotResumed},
+		{Pattern: "GET /api/v1/resumption/briefing", Handler: res.Briefing},
+		{Pattern: "GET /api/v1/power/baselines", Handler: res.Baselines},
+		{Pattern: "PUT /api/v1/power/baselines/{scope}", Handler: res.PutBaseline},
+		{Pattern: "POST /api/v1/power/readings", Handler: res.AddReading},
+		// Work resumption: prevention plans
+		{Pattern: "POST /api/v1/plans", Handler: res.SubmitPlan},
+		{Pattern: "GET /api/v1/plans", Handler: res.Plans},
+		{Pattern: "GET /api/v1/plans/missing", Handler: res.PlansMissing},
+		{Pattern: "GET /api/v1/plans/{id}/file", Handler: res.PlanFile},
+		{Pattern: "POST /api/v1/plans/{id}/review", Handler: res.ReviewPlan},
+
 		// Pages
 		{Pattern: "GET /{$}", Handler: acct.Home, Public: true},
 		{Pattern: "GET /login", Handler: acct.LoginPage, Public: true},
@@ -84,6 +117,15 @@ func (rt *routes) table() []Route {
 		{Pattern: "GET /areas", Handler: ui.Tree},
 		{Pattern: "GET /areas/{code}", Handler: ui.Node},
 		{Pattern: "GET /areas/{code}/children", Handler: ui.ChildrenFragment},
+		{Pattern: "GET /enterprises", Handler: resUI.EnterpriseList},
+		{Pattern: "GET /enterprises.xlsx", Handler: resUI.EnterpriseExport},
+		{Pattern: "GET /enterprises/{key}", Handler: resUI.EnterpriseDetail},
+		{Pattern: "GET /enterprises/{key}/report", Handler: resUI.ReportForm},
+		{Pattern: "POST /enterprises/{key}/report", Handler: resUI.ReportSubmit},
+		{Pattern: "GET /resumption", Handler: resUI.StatsPage},
+		{Pattern: "GET /resumption.xlsx", Handler: resUI.StatsExport},
+		{Pattern: "GET /resumption/not-resumed", Handler: resUI.NotResumedPage},
+		{Pattern: "GET /resumption/not-resumed.xlsx", Handler: resUI.NotResumedExport},
 	}
 }
 

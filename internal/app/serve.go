@@ -11,6 +11,7 @@ import (
 	"tongxin/internal/account"
 	"tongxin/internal/area"
 	"tongxin/internal/auth"
+	"tongxin/internal/resumption"
 	"tongxin/internal/web"
 )
 
@@ -102,10 +103,11 @@ func NewServer(sys *System, opt ServerOptions) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	render, err := web.NewRenderer(sys.Log, catalog, account.Templates, area.Templates)
+	render, err := web.NewRenderer(sys.Log, catalog, account.Templates, area.Templates, resumption.Templates)
 	if err != nil {
 		return nil, err
 	}
+	render.AddNav(resumption.NavItems()...)
 	adapter := &web.Adapter{Log: sys.Log, ErrorPage: render.ErrorPage}
 	metrics := web.NewMetrics(sys.DB.Clock.Now())
 	mw := &web.Middleware{Log: sys.Log, Auth: sys.Auth, Adapter: adapter, Metrics: metrics, SecureCookies: opt.SecureCookies}
@@ -119,6 +121,8 @@ func NewServer(sys *System, opt ServerOptions) (*Server, error) {
 		account: acct,
 		areaAPI: area.NewAPI(sys.Areas),
 		areaUI:  &area.Pages{Svc: sys.Areas, Render: render},
+		resAPI:  resumption.NewAPI(sys.Resumption),
+		resUI:   &resumption.Pages{Svc: sys.Resumption, Render: render},
 	}
 	mux := http.NewServeMux()
 	rt.mount(mux)

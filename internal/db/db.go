@@ -36,6 +36,9 @@ type DB struct {
 	read  *sql.DB
 	// redacted is the URL without its password, for logs and errors.
 	redacted string
+	// stmts caches prepared statements per pool and SQL text (SQLite only:
+	// pgx caches its own).
+	stmts stmtCache
 }
 
 // DefaultURL is the database used when neither --db nor TONGXIN_DB is set.
@@ -144,6 +147,7 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (d *DB) Close() error {
+	d.stmts.close()
 	err := d.write.Close()
 	if d.read != d.write {
 		if e := d.read.Close(); err == nil {
@@ -161,6 +165,9 @@ type Tx struct {
 	Now time.Time
 
 	afterCommit []func()
+	db          *DB
+	pool        *sql.DB
+	toPrepare   []string
 }
 
 // AfterCommit runs f once the transaction has committed (never if it rolls
@@ -195,6 +202,16 @@ func (d *DB) Read(ctx context.Context, fn func(*Tx) error) error {
 }
 
 func (d *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(*Tx) error) (err error) {
+	var tx *Tx
+	// Statements this transaction ran for the first time are prepared once
+	// it has released its connection.
+	defer func() {
+		if tx != nil {
+			for _, q := range tx.toPrepare {
+				d.stmts.prepare(context.WithoutCancel(ctx), pool, q)
+			}
+		}
+	}()
 	stx, err := pool.BeginTx(ctx, opts)
 	if err != nil {
 		if d.Dialect.IsRetryable(err) {
@@ -202,7 +219,7 @@ func (d *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func
 		}
 		return &errs.Error{Kind: errs.Unavailable, Code: "db_unavailable", Op: "db.Begin", Message: "数据库不可用", Err: err}
 	}
-	tx := &Tx{Tx: stx, Dialect: d.Dialect, Now: d.Clock.Now().UTC().Truncate(time.Millisecond)}
+	tx = &Tx{Tx: stx, Dialect: d.Dialect, Now: d.Clock.Now().UTC().Truncate(time.Millisecond), db: d, pool: pool}
 	defer func() {
 		if p := recover(); p != nil {
 			stx.Rollback()
