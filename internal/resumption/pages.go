@@ -1,0 +1,968 @@
+package resumption
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"tongxin/internal/auth"
+	"tongxin/internal/clock"
+	"tongxin/internal/db"
+	"tongxin/internal/errs"
+	"tongxin/internal/importer"
+	"tongxin/internal/web"
+)
+
+// Templates holds the work resumption pages; the Renderer is built with it.
+//
+//go:embed templates
+var Templates embed.FS
+
+// Pages serves work resumption as HTML: the enterprise list and detail,
+// the daily report form, the statistics page and the list of units not
+// resumed, each table also as an XLSX download.
+type Pages struct {
+	Svc    *Service
+	Render *web.Renderer
+}
+
+// NavItems are the menu entries (and home cards) of the module, for
+// Renderer.AddNav.
+func NavItems() []web.NavItem {
+	return []web.NavItem{
+		{Key: "nav.resumption", DescKey: "card.resumption", Path: "/resumption", Perm: auth.ResumptionRead},
+		{Key: "nav.enterprises", DescKey: "card.enterprises", Path: "/enterprises", Perm: auth.ResumptionRead},
+	}
+}
+
+// Page sizes and limits of the pages.
+const (
+	pageListSize     = 50
+	pageExportChunk  = 500
+	pageExportMax    = 100000
+	pageReportDays   = 30
+	pageTrendDays    = DefaultTrendDays
+	pageMaxFormBytes = 64 << 10
+)
+
+// pageUrbanCodes are the four urban districts of 株洲 (the seed's 城区).
+var pageUrbanCodes = []string{"430202", "430203", "430204", "430211"}
+
+// ---------------------------------------------------------------------
+// Shared helpers
+
+// now is the service clock's time.
+func (pg *Pages) now() time.Time { return pg.Svc.DB().Clock.Now() }
+
+// today is the date in Asia/Shanghai.
+func (pg *Pages) today() string { return pg.now().In(clock.Shanghai).Format(DateLayout) }
+
+// pctText writes a ratio (0.8612) as a percentage with one decimal.
+func pagePct(r float64) string { return strconv.FormatFloat(r*100, 'f', 1, 64) + "%" }
+
+// t translates a catalog key into the request's language.
+func (pg *Pages) t(r *http.Request, key string, args ...any) string {
+	return pg.Render.T(r, key, args...)
+}
+
+// labelOf translates "<prefix>.<value>", or gives the value back.
+func (pg *Pages) labelOf(r *http.Request, prefix, value string) string {
+	key := prefix + "." + value
+	if pg.Render.Catalog().Has(web.LangOf(r), key) {
+		return pg.t(r, key)
+	}
+	return value
+}
+
+func (pg *Pages) yesNo(r *http.Request, b bool) string {
+	if b {
+		return pg.t(r, "common.yes")
+	}
+	return pg.t(r, "common.no")
+}
+
+func (pg *Pages) categoryText(r *http.Request, cs []Category) string {
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = pg.labelOf(r, "category", string(c))
+	}
+	return strings.Join(names, "、")
+}
+
+// pageXLSX answers with a one-sheet workbook as an attachment.
+func pageXLSX(w http.ResponseWriter, name string, b []byte) error {
+	h := w.Header()
+	h.Set("Content-Type", importer.MediaXLSX)
+	h.Set("Content-Disposition", planDisposition(name))
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h.Set("Cache-Control", "no-store")
+	_, err := w.Write(b)
+	return err
+}
+
+// pageMayReport reports whether p may file reports for e: its contact, an
+// assigned liaison, or an officer with ResumptionReport over its area.
+func pageMayReport(p *auth.Principal, e *Enterprise) bool {
+	if p == nil {
+		return false
+	}
+	if slices.Contains(p.Refs(auth.EnterpriseContact), e.Key) {
+		return true
+	}
+	if p.HasRole(auth.Liaison) && slices.Contains(e.Liaisons, p.Username) {
+		return true
+	}
+	return p.Covers(auth.ResumptionReport, e.AreaPath)
+}
+
+// pageAreaOption is an area the caller may select.
+type pageAreaOption struct {
+	Code, Name string
+	Checked    bool
+}
+
+// areaOptions are the areas offered for selection: the districts in the
+// caller's reach, or the caller's own areas when they lie below a
+// district. Contacts and liaisons, who reach enterprises, get none.
+func (pg *Pages) areaOptions(ctx context.Context, p *auth.Principal) ([]pageAreaOption, error) {
+	paths, all := p.AreaPaths(auth.ResumptionRead)
+	if !all && len(paths) == 0 {
+		return nil, nil
+	}
+	var out []pageAreaOption
+	err := pg.Svc.DB().Read(ctx, func(tx *db.Tx) error {
+		query := func(where string, args ...any) error {
+			rows, err := tx.QueryContext(ctx, `SELECT code, name FROM areas WHERE `+where+` ORDER BY code`, args...)
+			if err != nil {
+				return errs.Wrap("resumption.areaOptions", err)
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var o pageAreaOption
+				if err := rows.Scan(&o.Code, &o.Name); err != nil {
+					return errs.Wrap("resumption.areaOptions", err)
+				}
+				if !slices.ContainsFunc(out, func(x pageAreaOption) bool { return x.Code == o.Code }) {
+					out = append(out, o)
+				}
+			}
+			return errs.Wrap("resumption.areaOptions", rows.Err())
+		}
+		if all {
+			return query(`level = 'district'`)
+		}
+		for _, pth := range paths {
+			var err error
+			if strings.Count(pth, "/") <= 3 { // city or district
+				err = query(`level = 'district' AND path LIKE $1 ESCAPE '\'`, db.LikePrefix(pth))
+			} else {
+				err = query(`path = $1`, pth)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	slices.SortFunc(out, func(a, b pageAreaOption) int { return strings.Compare(a.Code, b.Code) })
+	return out, err
+}
+
+// ---------------------------------------------------------------------
+// Enterprise list and export
+
+// pageListForm is the enterprise list's filter as typed.
+type pageListForm struct {
+	Area, Park, Category, Kind, Query string
+	KeyOnly                           bool
+}
+
+// Narrowed reports whether a filter other than the search is set.
+func (f pageListForm) Narrowed() bool {
+	return f.Area != "" || f.Park != "" || f.Category != "" || f.Kind != "" || f.KeyOnly
+}
+
+// query encodes the filter (without the cursor).
+func (f pageListForm) query() url.Values {
+	v := url.Values{}
+	for k, s := range map[string]string{"area": f.Area, "park": f.Park, "category": f.Category, "kind": f.Kind, "q": f.Query} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if f.KeyOnly {
+		v.Set("key_only", "1")
+	}
+	return v
+}
+
+// pageListFilter reads the filter of the list and its export.
+func pageListFilter(q url.Values) (pageListForm, ListFilter, error) {
+	f := pageListForm{Area: strings.TrimSpace(q.Get("area")), Park: strings.TrimSpace(q.Get("park")),
+		Category: strings.TrimSpace(q.Get("category")), Kind: strings.TrimSpace(q.Get("kind")), Query: strings.TrimSpace(q.Get("q"))}
+	switch q.Get("key_only") {
+	case "", "0", "false":
+	default:
+		f.KeyOnly = true
+	}
+	lf := ListFilter{Park: f.Park, Kind: Kind(f.Kind), KeyOnly: f.KeyOnly, Query: f.Query}
+	if f.Area != "" {
+		lf.Areas = []string{f.Area}
+	}
+	if pageRunes(f.Query) > 100 || pageRunes(f.Park) > 100 || pageRunes(f.Area) > 20 {
+		return f, lf, errs.E(errs.Invalid, "bad_filter", "筛选条件过长")
+	}
+	switch {
+	case f.Category == "":
+	case f.Category == GroupFourAbove:
+		lf.Category = GroupFourAbove
+	default:
+		c, err := ParseCategory(f.Category)
+		if err != nil {
+			return f, lf, &errs.Error{Kind: errs.Invalid, Code: "bad_filter", Message: err.Error(),
+				Fields: []errs.FieldError{{Field: "category", Message: "未知类别"}}}
+		}
+		lf.Category = c
+		f.Category = string(c)
+	}
+	return f, lf, nil
+}
+
+func pageRunes(s string) int { return len([]rune(s)) }
+
+// pageListData is the data of resumption/list.
+type pageListData struct {
+	Filter     pageListForm
+	Areas      []pageAreaOption
+	Categories []Category
+	Items      []Enterprise
+	NextURL    string
+	ExportURL  string
+	Error      string
+	MayReport  map[string]bool
+}
+
+// EnterpriseList shows the enterprises the caller reaches (GET
+// /enterprises?area=&park=&category=&kind=&key_only=&q=&after=), 50 a page.
+func (pg *Pages) EnterpriseList(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f, lf, ferr := pageListFilter(q)
+	d := pageListData{Filter: f, Categories: Categories, MayReport: map[string]bool{}}
+	if d.Areas, err = pg.areaOptions(r.Context(), p); err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if ferr == nil {
+		lf.After, lf.Limit = strings.TrimSpace(q.Get("after")), pageListSize+1
+		d.Items, ferr = pg.Svc.List(r.Context(), p, lf)
+	}
+	if ferr != nil {
+		if web.FormStatus(ferr) == 0 || !errs.Is(ferr, errs.Invalid) {
+			return ferr
+		}
+		status, d.Error, d.Items = http.StatusBadRequest, pg.Render.Message(r, ferr), nil
+	}
+	if len(d.Items) > pageListSize {
+		d.Items = d.Items[:pageListSize]
+		v := f.query()
+		v.Set("after", d.Items[pageListSize-1].Key)
+		d.NextURL = "/enterprises?" + v.Encode()
+	}
+	for i := range d.Items {
+		d.MayReport[d.Items[i].Key] = pageMayReport(p, &d.Items[i])
+	}
+	d.ExportURL = "/enterprises.xlsx"
+	if enc := f.query().Encode(); enc != "" {
+		d.ExportURL += "?" + enc
+	}
+	return pg.Render.Page(w, r, status, "resumption/list", "ent.title", d)
+}
+
+// EnterpriseExport answers GET /enterprises.xlsx (the list's filters) with
+// every matching enterprise and every column of the list, phones masked.
+func (pg *Pages) EnterpriseExport(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	_, lf, err := pageListFilter(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	header := []string{pg.t(r, "ent.col.key"), pg.t(r, "ent.col.name"), pg.t(r, "ent.col.kind"), pg.t(r, "ent.col.area_code"),
+		pg.t(r, "ent.col.area"), pg.t(r, "ent.col.park"), pg.t(r, "ent.col.categories"), pg.t(r, "ent.col.is_key"),
+		pg.t(r, "ent.col.employees"), pg.t(r, "ent.col.contact"), pg.t(r, "ent.col.phone"), pg.t(r, "ent.col.closed_loop"),
+		pg.t(r, "ent.col.liaisons")}
+	var rows [][]string
+	lf.Limit = pageExportChunk
+	for len(rows) < pageExportMax {
+		list, err := pg.Svc.List(r.Context(), p, lf)
+		if err != nil {
+			return err
+		}
+		for _, e := range list {
+			rows = append(rows, []string{e.Key, e.Name, pg.labelOf(r, "kind", string(e.Kind)), e.AreaCode, e.AreaName, e.Park,
+				pg.categoryText(r, e.Categories), pg.yesNo(r, e.IsKey), strconv.Itoa(e.Employees), e.ContactName, e.ContactPhone,
+				pg.yesNo(r, e.ClosedLoop), strings.Join(e.Liaisons, "、")})
+		}
+		if len(list) < lf.Limit {
+			break
+		}
+		lf.After = list[len(list)-1].Key
+	}
+	b, err := importer.WriteXLSX(pg.t(r, "ent.title"), header, rows)
+	if err != nil {
+		return err
+	}
+	return pageXLSX(w, "enterprises-"+pg.now().In(clock.Shanghai).Format("20060102-1504")+".xlsx", b)
+}
+
+// ---------------------------------------------------------------------
+// Enterprise detail
+
+// pageDetailData is the data of resumption/detail.
+type pageDetailData struct {
+	E            *Enterprise
+	Plans        []Plan
+	Reports      []Report
+	VersionsDate string
+	Versions     []Report
+	MayReport    bool
+	Today        string
+	ReportedDay  bool // today's report exists
+}
+
+// EnterpriseDetail shows one enterprise (GET /enterprises/{key}): its
+// registry data, liaisons, prevention plans and the reports of its latest
+// 30 dates; ?versions=YYYY-MM-DD lists every version filed for that date.
+func (pg *Pages) EnterpriseDetail(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	e, err := pg.Svc.Get(ctx, p, r.PathValue("key"))
+	if err != nil {
+		return err
+	}
+	d := pageDetailData{E: e, MayReport: pageMayReport(p, e), Today: pg.today()}
+	if d.Plans, err = pg.Svc.Plans(ctx, p, PlanEnterprise, e.Key); err != nil {
+		return err
+	}
+	if d.Reports, err = pg.Svc.Reports(ctx, p, e.Key, pageReportDays); err != nil {
+		return err
+	}
+	d.ReportedDay = len(d.Reports) > 0 && d.Reports[0].Date == d.Today
+	if date := strings.TrimSpace(r.URL.Query().Get("versions")); date != "" {
+		if t, perr := time.Parse(DateLayout, date); perr != nil || t.Format(DateLayout) != date {
+			return &errs.Error{Kind: errs.Invalid, Code: "bad_date", Message: "日期须为 YYYY-MM-DD 格式",
+				Fields: []errs.FieldError{{Field: "versions", Message: "日期格式不正确"}}}
+		}
+		d.VersionsDate = date
+		if d.Versions, err = pg.Svc.ReportVersions(ctx, p, e.Key, date); err != nil {
+			return err
+		}
+	}
+	return pg.Render.Page(w, r, http.StatusOK, "resumption/detail", e.Name, d)
+}
+
+// ---------------------------------------------------------------------
+// Daily report form
+
+// pageReportData is the data of resumption/report.
+type pageReportData struct {
+	E        *Enterprise
+	Form     *web.Form
+	Today    string
+	Statuses []Status
+	Existing bool // a report for the form's date exists and will be replaced
+}
+
+// reportEnterprise loads the enterprise of the form and checks that the
+// caller may report for it.
+func (pg *Pages) reportEnterprise(r *http.Request) (*auth.Principal, *Enterprise, error) {
+	p, err := web.Principal(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := pg.Svc.Get(r.Context(), p, r.PathValue("key"))
+	if err != nil {
+		return nil, nil, err
+	}
+	if !pageMayReport(p, e) {
+		return nil, nil, &errs.Error{Kind: errs.Forbidden, Code: "forbidden", Op: "resumption.ReportForm",
+			Message: "您不能为该企业填报复工日报"}
+	}
+	return p, e, nil
+}
+
+// ReportForm shows the daily report form (GET /enterprises/{key}/report):
+// today's date, and today's report if one was filed (a new submission
+// replaces it), else the staff expected of the latest report.
+func (pg *Pages) ReportForm(w http.ResponseWriter, r *http.Request) error {
+	p, e, err := pg.reportEnterprise(r)
+	if err != nil {
+		return err
+	}
+	d := pageReportData{E: e, Today: pg.today(), Statuses: []Status{Resumed, Partial, Suspended}}
+	v := url.Values{"date": {d.Today}}
+	if e.ClosedLoop {
+		v.Set("closed_loop", "1")
+	}
+	latest, err := pg.Svc.Reports(r.Context(), p, e.Key, 1)
+	if err != nil {
+		return err
+	}
+	if len(latest) > 0 {
+		last := latest[0]
+		v.Set("staff_expected", strconv.Itoa(last.StaffExpected))
+		if last.Date == d.Today {
+			d.Existing = true
+			v.Set("status", string(last.Status))
+			v.Set("capacity_pct", strconv.Itoa(last.CapacityPct))
+			v.Set("staff_on_site", strconv.Itoa(last.StaffOnSite))
+			v.Set("note", last.Note)
+			v.Del("closed_loop")
+			if last.ClosedLoop {
+				v.Set("closed_loop", "1")
+			}
+		}
+	}
+	d.Form = web.NewForm(v)
+	return pg.Render.Page(w, r, http.StatusOK, "resumption/report", "report.title", d)
+}
+
+// ReportSubmit files the report of the form (POST /enterprises/{key}/report)
+// and goes back to the enterprise with a flash. Mistakes show the form
+// again, with status 400 and a message beside each field.
+func (pg *Pages) ReportSubmit(w http.ResponseWriter, r *http.Request) error {
+	p, e, err := pg.reportEnterprise(r)
+	if err != nil {
+		return err
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, pageMaxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		return errs.E(errs.Invalid, "bad_form", "表单无法解析")
+	}
+	f := r.PostForm
+	values := url.Values{}
+	for _, k := range []string{"date", "status", "capacity_pct", "staff_expected", "staff_on_site", "note"} {
+		values.Set(k, strings.TrimSpace(f.Get(k)))
+	}
+	closed := f.Get("closed_loop") != ""
+	if closed {
+		values.Set("closed_loop", "1")
+	}
+	form := web.NewForm(values)
+	in := ReportInput{Date: values.Get("date"), Status: Status(values.Get("status")), ClosedLoop: closed, Note: values.Get("note")}
+	var parseErrs []errs.FieldError
+	num := func(field string) *int {
+		s := values.Get(field)
+		if s == "" {
+			return nil
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			parseErrs = append(parseErrs, errs.FieldError{Field: field, Message: "请填写整数"})
+			return nil
+		}
+		return &n
+	}
+	in.CapacityPct, in.StaffExpected, in.StaffOnSite = num("capacity_pct"), num("staff_expected"), num("staff_on_site")
+	today := pg.today()
+	d := pageReportData{E: e, Form: form, Today: today, Statuses: []Status{Resumed, Partial, Suspended}}
+	if len(parseErrs) > 0 {
+		fields := append(parseErrs, in.Validate(today)...)
+		err = &errs.Error{Kind: errs.Invalid, Code: "invalid_report", Message: "请检查标出的字段", Fields: fields}
+	} else {
+		_, err = pg.Svc.FileReport(r.Context(), p, e.Key, in)
+	}
+	if err != nil {
+		status := web.FormStatus(err)
+		if status == 0 || errs.Is(err, errs.Unauthorized) || errs.Is(err, errs.Forbidden) {
+			return err
+		}
+		pg.Render.Fail(form, r, err)
+		if errs.Is(err, errs.Invalid) {
+			form.Error = pg.t(r, "report.err.fields")
+		}
+		return pg.Render.Page(w, r, status, "resumption/report", "report.title", d)
+	}
+	web.SetFlash(w, "flash.report_filed")
+	http.Redirect(w, r, "/enterprises/"+url.PathEscape(e.Key), http.StatusSeeOther)
+	return nil
+}
+
+// ---------------------------------------------------------------------
+// Statistics
+
+// pageDatetimeLocal is the layout of <input type="datetime-local">.
+const pageDatetimeLocal = "2006-01-02T15:04"
+
+// pageStatsForm is the query of the statistics pages as typed.
+type pageStatsForm struct {
+	Areas []string
+	At    string // datetime-local, Asia/Shanghai; "" for now
+}
+
+// query encodes the form.
+func (f pageStatsForm) query() url.Values {
+	v := url.Values{}
+	for _, a := range f.Areas {
+		v.Add("area", a)
+	}
+	if f.At != "" {
+		v.Set("at", f.At)
+	}
+	return v
+}
+
+// suffix is "?query" or "".
+func (f pageStatsForm) suffix() string {
+	if enc := f.query().Encode(); enc != "" {
+		return "?" + enc
+	}
+	return ""
+}
+
+// pageStatsQuery reads ?area= (repeatable, or comma-separated) and ?at= (a
+// datetime-local value in Asia/Shanghai, or RFC 3339).
+func pageStatsQuery(r *http.Request) (pageStatsForm, StatsQuery, error) {
+	v := r.URL.Query()
+	var f pageStatsForm
+	for _, a := range v["area"] {
+		for _, part := range strings.Split(a, ",") {
+			if part = strings.TrimSpace(part); part != "" && !slices.Contains(f.Areas, part) {
+				f.Areas = append(f.Areas, part)
+			}
+		}
+	}
+	q := StatsQuery{Areas: f.Areas}
+	if s := strings.TrimSpace(v.Get("at")); s != "" {
+		var t time.Time
+		var err error
+		for _, layout := range []string{pageDatetimeLocal, "2006-01-02T15:04:05"} {
+			if t, err = time.ParseInLocation(layout, s, clock.Shanghai); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			t, err = time.Parse(time.RFC3339, s)
+		}
+		if err != nil {
+			return f, q, &errs.Error{Kind: errs.Invalid, Code: "bad_at", Message: "统计时点格式不正确，应为 2022-11-20T17:00",
+				Fields: []errs.FieldError{{Field: "at", Message: "时间格式不正确"}}}
+		}
+		q.At = t
+		f.At = t.In(clock.Shanghai).Format(pageDatetimeLocal)
+	}
+	return f, q, nil
+}
+
+// pageGroupRow is a line of the groups table.
+type pageGroupRow struct {
+	Group            string
+	Total, Resumed   int
+	Rate             string
+	Expected, OnSite int
+	StaffRate        string
+}
+
+// pagePowerRow is a line of the power table.
+type pagePowerRow struct {
+	Name, Date         string
+	LoadKW, BaselineKW string
+	Recovery           string
+	Total              bool
+}
+
+// pagePartRow is a line of the breakdown table.
+type pagePartRow struct {
+	Code, Name                     string
+	Industrial, FourAbove, Project string
+	Key                            string
+	Staff                          string
+	NotReported                    int
+}
+
+// pageTrendRow is a line of the trend table.
+type pageTrendRow struct {
+	Date                           string
+	Industrial, FourAbove, Project string
+	Staff                          string
+}
+
+// pageChartSeries is one series of a chart.
+type pageChartSeries struct {
+	Name string    `json:"name"`
+	Data []float64 `json:"data"`
+}
+
+// pageChartSpec is one chart as resumption-charts.js draws it.
+type pageChartSpec struct {
+	ID         string            `json:"id"`
+	Type       string            `json:"type"` // bar or line
+	Title      string            `json:"title"`
+	Categories []string          `json:"categories"`
+	Series     []pageChartSeries `json:"series"`
+	Unit       string            `json:"unit"` // "%" or ""
+}
+
+// pageStatsData is the data of resumption/stats.
+type pageStatsData struct {
+	Form       pageStatsForm
+	Areas      []pageAreaOption
+	UrbanURL   string // the 城区 shortcut, when the caller reaches it
+	Urban      bool   // the query is exactly the urban districts
+	AsOf       time.Time
+	Stats      *Stats
+	Briefing   string
+	Groups     []pageGroupRow
+	Capacity   string
+	Power      []pagePowerRow
+	Parts      []pagePartRow
+	Trend      []pageTrendRow
+	Charts     []pageChartSpec
+	ExportURL  string
+	MissingURL string
+}
+
+// pageRatioPct is a ratio in percent rounded to one decimal, for charts.
+func pageRatioPct(r float64) float64 { return float64(int64(r*1000+0.5)) / 10 }
+
+// StatsPage shows the resumption figures (GET /resumption?area=&at=): a
+// choice of areas and moment, the figures as tables, the briefing
+// paragraph, the breakdown by district, the 14-day trend and, with
+// JavaScript, charts of them.
+func (pg *Pages) StatsPage(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	f, q, err := pageStatsQuery(r)
+	if err != nil {
+		return err
+	}
+	if q.At.IsZero() {
+		q.At = pg.now()
+	}
+	b, err := pg.Svc.Briefing(ctx, p, q)
+	if err != nil {
+		return err
+	}
+	parts, err := pg.Svc.Breakdown(ctx, p, q, LevelDistrict)
+	if err != nil {
+		return err
+	}
+	trend, err := pg.Svc.Trend(ctx, p, q, pageTrendDays)
+	if err != nil {
+		return err
+	}
+	d := pageStatsData{Form: f, Stats: b.Stats, AsOf: b.AsOf, Briefing: b.ZH,
+		ExportURL: "/resumption.xlsx" + f.suffix(), MissingURL: "/resumption/not-resumed" + f.suffix()}
+	if web.LangOf(r) != web.LangZH {
+		d.Briefing = b.EN
+	}
+	if d.Form.At == "" {
+		d.Form.At = q.At.In(clock.Shanghai).Format(pageDatetimeLocal)
+	}
+	if d.Areas, err = pg.areaOptions(ctx, p); err != nil {
+		return err
+	}
+	reached := 0
+	for i := range d.Areas {
+		d.Areas[i].Checked = slices.Contains(f.Areas, d.Areas[i].Code)
+		if slices.Contains(pageUrbanCodes, d.Areas[i].Code) {
+			reached++
+		}
+	}
+	if reached == len(pageUrbanCodes) {
+		v := url.Values{"area": pageUrbanCodes}
+		if f.At != "" {
+			v.Set("at", f.At)
+		}
+		d.UrbanURL = "/resumption?" + v.Encode()
+	}
+	sorted := slices.Clone(f.Areas)
+	slices.Sort(sorted)
+	d.Urban = slices.Equal(sorted, pageUrbanCodes)
+
+	st := b.Stats
+	for _, g := range st.Groups {
+		s := st.StaffOf(g.Group)
+		d.Groups = append(d.Groups, pageGroupRow{Group: g.Group, Total: g.Total, Resumed: g.Resumed, Rate: pagePct(g.Rate),
+			Expected: s.Expected, OnSite: s.OnSite, StaffRate: pagePct(s.Rate)})
+	}
+	d.Capacity = strconv.FormatFloat(st.CapacityAvg, 'f', 1, 64) + "%"
+	kw := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+	for _, pw := range st.Power {
+		d.Power = append(d.Power, pagePowerRow{Name: pw.Name, Date: pw.Date, LoadKW: kw(pw.MaxLoadKW), BaselineKW: kw(pw.BaselineKW),
+			Recovery: pagePct(pw.Recovery)})
+	}
+	if t, ok := st.ParksTotal(); ok {
+		d.Power = append(d.Power, pagePowerRow{Name: pg.t(r, "res.power.parks_total"), Date: t.Date, LoadKW: kw(t.MaxLoadKW),
+			BaselineKW: kw(t.BaselineKW), Recovery: pagePct(t.Recovery), Total: true})
+	}
+	for _, part := range parts {
+		ps := part.Stats
+		d.Parts = append(d.Parts, pagePartRow{Code: part.Code, Name: part.Name,
+			Industrial: pagePct(ps.Group(string(IndustrialAboveScale)).Rate), FourAbove: pagePct(ps.Group(GroupFourAbove).Rate),
+			Project: pagePct(ps.Group(GroupProject).Rate), Key: pagePct(ps.Group(GroupKey).Rate),
+			Staff: pagePct(ps.StaffOf(GroupFourAbove).Rate), NotReported: ps.NotReported})
+	}
+	for _, day := range trend {
+		ds := &Stats{Groups: day.Groups, Staff: day.Staff}
+		d.Trend = append(d.Trend, pageTrendRow{Date: day.Date, Industrial: pagePct(ds.Group(string(IndustrialAboveScale)).Rate),
+			FourAbove: pagePct(ds.Group(GroupFourAbove).Rate), Project: pagePct(ds.Group(GroupProject).Rate),
+			Staff: pagePct(ds.StaffOf(GroupFourAbove).Rate)})
+	}
+	d.Charts = pg.charts(r, st, parts, trend)
+	return pg.Render.Page(w, r, http.StatusOK, "resumption/stats", "res.title", d)
+}
+
+// charts builds the chart specifications of the statistics page.
+func (pg *Pages) charts(r *http.Request, st *Stats, parts []AreaStats, trend []DayStats) []pageChartSpec {
+	groupName := func(g string) string { return pg.labelOf(r, "group", g) }
+	rateGroups := []string{string(IndustrialAboveScale), GroupFourAbove, GroupProject}
+	var out []pageChartSpec
+
+	byDistrict := pageChartSpec{ID: "chart-districts", Type: "bar", Title: pg.t(r, "res.chart.districts"), Unit: "%", Categories: []string{}}
+	for _, part := range parts {
+		byDistrict.Categories = append(byDistrict.Categories, part.Name)
+	}
+	for _, g := range rateGroups {
+		s := pageChartSeries{Name: groupName(g), Data: []float64{}}
+		for _, part := range parts {
+			s.Data = append(s.Data, pageRatioPct(part.Stats.Group(g).Rate))
+		}
+		byDistrict.Series = append(byDistrict.Series, s)
+	}
+	out = append(out, byDistrict)
+
+	tr := pageChartSpec{ID: "chart-trend", Type: "line", Title: pg.t(r, "res.chart.trend", len(trend)), Unit: "%", Categories: []string{}}
+	for _, day := range trend {
+		tr.Categories = append(tr.Categories, day.Date[5:])
+	}
+	for _, g := range rateGroups {
+		s := pageChartSeries{Name: groupName(g), Data: []float64{}}
+		for _, day := range trend {
+			s.Data = append(s.Data, pageRatioPct((&Stats{Groups: day.Groups}).Group(g).Rate))
+		}
+		tr.Series = append(tr.Series, s)
+	}
+	staffLine := pageChartSeries{Name: pg.t(r, "res.chart.staff_rate"), Data: []float64{}}
+	for _, day := range trend {
+		staffLine.Data = append(staffLine.Data, pageRatioPct((&Stats{Staff: day.Staff}).StaffOf(GroupFourAbove).Rate))
+	}
+	tr.Series = append(tr.Series, staffLine)
+	out = append(out, tr)
+
+	staff := pageChartSpec{ID: "chart-staff", Type: "bar", Title: pg.t(r, "res.chart.staff"), Categories: []string{},
+		Series: []pageChartSeries{{Name: pg.t(r, "res.col.expected"), Data: []float64{}}, {Name: pg.t(r, "res.col.on_site"), Data: []float64{}}}}
+	for _, s := range st.Staff {
+		if s.Expected == 0 && s.OnSite == 0 {
+			continue
+		}
+		staff.Categories = append(staff.Categories, groupName(s.Group))
+		staff.Series[0].Data = append(staff.Series[0].Data, float64(s.Expected))
+		staff.Series[1].Data = append(staff.Series[1].Data, float64(s.OnSite))
+	}
+	out = append(out, staff)
+
+	power := pageChartSpec{ID: "chart-power", Type: "bar", Title: pg.t(r, "res.chart.power"), Unit: "%", Categories: []string{},
+		Series: []pageChartSeries{{Name: pg.t(r, "res.col.recovery"), Data: []float64{}}}}
+	for _, pw := range st.Power {
+		power.Categories = append(power.Categories, pw.Name)
+		power.Series[0].Data = append(power.Series[0].Data, pageRatioPct(pw.Recovery))
+	}
+	out = append(out, power)
+	return out
+}
+
+// StatsExport answers GET /resumption.xlsx (the statistics page's query)
+// with the figures, the power table, the breakdown by district and the
+// 14-day trend.
+func (pg *Pages) StatsExport(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	_, q, err := pageStatsQuery(r)
+	if err != nil {
+		return err
+	}
+	if q.At.IsZero() {
+		q.At = pg.now()
+	}
+	st, err := pg.Svc.Stats(ctx, p, q)
+	if err != nil {
+		return err
+	}
+	parts, err := pg.Svc.Breakdown(ctx, p, q, LevelDistrict)
+	if err != nil {
+		return err
+	}
+	trend, err := pg.Svc.Trend(ctx, p, q, pageTrendDays)
+	if err != nil {
+		return err
+	}
+	b, err := StatsWorkbook(st, parts)
+	if err != nil {
+		return err
+	}
+	b, err = pageTrendSheet(b, pg.t(r, "res.trend"), []string{pg.t(r, "res.col.date"), pg.labelOf(r, "group", string(IndustrialAboveScale)),
+		pg.labelOf(r, "group", GroupFourAbove), pg.labelOf(r, "group", GroupProject), pg.t(r, "res.chart.staff_rate")}, trend)
+	if err != nil {
+		return err
+	}
+	return pageXLSX(w, "resumption-"+st.AsOf.In(clock.Shanghai).Format("20060102-1504")+".xlsx", b)
+}
+
+// pageTrendSheet appends the trend as a sheet to a workbook.
+func pageTrendSheet(book []byte, name string, header []string, trend []DayStats) ([]byte, error) {
+	const op = "resumption.pageTrendSheet"
+	f, err := excelize.OpenReader(bytes.NewReader(book))
+	if err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	defer f.Close()
+	if _, err := f.NewSheet(name); err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	pct, err := f.NewStyle(&excelize.Style{NumFmt: 10})
+	if err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	if err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	for i, h := range header {
+		cell, _ := excelize.CoordinatesToCellName(i+1, 1)
+		if err := f.SetCellStr(name, cell, h); err != nil {
+			return nil, errs.Wrap(op, err)
+		}
+		if err := f.SetCellStyle(name, cell, cell, bold); err != nil {
+			return nil, errs.Wrap(op, err)
+		}
+	}
+	if err := f.SetColWidth(name, "A", "E", 16); err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	for n, day := range trend {
+		ds := &Stats{Groups: day.Groups, Staff: day.Staff}
+		vals := []float64{ds.Group(string(IndustrialAboveScale)).Rate, ds.Group(GroupFourAbove).Rate, ds.Group(GroupProject).Rate,
+			ds.StaffOf(GroupFourAbove).Rate}
+		cell, _ := excelize.CoordinatesToCellName(1, n+2)
+		if err := f.SetCellStr(name, cell, day.Date); err != nil {
+			return nil, errs.Wrap(op, err)
+		}
+		for i, v := range vals {
+			cell, _ := excelize.CoordinatesToCellName(i+2, n+2)
+			if err := f.SetCellFloat(name, cell, v, 4, 64); err != nil {
+				return nil, errs.Wrap(op, err)
+			}
+			if err := f.SetCellStyle(name, cell, cell, pct); err != nil {
+				return nil, errs.Wrap(op, err)
+			}
+		}
+	}
+	buf, err := f.WriteToBuffer()
+	if err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// ---------------------------------------------------------------------
+// Units not resumed
+
+// pageNotResumedData is the data of resumption/not-resumed.
+type pageNotResumedData struct {
+	Form      pageStatsForm
+	AsOf      time.Time
+	Units     []Unit
+	Missing   int // not reported
+	Suspended int
+	ExportURL string
+	StatsURL  string
+}
+
+// NotResumedPage lists the units not resumed as of the moment (GET
+// /resumption/not-resumed?area=&at=): those whose latest report says
+// suspended, with its date and note, and those that never reported.
+func (pg *Pages) NotResumedPage(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	f, q, err := pageStatsQuery(r)
+	if err != nil {
+		return err
+	}
+	if q.At.IsZero() {
+		q.At = pg.now()
+	}
+	units, err := pg.Svc.NotResumed(r.Context(), p, q)
+	if err != nil {
+		return err
+	}
+	d := pageNotResumedData{Form: f, AsOf: q.At, Units: units, ExportURL: "/resumption/not-resumed.xlsx" + f.suffix(),
+		StatsURL: "/resumption" + f.suffix()}
+	for _, u := range units {
+		if u.Reason == ReasonNotReported {
+			d.Missing++
+		} else {
+			d.Suspended++
+		}
+	}
+	return pg.Render.Page(w, r, http.StatusOK, "resumption/not-resumed", "nr.title", d)
+}
+
+// NotResumedExport answers GET /resumption/not-resumed.xlsx with the list
+// of the page.
+func (pg *Pages) NotResumedExport(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	_, q, err := pageStatsQuery(r)
+	if err != nil {
+		return err
+	}
+	if q.At.IsZero() {
+		q.At = pg.now()
+	}
+	units, err := pg.Svc.NotResumed(r.Context(), p, q)
+	if err != nil {
+		return err
+	}
+	header := []string{pg.t(r, "ent.col.key"), pg.t(r, "ent.col.name"), pg.t(r, "ent.col.kind"), pg.t(r, "ent.col.area_code"),
+		pg.t(r, "ent.col.area"), pg.t(r, "ent.col.categories"), pg.t(r, "nr.col.reason"), pg.t(r, "nr.col.last_date"),
+		pg.t(r, "nr.col.note")}
+	rows := make([][]string, 0, len(units))
+	for _, u := range units {
+		rows = append(rows, []string{u.Key, u.Name, pg.labelOf(r, "kind", u.Kind), u.AreaCode, u.AreaName,
+			pg.categoryText(r, u.Categories), pg.labelOf(r, "reason", u.Reason), u.LastDate, u.Note})
+	}
+	b, err := importer.WriteXLSX(pg.t(r, "nr.title"), header, rows)
+	if err != nil {
+		return err
+	}
+	return pageXLSX(w, fmt.Sprintf("not-resumed-%s.xlsx", q.At.In(clock.Shanghai).Format("20060102-1504")), b)
+}

@@ -1,0 +1,236 @@
+package resumption
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"tongxin/internal/errs"
+	"tongxin/internal/web"
+)
+
+// maxPlanFormField bounds each text field of a plan upload.
+const maxPlanFormField = 4 << 10
+
+// planFormFields are the text fields a plan upload may carry.
+var planFormFields = map[string]bool{"subject_kind": true, "subject": true, "area_code": true, "title": true}
+
+// readPlanForm reads a multipart/form-data plan upload: the text fields
+// and at most one file, streamed with limits rather than spooled to disk.
+func readPlanForm(w http.ResponseWriter, r *http.Request) (PlanInput, error) {
+	var in PlanInput
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
+		return in, errs.E(errs.Unsupported, "unsupported_media_type",
+			"请以 multipart/form-data 表单提交预案（字段 subject_kind、subject、area_code、title 与文件 file）")
+	}
+	body := http.MaxBytesReader(w, r.Body, MaxPlanFile+1<<20)
+	mr := multipart.NewReader(body, params["boundary"])
+	fields := map[string]string{}
+	seenFile := false
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return in, planFormError(err)
+		}
+		name := part.FormName()
+		switch {
+		case name == "file":
+			if seenFile {
+				return in, errs.E(errs.Invalid, "plan_invalid", "一次只能上传一个预案文件")
+			}
+			seenFile = true
+			b, err := io.ReadAll(io.LimitReader(part, MaxPlanFile+1))
+			if err != nil {
+				return in, planFormError(err)
+			}
+			if len(b) > MaxPlanFile {
+				io.Copy(io.Discard, part)
+				return in, planTooLarge()
+			}
+			in.File, in.FileName = b, part.FileName()
+		case planFormFields[name]:
+			b, err := io.ReadAll(io.LimitReader(part, maxPlanFormField+1))
+			if err != nil {
+				return in, planFormError(err)
+			}
+			if len(b) > maxPlanFormField {
+				return in, &errs.Error{Kind: errs.Invalid, Code: "plan_invalid", Message: "表单字段 " + name + " 过长",
+					Fields: []errs.FieldError{{Field: name, Message: "过长"}}}
+			}
+			fields[name] = string(b)
+		default:
+			return in, &errs.Error{Kind: errs.Invalid, Code: "unknown_field", Message: "未知字段 " + name,
+				Fields: []errs.FieldError{{Field: name, Message: "未知字段"}}}
+		}
+	}
+	in.SubjectKind, in.Subject, in.AreaCode, in.Title = fields["subject_kind"], fields["subject"], fields["area_code"], fields["title"]
+	return in, nil
+}
+
+func planTooLarge() error {
+	return &errs.Error{Kind: errs.TooLarge, Code: "plan_file_too_large", Message: "预案文件不能超过 10 MB",
+		Fields: []errs.FieldError{{Field: "file", Message: "文件超过 10 MB"}}}
+}
+
+func planFormError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return planTooLarge()
+	}
+	return &errs.Error{Kind: errs.Invalid, Code: "bad_form", Message: "表单无法解析", Err: err}
+}
+
+// SubmitPlan answers POST /api/v1/plans (multipart/form-data: subject_kind,
+// subject, area_code for parks, title, file) with 201 and the new version.
+func (a *API) SubmitPlan(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	in, err := readPlanForm(w, r)
+	if err != nil {
+		return err
+	}
+	pl, err := a.svc.SubmitPlan(r.Context(), p, in)
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusCreated, pl)
+}
+
+// Plans answers GET /api/v1/plans?subject_kind=&subject= with the versions
+// of one subject's plan, newest first.
+func (a *API) Plans(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	plans, err := a.svc.Plans(r.Context(), p, q.Get("subject_kind"), q.Get("subject"))
+	if err != nil {
+		return err
+	}
+	return web.WriteItems(w, plans)
+}
+
+// planID reads the {id} of the path.
+func planID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errs.E(errs.NotFound, "plan_not_found", "预案不存在")
+	}
+	return id, nil
+}
+
+// planDisposition is an attachment header carrying name: an ASCII
+// fallback and the UTF-8 name encoded as RFC 5987/6266 ask.
+func planDisposition(name string) string {
+	fallback := strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' || r == '/' || r == ';' || r == '%' {
+			return '_'
+		}
+		return r
+	}, name)
+	if fallback == "" {
+		fallback = "download"
+	}
+	var b strings.Builder
+	for _, c := range []byte(name) {
+		if isAttrChar(c) {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return `attachment; filename="` + fallback + `"; filename*=UTF-8''` + b.String()
+}
+
+// isAttrChar reports whether c may stand unencoded in an RFC 5987 value.
+func isAttrChar(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$&+-.^_`|~", c) >= 0
+}
+
+// PlanFile answers GET /api/v1/plans/{id}/file with the stored file, typed
+// as it was sniffed at upload, always as an attachment.
+func (a *API) PlanFile(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	id, err := planID(r)
+	if err != nil {
+		return err
+	}
+	pl, f, err := a.svc.PlanFile(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := w.Header()
+	h.Set("Content-Type", pl.MediaType)
+	h.Set("Content-Disposition", planDisposition(pl.FileName))
+	h.Set("Content-Length", strconv.FormatInt(pl.FileSize, 10))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Cache-Control", "private, no-store")
+	w.WriteHeader(http.StatusOK)
+	_, err = io.Copy(w, f)
+	return err
+}
+
+// PlanReview is the body of POST /api/v1/plans/{id}/review.
+type PlanReview struct {
+	Approve *bool  `json:"approve"`
+	Note    string `json:"note"`
+}
+
+// ReviewPlan answers POST /api/v1/plans/{id}/review ({"approve":true,
+// "note":"…"}) with the reviewed version.
+func (a *API) ReviewPlan(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	id, err := planID(r)
+	if err != nil {
+		return err
+	}
+	var in PlanReview
+	if err := web.DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if in.Approve == nil {
+		return &errs.Error{Kind: errs.Invalid, Code: "plan_review_invalid", Message: "请用 approve 字段说明通过（true）或退回（false）",
+			Fields: []errs.FieldError{{Field: "approve", Message: "必填"}}}
+	}
+	pl, err := a.svc.ReviewPlan(r.Context(), p, id, *in.Approve, in.Note)
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusOK, pl)
+}
+
+// PlansMissing answers GET /api/v1/plans/missing with the enterprises in
+// reach whose latest plan is not approved, or that have none.
+func (a *API) PlansMissing(w http.ResponseWriter, r *http.Request) error {
+	return web.List(w, r, a.svc.WithoutApprovedPlan)
+}
+
+// planFileURL is the API address of a plan version's file.
+func planFileURL(id int64) string {
+	return "/api/v1/plans/" + url.PathEscape(strconv.FormatInt(id, 10)) + "/file"
+}
