@@ -77,6 +77,10 @@ func openSQLite(ctx context.Context, path string, clk clock.Clock) (*DB, error) 
 		"journal_mode(WAL)",
 		"foreign_keys(ON)",
 		"synchronous(" + sync + ")",
+		// Statistics read the reports of many days: a 32 MiB page cache per
+		// connection and memory-mapped reads keep them off the disk.
+		"cache_size(-32768)",
+		"mmap_size(268435456)",
 	} {
 		q.Add("_pragma", p)
 	}

@@ -45,6 +45,7 @@ func TestPutBaseline(t *testing.T) {
 	clk := testClock()
 	dbtest.Each(t, clk, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d, clk)
+		f.at(testBase) // the clock is shared by the SQLite and PostgreSQL runs
 		hq := f.officer(auth.HQStaff, "430200")
 		tianyuan := f.officer(auth.HQStaff, "430211")
 		put := func(p *auth.Principal, scope string, in BaselineInput) (*Baseline, error) {
@@ -158,6 +159,7 @@ func TestAddReading(t *testing.T) {
 	clk := testClock()
 	dbtest.Each(t, clk, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d, clk)
+		f.at(testBase) // the clock is shared by the SQLite and PostgreSQL runs
 		hq := f.officer(auth.HQStaff, "430200")
 		tianyuan := f.officer(auth.HQStaff, "430211")
 		for _, b := range []struct {
@@ -258,6 +260,7 @@ func TestPowerInStats(t *testing.T) {
 	clk := testClock()
 	dbtest.Each(t, clk, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d, clk)
+		f.at(testBase) // the clock is shared by the SQLite and PostgreSQL runs
 		for _, b := range []struct{ scope, area string }{
 			{ScopeCityIndustrial, "430200"}, {"district_industrial:430203", "430203"}, {"district_industrial:430204", "430204"},
 			{"park:建设园", "430203001"}, {"park:贺家土园", "430203002"}, {"park:栗雨园", "430211003"},

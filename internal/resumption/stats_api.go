@@ -158,14 +158,14 @@ func (a *API) ExportStats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if q.At.IsZero() {
-		q.At = a.svc.DB().Clock.Now()
-	}
-	st, err := a.svc.Stats(r.Context(), p, q)
+	level, err := levelOf(r)
 	if err != nil {
 		return err
 	}
-	level, err := levelOf(r)
+	if q.At.IsZero() {
+		q.At = a.svc.DB().Clock.Now() // the same moment for both
+	}
+	st, err := a.svc.Stats(r.Context(), p, q)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package resumption
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -140,11 +139,6 @@ func BenchmarkStats(b *testing.B) {
 			f := newFixture(b, d, clk)
 			start := time.Now()
 			benchLoad(b, d)
-			if kind == "sqlite" && os.Getenv("ZZ_CKPT") != "" {
-				if err := d.Exec(f.ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-					b.Fatal(err)
-				}
-			}
 			if kind == "postgres" {
 				// What autovacuum does shortly after a bulk load.
 				if err := d.Exec(f.ctx, `ANALYZE`); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -908,4 +909,94 @@ func TestStatsAPI(t *testing.T) {
 	if len(rows) != 1+4*7 || rows[1][0] != "430202" {
 		t.Errorf("breakdown sheet: %d rows", len(rows))
 	}
+}
+
+// TestLatestStrategiesAgree checks both ways of finding the latest
+// reports — whole days scanned, units probed one by one — against a
+// direct reading of every version, on random histories with late
+// filings, corrections, versions filed in the same millisecond and
+// reports dated after their filing.
+func TestLatestStrategiesAgree(t *testing.T) {
+	clk := testClock()
+	dbtest.Each(t, clk, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d, clk)
+		rnd := rand.New(rand.NewPCG(20, 11))
+		type version struct {
+			eid, id, filed int64
+			date           string
+		}
+		var all []version
+		var ids []int64
+		for i := range 40 {
+			e := f.enterprise(urbanStreets[i%len(urbanStreets)], Categories[i%4])
+			var eid int64
+			if err := d.ReadPool().QueryRowContext(f.ctx, `SELECT id FROM enterprises WHERE ekey = $1`, e.Key).Scan(&eid); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, eid)
+			for range rnd.IntN(7) {
+				day := 14 + rnd.IntN(7)
+				filed := nov22(day, 0, 0).Add(time.Duration(rnd.IntN(60*60)) * time.Minute).UnixMilli()
+				if rnd.IntN(8) == 0 {
+					filed = nov22(day, 0, 0).Add(-3 * time.Hour).UnixMilli() // dated after its filing
+				}
+				copies := 1 + rnd.IntN(4)/3 // now and then two versions in the same millisecond
+				for range copies {
+					v := version{eid: eid, filed: filed, date: fmt.Sprintf("2022-11-%d", day)}
+					st := []string{"resumed", "partial", "suspended"}[rnd.IntN(3)]
+					if err := d.WritePool().QueryRowContext(f.ctx, `INSERT INTO resumption_reports (enterprise_id, report_date, status,
+						capacity_pct, staff_expected, staff_on_site, closed_loop, note, filed_at, filed_by)
+						VALUES ($1, $2, $3, 50, 10, 5, FALSE, '', $4, 'test') RETURNING id`, eid, v.date, st, filed).Scan(&v.id); err != nil {
+						t.Fatal(err)
+					}
+					all = append(all, v)
+				}
+			}
+		}
+		moments := []time.Time{nov22(13, 12, 0), nov22(23, 0, 0)}
+		for h := 0; h < 10*24; h += 5 {
+			moments = append(moments, nov22(14, 0, 0).Add(time.Duration(h)*time.Hour))
+		}
+		for _, v := range all[:20] {
+			moments = append(moments, time.UnixMilli(v.filed), time.UnixMilli(v.filed-1))
+		}
+		sc := &statsScope{vis: visibility{all: true}}
+		for _, at := range moments {
+			m := momentOf(at)
+			want := map[int64]version{}
+			for _, v := range all {
+				if v.date > m.date || v.filed > m.ms {
+					continue
+				}
+				w, ok := want[v.eid]
+				if !ok || v.date > w.date || v.date == w.date && (v.filed > w.filed || v.filed == w.filed && v.id > w.id) {
+					want[v.eid] = v
+				}
+			}
+			for _, scan := range []bool{true, false} {
+				err := d.Read(f.ctx, func(tx *db.Tx) error {
+					units, err := scopeUnits(f.ctx, tx, sc, false)
+					if err != nil {
+						return err
+					}
+					if len(units) != len(ids) {
+						t.Fatalf("%d units", len(units))
+					}
+					if err := attachLatestBy(f.ctx, tx, units, m, true, scan); err != nil {
+						return err
+					}
+					for _, u := range units {
+						w, ok := want[u.id]
+						if u.has != ok || ok && (u.repID != w.id || u.date != w.date || u.filedAt != w.filed) {
+							t.Errorf("at %v (scan %v) unit %d: has %v report %d %s, want %v %+v", at, scan, u.id, u.has, u.repID, u.date, ok, w)
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	})
 }
