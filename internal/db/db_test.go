@@ -3,6 +3,8 @@ package db_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -133,4 +135,41 @@ func TestOpenRejectsUnknownURL(t *testing.T) {
 	if !errs.Is(err, errs.Invalid) {
 		t.Fatalf("got %v, want Invalid", err)
 	}
+}
+
+// Statements repeated across transactions are prepared once and reused;
+// the answers stay right whether a statement runs prepared or not.
+func TestRepeatedStatementsArePreparedAndCorrect(t *testing.T) {
+	dbtest.Each(t, nil, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		for i := 0; i < 5; i++ {
+			err := d.Write(ctx, func(tx *db.Tx) error {
+				_, err := tx.ExecContext(ctx, `INSERT INTO login_throttle (key, failures, window_start, locked_until) VALUES ($1, $2, 0, 0)`,
+					fmt.Sprint("k", i), i)
+				return err
+			})
+			if err != nil {
+				t.Fatalf("insert %d: %v", i, err)
+			}
+		}
+		for i := 0; i < 5; i++ {
+			var n int
+			err := d.Read(ctx, func(tx *db.Tx) error {
+				return tx.QueryRowContext(ctx, `SELECT failures FROM login_throttle WHERE key = $1`, fmt.Sprint("k", i)).Scan(&n)
+			})
+			if err != nil || n != i {
+				t.Fatalf("read %d: n=%d err=%v", i, n, err)
+			}
+		}
+		// A statement that fails keeps failing with its own error.
+		for i := 0; i < 3; i++ {
+			err := d.Write(ctx, func(tx *db.Tx) error {
+				_, err := tx.ExecContext(ctx, `INSERT INTO no_such_table VALUES (1)`)
+				return err
+			})
+			if err == nil || !strings.Contains(err.Error(), "no_such_table") {
+				t.Fatalf("attempt %d: %v", i, err)
+			}
+		}
+	})
 }

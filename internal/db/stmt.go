@@ -10,13 +10,16 @@ import (
 // audit rows) parsing costs as much as the work. Tx therefore runs its
 // statements through prepared statements kept per pool and SQL text, which
 // database/sql re-binds to the transaction's connection. A statement is
-// prepared after the first transaction that used it has ended: preparing
-// needs a connection, and the SQLite write pool's only one is held by that
-// transaction. The cache is bounded: dynamic SQL beyond it runs unprepared.
+// prepared when it is seen a second time (SQL built once, such as a bulk
+// INSERT, is never worth it), after the transaction that saw it has ended:
+// preparing needs a connection, and the SQLite write pool's only one is
+// held by that transaction. Everything is bounded: SQL beyond the bounds
+// runs unprepared.
 type stmtCache struct {
 	mu      sync.Mutex
 	m       map[stmtKey]*sql.Stmt
 	pending map[stmtKey]bool
+	seen    map[stmtKey]bool
 }
 
 type stmtKey struct {
@@ -24,7 +27,11 @@ type stmtKey struct {
 	query string
 }
 
-const maxCachedStmts = 512
+const (
+	maxCachedStmts = 512
+	maxSeenStmts   = 4096
+	maxStmtLen     = 4096 // longer SQL is generated in bulk, not repeated
+)
 
 // get returns the prepared statement for query, or nil after noting it
 // for preparation (want reports whether the caller should prepare it once
@@ -36,9 +43,17 @@ func (c *stmtCache) get(pool *sql.DB, query string) (st *sql.Stmt, want bool) {
 	if st, ok := c.m[k]; ok {
 		return st, false
 	}
-	if len(c.m)+len(c.pending) >= maxCachedStmts || c.pending[k] {
+	if len(query) > maxStmtLen || len(c.m)+len(c.pending) >= maxCachedStmts || c.pending[k] {
 		return nil, false
 	}
+	if !c.seen[k] {
+		if c.seen == nil || len(c.seen) >= maxSeenStmts {
+			c.seen = map[stmtKey]bool{}
+		}
+		c.seen[k] = true
+		return nil, false
+	}
+	delete(c.seen, k)
 	if c.pending == nil {
 		c.pending = map[stmtKey]bool{}
 	}
@@ -77,7 +92,7 @@ func (c *stmtCache) close() {
 	for _, st := range c.m {
 		st.Close()
 	}
-	c.m, c.pending = nil, nil
+	c.m, c.pending, c.seen = nil, nil, nil
 }
 
 // stmt returns the transaction's binding of the cached statement for
