@@ -179,3 +179,82 @@ func TestBrowserCommanderUsersAuditEnglish(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The contact of 千金药业 files today's report on a phone, with one mistake
+// first; the commander then reads the statistics page with its briefing
+// and charts.
+func TestBrowserResumptionReportAndStats(t *testing.T) {
+	b := newBrowser(t)
+	in, _ := setup(t, "sqlite")
+	s := serve(t, in)
+	login := func(page *rod.Page, user string) {
+		page.MustNavigate(s.URL + "/login")
+		page.MustWaitLoad()
+		page.MustElement(`input[name="username"]`).MustInput(user)
+		page.MustElement(`input[name="password"]`).MustInput("tongxin-demo")
+		wait := page.MustWaitNavigation()
+		page.MustElement(`form[action="/login"] button[type="submit"]`).MustClick()
+		wait()
+	}
+	const qianjin = "914302001838260003"
+	err := rod.Try(func() {
+		page := b.MustPage("").Timeout(40 * time.Second)
+		page.MustSetViewport(360, 740, 2, true)
+		login(page, "qianjin")
+		page.MustNavigate(s.URL + "/enterprises/" + qianjin + "/report")
+		page.MustWaitLoad()
+		page.MustElement(`label.choice.resumed`).MustClick()
+		page.MustElement(`#capacity_pct`).MustSelectAllText().MustInput("85")
+		page.MustElement(`#staff_expected`).MustSelectAllText().MustInput("100")
+		page.MustElement(`#staff_on_site`).MustSelectAllText().MustInput("120")
+		wait := page.MustWaitNavigation()
+		page.MustElement(`form.report-form button[type="submit"]`).MustClick()
+		wait()
+		if body := page.MustElement("main").MustText(); !strings.Contains(body, "实际到岗人数不能多于应到岗人数") {
+			t.Fatalf("more staff on site than expected shows no Chinese error:\n%s", body)
+		}
+		if w := page.MustEval(`() => document.documentElement.scrollWidth`).Int(); w > 360 {
+			t.Fatalf("report form is %d px wide on a 360 px screen", w)
+		}
+		shot(t, page, "report-error-360.png")
+		page.MustElement(`#staff_on_site`).MustSelectAllText().MustInput("96")
+		wait = page.MustWaitNavigation()
+		page.MustElement(`form.report-form button[type="submit"]`).MustClick()
+		wait()
+		page.MustWaitLoad()
+		if url := page.MustInfo().URL; !strings.HasSuffix(url, "/enterprises/"+qianjin) {
+			t.Fatalf("after filing the contact is at %s", url)
+		}
+		detail := page.MustElement("main").MustText()
+		for _, want := range []string{"株洲千金药业股份有限公司", "96", "85"} {
+			if !strings.Contains(detail, want) {
+				t.Fatalf("enterprise page lacks %q after filing:\n%s", want, detail)
+			}
+		}
+		shot(t, page, "enterprise-360.png")
+		// Another enterprise is out of the contact's reach.
+		page.MustNavigate(s.URL + "/enterprises/91430200184287000F")
+		page.MustWaitLoad()
+		if body := page.MustElement("body").MustText(); strings.Contains(body, "中车") {
+			t.Fatalf("the contact of 千金药业 sees 中车:\n%s", body)
+		}
+
+		// A separate browser context: the contact's session cookie stays behind.
+		desk := b.MustIncognito().MustPage("").Timeout(40 * time.Second)
+		desk.MustSetViewport(1280, 900, 1, false)
+		login(desk, "commander")
+		desk.MustNavigate(s.URL + "/resumption")
+		desk.MustWaitLoad()
+		stats := desk.MustElement("main").MustText()
+		for _, want := range []string{"规上工业", "复工复产率", "截至"} {
+			if !strings.Contains(stats, want) {
+				t.Fatalf("statistics page lacks %q:\n%s", want, stats)
+			}
+		}
+		desk.MustWait(`() => document.querySelector("#resumption-charts-box canvas, #resumption-charts-box svg") !== null`)
+		shot(t, desk, "resumption.png")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
