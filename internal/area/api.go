@@ -33,13 +33,9 @@ func (a *API) List(w http.ResponseWriter, r *http.Request) error {
 		}
 		return web.WriteItems(w, roots)
 	}
-	limit := DefaultSearchLimit
-	if s := r.URL.Query().Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > MaxSearchLimit {
-			return errs.Newf(errs.Invalid, "bad_limit", "limit 须为 1–%d 的整数", MaxSearchLimit)
-		}
-		limit = n
+	limit, err := web.QueryInt(r, "limit", DefaultSearchLimit, 1, MaxSearchLimit)
+	if err != nil {
+		return err
 	}
 	found, err := a.svc.Search(r.Context(), p, q, limit)
 	if err != nil {

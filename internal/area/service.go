@@ -199,7 +199,7 @@ func (s *Service) Import(ctx context.Context, p *auth.Principal, data []byte) (*
 			return list.Err()
 		}
 		res.Created, res.Updated = countChanges(changes.list)
-		top := commonRoot(changes.paths)
+		top := CommonRoot(changes.paths)
 		return audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "area.import",
 			ObjectType: "area", ObjectID: top, AreaCode: top,
 			Summary: fmt.Sprintf("导入区划文件：共 %d 行，新建 %d 个，更新 %d 个", len(rows), res.Created, res.Updated)})
@@ -288,9 +288,10 @@ func countChanges(changes []planned) (created, updated int) {
 	return created, updated
 }
 
-// commonRoot returns the deepest code shared by all non-empty paths, "" if
-// none (or several roots).
-func commonRoot(paths []string) string {
+// CommonRoot returns the code of the deepest area shared by all non-empty
+// paths, "" if none (or several roots): the area an audit row about
+// several objects is filed under.
+func CommonRoot(paths []string) string {
 	var common []string
 	first := true
 	for _, p := range paths {

@@ -187,13 +187,9 @@ func (a *API) Reports(w http.ResponseWriter, r *http.Request) error {
 		}
 		return web.WriteItems(w, list)
 	}
-	limit := DefaultReportsLimit
-	if s := r.URL.Query().Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > MaxReportsLimit {
-			return errs.Newf(errs.Invalid, "bad_limit", "limit 须为 1–%d 的整数", MaxReportsLimit)
-		}
-		limit = n
+	limit, err := web.QueryInt(r, "limit", DefaultReportsLimit, 1, MaxReportsLimit)
+	if err != nil {
+		return err
 	}
 	list, err := a.svc.Reports(r.Context(), p, key, limit)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"tongxin/internal/area"
 	"tongxin/internal/audit"
 	"tongxin/internal/auth"
 	"tongxin/internal/clock"
@@ -161,28 +162,6 @@ func importResult(res *ImportResult, list *importer.Errors) {
 	res.Rejected = countRows(res.Errors)
 }
 
-// commonArea returns the code of the deepest area shared by all paths, ""
-// if none.
-func commonArea(paths []string) string {
-	var common []string
-	for i, p := range paths {
-		codes := strings.Split(strings.Trim(p, "/"), "/")
-		if i == 0 {
-			common = codes
-			continue
-		}
-		n := 0
-		for n < len(common) && n < len(codes) && common[n] == codes[n] {
-			n++
-		}
-		common = common[:n]
-	}
-	if len(common) == 0 {
-		return ""
-	}
-	return common[len(common)-1]
-}
-
 // enterpriseRow is a checked row of an enterprise import.
 type enterpriseRow struct {
 	pr       *rowProblems
@@ -334,7 +313,7 @@ func (s *Service) ImportEnterprises(ctx context.Context, p *auth.Principal, data
 		}
 		importResult(res, &list)
 		return audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "enterprise.import",
-			ObjectType: "enterprise", AreaCode: commonArea(paths),
+			ObjectType: "enterprise", AreaCode: area.CommonRoot(paths),
 			Summary: fmt.Sprintf("导入企业文件：共 %d 行，新建 %d 家，更新 %d 家，拒绝 %d 行", len(tbl.Rows), res.Created, res.Updated, res.Rejected)})
 	})
 	if err != nil {
@@ -436,7 +415,7 @@ func (s *Service) ImportReports(ctx context.Context, p *auth.Principal, data []b
 		res.Accepted, res.Created = len(good), len(good)
 		importResult(res, &list)
 		return audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "report.import",
-			ObjectType: "enterprise", AreaCode: commonArea(paths),
+			ObjectType: "enterprise", AreaCode: area.CommonRoot(paths),
 			Summary: fmt.Sprintf("导入复工日报文件：共 %d 行，填报 %d 份，拒绝 %d 行", len(tbl.Rows), res.Accepted, res.Rejected)})
 	})
 	if err != nil {

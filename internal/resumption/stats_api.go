@@ -90,13 +90,9 @@ func (a *API) Breakdown(w http.ResponseWriter, r *http.Request) error {
 // plus the stats query: {"items":[{"date","groups","staff"}]}, oldest
 // first, each day as of 17:00.
 func (a *API) Trend(w http.ResponseWriter, r *http.Request) error {
-	days := DefaultTrendDays
-	if s := strings.TrimSpace(r.URL.Query().Get("days")); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > MaxTrendDays {
-			return errs.Newf(errs.Invalid, "bad_days", "days 须为 1–%d 的整数", MaxTrendDays)
-		}
-		days = n
+	days, err := web.QueryInt(r, "days", DefaultTrendDays, 1, MaxTrendDays)
+	if err != nil {
+		return err
 	}
 	list, err := withQuery(r, func(ctx context.Context, p *auth.Principal, q StatsQuery) ([]DayStats, error) {
 		return a.svc.Trend(ctx, p, q, days)

@@ -76,13 +76,11 @@ type PageRequest struct {
 // ParsePage reads limit (1–max, default def) and cursor.
 func ParsePage(r *http.Request, def, max int) (PageRequest, error) {
 	p := PageRequest{Limit: def}
-	if s := r.URL.Query().Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > max {
-			return p, errs.Newf(errs.Invalid, "bad_limit", "limit 须为 1–%d 的整数", max)
-		}
-		p.Limit = n
+	n, err := QueryInt(r, "limit", def, 1, max)
+	if err != nil {
+		return p, err
 	}
+	p.Limit = n
 	if c := r.URL.Query().Get("cursor"); c != "" {
 		b, err := base64.RawURLEncoding.DecodeString(c)
 		if err != nil || len(b) == 0 {
@@ -111,4 +109,18 @@ func NewPage[T any](items []T, limit int, key func(T) string) Page[T] {
 		p.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(key(items[limit-1])))
 	}
 	return p
+}
+
+// QueryInt reads an optional integer query parameter within [min, max],
+// def when absent; otherwise 400 with code "bad_"+name.
+func QueryInt(r *http.Request, name string, def, min, max int) (int, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < min || n > max {
+		return 0, errs.Newf(errs.Invalid, "bad_"+name, "%s 须为 %d–%d 的整数", name, min, max)
+	}
+	return n, nil
 }
