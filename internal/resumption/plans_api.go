@@ -7,7 +7,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -228,9 +227,4 @@ func (a *API) ReviewPlan(w http.ResponseWriter, r *http.Request) error {
 // reach whose latest plan is not approved, or that have none.
 func (a *API) PlansMissing(w http.ResponseWriter, r *http.Request) error {
 	return web.List(w, r, a.svc.WithoutApprovedPlan)
-}
-
-// planFileURL is the API address of a plan version's file.
-func planFileURL(id int64) string {
-	return "/api/v1/plans/" + url.PathEscape(strconv.FormatInt(id, 10)) + "/file"
 }
