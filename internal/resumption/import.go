@@ -355,10 +355,6 @@ func (s *Service) ImportReports(ctx context.Context, p *auth.Principal, data []b
 	if len(tbl.Rows) == 0 {
 		return nil, errs.Wrap(op, errNoRows())
 	}
-	_, insert, err := s.stmts(ctx)
-	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
 	res := &ImportResult{}
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
 		*res = ImportResult{}
@@ -407,7 +403,7 @@ func (s *Service) ImportReports(ctx context.Context, p *auth.Principal, data []b
 		var paths []string
 		for _, r := range good {
 			t := targets[r.key]
-			if _, err := s.fileReport(ctx, tx, insert, p, t.ID, r.key, t.AreaCode, r.in); err != nil {
+			if _, err := s.fileReport(ctx, tx, p, t.ID, r.key, t.AreaCode, r.in); err != nil {
 				return err
 			}
 			paths = append(paths, t.AreaPath)

@@ -2,7 +2,6 @@ package resumption
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"regexp"
 	"slices"
@@ -36,8 +35,6 @@ type Service struct {
 	users   Users
 	dataDir string
 	clock   clock.Clock
-
-	prepared writeStmts // the report filing path's statements
 }
 
 // NewService builds the service. dataDir holds uploaded plan files.
@@ -557,20 +554,16 @@ func (s *Service) FileReport(ctx context.Context, p *auth.Principal, key string,
 	}
 	in.Note = strings.TrimSpace(in.Note)
 	key = lookupKey(key)
-	target, insert, err := s.stmts(ctx)
-	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
 	var r *Report
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
-		t, err := reportTarget(ctx, tx, target, v, key)
+		t, err := reportTarget(ctx, tx, v, key)
 		if err != nil {
 			return err
 		}
 		if fe := in.Validate(tx.Now.In(clock.Shanghai).Format(DateLayout)); len(fe) > 0 {
 			return invalidReport(fe)
 		}
-		r, err = s.fileReport(ctx, tx, insert, p, t.ID, key, t.AreaCode, in)
+		r, err = s.fileReport(ctx, tx, p, t.ID, key, t.AreaCode, in)
 		return err
 	})
 	if err != nil {
@@ -580,8 +573,8 @@ func (s *Service) FileReport(ctx context.Context, p *auth.Principal, key string,
 }
 
 // fileReport inserts a validated report version and audits it.
-func (s *Service) fileReport(ctx context.Context, tx *db.Tx, insert *sql.Stmt, p *auth.Principal, id int64, key, areaCode string, in ReportInput) (*Report, error) {
-	if err := insertReport(ctx, tx, insert, id, in, p.Actor()); err != nil {
+func (s *Service) fileReport(ctx context.Context, tx *db.Tx, p *auth.Principal, id int64, key, areaCode string, in ReportInput) (*Report, error) {
+	if err := insertReport(ctx, tx, id, in, p.Actor()); err != nil {
 		return nil, err
 	}
 	if err := audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "report.file",
@@ -615,7 +608,7 @@ func (s *Service) Reports(ctx context.Context, p *auth.Principal, key string, li
 	key = lookupKey(key)
 	var out []Report
 	err = s.db.Read(ctx, func(tx *db.Tx) error {
-		t, err := reportTarget(ctx, tx, nil, v, key)
+		t, err := reportTarget(ctx, tx, v, key)
 		if err != nil {
 			return err
 		}
@@ -639,7 +632,7 @@ func (s *Service) ReportVersions(ctx context.Context, p *auth.Principal, key, da
 	key = lookupKey(key)
 	var out []Report
 	err = s.db.Read(ctx, func(tx *db.Tx) error {
-		t, err := reportTarget(ctx, tx, nil, v, key)
+		t, err := reportTarget(ctx, tx, v, key)
 		if err != nil {
 			return err
 		}

@@ -2,10 +2,8 @@ package resumption
 
 import (
 	"context"
-	"database/sql"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"tongxin/internal/db"
@@ -316,8 +314,8 @@ func replaceCategories(ctx context.Context, tx *db.Tx, id int64, cs []Category) 
 
 // reportTargetSQL looks an enterprise up by key ($1) with whether the
 // user $2 is one of its liaisons: the one indexed lookup of a filing. It is
-// a fixed text, so that the write path can keep it prepared; reaches then
-// applies the caller's visibility to the row.
+// a fixed text, so that db.Tx keeps it prepared; reaches then applies the
+// caller's visibility to the row.
 const reportTargetSQL = `SELECT e.id, e.area_code, a.path,
 	EXISTS (SELECT 1 FROM liaison_assignments la WHERE la.enterprise_id = e.id AND la.user_id = $2)
 	FROM enterprises e JOIN areas a ON a.code = e.area_code WHERE e.ekey = $1`
@@ -326,38 +324,6 @@ const reportTargetSQL = `SELECT e.id, e.area_code, a.path,
 const insertReportSQL = `INSERT INTO resumption_reports (enterprise_id, report_date, status, capacity_pct,
 	staff_expected, staff_on_site, closed_loop, note, filed_at, filed_by)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
-
-// writeStmts are the statements of the report filing path, prepared on
-// the write pool (on SQLite its one connection) on first use; a failed
-// preparation is tried again by the next call.
-type writeStmts struct {
-	mu     sync.Mutex
-	target *sql.Stmt
-	insert *sql.Stmt
-}
-
-// stmts returns the prepared filing statements.
-func (s *Service) stmts(ctx context.Context) (target, insert *sql.Stmt, err error) {
-	w := &s.prepared
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.insert != nil {
-		return w.target, w.insert, nil
-	}
-	ctx = context.WithoutCancel(ctx)
-	pool := s.db.WritePool()
-	if w.target == nil {
-		if w.target, err = pool.PrepareContext(ctx, reportTargetSQL); err != nil {
-			w.target = nil
-			return nil, nil, errs.Wrap("resumption.prepare", err)
-		}
-	}
-	if w.insert, err = pool.PrepareContext(ctx, insertReportSQL); err != nil {
-		w.insert = nil
-		return nil, nil, errs.Wrap("resumption.prepare", err)
-	}
-	return w.target, w.insert, nil
-}
 
 // reaches reports whether v covers the enterprise with key in the area at
 // path; assigned says whether v's liaison is stationed there. It is the
@@ -376,13 +342,8 @@ func (v visibility) reaches(key, path string, assigned bool) bool {
 
 // reportTarget finds the enterprise with key within v; stmt, if not nil,
 // is reportTargetSQL prepared on tx's pool.
-func reportTarget(ctx context.Context, tx *db.Tx, stmt *sql.Stmt, v visibility, key string) (reportTargetRef, error) {
-	var row *sql.Row
-	if stmt != nil {
-		row = tx.StmtContext(ctx, stmt).QueryRowContext(ctx, key, v.liaisonID)
-	} else {
-		row = tx.QueryRowContext(ctx, reportTargetSQL, key, v.liaisonID)
-	}
+func reportTarget(ctx context.Context, tx *db.Tx, v visibility, key string) (reportTargetRef, error) {
+	row := tx.QueryRowContext(ctx, reportTargetSQL, key, v.liaisonID)
 	var t reportTargetRef
 	var assigned bool
 	if err := row.Scan(&t.ID, &t.AreaCode, &t.AreaPath, &assigned); err != nil {
@@ -427,17 +388,10 @@ func reportTargets(ctx context.Context, tx *db.Tx, v visibility, keys []string) 
 	return out, err
 }
 
-// insertReport adds a report version filed now by filedBy; stmt, if not
-// nil, is insertReportSQL prepared on tx's pool.
-func insertReport(ctx context.Context, tx *db.Tx, stmt *sql.Stmt, enterpriseID int64, in ReportInput, filedBy string) error {
-	args := []any{enterpriseID, in.Date, string(in.Status), *in.CapacityPct, *in.StaffExpected, *in.StaffOnSite, in.ClosedLoop, in.Note,
-		tx.NowMS(), filedBy}
-	var err error
-	if stmt != nil {
-		_, err = tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
-	} else {
-		_, err = tx.ExecContext(ctx, insertReportSQL, args...)
-	}
+// insertReport adds a report version filed now by filedBy.
+func insertReport(ctx context.Context, tx *db.Tx, enterpriseID int64, in ReportInput, filedBy string) error {
+	_, err := tx.ExecContext(ctx, insertReportSQL, enterpriseID, in.Date, string(in.Status), *in.CapacityPct,
+		*in.StaffExpected, *in.StaffOnSite, in.ClosedLoop, in.Note, tx.NowMS(), filedBy)
 	return errs.Wrap("resumption.insertReport", err)
 }
 
