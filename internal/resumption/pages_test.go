@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -100,6 +103,9 @@ func newPagesEnv(t *testing.T) *pagesEnv {
 		"GET /resumption.xlsx":             pg.StatsExport,
 		"GET /resumption/not-resumed":      pg.NotResumedPage,
 		"GET /resumption/not-resumed.xlsx": pg.NotResumedExport,
+		"POST /enterprises/{key}/plans":    pg.PlanSubmit,
+		"POST /plans/{id}/review":          pg.PlanReview,
+		"GET /plans/missing":               pg.PlansMissingPage,
 	} {
 		mux.Handle(pattern, a.H(h))
 	}
@@ -466,4 +472,130 @@ func TestNotResumedPage(t *testing.T) {
 	if r := got[pageKeyProject]; r == nil || r[6] != "未填报" || r[2] != "项目" {
 		t.Errorf("project row: %q", r)
 	}
+}
+
+// upload posts a plan upload form (title, and a file when name is set) as
+// a browser does.
+func (e *pagesEnv) upload(key string, p *auth.Principal, lang, title, name string, file []byte) *httptest.ResponseRecorder {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("title", title)
+	fw, _ := mw.CreateFormFile("file", name)
+	fw.Write(file)
+	mw.Close()
+	r := httptest.NewRequest("POST", "/enterprises/"+key+"/plans", &buf)
+	r.Header.Set("Content-Type", mw.FormDataContentType())
+	if p != nil {
+		r = r.WithContext(web.WithPrincipal(r.Context(), p))
+	}
+	if lang != "" {
+		r.AddCookie(&http.Cookie{Name: web.LangCookie, Value: lang})
+	}
+	w := httptest.NewRecorder()
+	e.mux.ServeHTTP(w, r)
+	return w
+}
+
+func pageStoredFiles(t *testing.T, dir string) int {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return len(entries)
+}
+
+func TestPlanPages(t *testing.T) {
+	e := newPagesEnv(t)
+	ctx := context.Background()
+	contact := planContact(planKeyQianjin)
+	detail := "/enterprises/" + planKeyQianjin
+	form := `action="/enterprises/` + planKeyQianjin + `/plans" enctype="multipart/form-data"`
+
+	// The upload form for the contact and a manager, not for a reader.
+	pageSees(t, e.get(detail, contact), 200, []string{"上传一企一策", form, `name="file" type="file"`}, []string{"/review\""})
+	pageSees(t, e.get(detail, planHQ), 200, []string{form}, nil)
+	commander := planAreaPrincipal(auth.HQCommander, "430200", "/430200/")
+	pageSees(t, e.get(detail, commander), 200, nil, []string{form})
+	// A manager reviews CRRC's pending version; its contact cannot.
+	crrc := "/enterprises/" + planKeyCRRC
+	pageSees(t, e.get(crrc, planHQ), 200, []string{`action="/plans/1/review"`, `name="next" value="` + crrc + `"`,
+		`value="approve">通过</button>`, `value="reject">退回</button>`}, nil)
+	pageSees(t, e.get(crrc, planContact(planKeyCRRC)), 200, nil, []string{`/plans/1/review`})
+
+	// A text file named plan.pdf: refused with the Chinese message,
+	// nothing stored.
+	dir := PlanDir(e.dataDir)
+	files := pageStoredFiles(t, dir)
+	w := e.upload(planKeyQianjin, contact, "", "千金一企一策", "plan.pdf", []byte("这不是 PDF\n"))
+	pageSees(t, w, 400, []string{"预案文件须为 PDF、Word（DOCX）或图片", "不支持的文件类型", `value="千金一企一策"`,
+		"<h1>株洲千金药业股份有限公司</h1>"}, nil)
+	if pl, err := e.svc.Plans(ctx, contact, PlanEnterprise, planKeyQianjin); err != nil || len(pl) != 0 {
+		t.Fatalf("stored after a refusal: %+v %v", pl, err)
+	}
+	if n := pageStoredFiles(t, dir); n != files {
+		t.Errorf("files %d, want %d", n, files)
+	}
+	pageSees(t, e.upload(planKeyQianjin, contact, web.LangEN, "x", "plan.pdf", []byte("text")), 400,
+		[]string{"A plan file must be a PDF, a DOCX or an image"}, nil)
+	pageSees(t, e.upload(planKeyQianjin, contact, "", " ", "", nil), 400, []string{"请填写预案标题"}, nil)
+	// Not the contact's enterprise; anonymous.
+	pageSees(t, e.upload(planKeyQianjin, planContact(planKeyCRRC), "", "x", "plan.pdf", planPDF()), 404, []string{"企业不存在"}, nil)
+	pageSees(t, e.upload(planKeyQianjin, commander, "", "x", "plan.pdf", planPDF()), 403, []string{`<div class="alert error" role="alert">没有执行此操作的权限</div>`}, []string{form})
+	pageSees(t, e.upload(planKeyQianjin, nil, "", "x", "plan.pdf", planPDF()), 401, nil, nil)
+
+	// A real PDF: 303 back with a flash, version 1 listed.
+	w = e.upload(planKeyQianjin, contact, "", "千金一企一策", "千金预案.pdf", planPDF())
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != detail {
+		t.Fatalf("upload: %d %q\n%s", w.Code, w.Header().Get("Location"), w.Body)
+	}
+	if c := w.Result().Cookies(); len(c) == 0 || c[0].Name != "flash" || c[0].Value != "flash.plan_submitted" {
+		t.Errorf("flash cookie: %v", c)
+	}
+	plans, err := e.svc.Plans(ctx, contact, PlanEnterprise, planKeyQianjin)
+	if err != nil || len(plans) != 1 || plans[0].Version != 1 || plans[0].MediaType != MediaPDF || plans[0].CreatedBy != contact.Username {
+		t.Fatalf("stored: %+v %v", plans, err)
+	}
+	id := strconv.FormatInt(plans[0].ID, 10)
+	pageSees(t, e.get(detail, contact), 200, []string{"第 1 版", "千金一企一策", "千金预案.pdf", `<span class="badge submitted">待审核</span>`,
+		`href="/api/v1/plans/` + id + `/file"`}, nil)
+
+	// The missing list: CRRC's plan and 千金's await review.
+	missing := []string{"<h1>一企一策未审核通过的单位</h1>", `<a href="/enterprises/` + planKeyQianjin + `">株洲千金药业股份有限公司</a>`,
+		"中车株洲车辆有限公司", "湖南欧微时尚集团", "建设街道老旧小区改造项目"}
+	pageSees(t, e.get("/plans/missing", planHQ), 200, missing, nil)
+	pageSees(t, e.get("/resumption", planHQ), 200, []string{`href="/plans/missing"`}, nil)
+
+	// Review: a rejection without a note is shown on the page.
+	review := "/plans/" + id + "/review"
+	w = e.do("POST", review, planHQ, "", url.Values{"decision": {"reject"}, "note": {" "}, "next": {detail}})
+	pageSees(t, w, 400, []string{"退回预案须填写意见", "请填写退回意见", `id="review-` + id + `"`}, nil)
+	w = e.do("POST", review, planHQ, "", url.Values{"decision": {"maybe"}, "next": {detail}})
+	pageSees(t, w, 400, []string{"请选择通过或退回"}, nil)
+	// The contact may not review.
+	pageSees(t, e.do("POST", review, contact, "", url.Values{"decision": {"approve"}, "next": {detail}}), 403, nil, nil)
+	pageSees(t, e.do("POST", review, nil, "", url.Values{"decision": {"approve"}}), 401, nil, nil)
+	pageSees(t, e.do("POST", "/plans/999/review", planHQ, "", url.Values{"decision": {"approve"}}), 404, []string{"预案不存在"}, nil)
+
+	w = e.do("POST", review, planHQ, "", url.Values{"decision": {"approve"}, "note": {"同意"}, "next": {detail}})
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != detail {
+		t.Fatalf("approve: %d %q\n%s", w.Code, w.Header().Get("Location"), w.Body)
+	}
+	pageSees(t, e.get(detail, contact), 200, []string{`<span class="badge approved">已通过</span>`, "同意"}, nil)
+	pageSees(t, e.get(detail, planHQ), 200, nil, []string{review})
+	// Reviewing again: refused, as a flash when next is not an enterprise;
+	// next never leaves the site.
+	w = e.do("POST", review, planHQ, "", url.Values{"decision": {"approve"}, "next": {"//evil.example/"}})
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/enterprises" {
+		t.Fatalf("again: %d %q", w.Code, w.Header().Get("Location"))
+	}
+	if c := w.Result().Cookies(); len(c) == 0 || c[0].Value != "err.plan_not_submitted" {
+		t.Errorf("flash cookie: %v", c)
+	}
+
+	// The approved enterprise leaves the missing list.
+	pageSees(t, e.get("/plans/missing", planHQ), 200, missing[2:], []string{"千金药业"})
+	pageSees(t, e.get("/plans/missing", planContact(planKeyQianjin)), 200, []string{"所有单位的一企一策均已审核通过"}, nil)
+	pageSees(t, e.get("/plans/missing", planHelper), 403, nil, nil)
+	pageSees(t, e.do("GET", "/plans/missing", planHQ, web.LangEN, nil), 200, []string{"Units without an approved plan"}, nil)
 }
