@@ -3,7 +3,6 @@ package area
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"tongxin/internal/auth"
@@ -92,23 +91,7 @@ func (a *API) Import(w http.ResponseWriter, r *http.Request) error {
 // Template answers GET /api/v1/areas/import/template?format=csv|xlsx (xlsx
 // by default) with the import template as an attachment.
 func (a *API) Template(w http.ResponseWriter, r *http.Request) error {
-	if _, err := web.Principal(r); err != nil {
-		return err
-	}
-	format := r.URL.Query().Get("format")
-	if format == "" {
-		format = "xlsx"
-	}
-	b, mediaType, name, err := importer.Template(ImportSpec, format, true)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", mediaType)
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.Header().Set("Cache-Control", "no-store")
-	_, err = w.Write(b)
-	return err
+	return web.ServeTemplate(w, r, ImportSpec)
 }
 
 // Departments answers GET /api/v1/departments.

@@ -3,7 +3,6 @@ package resumption
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"tongxin/internal/auth"
@@ -137,30 +136,9 @@ func (a *API) Import(w http.ResponseWriter, r *http.Request) error {
 	return importFile(w, r, a.svc.ImportEnterprises)
 }
 
-// serveTemplate answers a template download (?format=csv|xlsx, xlsx by default).
-func serveTemplate(w http.ResponseWriter, r *http.Request, spec importer.Spec) error {
-	if _, err := web.Principal(r); err != nil {
-		return err
-	}
-	format := r.URL.Query().Get("format")
-	if format == "" {
-		format = "xlsx"
-	}
-	b, mediaType, name, err := importer.Template(spec, format, true)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", mediaType)
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.Header().Set("Cache-Control", "no-store")
-	_, err = w.Write(b)
-	return err
-}
-
 // ImportTemplate answers GET /api/v1/enterprises/import/template.
 func (a *API) ImportTemplate(w http.ResponseWriter, r *http.Request) error {
-	return serveTemplate(w, r, EnterpriseSpec)
+	return web.ServeTemplate(w, r, EnterpriseSpec)
 }
 
 // FileReport answers POST /api/v1/enterprises/{key}/reports: 201 with the
@@ -205,7 +183,7 @@ func (a *API) ImportReports(w http.ResponseWriter, r *http.Request) error {
 
 // ReportsTemplate answers GET /api/v1/resumption/reports/import/template.
 func (a *API) ReportsTemplate(w http.ResponseWriter, r *http.Request) error {
-	return serveTemplate(w, r, ReportSpec)
+	return web.ServeTemplate(w, r, ReportSpec)
 }
 
 // AssignLiaison answers PUT /api/v1/enterprises/{key}/liaisons/{username}

@@ -100,17 +100,6 @@ func (pg *Pages) categoryText(r *http.Request, cs []Category) string {
 	return strings.Join(names, "、")
 }
 
-// pageXLSX answers with a one-sheet workbook as an attachment.
-func pageXLSX(w http.ResponseWriter, name string, b []byte) error {
-	h := w.Header()
-	h.Set("Content-Type", importer.MediaXLSX)
-	h.Set("Content-Disposition", planDisposition(name))
-	h.Set("Content-Length", strconv.Itoa(len(b)))
-	h.Set("Cache-Control", "no-store")
-	_, err := w.Write(b)
-	return err
-}
-
 // pageMayReport reports whether p may file reports for e: its contact, an
 // assigned liaison, or an officer with ResumptionReport over its area.
 func pageMayReport(p *auth.Principal, e *Enterprise) bool {
@@ -329,7 +318,7 @@ func (pg *Pages) EnterpriseExport(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return pageXLSX(w, "enterprises-"+pg.now().In(clock.Shanghai).Format("20060102-1504")+".xlsx", b)
+	return web.Attachment(w, importer.MediaXLSX, "enterprises-"+pg.now().In(clock.Shanghai).Format("20060102-1504")+".xlsx", b)
 }
 
 // ---------------------------------------------------------------------
@@ -1055,7 +1044,7 @@ func (pg *Pages) StatsExport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return pageXLSX(w, "resumption-"+st.AsOf.In(clock.Shanghai).Format("20060102-1504")+".xlsx", b)
+	return web.Attachment(w, importer.MediaXLSX, "resumption-"+st.AsOf.In(clock.Shanghai).Format("20060102-1504")+".xlsx", b)
 }
 
 // pageTrendSheet appends the trend as a sheet to a workbook.
@@ -1189,5 +1178,5 @@ func (pg *Pages) NotResumedExport(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return pageXLSX(w, fmt.Sprintf("not-resumed-%s.xlsx", q.At.In(clock.Shanghai).Format("20060102-1504")), b)
+	return web.Attachment(w, importer.MediaXLSX, fmt.Sprintf("not-resumed-%s.xlsx", q.At.In(clock.Shanghai).Format("20060102-1504")), b)
 }

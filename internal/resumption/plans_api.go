@@ -2,13 +2,11 @@ package resumption
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"tongxin/internal/errs"
 	"tongxin/internal/web"
@@ -131,38 +129,6 @@ func planID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-// planDisposition is an attachment header carrying name: an ASCII
-// fallback and the UTF-8 name encoded as RFC 5987/6266 ask.
-func planDisposition(name string) string {
-	fallback := strings.Map(func(r rune) rune {
-		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' || r == '/' || r == ';' || r == '%' {
-			return '_'
-		}
-		return r
-	}, name)
-	if fallback == "" {
-		fallback = "download"
-	}
-	var b strings.Builder
-	for _, c := range []byte(name) {
-		if isAttrChar(c) {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", c)
-		}
-	}
-	return `attachment; filename="` + fallback + `"; filename*=UTF-8''` + b.String()
-}
-
-// isAttrChar reports whether c may stand unencoded in an RFC 5987 value.
-func isAttrChar(c byte) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		return true
-	}
-	return strings.IndexByte("!#$&+-.^_`|~", c) >= 0
-}
-
 // PlanFile answers GET /api/v1/plans/{id}/file with the stored file, typed
 // as it was sniffed at upload, always as an attachment.
 func (a *API) PlanFile(w http.ResponseWriter, r *http.Request) error {
@@ -181,7 +147,7 @@ func (a *API) PlanFile(w http.ResponseWriter, r *http.Request) error {
 	defer f.Close()
 	h := w.Header()
 	h.Set("Content-Type", pl.MediaType)
-	h.Set("Content-Disposition", planDisposition(pl.FileName))
+	h.Set("Content-Disposition", web.ContentDisposition(pl.FileName))
 	h.Set("Content-Length", strconv.FormatInt(pl.FileSize, 10))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")

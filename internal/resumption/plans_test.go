@@ -179,7 +179,7 @@ func TestSniffPlanFile(t *testing.T) {
 }
 
 func TestPlanDisposition(t *testing.T) {
-	got := planDisposition(`一企一策 "v2".pdf`)
+	got := web.ContentDisposition(`一企一策 "v2".pdf`)
 	want := `attachment; filename="____ _v2_.pdf"; filename*=UTF-8''%E4%B8%80%E4%BC%81%E4%B8%80%E7%AD%96%20%22v2%22.pdf`
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)

@@ -3,7 +3,6 @@ package resumption
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"tongxin/internal/auth"
 	"tongxin/internal/clock"
 	"tongxin/internal/errs"
+	"tongxin/internal/importer"
 	"tongxin/internal/web"
 )
 
@@ -174,12 +174,7 @@ func (a *API) ExportStats(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	name := "resumption-stats-" + st.AsOf.In(clock.Shanghai).Format("20060102-1504") + ".xlsx"
-	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.Header().Set("Cache-Control", "no-store")
-	_, err = w.Write(b)
-	return err
+	return web.Attachment(w, importer.MediaXLSX, name, b)
 }
 
 // StatsWorkbook writes the statistics (and a breakdown, if any) as an XLSX
