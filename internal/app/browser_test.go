@@ -201,6 +201,10 @@ func TestBrowserResumptionReportAndStats(t *testing.T) {
 		page := b.MustPage("").Timeout(40 * time.Second)
 		page.MustSetViewport(360, 740, 2, true)
 		login(page, "qianjin")
+		// The contact's home page leads to their enterprise.
+		if home := page.MustElement("main").MustText(); !strings.Contains(home, "企业和项目名录、复工日报") {
+			t.Fatalf("the contact's home page has no way to their enterprise:\n%s", home)
+		}
 		page.MustNavigate(s.URL + "/enterprises/" + qianjin + "/report")
 		page.MustWaitLoad()
 		page.MustElement(`label.choice.resumed`).MustClick()

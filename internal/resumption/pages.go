@@ -42,7 +42,8 @@ type Pages struct {
 func NavItems() []web.NavItem {
 	return []web.NavItem{
 		{Key: "nav.resumption", DescKey: "card.resumption", Path: "/resumption", Perm: auth.ResumptionRead},
-		{Key: "nav.enterprises", DescKey: "card.enterprises", Path: "/enterprises", Perm: auth.ResumptionRead},
+		{Key: "nav.enterprises", DescKey: "card.enterprises", Path: "/enterprises", Perm: auth.ResumptionRead,
+			Roles: []auth.Role{auth.EnterpriseContact, auth.Liaison}},
 	}
 }
 

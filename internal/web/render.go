@@ -47,6 +47,9 @@ type NavItem struct {
 	DescKey string          // catalog key of the home card's text; "" keeps it off the home page
 	Path    string          // "/areas"
 	Perm    auth.Permission // needed to see it; "" for every signed-in user
+	// Roles, if any, also show the item to holders of these roles without
+	// Perm: enterprise contacts and liaisons reach their own enterprises.
+	Roles []auth.Role
 }
 
 // NavLink is a NavItem as shown to one request.
@@ -361,7 +364,7 @@ func (r *Renderer) NavFor(p *auth.Principal) []NavItem {
 	}
 	var out []NavItem
 	for _, it := range r.nav {
-		if it.Perm == "" || p.Can(it.Perm) {
+		if it.Perm == "" || p.Can(it.Perm) || slices.ContainsFunc(it.Roles, p.HasRole) {
 			out = append(out, it)
 		}
 	}
