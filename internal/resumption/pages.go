@@ -858,32 +858,38 @@ type pageStatsData struct {
 // pageRatioPct is a ratio in percent rounded to one decimal, for charts.
 func pageRatioPct(r float64) float64 { return float64(int64(r*1000+0.5)) / 10 }
 
+// statsView reads the statistics page's query (the moment defaults to now)
+// and loads what both the page and its export show besides the figures:
+// the breakdown by district and the trend.
+func (pg *Pages) statsView(r *http.Request) (p *auth.Principal, f pageStatsForm, q StatsQuery, parts []AreaStats, trend []DayStats, err error) {
+	if p, err = web.Principal(r); err != nil {
+		return
+	}
+	if f, q, err = pageStatsQuery(r); err != nil {
+		return
+	}
+	if q.At.IsZero() {
+		q.At = pg.now()
+	}
+	ctx := r.Context()
+	if parts, err = pg.Svc.Breakdown(ctx, p, q, LevelDistrict); err != nil {
+		return
+	}
+	trend, err = pg.Svc.Trend(ctx, p, q, pageTrendDays)
+	return
+}
+
 // StatsPage shows the resumption figures (GET /resumption?area=&at=): a
 // choice of areas and moment, the figures as tables, the briefing
 // paragraph, the breakdown by district, the 14-day trend and, with
 // JavaScript, charts of them.
 func (pg *Pages) StatsPage(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
+	p, f, q, parts, trend, err := pg.statsView(r)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
-	f, q, err := pageStatsQuery(r)
-	if err != nil {
-		return err
-	}
-	if q.At.IsZero() {
-		q.At = pg.now()
-	}
 	b, err := pg.Svc.Briefing(ctx, p, q)
-	if err != nil {
-		return err
-	}
-	parts, err := pg.Svc.Breakdown(ctx, p, q, LevelDistrict)
-	if err != nil {
-		return err
-	}
-	trend, err := pg.Svc.Trend(ctx, p, q, pageTrendDays)
 	if err != nil {
 		return err
 	}
@@ -1012,27 +1018,11 @@ func (pg *Pages) charts(r *http.Request, st *Stats, parts []AreaStats, trend []D
 // with the figures, the power table, the breakdown by district and the
 // 14-day trend.
 func (pg *Pages) StatsExport(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
+	p, _, q, parts, trend, err := pg.statsView(r)
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	_, q, err := pageStatsQuery(r)
-	if err != nil {
-		return err
-	}
-	if q.At.IsZero() {
-		q.At = pg.now()
-	}
-	st, err := pg.Svc.Stats(ctx, p, q)
-	if err != nil {
-		return err
-	}
-	parts, err := pg.Svc.Breakdown(ctx, p, q, LevelDistrict)
-	if err != nil {
-		return err
-	}
-	trend, err := pg.Svc.Trend(ctx, p, q, pageTrendDays)
+	st, err := pg.Svc.Stats(r.Context(), p, q)
 	if err != nil {
 		return err
 	}
