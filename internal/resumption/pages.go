@@ -858,18 +858,29 @@ type pageStatsData struct {
 // pageRatioPct is a ratio in percent rounded to one decimal, for charts.
 func pageRatioPct(r float64) float64 { return float64(int64(r*1000+0.5)) / 10 }
 
+// statsQuery is the caller and the statistics query of a resumption page,
+// the moment defaulting to now.
+func (pg *Pages) statsQuery(r *http.Request) (*auth.Principal, pageStatsForm, StatsQuery, error) {
+	p, err := web.Principal(r)
+	if err != nil {
+		return nil, pageStatsForm{}, StatsQuery{}, err
+	}
+	f, q, err := pageStatsQuery(r)
+	if err != nil {
+		return nil, f, q, err
+	}
+	if q.At.IsZero() {
+		q.At = pg.now()
+	}
+	return p, f, q, nil
+}
+
 // statsView reads the statistics page's query (the moment defaults to now)
 // and loads what both the page and its export show besides the figures:
 // the breakdown by district and the trend.
 func (pg *Pages) statsView(r *http.Request) (p *auth.Principal, f pageStatsForm, q StatsQuery, parts []AreaStats, trend []DayStats, err error) {
-	if p, err = web.Principal(r); err != nil {
+	if p, f, q, err = pg.statsQuery(r); err != nil {
 		return
-	}
-	if f, q, err = pageStatsQuery(r); err != nil {
-		return
-	}
-	if q.At.IsZero() {
-		q.At = pg.now()
 	}
 	ctx := r.Context()
 	if parts, err = pg.Svc.Breakdown(ctx, p, q, LevelDistrict); err != nil {
@@ -1112,16 +1123,9 @@ type pageNotResumedData struct {
 // /resumption/not-resumed?area=&at=): those whose latest report says
 // suspended, with its date and note, and those that never reported.
 func (pg *Pages) NotResumedPage(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
+	p, f, q, err := pg.statsQuery(r)
 	if err != nil {
 		return err
-	}
-	f, q, err := pageStatsQuery(r)
-	if err != nil {
-		return err
-	}
-	if q.At.IsZero() {
-		q.At = pg.now()
 	}
 	units, err := pg.Svc.NotResumed(r.Context(), p, q)
 	if err != nil {
@@ -1142,16 +1146,9 @@ func (pg *Pages) NotResumedPage(w http.ResponseWriter, r *http.Request) error {
 // NotResumedExport answers GET /resumption/not-resumed.xlsx with the list
 // of the page.
 func (pg *Pages) NotResumedExport(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
+	p, _, q, err := pg.statsQuery(r)
 	if err != nil {
 		return err
-	}
-	_, q, err := pageStatsQuery(r)
-	if err != nil {
-		return err
-	}
-	if q.At.IsZero() {
-		q.At = pg.now()
 	}
 	units, err := pg.Svc.NotResumed(r.Context(), p, q)
 	if err != nil {
