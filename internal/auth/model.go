@@ -66,24 +66,37 @@ const (
 	ResumptionRead   Permission = "resumption.read"   // registry, reports, statistics in scope
 	ResumptionReport Permission = "resumption.report" // file daily reports for enterprises in scope
 	ResumptionManage Permission = "resumption.manage" // registry, imports, liaisons, power data, plan review
+
+	// Problem and help tickets. TicketRead and TicketHandle over an area
+	// reach the tickets of its subtree; a department officer's TicketHandle
+	// reaches the tickets routed to the department, not the department's
+	// area. Anyone with TicketFile reads the tickets they filed or watch.
+	TicketFile   Permission = "ticket.file"   // file tickets (hotline, liaisons, enterprise contacts)
+	TicketRead   Permission = "ticket.read"   // read tickets and their statistics in scope
+	TicketHandle Permission = "ticket.handle" // assign, work on, resolve, reject, merge tickets in scope
+	TicketManage Permission = "ticket.manage" // categories, routing rules, deadline policies
+
+	NotifyManage Permission = "notify.manage" // outgoing webhooks and their delivery log
 )
 
 // rolePermissions is the grant table. Modules add their permissions here as
 // they arrive; anything not listed is denied.
 var rolePermissions = map[Role][]Permission{
-	SystemAdmin:       {AreaRead, AreaWrite, UserRead, UserManage, AuditRead, ResumptionRead, ResumptionReport, ResumptionManage},
-	HQCommander:       {AreaRead, UserRead, AuditRead, PIIReveal, ResumptionRead},
-	HQStaff:           {AreaRead, AreaWrite, UserRead, ResumptionRead, ResumptionReport, ResumptionManage},
-	DistrictOfficer:   {AreaRead, UserRead, ResumptionRead, ResumptionReport},
-	StreetOfficer:     {AreaRead, UserRead, ResumptionRead, ResumptionReport},
-	CommunityWorker:   {AreaRead},
-	DepartmentOfficer: {AreaRead, ResumptionRead, ResumptionManage},
-	WorkgroupMember:   {AreaRead, ResumptionRead},
-	Liaison:           {AreaRead},
-	EnterpriseContact: {},
+	SystemAdmin: {AreaRead, AreaWrite, UserRead, UserManage, AuditRead, ResumptionRead, ResumptionReport, ResumptionManage,
+		TicketFile, TicketRead, TicketHandle, TicketManage, NotifyManage},
+	HQCommander: {AreaRead, UserRead, AuditRead, PIIReveal, ResumptionRead, TicketFile, TicketRead, TicketHandle},
+	HQStaff: {AreaRead, AreaWrite, UserRead, ResumptionRead, ResumptionReport, ResumptionManage,
+		TicketFile, TicketRead, TicketHandle, TicketManage, NotifyManage},
+	DistrictOfficer:   {AreaRead, UserRead, ResumptionRead, ResumptionReport, TicketFile, TicketRead, TicketHandle},
+	StreetOfficer:     {AreaRead, UserRead, ResumptionRead, ResumptionReport, TicketFile, TicketRead, TicketHandle},
+	CommunityWorker:   {AreaRead, TicketFile, TicketRead, TicketHandle},
+	DepartmentOfficer: {AreaRead, ResumptionRead, ResumptionManage, TicketFile, TicketHandle},
+	WorkgroupMember:   {AreaRead, ResumptionRead, TicketFile},
+	Liaison:           {AreaRead, TicketFile},
+	EnterpriseContact: {TicketFile},
 	Volunteer:         {},
 	CheckpointOfficer: {},
-	Inspector:         {AreaRead, AuditRead, ResumptionRead},
+	Inspector:         {AreaRead, AuditRead, ResumptionRead, TicketRead},
 }
 
 // roleScope says which scope kind each role is bound to, and for area-bound

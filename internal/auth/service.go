@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -574,4 +575,36 @@ func (s *Service) LookupUser(ctx context.Context, username string) (int64, []Ass
 		return nil
 	})
 	return id, roles, err
+}
+
+// Holders returns the ids of the active users holding one of roles bound to
+// the scope (kind, ref), in the caller's transaction: the people a module
+// notifies about an object at that scope (the street officers of a street,
+// the officers of a department). It does not authorize.
+func (s *Service) Holders(ctx context.Context, tx *db.Tx, kind ScopeKind, ref string, roles ...Role) ([]int64, error) {
+	if len(roles) == 0 {
+		return nil, nil
+	}
+	args := []any{string(kind), ref}
+	marks := make([]string, len(roles))
+	for i, r := range roles {
+		args = append(args, string(r))
+		marks[i] = "$" + strconv.Itoa(len(args))
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT u.id FROM role_assignments ra JOIN users u ON u.id = ra.user_id
+		WHERE ra.scope_kind = $1 AND ra.scope_ref = $2 AND u.status = 'active' AND ra.role IN (`+strings.Join(marks, ", ")+`)
+		ORDER BY u.id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("auth: holders: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("auth: holders: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
