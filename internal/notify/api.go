@@ -1,0 +1,228 @@
+package notify
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"tongxin/internal/auth"
+	"tongxin/internal/errs"
+	"tongxin/internal/web"
+)
+
+// API serves the JSON routes of the inbox and of webhooks.
+type API struct{ svc *Service }
+
+// NewAPI builds the handlers.
+func NewAPI(svc *Service) *API { return &API{svc: svc} }
+
+// pathID reads the {id} of the path; anything but a positive integer is
+// not found.
+func pathID(r *http.Request, code, msg string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errs.E(errs.NotFound, code, msg)
+	}
+	return id, nil
+}
+
+// cursorID reads a page's cursor as the id to continue below.
+func cursorID(page web.PageRequest) (int64, error) {
+	if page.Cursor == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(page.Cursor, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errs.E(errs.Invalid, "bad_cursor", "cursor 无效")
+	}
+	return id, nil
+}
+
+// parseBool reads a true/false query flag ("" is false).
+func parseBool(r *http.Request, name string) (bool, error) {
+	switch r.URL.Query().Get(name) {
+	case "", "false", "0", "no":
+		return false, nil
+	case "true", "1", "yes":
+		return true, nil
+	}
+	return false, &errs.Error{Kind: errs.Invalid, Code: "bad_" + name, Message: name + " 须为 true 或 false",
+		Fields: []errs.FieldError{{Field: name, Message: "须为 true 或 false"}}}
+}
+
+// InboxPage is the answer of GET /api/v1/inbox: a page of notifications
+// and the caller's unread count.
+type InboxPage struct {
+	web.Page[Notification]
+	Unread int `json:"unread"`
+}
+
+// Inbox answers GET /api/v1/inbox?unread=true&limit=&cursor=: the caller's
+// notifications, newest first.
+func (a *API) Inbox(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	page, err := web.ParsePage(r, DefaultInboxLimit, MaxInboxLimit)
+	if err != nil {
+		return err
+	}
+	before, err := cursorID(page)
+	if err != nil {
+		return err
+	}
+	unread, err := parseBool(r, "unread")
+	if err != nil {
+		return err
+	}
+	list, err := a.svc.Inbox(r.Context(), p, InboxFilter{UnreadOnly: unread, Before: before, Limit: page.Limit + 1})
+	if err != nil {
+		return err
+	}
+	n, err := a.svc.UnreadCount(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusOK, InboxPage{
+		Page:   web.NewPage(list, page.Limit, func(n Notification) string { return strconv.FormatInt(n.ID, 10) }),
+		Unread: n,
+	})
+}
+
+// MarkRead answers POST /api/v1/inbox/{id}/read with the notification.
+func (a *API) MarkRead(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "notification_not_found", "通知不存在")
+	if err != nil {
+		return err
+	}
+	n, err := a.svc.MarkRead(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusOK, n)
+}
+
+// MarkAllRead answers POST /api/v1/inbox/read-all with {"marked":N}.
+func (a *API) MarkAllRead(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	n, err := a.svc.MarkAllRead(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusOK, map[string]int{"marked": n})
+}
+
+// Webhooks answers GET /api/v1/webhooks: the webhooks in the caller's reach.
+func (a *API) Webhooks(w http.ResponseWriter, r *http.Request) error {
+	return web.List(w, r, a.svc.ListWebhooks)
+}
+
+// CreateWebhook answers POST /api/v1/webhooks with 201 and the webhook.
+func (a *API) CreateWebhook(w http.ResponseWriter, r *http.Request) error {
+	return web.Decode(w, r, http.StatusCreated, a.svc.CreateWebhook)
+}
+
+func hookID(r *http.Request) (int64, error) {
+	return pathID(r, "webhook_not_found", "Webhook 不存在")
+}
+
+// Webhook answers GET /api/v1/webhooks/{id}.
+func (a *API) Webhook(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	id, err := hookID(r)
+	if err != nil {
+		return err
+	}
+	h, err := a.svc.GetWebhook(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusOK, h)
+}
+
+// UpdateWebhook answers PUT /api/v1/webhooks/{id}: the fields present
+// change, the others stay.
+func (a *API) UpdateWebhook(w http.ResponseWriter, r *http.Request) error {
+	if _, err := web.Principal(r); err != nil {
+		return err
+	}
+	id, err := hookID(r)
+	if err != nil {
+		return err
+	}
+	return web.Decode(w, r, http.StatusOK, func(ctx context.Context, p *auth.Principal, in WebhookInput) (*Webhook, error) {
+		return a.svc.UpdateWebhook(ctx, p, id, in)
+	})
+}
+
+// DeleteWebhook answers DELETE /api/v1/webhooks/{id} with 204.
+func (a *API) DeleteWebhook(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	id, err := hookID(r)
+	if err != nil {
+		return err
+	}
+	if err := a.svc.DeleteWebhook(r.Context(), p, id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// Deliveries answers GET /api/v1/webhooks/{id}/deliveries?limit=&cursor=:
+// the webhook's deliveries, newest first, each with its attempts.
+func (a *API) Deliveries(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	id, err := hookID(r)
+	if err != nil {
+		return err
+	}
+	page, err := web.ParsePage(r, DefaultDeliveriesLimit, MaxDeliveriesLimit)
+	if err != nil {
+		return err
+	}
+	before, err := cursorID(page)
+	if err != nil {
+		return err
+	}
+	list, err := a.svc.Deliveries(r.Context(), p, id, before, page.Limit+1)
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusOK, web.NewPage(list, page.Limit, func(d Delivery) string { return strconv.FormatInt(d.ID, 10) }))
+}
+
+// TestWebhook answers POST /api/v1/webhooks/{id}/test with 202 and the
+// queued delivery of a test message.
+func (a *API) TestWebhook(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	id, err := hookID(r)
+	if err != nil {
+		return err
+	}
+	d, err := a.svc.TestWebhook(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusAccepted, d)
+}

@@ -1,0 +1,344 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"tongxin/internal/db"
+	"tongxin/internal/errs"
+)
+
+// The delivery worker: claim due deliveries, post each outside any
+// transaction, record the attempt, retry with backoff.
+
+// Worker sizes.
+const (
+	deliverBatch    = 20 // deliveries claimed per transaction
+	deliverParallel = 4  // posts in flight at once
+	maxAnswer       = 64 << 10
+)
+
+// Headers of every delivery.
+const (
+	HeaderEvent     = "X-Tongxin-Event"
+	HeaderDelivery  = "X-Tongxin-Delivery"
+	HeaderAttempt   = "X-Tongxin-Attempt"
+	HeaderTimestamp = "X-Tongxin-Timestamp"
+	HeaderSignature = "X-Tongxin-Signature"
+)
+
+// RunDeliveries runs the delivery worker until ctx ends: every interval,
+// and at once when Send has queued deliveries, it delivers what is due.
+// A post under way when ctx ends is finished and recorded (at most
+// RequestTimeout), so wait for RunDeliveries to return before closing the
+// database.
+func (s *Service) RunDeliveries(ctx context.Context, interval time.Duration) {
+	if interval <= 0 {
+		interval = 10 * time.Second
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := s.DeliverDue(ctx); err != nil && ctx.Err() == nil {
+			s.log.ErrorContext(ctx, "webhook deliveries failed", "err", err.Error())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-s.wake:
+		}
+	}
+}
+
+// DeliverDue makes one attempt at every delivery that is due now and
+// returns how many attempts were made. Several workers, in one process or
+// in several sharing a database, may run it at once: each attempt is
+// claimed by exactly one.
+func (s *Service) DeliverDue(ctx context.Context) (int, error) {
+	const op = "notify.DeliverDue"
+	made := 0
+	for ctx.Err() == nil {
+		var batch []claimed
+		err := s.db.Write(ctx, func(tx *db.Tx) (err error) {
+			batch, err = claimDue(ctx, tx, deliverBatch)
+			return err
+		})
+		if err != nil {
+			return made, errs.Wrap(op, err)
+		}
+		if len(batch) == 0 {
+			return made, nil
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var first error
+		sem := make(chan struct{}, deliverParallel)
+		for _, c := range batch {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				if err := s.attempt(ctx, c); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		made += len(batch)
+		if first != nil {
+			return made, errs.Wrap(op, first)
+		}
+		if len(batch) < deliverBatch {
+			return made, nil
+		}
+	}
+	return made, nil
+}
+
+// attempt posts one claimed delivery and records the outcome. The post and
+// the record outlive a cancelled ctx: a claimed attempt is always logged.
+func (s *Service) attempt(ctx context.Context, c claimed) error {
+	ctx = context.WithoutCancel(ctx)
+	r := result{at: s.db.Clock.Now().UTC().Truncate(time.Millisecond)}
+	req, err := s.request(ctx, c, r.at)
+	if err != nil {
+		r.err = "无法构造请求：" + short(err.Error(), maxErrorText)
+	} else {
+		start := time.Now()
+		pctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+		resp, err := s.client.Do(req.WithContext(pctx))
+		if err != nil {
+			r.err = transportError(err)
+		} else {
+			r.httpStatus, r.err = judge(c.format, resp)
+		}
+		cancel()
+		r.duration = time.Since(start)
+	}
+	if r.err != "" {
+		s.log.WarnContext(ctx, "webhook attempt failed", "webhook", c.hookID, "delivery", c.id, "attempt", c.attempt,
+			"status", r.httpStatus, "err", r.err)
+	}
+	err = s.db.Write(ctx, func(tx *db.Tx) error { return recordAttempt(ctx, tx, c, r) })
+	if err != nil {
+		// The claim expires and the delivery is tried again.
+		return fmt.Errorf("record attempt %d of delivery %d: %w", c.attempt, c.id, err)
+	}
+	return nil
+}
+
+// request builds the POST of a claimed delivery at time at.
+func (s *Service) request(ctx context.Context, c claimed, at time.Time) (*http.Request, error) {
+	if s.box == nil {
+		return nil, errors.New("no pii.Box")
+	}
+	target, err := s.box.Open(c.urlEnc)
+	if err != nil {
+		return nil, errors.New("地址无法解密（密钥文件是否更换过？）")
+	}
+	var secret string
+	if len(c.secretEnc) > 0 {
+		if secret, err = s.box.Open(c.secretEnc); err != nil {
+			return nil, errors.New("签名密钥无法解密（密钥文件是否更换过？）")
+		}
+	}
+	p := payloadOf(c, s.BaseURL)
+	var body []byte
+	switch c.format {
+	case FormatWeCom:
+		body, err = WeComPayload(p)
+	case FormatDingTalk:
+		body, err = DingTalkPayload(p)
+		if err == nil && secret != "" {
+			target, err = DingTalkSignURL(target, secret, at)
+		}
+	default:
+		body, err = JSONPayload(p)
+	}
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return nil, errors.New("地址无效")
+	}
+	ts := strconv.FormatInt(at.Unix(), 10)
+	h := req.Header
+	h.Set("Content-Type", "application/json")
+	h.Set("User-Agent", "Tongxin-Webhook/1")
+	h.Set(HeaderEvent, c.event)
+	h.Set(HeaderDelivery, strconv.FormatInt(c.id, 10))
+	h.Set(HeaderAttempt, strconv.Itoa(c.attempt))
+	h.Set(HeaderTimestamp, ts)
+	if secret != "" && c.format != FormatDingTalk {
+		h.Set(HeaderSignature, Sign(secret, ts, body))
+	}
+	return req, nil
+}
+
+// transportError describes a post that got no answer, without the URL
+// (whose query string may hold a robot's key).
+func transportError(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return fmt.Sprintf("超时：%d 秒内没有应答", int(RequestTimeout/time.Second))
+	}
+	return short(err.Error(), maxErrorText)
+}
+
+// judge reads an answer: 2xx is success, except that WeCom and DingTalk
+// robots answer 200 with a JSON body whose errcode is not 0 on failure.
+func judge(format string, resp *http.Response) (status int, failure string) {
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	status = resp.StatusCode
+	if status < 200 || status > 299 {
+		return status, short("HTTP "+resp.Status, maxErrorText)
+	}
+	if format == FormatWeCom || format == FormatDingTalk {
+		var r struct {
+			Errcode *int   `json:"errcode"`
+			Errmsg  string `json:"errmsg"`
+		}
+		if json.Unmarshal(b, &r) == nil && r.Errcode != nil && *r.Errcode != 0 {
+			return status, short(fmt.Sprintf("errcode %d：%s", *r.Errcode, r.Errmsg), maxErrorText)
+		}
+	}
+	return status, ""
+}
+
+// ---------------------------------------------------------------------
+// Payloads and signatures
+
+// Payload is what a delivery says, whatever its format.
+type Payload struct {
+	Event      string    `json:"event"`
+	Title      string    `json:"title"`
+	Body       string    `json:"body"`
+	Link       string    `json:"link"` // absolute when Service.BaseURL is set
+	ObjectType string    `json:"object_type"`
+	ObjectID   string    `json:"object_id"`
+	SentAt     time.Time `json:"sent_at"` // when the message was sent
+}
+
+func payloadOf(c claimed, base string) Payload {
+	return Payload{Event: c.event, Title: c.title, Body: c.body, Link: absLink(base, c.link), ObjectType: c.objectType,
+		ObjectID: c.objectID, SentAt: c.createdAt}
+}
+
+// absLink joins base and a site path.
+func absLink(base, link string) string {
+	if link == "" || base == "" || !strings.HasPrefix(link, "/") {
+		return link
+	}
+	return strings.TrimRight(base, "/") + link
+}
+
+// marshal encodes v as compact JSON without HTML escaping.
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// JSONPayload is the json format: the Payload itself.
+func JSONPayload(p Payload) ([]byte, error) { return marshal(p) }
+
+// maxWeComContent keeps a WeCom markdown message under the robot's limit
+// of 4096 bytes.
+const maxWeComContent = 4000
+
+// WeComPayload is a WeCom group robot's markdown message:
+// {"msgtype":"markdown","markdown":{"content":"**title**\nbody\n[查看](link)"}}.
+func WeComPayload(p Payload) ([]byte, error) {
+	link := ""
+	if p.Link != "" {
+		link = "\n[查看](" + p.Link + ")"
+	}
+	head := "**" + p.Title + "**"
+	body := p.Body
+	for len(head)+1+len(body)+len(link) > maxWeComContent && body != "" {
+		r := []rune(body)
+		body = string(r[:len(r)*3/4])
+	}
+	content := head
+	if body != "" {
+		content += "\n" + body
+	}
+	content += link
+	return marshal(map[string]any{"msgtype": "markdown", "markdown": map[string]string{"content": content}})
+}
+
+// DingTalkPayload is a DingTalk group robot's markdown message:
+// {"msgtype":"markdown","markdown":{"title":"…","text":"#### title\n\nbody\n\n[查看](link)"}}.
+func DingTalkPayload(p Payload) ([]byte, error) {
+	text := "#### " + p.Title
+	if p.Body != "" {
+		text += "\n\n" + strings.ReplaceAll(p.Body, "\n", "\n\n")
+	}
+	if p.Link != "" {
+		text += "\n\n[查看](" + p.Link + ")"
+	}
+	return marshal(map[string]any{"msgtype": "markdown", "markdown": map[string]string{"title": p.Title, "text": text}})
+}
+
+// Sign is the X-Tongxin-Signature of a body: "sha256=" and the hex
+// HMAC-SHA256, keyed with the secret, of the timestamp (Unix seconds, as
+// sent in X-Tongxin-Timestamp), a dot and the body.
+func Sign(secret, timestamp string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(timestamp))
+	m.Write([]byte("."))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// DingTalkSign is DingTalk's robot signature of a millisecond timestamp:
+// base64(HMAC-SHA256(secret, timestamp + "\n" + secret)).
+func DingTalkSign(secret string, ms int64) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(strconv.FormatInt(ms, 10) + "\n" + secret))
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// DingTalkSignURL adds DingTalk's timestamp (milliseconds) and sign query
+// parameters to a robot's URL.
+func DingTalkSignURL(raw, secret string, at time.Time) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", errors.New("地址无效")
+	}
+	ms := at.UnixMilli()
+	q := u.Query()
+	q.Set("timestamp", strconv.FormatInt(ms, 10))
+	q.Set("sign", DingTalkSign(secret, ms))
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
