@@ -19,8 +19,10 @@ import (
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
+	"tongxin/internal/notify"
 	"tongxin/internal/pii"
 	"tongxin/internal/resumption"
+	"tongxin/internal/ticket"
 )
 
 // Version is set at build time with -ldflags "-X tongxin/internal/app.Version=…".
@@ -197,6 +199,8 @@ type System struct {
 	Auth       *auth.Service
 	Areas      *area.Service
 	Resumption *resumption.Service
+	Notify     *notify.Service
+	Tickets    *ticket.Service
 	DataDir    string
 	Log        *slog.Logger
 }
@@ -250,6 +254,10 @@ func (f *flags) open(ctx context.Context, migrate bool, log *slog.Logger) (*Syst
 	}
 	sys.Resumption = resumption.NewService(d, box, sys.Areas, sys.Auth, dir)
 	sys.Auth.RegisterScope(auth.ScopeEnterprise, sys.Resumption.ResolveScope)
+	sys.Notify = notify.NewService(d, box, log)
+	sys.Notify.SetAreas(sys.Areas)
+	sys.Tickets = ticket.NewService(d, box, ticket.Deps{Areas: sys.Areas, Holders: sys.Auth, Notifier: sys.Notify,
+		Enterprises: sys.Resumption, DataDir: dir, Log: log})
 	return sys, nil
 }
 

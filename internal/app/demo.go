@@ -63,6 +63,11 @@ func Demo(ctx context.Context, sys *System) (created []string, err error) {
 	if err != nil {
 		return created, err
 	}
+	created = append(created, more...)
+	more, err = demoTickets(ctx, sys)
+	if err != nil {
+		return created, err
+	}
 	return append(created, more...), nil
 }
 
@@ -91,5 +96,8 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(tw, "  %s\t%s\t%s@%s\n", u.username, u.name, u.role, u.scope)
 	}
 	fmt.Fprintf(tw, "  %s\t%s\t%s@%s\n", "qianjin", "千金药业联系人", "enterprise_contact", "enterprise:914302001838260003")
+	for _, u := range demoTicketUsers {
+		fmt.Fprintf(tw, "  %s\t%s\t%s@%s\n", u.username, u.name, u.role, u.scope)
+	}
 	return tw.Flush()
 }

@@ -9,7 +9,9 @@ import (
 	"tongxin/internal/account"
 	"tongxin/internal/area"
 	"tongxin/internal/errs"
+	"tongxin/internal/notify"
 	"tongxin/internal/resumption"
+	"tongxin/internal/ticket"
 	"tongxin/internal/web"
 )
 
@@ -25,6 +27,9 @@ type routes struct {
 	areaUI  *area.Pages
 	resAPI  *resumption.API
 	resUI   *resumption.Pages
+	tickets *ticket.API
+	ntAPI   *notify.API
+	ntUI    *notify.Pages
 }
 
 // Route is one pattern and its handler.
@@ -39,6 +44,8 @@ type Route struct {
 func (rt *routes) table() []Route {
 	acct, areas, ui := rt.account, rt.areaAPI, rt.areaUI
 	res, resUI := rt.resAPI, rt.resUI
+	tk := rt.tickets
+	nt, ntUI := rt.ntAPI, rt.ntUI
 	return []Route{
 		// Operations
 		{Pattern: "GET /healthz", Handler: rt.healthz, Public: true},
@@ -101,6 +108,41 @@ func (rt *routes) table() []Route {
 		{Pattern: "GET /api/v1/plans/{id}/file", Handler: res.PlanFile},
 		{Pattern: "POST /api/v1/plans/{id}/review", Handler: res.ReviewPlan},
 
+		// Notifications: inbox and webhooks
+		{Pattern: "GET /api/v1/inbox", Handler: nt.Inbox},
+		{Pattern: "POST /api/v1/inbox/{id}/read", Handler: nt.MarkRead},
+		{Pattern: "POST /api/v1/inbox/read-all", Handler: nt.MarkAllRead},
+		{Pattern: "GET /api/v1/webhooks", Handler: nt.Webhooks},
+		{Pattern: "POST /api/v1/webhooks", Handler: nt.CreateWebhook},
+		{Pattern: "GET /api/v1/webhooks/{id}", Handler: nt.Webhook},
+		{Pattern: "PUT /api/v1/webhooks/{id}", Handler: nt.UpdateWebhook},
+		{Pattern: "DELETE /api/v1/webhooks/{id}", Handler: nt.DeleteWebhook},
+		{Pattern: "GET /api/v1/webhooks/{id}/deliveries", Handler: nt.Deliveries},
+		{Pattern: "POST /api/v1/webhooks/{id}/test", Handler: nt.TestWebhook},
+
+		// Problem and help tickets
+		{Pattern: "POST /api/v1/tickets", Handler: tk.Create},
+		{Pattern: "GET /api/v1/tickets", Handler: tk.List},
+		{Pattern: "GET /api/v1/tickets/stats", Handler: tk.Stats},
+		{Pattern: "POST /api/v1/tickets/sweep", Handler: tk.Sweep},
+		{Pattern: "GET /api/v1/tickets/{id}", Handler: tk.Get},
+		{Pattern: "POST /api/v1/tickets/{id}/transitions", Handler: tk.Transition},
+		{Pattern: "POST /api/v1/tickets/{id}/comments", Handler: tk.Comment},
+		{Pattern: "POST /api/v1/tickets/{id}/merge", Handler: tk.Merge},
+		{Pattern: "POST /api/v1/tickets/{id}/reveal-phone", Handler: tk.RevealPhone},
+		{Pattern: "POST /api/v1/tickets/{id}/photos", Handler: tk.AddPhoto},
+		{Pattern: "GET /api/v1/tickets/{id}/photos/{photo}", Handler: tk.Photo},
+		{Pattern: "GET /api/v1/ticket-categories", Handler: tk.Categories},
+		{Pattern: "PUT /api/v1/ticket-categories/{code}", Handler: tk.SaveCategory},
+		{Pattern: "GET /api/v1/ticket-policies", Handler: tk.Policies},
+		{Pattern: "PUT /api/v1/ticket-policies/{category}", Handler: tk.SetPolicy},
+		{Pattern: "GET /api/v1/ticket-routes", Handler: tk.Routes},
+		{Pattern: "PUT /api/v1/ticket-routes", Handler: tk.SaveRoute},
+		{Pattern: "DELETE /api/v1/ticket-routes/{id}", Handler: tk.DeleteRoute},
+		{Pattern: "POST /api/v1/public/help", Handler: tk.PublicFile, Public: true},
+		{Pattern: "POST /api/v1/public/help/status", Handler: tk.PublicStatus, Public: true},
+		{Pattern: "POST /api/v1/public/help/confirm", Handler: tk.PublicConfirm, Public: true},
+
 		// Pages
 		{Pattern: "GET /{$}", Handler: acct.Home, Public: true},
 		{Pattern: "GET /login", Handler: acct.LoginPage, Public: true},
@@ -129,6 +171,14 @@ func (rt *routes) table() []Route {
 		{Pattern: "GET /resumption.xlsx", Handler: resUI.StatsExport},
 		{Pattern: "GET /resumption/not-resumed", Handler: resUI.NotResumedPage},
 		{Pattern: "GET /resumption/not-resumed.xlsx", Handler: resUI.NotResumedExport},
+		{Pattern: "GET /inbox", Handler: ntUI.InboxPage},
+		{Pattern: "POST /inbox/{id}/read", Handler: ntUI.MarkReadSubmit},
+		{Pattern: "POST /inbox/read-all", Handler: ntUI.MarkAllReadSubmit},
+		{Pattern: "GET /webhooks", Handler: ntUI.WebhooksPage},
+		{Pattern: "POST /webhooks", Handler: ntUI.CreateWebhookSubmit},
+		{Pattern: "POST /webhooks/{id}/test", Handler: ntUI.TestWebhookSubmit},
+		{Pattern: "POST /webhooks/{id}/active", Handler: ntUI.ActiveWebhookSubmit},
+		{Pattern: "POST /webhooks/{id}/delete", Handler: ntUI.DeleteWebhookSubmit},
 	}
 }
 

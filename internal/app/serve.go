@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
+	"sync"
 	"time"
 
 	"tongxin/internal/account"
 	"tongxin/internal/area"
 	"tongxin/internal/auth"
+	"tongxin/internal/notify"
 	"tongxin/internal/resumption"
+	"tongxin/internal/ticket"
 	"tongxin/internal/web"
 )
 
@@ -24,9 +28,15 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	addr := f.String("addr", defAddr, "监听地址 (环境变量 TONGXIN_ADDR)")
 	migrate := f.Bool("migrate", false, "PostgreSQL：启动前升级数据库结构")
 	secure := f.Bool("secure-cookies", env.Getenv("TONGXIN_SECURE_COOKIES") == "true", "经 HTTPS 访问时开启：Cookie 加 Secure 与 __Host- 前缀")
+	sweep := f.Duration("sweep-interval", envDuration(env, "TONGXIN_SWEEP_INTERVAL", time.Minute), "工单超时升级与自动确认的扫描间隔 (环境变量 TONGXIN_SWEEP_INTERVAL)")
+	deliver := f.Duration("deliver-interval", envDuration(env, "TONGXIN_DELIVER_INTERVAL", 10*time.Second), "Webhook 投递的扫描间隔 (环境变量 TONGXIN_DELIVER_INTERVAL)")
+	baseURL := f.String("base-url", env.Getenv("TONGXIN_BASE_URL"), "对外访问地址，如 https://tongxin.example.gov.cn，用于通知中的链接")
 	logLevel := f.String("log-level", envOr(env, "TONGXIN_LOG_LEVEL", "info"), "日志级别 debug|info|warn|error")
 	if err := f.parse(args); err != nil {
 		return done(err)
+	}
+	if *sweep < 100*time.Millisecond || *deliver < 100*time.Millisecond {
+		return usageError("--sweep-interval 与 --deliver-interval 不能小于 100ms")
 	}
 	log, err := newLogger(env.Stderr, *logLevel)
 	if err != nil {
@@ -37,6 +47,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer sys.Close()
+	sys.Notify.BaseURL = strings.TrimRight(*baseURL, "/")
 	srv, err := NewServer(sys, ServerOptions{SecureCookies: *secure})
 	if err != nil {
 		return err
@@ -55,6 +66,15 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "db", sys.DB.String(), "version", Version)
 	fmt.Fprintf(env.Stdout, "同心 Tongxin 已启动：http://%s\n", ln.Addr())
+	// Background work: the ticket sweeper and the webhook deliveries. Both
+	// keep their state in the database, so any number of instances may run
+	// them at once.
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); sys.Tickets.RunSweeper(bg, *sweep) }()
+	go func() { defer wg.Done(); sys.Notify.RunDeliveries(bg, *deliver) }()
+	defer func() { stopBG(); wg.Wait() }()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -74,6 +94,16 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// envDuration reads a duration from the environment, def when unset or
+// unreadable (the flag's own parsing reports bad values given on the
+// command line).
+func envDuration(env *Env, key string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(env.Getenv(key)); err == nil {
+		return d
+	}
+	return def
 }
 
 func envOr(env *Env, key, def string) string {
@@ -103,11 +133,12 @@ func NewServer(sys *System, opt ServerOptions) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	render, err := web.NewRenderer(sys.Log, catalog, account.Templates, area.Templates, resumption.Templates)
+	render, err := web.NewRenderer(sys.Log, catalog, account.Templates, area.Templates, resumption.Templates, notify.Templates)
 	if err != nil {
 		return nil, err
 	}
 	render.AddNav(resumption.NavItems()...)
+	render.AddNav(notify.NavItems()...)
 	adapter := &web.Adapter{Log: sys.Log, ErrorPage: render.ErrorPage}
 	metrics := web.NewMetrics(sys.DB.Clock.Now())
 	mw := &web.Middleware{Log: sys.Log, Auth: sys.Auth, Adapter: adapter, Metrics: metrics, SecureCookies: opt.SecureCookies}
@@ -122,7 +153,10 @@ func NewServer(sys *System, opt ServerOptions) (*Server, error) {
 		areaAPI: area.NewAPI(sys.Areas),
 		areaUI:  &area.Pages{Svc: sys.Areas, Render: render},
 		resAPI:  resumption.NewAPI(sys.Resumption),
-		resUI:   &resumption.Pages{Svc: sys.Resumption, Render: render},
+		resUI:   &resumption.Pages{Svc: sys.Resumption, Render: render, Problems: enterpriseProblems(sys.Tickets)},
+		tickets: ticket.NewAPI(sys.Tickets),
+		ntAPI:   notify.NewAPI(sys.Notify),
+		ntUI:    &notify.Pages{Svc: sys.Notify, Render: render},
 	}
 	mux := http.NewServeMux()
 	rt.mount(mux)

@@ -158,6 +158,35 @@ func (s *Service) PathOf(ctx context.Context, code string) (string, error) {
 	return path, errs.Wrap(op, err)
 }
 
+// Lookup returns the area with code (without children) for other modules,
+// which authorise their callers themselves. NotFound if there is no such
+// area.
+func (s *Service) Lookup(ctx context.Context, code string) (*Area, error) {
+	const op = "area.Lookup"
+	var out *Area
+	err := s.db.Read(ctx, func(tx *db.Tx) (err error) {
+		out, err = getArea(ctx, tx, strings.TrimSpace(code), scope{all: true})
+		return err
+	})
+	return out, errs.Wrap(op, err)
+}
+
+// Department returns the department with code for other modules, which
+// authorise their callers themselves. NotFound if there is none.
+func (s *Service) Department(ctx context.Context, code string) (*Department, error) {
+	const op = "area.Department"
+	var d Department
+	err := s.db.Read(ctx, func(tx *db.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT code, name, area_code FROM departments WHERE code = $1`,
+			strings.TrimSpace(code)).Scan(&d.Code, &d.Name, &d.AreaCode)
+		return db.NotFound(op, err, "department_not_found", "部门不存在")
+	})
+	if err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	return &d, nil
+}
+
 // ImportResult is the answer to an accepted import. Rejected is always 0:
 // a file with any bad row is refused as a whole with an error listing them.
 type ImportResult struct {

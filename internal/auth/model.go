@@ -134,6 +134,9 @@ func levelList(levels []string) string {
 var scopeKindNames = map[ScopeKind]string{ScopeArea: "行政区划", ScopeDepartment: "部门", ScopeWorkgroup: "工作组",
 	ScopeEnterprise: "企业", ScopeCheckpoint: "卡口"}
 
+// RoleHas reports whether role r grants perm.
+func RoleHas(r Role, perm Permission) bool { return slices.Contains(rolePermissions[r], perm) }
+
 // ValidRole reports whether r is a known role.
 func ValidRole(r Role) bool { _, ok := rolePermissions[r]; return ok }
 

@@ -35,6 +35,23 @@ var Templates embed.FS
 type Pages struct {
 	Svc    *Service
 	Render *web.Renderer
+	// Problems, when set, lists the tickets about an enterprise for its
+	// page and says whether the caller may file one; the app wires it to
+	// the ticket module, which this module does not import.
+	Problems func(ctx context.Context, p *auth.Principal, key string) (list []Problem, mayFile bool, err error)
+}
+
+// Problem is a ticket about an enterprise as its page lists it.
+type Problem struct {
+	ID         int64
+	Tracking   string
+	Category   string
+	StatusName string
+	Open       bool
+	Overdue    bool
+	Left       string // time left or overdue, for open tickets
+	Summary    string
+	CreatedAt  time.Time
 }
 
 // NavItems are the menu entries (and home cards) of the module, for
@@ -341,6 +358,8 @@ type pageDetailData struct {
 	ReviewID      int64     // the plan whose review form ReviewForm is
 	ReviewForm    *web.Form // a refused review, shown again
 	Self          string    // this page, the review forms' way back
+	Problems      []Problem // tickets about the enterprise
+	MayFile       bool      // the caller may file a problem about it
 }
 
 // Pending reports whether a plan version awaits review.
@@ -388,6 +407,11 @@ func (pg *Pages) detail(r *http.Request, p *auth.Principal, key, versions string
 		return nil, err
 	}
 	d.ReportedDay = len(d.Reports) > 0 && d.Reports[0].Date == d.Today
+	if pg.Problems != nil {
+		if d.Problems, d.MayFile, err = pg.Problems(ctx, p, e.Key); err != nil {
+			return nil, err
+		}
+	}
 	if versions != "" {
 		if t, perr := time.Parse(DateLayout, versions); perr != nil || t.Format(DateLayout) != versions {
 			return nil, &errs.Error{Kind: errs.Invalid, Code: "bad_date", Message: "日期须为 YYYY-MM-DD 格式",

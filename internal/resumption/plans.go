@@ -24,6 +24,7 @@ import (
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
 	"tongxin/internal/pii"
+	"tongxin/internal/web"
 )
 
 // Prevention plans (一企一策 / 一园一策): a contingency plan per enterprise
@@ -150,41 +151,6 @@ func planFileName(name string) string {
 
 // PlanDir is where plan files are kept, each named by its SHA-256.
 func PlanDir(dataDir string) string { return filepath.Join(dataDir, "uploads", "plans") }
-
-// storePlanFile writes b as dir/<sum> (0600, directories 0700) unless a
-// file of that hash is already there. The write goes through a temporary
-// file and a rename, so a reader never sees half a file.
-func storePlanFile(dir, sum string, b []byte) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	final := filepath.Join(dir, sum)
-	if fi, err := os.Stat(final); err == nil && fi.Mode().IsRegular() && fi.Size() == int64(len(b)) {
-		return nil
-	}
-	f, err := os.CreateTemp(dir, "."+sum+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Chmod(0o600)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, final)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
-}
 
 func errPlanNotFound() *errs.Error { return errs.E(errs.NotFound, "plan_not_found", "预案不存在") }
 
@@ -362,7 +328,7 @@ func (s *Service) SubmitPlan(ctx context.Context, p *auth.Principal, in PlanInpu
 				return err
 			}
 			if x.HasFile() {
-				if err := storePlanFile(PlanDir(s.dataDir), x.FileSHA256, in.File); err != nil {
+				if err := web.StoreUpload(PlanDir(s.dataDir), x.FileSHA256, in.File); err != nil {
 					return &errs.Error{Kind: errs.Internal, Op: op, Err: fmt.Errorf("store plan file: %w", err)}
 				}
 			}

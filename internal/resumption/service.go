@@ -763,3 +763,32 @@ func (s *Service) ResolveScope(ctx context.Context, tx *db.Tx, ref string) (name
 	}
 	return "", "", errs.E(errs.Invalid, "scope_not_found", msg)
 }
+
+// TicketSubject tells the ticket module about the enterprise a ticket is
+// about: its name, its area and the user ids of its liaisons. It does not
+// authorize: filing a problem about an enterprise reveals nothing of it.
+func (s *Service) TicketSubject(ctx context.Context, key string) (name, areaCode string, liaisons []int64, err error) {
+	const op = "resumption.TicketSubject"
+	err = s.db.Read(ctx, func(tx *db.Tx) error {
+		var id int64
+		err := tx.QueryRowContext(ctx, `SELECT id, name, area_code FROM enterprises WHERE ekey = $1`, lookupKey(key)).
+			Scan(&id, &name, &areaCode)
+		if err != nil {
+			return db.NotFound(op, err, "enterprise_not_found", "企业不存在")
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT user_id FROM liaison_assignments WHERE enterprise_id = $1 ORDER BY user_id`, id)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var u int64
+			if err := rows.Scan(&u); err != nil {
+				return err
+			}
+			liaisons = append(liaisons, u)
+		}
+		return rows.Err()
+	})
+	return name, areaCode, liaisons, errs.Wrap(op, err)
+}
