@@ -138,7 +138,7 @@ func NewServer(sys *System, opt ServerOptions) (*Server, error) {
 		return nil, err
 	}
 	render.AddNav(resumption.NavItems()...)
-	render.AddNav(notify.NavItems()...)
+	render.AddNav(notify.NavItems(sys.Notify)...)
 	adapter := &web.Adapter{Log: sys.Log, ErrorPage: render.ErrorPage}
 	metrics := web.NewMetrics(sys.DB.Clock.Now())
 	mw := &web.Middleware{Log: sys.Log, Auth: sys.Auth, Adapter: adapter, Metrics: metrics, SecureCookies: opt.SecureCookies}

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"context"
 	"embed"
 	"net/http"
 	"net/url"
@@ -26,9 +27,16 @@ type Pages struct {
 
 // NavItems are the menu entries (and home cards) of the module, for
 // Renderer.AddNav.
-func NavItems() []web.NavItem {
+func NavItems(svc *Service) []web.NavItem {
+	unread := func(ctx context.Context, p *auth.Principal) int {
+		n, err := svc.UnreadCount(ctx, p)
+		if err != nil {
+			return 0
+		}
+		return n
+	}
 	return []web.NavItem{
-		{Key: "notify.nav.inbox", DescKey: "notify.card.inbox", Path: "/inbox"},
+		{Key: "notify.nav.inbox", DescKey: "notify.card.inbox", Path: "/inbox", Count: unread},
 		{Key: "notify.nav.webhooks", DescKey: "notify.card.webhooks", Path: "/webhooks", Perm: auth.NotifyManage},
 	}
 }

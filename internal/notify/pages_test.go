@@ -34,7 +34,7 @@ func newPagesEnv(t *testing.T) *pagesEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	render.AddNav(NavItems()...)
+	render.AddNav(NavItems(f.svc)...)
 	pg := &Pages{Svc: f.svc, Render: render}
 	a := &web.Adapter{Log: log, ErrorPage: render.ErrorPage}
 	mux := http.NewServeMux()
@@ -98,6 +98,8 @@ func TestInboxPages(t *testing.T) {
 		t.Fatalf("GET /inbox = %d\n%s", w.Code, w.Body)
 	}
 	body := w.Body.String()
+	// The menu shows the unread count beside 消息.
+	mustContain(t, body, `<span class="count" aria-label="3 条未读">3</span>`)
 	mustContain(t, body, "工单 2", `href="/tickets/2"`, "未读（3）", `action="/inbox/read-all"`, `action="/inbox/`+strconv.FormatInt(list[0].ID, 10)+`/read"`)
 	if strings.Contains(body, "鲍勃的消息") {
 		t.Error("alice sees bob's notification")
@@ -211,7 +213,7 @@ func TestWebhookPages(t *testing.T) {
 }
 
 func TestNavItems(t *testing.T) {
-	items := NavItems()
+	items := NavItems(nil)
 	if len(items) != 2 || items[0].Path != "/inbox" || items[0].Perm != "" || items[1].Perm != auth.NotifyManage {
 		t.Errorf("NavItems = %+v", items)
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -50,12 +51,16 @@ type NavItem struct {
 	// Roles, if any, also show the item to holders of these roles without
 	// Perm: enterprise contacts and liaisons reach their own enterprises.
 	Roles []auth.Role
+	// Count, if set, is a number shown beside the link on full pages (the
+	// unread messages of the inbox); 0 shows nothing. It must be cheap.
+	Count func(ctx context.Context, p *auth.Principal) int
 }
 
 // NavLink is a NavItem as shown to one request.
 type NavLink struct {
 	NavItem
 	Active bool
+	Count  int
 }
 
 // View is what every template receives.
@@ -403,7 +408,11 @@ func (r *Renderer) view(w http.ResponseWriter, req *http.Request, status int, ti
 	}
 	for _, it := range r.NavFor(v.User) {
 		active := req.URL.Path == it.Path || (it.Path != "/" && strings.HasPrefix(req.URL.Path, it.Path+"/"))
-		v.Nav = append(v.Nav, NavLink{NavItem: it, Active: active})
+		link := NavLink{NavItem: it, Active: active}
+		if it.Count != nil && v.User != nil {
+			link.Count = it.Count(req.Context(), v.User)
+		}
+		v.Nav = append(v.Nav, link)
 	}
 	if c, err := req.Cookie(flashCookie); err == nil {
 		if key, err := url.QueryUnescape(c.Value); err == nil && r.catalog.Has(lang, key) {

@@ -39,4 +39,3 @@ func StoreUpload(dir, sum string, b []byte) error {
 	}
 	return err
 }
-
