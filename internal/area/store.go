@@ -3,7 +3,6 @@ package area
 import (
 	"context"
 	"database/sql"
-	"strconv"
 	"strings"
 
 	"tongxin/internal/db"
@@ -17,16 +16,8 @@ type scope struct {
 	paths []string
 }
 
-// argList numbers query arguments as $1…$n.
-type argList struct{ vals []any }
-
-func (a *argList) add(v any) string {
-	a.vals = append(a.vals, v)
-	return "$" + strconv.Itoa(len(a.vals))
-}
-
 // where renders the scope as a condition on the path column col.
-func (s scope) where(col string, a *argList) string {
+func (s scope) where(col string, a *db.Args) string {
 	if s.all {
 		return "1 = 1"
 	}
@@ -35,16 +26,16 @@ func (s scope) where(col string, a *argList) string {
 	}
 	ors := make([]string, len(s.paths))
 	for i, p := range s.paths {
-		ors[i] = col + " LIKE " + a.add(db.LikePrefix(p)) + ` ESCAPE '\'`
+		ors[i] = col + " LIKE " + a.Add(db.LikePrefix(p)) + ` ESCAPE '\'`
 	}
 	return "(" + strings.Join(ors, " OR ") + ")"
 }
 
 // in renders "col IN ($i, …)" for values.
-func in(col string, values []string, a *argList) string {
+func in(col string, values []string, a *db.Args) string {
 	ph := make([]string, len(values))
 	for i, v := range values {
-		ph[i] = a.add(v)
+		ph[i] = a.Add(v)
 	}
 	return col + " IN (" + strings.Join(ph, ", ") + ")"
 }
@@ -52,12 +43,12 @@ func in(col string, values []string, a *argList) string {
 const areaCols = `a.code, a.name, a.level, COALESCE(a.parent_code, ''), a.path, a.depth,
 	(SELECT COUNT(*) FROM areas c WHERE c.parent_code = a.code)`
 
-func queryAreas(ctx context.Context, tx *db.Tx, op, where, order string, a *argList) ([]Area, error) {
+func queryAreas(ctx context.Context, tx *db.Tx, op, where, order string, a *db.Args) ([]Area, error) {
 	q := `SELECT ` + areaCols + ` FROM areas a WHERE ` + where
 	if order != "" {
 		q += " ORDER BY " + order
 	}
-	rows, err := tx.QueryContext(ctx, q, a.vals...)
+	rows, err := tx.QueryContext(ctx, q, a.List...)
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
@@ -75,8 +66,8 @@ func queryAreas(ctx context.Context, tx *db.Tx, op, where, order string, a *argL
 
 // getArea returns the area with code inside sc, or NotFound.
 func getArea(ctx context.Context, tx *db.Tx, code string, sc scope) (*Area, error) {
-	var a argList
-	where := "a.code = " + a.add(code) + " AND " + sc.where("a.path", &a)
+	var a db.Args
+	where := "a.code = " + a.Add(code) + " AND " + sc.where("a.path", &a)
 	list, err := queryAreas(ctx, tx, "area.getArea", where, "", &a)
 	if err != nil {
 		return nil, err
@@ -89,15 +80,15 @@ func getArea(ctx context.Context, tx *db.Tx, code string, sc scope) (*Area, erro
 
 // listChildren returns the direct children of code inside sc.
 func listChildren(ctx context.Context, tx *db.Tx, code string, sc scope) ([]Area, error) {
-	var a argList
-	where := "a.parent_code = " + a.add(code) + " AND " + sc.where("a.path", &a)
+	var a db.Args
+	where := "a.parent_code = " + a.Add(code) + " AND " + sc.where("a.path", &a)
 	return queryAreas(ctx, tx, "area.listChildren", where, "a.code", &a)
 }
 
 // listRoots returns the level-0 areas when sc is unrestricted, else the
 // areas at sc's paths.
 func listRoots(ctx context.Context, tx *db.Tx, sc scope) ([]Area, error) {
-	var a argList
+	var a db.Args
 	var where string
 	switch {
 	case sc.all:
@@ -115,7 +106,7 @@ func listByCodes(ctx context.Context, tx *db.Tx, codes []string, sc scope) ([]Ar
 	if len(codes) == 0 {
 		return []Area{}, nil
 	}
-	var a argList
+	var a db.Args
 	where := in("a.code", codes, &a) + " AND " + sc.where("a.path", &a)
 	return queryAreas(ctx, tx, "area.listByCodes", where, "a.depth, a.code", &a)
 }
@@ -123,10 +114,10 @@ func listByCodes(ctx context.Context, tx *db.Tx, codes []string, sc scope) ([]Ar
 // searchAreas finds areas whose name contains q or whose code starts with
 // q, inside sc.
 func searchAreas(ctx context.Context, tx *db.Tx, q string, limit int, sc scope) ([]Area, error) {
-	var a argList
-	where := "(a.name LIKE " + a.add(db.LikeContains(q)) + ` ESCAPE '\' OR a.code LIKE ` + a.add(db.LikePrefix(q)) + ` ESCAPE '\')` +
+	var a db.Args
+	where := "(a.name LIKE " + a.Add(db.LikeContains(q)) + ` ESCAPE '\' OR a.code LIKE ` + a.Add(db.LikePrefix(q)) + ` ESCAPE '\')` +
 		" AND " + sc.where("a.path", &a)
-	return queryAreas(ctx, tx, "area.searchAreas", where, "a.depth, a.code LIMIT "+a.add(limit), &a)
+	return queryAreas(ctx, tx, "area.searchAreas", where, "a.depth, a.code LIMIT "+a.Add(limit), &a)
 }
 
 // pathOf returns the path of an area, NotFound if none.
@@ -149,9 +140,9 @@ func knownAreas(ctx context.Context, tx *db.Tx, codes []string) (map[string]Area
 	out := make(map[string]Area, len(codes))
 	for start := 0; start < len(codes); start += lookupChunk {
 		chunk := codes[start:min(start+lookupChunk, len(codes))]
-		var a argList
+		var a db.Args
 		rows, err := tx.QueryContext(ctx, `SELECT code, name, level, COALESCE(parent_code, ''), path, depth FROM areas WHERE `+
-			in("code", chunk, &a), a.vals...)
+			in("code", chunk, &a), a.List...)
 		if err != nil {
 			return nil, errs.Wrap(op, err)
 		}
@@ -216,10 +207,10 @@ func (t orgTable) cols() string {
 	return `o.code, o.name, o.area_code, ` + remit + `, a.path`
 }
 
-func (t orgTable) query(ctx context.Context, tx *db.Tx, where string, a *argList) ([]orgRow, error) {
+func (t orgTable) query(ctx context.Context, tx *db.Tx, where string, a *db.Args) ([]orgRow, error) {
 	op := "area.list_" + string(t)
 	rows, err := tx.QueryContext(ctx, `SELECT `+t.cols()+` FROM `+string(t)+` o JOIN areas a ON a.code = o.area_code
-		WHERE `+where+` ORDER BY a.depth, a.code, o.code`, a.vals...)
+		WHERE `+where+` ORDER BY a.depth, a.code, o.code`, a.List...)
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
@@ -237,8 +228,8 @@ func (t orgTable) query(ctx context.Context, tx *db.Tx, where string, a *argList
 
 // get returns the row with code, or ok false.
 func (t orgTable) get(ctx context.Context, tx *db.Tx, code string) (orgRow, bool, error) {
-	var a argList
-	list, err := t.query(ctx, tx, "o.code = "+a.add(code), &a)
+	var a db.Args
+	list, err := t.query(ctx, tx, "o.code = "+a.Add(code), &a)
 	if err != nil || len(list) == 0 {
 		return orgRow{}, false, err
 	}
@@ -247,7 +238,7 @@ func (t orgTable) get(ctx context.Context, tx *db.Tx, code string) (orgRow, bool
 
 // list returns the rows whose area is inside sc.
 func (t orgTable) list(ctx context.Context, tx *db.Tx, sc scope) ([]orgRow, error) {
-	var a argList
+	var a db.Args
 	return t.query(ctx, tx, sc.where("a.path", &a), &a)
 }
 

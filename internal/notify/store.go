@@ -3,7 +3,6 @@ package notify
 import (
 	"context"
 	"database/sql"
-	"strconv"
 	"strings"
 	"time"
 
@@ -13,14 +12,6 @@ import (
 
 // The SQL of notifications, webhooks, deliveries and attempts. Nothing
 // else reads or writes these tables.
-
-// sqlArgs builds positional arguments for dynamic SQL.
-type sqlArgs struct{ list []any }
-
-func (a *sqlArgs) add(v any) string {
-	a.list = append(a.list, v)
-	return "$" + strconv.Itoa(len(a.list))
-}
 
 func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
@@ -55,16 +46,16 @@ func scanNotification(sc interface{ Scan(...any) error }) (Notification, error) 
 // newest), newest first.
 func listNotifications(ctx context.Context, tx *db.Tx, userID int64, unreadOnly bool, before int64, limit int) ([]Notification, error) {
 	const op = "notify.listNotifications"
-	args := &sqlArgs{}
-	where := []string{"user_id = " + args.add(userID)}
+	args := &db.Args{}
+	where := []string{"user_id = " + args.Add(userID)}
 	if unreadOnly {
 		where = append(where, "read_at IS NULL")
 	}
 	if before > 0 {
-		where = append(where, "id < "+args.add(before))
+		where = append(where, "id < "+args.Add(before))
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT `+notificationCols+` FROM notifications WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY id DESC LIMIT `+args.add(limit), args.list...)
+		` ORDER BY id DESC LIMIT `+args.Add(limit), args.List...)
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
@@ -192,13 +183,13 @@ func hookEvents(ctx context.Context, tx *db.Tx, ids []int64) (map[int64][]string
 	if len(ids) == 0 {
 		return out, nil
 	}
-	args := &sqlArgs{}
+	args := &db.Args{}
 	ph := make([]string, len(ids))
 	for i, id := range ids {
-		ph[i] = args.add(id)
+		ph[i] = args.Add(id)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT webhook_id, event FROM webhook_events WHERE webhook_id IN (`+strings.Join(ph, ", ")+
-		`) ORDER BY webhook_id, event`, args.list...)
+		`) ORDER BY webhook_id, event`, args.List...)
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
@@ -284,15 +275,15 @@ func cancelPending(ctx context.Context, tx *db.Tx, hookID int64) error {
 func subscribedHooks(ctx context.Context, tx *db.Tx, event string) (ids []int64, paths []string, err error) {
 	const op = "notify.subscribedHooks"
 	subs := subscriptionsOf(event)
-	args := &sqlArgs{}
+	args := &db.Args{}
 	ph := make([]string, len(subs))
 	for i, s := range subs {
-		ph[i] = args.add(s)
+		ph[i] = args.Add(s)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT w.id, w.area_path FROM webhooks w
 		WHERE w.active = TRUE AND w.deleted_at IS NULL AND EXISTS (
 			SELECT 1 FROM webhook_events e WHERE e.webhook_id = w.id AND e.event IN (`+strings.Join(ph, ", ")+`))
-		ORDER BY w.id`, args.list...)
+		ORDER BY w.id`, args.List...)
 	if err != nil {
 		return nil, nil, errs.Wrap(op, err)
 	}
@@ -357,13 +348,13 @@ func loadDelivery(ctx context.Context, tx *db.Tx, id int64) (Delivery, error) {
 // newest), newest first, each with its attempts.
 func listDeliveries(ctx context.Context, tx *db.Tx, hookID, before int64, limit int) ([]Delivery, error) {
 	const op = "notify.listDeliveries"
-	args := &sqlArgs{}
-	where := "webhook_id = " + args.add(hookID)
+	args := &db.Args{}
+	where := "webhook_id = " + args.Add(hookID)
 	if before > 0 {
-		where += " AND id < " + args.add(before)
+		where += " AND id < " + args.Add(before)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT `+deliveryCols+` FROM webhook_deliveries WHERE `+where+
-		` ORDER BY id DESC LIMIT `+args.add(limit), args.list...)
+		` ORDER BY id DESC LIMIT `+args.Add(limit), args.List...)
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
@@ -389,15 +380,15 @@ func attachAttempts(ctx context.Context, tx *db.Tx, list []Delivery) error {
 	if len(list) == 0 {
 		return nil
 	}
-	args := &sqlArgs{}
+	args := &db.Args{}
 	ph := make([]string, len(list))
 	at := make(map[int64]int, len(list))
 	for i, d := range list {
-		ph[i] = args.add(d.ID)
+		ph[i] = args.Add(d.ID)
 		at[d.ID] = i
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT delivery_id, attempt, at, http_status, error, duration_ms FROM webhook_attempts
-		WHERE delivery_id IN (`+strings.Join(ph, ", ")+`) ORDER BY delivery_id, attempt`, args.list...)
+		WHERE delivery_id IN (`+strings.Join(ph, ", ")+`) ORDER BY delivery_id, attempt`, args.List...)
 	if err != nil {
 		return errs.Wrap(op, err)
 	}

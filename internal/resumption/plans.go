@@ -245,10 +245,10 @@ func planEnterpriseIn(ctx context.Context, tx *db.Tx, key string, v visibility) 
 	if v.none() {
 		return "", false, nil
 	}
-	args := &sqlArgs{}
-	q := `SELECT e.area_code FROM enterprises e JOIN areas a ON a.code = e.area_code WHERE e.ekey = ` + args.add(key) +
+	args := &db.Args{}
+	q := `SELECT e.area_code FROM enterprises e JOIN areas a ON a.code = e.area_code WHERE e.ekey = ` + args.Add(key) +
 		` AND ` + v.where(args)
-	err = tx.QueryRowContext(ctx, q, args.list...).Scan(&areaCode)
+	err = tx.QueryRowContext(ctx, q, args.List...).Scan(&areaCode)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}
@@ -640,7 +640,7 @@ func (s *Service) WithoutApprovedPlan(ctx context.Context, p *auth.Principal) ([
 	v := visibilityFor(p, auth.ResumptionRead)
 	var out []Enterprise
 	err := s.DB().Read(ctx, func(tx *db.Tx) error {
-		args := &sqlArgs{}
+		args := &db.Args{}
 		rows, err := tx.QueryContext(ctx, `SELECT e.id, e.ekey, e.kind, e.name, e.area_code, a.name, a.path, e.park, e.is_key,
 			e.employees, e.contact_name, e.closed_loop, e.created_at, e.updated_at
 			FROM enterprises e JOIN areas a ON a.code = e.area_code
@@ -648,7 +648,7 @@ func (s *Service) WithoutApprovedPlan(ctx context.Context, p *auth.Principal) ([
 				SELECT 1 FROM prevention_plans pp WHERE pp.subject_kind = 'enterprise' AND pp.subject = e.ekey
 				AND pp.status = 'approved' AND pp.version = (SELECT MAX(q.version) FROM prevention_plans q
 					WHERE q.subject_kind = 'enterprise' AND q.subject = e.ekey))
-			ORDER BY a.path, e.name, e.ekey`, args.list...)
+			ORDER BY a.path, e.name, e.ekey`, args.List...)
 		if err != nil {
 			return errs.Wrap(op, err)
 		}
@@ -675,10 +675,10 @@ func (s *Service) WithoutApprovedPlan(ctx context.Context, p *auth.Principal) ([
 		if len(out) == 0 {
 			return nil
 		}
-		args = &sqlArgs{}
+		args = &db.Args{}
 		crows, err := tx.QueryContext(ctx, `SELECT ec.enterprise_id, ec.category FROM enterprise_categories ec
 			JOIN enterprises e ON e.id = ec.enterprise_id JOIN areas a ON a.code = e.area_code
-			WHERE `+v.where(args)+` ORDER BY ec.enterprise_id`, args.list...)
+			WHERE `+v.where(args)+` ORDER BY ec.enterprise_id`, args.List...)
 		if err != nil {
 			return errs.Wrap(op, err)
 		}

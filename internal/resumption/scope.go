@@ -1,7 +1,6 @@
 package resumption
 
 import (
-	"strconv"
 	"strings"
 
 	"tongxin/internal/auth"
@@ -37,29 +36,21 @@ func (v visibility) none() bool {
 	return !v.all && len(v.paths) == 0 && len(v.keys) == 0 && v.liaisonID == 0
 }
 
-// sqlArgs builds positional arguments for dynamic SQL.
-type sqlArgs struct{ list []any }
-
-func (a *sqlArgs) add(v any) string {
-	a.list = append(a.list, v)
-	return "$" + strconv.Itoa(len(a.list))
-}
-
 // where is the SQL condition selecting the enterprises v reaches, for an
 // enterprises table aliased e joined with its area aliased a.
-func (v visibility) where(args *sqlArgs) string {
+func (v visibility) where(args *db.Args) string {
 	if v.all {
 		return "1 = 1"
 	}
 	var ors []string
 	for _, p := range v.paths {
-		ors = append(ors, "a.path LIKE "+args.add(db.LikePrefix(p))+` ESCAPE '\'`)
+		ors = append(ors, "a.path LIKE "+args.Add(db.LikePrefix(p))+` ESCAPE '\'`)
 	}
 	for _, k := range v.keys {
-		ors = append(ors, "e.ekey = "+args.add(k))
+		ors = append(ors, "e.ekey = "+args.Add(k))
 	}
 	if v.liaisonID != 0 {
-		ors = append(ors, "e.id IN (SELECT la.enterprise_id FROM liaison_assignments la WHERE la.user_id = "+args.add(v.liaisonID)+")")
+		ors = append(ors, "e.id IN (SELECT la.enterprise_id FROM liaison_assignments la WHERE la.user_id = "+args.Add(v.liaisonID)+")")
 	}
 	if len(ors) == 0 {
 		return "1 = 0"

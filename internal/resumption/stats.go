@@ -323,10 +323,10 @@ func queryAreaRefs(ctx context.Context, tx *db.Tx, where string, args ...any) ([
 }
 
 // pathsWhere is the condition "the path in col lies under one of paths".
-func pathsWhere(col string, paths []string, args *sqlArgs) string {
+func pathsWhere(col string, paths []string, args *db.Args) string {
 	ors := make([]string, len(paths))
 	for i, p := range paths {
-		ors[i] = col + " LIKE " + args.add(db.LikePrefix(p)) + ` ESCAPE '\'`
+		ors[i] = col + " LIKE " + args.Add(db.LikePrefix(p)) + ` ESCAPE '\'`
 	}
 	return "(" + strings.Join(ors, " OR ") + ")"
 }
@@ -376,7 +376,7 @@ func loadUnits(ctx context.Context, tx *db.Tx, sc *statsScope, m moment, detail 
 // scopeUnits lists the units in sc (without reports).
 func scopeUnits(ctx context.Context, tx *db.Tx, sc *statsScope, detail bool) ([]unitRow, error) {
 	const op = "resumption.scopeUnits"
-	var args sqlArgs
+	var args db.Args
 	where := sc.vis.where(&args)
 	if sc.filter != nil {
 		where += " AND " + pathsWhere("a.path", sc.filter, &args)
@@ -385,7 +385,7 @@ func scopeUnits(ctx context.Context, tx *db.Tx, sc *statsScope, detail bool) ([]
 	if detail {
 		cols += ", e.ekey, e.name, e.area_code, a.name"
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+cols+` FROM enterprises e JOIN areas a ON a.code = e.area_code WHERE `+where, args.list...)
+	rows, err := tx.QueryContext(ctx, `SELECT `+cols+` FROM enterprises e JOIN areas a ON a.code = e.area_code WHERE `+where, args.List...)
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
@@ -779,18 +779,18 @@ func (s *Service) Breakdown(ctx context.Context, p *auth.Principal, q StatsQuery
 			}
 		}
 		var levelAreas []areaRef
-		var args sqlArgs
-		cond := "level = " + args.add(level)
+		var args db.Args
+		cond := "level = " + args.Add(level)
 		paths := sc.filter
 		if paths == nil {
 			paths = sc.powerPaths // the caller's reach
 		}
 		switch {
 		case sc.filter == nil && sc.vis.all:
-			levelAreas, err = queryAreaRefs(ctx, tx, cond, args.list...)
+			levelAreas, err = queryAreaRefs(ctx, tx, cond, args.List...)
 		case len(paths) > 0:
 			cond += " AND " + pathsWhere("path", paths, &args)
-			levelAreas, err = queryAreaRefs(ctx, tx, cond, args.list...)
+			levelAreas, err = queryAreaRefs(ctx, tx, cond, args.List...)
 		}
 		if err != nil {
 			return err

@@ -19,14 +19,14 @@ import (
 const keyChunk = 500
 
 // inList appends vals as arguments and returns "($1, $2, …)".
-func inList[T any](args *sqlArgs, vals []T) string {
+func inList[T any](args *db.Args, vals []T) string {
 	var b strings.Builder
 	b.WriteByte('(')
 	for i, v := range vals {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(args.add(v))
+		b.WriteString(args.Add(v))
 	}
 	b.WriteByte(')')
 	return b.String()
@@ -63,42 +63,42 @@ const enterpriseCols = `e.id, e.ekey, e.kind, e.name, e.area_code, a.name, a.pat
 // with categories and liaisons, phones masked.
 func (s *Service) queryEnterprises(ctx context.Context, tx *db.Tx, v visibility, q enterpriseQuery) ([]Enterprise, error) {
 	const op = "resumption.queryEnterprises"
-	var args sqlArgs
+	var args db.Args
 	where := []string{v.where(&args)}
 	if q.key != "" {
-		where = append(where, "e.ekey = "+args.add(q.key))
+		where = append(where, "e.ekey = "+args.Add(q.key))
 	}
 	if len(q.areaPaths) > 0 {
 		var ors []string
 		for _, p := range q.areaPaths {
-			ors = append(ors, "a.path LIKE "+args.add(db.LikePrefix(p))+` ESCAPE '\'`)
+			ors = append(ors, "a.path LIKE "+args.Add(db.LikePrefix(p))+` ESCAPE '\'`)
 		}
 		where = append(where, "("+strings.Join(ors, " OR ")+")")
 	}
 	if q.park != "" {
-		where = append(where, "e.park = "+args.add(q.park))
+		where = append(where, "e.park = "+args.Add(q.park))
 	}
 	if q.category != "" {
-		where = append(where, "EXISTS (SELECT 1 FROM enterprise_categories c WHERE c.enterprise_id = e.id AND c.category = "+args.add(string(q.category))+")")
+		where = append(where, "EXISTS (SELECT 1 FROM enterprise_categories c WHERE c.enterprise_id = e.id AND c.category = "+args.Add(string(q.category))+")")
 	} else if q.anyCategory {
 		where = append(where, "EXISTS (SELECT 1 FROM enterprise_categories c WHERE c.enterprise_id = e.id)")
 	}
 	if q.kind != "" {
-		where = append(where, "e.kind = "+args.add(string(q.kind)))
+		where = append(where, "e.kind = "+args.Add(string(q.kind)))
 	}
 	if q.keyOnly {
 		where = append(where, "e.is_key = TRUE")
 	}
 	if q.query != "" {
-		where = append(where, "(e.name LIKE "+args.add(db.LikeContains(q.query))+` ESCAPE '\' OR e.ekey LIKE `+
-			args.add(db.LikePrefix(q.query))+` ESCAPE '\' OR e.ekey LIKE `+args.add(db.LikePrefix(strings.ToUpper(q.query)))+` ESCAPE '\')`)
+		where = append(where, "(e.name LIKE "+args.Add(db.LikeContains(q.query))+` ESCAPE '\' OR e.ekey LIKE `+
+			args.Add(db.LikePrefix(q.query))+` ESCAPE '\' OR e.ekey LIKE `+args.Add(db.LikePrefix(strings.ToUpper(q.query)))+` ESCAPE '\')`)
 	}
 	if q.after != "" {
-		where = append(where, "e.ekey > "+args.add(q.after))
+		where = append(where, "e.ekey > "+args.Add(q.after))
 	}
 	sqlText := `SELECT ` + enterpriseCols + ` FROM enterprises e JOIN areas a ON a.code = e.area_code WHERE ` +
-		strings.Join(where, " AND ") + ` ORDER BY e.ekey LIMIT ` + args.add(q.limit)
-	rows, err := tx.QueryContext(ctx, sqlText, args.list...)
+		strings.Join(where, " AND ") + ` ORDER BY e.ekey LIMIT ` + args.Add(q.limit)
+	rows, err := tx.QueryContext(ctx, sqlText, args.List...)
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
@@ -156,9 +156,9 @@ func loadCategories(ctx context.Context, tx *db.Tx, ids []int64) (map[int64][]Ca
 	const op = "resumption.loadCategories"
 	out := make(map[int64][]Category, len(ids))
 	err := chunks(ids, func(part []int64) error {
-		var args sqlArgs
+		var args db.Args
 		rows, err := tx.QueryContext(ctx, `SELECT enterprise_id, category FROM enterprise_categories WHERE enterprise_id IN `+
-			inList(&args, part), args.list...)
+			inList(&args, part), args.List...)
 		if err != nil {
 			return errs.Wrap(op, err)
 		}
@@ -185,9 +185,9 @@ func loadLiaisons(ctx context.Context, tx *db.Tx, ids []int64) (map[int64][]stri
 	const op = "resumption.loadLiaisons"
 	out := make(map[int64][]string)
 	err := chunks(ids, func(part []int64) error {
-		var args sqlArgs
+		var args db.Args
 		rows, err := tx.QueryContext(ctx, `SELECT la.enterprise_id, u.username FROM liaison_assignments la
-			JOIN users u ON u.id = la.user_id WHERE la.enterprise_id IN `+inList(&args, part)+` ORDER BY u.username`, args.list...)
+			JOIN users u ON u.id = la.user_id WHERE la.enterprise_id IN `+inList(&args, part)+` ORDER BY u.username`, args.List...)
 		if err != nil {
 			return errs.Wrap(op, err)
 		}
@@ -228,10 +228,10 @@ func storedByKeys(ctx context.Context, tx *db.Tx, keys []string) (map[string]*st
 	out := make(map[string]*storedEnterprise, len(keys))
 	byID := map[int64]*storedEnterprise{}
 	err := chunks(keys, func(part []string) error {
-		var args sqlArgs
+		var args db.Args
 		rows, err := tx.QueryContext(ctx, `SELECT e.id, e.ekey, e.kind, e.name, e.area_code, a.path, e.park, e.is_key, e.employees,
 			e.contact_name, COALESCE(e.contact_phone_idx, ''), e.closed_loop
-			FROM enterprises e JOIN areas a ON a.code = e.area_code WHERE e.ekey IN `+inList(&args, part), args.list...)
+			FROM enterprises e JOIN areas a ON a.code = e.area_code WHERE e.ekey IN `+inList(&args, part), args.List...)
 		if err != nil {
 			return errs.Wrap(op, err)
 		}
@@ -303,12 +303,12 @@ func replaceCategories(ctx context.Context, tx *db.Tx, id int64, cs []Category) 
 	if len(cs) == 0 {
 		return nil
 	}
-	var args sqlArgs
+	var args db.Args
 	values := make([]string, len(cs))
 	for i, c := range cs {
-		values[i] = "(" + args.add(id) + ", " + args.add(string(c)) + ")"
+		values[i] = "(" + args.Add(id) + ", " + args.Add(string(c)) + ")"
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO enterprise_categories (enterprise_id, category) VALUES `+strings.Join(values, ", "), args.list...)
+	_, err := tx.ExecContext(ctx, `INSERT INTO enterprise_categories (enterprise_id, category) VALUES `+strings.Join(values, ", "), args.List...)
 	return errs.Wrap(op, err)
 }
 
@@ -367,10 +367,10 @@ func reportTargets(ctx context.Context, tx *db.Tx, v visibility, keys []string) 
 	const op = "resumption.reportTargets"
 	out := make(map[string]reportTargetRef, len(keys))
 	err := chunks(keys, func(part []string) error {
-		var args sqlArgs
+		var args db.Args
 		q := `SELECT e.ekey, e.id, e.area_code, a.path FROM enterprises e JOIN areas a ON a.code = e.area_code WHERE e.ekey IN ` +
 			inList(&args, part) + ` AND ` + v.where(&args)
-		rows, err := tx.QueryContext(ctx, q, args.list...)
+		rows, err := tx.QueryContext(ctx, q, args.List...)
 		if err != nil {
 			return errs.Wrap(op, err)
 		}
