@@ -390,7 +390,7 @@ func (s *Service) insert(ctx context.Context, tx *db.Tx, f *filing) (int64, erro
 		tracking, string(f.in.Kind), f.category.Code, string(f.in.Urgency), string(f.in.Channel), string(status),
 		string(f.in.SubjectKind), f.in.Enterprise, f.entName, addrEnc, f.subjectKey, f.area.Code, f.area.Name, f.area.Path,
 		f.in.Description, reporter, nameEnc, phoneEnc, phoneIdx, deptCode, dept.Name,
-		f.area.Code, f.area.Depth, respondBy, resolveBy, dueAt(status, respondBy, resolveBy), now.UnixMilli(), f.createdBy,
+		f.area.Code, f.area.Depth, respondBy, resolveBy, dueAt(status, false, respondBy, resolveBy), now.UnixMilli(), f.createdBy,
 	).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("ticket: insert: %w", err)
@@ -551,13 +551,13 @@ func duplicates(ctx context.Context, tx *db.Tx, t *Ticket, v visibility) ([]Brie
 	if err != nil || key == "" {
 		return nil, errs.Wrap("ticket.duplicates", err)
 	}
-	var a sqlArgs
+	var a db.Args
 	q := `SELECT t.id, t.tracking, t.status, t.created_at, t.description FROM tickets t
-		WHERE t.subject_key = ` + a.add(key) + ` AND t.category = ` + a.add(t.Category) + ` AND t.id <> ` + a.add(t.ID) + `
+		WHERE t.subject_key = ` + a.Add(key) + ` AND t.category = ` + a.Add(t.Category) + ` AND t.id <> ` + a.Add(t.ID) + `
 		AND t.status IN ('new', 'assigned', 'in_progress', 'reopened')
-		AND t.created_at BETWEEN ` + a.add(t.CreatedAt.Add(-DuplicateWindow).UnixMilli()) + ` AND ` + a.add(t.CreatedAt.Add(DuplicateWindow).UnixMilli()) + `
+		AND t.created_at BETWEEN ` + a.Add(t.CreatedAt.Add(-DuplicateWindow).UnixMilli()) + ` AND ` + a.Add(t.CreatedAt.Add(DuplicateWindow).UnixMilli()) + `
 		AND ` + v.where(&a) + ` ORDER BY t.created_at LIMIT 20`
-	rows, err := tx.QueryContext(ctx, q, a.list...)
+	rows, err := tx.QueryContext(ctx, q, a.List...)
 	if err != nil {
 		return nil, fmt.Errorf("ticket: duplicates: %w", err)
 	}
@@ -613,17 +613,17 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) ([]*Tic
 	v := visibilityFor(p, auth.TicketRead)
 	var out []*Ticket
 	err := s.db.Read(ctx, func(tx *db.Tx) error {
-		var a sqlArgs
+		var a db.Args
 		conds := []string{v.where(&a)}
 		if len(f.Statuses) > 0 {
 			var ms []string
 			for _, st := range f.Statuses {
-				ms = append(ms, a.add(string(st)))
+				ms = append(ms, a.Add(string(st)))
 			}
 			conds = append(conds, "t.status IN ("+strings.Join(ms, ", ")+")")
 		}
 		if f.Department != "" {
-			conds = append(conds, "t.department_code = "+a.add(f.Department))
+			conds = append(conds, "t.department_code = "+a.Add(f.Department))
 		}
 		if len(f.Areas) > 0 {
 			var ors []string
@@ -635,50 +635,50 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) ([]*Tic
 					}
 					return err
 				}
-				ors = append(ors, "t.area_path LIKE "+a.add(db.LikePrefix(ar.Path))+` ESCAPE '\'`)
+				ors = append(ors, "t.area_path LIKE "+a.Add(db.LikePrefix(ar.Path))+` ESCAPE '\'`)
 			}
 			conds = append(conds, "("+strings.Join(ors, " OR ")+")")
 		}
 		if f.Category != "" {
-			conds = append(conds, "t.category = "+a.add(f.Category))
+			conds = append(conds, "t.category = "+a.Add(f.Category))
 		}
 		if f.Kind != "" {
-			conds = append(conds, "t.kind = "+a.add(string(f.Kind)))
+			conds = append(conds, "t.kind = "+a.Add(string(f.Kind)))
 		}
 		if f.Enterprise != "" {
 			key := strings.TrimSpace(f.Enterprise)
 			if c, err := pii.NormalizeCreditCode(key); err == nil {
 				key = c
 			}
-			conds = append(conds, "t.enterprise_key = "+a.add(key))
+			conds = append(conds, "t.enterprise_key = "+a.Add(key))
 		}
 		if f.Overdue {
-			conds = append(conds, "t.due_at <= "+a.add(tx.NowMS()))
+			conds = append(conds, "t.due_at <= "+a.Add(tx.NowMS()))
 		}
 		if f.Mine {
-			conds = append(conds, "t.reporter_id = "+a.add(p.UserID))
+			conds = append(conds, "t.reporter_id = "+a.Add(p.UserID))
 		}
 		if f.Holder != "" {
-			conds = append(conds, "t.holder_code = "+a.add(f.Holder))
+			conds = append(conds, "t.holder_code = "+a.Add(f.Holder))
 		}
 		if q := strings.TrimSpace(f.Query); q != "" {
-			conds = append(conds, "(t.tracking = "+a.add(strings.ToUpper(q))+" OR t.description LIKE "+a.add(db.LikeContains(q))+` ESCAPE '\')`)
+			conds = append(conds, "(t.tracking = "+a.Add(strings.ToUpper(q))+" OR t.description LIKE "+a.Add(db.LikeContains(q))+` ESCAPE '\')`)
 		}
 		if !f.From.IsZero() {
-			conds = append(conds, "t.created_at >= "+a.add(f.From.UnixMilli()))
+			conds = append(conds, "t.created_at >= "+a.Add(f.From.UnixMilli()))
 		}
 		if !f.To.IsZero() {
-			conds = append(conds, "t.created_at < "+a.add(f.To.UnixMilli()))
+			conds = append(conds, "t.created_at < "+a.Add(f.To.UnixMilli()))
 		}
 		if f.Before > 0 {
-			conds = append(conds, "t.id < "+a.add(f.Before))
+			conds = append(conds, "t.id < "+a.Add(f.Before))
 		}
 		order := "t.id DESC"
 		if f.ByDue {
 			order = "t.due_at, t.id DESC"
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT `+ticketCols+ticketFrom+` WHERE `+strings.Join(conds, " AND ")+
-			` ORDER BY `+order+` LIMIT `+a.add(f.Limit), a.list...)
+			` ORDER BY `+order+` LIMIT `+a.Add(f.Limit), a.List...)
 		if err != nil {
 			return fmt.Errorf("ticket: list: %w", err)
 		}
@@ -834,13 +834,7 @@ func (s *Service) apply(ctx context.Context, tx *db.Tx, p *auth.Principal, t *Ti
 		}
 	}
 	status := in.To
-	due := dueAt(status, respondBy, resolveBy)
-	if status == Reopened || status == Assigned || status == New {
-		// Respond-by no longer runs once someone has answered.
-		if responded != nil {
-			due = resolveBy
-		}
-	}
+	due := dueAt(status, responded != nil, respondBy, resolveBy)
 	res, err := tx.ExecContext(ctx, `UPDATE tickets SET status = $1, department_code = $2, department_name = $3,
 		respond_by = $4, resolve_by = $5, due_at = $6, responded_at = $7, resolved_at = $8, closed_at = $9,
 		auto_confirm_at = $10, version = version + 1, updated_at = $11 WHERE id = $12 AND version = $13`,

@@ -285,3 +285,24 @@ func TestVisibility(t *testing.T) {
 		}
 	})
 }
+
+// TestReassignAfterAnswer: once a ticket has been answered, moving it to
+// another department does not bring its respond-by back: it is not
+// overdue, and the sweeper leaves it alone until resolve-by.
+func TestReassignAfterAnswer(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		hotline := f.user("hotline", auth.HQStaff, "430200")
+		worker := f.user("dayuan", auth.CommunityWorker, "430203001001")
+		tk := f.file(hotline, help("需要协调"))
+		f.at(testBase.Add(time.Hour))
+		f.move(worker, tk.Tracking, InProgress, "", "")
+		f.at(testBase.Add(3 * time.Hour)) // respond-by (12:00) has passed
+		tk = f.move(worker, tk.Tracking, Assigned, "mzj", "转民政局")
+		if tk.Overdue || tk.DueAt == nil || !tk.DueAt.Equal(tk.ResolveBy) {
+			t.Fatalf("reassigned answered ticket: overdue %v due %v resolve_by %v", tk.Overdue, tk.DueAt, tk.ResolveBy)
+		}
+		if r := f.sweep(); r.Escalated != 0 {
+			t.Errorf("sweeper escalated an answered ticket before resolve-by: %+v", r)
+		}
+	})
+}

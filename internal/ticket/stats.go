@@ -75,7 +75,7 @@ func (s *Service) Stats(ctx context.Context, p *auth.Principal, q StatsQuery) (*
 		return nil, fieldErr("bad_period", fmt.Sprintf("统计期间不能超过 %d 天", MaxStatsDays), errs.FieldError{Field: "from", Message: "期间过长"})
 	}
 	v := visibilityFor(p, auth.TicketRead)
-	var a sqlArgs
+	var a db.Args
 	conds := []string{v.where(&a)}
 	var areaNames []string
 	if len(q.Areas) > 0 {
@@ -88,7 +88,7 @@ func (s *Service) Stats(ctx context.Context, p *auth.Principal, q StatsQuery) (*
 				}
 				return nil, errs.Wrap(op, err)
 			}
-			ors = append(ors, "t.area_path LIKE "+a.add(db.LikePrefix(ar.Path))+` ESCAPE '\'`)
+			ors = append(ors, "t.area_path LIKE "+a.Add(db.LikePrefix(ar.Path))+` ESCAPE '\'`)
 			areaNames = append(areaNames, ar.Code)
 		}
 		conds = append(conds, "("+strings.Join(ors, " OR ")+")")
@@ -102,7 +102,7 @@ func (s *Service) Stats(ctx context.Context, p *auth.Principal, q StatsQuery) (*
 	err := s.db.Read(ctx, func(tx *db.Tx) error {
 		now := tx.NowMS()
 		from, to := q.From.UnixMilli(), q.To.UnixMilli()
-		args := append([]any(nil), a.list...)
+		args := append([]any(nil), a.List...)
 		n := len(args)
 		rows, err := tx.QueryContext(ctx, `SELECT COALESCE(t.department_code, ''), t.department_name, t.category,
 			COALESCE(c.name, t.category), t.urgency, t.status, t.created_at, t.resolved_at, t.closed_at, t.resolve_by,

@@ -124,14 +124,6 @@ type Brief struct {
 	Summary   string    `json:"summary"`
 }
 
-// sqlArgs builds positional arguments for dynamic SQL.
-type sqlArgs struct{ list []any }
-
-func (a *sqlArgs) add(v any) string {
-	a.list = append(a.list, v)
-	return "$" + strconv.Itoa(len(a.list))
-}
-
 // ticketCols are the columns scanTicket reads, for tickets aliased t.
 const ticketCols = `t.id, t.tracking, t.kind, t.category, COALESCE(c.name, t.category), t.urgency, t.channel, t.status,
 	t.subject_kind, t.enterprise_key, t.enterprise_name, t.address_enc, t.area_code, t.area_name, t.area_path,
@@ -254,22 +246,22 @@ func visibilityFor(p *auth.Principal, perm auth.Permission) visibility {
 
 // where is the SQL condition selecting the tickets v reaches, for tickets
 // aliased t.
-func (v visibility) where(args *sqlArgs) string {
+func (v visibility) where(args *db.Args) string {
 	if v.all {
 		return "1 = 1"
 	}
 	var ors []string
 	for _, p := range v.paths {
-		ors = append(ors, "t.area_path LIKE "+args.add(db.LikePrefix(p))+` ESCAPE '\'`)
+		ors = append(ors, "t.area_path LIKE "+args.Add(db.LikePrefix(p))+` ESCAPE '\'`)
 	}
 	for _, d := range v.depts {
-		ors = append(ors, "t.department_code = "+args.add(d))
+		ors = append(ors, "t.department_code = "+args.Add(d))
 	}
 	for _, k := range v.keys {
-		ors = append(ors, "t.enterprise_key = "+args.add(k))
+		ors = append(ors, "t.enterprise_key = "+args.Add(k))
 	}
 	if v.userID != 0 {
-		u := args.add(v.userID)
+		u := args.Add(v.userID)
 		ors = append(ors, "t.reporter_id = "+u,
 			"t.id IN (SELECT w.ticket_id FROM ticket_watchers w WHERE w.user_id = "+u+")")
 	}
@@ -408,12 +400,14 @@ func loadEvents(ctx context.Context, tx *db.Tx, id int64) ([]Event, error) {
 	return out, rows.Err()
 }
 
-// dueAt is the earliest deadline still running for a ticket in status.
-func dueAt(status Status, respondBy, resolveBy int64) any {
+// dueAt is the earliest deadline still running for a ticket in status:
+// none once it is resolved or closed; respond-by only until someone has
+// answered (responded_at set, or a status past the answer).
+func dueAt(status Status, responded bool, respondBy, resolveBy int64) any {
 	if !status.Open() {
 		return nil
 	}
-	if !status.Responded() && respondBy < resolveBy {
+	if !responded && !status.Responded() && respondBy < resolveBy {
 		return respondBy
 	}
 	return resolveBy

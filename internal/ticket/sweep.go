@@ -1,8 +1,11 @@
 package ticket
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -110,109 +113,284 @@ func (s *Service) dueCandidates(ctx context.Context, now int64) ([]candidate, er
 	return out, err
 }
 
+// hop is one planned escalation of a candidate: where it goes, why, and
+// its new deadlines.
+type hop struct {
+	c                    *candidate
+	reason               string // respond, resolve or both
+	toCode               string
+	toDepth              int
+	respondBy, resolveBy int64
+	due                  any
+}
+
+// reasonNames are the missed deadlines as the timeline says them.
+var reasonNames = map[string]string{"respond": "响应时限", "resolve": "办结时限", "both": "响应和办结时限"}
+
 // escalateBatch escalates the candidates still due, in one transaction,
 // and returns how many it moved.
+//
+// The transaction first claims every ticket it moves (conditional updates
+// in ticket id order), then writes their hops, events and notices, and
+// appends to the audit chain last. On PostgreSQL that order matters: the
+// chain's head is one locked row, and a sweeper that held it while waiting
+// for a ticket locked by a handler (who waits for the head to audit its
+// own change) would deadlock.
 func (s *Service) escalateBatch(ctx context.Context, pass *sweepPass, list []candidate) (int, error) {
 	var moved int
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
 		moved = 0
 		now := tx.NowMS()
-		for _, c := range list {
-			ok, err := s.escalate(ctx, tx, pass, c, now)
+		plans := make([]hop, 0, len(list))
+		for i := range list {
+			h, ok, err := s.plan(ctx, tx, pass, &list[i], now)
 			if err != nil {
 				return err
 			}
 			if ok {
-				moved++
+				plans = append(plans, h)
 			}
 		}
+		slices.SortFunc(plans, func(a, b hop) int { return cmp.Compare(a.c.id, b.c.id) })
+		done, err := claimHops(ctx, tx, plans, now)
+		if err != nil {
+			return err
+		}
+		if err := recordHops(ctx, tx, done, now); err != nil {
+			return err
+		}
+		for _, h := range done {
+			if err := s.notifyHop(ctx, tx, pass, h); err != nil {
+				return err
+			}
+		}
+		for _, h := range done {
+			c := h.c
+			if err := audit.Record(ctx, tx, audit.Entry{Actor: "system", Action: "ticket.escalate", ObjectType: "ticket",
+				ObjectID: c.tracking, AreaCode: c.areaCode,
+				Summary: fmt.Sprintf("工单 %s 第 %d 次升级：%s（%s → %s）", c.tracking, c.level+1, hopNote(h), c.holderCode, h.toCode)}); err != nil {
+				return err
+			}
+		}
+		moved = len(done)
 		return nil
 	})
 	return moved, err
 }
 
-// escalate moves one ticket up one level if it is still as read and still
-// due; it reports whether it did.
-func (s *Service) escalate(ctx context.Context, tx *db.Tx, pass *sweepPass, c candidate, now int64) (bool, error) {
+// plan decides whether c is still due at now and, if so, where it goes and
+// its new deadlines from its policy.
+func (s *Service) plan(ctx context.Context, tx *db.Tx, pass *sweepPass, c *candidate, now int64) (hop, bool, error) {
 	missedRespond := !c.responded && !c.status.Responded() && c.respondBy <= now
 	missedResolve := c.resolveBy <= now
 	if !missedRespond && !missedResolve {
-		return false, nil
+		return hop{}, false, nil
 	}
 	codes := pathCodes(c.areaPath)
 	if c.holderDepth <= 0 || c.holderDepth > len(codes)-1 {
-		return false, nil
+		return hop{}, false, nil
 	}
 	key := c.category + "/" + string(c.urgency)
 	pol, ok := pass.policies[key]
 	if !ok {
 		var err error
 		if pol, err = policyOf(ctx, tx, c.category, c.urgency); err != nil {
-			return false, err
+			return hop{}, false, err
 		}
 		pass.policies[key] = pol
 	}
-	respondBy, resolveBy := c.respondBy, c.resolveBy
-	reason := "resolve"
+	h := hop{c: c, reason: "resolve", respondBy: c.respondBy, resolveBy: c.resolveBy, toDepth: c.holderDepth - 1}
 	switch {
 	case missedRespond && missedResolve:
-		reason = "both"
+		h.reason = "both"
 	case missedRespond:
-		reason = "respond"
+		h.reason = "respond"
 	}
 	if missedRespond {
-		respondBy = pol.RespondBy.Due(tx.Now).UnixMilli()
+		h.respondBy = pol.RespondBy.Due(tx.Now).UnixMilli()
 	}
 	if missedResolve {
-		resolveBy = pol.ResolveBy.Due(tx.Now).UnixMilli()
+		h.resolveBy = pol.ResolveBy.Due(tx.Now).UnixMilli()
 	}
-	toDepth := c.holderDepth - 1
-	toCode := codes[toDepth]
-	res, err := tx.ExecContext(ctx, `UPDATE tickets SET holder_code = $1, holder_depth = $2, escalation_level = escalation_level + 1,
-		respond_by = $3, resolve_by = $4, due_at = $5, version = version + 1, updated_at = $6
-		WHERE id = $7 AND version = $8 AND due_at <= $6`,
-		toCode, toDepth, respondBy, resolveBy, dueAt(c.status, respondBy, resolveBy), now, c.id, c.version)
-	if err != nil {
-		return false, fmt.Errorf("ticket: escalate: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return false, nil // another sweeper, or a handler, got there first
-	}
-	hop := c.level + 1
-	if _, err := tx.ExecContext(ctx, `INSERT INTO ticket_escalations (ticket_id, hop, at, reason, from_code, from_depth, to_code, to_depth)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, c.id, hop, now, reason, c.holderCode, c.holderDepth, toCode, toDepth); err != nil {
-		return false, fmt.Errorf("ticket: escalation: %w", err)
-	}
-	missed := map[string]string{"respond": "响应时限", "resolve": "办结时限", "both": "响应和办结时限"}[reason]
-	note := fmt.Sprintf("超过%s，由%s升级至%s", missed, LevelName(c.holderDepth), LevelName(toDepth))
-	if err := addEvent(ctx, tx, c.id, "system", "escalated", "", "", "", note); err != nil {
-		return false, err
-	}
-	if err := audit.Record(ctx, tx, audit.Entry{Actor: "system", Action: "ticket.escalate", ObjectType: "ticket",
-		ObjectID: c.tracking, AreaCode: c.areaCode, Summary: fmt.Sprintf("工单 %s 第 %d 次升级：%s（%s → %s）", c.tracking, hop, note, c.holderCode, toCode)}); err != nil {
-		return false, err
-	}
-	ids, ok := pass.holders[toCode]
-	if !ok {
-		if ids, err = s.holders.Holders(ctx, tx, auth.ScopeArea, toCode, areaOfficerRoles...); err != nil {
-			return false, err
+	h.toCode = codes[h.toDepth]
+	h.due = dueAt(c.status, c.responded, h.respondBy, h.resolveBy)
+	return h, true, nil
+}
+
+func hopNote(h hop) string {
+	return fmt.Sprintf("超过%s，由%s升级至%s", reasonNames[h.reason], LevelName(h.c.holderDepth), LevelName(h.toDepth))
+}
+
+// Statements of many rows are cut into chunks of a power of two rows, at
+// most these many, so that a handful of SQL texts serve every batch size
+// (each prepared once and cached) and no statement carries so many
+// parameters that binding them dominates (SQLite looks a parameter's name
+// up in a list, once per parameter).
+const (
+	claimChunk  = 32
+	recordChunk = 32
+)
+
+// chunks cuts n into runs of powers of two no larger than max and calls fn
+// with each run's bounds.
+func chunks(n, max int, fn func(lo, hi int) error) error {
+	for lo := 0; lo < n; {
+		size := max
+		for size > n-lo {
+			size /= 2
 		}
-		pass.holders[toCode] = ids
+		if err := fn(lo, lo+size); err != nil {
+			return err
+		}
+		lo += size
 	}
-	body := fmt.Sprintf("%s · %s · %s\n%s\n%s", c.categoryName, UrgencyNames[c.urgency], c.areaName, clip(strings.TrimSpace(c.description), 80), note)
-	return true, s.send(ctx, tx, ids, notify.Message{Event: "ticket.escalated",
-		Title: fmt.Sprintf("工单 %s 超时升级至%s", c.tracking, LevelName(toDepth)), Body: body,
+	return nil
+}
+
+// values writes rows of a VALUES list with one parameter per column,
+// numbered from first: "(CAST($2 AS BIGINT), CAST($3 AS TEXT)), ($4, $5)".
+// The first row casts its parameters so that PostgreSQL knows the column
+// types (the other rows follow them).
+func values(b *strings.Builder, rows, first int, types ...string) {
+	n := first
+	for r := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for i, t := range types {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			if r == 0 {
+				b.WriteString("CAST($" + strconv.Itoa(n) + " AS " + t + ")")
+			} else {
+				b.WriteString("$" + strconv.Itoa(n))
+			}
+			n++
+		}
+		b.WriteByte(')')
+	}
+}
+
+// claimHops moves the planned tickets up one level with conditional
+// updates — only a ticket still at the version read and still due moves —
+// and returns the hops that took place, in ticket id order. A ticket
+// another sweeper or a handler changed meanwhile is left alone.
+func claimHops(ctx context.Context, tx *db.Tx, plans []hop, now int64) ([]hop, error) {
+	moved := make(map[int64]bool, len(plans))
+	err := chunks(len(plans), claimChunk, func(lo, hi int) error {
+		var b strings.Builder
+		b.WriteString(`UPDATE tickets SET holder_code = v.column2, holder_depth = v.column3, escalation_level = escalation_level + 1,
+			respond_by = v.column4, resolve_by = v.column5, due_at = v.column6, version = version + 1, updated_at = $1
+			FROM (VALUES `)
+		values(&b, hi-lo, 2, "BIGINT", "TEXT", "INTEGER", "BIGINT", "BIGINT", "BIGINT", "INTEGER")
+		b.WriteString(`) AS v WHERE tickets.id = v.column1 AND tickets.version = v.column7 AND tickets.due_at <= $1
+			RETURNING tickets.id`)
+		args := make([]any, 0, 1+7*(hi-lo))
+		args = append(args, now)
+		for _, h := range plans[lo:hi] {
+			args = append(args, h.c.id, h.toCode, h.toDepth, h.respondBy, h.resolveBy, h.due, h.c.version)
+		}
+		rows, err := tx.QueryContext(ctx, b.String(), args...)
+		if err != nil {
+			return fmt.Errorf("ticket: escalate: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return fmt.Errorf("ticket: escalate: %w", err)
+			}
+			moved[id] = true
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	done := plans[:0:0]
+	for _, h := range plans {
+		if moved[h.c.id] {
+			done = append(done, h)
+		}
+	}
+	return done, nil
+}
+
+// recordHops writes the hops that took place and their timeline events,
+// many rows per statement. The hop's primary key (ticket, hop) would turn
+// a second escalation of the same hop into an error.
+func recordHops(ctx context.Context, tx *db.Tx, done []hop, now int64) error {
+	err := chunks(len(done), recordChunk, func(lo, hi int) error {
+		var b strings.Builder
+		b.WriteString(`INSERT INTO ticket_escalations (ticket_id, hop, at, reason, from_code, from_depth, to_code, to_depth) VALUES `)
+		values(&b, hi-lo, 1, "BIGINT", "INTEGER", "BIGINT", "TEXT", "TEXT", "INTEGER", "TEXT", "INTEGER")
+		args := make([]any, 0, 8*(hi-lo))
+		for _, h := range done[lo:hi] {
+			c := h.c
+			args = append(args, c.id, c.level+1, now, h.reason, c.holderCode, c.holderDepth, h.toCode, h.toDepth)
+		}
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("ticket: escalation: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return chunks(len(done), recordChunk, func(lo, hi int) error {
+		var b strings.Builder
+		b.WriteString(`INSERT INTO ticket_events (ticket_id, at, actor, kind, note) VALUES `)
+		for i := range hi - lo {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "($%d, $1, 'system', 'escalated', $%d)", 2+2*i, 3+2*i)
+		}
+		args := make([]any, 0, 1+2*(hi-lo))
+		args = append(args, now)
+		for _, h := range done[lo:hi] {
+			args = append(args, h.c.id, hopNote(h))
+		}
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("ticket: event: %w", err)
+		}
+		return nil
+	})
+}
+
+// notifyHop tells the officers of the level a ticket reached.
+func (s *Service) notifyHop(ctx context.Context, tx *db.Tx, pass *sweepPass, h hop) error {
+	ids, ok := pass.holders[h.toCode]
+	if !ok {
+		var err error
+		if ids, err = s.holders.Holders(ctx, tx, auth.ScopeArea, h.toCode, areaOfficerRoles...); err != nil {
+			return err
+		}
+		pass.holders[h.toCode] = ids
+	}
+	c := h.c
+	body := fmt.Sprintf("%s · %s · %s\n%s\n%s", c.categoryName, UrgencyNames[c.urgency], c.areaName,
+		clip(strings.TrimSpace(c.description), 80), hopNote(h))
+	return s.send(ctx, tx, ids, notify.Message{Event: "ticket.escalated",
+		Title: fmt.Sprintf("工单 %s 超时升级至%s", c.tracking, LevelName(h.toDepth)), Body: body,
 		Link: link(c.id), ObjectType: "ticket", ObjectID: c.tracking, AreaPath: c.areaPath})
 }
 
 // autoConfirmBatch confirms resolved tickets whose reporter let the
-// confirmation time pass; more is true when a full batch was done.
+// confirmation time pass; more is true when a full batch was done. As in
+// escalateBatch, the tickets are claimed first (one conditional update)
+// and the audit chain is appended to last.
 func (s *Service) autoConfirmBatch(ctx context.Context) (n int, more bool, err error) {
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
 		n = 0
 		now := tx.NowMS()
-		rows, err := tx.QueryContext(ctx, `SELECT id, tracking, area_code FROM tickets
-			WHERE auto_confirm_at <= $1 AND status = 'resolved' ORDER BY auto_confirm_at, id LIMIT $2`, now, SweepBatch)
+		rows, err := tx.QueryContext(ctx, `UPDATE tickets SET status = 'confirmed', closed_at = $1, auto_confirm_at = NULL,
+			version = version + 1, updated_at = $1
+			WHERE id IN (SELECT id FROM tickets WHERE auto_confirm_at <= $1 AND status = 'resolved' ORDER BY auto_confirm_at, id LIMIT $2)
+			AND status = 'resolved' AND auto_confirm_at <= $1
+			RETURNING id, tracking, area_code`, now, SweepBatch)
 		if err != nil {
 			return fmt.Errorf("ticket: auto-confirm: %w", err)
 		}
@@ -225,36 +403,31 @@ func (s *Service) autoConfirmBatch(ctx context.Context) (n int, more bool, err e
 			var r row
 			if err := rows.Scan(&r.id, &r.tracking, &r.area); err != nil {
 				rows.Close()
-				return err
+				return fmt.Errorf("ticket: auto-confirm: %w", err)
 			}
 			list = append(list, r)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return err
+			return fmt.Errorf("ticket: auto-confirm: %w", err)
 		}
-		more = len(list) == SweepBatch
+		slices.SortFunc(list, func(a, b row) int { return cmp.Compare(a.id, b.id) })
 		for _, r := range list {
-			res, err := tx.ExecContext(ctx, `UPDATE tickets SET status = 'confirmed', closed_at = $1, auto_confirm_at = NULL,
-				version = version + 1, updated_at = $1 WHERE id = $2 AND status = 'resolved' AND auto_confirm_at <= $1`, now, r.id)
-			if err != nil {
-				return fmt.Errorf("ticket: auto-confirm: %w", err)
-			}
-			if k, _ := res.RowsAffected(); k != 1 {
-				continue
-			}
-			n++
 			if err := addEvent(ctx, tx, r.id, "system", "auto_confirmed", Resolved, Confirmed, "", "提出人未在时限内答复，自动确认办结"); err != nil {
 				return err
 			}
+		}
+		for _, r := range list {
 			if err := audit.Record(ctx, tx, audit.Entry{Actor: "system", Action: "ticket.auto_confirm", ObjectType: "ticket",
 				ObjectID: r.tracking, AreaCode: r.area, Summary: "工单 " + r.tracking + " 超过确认时限，自动确认办结"}); err != nil {
 				return err
 			}
 		}
+		n = len(list)
+		more = n == SweepBatch
 		return nil
 	})
-	return n, more && n > 0, err
+	return n, more, err
 }
 
 // RunSweeper sweeps every interval until ctx ends. Errors are logged and

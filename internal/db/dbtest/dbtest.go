@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"tongxin/internal/clock"
@@ -84,10 +85,23 @@ func URL(t testing.TB, kind string) string {
 // Open opens and migrates a new database of the given kind.
 func Open(t testing.TB, kind string, clk clock.Clock) *db.DB {
 	t.Helper()
+	return OpenURL(t, URL(t, kind), clk)
+}
+
+// OpenURL opens the database at rawURL (typically from URL) and migrates
+// it; it is closed when the test ends. Opening the same URL twice gives two
+// independent handles on one database, as two instances of the program
+// would have.
+func OpenURL(t testing.TB, rawURL string, clk clock.Clock) *db.DB {
+	t.Helper()
 	if clk == nil {
 		clk = clock.Real{}
 	}
-	d, err := db.Open(context.Background(), URL(t, kind), clk)
+	kind := "sqlite"
+	if !strings.HasPrefix(rawURL, "sqlite:") {
+		kind = "postgres"
+	}
+	d, err := db.Open(context.Background(), rawURL, clk)
 	if err != nil {
 		t.Fatalf("dbtest: open %s: %v", kind, err)
 	}
