@@ -35,4 +35,3 @@ func enterpriseProblems(tickets *ticket.Service) func(ctx context.Context, p *au
 		return out, mayFile, nil
 	}
 }
-

@@ -18,18 +18,19 @@ import (
 // routes holds every handler; table() is the whole URL surface of Tongxin
 // in one place. The access-matrix and API-documentation tests walk it.
 type routes struct {
-	a       *web.Adapter
-	sys     *System
-	render  *web.Renderer
-	metrics *web.Metrics
-	account *account.Handlers
-	areaAPI *area.API
-	areaUI  *area.Pages
-	resAPI  *resumption.API
-	resUI   *resumption.Pages
-	tickets *ticket.API
-	ntAPI   *notify.API
-	ntUI    *notify.Pages
+	a        *web.Adapter
+	sys      *System
+	render   *web.Renderer
+	metrics  *web.Metrics
+	account  *account.Handlers
+	areaAPI  *area.API
+	areaUI   *area.Pages
+	resAPI   *resumption.API
+	resUI    *resumption.Pages
+	tickets  *ticket.API
+	ticketUI *ticket.Pages
+	ntAPI    *notify.API
+	ntUI     *notify.Pages
 }
 
 // Route is one pattern and its handler.
@@ -45,6 +46,7 @@ func (rt *routes) table() []Route {
 	acct, areas, ui := rt.account, rt.areaAPI, rt.areaUI
 	res, resUI := rt.resAPI, rt.resUI
 	tk := rt.tickets
+	tkUI := rt.ticketUI
 	nt, ntUI := rt.ntAPI, rt.ntUI
 	return []Route{
 		// Operations
@@ -171,6 +173,32 @@ func (rt *routes) table() []Route {
 		{Pattern: "GET /resumption.xlsx", Handler: resUI.StatsExport},
 		{Pattern: "GET /resumption/not-resumed", Handler: resUI.NotResumedPage},
 		{Pattern: "GET /resumption/not-resumed.xlsx", Handler: resUI.NotResumedExport},
+		// Ticket pages
+		{Pattern: "GET /tickets", Handler: tkUI.Queue},
+		{Pattern: "GET /tickets.xlsx", Handler: tkUI.QueueExport},
+		{Pattern: "GET /tickets/overdue", Handler: tkUI.Overdue},
+		{Pattern: "GET /tickets/overdue/board", Handler: tkUI.OverdueBoard},
+		{Pattern: "GET /tickets/new", Handler: tkUI.NewForm},
+		{Pattern: "POST /tickets", Handler: tkUI.Create},
+		{Pattern: "GET /tickets/area-options", Handler: tkUI.AreaOptions},
+		{Pattern: "GET /tickets/stats", Handler: tkUI.Stats},
+		{Pattern: "GET /tickets/stats.xlsx", Handler: tkUI.StatsExport},
+		{Pattern: "GET /tickets/{id}", Handler: tkUI.Detail},
+		{Pattern: "POST /tickets/{id}/transitions", Handler: tkUI.Transition},
+		{Pattern: "POST /tickets/{id}/comments", Handler: tkUI.Comment},
+		{Pattern: "POST /tickets/{id}/merge", Handler: tkUI.Merge},
+		{Pattern: "POST /tickets/{id}/reveal-phone", Handler: tkUI.RevealPhone},
+		{Pattern: "POST /tickets/{id}/photos", Handler: tkUI.AddPhoto},
+		{Pattern: "GET /ticket-settings", Handler: tkUI.Settings},
+		{Pattern: "POST /ticket-settings/policies/{category}", Handler: tkUI.SavePolicy},
+		{Pattern: "POST /ticket-settings/routes", Handler: tkUI.SaveRoute},
+		{Pattern: "POST /ticket-settings/routes/{id}/delete", Handler: tkUI.DeleteRoute},
+		{Pattern: "GET /help", Handler: tkUI.HelpForm, Public: true},
+		{Pattern: "POST /help", Handler: tkUI.HelpSubmit, Public: true},
+		{Pattern: "GET /help/area-options", Handler: tkUI.HelpAreaOptions, Public: true},
+		{Pattern: "GET /help/status", Handler: tkUI.HelpStatusForm, Public: true},
+		{Pattern: "POST /help/status", Handler: tkUI.HelpStatus, Public: true},
+		{Pattern: "POST /help/confirm", Handler: tkUI.HelpConfirm, Public: true},
 		{Pattern: "GET /inbox", Handler: ntUI.InboxPage},
 		{Pattern: "POST /inbox/{id}/read", Handler: ntUI.MarkReadSubmit},
 		{Pattern: "POST /inbox/read-all", Handler: ntUI.MarkAllReadSubmit},

@@ -133,30 +133,32 @@ func NewServer(sys *System, opt ServerOptions) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	render, err := web.NewRenderer(sys.Log, catalog, account.Templates, area.Templates, resumption.Templates, notify.Templates)
+	render, err := web.NewRenderer(sys.Log, catalog, account.Templates, area.Templates, resumption.Templates, notify.Templates, ticket.Templates)
 	if err != nil {
 		return nil, err
 	}
 	render.AddNav(resumption.NavItems()...)
 	render.AddNav(notify.NavItems(sys.Notify)...)
+	render.AddNav(ticket.NavItems()...)
 	adapter := &web.Adapter{Log: sys.Log, ErrorPage: render.ErrorPage}
 	metrics := web.NewMetrics(sys.DB.Clock.Now())
 	mw := &web.Middleware{Log: sys.Log, Auth: sys.Auth, Adapter: adapter, Metrics: metrics, SecureCookies: opt.SecureCookies}
 	idem := &web.Idempotency{DB: sys.DB, Adapter: adapter}
 	acct := &account.Handlers{DB: sys.DB, Auth: sys.Auth, Areas: sys.Areas, MW: mw, Render: render, AuthConfig: auth.DefaultConfig()}
 	rt := &routes{
-		a:       adapter,
-		sys:     sys,
-		render:  render,
-		metrics: metrics,
-		account: acct,
-		areaAPI: area.NewAPI(sys.Areas),
-		areaUI:  &area.Pages{Svc: sys.Areas, Render: render},
-		resAPI:  resumption.NewAPI(sys.Resumption),
-		resUI:   &resumption.Pages{Svc: sys.Resumption, Render: render, Problems: enterpriseProblems(sys.Tickets)},
-		tickets: ticket.NewAPI(sys.Tickets),
-		ntAPI:   notify.NewAPI(sys.Notify),
-		ntUI:    &notify.Pages{Svc: sys.Notify, Render: render},
+		a:        adapter,
+		sys:      sys,
+		render:   render,
+		metrics:  metrics,
+		account:  acct,
+		areaAPI:  area.NewAPI(sys.Areas),
+		areaUI:   &area.Pages{Svc: sys.Areas, Render: render},
+		resAPI:   resumption.NewAPI(sys.Resumption),
+		resUI:    &resumption.Pages{Svc: sys.Resumption, Render: render, Problems: enterpriseProblems(sys.Tickets)},
+		tickets:  ticket.NewAPI(sys.Tickets),
+		ticketUI: &ticket.Pages{Svc: sys.Tickets, Areas: sys.Areas, Render: render},
+		ntAPI:    notify.NewAPI(sys.Notify),
+		ntUI:     &notify.Pages{Svc: sys.Notify, Render: render},
 	}
 	mux := http.NewServeMux()
 	rt.mount(mux)

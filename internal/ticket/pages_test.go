@@ -1,0 +1,631 @@
+package ticket
+
+import (
+	"bytes"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"tongxin/internal/area"
+	"tongxin/internal/auth"
+	"tongxin/internal/importer"
+	"tongxin/internal/resumption"
+	"tongxin/internal/web"
+)
+
+// pagesEnv is the fixture with the ticket pages mounted as the app mounts
+// them, behind the real handler adapter and error pages.
+type pagesEnv struct {
+	*fixture
+	mux *http.ServeMux
+}
+
+func newPagesEnv(t *testing.T, f *fixture) *pagesEnv {
+	t.Helper()
+	cat, err := web.LoadCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	render, err := web.NewRenderer(log, cat, Templates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	render.AddNav(NavItems()...)
+	pg := &Pages{Svc: f.svc, Areas: f.areas, Render: render}
+	a := &web.Adapter{Log: log, ErrorPage: render.ErrorPage}
+	mux := http.NewServeMux()
+	for pattern, h := range map[string]web.Handler{
+		"GET /tickets":                              pg.Queue,
+		"GET /tickets.xlsx":                         pg.QueueExport,
+		"GET /tickets/overdue":                      pg.Overdue,
+		"GET /tickets/overdue/board":                pg.OverdueBoard,
+		"GET /tickets/new":                          pg.NewForm,
+		"POST /tickets":                             pg.Create,
+		"GET /tickets/area-options":                 pg.AreaOptions,
+		"GET /tickets/stats":                        pg.Stats,
+		"GET /tickets/stats.xlsx":                   pg.StatsExport,
+		"GET /tickets/{id}":                         pg.Detail,
+		"POST /tickets/{id}/transitions":            pg.Transition,
+		"POST /tickets/{id}/comments":               pg.Comment,
+		"POST /tickets/{id}/merge":                  pg.Merge,
+		"POST /tickets/{id}/reveal-phone":           pg.RevealPhone,
+		"POST /tickets/{id}/photos":                 pg.AddPhoto,
+		"GET /ticket-settings":                      pg.Settings,
+		"POST /ticket-settings/policies/{category}": pg.SavePolicy,
+		"POST /ticket-settings/routes":              pg.SaveRoute,
+		"POST /ticket-settings/routes/{id}/delete":  pg.DeleteRoute,
+		"GET /help":                                 pg.HelpForm,
+		"POST /help":                                pg.HelpSubmit,
+		"GET /help/area-options":                    pg.HelpAreaOptions,
+		"GET /help/status":                          pg.HelpStatusForm,
+		"POST /help/status":                         pg.HelpStatus,
+		"POST /help/confirm":                        pg.HelpConfirm,
+	} {
+		mux.Handle(pattern, a.H(h))
+	}
+	return &pagesEnv{fixture: f, mux: mux}
+}
+
+// req is one request of a test.
+type req struct {
+	method, target string
+	p              *auth.Principal
+	form           url.Values
+	lang           string
+	cookies        []*http.Cookie
+	header         map[string]string
+	body           []byte // raw body (with header Content-Type)
+}
+
+func (e *pagesEnv) send(q req) *httptest.ResponseRecorder {
+	var body *bytes.Reader
+	switch {
+	case q.body != nil:
+		body = bytes.NewReader(q.body)
+	case q.form != nil:
+		body = bytes.NewReader([]byte(q.form.Encode()))
+	default:
+		body = bytes.NewReader(nil)
+	}
+	r := httptest.NewRequest(q.method, q.target, body)
+	if q.form != nil && q.body == nil {
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range q.header {
+		r.Header.Set(k, v)
+	}
+	if q.p != nil {
+		r = r.WithContext(web.WithPrincipal(r.Context(), q.p))
+	}
+	if q.lang != "" {
+		r.AddCookie(&http.Cookie{Name: web.LangCookie, Value: q.lang})
+	}
+	for _, c := range q.cookies {
+		r.AddCookie(c)
+	}
+	w := httptest.NewRecorder()
+	e.mux.ServeHTTP(w, r)
+	return w
+}
+
+func (e *pagesEnv) get(target string, p *auth.Principal) *httptest.ResponseRecorder {
+	return e.send(req{method: "GET", target: target, p: p})
+}
+
+func (e *pagesEnv) post(target string, p *auth.Principal, form url.Values) *httptest.ResponseRecorder {
+	return e.send(req{method: "POST", target: target, p: p, form: form})
+}
+
+// sees checks a response's status and that its body holds every want and
+// none of not.
+func sees(t *testing.T, w *httptest.ResponseRecorder, status int, want, not []string) {
+	t.Helper()
+	if w.Code != status {
+		t.Errorf("status %d, want %d\n%s", w.Code, status, w.Body.String())
+	}
+	body := w.Body.String()
+	for _, s := range want {
+		if !strings.Contains(body, s) {
+			t.Errorf("page lacks %q", s)
+		}
+	}
+	for _, s := range not {
+		if strings.Contains(body, s) {
+			t.Errorf("page shows %q", s)
+		}
+	}
+}
+
+// redirected checks a 303 and returns its Location.
+func redirected(t *testing.T, w *httptest.ResponseRecorder) string {
+	t.Helper()
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("status %d, want 303\n%s", w.Code, w.Body.String())
+	}
+	return w.Header().Get("Location")
+}
+
+var trackingRE = regexp.MustCompile(`WT\d{8}-\d{4}`)
+
+// route adds a routing rule as the system.
+func (e *pagesEnv) route(category, areaCode, dept string) {
+	e.t.Helper()
+	if _, err := e.svc.SaveRoute(e.ctx, e.sys, RouteInput{Category: category, AreaCode: areaCode, Department: dept}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// The queue shows a department officer the open tickets routed to their
+// department and nothing else; a community worker the open tickets of
+// their community; each row with its number, urgency, subject, department
+// or 属地 and the time left.
+func TestPageQueue(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		e := newPagesEnv(t, f)
+		e.route("elderly_care", "430200", "mzj")
+		officer := f.user("minzheng", auth.DepartmentOfficer, "department:mzj")
+		worker := f.user("dayuan", auth.CommunityWorker, "430203001001")
+		other := f.user("jinglong", auth.CommunityWorker, "430204001002")
+		care := help("独居老人需要上门照护")
+		care.Category, care.Urgency = "elderly_care", Critical
+		routed := f.file(worker, care)
+		local := f.file(worker, help("家里没有菜了"))
+		far := f.file(other, Input{Category: "food", AreaCode: "430204001002", Address: "井龙路 2 号", Description: "井龙社区缺菜"})
+
+		w := e.get("/tickets", officer)
+		sees(t, w, 200, []string{routed.Tracking, "特急", "市民政局", "剩余", "待办"}, []string{local.Tracking, far.Tracking})
+		w = e.get("/tickets", worker)
+		sees(t, w, 200, []string{routed.Tracking, local.Tracking, "属地", "大园社区"}, []string{far.Tracking})
+		// Filters go through ticket.ParseFilter; a bad one answers the page
+		// with a Chinese message, not a 500.
+		sees(t, e.get("/tickets?status=nonsense", worker), 400, []string{"未知状态 nonsense"}, []string{routed.Tracking})
+		sees(t, e.get("/tickets?category=food&view=all", worker), 200, []string{local.Tracking}, []string{routed.Tracking})
+		sees(t, e.get("/tickets?q="+url.QueryEscape("没有菜"), worker), 200, []string{local.Tracking}, []string{routed.Tracking})
+		sees(t, e.get("/tickets?mine=true", officer), 200, []string{"没有符合条件的工单"}, []string{routed.Tracking})
+		sees(t, e.get("/tickets?before=x", worker), 400, []string{"翻页参数无效"}, nil)
+		// English through the switch.
+		w = e.send(req{method: "GET", target: "/tickets", p: worker, lang: "en"})
+		sees(t, w, 200, []string{"My queue", "Local office", local.Tracking, "2 h left"}, []string{"待办", "剩余"})
+		// Anonymous: to the login.
+		if w := e.get("/tickets", nil); w.Code != http.StatusUnauthorized {
+			t.Errorf("anonymous queue: %d", w.Code)
+		}
+
+		// Paging by cursor, and the export of the same filter.
+		for i := range 51 {
+			f.file(worker, help("批量求助 "+string(rune('A'+i%26))+time.Duration(i).String()))
+		}
+		w = e.get("/tickets?view=all", worker)
+		next := regexp.MustCompile(`href="(/tickets\?before=\d+[^"]*)"`).FindStringSubmatch(w.Body.String())
+		if next == nil {
+			t.Fatalf("no next page link on a full page")
+		}
+		sees(t, e.get(strings.ReplaceAll(next[1], "&amp;", "&"), worker), 200, []string{local.Tracking, routed.Tracking}, nil)
+		x := e.get("/tickets.xlsx?view=all", worker)
+		if x.Code != 200 || x.Header().Get("Content-Type") != importer.MediaXLSX {
+			t.Fatalf("export: %d %s", x.Code, x.Header().Get("Content-Type"))
+		}
+		book, err := excelize.OpenReader(bytes.NewReader(x.Body.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := book.GetRows(book.GetSheetName(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 1+53 || rows[0][0] != "受理编号" {
+			t.Errorf("export has %d rows, header %v", len(rows), rows[0])
+		}
+		if strings.Contains(x.Body.String(), "13807330001") {
+			t.Error("export holds a full phone number")
+		}
+	})
+}
+
+// The hotline's quick form files a call with channel hotline_12345 and
+// goes to the new ticket, which shows its tracking number once; mistakes
+// answer the form with Chinese messages.
+func TestPageHotlineFiling(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		e := newPagesEnv(t, f)
+		if _, err := f.areas.CreateDepartment(f.ctx, f.sys, area.Department{Code: "rx12345", Name: "市12345热线", AreaCode: "430200"}); err != nil {
+			t.Fatal(err)
+		}
+		op := f.user("hotline", auth.DepartmentOfficer, "department:rx12345")
+		w := e.get("/tickets/new?channel=hotline_12345", op)
+		sees(t, w, 200, []string{"热线受理", `name="channel" value="hotline_12345"`, "autofocus", `hx-get="/tickets/area-options"`, "生活物资"}, nil)
+		if strings.Index(w.Body.String(), `name="reporter_phone"`) > strings.Index(w.Body.String(), `name="category"`) {
+			t.Error("the caller's phone is not the first field")
+		}
+
+		call := url.Values{"channel": {"hotline_12345"}, "reporter_phone": {"12345"}, "category": {"other"},
+			"area_q": {"大园"}, "address": {"沿江路 8 号"}, "description": {"小区门口围挡占用消防通道"}, "urgency": {"normal"}}
+		before := f.count(`SELECT COUNT(*) FROM tickets`)
+		w = e.post("/tickets", op, call)
+		sees(t, w, 400, []string{"工单内容有误", "手机号应为11位数字", "热线受理", `value="430203001001" checked`}, nil)
+		if f.count(`SELECT COUNT(*) FROM tickets`) != before {
+			t.Fatal("a refused call was filed")
+		}
+		// A name that matches several communities asks to choose one.
+		bad := cloneValues(call)
+		bad.Set("reporter_phone", "13807330001")
+		bad.Set("area_q", "社区")
+		sees(t, e.post("/tickets", op, bad), 400, []string{"找到多个，请在下面选择一个", `name="area_code"`}, nil)
+		bad.Set("area_q", "不存在的地方")
+		sees(t, e.post("/tickets", op, bad), 400, []string{"未找到「不存在的地方」"}, nil)
+
+		call.Set("reporter_phone", "138-0733-0001")
+		w = e.post("/tickets", op, call)
+		loc := redirected(t, w)
+		var filed *http.Cookie
+		for _, c := range w.Result().Cookies() {
+			if c.Name == filedCookie {
+				filed = c
+			}
+		}
+		if filed == nil || !trackingRE.MatchString(filed.Value) {
+			t.Fatalf("no tracking cookie: %v", w.Result().Cookies())
+		}
+		tk, err := f.svc.Get(f.ctx, f.sys, strings.TrimPrefix(loc, "/tickets/"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tk.Channel != ChannelHotline || tk.AreaCode != "430203001001" || tk.Reporter.Phone != "138****0001" || tk.Tracking != filed.Value {
+			t.Errorf("filed %+v", tk)
+		}
+		w = e.send(req{method: "GET", target: loc, p: op, cookies: []*http.Cookie{filed}})
+		sees(t, w, 200, []string{"工单已受理，受理编号 " + tk.Tracking, "12345 热线"}, nil)
+		// The picker's own route answers the choices.
+		sees(t, e.get("/tickets/area-options?area_q="+url.QueryEscape("大园"), op), 200,
+			[]string{`value="430203001001"`, "大园社区", "建设街道"}, []string{"<html"})
+		// Whoever may not file gets no form.
+		inspector := f.user("inspector", auth.Inspector, "430200")
+		if w := e.get("/tickets/new", inspector); w.Code != http.StatusForbidden {
+			t.Errorf("inspector's filing form: %d", w.Code)
+		}
+	})
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+// A resident files on /help without an account and gets a tracking
+// number; the status page needs the last four digits of the phone, and
+// wrong digits say "not found" and show nothing of the ticket; after
+// resolution the resident answers it.
+func TestPagePublicHelp(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		e := newPagesEnv(t, f)
+		worker := f.user("dayuan", auth.CommunityWorker, "430203001001")
+		w := e.get("/help", nil)
+		sees(t, w, 200, []string{"群众求助", `action="/help"`, `hx-get="/help/area-options"`, "生活物资"}, []string{"工单设置", "/logout"})
+		sees(t, e.get("/help/area-options?area_q="+url.QueryEscape("庐山"), nil), 200, []string{"庐山春天网格", `value="430203001001001"`}, nil)
+		sees(t, e.get("/help/area-options?area_q="+url.QueryEscape("芦淞"), nil), 200, []string{"未找到"}, []string{`value="430203"`})
+
+		form := url.Values{"name": {"赵大妈"}, "phone": {""}, "area_q": {"大园社区"}, "address": {"建设南路 3 号"},
+			"category": {"food"}, "description": {"家里没有菜了，腿脚不便"}}
+		sees(t, e.post("/help", nil, form), 400, []string{"求助内容有误", "必填：用于查询进度和回访"}, []string{"WT2022"})
+		form.Set("phone", "13907332468")
+		w = e.post("/help", nil, form)
+		sees(t, w, 200, []string{"求助已受理", "WT20221120-", "/help/status?tracking=", "2468"}, nil)
+		tracking := trackingRE.FindString(w.Body.String())
+
+		lookup := url.Values{"tracking": {tracking}, "last4": {"2469"}}
+		w = e.post("/help/status", nil, lookup)
+		sees(t, w, 404, []string{"未找到该求助：请核对受理编号和手机号后四位"}, []string{"大园社区", "生活物资", "已受理您的求助", "待分派", "赵"})
+		lookup.Set("last4", "2468")
+		w = e.post("/help/status", nil, lookup)
+		sees(t, w, 200, []string{tracking, "大园社区", "已受理您的求助", "待分派"}, []string{`action="/help/confirm"`, "赵大妈", "13907332468"})
+
+		f.move(worker, tracking, Resolved, "", "已送菜上门")
+		w = e.post("/help/status", nil, lookup)
+		sees(t, w, 200, []string{"已办结：已送菜上门", `action="/help/confirm"`, `name="last4" value="2468"`}, nil)
+		answer := url.Values{"tracking": {tracking}, "last4": {"2468"}, "satisfied": {"no"}}
+		sees(t, e.post("/help/confirm", nil, answer), 400, []string{"请说明尚未解决的问题", "已办结：已送菜上门"}, nil)
+		answer.Set("satisfied", "yes")
+		sees(t, e.post("/help/confirm", nil, answer), 200, []string{"感谢您的确认", "已确认办结"}, []string{`action="/help/confirm"`})
+		answer.Set("last4", "0000")
+		sees(t, e.post("/help/confirm", nil, answer), 404, []string{"未找到该求助"}, []string{"大园社区"})
+		// Refused answers count as look-ups: guessing digits through them
+		// is throttled like the status page.
+		guess := url.Values{"tracking": {tracking}, "last4": {"1111"}, "satisfied": {""}}
+		var last *httptest.ResponseRecorder
+		for range MaxLookupsPerAddress + 1 {
+			last = e.post("/help/confirm", nil, guess)
+		}
+		sees(t, last, http.StatusTooManyRequests, []string{"提交过于频繁"}, []string{"大园社区"})
+	})
+}
+
+// The ticket's page: what a handler and the reporter see and may do.
+func TestPageDetail(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		e := newPagesEnv(t, f)
+		worker := f.user("dayuan", auth.CommunityWorker, "430203001001")
+		street := f.user("jianshe", auth.StreetOfficer, "430203001")
+		tk := f.file(worker, help("家里没有菜了"))
+		self := "/tickets/" + itoa(tk.ID)
+
+		w := e.get(self, street)
+		sees(t, w, 200, []string{tk.Tracking, "待分派", "大园社区", "138****0001", "查看完整号码", `value="assigned"`, "市民政局",
+			`name="version" value="1"`, "提交工单"}, []string{"13807330001", `value="confirmed"`})
+		// Assigning needs a department; resolving needs the outcome.
+		sees(t, e.post(self+"/transitions", street, url.Values{"to": {"assigned"}, "version": {"1"}}), 400, []string{"请选择承办部门"}, nil)
+		sees(t, e.post(self+"/transitions", street, url.Values{"to": {"resolved"}, "version": {"1"}}), 400, []string{"请填写办理结果"}, nil)
+		sees(t, e.post(self+"/transitions", street, url.Values{"version": {"1"}}), 400, []string{"请选择办理操作"}, nil)
+		if loc := redirected(t, e.post(self+"/transitions", street, url.Values{"to": {"assigned"}, "department": {"mzj"}, "version": {"1"}})); loc != self {
+			t.Errorf("after assigning: %s", loc)
+		}
+		// The same form again is stale.
+		sees(t, e.post(self+"/transitions", street, url.Values{"to": {"in_progress"}, "department": {"mzj"}, "version": {"1"}}), 409,
+			[]string{"工单已被他人更新，请刷新后重试", "市民政局"}, nil)
+		redirected(t, e.post(self+"/transitions", street, url.Values{"to": {"resolved"}, "note": {"已送菜"}, "version": {"2"}}))
+
+		// Only the reporter is offered 确认.
+		sees(t, e.get(self, worker), 200, []string{`value="confirmed"`, "确认办结", `value="reopened"`}, nil)
+		sees(t, e.get(self, street), 200, []string{`value="reopened"`, "已办结"}, []string{`value="confirmed"`})
+
+		// The full number once, with a reason.
+		sees(t, e.post(self+"/reveal-phone", street, url.Values{"reason": {""}}), 400, []string{"查看完整号码须填写事由"}, []string{"13807330001"})
+		sees(t, e.post(self+"/reveal-phone", street, url.Values{"reason": {"回访"}}), 200, []string{"13807330001", "仅显示这一次"}, nil)
+		sees(t, e.get(self, street), 200, nil, []string{"13807330001"})
+
+		// Comments and the timeline.
+		sees(t, e.post(self+"/comments", street, url.Values{"note": {" "}}), 400, []string{"请填写意见"}, nil)
+		redirected(t, e.post(self+"/comments", street, url.Values{"note": {"已电话回访"}}))
+		sees(t, e.get(self, worker), 200, []string{"已电话回访", "待分派 → 已分派，承办部门：市民政局", "已分派 → 已办结", "已送菜"}, nil)
+
+		// Photos: an image is kept, anything else refused with a message.
+		png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
+		redirected(t, e.upload(self+"/photos", worker, "a.png", png))
+		sees(t, e.upload(self+"/photos", worker, "a.txt", []byte("not an image")), 415, []string{"只接受 JPEG、PNG、WebP 或 GIF 图片"}, nil)
+		sees(t, e.get(self, worker), 200, []string{`/api/v1/tickets/` + itoa(tk.ID) + `/photos/`}, nil)
+
+		// Out of reach: 404.
+		other := f.user("jinglong", auth.CommunityWorker, "430204001002")
+		if w := e.get(self, other); w.Code != http.StatusNotFound {
+			t.Errorf("out-of-scope ticket: %d", w.Code)
+		}
+	})
+}
+
+// Duplicates are listed and merged into the ticket kept.
+func TestPageMerge(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		e := newPagesEnv(t, f)
+		worker := f.user("dayuan", auth.CommunityWorker, "430203001001")
+		first := f.file(worker, help("家里没有菜了"))
+		dup := f.file(worker, help("还是没有菜"))
+		self := "/tickets/" + itoa(dup.ID)
+		sees(t, e.get(self, worker), 200, []string{"可能重复", first.Tracking, "合并到 " + first.Tracking}, nil)
+		sees(t, e.post(self+"/merge", worker, url.Values{"into": {dup.Tracking}}), 400, []string{"不能合并到自身"}, nil)
+		if loc := redirected(t, e.post(self+"/merge", worker, url.Values{"into": {first.Tracking}})); loc != "/tickets/"+first.Tracking {
+			t.Errorf("after merging: %s", loc)
+		}
+		sees(t, e.get(self, worker), 200, []string{"已合并", "本工单已作为重复件合并到"}, []string{`action="` + self + `/comments"`})
+	})
+}
+
+// The overdue board lists open tickets past their deadline by the level
+// holding them, and its fragment refreshes it.
+func TestPageOverdueBoard(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		e := newPagesEnv(t, f)
+		worker := f.user("dayuan", auth.CommunityWorker, "430203001001")
+		hq := f.user("commander", auth.HQCommander, "430200")
+		late := f.file(worker, help("家里没有菜了"))
+		f.at(testBase.Add(3 * time.Hour)) // respond-by (2h) passed: overdue at the community
+		sees(t, e.get("/tickets/overdue", hq), 200, []string{late.Tracking, "社区督办", "超时 1 小时"}, []string{"已升级"})
+		f.sweep() // up to the street, with a new respond-by 2 hours on
+		sees(t, e.get("/tickets/overdue", hq), 200, []string{"没有超时工单"}, []string{late.Tracking})
+		f.at(testBase.Add(5*time.Hour + 30*time.Minute))
+		fresh := f.file(worker, help("刚提交的求助"))
+		w := e.get("/tickets/overdue", hq)
+		sees(t, w, 200, []string{"督办看板", late.Tracking, "街道督办", "已升级至街道", "超时 30 分", `hx-trigger="every 60s"`}, []string{fresh.Tracking})
+		w = e.send(req{method: "GET", target: "/tickets/overdue/board", p: hq, header: map[string]string{"HX-Request": "true"}})
+		sees(t, w, 200, []string{`id="overdue-board"`, late.Tracking}, []string{"<html", fresh.Tracking})
+		if loc := redirected(t, e.get("/tickets/overdue/board?area=430203", hq)); loc != "/tickets/overdue?area=430203" {
+			t.Errorf("board without htmx: %s", loc)
+		}
+		sees(t, e.get("/tickets?overdue=true", worker), 200, []string{late.Tracking}, []string{fresh.Tracking})
+	})
+}
+
+// Statistics for a period and their export; bad dates answer the form.
+func TestPageStats(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		e := newPagesEnv(t, f)
+		e.route("food", "430200", "swj")
+		worker := f.user("dayuan", auth.CommunityWorker, "430203001001")
+		hq := f.user("commander", auth.HQCommander, "430200")
+		tk := f.file(worker, help("家里没有菜了"))
+		f.file(worker, Input{Category: "other", AreaCode: "430203001001", Address: "沿江路 8 号", Description: "围挡"})
+		f.move(worker, tk.Tracking, Resolved, "", "已送菜")
+		w := e.get("/tickets/stats", hq)
+		sees(t, w, 200, []string{"工单统计", "2022-11-07", "2022-11-20", "市商务局", "属地", "生活物资", "resumption-chart-data", "ticket-chart-daily"}, nil)
+		sees(t, e.get("/tickets/stats?from=2022-13-01", hq), 400, []string{"日期格式应为 YYYY-MM-DD"}, nil)
+		sees(t, e.get("/tickets/stats?from=2022-11-20&to=2022-11-01", hq), 400, []string{"截止日期须不早于起始日期"}, nil)
+		x := e.get("/tickets/stats.xlsx?from=2022-11-20&to=2022-11-20", hq)
+		if x.Code != 200 || x.Header().Get("Content-Type") != importer.MediaXLSX {
+			t.Fatalf("stats export: %d %s", x.Code, x.Body.String())
+		}
+		book, err := excelize.OpenReader(bytes.NewReader(x.Body.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := book.GetRows(book.GetSheetName(0))
+		if len(rows) < 2 || rows[1][0] != "合计" || rows[1][2] != "2" || rows[1][3] != "1" {
+			t.Errorf("stats export rows %v", rows)
+		}
+		if w := e.get("/tickets/stats", e.contact()); w.Code != http.StatusForbidden {
+			t.Errorf("enterprise contact's statistics: %d", w.Code)
+		}
+	})
+}
+
+// Managers edit deadlines and routing rules; others may not.
+func TestPageSettings(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		e := newPagesEnv(t, f)
+		staff := f.user("hqstaff", auth.HQStaff, "430200")
+		worker := f.user("dayuan", auth.CommunityWorker, "430203001001")
+		sees(t, e.get("/ticket-settings", staff), 200, []string{"工单设置", "生活物资", "事不过夜", `name="normal.respond_by" type="text" maxlength="60" autocomplete="off" spellcheck="false" value="2h"`}, nil)
+		if w := e.get("/ticket-settings", worker); w.Code != http.StatusForbidden {
+			t.Errorf("worker's settings: %d", w.Code)
+		}
+		form := url.Values{"normal.respond_by": {"2h"}, "normal.resolve_by": {"overnight"}, "urgent.respond_by": {"30m"},
+			"urgent.resolve_by": {"6h"}, "critical.respond_by": {"10m"}, "critical.resolve_by": {"soon"}, "confirm_after": {"72h"}}
+		sees(t, e.post("/ticket-settings/policies/food", staff, form), 400, []string{"时限设置有误", `时限 &#34;soon&#34; 无效`}, nil)
+		form.Set("critical.resolve_by", "1h")
+		redirected(t, e.post("/ticket-settings/policies/food", staff, form))
+		sees(t, e.get("/ticket-settings", staff), 200, []string{"1 小时内"}, nil)
+		if w := e.post("/ticket-settings/policies/food", staff, form); w.Code != http.StatusSeeOther {
+			t.Errorf("unchanged policy: %d", w.Code)
+		}
+
+		sees(t, e.post("/ticket-settings/routes", staff, url.Values{"category": {"food"}, "area_code": {"999999"}, "department": {"swj"}}), 400,
+			[]string{"分派规则有误", "区划不存在"}, nil)
+		redirected(t, e.post("/ticket-settings/routes", staff, url.Values{"category": {"food"}, "area_code": {"430203"}, "department": {"swj"}}))
+		w := e.get("/ticket-settings", staff)
+		id := regexp.MustCompile(`/ticket-settings/routes/(\d+)/delete`).FindStringSubmatch(w.Body.String())
+		if id == nil {
+			t.Fatal("no route listed")
+		}
+		sees(t, w, 200, []string{"芦淞区", "市商务局"}, nil)
+		redirected(t, e.post("/ticket-settings/routes/"+id[1]+"/delete", staff, url.Values{}))
+		sees(t, e.get("/ticket-settings", staff), 200, []string{"还没有分派规则"}, nil)
+		if w := e.post("/ticket-settings/routes/"+id[1]+"/delete", staff, url.Values{}); w.Code != http.StatusNotFound {
+			t.Errorf("deleting a deleted route: %d", w.Code)
+		}
+	})
+}
+
+// The menu shows each role what it may use.
+func TestPageNav(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		e := newPagesEnv(t, f)
+		cases := []struct {
+			p        *auth.Principal
+			want     []string
+			not      []string
+			pageWant int
+		}{
+			{f.user("hqstaff", auth.HQStaff, "430200"), []string{"督办看板", "工单统计", "工单设置", "热线受理"}, nil, 200},
+			{f.user("inspector", auth.Inspector, "430200"), []string{"督办看板", "工单统计"}, []string{"工单设置", "热线受理"}, 200},
+			{e.contact(), []string{"热线受理"}, []string{"督办看板", "工单设置"}, 200},
+			{f.user("minzheng", auth.DepartmentOfficer, "department:mzj"), []string{"热线受理"}, []string{"工单设置", "工单统计"}, 200},
+		}
+		for _, c := range cases {
+			w := e.get("/tickets", c.p)
+			sees(t, w, c.pageWant, append([]string{`href="/tickets"`}, c.want...), c.not)
+		}
+	})
+}
+
+// qianjinKey is the credit code of the enterprise of contact().
+const qianjinKey = "914302001838260003"
+
+// contact registers 千金药业 in 天元区 and returns its contact.
+func (e *pagesEnv) contact() *auth.Principal {
+	e.t.Helper()
+	if _, _, err := e.res.Save(e.ctx, e.sys, resumption.EnterpriseInput{Key: qianjinKey, Kind: resumption.KindEnterprise,
+		Name: "千金药业", AreaCode: "430211001", Employees: 100}); err != nil {
+		e.t.Fatal(err)
+	}
+	return e.user("qianjin", auth.EnterpriseContact, "enterprise:"+qianjinKey)
+}
+
+// An enterprise contact files about their own enterprise; its page links
+// to the enterprise.
+func TestPageEnterpriseFiling(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		e := newPagesEnv(t, f)
+		contact := e.contact()
+		sees(t, e.get("/tickets/new", contact), 200, []string{`<select id="enterprise" name="enterprise"`, qianjinKey}, []string{"autofocus"})
+		form := url.Values{"enterprise": {qianjinKey}, "category": {"logistics"}, "urgency": {"urgent"}, "channel": {"web"},
+			"description": {"原料运输车辆无法进园区"}}
+		loc := redirected(t, e.post("/tickets", contact, form))
+		sees(t, e.get(loc, contact), 200, []string{`href="/enterprises/` + qianjinKey + `"`, "千金药业", "紧急", "企业问题"}, []string{`value="assigned"`})
+		form.Set("enterprise", "91430200184287000F")
+		sees(t, e.post("/tickets", contact, form), 400, []string{"企业不存在"}, nil)
+	})
+}
+
+func itoa(id int64) string { return strconv.FormatInt(id, 10) }
+
+// upload posts a multipart form with one file field.
+func (e *pagesEnv) upload(target string, p *auth.Principal, name string, data []byte) *httptest.ResponseRecorder {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, err := mw.CreateFormFile("file", name)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	fw.Write(data)
+	mw.Close()
+	return e.send(req{method: "POST", target: target, p: p, body: buf.Bytes(), header: map[string]string{"Content-Type": mw.FormDataContentType()}})
+}
+
+// Bad input answers with a 4xx and a Chinese message, never a 500.
+func TestPageBadInputs(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		e := newPagesEnv(t, f)
+		worker := f.user("dayuan", auth.CommunityWorker, "430203001001")
+		hq := f.user("commander", auth.HQCommander, "430200")
+		tk := f.file(worker, help("家里没有菜了"))
+		self := "/tickets/" + itoa(tk.ID)
+		long := strings.Repeat("长", 2001)
+		cases := []struct {
+			name   string
+			q      req
+			status int
+			want   string
+		}{
+			{"unknown urgency", req{method: "POST", target: "/tickets", p: worker, form: url.Values{"category": {"food"}, "urgency": {"soon"},
+				"area_code": {"430203001001"}, "description": {"x"}}}, 400, "须为 normal、urgent 或 critical"},
+			{"unknown category", req{method: "POST", target: "/tickets", p: worker, form: url.Values{"category": {"nope"},
+				"area_code": {"430203001001"}, "description": {"x"}}}, 400, "未知类别"},
+			{"description too long", req{method: "POST", target: "/tickets", p: worker, form: url.Values{"category": {"food"},
+				"area_code": {"430203001001"}, "description": {long}}}, 400, "不能超过 2000 个字"},
+			{"unknown area code", req{method: "POST", target: "/tickets", p: worker, form: url.Values{"category": {"food"},
+				"area_code": {"999"}, "description": {"x"}}}, 400, "区划不存在"},
+			{"area name too long", req{method: "POST", target: "/help", form: url.Values{"name": {"王"}, "phone": {"13907330000"},
+				"area_q": {strings.Repeat("社", 60)}, "description": {"x"}}}, 400, "社区名称过长"},
+			{"bad public phone", req{method: "POST", target: "/help", form: url.Values{"name": {"王"}, "phone": {"12"},
+				"area_code": {"430203001001"}, "description": {"x"}}}, 400, "手机号应为11位数字"},
+			{"transition to merged", req{method: "POST", target: self + "/transitions", p: worker, form: url.Values{"to": {"merged"}}}, 409, "不能转为「已合并」"},
+			{"unknown status", req{method: "POST", target: self + "/transitions", p: worker, form: url.Values{"to": {"done"}}}, 400, "目标状态无效"},
+			{"forged version", req{method: "POST", target: self + "/transitions", p: worker, form: url.Values{"to": {"in_progress"}, "version": {"x"}}}, 409, "工单已被他人更新"},
+			{"photo as a form", req{method: "POST", target: self + "/photos", p: worker, form: url.Values{"file": {"x"}}}, 415, "请上传图片"},
+			{"merge into nothing", req{method: "POST", target: self + "/merge", p: worker, form: url.Values{"into": {"WT20221120-9999"}}}, 400, "保留的工单不存在"},
+			{"unknown ticket", req{method: "GET", target: "/tickets/WT20990101-0001", p: worker}, 404, "工单不存在"},
+			{"unknown stats area", req{method: "GET", target: "/tickets/stats?area=999", p: hq}, 400, "区划不存在"},
+			{"period too long", req{method: "GET", target: "/tickets/stats?from=2020-01-01&to=2022-11-20", p: hq}, 400, "统计期间不能超过 366 天"},
+			{"unknown board area", req{method: "GET", target: "/tickets/overdue?area=999", p: hq}, 400, "区划不存在"},
+			{"bad export filter", req{method: "GET", target: "/tickets.xlsx?overdue=maybe", p: hq}, 400, "overdue 须为 true 或 false"},
+			{"unknown route", req{method: "POST", target: "/ticket-settings/routes/x/delete", p: f.user("hqstaff", auth.HQStaff, "430200"), form: url.Values{}}, 404, "分派规则不存在"},
+			{"unknown policy category", req{method: "POST", target: "/ticket-settings/policies/nope", p: f.principal("hqstaff"), form: url.Values{}}, 404, "工单类别不存在"},
+			{"form too large", req{method: "POST", target: "/help", form: url.Values{"description": {strings.Repeat("x", pageMaxForm+1)}}}, 400, "表单无法解析"},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				sees(t, e.send(c.q), c.status, []string{c.want}, nil)
+			})
+		}
+	})
+}
