@@ -77,26 +77,42 @@ const (
 	TicketManage Permission = "ticket.manage" // categories, routing rules, deadline policies
 
 	NotifyManage Permission = "notify.manage" // outgoing webhooks and their delivery log
+
+	// Passes (白名单卡, vehicle passes). Enterprise contacts apply for their
+	// own enterprise's staff and vehicles (through the pass module, not
+	// area scopes); department officers review batches.
+	PassApply  Permission = "pass.apply"  // upload pass batches for one's own enterprise
+	PassRead   Permission = "pass.read"   // read passes, batches and their statistics in scope
+	PassReview Permission = "pass.review" // approve or reject batches, revoke passes
+
+	// Checkpoints (卡口), transfer points and traffic control.
+	CheckpointScan   Permission = "checkpoint.scan"   // scan passes and log handovers at one's checkpoints
+	CheckpointRead   Permission = "checkpoint.read"   // checkpoints, scans, rosters and statistics in scope
+	CheckpointManage Permission = "checkpoint.manage" // register checkpoints, duty rosters
+	TrafficManage    Permission = "traffic.manage"    // traffic-control measures and public notices
 )
 
 // rolePermissions is the grant table. Modules add their permissions here as
 // they arrive; anything not listed is denied.
 var rolePermissions = map[Role][]Permission{
 	SystemAdmin: {AreaRead, AreaWrite, UserRead, UserManage, AuditRead, ResumptionRead, ResumptionReport, ResumptionManage,
-		TicketFile, TicketRead, TicketHandle, TicketManage, NotifyManage},
-	HQCommander: {AreaRead, UserRead, AuditRead, PIIReveal, ResumptionRead, TicketFile, TicketRead, TicketHandle},
+		TicketFile, TicketRead, TicketHandle, TicketManage, NotifyManage,
+		PassRead, PassReview, CheckpointRead, CheckpointManage, TrafficManage},
+	HQCommander: {AreaRead, UserRead, AuditRead, PIIReveal, ResumptionRead, TicketFile, TicketRead, TicketHandle,
+		PassRead, CheckpointRead},
 	HQStaff: {AreaRead, AreaWrite, UserRead, ResumptionRead, ResumptionReport, ResumptionManage,
-		TicketFile, TicketRead, TicketHandle, TicketManage, NotifyManage},
-	DistrictOfficer:   {AreaRead, UserRead, ResumptionRead, ResumptionReport, TicketFile, TicketRead, TicketHandle},
-	StreetOfficer:     {AreaRead, UserRead, ResumptionRead, ResumptionReport, TicketFile, TicketRead, TicketHandle},
+		TicketFile, TicketRead, TicketHandle, TicketManage, NotifyManage,
+		PassRead, PassReview, CheckpointRead, CheckpointManage, TrafficManage},
+	DistrictOfficer:   {AreaRead, UserRead, ResumptionRead, ResumptionReport, TicketFile, TicketRead, TicketHandle, PassRead, CheckpointRead},
+	StreetOfficer:     {AreaRead, UserRead, ResumptionRead, ResumptionReport, TicketFile, TicketRead, TicketHandle, PassRead, CheckpointRead},
 	CommunityWorker:   {AreaRead, TicketFile, TicketRead, TicketHandle},
-	DepartmentOfficer: {AreaRead, ResumptionRead, ResumptionManage, TicketFile, TicketHandle},
-	WorkgroupMember:   {AreaRead, ResumptionRead, TicketFile},
+	DepartmentOfficer: {AreaRead, ResumptionRead, ResumptionManage, TicketFile, TicketHandle, PassRead, PassReview},
+	WorkgroupMember:   {AreaRead, ResumptionRead, TicketFile, CheckpointRead},
 	Liaison:           {AreaRead, TicketFile},
-	EnterpriseContact: {TicketFile},
+	EnterpriseContact: {TicketFile, PassApply},
 	Volunteer:         {},
-	CheckpointOfficer: {},
-	Inspector:         {AreaRead, AuditRead, ResumptionRead, TicketRead},
+	CheckpointOfficer: {CheckpointScan},
+	Inspector:         {AreaRead, AuditRead, ResumptionRead, TicketRead, PassRead, CheckpointRead},
 }
 
 // roleScope says which scope kind each role is bound to, and for area-bound
