@@ -1,0 +1,211 @@
+// Package pass is the whitelist cards (白名单卡) and vehicle passes of the
+// headquarters: batches applied for by enterprises and reviewed by
+// departments, passes signed as compact JWS tokens (RFC 7515) with EdDSA
+// over Ed25519 (RFC 8037) so that any checkpoint can verify them without
+// the network, published public keys, and revocation.
+//
+// This file is the token format, documented for outside verifiers in
+// docs/passes.md. It has no I/O.
+package pass
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// TokenType is the "typ" of every pass token.
+const TokenType = "tongxin-pass"
+
+// MaxTokenLen bounds what Parse looks at: a pass token is a few hundred
+// bytes; anything far longer is malformed before it is decoded.
+const MaxTokenLen = 4096
+
+// Kind is a person (a whitelist worker) or a vehicle.
+type Kind string
+
+const (
+	Person  Kind = "person"
+	Vehicle Kind = "vehicle"
+)
+
+// Claims is the payload of a pass token: only what a checkpoint needs.
+// Never a full ID number, phone or health data.
+type Claims struct {
+	PID   string   `json:"pid"`           // pass id
+	Kind  Kind     `json:"k"`             // person or vehicle
+	Name  string   `json:"n"`             // masked name
+	ID4   string   `json:"id4,omitempty"` // last four characters of the ID number
+	Plate string   `json:"pl,omitempty"`  // plate of a vehicle
+	Ent   string   `json:"ent"`           // credit code of the enterprise
+	Areas []string `json:"z"`             // area codes; a pass for an area is valid in its subtree
+	CPs   []string `json:"cp,omitempty"`  // checkpoint ids, if the pass is limited to some
+	NBF   int64    `json:"nbf"`           // not before, Unix seconds
+	EXP   int64    `json:"exp"`           // expires, Unix seconds
+}
+
+// Header is the protected header.
+type Header struct {
+	Alg string `json:"alg"`
+	Kid string `json:"kid"`
+	Typ string `json:"typ"`
+}
+
+// Reason is a verdict's reason, as checkpoints report it.
+type Reason string
+
+const (
+	OK                   Reason = "ok"
+	Malformed            Reason = "malformed"
+	BadSignature         Reason = "bad_signature"
+	UnknownKey           Reason = "unknown_key"
+	NotYetValid          Reason = "not_yet_valid"
+	Expired              Reason = "expired"
+	Revoked              Reason = "revoked"
+	AreaNotAllowed       Reason = "area_not_allowed"
+	CheckpointNotAllowed Reason = "checkpoint_not_allowed"
+)
+
+// ReasonNames are the reasons in Chinese, as the scan page shows them.
+var ReasonNames = map[Reason]string{
+	OK: "通行", Malformed: "无法识别的通行码", BadSignature: "签名无效（伪造或被篡改）", UnknownKey: "未知签发密钥",
+	NotYetValid: "尚未生效", Expired: "已过期", Revoked: "已吊销", AreaNotAllowed: "不在通行区域内",
+	CheckpointNotAllowed: "不允许经过本卡口",
+}
+
+var b64 = base64.RawURLEncoding
+
+// Sign makes the compact JWS of c with key, whose id is kid.
+func Sign(key ed25519.PrivateKey, kid string, c Claims) (string, error) {
+	h, err := json.Marshal(Header{Alg: "EdDSA", Kid: kid, Typ: TokenType})
+	if err != nil {
+		return "", err
+	}
+	p, err := json.Marshal(c)
+	if err != nil {
+		return "", err
+	}
+	input := b64.EncodeToString(h) + "." + b64.EncodeToString(p)
+	return input + "." + b64.EncodeToString(ed25519.Sign(key, []byte(input))), nil
+}
+
+// Parsed is a token split and decoded, not yet verified.
+type Parsed struct {
+	Header Header
+	Claims Claims
+	input  []byte // header.payload, what the signature covers
+	sig    []byte
+}
+
+// Parse splits and decodes a token. It refuses anything that is not a
+// compact JWS with the pass header: alg other than EdDSA ("none", "HS256"
+// …), a missing kid, a payload that is not the pass claims.
+func Parse(token string) (*Parsed, Reason) {
+	token = strings.TrimSpace(token)
+	if token == "" || len(token) > MaxTokenLen || !utf8.ValidString(token) {
+		return nil, Malformed
+	}
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return nil, Malformed
+	}
+	hb, err1 := b64.DecodeString(parts[0])
+	pb, err2 := b64.DecodeString(parts[1])
+	sig, err3 := b64.DecodeString(parts[2])
+	if err1 != nil || err2 != nil || err3 != nil {
+		return nil, Malformed
+	}
+	var p Parsed
+	if strictJSON(hb, &p.Header) != nil || strictJSON(pb, &p.Claims) != nil {
+		return nil, Malformed
+	}
+	if p.Header.Alg != "EdDSA" || p.Header.Typ != TokenType || p.Header.Kid == "" {
+		return nil, Malformed
+	}
+	c := p.Claims
+	if c.PID == "" || (c.Kind != Person && c.Kind != Vehicle) || c.EXP <= 0 || c.NBF <= 0 || len(c.Areas) == 0 {
+		return nil, Malformed
+	}
+	if len(sig) != ed25519.SignatureSize {
+		return nil, BadSignature
+	}
+	p.input, p.sig = []byte(parts[0]+"."+parts[1]), sig
+	return &p, OK
+}
+
+// strictJSON decodes one JSON object, refusing unknown fields and trailing
+// data.
+func strictJSON(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errTrailing
+	}
+	return nil
+}
+
+type constErr string
+
+func (e constErr) Error() string { return string(e) }
+
+const errTrailing = constErr("trailing data")
+
+// Keys finds public keys by kid; a nil key is unknown.
+type Keys func(kid string) ed25519.PublicKey
+
+// Verify checks a token's signature with keys and its validity at now. The
+// area, checkpoint and revocation checks belong to the caller, who knows
+// where the scan happens and which passes are revoked.
+func Verify(token string, keys Keys, now time.Time) (*Claims, Reason) {
+	p, r := Parse(token)
+	if r != OK {
+		return nil, r
+	}
+	key := keys(p.Header.Kid)
+	if key == nil {
+		return &p.Claims, UnknownKey
+	}
+	if !ed25519.Verify(key, p.input, p.sig) {
+		return nil, BadSignature
+	}
+	sec := now.Unix()
+	switch {
+	case sec < p.Claims.NBF:
+		return &p.Claims, NotYetValid
+	case sec >= p.Claims.EXP:
+		return &p.Claims, Expired
+	}
+	return &p.Claims, OK
+}
+
+// AllowedAt checks where a verified pass may be used: the checkpoint's area
+// path ("/430200/430203/…/") must lie in the subtree of one of the pass's
+// areas, and a pass limited to checkpoints must name this one.
+func (c *Claims) AllowedAt(areaPath, checkpointID string) Reason {
+	inArea := false
+	for _, z := range c.Areas {
+		if z != "" && strings.Contains(areaPath, "/"+z+"/") {
+			inArea = true
+			break
+		}
+	}
+	if !inArea {
+		return AreaNotAllowed
+	}
+	if len(c.CPs) > 0 {
+		for _, cp := range c.CPs {
+			if cp == checkpointID {
+				return OK
+			}
+		}
+		return CheckpointNotAllowed
+	}
+	return OK
+}
