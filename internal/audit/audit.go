@@ -44,33 +44,73 @@ type Row struct {
 // Record appends e to the chain inside tx, at tx.Now. The update of the
 // chain's head row serialises concurrent appenders until they commit.
 func Record(ctx context.Context, tx *db.Tx, e Entry) error {
-	if e.Actor == "" {
-		e.Actor = "system"
+	return RecordAll(ctx, tx, []Entry{e})
+}
+
+// auditChunk bounds the rows of one INSERT of RecordAll.
+const auditChunk = 32
+
+// RecordAll appends entries to the chain inside tx, in order, at tx.Now:
+// one row each, as Record would, but taking the head once and inserting
+// many rows per statement (the sweepers audit hundreds of changes in one
+// transaction).
+func RecordAll(ctx context.Context, tx *db.Tx, entries []Entry) error {
+	if len(entries) == 0 {
+		return nil
 	}
-	if e.Action == "" || e.ObjectType == "" {
-		return fmt.Errorf("audit.Record: action and object type are required")
+	for i := range entries {
+		if entries[i].Actor == "" {
+			entries[i].Actor = "system"
+		}
+		if entries[i].Action == "" || entries[i].ObjectType == "" {
+			return fmt.Errorf("audit.Record: action and object type are required")
+		}
 	}
-	var seq int64
+	var last int64
 	var prev string
 	// Taking the head with an UPDATE locks it on PostgreSQL until commit;
 	// on SQLite the single writer already serialises.
-	err := tx.QueryRowContext(ctx, `UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash`).Scan(&seq, &prev)
+	err := tx.QueryRowContext(ctx, `UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash`, len(entries)).Scan(&last, &prev)
 	if err != nil {
 		return errs.Wrap("audit.Record: head", err)
 	}
-	r := Row{Seq: seq, At: tx.Now, Entry: e, PrevHash: prev}
-	r.Hash = r.computeHash()
-	var actorID any
-	if e.ActorID != 0 {
-		actorID = e.ActorID
+	rows := make([]Row, len(entries))
+	first := last - int64(len(entries)) + 1
+	for i, e := range entries {
+		rows[i] = Row{Seq: first + int64(i), At: tx.Now, Entry: e, PrevHash: prev}
+		rows[i].Hash = rows[i].computeHash()
+		prev = rows[i].Hash
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log
-		(seq, at, actor_id, actor, action, object_type, object_id, area_code, summary, prev_hash, hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		r.Seq, r.At.UnixMilli(), actorID, e.Actor, e.Action, e.ObjectType, e.ObjectID, e.AreaCode, e.Summary, r.PrevHash, r.Hash); err != nil {
+	err = db.Chunks(len(rows), auditChunk, func(lo, hi int) error {
+		var b strings.Builder
+		b.WriteString(`INSERT INTO audit_log (seq, at, actor_id, actor, action, object_type, object_id, area_code, summary, prev_hash, hash) VALUES `)
+		args := make([]any, 0, (hi-lo)*11)
+		for i, r := range rows[lo:hi] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(")
+			for k := range 11 {
+				if k > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString("$" + strconv.Itoa(len(args)+k+1))
+			}
+			b.WriteString(")")
+			var actorID any
+			if r.ActorID != 0 {
+				actorID = r.ActorID
+			}
+			args = append(args, r.Seq, r.At.UnixMilli(), actorID, r.Actor, r.Action, r.ObjectType, r.ObjectID, r.AreaCode,
+				r.Summary, r.PrevHash, r.Hash)
+		}
+		_, err := tx.ExecContext(ctx, b.String(), args...)
+		return err
+	})
+	if err != nil {
 		return errs.Wrap("audit.Record: insert", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET hash = $1 WHERE id = 1`, r.Hash); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET hash = $1 WHERE id = 1`, prev); err != nil {
 		return errs.Wrap("audit.Record: head", err)
 	}
 	return nil

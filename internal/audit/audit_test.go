@@ -126,3 +126,39 @@ func TestListIsScopedByArea(t *testing.T) {
 		}
 	})
 }
+
+// RecordAll appends many rows at once into the same chain as Record: the
+// chain verifies across single and batched appends, in order, and a
+// tampered row in the middle of a batch is found.
+func TestRecordAllExtendsTheChain(t *testing.T) {
+	dbtest.Each(t, nil, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		record(t, d, 2)
+		var batch []audit.Entry
+		for i := range 77 {
+			batch = append(batch, audit.Entry{Action: "ticket.escalate", ObjectType: "ticket", ObjectID: fmt.Sprintf("WT-%02d", i),
+				Summary: fmt.Sprintf("升级 %d", i)})
+		}
+		if err := d.Write(ctx, func(tx *db.Tx) error { return audit.RecordAll(ctx, tx, batch) }); err != nil {
+			t.Fatal(err)
+		}
+		record(t, d, 1)
+		n, err := audit.Verify(ctx, d)
+		if err != nil || n != 80 {
+			t.Fatalf("verify: %d rows, %v", n, err)
+		}
+		var actor, obj string
+		if err := d.Read(ctx, func(tx *db.Tx) error {
+			return tx.QueryRowContext(ctx, `SELECT actor, object_id FROM audit_log WHERE seq = 42`).Scan(&actor, &obj)
+		}); err != nil || actor != "system" || obj != "WT-39" {
+			t.Fatalf("row 42: %s %s %v", actor, obj, err)
+		}
+		if err := d.Exec(ctx, `UPDATE audit_log SET summary = 'x' WHERE seq = 50`); err != nil {
+			t.Fatal(err)
+		}
+		var be *audit.BrokenError
+		if _, err := audit.Verify(ctx, d); !errors.As(err, &be) || be.Seq != 50 {
+			t.Fatalf("tampered batch row: %v", err)
+		}
+	})
+}

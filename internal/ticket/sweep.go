@@ -164,13 +164,15 @@ func (s *Service) escalateBatch(ctx context.Context, pass *sweepPass, list []can
 				return err
 			}
 		}
-		for _, h := range done {
+		entries := make([]audit.Entry, len(done))
+		for i, h := range done {
 			c := h.c
-			if err := audit.Record(ctx, tx, audit.Entry{Actor: "system", Action: "ticket.escalate", ObjectType: "ticket",
+			entries[i] = audit.Entry{Actor: "system", Action: "ticket.escalate", ObjectType: "ticket",
 				ObjectID: c.tracking, AreaCode: c.areaCode,
-				Summary: fmt.Sprintf("工单 %s 第 %d 次升级：%s（%s → %s）", c.tracking, c.level+1, hopNote(h), c.holderCode, h.toCode)}); err != nil {
-				return err
-			}
+				Summary: fmt.Sprintf("工单 %s 第 %d 次升级：%s（%s → %s）", c.tracking, c.level+1, hopNote(h), c.holderCode, h.toCode)}
+		}
+		if err := audit.RecordAll(ctx, tx, entries); err != nil {
+			return err
 		}
 		moved = len(done)
 		return nil
@@ -231,22 +233,6 @@ const (
 	recordChunk = 32
 )
 
-// chunks cuts n into runs of powers of two no larger than max and calls fn
-// with each run's bounds.
-func chunks(n, max int, fn func(lo, hi int) error) error {
-	for lo := 0; lo < n; {
-		size := max
-		for size > n-lo {
-			size /= 2
-		}
-		if err := fn(lo, lo+size); err != nil {
-			return err
-		}
-		lo += size
-	}
-	return nil
-}
-
 // values writes rows of a VALUES list with one parameter per column,
 // numbered from first: "(CAST($2 AS BIGINT), CAST($3 AS TEXT)), ($4, $5)".
 // The first row casts its parameters so that PostgreSQL knows the column
@@ -279,7 +265,7 @@ func values(b *strings.Builder, rows, first int, types ...string) {
 // another sweeper or a handler changed meanwhile is left alone.
 func claimHops(ctx context.Context, tx *db.Tx, plans []hop, now int64) ([]hop, error) {
 	moved := make(map[int64]bool, len(plans))
-	err := chunks(len(plans), claimChunk, func(lo, hi int) error {
+	err := db.Chunks(len(plans), claimChunk, func(lo, hi int) error {
 		var b strings.Builder
 		b.WriteString(`UPDATE tickets SET holder_code = v.column2, holder_depth = v.column3, escalation_level = escalation_level + 1,
 			respond_by = v.column4, resolve_by = v.column5, due_at = v.column6, version = version + 1, updated_at = $1
@@ -322,7 +308,7 @@ func claimHops(ctx context.Context, tx *db.Tx, plans []hop, now int64) ([]hop, e
 // many rows per statement. The hop's primary key (ticket, hop) would turn
 // a second escalation of the same hop into an error.
 func recordHops(ctx context.Context, tx *db.Tx, done []hop, now int64) error {
-	err := chunks(len(done), recordChunk, func(lo, hi int) error {
+	err := db.Chunks(len(done), recordChunk, func(lo, hi int) error {
 		var b strings.Builder
 		b.WriteString(`INSERT INTO ticket_escalations (ticket_id, hop, at, reason, from_code, from_depth, to_code, to_depth) VALUES `)
 		values(&b, hi-lo, 1, "BIGINT", "INTEGER", "BIGINT", "TEXT", "TEXT", "INTEGER", "TEXT", "INTEGER")
@@ -339,7 +325,7 @@ func recordHops(ctx context.Context, tx *db.Tx, done []hop, now int64) error {
 	if err != nil {
 		return err
 	}
-	return chunks(len(done), recordChunk, func(lo, hi int) error {
+	return db.Chunks(len(done), recordChunk, func(lo, hi int) error {
 		var b strings.Builder
 		b.WriteString(`INSERT INTO ticket_events (ticket_id, at, actor, kind, note) VALUES `)
 		for i := range hi - lo {
@@ -417,11 +403,13 @@ func (s *Service) autoConfirmBatch(ctx context.Context) (n int, more bool, err e
 				return err
 			}
 		}
-		for _, r := range list {
-			if err := audit.Record(ctx, tx, audit.Entry{Actor: "system", Action: "ticket.auto_confirm", ObjectType: "ticket",
-				ObjectID: r.tracking, AreaCode: r.area, Summary: "工单 " + r.tracking + " 超过确认时限，自动确认办结"}); err != nil {
-				return err
-			}
+		entries := make([]audit.Entry, len(list))
+		for i, r := range list {
+			entries[i] = audit.Entry{Actor: "system", Action: "ticket.auto_confirm", ObjectType: "ticket",
+				ObjectID: r.tracking, AreaCode: r.area, Summary: "工单 " + r.tracking + " 超过确认时限，自动确认办结"}
+		}
+		if err := audit.RecordAll(ctx, tx, entries); err != nil {
+			return err
 		}
 		n = len(list)
 		more = n == SweepBatch

@@ -470,7 +470,7 @@ func TestRunSweeper(t *testing.T) {
 func TestChunks(t *testing.T) {
 	for n := range 200 {
 		next, seen := 0, map[int]bool{}
-		err := chunks(n, 32, func(lo, hi int) error {
+		err := db.Chunks(n, 32, func(lo, hi int) error {
 			size := hi - lo
 			if lo != next || size <= 0 || size > 32 || size&(size-1) != 0 {
 				t.Fatalf("n=%d: chunk [%d, %d) after %d", n, lo, hi, next)
