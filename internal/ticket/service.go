@@ -755,11 +755,12 @@ func (s *Service) Transition(ctx context.Context, p *auth.Principal, ref string,
 		if in.Version != 0 && in.Version != t.Version {
 			return errStale()
 		}
-		if in.To == Confirmed || (in.To == Reopened && t.Status == Resolved && !canHandle(p, t)) {
-			if t.reporterID == 0 || p.UserID != t.reporterID {
-				return errs.E(errs.Forbidden, "not_reporter", "只有提出人可以确认或重启此工单")
-			}
-		} else if !canHandle(p, t) {
+		switch {
+		case in.To == Confirmed && !IsReporter(p, t):
+			return errs.E(errs.Forbidden, "not_reporter", "只有提出人可以确认办结")
+		case in.To == Reopened && !IsReporter(p, t) && !canHandle(p, t):
+			return errs.E(errs.Forbidden, "not_reporter", "只有提出人或办理人可以重启此工单")
+		case in.To != Confirmed && in.To != Reopened && !canHandle(p, t):
 			if p.Can(auth.TicketHandle) {
 				return errs.E(errs.Forbidden, "not_handler", "此工单不由您的区划或部门办理")
 			}

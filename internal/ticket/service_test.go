@@ -196,6 +196,14 @@ func TestLifecycle(t *testing.T) {
 		if tk2.ClosedAt == nil || tk2.DueAt != nil {
 			t.Errorf("rejected ticket still runs: %+v", tk2)
 		}
+		// The reporter may reopen a rejected ticket; someone who neither
+		// filed nor handles it may not.
+		_, err = f.svc.Transition(f.ctx, other, tk2.Tracking, TransitionInput{To: Reopened, Note: "x"})
+		mustErr(t, err, errs.NotFound, "ticket_not_found")
+		tk2 = f.move(reporter, tk2.Tracking, Reopened, "", "问题仍未解决")
+		if tk2.ClosedAt != nil || tk2.DueAt == nil {
+			t.Errorf("reopened rejected ticket: %+v", tk2)
+		}
 	})
 }
 
