@@ -16,10 +16,12 @@ import (
 
 	"tongxin/internal/area"
 	"tongxin/internal/auth"
+	"tongxin/internal/checkpoint"
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
 	"tongxin/internal/notify"
+	"tongxin/internal/pass"
 	"tongxin/internal/pii"
 	"tongxin/internal/resumption"
 	"tongxin/internal/ticket"
@@ -52,6 +54,7 @@ func commands() []command {
 		{"token", "API 令牌：create | list | revoke", runToken},
 		{"import", "导入：areas | enterprises | reports FILE", runImport},
 		{"audit", "审计：verify", runAudit},
+		{"keys", "通行证签发密钥：list | rotate | revoke KID", runKeys},
 		{"backup", "备份数据库：--to FILE", runBackup},
 		{"version", "显示版本 / print the version", runVersion},
 	}
@@ -194,15 +197,17 @@ func (f *flags) resolvedDataDir() string {
 
 // System is everything a subcommand needs, opened from the flags.
 type System struct {
-	DB         *db.DB
-	Box        *pii.Box
-	Auth       *auth.Service
-	Areas      *area.Service
-	Resumption *resumption.Service
-	Notify     *notify.Service
-	Tickets    *ticket.Service
-	DataDir    string
-	Log        *slog.Logger
+	DB          *db.DB
+	Box         *pii.Box
+	Auth        *auth.Service
+	Areas       *area.Service
+	Resumption  *resumption.Service
+	Notify      *notify.Service
+	Tickets     *ticket.Service
+	Checkpoints *checkpoint.Service
+	Passes      *pass.Service
+	DataDir     string
+	Log         *slog.Logger
 }
 
 // open opens the database and the kernel services. SQLite is migrated on
@@ -258,6 +263,10 @@ func (f *flags) open(ctx context.Context, migrate bool, log *slog.Logger) (*Syst
 	sys.Notify.SetAreas(sys.Areas)
 	sys.Tickets = ticket.NewService(d, box, ticket.Deps{Areas: sys.Areas, Holders: sys.Auth, Notifier: sys.Notify,
 		Enterprises: sys.Resumption, DataDir: dir, Log: log})
+	sys.Checkpoints = checkpoint.NewService(d, checkpoint.Deps{Areas: sys.Areas, Users: sys.Auth, Enterprises: sys.Resumption, Log: log})
+	sys.Auth.RegisterScope(auth.ScopeCheckpoint, sys.Checkpoints.ResolveScope)
+	sys.Passes = pass.NewService(d, box, pass.Deps{Areas: sys.Areas, Enterprises: sys.Resumption, DataDir: dir, Log: log})
+	sys.Checkpoints.SetVerifier(sys.Passes)
 	return sys, nil
 }
 

@@ -8,8 +8,10 @@ import (
 
 	"tongxin/internal/account"
 	"tongxin/internal/area"
+	"tongxin/internal/checkpoint"
 	"tongxin/internal/errs"
 	"tongxin/internal/notify"
+	"tongxin/internal/pass"
 	"tongxin/internal/resumption"
 	"tongxin/internal/ticket"
 	"tongxin/internal/web"
@@ -31,6 +33,11 @@ type routes struct {
 	ticketUI *ticket.Pages
 	ntAPI    *notify.API
 	ntUI     *notify.Pages
+	passAPI  *pass.API
+	passUI   *pass.Pages
+	cpAPI    *checkpoint.API
+	cpUI     *checkpoint.Pages
+	scanUI   *checkpoint.ScanPage
 }
 
 // Route is one pattern and its handler.
@@ -48,6 +55,8 @@ func (rt *routes) table() []Route {
 	tk := rt.tickets
 	tkUI := rt.ticketUI
 	nt, ntUI := rt.ntAPI, rt.ntUI
+	ps, psUI := rt.passAPI, rt.passUI
+	cp, cpUI := rt.cpAPI, rt.cpUI
 	return []Route{
 		// Operations
 		{Pattern: "GET /healthz", Handler: rt.healthz, Public: true},
@@ -145,6 +154,48 @@ func (rt *routes) table() []Route {
 		{Pattern: "POST /api/v1/public/help/status", Handler: tk.PublicStatus, Public: true},
 		{Pattern: "POST /api/v1/public/help/confirm", Handler: tk.PublicConfirm, Public: true},
 
+		// Passes: batches, review, passes, keys, revocation
+		{Pattern: "POST /api/v1/pass-batches", Handler: ps.Upload},
+		{Pattern: "GET /api/v1/pass-batches", Handler: ps.ListBatches},
+		{Pattern: "GET /api/v1/pass-batches/template", Handler: ps.Template},
+		{Pattern: "GET /api/v1/pass-batches/{id}", Handler: ps.GetBatch},
+		{Pattern: "POST /api/v1/pass-batches/{id}/approve", Handler: ps.Approve},
+		{Pattern: "POST /api/v1/pass-batches/{id}/reject", Handler: ps.Reject},
+		{Pattern: "GET /api/v1/pass-batches/{id}/passes", Handler: ps.BatchPasses},
+		{Pattern: "GET /api/v1/passes/jwks.json", Handler: ps.JWKS, Public: true},
+		{Pattern: "GET /api/v1/passes/revocations", Handler: ps.Revocations, Public: true},
+		{Pattern: "GET /api/v1/passes/stats", Handler: ps.Stats},
+		{Pattern: "GET /api/v1/passes/stats.xlsx", Handler: ps.StatsXLSX},
+		{Pattern: "GET /api/v1/passes", Handler: ps.ListPasses},
+		{Pattern: "GET /api/v1/passes/{pid}", Handler: ps.GetPass},
+		{Pattern: "GET /api/v1/passes/{pid}/qr.svg", Handler: ps.QRSVG},
+		{Pattern: "GET /api/v1/passes/{pid}/qr.png", Handler: ps.QRPNG},
+		{Pattern: "POST /api/v1/passes/{pid}/revoke", Handler: ps.Revoke},
+		{Pattern: "POST /api/v1/enterprises/{key}/passes/revoke", Handler: ps.RevokeEnterprise},
+		{Pattern: "GET /api/v1/enterprises/{key}/pass-quota", Handler: ps.Quota},
+		{Pattern: "PUT /api/v1/enterprises/{key}/pass-quota", Handler: ps.SetQuota},
+
+		// Checkpoints, transfer points, traffic control
+		{Pattern: "POST /api/v1/checkpoints", Handler: cp.Create},
+		{Pattern: "GET /api/v1/checkpoints", Handler: cp.List},
+		{Pattern: "GET /api/v1/checkpoints/stats", Handler: cp.Stats},
+		{Pattern: "GET /api/v1/checkpoints/{id}", Handler: cp.Get},
+		{Pattern: "PUT /api/v1/checkpoints/{id}", Handler: cp.Update},
+		{Pattern: "GET /api/v1/checkpoints/{id}/roster", Handler: cp.Roster},
+		{Pattern: "PUT /api/v1/checkpoints/{id}/roster", Handler: cp.SetRoster},
+		{Pattern: "POST /api/v1/checkpoints/{id}/scans", Handler: cp.Scan},
+		{Pattern: "GET /api/v1/checkpoints/{id}/scans", Handler: cp.Scans},
+		{Pattern: "POST /api/v1/checkpoints/{id}/scans/batch", Handler: cp.ScanBatch},
+		{Pattern: "POST /api/v1/checkpoints/{id}/handovers", Handler: cp.LogHandover},
+		{Pattern: "GET /api/v1/checkpoints/{id}/handovers", Handler: cp.Handovers},
+		{Pattern: "GET /api/v1/handovers/stats", Handler: cp.HandoverStats},
+		{Pattern: "GET /api/v1/traffic/measures", Handler: cp.Measures, Public: true},
+		{Pattern: "POST /api/v1/traffic/measures", Handler: cp.CreateMeasure},
+		{Pattern: "PUT /api/v1/traffic/measures/{id}", Handler: cp.UpdateMeasure},
+		{Pattern: "GET /api/v1/traffic/notices", Handler: cp.Notices, Public: true},
+		{Pattern: "POST /api/v1/traffic/notices", Handler: cp.PublishNotice},
+		{Pattern: "GET /api/v1/traffic/notices/{id}", Handler: cp.Notice, Public: true},
+
 		// Pages
 		{Pattern: "GET /{$}", Handler: acct.Home, Public: true},
 		{Pattern: "GET /login", Handler: acct.LoginPage, Public: true},
@@ -207,6 +258,30 @@ func (rt *routes) table() []Route {
 		{Pattern: "POST /webhooks/{id}/test", Handler: ntUI.TestWebhookSubmit},
 		{Pattern: "POST /webhooks/{id}/active", Handler: ntUI.ActiveWebhookSubmit},
 		{Pattern: "POST /webhooks/{id}/delete", Handler: ntUI.DeleteWebhookSubmit},
+		// Pass pages
+		{Pattern: "GET /pass-batches", Handler: psUI.Batches},
+		{Pattern: "POST /pass-batches", Handler: psUI.UploadSubmit},
+		{Pattern: "GET /pass-batches/{id}", Handler: psUI.Batch},
+		{Pattern: "POST /pass-batches/{id}/approve", Handler: psUI.ApproveSubmit},
+		{Pattern: "POST /pass-batches/{id}/reject", Handler: psUI.RejectSubmit},
+		{Pattern: "GET /pass-batches/{id}/cards", Handler: psUI.Cards},
+		// Checkpoint and traffic pages (the scan page is mounted beside them)
+		{Pattern: "GET /checkpoints", Handler: cpUI.List},
+		{Pattern: "POST /checkpoints", Handler: cpUI.Create},
+		{Pattern: "GET /checkpoints/stats", Handler: cpUI.Stats},
+		{Pattern: "GET /checkpoints/{id}", Handler: cpUI.Detail},
+		{Pattern: "POST /checkpoints/{id}", Handler: cpUI.Update},
+		{Pattern: "POST /checkpoints/{id}/handovers", Handler: cpUI.LogHandover},
+		{Pattern: "GET /checkpoints/{id}/scans.xlsx", Handler: cpUI.ScansExport},
+		{Pattern: "GET /checkpoints/{id}/scan", Handler: rt.scanUI.Page},
+		{Pattern: "GET /checkpoints/sw.js", Handler: rt.scanUI.Worker, Public: true},
+		{Pattern: "GET /scan", Handler: rt.scanUI.Start},
+		{Pattern: "GET /traffic", Handler: cpUI.Traffic, Public: true},
+		{Pattern: "GET /traffic/notices/{id}", Handler: cpUI.NoticePage, Public: true},
+		{Pattern: "GET /traffic/manage", Handler: cpUI.Manage},
+		{Pattern: "POST /traffic/manage/measures", Handler: cpUI.CreateMeasure},
+		{Pattern: "POST /traffic/manage/measures/{id}/cancel", Handler: cpUI.CancelMeasure},
+		{Pattern: "POST /traffic/manage/notices", Handler: cpUI.PublishNotice},
 	}
 }
 

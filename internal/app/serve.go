@@ -13,7 +13,9 @@ import (
 	"tongxin/internal/account"
 	"tongxin/internal/area"
 	"tongxin/internal/auth"
+	"tongxin/internal/checkpoint"
 	"tongxin/internal/notify"
+	"tongxin/internal/pass"
 	"tongxin/internal/resumption"
 	"tongxin/internal/ticket"
 	"tongxin/internal/web"
@@ -133,13 +135,16 @@ func NewServer(sys *System, opt ServerOptions) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	render, err := web.NewRenderer(sys.Log, catalog, account.Templates, area.Templates, resumption.Templates, notify.Templates, ticket.Templates)
+	render, err := web.NewRenderer(sys.Log, catalog, account.Templates, area.Templates, resumption.Templates, notify.Templates, ticket.Templates, pass.Templates, checkpoint.Templates)
 	if err != nil {
 		return nil, err
 	}
 	render.AddNav(resumption.NavItems()...)
 	render.AddNav(notify.NavItems(sys.Notify)...)
 	render.AddNav(ticket.NavItems()...)
+	render.AddNav(pass.NavItems()...)
+	render.AddNav(checkpoint.NavItems()...)
+	render.AddNav(checkpoint.ScanNavItems()...)
 	adapter := &web.Adapter{Log: sys.Log, ErrorPage: render.ErrorPage}
 	metrics := web.NewMetrics(sys.DB.Clock.Now())
 	mw := &web.Middleware{Log: sys.Log, Auth: sys.Auth, Adapter: adapter, Metrics: metrics, SecureCookies: opt.SecureCookies}
@@ -159,6 +164,11 @@ func NewServer(sys *System, opt ServerOptions) (*Server, error) {
 		ticketUI: &ticket.Pages{Svc: sys.Tickets, Areas: sys.Areas, Render: render},
 		ntAPI:    notify.NewAPI(sys.Notify),
 		ntUI:     &notify.Pages{Svc: sys.Notify, Render: render},
+		passAPI:  pass.NewAPI(sys.Passes),
+		passUI:   &pass.Pages{Svc: sys.Passes, Render: render},
+		cpAPI:    checkpoint.NewAPI(sys.Checkpoints),
+		cpUI:     &checkpoint.Pages{Svc: sys.Checkpoints, Render: render},
+		scanUI:   &checkpoint.ScanPage{Svc: sys.Checkpoints, Render: render},
 	}
 	mux := http.NewServeMux()
 	rt.mount(mux)

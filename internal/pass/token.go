@@ -168,21 +168,38 @@ func Verify(token string, keys Keys, now time.Time) (*Claims, Reason) {
 	if r != OK {
 		return nil, r
 	}
+	return p.Verify(keys, now)
+}
+
+// Verify checks a parsed token's signature with keys and its validity at
+// now.
+func (p *Parsed) Verify(keys Keys, now time.Time) (*Claims, Reason) {
 	key := keys(p.Header.Kid)
 	if key == nil {
 		return &p.Claims, UnknownKey
 	}
-	if !ed25519.Verify(key, p.input, p.sig) {
+	if !p.SignedBy(key) {
 		return nil, BadSignature
 	}
+	return &p.Claims, p.Claims.ValidAt(now)
+}
+
+// SignedBy reports whether key made p's signature.
+func (p *Parsed) SignedBy(key ed25519.PublicKey) bool {
+	return len(key) == ed25519.PublicKeySize && ed25519.Verify(key, p.input, p.sig)
+}
+
+// ValidAt checks the validity window: NotYetValid before nbf, Expired from
+// exp on (exp is exclusive), OK between.
+func (c *Claims) ValidAt(now time.Time) Reason {
 	sec := now.Unix()
 	switch {
-	case sec < p.Claims.NBF:
-		return &p.Claims, NotYetValid
-	case sec >= p.Claims.EXP:
-		return &p.Claims, Expired
+	case sec < c.NBF:
+		return NotYetValid
+	case sec >= c.EXP:
+		return Expired
 	}
-	return &p.Claims, OK
+	return OK
 }
 
 // AllowedAt checks where a verified pass may be used: the checkpoint's area

@@ -792,3 +792,20 @@ func (s *Service) TicketSubject(ctx context.Context, key string) (name, areaCode
 	})
 	return name, areaCode, liaisons, errs.Wrap(op, err)
 }
+
+// PassSubject tells the pass module about the enterprise a pass batch is
+// for: its name, its area and its registered employees (the default quota
+// of its passes). It does not authorize: the pass module decides who may
+// apply for whom.
+func (s *Service) PassSubject(ctx context.Context, key string) (name, areaCode string, employees int, err error) {
+	const op = "resumption.PassSubject"
+	err = s.db.Read(ctx, func(tx *db.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT name, area_code, employees FROM enterprises WHERE ekey = $1`, lookupKey(key)).
+			Scan(&name, &areaCode, &employees)
+		if err != nil {
+			return db.NotFound(op, err, "enterprise_not_found", "企业不存在")
+		}
+		return nil
+	})
+	return name, areaCode, employees, errs.Wrap(op, err)
+}

@@ -13,6 +13,7 @@ import (
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
+	"tongxin/internal/web"
 )
 
 // StatsQuery selects the tickets counted: filed in [From, To) (Shanghai
@@ -245,22 +246,5 @@ func sorted(m map[string]*Counts) []Counts {
 // DayRange turns "YYYY-MM-DD" dates (Shanghai, inclusive) into [from, to);
 // empty from is 13 days before to, empty to is today.
 func DayRange(fromS, toS string, now time.Time) (time.Time, time.Time, error) {
-	today := now.In(clock.Shanghai)
-	to := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, clock.Shanghai).AddDate(0, 0, 1)
-	if toS != "" {
-		d, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(toS), clock.Shanghai)
-		if err != nil {
-			return time.Time{}, time.Time{}, fieldErr("bad_period", "日期格式应为 YYYY-MM-DD", errs.FieldError{Field: "to", Message: "格式应为 YYYY-MM-DD"})
-		}
-		to = d.AddDate(0, 0, 1)
-	}
-	from := to.AddDate(0, 0, -14)
-	if fromS != "" {
-		d, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(fromS), clock.Shanghai)
-		if err != nil {
-			return time.Time{}, time.Time{}, fieldErr("bad_period", "日期格式应为 YYYY-MM-DD", errs.FieldError{Field: "from", Message: "格式应为 YYYY-MM-DD"})
-		}
-		from = d
-	}
-	return from, to, nil
+	return web.DayRange(fromS, toS, now, 14)
 }

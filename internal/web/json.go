@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
+	"tongxin/internal/clock"
 	"tongxin/internal/errs"
 )
 
@@ -24,11 +26,17 @@ const (
 // application/json, the body at most 1 MiB, unknown fields and trailing
 // data are refused. Every failure is a 4xx with a clear message.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	return DecodeJSONLimit(w, r, v, MaxJSONBody)
+}
+
+// DecodeJSONLimit is DecodeJSON with another body limit, for the few
+// bodies that are lists by design (offline scans uploaded in one batch).
+func DecodeJSONLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 		return errs.E(errs.Unsupported, "unsupported_media_type", "请求体须为 JSON（Content-Type: application/json）")
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxJSONBody))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
@@ -109,6 +117,35 @@ func NewPage[T any](items []T, limit int, key func(T) string) Page[T] {
 		p.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(key(items[limit-1])))
 	}
 	return p
+}
+
+// DayRange reads a period of whole days in Asia/Shanghai: from and to are
+// "YYYY-MM-DD", inclusive; an empty to is today, an empty from is days
+// days before to's end. It returns [from, to) as instants; a bad date is
+// 400 bad_period naming the field.
+func DayRange(fromS, toS string, now time.Time, days int) (time.Time, time.Time, error) {
+	bad := func(field string) error {
+		return &errs.Error{Kind: errs.Invalid, Code: "bad_period", Message: "日期格式应为 YYYY-MM-DD",
+			Fields: []errs.FieldError{{Field: field, Message: "格式应为 YYYY-MM-DD"}}}
+	}
+	today := now.In(clock.Shanghai)
+	to := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, clock.Shanghai).AddDate(0, 0, 1)
+	if toS = strings.TrimSpace(toS); toS != "" {
+		d, err := time.ParseInLocation(time.DateOnly, toS, clock.Shanghai)
+		if err != nil {
+			return time.Time{}, time.Time{}, bad("to")
+		}
+		to = d.AddDate(0, 0, 1)
+	}
+	from := to.AddDate(0, 0, -days)
+	if fromS = strings.TrimSpace(fromS); fromS != "" {
+		d, err := time.ParseInLocation(time.DateOnly, fromS, clock.Shanghai)
+		if err != nil {
+			return time.Time{}, time.Time{}, bad("from")
+		}
+		from = d
+	}
+	return from, to, nil
 }
 
 // QueryInt reads an optional integer query parameter within [min, max],

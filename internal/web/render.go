@@ -396,6 +396,36 @@ func SetFlash(w http.ResponseWriter, key string) {
 		SameSite: http.SameSiteLaxMode, MaxAge: 60})
 }
 
+// SeeOther answers a posted form: 303 to target, whose page shows the
+// catalog text of flash once.
+func SeeOther(w http.ResponseWriter, r *http.Request, target, flash string) error {
+	SetFlash(w, flash)
+	http.Redirect(w, r, target, http.StatusSeeOther)
+	return nil
+}
+
+// ParseForm reads an url-encoded form of at most limit bytes; anything
+// unreadable is 400 bad_form.
+func ParseForm(w http.ResponseWriter, r *http.Request, limit int64) error {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	if err := r.ParseForm(); err != nil {
+		return errs.E(errs.Invalid, "bad_form", "表单无法解析")
+	}
+	return nil
+}
+
+// Trimmed copies the named fields of a posted form, trimmed; empty ones
+// are left out.
+func Trimmed(r *http.Request, names ...string) url.Values {
+	v := url.Values{}
+	for _, n := range names {
+		if s := strings.TrimSpace(r.PostForm.Get(n)); s != "" {
+			v.Set(n, s)
+		}
+	}
+	return v
+}
+
 func (r *Renderer) view(w http.ResponseWriter, req *http.Request, status int, title string, data any) *View {
 	lang := LangOf(req)
 	v := &View{User: PrincipalOf(req), Lang: lang, Status: status, Data: data, Path: req.URL.Path}

@@ -1,0 +1,325 @@
+package pass
+
+import (
+	"embed"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+
+	"tongxin/internal/auth"
+	"tongxin/internal/errs"
+	"tongxin/internal/web"
+)
+
+// Templates are the HTML templates of the pass pages.
+//
+//go:embed templates/*.html
+var Templates embed.FS
+
+// Pages serves the HTML pages of passes.
+type Pages struct {
+	Svc    *Service
+	Render *web.Renderer
+}
+
+// pageBatchesData is the data of GET /pass-batches.
+type pageBatchesData struct {
+	Batches     []Batch
+	Status      string // the status filter, "" for all
+	Statuses    []BatchStatus
+	Reviewer    bool
+	MayApply    bool
+	Enterprises []string // the caller's own enterprises, when several
+	Form        *web.Form
+	Errors      []errs.FieldError // per-row problems of a refused upload
+	Stats       []EnterpriseStats
+}
+
+func (pg *Pages) batchesData(r *http.Request, p *auth.Principal) (*pageBatchesData, error) {
+	d := &pageBatchesData{Statuses: BatchStatuses, Reviewer: p.Can(auth.PassReview), MayApply: p.Can(auth.PassApply),
+		Form: web.NewForm(nil)}
+	if refs := p.Refs(auth.EnterpriseContact); len(refs) > 1 {
+		d.Enterprises = refs
+	}
+	q := r.URL.Query()
+	d.Status = q.Get("status")
+	if _, set := q["status"]; !set && d.Reviewer {
+		d.Status = string(Submitted) // a reviewer lands on the queue
+	}
+	f := BatchFilter{Limit: 200}
+	if d.Status != "" {
+		if !validBatchStatus(BatchStatus(d.Status)) {
+			return nil, badFilter("status", "未知状态 "+d.Status)
+		}
+		f.Statuses = []BatchStatus{BatchStatus(d.Status)}
+	}
+	var err error
+	if d.Batches, err = pg.Svc.ListBatches(r.Context(), p, f); err != nil {
+		return nil, err
+	}
+	if p.Can(auth.PassRead) {
+		if d.Stats, err = pg.Svc.Stats(r.Context(), p); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// Batches shows the review queue (reviewers) or the caller's batches
+// (contacts) with the upload form (GET /pass-batches?status=).
+func (pg *Pages) Batches(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	if _, err := reads(p, "pass.Batches"); err != nil {
+		return err
+	}
+	d, err := pg.batchesData(r, p)
+	if err != nil {
+		return err
+	}
+	return pg.Render.Page(w, r, http.StatusOK, "pass/batches", "pass.batches.title", d)
+}
+
+// formStatus is the status of a form shown again after err, 0 for errors
+// the handler returns instead.
+func formStatus(err error) int {
+	switch {
+	case errs.Is(err, errs.Unauthorized):
+		return 0
+	case errs.Is(err, errs.TooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errs.Is(err, errs.NotFound):
+		return http.StatusNotFound
+	}
+	return web.FormStatus(err)
+}
+
+// UploadSubmit uploads a batch from the form (POST /pass-batches,
+// multipart: file, enterprise) and shows it; a refused file shows the list
+// again with every bad row.
+func (pg *Pages) UploadSubmit(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	in, err := ReadBatchUpload(w, r)
+	var b *Batch
+	if err == nil {
+		b, err = pg.Svc.Upload(r.Context(), p, in)
+	}
+	if err != nil {
+		status := formStatus(err)
+		if status == 0 {
+			return err
+		}
+		r.URL.RawQuery = ""
+		d, derr := pg.batchesData(r, p)
+		if derr != nil {
+			return derr
+		}
+		d.Form = web.NewForm(url.Values{"enterprise": {in.Enterprise}})
+		pg.Render.Fail(d.Form, r, err)
+		if e := errs.As(err); e != nil {
+			for _, f := range e.Fields {
+				if f.Row > 0 {
+					d.Errors = append(d.Errors, f)
+				}
+			}
+		}
+		return pg.Render.Page(w, r, status, "pass/batches", "pass.batches.title", d)
+	}
+	web.SetFlash(w, "pass.flash.uploaded")
+	http.Redirect(w, r, "/pass-batches/"+strconv.FormatInt(b.ID, 10), http.StatusSeeOther)
+	return nil
+}
+
+// pageBatchData is the data of GET /pass-batches/{id}.
+type pageBatchData struct {
+	B          *Batch
+	MayReview  bool
+	ReviewForm *web.Form
+	RejectForm *web.Form
+	Quota      *Quota
+}
+
+func (pg *Pages) batchData(r *http.Request, p *auth.Principal) (*pageBatchData, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return nil, err
+	}
+	b, err := pg.Svc.GetBatch(r.Context(), p, id)
+	if err != nil {
+		return nil, err
+	}
+	d := &pageBatchData{B: b, MayReview: b.Status == Submitted && p.Covers(auth.PassReview, b.AreaPath),
+		ReviewForm: web.NewForm(nil), RejectForm: web.NewForm(nil)}
+	if q, err := pg.Svc.GetQuota(r.Context(), p, b.EnterpriseKey); err == nil {
+		d.Quota = q
+	}
+	return d, nil
+}
+
+// Batch shows a batch: its rows with decisions and passes, and for a
+// reviewer the approve and reject forms.
+func (pg *Pages) Batch(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	d, err := pg.batchData(r, p)
+	if err != nil {
+		return err
+	}
+	return pg.Render.Page(w, r, http.StatusOK, "pass/batch", pg.Render.T(r, "pass.batch.title", d.B.ID), d)
+}
+
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+	if err := r.ParseForm(); err != nil {
+		return errs.E(errs.Invalid, "bad_form", "表单无法读取")
+	}
+	return nil
+}
+
+// ApproveSubmit approves the checked rows (POST /pass-batches/{id}/approve:
+// row (repeated), note); every row checked approves the whole batch.
+func (pg *Pages) ApproveSubmit(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	in := ApproveInput{Rows: []int{}, Note: r.PostForm.Get("note")}
+	for _, v := range r.PostForm["row"] {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fieldErr("bad_form", "行号无效", errs.FieldError{Field: "row", Message: "行号无效"})
+		}
+		in.Rows = append(in.Rows, n)
+	}
+	if total, err := strconv.Atoi(r.PostForm.Get("total")); err == nil && total == len(in.Rows) && total > 0 {
+		in.Rows = nil // all of them
+	}
+	if _, err := pg.Svc.Approve(r.Context(), p, id, in); err != nil {
+		return pg.again(w, r, p, err, func(d *pageBatchData) *web.Form {
+			d.ReviewForm = web.NewForm(url.Values{"note": {in.Note}})
+			return d.ReviewForm
+		})
+	}
+	web.SetFlash(w, "pass.flash.approved")
+	http.Redirect(w, r, "/pass-batches/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	return nil
+}
+
+// RejectSubmit rejects the batch (POST /pass-batches/{id}/reject: reason).
+func (pg *Pages) RejectSubmit(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	reason := r.PostForm.Get("reason")
+	if _, err := pg.Svc.Reject(r.Context(), p, id, ReasonInput{Reason: reason}); err != nil {
+		return pg.again(w, r, p, err, func(d *pageBatchData) *web.Form {
+			d.RejectForm = web.NewForm(url.Values{"reason": {reason}})
+			return d.RejectForm
+		})
+	}
+	web.SetFlash(w, "pass.flash.rejected")
+	http.Redirect(w, r, "/pass-batches/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	return nil
+}
+
+// again shows the batch again with a refused form.
+func (pg *Pages) again(w http.ResponseWriter, r *http.Request, p *auth.Principal, err error, form func(*pageBatchData) *web.Form) error {
+	status := formStatus(err)
+	if status == 0 || status == http.StatusNotFound {
+		return err
+	}
+	d, derr := pg.batchData(r, p)
+	if derr != nil {
+		return derr
+	}
+	pg.Render.Fail(form(d), r, err)
+	return pg.Render.Page(w, r, status, "pass/batch", pg.Render.T(r, "pass.batch.title", d.B.ID), d)
+}
+
+// Card is one printed pass.
+type Card struct {
+	Pass
+	QR template.HTML // inline SVG
+}
+
+// pageCardsData is the data of the card sheet: cards in pages of eight.
+type pageCardsData struct {
+	B     *Batch
+	Pages [][]Card
+}
+
+// CardsPerPage is how many cards an A4 sheet holds.
+const CardsPerPage = 8
+
+// Cards is the printable A4 sheet of a batch's passes (GET
+// /pass-batches/{id}/cards): eight cards per page, masked name,
+// enterprise, validity and QR.
+func (pg *Pages) Cards(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	b, err := pg.Svc.GetBatchBrief(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	passes, err := pg.Svc.BatchPasses(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	d := &pageCardsData{B: b}
+	for i, ps := range passes {
+		svg, err := QRSVG(ps.Token)
+		if err != nil {
+			return err
+		}
+		if i%CardsPerPage == 0 {
+			d.Pages = append(d.Pages, nil)
+		}
+		// The SVG is drawn by QRSVG from numbers only: safe to inline.
+		d.Pages[len(d.Pages)-1] = append(d.Pages[len(d.Pages)-1], Card{Pass: ps, QR: template.HTML(svg)})
+	}
+	return pg.Render.Page(w, r, http.StatusOK, "pass/cards", pg.Render.T(r, "pass.cards.title", b.ID), d)
+}
+
+// NavItems are the menu entries of passes: the batches (review queue or
+// one's own applications).
+func NavItems() []web.NavItem {
+	var roles []auth.Role
+	for _, r := range auth.Roles {
+		if auth.RoleHas(r, auth.PassApply) && !slices.Contains(roles, r) {
+			roles = append(roles, r)
+		}
+	}
+	return []web.NavItem{
+		{Key: "pass.nav.batches", DescKey: "pass.card.batches", Path: "/pass-batches", Perm: auth.PassRead, Roles: roles},
+	}
+}
