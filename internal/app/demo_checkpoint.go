@@ -16,7 +16,7 @@ import (
 // lane, and a transfer point (物资接驳点) in the high-tech zone.
 var demoCheckpoints = []checkpoint.CheckpointInput{
 	{Name: "株洲大桥", Kind: checkpoint.Bridge, Place: "株洲大桥芦淞区桥头（建设南路口）", AreaCode: "430203001"},
-	{Name: "建宁大桥", Kind: checkpoint.Bridge, Place: "建宁大桥荷塘区桥头", AreaCode: "430202002"},
+	{Name: "建宁大桥", Kind: checkpoint.Bridge, Place: "建宁大桥天元区桥头（嵩山路口）", AreaCode: "430211001"},
 	{Name: "芦淞大桥", Kind: checkpoint.Bridge, Place: "芦淞大桥芦淞区桥头", AreaCode: "430203002"},
 	{Name: "枫溪大桥", Kind: checkpoint.Bridge, Place: "枫溪大桥荷塘区桥头", AreaCode: "430202003"},
 	{Name: "建设路中心广场南口", Kind: checkpoint.Road, Place: "建设路中心广场南口", AreaCode: "430203003002"},
@@ -118,7 +118,7 @@ func demoCheckpointData(ctx context.Context, sys *System) (users []string, err e
 // demoKakouCheckpoint is the id of the demo's 建宁大桥 checkpoint, "" when
 // the demo checkpoints do not exist yet.
 func demoKakouCheckpoint(ctx context.Context, sys *System) (string, error) {
-	list, err := sys.Checkpoints.List(ctx, auth.System(), checkpoint.Filter{Kind: checkpoint.Bridge, Area: "430202002"})
+	list, err := sys.Checkpoints.List(ctx, auth.System(), checkpoint.Filter{Kind: checkpoint.Bridge, Area: "430211001"})
 	if err != nil {
 		return "", fmt.Errorf("demo: checkpoints: %w", err)
 	}
