@@ -127,7 +127,7 @@ func (a *API) Scans(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	sq := ScanQuery{Verdict: Verdict(q.Get("verdict"))}
 	if sq.Verdict != "" && sq.Verdict != Allow && sq.Verdict != Deny {
-		return fieldErr("bad_verdict", "verdict 须为 allow 或 deny", errs.FieldError{Field: "verdict", Message: "allow 或 deny"})
+		return errs.Fields("bad_verdict", "verdict 须为 allow 或 deny", errs.FieldError{Field: "verdict", Message: "allow 或 deny"})
 	}
 	if q.Get("from") != "" || q.Get("to") != "" {
 		if sq.From, sq.To, err = web.DayRange(q.Get("from"), q.Get("to"), a.svc.clock.Now(), statsDays); err != nil {
@@ -139,7 +139,7 @@ func (a *API) Scans(w http.ResponseWriter, r *http.Request) error {
 	}
 	if b := q.Get("before"); b != "" {
 		if sq.Before, err = strconv.ParseInt(b, 10, 64); err != nil || sq.Before <= 0 {
-			return fieldErr("bad_before", "before 须为扫码记录编号", errs.FieldError{Field: "before", Message: "须为正整数"})
+			return errs.Fields("bad_before", "before 须为扫码记录编号", errs.FieldError{Field: "before", Message: "须为正整数"})
 		}
 	}
 	_, list, err := a.svc.Scans(r.Context(), p, r.PathValue("id"), sq)
@@ -215,7 +215,7 @@ func (a *API) Measures(w http.ResponseWriter, r *http.Request) error {
 	if s := r.URL.Query().Get("at"); s != "" {
 		t, err := time.Parse(time.RFC3339, s)
 		if err != nil {
-			return fieldErr("bad_at", "at 须为 RFC 3339 时间，如 2022-11-20T17:00:00+08:00", errs.FieldError{Field: "at", Message: "格式错误"})
+			return errs.Fields("bad_at", "at 须为 RFC 3339 时间，如 2022-11-20T17:00:00+08:00", errs.FieldError{Field: "at", Message: "格式错误"})
 		}
 		at = &t
 	}

@@ -31,13 +31,13 @@ func (s *Service) LogHandover(ctx context.Context, p *auth.Principal, ref string
 	if err != nil {
 		add("enterprise", err.Error())
 	}
-	if msg := textProblem(in.Goods, MaxGoodsLen, true); msg != "" {
+	if msg := errs.CheckText(in.Goods, MaxGoodsLen, true); msg != "" {
 		add("goods", msg)
 	}
 	if math.IsNaN(in.Quantity) || math.IsInf(in.Quantity, 0) || in.Quantity <= 0 || in.Quantity > 1e9 {
 		add("quantity", "数量须为大于 0 的数")
 	}
-	if msg := textProblem(in.Unit, MaxUnitLen, true); msg != "" {
+	if msg := errs.CheckText(in.Unit, MaxUnitLen, true); msg != "" {
 		add("unit", msg)
 	}
 	outside, err := pii.NormalizePlate(in.OutsidePlate)
@@ -71,7 +71,7 @@ func (s *Service) LogHandover(ctx context.Context, p *auth.Principal, ref string
 		}
 	}
 	if len(fe) > 0 {
-		return nil, fieldErr("invalid_handover", fe[0].Message, fe...)
+		return nil, errs.Fields("invalid_handover", fe[0].Message, fe...)
 	}
 	var out *Handover
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
@@ -302,10 +302,10 @@ func (s *Service) statsWhere(ctx context.Context, p *auth.Principal, q StatsQuer
 		return "", auth.ErrForbidden(op)
 	}
 	if !q.To.After(q.From) {
-		return "", fieldErr("bad_period", "结束日期不能早于开始日期", errs.FieldError{Field: "to", Message: "早于开始日期"})
+		return "", errs.Fields("bad_period", "结束日期不能早于开始日期", errs.FieldError{Field: "to", Message: "早于开始日期"})
 	}
 	if q.To.Sub(q.From) > 366*24*time.Hour {
-		return "", fieldErr("bad_period", "统计区间不能超过一年", errs.FieldError{Field: "from", Message: "区间过长"})
+		return "", errs.Fields("bad_period", "统计区间不能超过一年", errs.FieldError{Field: "from", Message: "区间过长"})
 	}
 	where := r.where(args)
 	if q.Area != "" {

@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"tongxin/internal/errs"
 	"tongxin/internal/pass"
@@ -118,37 +117,19 @@ const (
 	ClockSkew = 5 * time.Minute
 )
 
-// fieldErr is an Invalid error naming fields.
-func fieldErr(code, msg string, fields ...errs.FieldError) error {
-	return &errs.Error{Kind: errs.Invalid, Code: code, Message: msg, Fields: fields}
-}
-
-// textProblem checks a text field; "" when it is fine.
-func textProblem(s string, max int, required bool) string {
-	switch {
-	case required && strings.TrimSpace(s) == "":
-		return "必填"
-	case utf8.RuneCountInString(s) > max:
-		return fmt.Sprintf("不能超过 %d 个字", max)
-	case !utf8.ValidString(s) || strings.ContainsRune(s, 0):
-		return "含有无效字符"
-	}
-	return ""
-}
-
 // validate checks everything of in that needs no database and returns the
 // problems by field. The area is resolved by the service.
 func (in *CheckpointInput) validate() []errs.FieldError {
 	var fe []errs.FieldError
 	add := func(field, msg string) { fe = append(fe, errs.FieldError{Field: field, Message: msg}) }
 	in.Name, in.Place, in.AreaCode = strings.TrimSpace(in.Name), strings.TrimSpace(in.Place), strings.TrimSpace(in.AreaCode)
-	if msg := textProblem(in.Name, MaxNameLen, true); msg != "" {
+	if msg := errs.CheckText(in.Name, MaxNameLen, true); msg != "" {
 		add("name", msg)
 	}
 	if !in.Kind.Valid() {
 		add("kind", "类型须为 bridge（桥梁）、road（道路）、community（社区）、park_gate（园区门岗）或 transfer_point（物资接驳点）")
 	}
-	if msg := textProblem(in.Place, MaxPlaceLen, false); msg != "" {
+	if msg := errs.CheckText(in.Place, MaxPlaceLen, false); msg != "" {
 		add("place", msg)
 	}
 	if in.AreaCode == "" {
@@ -414,7 +395,7 @@ func (in *MeasureInput) validate() []errs.FieldError {
 	if _, ok := MeasureKindNames[in.Kind]; !ok {
 		add("kind", "类型须为 closure（封闭）、restriction（限行）或 emergency_lane（应急通道）")
 	}
-	if msg := textProblem(in.Target, MaxTargetLen, true); msg != "" {
+	if msg := errs.CheckText(in.Target, MaxTargetLen, true); msg != "" {
 		add("target", msg)
 	}
 	if in.TargetKind == "" {
@@ -426,7 +407,7 @@ func (in *MeasureInput) validate() []errs.FieldError {
 	if in.AreaCode == "" {
 		add("area_code", "请填写区划编码")
 	}
-	if msg := textProblem(in.Description, MaxDescriptionLen, false); msg != "" {
+	if msg := errs.CheckText(in.Description, MaxDescriptionLen, false); msg != "" {
 		add("description", msg)
 	}
 	if in.EffectiveFrom.IsZero() {
@@ -477,13 +458,13 @@ func (in *NoticeInput) validate() []errs.FieldError {
 	var fe []errs.FieldError
 	add := func(field, msg string) { fe = append(fe, errs.FieldError{Field: field, Message: msg}) }
 	in.Number, in.Title, in.Body, in.AreaCode = strings.TrimSpace(in.Number), strings.TrimSpace(in.Title), strings.TrimSpace(in.Body), strings.TrimSpace(in.AreaCode)
-	if msg := textProblem(in.Number, MaxNumberLen, true); msg != "" {
+	if msg := errs.CheckText(in.Number, MaxNumberLen, true); msg != "" {
 		add("number", msg)
 	}
-	if msg := textProblem(in.Title, MaxTitleLen, true); msg != "" {
+	if msg := errs.CheckText(in.Title, MaxTitleLen, true); msg != "" {
 		add("title", msg)
 	}
-	if msg := textProblem(in.Body, MaxBodyLen, true); msg != "" {
+	if msg := errs.CheckText(in.Body, MaxBodyLen, true); msg != "" {
 		add("body", msg)
 	}
 	seen := map[int64]string{}

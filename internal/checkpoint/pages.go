@@ -70,7 +70,7 @@ func formTimeOf(v, field string) (*time.Time, error) {
 	}
 	t, err := time.ParseInLocation(formTime, v, clock.Shanghai)
 	if err != nil {
-		return nil, fieldErr("bad_time", "时间格式应为 YYYY-MM-DDTHH:MM", errs.FieldError{Field: field, Message: "时间格式错误"})
+		return nil, errs.Fields("bad_time", "时间格式应为 YYYY-MM-DDTHH:MM", errs.FieldError{Field: field, Message: "时间格式错误"})
 	}
 	return &t, nil
 }
@@ -82,7 +82,7 @@ func formFloat(v, field string) (*float64, error) {
 	}
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil {
-		return nil, fieldErr("bad_number", "请填写数字", errs.FieldError{Field: field, Message: "须为数字"})
+		return nil, errs.Fields("bad_number", "请填写数字", errs.FieldError{Field: field, Message: "须为数字"})
 	}
 	return &f, nil
 }
@@ -580,7 +580,7 @@ func (pg *Pages) PublishNotice(w http.ResponseWriter, r *http.Request) error {
 			if id, perr := strconv.ParseInt(s, 10, 64); perr == nil {
 				*l.to = append(*l.to, id)
 			} else if err == nil {
-				err = fieldErr("invalid_notice", "措施编号无效", errs.FieldError{Field: l.name, Message: "编号无效"})
+				err = errs.Fields("invalid_notice", "措施编号无效", errs.FieldError{Field: l.name, Message: "编号无效"})
 			}
 		}
 	}

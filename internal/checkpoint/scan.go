@@ -80,11 +80,11 @@ func (s *Service) Scan(ctx context.Context, p *auth.Principal, ref string, in Sc
 	if row.clientID == "" {
 		row.clientID = newClientID()
 	} else if msg := clientIDProblem(row.clientID); msg != "" {
-		return nil, fieldErr("invalid_scan", msg, errs.FieldError{Field: "client_id", Message: msg})
+		return nil, errs.Fields("invalid_scan", msg, errs.FieldError{Field: "client_id", Message: msg})
 	}
 	if in.ScannedAt != nil {
 		if in.ScannedAt.After(now.Add(ClockSkew)) {
-			return nil, fieldErr("invalid_scan", "扫码时间晚于服务器时间，请校准设备时钟",
+			return nil, errs.Fields("invalid_scan", "扫码时间晚于服务器时间，请校准设备时钟",
 				errs.FieldError{Field: "scanned_at", Message: "晚于服务器时间"})
 		}
 		row.scannedAt = *in.ScannedAt
@@ -110,7 +110,7 @@ func (s *Service) ScanBatch(ctx context.Context, p *auth.Principal, ref string, 
 		return nil, err
 	}
 	if len(in.Scans) == 0 {
-		return nil, fieldErr("invalid_batch", "没有要上传的扫码记录", errs.FieldError{Field: "scans", Message: "不能为空"})
+		return nil, errs.Fields("invalid_batch", "没有要上传的扫码记录", errs.FieldError{Field: "scans", Message: "不能为空"})
 	}
 	if len(in.Scans) > MaxBatchScans {
 		return nil, &errs.Error{Kind: errs.TooLarge, Code: "batch_too_large", Message: fmt.Sprintf("一次最多上传 %d 条扫码记录", MaxBatchScans),

@@ -306,7 +306,7 @@ func (s *Service) cached(ctx context.Context, ref string) (*Checkpoint, error) {
 func (s *Service) resolveArea(ctx context.Context, code, field string) (*area.Area, error) {
 	a, err := s.areas.Lookup(ctx, code)
 	if errs.Is(err, errs.NotFound) {
-		return nil, fieldErr("area_not_found", "区划 "+code+" 不存在", errs.FieldError{Field: field, Message: "区划不存在"})
+		return nil, errs.Fields("area_not_found", "区划 "+code+" 不存在", errs.FieldError{Field: field, Message: "区划不存在"})
 	}
 	return a, err
 }
@@ -318,7 +318,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in CheckpointIn
 		return nil, err
 	}
 	if fe := in.validate(); len(fe) > 0 {
-		return nil, fieldErr("invalid_checkpoint", fe[0].Message, fe...)
+		return nil, errs.Fields("invalid_checkpoint", fe[0].Message, fe...)
 	}
 	a, err := s.resolveArea(ctx, in.AreaCode, "area_code")
 	if err != nil {
@@ -360,7 +360,7 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, ref string, in 
 		return nil, err
 	}
 	if fe := in.validate(); len(fe) > 0 {
-		return nil, fieldErr("invalid_checkpoint", fe[0].Message, fe...)
+		return nil, errs.Fields("invalid_checkpoint", fe[0].Message, fe...)
 	}
 	a, err := s.resolveArea(ctx, in.AreaCode, "area_code")
 	if err != nil {
@@ -377,7 +377,7 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, ref string, in 
 			return errs.E(errs.Forbidden, "forbidden", "没有管理此卡口的权限")
 		}
 		if !manage.covers(&Checkpoint{AreaPath: a.Path}) {
-			return fieldErr("area_not_found", "区划 "+a.Code+" 不在您的管理范围内", errs.FieldError{Field: "area_code", Message: "不在管理范围内"})
+			return errs.Fields("area_not_found", "区划 "+a.Code+" 不在您的管理范围内", errs.FieldError{Field: "area_code", Message: "不在管理范围内"})
 		}
 		if in.Version != 0 && in.Version != c.Version {
 			return errs.E(errs.Conflict, "stale_checkpoint", "卡口信息已被他人更新，请刷新后重试")
@@ -468,7 +468,7 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) ([]*Che
 	where := []string{r.where(&args)}
 	if f.Kind != "" {
 		if !f.Kind.Valid() {
-			return nil, fieldErr("bad_kind", "未知的卡口类型", errs.FieldError{Field: "kind", Message: "未知类型"})
+			return nil, errs.Fields("bad_kind", "未知的卡口类型", errs.FieldError{Field: "kind", Message: "未知类型"})
 		}
 		where = append(where, "c.kind = "+args.Add(string(f.Kind)))
 	}
@@ -547,7 +547,7 @@ func (s *Service) SetRoster(ctx context.Context, p *auth.Principal, ref string, 
 	}
 	now := s.clock.Now()
 	if len(in.Shifts) > MaxShifts {
-		return nil, fieldErr("invalid_roster", fmt.Sprintf("一次最多排 %d 个班次", MaxShifts), errs.FieldError{Field: "shifts", Message: "班次过多"})
+		return nil, errs.Fields("invalid_roster", fmt.Sprintf("一次最多排 %d 个班次", MaxShifts), errs.FieldError{Field: "shifts", Message: "班次过多"})
 	}
 	var fe []errs.FieldError
 	for i := range in.Shifts {
@@ -556,10 +556,10 @@ func (s *Service) SetRoster(ctx context.Context, p *auth.Principal, ref string, 
 			fe = append(fe, errs.FieldError{Field: fmt.Sprintf("shifts[%d].%s", i, field), Message: msg})
 		}
 		sh.Name, sh.Username, sh.Post = strings.TrimSpace(sh.Name), strings.ToLower(strings.TrimSpace(sh.Username)), strings.TrimSpace(sh.Post)
-		if msg := textProblem(sh.Name, MaxNameLen, true); msg != "" {
+		if msg := errs.CheckText(sh.Name, MaxNameLen, true); msg != "" {
 			add("name", msg)
 		}
-		if msg := textProblem(sh.Post, MaxPostLen, false); msg != "" {
+		if msg := errs.CheckText(sh.Post, MaxPostLen, false); msg != "" {
 			add("post", msg)
 		}
 		switch {
@@ -582,7 +582,7 @@ func (s *Service) SetRoster(ctx context.Context, p *auth.Principal, ref string, 
 		}
 	}
 	if len(fe) > 0 {
-		return nil, fieldErr("invalid_roster", fe[0].Message, fe...)
+		return nil, errs.Fields("invalid_roster", fe[0].Message, fe...)
 	}
 	var out []Shift
 	err := s.db.Write(ctx, func(tx *db.Tx) error {

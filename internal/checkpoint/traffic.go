@@ -37,7 +37,7 @@ func (s *Service) manageArea(ctx context.Context, p *auth.Principal, code, op st
 		return nil, errs.Wrap(op, err)
 	}
 	if !p.Covers(auth.TrafficManage, a.Path) {
-		return nil, fieldErr("area_not_found", "区划 "+a.Code+" 不在您的管理范围内", errs.FieldError{Field: "area_code", Message: "不在管理范围内"})
+		return nil, errs.Fields("area_not_found", "区划 "+a.Code+" 不在您的管理范围内", errs.FieldError{Field: "area_code", Message: "不在管理范围内"})
 	}
 	return a, nil
 }
@@ -49,10 +49,10 @@ func (s *Service) CreateMeasure(ctx context.Context, p *auth.Principal, in Measu
 		return nil, err
 	}
 	if fe := in.validate(); len(fe) > 0 {
-		return nil, fieldErr("invalid_measure", fe[0].Message, fe...)
+		return nil, errs.Fields("invalid_measure", fe[0].Message, fe...)
 	}
 	if in.Status == MeasureCancelled {
-		return nil, fieldErr("invalid_measure", "新措施不能是已撤销状态", errs.FieldError{Field: "status", Message: "新措施须为 active"})
+		return nil, errs.Fields("invalid_measure", "新措施不能是已撤销状态", errs.FieldError{Field: "status", Message: "新措施须为 active"})
 	}
 	a, err := s.manageArea(ctx, p, in.AreaCode, op)
 	if err != nil {
@@ -92,7 +92,7 @@ func (s *Service) UpdateMeasure(ctx context.Context, p *auth.Principal, id int64
 		return nil, err
 	}
 	if fe := in.validate(); len(fe) > 0 {
-		return nil, fieldErr("invalid_measure", fe[0].Message, fe...)
+		return nil, errs.Fields("invalid_measure", fe[0].Message, fe...)
 	}
 	a, err := s.manageArea(ctx, p, in.AreaCode, op)
 	if err != nil {
@@ -190,7 +190,7 @@ func (s *Service) PublishNotice(ctx context.Context, p *auth.Principal, in Notic
 		return nil, err
 	}
 	if fe := in.validate(); len(fe) > 0 {
-		return nil, fieldErr("invalid_notice", fe[0].Message, fe...)
+		return nil, errs.Fields("invalid_notice", fe[0].Message, fe...)
 	}
 	published := s.clock.Now()
 	if in.PublishedAt != nil {
@@ -206,7 +206,7 @@ func (s *Service) PublishNotice(ctx context.Context, p *auth.Principal, in Notic
 			for _, id := range l.ids {
 				m, err := loadMeasure(ctx, tx, id, tx.Now)
 				if errs.Is(err, errs.NotFound) || (err == nil && !p.Covers(auth.TrafficManage, m.AreaPath)) {
-					return fieldErr("measure_not_found", fmt.Sprintf("管制措施 %d 不存在", id),
+					return errs.Fields("measure_not_found", fmt.Sprintf("管制措施 %d 不存在", id),
 						errs.FieldError{Field: l.field, Message: fmt.Sprintf("措施 %d 不存在", id)})
 				}
 				if err != nil {
@@ -226,7 +226,7 @@ func (s *Service) PublishNotice(ctx context.Context, p *auth.Principal, in Notic
 			} else if ps, _ := p.AreaPaths(auth.TrafficManage); len(ps) == 1 {
 				code = lastCode(ps[0])
 			} else {
-				return fieldErr("invalid_notice", "请填写通告的区划编码", errs.FieldError{Field: "area_code", Message: "必填"})
+				return errs.Fields("invalid_notice", "请填写通告的区划编码", errs.FieldError{Field: "area_code", Message: "必填"})
 			}
 		}
 		a, err := s.manageArea(ctx, p, code, op)

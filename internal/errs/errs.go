@@ -7,6 +7,8 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 )
 
 // Kind classifies an error for callers and for the HTTP adapter.
@@ -121,4 +123,35 @@ func As(err error) *Error {
 		return e
 	}
 	return nil
+}
+
+// Fields is an Invalid error with code and message naming the fields at
+// fault.
+func Fields(code, msg string, fields ...FieldError) error {
+	return &Error{Kind: Invalid, Code: code, Message: msg, Fields: fields}
+}
+
+// CheckText checks a text a user typed: present if required, at most max
+// characters, valid UTF-8 without NUL. It returns what is wrong in
+// Chinese, or "" when the text is fine. Line breaks are allowed.
+func CheckText(s string, max int, required bool) string {
+	return checkText(s, max, required, func(r rune) bool { return r == 0 })
+}
+
+// CheckLine is CheckText for one-line fields (names, reasons): no control
+// characters at all.
+func CheckLine(s string, max int, required bool) string {
+	return checkText(s, max, required, func(r rune) bool { return r < 0x20 || r == 0x7f })
+}
+
+func checkText(s string, max int, required bool, bad func(rune) bool) string {
+	switch {
+	case required && strings.TrimSpace(s) == "":
+		return "必填"
+	case utf8.RuneCountInString(s) > max:
+		return fmt.Sprintf("不能超过 %d 个字", max)
+	case !utf8.ValidString(s) || strings.ContainsFunc(s, bad):
+		return "含有无效字符"
+	}
+	return ""
 }

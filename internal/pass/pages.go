@@ -203,7 +203,7 @@ func (pg *Pages) ApproveSubmit(w http.ResponseWriter, r *http.Request) error {
 	for _, v := range r.PostForm["row"] {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return fieldErr("bad_form", "行号无效", errs.FieldError{Field: "row", Message: "行号无效"})
+			return errs.Fields("bad_form", "行号无效", errs.FieldError{Field: "row", Message: "行号无效"})
 		}
 		in.Rows = append(in.Rows, n)
 	}

@@ -78,22 +78,6 @@ func NewService(d *db.DB, box *pii.Box, deps Deps) *Service {
 		keys: newKeyring(d, deps.DataDir, log), clock: d.Clock, log: log}
 }
 
-func fieldErr(code, msg string, fields ...errs.FieldError) error {
-	return &errs.Error{Kind: errs.Invalid, Code: code, Message: msg, Fields: fields}
-}
-
-func textProblem(s string, max int, required bool) string {
-	switch {
-	case required && strings.TrimSpace(s) == "":
-		return "必填"
-	case utf8.RuneCountInString(s) > max:
-		return fmt.Sprintf("不能超过 %d 个字", max)
-	case !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 }):
-		return "含有无效字符"
-	}
-	return ""
-}
-
 func errEnterpriseNotFound() error {
 	return errs.E(errs.NotFound, "enterprise_not_found", "企业不存在")
 }
@@ -229,7 +213,7 @@ func enterpriseFor(p *auth.Principal, named string) (string, error) {
 	refs := p.Refs(auth.EnterpriseContact)
 	if named == "" {
 		if len(refs) != 1 {
-			return "", fieldErr("enterprise_required", "请选择为哪家企业申请（enterprise）",
+			return "", errs.Fields("enterprise_required", "请选择为哪家企业申请（enterprise）",
 				errs.FieldError{Field: "enterprise", Message: "必填"})
 		}
 		return refs[0], nil
@@ -323,7 +307,7 @@ func (s *Service) checkRows(ctx context.Context, sub *subject, in []importer.Row
 		}
 		r := row{num: ir.Num, kind: Person}
 		name := ir.Get("name")
-		if msg := textProblem(name, MaxNameLen, true); msg != "" {
+		if msg := errs.CheckLine(name, MaxNameLen, true); msg != "" {
 			bad("name", msg)
 		}
 		if v := ir.Get("plate"); v != "" {
@@ -517,11 +501,11 @@ func (s *Service) Approve(ctx context.Context, p *auth.Principal, id int64, in A
 		return nil, err
 	}
 	if in.Rows != nil && len(in.Rows) == 0 {
-		return nil, errs.Wrap(op, fieldErr("no_rows_approved", "没有选择要批准的行；全部不批准请用驳回",
+		return nil, errs.Wrap(op, errs.Fields("no_rows_approved", "没有选择要批准的行；全部不批准请用驳回",
 			errs.FieldError{Field: "rows", Message: "至少选择一行"}))
 	}
-	if msg := textProblem(in.Note, MaxReasonLen, false); msg != "" {
-		return nil, errs.Wrap(op, fieldErr("invalid_note", "审核意见有误", errs.FieldError{Field: "note", Message: msg}))
+	if msg := errs.CheckLine(in.Note, MaxReasonLen, false); msg != "" {
+		return nil, errs.Wrap(op, errs.Fields("invalid_note", "审核意见有误", errs.FieldError{Field: "note", Message: msg}))
 	}
 	// The default quota is read before the transaction: it is another
 	// module's data, and a stale reading only matters if the registry
@@ -569,7 +553,7 @@ func (s *Service) Approve(ctx context.Context, p *auth.Principal, id int64, in A
 				want[n] = true
 			}
 			if len(unknown) > 0 {
-				return fieldErr("unknown_rows", "批次中没有这些行："+strings.Join(unknown, "、"),
+				return errs.Fields("unknown_rows", "批次中没有这些行："+strings.Join(unknown, "、"),
 					errs.FieldError{Field: "rows", Message: "没有第 " + strings.Join(unknown, "、") + " 行"})
 			}
 			chosen = nil
@@ -717,8 +701,8 @@ func (s *Service) Reject(ctx context.Context, p *auth.Principal, id int64, in Re
 		return nil, err
 	}
 	reason := strings.TrimSpace(in.Reason)
-	if msg := textProblem(reason, MaxReasonLen, true); msg != "" {
-		return nil, errs.Wrap(op, fieldErr("invalid_reason", "请填写驳回理由", errs.FieldError{Field: "reason", Message: msg}))
+	if msg := errs.CheckLine(reason, MaxReasonLen, true); msg != "" {
+		return nil, errs.Wrap(op, errs.Fields("invalid_reason", "请填写驳回理由", errs.FieldError{Field: "reason", Message: msg}))
 	}
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
 		b, err := loadBatchForReview(ctx, tx, p, id)
@@ -910,8 +894,8 @@ func (s *Service) Revoke(ctx context.Context, p *auth.Principal, pid string, in 
 		return nil, err
 	}
 	reason := strings.TrimSpace(in.Reason)
-	if msg := textProblem(reason, MaxReasonLen, true); msg != "" {
-		return nil, errs.Wrap(op, fieldErr("invalid_reason", "请填写吊销理由", errs.FieldError{Field: "reason", Message: msg}))
+	if msg := errs.CheckLine(reason, MaxReasonLen, true); msg != "" {
+		return nil, errs.Wrap(op, errs.Fields("invalid_reason", "请填写吊销理由", errs.FieldError{Field: "reason", Message: msg}))
 	}
 	if !validPID(pid) {
 		return nil, errs.Wrap(op, errPassNotFound())
@@ -972,8 +956,8 @@ func (s *Service) RevokeEnterprise(ctx context.Context, p *auth.Principal, key s
 		return nil, err
 	}
 	reason := strings.TrimSpace(in.Reason)
-	if msg := textProblem(reason, MaxReasonLen, true); msg != "" {
-		return nil, errs.Wrap(op, fieldErr("invalid_reason", "请填写吊销理由", errs.FieldError{Field: "reason", Message: msg}))
+	if msg := errs.CheckLine(reason, MaxReasonLen, true); msg != "" {
+		return nil, errs.Wrap(op, errs.Fields("invalid_reason", "请填写吊销理由", errs.FieldError{Field: "reason", Message: msg}))
 	}
 	key = normalizeKey(key)
 	sub, err := s.subjectOf(ctx, key)
@@ -1061,7 +1045,7 @@ func (s *Service) SetQuota(ctx context.Context, p *auth.Principal, key string, i
 		return nil, err
 	}
 	if in.Quota != nil && (*in.Quota < 0 || *in.Quota > 1000000) {
-		return nil, errs.Wrap(op, fieldErr("invalid_quota", "配额须为 0 到 1000000 之间的整数",
+		return nil, errs.Wrap(op, errs.Fields("invalid_quota", "配额须为 0 到 1000000 之间的整数",
 			errs.FieldError{Field: "quota", Message: "须为 0 到 1000000"}))
 	}
 	key = normalizeKey(key)

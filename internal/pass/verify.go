@@ -267,8 +267,8 @@ func (s *Service) RevokeKey(ctx context.Context, kid, reason string) (int, error
 	if reason == "" {
 		reason = "签发密钥泄露"
 	}
-	if msg := textProblem(reason, MaxReasonLen, true); msg != "" {
-		return 0, errs.Wrap(op, fieldErr("invalid_reason", "吊销理由有误", errs.FieldError{Field: "reason", Message: msg}))
+	if msg := errs.CheckLine(reason, MaxReasonLen, true); msg != "" {
+		return 0, errs.Wrap(op, errs.Fields("invalid_reason", "吊销理由有误", errs.FieldError{Field: "reason", Message: msg}))
 	}
 	var n int
 	err := s.db.Write(ctx, func(tx *db.Tx) error {

@@ -82,17 +82,17 @@ func (s *Service) SaveCategory(ctx context.Context, p *auth.Principal, c Categor
 	if !categoryCodeRE.MatchString(c.Code) {
 		fields = append(fields, errs.FieldError{Field: "code", Message: "须为 2–32 位小写字母、数字或下划线，以字母开头"})
 	}
-	if msg := textProblem(c.Name, 20, true); msg != "" {
+	if msg := errs.CheckText(c.Name, 20, true); msg != "" {
 		fields = append(fields, errs.FieldError{Field: "name", Message: msg})
 	}
-	if msg := textProblem(c.NameEn, 50, false); msg != "" {
+	if msg := errs.CheckText(c.NameEn, 50, false); msg != "" {
 		fields = append(fields, errs.FieldError{Field: "name_en", Message: msg})
 	}
 	if c.ConfirmAfter == 0 {
 		c.ConfirmAfter = Duration(DefaultConfirmAfter)
 	}
 	if len(fields) > 0 {
-		return nil, fieldErr("invalid_category", "类别有误", fields...)
+		return nil, errs.Fields("invalid_category", "类别有误", fields...)
 	}
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO ticket_categories (code, name, name_en, position, active, confirm_after_ms, created_at, updated_at)
@@ -263,7 +263,7 @@ func (s *Service) SetPolicy(ctx context.Context, p *auth.Principal, category str
 		fields = append(fields, errs.FieldError{Field: "normal", Message: "请至少设置一个紧急程度的时限"})
 	}
 	if len(fields) > 0 {
-		return nil, fieldErr("invalid_policy", "时限设置有误", fields...)
+		return nil, errs.Fields("invalid_policy", "时限设置有误", fields...)
 	}
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
 		cat, err := s.categoryTx(ctx, tx, strings.TrimSpace(category))
@@ -412,7 +412,7 @@ func (s *Service) SaveRoute(ctx context.Context, p *auth.Principal, in RouteInpu
 		fields = append(fields, errs.FieldError{Field: "department", Message: "部门不存在"})
 	}
 	if len(fields) > 0 {
-		return nil, fieldErr("invalid_route", "分派规则有误", fields...)
+		return nil, errs.Fields("invalid_route", "分派规则有误", fields...)
 	}
 	var id int64
 	err = s.db.Write(ctx, func(tx *db.Tx) error {

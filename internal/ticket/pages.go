@@ -723,7 +723,7 @@ func (pg *Pages) withAreaProblem(ctx context.Context, in Input, problem string) 
 			}
 		}
 	}
-	return fieldErr("invalid_ticket", "工单内容有误", fields...)
+	return errs.Fields("invalid_ticket", "工单内容有误", fields...)
 }
 
 // AreaOptions answers the filing form's picker (GET
@@ -981,7 +981,7 @@ func (pg *Pages) Transition(w http.ResponseWriter, r *http.Request) error {
 	}
 	var t *Ticket
 	if in.To == "" {
-		err = fieldErr("bad_transition", "请选择办理操作", errs.FieldError{Field: "to", Message: "请选择"})
+		err = errs.Fields("bad_transition", "请选择办理操作", errs.FieldError{Field: "to", Message: "请选择"})
 	} else {
 		t, err = pg.Svc.Transition(r.Context(), p, r.PathValue("id"), in)
 	}
@@ -1524,7 +1524,7 @@ func (pg *Pages) HelpSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	var rc *Receipt
 	if problem != "" {
-		err = fieldErr("invalid_ticket", "请选择所在社区", errs.FieldError{Field: "area_code", Message: problem})
+		err = errs.Fields("invalid_ticket", "请选择所在社区", errs.FieldError{Field: "area_code", Message: problem})
 	} else {
 		rc, err = pg.Svc.FilePublic(ctx, web.ClientAddr(r), PublicInput{Name: vals.Get("name"), Phone: vals.Get("phone"),
 			AreaCode: code, Address: vals.Get("address"), Category: vals.Get("category"), Description: vals.Get("description")})
@@ -1632,7 +1632,7 @@ func (pg *Pages) HelpConfirm(w http.ResponseWriter, r *http.Request) error {
 	case "yes", "no":
 		v, err = pg.Svc.PublicConfirm(ctx, web.ClientAddr(r), vals.Get("tracking"), vals.Get("last4"), vals.Get("satisfied") == "yes", vals.Get("note"))
 	default:
-		err = fieldErr("invalid_confirm", "请选择是否已解决", errs.FieldError{Field: "satisfied", Message: "请选择"})
+		err = errs.Fields("invalid_confirm", "请选择是否已解决", errs.FieldError{Field: "satisfied", Message: "请选择"})
 	}
 	if err == nil {
 		d := pageHelpStatusData{Form: web.NewForm(url.Values{"tracking": {vals.Get("tracking")}, "last4": {vals.Get("last4")}}),

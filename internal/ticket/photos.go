@@ -41,7 +41,7 @@ func (s *Service) photoDir() string { return filepath.Join(s.dataDir, "uploads",
 func (s *Service) AddPhoto(ctx context.Context, p *auth.Principal, ref string, b []byte) (*Photo, error) {
 	const op = "ticket.AddPhoto"
 	if len(b) == 0 {
-		return nil, fieldErr("invalid_photo", "请选择照片", errs.FieldError{Field: "file", Message: "文件为空"})
+		return nil, errs.Fields("invalid_photo", "请选择照片", errs.FieldError{Field: "file", Message: "文件为空"})
 	}
 	if len(b) > MaxPhotoBytes {
 		return nil, &errs.Error{Kind: errs.TooLarge, Code: "photo_too_large", Message: "照片不能超过 5 MB"}

@@ -68,14 +68,14 @@ func (s *Service) FilePublic(ctx context.Context, client string, in PublicInput)
 		in.Category = "other"
 	}
 	var fields []errs.FieldError
-	if msg := textProblem(strings.TrimSpace(in.Name), MaxNameLen, true); msg != "" {
+	if msg := errs.CheckText(strings.TrimSpace(in.Name), MaxNameLen, true); msg != "" {
 		fields = append(fields, errs.FieldError{Field: "name", Message: msg})
 	}
 	if strings.TrimSpace(in.Phone) == "" {
 		fields = append(fields, errs.FieldError{Field: "phone", Message: "必填：用于查询进度和回访"})
 	}
 	if len(fields) > 0 {
-		return nil, fieldErr("invalid_ticket", "求助内容有误", fields...)
+		return nil, errs.Fields("invalid_ticket", "求助内容有误", fields...)
 	}
 	f, err := s.validate(ctx, Input{Kind: ResidentHelp, Category: in.Category, Urgency: Normal, Channel: ChannelWeb,
 		SubjectKind: SubjectHousehold, AreaCode: in.AreaCode, Address: in.Address, Description: in.Description,
@@ -261,8 +261,8 @@ func (s *Service) PublicConfirm(ctx context.Context, client, tracking, last4 str
 	const op = "ticket.PublicConfirm"
 	note = strings.TrimSpace(note)
 	if !satisfied {
-		if msg := textProblem(note, MaxNoteLen, true); msg != "" {
-			return nil, fieldErr("note_required", "请说明尚未解决的问题", errs.FieldError{Field: "note", Message: msg})
+		if msg := errs.CheckText(note, MaxNoteLen, true); msg != "" {
+			return nil, errs.Fields("note_required", "请说明尚未解决的问题", errs.FieldError{Field: "note", Message: msg})
 		}
 	}
 	if err := s.allow(ctx, rateKey{"lookup:addr:" + client, MaxLookupsPerAddress}); err != nil {

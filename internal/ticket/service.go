@@ -113,22 +113,6 @@ type filing struct {
 	publicActor bool
 }
 
-func fieldErr(code, msg string, fields ...errs.FieldError) error {
-	return &errs.Error{Kind: errs.Invalid, Code: code, Message: msg, Fields: fields}
-}
-
-func textProblem(s string, max int, required bool) string {
-	switch {
-	case required && strings.TrimSpace(s) == "":
-		return "必填"
-	case utf8.RuneCountInString(s) > max:
-		return fmt.Sprintf("不能超过 %d 个字", max)
-	case !utf8.ValidString(s) || strings.ContainsRune(s, 0):
-		return "含有无效字符"
-	}
-	return ""
-}
-
 // validate checks in and resolves its category, area and enterprise.
 func (s *Service) validate(ctx context.Context, in Input) (*filing, error) {
 	f := &filing{in: in}
@@ -159,13 +143,13 @@ func (s *Service) validate(ctx context.Context, in Input) (*filing, error) {
 	if !slices.Contains(Channels, in.Channel) {
 		bad("channel", "须为 web、hotline_12345、phone、wechat、liaison 或 walk_in")
 	}
-	if msg := textProblem(in.Description, MaxDescriptionLen, true); msg != "" {
+	if msg := errs.CheckText(in.Description, MaxDescriptionLen, true); msg != "" {
 		bad("description", msg)
 	}
-	if msg := textProblem(in.Address, MaxAddressLen, false); msg != "" {
+	if msg := errs.CheckText(in.Address, MaxAddressLen, false); msg != "" {
 		bad("address", msg)
 	}
-	if msg := textProblem(in.ReporterName, MaxNameLen, false); msg != "" {
+	if msg := errs.CheckText(in.ReporterName, MaxNameLen, false); msg != "" {
 		bad("reporter_name", msg)
 	}
 	if strings.TrimSpace(in.ReporterPhone) != "" {
@@ -247,7 +231,7 @@ func (s *Service) validate(ctx context.Context, in Input) (*filing, error) {
 		bad("address", "请填写地址")
 	}
 	if len(fields) > 0 {
-		return nil, fieldErr("invalid_ticket", "工单内容有误", fields...)
+		return nil, errs.Fields("invalid_ticket", "工单内容有误", fields...)
 	}
 	switch {
 	case in.SubjectKind == SubjectEnterprise:
@@ -293,7 +277,7 @@ func canFileAbout(p *auth.Principal, in Input) error {
 		return nil
 	}
 	if in.SubjectKind != SubjectEnterprise || !slices.Contains(p.Refs(auth.EnterpriseContact), in.Enterprise) {
-		return fieldErr("invalid_ticket", "企业联系人只能反映本企业的问题",
+		return errs.Fields("invalid_ticket", "企业联系人只能反映本企业的问题",
 			errs.FieldError{Field: "enterprise", Message: "只能是本企业"})
 	}
 	return nil
@@ -631,7 +615,7 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) ([]*Tic
 				ar, err := s.areas.Lookup(ctx, code)
 				if err != nil {
 					if errs.Is(err, errs.NotFound) {
-						return fieldErr("bad_filter", "区划不存在", errs.FieldError{Field: "area", Message: "区划 " + code + " 不存在"})
+						return errs.Fields("bad_filter", "区划不存在", errs.FieldError{Field: "area", Message: "区划 " + code + " 不存在"})
 					}
 					return err
 				}
@@ -716,9 +700,9 @@ func (s *Service) Transition(ctx context.Context, p *auth.Principal, ref string,
 	in.Note = strings.TrimSpace(in.Note)
 	in.Department = strings.TrimSpace(in.Department)
 	if _, ok := ParseStatus(string(in.To)); !ok {
-		return nil, fieldErr("bad_transition", "目标状态无效", errs.FieldError{Field: "to", Message: "未知状态 " + string(in.To)})
+		return nil, errs.Fields("bad_transition", "目标状态无效", errs.FieldError{Field: "to", Message: "未知状态 " + string(in.To)})
 	}
-	if msg := textProblem(in.Note, MaxNoteLen, in.To == Rejected || in.To == Reopened || in.To == Resolved); msg != "" {
+	if msg := errs.CheckText(in.Note, MaxNoteLen, in.To == Rejected || in.To == Reopened || in.To == Resolved); msg != "" {
 		what := "说明"
 		switch in.To {
 		case Rejected:
@@ -728,23 +712,23 @@ func (s *Service) Transition(ctx context.Context, p *auth.Principal, ref string,
 		case Resolved:
 			what = "办理结果"
 		}
-		return nil, fieldErr("note_required", "请填写"+what, errs.FieldError{Field: "note", Message: what + msg})
+		return nil, errs.Fields("note_required", "请填写"+what, errs.FieldError{Field: "note", Message: what + msg})
 	}
 	var dept *area.Department
 	if in.To == Assigned {
 		if in.Department == "" {
-			return nil, fieldErr("department_required", "请选择承办部门", errs.FieldError{Field: "department", Message: "必填"})
+			return nil, errs.Fields("department_required", "请选择承办部门", errs.FieldError{Field: "department", Message: "必填"})
 		}
 		d, err := s.areas.Department(ctx, in.Department)
 		if err != nil {
 			if errs.Is(err, errs.NotFound) {
-				return nil, fieldErr("department_not_found", "部门不存在", errs.FieldError{Field: "department", Message: "部门 " + in.Department + " 不存在"})
+				return nil, errs.Fields("department_not_found", "部门不存在", errs.FieldError{Field: "department", Message: "部门 " + in.Department + " 不存在"})
 			}
 			return nil, errs.Wrap(op, err)
 		}
 		dept = d
 	} else if in.Department != "" {
-		return nil, fieldErr("bad_transition", "只有分派时才选择部门", errs.FieldError{Field: "department", Message: "只有分派时才填写"})
+		return nil, errs.Fields("bad_transition", "只有分派时才选择部门", errs.FieldError{Field: "department", Message: "只有分派时才填写"})
 	}
 	var out *Ticket
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
@@ -937,8 +921,8 @@ type CommentInput struct {
 func (s *Service) Comment(ctx context.Context, p *auth.Principal, ref string, in CommentInput) (*Event, error) {
 	const op = "ticket.Comment"
 	in.Note = strings.TrimSpace(in.Note)
-	if msg := textProblem(in.Note, MaxNoteLen, true); msg != "" {
-		return nil, fieldErr("invalid_comment", "请填写意见", errs.FieldError{Field: "note", Message: msg})
+	if msg := errs.CheckText(in.Note, MaxNoteLen, true); msg != "" {
+		return nil, errs.Fields("invalid_comment", "请填写意见", errs.FieldError{Field: "note", Message: msg})
 	}
 	var out *Event
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
@@ -1004,11 +988,11 @@ func (s *Service) Merge(ctx context.Context, p *auth.Principal, ref string, in M
 		return nil, err
 	}
 	in.Note = strings.TrimSpace(in.Note)
-	if msg := textProblem(in.Note, MaxNoteLen, false); msg != "" {
-		return nil, fieldErr("invalid_merge", "说明有误", errs.FieldError{Field: "note", Message: msg})
+	if msg := errs.CheckText(in.Note, MaxNoteLen, false); msg != "" {
+		return nil, errs.Fields("invalid_merge", "说明有误", errs.FieldError{Field: "note", Message: msg})
 	}
 	if strings.TrimSpace(in.Into) == "" {
-		return nil, fieldErr("invalid_merge", "请填写保留的工单", errs.FieldError{Field: "into", Message: "必填"})
+		return nil, errs.Fields("invalid_merge", "请填写保留的工单", errs.FieldError{Field: "into", Message: "必填"})
 	}
 	var out *Ticket
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
@@ -1019,7 +1003,7 @@ func (s *Service) Merge(ctx context.Context, p *auth.Principal, ref string, in M
 		keep, err := s.readable(ctx, tx, p, in.Into, op)
 		if err != nil {
 			if errs.Is(err, errs.NotFound) {
-				return fieldErr("invalid_merge", "保留的工单不存在", errs.FieldError{Field: "into", Message: "工单不存在"})
+				return errs.Fields("invalid_merge", "保留的工单不存在", errs.FieldError{Field: "into", Message: "工单不存在"})
 			}
 			return err
 		}
@@ -1028,7 +1012,7 @@ func (s *Service) Merge(ctx context.Context, p *auth.Principal, ref string, in M
 		}
 		switch {
 		case dup.ID == keep.ID:
-			return fieldErr("invalid_merge", "不能合并到自身", errs.FieldError{Field: "into", Message: "不能是同一张工单"})
+			return errs.Fields("invalid_merge", "不能合并到自身", errs.FieldError{Field: "into", Message: "不能是同一张工单"})
 		case !dup.Status.Open():
 			return errs.Newf(errs.Conflict, "bad_transition", "工单当前为「%s」，不能合并", StatusNames[dup.Status])
 		case !keep.Status.Open():
@@ -1098,8 +1082,8 @@ func joinNote(a, b string) string {
 func (s *Service) RevealPhone(ctx context.Context, p *auth.Principal, ref, reason string) (string, error) {
 	const op = "ticket.RevealPhone"
 	reason = strings.TrimSpace(reason)
-	if msg := textProblem(reason, 200, true); msg != "" {
-		return "", fieldErr("reason_required", "查看完整号码须填写事由", errs.FieldError{Field: "reason", Message: msg})
+	if msg := errs.CheckText(reason, 200, true); msg != "" {
+		return "", errs.Fields("reason_required", "查看完整号码须填写事由", errs.FieldError{Field: "reason", Message: msg})
 	}
 	var phone string
 	err := s.db.Write(ctx, func(tx *db.Tx) error {

@@ -70,10 +70,10 @@ func (s *Service) Stats(ctx context.Context, p *auth.Principal, q StatsQuery) (*
 		return nil, auth.Require(p, auth.TicketRead, op)
 	}
 	if !q.To.After(q.From) {
-		return nil, fieldErr("bad_period", "截止日期须不早于起始日期", errs.FieldError{Field: "to", Message: "须不早于 from"})
+		return nil, errs.Fields("bad_period", "截止日期须不早于起始日期", errs.FieldError{Field: "to", Message: "须不早于 from"})
 	}
 	if q.To.Sub(q.From) > MaxStatsDays*24*time.Hour {
-		return nil, fieldErr("bad_period", fmt.Sprintf("统计期间不能超过 %d 天", MaxStatsDays), errs.FieldError{Field: "from", Message: "期间过长"})
+		return nil, errs.Fields("bad_period", fmt.Sprintf("统计期间不能超过 %d 天", MaxStatsDays), errs.FieldError{Field: "from", Message: "期间过长"})
 	}
 	v := visibilityFor(p, auth.TicketRead)
 	var a db.Args
@@ -85,7 +85,7 @@ func (s *Service) Stats(ctx context.Context, p *auth.Principal, q StatsQuery) (*
 			ar, err := s.areas.Lookup(ctx, code)
 			if err != nil {
 				if errs.Is(err, errs.NotFound) {
-					return nil, fieldErr("bad_filter", "区划不存在", errs.FieldError{Field: "area", Message: "区划 " + code + " 不存在"})
+					return nil, errs.Fields("bad_filter", "区划不存在", errs.FieldError{Field: "area", Message: "区划 " + code + " 不存在"})
 				}
 				return nil, errs.Wrap(op, err)
 			}
