@@ -93,15 +93,6 @@ func (pg *Pages) InboxPage(w http.ResponseWriter, r *http.Request) error {
 	return pg.Render.Page(w, r, http.StatusOK, "notify/inbox", "notify.inbox.title", d)
 }
 
-// parseForm reads a small posted form.
-func parseForm(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, pageMaxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		return errs.E(errs.Invalid, "bad_form", "表单无法解析")
-	}
-	return nil
-}
-
 // backTo sends the browser to the form's next (a path under base) with 303.
 func backTo(w http.ResponseWriter, r *http.Request, base string) {
 	next := web.SafeNext(r.PostForm.Get("next"), base)
@@ -122,7 +113,7 @@ func (pg *Pages) MarkReadSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := parseForm(w, r); err != nil {
+	if err := web.ParseForm(w, r, pageMaxFormBytes); err != nil {
 		return err
 	}
 	if _, err := pg.Svc.MarkRead(r.Context(), p, id); err != nil {
@@ -139,7 +130,7 @@ func (pg *Pages) MarkAllReadSubmit(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if err := parseForm(w, r); err != nil {
+	if err := web.ParseForm(w, r, pageMaxFormBytes); err != nil {
 		return err
 	}
 	if _, err := pg.Svc.MarkAllRead(r.Context(), p); err != nil {
@@ -205,7 +196,7 @@ func (pg *Pages) CreateWebhookSubmit(w http.ResponseWriter, r *http.Request) err
 	if err := auth.Require(p, auth.NotifyManage, "notify.CreateWebhook"); err != nil {
 		return err
 	}
-	if err := parseForm(w, r); err != nil {
+	if err := web.ParseForm(w, r, pageMaxFormBytes); err != nil {
 		return err
 	}
 	f := r.PostForm
@@ -278,7 +269,7 @@ func (pg *Pages) hookAction(w http.ResponseWriter, r *http.Request, flash string
 	if err != nil {
 		return err
 	}
-	if err := parseForm(w, r); err != nil {
+	if err := web.ParseForm(w, r, pageMaxFormBytes); err != nil {
 		return err
 	}
 	if err := do(p, id); err != nil {

@@ -177,14 +177,6 @@ func (pg *Pages) Batch(w http.ResponseWriter, r *http.Request) error {
 	return pg.Render.Page(w, r, http.StatusOK, "pass/batch", pg.Render.T(r, "pass.batch.title", d.B.ID), d)
 }
 
-func parseForm(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-	if err := r.ParseForm(); err != nil {
-		return errs.E(errs.Invalid, "bad_form", "表单无法读取")
-	}
-	return nil
-}
-
 // ApproveSubmit approves the checked rows (POST /pass-batches/{id}/approve:
 // row (repeated), note); every row checked approves the whole batch.
 func (pg *Pages) ApproveSubmit(w http.ResponseWriter, r *http.Request) error {
@@ -192,7 +184,7 @@ func (pg *Pages) ApproveSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := parseForm(w, r); err != nil {
+	if err := web.ParseForm(w, r, 1<<20); err != nil {
 		return err
 	}
 	id, err := pathID(r)
@@ -227,7 +219,7 @@ func (pg *Pages) RejectSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := parseForm(w, r); err != nil {
+	if err := web.ParseForm(w, r, 1<<20); err != nil {
 		return err
 	}
 	id, err := pathID(r)

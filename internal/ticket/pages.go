@@ -123,26 +123,6 @@ func englishDuration(d time.Duration) string {
 	return strings.Join(parts, " ")
 }
 
-// parseForm reads an url-encoded form of at most pageMaxForm bytes.
-func parseForm(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, pageMaxForm)
-	if err := r.ParseForm(); err != nil {
-		return errs.E(errs.Invalid, "bad_form", "表单无法解析")
-	}
-	return nil
-}
-
-// trimmed copies the named fields of a posted form, trimmed.
-func trimmed(r *http.Request, names ...string) url.Values {
-	v := url.Values{}
-	for _, n := range names {
-		if s := strings.TrimSpace(r.PostForm.Get(n)); s != "" {
-			v.Set(n, s)
-		}
-	}
-	return v
-}
-
 // formStatus is the status of a form shown again after err, 0 when the
 // handler should return err instead: the kinds a user can correct, a
 // photo too large or not an image.
@@ -660,11 +640,11 @@ func (pg *Pages) Create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := parseForm(w, r); err != nil {
+	if err := web.ParseForm(w, r, pageMaxForm); err != nil {
 		return err
 	}
 	ctx := r.Context()
-	vals := trimmed(r, newFields...)
+	vals := web.Trimmed(r, newFields...)
 	// Long texts keep their inner line breaks.
 	vals.Set("description", strings.TrimSpace(r.PostForm.Get("description")))
 	code, choices, problem, err := pg.resolveArea(ctx, vals.Get("area_code"), vals.Get("area_q"))
@@ -949,13 +929,6 @@ func (pg *Pages) refuse(w http.ResponseWriter, r *http.Request, p *auth.Principa
 	return pg.showDetail(w, r, status, d)
 }
 
-// back goes to the ticket's page with a flash.
-func back(w http.ResponseWriter, r *http.Request, target, flash string) error {
-	web.SetFlash(w, flash)
-	http.Redirect(w, r, target, http.StatusSeeOther)
-	return nil
-}
-
 // Transition moves the ticket (POST /tickets/{id}/transitions: to,
 // department, note, version).
 func (pg *Pages) Transition(w http.ResponseWriter, r *http.Request) error {
@@ -963,10 +936,10 @@ func (pg *Pages) Transition(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := parseForm(w, r); err != nil {
+	if err := web.ParseForm(w, r, pageMaxForm); err != nil {
 		return err
 	}
-	vals := trimmed(r, "to", "department", "version")
+	vals := web.Trimmed(r, "to", "department", "version")
 	vals.Set("note", strings.TrimSpace(r.PostForm.Get("note")))
 	in := TransitionInput{To: Status(vals.Get("to")), Note: vals.Get("note")}
 	if in.To == Assigned {
@@ -989,7 +962,7 @@ func (pg *Pages) Transition(w http.ResponseWriter, r *http.Request) error {
 		vals.Del("version")
 		return pg.refuse(w, r, p, err, vals, func(d *pageDetailData, f *web.Form) { d.ActForm = f })
 	}
-	return back(w, r, link(t.ID), "ticket.flash.moved")
+	return web.SeeOther(w, r, link(t.ID), "ticket.flash.moved")
 }
 
 // Comment adds a comment (POST /tickets/{id}/comments: note).
@@ -998,14 +971,14 @@ func (pg *Pages) Comment(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := parseForm(w, r); err != nil {
+	if err := web.ParseForm(w, r, pageMaxForm); err != nil {
 		return err
 	}
 	vals := url.Values{"note": {strings.TrimSpace(r.PostForm.Get("note"))}}
 	if _, err := pg.Svc.Comment(r.Context(), p, r.PathValue("id"), CommentInput{Note: vals.Get("note")}); err != nil {
 		return pg.refuse(w, r, p, err, vals, func(d *pageDetailData, f *web.Form) { d.CommentForm = f })
 	}
-	return back(w, r, "/tickets/"+url.PathEscape(r.PathValue("id"))+"#timeline", "ticket.flash.commented")
+	return web.SeeOther(w, r, "/tickets/"+url.PathEscape(r.PathValue("id"))+"#timeline", "ticket.flash.commented")
 }
 
 // Merge closes this ticket as a duplicate of another (POST
@@ -1015,15 +988,15 @@ func (pg *Pages) Merge(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := parseForm(w, r); err != nil {
+	if err := web.ParseForm(w, r, pageMaxForm); err != nil {
 		return err
 	}
-	vals := trimmed(r, "into", "note")
+	vals := web.Trimmed(r, "into", "note")
 	t, err := pg.Svc.Merge(r.Context(), p, r.PathValue("id"), MergeInput{Into: vals.Get("into"), Note: vals.Get("note")})
 	if err != nil {
 		return pg.refuse(w, r, p, err, vals, func(d *pageDetailData, f *web.Form) { d.MergeForm = f })
 	}
-	return back(w, r, "/tickets/"+url.PathEscape(t.MergedInto), "ticket.flash.merged")
+	return web.SeeOther(w, r, "/tickets/"+url.PathEscape(t.MergedInto), "ticket.flash.merged")
 }
 
 // RevealPhone shows the reporter's full phone number once to a handler
@@ -1034,10 +1007,10 @@ func (pg *Pages) RevealPhone(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := parseForm(w, r); err != nil {
+	if err := web.ParseForm(w, r, pageMaxForm); err != nil {
 		return err
 	}
-	vals := trimmed(r, "reason")
+	vals := web.Trimmed(r, "reason")
 	phone, err := pg.Svc.RevealPhone(r.Context(), p, r.PathValue("id"), vals.Get("reason"))
 	if err != nil {
 		return pg.refuse(w, r, p, err, vals, func(d *pageDetailData, f *web.Form) { d.RevealForm = f })
@@ -1064,7 +1037,7 @@ func (pg *Pages) AddPhoto(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return pg.refuse(w, r, p, err, nil, func(d *pageDetailData, f *web.Form) { d.PhotoForm = f })
 	}
-	return back(w, r, "/tickets/"+url.PathEscape(r.PathValue("id"))+"#photos", "ticket.flash.photo_added")
+	return web.SeeOther(w, r, "/tickets/"+url.PathEscape(r.PathValue("id"))+"#photos", "ticket.flash.photo_added")
 }
 
 // ---------------------------------------------------------------------
@@ -1367,7 +1340,7 @@ func (pg *Pages) SavePolicy(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := parseForm(w, r); err != nil {
+	if err := web.ParseForm(w, r, pageMaxForm); err != nil {
 		return err
 	}
 	d, pols, err := pg.settings(r, p)
@@ -1409,7 +1382,7 @@ func (pg *Pages) SavePolicy(w http.ResponseWriter, r *http.Request) error {
 		in.ConfirmAfter, changed = confirm, true
 	}
 	if !changed {
-		return back(w, r, "/ticket-settings#cat-"+url.PathEscape(code), "ticket.flash.policy_unchanged")
+		return web.SeeOther(w, r, "/ticket-settings#cat-"+url.PathEscape(code), "ticket.flash.policy_unchanged")
 	}
 	if _, err := pg.Svc.SetPolicy(r.Context(), p, code, in); err != nil {
 		status := formStatus(err)
@@ -1425,7 +1398,7 @@ func (pg *Pages) SavePolicy(w http.ResponseWriter, r *http.Request) error {
 		}
 		return pg.Render.Page(w, r, status, "ticket/settings", "ticket.settings.title", d)
 	}
-	return back(w, r, "/ticket-settings#cat-"+url.PathEscape(code), "ticket.flash.policy_saved")
+	return web.SeeOther(w, r, "/ticket-settings#cat-"+url.PathEscape(code), "ticket.flash.policy_saved")
 }
 
 // SaveRoute adds or replaces a routing rule (POST /ticket-settings/routes:
@@ -1435,10 +1408,10 @@ func (pg *Pages) SaveRoute(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := parseForm(w, r); err != nil {
+	if err := web.ParseForm(w, r, pageMaxForm); err != nil {
 		return err
 	}
-	vals := trimmed(r, "category", "area_code", "department")
+	vals := web.Trimmed(r, "category", "area_code", "department")
 	in := RouteInput{Category: vals.Get("category"), AreaCode: vals.Get("area_code"), Department: vals.Get("department")}
 	if _, err := pg.Svc.SaveRoute(r.Context(), p, in); err != nil {
 		status := formStatus(err)
@@ -1453,7 +1426,7 @@ func (pg *Pages) SaveRoute(w http.ResponseWriter, r *http.Request) error {
 		pg.Render.Fail(d.RouteForm, r, err)
 		return pg.Render.Page(w, r, status, "ticket/settings", "ticket.settings.title", d)
 	}
-	return back(w, r, "/ticket-settings#routes", "ticket.flash.route_saved")
+	return web.SeeOther(w, r, "/ticket-settings#routes", "ticket.flash.route_saved")
 }
 
 // DeleteRoute removes a routing rule (POST /ticket-settings/routes/{id}/delete).
@@ -1469,7 +1442,7 @@ func (pg *Pages) DeleteRoute(w http.ResponseWriter, r *http.Request) error {
 	if err := pg.Svc.DeleteRoute(r.Context(), p, id); err != nil {
 		return err
 	}
-	return back(w, r, "/ticket-settings#routes", "ticket.flash.route_deleted")
+	return web.SeeOther(w, r, "/ticket-settings#routes", "ticket.flash.route_deleted")
 }
 
 // ---------------------------------------------------------------------
@@ -1512,11 +1485,11 @@ type pageReceiptData struct {
 // area_code or area_q, address, category, description) and shows the
 // receipt with its tracking number. Filings are throttled by the service.
 func (pg *Pages) HelpSubmit(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(w, r); err != nil {
+	if err := web.ParseForm(w, r, pageMaxForm); err != nil {
 		return err
 	}
 	ctx := r.Context()
-	vals := trimmed(r, helpFields...)
+	vals := web.Trimmed(r, helpFields...)
 	vals.Set("description", strings.TrimSpace(r.PostForm.Get("description")))
 	code, choices, problem, err := pg.resolveArea(ctx, vals.Get("area_code"), vals.Get("area_q"))
 	if err != nil {
@@ -1604,10 +1577,10 @@ func (pg *Pages) helpStatusRefused(w http.ResponseWriter, r *http.Request, err e
 // last4); the numbers travel in the body, out of access logs. Wrong
 // numbers and wrong digits answer alike, and look-ups are throttled.
 func (pg *Pages) HelpStatus(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(w, r); err != nil {
+	if err := web.ParseForm(w, r, pageMaxForm); err != nil {
 		return err
 	}
-	vals := trimmed(r, "tracking", "last4")
+	vals := web.Trimmed(r, "tracking", "last4")
 	v, err := pg.Svc.PublicStatus(r.Context(), web.ClientAddr(r), vals.Get("tracking"), vals.Get("last4"))
 	if err != nil {
 		return pg.helpStatusRefused(w, r, err, vals)
@@ -1620,11 +1593,11 @@ func (pg *Pages) HelpStatus(w http.ResponseWriter, r *http.Request) error {
 // /help/confirm: tracking, last4, satisfied=yes|no, note): solved
 // confirms it, not solved reopens it with the note.
 func (pg *Pages) HelpConfirm(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(w, r); err != nil {
+	if err := web.ParseForm(w, r, pageMaxForm); err != nil {
 		return err
 	}
 	ctx := r.Context()
-	vals := trimmed(r, "tracking", "last4", "satisfied")
+	vals := web.Trimmed(r, "tracking", "last4", "satisfied")
 	vals.Set("note", strings.TrimSpace(r.PostForm.Get("note")))
 	var v *PublicView
 	var err error
