@@ -112,13 +112,13 @@ func TestHelpAndUsage(t *testing.T) {
 	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"demo", "--help"},
 		{"user", "add", "--help"}, {"user", "list", "--help"}, {"user", "disable", "--help"}, {"user", "passwd", "--help"},
 		{"token", "create", "--help"}, {"token", "revoke", "--help"}, {"import", "--help"}, {"audit", "--help"},
-		{"backup", "--help"}, {"version", "--help"}} {
+		{"backup", "--help"}, {"version", "--help"}, {"keys", "--help"}, {"keys", "rotate", "--help"}, {"keys", "revoke", "--help"}} {
 		out, err := cli(t, in, "", args...)
 		if err != nil || !strings.Contains(out, "用法") {
 			t.Errorf("tongxin %s: err=%v, output lacks usage:\n%s", strings.Join(args, " "), err, out)
 		}
 	}
-	for _, args := range [][]string{{}, {"fly"}, {"user", "add"}, {"user", "add", "--username", "x", "--role", "hq_staff"}, {"backup"}, {"import", "people", "f"}} {
+	for _, args := range [][]string{{}, {"fly"}, {"user", "add"}, {"user", "add", "--username", "x", "--role", "hq_staff"}, {"backup"}, {"import", "people", "f"}, {"keys"}, {"keys", "burn"}, {"keys", "revoke"}} {
 		if _, err := cli(t, in, "", args...); err == nil {
 			t.Errorf("tongxin %s succeeded, want a usage error", strings.Join(args, " "))
 		}
