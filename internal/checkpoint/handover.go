@@ -136,7 +136,7 @@ func scanHandover(sc scanner) (*Handover, error) {
 		&h.Unit, &h.OutsidePlate, &h.InsidePlate, &at, &h.RecordedBy, &rec); err != nil {
 		return nil, err
 	}
-	h.At, h.RecordedAt = msTime(at), msTime(rec)
+	h.At, h.RecordedAt = clock.FromMillis(at), clock.FromMillis(rec)
 	return &h, nil
 }
 
@@ -243,7 +243,7 @@ func (s *Service) HandoverStats(ctx context.Context, p *auth.Principal, q StatsQ
 				return fmt.Errorf("checkpoint: handover stats: %w", err)
 			}
 			st.Total++
-			days[dayOf(msTime(at))]++
+			days[dayOf(clock.FromMillis(at))]++
 			e := ents[key]
 			if e == nil {
 				e = &HandoverCompany{Key: key, Name: name, Goods: []HandoverGoods{}}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"tongxin/internal/auth"
+	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
 	"tongxin/internal/pass"
@@ -108,7 +109,7 @@ func (s *Service) ScanStats(ctx context.Context, p *auth.Principal, q StatsQuery
 			}
 			h := hours[[2]int64{cp, hour}]
 			if h == nil {
-				h = &HourCounts{CheckpointID: cp, Hour: msTime(hour * 3600000)}
+				h = &HourCounts{CheckpointID: cp, Hour: clock.FromMillis(hour * 3600000)}
 				hours[[2]int64{cp, hour}] = h
 			}
 			for _, c := range []*ScanCounts{&st.Total, &st.Checkpoints[i].ScanCounts, &h.ScanCounts} {

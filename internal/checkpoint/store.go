@@ -10,19 +10,18 @@ import (
 	"strings"
 	"time"
 
+	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/pass"
 )
 
 type scanner interface{ Scan(...any) error }
 
-func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
-
 func msPtr(v sql.NullInt64) *time.Time {
 	if !v.Valid {
 		return nil
 	}
-	t := msTime(v.Int64)
+	t := clock.FromMillis(v.Int64)
 	return &t
 }
 
@@ -58,7 +57,7 @@ func scanCheckpoint(sc scanner) (*Checkpoint, error) {
 		c.Lat, c.Lng = &lat.Float64, &lng.Float64
 	}
 	c.KindName = KindNames[c.Kind]
-	c.CreatedAt, c.UpdatedAt = msTime(created), msTime(updated)
+	c.CreatedAt, c.UpdatedAt = clock.FromMillis(created), clock.FromMillis(updated)
 	c.OnDuty = []Shift{}
 	return &c, nil
 }
@@ -102,7 +101,7 @@ func scanShift(sc scanner) (int64, Shift, error) {
 	if err := sc.Scan(&sh.ID, &cp, &sh.Name, &sh.Username, &sh.Post, &start, &end); err != nil {
 		return 0, sh, err
 	}
-	sh.Start, sh.End = msTime(start), msTime(end)
+	sh.Start, sh.End = clock.FromMillis(start), clock.FromMillis(end)
 	return cp, sh, nil
 }
 
@@ -169,7 +168,7 @@ func readScan(sc scanner) (*Scan, error) {
 		}
 	}
 	s.ReasonName = pass.ReasonNames[s.Reason]
-	s.ScannedAt, s.ReceivedAt = msTime(scanned), msTime(received)
+	s.ScannedAt, s.ReceivedAt = clock.FromMillis(scanned), clock.FromMillis(received)
 	return &s, nil
 }
 

@@ -377,8 +377,8 @@ func scanMeasure(sc scanner, at time.Time) (*Measure, error) {
 		return nil, err
 	}
 	m.KindName = MeasureKindNames[m.Kind]
-	m.EffectiveFrom, m.EffectiveTo = msTime(from), msPtr(to)
-	m.CreatedAt, m.UpdatedAt = msTime(created), msTime(updated)
+	m.EffectiveFrom, m.EffectiveTo = clock.FromMillis(from), msPtr(to)
+	m.CreatedAt, m.UpdatedAt = clock.FromMillis(created), clock.FromMillis(updated)
 	m.InForce = m.inForce(at)
 	m.Notices = []NoticeRef{}
 	return &m, nil
@@ -443,7 +443,7 @@ func loadMeasureNotices(ctx context.Context, tx *db.Tx, list []*Measure) error {
 		if err := rows.Scan(&mid, &r.ID, &r.Number, &r.Action, &pub); err != nil {
 			return fmt.Errorf("checkpoint: measure notices: %w", err)
 		}
-		r.PublishedAt = msTime(pub)
+		r.PublishedAt = clock.FromMillis(pub)
 		byID[mid].Notices = append(byID[mid].Notices, r)
 	}
 	return rows.Err()
@@ -460,7 +460,7 @@ func scanNotice(sc scanner) (*Notice, error) {
 	if err := sc.Scan(&n.ID, &n.Number, &n.Title, &n.Body, &n.AreaCode, &n.AreaName, &n.AreaPath, &pub, &created, &n.CreatedBy); err != nil {
 		return nil, err
 	}
-	n.PublishedAt, n.CreatedAt = msTime(pub), msTime(created)
+	n.PublishedAt, n.CreatedAt = clock.FromMillis(pub), clock.FromMillis(created)
 	n.Starts, n.Lifts = []int64{}, []int64{}
 	return &n, nil
 }

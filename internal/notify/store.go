@@ -6,14 +6,13 @@ import (
 	"strings"
 	"time"
 
+	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
 )
 
 // The SQL of notifications, webhooks, deliveries and attempts. Nothing
 // else reads or writes these tables.
-
-func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
 // ---------------------------------------------------------------------
 // Inbox
@@ -34,9 +33,9 @@ func scanNotification(sc interface{ Scan(...any) error }) (Notification, error) 
 	if err := sc.Scan(&n.ID, &n.Event, &n.Title, &n.Body, &n.Link, &n.ObjectType, &n.ObjectID, &created, &read); err != nil {
 		return n, err
 	}
-	n.CreatedAt = fromMillis(created)
+	n.CreatedAt = clock.FromMillis(created)
 	if read.Valid {
-		t := fromMillis(read.Int64)
+		t := clock.FromMillis(read.Int64)
 		n.ReadAt = &t
 	}
 	return n, nil
@@ -120,7 +119,7 @@ func scanHook(sc interface{ Scan(...any) error }) (hookRow, error) {
 		return h, err
 	}
 	h.HasSecret = len(h.secretEnc) > 0
-	h.CreatedAt, h.UpdatedAt = fromMillis(created), fromMillis(updated)
+	h.CreatedAt, h.UpdatedAt = clock.FromMillis(created), clock.FromMillis(updated)
 	h.Events = []string{}
 	return h, nil
 }
@@ -323,10 +322,10 @@ func scanDelivery(sc interface{ Scan(...any) error }) (Delivery, error) {
 		return d, err
 	}
 	if d.Status == StatusPending {
-		t := fromMillis(next)
+		t := clock.FromMillis(next)
 		d.NextAt = &t
 	}
-	d.CreatedAt, d.UpdatedAt = fromMillis(created), fromMillis(updated)
+	d.CreatedAt, d.UpdatedAt = clock.FromMillis(created), clock.FromMillis(updated)
 	d.Log = []Attempt{}
 	return d, nil
 }
@@ -399,7 +398,7 @@ func attachAttempts(ctx context.Context, tx *db.Tx, list []Delivery) error {
 		if err := rows.Scan(&id, &a.Attempt, &ms, &a.HTTPStatus, &a.Error, &a.DurationMS); err != nil {
 			return errs.Wrap(op, err)
 		}
-		a.At = fromMillis(ms)
+		a.At = clock.FromMillis(ms)
 		i := at[id]
 		list[i].Log = append(list[i].Log, a)
 	}
@@ -441,7 +440,7 @@ func claimDue(ctx context.Context, tx *db.Tx, limit int) ([]claimed, error) {
 		if err := rows.Scan(&c.id, &c.hookID, &c.attempt, &c.event, &c.title, &c.body, &c.link, &c.objectType, &c.objectID, &created); err != nil {
 			return nil, errs.Wrap(op, err)
 		}
-		c.createdAt = fromMillis(created)
+		c.createdAt = clock.FromMillis(created)
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {

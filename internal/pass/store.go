@@ -5,15 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
+	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/pii"
 )
 
 func noRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
-
-func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -31,7 +29,7 @@ func scanBatch(sc scanner) (*Batch, error) {
 		return nil, err
 	}
 	b.Status = BatchStatus(status)
-	b.UploadedAt = msTime(uploaded)
+	b.UploadedAt = clock.FromMillis(uploaded)
 	b.ReviewedAt = nullTime(reviewed)
 	b.Persons = b.RowCount - b.Vehicles
 	return &b, nil
@@ -67,7 +65,7 @@ func (s *Service) batch(ctx context.Context, id int64, withRows bool) (*Batch, e
 			}
 			r.Kind, r.Decision = Kind(kind), Decision(decision)
 			r.Areas, r.Checkpoints = splitStored(areas), splitStored(cps)
-			r.ValidFrom, r.ValidTo = msTime(from), msTime(to)
+			r.ValidFrom, r.ValidTo = clock.FromMillis(from), clock.FromMillis(to)
 			if r.IDNumber, err = s.masked(idEnc, pii.MaskID); err != nil {
 				return err
 			}
@@ -149,7 +147,7 @@ func (s *Service) passes(ctx context.Context, where string, args []any, withToke
 				return err
 			}
 			p.id, p.Kind, p.Areas, p.Checkpoints = id, Kind(kind), splitStored(areas), splitStored(cps)
-			p.ValidFrom, p.ValidTo, p.IssuedAt = msTime(from), msTime(to), msTime(issued)
+			p.ValidFrom, p.ValidTo, p.IssuedAt = clock.FromMillis(from), clock.FromMillis(to), clock.FromMillis(issued)
 			p.RevokedAt = nullTime(revoked)
 			p.Status = statusAt(Status(status), p.ValidTo, now)
 			if p.IDNumber, err = s.masked(idEnc, pii.MaskID); err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"tongxin/internal/audit"
+	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
 )
@@ -156,7 +157,7 @@ func (s *Service) Revocations(ctx context.Context, since int64, limit int) (*Rev
 				out.More = true
 				break
 			}
-			r.RevokedAt = msTime(at)
+			r.RevokedAt = clock.FromMillis(at)
 			out.Items = append(out.Items, r)
 			out.Next = r.Seq
 		}

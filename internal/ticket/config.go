@@ -9,6 +9,7 @@ import (
 	"tongxin/internal/area"
 	"tongxin/internal/audit"
 	"tongxin/internal/auth"
+	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
 )
@@ -370,7 +371,7 @@ func (s *Service) Routes(ctx context.Context, p *auth.Principal) ([]Route, error
 				&r.DepartmentName, &at); err != nil {
 				return err
 			}
-			r.UpdatedAt = msTime(at)
+			r.UpdatedAt = clock.FromMillis(at)
 			out = append(out, r)
 		}
 		return rows.Err()

@@ -12,6 +12,7 @@ import (
 
 	"tongxin/internal/audit"
 	"tongxin/internal/auth"
+	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
 	"tongxin/internal/web"
@@ -105,7 +106,7 @@ func loadPhotos(ctx context.Context, tx *db.Tx, id int64) ([]Photo, error) {
 		if err := rows.Scan(&ph.ID, &ph.sha, &ph.MediaType, &ph.Size, &ph.UploadedBy, &at); err != nil {
 			return nil, fmt.Errorf("ticket: photos: %w", err)
 		}
-		ph.CreatedAt = msTime(at)
+		ph.CreatedAt = clock.FromMillis(at)
 		ph.URL = fmt.Sprintf("/api/v1/tickets/%d/photos/%d", id, ph.ID)
 		out = append(out, ph)
 	}

@@ -554,7 +554,7 @@ func duplicates(ctx context.Context, tx *db.Tx, t *Ticket, v visibility) ([]Brie
 		if err := rows.Scan(&b.ID, &b.Tracking, &b.Status, &at, &desc); err != nil {
 			return nil, fmt.Errorf("ticket: duplicates: %w", err)
 		}
-		b.CreatedAt, b.Summary = msTime(at), clip(desc, 60)
+		b.CreatedAt, b.Summary = clock.FromMillis(at), clip(desc, 60)
 		out = append(out, b)
 	}
 	return out, rows.Err()

@@ -164,7 +164,7 @@ func (s *Service) Stats(ctx context.Context, p *auth.Principal, q StatsQuery) (*
 					c.durations = append(c.durations, *dur)
 				}
 			}
-			if d := days[msTime(created).In(clock.Shanghai).Format(time.DateOnly)]; d != nil {
+			if d := days[clock.FromMillis(created).In(clock.Shanghai).Format(time.DateOnly)]; d != nil {
 				d.Opened++
 			}
 		}
@@ -185,7 +185,7 @@ func (s *Service) Stats(ctx context.Context, p *auth.Principal, q StatsQuery) (*
 			if err := hrows.Scan(&at); err != nil {
 				return err
 			}
-			if d := days[msTime(at).In(clock.Shanghai).Format(time.DateOnly)]; d != nil {
+			if d := days[clock.FromMillis(at).In(clock.Shanghai).Format(time.DateOnly)]; d != nil {
 				d.Handled++
 			}
 		}

@@ -140,13 +140,11 @@ const ticketFrom = ` FROM tickets t
 
 type scanner interface{ Scan(...any) error }
 
-func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
-
 func msPtr(v sql.NullInt64) *time.Time {
 	if !v.Valid {
 		return nil
 	}
-	t := msTime(v.Int64)
+	t := clock.FromMillis(v.Int64)
 	return &t
 }
 
@@ -185,11 +183,11 @@ func scanTicket(sc scanner, box *pii.Box, now time.Time) (*Ticket, error) {
 	}
 	t.StatusName = StatusNames[t.Status]
 	t.HolderLevel = LevelCode(t.HolderDepth)
-	t.RespondBy, t.ResolveBy = msTime(respondBy), msTime(resolveBy)
+	t.RespondBy, t.ResolveBy = clock.FromMillis(respondBy), clock.FromMillis(resolveBy)
 	t.DueAt = msPtr(due)
 	t.Overdue = t.DueAt != nil && !t.DueAt.After(now)
 	t.RespondedAt, t.ResolvedAt, t.ClosedAt, t.AutoConfirmAt = msPtr(responded), msPtr(resolved), msPtr(closed), msPtr(autoConfirm)
-	t.CreatedAt, t.UpdatedAt = msTime(created), msTime(updated)
+	t.CreatedAt, t.UpdatedAt = clock.FromMillis(created), clock.FromMillis(updated)
 	t.Escalations = []Escalation{}
 	return &t, nil
 }
@@ -349,7 +347,7 @@ func loadEscalations(ctx context.Context, tx *db.Tx, list []*Ticket) error {
 		if err := rows.Scan(&id, &e.Hop, &at, &e.Reason, &e.FromArea, &fromDepth, &e.ToArea, &toDepth); err != nil {
 			return fmt.Errorf("ticket: escalations: %w", err)
 		}
-		e.At, e.FromLevel, e.ToLevel = msTime(at), LevelCode(fromDepth), LevelCode(toDepth)
+		e.At, e.FromLevel, e.ToLevel = clock.FromMillis(at), LevelCode(fromDepth), LevelCode(toDepth)
 		byID[id].Escalations = append(byID[id].Escalations, e)
 	}
 	return rows.Err()
@@ -394,7 +392,7 @@ func loadEvents(ctx context.Context, tx *db.Tx, id int64) ([]Event, error) {
 		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Kind, &from, &to, &e.Department, &e.Note); err != nil {
 			return nil, fmt.Errorf("ticket: events: %w", err)
 		}
-		e.At, e.FromStatus, e.ToStatus = msTime(at), Status(from), Status(to)
+		e.At, e.FromStatus, e.ToStatus = clock.FromMillis(at), Status(from), Status(to)
 		out = append(out, e)
 	}
 	return out, rows.Err()
