@@ -196,9 +196,9 @@ func (h *Handlers) APIRevokeToken(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := web.PathID(r, "id", errs.E(errs.NotFound, "token_not_found", "令牌不存在"))
 	if err != nil {
-		return errs.E(errs.NotFound, "token_not_found", "令牌不存在")
+		return err
 	}
 	if err := h.Auth.RevokeToken(r.Context(), p, id); err != nil {
 		return err

@@ -234,9 +234,9 @@ func (a *API) CreateMeasure(w http.ResponseWriter, r *http.Request) error {
 // UpdateMeasure answers PUT /api/v1/traffic/measures/{id}.
 func (a *API) UpdateMeasure(w http.ResponseWriter, r *http.Request) error {
 	return web.Decode(w, r, http.StatusOK, func(ctx context.Context, p *auth.Principal, in MeasureInput) (*Measure, error) {
-		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-		if err != nil || id <= 0 {
-			return nil, errMeasureNotFound()
+		id, err := web.PathID(r, "id", errMeasureNotFound())
+		if err != nil {
+			return nil, err
 		}
 		return a.svc.UpdateMeasure(ctx, p, id, in)
 	})

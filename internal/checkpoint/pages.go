@@ -541,9 +541,9 @@ func (pg *Pages) CancelMeasure(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return errMeasureNotFound()
+	id, err := web.PathID(r, "id", errMeasureNotFound())
+	if err != nil {
+		return err
 	}
 	m, err := pg.Svc.Measure(r.Context(), id)
 	if err != nil {

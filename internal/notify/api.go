@@ -19,11 +19,7 @@ func NewAPI(svc *Service) *API { return &API{svc: svc} }
 // pathID reads the {id} of the path; anything but a positive integer is
 // not found.
 func pathID(r *http.Request, code, msg string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errs.E(errs.NotFound, code, msg)
-	}
-	return id, nil
+	return web.PathID(r, "id", errs.E(errs.NotFound, code, msg))
 }
 
 // cursorID reads a page's cursor as the id to continue below.

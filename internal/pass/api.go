@@ -94,11 +94,7 @@ func (a *API) Template(w http.ResponseWriter, r *http.Request) error {
 }
 
 func pathID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errBatchNotFound()
-	}
-	return id, nil
+	return web.PathID(r, "id", errBatchNotFound())
 }
 
 func badFilter(field, msg string) error {

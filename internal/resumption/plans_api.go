@@ -122,11 +122,7 @@ func (a *API) Plans(w http.ResponseWriter, r *http.Request) error {
 
 // planID reads the {id} of the path.
 func planID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errs.E(errs.NotFound, "plan_not_found", "预案不存在")
-	}
-	return id, nil
+	return web.PathID(r, "id", errs.E(errs.NotFound, "plan_not_found", "预案不存在"))
 }
 
 // PlanFile answers GET /api/v1/plans/{id}/file with the stored file, typed

@@ -250,9 +250,9 @@ func (a *API) Photo(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pid, err := strconv.ParseInt(r.PathValue("photo"), 10, 64)
-	if err != nil || pid <= 0 {
-		return errs.E(errs.NotFound, "photo_not_found", "照片不存在")
+	pid, err := web.PathID(r, "photo", errs.E(errs.NotFound, "photo_not_found", "照片不存在"))
+	if err != nil {
+		return err
 	}
 	ph, f, err := a.svc.PhotoFile(r.Context(), p, r.PathValue("id"), pid)
 	if err != nil {
@@ -318,9 +318,9 @@ func (a *API) DeleteRoute(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return errs.E(errs.NotFound, "route_not_found", "分派规则不存在")
+	id, err := web.PathID(r, "id", errs.E(errs.NotFound, "route_not_found", "分派规则不存在"))
+	if err != nil {
+		return err
 	}
 	if err := a.svc.DeleteRoute(r.Context(), p, id); err != nil {
 		return err

@@ -1435,9 +1435,9 @@ func (pg *Pages) DeleteRoute(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return errs.E(errs.NotFound, "route_not_found", "分派规则不存在")
+	id, err := web.PathID(r, "id", errs.E(errs.NotFound, "route_not_found", "分派规则不存在"))
+	if err != nil {
+		return err
 	}
 	if err := pg.Svc.DeleteRoute(r.Context(), p, id); err != nil {
 		return err

@@ -161,3 +161,13 @@ func QueryInt(r *http.Request, name string, def, min, max int) (int, error) {
 	}
 	return n, nil
 }
+
+// PathID reads the positive integer path value name; anything else is
+// notFound, as an id that does not exist would be.
+func PathID(r *http.Request, name string, notFound error) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, notFound
+	}
+	return id, nil
+}
