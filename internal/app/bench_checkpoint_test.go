@@ -42,6 +42,11 @@ func BenchmarkCheckpointScan(b *testing.B) {
 		Roles: []auth.RoleInput{{Role: "checkpoint_officer", Scope: "checkpoint:" + cp.Ref()}}}); err != nil {
 		b.Fatal(err)
 	}
+	// Online scans are journaled as `tongxin serve` does.
+	if err := ts.sys.Checkpoints.OpenJournal(ctx, b.TempDir()); err != nil {
+		b.Fatal(err)
+	}
+	defer ts.sys.Checkpoints.CloseJournal(ctx)
 	token := ts.tokenFor(b, "benchkakou")
 	tokens := benchPassTokens(b, ts, 2000)
 
@@ -91,6 +96,10 @@ func BenchmarkCheckpointScan(b *testing.B) {
 	skip := *ts.sys
 	skip.Checkpoints = checkpoint.NewService(ts.sys.DB, checkpoint.Deps{Areas: ts.sys.Areas, Users: ts.sys.Auth,
 		Enterprises: ts.sys.Resumption, Verifier: acceptAll{&claims}})
+	if err := skip.Checkpoints.OpenJournal(ctx, b.TempDir()); err != nil {
+		b.Fatal(err)
+	}
+	defer skip.Checkpoints.CloseJournal(ctx)
 	srv, err := NewServer(&skip, ServerOptions{})
 	if err != nil {
 		b.Fatal(err)

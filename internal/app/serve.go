@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -49,6 +50,17 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer sys.Close()
+	// Online scans are journaled in the data directory and loaded into the
+	// database in bulk (checkpoint/journal.go); what is left is loaded at
+	// the end, after the last request.
+	if err := sys.Checkpoints.OpenJournal(ctx, filepath.Join(sys.DataDir, "scan-journal")); err != nil {
+		return err
+	}
+	defer func() {
+		if err := sys.Checkpoints.CloseJournal(context.WithoutCancel(ctx)); err != nil {
+			log.Error("loading the scan journal at shutdown failed; it is loaded at the next start", "err", err.Error())
+		}
+	}()
 	sys.Notify.BaseURL = strings.TrimRight(*baseURL, "/")
 	srv, err := NewServer(sys, ServerOptions{SecureCookies: *secure})
 	if err != nil {

@@ -221,7 +221,7 @@ type BatchInput struct {
 
 // Scan is a logged scan: the verdict and what the pass said.
 type Scan struct {
-	ID           int64       `json:"id"`
+	ID           int64       `json:"id,omitempty"` // 0 until the scan reaches the database (see journal.go)
 	CheckpointID int64       `json:"checkpoint_id"`
 	ClientID     string      `json:"client_id"`
 	Verdict      Verdict     `json:"verdict"`

@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"tongxin/internal/auth"
@@ -146,6 +148,11 @@ func (s *Service) ScanBatch(ctx context.Context, p *auth.Principal, ref string, 
 		r.claims, r.reason = s.decide(ctx, c, sc.Token, *sc.ScannedAt)
 		rows[i] = r
 	}
+	// Scans answered online are in the database before the batch, so that
+	// a client id logged online answers its stored scan here.
+	if err := s.scans.sync(ctx); err != nil {
+		return nil, errs.Wrap(op, err)
+	}
 	var take []*scanRow
 	var at []int
 	for i, r := range rows {
@@ -191,6 +198,9 @@ func (s *Service) Scans(ctx context.Context, p *auth.Principal, ref string, q Sc
 	const op = "checkpoint.Scans"
 	if q.Limit <= 0 || q.Limit > 10000 {
 		q.Limit = 100
+	}
+	if err := s.scans.sync(ctx); err != nil {
+		return nil, nil, errs.Wrap(op, err)
 	}
 	var c *Checkpoint
 	var out []*Scan
@@ -247,8 +257,9 @@ func (s *Service) Scans(ctx context.Context, p *auth.Principal, ref string, q Sc
 // committed. When a transaction fails, its scans are written again one per
 // transaction, so that one bad scan does not fail the others.
 type committer struct {
-	db  *db.DB
-	log *slog.Logger
+	db      *db.DB
+	log     *slog.Logger
+	journal atomic.Pointer[journal] // when set, groups go to the journal first
 
 	mu     sync.Mutex
 	queue  []*scanReq
@@ -372,6 +383,16 @@ func (c *committer) flush() {
 	if n == 0 {
 		return
 	}
+	if j := c.journal.Load(); j != nil {
+		err := j.append(c.db.Clock.Now(), group)
+		if err == nil {
+			for _, r := range group {
+				close(r.done)
+			}
+			return
+		}
+		c.log.Error("checkpoint: scan journal write failed; the group goes to the database", "scans", n, "err", err.Error())
+	}
 	// The group's transaction must not die with one request's context.
 	ctx := context.Background()
 	rows := make([]*scanRow, n)
@@ -409,4 +430,43 @@ func (c *committer) flush() {
 	for _, r := range group {
 		close(r.done)
 	}
+}
+
+// sync makes every scan answered so far readable in the database.
+func (c *committer) sync(ctx context.Context) error {
+	if j := c.journal.Load(); j != nil {
+		return j.sync(ctx)
+	}
+	return nil
+}
+
+// OpenJournal makes online scans go through a journal in dir (see
+// journal.go), loading first what an earlier run left there. The server
+// calls it once at start and CloseJournal at the end; without it scans
+// are written to the database before they are answered. If another
+// process holds dir, scans keep going to the database (logged).
+func (s *Service) OpenJournal(ctx context.Context, dir string) error {
+	j, err := openJournal(ctx, dir, s.db, s.log)
+	if errors.Is(err, errJournalBusy) {
+		s.log.Warn("checkpoint: the scan journal is in use by another process; scans go to the database directly", "dir", dir)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !s.scans.journal.CompareAndSwap(nil, j) {
+		j.close(ctx)
+		return errors.New("checkpoint: a scan journal is already open")
+	}
+	return nil
+}
+
+// CloseJournal loads what the journal holds into the database and stops
+// journaling (scans go to the database directly from then on).
+func (s *Service) CloseJournal(ctx context.Context) error {
+	j := s.scans.journal.Swap(nil)
+	if j == nil {
+		return nil
+	}
+	return j.close(ctx)
 }

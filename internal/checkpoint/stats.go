@@ -71,6 +71,9 @@ func (s *Service) ScanStats(ctx context.Context, p *auth.Principal, q StatsQuery
 	if err != nil {
 		return nil, err
 	}
+	if err := s.scans.sync(ctx); err != nil {
+		return nil, errs.Wrap(op, err)
+	}
 	st := &ScanStats{From: dayOf(q.From), To: dayOf(q.To.Add(-time.Millisecond)), Area: q.Area,
 		Checkpoints: []CheckpointCounts{}, Hours: []HourCounts{}, Denials: []ReasonCount{}}
 	err = s.db.Read(ctx, func(tx *db.Tx) error {

@@ -179,10 +179,11 @@ type scanRow struct {
 	claims     *PassInfo
 	reason     pass.Reason
 	scannedAt  time.Time
+	receivedAt time.Time // zero: the logging transaction's time
 	officer    string
 }
 
-// scanChunk bounds the rows of one INSERT (16 values each), so that its
+// scanChunk bounds the rows of one INSERT (8 values each), so that its
 // SQL stays short enough to be prepared once and cached (db.Tx).
 const scanChunk = 32
 
@@ -193,7 +194,7 @@ type scanKey struct {
 }
 
 // insertScans logs scans (online or offline ones), many rows per
-// statement: each row binds seven values, the rest is the statement's. A
+// statement: each row binds eight values, the rest is the statement's. A
 // scan whose client id was already logged at its checkpoint (before, or
 // earlier in rows) adds no row: it answers the stored scan, Replayed. The
 // answers are in the order of rows.
@@ -210,23 +211,23 @@ func insertScans(ctx context.Context, tx *db.Tx, rows []*scanRow, offline bool) 
 	}
 	err := db.Chunks(len(fresh), scanChunk, func(lo, hi int) error {
 		var b strings.Builder
-		b.WriteString(`INSERT INTO checkpoint_scans (checkpoint_id, client_id, pid, pass, reason, scanned_at, officer, verdict,
-			received_at, offline) VALUES `)
-		args := make([]any, 2, 2+7*(hi-lo))
-		args[0], args[1] = tx.NowMS(), offline
+		b.WriteString(`INSERT INTO checkpoint_scans (checkpoint_id, client_id, pid, pass, reason, scanned_at, officer, received_at,
+			verdict, offline) VALUES `)
+		args := make([]any, 1, 1+8*(hi-lo))
+		args[0] = offline
 		for n, i := range fresh[lo:hi] {
 			if n > 0 {
 				b.WriteByte(',')
 			}
 			at := len(args) + 1
 			b.WriteByte('(')
-			for c := range 7 {
+			for c := range 8 {
 				b.WriteByte('$')
 				b.WriteString(strconv.Itoa(at + c))
 				b.WriteByte(',')
 			}
 			// The verdict follows from the reason.
-			fmt.Fprintf(&b, "CASE WHEN $%d = 'ok' THEN 'allow' ELSE 'deny' END,$1,$2)", at+4)
+			fmt.Fprintf(&b, "CASE WHEN $%d = 'ok' THEN 'allow' ELSE 'deny' END,$1)", at+4)
 			r := rows[i]
 			var pid, info any
 			if c := r.claims; c != nil {
@@ -236,7 +237,11 @@ func insertScans(ctx context.Context, tx *db.Tx, rows []*scanRow, offline bool) 
 				}
 				pid, info = c.PID, string(j)
 			}
-			args = append(args, r.checkpoint, r.clientID, pid, info, string(r.reason), r.scannedAt.UnixMilli(), r.officer)
+			received := tx.NowMS()
+			if !r.receivedAt.IsZero() {
+				received = r.receivedAt.UnixMilli()
+			}
+			args = append(args, r.checkpoint, r.clientID, pid, info, string(r.reason), r.scannedAt.UnixMilli(), r.officer, received)
 		}
 		b.WriteString(` ON CONFLICT (checkpoint_id, client_id) DO NOTHING RETURNING id, checkpoint_id, client_id`)
 		res, err := tx.QueryContext(ctx, b.String(), args...)
@@ -254,7 +259,7 @@ func insertScans(ctx context.Context, tx *db.Tx, rows []*scanRow, offline bool) 
 			r := rows[i]
 			out[i] = &Scan{ID: id, CheckpointID: r.checkpoint, ClientID: r.clientID, Verdict: VerdictOf(r.reason), Reason: r.reason,
 				ReasonName: pass.ReasonNames[r.reason], Pass: r.claims, ScannedAt: r.scannedAt.UTC().Truncate(time.Millisecond),
-				ReceivedAt: tx.Now, Officer: r.officer, Offline: offline}
+				ReceivedAt: received(r, tx.Now), Officer: r.officer, Offline: offline}
 		}
 		return res.Err()
 	})
@@ -275,4 +280,13 @@ func insertScans(ctx context.Context, tx *db.Tx, rows []*scanRow, offline bool) 
 		out[i] = s
 	}
 	return out, nil
+}
+
+// received is when r reached the server: its own time, or the logging
+// transaction's.
+func received(r *scanRow, txNow time.Time) time.Time {
+	if r.receivedAt.IsZero() {
+		return txNow
+	}
+	return r.receivedAt.UTC().Truncate(time.Millisecond)
 }

@@ -1,0 +1,483 @@
+package checkpoint
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"tongxin/internal/db"
+	"tongxin/internal/pass"
+)
+
+// The scan journal. A checkpoint at peak scans a car every few seconds
+// per lane, and the answer must not wait for the database: online scans
+// are appended to a journal file in the data directory (one write for a
+// whole group, before anyone in it is answered) and moved into
+// checkpoint_scans by a loader, many hundreds of rows per transaction,
+// within journalLoadDelay — or at once when someone reads scans. A scan
+// answered is in the journal; a server that stops or crashes loads what
+// its journal holds when it starts again. The journal is as durable as
+// the SQLite database in WAL mode with synchronous=NORMAL: it survives the
+// process, and the operating system writes it to disk in its own time.
+//
+// Idempotency by client id holds for the log (the loader inserts with ON
+// CONFLICT DO NOTHING, so a client id is logged once); the same client
+// id again answers the scan first answered while this server remembers it
+// (the last recentMax scans).
+//
+// One server owns a journal directory at a time (an flock on its LOCK
+// file); a second process opening the same directory (a command run while
+// serve runs) logs its scans straight to the database.
+
+const (
+	journalLoadDelay = 100 * time.Millisecond // the longest a scan waits in the journal
+	journalLoadRows  = 2048                   // rows that start a load at once
+	journalTxRows    = 1024                   // rows of one loading transaction
+	recentMax        = 1 << 15                // remembered answers, per generation
+)
+
+// errJournalBusy: another process owns the journal directory.
+var errJournalBusy = errors.New("checkpoint: the scan journal is in use by another process")
+
+type journal struct {
+	dir  string
+	db   *db.DB
+	log  *slog.Logger
+	lock *os.File // holds the flock
+
+	mu      sync.Mutex
+	f       *os.File // the segment being appended to; nil once closed
+	seg     int64
+	size    int64      // bytes in f
+	pending []*scanRow // in f, not yet loaded
+	since   time.Time  // when the first pending row was written
+	buf     []byte
+	recent  recentScans
+
+	loadMu sync.Mutex // one load at a time
+	failed []segment  // closed segments not yet loaded, oldest first
+	queued atomic.Int64
+
+	kick chan struct{}
+	stop chan struct{}
+	done chan struct{}
+}
+
+// segment is a closed journal file and its rows.
+type segment struct {
+	path string
+	rows []*scanRow
+}
+
+// journalRec is a scan as a journal line: "crc32c-hex JSON\n".
+type journalRec struct {
+	Checkpoint int64       `json:"c"`
+	ClientID   string      `json:"id"`
+	Pass       *PassInfo   `json:"p,omitempty"`
+	Reason     pass.Reason `json:"r"`
+	ScannedAt  int64       `json:"s"`
+	ReceivedAt int64       `json:"t"`
+	Officer    string      `json:"o"`
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+func segmentName(n int64) string { return fmt.Sprintf("scans-%012d.log", n) }
+
+// openJournal takes dir, loads what an earlier server left in it and
+// starts the loader.
+func openJournal(ctx context.Context, dir string, d *db.DB, log *slog.Logger) (*journal, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("checkpoint: scan journal: %w", err)
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: scan journal: %w", err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, errJournalBusy
+		}
+		return nil, fmt.Errorf("checkpoint: scan journal lock: %w", err)
+	}
+	j := &journal{dir: dir, db: d, log: log, lock: lock, kick: make(chan struct{}, 1), stop: make(chan struct{}),
+		done: make(chan struct{})}
+	names, err := filepath.Glob(filepath.Join(dir, "scans-*.log"))
+	if err != nil {
+		j.unlock()
+		return nil, fmt.Errorf("checkpoint: scan journal: %w", err)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(name), "scans-"), ".log"), 10, 64)
+		j.seg = max(j.seg, n)
+		rows, err := j.readSegment(name)
+		if err != nil {
+			j.unlock()
+			return nil, err
+		}
+		j.failed = append(j.failed, segment{path: name, rows: rows})
+		j.queued.Add(int64(len(rows)))
+	}
+	if j.f, err = j.create(j.seg + 1); err != nil {
+		j.unlock()
+		return nil, err
+	}
+	j.seg++
+	if len(j.failed) > 0 {
+		if err := j.load(ctx); err != nil {
+			log.Error("checkpoint: loading the scan journal left by the last run failed; the loader tries again",
+				"err", err.Error())
+		} else {
+			log.Info("checkpoint: scan journal left by the last run loaded", "segments", len(names))
+		}
+	}
+	go j.run()
+	return j, nil
+}
+
+func (j *journal) create(n int64) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(j.dir, segmentName(n)), os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: scan journal: %w", err)
+	}
+	return f, nil
+}
+
+func (j *journal) unlock() {
+	syscall.Flock(int(j.lock.Fd()), syscall.LOCK_UN)
+	j.lock.Close()
+}
+
+// readSegment reads the scans of a journal file. A line that does not
+// check (a write torn by a crash) is skipped and counted in the log.
+func (j *journal) readSegment(path string) ([]*scanRow, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: scan journal: %w", err)
+	}
+	defer f.Close()
+	var rows []*scanRow
+	bad := 0
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		r, ok := decodeJournalLine(sc.Bytes())
+		if !ok {
+			bad++
+			continue
+		}
+		rows = append(rows, r)
+	}
+	if err := sc.Err(); err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, fmt.Errorf("checkpoint: scan journal %s: %w", filepath.Base(path), err)
+	}
+	if bad > 0 {
+		j.log.Warn("checkpoint: scan journal lines that do not check were skipped", "file", filepath.Base(path), "lines", bad)
+	}
+	return rows, nil
+}
+
+func decodeJournalLine(line []byte) (*scanRow, bool) {
+	if len(line) < 10 || line[8] != ' ' {
+		return nil, false
+	}
+	var sum [4]byte
+	if _, err := hex.Decode(sum[:], line[:8]); err != nil {
+		return nil, false
+	}
+	body := line[9:]
+	if crc32.Checksum(body, castagnoli) != uint32(sum[0])<<24|uint32(sum[1])<<16|uint32(sum[2])<<8|uint32(sum[3]) {
+		return nil, false
+	}
+	var rec journalRec
+	if err := json.Unmarshal(body, &rec); err != nil || rec.ClientID == "" || pass.ReasonNames[rec.Reason] == "" {
+		return nil, false
+	}
+	return &scanRow{checkpoint: rec.Checkpoint, clientID: rec.ClientID, claims: rec.Pass, reason: rec.Reason,
+		scannedAt: time.UnixMilli(rec.ScannedAt).UTC(), receivedAt: time.UnixMilli(rec.ReceivedAt).UTC(), officer: rec.Officer}, true
+}
+
+func appendJournalLine(buf []byte, r *scanRow) ([]byte, error) {
+	body, err := json.Marshal(journalRec{Checkpoint: r.checkpoint, ClientID: r.clientID, Pass: r.claims, Reason: r.reason,
+		ScannedAt: r.scannedAt.UnixMilli(), ReceivedAt: r.receivedAt.UnixMilli(), Officer: r.officer})
+	if err != nil {
+		return buf, err
+	}
+	sum := crc32.Checksum(body, castagnoli)
+	buf = hex.AppendEncode(buf, []byte{byte(sum >> 24), byte(sum >> 16), byte(sum >> 8), byte(sum)})
+	buf = append(buf, ' ')
+	buf = append(buf, body...)
+	return append(buf, '\n'), nil
+}
+
+// append journals a group of online scans with one write and answers
+// each (a client id this server has answered before answers that scan
+// again, Replayed). An error leaves nothing journaled: the caller logs
+// the group in the database instead.
+func (j *journal) append(now time.Time, group []*scanReq) error {
+	now = now.UTC().Truncate(time.Millisecond)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.f == nil {
+		return errors.New("checkpoint: the scan journal is closed")
+	}
+	buf := j.buf[:0]
+	var fresh []*scanReq
+	var inGroup map[scanKey]*Scan
+	for _, r := range group {
+		k := scanKey{r.row.checkpoint, r.row.clientID}
+		if s := j.recent.get(k); s != nil {
+			r.out = replayed(s)
+			continue
+		}
+		if s := inGroup[k]; s != nil {
+			r.out = replayed(s)
+			continue
+		}
+		r.row.receivedAt = now
+		var err error
+		if buf, err = appendJournalLine(buf, r.row); err != nil {
+			return fmt.Errorf("checkpoint: scan journal: %w", err)
+		}
+		row := r.row
+		r.out = &Scan{CheckpointID: row.checkpoint, ClientID: row.clientID, Verdict: VerdictOf(row.reason), Reason: row.reason,
+			ReasonName: pass.ReasonNames[row.reason], Pass: row.claims, ScannedAt: row.scannedAt.UTC().Truncate(time.Millisecond),
+			ReceivedAt: now, Officer: row.officer}
+		if inGroup == nil {
+			inGroup = map[scanKey]*Scan{}
+		}
+		inGroup[k] = r.out
+		fresh = append(fresh, r)
+	}
+	j.buf = buf
+	if len(fresh) == 0 {
+		return nil
+	}
+	if n, err := j.f.Write(buf); err != nil {
+		// Take back a torn write, so that the next line starts clean;
+		// if even that fails, stop journaling.
+		if n > 0 {
+			if terr := j.f.Truncate(j.size); terr != nil {
+				j.log.Error("checkpoint: scan journal broken; scans go to the database directly", "err", terr.Error())
+				j.f.Close()
+				j.f = nil
+			}
+		}
+		for _, r := range group {
+			r.out = nil
+		}
+		return fmt.Errorf("checkpoint: scan journal: %w", err)
+	}
+	j.size += int64(len(buf))
+	if len(j.pending) == 0 {
+		j.since = time.Now()
+	}
+	for _, r := range fresh {
+		j.pending = append(j.pending, r.row)
+		j.recent.put(scanKey{r.row.checkpoint, r.row.clientID}, r.out)
+	}
+	if j.queued.Add(int64(len(fresh))) >= journalLoadRows {
+		select {
+		case j.kick <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+func replayed(s *Scan) *Scan {
+	c := *s
+	c.Replayed = true
+	return &c
+}
+
+// run loads the journal when a scan has waited journalLoadDelay or
+// journalLoadRows have gathered, until stopped.
+func (j *journal) run() {
+	defer close(j.done)
+	t := time.NewTicker(journalLoadDelay / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-j.stop:
+			return
+		case <-j.kick:
+		case <-t.C:
+		}
+		if j.queued.Load() == 0 {
+			continue
+		}
+		j.mu.Lock()
+		due := len(j.pending) >= journalLoadRows || len(j.pending) > 0 && time.Since(j.since) >= journalLoadDelay
+		j.mu.Unlock()
+		j.loadMu.Lock()
+		due = due || len(j.failed) > 0
+		j.loadMu.Unlock()
+		if !due {
+			continue
+		}
+		if err := j.load(context.Background()); err != nil {
+			j.log.Error("checkpoint: loading the scan journal failed; trying again", "err", err.Error())
+			select {
+			case <-j.stop:
+				return
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+// sync loads everything journaled so far, so that a read sees every scan
+// answered before it.
+func (j *journal) sync(ctx context.Context) error {
+	if j.queued.Load() == 0 {
+		return nil
+	}
+	return j.load(ctx)
+}
+
+// load closes the segment being written (a new one takes the appends)
+// and moves every closed segment into the database, oldest first, each
+// file removed once its rows have committed.
+func (j *journal) load(ctx context.Context) error {
+	j.loadMu.Lock()
+	defer j.loadMu.Unlock()
+	j.mu.Lock()
+	if len(j.pending) > 0 && j.f != nil {
+		next, err := j.create(j.seg + 1)
+		if err != nil {
+			j.mu.Unlock()
+			return err
+		}
+		old := j.f
+		j.failed = append(j.failed, segment{path: old.Name(), rows: j.pending})
+		j.f, j.seg, j.size, j.pending = next, j.seg+1, 0, nil
+		old.Close()
+	}
+	j.mu.Unlock()
+	for len(j.failed) > 0 {
+		sg := j.failed[0]
+		if err := j.insert(ctx, sg); err != nil {
+			return err
+		}
+		if err := os.Remove(sg.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			j.log.Error("checkpoint: removing a loaded scan journal file failed", "file", filepath.Base(sg.path), "err", err.Error())
+		}
+		j.failed = j.failed[1:]
+		j.queued.Add(-int64(len(sg.rows)))
+	}
+	j.failed = nil
+	return nil
+}
+
+// insert logs a segment's rows, journalTxRows per transaction (a client
+// id already logged adds nothing, so loading twice is harmless). When a
+// transaction fails and the database still takes others, its rows are
+// tried one by one; a row the database refuses on its own is kept in a
+// file beside the journal for the operator rather than block the rest.
+func (j *journal) insert(ctx context.Context, sg segment) error {
+	return db.Chunks(len(sg.rows), journalTxRows, func(lo, hi int) error {
+		rows := sg.rows[lo:hi]
+		err := j.db.Write(ctx, func(tx *db.Tx) error {
+			_, err := insertScans(ctx, tx, rows, false)
+			return err
+		})
+		if err == nil || len(rows) == 1 || ctx.Err() != nil {
+			return err
+		}
+		var refused []*scanRow
+		took := 0
+		for _, r := range rows {
+			if err := j.db.Write(ctx, func(tx *db.Tx) error {
+				_, err := insertScans(ctx, tx, []*scanRow{r}, false)
+				return err
+			}); err != nil {
+				refused = append(refused, r)
+				continue
+			}
+			took++
+		}
+		if took == 0 {
+			return err // the database takes nothing: try again later
+		}
+		return j.keepRefused(sg.path, refused, err)
+	})
+}
+
+// keepRefused writes rows the database refused to a .refused file.
+func (j *journal) keepRefused(from string, rows []*scanRow, cause error) error {
+	var buf []byte
+	for _, r := range rows {
+		var err error
+		if buf, err = appendJournalLine(buf, r); err != nil {
+			return err
+		}
+	}
+	name := strings.TrimSuffix(from, ".log") + ".refused"
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("checkpoint: scan journal: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.Write(buf); err != nil {
+		return fmt.Errorf("checkpoint: scan journal: %w", err)
+	}
+	j.log.Error("checkpoint: the database refused journaled scans; they are kept beside the journal",
+		"file", filepath.Base(name), "scans", len(rows), "err", cause.Error())
+	return nil
+}
+
+// close stops the loader, loads what is left and releases the directory.
+func (j *journal) close(ctx context.Context) error {
+	close(j.stop)
+	<-j.done
+	err := j.load(ctx)
+	j.mu.Lock()
+	if j.f != nil {
+		name := j.f.Name()
+		j.f.Close()
+		j.f = nil
+		if err == nil && len(j.pending) == 0 {
+			os.Remove(name)
+		}
+	}
+	j.mu.Unlock()
+	j.unlock()
+	return err
+}
+
+// recentScans remembers the scans answered lately, in two generations.
+type recentScans struct {
+	cur, old map[scanKey]*Scan
+}
+
+func (r *recentScans) get(k scanKey) *Scan {
+	if s, ok := r.cur[k]; ok {
+		return s
+	}
+	return r.old[k]
+}
+
+func (r *recentScans) put(k scanKey, s *Scan) {
+	if r.cur == nil || len(r.cur) >= recentMax {
+		r.old, r.cur = r.cur, make(map[scanKey]*Scan, 1024)
+	}
+	r.cur[k] = s
+}

@@ -1,0 +1,200 @@
+package checkpoint
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"tongxin/internal/auth"
+	"tongxin/internal/pass"
+)
+
+// journaled opens a scan journal in a new directory for f's service.
+func (f *fixture) journaled(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := f.svc.OpenJournal(f.ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.svc.CloseJournal(f.ctx) })
+	return dir
+}
+
+func segments(t *testing.T, dir string) []string {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(dir, "scans-*.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+// Scans answered through the journal reach the database by themselves
+// within moments, are there at once for whoever reads them, and a client
+// id is logged once however often and however concurrently it comes.
+func TestJournalScans(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		dir := f.journaled(t)
+		bridge := f.checkpoint("株洲大桥", Bridge, "430211001")
+		officer := f.user("kakou", auth.CheckpointOfficer, "checkpoint:"+ref(bridge))
+		tok := f.ver.sign(t, claims("P1"), "")
+		const n = 200
+		out := make([]*Scan, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s, err := f.svc.Scan(f.ctx, officer, ref(bridge), ScanInput{Token: tok, ClientID: fmt.Sprintf("journal-%04d", i/2)})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				out[i] = s
+			}()
+		}
+		wg.Wait()
+		if t.Failed() {
+			return
+		}
+		for i := 0; i < n; i += 2 {
+			a, b := out[i], out[i+1]
+			if a.ClientID != b.ClientID || a.Replayed == b.Replayed || a.Reason != pass.OK || a.Verdict != Allow ||
+				!a.ReceivedAt.Equal(b.ReceivedAt) {
+				t.Fatalf("pair %d: %+v / %+v", i/2, a, b)
+			}
+		}
+		// Nobody reads: the loader moves them within journalLoadDelay.
+		deadline := time.Now().Add(5 * time.Second)
+		for f.count(`SELECT COUNT(*) FROM checkpoint_scans`) != n/2 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d rows after 5 s, want %d", f.count(`SELECT COUNT(*) FROM checkpoint_scans`), n/2)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		// A scan just answered is in the list at once, with its id.
+		s, err := f.svc.Scan(f.ctx, officer, ref(bridge), ScanInput{Token: tok, ClientID: "journal-last"})
+		if err != nil || s.ID != 0 {
+			t.Fatalf("journaled answer %+v %v (no id until loaded)", s, err)
+		}
+		_, list, err := f.svc.Scans(f.ctx, f.sys, ref(bridge), ScanQuery{Limit: 1000})
+		if err != nil || len(list) != n/2+1 {
+			t.Fatalf("list %d %v, want %d", len(list), err, n/2+1)
+		}
+		var found *Scan
+		for _, l := range list {
+			if l.ClientID == "journal-last" {
+				found = l
+			}
+		}
+		if found == nil || found.ID == 0 || !found.ReceivedAt.Equal(s.ReceivedAt) || found.Pass == nil || found.Pass.PID != "P1" {
+			t.Fatalf("stored %+v, answered %+v", found, s)
+		}
+		// Loaded or not, the same client id answers the same scan.
+		again, err := f.svc.Scan(f.ctx, officer, ref(bridge), ScanInput{Token: "garbage", ClientID: "journal-last"})
+		if err != nil || !again.Replayed || again.Reason != pass.OK {
+			t.Fatalf("again %+v %v", again, err)
+		}
+		if c := f.count(`SELECT COUNT(*) FROM checkpoint_scans`); c != n/2+1 {
+			t.Fatalf("%d rows", c)
+		}
+		// Closing loads the rest and leaves no journal behind.
+		if _, err := f.svc.Scan(f.ctx, officer, ref(bridge), ScanInput{Token: tok, ClientID: "journal-at-close"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.CloseJournal(f.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if c := f.count(`SELECT COUNT(*) FROM checkpoint_scans`); c != n/2+2 {
+			t.Fatalf("%d rows after close", c)
+		}
+		if left := segments(t, dir); len(left) != 0 {
+			t.Fatalf("journal files left: %v", left)
+		}
+		// Without a journal, scans go to the database before the answer.
+		if s, err := f.svc.Scan(f.ctx, officer, ref(bridge), ScanInput{Token: tok, ClientID: "no-journal"}); err != nil || s.ID == 0 {
+			t.Fatalf("direct %+v %v", s, err)
+		}
+	})
+}
+
+// A server that died with scans in its journal loads them when it starts
+// again, once each; a line torn by the crash is skipped.
+func TestJournalRecovery(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		dir := t.TempDir()
+		bridge := f.checkpoint("株洲大桥", Bridge, "430211001")
+		officer := f.user("kakou", auth.CheckpointOfficer, "checkpoint:"+ref(bridge))
+		tok := f.ver.sign(t, claims("P1"), "")
+		if err := f.svc.OpenJournal(f.ctx, dir); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 5 {
+			if _, err := f.svc.Scan(f.ctx, officer, ref(bridge), ScanInput{Token: tok, ClientID: fmt.Sprintf("crash-scan-%d", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The crash: the loader stops, nothing more is loaded, the lock
+		// goes with the process.
+		j := f.svc.scans.journal.Swap(nil)
+		close(j.stop)
+		<-j.done
+		j.mu.Lock()
+		j.f.Close()
+		j.mu.Unlock()
+		j.unlock()
+		loaded := f.count(`SELECT COUNT(*) FROM checkpoint_scans`)
+		// A torn last line, and a line whose checksum fails.
+		last := segments(t, dir)
+		fh, err := os.OpenFile(last[len(last)-1], os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		line, _ := appendJournalLine(nil, &scanRow{checkpoint: bridge.ID, clientID: "torn", reason: pass.OK, scannedAt: testBase,
+			receivedAt: testBase, officer: "kakou"})
+		bad := append([]byte{}, line...)
+		bad[20] ^= 1
+		fh.Write(bad)
+		fh.Write(line[:len(line)/2])
+		fh.Close()
+
+		// The server starts again.
+		next := NewService(f.d, Deps{Areas: f.areas, Users: f.users, Enterprises: f.res, Verifier: f.ver})
+		if err := next.OpenJournal(f.ctx, dir); err != nil {
+			t.Fatal(err)
+		}
+		defer next.CloseJournal(f.ctx)
+		if c := f.count(`SELECT COUNT(*) FROM checkpoint_scans`); c != 5 {
+			t.Fatalf("%d rows after restart (%d before), want 5", c, loaded)
+		}
+		if c := f.count(`SELECT COUNT(*) FROM checkpoint_scans WHERE client_id = 'torn'`); c != 0 {
+			t.Fatal("a torn line was loaded")
+		}
+		if left := segments(t, dir); len(left) != 1 { // the new, empty segment
+			t.Fatalf("journal files after restart: %v", left)
+		}
+	})
+}
+
+// A second process on the same journal directory (a command run beside
+// serve) writes its scans to the database directly.
+func TestJournalBusy(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		dir := f.journaled(t)
+		bridge := f.checkpoint("株洲大桥", Bridge, "430211001")
+		other := NewService(f.d, Deps{Areas: f.areas, Users: f.users, Enterprises: f.res, Verifier: f.ver})
+		if err := other.OpenJournal(f.ctx, dir); err != nil {
+			t.Fatal(err)
+		}
+		if other.scans.journal.Load() != nil {
+			t.Fatal("two journals on one directory")
+		}
+		s, err := other.Scan(f.ctx, f.sys, ref(bridge), ScanInput{Token: f.ver.sign(t, claims("P1"), ""), ClientID: "direct-1"})
+		if err != nil || s.ID == 0 || f.count(`SELECT COUNT(*) FROM checkpoint_scans`) != 1 {
+			t.Fatalf("direct scan %+v %v", s, err)
+		}
+	})
+}
