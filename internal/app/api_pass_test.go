@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
@@ -13,9 +14,14 @@ import (
 	"time"
 
 	qr "github.com/piglig/go-qr"
+	"github.com/xuri/excelize/v2"
 
+	"tongxin/internal/auth"
+	"tongxin/internal/checkpoint"
 	"tongxin/internal/clock"
+	"tongxin/internal/db"
 	"tongxin/internal/db/dbtest"
+	"tongxin/internal/pass"
 )
 
 // passIDNumber is a valid GB 11643 ID number, computed here.
@@ -30,11 +36,16 @@ func passIDNumber(region, birth string, seq int) string {
 }
 
 // passCSV is n workers of 千金药业, valid for 30 days from today.
-func passCSV(n int) string {
+func passCSV(n int) string { return passCSVFrom(0, n) }
+
+// passCSVFrom is passCSV of the workers first … first+n-1, each with an
+// ID number of their own (for fewer than 21000): a person holds one pass
+// at a time.
+func passCSVFrom(first, n int) string {
 	today := time.Now().In(clock.Shanghai)
 	var b strings.Builder
 	b.WriteString("姓名,身份证号,手机,车牌,区域,起,止\n")
-	for i := 0; i < n; i++ {
+	for i := first; i < first+n; i++ {
 		birth := fmt.Sprintf("19%02d%02d%02d", 60+i%40, 1+i%12, 1+i%28)
 		fmt.Fprintf(&b, "工人%d,%s,139%08d,,430211001,%s,%s\n", i, passIDNumber("430211", birth, i), 7340000+i,
 			today.Format("2006-01-02"), today.AddDate(0, 0, 29).Format("2006-01-02"))
@@ -175,7 +186,7 @@ func TestPassFlowOverHTTP(t *testing.T) {
 				t.Fatalf("Verify: %s", reason)
 			}
 			// Quota: 5 demo passes + 410 of a quota of 500; 100 more is 409.
-			r = ts.do(t, "POST", "/api/v1/pass-batches", contact, "text/csv", strings.NewReader(passCSV(100)))
+			r = ts.do(t, "POST", "/api/v1/pass-batches", contact, "text/csv", strings.NewReader(passCSVFrom(1000, 100)))
 			json.Unmarshal(r.body, &b)
 			r = ts.do(t, "POST", fmt.Sprintf("/api/v1/pass-batches/%d/approve", b.ID), gxj, "application/json", strings.NewReader(`{}`))
 			if r.status != 409 || r.problemCode(t) != "pass_quota_exceeded" {
@@ -251,7 +262,7 @@ func TestPassPages(t *testing.T) {
 	if strings.Count(string(cards.body), `class="pass-card"`) != 2 || !strings.Contains(string(cards.body), "<svg") {
 		t.Fatalf("cards: %s", cards.body)
 	}
-	ct, body = form(passCSV(2))
+	ct, body = form(passCSVFrom(10, 2))
 	loc2 := ts.do(t, "POST", "/pass-batches", contact, ct, body).header.Get("Location")
 	if r := ts.do(t, "POST", loc2+"/reject", gxj, "application/x-www-form-urlencoded", strings.NewReader("reason=")); r.status != 400 {
 		t.Fatalf("reject without reason: %d", r.status)
@@ -269,5 +280,338 @@ func TestPassPages(t *testing.T) {
 	}
 	if after := ts.do(t, "GET", "/api/v1/pass-batches", gxj, "", nil).body; !bytes.Equal(before, after) {
 		t.Fatalf("demo again changed the batches:\n%s\n%s", before, after)
+	}
+}
+
+// limitCSV is rows under the header with the 卡口 and 接驳点 columns; each
+// row is name, ID number, plate, areas, checkpoints, transfer point, and
+// is valid for ten days from today.
+func limitCSV(rows ...[6]string) string {
+	today := time.Now().In(clock.Shanghai)
+	var b strings.Builder
+	b.WriteString("姓名,身份证号,手机,车牌,区域,卡口,接驳点,起,止\n")
+	for i, r := range rows {
+		fmt.Fprintf(&b, "%s,%s,1390733%04d,%s,%s,%s,%s,%s,%s\n", r[0], r[1], 6000+i, r[2], r[3], r[4], r[5],
+			today.Format("2006-01-02"), today.AddDate(0, 0, 9).Format("2006-01-02"))
+	}
+	return b.String()
+}
+
+// problemRows reads the row errors of a problem+json answer.
+func problemRows(t *testing.T, r res) map[int]struct{ Column, Message string } {
+	t.Helper()
+	var p struct {
+		Errors []struct {
+			Row             int
+			Column, Message string
+		}
+	}
+	if err := json.Unmarshal(r.body, &p); err != nil {
+		t.Fatalf("problem %s: %v", r.body, err)
+	}
+	out := map[int]struct{ Column, Message string }{}
+	for _, e := range p.Errors {
+		out[e.Row] = struct{ Column, Message string }{e.Column, e.Message}
+	}
+	return out
+}
+
+// approvePasses uploads csv as 千金药业's contact, approves it as gxj and
+// returns the batch id and its passes.
+func approvePasses(t *testing.T, ts *testSystem, csv string) (int64, []pass.Pass) {
+	t.Helper()
+	r := ts.do(t, "POST", "/api/v1/pass-batches", ts.tokenFor(t, "qianjin"), "text/csv", strings.NewReader(csv))
+	var b struct{ ID int64 }
+	if r.status != 201 || json.Unmarshal(r.body, &b) != nil {
+		t.Fatalf("upload: %d %s", r.status, r.body)
+	}
+	path := fmt.Sprintf("/api/v1/pass-batches/%d", b.ID)
+	if r := ts.do(t, "POST", path+"/approve", ts.tokenFor(t, "gxj"), "application/json", strings.NewReader(`{}`)); r.status != 200 {
+		t.Fatalf("approve: %d %s", r.status, r.body)
+	}
+	r = ts.do(t, "GET", path+"/passes", ts.tokenFor(t, "gxj"), "", nil)
+	var list struct{ Items []pass.Pass }
+	if err := json.Unmarshal(r.body, &list); err != nil || r.status != 200 {
+		t.Fatalf("passes: %d %s", r.status, r.body)
+	}
+	return b.ID, list.Items
+}
+
+// The checkpoint ids of an application are checked against the registry:
+// an unknown one refuses the file naming row and column; a registered one
+// is written as the registry writes it.
+func TestPassCheckpointIDsAreChecked(t *testing.T) {
+	for _, kind := range dbtest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			ts := newTestSystem(t, kind)
+			contact := ts.tokenFor(t, "qianjin")
+			jianning := demoCheckpointID(t, ts, "建宁大桥")
+			r := ts.do(t, "POST", "/api/v1/pass-batches", contact, "text/csv", strings.NewReader(limitCSV(
+				[6]string{"司机甲", "", "湘B·C1001", "430211", "999999", ""},
+				[6]string{"司机乙", "", "湘B·C1002", "430211", jianning + ";abc", ""},
+				[6]string{"司机丙", "", "湘B·C1003", "430211", jianning, ""})))
+			if r.status != 400 || r.problemCode(t) != "import_rejected" {
+				t.Fatalf("unknown checkpoint: %d %s", r.status, r.body)
+			}
+			rows := problemRows(t, r)
+			if e := rows[2]; e.Column != "卡口" || e.Message != "卡口 999999 不存在" {
+				t.Errorf("row 2: %+v", e)
+			}
+			if e := rows[3]; e.Column != "卡口" || !strings.Contains(e.Message, "abc") {
+				t.Errorf("row 3: %+v", e)
+			}
+			if len(rows) != 2 {
+				t.Errorf("rows %+v", rows)
+			}
+			_, passes := approvePasses(t, ts, limitCSV([6]string{"司机丙", "", "湘B·C1003", "430211", "0" + jianning, ""}))
+			if len(passes) != 1 || len(passes[0].Checkpoints) != 1 || passes[0].Checkpoints[0] != jianning || passes[0].TransferPoint != nil {
+				t.Fatalf("pass %+v", passes)
+			}
+		})
+	}
+}
+
+// A vehicle pass limited to reaching a transfer point (接驳点): only on
+// vehicle rows, only a transfer point, not with 卡口. Its token names that
+// point alone: a scan there allows, a scan at another checkpoint of the
+// same district denies checkpoint_not_allowed (where an ordinary vehicle
+// pass of the district is allowed). The pages say where it may go.
+func TestPassTransferPointOverHTTP(t *testing.T) {
+	for _, kind := range dbtest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			ts := newTestSystem(t, kind)
+			ctx := context.Background()
+			contact, gxj := ts.tokenFor(t, "qianjin"), ts.tokenFor(t, "gxj")
+			transfer := demoCheckpointID(t, ts, "株洲高新区物资接驳点")
+			jianning := demoCheckpointID(t, ts, "建宁大桥")
+			zhuzhou := demoCheckpointID(t, ts, "株洲大桥")
+			r := ts.do(t, "POST", "/api/v1/pass-batches", contact, "text/csv", strings.NewReader(limitCSV(
+				[6]string{"王五", passIDNumber("430211", "19850505", 5), "", "430211", "", transfer},
+				[6]string{"司机甲", "", "湘B·J0001", "430211", "", zhuzhou},
+				[6]string{"司机乙", "", "湘B·J0002", "430211", jianning, transfer})))
+			if r.status != 400 || r.problemCode(t) != "import_rejected" {
+				t.Fatalf("bad rows: %d %s", r.status, r.body)
+			}
+			rows := problemRows(t, r)
+			for row, want := range map[int]string{2: "只用于车辆通行证", 3: "卡口 " + zhuzhou + "「株洲大桥」不是物资接驳点", 4: "不能再指定卡口"} {
+				if e := rows[row]; e.Column != "接驳点" || !strings.Contains(e.Message, want) {
+					t.Errorf("row %d: %+v, want 接驳点 %s", row, e, want)
+				}
+			}
+			if len(rows) != 3 {
+				t.Errorf("rows %+v", rows)
+			}
+
+			id, passes := approvePasses(t, ts, limitCSV([6]string{"司机甲", "", "湘B·J0001", "430211", "", transfer}))
+			p := passes[0]
+			if len(p.Checkpoints) != 1 || p.Checkpoints[0] != transfer || p.TransferPoint == nil || p.TransferPoint.Name != "株洲高新区物资接驳点" {
+				t.Fatalf("pass %+v", p)
+			}
+			scan := func(cp, token, clientID string) *checkpoint.Scan {
+				t.Helper()
+				s, err := ts.sys.Checkpoints.Scan(ctx, auth.System(), cp, checkpoint.ScanInput{Token: token, ClientID: clientID})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			}
+			if s := scan(transfer, p.Token, "tp-scan-0001"); s.Verdict != checkpoint.Allow || s.Reason != pass.OK {
+				t.Errorf("at the transfer point: %s %s", s.Verdict, s.Reason)
+			}
+			if s := scan(jianning, p.Token, "tp-scan-0002"); s.Verdict != checkpoint.Deny || s.Reason != pass.CheckpointNotAllowed {
+				t.Errorf("at 建宁大桥: %s %s", s.Verdict, s.Reason)
+			}
+			if s := scan(jianning, demoPassTokens(t, ts)["陈*"].Token, "tp-scan-0003"); s.Reason != pass.OK {
+				t.Errorf("an ordinary vehicle pass at 建宁大桥: %s", s.Reason)
+			}
+			const note = "仅限到达物资接驳点：株洲高新区物资接驳点"
+			for _, path := range []string{fmt.Sprintf("/pass-batches/%d", id), fmt.Sprintf("/pass-batches/%d/cards", id)} {
+				if r := ts.do(t, "GET", path, gxj, "", nil); r.status != 200 || !strings.Contains(string(r.body), note) {
+					t.Errorf("%s: %d, no %q", path, r.status, note)
+				}
+			}
+			if r := ts.do(t, "GET", "/api/v1/passes/"+p.PID, contact, "", nil); !strings.Contains(string(r.body), `"transfer_point":{"id":"`+transfer+`","name":"株洲高新区物资接驳点"`) {
+				t.Errorf("pass JSON: %s", r.body)
+			}
+			// The batch under review says it as well.
+			r = ts.do(t, "POST", "/api/v1/pass-batches", contact, "text/csv", strings.NewReader(limitCSV(
+				[6]string{"司机乙", "", "湘B·J0002", "430211", "", transfer})))
+			var b struct{ ID int64 }
+			json.Unmarshal(r.body, &b)
+			if r := ts.do(t, "GET", fmt.Sprintf("/pass-batches/%d", b.ID), gxj, "", nil); !strings.Contains(string(r.body), note) ||
+				!strings.Contains(string(r.body), `name="row"`) {
+				t.Errorf("review page lacks %q", note)
+			}
+		})
+	}
+}
+
+// A person or vehicle holds one pass at a time: an application for the
+// demo's workers and vehicle, whose passes are active, or for those in the
+// demo's batch awaiting review, names that pass or batch; an approval that
+// would issue a second pass is 409 problem+json listing the rows, and the
+// review page lists them too.
+func TestPassHoldersOverHTTP(t *testing.T) {
+	for _, kind := range dbtest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			ts := newTestSystem(t, kind)
+			ctx := context.Background()
+			contact, gxj := ts.tokenFor(t, "qianjin"), ts.tokenFor(t, "gxj")
+			demo := demoPassTokens(t, ts)
+			li := demo["李*国"]
+			pending, err := ts.sys.Passes.ListBatches(ctx, auth.System(), pass.BatchFilter{Statuses: []pass.BatchStatus{pass.Submitted}})
+			if err != nil || len(pending) != 1 {
+				t.Fatalf("the demo's pending batch: %v %v", pending, err)
+			}
+			r := ts.do(t, "POST", "/api/v1/pass-batches", contact, "text/csv", strings.NewReader(limitCSV(
+				[6]string{"李建国", demoIDNumber("43021119800312201"), "", "430211001", "", ""},
+				[6]string{"赵磊", demoIDNumber("43021119870715206"), "", "430211001", "", ""},
+				[6]string{"陈伟", "", "湘B·D12345", "430211", "", ""},
+				[6]string{"新人", passIDNumber("430211", "19950505", 7), "", "430211001", "", ""})))
+			if r.status != 400 || r.problemCode(t) != "import_rejected" {
+				t.Fatalf("upload: %d %s", r.status, r.body)
+			}
+			rows := problemRows(t, r)
+			for row, want := range map[int][2]string{
+				2: {"身份证号", "该人员已持有有效通行证 " + li.PID + "（株洲千金药业股份有限公司），有效至 " + li.LastDay()},
+				3: {"身份证号", fmt.Sprintf("该人员已在待审核的通行证申请第 %d 批第 2 行", pending[0].ID)},
+				4: {"车牌", "该车辆已持有有效通行证 " + demo["陈*"].PID},
+			} {
+				if e := rows[row]; e.Column != want[0] || !strings.Contains(e.Message, want[1]) {
+					t.Errorf("row %d: %+v, want %v", row, e, want)
+				}
+			}
+			if len(rows) != 3 {
+				t.Errorf("rows %+v", rows)
+			}
+
+			// Two batches for the same new worker, both waiting (as two
+			// uploads racing leave them): the second approval is refused.
+			worker := limitCSV([6]string{"新人", passIDNumber("430211", "19950505", 7), "", "430211001", "", ""})
+			upload := func() int64 {
+				r := ts.do(t, "POST", "/api/v1/pass-batches", contact, "text/csv", strings.NewReader(worker))
+				var b struct{ ID int64 }
+				if r.status != 201 || json.Unmarshal(r.body, &b) != nil {
+					t.Fatalf("upload: %d %s", r.status, r.body)
+				}
+				return b.ID
+			}
+			setStatus := func(id int64, st string) {
+				if err := ts.sys.DB.Write(ctx, func(tx *db.Tx) error {
+					_, err := tx.ExecContext(ctx, `UPDATE pass_batches SET status = $1 WHERE id = $2`, st, id)
+					return err
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			first := upload()
+			setStatus(first, "rejected")
+			second := upload()
+			setStatus(first, "submitted")
+			if r := ts.do(t, "POST", fmt.Sprintf("/api/v1/pass-batches/%d/approve", first), gxj, "application/json", strings.NewReader(`{}`)); r.status != 200 {
+				t.Fatalf("first approval: %d %s", r.status, r.body)
+			}
+			r = ts.do(t, "POST", fmt.Sprintf("/api/v1/pass-batches/%d/approve", second), gxj, "application/json", strings.NewReader(`{}`))
+			if r.status != 409 || r.problemCode(t) != "pass_already_held" {
+				t.Fatalf("second approval: %d %s", r.status, r.body)
+			}
+			if e := problemRows(t, r)[2]; e.Column != "身份证号" || !strings.Contains(e.Message, "该人员已持有有效通行证") {
+				t.Fatalf("second approval's rows: %s", r.body)
+			}
+			page := ts.do(t, "POST", fmt.Sprintf("/pass-batches/%d/approve", second), gxj, "application/x-www-form-urlencoded",
+				strings.NewReader("total=1&row=2"))
+			if page.status != 409 || !strings.Contains(string(page.body), "该人员已持有有效通行证") || !strings.Contains(string(page.body), `<td class="num">2</td>`) {
+				t.Fatalf("review page: %d %s", page.status, page.body)
+			}
+			var issued int
+			if err := ts.sys.DB.Read(ctx, func(tx *db.Tx) error {
+				return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM passes WHERE batch_id = $1`, second).Scan(&issued)
+			}); err != nil || issued != 0 {
+				t.Fatalf("%d passes for the refused batch (%v)", issued, err)
+			}
+		})
+	}
+}
+
+// Pass statistics per period over HTTP: ?from=&to= (days in Shanghai,
+// both included) counts what was issued and revoked in it, totals without;
+// bad dates are 400 problem+json; the XLSX export and the page's date
+// form follow the period.
+func TestPassStatsOverHTTP(t *testing.T) {
+	for _, kind := range dbtest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			ts := newTestSystem(t, kind)
+			gxj := ts.tokenFor(t, "gxj")
+			demo := demoPassTokens(t, ts)
+			day := demo["李*国"].IssuedAt.In(clock.Shanghai)
+			today, before := day.Format("2006-01-02"), day.AddDate(0, 0, -1).Format("2006-01-02")
+			if _, err := ts.sys.Passes.Revoke(context.Background(), auth.System(), demo["刘*"].PID, pass.ReasonInput{Reason: "离职"}); err != nil {
+				t.Fatal(err)
+			}
+			stats := func(query string) (pass.EnterpriseStats, string, string) {
+				t.Helper()
+				r := ts.do(t, "GET", "/api/v1/passes/stats"+query, gxj, "", nil)
+				var a struct {
+					Items    []pass.EnterpriseStats
+					From, To string
+				}
+				if r.status != 200 || json.Unmarshal(r.body, &a) != nil {
+					t.Fatalf("stats%s: %d %s", query, r.status, r.body)
+				}
+				for _, e := range a.Items {
+					if e.Enterprise == demoPassEnterprise {
+						return e, a.From, a.To
+					}
+				}
+				t.Fatalf("stats%s: no 千金药业 in %s", query, r.body)
+				return pass.EnterpriseStats{}, "", ""
+			}
+			if e, from, to := stats(""); e.Issued != 5 || e.Revoked != 1 || e.Active != 4 || from != "" || to != "" {
+				t.Errorf("totals: %+v %q %q", e, from, to)
+			}
+			if e, from, to := stats("?from=" + today + "&to=" + today); e.Issued != 5 || e.Revoked != 1 || e.Vehicles != 1 || from != today || to != today {
+				t.Errorf("today: %+v %q %q", e, from, to)
+			}
+			if e, _, _ := stats("?from=" + before + "&to=" + before); e.Issued != 0 || e.Revoked != 0 || e.Active != 4 {
+				t.Errorf("the day before: %+v", e)
+			}
+			if e, _, _ := stats("?to=" + before); e.Issued != 0 {
+				t.Errorf("until the day before: %+v", e)
+			}
+			for _, q := range []string{"?from=yesterday", "?to=2022-13-40", "?from=" + today + "&to=" + before} {
+				for _, path := range []string{"/api/v1/passes/stats", "/api/v1/passes/stats.xlsx"} {
+					if r := ts.do(t, "GET", path+q, gxj, "", nil); r.status != 400 || r.problemCode(t) != "bad_period" {
+						t.Errorf("%s%s: %d %s", path, q, r.status, r.body)
+					}
+				}
+			}
+			x := ts.do(t, "GET", "/api/v1/passes/stats.xlsx?from="+before+"&to="+before, gxj, "", nil)
+			if x.status != 200 || !strings.Contains(x.header.Get("Content-Disposition"), ".xlsx") {
+				t.Fatalf("xlsx: %d %v", x.status, x.header)
+			}
+			f, err := excelize.OpenReader(bytes.NewReader(x.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sheet, _ := f.GetRows(f.GetSheetName(0))
+			found := false
+			for _, row := range sheet[1:] {
+				if row[0] == demoPassEnterprise {
+					found = row[2] == "0" && row[3] == "4" && row[5] == "0"
+				}
+			}
+			if !found || sheet[0][2] != "期间签发" {
+				t.Errorf("xlsx of the day before: %v", sheet)
+			}
+			page := ts.do(t, "GET", "/pass-batches?from="+before+"&to="+before, gxj, "", nil)
+			body := string(page.body)
+			if page.status != 200 || !strings.Contains(body, `name="from" type="date" value="`+before+`"`) ||
+				!strings.Contains(body, "统计期间："+before+" 至 "+before) || !strings.Contains(body, "stats.xlsx?from="+before+"&amp;to="+before) {
+				t.Errorf("page: %d %s", page.status, body)
+			}
+			if page := ts.do(t, "GET", "/pass-batches?from=2022-02-30", gxj, "", nil); page.status != 400 || !strings.Contains(string(page.body), "YYYY-MM-DD") {
+				t.Errorf("page with a bad date: %d", page.status)
+			}
+		})
 	}
 }

@@ -510,11 +510,16 @@ func (s *Service) ResolveScope(ctx context.Context, tx *db.Tx, ref string) (name
 	return "", "", errs.Newf(errs.Invalid, "scope_not_found", "卡口 %s 不存在（范围写作 checkpoint:编号）", ref)
 }
 
-// CheckpointExists tells the pass module whether a checkpoint a pass may
-// be limited to exists (errs.NotFound if not).
-func (s *Service) CheckpointExists(ctx context.Context, ref string) error {
-	_, err := s.cached(ctx, ref)
-	return err
+// Checkpoint tells the pass module about a checkpoint a pass may be
+// limited to: its id as tokens write it, its name and its kind (a
+// vehicle pass may be limited to reaching a transfer point). errs.NotFound
+// when there is none.
+func (s *Service) Checkpoint(ctx context.Context, ref string) (pass.CheckpointInfo, error) {
+	c, err := s.cached(ctx, ref)
+	if err != nil {
+		return pass.CheckpointInfo{}, err
+	}
+	return pass.CheckpointInfo{ID: c.Ref(), Name: c.Name, Kind: string(c.Kind)}, nil
 }
 
 // ---------------------------------------------------------------------

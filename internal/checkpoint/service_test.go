@@ -10,6 +10,7 @@ import (
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
+	"tongxin/internal/pass"
 	"tongxin/internal/web"
 )
 
@@ -89,6 +90,28 @@ func TestCheckpointRegistry(t *testing.T) {
 		}
 		_, err = f.svc.List(f.ctx, f.sys, Filter{Kind: "x"})
 		mustErr(t, err, errs.Invalid, "bad_kind")
+	})
+}
+
+// What the pass module learns of a checkpoint a pass names: its id as
+// tokens write it, its name and kind, the transfer point kind spelled as
+// the pass module spells it; an unknown or malformed id is NotFound.
+func TestCheckpointForPasses(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		tp := f.checkpoint("株洲高新区物资接驳点", TransferPoint, "430211003")
+		bridge := f.checkpoint("建宁大桥", Bridge, "430211001")
+		got, err := f.svc.Checkpoint(f.ctx, " "+ref(tp))
+		if err != nil || got.ID != ref(tp) || got.Name != "株洲高新区物资接驳点" || got.Kind != pass.TransferPointKind || !got.IsTransferPoint() {
+			t.Fatalf("transfer point: %+v %v", got, err)
+		}
+		if got, err := f.svc.Checkpoint(f.ctx, ref(bridge)); err != nil || got.Name != "建宁大桥" || got.IsTransferPoint() {
+			t.Fatalf("bridge: %+v %v", got, err)
+		}
+		for _, id := range []string{"99999", "0", "-3", "abc", ""} {
+			if _, err := f.svc.Checkpoint(f.ctx, id); !errs.Is(err, errs.NotFound) {
+				t.Errorf("%q: %v, want NotFound", id, err)
+			}
+		}
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"tongxin/internal/auth"
 	"tongxin/internal/errs"
@@ -404,21 +405,88 @@ func (a *API) qr(w http.ResponseWriter, r *http.Request, mediaType string, draw 
 	return err
 }
 
-// Stats answers GET /api/v1/passes/stats: passes issued and revoked per
-// enterprise in reach.
-func (a *API) Stats(w http.ResponseWriter, r *http.Request) error {
-	return web.List(w, r, a.svc.Stats)
+// ParseStatsPeriod reads the period of a statistics request: from and to
+// are days written YYYY-MM-DD in Asia/Shanghai, both included. Neither
+// asks for totals; from alone runs to today, to alone from the first pass.
+// A bad date is 400 bad_period naming the field, as web.DayRange answers;
+// to before from is 400 bad_period too.
+func ParseStatsPeriod(fromS, toS string, now time.Time) (StatsQuery, error) {
+	fromS, toS = strings.TrimSpace(fromS), strings.TrimSpace(toS)
+	if fromS == "" && toS == "" {
+		return StatsQuery{}, nil
+	}
+	from, to, err := web.DayRange(fromS, toS, now, 1)
+	if err != nil {
+		return StatsQuery{}, err
+	}
+	q := StatsQuery{To: to}
+	if fromS != "" {
+		q.From = from
+		if !to.After(from) {
+			return StatsQuery{}, &errs.Error{Kind: errs.Invalid, Code: "bad_period", Message: "截止日期早于起始日期",
+				Fields: []errs.FieldError{{Field: "to", Message: "早于起始日期"}}}
+		}
+	}
+	return q, nil
 }
 
-// StatsXLSX answers GET /api/v1/passes/stats.xlsx.
-func (a *API) StatsXLSX(w http.ResponseWriter, r *http.Request) error {
+// statsQuery reads the period of a statistics request (?from=&to=).
+func (a *API) statsQuery(r *http.Request) (*auth.Principal, StatsQuery, error) {
 	p, err := web.Principal(r)
 	if err != nil {
-		return err
+		return nil, StatsQuery{}, err
 	}
-	b, err := a.svc.StatsXLSX(r.Context(), p)
+	q := r.URL.Query()
+	sq, err := ParseStatsPeriod(q.Get("from"), q.Get("to"), a.svc.clock.Now())
+	return p, sq, err
+}
+
+// StatsAnswer is the answer of GET /api/v1/passes/stats: the counts per
+// enterprise and the period they cover (days, both included; absent for
+// totals).
+type StatsAnswer struct {
+	Items []EnterpriseStats `json:"items"`
+	From  string            `json:"from,omitempty"`
+	To    string            `json:"to,omitempty"`
+}
+
+// Stats answers GET /api/v1/passes/stats?from=&to=: passes issued and
+// revoked per enterprise in reach, in the period or in total.
+func (a *API) Stats(w http.ResponseWriter, r *http.Request) error {
+	p, sq, err := a.statsQuery(r)
 	if err != nil {
 		return err
 	}
-	return web.Attachment(w, importer.MediaXLSX, "通行证统计.xlsx", b)
+	list, err := a.svc.Stats(r.Context(), p, sq)
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []EnterpriseStats{}
+	}
+	return web.JSON(w, http.StatusOK, StatsAnswer{Items: list, From: sq.FirstDay(), To: sq.LastDay()})
+}
+
+// StatsXLSX answers GET /api/v1/passes/stats.xlsx?from=&to=.
+func (a *API) StatsXLSX(w http.ResponseWriter, r *http.Request) error {
+	p, sq, err := a.statsQuery(r)
+	if err != nil {
+		return err
+	}
+	b, err := a.svc.StatsXLSX(r.Context(), p, sq)
+	if err != nil {
+		return err
+	}
+	return web.Attachment(w, importer.MediaXLSX, statsFileName(sq), b)
+}
+
+// statsFileName names the statistics file after its period.
+func statsFileName(sq StatsQuery) string {
+	switch {
+	case !sq.Period():
+		return "通行证统计.xlsx"
+	case sq.FirstDay() == "":
+		return "通行证统计_截至" + sq.LastDay() + ".xlsx"
+	}
+	return "通行证统计_" + sq.FirstDay() + "至" + sq.LastDay() + ".xlsx"
 }

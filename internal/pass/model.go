@@ -97,6 +97,10 @@ type Pass struct {
 	AreaPath       string     `json:"-"`
 	ID4            string     `json:"-"`
 	id             int64
+
+	// TransferPoint is set on a vehicle pass limited to reaching a
+	// transfer point (物资接驳点): its only checkpoint is one.
+	TransferPoint *CheckpointInfo `json:"transfer_point,omitempty"`
 }
 
 // LastDay is the last day the pass is valid, in Shanghai (valid_to is the
@@ -144,6 +148,9 @@ type BatchRow struct {
 	ValidTo     time.Time `json:"valid_to"`
 	Decision    Decision  `json:"decision"`
 	PID         string    `json:"pid,omitempty"`
+
+	// TransferPoint: as Pass.TransferPoint.
+	TransferPoint *CheckpointInfo `json:"transfer_point,omitempty"`
 }
 
 // LastDay is the row's last valid day in Shanghai.
@@ -178,6 +185,7 @@ var BatchSpec = importer.Spec{
 		{Key: "plate", Header: "车牌", Aliases: []string{"车牌号", "车牌号码"}, Example: ""},
 		{Key: "areas", Header: "区域", Aliases: []string{"通行区域", "区域编码", "区划编码"}, Required: true, Example: "430211001;430211002"},
 		{Key: "checkpoints", Header: "卡口", Aliases: []string{"指定卡口", "卡口编号"}},
+		{Key: "transfer_point", Header: "接驳点", Aliases: []string{"物资接驳点", "接驳点编号", "物资接驳点编号"}},
 		{Key: "valid_from", Header: "起", Aliases: []string{"起始日期", "开始日期", "有效期起", "生效日期", "from"}, Required: true, Example: "2022-11-21"},
 		{Key: "valid_to", Header: "止", Aliases: []string{"截止日期", "结束日期", "有效期止", "失效日期", "to"}, Required: true, Example: "2022-12-20"},
 	},

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"tongxin/internal/auth"
 	"tongxin/internal/errs"
@@ -34,7 +35,14 @@ type pageBatchesData struct {
 	Enterprises []string // the caller's own enterprises, when several
 	Form        *web.Form
 	Errors      []errs.FieldError // per-row problems of a refused upload
+	// Passes per enterprise (PassRead), over the period From–To (days as
+	// typed, "" for totals); StatsError says why a period was refused.
+	ShowStats   bool
 	Stats       []EnterpriseStats
+	Period      StatsQuery
+	From, To    string
+	StatsError  string
+	StatsExport string
 }
 
 func (pg *Pages) batchesData(r *http.Request, p *auth.Principal) (*pageBatchesData, error) {
@@ -59,8 +67,28 @@ func (pg *Pages) batchesData(r *http.Request, p *auth.Principal) (*pageBatchesDa
 	if d.Batches, err = pg.Svc.ListBatches(r.Context(), p, f); err != nil {
 		return nil, err
 	}
-	if p.Can(auth.PassRead) {
-		if d.Stats, err = pg.Svc.Stats(r.Context(), p); err != nil {
+	if d.ShowStats = p.Can(auth.PassRead); d.ShowStats {
+		d.From, d.To = strings.TrimSpace(q.Get("from")), strings.TrimSpace(q.Get("to"))
+		d.StatsExport = "/api/v1/passes/stats.xlsx"
+		d.Period, err = ParseStatsPeriod(d.From, d.To, pg.Svc.clock.Now())
+		if err != nil {
+			if !errs.Is(err, errs.Invalid) {
+				return nil, err
+			}
+			d.StatsError = pg.Render.Message(r, err)
+			return d, nil
+		}
+		if d.Period.Period() {
+			v := url.Values{}
+			if d.From != "" {
+				v.Set("from", d.From)
+			}
+			if d.To != "" {
+				v.Set("to", d.To)
+			}
+			d.StatsExport += "?" + v.Encode()
+		}
+		if d.Stats, err = pg.Svc.Stats(r.Context(), p, d.Period); err != nil {
 			return nil, err
 		}
 	}
@@ -81,7 +109,11 @@ func (pg *Pages) Batches(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return pg.Render.Page(w, r, http.StatusOK, "pass/batches", "pass.batches.title", d)
+	status := http.StatusOK
+	if d.StatsError != "" {
+		status = http.StatusBadRequest
+	}
+	return pg.Render.Page(w, r, status, "pass/batches", "pass.batches.title", d)
 }
 
 // formStatus is the status of a form shown again after err, 0 for errors
@@ -144,6 +176,7 @@ type pageBatchData struct {
 	ReviewForm *web.Form
 	RejectForm *web.Form
 	Quota      *Quota
+	Errors     []errs.FieldError // rows a refused approval names
 }
 
 func (pg *Pages) batchData(r *http.Request, p *auth.Principal) (*pageBatchData, error) {
@@ -249,6 +282,13 @@ func (pg *Pages) again(w http.ResponseWriter, r *http.Request, p *auth.Principal
 		return derr
 	}
 	pg.Render.Fail(form(d), r, err)
+	if e := errs.As(err); e != nil {
+		for _, f := range e.Fields {
+			if f.Row > 0 {
+				d.Errors = append(d.Errors, f)
+			}
+		}
+	}
 	return pg.Render.Page(w, r, status, "pass/batch", pg.Render.T(r, "pass.batch.title", d.B.ID), d)
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,11 +36,27 @@ type Enterprises interface {
 	PassSubject(ctx context.Context, key string) (name, areaCode string, employees int, err error)
 }
 
-// Checkpoints tells whether a checkpoint id exists (errs.NotFound if
-// not); the checkpoint registry may satisfy it. Without it a batch's
-// checkpoint ids are only checked to be numbers.
+// CheckpointInfo is a checkpoint as the pass module needs it: its id (as
+// tokens write it, "cp"), its name and its kind.
+type CheckpointInfo struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+}
+
+// TransferPointKind is the kind of a transfer point (物资接驳点) in the
+// checkpoint registry.
+const TransferPointKind = "transfer_point"
+
+// IsTransferPoint reports whether the checkpoint is a transfer point.
+func (c CheckpointInfo) IsTransferPoint() bool { return c.Kind == TransferPointKind }
+
+// Checkpoints looks up a checkpoint by id (errs.NotFound if there is
+// none); the checkpoint service satisfies it. Without it a batch's
+// checkpoint ids are only checked to be numbers, and transfer points are
+// refused (they cannot be told apart).
 type Checkpoints interface {
-	CheckpointExists(ctx context.Context, id string) error
+	Checkpoint(ctx context.Context, id string) (CheckpointInfo, error)
 }
 
 // Service is the pass use cases. Every method that changes something
@@ -293,7 +310,34 @@ func (s *Service) checkRows(ctx context.Context, sub *subject, in []importer.Row
 	today := startOfDay(s.clock.Now())
 	type areaCheck struct{ msg string }
 	areaCache := map[string]areaCheck{}
-	cpCache := map[string]string{}
+	type cpCheck struct {
+		info CheckpointInfo
+		msg  string
+	}
+	cpCache := map[string]cpCheck{}
+	// lookupCP checks a checkpoint id: a number naming a registered
+	// checkpoint (when the registry is wired).
+	lookupCP := func(cp string) (cpCheck, error) {
+		if c, ok := cpCache[cp]; ok {
+			return c, nil
+		}
+		c := cpCheck{info: CheckpointInfo{ID: cp}}
+		if n, err := strconv.ParseInt(cp, 10, 64); err != nil || n <= 0 {
+			c.msg = fmt.Sprintf("卡口编号须为数字，而不是“%s”", cp)
+		} else if s.checkpoints != nil {
+			info, err := s.checkpoints.Checkpoint(ctx, cp)
+			switch {
+			case errs.Is(err, errs.NotFound):
+				c.msg = fmt.Sprintf("卡口 %s 不存在", cp)
+			case err != nil:
+				return c, err
+			default:
+				c.info = info
+			}
+		}
+		cpCache[cp] = c
+		return c, nil
+	}
 	firstID, firstPlate := map[string]int{}, map[string]int{}
 	var list importer.Errors
 	out := make([]row, 0, len(in))
@@ -371,24 +415,39 @@ func (s *Service) checkRows(ctx context.Context, sub *subject, in []importer.Row
 		if len(r.cps) > MaxCheckpointsPerPass {
 			bad("checkpoints", fmt.Sprintf("指定卡口不能超过 %d 个", MaxCheckpointsPerPass))
 		}
-		for _, cp := range r.cps {
-			msg, ok := cpCache[cp]
-			if !ok {
-				if n, err := strconv.ParseInt(cp, 10, 64); err != nil || n <= 0 {
-					msg = fmt.Sprintf("卡口编号须为数字，而不是“%s”", cp)
-				} else if s.checkpoints != nil {
-					err := s.checkpoints.CheckpointExists(ctx, cp)
-					switch {
-					case errs.Is(err, errs.NotFound):
-						msg = fmt.Sprintf("卡口 %s 不存在", cp)
-					case err != nil:
-						return nil, err
-					}
-				}
-				cpCache[cp] = msg
+		for i, cp := range r.cps {
+			c, err := lookupCP(cp)
+			if err != nil {
+				return nil, err
 			}
-			if msg != "" {
-				bad("checkpoints", msg)
+			if c.msg != "" {
+				bad("checkpoints", c.msg)
+			}
+			r.cps[i] = c.info.ID // as the registry writes it ("012" is 12)
+		}
+		if v := strings.TrimSpace(ir.Get("transfer_point")); v != "" {
+			tps := splitList(v)
+			switch {
+			case r.kind != Vehicle:
+				bad("transfer_point", "物资接驳点只用于车辆通行证：请填写车牌，或清空接驳点")
+			case len(r.cps) > 0:
+				bad("transfer_point", "填写了物资接驳点就不能再指定卡口：车辆只能到达该接驳点")
+			case len(tps) != 1:
+				bad("transfer_point", "只能填写一个物资接驳点的卡口编号")
+			default:
+				c, err := lookupCP(tps[0])
+				switch {
+				case err != nil:
+					return nil, err
+				case c.msg != "":
+					bad("transfer_point", c.msg)
+				case s.checkpoints == nil:
+					bad("transfer_point", "卡口登记未接入，无法核实物资接驳点")
+				case !c.info.IsTransferPoint():
+					bad("transfer_point", fmt.Sprintf("卡口 %s「%s」不是物资接驳点", c.info.ID, c.info.Name))
+				default:
+					r.cps = []string{c.info.ID}
+				}
 			}
 		}
 		from, okFrom := parseDay(ir.Get("valid_from"))
@@ -429,10 +488,109 @@ func (s *Service) checkRows(ctx context.Context, sub *subject, in []importer.Row
 		}
 		out = append(out, r)
 	}
+	// One pass per person and per vehicle at a time, whichever enterprise
+	// applied: a row whose holder has an active pass, or is in a batch
+	// awaiting review, for overlapping days is refused.
+	probes := make([]probe, 0, len(out))
+	for _, r := range out {
+		probes = append(probes, r.probe())
+	}
+	var held map[int]heldRow
+	err := s.db.Read(ctx, func(tx *db.Tx) (err error) {
+		held, err = heldRows(ctx, tx, probes, tx.NowMS(), true)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range out {
+		if h, ok := held[r.num]; ok {
+			list.Add(r.num, BatchSpec.HeaderOf(h.column), h.message)
+		}
+	}
 	if err := list.Err(); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// probe is what a checked row looks for among passes and pending rows.
+func (r *row) probe() probe {
+	p := probe{num: r.num, kind: r.kind, key: r.plate, from: r.from.UnixMilli(), to: r.to.UnixMilli()}
+	if r.kind == Person {
+		p.key, _ = r.idIdx.(string)
+	}
+	return p
+}
+
+// heldRow is why a row is refused: its holder already has a pass or a
+// pending application.
+type heldRow struct {
+	column  string // the BatchSpec key: id_number or plate
+	message string
+}
+
+// heldRows finds the probes whose person or vehicle already holds an
+// active pass (or, when pending, is in a batch awaiting review) valid on
+// one of the same days, by row number, with the message naming it.
+func heldRows(ctx context.Context, tx *db.Tx, probes []probe, now int64, pending bool) (map[int]heldRow, error) {
+	found, err := findHoldings(ctx, tx, probes, now, pending)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int]heldRow{}
+	for _, p := range probes {
+		var first *holding
+		for i, h := range found[holdKey{p.kind, p.key}] {
+			if h.from < p.to && h.to > p.from && (first == nil || first.pid == "" && h.pid != "") {
+				first = &found[holdKey{p.kind, p.key}][i]
+			}
+		}
+		if first == nil {
+			continue
+		}
+		hr := heldRow{column: "id_number", message: "该人员"}
+		if p.kind == Vehicle {
+			hr = heldRow{column: "plate", message: "该车辆"}
+		}
+		from, to := clock.FromMillis(first.from).In(clock.Shanghai).Format(DateLayout), lastDay(clock.FromMillis(first.to))
+		if first.pid != "" {
+			hr.message += fmt.Sprintf("已持有有效通行证 %s（%s），有效至 %s；如需换证请先吊销原证", first.pid, first.enterpriseName, to)
+		} else {
+			hr.message += fmt.Sprintf("已在待审核的通行证申请第 %d 批第 %d 行（%s，%s 至 %s）；请等待审核结果，或请审核人员驳回该批后再提交",
+				first.batch, first.row, first.enterpriseName, from, to)
+		}
+		out[p.num] = hr
+	}
+	return out, nil
+}
+
+// transferPointer returns a function naming the transfer point a pass or
+// row is limited to reaching: a vehicle's only checkpoint, when the
+// registry says it is a transfer point (nil otherwise). The 接驳点 column
+// makes such passes; one whose 卡口 names only a transfer point is the
+// same pass. Each checkpoint is looked up once per function.
+func (s *Service) transferPointer(ctx context.Context) func(Kind, []string) (*CheckpointInfo, error) {
+	seen := map[string]*CheckpointInfo{}
+	return func(kind Kind, cps []string) (*CheckpointInfo, error) {
+		if s.checkpoints == nil || kind != Vehicle || len(cps) != 1 {
+			return nil, nil
+		}
+		if c, ok := seen[cps[0]]; ok {
+			return c, nil
+		}
+		info, err := s.checkpoints.Checkpoint(ctx, cps[0])
+		var c *CheckpointInfo
+		switch {
+		case errs.Is(err, errs.NotFound):
+		case err != nil:
+			return nil, err
+		case info.IsTransferPoint():
+			c = &info
+		}
+		seen[cps[0]] = c
+		return c, nil
+	}
 }
 
 // startOfDay is midnight in Shanghai of t's day.
@@ -563,6 +721,9 @@ func (s *Service) Approve(ctx context.Context, p *auth.Principal, id int64, in A
 				}
 			}
 		}
+		if err := checkNotHeld(ctx, tx, chosen); err != nil {
+			return err
+		}
 		if employees < 0 {
 			employees = 0
 		}
@@ -607,6 +768,37 @@ func (s *Service) Approve(ctx context.Context, p *auth.Principal, id int64, in A
 		return nil, errs.Wrap(op, err)
 	}
 	return s.batch(ctx, id, false)
+}
+
+// checkNotHeld refuses an approval when the person or vehicle of a chosen
+// row already holds an active pass valid on one of the same days (issued
+// since the upload checked, by another batch approved first): 409
+// pass_already_held listing the rows, and nothing is issued. Approvals
+// hold the "issue" lock, so two cannot both pass this check.
+func checkNotHeld(ctx context.Context, tx *db.Tx, chosen []storedRow) error {
+	probes := make([]probe, 0, len(chosen))
+	for _, r := range chosen {
+		p := probe{num: r.num, kind: r.kind, key: r.plate, from: r.from, to: r.to}
+		if r.kind == Person {
+			p.key = r.idIdx.String
+		}
+		probes = append(probes, p)
+	}
+	held, err := heldRows(ctx, tx, probes, tx.NowMS(), false)
+	if err != nil || len(held) == 0 {
+		return err
+	}
+	var fields []errs.FieldError
+	var nums []string
+	for _, r := range chosen {
+		if h, ok := held[r.num]; ok {
+			fields = append(fields, errs.FieldError{Row: r.num, Column: BatchSpec.HeaderOf(h.column), Message: h.message})
+			nums = append(nums, strconv.Itoa(r.num))
+		}
+	}
+	return &errs.Error{Kind: errs.Conflict, Code: "pass_already_held", Fields: fields,
+		Message: fmt.Sprintf("第 %s 行的人员或车辆已持有有效通行证，本次未签发任何通行证：请不批准这些行，或先吊销原证",
+			strings.Join(nums, "、"))}
 }
 
 // issue signs and stores a pass for each row, with the signing key
@@ -1079,7 +1271,11 @@ func (s *Service) SetQuota(ctx context.Context, p *auth.Principal, key string, i
 	return s.GetQuota(ctx, p, key)
 }
 
-// EnterpriseStats counts the passes of one enterprise.
+// EnterpriseStats counts the passes of one enterprise. Over a period
+// (StatsQuery), Issued, Revoked and Expired count what happened in it —
+// passes issued, revoked, and ended (not revoked) — and Persons and
+// Vehicles split Issued; Active is always the active passes now. Without
+// a period they are totals.
 type EnterpriseStats struct {
 	Enterprise     string `json:"enterprise"`
 	EnterpriseName string `json:"enterprise_name"`
@@ -1091,26 +1287,67 @@ type EnterpriseStats struct {
 	Vehicles       int    `json:"vehicles"`
 }
 
+// StatsQuery is the period of pass statistics, [From, To): whole days in
+// Asia/Shanghai (see ParseStatsPeriod). A zero From or To leaves that end
+// open; both zero asks for totals.
+type StatsQuery struct {
+	From, To time.Time
+}
+
+// Period reports whether q names a period.
+func (q StatsQuery) Period() bool { return !q.From.IsZero() || !q.To.IsZero() }
+
+// FirstDay is the period's first day in Shanghai, "" when open.
+func (q StatsQuery) FirstDay() string {
+	if q.From.IsZero() {
+		return ""
+	}
+	return q.From.In(clock.Shanghai).Format(DateLayout)
+}
+
+// LastDay is the period's last day in Shanghai (To is the exclusive end),
+// "" when open.
+func (q StatsQuery) LastDay() string {
+	if q.To.IsZero() {
+		return ""
+	}
+	return lastDay(q.To)
+}
+
 // Stats counts the passes issued and revoked per enterprise, for the
-// enterprises the caller reaches, most passes first.
-func (s *Service) Stats(ctx context.Context, p *auth.Principal) ([]EnterpriseStats, error) {
+// enterprises the caller reaches, most issued first; over a period only
+// the enterprises with something to count are listed.
+func (s *Service) Stats(ctx context.Context, p *auth.Principal, q StatsQuery) ([]EnterpriseStats, error) {
 	const op = "pass.Stats"
 	v, err := reads(p, op)
 	if err != nil {
 		return nil, err
 	}
+	from, to := int64(0), int64(math.MaxInt64)
+	if !q.From.IsZero() {
+		from = q.From.UnixMilli()
+	}
+	if !q.To.IsZero() {
+		to = q.To.UnixMilli()
+	}
 	var args db.Args
 	now := args.Add(s.clock.Now().UnixMilli())
+	f, t := args.Add(from), args.Add(to)
+	issued := "issued_at >= " + f + " AND issued_at < " + t
 	where := v.where(&args, "")
 	var out []EnterpriseStats
 	err = s.db.Read(ctx, func(tx *db.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT enterprise_key, MAX(enterprise_name), COUNT(*),
-			SUM(CASE WHEN status = 'active' AND valid_to > `+now+` THEN 1 ELSE 0 END),
-			SUM(CASE WHEN status = 'active' AND valid_to <= `+now+` THEN 1 ELSE 0 END),
-			SUM(CASE WHEN status = 'revoked' THEN 1 ELSE 0 END),
-			SUM(CASE WHEN kind = 'person' THEN 1 ELSE 0 END),
-			SUM(CASE WHEN kind = 'vehicle' THEN 1 ELSE 0 END)
-			FROM passes WHERE `+where+` GROUP BY enterprise_key ORDER BY COUNT(*) DESC, enterprise_key`, args.List...)
+		rows, err := tx.QueryContext(ctx, `SELECT enterprise_key, ename, issued, active, expired, revoked, persons, vehicles FROM (
+			SELECT enterprise_key, MAX(enterprise_name) AS ename,
+			SUM(CASE WHEN `+issued+` THEN 1 ELSE 0 END) AS issued,
+			SUM(CASE WHEN status = 'active' AND valid_to > `+now+` THEN 1 ELSE 0 END) AS active,
+			SUM(CASE WHEN status = 'active' AND valid_to <= `+now+` AND valid_to >= `+f+` AND valid_to < `+t+` THEN 1 ELSE 0 END) AS expired,
+			SUM(CASE WHEN status = 'revoked' AND revoked_at >= `+f+` AND revoked_at < `+t+` THEN 1 ELSE 0 END) AS revoked,
+			SUM(CASE WHEN kind = 'person' AND `+issued+` THEN 1 ELSE 0 END) AS persons,
+			SUM(CASE WHEN kind = 'vehicle' AND `+issued+` THEN 1 ELSE 0 END) AS vehicles
+			FROM passes WHERE `+where+` GROUP BY enterprise_key) counts
+			WHERE issued + active + expired + revoked > 0
+			ORDER BY issued DESC, active DESC, enterprise_key`, args.List...)
 		if err != nil {
 			return fmt.Errorf("pass: stats: %w", err)
 		}
@@ -1128,8 +1365,8 @@ func (s *Service) Stats(ctx context.Context, p *auth.Principal) ([]EnterpriseSta
 }
 
 // StatsXLSX is Stats as a spreadsheet.
-func (s *Service) StatsXLSX(ctx context.Context, p *auth.Principal) ([]byte, error) {
-	list, err := s.Stats(ctx, p)
+func (s *Service) StatsXLSX(ctx context.Context, p *auth.Principal, q StatsQuery) ([]byte, error) {
+	list, err := s.Stats(ctx, p, q)
 	if err != nil {
 		return nil, err
 	}
@@ -1138,5 +1375,9 @@ func (s *Service) StatsXLSX(ctx context.Context, p *auth.Principal) ([]byte, err
 		rows = append(rows, []string{e.Enterprise, e.EnterpriseName, strconv.Itoa(e.Issued), strconv.Itoa(e.Active),
 			strconv.Itoa(e.Expired), strconv.Itoa(e.Revoked), strconv.Itoa(e.Persons), strconv.Itoa(e.Vehicles)})
 	}
-	return importer.WriteXLSX("通行证统计", []string{"统一社会信用代码", "企业", "签发", "有效", "已过期", "已吊销", "人员", "车辆"}, rows)
+	header := []string{"统一社会信用代码", "企业", "签发", "当前有效", "已过期", "已吊销", "人员", "车辆"}
+	if q.Period() {
+		header = []string{"统一社会信用代码", "企业", "期间签发", "当前有效", "期间到期", "期间吊销", "期间签发人员", "期间签发车辆"}
+	}
+	return importer.WriteXLSX("通行证统计", header, rows)
 }

@@ -221,7 +221,7 @@ func TestQuotaAndRowByRowApproval(t *testing.T) {
 		_, err = f.svc.Approve(f.ctx, f.gxj, b.ID, ApproveInput{})
 		mustErr(t, err, errs.Conflict, "batch_decided")
 		// Quota full: one more is refused; a revocation frees a place.
-		b2 := f.upload(workersCSV(1))
+		b2 := f.upload(workersFrom(10, 1))
 		_, err = f.svc.Approve(f.ctx, f.gxj, b2.ID, ApproveInput{})
 		mustErr(t, err, errs.Conflict, "pass_quota_exceeded")
 		if _, err := f.svc.Revoke(f.ctx, f.gxj, full.Rows[0].PID, ReasonInput{Reason: "离职"}); err != nil {
@@ -238,7 +238,7 @@ func TestQuotaAndRowByRowApproval(t *testing.T) {
 			t.Fatalf("default quota %+v", q)
 		}
 		// Rejection.
-		b3 := f.upload(workersCSV(2))
+		b3 := f.upload(workersFrom(20, 2))
 		_, err = f.svc.Reject(f.ctx, f.gxj, b3.ID, ReasonInput{})
 		mustErr(t, err, errs.Invalid, "invalid_reason")
 		b3, err = f.svc.Reject(f.ctx, f.gxj, b3.ID, ReasonInput{Reason: "名单未盖章"})
@@ -403,7 +403,7 @@ func TestKeysRotateAndRevoke(t *testing.T) {
 		}
 		// A second instance sharing the data directory signs with the new key.
 		other := f.newService(f.dataDir)
-		b2, err := f.upload(workersCSV(2)), error(nil)
+		b2, err := f.upload(workersFrom(10, 2)), error(nil)
 		if b2, err = other.Approve(f.ctx, f.gxj, b2.ID, ApproveInput{}); err != nil {
 			t.Fatal(err)
 		}
@@ -463,7 +463,7 @@ func TestKeysRotateAndRevoke(t *testing.T) {
 		if _, err := f.svc.RevokeKey(f.ctx, k.Kid, "测试"); err != nil {
 			t.Fatal(err)
 		}
-		b3 := f.approve(f.upload(workersCSV(1)).ID)
+		b3 := f.approve(f.upload(workersFrom(20, 1)).ID)
 		p3, _ := f.svc.BatchPasses(f.ctx, f.gxj, b3.ID)
 		if p3[0].Kid == k.Kid || p3[0].Kid == oldKid {
 			t.Fatalf("signed by revoked key %s", p3[0].Kid)
@@ -479,7 +479,7 @@ func TestMissingKeyFile(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		f.approve(f.upload(workersCSV(1)).ID)
 		lonely := f.newService(t.TempDir())
-		b := f.upload(workersCSV(1))
+		b := f.upload(workersFrom(10, 1))
 		_, err := lonely.Approve(f.ctx, f.gxj, b.ID, ApproveInput{})
 		if e := errs.As(err); e == nil || e.Code != "pass_key_missing" {
 			t.Fatalf("err %v", err)

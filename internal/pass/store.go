@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
@@ -76,7 +78,16 @@ func (s *Service) batch(ctx context.Context, id int64, withRows bool) (*Batch, e
 		}
 		return rows.Err()
 	})
-	return b, err
+	if err != nil {
+		return nil, err
+	}
+	tp := s.transferPointer(ctx)
+	for i := range b.Rows {
+		if b.Rows[i].TransferPoint, err = tp(b.Rows[i].Kind, b.Rows[i].Checkpoints); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
 }
 
 // masked opens a sealed value and masks it.
@@ -163,5 +174,118 @@ func (s *Service) passes(ctx context.Context, where string, args []any, withToke
 		}
 		return rows.Err()
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	tp := s.transferPointer(ctx)
+	for i := range out {
+		if out[i].TransferPoint, err = tp(out[i].Kind, out[i].Checkpoints); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// probe is a row of a batch looking for what its holder already has: a
+// person by the blind index of the ID number, a vehicle by its plate, and
+// the validity asked for, [from, to) in Unix milliseconds.
+type probe struct {
+	num      int
+	kind     Kind
+	key      string
+	from, to int64
+}
+
+// holdKey names a person (kind person, blind index) or a vehicle (kind
+// vehicle, plate).
+type holdKey struct {
+	kind Kind
+	key  string
+}
+
+// holding is what a person or vehicle already has: an active pass (pid
+// set), or a row of a batch awaiting review.
+type holding struct {
+	pid            string
+	batch          int64
+	row            int
+	enterpriseName string
+	from, to       int64
+}
+
+// holdChunk is how many keys one lookup names: a power of two, well under
+// the parameter limits of both databases.
+const holdChunk = 512
+
+// findHoldings returns, per person and vehicle of probes, their active
+// passes not yet expired at now, of any enterprise, and when pending also
+// their rows in batches awaiting review (status submitted), each list in
+// order of validity. A person is looked up among person passes only, a
+// vehicle among vehicle passes.
+func findHoldings(ctx context.Context, tx *db.Tx, probes []probe, now int64, pending bool) (map[holdKey][]holding, error) {
+	out := map[holdKey][]holding{}
+	for _, k := range []Kind{Person, Vehicle} {
+		col := "id_idx"
+		if k == Vehicle {
+			col = "plate"
+		}
+		var keys []string
+		seen := map[string]bool{}
+		for _, p := range probes {
+			if p.kind == k && p.key != "" && !seen[p.key] {
+				seen[p.key] = true
+				keys = append(keys, p.key)
+			}
+		}
+		err := db.Chunks(len(keys), holdChunk, func(lo, hi int) error {
+			args := []any{string(k), now}
+			in := make([]string, 0, hi-lo)
+			for _, key := range keys[lo:hi] {
+				args = append(args, key)
+				in = append(in, "$"+strconv.Itoa(len(args)))
+			}
+			list := strings.Join(in, ", ")
+			rows, err := tx.QueryContext(ctx, `SELECT `+col+`, pid, enterprise_name, valid_from, valid_to FROM passes
+				WHERE kind = $1 AND status = 'active' AND valid_to > $2 AND `+col+` IN (`+list+`) ORDER BY valid_from, id`, args...)
+			if err != nil {
+				return fmt.Errorf("pass: passes held: %w", err)
+			}
+			if err := scanHoldings(rows, k, out, func(h *holding) []any {
+				return []any{&h.pid, &h.enterpriseName, &h.from, &h.to}
+			}); err != nil {
+				return err
+			}
+			if !pending {
+				return nil
+			}
+			rows, err = tx.QueryContext(ctx, `SELECT r.`+col+`, r.batch_id, r.row_no, b.enterprise_name, r.valid_from, r.valid_to
+				FROM pass_batch_rows r JOIN pass_batches b ON b.id = r.batch_id
+				WHERE r.kind = $1 AND b.status = 'submitted' AND r.valid_to > $2 AND r.`+col+` IN (`+list+`)
+				ORDER BY r.valid_from, r.batch_id, r.row_no`, args...)
+			if err != nil {
+				return fmt.Errorf("pass: rows pending: %w", err)
+			}
+			return scanHoldings(rows, k, out, func(h *holding) []any {
+				return []any{&h.batch, &h.row, &h.enterpriseName, &h.from, &h.to}
+			})
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// scanHoldings reads rows of (key, fields…) into out, closing rows.
+func scanHoldings(rows *sql.Rows, k Kind, out map[holdKey][]holding, fields func(*holding) []any) error {
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		var h holding
+		if err := rows.Scan(append([]any{&key}, fields(&h)...)...); err != nil {
+			return err
+		}
+		out[holdKey{k, key}] = append(out[holdKey{k, key}], h)
+	}
+	return rows.Err()
 }

@@ -126,10 +126,15 @@ func residentID(region, birth string, seq int) string {
 
 // workersCSV is a batch of n workers of 千金药业 in 天元区, valid for
 // 30 days from the fixture's day; extra rows are appended as they are.
-func workersCSV(n int, extra ...string) []byte {
+func workersCSV(n int, extra ...string) []byte { return workersFrom(0, n, extra...) }
+
+// workersFrom is workersCSV of the workers first … first+n-1 (worker i
+// is 工人i+1 with an ID number of its own, for i < 21000): a person holds
+// one pass at a time, so batches that must both be issued name others.
+func workersFrom(first, n int, extra ...string) []byte {
 	var b strings.Builder
 	b.WriteString("姓名,身份证号,手机,车牌,区域,起,止\n")
-	for i := 0; i < n; i++ {
+	for i := first; i < first+n; i++ {
 		birth := fmt.Sprintf("19%02d%02d%02d", 60+i%40, 1+i%12, 1+i%28)
 		fmt.Fprintf(&b, "工人%d,%s,139%08d,,430211001;430211002,2022-11-20,2022-12-19\n", i+1,
 			residentID("430211", birth, i), 7330000+i)
