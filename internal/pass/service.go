@@ -2,15 +2,12 @@ package pass
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -72,8 +69,8 @@ type Service struct {
 	clock       clock.Clock
 	log         *slog.Logger
 
-	stmtMu      sync.Mutex
-	revokedStmt atomic.Pointer[sql.Stmt] // the revocation lookup of Verify
+	revs     *revset   // the revocation list in memory, for Verify
+	verified *verified // tokens whose signature Verify has checked
 }
 
 // Deps are the collaborators of the service.
@@ -92,7 +89,7 @@ func NewService(d *db.DB, box *pii.Box, deps Deps) *Service {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{db: d, box: box, areas: deps.Areas, enterprises: deps.Enterprises, checkpoints: deps.Checkpoints,
-		keys: newKeyring(d, deps.DataDir, log), clock: d.Clock, log: log}
+		keys: newKeyring(d, deps.DataDir, log), clock: d.Clock, log: log, revs: newRevset(d, log), verified: newVerified()}
 }
 
 func errEnterpriseNotFound() error {
@@ -1112,6 +1109,7 @@ func (s *Service) Revoke(ctx context.Context, p *auth.Principal, pid string, in 
 			pid, kid, tx.NowMS(), reason); err != nil {
 			return fmt.Errorf("pass: revoke: %w", err)
 		}
+		tx.AfterCommit(s.revs.invalidate)
 		if _, err := tx.ExecContext(ctx, `UPDATE passes SET status = 'revoked', revoked_at = $1, revoke_reason = $2, revoked_by = $3
 			WHERE pid = $4`, tx.NowMS(), reason, p.Actor(), pid); err != nil {
 			return fmt.Errorf("pass: revoke: %w", err)
@@ -1165,6 +1163,7 @@ func (s *Service) RevokeEnterprise(ctx context.Context, p *auth.Principal, key s
 		if err != nil {
 			return err
 		}
+		tx.AfterCommit(s.revs.invalidate)
 		res.Revoked = n
 		return audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "pass.revoke_enterprise",
 			ObjectType: "enterprise", ObjectID: key, AreaCode: sub.Area.Code,

@@ -2,6 +2,7 @@ package pass
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"fmt"
 	"strings"
@@ -20,14 +21,34 @@ import (
 func (s *Service) Keys() Keys { return s.keys.lookup }
 
 // Verify is the online check of a pass token at a moment: the signature
-// with a known key, the validity window, and the revocation of the pass
-// (one indexed query). A token signed by a revoked key answers Revoked
-// once its signature is checked against that key (BadSignature if it does
-// not match), as offline verifiers do with the revoked key ids of the
-// revocation list. Area and checkpoint limits are the caller's
-// (Claims.AllowedAt). If the revocation lookup fails (database down),
-// Verify answers as an offline verifier would and logs the error.
+// with a known key, the validity window, and the revocation of the pass.
+// A token signed by a revoked key answers Revoked once its signature is
+// checked against that key (BadSignature if it does not match), as
+// offline verifiers do with the revoked key ids of the revocation list.
+// Area and checkpoint limits are the caller's (Claims.AllowedAt).
+//
+// A pass is scanned many times in its life, so a token whose signature
+// has been checked is remembered (by its SHA-256, bounded): scanned
+// again, only the key's revocation, the validity window and the
+// revocation list are looked at. The revocation list is kept in memory
+// (revset): a revocation made here counts at once, one made by another
+// instance within RevocationRefresh. If the list cannot be read
+// (database down), Verify answers from the last list it read, as an
+// offline verifier would, and logs the error.
+//
+// The claims answered are the caller's to read, not to change.
 func (s *Service) Verify(ctx context.Context, token string, at time.Time) (*Claims, Reason) {
+	var sum [sha256.Size]byte
+	cacheable := len(token) <= MaxTokenLen
+	if cacheable {
+		sum = sha256.Sum256([]byte(token))
+		if c, kid, ok := s.verified.get(sum); ok {
+			if _, revoked := s.keys.revokedKey(kid); revoked {
+				return c, Revoked
+			}
+			return s.validAt(ctx, c, at)
+		}
+	}
 	p, r := Parse(token)
 	if r != OK {
 		return nil, r
@@ -38,53 +59,33 @@ func (s *Service) Verify(ctx context.Context, token string, at time.Time) (*Clai
 		}
 		return &p.Claims, Revoked
 	}
-	c, r := p.Verify(s.keys.lookup, at)
-	if r != OK {
+	key := s.keys.lookup(p.Header.Kid)
+	if key == nil {
+		return &p.Claims, UnknownKey
+	}
+	if !p.SignedBy(key) {
+		return nil, BadSignature
+	}
+	if cacheable {
+		s.verified.put(sum, p.Claims, p.Header.Kid)
+	}
+	return s.validAt(ctx, &p.Claims, at)
+}
+
+// validAt finishes Verify for a pass whose signature is good: its
+// validity window at at, then the revocation list.
+func (s *Service) validAt(ctx context.Context, c *Claims, at time.Time) (*Claims, Reason) {
+	if r := c.ValidAt(at); r != OK {
 		return c, r
 	}
-	revoked, err := s.isRevoked(ctx, c.PID)
+	revoked, err := s.revs.has(ctx, c.PID)
 	if err != nil {
-		s.log.ErrorContext(ctx, "pass: revocation lookup failed", "err", err.Error())
-		return c, OK
+		s.log.ErrorContext(ctx, "pass: reading the revocation list failed", "err", err.Error())
 	}
 	if revoked {
 		return c, Revoked
 	}
 	return c, OK
-}
-
-// isRevoked looks the pass up in the revocation list with one prepared
-// statement on the read pool, outside any transaction.
-func (s *Service) isRevoked(ctx context.Context, pid string) (bool, error) {
-	st := s.revokedStmt.Load()
-	if st == nil {
-		var err error
-		if st, err = s.prepareRevoked(ctx); err != nil {
-			return false, err
-		}
-	}
-	var one int
-	err := st.QueryRowContext(ctx, pid).Scan(&one)
-	if noRows(err) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
-// prepareRevoked prepares the revocation lookup once; a failure is tried
-// again on the next call.
-func (s *Service) prepareRevoked(ctx context.Context) (*sql.Stmt, error) {
-	s.stmtMu.Lock()
-	defer s.stmtMu.Unlock()
-	if st := s.revokedStmt.Load(); st != nil {
-		return st, nil
-	}
-	st, err := s.db.ReadPool().PrepareContext(context.WithoutCancel(ctx), `SELECT 1 FROM pass_revocations WHERE pid = $1 LIMIT 1`)
-	if err != nil {
-		return nil, fmt.Errorf("pass: prepare revocation lookup: %w", err)
-	}
-	s.revokedStmt.Store(st)
-	return st, nil
 }
 
 // Revocation is one entry of the revocation list.
@@ -295,6 +296,7 @@ func (s *Service) RevokeKey(ctx context.Context, kid, reason string) (int, error
 			return err
 		}
 		tx.AfterCommit(func() {
+			s.revs.invalidate()
 			s.keys.forget(kid)
 			s.keys.refreshLater()
 		})
