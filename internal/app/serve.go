@@ -34,6 +34,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	sweep := f.Duration("sweep-interval", envDuration(env, "TONGXIN_SWEEP_INTERVAL", time.Minute), "工单超时升级与自动确认的扫描间隔 (环境变量 TONGXIN_SWEEP_INTERVAL)")
 	deliver := f.Duration("deliver-interval", envDuration(env, "TONGXIN_DELIVER_INTERVAL", 10*time.Second), "Webhook 投递的扫描间隔 (环境变量 TONGXIN_DELIVER_INTERVAL)")
 	baseURL := f.String("base-url", env.Getenv("TONGXIN_BASE_URL"), "对外访问地址，如 https://tongxin.example.gov.cn，用于通知中的链接")
+	journal := f.String("scan-journal", env.Getenv("TONGXIN_SCAN_JOURNAL"), "卡口在线扫码的日志目录，默认为数据目录下的 scan-journal；off 表示直接写数据库 (环境变量 TONGXIN_SCAN_JOURNAL)")
 	logLevel := f.String("log-level", envOr(env, "TONGXIN_LOG_LEVEL", "info"), "日志级别 debug|info|warn|error")
 	if err := f.parse(args); err != nil {
 		return done(err)
@@ -53,8 +54,17 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	// Online scans are journaled in the data directory and loaded into the
 	// database in bulk (checkpoint/journal.go); what is left is loaded at
 	// the end, after the last request.
-	if err := sys.Checkpoints.OpenJournal(ctx, filepath.Join(sys.DataDir, "scan-journal")); err != nil {
-		return err
+	switch *journal {
+	case "off":
+	case "":
+		*journal = filepath.Join(sys.DataDir, "scan-journal")
+		fallthrough
+	default:
+		if err := sys.Checkpoints.OpenJournal(ctx, *journal); err != nil {
+			// A read-only data directory (instances sharing one): scans
+			// are written to the database directly.
+			log.Warn("no scan journal; online scans are written to the database directly", "dir", *journal, "err", err.Error())
+		}
 	}
 	defer func() {
 		if err := sys.Checkpoints.CloseJournal(context.WithoutCancel(ctx)); err != nil {

@@ -62,6 +62,7 @@ type journal struct {
 
 	mu      sync.Mutex
 	f       *os.File // the segment being appended to; nil once closed
+	path    string   // f's path, kept when f is closed by a failure
 	seg     int64
 	size    int64      // bytes in f
 	pending []*scanRow // in f, not yet loaded
@@ -140,6 +141,7 @@ func openJournal(ctx context.Context, dir string, d *db.DB, log *slog.Logger) (*
 		return nil, err
 	}
 	j.seg++
+	j.path = j.f.Name()
 	if len(j.failed) > 0 {
 		if err := j.load(ctx); err != nil {
 			log.Error("checkpoint: loading the scan journal left by the last run failed; the loader tries again",
@@ -360,15 +362,20 @@ func (j *journal) load(ctx context.Context) error {
 	j.loadMu.Lock()
 	defer j.loadMu.Unlock()
 	j.mu.Lock()
-	if len(j.pending) > 0 && j.f != nil {
+	switch {
+	case len(j.pending) == 0:
+	case j.f == nil: // broken: load what it holds, append no more
+		j.failed = append(j.failed, segment{path: j.path, rows: j.pending})
+		j.pending = nil
+	default:
 		next, err := j.create(j.seg + 1)
 		if err != nil {
 			j.mu.Unlock()
 			return err
 		}
 		old := j.f
-		j.failed = append(j.failed, segment{path: old.Name(), rows: j.pending})
-		j.f, j.seg, j.size, j.pending = next, j.seg+1, 0, nil
+		j.failed = append(j.failed, segment{path: j.path, rows: j.pending})
+		j.f, j.path, j.seg, j.size, j.pending = next, next.Name(), j.seg+1, 0, nil
 		old.Close()
 	}
 	j.mu.Unlock()

@@ -448,7 +448,7 @@ func (c *committer) sync(ctx context.Context) error {
 func (s *Service) OpenJournal(ctx context.Context, dir string) error {
 	j, err := openJournal(ctx, dir, s.db, s.log)
 	if errors.Is(err, errJournalBusy) {
-		s.log.Warn("checkpoint: the scan journal is in use by another process; scans go to the database directly", "dir", dir)
+		s.log.Info("checkpoint: the scan journal is in use by another process; scans go to the database directly", "dir", dir)
 		return nil
 	}
 	if err != nil {
