@@ -87,13 +87,13 @@ type segment struct {
 
 // journalRec is a scan as a journal line: "crc32c-hex JSON\n".
 type journalRec struct {
-	Checkpoint int64       `json:"c"`
-	ClientID   string      `json:"id"`
-	Pass       *PassInfo   `json:"p,omitempty"`
-	Reason     pass.Reason `json:"r"`
-	ScannedAt  int64       `json:"s"`
-	ReceivedAt int64       `json:"t"`
-	Officer    string      `json:"o"`
+	Checkpoint int64           `json:"c"`
+	ClientID   string          `json:"id"`
+	Pass       json.RawMessage `json:"p,omitempty"`
+	Reason     pass.Reason     `json:"r"`
+	ScannedAt  int64           `json:"s"`
+	ReceivedAt int64           `json:"t"`
+	Officer    string          `json:"o"`
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -212,12 +212,23 @@ func decodeJournalLine(line []byte) (*scanRow, bool) {
 	if err := json.Unmarshal(body, &rec); err != nil || rec.ClientID == "" || pass.ReasonNames[rec.Reason] == "" {
 		return nil, false
 	}
-	return &scanRow{checkpoint: rec.Checkpoint, clientID: rec.ClientID, claims: rec.Pass, reason: rec.Reason,
+	var claims *PassInfo
+	if len(rec.Pass) > 0 && string(rec.Pass) != "null" {
+		claims = &PassInfo{}
+		if err := json.Unmarshal(rec.Pass, claims); err != nil {
+			return nil, false
+		}
+	}
+	return &scanRow{checkpoint: rec.Checkpoint, clientID: rec.ClientID, claims: claims, info: rec.Pass, reason: rec.Reason,
 		scannedAt: time.UnixMilli(rec.ScannedAt).UTC(), receivedAt: time.UnixMilli(rec.ReceivedAt).UTC(), officer: rec.Officer}, true
 }
 
 func appendJournalLine(buf []byte, r *scanRow) ([]byte, error) {
-	body, err := json.Marshal(journalRec{Checkpoint: r.checkpoint, ClientID: r.clientID, Pass: r.claims, Reason: r.reason,
+	info, err := r.passJSON()
+	if err != nil {
+		return buf, err
+	}
+	body, err := json.Marshal(journalRec{Checkpoint: r.checkpoint, ClientID: r.clientID, Pass: info, Reason: r.reason,
 		ScannedAt: r.scannedAt.UnixMilli(), ReceivedAt: r.receivedAt.UnixMilli(), Officer: r.officer})
 	if err != nil {
 		return buf, err
@@ -402,20 +413,14 @@ func (j *journal) load(ctx context.Context) error {
 func (j *journal) insert(ctx context.Context, sg segment) error {
 	return db.Chunks(len(sg.rows), journalTxRows, func(lo, hi int) error {
 		rows := sg.rows[lo:hi]
-		err := j.db.Write(ctx, func(tx *db.Tx) error {
-			_, err := insertScans(ctx, tx, rows, false)
-			return err
-		})
+		err := j.db.Write(ctx, func(tx *db.Tx) error { return loadScans(ctx, tx, rows) })
 		if err == nil || len(rows) == 1 || ctx.Err() != nil {
 			return err
 		}
 		var refused []*scanRow
 		took := 0
 		for _, r := range rows {
-			if err := j.db.Write(ctx, func(tx *db.Tx) error {
-				_, err := insertScans(ctx, tx, []*scanRow{r}, false)
-				return err
-			}); err != nil {
+			if err := j.db.Write(ctx, func(tx *db.Tx) error { return loadScans(ctx, tx, []*scanRow{r}) }); err != nil {
 				refused = append(refused, r)
 				continue
 			}

@@ -181,11 +181,27 @@ type scanRow struct {
 	scannedAt  time.Time
 	receivedAt time.Time // zero: the logging transaction's time
 	officer    string
+	info       []byte // claims as JSON, once encoded (passJSON)
 }
 
-// scanChunk bounds the rows of one INSERT (8 values each), so that its
+// scanChunk bounds the rows of one INSERT (scanValues each), so that its
 // SQL stays short enough to be prepared once and cached (db.Tx).
-const scanChunk = 32
+const (
+	scanChunk  = 32
+	scanValues = 10
+)
+
+// passJSON is the pass's masked content as stored, encoded once.
+func (r *scanRow) passJSON() ([]byte, error) {
+	if r.info == nil && r.claims != nil {
+		j, err := json.Marshal(r.claims)
+		if err != nil {
+			return nil, err
+		}
+		r.info = j
+	}
+	return r.info, nil
+}
 
 // scanKey identifies a scan: the device's id at one checkpoint.
 type scanKey struct {
@@ -193,8 +209,69 @@ type scanKey struct {
 	clientID   string
 }
 
+// scanInsert is the INSERT of rows, a client id already logged at its
+// checkpoint adding nothing.
+func scanInsert(tx *db.Tx, rows []*scanRow, offline bool) (string, []any, error) {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO checkpoint_scans (checkpoint_id, client_id, pid, pass, reason, scanned_at, officer, received_at,
+		verdict, offline) VALUES `)
+	args := make([]any, 0, scanValues*len(rows))
+	for n, r := range rows {
+		if n > 0 {
+			b.WriteByte(',')
+		}
+		// SQLite looks each named parameter ($n) up in a list, so a
+		// statement of hundreds binds in quadratic time; anonymous ones
+		// (?) bind in order.
+		b.WriteByte('(')
+		for c := range scanValues {
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			if tx.Dialect == db.SQLite {
+				b.WriteByte('?')
+			} else {
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(len(args) + c + 1))
+			}
+		}
+		b.WriteByte(')')
+		var pid, info any
+		if c := r.claims; c != nil {
+			j, err := r.passJSON()
+			if err != nil {
+				return "", nil, fmt.Errorf("checkpoint: log scans: %w", err)
+			}
+			pid, info = c.PID, string(j)
+		}
+		received := tx.NowMS()
+		if !r.receivedAt.IsZero() {
+			received = r.receivedAt.UnixMilli()
+		}
+		args = append(args, r.checkpoint, r.clientID, pid, info, string(r.reason), r.scannedAt.UnixMilli(), r.officer, received,
+			string(VerdictOf(r.reason)), offline)
+	}
+	b.WriteString(` ON CONFLICT (checkpoint_id, client_id) DO NOTHING`)
+	return b.String(), args, nil
+}
+
+// loadScans logs online scans without answering them (the journal's
+// loader): a client id already logged adds nothing.
+func loadScans(ctx context.Context, tx *db.Tx, rows []*scanRow) error {
+	return db.Chunks(len(rows), scanChunk, func(lo, hi int) error {
+		q, args, err := scanInsert(tx, rows[lo:hi], false)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("checkpoint: log scans: %w", err)
+		}
+		return nil
+	})
+}
+
 // insertScans logs scans (online or offline ones), many rows per
-// statement: each row binds eight values, the rest is the statement's. A
+// statement, scanValues bound values a row. A
 // scan whose client id was already logged at its checkpoint (before, or
 // earlier in rows) adds no row: it answers the stored scan, Replayed. The
 // answers are in the order of rows.
@@ -210,41 +287,15 @@ func insertScans(ctx context.Context, tx *db.Tx, rows []*scanRow, offline bool) 
 		}
 	}
 	err := db.Chunks(len(fresh), scanChunk, func(lo, hi int) error {
-		var b strings.Builder
-		b.WriteString(`INSERT INTO checkpoint_scans (checkpoint_id, client_id, pid, pass, reason, scanned_at, officer, received_at,
-			verdict, offline) VALUES `)
-		args := make([]any, 1, 1+8*(hi-lo))
-		args[0] = offline
+		chunk := make([]*scanRow, hi-lo)
 		for n, i := range fresh[lo:hi] {
-			if n > 0 {
-				b.WriteByte(',')
-			}
-			at := len(args) + 1
-			b.WriteByte('(')
-			for c := range 8 {
-				b.WriteByte('$')
-				b.WriteString(strconv.Itoa(at + c))
-				b.WriteByte(',')
-			}
-			// The verdict follows from the reason.
-			fmt.Fprintf(&b, "CASE WHEN $%d = 'ok' THEN 'allow' ELSE 'deny' END,$1)", at+4)
-			r := rows[i]
-			var pid, info any
-			if c := r.claims; c != nil {
-				j, err := json.Marshal(c)
-				if err != nil {
-					return fmt.Errorf("checkpoint: log scans: %w", err)
-				}
-				pid, info = c.PID, string(j)
-			}
-			received := tx.NowMS()
-			if !r.receivedAt.IsZero() {
-				received = r.receivedAt.UnixMilli()
-			}
-			args = append(args, r.checkpoint, r.clientID, pid, info, string(r.reason), r.scannedAt.UnixMilli(), r.officer, received)
+			chunk[n] = rows[i]
 		}
-		b.WriteString(` ON CONFLICT (checkpoint_id, client_id) DO NOTHING RETURNING id, checkpoint_id, client_id`)
-		res, err := tx.QueryContext(ctx, b.String(), args...)
+		q, args, err := scanInsert(tx, chunk, offline)
+		if err != nil {
+			return err
+		}
+		res, err := tx.QueryContext(ctx, q+` RETURNING id, checkpoint_id, client_id`, args...)
 		if err != nil {
 			return fmt.Errorf("checkpoint: log scans: %w", err)
 		}
