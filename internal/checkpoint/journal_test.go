@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -42,22 +41,8 @@ func TestJournalScans(t *testing.T) {
 		officer := f.user("kakou", auth.CheckpointOfficer, "checkpoint:"+ref(bridge))
 		tok := f.ver.sign(t, claims("P1"), "")
 		const n = 200
-		out := make([]*Scan, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				s, err := f.svc.Scan(f.ctx, officer, ref(bridge), ScanInput{Token: tok, ClientID: fmt.Sprintf("journal-%04d", i/2)})
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				out[i] = s
-			}()
-		}
-		wg.Wait()
-		if t.Failed() {
+		out := f.scanPairs(t, officer, bridge, tok, "journal", n)
+		if out == nil {
 			return
 		}
 		for i := 0; i < n; i += 2 {

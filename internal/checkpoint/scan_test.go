@@ -170,23 +170,8 @@ func TestScanGroupCommit(t *testing.T) {
 		officer := f.user("kakou", auth.CheckpointOfficer, "checkpoint:"+ref(bridge))
 		tok := f.ver.sign(t, claims("P1"), "")
 		const n = 200
-		out := make([]*Scan, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				// Pairs share a client id: 100 distinct scans.
-				s, err := f.svc.Scan(f.ctx, officer, ref(bridge), ScanInput{Token: tok, ClientID: fmt.Sprintf("group-%04d", i/2)})
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				out[i] = s
-			}()
-		}
-		wg.Wait()
-		if t.Failed() {
+		out := f.scanPairs(t, officer, bridge, tok, "group", n)
+		if out == nil {
 			return
 		}
 		for i := 0; i < n; i += 2 {
@@ -199,6 +184,31 @@ func TestScanGroupCommit(t *testing.T) {
 			t.Fatalf("%d rows, want %d", got, n/2)
 		}
 	})
+}
+
+// scanPairs scans tok at c n times at once, pairs sharing a client id
+// (prefix-0000, prefix-0000, prefix-0001, …); nil if a scan failed.
+func (f *fixture) scanPairs(t *testing.T, p *auth.Principal, c *Checkpoint, tok, prefix string, n int) []*Scan {
+	t.Helper()
+	out := make([]*Scan, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := f.svc.Scan(f.ctx, p, ref(c), ScanInput{Token: tok, ClientID: fmt.Sprintf("%s-%04d", prefix, i/2)})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			out[i] = s
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return nil
+	}
+	return out
 }
 
 // Only the checkpoint's officers and its managers scan there: an officer
