@@ -26,8 +26,8 @@ import (
 
 // The scan journal. A checkpoint at peak scans a car every few seconds
 // per lane, and the answer must not wait for the database: online scans
-// are appended to a journal file in the data directory (one write for a
-// whole group, before anyone in it is answered) and moved into
+// are appended to a journal file in the data directory (one write each,
+// before the scan is answered) and moved into
 // checkpoint_scans by a loader, many hundreds of rows per transaction,
 // within journalLoadDelay — or at once when someone reads scans. A scan
 // answered is in the journal; a server that stops or crashes loads what
@@ -223,69 +223,80 @@ func decodeJournalLine(line []byte) (*scanRow, bool) {
 		scannedAt: time.UnixMilli(rec.ScannedAt).UTC(), receivedAt: time.UnixMilli(rec.ReceivedAt).UTC(), officer: rec.Officer}, true
 }
 
+// appendJournalLine appends r as a journal line. The record is written by
+// hand (it is on every scan's path); journalRec reads it back.
 func appendJournalLine(buf []byte, r *scanRow) ([]byte, error) {
 	info, err := r.passJSON()
 	if err != nil {
 		return buf, err
 	}
-	body, err := json.Marshal(journalRec{Checkpoint: r.checkpoint, ClientID: r.clientID, Pass: info, Reason: r.reason,
-		ScannedAt: r.scannedAt.UnixMilli(), ReceivedAt: r.receivedAt.UnixMilli(), Officer: r.officer})
-	if err != nil {
-		return buf, err
+	start := len(buf)
+	buf = append(buf, "00000000 "...) // the checksum, once the body is known
+	body := len(buf)
+	buf = append(buf, `{"c":`...)
+	buf = strconv.AppendInt(buf, r.checkpoint, 10)
+	buf = append(buf, `,"id":`...)
+	buf = appendJSONString(buf, r.clientID)
+	if info != nil {
+		buf = append(buf, `,"p":`...)
+		buf = append(buf, info...)
 	}
-	sum := crc32.Checksum(body, castagnoli)
-	buf = hex.AppendEncode(buf, []byte{byte(sum >> 24), byte(sum >> 16), byte(sum >> 8), byte(sum)})
-	buf = append(buf, ' ')
-	buf = append(buf, body...)
+	buf = append(buf, `,"r":`...)
+	buf = appendJSONString(buf, string(r.reason))
+	buf = append(buf, `,"s":`...)
+	buf = strconv.AppendInt(buf, r.scannedAt.UnixMilli(), 10)
+	buf = append(buf, `,"t":`...)
+	buf = strconv.AppendInt(buf, r.receivedAt.UnixMilli(), 10)
+	buf = append(buf, `,"o":`...)
+	buf = appendJSONString(buf, r.officer)
+	buf = append(buf, '}')
+	sum := crc32.Checksum(buf[body:], castagnoli)
+	hex.Encode(buf[start:start+8], []byte{byte(sum >> 24), byte(sum >> 16), byte(sum >> 8), byte(sum)})
 	return append(buf, '\n'), nil
 }
 
-// append journals a group of online scans with one write and answers
-// each (a client id this server has answered before answers that scan
-// again, Replayed). An error leaves nothing journaled: the caller logs
-// the group in the database instead.
-func (j *journal) append(now time.Time, group []*scanReq) error {
+// appendJSONString appends s as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+// add journals an online scan and answers it (a client id this server
+// has answered before answers that scan again, Replayed). An error
+// leaves nothing journaled: the caller logs the scan in the database
+// instead. Each scan is one write of its own: answering it at once costs
+// less than making scans wait for each other to share a write.
+func (j *journal) add(now time.Time, row *scanRow) (*Scan, error) {
 	now = now.UTC().Truncate(time.Millisecond)
+	k := scanKey{row.checkpoint, row.clientID}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.f == nil {
-		return errors.New("checkpoint: the scan journal is closed")
+		return nil, errors.New("checkpoint: the scan journal is closed")
 	}
-	buf := j.buf[:0]
-	var fresh []*scanReq
-	var inGroup map[scanKey]*Scan
-	for _, r := range group {
-		k := scanKey{r.row.checkpoint, r.row.clientID}
-		if s := j.recent.get(k); s != nil {
-			r.out = replayed(s)
-			continue
-		}
-		if s := inGroup[k]; s != nil {
-			r.out = replayed(s)
-			continue
-		}
-		r.row.receivedAt = now
-		var err error
-		if buf, err = appendJournalLine(buf, r.row); err != nil {
-			return fmt.Errorf("checkpoint: scan journal: %w", err)
-		}
-		row := r.row
-		r.out = &Scan{CheckpointID: row.checkpoint, ClientID: row.clientID, Verdict: VerdictOf(row.reason), Reason: row.reason,
-			ReasonName: pass.ReasonNames[row.reason], Pass: row.claims, ScannedAt: row.scannedAt.UTC().Truncate(time.Millisecond),
-			ReceivedAt: now, Officer: row.officer}
-		if inGroup == nil {
-			inGroup = map[scanKey]*Scan{}
-		}
-		inGroup[k] = r.out
-		fresh = append(fresh, r)
+	if s := j.recent.get(k); s != nil {
+		return replayed(s), nil
+	}
+	row.receivedAt = now
+	buf, err := appendJournalLine(j.buf[:0], row)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: scan journal: %w", err)
 	}
 	j.buf = buf
-	if len(fresh) == 0 {
-		return nil
-	}
 	if n, err := j.f.Write(buf); err != nil {
-		// Take back a torn write, so that the next line starts clean;
-		// if even that fails, stop journaling.
+		// Take back a torn write, so that the next line starts clean; if
+		// even that fails, stop journaling.
 		if n > 0 {
 			if terr := j.f.Truncate(j.size); terr != nil {
 				j.log.Error("checkpoint: scan journal broken; scans go to the database directly", "err", terr.Error())
@@ -293,26 +304,24 @@ func (j *journal) append(now time.Time, group []*scanReq) error {
 				j.f = nil
 			}
 		}
-		for _, r := range group {
-			r.out = nil
-		}
-		return fmt.Errorf("checkpoint: scan journal: %w", err)
+		return nil, fmt.Errorf("checkpoint: scan journal: %w", err)
 	}
 	j.size += int64(len(buf))
+	out := &Scan{CheckpointID: row.checkpoint, ClientID: row.clientID, Verdict: VerdictOf(row.reason), Reason: row.reason,
+		ReasonName: pass.ReasonNames[row.reason], Pass: row.claims, ScannedAt: row.scannedAt.UTC().Truncate(time.Millisecond),
+		ReceivedAt: now, Officer: row.officer}
 	if len(j.pending) == 0 {
 		j.since = time.Now()
 	}
-	for _, r := range fresh {
-		j.pending = append(j.pending, r.row)
-		j.recent.put(scanKey{r.row.checkpoint, r.row.clientID}, r.out)
-	}
-	if j.queued.Add(int64(len(fresh))) >= journalLoadRows {
+	j.pending = append(j.pending, row)
+	j.recent.put(k, out)
+	if j.queued.Add(1) >= journalLoadRows {
 		select {
 		case j.kick <- struct{}{}:
 		default:
 		}
 	}
-	return nil
+	return out, nil
 }
 
 func replayed(s *Scan) *Scan {

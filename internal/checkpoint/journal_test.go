@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -182,4 +183,40 @@ func TestJournalBusy(t *testing.T) {
 			t.Fatalf("direct scan %+v %v", s, err)
 		}
 	})
+}
+
+// A journal line reads back as the scan it was written from, whatever
+// its strings hold.
+func TestJournalLineRoundTrip(t *testing.T) {
+	cl := claims("P1", "430211")
+	for _, r := range []*scanRow{
+		{checkpoint: 7, clientID: "3f6c2d1e-aaaa-4bbb-8ccc-000000000001", claims: passInfo(&cl, pass.OK), reason: pass.OK,
+			scannedAt: testBase, receivedAt: testBase.Add(time.Second), officer: "kakou"},
+		{checkpoint: 8, clientID: `odd"\` + "\x01\n", reason: pass.Malformed, scannedAt: testBase, receivedAt: testBase,
+			officer: "王警官\t\"引号\"\\"},
+	} {
+		line, err := appendJournalLine([]byte("prefix"), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		line = line[len("prefix"):]
+		if line[len(line)-1] != '\n' || !json.Valid(line[9:len(line)-1]) {
+			t.Fatalf("line %q", line)
+		}
+		got, ok := decodeJournalLine(line[:len(line)-1])
+		if !ok {
+			t.Fatalf("line does not read back: %q", line)
+		}
+		if got.checkpoint != r.checkpoint || got.clientID != r.clientID || got.officer != r.officer || got.reason != r.reason ||
+			!got.scannedAt.Equal(r.scannedAt) || !got.receivedAt.Equal(r.receivedAt) || (got.claims == nil) != (r.claims == nil) {
+			t.Fatalf("read back %+v, wrote %+v", got, r)
+		}
+		if r.claims != nil && (got.claims.PID != r.claims.PID || got.claims.Name != r.claims.Name) {
+			t.Fatalf("pass %+v, wrote %+v", got.claims, r.claims)
+		}
+		line[12] ^= 0x20 // one bit of the body
+		if _, ok := decodeJournalLine(line[:len(line)-1]); ok {
+			t.Fatal("a changed line still checks")
+		}
+	}
 }

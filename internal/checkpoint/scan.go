@@ -247,7 +247,8 @@ func (s *Service) Scans(ctx context.Context, p *auth.Principal, ref string, q Sc
 // ---------------------------------------------------------------------
 // Group commit
 
-// committer logs online scans with group commit: a request that finds no
+// committer logs online scans: to the journal when the server keeps one
+// (journal.go), else with group commit: a request that finds no
 // transaction running writes the queue (its own scan first) in one
 // transaction; requests arriving meanwhile queue up and are written
 // together by the next one. Before a transaction starts, it waits a moment
@@ -259,7 +260,7 @@ func (s *Service) Scans(ctx context.Context, p *auth.Principal, ref string, q Sc
 type committer struct {
 	db      *db.DB
 	log     *slog.Logger
-	journal atomic.Pointer[journal] // when set, groups go to the journal first
+	journal atomic.Pointer[journal] // when set, online scans go to the journal instead
 
 	mu     sync.Mutex
 	queue  []*scanReq
@@ -282,10 +283,19 @@ type scanReq struct {
 	done chan struct{}
 }
 
-// submit logs the row decide makes and returns its scan once committed.
-// While decide runs (the pass is verified), a writer about to start a
-// transaction waits for it.
+// submit logs the row decide makes and returns its scan once it is in the
+// journal, or committed. While decide runs (the pass is verified), a
+// writer about to start a transaction waits for it.
 func (c *committer) submit(ctx context.Context, decide func() *scanRow) (*Scan, error) {
+	if j := c.journal.Load(); j != nil {
+		row := decide()
+		out, err := j.add(c.db.Clock.Now(), row)
+		if err == nil {
+			return out, nil
+		}
+		c.log.Error("checkpoint: scan journal write failed; the scan goes to the database", "err", err.Error())
+		decide = func() *scanRow { return row }
+	}
 	c.mu.Lock()
 	c.coming++
 	c.mu.Unlock()
@@ -382,16 +392,6 @@ func (c *committer) flush() {
 	c.mu.Unlock()
 	if n == 0 {
 		return
-	}
-	if j := c.journal.Load(); j != nil {
-		err := j.append(c.db.Clock.Now(), group)
-		if err == nil {
-			for _, r := range group {
-				close(r.done)
-			}
-			return
-		}
-		c.log.Error("checkpoint: scan journal write failed; the group goes to the database", "scans", n, "err", err.Error())
 	}
 	// The group's transaction must not die with one request's context.
 	ctx := context.Background()
