@@ -271,6 +271,7 @@ func (rt *routes) table() []Route {
 		{Pattern: "GET /checkpoints/stats", Handler: cpUI.Stats},
 		{Pattern: "GET /checkpoints/{id}", Handler: cpUI.Detail},
 		{Pattern: "POST /checkpoints/{id}", Handler: cpUI.Update},
+		{Pattern: "POST /checkpoints/{id}/roster", Handler: cpUI.AddShift},
 		{Pattern: "POST /checkpoints/{id}/handovers", Handler: cpUI.LogHandover},
 		{Pattern: "GET /checkpoints/{id}/scans.xlsx", Handler: cpUI.ScansExport},
 		{Pattern: "GET /checkpoints/{id}/scan", Handler: rt.scanUI.Page},

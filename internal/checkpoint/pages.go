@@ -166,6 +166,10 @@ func (pg *Pages) Create(w http.ResponseWriter, r *http.Request) error {
 		if derr != nil {
 			return derr
 		}
+		if !d.CanManage {
+			// No form on the page to show the refusal: the error page.
+			return err
+		}
 		return pg.Render.Page(w, r, status, "checkpoint/list", "checkpoint.list.title", d)
 	}
 	return web.SeeOther(w, r, "/checkpoints/"+c.Ref(), "checkpoint.flash.created")
@@ -184,7 +188,9 @@ type pageDetailData struct {
 	CanManage    bool
 	HandoverForm *web.Form
 	EditForm     *web.Form
-	Kinds        []Kind
+	// RosterForm adds a shift, for managers.
+	RosterForm *web.Form
+	Kinds      []Kind
 }
 
 func (pg *Pages) detail(r *http.Request, p *auth.Principal) (*pageDetailData, error) {
@@ -218,6 +224,8 @@ func (pg *Pages) detail(r *http.Request, p *auth.Principal) (*pageDetailData, er
 		vals.Set("lng", strconv.FormatFloat(*c.Lng, 'f', -1, 64))
 	}
 	d.EditForm = web.NewForm(vals)
+	start := now.In(clock.Shanghai).Truncate(time.Hour).Add(time.Hour)
+	d.RosterForm = web.NewForm(url.Values{"start": {start.Format(formTime)}, "end": {start.Add(12 * time.Hour).Format(formTime)}})
 	return d, nil
 }
 
@@ -234,9 +242,11 @@ func (pg *Pages) Detail(w http.ResponseWriter, r *http.Request) error {
 	return pg.Render.Page(w, r, http.StatusOK, "checkpoint/detail", d.C.Name, d)
 }
 
-// refuse shows the checkpoint's page again after a refused form.
+// refuse shows the checkpoint's page again after a refused form; set puts
+// the form in place and reports whether the page shows it to p. A refusal
+// the page would not show (the form is not p's) is the error page.
 func (pg *Pages) refuse(w http.ResponseWriter, r *http.Request, p *auth.Principal, err error, vals url.Values,
-	set func(d *pageDetailData, f *web.Form)) error {
+	set func(d *pageDetailData, f *web.Form) bool) error {
 	status := web.FormStatus(err)
 	if status == 0 {
 		return err
@@ -247,7 +257,9 @@ func (pg *Pages) refuse(w http.ResponseWriter, r *http.Request, p *auth.Principa
 	}
 	form := web.NewForm(vals)
 	pg.Render.Fail(form, r, err)
-	set(d, form)
+	if !set(d, form) {
+		return err
+	}
 	return pg.Render.Page(w, r, status, "checkpoint/detail", d.C.Name, d)
 }
 
@@ -268,7 +280,7 @@ func (pg *Pages) Update(w http.ResponseWriter, r *http.Request) error {
 		_, err = pg.Svc.Update(r.Context(), p, r.PathValue("id"), in)
 	}
 	if err != nil {
-		return pg.refuse(w, r, p, err, vals, func(d *pageDetailData, f *web.Form) { d.EditForm = f })
+		return pg.refuse(w, r, p, err, vals, func(d *pageDetailData, f *web.Form) bool { d.EditForm = f; return d.CanManage })
 	}
 	return web.SeeOther(w, r, "/checkpoints/"+r.PathValue("id"), "checkpoint.flash.updated")
 }
@@ -298,9 +310,47 @@ func (pg *Pages) LogHandover(w http.ResponseWriter, r *http.Request) error {
 		_, err = pg.Svc.LogHandover(r.Context(), p, r.PathValue("id"), in)
 	}
 	if err != nil {
-		return pg.refuse(w, r, p, err, vals, func(d *pageDetailData, f *web.Form) { d.HandoverForm = f })
+		return pg.refuse(w, r, p, err, vals, func(d *pageDetailData, f *web.Form) bool {
+			shown := d.HandoverForm != nil && d.CanScan
+			d.HandoverForm = f
+			return shown
+		})
 	}
 	return web.SeeOther(w, r, "/checkpoints/"+r.PathValue("id"), "checkpoint.flash.handover")
+}
+
+// AddShift adds a shift to a checkpoint's duty roster (POST
+// /checkpoints/{id}/roster: name, username, post, start, end); the shifts
+// already planned stay as they are.
+func (pg *Pages) AddShift(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	if err := web.ParseForm(w, r, pageMaxForm); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	vals := web.Trimmed(r, "name", "username", "post", "start", "end")
+	sh := ShiftInput{Name: vals.Get("name"), Username: vals.Get("username"), Post: vals.Get("post")}
+	start, err := formTimeOf(vals.Get("start"), "start")
+	var end *time.Time
+	if err == nil {
+		end, err = formTimeOf(vals.Get("end"), "end")
+	}
+	if err == nil {
+		if start != nil {
+			sh.Start = *start
+		}
+		if end != nil {
+			sh.End = *end
+		}
+		_, err = pg.Svc.AddShift(r.Context(), p, id, sh)
+	}
+	if err != nil {
+		return pg.refuse(w, r, p, err, vals, func(d *pageDetailData, f *web.Form) bool { d.RosterForm = f; return d.CanManage })
+	}
+	return web.SeeOther(w, r, "/checkpoints/"+id+"#roster", "checkpoint.flash.roster")
 }
 
 // ScansExport answers GET /checkpoints/{id}/scans.xlsx?from=&to= (days;
@@ -446,6 +496,9 @@ type pageManageData struct {
 	Targets     []TargetKind
 	MeasureForm *web.Form
 	NoticeForm  *web.Form
+	// Error is a refusal no form shows (a measure that could not be
+	// withdrawn).
+	Error string
 }
 
 func (pg *Pages) manage(r *http.Request, p *auth.Principal, mf, nf *web.Form) (*pageManageData, error) {
@@ -501,6 +554,9 @@ func (pg *Pages) refuseManage(w http.ResponseWriter, r *http.Request, p *auth.Pr
 	d, derr := pg.manage(r, p, mf, nf)
 	if derr != nil {
 		return derr
+	}
+	if mf == nil && nf == nil {
+		d.Error = pg.Render.Message(r, err)
 	}
 	return pg.Render.Page(w, r, status, "traffic/manage", "traffic.manage.title", d)
 }

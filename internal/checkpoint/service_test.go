@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -155,6 +156,41 @@ func TestRoster(t *testing.T) {
 			mustErr(t, err, errs.Invalid, "invalid_roster")
 		}
 		_, err = f.svc.SetRoster(f.ctx, kakou, ref(c), in)
+		mustErr(t, err, errs.Forbidden, "forbidden")
+	})
+}
+
+// Adding one shift keeps every other one, including shifts another
+// manager added meanwhile; a bad shift names its field.
+func TestAddShift(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		c := f.checkpoint("建宁大桥", Bridge, "430202002")
+		kakou := f.user("kakou", auth.CheckpointOfficer, "checkpoint:"+ref(c))
+		day := time.Date(2022, 11, 20, 12, 0, 0, 0, clock.Shanghai)
+		var wg sync.WaitGroup
+		for i, name := range []string{"王警官", "李志愿者", "赵警官", "钱医生"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				start := day.Add(time.Duration(i) * 6 * time.Hour)
+				if _, err := f.svc.AddShift(f.ctx, f.sys, ref(c), ShiftInput{Name: name, Start: start, End: start.Add(6 * time.Hour)}); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		list, err := f.svc.Roster(f.ctx, f.sys, ref(c), day, day.Add(48*time.Hour))
+		if err != nil || len(list) != 4 {
+			t.Fatalf("roster after four managers added a shift each: %+v %v", list, err)
+		}
+		if n := f.count(`SELECT COUNT(*) FROM audit_log WHERE action = 'checkpoint.shift_add'`); n != 4 {
+			t.Fatalf("%d audit rows", n)
+		}
+		_, err = f.svc.AddShift(f.ctx, f.sys, ref(c), ShiftInput{Name: "x", Start: day.Add(2 * time.Hour), End: day.Add(time.Hour)})
+		if e := mustErr(t, err, errs.Invalid, "invalid_shift"); len(e.Fields) != 1 || e.Fields[0].Field != "end" {
+			t.Fatalf("fields %+v", e.Fields)
+		}
+		_, err = f.svc.AddShift(f.ctx, kakou, ref(c), ShiftInput{Name: "x", Start: day, End: day.Add(time.Hour)})
 		mustErr(t, err, errs.Forbidden, "forbidden")
 	})
 }
