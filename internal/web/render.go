@@ -436,13 +436,23 @@ func (r *Renderer) view(w http.ResponseWriter, req *http.Request, status int, ti
 	if r.catalog.Has(lang, title) {
 		v.Title = r.catalog.T(lang, title)
 	}
-	for _, it := range r.NavFor(v.User) {
-		active := req.URL.Path == it.Path || (it.Path != "/" && strings.HasPrefix(req.URL.Path, it.Path+"/"))
-		link := NavLink{NavItem: it, Active: active}
+	// The entry whose path is the longest prefix of the page's is the
+	// current one (/checkpoints/stats is 卡口统计, not 卡口).
+	current := -1
+	for i, it := range r.NavFor(v.User) {
+		link := NavLink{NavItem: it}
 		if it.Count != nil && v.User != nil {
 			link.Count = it.Count(req.Context(), v.User)
 		}
 		v.Nav = append(v.Nav, link)
+		if req.URL.Path == it.Path || (it.Path != "/" && strings.HasPrefix(req.URL.Path, it.Path+"/")) {
+			if current < 0 || len(it.Path) > len(v.Nav[current].Path) {
+				current = i
+			}
+		}
+	}
+	if current >= 0 {
+		v.Nav[current].Active = true
 	}
 	if c, err := req.Cookie(flashCookie); err == nil {
 		if key, err := url.QueryUnescape(c.Value); err == nil && r.catalog.Has(lang, key) {

@@ -106,6 +106,12 @@ func TestPageMenuFollowsPermissions(t *testing.T) {
 	if !regexp.MustCompile(`href="/users" aria-current="page"`).MatchString(page) {
 		t.Error("the current section is not marked in the menu")
 	}
+	// The longest matching entry is the current one.
+	r.AddNav(NavItem{Key: "nav.users", Path: "/users/li", Perm: auth.UserRead})
+	_, page = render(t, r, get("/users/li", officer(), ""), nil)
+	if strings.Count(page, `aria-current="page"`) != 2 || !strings.Contains(page, `href="/users/li" aria-current="page"`) {
+		t.Error("a page under two menu entries marks only the longer one (in both menus)")
+	}
 	_, anon := render(t, r, get("/", nil, ""), nil)
 	if strings.Contains(anon, `href="/users"`) || !strings.Contains(anon, `href="/login"`) {
 		t.Error("an anonymous visitor sees no menu, only a login link")
