@@ -168,6 +168,9 @@ func TestBrowserCommanderUsersAuditEnglish(t *testing.T) {
 		wait = page.MustWaitNavigation()
 		page.MustElement(`form.lang button`).MustClick()
 		wait()
+		// The navigation event may be the old page's; the English page is
+		// the one whose root says so.
+		page.MustElement(`html[lang="en"]`)
 		page.MustWaitLoad()
 		en := page.MustElement("body").MustText()
 		if !strings.Contains(en, "Audit") || strings.Contains(en, "审计日志") {
