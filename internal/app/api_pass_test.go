@@ -185,7 +185,7 @@ func TestPassFlowOverHTTP(t *testing.T) {
 			if _, reason := ts.sys.Passes.Verify(t.Context(), one.Token, time.Now()); reason != "revoked" {
 				t.Fatalf("Verify: %s", reason)
 			}
-			// Quota: 5 demo passes + 410 of a quota of 500; 100 more is 409.
+			// Quota: 6 demo passes + 410 of a quota of 500; 100 more is 409.
 			r = ts.do(t, "POST", "/api/v1/pass-batches", contact, "text/csv", strings.NewReader(passCSVFrom(1000, 100)))
 			json.Unmarshal(r.body, &b)
 			r = ts.do(t, "POST", fmt.Sprintf("/api/v1/pass-batches/%d/approve", b.ID), gxj, "application/json", strings.NewReader(`{}`))
@@ -566,13 +566,13 @@ func TestPassStatsOverHTTP(t *testing.T) {
 				t.Fatalf("stats%s: no 千金药业 in %s", query, r.body)
 				return pass.EnterpriseStats{}, "", ""
 			}
-			if e, from, to := stats(""); e.Issued != 5 || e.Revoked != 1 || e.Active != 4 || from != "" || to != "" {
+			if e, from, to := stats(""); e.Issued != 6 || e.Revoked != 1 || e.Active != 5 || from != "" || to != "" {
 				t.Errorf("totals: %+v %q %q", e, from, to)
 			}
-			if e, from, to := stats("?from=" + today + "&to=" + today); e.Issued != 5 || e.Revoked != 1 || e.Vehicles != 1 || from != today || to != today {
+			if e, from, to := stats("?from=" + today + "&to=" + today); e.Issued != 6 || e.Revoked != 1 || e.Vehicles != 2 || from != today || to != today {
 				t.Errorf("today: %+v %q %q", e, from, to)
 			}
-			if e, _, _ := stats("?from=" + before + "&to=" + before); e.Issued != 0 || e.Revoked != 0 || e.Active != 4 {
+			if e, _, _ := stats("?from=" + before + "&to=" + before); e.Issued != 0 || e.Revoked != 0 || e.Active != 5 {
 				t.Errorf("the day before: %+v", e)
 			}
 			if e, _, _ := stats("?to=" + before); e.Issued != 0 {
@@ -597,7 +597,7 @@ func TestPassStatsOverHTTP(t *testing.T) {
 			found := false
 			for _, row := range sheet[1:] {
 				if row[0] == demoPassEnterprise {
-					found = row[2] == "0" && row[3] == "4" && row[5] == "0"
+					found = row[2] == "0" && row[3] == "5" && row[5] == "0"
 				}
 			}
 			if !found || sheet[0][2] != "期间签发" {

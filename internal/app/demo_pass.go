@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"tongxin/internal/auth"
+	"tongxin/internal/checkpoint"
 	"tongxin/internal/clock"
 	"tongxin/internal/pass"
 )
@@ -77,6 +78,23 @@ func demoPasses(ctx context.Context, sys *System) error {
 	}
 	if _, err := sys.Passes.Approve(ctx, gxj, b.ID, pass.ApproveInput{Note: "名单已核，同意"}); err != nil {
 		return fmt.Errorf("demo: approve pass batch: %w", err)
+	}
+	// A supply lorry from outside the city that may only reach the
+	// transfer point, where its goods change to a vehicle from inside.
+	tps, err := sys.Checkpoints.List(ctx, sysP, checkpoint.Filter{Kind: checkpoint.TransferPoint})
+	if err != nil {
+		return fmt.Errorf("demo: transfer points: %w", err)
+	}
+	if len(tps) > 0 {
+		lorry := fmt.Sprintf("姓名,身份证号,手机,车牌,区域,接驳点,起,止\n王师傅,,13907331009,湘A·8M361,430211,%s,%s,%s\n",
+			tps[0].Ref(), from, to)
+		lb, err := sys.Passes.Upload(ctx, contact, pass.UploadInput{Data: []byte(lorry), FileName: "千金药业物资车辆.csv"})
+		if err != nil {
+			return fmt.Errorf("demo: transfer-point pass: %w", err)
+		}
+		if _, err := sys.Passes.Approve(ctx, gxj, lb.ID, pass.ApproveInput{Note: "限到达接驳点"}); err != nil {
+			return fmt.Errorf("demo: approve transfer-point pass: %w", err)
+		}
 	}
 	pending := file([][5]string{
 		{"赵磊", demoIDNumber("43021119870715206"), "13907331006", "", "430211001"},

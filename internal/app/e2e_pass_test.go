@@ -29,7 +29,7 @@ func TestPassKeysCommand(t *testing.T) {
 		t.Fatalf("after rotate:\n%s", list)
 	}
 	out := mustCLI(t, in, "", "keys", "revoke", first, "--reason", "测试泄露")
-	if !strings.Contains(out, "有效通行证 5 张") {
+	if !strings.Contains(out, "有效通行证 6 张") {
 		t.Fatalf("revoke: %s", out)
 	}
 	if _, err := cli(t, in, "", "keys", "revoke", first); err == nil {
