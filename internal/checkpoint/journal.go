@@ -71,7 +71,7 @@ type journal struct {
 	recent  recentScans
 
 	loadMu sync.Mutex // one load at a time
-	failed []segment  // closed segments not yet loaded, oldest first
+	closed []segment  // closed segments not yet loaded, oldest first
 	queued atomic.Int64
 
 	kick chan struct{}
@@ -133,7 +133,7 @@ func openJournal(ctx context.Context, dir string, d *db.DB, log *slog.Logger) (*
 			j.unlock()
 			return nil, err
 		}
-		j.failed = append(j.failed, segment{path: name, rows: rows})
+		j.closed = append(j.closed, segment{path: name, rows: rows})
 		j.queued.Add(int64(len(rows)))
 	}
 	if j.f, err = j.create(j.seg + 1); err != nil {
@@ -142,7 +142,7 @@ func openJournal(ctx context.Context, dir string, d *db.DB, log *slog.Logger) (*
 	}
 	j.seg++
 	j.path = j.f.Name()
-	if len(j.failed) > 0 {
+	if len(j.closed) > 0 {
 		if err := j.load(ctx); err != nil {
 			log.Error("checkpoint: loading the scan journal left by the last run failed; the loader tries again",
 				"err", err.Error())
@@ -350,7 +350,7 @@ func (j *journal) run() {
 		due := len(j.pending) >= journalLoadRows || len(j.pending) > 0 && time.Since(j.since) >= journalLoadDelay
 		j.mu.Unlock()
 		j.loadMu.Lock()
-		due = due || len(j.failed) > 0
+		due = due || len(j.closed) > 0
 		j.loadMu.Unlock()
 		if !due {
 			continue
@@ -385,7 +385,7 @@ func (j *journal) load(ctx context.Context) error {
 	switch {
 	case len(j.pending) == 0:
 	case j.f == nil: // broken: load what it holds, append no more
-		j.failed = append(j.failed, segment{path: j.path, rows: j.pending})
+		j.closed = append(j.closed, segment{path: j.path, rows: j.pending})
 		j.pending = nil
 	default:
 		next, err := j.create(j.seg + 1)
@@ -394,23 +394,23 @@ func (j *journal) load(ctx context.Context) error {
 			return err
 		}
 		old := j.f
-		j.failed = append(j.failed, segment{path: j.path, rows: j.pending})
+		j.closed = append(j.closed, segment{path: j.path, rows: j.pending})
 		j.f, j.path, j.seg, j.size, j.pending = next, next.Name(), j.seg+1, 0, nil
 		old.Close()
 	}
 	j.mu.Unlock()
-	for len(j.failed) > 0 {
-		sg := j.failed[0]
+	for len(j.closed) > 0 {
+		sg := j.closed[0]
 		if err := j.insert(ctx, sg); err != nil {
 			return err
 		}
 		if err := os.Remove(sg.path); err != nil && !errors.Is(err, os.ErrNotExist) {
 			j.log.Error("checkpoint: removing a loaded scan journal file failed", "file", filepath.Base(sg.path), "err", err.Error())
 		}
-		j.failed = j.failed[1:]
+		j.closed = j.closed[1:]
 		j.queued.Add(-int64(len(sg.rows)))
 	}
-	j.failed = nil
+	j.closed = nil
 	return nil
 }
 
