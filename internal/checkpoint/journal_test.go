@@ -16,10 +16,10 @@ import (
 func (f *fixture) journaled(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := f.svc.OpenJournal(f.ctx, dir); err != nil {
+	if err := f.svc.OpenJournal(f.Ctx, dir); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { f.svc.CloseJournal(f.ctx) })
+	t.Cleanup(func() { f.svc.CloseJournal(f.Ctx) })
 	return dir
 }
 
@@ -55,18 +55,18 @@ func TestJournalScans(t *testing.T) {
 		}
 		// Nobody reads: the loader moves them within journalLoadDelay.
 		deadline := time.Now().Add(5 * time.Second)
-		for f.count(`SELECT COUNT(*) FROM checkpoint_scans`) != n/2 {
+		for f.Count(`SELECT COUNT(*) FROM checkpoint_scans`) != n/2 {
 			if time.Now().After(deadline) {
-				t.Fatalf("%d rows after 5 s, want %d", f.count(`SELECT COUNT(*) FROM checkpoint_scans`), n/2)
+				t.Fatalf("%d rows after 5 s, want %d", f.Count(`SELECT COUNT(*) FROM checkpoint_scans`), n/2)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
 		// A scan just answered is in the list at once, with its id.
-		s, err := f.svc.Scan(f.ctx, officer, ref(bridge), ScanInput{Token: tok, ClientID: "journal-last"})
+		s, err := f.svc.Scan(f.Ctx, officer, ref(bridge), ScanInput{Token: tok, ClientID: "journal-last"})
 		if err != nil || s.ID != 0 {
 			t.Fatalf("journaled answer %+v %v (no id until loaded)", s, err)
 		}
-		_, list, err := f.svc.Scans(f.ctx, f.sys, ref(bridge), ScanQuery{Limit: 1000})
+		_, list, err := f.svc.Scans(f.Ctx, f.Sys, ref(bridge), ScanQuery{Limit: 1000})
 		if err != nil || len(list) != n/2+1 {
 			t.Fatalf("list %d %v, want %d", len(list), err, n/2+1)
 		}
@@ -80,28 +80,28 @@ func TestJournalScans(t *testing.T) {
 			t.Fatalf("stored %+v, answered %+v", found, s)
 		}
 		// Loaded or not, the same client id answers the same scan.
-		again, err := f.svc.Scan(f.ctx, officer, ref(bridge), ScanInput{Token: "garbage", ClientID: "journal-last"})
+		again, err := f.svc.Scan(f.Ctx, officer, ref(bridge), ScanInput{Token: "garbage", ClientID: "journal-last"})
 		if err != nil || !again.Replayed || again.Reason != pass.OK {
 			t.Fatalf("again %+v %v", again, err)
 		}
-		if c := f.count(`SELECT COUNT(*) FROM checkpoint_scans`); c != n/2+1 {
+		if c := f.Count(`SELECT COUNT(*) FROM checkpoint_scans`); c != n/2+1 {
 			t.Fatalf("%d rows", c)
 		}
 		// Closing loads the rest and leaves no journal behind.
-		if _, err := f.svc.Scan(f.ctx, officer, ref(bridge), ScanInput{Token: tok, ClientID: "journal-at-close"}); err != nil {
+		if _, err := f.svc.Scan(f.Ctx, officer, ref(bridge), ScanInput{Token: tok, ClientID: "journal-at-close"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.svc.CloseJournal(f.ctx); err != nil {
+		if err := f.svc.CloseJournal(f.Ctx); err != nil {
 			t.Fatal(err)
 		}
-		if c := f.count(`SELECT COUNT(*) FROM checkpoint_scans`); c != n/2+2 {
+		if c := f.Count(`SELECT COUNT(*) FROM checkpoint_scans`); c != n/2+2 {
 			t.Fatalf("%d rows after close", c)
 		}
 		if left := segments(t, dir); len(left) != 0 {
 			t.Fatalf("journal files left: %v", left)
 		}
 		// Without a journal, scans go to the database before the answer.
-		if s, err := f.svc.Scan(f.ctx, officer, ref(bridge), ScanInput{Token: tok, ClientID: "no-journal"}); err != nil || s.ID == 0 {
+		if s, err := f.svc.Scan(f.Ctx, officer, ref(bridge), ScanInput{Token: tok, ClientID: "no-journal"}); err != nil || s.ID == 0 {
 			t.Fatalf("direct %+v %v", s, err)
 		}
 	})
@@ -115,11 +115,11 @@ func TestJournalRecovery(t *testing.T) {
 		bridge := f.checkpoint("株洲大桥", Bridge, "430211001")
 		officer := f.user("kakou", auth.CheckpointOfficer, "checkpoint:"+ref(bridge))
 		tok := f.ver.sign(t, claims("P1"), "")
-		if err := f.svc.OpenJournal(f.ctx, dir); err != nil {
+		if err := f.svc.OpenJournal(f.Ctx, dir); err != nil {
 			t.Fatal(err)
 		}
 		for i := range 5 {
-			if _, err := f.svc.Scan(f.ctx, officer, ref(bridge), ScanInput{Token: tok, ClientID: fmt.Sprintf("crash-scan-%d", i)}); err != nil {
+			if _, err := f.svc.Scan(f.Ctx, officer, ref(bridge), ScanInput{Token: tok, ClientID: fmt.Sprintf("crash-scan-%d", i)}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -132,7 +132,7 @@ func TestJournalRecovery(t *testing.T) {
 		j.f.Close()
 		j.mu.Unlock()
 		j.unlock()
-		loaded := f.count(`SELECT COUNT(*) FROM checkpoint_scans`)
+		loaded := f.Count(`SELECT COUNT(*) FROM checkpoint_scans`)
 		// A torn last line, and a line whose checksum fails.
 		last := segments(t, dir)
 		fh, err := os.OpenFile(last[len(last)-1], os.O_APPEND|os.O_WRONLY, 0)
@@ -148,15 +148,15 @@ func TestJournalRecovery(t *testing.T) {
 		fh.Close()
 
 		// The server starts again.
-		next := NewService(f.d, Deps{Areas: f.areas, Users: f.users, Enterprises: f.res, Verifier: f.ver})
-		if err := next.OpenJournal(f.ctx, dir); err != nil {
+		next := NewService(f.DB, Deps{Areas: f.Areas, Users: f.Users, Enterprises: f.res, Verifier: f.ver})
+		if err := next.OpenJournal(f.Ctx, dir); err != nil {
 			t.Fatal(err)
 		}
-		defer next.CloseJournal(f.ctx)
-		if c := f.count(`SELECT COUNT(*) FROM checkpoint_scans`); c != 5 {
+		defer next.CloseJournal(f.Ctx)
+		if c := f.Count(`SELECT COUNT(*) FROM checkpoint_scans`); c != 5 {
 			t.Fatalf("%d rows after restart (%d before), want 5", c, loaded)
 		}
-		if c := f.count(`SELECT COUNT(*) FROM checkpoint_scans WHERE client_id = 'torn'`); c != 0 {
+		if c := f.Count(`SELECT COUNT(*) FROM checkpoint_scans WHERE client_id = 'torn'`); c != 0 {
 			t.Fatal("a torn line was loaded")
 		}
 		if left := segments(t, dir); len(left) != 1 { // the new, empty segment
@@ -171,15 +171,15 @@ func TestJournalBusy(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		dir := f.journaled(t)
 		bridge := f.checkpoint("株洲大桥", Bridge, "430211001")
-		other := NewService(f.d, Deps{Areas: f.areas, Users: f.users, Enterprises: f.res, Verifier: f.ver})
-		if err := other.OpenJournal(f.ctx, dir); err != nil {
+		other := NewService(f.DB, Deps{Areas: f.Areas, Users: f.Users, Enterprises: f.res, Verifier: f.ver})
+		if err := other.OpenJournal(f.Ctx, dir); err != nil {
 			t.Fatal(err)
 		}
 		if other.scans.journal.Load() != nil {
 			t.Fatal("two journals on one directory")
 		}
-		s, err := other.Scan(f.ctx, f.sys, ref(bridge), ScanInput{Token: f.ver.sign(t, claims("P1"), ""), ClientID: "direct-1"})
-		if err != nil || s.ID == 0 || f.count(`SELECT COUNT(*) FROM checkpoint_scans`) != 1 {
+		s, err := other.Scan(f.Ctx, f.Sys, ref(bridge), ScanInput{Token: f.ver.sign(t, claims("P1"), ""), ClientID: "direct-1"})
+		if err != nil || s.ID == 0 || f.Count(`SELECT COUNT(*) FROM checkpoint_scans`) != 1 {
 			t.Fatalf("direct scan %+v %v", s, err)
 		}
 	})

@@ -101,13 +101,13 @@ func TestCheckpointPages(t *testing.T) {
 		loc := w.Header().Get("Location")
 		id := strings.TrimPrefix(loc, "/checkpoints/")
 		officer := f.user("jiebo", auth.CheckpointOfficer, "checkpoint:"+id)
-		if _, err := f.svc.SetRoster(f.ctx, f.sys, id, RosterInput{Shifts: []ShiftInput{{Name: "王警官", Post: "交警",
+		if _, err := f.svc.SetRoster(f.Ctx, f.Sys, id, RosterInput{Shifts: []ShiftInput{{Name: "王警官", Post: "交警",
 			Start: testBase.Add(-time.Hour), End: testBase.Add(8 * time.Hour)}}}); err != nil {
 			t.Fatal(err)
 		}
 		tok := f.ver.sign(t, claims("P1"), "")
 		for i, token := range []string{tok, "garbage"} {
-			if _, err := f.svc.Scan(f.ctx, officer, id, ScanInput{Token: token, ClientID: "page-000" + string(rune('0'+i))}); err != nil {
+			if _, err := f.svc.Scan(f.Ctx, officer, id, ScanInput{Token: token, ClientID: "page-000" + string(rune('0'+i))}); err != nil {
 				t.Fatal(err)
 			}
 		}

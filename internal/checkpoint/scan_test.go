@@ -80,7 +80,7 @@ func TestScanReasons(t *testing.T) {
 			{"dots only", officer, bridge, "..", pass.Malformed},
 		}
 		for i, c := range cases {
-			s, err := f.svc.Scan(f.ctx, c.who, ref(c.at), ScanInput{Token: c.token, ClientID: fmt.Sprintf("client-%04d", i)})
+			s, err := f.svc.Scan(f.Ctx, c.who, ref(c.at), ScanInput{Token: c.token, ClientID: fmt.Sprintf("client-%04d", i)})
 			if err != nil {
 				t.Fatalf("%s: %v", c.name, err)
 			}
@@ -98,27 +98,27 @@ func TestScanReasons(t *testing.T) {
 				t.Errorf("%s: logged %+v", c.name, s)
 			}
 		}
-		if n := f.count(`SELECT COUNT(*) FROM checkpoint_scans`); n != len(cases) {
+		if n := f.Count(`SELECT COUNT(*) FROM checkpoint_scans`); n != len(cases) {
 			t.Fatalf("%d scans logged, want %d", n, len(cases))
 		}
-		if n := f.count(`SELECT COUNT(*) FROM checkpoint_scans WHERE pid IS NULL`); n != 8 {
+		if n := f.Count(`SELECT COUNT(*) FROM checkpoint_scans WHERE pid IS NULL`); n != 8 {
 			t.Fatalf("%d scans without a pass, want 8 (malformed, bad signature, unknown key)", n)
 		}
-		if n := f.count(`SELECT COUNT(*) FROM checkpoint_scans WHERE verdict = 'allow'`); n != 3 {
+		if n := f.Count(`SELECT COUNT(*) FROM checkpoint_scans WHERE verdict = 'allow'`); n != 3 {
 			t.Fatalf("%d allowed, want 3", n)
 		}
 		// The verdict is the server's: a device clock says nothing.
-		s, err := f.svc.Scan(f.ctx, officer, ref(bridge), ScanInput{Token: f.ver.sign(t, expired, ""), ClientID: "client-clock",
+		s, err := f.svc.Scan(f.Ctx, officer, ref(bridge), ScanInput{Token: f.ver.sign(t, expired, ""), ClientID: "client-clock",
 			ScannedAt: ptr(testBase.Add(-48 * time.Hour))})
 		if err != nil || s.Reason != pass.Expired || !s.ScannedAt.Equal(testBase.Add(-48*time.Hour)) {
 			t.Fatalf("online scan with an old device time: %+v %v", s, err)
 		}
-		_, err = f.svc.Scan(f.ctx, officer, ref(bridge), ScanInput{Token: valid, ClientID: "client-future", ScannedAt: ptr(testBase.Add(time.Hour))})
+		_, err = f.svc.Scan(f.Ctx, officer, ref(bridge), ScanInput{Token: valid, ClientID: "client-future", ScannedAt: ptr(testBase.Add(time.Hour))})
 		mustErr(t, err, errs.Invalid, "invalid_scan")
-		_, err = f.svc.Scan(f.ctx, officer, ref(bridge), ScanInput{Token: valid, ClientID: "bad id!"})
+		_, err = f.svc.Scan(f.Ctx, officer, ref(bridge), ScanInput{Token: valid, ClientID: "bad id!"})
 		mustErr(t, err, errs.Invalid, "invalid_scan")
 		// Without a client id the server makes one: logged, not idempotent.
-		s, err = f.svc.Scan(f.ctx, officer, ref(bridge), ScanInput{Token: valid})
+		s, err = f.svc.Scan(f.Ctx, officer, ref(bridge), ScanInput{Token: valid})
 		if err != nil || !strings.HasPrefix(s.ClientID, "srv-") || s.Reason != pass.OK {
 			t.Fatalf("scan without client id: %+v %v", s, err)
 		}
@@ -132,13 +132,13 @@ func TestScanIdempotent(t *testing.T) {
 		bridge := f.checkpoint("株洲大桥", Bridge, "430211001")
 		officer := f.user("kakou", auth.CheckpointOfficer, "checkpoint:"+ref(bridge))
 		tok := f.ver.sign(t, claims("P1"), "")
-		first, err := f.svc.Scan(f.ctx, officer, ref(bridge), ScanInput{Token: tok, ClientID: "3f6c2d1e-aaaa-4bbb-8ccc-000000000001"})
+		first, err := f.svc.Scan(f.Ctx, officer, ref(bridge), ScanInput{Token: tok, ClientID: "3f6c2d1e-aaaa-4bbb-8ccc-000000000001"})
 		if err != nil || first.Replayed {
 			t.Fatalf("first: %+v %v", first, err)
 		}
-		f.clock.Set(testBase.Add(time.Minute))
+		f.Clock.Set(testBase.Add(time.Minute))
 		f.ver.revoke("P1")
-		again, err := f.svc.Scan(f.ctx, officer, ref(bridge), ScanInput{Token: "garbage", ClientID: "3f6c2d1e-aaaa-4bbb-8ccc-000000000001"})
+		again, err := f.svc.Scan(f.Ctx, officer, ref(bridge), ScanInput{Token: "garbage", ClientID: "3f6c2d1e-aaaa-4bbb-8ccc-000000000001"})
 		if err != nil || !again.Replayed {
 			t.Fatalf("again: %+v %v", again, err)
 		}
@@ -148,15 +148,15 @@ func TestScanIdempotent(t *testing.T) {
 		if string(a) != string(b) {
 			t.Fatalf("replay differs:\n%s\n%s", a, b)
 		}
-		if n := f.count(`SELECT COUNT(*) FROM checkpoint_scans`); n != 1 {
+		if n := f.Count(`SELECT COUNT(*) FROM checkpoint_scans`); n != 1 {
 			t.Fatalf("%d rows, want 1", n)
 		}
 		// The client id is per checkpoint.
 		other := f.checkpoint("枫溪大桥", Bridge, "430211002")
-		if _, err := f.svc.Scan(f.ctx, f.sys, ref(other), ScanInput{Token: tok, ClientID: "3f6c2d1e-aaaa-4bbb-8ccc-000000000001"}); err != nil {
+		if _, err := f.svc.Scan(f.Ctx, f.Sys, ref(other), ScanInput{Token: tok, ClientID: "3f6c2d1e-aaaa-4bbb-8ccc-000000000001"}); err != nil {
 			t.Fatal(err)
 		}
-		if n := f.count(`SELECT COUNT(*) FROM checkpoint_scans`); n != 2 {
+		if n := f.Count(`SELECT COUNT(*) FROM checkpoint_scans`); n != 2 {
 			t.Fatalf("%d rows, want 2", n)
 		}
 	})
@@ -180,7 +180,7 @@ func TestScanGroupCommit(t *testing.T) {
 				t.Fatalf("pair %d: %+v / %+v", i/2, a, b)
 			}
 		}
-		if got := f.count(`SELECT COUNT(*) FROM checkpoint_scans`); got != n/2 {
+		if got := f.Count(`SELECT COUNT(*) FROM checkpoint_scans`); got != n/2 {
 			t.Fatalf("%d rows, want %d", got, n/2)
 		}
 	})
@@ -196,7 +196,7 @@ func (f *fixture) scanPairs(t *testing.T, p *auth.Principal, c *Checkpoint, tok,
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s, err := f.svc.Scan(f.ctx, p, ref(c), ScanInput{Token: tok, ClientID: fmt.Sprintf("%s-%04d", prefix, i/2)})
+			s, err := f.svc.Scan(f.Ctx, p, ref(c), ScanInput{Token: tok, ClientID: fmt.Sprintf("%s-%04d", prefix, i/2)})
 			if err != nil {
 				t.Error(err)
 				return
@@ -225,7 +225,7 @@ func TestScanAuthorization(t *testing.T) {
 		worker := f.user("dayuan", auth.CommunityWorker, "430203001001")
 		tok := f.ver.sign(t, claims("P1"), "")
 		scan := func(p *auth.Principal, c *Checkpoint, id string) error {
-			_, err := f.svc.Scan(f.ctx, p, ref(c), ScanInput{Token: tok, ClientID: id})
+			_, err := f.svc.Scan(f.Ctx, p, ref(c), ScanInput{Token: tok, ClientID: id})
 			return err
 		}
 		if err := scan(officer, bridge, "auth-0001"); err != nil {
@@ -243,39 +243,39 @@ func TestScanAuthorization(t *testing.T) {
 		mustErr(t, scan(both, bridge, "auth-0011"), errs.Forbidden, "not_on_duty")
 		mustErr(t, scan(worker, bridge, "auth-0005"), errs.Forbidden, "forbidden")
 		mustErr(t, scan(nil, bridge, "auth-0006"), errs.Unauthorized, "")
-		_, err := f.svc.Scan(f.ctx, officer, "9999", ScanInput{Token: tok, ClientID: "auth-0007"})
+		_, err := f.svc.Scan(f.Ctx, officer, "9999", ScanInput{Token: tok, ClientID: "auth-0007"})
 		mustErr(t, err, errs.NotFound, "checkpoint_not_found")
-		_, err = f.svc.Scan(f.ctx, officer, "abc", ScanInput{Token: tok, ClientID: "auth-0008"})
+		_, err = f.svc.Scan(f.Ctx, officer, "abc", ScanInput{Token: tok, ClientID: "auth-0008"})
 		mustErr(t, err, errs.NotFound, "checkpoint_not_found")
 		// Reading: the officer sees their checkpoint only.
-		_, err = f.svc.Get(f.ctx, elsewhere, ref(bridge))
+		_, err = f.svc.Get(f.Ctx, elsewhere, ref(bridge))
 		mustErr(t, err, errs.NotFound, "checkpoint_not_found")
-		list, err := f.svc.List(f.ctx, officer, Filter{})
+		list, err := f.svc.List(f.Ctx, officer, Filter{})
 		if err != nil || len(list) != 1 || list[0].ID != bridge.ID {
 			t.Fatalf("officer's list: %v %v", list, err)
 		}
-		if list, err := f.svc.List(f.ctx, reader, Filter{}); err != nil || len(list) != 2 {
+		if list, err := f.svc.List(f.Ctx, reader, Filter{}); err != nil || len(list) != 2 {
 			t.Fatalf("district reader's list: %d %v", len(list), err)
 		}
-		_, err = f.svc.List(f.ctx, worker, Filter{})
+		_, err = f.svc.List(f.Ctx, worker, Filter{})
 		mustErr(t, err, errs.Forbidden, "forbidden")
 		// A reader may not change it; the officer neither.
-		_, err = f.svc.Update(f.ctx, officer, ref(bridge), CheckpointInput{Name: "x", Kind: Bridge, AreaCode: "430211001"})
+		_, err = f.svc.Update(f.Ctx, officer, ref(bridge), CheckpointInput{Name: "x", Kind: Bridge, AreaCode: "430211001"})
 		mustErr(t, err, errs.Forbidden, "forbidden")
 		// Closing it: online scans are refused, offline uploads still taken.
-		closed, err := f.svc.Update(f.ctx, manager, ref(bridge), CheckpointInput{Name: bridge.Name, Kind: Bridge, AreaCode: "430211001",
+		closed, err := f.svc.Update(f.Ctx, manager, ref(bridge), CheckpointInput{Name: bridge.Name, Kind: Bridge, AreaCode: "430211001",
 			Place: bridge.Place, Open: ptr(false), Version: bridge.Version})
 		if err != nil || closed.Open || closed.Version != 2 {
 			t.Fatalf("close: %+v %v", closed, err)
 		}
 		mustErr(t, scan(officer, bridge, "auth-0009"), errs.Conflict, "checkpoint_closed")
-		res, err := f.svc.ScanBatch(f.ctx, officer, ref(bridge), BatchInput{Scans: []ScanInput{{Token: tok, ClientID: "auth-0010",
+		res, err := f.svc.ScanBatch(f.Ctx, officer, ref(bridge), BatchInput{Scans: []ScanInput{{Token: tok, ClientID: "auth-0010",
 			ScannedAt: ptr(testBase.Add(-time.Hour))}}})
 		if err != nil || res.Accepted != 1 {
 			t.Fatalf("offline upload at a closed checkpoint: %+v %v", res, err)
 		}
 		// A stale version is refused.
-		_, err = f.svc.Update(f.ctx, manager, ref(bridge), CheckpointInput{Name: bridge.Name, Kind: Bridge, AreaCode: "430211001", Version: 1})
+		_, err = f.svc.Update(f.Ctx, manager, ref(bridge), CheckpointInput{Name: bridge.Name, Kind: Bridge, AreaCode: "430211001", Version: 1})
 		mustErr(t, err, errs.Conflict, "stale_checkpoint")
 	})
 }
@@ -287,7 +287,7 @@ func TestScanBatch(t *testing.T) {
 		bridge := f.checkpoint("株洲大桥", Bridge, "430211001")
 		officer := f.user("kakou", auth.CheckpointOfficer, "checkpoint:"+ref(bridge))
 		tok := f.ver.sign(t, claims("P1"), "")
-		online, err := f.svc.Scan(f.ctx, officer, ref(bridge), ScanInput{Token: tok, ClientID: "batch-0000"})
+		online, err := f.svc.Scan(f.Ctx, officer, ref(bridge), ScanInput{Token: tok, ClientID: "batch-0000"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -305,7 +305,7 @@ func TestScanBatch(t *testing.T) {
 			{Token: tok, ClientID: "batch-0005", ScannedAt: ptr(testBase.Add(time.Hour))},
 			{Token: tok, ClientID: "batch-0001", ScannedAt: ptr(testBase.Add(-2 * time.Hour))},
 		}}
-		res, err := f.svc.ScanBatch(f.ctx, officer, ref(bridge), in)
+		res, err := f.svc.ScanBatch(f.Ctx, officer, ref(bridge), in)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -333,24 +333,24 @@ func TestScanBatch(t *testing.T) {
 		if !res.Items[0].Scan.ScannedAt.Equal(testBase.Add(-2*time.Hour)) || !res.Items[0].Scan.ReceivedAt.Equal(testBase) {
 			t.Fatalf("times: %+v", res.Items[0].Scan)
 		}
-		rows := f.count(`SELECT COUNT(*) FROM checkpoint_scans`)
-		again, err := f.svc.ScanBatch(f.ctx, officer, ref(bridge), in)
+		rows := f.Count(`SELECT COUNT(*) FROM checkpoint_scans`)
+		again, err := f.svc.ScanBatch(f.Ctx, officer, ref(bridge), in)
 		if err != nil || again.Accepted != 0 || again.Replayed != 5 {
 			t.Fatalf("again: %+v %v", again, err)
 		}
-		if n := f.count(`SELECT COUNT(*) FROM checkpoint_scans`); n != rows || n != 4 {
+		if n := f.Count(`SELECT COUNT(*) FROM checkpoint_scans`); n != rows || n != 4 {
 			t.Fatalf("rows %d → %d, want 4", rows, n)
 		}
-		_, err = f.svc.ScanBatch(f.ctx, officer, ref(bridge), BatchInput{})
+		_, err = f.svc.ScanBatch(f.Ctx, officer, ref(bridge), BatchInput{})
 		mustErr(t, err, errs.Invalid, "invalid_batch")
-		_, err = f.svc.ScanBatch(f.ctx, officer, ref(bridge), BatchInput{Scans: make([]ScanInput, MaxBatchScans+1)})
+		_, err = f.svc.ScanBatch(f.Ctx, officer, ref(bridge), BatchInput{Scans: make([]ScanInput, MaxBatchScans+1)})
 		mustErr(t, err, errs.TooLarge, "batch_too_large")
 		// The list, newest scan first.
-		_, list, err := f.svc.Scans(f.ctx, officer, ref(bridge), ScanQuery{})
+		_, list, err := f.svc.Scans(f.Ctx, officer, ref(bridge), ScanQuery{})
 		if err != nil || len(list) != 4 || list[0].ClientID != "batch-0000" || list[3].ClientID != "batch-0001" {
 			t.Fatalf("scans: %v %v", list, err)
 		}
-		_, list, _ = f.svc.Scans(f.ctx, officer, ref(bridge), ScanQuery{Verdict: Deny})
+		_, list, _ = f.svc.Scans(f.Ctx, officer, ref(bridge), ScanQuery{Verdict: Deny})
 		if len(list) != 2 {
 			t.Fatalf("denied scans: %d", len(list))
 		}
@@ -367,8 +367,8 @@ func TestScanStats(t *testing.T) {
 		n := 0
 		scan := func(c *Checkpoint, at time.Time, token string) {
 			n++
-			f.clock.Set(at)
-			if _, err := f.svc.Scan(f.ctx, f.sys, ref(c), ScanInput{Token: token, ClientID: fmt.Sprintf("stats-%04d", n)}); err != nil {
+			f.Clock.Set(at)
+			if _, err := f.svc.Scan(f.Ctx, f.Sys, ref(c), ScanInput{Token: token, ClientID: fmt.Sprintf("stats-%04d", n)}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -378,11 +378,11 @@ func TestScanStats(t *testing.T) {
 		scan(a, testBase.Add(70*time.Minute), tok)
 		scan(b, testBase.Add(5*time.Minute), tok) // area_not_allowed
 		scan(b, testBase.Add(-48*time.Hour), tok) // before the pass: not_yet_valid, outside the period
-		from, to, err := web.DayRange("2022-11-19", "2022-11-20", f.clock.Now(), statsDays)
+		from, to, err := web.DayRange("2022-11-19", "2022-11-20", f.Clock.Now(), statsDays)
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, err := f.svc.ScanStats(f.ctx, f.sys, StatsQuery{From: from, To: to})
+		st, err := f.svc.ScanStats(f.Ctx, f.Sys, StatsQuery{From: from, To: to})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -399,17 +399,17 @@ func TestScanStats(t *testing.T) {
 			t.Fatalf("denials: %+v", st.Denials)
 		}
 		reader := f.user("lusong", auth.DistrictOfficer, "430203")
-		st, err = f.svc.ScanStats(f.ctx, reader, StatsQuery{From: from, To: to})
+		st, err = f.svc.ScanStats(f.Ctx, reader, StatsQuery{From: from, To: to})
 		if err != nil || len(st.Checkpoints) != 1 || st.Total.Scans != 1 || st.Denials[0].Reason != pass.AreaNotAllowed {
 			t.Fatalf("district stats: %+v %v", st, err)
 		}
-		st, err = f.svc.ScanStats(f.ctx, f.sys, StatsQuery{From: from, To: to, Area: "430211"})
+		st, err = f.svc.ScanStats(f.Ctx, f.Sys, StatsQuery{From: from, To: to, Area: "430211"})
 		if err != nil || len(st.Checkpoints) != 1 || st.Total.Scans != 4 {
 			t.Fatalf("area stats: %+v %v", st, err)
 		}
-		_, err = f.svc.ScanStats(f.ctx, f.sys, StatsQuery{From: to, To: from})
+		_, err = f.svc.ScanStats(f.Ctx, f.Sys, StatsQuery{From: to, To: from})
 		mustErr(t, err, errs.Invalid, "bad_period")
-		_, err = f.svc.ScanStats(f.ctx, f.sys, StatsQuery{From: from, To: to, Area: "999999"})
+		_, err = f.svc.ScanStats(f.Ctx, f.Sys, StatsQuery{From: from, To: to, Area: "999999"})
 		mustErr(t, err, errs.Invalid, "area_not_found")
 	})
 }

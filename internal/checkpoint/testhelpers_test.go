@@ -1,23 +1,19 @@
 package checkpoint
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
-	"errors"
 	"sync"
 	"testing"
 	"time"
 
-	"tongxin/internal/area"
 	"tongxin/internal/auth"
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/db/dbtest"
-	"tongxin/internal/errs"
 	"tongxin/internal/pass"
-	"tongxin/internal/pii"
 	"tongxin/internal/resumption"
+	"tongxin/internal/testcity"
 )
 
 // Shared fixture of the package's tests: the demo city seeded, real users
@@ -26,7 +22,7 @@ import (
 // built on pass.Sign and pass.Verify with a test key and a revoked set.
 
 // testBase is 2022-11-20 10:00 in Shanghai.
-var testBase = time.Date(2022, 11, 20, 10, 0, 0, 0, clock.Shanghai)
+var testBase = testcity.Base
 
 // Enterprise of the tests: 株洲千金药业 in 天元区.
 const qianjin = "914302001838260003"
@@ -86,41 +82,25 @@ func (v *fakeVerifier) sign(t testing.TB, c pass.Claims, kid string) string {
 }
 
 type fixture struct {
-	t     testing.TB
-	ctx   context.Context
-	d     *db.DB
-	clock *clock.Manual
-	svc   *Service
-	areas *area.Service
-	users *auth.Service
-	res   *resumption.Service
-	ver   *fakeVerifier
-	sys   *auth.Principal
+	*testcity.City
+	svc *Service
+	res *resumption.Service
+	ver *fakeVerifier
 }
 
 // newFixture seeds the demo city and the enterprise in d, which must run
 // on clk.
 func newFixture(t testing.TB, d *db.DB, clk *clock.Manual) *fixture {
 	t.Helper()
-	f := &fixture{t: t, ctx: context.Background(), d: d, clock: clk, sys: auth.System(), ver: newFakeVerifier(t)}
-	f.areas = area.NewService(d)
-	as, ds, gs := area.DemoCity()
-	if _, err := f.areas.Seed(f.ctx, f.sys, as, ds, gs); err != nil {
-		t.Fatalf("seed demo city: %v", err)
-	}
-	box, err := pii.NewBox(bytes.Repeat([]byte{7}, 32), bytes.Repeat([]byte{9}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.users = auth.NewService(d, box, auth.DefaultConfig())
-	f.res = resumption.NewService(d, box, f.areas, f.users, t.TempDir())
-	f.users.RegisterScope(auth.ScopeEnterprise, f.res.ResolveScope)
-	if _, _, err := f.res.Save(f.ctx, f.sys, resumption.EnterpriseInput{Key: qianjin, Kind: resumption.KindEnterprise,
+	f := &fixture{City: testcity.New(t, d, clk), ver: newFakeVerifier(t)}
+	f.res = resumption.NewService(d, f.Box, f.Areas, f.Users, t.TempDir())
+	f.Users.RegisterScope(auth.ScopeEnterprise, f.res.ResolveScope)
+	if _, _, err := f.res.Save(f.Ctx, f.Sys, resumption.EnterpriseInput{Key: qianjin, Kind: resumption.KindEnterprise,
 		Name: "株洲千金药业股份有限公司", AreaCode: "430211001", Categories: []string{"规上工业"}, Employees: 2100}); err != nil {
 		t.Fatalf("enterprise: %v", err)
 	}
-	f.svc = NewService(d, Deps{Areas: f.areas, Users: f.users, Enterprises: f.res, Verifier: f.ver})
-	f.users.RegisterScope(auth.ScopeCheckpoint, f.svc.ResolveScope)
+	f.svc = NewService(d, Deps{Areas: f.Areas, Users: f.Users, Enterprises: f.res, Verifier: f.ver})
+	f.Users.RegisterScope(auth.ScopeCheckpoint, f.svc.ResolveScope)
 	return f
 }
 
@@ -136,25 +116,16 @@ func each(t *testing.T, fn func(t *testing.T, f *fixture)) {
 // user creates an account holding role at scope ("430203", "checkpoint:3")
 // and returns its principal.
 func (f *fixture) user(username string, role auth.Role, scope string) *auth.Principal {
-	f.t.Helper()
-	if _, err := f.users.CreateUser(f.ctx, f.sys, auth.NewUser{Username: username, DisplayName: "用户" + username,
-		Password: "Checkpoint-Pass-2022!", Roles: []auth.RoleInput{{Role: string(role), Scope: scope}}}); err != nil {
-		f.t.Fatalf("create user %s: %v", username, err)
-	}
-	id, roles, err := f.users.LookupUser(f.ctx, username)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return &auth.Principal{UserID: id, Username: username, DisplayName: "用户" + username, Assignments: roles}
+	return f.User(username, role, scope)
 }
 
 // checkpoint registers a checkpoint as the system and fails the test on
 // error.
 func (f *fixture) checkpoint(name string, kind Kind, areaCode string) *Checkpoint {
-	f.t.Helper()
-	c, err := f.svc.Create(f.ctx, f.sys, CheckpointInput{Name: name, Kind: kind, AreaCode: areaCode, Place: name + "桥头"})
+	f.T.Helper()
+	c, err := f.svc.Create(f.Ctx, f.Sys, CheckpointInput{Name: name, Kind: kind, AreaCode: areaCode, Place: name + "桥头"})
 	if err != nil {
-		f.t.Fatalf("checkpoint %s: %v", name, err)
+		f.T.Fatalf("checkpoint %s: %v", name, err)
 	}
 	return c
 }
@@ -169,28 +140,8 @@ func claims(pid string, areas ...string) pass.Claims {
 		NBF: testBase.Add(-24 * time.Hour).Unix(), EXP: testBase.Add(24 * time.Hour).Unix()}
 }
 
-// count runs a COUNT query.
-func (f *fixture) count(q string, args ...any) int {
-	f.t.Helper()
-	var n int
-	if err := f.d.Read(f.ctx, func(tx *db.Tx) error { return tx.QueryRowContext(f.ctx, q, args...).Scan(&n) }); err != nil {
-		f.t.Fatalf("%s: %v", q, err)
-	}
-	return n
-}
-
 // mustErr checks err has kind and code.
-func mustErr(t testing.TB, err error, k errs.Kind, code string) *errs.Error {
-	t.Helper()
-	var e *errs.Error
-	if !errors.As(err, &e) {
-		t.Fatalf("err = %v, want %s/%s", err, k, code)
-	}
-	if e.Kind != k || (code != "" && e.Code != code) {
-		t.Fatalf("err = %s/%s (%v), want %s/%s", e.Kind, e.Code, err, k, code)
-	}
-	return e
-}
+var mustErr = testcity.MustErr
 
 // ref is a checkpoint's id as the routes take it.
 func ref(c *Checkpoint) string { return c.Ref() }

@@ -81,8 +81,8 @@ func TestAPI(t *testing.T) {
 			f.send([]int64{alice.UserID}, ticketMsg("ticket.assigned", strconv.Itoa(i), "/430200/430203/"))
 		}
 		f.send([]int64{bob.UserID}, ticketMsg("ticket.assigned", "b", "/430200/430203/"))
-		bobs, _ := f.svc.Inbox(f.ctx, bob, InboxFilter{})
-		alices, _ := f.svc.Inbox(f.ctx, alice, InboxFilter{})
+		bobs, _ := f.svc.Inbox(f.Ctx, bob, InboxFilter{})
+		alices, _ := f.svc.Inbox(f.Ctx, alice, InboxFilter{})
 		existing := f.hook("石峰区", rc.URL+"/shifeng", FormatJSON, "", "430204", "*")
 
 		const secret = "top-secret-signing-key"

@@ -279,10 +279,10 @@ func TestConcurrentDeliverDue(t *testing.T) {
 					t.Errorf("request %s sent %d times", k, n)
 				}
 			}
-			if n := f.count(`SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'delivered' AND attempts = 1`); n != messages {
+			if n := f.Count(`SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'delivered' AND attempts = 1`); n != messages {
 				t.Errorf("%d deliveries delivered at the first attempt, want %d", n, messages)
 			}
-			if n := f.count(`SELECT COUNT(*) FROM webhook_attempts`); n != messages {
+			if n := f.Count(`SELECT COUNT(*) FROM webhook_attempts`); n != messages {
 				t.Errorf("%d attempts logged, want %d", n, messages)
 			}
 		})
@@ -299,7 +299,7 @@ func TestExpiredClaim(t *testing.T) {
 	h := f.hook("接收端", rc.URL, FormatJSON, "", "430200", "*")
 	f.send(nil, ticketMsg("ticket.created", "1", ""))
 	var c []claimed
-	if err := d.Write(f.ctx, func(tx *db.Tx) (err error) { c, err = claimDue(f.ctx, tx, 10); return err }); err != nil || len(c) != 1 {
+	if err := d.Write(f.Ctx, func(tx *db.Tx) (err error) { c, err = claimDue(f.Ctx, tx, 10); return err }); err != nil || len(c) != 1 {
 		t.Fatalf("claim: %v %v", c, err)
 	}
 	f.deliverDue(0) // claimed by the "dead" worker

@@ -90,8 +90,8 @@ func TestInboxPages(t *testing.T) {
 		e.send([]int64{alice.UserID}, ticketMsg("ticket.escalated", strconv.Itoa(i), ""))
 	}
 	e.send([]int64{bob.UserID}, Message{Event: "ticket.comment", Title: "鲍勃的消息", ObjectType: "ticket", ObjectID: "9"})
-	list, _ := e.svc.Inbox(e.ctx, alice, InboxFilter{})
-	bobs, _ := e.svc.Inbox(e.ctx, bob, InboxFilter{})
+	list, _ := e.svc.Inbox(e.Ctx, alice, InboxFilter{})
+	bobs, _ := e.svc.Inbox(e.Ctx, bob, InboxFilter{})
 
 	w := e.do("GET", "/inbox", alice, "", nil)
 	if w.Code != 200 {
@@ -127,7 +127,7 @@ func TestInboxPages(t *testing.T) {
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/inbox?unread=1" {
 		t.Fatalf("read all = %d %s", w.Code, w.Header().Get("Location"))
 	}
-	if n, _ := e.svc.UnreadCount(e.ctx, alice); n != 0 {
+	if n, _ := e.svc.UnreadCount(e.Ctx, alice); n != 0 {
 		t.Errorf("unread after read-all = %d", n)
 	}
 	w = e.do("GET", "/inbox", alice, "en", nil)
@@ -173,7 +173,7 @@ func TestWebhookPages(t *testing.T) {
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/webhooks" {
 		t.Fatalf("create = %d %s\n%s", w.Code, w.Header().Get("Location"), w.Body)
 	}
-	hooks, _ := e.svc.ListWebhooks(e.ctx, hq)
+	hooks, _ := e.svc.ListWebhooks(e.Ctx, hq)
 	if len(hooks) != 1 || !hooks[0].HasSecret || hooks[0].Format != FormatWeCom || len(hooks[0].Events) != 2 {
 		t.Fatalf("hooks = %+v", hooks)
 	}
@@ -193,7 +193,7 @@ func TestWebhookPages(t *testing.T) {
 	if w := e.do("POST", "/webhooks/"+id+"/active", hq, "", url.Values{"active": {"false"}}); w.Code != http.StatusSeeOther {
 		t.Fatalf("deactivate = %d", w.Code)
 	}
-	if h, _ := e.svc.GetWebhook(e.ctx, hq, hooks[0].ID); h.Active {
+	if h, _ := e.svc.GetWebhook(e.Ctx, hq, hooks[0].ID); h.Active {
 		t.Error("still active")
 	}
 	if w := e.do("POST", "/webhooks/"+id+"/active", hq, "", url.Values{"active": {"perhaps"}}); w.Code != http.StatusBadRequest {
@@ -205,7 +205,7 @@ func TestWebhookPages(t *testing.T) {
 	if w := e.do("POST", "/webhooks/"+id+"/delete", hq, "", url.Values{}); w.Code != http.StatusSeeOther {
 		t.Fatalf("delete = %d", w.Code)
 	}
-	if l, _ := e.svc.ListWebhooks(e.ctx, hq); len(l) != 0 {
+	if l, _ := e.svc.ListWebhooks(e.Ctx, hq); len(l) != 0 {
 		t.Errorf("after delete: %+v", l)
 	}
 	w = e.do("GET", "/webhooks", hq, "en", nil)

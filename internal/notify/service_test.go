@@ -35,7 +35,7 @@ func TestInbox(t *testing.T) {
 		}
 		f.send([]int64{bob.UserID}, ticketMsg("ticket.assigned", "B1", ""))
 
-		list, err := f.svc.Inbox(f.ctx, alice, InboxFilter{Limit: 100})
+		list, err := f.svc.Inbox(f.Ctx, alice, InboxFilter{Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,54 +45,54 @@ func TestInbox(t *testing.T) {
 		if list[0].ObjectID != "A5" || list[4].ObjectID != "A1" || !list[0].Unread() {
 			t.Errorf("inbox order = %v … %v", list[0].ObjectID, list[4].ObjectID)
 		}
-		bobs, _ := f.svc.Inbox(f.ctx, bob, InboxFilter{})
+		bobs, _ := f.svc.Inbox(f.Ctx, bob, InboxFilter{})
 		if len(bobs) != 1 || bobs[0].ObjectID != "B1" {
 			t.Fatalf("bob's inbox = %+v", bobs)
 		}
 
 		// Bob cannot read or mark Alice's notification.
-		_, err = f.svc.MarkRead(f.ctx, bob, list[0].ID)
+		_, err = f.svc.MarkRead(f.Ctx, bob, list[0].ID)
 		mustErr(t, err, errs.NotFound, "notification_not_found")
-		n, err := f.svc.MarkRead(f.ctx, alice, list[0].ID)
+		n, err := f.svc.MarkRead(f.Ctx, alice, list[0].ID)
 		if err != nil || n.ReadAt == nil || !n.ReadAt.Equal(clk.Now().Truncate(time.Millisecond)) {
 			t.Fatalf("MarkRead = %+v, %v", n, err)
 		}
 		first := *n.ReadAt
 		clk.Advance(time.Hour)
-		if n, _ := f.svc.MarkRead(f.ctx, alice, list[0].ID); !n.ReadAt.Equal(first) {
+		if n, _ := f.svc.MarkRead(f.Ctx, alice, list[0].ID); !n.ReadAt.Equal(first) {
 			t.Errorf("marking again moved read_at to %v", n.ReadAt)
 		}
-		if c, _ := f.svc.UnreadCount(f.ctx, alice); c != 4 {
+		if c, _ := f.svc.UnreadCount(f.Ctx, alice); c != 4 {
 			t.Errorf("alice unread = %d, want 4", c)
 		}
-		if c, _ := f.svc.UnreadCount(f.ctx, bob); c != 1 {
+		if c, _ := f.svc.UnreadCount(f.Ctx, bob); c != 1 {
 			t.Errorf("bob unread = %d, want 1", c)
 		}
-		unread, _ := f.svc.Inbox(f.ctx, alice, InboxFilter{UnreadOnly: true})
+		unread, _ := f.svc.Inbox(f.Ctx, alice, InboxFilter{UnreadOnly: true})
 		if len(unread) != 4 || slices.ContainsFunc(unread, func(n Notification) bool { return n.ID == list[0].ID }) {
 			t.Errorf("unread filter = %d rows", len(unread))
 		}
-		page, _ := f.svc.Inbox(f.ctx, alice, InboxFilter{Before: list[1].ID, Limit: 2})
+		page, _ := f.svc.Inbox(f.Ctx, alice, InboxFilter{Before: list[1].ID, Limit: 2})
 		if len(page) != 2 || page[0].ID != list[2].ID || page[1].ID != list[3].ID {
 			t.Errorf("page after %d = %+v", list[1].ID, page)
 		}
 
-		marked, err := f.svc.MarkAllRead(f.ctx, alice)
+		marked, err := f.svc.MarkAllRead(f.Ctx, alice)
 		if err != nil || marked != 4 {
 			t.Fatalf("MarkAllRead = %d, %v", marked, err)
 		}
-		if c, _ := f.svc.UnreadCount(f.ctx, alice); c != 0 {
+		if c, _ := f.svc.UnreadCount(f.Ctx, alice); c != 0 {
 			t.Errorf("alice unread after read-all = %d", c)
 		}
-		if c, _ := f.svc.UnreadCount(f.ctx, bob); c != 1 {
+		if c, _ := f.svc.UnreadCount(f.Ctx, bob); c != 1 {
 			t.Errorf("read-all touched bob: unread = %d", c)
 		}
 
 		// The system principal has no inbox; nobody is anonymous.
-		if l, err := f.svc.Inbox(f.ctx, f.sys, InboxFilter{}); err != nil || len(l) != 0 {
+		if l, err := f.svc.Inbox(f.Ctx, f.Sys, InboxFilter{}); err != nil || len(l) != 0 {
 			t.Errorf("system inbox = %v, %v", l, err)
 		}
-		_, err = f.svc.Inbox(f.ctx, nil, InboxFilter{})
+		_, err = f.svc.Inbox(f.Ctx, nil, InboxFilter{})
 		mustErr(t, err, errs.Unauthorized, "unauthenticated")
 	})
 }
@@ -113,11 +113,11 @@ func TestSendFanOut(t *testing.T) {
 		street := f.hook("建设街道", u, FormatDingTalk, "", "430203001", "ticket.escalated")
 		shifeng := f.hook("石峰", u, FormatJSON, "", "430204", "ticket.created")
 		off := f.hook("停用", u, FormatJSON, "", "430200", "*")
-		if _, err := f.svc.UpdateWebhook(f.ctx, f.sys, off.ID, WebhookInput{Active: ptr(false)}); err != nil {
+		if _, err := f.svc.UpdateWebhook(f.Ctx, f.Sys, off.ID, WebhookInput{Active: ptr(false)}); err != nil {
 			t.Fatal(err)
 		}
 		gone := f.hook("已删", u, FormatJSON, "", "430200", "*")
-		if err := f.svc.DeleteWebhook(f.ctx, f.sys, gone.ID); err != nil {
+		if err := f.svc.DeleteWebhook(f.Ctx, f.Sys, gone.ID); err != nil {
 			t.Fatal(err)
 		}
 
@@ -161,11 +161,11 @@ func TestSendFanOut(t *testing.T) {
 
 		// A rolled-back transaction leaves nothing and wakes nobody.
 		woken()
-		before := f.count(`SELECT COUNT(*) FROM webhook_deliveries`)
+		before := f.Count(`SELECT COUNT(*) FROM webhook_deliveries`)
 		boom := errors.New("boom")
 		alice := f.user("alice", auth.CommunityWorker, "430203001001")
-		err := d.Write(f.ctx, func(tx *db.Tx) error {
-			if err := f.svc.Send(f.ctx, tx, []int64{alice.UserID}, ticketMsg("ticket.created", "5", "")); err != nil {
+		err := d.Write(f.Ctx, func(tx *db.Tx) error {
+			if err := f.svc.Send(f.Ctx, tx, []int64{alice.UserID}, ticketMsg("ticket.created", "5", "")); err != nil {
 				return err
 			}
 			return boom
@@ -173,10 +173,10 @@ func TestSendFanOut(t *testing.T) {
 		if !errors.Is(err, boom) {
 			t.Fatal(err)
 		}
-		if n := f.count(`SELECT COUNT(*) FROM webhook_deliveries`); n != before {
+		if n := f.Count(`SELECT COUNT(*) FROM webhook_deliveries`); n != before {
 			t.Errorf("rolled-back Send left %d deliveries", n-before)
 		}
-		if n := f.count(`SELECT COUNT(*) FROM notifications`); n != 0 {
+		if n := f.Count(`SELECT COUNT(*) FROM notifications`); n != 0 {
 			t.Errorf("rolled-back Send left %d notifications", n)
 		}
 		if woken() {
@@ -184,23 +184,23 @@ func TestSendFanOut(t *testing.T) {
 		}
 
 		// A message without event or title is the sender's bug.
-		err = d.Write(f.ctx, func(tx *db.Tx) error { return f.svc.Send(f.ctx, tx, nil, Message{Event: "Bad Event", Title: "x"}) })
+		err = d.Write(f.Ctx, func(tx *db.Tx) error { return f.svc.Send(f.Ctx, tx, nil, Message{Event: "Bad Event", Title: "x"}) })
 		mustErr(t, err, errs.Invalid, "notify_bad_message")
-		err = d.Write(f.ctx, func(tx *db.Tx) error { return f.svc.Send(f.ctx, tx, nil, Message{Event: "ticket.created"}) })
+		err = d.Write(f.Ctx, func(tx *db.Tx) error { return f.svc.Send(f.Ctx, tx, nil, Message{Event: "ticket.created"}) })
 		mustErr(t, err, errs.Invalid, "notify_bad_message")
 	})
 }
 
 // deliveriesOf lists a hook's deliveries, deleted hooks included.
 func (f *fixture) deliveriesOf(hookID int64) []Delivery {
-	f.t.Helper()
+	f.T.Helper()
 	var out []Delivery
-	err := f.d.Read(f.ctx, func(tx *db.Tx) (err error) {
-		out, err = listDeliveries(f.ctx, tx, hookID, 0, 100)
+	err := f.DB.Read(f.Ctx, func(tx *db.Tx) (err error) {
+		out, err = listDeliveries(f.Ctx, tx, hookID, 0, 100)
 		return err
 	})
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	return out
 }
@@ -219,15 +219,15 @@ func TestWebhookManagement(t *testing.T) {
 		in := WebhookInput{Name: ptr("芦淞区工单群"), URL: ptr(robot), Format: ptr("wecom"), Secret: ptr("s3cret-value"),
 			Events: &[]string{"ticket.escalated", "ticket.created", "ticket.created"}, AreaCode: ptr("430203")}
 
-		_, err := f.svc.CreateWebhook(f.ctx, officer, in)
+		_, err := f.svc.CreateWebhook(f.Ctx, officer, in)
 		mustErr(t, err, errs.Forbidden, "forbidden")
-		_, err = f.svc.CreateWebhook(f.ctx, f.officer(auth.HQStaff, "430204"), in)
+		_, err = f.svc.CreateWebhook(f.Ctx, f.officer(auth.HQStaff, "430204"), in)
 		e := mustErr(t, err, errs.Invalid, "webhook_invalid")
 		if len(e.Fields) != 1 || e.Fields[0].Field != "area_code" {
 			t.Errorf("out-of-scope area: fields %+v", e.Fields)
 		}
 
-		h, err := f.svc.CreateWebhook(f.ctx, lusong, in)
+		h, err := f.svc.CreateWebhook(f.Ctx, lusong, in)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -236,45 +236,45 @@ func TestWebhookManagement(t *testing.T) {
 			t.Errorf("created = %+v", h)
 		}
 		var stored []byte
-		if err := d.ReadPool().QueryRowContext(f.ctx, `SELECT url_enc FROM webhooks WHERE id = $1`, h.ID).Scan(&stored); err != nil {
+		if err := d.ReadPool().QueryRowContext(f.Ctx, `SELECT url_enc FROM webhooks WHERE id = $1`, h.ID).Scan(&stored); err != nil {
 			t.Fatal(err)
 		}
 		if strings.Contains(string(stored), "693a91f6") {
 			t.Error("URL stored in clear")
 		}
-		if plain, err := f.box.Open(stored); err != nil || plain != robot {
+		if plain, err := f.Box.Open(stored); err != nil || plain != robot {
 			t.Errorf("sealed URL opens to %q, %v", plain, err)
 		}
 
 		// Reach: HQ over the city sees it, another district does not.
-		if l, _ := f.svc.ListWebhooks(f.ctx, hq); len(l) != 1 {
+		if l, _ := f.svc.ListWebhooks(f.Ctx, hq); len(l) != 1 {
 			t.Errorf("city HQ sees %d hooks", len(l))
 		}
-		if l, _ := f.svc.ListWebhooks(f.ctx, f.officer(auth.HQStaff, "430204")); len(l) != 0 {
+		if l, _ := f.svc.ListWebhooks(f.Ctx, f.officer(auth.HQStaff, "430204")); len(l) != 0 {
 			t.Errorf("石峰 HQ sees %d hooks", len(l))
 		}
-		_, err = f.svc.GetWebhook(f.ctx, f.officer(auth.HQStaff, "430204"), h.ID)
+		_, err = f.svc.GetWebhook(f.Ctx, f.officer(auth.HQStaff, "430204"), h.ID)
 		mustErr(t, err, errs.NotFound, "webhook_not_found")
-		_, err = f.svc.ListWebhooks(f.ctx, officer)
+		_, err = f.svc.ListWebhooks(f.Ctx, officer)
 		mustErr(t, err, errs.Forbidden, "forbidden")
 
 		// Sending the shown URL back keeps the stored one; changes are audited.
 		clk.Advance(time.Minute)
-		h2, err := f.svc.UpdateWebhook(f.ctx, hq, h.ID, WebhookInput{URL: ptr(h.URL), Name: ptr("芦淞区工单群（新）"), Secret: ptr("")})
+		h2, err := f.svc.UpdateWebhook(f.Ctx, hq, h.ID, WebhookInput{URL: ptr(h.URL), Name: ptr("芦淞区工单群（新）"), Secret: ptr("")})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if h2.HasSecret || h2.Name != "芦淞区工单群（新）" || h2.URL != h.URL || h2.UpdatedBy != hq.Username {
 			t.Errorf("updated = %+v", h2)
 		}
-		if err := d.ReadPool().QueryRowContext(f.ctx, `SELECT url_enc FROM webhooks WHERE id = $1`, h.ID).Scan(&stored); err != nil {
+		if err := d.ReadPool().QueryRowContext(f.Ctx, `SELECT url_enc FROM webhooks WHERE id = $1`, h.ID).Scan(&stored); err != nil {
 			t.Fatal(err)
 		}
-		if plain, _ := f.box.Open(stored); plain != robot {
+		if plain, _ := f.Box.Open(stored); plain != robot {
 			t.Errorf("URL became %q", plain)
 		}
 		// An update that changes nothing writes nothing.
-		if _, err := f.svc.UpdateWebhook(f.ctx, hq, h.ID, WebhookInput{Format: ptr("wecom")}); err != nil {
+		if _, err := f.svc.UpdateWebhook(f.Ctx, hq, h.ID, WebhookInput{Format: ptr("wecom")}); err != nil {
 			t.Fatal(err)
 		}
 
@@ -295,13 +295,13 @@ func TestWebhookManagement(t *testing.T) {
 			{"secret with spaces", WebhookInput{Secret: ptr("a b")}, "secret"},
 		}
 		for _, c := range bad {
-			_, err := f.svc.UpdateWebhook(f.ctx, hq, h.ID, c.in)
+			_, err := f.svc.UpdateWebhook(f.Ctx, hq, h.ID, c.in)
 			e := mustErr(t, err, errs.Invalid, "webhook_invalid")
 			if len(e.Fields) == 0 || e.Fields[0].Field != c.field {
 				t.Errorf("%s: fields %+v, want %s", c.name, e.Fields, c.field)
 			}
 		}
-		_, err = f.svc.CreateWebhook(f.ctx, hq, WebhookInput{})
+		_, err = f.svc.CreateWebhook(f.Ctx, hq, WebhookInput{})
 		e = mustErr(t, err, errs.Invalid, "webhook_invalid")
 		var fields []string
 		for _, fe := range e.Fields {
@@ -312,25 +312,25 @@ func TestWebhookManagement(t *testing.T) {
 		}
 
 		// Deactivating cancels pending deliveries; deleting hides the hook.
-		if _, err := f.svc.TestWebhook(f.ctx, hq, h.ID); err != nil {
+		if _, err := f.svc.TestWebhook(f.Ctx, hq, h.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.UpdateWebhook(f.ctx, hq, h.ID, WebhookInput{Active: ptr(false)}); err != nil {
+		if _, err := f.svc.UpdateWebhook(f.Ctx, hq, h.ID, WebhookInput{Active: ptr(false)}); err != nil {
 			t.Fatal(err)
 		}
 		if dl := f.deliveries(h.ID); len(dl) != 1 || dl[0].Status != StatusCancelled {
 			t.Errorf("after deactivation: %+v", dl)
 		}
-		if err := f.svc.DeleteWebhook(f.ctx, lusong, h.ID); err != nil {
+		if err := f.svc.DeleteWebhook(f.Ctx, lusong, h.ID); err != nil {
 			t.Fatal(err)
 		}
-		_, err = f.svc.GetWebhook(f.ctx, hq, h.ID)
+		_, err = f.svc.GetWebhook(f.Ctx, hq, h.ID)
 		mustErr(t, err, errs.NotFound, "webhook_not_found")
-		if err := f.svc.DeleteWebhook(f.ctx, hq, h.ID); !errs.Is(err, errs.NotFound) {
+		if err := f.svc.DeleteWebhook(f.Ctx, hq, h.ID); !errs.Is(err, errs.NotFound) {
 			t.Errorf("second delete: %v", err)
 		}
 
-		rows, err := audit.List(f.ctx, d, audit.Filter{AllAreas: true, ObjectType: "webhook"})
+		rows, err := audit.List(f.Ctx, d, audit.Filter{AllAreas: true, ObjectType: "webhook"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -347,7 +347,7 @@ func TestWebhookManagement(t *testing.T) {
 		if want := []string{"webhook.delete", "webhook.update", "webhook.test", "webhook.update", "webhook.create"}; !slices.Equal(actions, want) {
 			t.Errorf("audit actions = %v, want %v", actions, want)
 		}
-		if _, err := audit.Verify(f.ctx, d); err != nil {
+		if _, err := audit.Verify(f.Ctx, d); err != nil {
 			t.Fatal(err)
 		}
 	})

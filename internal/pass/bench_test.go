@@ -25,7 +25,7 @@ func BenchmarkIssue10000(b *testing.B) {
 			clk := clock.NewManual(testBase)
 			f := newFixture(b, dbtest.Open(b, kind, clk), clk)
 			quota := 1000000
-			if _, err := f.svc.SetQuota(f.ctx, f.gxj, qianjin, QuotaInput{Quota: &quota}); err != nil {
+			if _, err := f.svc.SetQuota(f.Ctx, f.gxj, qianjin, QuotaInput{Quota: &quota}); err != nil {
 				b.Fatal(err)
 			}
 			var approve, floor time.Duration
@@ -35,7 +35,7 @@ func BenchmarkIssue10000(b *testing.B) {
 				batch := f.upload(data)
 				b.StartTimer()
 				start := time.Now()
-				if _, err := f.svc.Approve(f.ctx, f.gxj, batch.ID, ApproveInput{}); err != nil {
+				if _, err := f.svc.Approve(f.Ctx, f.gxj, batch.ID, ApproveInput{}); err != nil {
 					b.Fatal(err)
 				}
 				approve += time.Since(start)
@@ -47,7 +47,7 @@ func BenchmarkIssue10000(b *testing.B) {
 				floor += d
 				// The same workers apply again next round: a person holds
 				// one pass at a time.
-				if _, err := f.svc.RevokeEnterprise(f.ctx, f.gxj, qianjin, ReasonInput{Reason: "bench"}); err != nil {
+				if _, err := f.svc.RevokeEnterprise(f.Ctx, f.gxj, qianjin, ReasonInput{Reason: "bench"}); err != nil {
 					b.Fatal(err)
 				}
 				b.StartTimer()
@@ -74,7 +74,7 @@ func rawInsert(f *fixture, batchID int64) (time.Duration, error) {
 		args []any
 	}
 	var rows []rowT
-	err := f.d.Read(ctx, func(tx *db.Tx) error {
+	err := f.DB.Read(ctx, func(tx *db.Tx) error {
 		rs, err := tx.QueryContext(ctx, `SELECT kind, enterprise_key, enterprise_name, area_path, name_masked, name_enc, id_enc,
 			id_idx, id4, phone_enc, plate, areas, checkpoints, valid_from, valid_to, kid, token, batch_row, issued_at, issued_by
 			FROM passes WHERE batch_id = $1 ORDER BY batch_row`, batchID)
@@ -108,7 +108,7 @@ func rawInsert(f *fixture, batchID int64) (time.Duration, error) {
 		values[i] = rows[i].args
 	}
 	start := time.Now()
-	err = f.d.Write(ctx, func(tx *db.Tx) error { return insertPasses(ctx, tx, values) })
+	err = f.DB.Write(ctx, func(tx *db.Tx) error { return insertPasses(ctx, tx, values) })
 	return time.Since(start), err
 }
 
@@ -123,7 +123,7 @@ func BenchmarkVerify(b *testing.B) {
 			clk := clock.NewManual(testBase)
 			f := newFixture(b, dbtest.Open(b, kind, clk), clk)
 			batch := f.approve(f.upload(workersCSV(100)).ID)
-			passes, err := f.svc.BatchPasses(f.ctx, f.gxj, batch.ID)
+			passes, err := f.svc.BatchPasses(f.Ctx, f.gxj, batch.ID)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -132,7 +132,7 @@ func BenchmarkVerify(b *testing.B) {
 			b.Run("online", func(b *testing.B) {
 				b.RunParallel(func(pb *testing.PB) {
 					for pb.Next() {
-						if _, r := f.svc.Verify(f.ctx, tok, testBase); r != OK {
+						if _, r := f.svc.Verify(f.Ctx, tok, testBase); r != OK {
 							b.Fatal(r)
 						}
 					}
@@ -142,7 +142,7 @@ func BenchmarkVerify(b *testing.B) {
 			b.Run("online-first", func(b *testing.B) {
 				for range b.N {
 					f.svc.verified = newVerified()
-					if _, r := f.svc.Verify(f.ctx, tok, testBase); r != OK {
+					if _, r := f.svc.Verify(f.Ctx, tok, testBase); r != OK {
 						b.Fatal(r)
 					}
 				}

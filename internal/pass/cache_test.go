@@ -14,32 +14,32 @@ import (
 func TestVerifyRemembersOnlyTheSignature(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		b := f.approve(f.upload(workersCSV(4)).ID)
-		passes, err := f.svc.BatchPasses(f.ctx, f.gxj, b.ID)
+		passes, err := f.svc.BatchPasses(f.Ctx, f.gxj, b.ID)
 		if err != nil || len(passes) != 4 {
 			t.Fatalf("passes %d %v", len(passes), err)
 		}
 		for _, p := range passes {
-			if c, r := f.svc.Verify(f.ctx, p.Token, testBase); r != OK || c.PID != p.PID {
+			if c, r := f.svc.Verify(f.Ctx, p.Token, testBase); r != OK || c.PID != p.PID {
 				t.Fatalf("first scan of %s: %s", p.PID, r)
 			}
 		}
 		// Remembered: the second answer needs no signature check, and
 		// changing the answered claims does not change the next one.
-		c, r := f.svc.Verify(f.ctx, passes[0].Token, testBase)
+		c, r := f.svc.Verify(f.Ctx, passes[0].Token, testBase)
 		if r != OK {
 			t.Fatalf("second scan: %s", r)
 		}
 		areas := len(c.Areas)
 		c.Areas, c.PID = []string{"430000"}, "changed"
-		if c, _ := f.svc.Verify(f.ctx, passes[0].Token, testBase); c.PID != passes[0].PID || len(c.Areas) != areas || c.Areas[0] == "430000" {
+		if c, _ := f.svc.Verify(f.Ctx, passes[0].Token, testBase); c.PID != passes[0].PID || len(c.Areas) != areas || c.Areas[0] == "430000" {
 			t.Fatalf("the remembered claims were changed through an answer: %+v", c)
 		}
 
 		// Revoked here: the very next scan is denied.
-		if _, err := f.svc.Revoke(f.ctx, f.gxj, passes[0].PID, ReasonInput{Reason: "离职"}); err != nil {
+		if _, err := f.svc.Revoke(f.Ctx, f.gxj, passes[0].PID, ReasonInput{Reason: "离职"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, r := f.svc.Verify(f.ctx, passes[0].Token, testBase); r != Revoked {
+		if _, r := f.svc.Verify(f.Ctx, passes[0].Token, testBase); r != Revoked {
 			t.Fatalf("revoked here, still %s", r)
 		}
 
@@ -47,36 +47,36 @@ func TestVerifyRemembersOnlyTheSignature(t *testing.T) {
 		// this instance reads the list again (RevocationRefresh).
 		f.svc.revs.maxAge = 50 * time.Millisecond
 		other := f.newService(f.dataDir)
-		if _, err := other.Revoke(f.ctx, f.gxj, passes[1].PID, ReasonInput{Reason: "离职"}); err != nil {
+		if _, err := other.Revoke(f.Ctx, f.gxj, passes[1].PID, ReasonInput{Reason: "离职"}); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(60 * time.Millisecond)
-		if _, r := f.svc.Verify(f.ctx, passes[1].Token, testBase); r != Revoked {
+		if _, r := f.svc.Verify(f.Ctx, passes[1].Token, testBase); r != Revoked {
 			t.Fatalf("revoked by another instance, still %s", r)
 		}
 
 		// The clock passes the validity: expired, remembered or not.
 		late := passes[2].ValidTo.Add(time.Second)
-		if _, r := f.svc.Verify(f.ctx, passes[2].Token, late); r != Expired {
+		if _, r := f.svc.Verify(f.Ctx, passes[2].Token, late); r != Expired {
 			t.Fatalf("after valid_to: %s", r)
 		}
-		if _, r := f.svc.Verify(f.ctx, passes[2].Token, passes[2].ValidFrom.Add(-time.Hour)); r != NotYetValid {
+		if _, r := f.svc.Verify(f.Ctx, passes[2].Token, passes[2].ValidFrom.Add(-time.Hour)); r != NotYetValid {
 			t.Fatalf("before valid_from: %s", r)
 		}
 
 		// A changed character is checked, not taken from memory.
 		tok := passes[2].Token
 		bad := tok[:len(tok)-3] + flip(tok[len(tok)-3]) + tok[len(tok)-2:]
-		if _, r := f.svc.Verify(f.ctx, bad, testBase); r != BadSignature {
+		if _, r := f.svc.Verify(f.Ctx, bad, testBase); r != BadSignature {
 			t.Fatalf("flipped signature: %s", r)
 		}
 
 		// The key revoked: every pass it signed, remembered or not, is
 		// revoked.
-		if _, err := f.svc.RevokeKey(f.ctx, passes[3].Kid, "泄露"); err != nil {
+		if _, err := f.svc.RevokeKey(f.Ctx, passes[3].Kid, "泄露"); err != nil {
 			t.Fatal(err)
 		}
-		if _, r := f.svc.Verify(f.ctx, passes[3].Token, testBase); r != Revoked {
+		if _, r := f.svc.Verify(f.Ctx, passes[3].Token, testBase); r != Revoked {
 			t.Fatalf("key revoked, still %s", r)
 		}
 	})
@@ -87,15 +87,15 @@ func TestVerifyRemembersOnlyTheSignature(t *testing.T) {
 func TestVerifyWithoutTheDatabase(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		b := f.approve(f.upload(workersCSV(2)).ID)
-		passes, _ := f.svc.BatchPasses(f.ctx, f.gxj, b.ID)
-		if _, err := f.svc.Revoke(f.ctx, f.gxj, passes[0].PID, ReasonInput{Reason: "离职"}); err != nil {
+		passes, _ := f.svc.BatchPasses(f.Ctx, f.gxj, b.ID)
+		if _, err := f.svc.Revoke(f.Ctx, f.gxj, passes[0].PID, ReasonInput{Reason: "离职"}); err != nil {
 			t.Fatal(err)
 		}
 		for _, p := range passes {
-			f.svc.Verify(f.ctx, p.Token, testBase)
+			f.svc.Verify(f.Ctx, p.Token, testBase)
 		}
 		f.svc.revs.maxAge = time.Nanosecond
-		ctx, cancel := context.WithCancel(f.ctx)
+		ctx, cancel := context.WithCancel(f.Ctx)
 		cancel() // every read fails now
 		if _, r := f.svc.Verify(ctx, passes[0].Token, testBase); r != Revoked {
 			t.Fatalf("revoked pass with the list unreadable: %s", r)
@@ -104,8 +104,8 @@ func TestVerifyWithoutTheDatabase(t *testing.T) {
 			t.Fatalf("valid pass with the list unreadable: %s", r)
 		}
 		var n int
-		f.d.Read(f.ctx, func(tx *db.Tx) error {
-			return tx.QueryRowContext(f.ctx, `SELECT COUNT(*) FROM pass_revocations`).Scan(&n)
+		f.DB.Read(f.Ctx, func(tx *db.Tx) error {
+			return tx.QueryRowContext(f.Ctx, `SELECT COUNT(*) FROM pass_revocations`).Scan(&n)
 		})
 		if n != 1 {
 			t.Fatalf("revocations %d", n)

@@ -56,16 +56,16 @@ func TestOnePassPerPersonAndVehicle(t *testing.T) {
 		a := f.approve(f.upload([]byte(head +
 			"李四," + li + ",13907331111,,430211001,2022-11-20,2022-12-19\n" +
 			"司机甲,,13907336666,湘B·12345,430211,2022-11-20,2022-11-30\n")).ID)
-		issued, err := f.svc.BatchPasses(f.ctx, f.gxj, a.ID)
+		issued, err := f.svc.BatchPasses(f.Ctx, f.gxj, a.ID)
 		if err != nil || len(issued) != 2 {
 			t.Fatalf("passes %v %v", issued, err)
 		}
 		person, vehicle := issued[0], issued[1]
-		batches := f.count(`SELECT COUNT(*) FROM pass_batches`)
+		batches := f.Count(`SELECT COUNT(*) FROM pass_batches`)
 
 		// The same person and the same vehicle (another driver, the plate
 		// written otherwise), for days that overlap: both refused.
-		_, err = f.svc.Upload(f.ctx, f.contact, UploadInput{Data: workersCSV(1,
+		_, err = f.svc.Upload(f.Ctx, f.contact, UploadInput{Data: workersCSV(1,
 			"李四,"+li+",13907331111,,430211001,2022-12-01,2022-12-31",
 			"司机乙,,13907336667,湘b12345,430211,2022-11-30,2022-12-10")})
 		got := rowErrors(t, err)
@@ -75,21 +75,21 @@ func TestOnePassPerPersonAndVehicle(t *testing.T) {
 			t.Errorf("errors %+v", got)
 		}
 		// Another enterprise applying for the same person is refused too.
-		_, err = f.svc.Upload(f.ctx, f.other, UploadInput{Data: []byte(head +
+		_, err = f.svc.Upload(f.Ctx, f.other, UploadInput{Data: []byte(head +
 			"李四," + li + ",13907331111,,430203002,2022-11-25,2022-11-26\n")})
 		wantRow(t, rowErrors(t, err), 2, "身份证号", person.PID, "株洲千金药业股份有限公司")
-		if n := f.count(`SELECT COUNT(*) FROM pass_batches`); n != batches {
+		if n := f.Count(`SELECT COUNT(*) FROM pass_batches`); n != batches {
 			t.Fatalf("%d batches stored by refused uploads", n-batches)
 		}
 		// The days after the pass: a renewal is taken.
 		f.upload([]byte(head + "李四," + li + ",13907331111,,430211001,2022-12-20,2023-01-10\n"))
 		// Revoked, the pass no longer stands in the way.
-		if _, err := f.svc.Revoke(f.ctx, f.gxj, person.PID, ReasonInput{Reason: "换证"}); err != nil {
+		if _, err := f.svc.Revoke(f.Ctx, f.gxj, person.PID, ReasonInput{Reason: "换证"}); err != nil {
 			t.Fatal(err)
 		}
 		f.upload([]byte(head + "李四," + li + ",13907331111,,430211001,2022-11-25,2022-12-10\n"))
 		// Expired, neither: the vehicle's pass ended on 11-30.
-		f.clock.Set(testBase.AddDate(0, 0, 11))
+		f.Clock.Set(testBase.AddDate(0, 0, 11))
 		f.upload([]byte(head + "司机乙,,13907336667,湘B12345,430211,2022-11-28,2022-12-10\n"))
 	})
 }
@@ -100,7 +100,7 @@ func TestOnePassPerPersonAndVehicle(t *testing.T) {
 func TestPendingApplicationBlocksAnother(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		a := f.upload(workersCSV(3, "司机甲,,13907336666,湘B·12345,430211,2022-11-20,2022-11-30"))
-		_, err := f.svc.Upload(f.ctx, f.contact, UploadInput{Data: workersFrom(2, 2,
+		_, err := f.svc.Upload(f.Ctx, f.contact, UploadInput{Data: workersFrom(2, 2,
 			"司机乙,,13907336667,湘B12345,430211,2022-11-30,2022-12-05")})
 		got := rowErrors(t, err)
 		wantRow(t, got, 2, "身份证号", fmt.Sprintf("该人员已在待审核的通行证申请第 %d 批第 4 行", a.ID),
@@ -109,12 +109,12 @@ func TestPendingApplicationBlocksAnother(t *testing.T) {
 		if len(got) != 2 {
 			t.Errorf("errors %+v", got)
 		}
-		_, err = f.svc.Upload(f.ctx, f.other, UploadInput{Data: []byte("姓名,身份证号,手机,车牌,区域,起,止\n" +
+		_, err = f.svc.Upload(f.Ctx, f.other, UploadInput{Data: []byte("姓名,身份证号,手机,车牌,区域,起,止\n" +
 			"司机丙,,13907336668,湘B12345,430203,2022-11-21,2022-11-22\n")})
 		wantRow(t, rowErrors(t, err), 2, "车牌", fmt.Sprintf("第 %d 批第 5 行", a.ID))
 		// Days that do not overlap are taken.
 		f.upload([]byte("姓名,身份证号,手机,车牌,区域,起,止\n司机乙,,13907336667,湘B12345,430211,2022-12-01,2022-12-05\n"))
-		if _, err := f.svc.Reject(f.ctx, f.gxj, a.ID, ReasonInput{Reason: "名单有误"}); err != nil {
+		if _, err := f.svc.Reject(f.Ctx, f.gxj, a.ID, ReasonInput{Reason: "名单有误"}); err != nil {
 			t.Fatal(err)
 		}
 		b := f.upload(workersFrom(2, 2))
@@ -136,8 +136,8 @@ func TestApprovalChecksHoldersAgain(t *testing.T) {
 		// second is uploaded.
 		setStatus := func(id int64, st BatchStatus) {
 			t.Helper()
-			if err := f.d.Write(f.ctx, func(tx *db.Tx) error {
-				_, err := tx.ExecContext(f.ctx, `UPDATE pass_batches SET status = $1 WHERE id = $2`, string(st), id)
+			if err := f.DB.Write(f.Ctx, func(tx *db.Tx) error {
+				_, err := tx.ExecContext(f.Ctx, `UPDATE pass_batches SET status = $1 WHERE id = $2`, string(st), id)
 				return err
 			}); err != nil {
 				t.Fatal(err)
@@ -147,9 +147,9 @@ func TestApprovalChecksHoldersAgain(t *testing.T) {
 		b := f.upload(workersFrom(1, 2, "司机乙,,13907336667,湘B12345,430211,2022-11-25,2022-12-05"))
 		setStatus(a.ID, Submitted)
 		f.approve(a.ID)
-		held, _ := f.svc.BatchPasses(f.ctx, f.gxj, a.ID)
+		held, _ := f.svc.BatchPasses(f.Ctx, f.gxj, a.ID)
 
-		_, err := f.svc.Approve(f.ctx, f.gxj, b.ID, ApproveInput{})
+		_, err := f.svc.Approve(f.Ctx, f.gxj, b.ID, ApproveInput{})
 		e := mustErr(t, err, errs.Conflict, "pass_already_held")
 		if !strings.Contains(e.Message, "第 2、4 行") {
 			t.Errorf("message %q", e.Message)
@@ -163,13 +163,13 @@ func TestApprovalChecksHoldersAgain(t *testing.T) {
 		if len(got) != 2 {
 			t.Errorf("fields %+v", e.Fields)
 		}
-		if n := f.count(`SELECT COUNT(*) FROM passes WHERE batch_id = $1`, b.ID); n != 0 {
+		if n := f.Count(`SELECT COUNT(*) FROM passes WHERE batch_id = $1`, b.ID); n != 0 {
 			t.Fatalf("%d passes issued by the refused approval", n)
 		}
-		if again, _ := f.svc.GetBatchBrief(f.ctx, f.gxj, b.ID); again.Status != Submitted {
+		if again, _ := f.svc.GetBatchBrief(f.Ctx, f.gxj, b.ID); again.Status != Submitted {
 			t.Fatalf("batch after refusal: %+v", again)
 		}
-		ok, err := f.svc.Approve(f.ctx, f.gxj, b.ID, ApproveInput{Rows: []int{3}})
+		ok, err := f.svc.Approve(f.Ctx, f.gxj, b.ID, ApproveInput{Rows: []int{3}})
 		if err != nil || ok.Status != PartlyApproved || ok.ApprovedCount != 1 {
 			t.Fatalf("the free row: %+v %v", ok, err)
 		}
@@ -198,12 +198,12 @@ var testCheckpoints = fakeCheckpoints{
 // checkpoints are exactly that point, its token says so, and reads name it.
 func TestTransferPointColumn(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
-		f.svc = NewService(f.d, f.box, Deps{Areas: f.areas, Enterprises: f.res, Checkpoints: testCheckpoints, DataDir: f.dataDir})
+		f.svc = NewService(f.DB, f.Box, Deps{Areas: f.Areas, Enterprises: f.res, Checkpoints: testCheckpoints, DataDir: f.dataDir})
 		const head = "姓名,身份证号,手机,车牌,区域,卡口,接驳点,起,止\n"
 		line := func(name, id, plate, cps, tp string) string {
 			return fmt.Sprintf("%s,%s,13907336666,%s,430211,%s,%s,2022-11-20,2022-11-30\n", name, id, plate, cps, tp)
 		}
-		_, err := f.svc.Upload(f.ctx, f.contact, UploadInput{Data: []byte(head +
+		_, err := f.svc.Upload(f.Ctx, f.contact, UploadInput{Data: []byte(head +
 			line("李四", residentID("430211", "19900101", 1), "", "", "7") +
 			line("司机甲", "", "湘B·T7001", "", "12") +
 			line("司机乙", "", "湘B·T7002", "3", "7") +
@@ -227,7 +227,7 @@ func TestTransferPointColumn(t *testing.T) {
 			line("司机甲", "", "湘B·T7001", "", " 07 ") +
 			line("司机乙", "", "湘B·T7002", "3", "") +
 			line("李四", residentID("430211", "19900101", 1), "", "", "")))
-		full, err := f.svc.GetBatch(f.ctx, f.gxj, b.ID)
+		full, err := f.svc.GetBatch(f.Ctx, f.gxj, b.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -239,12 +239,12 @@ func TestTransferPointColumn(t *testing.T) {
 			t.Fatalf("other rows: %+v", r[1:])
 		}
 		f.approve(b.ID)
-		passes, _ := f.svc.BatchPasses(f.ctx, f.contact, b.ID)
+		passes, _ := f.svc.BatchPasses(f.Ctx, f.contact, b.ID)
 		p := passes[0]
 		if !slices.Equal(p.Checkpoints, []string{"7"}) || p.TransferPoint == nil || p.TransferPoint.ID != "7" {
 			t.Fatalf("pass %+v", p)
 		}
-		c, reason := f.svc.Verify(f.ctx, p.Token, testBase)
+		c, reason := f.svc.Verify(f.Ctx, p.Token, testBase)
 		if reason != OK || !slices.Equal(c.CPs, []string{"7"}) {
 			t.Fatalf("token: %+v %s", c, reason)
 		}
@@ -254,7 +254,7 @@ func TestTransferPointColumn(t *testing.T) {
 		if r := c.AllowedAt("/430200/430211/430211001/", "3"); r != CheckpointNotAllowed {
 			t.Errorf("at 建宁大桥: %s", r)
 		}
-		one, err := f.svc.GetPass(f.ctx, f.gxj, p.PID)
+		one, err := f.svc.GetPass(f.Ctx, f.gxj, p.PID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -266,7 +266,7 @@ func TestTransferPointColumn(t *testing.T) {
 			t.Fatalf("not limited to a transfer point: %+v", passes[1:])
 		}
 		// Without the registry a transfer point cannot be told apart.
-		_, err = f.newService(f.dataDir).Upload(f.ctx, f.contact, UploadInput{Data: []byte(head + line("司机庚", "", "湘B·T7008", "", "7"))})
+		_, err = f.newService(f.dataDir).Upload(f.Ctx, f.contact, UploadInput{Data: []byte(head + line("司机庚", "", "湘B·T7008", "", "7"))})
 		wantRow(t, rowErrors(t, err), 2, "接驳点", "无法核实")
 		// The template has the column.
 		tpl, _, _, err := importer.Template(BatchSpec, "csv", true)

@@ -61,14 +61,14 @@ func verifyPlain(t *testing.T, jwks []byte, token string) (kid string, payload m
 }
 
 func (f *fixture) jwksJSON() []byte {
-	f.t.Helper()
-	set, err := f.svc.JWKS(f.ctx)
+	f.T.Helper()
+	set, err := f.svc.JWKS(f.Ctx)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	b, err := json.Marshal(set)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	return b
 }
@@ -83,18 +83,18 @@ func TestBatchOf410Workers(t *testing.T) {
 			t.Fatalf("batch %+v", b)
 		}
 		// The reviewer's queue has it; the other enterprise's contact does not see it.
-		queue, err := f.svc.ListBatches(f.ctx, f.gxj, BatchFilter{Statuses: []BatchStatus{Submitted}})
+		queue, err := f.svc.ListBatches(f.Ctx, f.gxj, BatchFilter{Statuses: []BatchStatus{Submitted}})
 		if err != nil || len(queue) != 1 || queue[0].ID != b.ID {
 			t.Fatalf("queue %+v %v", queue, err)
 		}
-		if mine, _ := f.svc.ListBatches(f.ctx, f.other, BatchFilter{}); len(mine) != 0 {
+		if mine, _ := f.svc.ListBatches(f.Ctx, f.other, BatchFilter{}); len(mine) != 0 {
 			t.Fatalf("other contact sees %+v", mine)
 		}
 		b = f.approve(b.ID)
 		if b.Status != Approved || b.ApprovedCount != 410 || b.ReviewedBy != "gxj" {
 			t.Fatalf("approved %+v", b)
 		}
-		passes, err := f.svc.BatchPasses(f.ctx, f.contact, b.ID)
+		passes, err := f.svc.BatchPasses(f.Ctx, f.contact, b.ID)
 		if err != nil || len(passes) != 410 {
 			t.Fatalf("passes: %d %v", len(passes), err)
 		}
@@ -122,7 +122,7 @@ func TestBatchOf410Workers(t *testing.T) {
 				t.Fatalf("pass %+v", p)
 			}
 			pids[p.PID] = true
-			if c, r := f.svc.Verify(f.ctx, p.Token, testBase); r != OK || c.PID != p.PID {
+			if c, r := f.svc.Verify(f.Ctx, p.Token, testBase); r != OK || c.PID != p.PID {
 				t.Fatalf("Verify: %v %v", c, r)
 			}
 		}
@@ -130,7 +130,7 @@ func TestBatchOf410Workers(t *testing.T) {
 			t.Fatalf("%d distinct pids", len(pids))
 		}
 		// Rows carry their decision and pass.
-		full, err := f.svc.GetBatch(f.ctx, f.gxj, b.ID)
+		full, err := f.svc.GetBatch(f.Ctx, f.gxj, b.ID)
 		if err != nil || len(full.Rows) != 410 || full.Rows[0].Decision != RowApproved || full.Rows[0].PID == "" ||
 			!strings.Contains(full.Rows[0].IDNumber, "****") || full.Rows[0].Row != 2 {
 			t.Fatalf("rows: %+v %v", full.Rows[:1], err)
@@ -160,7 +160,7 @@ func TestBadRowRefusesBatch(t *testing.T) {
 			"钱七,"+residentID("430211", "19800101", 4)+",13907334444,,430211001,2022-12-19,2022-11-20",
 			"孙八,"+residentID("430211", "19800101", 5)+",13907335555,,430211001,2022-11-20,2023-03-01",
 		)
-		_, err := f.svc.Upload(f.ctx, f.contact, UploadInput{Data: data})
+		_, err := f.svc.Upload(f.Ctx, f.contact, UploadInput{Data: data})
 		e := mustErr(t, err, errs.Invalid, "import_rejected")
 		want := map[int]string{5: "身份证号", 6: "车牌", 7: "区域", 8: "止", 9: "止"}
 		got := map[int]string{}
@@ -178,7 +178,7 @@ func TestBadRowRefusesBatch(t *testing.T) {
 		if len(got) != len(want) {
 			t.Errorf("errors %+v", e.Fields)
 		}
-		if n := f.count(`SELECT COUNT(*) FROM pass_batches`) + f.count(`SELECT COUNT(*) FROM pass_batch_rows`); n != 0 {
+		if n := f.Count(`SELECT COUNT(*) FROM pass_batches`) + f.Count(`SELECT COUNT(*) FROM pass_batch_rows`); n != 0 {
 			t.Fatalf("%d rows stored", n)
 		}
 		// A vehicle row is a vehicle pass; its ID number may be left out.
@@ -192,56 +192,56 @@ func TestBadRowRefusesBatch(t *testing.T) {
 func TestQuotaAndRowByRowApproval(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		five := 5
-		if _, err := f.svc.SetQuota(f.ctx, f.contact, qianjin, QuotaInput{Quota: &five}); err == nil {
+		if _, err := f.svc.SetQuota(f.Ctx, f.contact, qianjin, QuotaInput{Quota: &five}); err == nil {
 			t.Fatal("a contact set the quota")
 		}
-		q, err := f.svc.SetQuota(f.ctx, f.gxj, qianjin, QuotaInput{Quota: &five})
+		q, err := f.svc.SetQuota(f.Ctx, f.gxj, qianjin, QuotaInput{Quota: &five})
 		if err != nil || q.Quota != 5 || q.Default {
 			t.Fatalf("quota %+v %v", q, err)
 		}
 		b := f.upload(workersCSV(6))
-		_, err = f.svc.Approve(f.ctx, f.gxj, b.ID, ApproveInput{})
+		_, err = f.svc.Approve(f.Ctx, f.gxj, b.ID, ApproveInput{})
 		e := mustErr(t, err, errs.Conflict, "pass_quota_exceeded")
 		if !strings.Contains(e.Message, "配额 5") {
 			t.Fatalf("message %q", e.Message)
 		}
-		if n := f.count(`SELECT COUNT(*) FROM passes`); n != 0 {
+		if n := f.Count(`SELECT COUNT(*) FROM passes`); n != 0 {
 			t.Fatalf("%d passes after refusal", n)
 		}
-		_, err = f.svc.Approve(f.ctx, f.gxj, b.ID, ApproveInput{Rows: []int{2, 99}})
+		_, err = f.svc.Approve(f.Ctx, f.gxj, b.ID, ApproveInput{Rows: []int{2, 99}})
 		mustErr(t, err, errs.Invalid, "unknown_rows")
-		b, err = f.svc.Approve(f.ctx, f.gxj, b.ID, ApproveInput{Rows: []int{2, 3, 4, 5, 6}, Note: "第7行另行核实"})
+		b, err = f.svc.Approve(f.Ctx, f.gxj, b.ID, ApproveInput{Rows: []int{2, 3, 4, 5, 6}, Note: "第7行另行核实"})
 		if err != nil || b.Status != PartlyApproved || b.ApprovedCount != 5 || b.RejectedCount != 1 {
 			t.Fatalf("partly %+v %v", b, err)
 		}
-		full, _ := f.svc.GetBatch(f.ctx, f.contact, b.ID)
+		full, _ := f.svc.GetBatch(f.Ctx, f.contact, b.ID)
 		if full.Rows[5].Decision != RowRejected || full.Rows[5].PID != "" || full.Rows[0].Decision != RowApproved {
 			t.Fatalf("rows %+v", full.Rows)
 		}
-		_, err = f.svc.Approve(f.ctx, f.gxj, b.ID, ApproveInput{})
+		_, err = f.svc.Approve(f.Ctx, f.gxj, b.ID, ApproveInput{})
 		mustErr(t, err, errs.Conflict, "batch_decided")
 		// Quota full: one more is refused; a revocation frees a place.
 		b2 := f.upload(workersFrom(10, 1))
-		_, err = f.svc.Approve(f.ctx, f.gxj, b2.ID, ApproveInput{})
+		_, err = f.svc.Approve(f.Ctx, f.gxj, b2.ID, ApproveInput{})
 		mustErr(t, err, errs.Conflict, "pass_quota_exceeded")
-		if _, err := f.svc.Revoke(f.ctx, f.gxj, full.Rows[0].PID, ReasonInput{Reason: "离职"}); err != nil {
+		if _, err := f.svc.Revoke(f.Ctx, f.gxj, full.Rows[0].PID, ReasonInput{Reason: "离职"}); err != nil {
 			t.Fatal(err)
 		}
 		f.approve(b2.ID)
-		q, _ = f.svc.GetQuota(f.ctx, f.contact, qianjin)
+		q, _ = f.svc.GetQuota(f.Ctx, f.contact, qianjin)
 		if q.Active != 5 || q.Quota != 5 {
 			t.Fatalf("quota %+v", q)
 		}
 		// Back to the default: employees.
-		q, _ = f.svc.SetQuota(f.ctx, f.gxj, qianjin, QuotaInput{})
+		q, _ = f.svc.SetQuota(f.Ctx, f.gxj, qianjin, QuotaInput{})
 		if q.Quota != 2100 || !q.Default {
 			t.Fatalf("default quota %+v", q)
 		}
 		// Rejection.
 		b3 := f.upload(workersFrom(20, 2))
-		_, err = f.svc.Reject(f.ctx, f.gxj, b3.ID, ReasonInput{})
+		_, err = f.svc.Reject(f.Ctx, f.gxj, b3.ID, ReasonInput{})
 		mustErr(t, err, errs.Invalid, "invalid_reason")
-		b3, err = f.svc.Reject(f.ctx, f.gxj, b3.ID, ReasonInput{Reason: "名单未盖章"})
+		b3, err = f.svc.Reject(f.Ctx, f.gxj, b3.ID, ReasonInput{Reason: "名单未盖章"})
 		if err != nil || b3.Status != Rejected || b3.RejectedCount != 2 || b3.Note != "名单未盖章" {
 			t.Fatalf("rejected %+v %v", b3, err)
 		}
@@ -253,36 +253,36 @@ func TestQuotaAndRowByRowApproval(t *testing.T) {
 // seeing nothing.
 func TestAccess(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
-		_, err := f.svc.Upload(f.ctx, f.other, UploadInput{Enterprise: qianjin, Data: workersCSV(1)})
+		_, err := f.svc.Upload(f.Ctx, f.other, UploadInput{Enterprise: qianjin, Data: workersCSV(1)})
 		mustErr(t, err, errs.NotFound, "enterprise_not_found")
-		_, err = f.svc.Upload(f.ctx, f.gxj, UploadInput{Enterprise: qianjin, Data: workersCSV(1)})
+		_, err = f.svc.Upload(f.Ctx, f.gxj, UploadInput{Enterprise: qianjin, Data: workersCSV(1)})
 		mustErr(t, err, errs.Forbidden, "")
-		_, err = f.svc.Upload(f.ctx, nil, UploadInput{Data: workersCSV(1)})
+		_, err = f.svc.Upload(f.Ctx, nil, UploadInput{Data: workersCSV(1)})
 		mustErr(t, err, errs.Unauthorized, "")
 		b := f.upload(workersCSV(2))
-		_, err = f.svc.GetBatch(f.ctx, f.other, b.ID)
+		_, err = f.svc.GetBatch(f.Ctx, f.other, b.ID)
 		mustErr(t, err, errs.NotFound, "batch_not_found")
-		_, err = f.svc.Approve(f.ctx, f.contact, b.ID, ApproveInput{})
+		_, err = f.svc.Approve(f.Ctx, f.contact, b.ID, ApproveInput{})
 		mustErr(t, err, errs.Forbidden, "")
 		lusong := f.user("lusong", "district_officer", "430203")
-		_, err = f.svc.GetBatch(f.ctx, lusong, b.ID)
+		_, err = f.svc.GetBatch(f.Ctx, lusong, b.ID)
 		mustErr(t, err, errs.NotFound, "batch_not_found")
 		f.approve(b.ID)
-		passes, _ := f.svc.BatchPasses(f.ctx, f.contact, b.ID)
-		_, err = f.svc.GetPass(f.ctx, f.other, passes[0].PID)
+		passes, _ := f.svc.BatchPasses(f.Ctx, f.contact, b.ID)
+		_, err = f.svc.GetPass(f.Ctx, f.other, passes[0].PID)
 		mustErr(t, err, errs.NotFound, "pass_not_found")
-		_, err = f.svc.GetPass(f.ctx, lusong, passes[0].PID)
+		_, err = f.svc.GetPass(f.Ctx, lusong, passes[0].PID)
 		mustErr(t, err, errs.NotFound, "pass_not_found")
 		tianyuan := f.user("tianyuan", "district_officer", "430211")
-		if p, err := f.svc.GetPass(f.ctx, tianyuan, passes[0].PID); err != nil || p.Token == "" {
+		if p, err := f.svc.GetPass(f.Ctx, tianyuan, passes[0].PID); err != nil || p.Token == "" {
 			t.Fatalf("district officer: %v", err)
 		}
-		_, err = f.svc.Revoke(f.ctx, tianyuan, passes[0].PID, ReasonInput{Reason: "x"})
+		_, err = f.svc.Revoke(f.Ctx, tianyuan, passes[0].PID, ReasonInput{Reason: "x"})
 		mustErr(t, err, errs.Forbidden, "")
-		if list, _ := f.svc.ListPasses(f.ctx, lusong, PassFilter{}); len(list) != 0 {
+		if list, _ := f.svc.ListPasses(f.Ctx, lusong, PassFilter{}); len(list) != 0 {
 			t.Fatalf("lusong sees %d passes", len(list))
 		}
-		if list, _ := f.svc.ListPasses(f.ctx, f.contact, PassFilter{Status: StatusActive}); len(list) != 2 || list[0].Token != "" {
+		if list, _ := f.svc.ListPasses(f.Ctx, f.contact, PassFilter{Status: StatusActive}); len(list) != 2 || list[0].Token != "" {
 			t.Fatalf("contact's passes %+v", list)
 		}
 	})
@@ -291,28 +291,28 @@ func TestAccess(t *testing.T) {
 func TestRevocationList(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		b := f.approve(f.upload(workersCSV(5)).ID)
-		passes, _ := f.svc.BatchPasses(f.ctx, f.gxj, b.ID)
-		list, tag0, err := f.svc.Revocations(f.ctx, 0, 0)
+		passes, _ := f.svc.BatchPasses(f.Ctx, f.gxj, b.ID)
+		list, tag0, err := f.svc.Revocations(f.Ctx, 0, 0)
 		if err != nil || len(list.Items) != 0 || list.Next != 0 {
 			t.Fatalf("empty list %+v %v", list, err)
 		}
-		if _, err := f.svc.Revoke(f.ctx, f.gxj, passes[1].PID, ReasonInput{Reason: "证件遗失"}); err != nil {
+		if _, err := f.svc.Revoke(f.Ctx, f.gxj, passes[1].PID, ReasonInput{Reason: "证件遗失"}); err != nil {
 			t.Fatal(err)
 		}
-		_, err = f.svc.Revoke(f.ctx, f.gxj, passes[1].PID, ReasonInput{Reason: "again"})
+		_, err = f.svc.Revoke(f.Ctx, f.gxj, passes[1].PID, ReasonInput{Reason: "again"})
 		mustErr(t, err, errs.Conflict, "pass_revoked")
-		tag1, _ := f.svc.RevocationTag(f.ctx, 0, 0)
+		tag1, _ := f.svc.RevocationTag(f.Ctx, 0, 0)
 		if tag1 == tag0 {
 			t.Fatal("tag unchanged by a revocation")
 		}
-		if again, _ := f.svc.RevocationTag(f.ctx, 0, 0); again != tag1 {
+		if again, _ := f.svc.RevocationTag(f.Ctx, 0, 0); again != tag1 {
 			t.Fatal("tag not stable")
 		}
-		res, err := f.svc.RevokeEnterprise(f.ctx, f.gxj, qianjin, ReasonInput{Reason: "企业停工"})
+		res, err := f.svc.RevokeEnterprise(f.Ctx, f.gxj, qianjin, ReasonInput{Reason: "企业停工"})
 		if err != nil || res.Revoked != 4 {
 			t.Fatalf("enterprise revocation %+v %v", res, err)
 		}
-		list, _, _ = f.svc.Revocations(f.ctx, 0, 0)
+		list, _, _ = f.svc.Revocations(f.Ctx, 0, 0)
 		if len(list.Items) != 5 || list.Items[0].PID != passes[1].PID {
 			t.Fatalf("list %+v", list)
 		}
@@ -321,20 +321,20 @@ func TestRevocationList(t *testing.T) {
 				t.Fatalf("seq not increasing: %+v", list.Items)
 			}
 		}
-		page, _, _ := f.svc.Revocations(f.ctx, list.Items[1].Seq, 2)
+		page, _, _ := f.svc.Revocations(f.Ctx, list.Items[1].Seq, 2)
 		if len(page.Items) != 2 || !page.More || page.Next != list.Items[3].Seq {
 			t.Fatalf("page %+v", page)
 		}
 		for _, p := range passes {
-			if _, r := f.svc.Verify(f.ctx, p.Token, testBase); r != Revoked {
+			if _, r := f.svc.Verify(f.Ctx, p.Token, testBase); r != Revoked {
 				t.Fatalf("revoked pass verifies %s", r)
 			}
 		}
-		got, _ := f.svc.GetPass(f.ctx, f.gxj, passes[1].PID)
+		got, _ := f.svc.GetPass(f.Ctx, f.gxj, passes[1].PID)
 		if got.Status != StatusRevoked || got.RevokeReason != "证件遗失" || got.RevokedBy != "gxj" {
 			t.Fatalf("revoked pass %+v", got)
 		}
-		_, err = f.svc.RevokeEnterprise(f.ctx, f.user("lusong", "hq_staff", "430203"), qianjin, ReasonInput{Reason: "x"})
+		_, err = f.svc.RevokeEnterprise(f.Ctx, f.user("lusong", "hq_staff", "430203"), qianjin, ReasonInput{Reason: "x"})
 		mustErr(t, err, errs.NotFound, "enterprise_not_found")
 	})
 }
@@ -343,7 +343,7 @@ func TestRevocationList(t *testing.T) {
 func TestServiceVerify(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		b := f.approve(f.upload(workersCSV(1)).ID)
-		passes, _ := f.svc.BatchPasses(f.ctx, f.gxj, b.ID)
+		passes, _ := f.svc.BatchPasses(f.Ctx, f.gxj, b.ID)
 		tok := passes[0].Token
 		day := func(s string) time.Time { d, _ := parseDay(s); return d }
 		cases := []struct {
@@ -362,7 +362,7 @@ func TestServiceVerify(t *testing.T) {
 			{"empty", "", testBase, Malformed},
 		}
 		for _, c := range cases {
-			if _, r := f.svc.Verify(f.ctx, c.token, c.at); r != c.want {
+			if _, r := f.svc.Verify(f.Ctx, c.token, c.at); r != c.want {
 				t.Errorf("%s: %s, want %s", c.name, r, c.want)
 			}
 		}
@@ -371,12 +371,12 @@ func TestServiceVerify(t *testing.T) {
 		claims := Claims{PID: passes[0].PID, Kind: Person, Name: "张*", Ent: qianjin, Areas: []string{"430211"},
 			NBF: testBase.Unix() - 10, EXP: testBase.Unix() + 3600}
 		forged, _ := Sign(priv, "AAAAAAAAAAAA", claims)
-		if _, r := f.svc.Verify(f.ctx, forged, testBase); r != UnknownKey {
+		if _, r := f.svc.Verify(f.Ctx, forged, testBase); r != UnknownKey {
 			t.Errorf("unknown key: %s", r)
 		}
 		// Our kid, another key: the signature fails.
 		forged, _ = Sign(priv, passes[0].Kid, claims)
-		if _, r := f.svc.Verify(f.ctx, forged, testBase); r != BadSignature {
+		if _, r := f.svc.Verify(f.Ctx, forged, testBase); r != BadSignature {
 			t.Errorf("forged with our kid: %s", r)
 		}
 	})
@@ -395,61 +395,61 @@ func flip(c byte) string {
 func TestKeysRotateAndRevoke(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		b1 := f.approve(f.upload(workersCSV(3)).ID)
-		old, _ := f.svc.BatchPasses(f.ctx, f.gxj, b1.ID)
+		old, _ := f.svc.BatchPasses(f.Ctx, f.gxj, b1.ID)
 		oldKid := old[0].Kid
-		k, err := f.svc.Rotate(f.ctx)
+		k, err := f.svc.Rotate(f.Ctx)
 		if err != nil || k.Kid == oldKid || !k.Signing || !k.Published {
 			t.Fatalf("rotate %+v %v", k, err)
 		}
 		// A second instance sharing the data directory signs with the new key.
 		other := f.newService(f.dataDir)
 		b2, err := f.upload(workersFrom(10, 2)), error(nil)
-		if b2, err = other.Approve(f.ctx, f.gxj, b2.ID, ApproveInput{}); err != nil {
+		if b2, err = other.Approve(f.Ctx, f.gxj, b2.ID, ApproveInput{}); err != nil {
 			t.Fatal(err)
 		}
-		fresh, _ := f.svc.BatchPasses(f.ctx, f.gxj, b2.ID)
+		fresh, _ := f.svc.BatchPasses(f.Ctx, f.gxj, b2.ID)
 		if fresh[0].Kid != k.Kid {
 			t.Fatalf("new pass signed by %s, want %s", fresh[0].Kid, k.Kid)
 		}
 		jwks := f.jwksJSON()
 		for _, p := range append(old, fresh...) {
 			verifyPlain(t, jwks, p.Token)
-			if _, r := f.svc.Verify(f.ctx, p.Token, testBase); r != OK {
+			if _, r := f.svc.Verify(f.Ctx, p.Token, testBase); r != OK {
 				t.Fatalf("verify after rotation: %s", r)
 			}
-			if _, r := other.Verify(f.ctx, p.Token, testBase); r != OK {
+			if _, r := other.Verify(f.Ctx, p.Token, testBase); r != OK {
 				t.Fatalf("other instance: %s", r)
 			}
 		}
 		// The old key leaves the JWK Set once its last pass has expired.
-		f.clock.Set(time.Date(2022, 12, 20, 0, 0, 1, 0, time.UTC))
+		f.Clock.Set(time.Date(2022, 12, 20, 0, 0, 1, 0, time.UTC))
 		if strings.Contains(string(f.jwksJSON()), oldKid) {
 			t.Fatal("retired key still published after its passes expired")
 		}
-		f.clock.Set(testBase)
-		keys, _ := f.svc.ListKeys(f.ctx)
+		f.Clock.Set(testBase)
+		keys, _ := f.svc.ListKeys(f.Ctx)
 		if len(keys) != 2 || !keys[0].Signing || keys[1].Signing || !keys[0].HasPrivate {
 			t.Fatalf("keys %+v", keys)
 		}
 		// Leaked: revoke the old key.
-		n, err := f.svc.RevokeKey(f.ctx, oldKid, "")
+		n, err := f.svc.RevokeKey(f.Ctx, oldKid, "")
 		if err != nil || n != 3 {
 			t.Fatalf("revoke key: %d %v", n, err)
 		}
-		_, err = f.svc.RevokeKey(f.ctx, oldKid, "")
+		_, err = f.svc.RevokeKey(f.Ctx, oldKid, "")
 		mustErr(t, err, errs.Conflict, "key_revoked")
 		for _, p := range old {
-			if _, r := f.svc.Verify(f.ctx, p.Token, testBase); r != Revoked {
+			if _, r := f.svc.Verify(f.Ctx, p.Token, testBase); r != Revoked {
 				t.Fatalf("pass of a revoked key: %s", r)
 			}
-			if got, _ := f.svc.GetPass(f.ctx, f.gxj, p.PID); got.Status != StatusRevoked {
+			if got, _ := f.svc.GetPass(f.Ctx, f.gxj, p.PID); got.Status != StatusRevoked {
 				t.Fatalf("status %s", got.Status)
 			}
 		}
-		if _, r := f.svc.Verify(f.ctx, fresh[0].Token, testBase); r != OK {
+		if _, r := f.svc.Verify(f.Ctx, fresh[0].Token, testBase); r != OK {
 			t.Fatalf("pass of the new key: %s", r)
 		}
-		list, _, _ := f.svc.Revocations(f.ctx, 0, 0)
+		list, _, _ := f.svc.Revocations(f.Ctx, 0, 0)
 		if len(list.Items) != 3 || len(list.RevokedKeys) != 1 || list.RevokedKeys[0] != oldKid {
 			t.Fatalf("revocation list %+v", list)
 		}
@@ -460,15 +460,15 @@ func TestKeysRotateAndRevoke(t *testing.T) {
 			t.Fatalf("revoked key file still there: %v", err)
 		}
 		// Revoking the signing key: the next approval makes a new one.
-		if _, err := f.svc.RevokeKey(f.ctx, k.Kid, "测试"); err != nil {
+		if _, err := f.svc.RevokeKey(f.Ctx, k.Kid, "测试"); err != nil {
 			t.Fatal(err)
 		}
 		b3 := f.approve(f.upload(workersFrom(20, 1)).ID)
-		p3, _ := f.svc.BatchPasses(f.ctx, f.gxj, b3.ID)
+		p3, _ := f.svc.BatchPasses(f.Ctx, f.gxj, b3.ID)
 		if p3[0].Kid == k.Kid || p3[0].Kid == oldKid {
 			t.Fatalf("signed by revoked key %s", p3[0].Kid)
 		}
-		if _, r := other.Verify(f.ctx, p3[0].Token, testBase); r != OK {
+		if _, r := other.Verify(f.Ctx, p3[0].Token, testBase); r != OK {
 			t.Fatalf("other instance on a key it has not seen: %s", r)
 		}
 	})
@@ -480,7 +480,7 @@ func TestMissingKeyFile(t *testing.T) {
 		f.approve(f.upload(workersCSV(1)).ID)
 		lonely := f.newService(t.TempDir())
 		b := f.upload(workersFrom(10, 1))
-		_, err := lonely.Approve(f.ctx, f.gxj, b.ID, ApproveInput{})
+		_, err := lonely.Approve(f.Ctx, f.gxj, b.ID, ApproveInput{})
 		if e := errs.As(err); e == nil || e.Code != "pass_key_missing" {
 			t.Fatalf("err %v", err)
 		}

@@ -18,26 +18,26 @@ func TestStatsPerPeriod(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		// 11-20 10:00: three workers and a vehicle valid for two days.
 		a := f.approve(f.upload(workersFrom(0, 3, "司机甲,,13907336666,湘B·12345,430211,2022-11-20,2022-11-21")).ID)
-		first, _ := f.svc.BatchPasses(f.ctx, f.gxj, a.ID)
+		first, _ := f.svc.BatchPasses(f.Ctx, f.gxj, a.ID)
 		// 11-22 00:30 in Shanghai (still 11-21 in UTC): two more workers,
 		// one of the first revoked.
-		f.clock.Set(time.Date(2022, 11, 22, 0, 30, 0, 0, clock.Shanghai))
+		f.Clock.Set(time.Date(2022, 11, 22, 0, 30, 0, 0, clock.Shanghai))
 		f.approve(f.upload(workersFrom(10, 2)).ID)
-		if _, err := f.svc.Revoke(f.ctx, f.gxj, first[0].PID, ReasonInput{Reason: "离职"}); err != nil {
+		if _, err := f.svc.Revoke(f.Ctx, f.gxj, first[0].PID, ReasonInput{Reason: "离职"}); err != nil {
 			t.Fatal(err)
 		}
 		// 11-25: another revoked.
-		f.clock.Set(time.Date(2022, 11, 25, 10, 0, 0, 0, clock.Shanghai))
-		if _, err := f.svc.Revoke(f.ctx, f.gxj, first[1].PID, ReasonInput{Reason: "离职"}); err != nil {
+		f.Clock.Set(time.Date(2022, 11, 25, 10, 0, 0, 0, clock.Shanghai))
+		if _, err := f.svc.Revoke(f.Ctx, f.gxj, first[1].PID, ReasonInput{Reason: "离职"}); err != nil {
 			t.Fatal(err)
 		}
 		stats := func(from, to string) EnterpriseStats {
 			t.Helper()
-			q, err := ParseStatsPeriod(from, to, f.clock.Now())
+			q, err := ParseStatsPeriod(from, to, f.Clock.Now())
 			if err != nil {
 				t.Fatalf("%s–%s: %v", from, to, err)
 			}
-			list, err := f.svc.Stats(f.ctx, f.gxj, q)
+			list, err := f.svc.Stats(f.Ctx, f.gxj, q)
 			if err != nil || len(list) != 1 || list[0].Enterprise != qianjin {
 				t.Fatalf("%s–%s: %+v %v", from, to, list, err)
 			}
@@ -63,12 +63,12 @@ func TestStatsPerPeriod(t *testing.T) {
 			}
 		}
 		// Out of reach: another enterprise's contact sees nothing.
-		if list, err := f.svc.Stats(f.ctx, f.other, StatsQuery{}); err != nil || len(list) != 0 {
+		if list, err := f.svc.Stats(f.Ctx, f.other, StatsQuery{}); err != nil || len(list) != 0 {
 			t.Fatalf("other contact: %+v %v", list, err)
 		}
 		// The export of 11-22.
-		q, _ := ParseStatsPeriod("2022-11-22", "2022-11-22", f.clock.Now())
-		b, err := f.svc.StatsXLSX(f.ctx, f.gxj, q)
+		q, _ := ParseStatsPeriod("2022-11-22", "2022-11-22", f.Clock.Now())
+		b, err := f.svc.StatsXLSX(f.Ctx, f.gxj, q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +84,7 @@ func TestStatsPerPeriod(t *testing.T) {
 		for _, c := range []struct{ from, to, field string }{
 			{"2022-13-01", "", "from"}, {"", "tomorrow", "to"}, {"2022-11-25", "2022-11-20", "to"}, {"20221120", "2022-11-30", "from"},
 		} {
-			_, err := ParseStatsPeriod(c.from, c.to, f.clock.Now())
+			_, err := ParseStatsPeriod(c.from, c.to, f.Clock.Now())
 			if e := mustErr(t, err, errs.Invalid, "bad_period"); len(e.Fields) != 1 || e.Fields[0].Field != c.field {
 				t.Errorf("%q–%q: %+v", c.from, c.to, e.Fields)
 			}

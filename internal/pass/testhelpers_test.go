@@ -1,22 +1,16 @@
 package pass
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
-	"tongxin/internal/area"
 	"tongxin/internal/auth"
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/db/dbtest"
-	"tongxin/internal/errs"
-	"tongxin/internal/pii"
 	"tongxin/internal/resumption"
+	"tongxin/internal/testcity"
 )
 
 // Shared fixture of the package's tests: the demo city seeded, two
@@ -25,7 +19,7 @@ import (
 // bureau, and the pass service wired as the app wires it.
 
 // testBase is 2022-11-20 10:00 in Shanghai.
-var testBase = time.Date(2022, 11, 20, 10, 0, 0, 0, clock.Shanghai)
+var testBase = testcity.Base
 
 const (
 	qianjin = "914302001838260003" // 株洲千金药业, 430211001 (天元区)
@@ -33,16 +27,9 @@ const (
 )
 
 type fixture struct {
-	t       testing.TB
-	ctx     context.Context
-	d       *db.DB
-	clock   *clock.Manual
-	box     *pii.Box
+	*testcity.City
 	svc     *Service
-	areas   *area.Service
-	users   *auth.Service
 	res     *resumption.Service
-	sys     *auth.Principal
 	dataDir string
 	contact *auth.Principal // qianjin's contact
 	other   *auth.Principal // ouwei's contact
@@ -51,28 +38,16 @@ type fixture struct {
 
 func newFixture(t testing.TB, d *db.DB, clk *clock.Manual) *fixture {
 	t.Helper()
-	f := &fixture{t: t, ctx: context.Background(), d: d, clock: clk, sys: auth.System()}
-	f.areas = area.NewService(d)
-	as, ds, gs := area.DemoCity()
-	if _, err := f.areas.Seed(f.ctx, f.sys, as, ds, gs); err != nil {
-		t.Fatalf("seed demo city: %v", err)
-	}
-	box, err := pii.NewBox(bytes.Repeat([]byte{7}, 32), bytes.Repeat([]byte{9}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.box = box
-	f.dataDir = t.TempDir()
-	f.users = auth.NewService(d, box, auth.DefaultConfig())
-	f.res = resumption.NewService(d, box, f.areas, f.users, f.dataDir)
-	f.users.RegisterScope(auth.ScopeEnterprise, f.res.ResolveScope)
+	f := &fixture{City: testcity.New(t, d, clk), dataDir: t.TempDir()}
+	f.res = resumption.NewService(d, f.Box, f.Areas, f.Users, f.dataDir)
+	f.Users.RegisterScope(auth.ScopeEnterprise, f.res.ResolveScope)
 	for _, e := range []resumption.EnterpriseInput{
 		{Key: qianjin, Kind: resumption.KindEnterprise, Name: "株洲千金药业股份有限公司", AreaCode: "430211001", Employees: 2100,
 			ContactName: "人事部", ContactPhone: "13907330003"},
 		{Key: ouwei, Kind: resumption.KindEnterprise, Name: "湖南欧微时尚集团", AreaCode: "430203002", Employees: 420,
 			ContactName: "行政部", ContactPhone: "13907330004"},
 	} {
-		if _, _, err := f.res.Save(f.ctx, f.sys, e); err != nil {
+		if _, _, err := f.res.Save(f.Ctx, f.Sys, e); err != nil {
 			t.Fatalf("enterprise %s: %v", e.Key, err)
 		}
 	}
@@ -85,7 +60,7 @@ func newFixture(t testing.TB, d *db.DB, clk *clock.Manual) *fixture {
 
 // newService is a second instance on the same database with dataDir.
 func (f *fixture) newService(dataDir string) *Service {
-	return NewService(f.d, f.box, Deps{Areas: f.areas, Enterprises: f.res, DataDir: dataDir})
+	return NewService(f.DB, f.Box, Deps{Areas: f.Areas, Enterprises: f.res, DataDir: dataDir})
 }
 
 // each runs fn on every configured database with a fixture at testBase.
@@ -99,16 +74,7 @@ func each(t *testing.T, fn func(t *testing.T, f *fixture)) {
 
 // user creates an account holding role at scope and returns its principal.
 func (f *fixture) user(username string, role auth.Role, scope string) *auth.Principal {
-	f.t.Helper()
-	if _, err := f.users.CreateUser(f.ctx, f.sys, auth.NewUser{Username: username, DisplayName: "用户" + username,
-		Password: "Pass-Words-2022!", Roles: []auth.RoleInput{{Role: string(role), Scope: scope}}}); err != nil {
-		f.t.Fatalf("create user %s: %v", username, err)
-	}
-	id, roles, err := f.users.LookupUser(f.ctx, username)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return &auth.Principal{UserID: id, Username: username, DisplayName: "用户" + username, Assignments: roles}
+	return f.User(username, role, scope)
 }
 
 // residentID builds a valid 18-character ID number (GB 11643) from a
@@ -147,43 +113,23 @@ func workersFrom(first, n int, extra ...string) []byte {
 
 // upload uploads data for 千金药业 as its contact.
 func (f *fixture) upload(data []byte) *Batch {
-	f.t.Helper()
-	b, err := f.svc.Upload(f.ctx, f.contact, UploadInput{Data: data, FileName: "workers.csv"})
+	f.T.Helper()
+	b, err := f.svc.Upload(f.Ctx, f.contact, UploadInput{Data: data, FileName: "workers.csv"})
 	if err != nil {
-		f.t.Fatalf("upload: %v", err)
+		f.T.Fatalf("upload: %v", err)
 	}
 	return b
 }
 
 // approve approves a whole batch as gxj.
 func (f *fixture) approve(id int64) *Batch {
-	f.t.Helper()
-	b, err := f.svc.Approve(f.ctx, f.gxj, id, ApproveInput{})
+	f.T.Helper()
+	b, err := f.svc.Approve(f.Ctx, f.gxj, id, ApproveInput{})
 	if err != nil {
-		f.t.Fatalf("approve %d: %v", id, err)
+		f.T.Fatalf("approve %d: %v", id, err)
 	}
 	return b
 }
 
-// count runs a COUNT query.
-func (f *fixture) count(q string, args ...any) int {
-	f.t.Helper()
-	var n int
-	if err := f.d.Read(f.ctx, func(tx *db.Tx) error { return tx.QueryRowContext(f.ctx, q, args...).Scan(&n) }); err != nil {
-		f.t.Fatalf("%s: %v", q, err)
-	}
-	return n
-}
-
 // mustErr checks err has kind and code.
-func mustErr(t testing.TB, err error, k errs.Kind, code string) *errs.Error {
-	t.Helper()
-	var e *errs.Error
-	if !errors.As(err, &e) {
-		t.Fatalf("err = %v, want %s/%s", err, k, code)
-	}
-	if e.Kind != k || (code != "" && e.Code != code) {
-		t.Fatalf("err = %s/%s (%v), want %s/%s", e.Kind, e.Code, err, k, code)
-	}
-	return e
-}
+var mustErr = testcity.MustErr

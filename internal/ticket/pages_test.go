@@ -41,7 +41,7 @@ func newPagesEnv(t *testing.T, f *fixture) *pagesEnv {
 		t.Fatal(err)
 	}
 	render.AddNav(NavItems()...)
-	pg := &Pages{Svc: f.svc, Areas: f.areas, Render: render}
+	pg := &Pages{Svc: f.svc, Areas: f.Areas, Render: render}
 	a := &web.Adapter{Log: log, ErrorPage: render.ErrorPage}
 	mux := http.NewServeMux()
 	for pattern, h := range map[string]web.Handler{
@@ -159,9 +159,9 @@ var trackingRE = regexp.MustCompile(`WT\d{8}-\d{4}`)
 
 // route adds a routing rule as the system.
 func (e *pagesEnv) route(category, areaCode, dept string) {
-	e.t.Helper()
-	if _, err := e.svc.SaveRoute(e.ctx, e.sys, RouteInput{Category: category, AreaCode: areaCode, Department: dept}); err != nil {
-		e.t.Fatal(err)
+	e.T.Helper()
+	if _, err := e.svc.SaveRoute(e.Ctx, e.Sys, RouteInput{Category: category, AreaCode: areaCode, Department: dept}); err != nil {
+		e.T.Fatal(err)
 	}
 }
 
@@ -238,7 +238,7 @@ func TestPageQueue(t *testing.T) {
 func TestPageHotlineFiling(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		e := newPagesEnv(t, f)
-		if _, err := f.areas.CreateDepartment(f.ctx, f.sys, area.Department{Code: "rx12345", Name: "市12345热线", AreaCode: "430200"}); err != nil {
+		if _, err := f.Areas.CreateDepartment(f.Ctx, f.Sys, area.Department{Code: "rx12345", Name: "市12345热线", AreaCode: "430200"}); err != nil {
 			t.Fatal(err)
 		}
 		op := f.user("hotline", auth.DepartmentOfficer, "department:rx12345")
@@ -250,10 +250,10 @@ func TestPageHotlineFiling(t *testing.T) {
 
 		call := url.Values{"channel": {"hotline_12345"}, "reporter_phone": {"12345"}, "category": {"other"},
 			"area_q": {"大园"}, "address": {"沿江路 8 号"}, "description": {"小区门口围挡占用消防通道"}, "urgency": {"normal"}}
-		before := f.count(`SELECT COUNT(*) FROM tickets`)
+		before := f.Count(`SELECT COUNT(*) FROM tickets`)
 		w = e.post("/tickets", op, call)
 		sees(t, w, 400, []string{"工单内容有误", "手机号应为11位数字", "热线受理", `value="430203001001" checked`}, nil)
-		if f.count(`SELECT COUNT(*) FROM tickets`) != before {
+		if f.Count(`SELECT COUNT(*) FROM tickets`) != before {
 			t.Fatal("a refused call was filed")
 		}
 		// A name that matches several communities asks to choose one.
@@ -276,7 +276,7 @@ func TestPageHotlineFiling(t *testing.T) {
 		if filed == nil || !trackingRE.MatchString(filed.Value) {
 			t.Fatalf("no tracking cookie: %v", w.Result().Cookies())
 		}
-		tk, err := f.svc.Get(f.ctx, f.sys, strings.TrimPrefix(loc, "/tickets/"))
+		tk, err := f.svc.Get(f.Ctx, f.Sys, strings.TrimPrefix(loc, "/tickets/"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -542,10 +542,10 @@ const qianjinKey = "914302001838260003"
 
 // contact registers 千金药业 in 天元区 and returns its contact.
 func (e *pagesEnv) contact() *auth.Principal {
-	e.t.Helper()
-	if _, _, err := e.res.Save(e.ctx, e.sys, resumption.EnterpriseInput{Key: qianjinKey, Kind: resumption.KindEnterprise,
+	e.T.Helper()
+	if _, _, err := e.res.Save(e.Ctx, e.Sys, resumption.EnterpriseInput{Key: qianjinKey, Kind: resumption.KindEnterprise,
 		Name: "千金药业", AreaCode: "430211001", Employees: 100}); err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	return e.user("qianjin", auth.EnterpriseContact, "enterprise:"+qianjinKey)
 }
@@ -574,7 +574,7 @@ func (e *pagesEnv) upload(target string, p *auth.Principal, name string, data []
 	mw := multipart.NewWriter(&buf)
 	fw, err := mw.CreateFormFile("file", name)
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	fw.Write(data)
 	mw.Close()

@@ -39,14 +39,14 @@ func TestCreateRoutesAndTimes(t *testing.T) {
 
 		// A rule for food in 芦淞区 → 民政局; a deeper one for 建设街道 → 工信局
 		// (contrived, to see that the deepest wins).
-		if _, err := f.svc.SaveRoute(f.ctx, hq, RouteInput{Category: "food", AreaCode: "430203", Department: "mzj"}); err != nil {
+		if _, err := f.svc.SaveRoute(f.Ctx, hq, RouteInput{Category: "food", AreaCode: "430203", Department: "mzj"}); err != nil {
 			t.Fatal(err)
 		}
 		tk2 := f.file(hotline, help("隔离户需要代购生活物资"))
 		if tk2.Status != Assigned || tk2.Department != "mzj" || tk2.Tracking != "WT20221120-0002" {
 			t.Fatalf("routed ticket: status %s dept %s %s", tk2.Status, tk2.Department, tk2.Tracking)
 		}
-		if _, err := f.svc.SaveRoute(f.ctx, hq, RouteInput{Category: "food", AreaCode: "430203001", Department: "gxj"}); err != nil {
+		if _, err := f.svc.SaveRoute(f.Ctx, hq, RouteInput{Category: "food", AreaCode: "430203001", Department: "gxj"}); err != nil {
 			t.Fatal(err)
 		}
 		tk3 := f.file(hotline, help("另一户缺粮"))
@@ -57,7 +57,7 @@ func TestCreateRoutesAndTimes(t *testing.T) {
 			t.Errorf("departments not notified: gxj %d mzj %d", f.inbox("gxj", "ticket.created"), f.inbox("mzj", "ticket.created"))
 		}
 		// Urgent policy from the API's policy table.
-		if _, err := f.svc.SetPolicy(f.ctx, hq, "medical", PolicyInput{Urgent: &RuleInput{RespondBy: "15m", ResolveBy: "overnight"}}); err != nil {
+		if _, err := f.svc.SetPolicy(f.Ctx, hq, "medical", PolicyInput{Urgent: &RuleInput{RespondBy: "15m", ResolveBy: "overnight"}}); err != nil {
 			t.Fatal(err)
 		}
 		in := help("透析病人需要出行")
@@ -71,7 +71,7 @@ func TestCreateRoutesAndTimes(t *testing.T) {
 		if tk5 := f.file(hotline, help("次日第一单")); tk5.Tracking != "WT20221121-0001" {
 			t.Errorf("next day tracking = %s", tk5.Tracking)
 		}
-		if f.count(`SELECT COUNT(*) FROM audit_log WHERE action = 'ticket.create'`) != 5 {
+		if f.Count(`SELECT COUNT(*) FROM audit_log WHERE action = 'ticket.create'`) != 5 {
 			t.Errorf("filings not audited")
 		}
 	})
@@ -96,7 +96,7 @@ func TestCreateRefusesBadInput(t *testing.T) {
 			"long text":        {Input{Category: "food", AreaCode: "430203001001", Description: strings.Repeat("长", MaxDescriptionLen+1)}, "description"},
 		}
 		for name, c := range cases {
-			_, err := f.svc.Create(f.ctx, hotline, c.in)
+			_, err := f.svc.Create(f.Ctx, hotline, c.in)
 			e := mustErr(t, err, errs.Invalid, "invalid_ticket")
 			found := false
 			for _, fe := range e.Fields {
@@ -106,13 +106,13 @@ func TestCreateRefusesBadInput(t *testing.T) {
 				t.Errorf("%s: fields %+v, want %s", name, e.Fields, c.field)
 			}
 		}
-		if n := f.count(`SELECT COUNT(*) FROM tickets`); n != 0 {
+		if n := f.Count(`SELECT COUNT(*) FROM tickets`); n != 0 {
 			t.Errorf("%d tickets stored from bad input", n)
 		}
 		// Without the permission: forbidden; without a login: unauthorized.
 		vol := f.user("vol", auth.Volunteer, "430203001001")
-		mustErr(t, func() error { _, err := f.svc.Create(f.ctx, vol, help("x")); return err }(), errs.Forbidden, "")
-		mustErr(t, func() error { _, err := f.svc.Create(f.ctx, nil, help("x")); return err }(), errs.Unauthorized, "")
+		mustErr(t, func() error { _, err := f.svc.Create(f.Ctx, vol, help("x")); return err }(), errs.Forbidden, "")
+		mustErr(t, func() error { _, err := f.svc.Create(f.Ctx, nil, help("x")); return err }(), errs.Unauthorized, "")
 	})
 }
 
@@ -126,9 +126,9 @@ func TestLifecycle(t *testing.T) {
 		tk := f.file(reporter, help("老人无法回家"))
 
 		// Someone else's area: not found; a department not routed to: not handler.
-		_, err := f.svc.Transition(f.ctx, other, tk.Tracking, TransitionInput{To: InProgress})
+		_, err := f.svc.Transition(f.Ctx, other, tk.Tracking, TransitionInput{To: InProgress})
 		mustErr(t, err, errs.NotFound, "ticket_not_found")
-		_, err = f.svc.Transition(f.ctx, gxj, tk.Tracking, TransitionInput{To: InProgress})
+		_, err = f.svc.Transition(f.Ctx, gxj, tk.Tracking, TransitionInput{To: InProgress})
 		mustErr(t, err, errs.NotFound, "ticket_not_found")
 
 		tk = f.move(worker, tk.Tracking, Assigned, "gxj", "请工信局协调")
@@ -140,20 +140,20 @@ func TestLifecycle(t *testing.T) {
 			t.Error("responded_at not set")
 		}
 		// resolved needs a note
-		_, err = f.svc.Transition(f.ctx, gxj, tk.Tracking, TransitionInput{To: Resolved})
+		_, err = f.svc.Transition(f.Ctx, gxj, tk.Tracking, TransitionInput{To: Resolved})
 		mustErr(t, err, errs.Invalid, "note_required")
 		tk = f.move(gxj, tk.Tracking, Resolved, "", "已联系社区派车送老人回家")
 		if tk.AutoConfirmAt == nil || !tk.AutoConfirmAt.Equal(testBase.Add(DefaultConfirmAfter)) {
 			t.Errorf("auto_confirm_at = %v", tk.AutoConfirmAt)
 		}
 		// resolved → new is refused; only the reporter confirms.
-		_, err = f.svc.Transition(f.ctx, gxj, tk.Tracking, TransitionInput{To: New})
+		_, err = f.svc.Transition(f.Ctx, gxj, tk.Tracking, TransitionInput{To: New})
 		mustErr(t, err, errs.Conflict, "bad_transition")
-		_, err = f.svc.Transition(f.ctx, worker, tk.Tracking, TransitionInput{To: Confirmed})
+		_, err = f.svc.Transition(f.Ctx, worker, tk.Tracking, TransitionInput{To: Confirmed})
 		mustErr(t, err, errs.Forbidden, "not_reporter")
 		// The reporter reopens with a reason, the department resolves again,
 		// the reporter confirms.
-		_, err = f.svc.Transition(f.ctx, reporter, tk.Tracking, TransitionInput{To: Reopened})
+		_, err = f.svc.Transition(f.Ctx, reporter, tk.Tracking, TransitionInput{To: Reopened})
 		mustErr(t, err, errs.Invalid, "note_required")
 		tk = f.move(reporter, tk.Tracking, Reopened, "", "老人反映车辆未到")
 		if tk.DueAt == nil {
@@ -164,10 +164,10 @@ func TestLifecycle(t *testing.T) {
 		if tk.ClosedAt == nil || tk.Status != Confirmed {
 			t.Fatalf("confirmed: %+v", tk)
 		}
-		_, err = f.svc.Transition(f.ctx, reporter, tk.Tracking, TransitionInput{To: Reopened, Note: "again"})
+		_, err = f.svc.Transition(f.Ctx, reporter, tk.Tracking, TransitionInput{To: Reopened, Note: "again"})
 		mustErr(t, err, errs.Conflict, "bad_transition")
 
-		full, err := f.svc.Get(f.ctx, reporter, tk.Tracking)
+		full, err := f.svc.Get(f.Ctx, reporter, tk.Tracking)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -179,7 +179,7 @@ func TestLifecycle(t *testing.T) {
 		if strings.Join(kinds, " ") != want {
 			t.Errorf("timeline\n got %s\nwant %s", strings.Join(kinds, " "), want)
 		}
-		if n := f.count(`SELECT COUNT(*) FROM audit_log WHERE action = 'ticket.transition' AND object_id = $1`, tk.Tracking); n != 6 {
+		if n := f.Count(`SELECT COUNT(*) FROM audit_log WHERE action = 'ticket.transition' AND object_id = $1`, tk.Tracking); n != 6 {
 			t.Errorf("%d transitions audited, want 6", n)
 		}
 		if f.inbox("hotline", "ticket.resolved") != 2 {
@@ -187,10 +187,10 @@ func TestLifecycle(t *testing.T) {
 		}
 		// Optimistic lock: an old version is refused.
 		tk2 := f.file(reporter, help("第二单"))
-		_, err = f.svc.Transition(f.ctx, worker, tk2.Tracking, TransitionInput{To: InProgress, Version: tk2.Version + 5})
+		_, err = f.svc.Transition(f.Ctx, worker, tk2.Tracking, TransitionInput{To: InProgress, Version: tk2.Version + 5})
 		mustErr(t, err, errs.Conflict, "stale_ticket")
 		// Rejection needs a reason and closes the ticket.
-		_, err = f.svc.Transition(f.ctx, worker, tk2.Tracking, TransitionInput{To: Rejected})
+		_, err = f.svc.Transition(f.Ctx, worker, tk2.Tracking, TransitionInput{To: Rejected})
 		mustErr(t, err, errs.Invalid, "note_required")
 		tk2 = f.move(worker, tk2.Tracking, Rejected, "", "重复反映，已在其他渠道解决")
 		if tk2.ClosedAt == nil || tk2.DueAt != nil {
@@ -198,7 +198,7 @@ func TestLifecycle(t *testing.T) {
 		}
 		// The reporter may reopen a rejected ticket; someone who neither
 		// filed nor handles it may not.
-		_, err = f.svc.Transition(f.ctx, other, tk2.Tracking, TransitionInput{To: Reopened, Note: "x"})
+		_, err = f.svc.Transition(f.Ctx, other, tk2.Tracking, TransitionInput{To: Reopened, Note: "x"})
 		mustErr(t, err, errs.NotFound, "ticket_not_found")
 		tk2 = f.move(reporter, tk2.Tracking, Reopened, "", "问题仍未解决")
 		if tk2.ClosedAt != nil || tk2.DueAt == nil {
@@ -214,13 +214,13 @@ func TestVisibility(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		hq := f.user("hqstaff", auth.HQStaff, "430200")
 		key := "914302001838260003"
-		if _, _, err := f.res.Save(f.ctx, f.sys, resumption.EnterpriseInput{Key: key, Kind: resumption.KindEnterprise, Name: "千金药业",
+		if _, _, err := f.res.Save(f.Ctx, f.Sys, resumption.EnterpriseInput{Key: key, Kind: resumption.KindEnterprise, Name: "千金药业",
 			AreaCode: "430211001", Employees: 100}); err != nil {
 			t.Fatal(err)
 		}
 		contact := f.user("qianjin", auth.EnterpriseContact, "enterprise:"+key)
 		liaison := f.user("liaison", auth.Liaison, "430211")
-		if _, err := f.res.AssignLiaison(f.ctx, f.sys, key, "liaison"); err != nil {
+		if _, err := f.res.AssignLiaison(f.Ctx, f.Sys, key, "liaison"); err != nil {
 			t.Fatal(err)
 		}
 		gxj := f.user("gxj", auth.DepartmentOfficer, "department:gxj")
@@ -237,14 +237,14 @@ func TestVisibility(t *testing.T) {
 			t.Error("liaison not notified")
 		}
 		// A contact may not file about another subject.
-		_, err := f.svc.Create(f.ctx, contact, help("别的事"))
+		_, err := f.svc.Create(f.Ctx, contact, help("别的事"))
 		mustErr(t, err, errs.Invalid, "invalid_ticket")
 
 		res := f.file(hq, help("居民求助"))
 		f.move(hq, res.Tracking, Assigned, "mzj", "")
 
 		ids := func(p *auth.Principal, filter Filter) string {
-			list, err := f.svc.List(f.ctx, p, filter)
+			list, err := f.svc.List(f.Ctx, p, filter)
 			if err != nil {
 				t.Fatalf("%s list: %v", p.Username, err)
 			}
@@ -267,15 +267,15 @@ func TestVisibility(t *testing.T) {
 			}
 		}
 		// Reading one out of reach is 404, as if it did not exist.
-		_, err = f.svc.Get(f.ctx, gxj, res.Tracking)
+		_, err = f.svc.Get(f.Ctx, gxj, res.Tracking)
 		mustErr(t, err, errs.NotFound, "ticket_not_found")
-		_, err = f.svc.Get(f.ctx, contact, res.Tracking)
+		_, err = f.svc.Get(f.Ctx, contact, res.Tracking)
 		mustErr(t, err, errs.NotFound, "ticket_not_found")
 		// The liaison may read and comment but not handle.
-		if _, err := f.svc.Comment(f.ctx, liaison, ent.Tracking, CommentInput{Note: "已联系交通部门"}); err != nil {
+		if _, err := f.svc.Comment(f.Ctx, liaison, ent.Tracking, CommentInput{Note: "已联系交通部门"}); err != nil {
 			t.Fatal(err)
 		}
-		_, err = f.svc.Transition(f.ctx, liaison, ent.Tracking, TransitionInput{To: InProgress})
+		_, err = f.svc.Transition(f.Ctx, liaison, ent.Tracking, TransitionInput{To: InProgress})
 		mustErr(t, err, errs.Forbidden, "")
 		// Filters.
 		if got := ids(hq, Filter{Department: "mzj"}); got != res.Tracking {

@@ -22,7 +22,7 @@ func seedTickets(tb testing.TB, f *fixture, n int, at time.Time, codes ...string
 	tb.Helper()
 	var areas []*area.Area
 	for _, c := range codes {
-		a, err := f.areas.Lookup(f.ctx, c)
+		a, err := f.Areas.Lookup(f.Ctx, c)
 		if err != nil {
 			tb.Fatalf("seed: area %s: %v", c, err)
 		}
@@ -35,7 +35,7 @@ func seedTickets(tb testing.TB, f *fixture, n int, at time.Time, codes ...string
 	day := at.In(clock.Shanghai).Format("20060102")
 	ids := make([]int64, 0, n)
 	const chunk = 500
-	err := f.d.Write(f.ctx, func(tx *db.Tx) error {
+	err := f.DB.Write(f.Ctx, func(tx *db.Tx) error {
 		ids = ids[:0]
 		for lo := 0; lo < n; lo += chunk {
 			hi := min(lo+chunk, n)
@@ -56,7 +56,7 @@ func seedTickets(tb testing.TB, f *fixture, n int, at time.Time, codes ...string
 					fmt.Sprintf("第 %d 户需要代购生活物资", i+1), a.Depth)
 			}
 			b.WriteString(" RETURNING id")
-			rows, err := tx.QueryContext(f.ctx, b.String(), args...)
+			rows, err := tx.QueryContext(f.Ctx, b.String(), args...)
 			if err != nil {
 				return err
 			}
@@ -85,8 +85,8 @@ func seedTickets(tb testing.TB, f *fixture, n int, at time.Time, codes ...string
 func (f *fixture) codesAt(tb testing.TB, level string) []string {
 	tb.Helper()
 	var out []string
-	err := f.d.Read(f.ctx, func(tx *db.Tx) error {
-		rows, err := tx.QueryContext(f.ctx, `SELECT code FROM areas WHERE level = $1 ORDER BY code`, level)
+	err := f.DB.Read(f.Ctx, func(tx *db.Tx) error {
+		rows, err := tx.QueryContext(f.Ctx, `SELECT code FROM areas WHERE level = $1 ORDER BY code`, level)
 		if err != nil {
 			return err
 		}
@@ -149,13 +149,13 @@ func BenchmarkSweep(b *testing.B) {
 			last = ids[due-1]
 		}
 		clk.Set(testBase)
-		err := f.d.Write(f.ctx, func(tx *db.Tx) error {
+		err := f.DB.Write(f.Ctx, func(tx *db.Tx) error {
 			for _, q := range []string{`DELETE FROM ticket_escalations`, `DELETE FROM audit_log WHERE seq < 0`} {
-				if _, err := tx.ExecContext(f.ctx, q); err != nil {
+				if _, err := tx.ExecContext(f.Ctx, q); err != nil {
 					return err
 				}
 			}
-			_, err := tx.ExecContext(f.ctx, `UPDATE tickets SET holder_code = area_code, holder_depth = 3, escalation_level = 0,
+			_, err := tx.ExecContext(f.Ctx, `UPDATE tickets SET holder_code = area_code, holder_depth = 3, escalation_level = 0,
 				version = 1, resolve_by = $1,
 				respond_by = CASE WHEN id <= $2 THEN CAST($3 AS BIGINT) ELSE CAST($4 AS BIGINT) END,
 				due_at = CASE WHEN id <= $2 THEN CAST($3 AS BIGINT) ELSE CAST($4 AS BIGINT) END`,
@@ -165,7 +165,7 @@ func BenchmarkSweep(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := f.d.Exec(f.ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		if err := f.DB.Exec(f.Ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 			b.Fatal(err)
 		}
 		clk.Set(sweepAt)
@@ -217,8 +217,8 @@ func BenchmarkSweep(b *testing.B) {
 	}
 	floor := func(all bool) (int, error) {
 		var n int64
-		err := f.d.Write(f.ctx, func(tx *db.Tx) error {
-			res, err := tx.ExecContext(f.ctx, bare, next, respondBy)
+		err := f.DB.Write(f.Ctx, func(tx *db.Tx) error {
+			res, err := tx.ExecContext(f.Ctx, bare, next, respondBy)
 			if err != nil {
 				return err
 			}
@@ -230,7 +230,7 @@ func BenchmarkSweep(b *testing.B) {
 				if strings.Contains(q, "$3") {
 					args = append(args, hq.UserID)
 				}
-				if _, err := tx.ExecContext(f.ctx, q, args...); err != nil {
+				if _, err := tx.ExecContext(f.Ctx, q, args...); err != nil {
 					return err
 				}
 			}
@@ -240,7 +240,7 @@ func BenchmarkSweep(b *testing.B) {
 	}
 	for _, due := range []int{1_000, 0, total} {
 		run("sweep", due, func() (int, error) {
-			r, err := f.svc.Sweep(f.ctx)
+			r, err := f.svc.Sweep(f.Ctx)
 			return r.Escalated, err
 		})
 		run("ref-update", due, func() (int, error) { return floor(false) })

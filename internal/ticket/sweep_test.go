@@ -24,7 +24,7 @@ import (
 
 // ladderUsers creates one officer at each level above 大园社区.
 func (f *fixture) ladderUsers() (hq *auth.Principal) {
-	f.t.Helper()
+	f.T.Helper()
 	f.user("dayuan", auth.CommunityWorker, "430203001001")
 	f.user("jianshe", auth.StreetOfficer, "430203001")
 	f.user("lusong", auth.DistrictOfficer, "430203")
@@ -33,10 +33,10 @@ func (f *fixture) ladderUsers() (hq *auth.Principal) {
 
 // get reads a ticket with its timeline, as the system.
 func (f *fixture) get(ref string) *Ticket {
-	f.t.Helper()
-	tk, err := f.svc.Get(f.ctx, f.sys, ref)
+	f.T.Helper()
+	tk, err := f.svc.Get(f.Ctx, f.Sys, ref)
 	if err != nil {
-		f.t.Fatalf("get %s: %v", ref, err)
+		f.T.Fatalf("get %s: %v", ref, err)
 	}
 	return tk
 }
@@ -44,20 +44,20 @@ func (f *fixture) get(ref string) *Ticket {
 // sweepAt moves the clock to at, sweeps once and checks how many tickets
 // escalated and confirmed themselves.
 func (f *fixture) sweepAt(at time.Time, escalated, confirmed int) {
-	f.t.Helper()
+	f.T.Helper()
 	f.at(at)
 	if r := f.sweep(); r.Escalated != escalated || r.AutoConfirmed != confirmed {
-		f.t.Fatalf("sweep at %s: %+v, want %d escalated, %d auto-confirmed",
+		f.T.Fatalf("sweep at %s: %+v, want %d escalated, %d auto-confirmed",
 			at.In(clock.Shanghai).Format(time.DateTime), r, escalated, confirmed)
 	}
 }
 
 // overdue lists the tracking numbers hq sees as overdue.
 func (f *fixture) overdue(p *auth.Principal) []string {
-	f.t.Helper()
-	list, err := f.svc.List(f.ctx, p, Filter{Overdue: true})
+	f.T.Helper()
+	list, err := f.svc.List(f.Ctx, p, Filter{Overdue: true})
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	var out []string
 	for _, tk := range list {
@@ -79,7 +79,7 @@ func eventsOf(tk *Ticket, kind string) []Event {
 func TestSweepClimbsTheLadder(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		hq := f.ladderUsers()
-		tk := f.file(f.sys, help("独居老人家中断粮"))
+		tk := f.file(f.Sys, help("独居老人家中断粮"))
 		if tk.HolderLevel != "community" || tk.EscalationLevel != 0 || !tk.RespondBy.Equal(sh(2022, 11, 20, 12, 0, 0)) {
 			t.Fatalf("filed: %+v", tk)
 		}
@@ -133,10 +133,10 @@ func TestSweepClimbsTheLadder(t *testing.T) {
 			if n := f.inbox(h.user, "ticket.escalated"); n != 1 {
 				t.Errorf("hop %d: %s has %d escalation notices, want 1", hop, h.user, n)
 			}
-			if n := f.count(`SELECT COUNT(*) FROM notifications WHERE event = 'ticket.escalated'`); n != hop {
+			if n := f.Count(`SELECT COUNT(*) FROM notifications WHERE event = 'ticket.escalated'`); n != hop {
 				t.Errorf("hop %d: %d escalation notices in all", hop, n)
 			}
-			if n := f.count(`SELECT COUNT(*) FROM audit_log WHERE action = 'ticket.escalate' AND object_id = $1 AND actor = 'system'`, tk.Tracking); n != hop {
+			if n := f.Count(`SELECT COUNT(*) FROM audit_log WHERE action = 'ticket.escalate' AND object_id = $1 AND actor = 'system'`, tk.Tracking); n != hop {
 				t.Errorf("hop %d: %d audit rows", hop, n)
 			}
 		}
@@ -144,8 +144,8 @@ func TestSweepClimbsTheLadder(t *testing.T) {
 			t.Errorf("the community worker got %d escalation notices", n)
 		}
 		var title string
-		if err := f.d.Read(f.ctx, func(tx *db.Tx) error {
-			return tx.QueryRowContext(f.ctx, `SELECT title FROM notifications n JOIN users u ON u.id = n.user_id
+		if err := f.DB.Read(f.Ctx, func(tx *db.Tx) error {
+			return tx.QueryRowContext(f.Ctx, `SELECT title FROM notifications n JOIN users u ON u.id = n.user_id
 				WHERE u.username = 'hqstaff' AND n.event = 'ticket.escalated'`).Scan(&title)
 		}); err != nil {
 			t.Fatal(err)
@@ -166,10 +166,10 @@ func TestSweepClimbsTheLadder(t *testing.T) {
 		if !slices.Contains(f.overdue(hq), tk.Tracking) {
 			t.Errorf("the ticket left the overdue list")
 		}
-		if n := f.count(`SELECT COUNT(*) FROM ticket_escalations`); n != 3 {
+		if n := f.Count(`SELECT COUNT(*) FROM ticket_escalations`); n != 3 {
 			t.Errorf("%d hops stored", n)
 		}
-		if _, err := audit.Verify(f.ctx, f.d); err != nil {
+		if _, err := audit.Verify(f.Ctx, f.DB); err != nil {
 			t.Errorf("audit chain: %v", err)
 		}
 	})
@@ -183,23 +183,23 @@ func TestSweepAnsweredTicket(t *testing.T) {
 		f.user("gxj", auth.DepartmentOfficer, "department:gxj")
 		worker := f.principal("dayuan")
 
-		answered := f.file(f.sys, help("小区门口积水"))
+		answered := f.file(f.Sys, help("小区门口积水"))
 		f.at(testBase.Add(5 * time.Minute))
 		f.move(worker, answered.Tracking, InProgress, "", "已派人处理")
 
 		// Answered, then handed to a department: still answered, so only
 		// resolve-by runs.
-		handed := f.file(f.sys, help("药店缺货"))
+		handed := f.file(f.Sys, help("药店缺货"))
 		f.move(worker, handed.Tracking, InProgress, "", "")
 		f.move(worker, handed.Tracking, Assigned, "gxj", "请工信局协调货源")
 
 		// Medical: respond and resolve within 2 h: both pass together.
-		if _, err := f.svc.SetPolicy(f.ctx, hq, "medical", PolicyInput{Normal: &RuleInput{RespondBy: "2h", ResolveBy: "2h"}}); err != nil {
+		if _, err := f.svc.SetPolicy(f.Ctx, hq, "medical", PolicyInput{Normal: &RuleInput{RespondBy: "2h", ResolveBy: "2h"}}); err != nil {
 			t.Fatal(err)
 		}
 		in := help("透析病人需要车辆")
 		in.Category = "medical"
-		both := f.file(f.sys, in)
+		both := f.file(f.Sys, in)
 
 		f.sweepAt(sh(2022, 11, 20, 12, 5, 0), 1, 0)
 		if got := f.get(both.Tracking); got.EscalationLevel != 1 || got.Escalations[0].Reason != "both" ||
@@ -213,7 +213,7 @@ func TestSweepAnsweredTicket(t *testing.T) {
 		}
 		f.sweepAt(sh(2022, 11, 20, 14, 5, 0), 1, 0) // the medical one again
 		f.sweepAt(sh(2022, 11, 20, 23, 59, 59), 1, 0)
-		if n := f.count(`SELECT COUNT(*) FROM ticket_escalations WHERE ticket_id IN ($1, $2)`, answered.ID, handed.ID); n != 0 {
+		if n := f.Count(`SELECT COUNT(*) FROM ticket_escalations WHERE ticket_id IN ($1, $2)`, answered.ID, handed.ID); n != 0 {
 			t.Fatalf("answered tickets escalated before 24:00: %d hops", n)
 		}
 
@@ -252,14 +252,14 @@ func TestSweepAutoConfirms(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		hq := f.ladderUsers()
 		worker := f.principal("dayuan")
-		if _, err := f.svc.SetPolicy(f.ctx, hq, "other", PolicyInput{ConfirmAfter: "24h"}); err != nil {
+		if _, err := f.svc.SetPolicy(f.Ctx, hq, "other", PolicyInput{ConfirmAfter: "24h"}); err != nil {
 			t.Fatal(err)
 		}
-		food := f.file(f.sys, help("缺米"))
+		food := f.file(f.Sys, help("缺米"))
 		in := help("路灯不亮")
 		in.Category = "other"
-		other := f.file(f.sys, in)
-		open := f.file(f.sys, help("无人应答的一单"))
+		other := f.file(f.Sys, in)
+		open := f.file(f.Sys, help("无人应答的一单"))
 		resolvedAt := testBase.Add(30 * time.Minute)
 		f.at(resolvedAt)
 		f.move(worker, food.Tracking, Resolved, "", "已送米上门")
@@ -285,14 +285,14 @@ func TestSweepAutoConfirms(t *testing.T) {
 		if got := f.get(food.Tracking); got.Status != Confirmed || got.EscalationLevel != 0 {
 			t.Errorf("food after 72 h: %s level %d", got.Status, got.EscalationLevel)
 		}
-		if n := f.count(`SELECT COUNT(*) FROM audit_log WHERE action = 'ticket.auto_confirm'`); n != 2 {
+		if n := f.Count(`SELECT COUNT(*) FROM audit_log WHERE action = 'ticket.auto_confirm'`); n != 2 {
 			t.Errorf("%d auto-confirmations audited", n)
 		}
 		// Meanwhile the unanswered one climbed to the city and stayed.
 		if got := f.get(open.Tracking); got.EscalationLevel != 3 || got.HolderLevel != "city" {
 			t.Errorf("open ticket: level %d at %s", got.EscalationLevel, got.HolderLevel)
 		}
-		if n := f.count(`SELECT COUNT(*) FROM ticket_escalations WHERE ticket_id IN ($1, $2)`, food.ID, other.ID); n != 0 {
+		if n := f.Count(`SELECT COUNT(*) FROM ticket_escalations WHERE ticket_id IN ($1, $2)`, food.ID, other.ID); n != 0 {
 			t.Errorf("resolved tickets escalated: %d hops", n)
 		}
 	})
@@ -305,9 +305,9 @@ func TestSweepStartsWhereFiled(t *testing.T) {
 		hq := f.ladderUsers()
 		in := help("街道办辖区内道路封闭")
 		in.AreaCode = "430203001"
-		street := f.file(f.sys, in)
+		street := f.file(f.Sys, in)
 		in.AreaCode = "430200"
-		city := f.file(f.sys, in)
+		city := f.file(f.Sys, in)
 		if street.HolderLevel != "street" || city.HolderLevel != "city" {
 			t.Fatalf("filed at %s and %s", street.HolderLevel, city.HolderLevel)
 		}
@@ -338,10 +338,10 @@ func TestSweepStartsWhereFiled(t *testing.T) {
 // database, as a second instance of the program would have.
 func (f *fixture) serviceOn(d *db.DB) *Service {
 	areas := area.NewService(d)
-	users := auth.NewService(d, f.box, auth.DefaultConfig())
-	n := notify.NewService(d, f.box, nil)
+	users := auth.NewService(d, f.Box, auth.DefaultConfig())
+	n := notify.NewService(d, f.Box, nil)
 	n.SetAreas(areas)
-	return NewService(d, f.box, Deps{Areas: areas, Holders: users, Notifier: n, Enterprises: f.res, DataDir: f.t.TempDir()})
+	return NewService(d, f.Box, Deps{Areas: areas, Holders: users, Notifier: n, Enterprises: f.res, DataDir: f.T.TempDir()})
 }
 
 // TestSweepConcurrent: sweepers racing in one process and over two handles
@@ -389,22 +389,22 @@ func TestSweepConcurrent(t *testing.T) {
 				if r := f.sweep(); r.Escalated != 0 {
 					t.Errorf("hop %d: a later pass escalated %d more", hop, r.Escalated)
 				}
-				if c := f.count(`SELECT COUNT(*) FROM ticket_escalations WHERE hop = $1`, hop); c != n {
+				if c := f.Count(`SELECT COUNT(*) FROM ticket_escalations WHERE hop = $1`, hop); c != n {
 					t.Errorf("hop %d: %d rows, want %d", hop, c, n)
 				}
-				if c := f.count(`SELECT COUNT(*) FROM ticket_escalations`); c != n*hop {
+				if c := f.Count(`SELECT COUNT(*) FROM ticket_escalations`); c != n*hop {
 					t.Errorf("after hop %d: %d rows, want %d", hop, c, n*hop)
 				}
-				if c := f.count(`SELECT COUNT(*) FROM tickets WHERE escalation_level = $1`, hop); c != n {
+				if c := f.Count(`SELECT COUNT(*) FROM tickets WHERE escalation_level = $1`, hop); c != n {
 					t.Errorf("hop %d: %d tickets at level %d, want %d", hop, c, hop, n)
 				}
-				if c := f.count(`SELECT COUNT(*) FROM audit_log WHERE action = 'ticket.escalate'`); c != n*hop {
+				if c := f.Count(`SELECT COUNT(*) FROM audit_log WHERE action = 'ticket.escalate'`); c != n*hop {
 					t.Errorf("after hop %d: %d audit rows, want %d", hop, c, n*hop)
 				}
-				if c := f.count(`SELECT COUNT(*) FROM ticket_events WHERE kind = 'escalated'`); c != n*hop {
+				if c := f.Count(`SELECT COUNT(*) FROM ticket_events WHERE kind = 'escalated'`); c != n*hop {
 					t.Errorf("after hop %d: %d escalation events, want %d", hop, c, n*hop)
 				}
-				if c := f.count(`SELECT COUNT(*) FROM notifications WHERE event = 'ticket.escalated'`); c != n*hop {
+				if c := f.Count(`SELECT COUNT(*) FROM notifications WHERE event = 'ticket.escalated'`); c != n*hop {
 					t.Errorf("after hop %d: %d notices, want %d", hop, c, n*hop)
 				}
 			}
@@ -416,7 +416,7 @@ func TestSweepConcurrent(t *testing.T) {
 			if c := f.inbox("lusong", "ticket.escalated"); c != n {
 				t.Errorf("district officer: %d notices", c)
 			}
-			if _, err := audit.Verify(f.ctx, f.d); err != nil {
+			if _, err := audit.Verify(f.Ctx, f.DB); err != nil {
 				t.Errorf("audit chain: %v", err)
 			}
 			tk := f.get(fmt.Sprint(ids[n/2]))
@@ -432,7 +432,7 @@ func TestSweepConcurrent(t *testing.T) {
 func TestRunSweeper(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		f.ladderUsers()
-		tk := f.file(f.sys, help("后台扫描"))
+		tk := f.file(f.Sys, help("后台扫描"))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { defer close(done); f.svc.RunSweeper(ctx, 5*time.Millisecond) }()
