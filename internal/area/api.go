@@ -45,15 +45,9 @@ func (a *API) List(w http.ResponseWriter, r *http.Request) error {
 
 // Get answers GET /api/v1/areas/{code}: the area with its children.
 func (a *API) Get(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	x, err := a.svc.Get(r.Context(), p, r.PathValue("code"))
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, x)
+	return web.Answer(w, r, func(ctx context.Context, p *auth.Principal) (*Area, error) {
+		return a.svc.Get(ctx, p, r.PathValue("code"))
+	})
 }
 
 // Children answers GET /api/v1/areas/{code}/children.

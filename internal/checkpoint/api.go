@@ -38,15 +38,9 @@ func (a *API) List(w http.ResponseWriter, r *http.Request) error {
 
 // Get answers GET /api/v1/checkpoints/{id}.
 func (a *API) Get(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	c, err := a.svc.Get(r.Context(), p, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, c)
+	return web.Answer(w, r, func(ctx context.Context, p *auth.Principal) (*Checkpoint, error) {
+		return a.svc.Get(ctx, p, r.PathValue("id"))
+	})
 }
 
 // Update answers PUT /api/v1/checkpoints/{id}.

@@ -322,15 +322,9 @@ func (a *API) ListPasses(w http.ResponseWriter, r *http.Request) error {
 
 // GetPass answers GET /api/v1/passes/{pid} with its token.
 func (a *API) GetPass(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	ps, err := a.svc.GetPass(r.Context(), p, r.PathValue("pid"))
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, ps)
+	return web.Answer(w, r, func(ctx context.Context, p *auth.Principal) (*Pass, error) {
+		return a.svc.GetPass(ctx, p, r.PathValue("pid"))
+	})
 }
 
 // Revoke answers POST /api/v1/passes/{pid}/revoke ({"reason":"…"}).
@@ -350,15 +344,9 @@ func (a *API) RevokeEnterprise(w http.ResponseWriter, r *http.Request) error {
 
 // Quota answers GET /api/v1/enterprises/{key}/pass-quota.
 func (a *API) Quota(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	q, err := a.svc.GetQuota(r.Context(), p, r.PathValue("key"))
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, q)
+	return web.Answer(w, r, func(ctx context.Context, p *auth.Principal) (*Quota, error) {
+		return a.svc.GetQuota(ctx, p, r.PathValue("key"))
+	})
 }
 
 // SetQuota answers PUT /api/v1/enterprises/{key}/pass-quota ({"quota":N};

@@ -82,15 +82,9 @@ func (a *API) Create(w http.ResponseWriter, r *http.Request) error {
 
 // Get answers GET /api/v1/enterprises/{key}.
 func (a *API) Get(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	e, err := a.svc.Get(r.Context(), p, r.PathValue("key"))
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, e)
+	return web.Answer(w, r, func(ctx context.Context, p *auth.Principal) (*Enterprise, error) {
+		return a.svc.Get(ctx, p, r.PathValue("key"))
+	})
 }
 
 // partialParam reads ?partial=true.
@@ -189,27 +183,15 @@ func (a *API) ReportsTemplate(w http.ResponseWriter, r *http.Request) error {
 // AssignLiaison answers PUT /api/v1/enterprises/{key}/liaisons/{username}
 // with the enterprise.
 func (a *API) AssignLiaison(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	e, err := a.svc.AssignLiaison(r.Context(), p, r.PathValue("key"), r.PathValue("username"))
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, e)
+	return web.Answer(w, r, func(ctx context.Context, p *auth.Principal) (*Enterprise, error) {
+		return a.svc.AssignLiaison(ctx, p, r.PathValue("key"), r.PathValue("username"))
+	})
 }
 
 // UnassignLiaison answers DELETE /api/v1/enterprises/{key}/liaisons/{username}
 // with the enterprise.
 func (a *API) UnassignLiaison(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	e, err := a.svc.UnassignLiaison(r.Context(), p, r.PathValue("key"), r.PathValue("username"))
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, e)
+	return web.Answer(w, r, func(ctx context.Context, p *auth.Principal) (*Enterprise, error) {
+		return a.svc.UnassignLiaison(ctx, p, r.PathValue("key"), r.PathValue("username"))
+	})
 }

@@ -28,15 +28,9 @@ func (a *API) Create(w http.ResponseWriter, r *http.Request) error {
 
 // Get answers GET /api/v1/tickets/{id} (an id or a tracking number).
 func (a *API) Get(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	t, err := a.svc.Get(r.Context(), p, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, t)
+	return web.Answer(w, r, func(ctx context.Context, p *auth.Principal) (*Ticket, error) {
+		return a.svc.Get(ctx, p, r.PathValue("id"))
+	})
 }
 
 func badFilter(field, msg string) error {

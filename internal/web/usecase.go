@@ -44,6 +44,21 @@ func Decode[In, Out any](w http.ResponseWriter, r *http.Request, status int,
 	return JSON(w, status, out)
 }
 
+// Answer answers 200 with what uc returns for the authenticated caller
+// (a request without a body: one object by its path, an action named by
+// the path alone).
+func Answer[T any](w http.ResponseWriter, r *http.Request, uc func(ctx context.Context, p *auth.Principal) (T, error)) error {
+	p, err := Principal(r)
+	if err != nil {
+		return err
+	}
+	v, err := uc(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	return JSON(w, http.StatusOK, v)
+}
+
 // List answers {"items":[…]} with what uc returns for the caller.
 func List[T any](w http.ResponseWriter, r *http.Request, uc func(ctx context.Context, p *auth.Principal) ([]T, error)) error {
 	p, err := Principal(r)
