@@ -339,7 +339,7 @@ func TestCreateUser(t *testing.T) {
 		not    []string
 	}{
 		{"bad fields", good("username", "A", "password", "short"), 400,
-			[]string{"用户名须为 3–32 位", "密码至少 8 个字符", `value="A"`, `value="王五"`, `aria-invalid="true"`}, []string{"short"}},
+			[]string{"用户名须为 3–32 位", "密码至少 10 个字符", `value="A"`, `value="王五"`, `aria-invalid="true"`}, []string{"short"}},
 		{"no role", good("role", "", "scope", ""), 400, []string{"至少指定一个角色"}, nil},
 		{"unknown scope", good("scope", "999999"), 400, []string{"范围 999999 不存在", `value="999999"`}, nil},
 		{"role at the wrong level", good("scope", "430203"), 400, []string{"社区村或网格"}, nil},

@@ -28,7 +28,7 @@ func TestServeRefusesOldPostgresSchema(t *testing.T) {
 // A request in flight when SIGTERM arrives is answered before exit.
 func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	in, _ := setup(t, "sqlite")
-	mustCLI(t, in, "pw-hq2-long\n", "user", "add", "--username", "hq2", "--display-name", "参谋", "--role", "hq_staff", "--scope", "430200", "--password-stdin")
+	mustCLI(t, in, "Staff-Pass-2022!\n", "user", "add", "--username", "hq2", "--display-name", "参谋", "--role", "hq_staff", "--scope", "430200", "--password-stdin")
 	hqTok := strings.TrimSpace(mustCLI(t, in, "", "token", "create", "--username", "hq2"))
 	s := serve(t, in)
 

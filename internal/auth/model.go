@@ -207,7 +207,10 @@ type Principal struct {
 	Username    string
 	DisplayName string
 	Assignments []Assignment
-	system      bool
+	// ViaToken is true when the request was authenticated by an API token
+	// (not a session or the command line); some acts need a session.
+	ViaToken bool
+	system   bool
 }
 
 // System is the principal of the command line and of background work: it

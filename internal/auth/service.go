@@ -22,13 +22,25 @@ import (
 )
 
 // Config holds the session and throttling policy.
+//
+// Failed logins are counted twice. Per client address: past AddrFailures
+// failures in AddrWindow, the address must wait before its next attempt, a
+// delay that starts at one second and doubles with each further failure up
+// to AddrDelayMax (an office behind one NAT is slowed, never locked out).
+// Per account and address: past UserFailures failures (counted until a
+// success, or UserWindow after the first), that account is locked for that
+// address for UserDelay, doubling with each further failure up to
+// UserDelayMax; the owner logging in from elsewhere is not affected.
 type Config struct {
 	IdleTimeout     time.Duration // a session unused this long ends (30 min)
 	AbsoluteTimeout time.Duration // a session ends this long after login (12 h)
-	UserFailures    int           // failed logins per account in Window before a lockout
-	AddrFailures    int           // failed logins per client address in Window before a lockout
-	Window          time.Duration
-	Lockout         time.Duration
+	UserFailures    int           // failures of one account from one address before it is locked there (5)
+	UserDelay       time.Duration // the first lock (1 min); each further failure doubles it
+	UserDelayMax    time.Duration // the longest lock (15 min)
+	UserWindow      time.Duration // an account-and-address count starts again this long after its first failure (24 h)
+	AddrFailures    int           // failures from one address in AddrWindow before it is slowed down (30)
+	AddrWindow      time.Duration // (15 min)
+	AddrDelayMax    time.Duration // the longest wait asked of an address (30 s)
 	// PrincipalTTL is how long a credential's principal is reused without
 	// a database read; the longest another instance may take to notice a
 	// logout, disabled user or revoked token. 0 turns the cache off.
@@ -41,9 +53,12 @@ func DefaultConfig() Config {
 		IdleTimeout:     30 * time.Minute,
 		AbsoluteTimeout: 12 * time.Hour,
 		UserFailures:    5,
+		UserDelay:       time.Minute,
+		UserDelayMax:    15 * time.Minute,
+		UserWindow:      24 * time.Hour,
 		AddrFailures:    30,
-		Window:          15 * time.Minute,
-		Lockout:         15 * time.Minute,
+		AddrWindow:      15 * time.Minute,
+		AddrDelayMax:    30 * time.Second,
 		PrincipalTTL:    time.Second,
 	}
 }
@@ -111,19 +126,6 @@ type RoleInput struct {
 
 var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{2,31}$`)
 
-func validatePassword(username, pw string) error {
-	n := utf8.RuneCountInString(pw)
-	switch {
-	case n < 8:
-		return errs.E(errs.Invalid, "weak_password", "密码至少 8 个字符")
-	case n > 128:
-		return errs.E(errs.Invalid, "weak_password", "密码不能超过 128 个字符")
-	case strings.EqualFold(pw, username):
-		return errs.E(errs.Invalid, "weak_password", "密码不能与用户名相同")
-	}
-	return nil
-}
-
 // CreateUser adds an account with at least one role. The actor must manage
 // users over every scope it grants.
 func (s *Service) CreateUser(ctx context.Context, actor *Principal, in NewUser) (*User, error) {
@@ -140,7 +142,7 @@ func (s *Service) CreateUser(ctx context.Context, actor *Principal, in NewUser) 
 	if n := utf8.RuneCountInString(in.DisplayName); n == 0 || n > 50 {
 		fields = append(fields, errs.FieldError{Field: "display_name", Message: "姓名须为 1–50 个字符"})
 	}
-	if err := validatePassword(in.Username, in.Password); err != nil {
+	if err := CheckPasswordPolicy(in.Username, in.DisplayName, in.Password); err != nil {
 		fields = append(fields, errs.FieldError{Field: "password", Message: errs.As(err).Message})
 	}
 	var phone string
@@ -261,7 +263,7 @@ func (s *Service) AddRole(ctx context.Context, actor *Principal, username string
 	}
 	var u *User
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
-		row, err := s.visibleUser(ctx, tx, actor, UserManage, username)
+		row, err := s.manageableUser(ctx, tx, actor, username)
 		if err != nil {
 			return err
 		}
@@ -274,6 +276,99 @@ func (s *Service) AddRole(ctx context.Context, actor *Principal, username string
 		return err
 	})
 	return u, errs.Wrap(op, err)
+}
+
+// RemoveRole withdraws one role from a user. The actor must manage the
+// user (every role the user holds, the removed one included). The last
+// role is not removed: an account without roles can do nothing and only
+// the command line could see it again; disable the account instead.
+func (s *Service) RemoveRole(ctx context.Context, actor *Principal, username string, in RoleInput) (*User, error) {
+	const op = "auth.RemoveRole"
+	if err := Require(actor, UserManage, op); err != nil {
+		return nil, err
+	}
+	role := Role(strings.TrimSpace(in.Role))
+	if !ValidRole(role) {
+		return nil, errs.Newf(errs.Invalid, "bad_role", "角色 %q 不存在", in.Role)
+	}
+	scope, err := ParseScope(in.Scope)
+	if err != nil {
+		return nil, err
+	}
+	var u *User
+	err = s.db.Write(ctx, func(tx *db.Tx) error {
+		row, err := s.manageableUser(ctx, tx, actor, username)
+		if err != nil {
+			return err
+		}
+		var held *Assignment
+		for i, a := range row.Roles {
+			if a.Role == role && a.Scope.Kind == scope.Kind && a.Scope.Ref == scope.Ref {
+				held = &row.Roles[i]
+			}
+		}
+		if held == nil {
+			return errs.Newf(errs.NotFound, "role_not_found", "用户 %s 没有角色 %s（%s）", row.Username, role, scope)
+		}
+		if len(row.Roles) == 1 {
+			return errs.E(errs.Conflict, "last_role", "不能移除用户的最后一个角色；如需收回其全部权限，请停用账号")
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM role_assignments WHERE user_id = $1 AND role = $2 AND scope_kind = $3 AND scope_ref = $4`,
+			row.ID, role, scope.Kind, scope.Ref); err != nil {
+			return errs.Wrap(op, err)
+		}
+		id := row.ID
+		tx.AfterCommit(func() { s.cache.dropUser(id) })
+		areaCode := ""
+		if scope.Kind == ScopeArea {
+			areaCode = scope.Ref
+		}
+		if err := audit.Record(ctx, tx, audit.Entry{ActorID: actor.UserID, Actor: actor.Actor(), Action: "user.role.remove",
+			ObjectType: "user", ObjectID: row.Username, AreaCode: areaCode,
+			Summary: fmt.Sprintf("移除角色 %s，范围 %s（%s）", role, scope, held.Scope.Name)}); err != nil {
+			return err
+		}
+		u, err = s.getUser(ctx, tx, row.Username)
+		return err
+	})
+	return u, errs.Wrap(op, err)
+}
+
+// manageableUser loads a user the actor may manage: the actor's user.manage
+// scopes must cover every role the user holds (a user who also holds a role
+// elsewhere, say a city-wide commander, is out of a district admin's
+// reach). A user the actor cannot see at all (user.read or user.manage over
+// none of the user's roles) is NotFound, as GET /users/{username} answers;
+// one the actor sees but cannot fully manage is Forbidden, code
+// user_out_of_reach. A user without roles is manageable only by an
+// unrestricted actor (the command line).
+func (s *Service) manageableUser(ctx context.Context, tx *db.Tx, actor *Principal, username string) (*User, error) {
+	u, err := s.getUser(ctx, tx, strings.ToLower(strings.TrimSpace(username)))
+	if err != nil {
+		return nil, err
+	}
+	if !userVisible(actor, UserRead, u) && !userVisible(actor, UserManage, u) {
+		return nil, errs.E(errs.NotFound, "user_not_found", "用户不存在")
+	}
+	if !userManageable(actor, u) {
+		return nil, errs.Newf(errs.Forbidden, "user_out_of_reach", "用户 %s 还持有您管理范围以外的角色，您无权管理该账号", u.Username)
+	}
+	return u, nil
+}
+
+func userManageable(actor *Principal, u *User) bool {
+	if _, all := actor.AreaPaths(UserManage); all {
+		return true
+	}
+	if len(u.Roles) == 0 {
+		return false
+	}
+	for _, a := range u.Roles {
+		if !actor.Covers(UserManage, a.Scope.Path) {
+			return false
+		}
+	}
+	return true
 }
 
 // visibleUser loads a user the actor may see with perm: one with no role
@@ -447,7 +542,7 @@ func (s *Service) SetStatus(ctx context.Context, actor *Principal, username stri
 	}
 	var u *User
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
-		row, err := s.visibleUser(ctx, tx, actor, UserManage, username)
+		row, err := s.manageableUser(ctx, tx, actor, username)
 		if err != nil {
 			return err
 		}
@@ -474,44 +569,82 @@ func (s *Service) SetStatus(ctx context.Context, actor *Principal, username stri
 	return u, errs.Wrap(op, err)
 }
 
-// SetPassword replaces a user's password and ends their sessions.
+// SetPassword is a manager's reset of a user's password (or the command
+// line's). The actor must manage the user; the password must pass the
+// policy. Every API token of the user is revoked and every session ended,
+// the actor's own included when resetting their own password this way.
 func (s *Service) SetPassword(ctx context.Context, actor *Principal, username, password string) error {
 	const op = "auth.SetPassword"
-	self := actor != nil && actor.Username == strings.ToLower(strings.TrimSpace(username)) && !actor.IsSystem()
-	if !self {
-		if err := Require(actor, UserManage, op); err != nil {
+	if err := Require(actor, UserManage, op); err != nil {
+		return err
+	}
+	return errs.Wrap(op, s.db.Write(ctx, func(tx *db.Tx) error {
+		row, err := s.manageableUser(ctx, tx, actor, username)
+		if err != nil {
 			return err
 		}
+		return s.replacePassword(ctx, tx, actor, row, password, "", "重置密码")
+	}))
+}
+
+// ChangePassword is a user's change of their own password: the current
+// password must be given and right. Every API token of the user is revoked
+// and every other session ended; the session keepSession (the one making
+// the change, "" for none) stays open.
+func (s *Service) ChangePassword(ctx context.Context, actor *Principal, current, password, keepSession string) error {
+	const op = "auth.ChangePassword"
+	if actor == nil || actor.IsSystem() {
+		return &errs.Error{Kind: errs.Unauthorized, Code: "unauthenticated", Op: op, Message: "请先登录"}
 	}
-	if err := validatePassword(username, password); err != nil {
+	return errs.Wrap(op, s.db.Write(ctx, func(tx *db.Tx) error {
+		row, err := getUserByName(ctx, tx, actor.Username)
+		if err != nil {
+			return err
+		}
+		if !CheckPassword(row.passwordHash, current) {
+			return &errs.Error{Kind: errs.Invalid, Code: "bad_current_password", Message: "当前密码不正确",
+				Fields: []errs.FieldError{{Field: "current_password", Message: "当前密码不正确"}}}
+		}
+		u := row.User
+		keep := ""
+		if keepSession != "" {
+			keep = hashSecret(keepSession)
+		}
+		return s.replacePassword(ctx, tx, actor, &u, password, keep, "修改本人密码")
+	}))
+}
+
+// replacePassword checks the policy, stores the new hash, revokes the
+// user's API tokens and ends their sessions but the one whose hash is
+// keep, drops their cached principals on commit, and audits.
+func (s *Service) replacePassword(ctx context.Context, tx *db.Tx, actor *Principal, u *User, password, keep, what string) error {
+	const op = "auth.replacePassword"
+	if err := CheckPasswordPolicy(u.Username, u.DisplayName, password); err != nil {
 		return err
 	}
 	hash, err := HashPassword(password)
 	if err != nil {
 		return err
 	}
-	return errs.Wrap(op, s.db.Write(ctx, func(tx *db.Tx) error {
-		var row *User
-		var err error
-		if self {
-			row, err = s.getUser(ctx, tx, actor.Username)
-		} else {
-			row, err = s.visibleUser(ctx, tx, actor, UserManage, username)
-		}
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3`, hash, tx.NowMS(), row.ID); err != nil {
-			return errs.Wrap(op, err)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, row.ID); err != nil {
-			return errs.Wrap(op, err)
-		}
-		id := row.ID
-		tx.AfterCommit(func() { s.cache.dropUser(id) })
-		return audit.Record(ctx, tx, audit.Entry{ActorID: actor.UserID, Actor: actor.Actor(), Action: "user.password",
-			ObjectType: "user", ObjectID: row.Username, Summary: "修改密码并结束其全部会话"})
-	}))
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3`, hash, tx.NowMS(), u.ID); err != nil {
+		return errs.Wrap(op, err)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`, tx.NowMS(), u.ID)
+	if err != nil {
+		return errs.Wrap(op, err)
+	}
+	revoked, _ := res.RowsAffected()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2`, u.ID, keep); err != nil {
+		return errs.Wrap(op, err)
+	}
+	id := u.ID
+	tx.AfterCommit(func() { s.cache.dropUser(id) })
+	summary := fmt.Sprintf("%s，吊销其 %d 个 API 令牌并结束其全部会话", what, revoked)
+	if keep != "" {
+		summary = fmt.Sprintf("%s，吊销其 %d 个 API 令牌并结束其他会话", what, revoked)
+	}
+	return audit.Record(ctx, tx, audit.Entry{ActorID: actor.UserID, Actor: actor.Actor(), Action: "user.password",
+		ObjectType: "user", ObjectID: u.Username, Summary: summary})
 }
 
 // RevealPhone shows a user's full phone number to an actor with the reveal

@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -21,31 +20,74 @@ const (
 
 var errBadLogin = errs.E(errs.Unauthorized, "bad_credentials", "用户名或密码错误")
 
-func throttled(until time.Time) error {
-	return errs.Newf(errs.TooMany, "login_throttled", "登录失败次数过多，请于 %s 后再试", until.In(clock.Shanghai).Format("15:04"))
+// RetryAfter is the cause of a throttled login: how long the client should
+// wait before trying again. The HTTP layer turns it into a Retry-After
+// header.
+type RetryAfter struct{ Wait time.Duration }
+
+func (r *RetryAfter) Error() string { return "retry after " + r.Wait.String() }
+
+// Seconds is the wait rounded up to whole seconds, at least one.
+func (r *RetryAfter) Seconds() int64 {
+	n := int64((r.Wait + time.Second - 1) / time.Second)
+	return max(n, 1)
 }
 
-// Login checks a username and password and opens a new session. Failed
-// attempts are counted per account and per client address; past the limit
-// logins are refused until the lockout ends, even with the right password.
+func waitText(d time.Duration) string {
+	if d <= time.Minute {
+		return fmt.Sprintf("%d 秒", max(int64((d+time.Second-1)/time.Second), 1))
+	}
+	return fmt.Sprintf("%d 分钟", int64((d+time.Minute-1)/time.Minute))
+}
+
+func addrSlowed(wait time.Duration) error {
+	return &errs.Error{Kind: errs.TooMany, Code: "login_slowed", Err: &RetryAfter{Wait: wait},
+		Message: fmt.Sprintf("来自此网络地址的登录失败过多，请 %s后再试", waitText(wait))}
+}
+
+func accountThrottled(wait time.Duration, until time.Time) error {
+	return &errs.Error{Kind: errs.TooMany, Code: "login_throttled", Err: &RetryAfter{Wait: wait},
+		Message: fmt.Sprintf("此账号在此网络地址登录失败次数过多，请于 %s 后再试（约 %s）", until.In(clock.Shanghai).Format("15:04:05"), waitText(wait))}
+}
+
+// throttleKeys are the rows a login from clientAddr for username counts
+// against: the address, and the account at that address. The username is
+// cut to the longest a username may be, so that a key stays short.
+func throttleKeys(username, clientAddr string) (addr, acct string) {
+	if len(username) > 64 {
+		username = username[:64]
+	}
+	return "addr:" + clientAddr, "acct:" + clientAddr + "|" + username
+}
+
+// Login checks a username and password and opens a new session.
+//
+// Failures are counted per client address and per account at that
+// address (see Config). While either is within its back-off the login is
+// refused before the password is checked, with TooMany and a RetryAfter
+// cause: an address that failed often waits a few seconds, an account that
+// failed often at that address waits longer, and the same account from
+// another address is not affected. A success clears the account's count
+// at that address; the address's count runs out with its window.
 func (s *Service) Login(ctx context.Context, username, password, clientAddr string) (token string, p *Principal, err error) {
 	const op = "auth.Login"
 	username = strings.ToLower(strings.TrimSpace(username))
-	keys := []string{"user:" + username, "addr:" + clientAddr}
-	limits := []int{s.cfg.UserFailures, s.cfg.AddrFailures}
+	addrKey, acctKey := throttleKeys(username, clientAddr)
 
 	var row userRow
 	var found bool
 	err = s.db.Read(ctx, func(tx *db.Tx) error {
-		for _, k := range keys {
-			var until int64
-			err := tx.QueryRowContext(ctx, `SELECT locked_until FROM login_throttle WHERE key = $1`, k).Scan(&until)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return errs.Wrap(op, err)
-			}
-			if until > tx.NowMS() {
-				return throttled(time.UnixMilli(until))
-			}
+		now := tx.NowMS()
+		var addrUntil, acctUntil int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(CASE WHEN key = $1 THEN locked_until END), 0), COALESCE(MAX(CASE WHEN key = $2 THEN locked_until END), 0)
+			FROM login_throttle WHERE key IN ($1, $2)`, acctKey, addrKey).Scan(&acctUntil, &addrUntil); err != nil {
+			return errs.Wrap(op, err)
+		}
+		if acctUntil > now {
+			return accountThrottled(time.Duration(acctUntil-now)*time.Millisecond, time.UnixMilli(acctUntil))
+		}
+		if addrUntil > now {
+			return addrSlowed(time.Duration(addrUntil-now) * time.Millisecond)
 		}
 		r, err := getUserByName(ctx, tx, username)
 		if errs.Is(err, errs.NotFound) {
@@ -63,7 +105,7 @@ func (s *Service) Login(ctx context.Context, username, password, clientAddr stri
 	}
 	ok := CheckPassword(hash, password) && found && row.Status == "active"
 	if !ok {
-		if err := s.recordFailure(ctx, keys, limits); err != nil {
+		if err := s.recordFailure(ctx, addrKey, acctKey); err != nil {
 			return "", nil, err
 		}
 		return "", nil, errBadLogin
@@ -73,7 +115,7 @@ func (s *Service) Login(ctx context.Context, username, password, clientAddr stri
 		return "", nil, errs.Wrap(op, err)
 	}
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM login_throttle WHERE key = $1`, keys[0]); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_throttle WHERE key = $1`, acctKey); err != nil {
 			return errs.Wrap(op, err)
 		}
 		// Sessions past their end are swept at each login.
@@ -98,26 +140,50 @@ func (s *Service) Login(ctx context.Context, username, password, clientAddr stri
 	return token, p, nil
 }
 
-// recordFailure counts one failed login against each key, in one
-// conditional upsert per key, and locks a key that reaches its limit.
-func (s *Service) recordFailure(ctx context.Context, keys []string, limits []int) error {
+// backoff is base doubled once per failure past limit, capped at most:
+// failures == limit gives base.
+func backoff(failures, limit int, base, most time.Duration) time.Duration {
+	d := base
+	for i := limit; i < failures && d < most; i++ {
+		d *= 2
+	}
+	return min(d, most)
+}
+
+// recordFailure counts one failed login against the address and against
+// the account at the address, and sets each key's back-off once it is past
+// its limit. Each count is one atomic upsert (a count older than its
+// window starts again), so that instances on one PostgreSQL never lose a
+// failure; the back-off is then set from the count it returned.
+func (s *Service) recordFailure(ctx context.Context, addrKey, acctKey string) error {
 	return s.db.Write(ctx, func(tx *db.Tx) error {
 		now := tx.NowMS()
-		windowStart := tx.Now.Add(-s.cfg.Window).UnixMilli()
-		lockUntil := tx.Now.Add(s.cfg.Lockout).UnixMilli()
-		for i, k := range keys {
+		for _, k := range []struct {
+			key        string
+			window     time.Duration
+			limit      int
+			base, most time.Duration
+		}{
+			{addrKey, s.cfg.AddrWindow, s.cfg.AddrFailures, time.Second, s.cfg.AddrDelayMax},
+			{acctKey, s.cfg.UserWindow, s.cfg.UserFailures, s.cfg.UserDelay, s.cfg.UserDelayMax},
+		} {
 			// Parameters are cast so that PostgreSQL types them as BIGINT.
-			_, err := tx.ExecContext(ctx, `INSERT INTO login_throttle (key, failures, window_start, locked_until)
-				VALUES ($1, 1, CAST($2 AS BIGINT), CASE WHEN 1 >= CAST($4 AS INTEGER) THEN CAST($5 AS BIGINT) ELSE 0 END)
+			var failures int
+			err := tx.QueryRowContext(ctx, `INSERT INTO login_throttle (key, failures, window_start, locked_until)
+				VALUES ($1, 1, CAST($2 AS BIGINT), 0)
 				ON CONFLICT (key) DO UPDATE SET
 					failures = CASE WHEN login_throttle.window_start < CAST($3 AS BIGINT) THEN 1 ELSE login_throttle.failures + 1 END,
-					window_start = CASE WHEN login_throttle.window_start < CAST($3 AS BIGINT) THEN CAST($2 AS BIGINT) ELSE login_throttle.window_start END,
-					locked_until = CASE
-						WHEN (CASE WHEN login_throttle.window_start < CAST($3 AS BIGINT) THEN 1 ELSE login_throttle.failures + 1 END) >= CAST($4 AS INTEGER) THEN CAST($5 AS BIGINT)
-						ELSE login_throttle.locked_until END`,
-				k, now, windowStart, limits[i], lockUntil)
+					window_start = CASE WHEN login_throttle.window_start < CAST($3 AS BIGINT) THEN CAST($2 AS BIGINT) ELSE login_throttle.window_start END
+				RETURNING failures`,
+				k.key, now, tx.Now.Add(-k.window).UnixMilli()).Scan(&failures)
 			if err != nil {
 				return errs.Wrap("auth.recordFailure", err)
+			}
+			if failures >= k.limit {
+				until := tx.Now.Add(backoff(failures, k.limit, k.base, k.most)).UnixMilli()
+				if _, err := tx.ExecContext(ctx, `UPDATE login_throttle SET locked_until = $1 WHERE key = $2`, until, k.key); err != nil {
+					return errs.Wrap("auth.recordFailure", err)
+				}
 			}
 		}
 		return nil
@@ -181,14 +247,38 @@ type Token struct {
 	Username   string `json:"username"`
 	Name       string `json:"name"`
 	CreatedAt  int64  `json:"created_at"`
+	ExpiresAt  int64  `json:"expires_at"`
 	LastUsedAt int64  `json:"last_used_at,omitempty"`
 	RevokedAt  int64  `json:"revoked_at,omitempty"`
+	// State is "active", "expired" or "revoked", as of the listing.
+	State string `json:"state"`
 }
 
-// CreateToken issues an API token for a user. The secret is returned once
-// and stored only as a hash.
+// Token lifetimes: a token lives 90 days unless asked otherwise, and never
+// more than a year.
+const (
+	DefaultTokenLife = 90 * 24 * time.Hour
+	MaxTokenLife     = 365 * 24 * time.Hour
+)
+
+// CreateToken issues an API token for a user that lives DefaultTokenLife.
+// The secret is returned once and stored only as a hash.
 func (s *Service) CreateToken(ctx context.Context, actor *Principal, username, name string) (string, *Token, error) {
+	return s.CreateTokenUntil(ctx, actor, username, name, time.Time{})
+}
+
+// CreateTokenUntil issues an API token that expires at expires (zero: in
+// DefaultTokenLife; at most MaxTokenLife ahead). A user may issue tokens
+// for themselves; for anyone else the actor must manage the user. A
+// request authenticated by an API token may not issue tokens at all (a
+// leaked token must not be able to outlive its revocation): only a
+// session or the command line can.
+func (s *Service) CreateTokenUntil(ctx context.Context, actor *Principal, username, name string, expires time.Time) (string, *Token, error) {
 	const op = "auth.CreateToken"
+	if actor != nil && actor.ViaToken {
+		return "", nil, errs.E(errs.Forbidden, "token_cannot_mint", "API 令牌不能签发新的令牌，请登录网页或用命令行签发")
+	}
+	username = strings.ToLower(strings.TrimSpace(username))
 	self := actor != nil && !actor.IsSystem() && actor.Username == username
 	if !self {
 		if err := Require(actor, UserManage, op); err != nil {
@@ -201,12 +291,21 @@ func (s *Service) CreateToken(ctx context.Context, actor *Principal, username, n
 	}
 	var t Token
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
+		if expires.IsZero() {
+			expires = tx.Now.Add(DefaultTokenLife)
+		}
+		if !expires.After(tx.Now) {
+			return errs.E(errs.Invalid, "bad_expiry", "令牌的到期时间须晚于现在")
+		}
+		if expires.After(tx.Now.Add(MaxTokenLife)) {
+			return errs.E(errs.Invalid, "bad_expiry", "令牌有效期最长 365 天")
+		}
 		var u *User
 		var err error
 		if self {
 			u, err = s.getUser(ctx, tx, username)
 		} else {
-			u, err = s.visibleUser(ctx, tx, actor, UserManage, username)
+			u, err = s.manageableUser(ctx, tx, actor, username)
 		}
 		if err != nil {
 			return err
@@ -214,13 +313,14 @@ func (s *Service) CreateToken(ctx context.Context, actor *Principal, username, n
 		if u.Status != "active" {
 			return errs.E(errs.Conflict, "account_disabled", "账号已停用，不能签发令牌")
 		}
-		t = Token{Username: u.Username, Name: strings.TrimSpace(name), CreatedAt: tx.NowMS()}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-			u.ID, t.Name, hash, t.CreatedAt).Scan(&t.ID); err != nil {
+		t = Token{Username: u.Username, Name: strings.TrimSpace(name), CreatedAt: tx.NowMS(), ExpiresAt: expires.UnixMilli(), State: "active"}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+			u.ID, t.Name, hash, t.CreatedAt, t.ExpiresAt).Scan(&t.ID); err != nil {
 			return errs.Wrap(op, err)
 		}
 		return audit.Record(ctx, tx, audit.Entry{ActorID: actor.UserID, Actor: actor.Actor(), Action: "token.create",
-			ObjectType: "api_token", ObjectID: fmt.Sprint(t.ID), Summary: fmt.Sprintf("为 %s 签发 API 令牌 %q", u.Username, t.Name)})
+			ObjectType: "api_token", ObjectID: fmt.Sprint(t.ID), Summary: fmt.Sprintf("为 %s 签发 API 令牌 %q，%s 到期", u.Username, t.Name,
+				expires.In(clock.Shanghai).Format("2006-01-02 15:04"))})
 	})
 	if err != nil {
 		return "", nil, errs.Wrap(op, err)
@@ -243,8 +343,10 @@ func (s *Service) RevokeToken(ctx context.Context, actor *Principal, id int64) e
 			if err := Require(actor, UserManage, op); err != nil {
 				return err
 			}
-			if _, err := s.visibleUser(ctx, tx, actor, UserManage, username); err != nil {
+			if _, err := s.manageableUser(ctx, tx, actor, username); errs.Is(err, errs.NotFound) {
 				return errs.E(errs.NotFound, "token_not_found", "令牌不存在")
+			} else if err != nil {
+				return err
 			}
 		}
 		if revoked.Valid {
@@ -259,7 +361,7 @@ func (s *Service) RevokeToken(ctx context.Context, actor *Principal, id int64) e
 	}))
 }
 
-var errBadToken = errs.E(errs.Unauthorized, "bad_token", "API 令牌无效或已吊销")
+var errBadToken = errs.E(errs.Unauthorized, "bad_token", "API 令牌无效、已过期或已吊销")
 
 // TokenPrincipal returns the principal an API token acts as, and notes its
 // use (at most once a minute).
@@ -279,8 +381,8 @@ func (s *Service) TokenPrincipal(ctx context.Context, token string) (*Principal,
 	if err != nil {
 		return nil, err
 	}
-	id, revoked, lastUsed := cred.a, cred.b, cred.c
-	if !found || revoked != 0 {
+	id, revoked, lastUsed, expires := cred.a, cred.b, cred.c, cred.d
+	if !found || revoked != 0 || clockNow.UnixMilli() >= expires {
 		return nil, errBadToken
 	}
 	if cred.status != "active" {
@@ -295,7 +397,11 @@ func (s *Service) TokenPrincipal(ctx context.Context, token string) (*Principal,
 			return nil, errs.Wrap("auth.TokenPrincipal: touch", err)
 		}
 	}
-	s.cache.put(h, cred.p, clockNow)
+	cred.p.ViaToken = true
+	// Never cache past the token's own end.
+	if clockNow.UnixMilli()+s.cfg.PrincipalTTL.Milliseconds() < expires {
+		s.cache.put(h, cred.p, clockNow)
+	}
 	return cred.p, nil
 }
 
@@ -308,11 +414,11 @@ func (s *Service) ListTokens(ctx context.Context, actor *Principal, username str
 			if err := Require(actor, UserManage, op); err != nil {
 				return err
 			}
-			if _, err := s.visibleUser(ctx, tx, actor, UserManage, username); err != nil {
+			if _, err := s.manageableUser(ctx, tx, actor, username); err != nil {
 				return err
 			}
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT t.id, u.username, t.name, t.created_at, COALESCE(t.last_used_at, 0), COALESCE(t.revoked_at, 0)
+		rows, err := tx.QueryContext(ctx, `SELECT t.id, u.username, t.name, t.created_at, COALESCE(t.expires_at, 0), COALESCE(t.last_used_at, 0), COALESCE(t.revoked_at, 0)
 			FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE u.username = $1 ORDER BY t.id`, username)
 		if err != nil {
 			return errs.Wrap(op, err)
@@ -320,8 +426,16 @@ func (s *Service) ListTokens(ctx context.Context, actor *Principal, username str
 		defer rows.Close()
 		for rows.Next() {
 			var t Token
-			if err := rows.Scan(&t.ID, &t.Username, &t.Name, &t.CreatedAt, &t.LastUsedAt, &t.RevokedAt); err != nil {
+			if err := rows.Scan(&t.ID, &t.Username, &t.Name, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt, &t.RevokedAt); err != nil {
 				return errs.Wrap(op, err)
+			}
+			switch {
+			case t.RevokedAt != 0:
+				t.State = "revoked"
+			case tx.NowMS() >= t.ExpiresAt:
+				t.State = "expired"
+			default:
+				t.State = "active"
 			}
 			out = append(out, t)
 		}

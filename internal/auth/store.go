@@ -157,21 +157,22 @@ const sessionLookupSQL = `SELECT c.last_seen_at, c.expires_at, ` + principalCols
 // No ORDER BY: sorting cost a fifth of the lookup; assignments come in
 // the order of the (user_id, role, …) index.
 //
-// tokenLookupSQL yields (token id, revoked_at, last_used_at, principal columns…).
-const tokenLookupSQL = `SELECT c.id, COALESCE(c.revoked_at, 0), COALESCE(c.last_used_at, 0), ` + principalCols + ` FROM api_tokens c` + principalJoin +
+// tokenLookupSQL yields (token id, revoked_at, last_used_at, expires_at, principal columns…).
+const tokenLookupSQL = `SELECT c.id, COALESCE(c.revoked_at, 0), COALESCE(c.last_used_at, 0), COALESCE(c.expires_at, 0), ` + principalCols + ` FROM api_tokens c` + principalJoin +
 	` WHERE c.token_hash = $1`
 
-// credential is what a lookup found: two numbers about the credential
-// (session: last seen, expiry; token: id, revoked, last used) and its user.
+// credential is what a lookup found: numbers about the credential
+// (session: last seen, expiry; token: id, revoked, last used, expiry) and
+// its user.
 type credential struct {
-	a, b, c int64
-	status  string
-	p       *Principal
+	a, b, c, d int64
+	status     string
+	p          *Principal
 }
 
 // lookupCredential runs one of the lookup statements. found is false when
 // no credential has the hash.
-func lookupCredential(ctx context.Context, stmt *sql.Stmt, hash string, three bool) (cred credential, found bool, err error) {
+func lookupCredential(ctx context.Context, stmt *sql.Stmt, hash string, token bool) (cred credential, found bool, err error) {
 	rows, err := stmt.QueryContext(ctx, hash)
 	if err != nil {
 		return cred, false, errs.Wrap("auth.lookupCredential", err)
@@ -182,8 +183,8 @@ func lookupCredential(ctx context.Context, stmt *sql.Stmt, hash string, three bo
 		var role, kind, ref sql.NullString
 		var name, path string
 		dest := []any{&cred.a, &cred.b}
-		if three {
-			dest = append(dest, &cred.c)
+		if token {
+			dest = append(dest, &cred.c, &cred.d)
 		}
 		dest = append(dest, &p.UserID, &p.Username, &p.DisplayName, &cred.status, &role, &kind, &ref, &name, &path)
 		if err := rows.Scan(dest...); err != nil {
