@@ -2,9 +2,11 @@ package account
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"tongxin/internal/audit"
 	"tongxin/internal/auth"
@@ -46,10 +48,20 @@ func (h *Handlers) APILogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	token, p, err := h.Auth.Login(r.Context(), in.Username, in.Password, web.ClientAddr(r))
 	if err != nil {
+		setRetryAfter(w, err)
 		return err
 	}
 	h.MW.SetSessionCookie(w, token, h.AuthConfig.AbsoluteTimeout)
 	return web.JSON(w, http.StatusCreated, Me{Username: p.Username, DisplayName: p.DisplayName, Roles: p.Assignments})
+}
+
+// setRetryAfter tells a throttled client, by the Retry-After header, how
+// many seconds to wait before its next login attempt.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	var ra *auth.RetryAfter
+	if errors.As(err, &ra) {
+		w.Header().Set("Retry-After", strconv.FormatInt(ra.Seconds(), 10))
+	}
 }
 
 // APILogout answers DELETE /api/v1/session.
@@ -128,6 +140,45 @@ func (h *Handlers) APIAddRole(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
+// APIRemoveRole answers POST /api/v1/users/{username}/roles/remove with
+// {"role":"…","scope":"…"}: the user without that role.
+func (h *Handlers) APIRemoveRole(w http.ResponseWriter, r *http.Request) error {
+	return web.Decode(w, r, http.StatusOK, func(ctx context.Context, p *auth.Principal, in auth.RoleInput) (*auth.User, error) {
+		return h.Auth.RemoveRole(ctx, p, r.PathValue("username"), in)
+	})
+}
+
+type passwordRequest struct {
+	Password        string `json:"password"`
+	CurrentPassword string `json:"current_password"`
+}
+
+// APISetPassword answers PUT /api/v1/users/{username}/password. For the
+// caller's own account current_password is required and the caller's
+// session (if the request came with one) stays open; for another user it
+// is a manager's reset. Either way every API token of the user is revoked
+// and their other sessions end. 204.
+func (h *Handlers) APISetPassword(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	var in passwordRequest
+	if err := web.DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if strings.ToLower(strings.TrimSpace(r.PathValue("username"))) == p.Username {
+		err = h.Auth.ChangePassword(r.Context(), p, in.CurrentPassword, in.Password, web.SessionToken(r))
+	} else {
+		err = h.Auth.SetPassword(r.Context(), p, r.PathValue("username"), in.Password)
+	}
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
 type statusRequest struct {
 	Status string `json:"status"`
 }
@@ -163,13 +214,32 @@ type newToken struct {
 
 type tokenRequest struct {
 	Name string `json:"name"`
+	// ExpiresInDays is the token's life in days: 1 to 365, 90 when absent.
+	ExpiresInDays *int `json:"expires_in_days"`
 }
 
-// APICreateToken answers POST /api/v1/users/{username}/tokens: the token
-// is in this answer only.
+// tokenExpiry turns expires_in_days into an expiry (zero for the default).
+func (h *Handlers) tokenExpiry(days *int) (time.Time, error) {
+	if days == nil {
+		return time.Time{}, nil
+	}
+	if *days < 1 || *days > 365 {
+		return time.Time{}, &errs.Error{Kind: errs.Invalid, Code: "bad_expiry", Message: "expires_in_days 须为 1 到 365 之间的整数",
+			Fields: []errs.FieldError{{Field: "expires_in_days", Message: "须为 1 到 365"}}}
+	}
+	return h.DB.Clock.Now().Add(time.Duration(*days) * 24 * time.Hour), nil
+}
+
+// APICreateToken answers POST /api/v1/users/{username}/tokens with
+// {"name":"…","expires_in_days":30}: the token is in this answer only. A
+// request authenticated by an API token is refused (token_cannot_mint).
 func (h *Handlers) APICreateToken(w http.ResponseWriter, r *http.Request) error {
 	return web.Decode(w, r, http.StatusCreated, func(ctx context.Context, p *auth.Principal, in tokenRequest) (*newToken, error) {
-		secret, t, err := h.Auth.CreateToken(ctx, p, r.PathValue("username"), in.Name)
+		expires, err := h.tokenExpiry(in.ExpiresInDays)
+		if err != nil {
+			return nil, err
+		}
+		secret, t, err := h.Auth.CreateTokenUntil(ctx, p, r.PathValue("username"), in.Name, expires)
 		if err != nil {
 			return nil, err
 		}

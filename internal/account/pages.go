@@ -56,6 +56,7 @@ func (h *Handlers) LoginSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	token, _, err := h.Auth.Login(r.Context(), username, password, web.ClientAddr(r))
 	if err != nil {
+		setRetryAfter(w, err)
 		status := web.FormStatus(err)
 		if status == 0 {
 			return err
@@ -234,6 +235,8 @@ type userData struct {
 	Roles      []auth.Role
 	Form       *web.Form // the add-role form
 	StatusErr  string
+	RoleErr    string    // a refused role removal
+	PwForm     *web.Form // the password form
 }
 
 // UserPage shows one account (GET /users/{username}): roles, API tokens and,
@@ -243,6 +246,11 @@ func (h *Handlers) UserPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) renderUser(w http.ResponseWriter, r *http.Request, status int, roleForm *web.Form, statusErr string) error {
+	return h.renderUserWith(w, r, status, userData{Form: roleForm, StatusErr: statusErr})
+}
+
+// renderUserWith shows the user page with the forms and messages of d.
+func (h *Handlers) renderUserWith(w http.ResponseWriter, r *http.Request, status int, d userData) error {
 	p, err := web.Principal(r)
 	if err != nil {
 		return err
@@ -251,8 +259,13 @@ func (h *Handlers) renderUser(w http.ResponseWriter, r *http.Request, status int
 	if err != nil {
 		return err
 	}
-	d := userData{User: u, CanManage: p.Can(auth.UserManage), Self: p.Username == u.Username, Roles: auth.Roles,
-		Form: roleForm, StatusErr: statusErr}
+	d.User, d.CanManage, d.Self, d.Roles = u, p.Can(auth.UserManage), p.Username == u.Username, auth.Roles
+	if d.Form == nil {
+		d.Form = web.NewForm(nil)
+	}
+	if d.PwForm == nil {
+		d.PwForm = web.NewForm(nil)
+	}
 	if d.CanManage || d.Self {
 		tokens, err := h.Auth.ListTokens(r.Context(), p, u.Username)
 		switch {
@@ -296,6 +309,70 @@ func (h *Handlers) AddRoleSubmit(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// RemoveRoleSubmit withdraws one role from the user (POST
+// /users/{username}/roles/remove, fields role and scope).
+func (h *Handlers) RemoveRoleSubmit(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	if err := auth.Require(p, auth.UserManage, "account.RemoveRole"); err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return errs.E(errs.Invalid, "bad_form", "表单无法解析")
+	}
+	in := auth.RoleInput{Role: r.PostForm.Get("role"), Scope: r.PostForm.Get("scope")}
+	u, err := h.Auth.RemoveRole(r.Context(), p, r.PathValue("username"), in)
+	if err != nil {
+		status := web.FormStatus(err)
+		if status == 0 || errs.Is(err, errs.Unauthorized) {
+			return err
+		}
+		return h.renderUserWith(w, r, status, userData{RoleErr: h.Render.Message(r, err)})
+	}
+	web.SetFlash(w, "flash.role_removed")
+	http.Redirect(w, r, "/users/"+url.PathEscape(u.Username), http.StatusSeeOther)
+	return nil
+}
+
+// PasswordSubmit changes a password (POST /users/{username}/password,
+// fields password and, for one's own account, current_password). One's
+// own change keeps this session; a manager's reset ends every session of
+// the user. Either revokes the user's API tokens.
+func (h *Handlers) PasswordSubmit(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return errs.E(errs.Invalid, "bad_form", "表单无法解析")
+	}
+	username := strings.ToLower(strings.TrimSpace(r.PathValue("username")))
+	self := username == p.Username
+	if self {
+		err = h.Auth.ChangePassword(r.Context(), p, r.PostForm.Get("current_password"), r.PostForm.Get("password"), web.SessionToken(r))
+	} else {
+		err = h.Auth.SetPassword(r.Context(), p, username, r.PostForm.Get("password"))
+	}
+	if err != nil {
+		status := web.FormStatus(err)
+		if status == 0 || errs.Is(err, errs.Unauthorized) || errs.Is(err, errs.Forbidden) {
+			return err
+		}
+		form := web.NewForm(nil)
+		h.Render.Fail(form, r, err)
+		return h.renderUserWith(w, r, status, userData{PwForm: form})
+	}
+	key := "flash.password_reset"
+	if self {
+		key = "flash.password_changed"
+	}
+	web.SetFlash(w, key)
+	http.Redirect(w, r, "/users/"+url.PathEscape(username), http.StatusSeeOther)
+	return nil
+}
+
 // StatusSubmit disables or enables the user (POST /users/{username}/status,
 // field active=true|false).
 func (h *Handlers) StatusSubmit(w http.ResponseWriter, r *http.Request) error {
@@ -327,7 +404,8 @@ func (h *Handlers) StatusSubmit(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	status := web.FormStatus(err)
-	if status == 0 || errs.Is(err, errs.Unauthorized) {
+	// Forbidden: the page would not show the status form to this caller.
+	if status == 0 || errs.Is(err, errs.Unauthorized) || errs.Is(err, errs.Forbidden) {
 		return err
 	}
 	return h.renderUser(w, r, status, web.NewForm(nil), h.Render.Message(r, err))

@@ -74,18 +74,20 @@ func newPageEnv(t *testing.T) *pageEnv {
 	h := &Handlers{DB: d, Auth: svc, Areas: areas, MW: mw, Render: render, AuthConfig: cfg}
 	mux := http.NewServeMux()
 	for pattern, fn := range map[string]web.Handler{
-		"GET /{$}":                      h.Home,
-		"GET /login":                    h.LoginPage,
-		"POST /login":                   h.LoginSubmit,
-		"POST /logout":                  h.Logout,
-		"POST /lang":                    render.SetLang,
-		"GET /users":                    h.UsersPage,
-		"GET /users/new":                h.NewUserPage,
-		"POST /users":                   h.CreateUserSubmit,
-		"GET /users/{username}":         h.UserPage,
-		"POST /users/{username}/roles":  h.AddRoleSubmit,
-		"POST /users/{username}/status": h.StatusSubmit,
-		"GET /audit":                    h.AuditPage,
+		"GET /{$}":                            h.Home,
+		"GET /login":                          h.LoginPage,
+		"POST /login":                         h.LoginSubmit,
+		"POST /logout":                        h.Logout,
+		"POST /lang":                          render.SetLang,
+		"GET /users":                          h.UsersPage,
+		"GET /users/new":                      h.NewUserPage,
+		"POST /users":                         h.CreateUserSubmit,
+		"GET /users/{username}":               h.UserPage,
+		"POST /users/{username}/roles":        h.AddRoleSubmit,
+		"POST /users/{username}/status":       h.StatusSubmit,
+		"POST /users/{username}/roles/remove": h.RemoveRoleSubmit,
+		"POST /users/{username}/password":     h.PasswordSubmit,
+		"GET /audit":                          h.AuditPage,
 	} {
 		mux.Handle(pattern, adapter.H(fn))
 	}
@@ -221,8 +223,11 @@ func TestLoginThrottledAndDisabled(t *testing.T) {
 	for range 5 {
 		e.do(req{method: "POST", target: "/login", form: url.Values{"username": {"zhao"}, "password": {"bad-bad-bad"}}})
 	}
-	expect(t, e.do(req{method: "POST", target: "/login", form: url.Values{"username": {"zhao"}, "password": {pw}}}),
-		429, []string{"登录失败次数过多"}, nil)
+	w := e.do(req{method: "POST", target: "/login", form: url.Values{"username": {"zhao"}, "password": {pw}}})
+	expect(t, w, 429, []string{"登录失败次数过多"}, nil)
+	if got := w.Header().Get("Retry-After"); got != "60" {
+		t.Errorf("Retry-After %q, want 60", got)
+	}
 
 	if _, err := e.h.Auth.SetStatus(context.Background(), e.admin, "lisi", false); err != nil {
 		t.Fatal(err)
@@ -460,4 +465,104 @@ func TestLanguageSwitch(t *testing.T) {
 	expect(t, e.do(req{target: "/users", as: e.admin, cookies: []*http.Cookie{cookie(w, web.LangCookie)}}), 200,
 		[]string{`<html lang="en">`, "New user", "中文"}, []string{"新建用户"})
 	expect(t, e.do(req{target: "/users", as: e.admin}), 200, []string{`<html lang="zh-CN">`, "新建用户", "English"}, nil)
+}
+
+func TestRemoveRolePage(t *testing.T) {
+	e := newPageEnv(t)
+	ctx := context.Background()
+	post := func(target string, form url.Values, p *auth.Principal) *httptest.ResponseRecorder {
+		return e.do(req{method: "POST", target: target, form: form, as: p})
+	}
+	// One role: no button, and the last role stays.
+	expect(t, e.do(req{target: "/users/lisi", as: e.admin}), 200, nil, []string{`action="/users/lisi/roles/remove"`})
+	expect(t, post("/users/lisi/roles/remove", url.Values{"role": {"district_officer"}, "scope": {"430203"}}, e.admin), 409,
+		[]string{"不能移除用户的最后一个角色", "<h1>李四</h1>"}, nil)
+	if _, err := e.h.Auth.AddRole(ctx, e.admin, "lisi", auth.RoleInput{Role: "inspector", Scope: "430203"}); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, e.do(req{target: "/users/lisi", as: e.admin}), 200,
+		[]string{`action="/users/lisi/roles/remove"`, `name="role" value="inspector"`, `name="scope" value="430203"`, ">移除<"}, nil)
+	expect(t, post("/users/lisi/roles/remove", url.Values{"role": {"inspector"}, "scope": {"430203"}}, e.officer), 403, nil, nil)
+	expect(t, post("/users/lisi/roles/remove", url.Values{"role": {"volunteer"}, "scope": {"430203"}}, e.admin), 404, []string{"没有角色"}, nil)
+	w := post("/users/lisi/roles/remove", url.Values{"role": {"inspector"}, "scope": {"430203"}}, e.admin)
+	if w.Code != 303 || w.Header().Get("Location") != "/users/lisi" {
+		t.Fatalf("remove: %d %s", w.Code, w.Body.String())
+	}
+	expect(t, e.do(req{target: "/users/lisi", as: e.admin, cookies: []*http.Cookie{cookie(w, "flash")}}), 200,
+		[]string{"角色已移除", "区县干部 · 芦淞区（430203）"}, []string{"督查人员 · 芦淞区"})
+
+	// An admin of 芦淞区 cannot touch a user who also holds a city-wide role:
+	// no manage forms on the page, and the posts are refused.
+	if _, err := e.h.Auth.CreateUser(ctx, auth.System(), auth.NewUser{Username: "lsadmin", DisplayName: "区管理员", Password: pw,
+		Roles: []auth.RoleInput{{Role: "system_admin", Scope: "430203"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.h.Auth.AddRole(ctx, auth.System(), "lisi", auth.RoleInput{Role: "hq_commander", Scope: "430200"}); err != nil {
+		t.Fatal(err)
+	}
+	_, lsadmin, err := e.h.Auth.Login(ctx, "lsadmin", pw, "192.0.2.9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, e.do(req{target: "/users/lisi", as: lsadmin}), 200, []string{"<h1>李四</h1>"},
+		[]string{`/roles/remove"`, `action="/users/lisi/status"`, `action="/users/lisi/password"`, "API 令牌"})
+	expect(t, post("/users/lisi/roles/remove", url.Values{"role": {"district_officer"}, "scope": {"430203"}}, lsadmin), 403,
+		[]string{"管理范围以外"}, nil)
+	expect(t, post("/users/lisi/password", url.Values{"password": {"Attacker-Pass-2022"}}, lsadmin), 403, []string{"管理范围以外"}, nil)
+	expect(t, post("/users/lisi/status", url.Values{"active": {"false"}}, lsadmin), 403, []string{"管理范围以外"}, nil)
+}
+
+func TestPasswordPage(t *testing.T) {
+	e := newPageEnv(t)
+	ctx := context.Background()
+	// A volunteer, without user.read, reaches their own page and changes
+	// their password there; this session stays, the others end.
+	login := func() *http.Cookie {
+		w := e.browse(req{method: "POST", target: "/login", form: url.Values{"username": {"xiaowang"}, "password": {pw}}})
+		if w.Code != 303 {
+			t.Fatalf("login: %d", w.Code)
+		}
+		return cookie(w, web.CookieName)
+	}
+	here, there := login(), login()
+	secret, _, err := e.h.Auth.CreateToken(ctx, auth.System(), "xiaowang", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, e.browse(req{target: "/", cookies: []*http.Cookie{here}}), 200, []string{`href="/users/xiaowang#password"`}, nil)
+	expect(t, e.browse(req{target: "/users/xiaowang", cookies: []*http.Cookie{here}}), 200,
+		[]string{`action="/users/xiaowang/password"`, `name="current_password"`, "修改密码"}, []string{"重置密码"})
+	change := func(current, next string) *httptest.ResponseRecorder {
+		return e.browse(req{method: "POST", target: "/users/xiaowang/password", cookies: []*http.Cookie{here},
+			form: url.Values{"current_password": {current}, "password": {next}}})
+	}
+	expect(t, change("not-my-password", "Brand-New-Pass-77"), 400, []string{"当前密码不正确", `aria-invalid="true"`}, nil)
+	expect(t, change(pw, "1qaz2wsx3edc"), 400, []string{"过于常见"}, []string{"1qaz2wsx3edc"})
+	expect(t, change(pw, "xiaowang-2022!"), 400, []string{"不能包含用户名"}, nil)
+	w := change(pw, "Brand-New-Pass-77")
+	if w.Code != 303 || w.Header().Get("Location") != "/users/xiaowang" {
+		t.Fatalf("change: %d %s", w.Code, w.Body.String())
+	}
+	expect(t, e.browse(req{target: "/users/xiaowang", cookies: []*http.Cookie{here, cookie(w, "flash")}}), 200, []string{"密码已修改"}, nil)
+	if w := e.browse(req{target: "/", cookies: []*http.Cookie{there}}); w.Code != 303 {
+		t.Fatalf("the other session still works: %d", w.Code)
+	}
+	if _, err := e.h.Auth.TokenPrincipal(ctx, secret); err == nil {
+		t.Fatal("an API token outlived the password change")
+	}
+
+	// An admin resets another's password: a reset form, no current password.
+	expect(t, e.do(req{target: "/users/lisi", as: e.admin}), 200, []string{`action="/users/lisi/password"`, "重置密码"}, []string{`name="current_password"`})
+	expect(t, e.do(req{method: "POST", target: "/users/lisi/password", form: url.Values{"password": {"short"}}, as: e.admin}), 400,
+		[]string{"密码至少 10 个字符"}, nil)
+	expect(t, e.do(req{method: "POST", target: "/users/lisi/password", form: url.Values{"password": {"New-Fourth-Pass-9"}}, as: e.officer}), 400,
+		[]string{"当前密码不正确"}, nil)
+	expect(t, e.do(req{method: "POST", target: "/users/zhao/password", form: url.Values{"password": {"New-Fifth-Pass-9"}}, as: e.officer}), 403, nil, nil)
+	w = e.do(req{method: "POST", target: "/users/lisi/password", form: url.Values{"password": {"New-Fourth-Pass-9"}}, as: e.admin})
+	if w.Code != 303 {
+		t.Fatalf("reset: %d %s", w.Code, w.Body.String())
+	}
+	if _, _, err := e.h.Auth.Login(ctx, "lisi", "New-Fourth-Pass-9", "192.0.2.3"); err != nil {
+		t.Fatal(err)
+	}
 }

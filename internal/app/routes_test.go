@@ -176,7 +176,7 @@ func TestRoleMatrix(t *testing.T) {
 				{"GET", "/api/v1/audit", map[string]int{"admin": 200, "commander": 200, "inspector": 200, "hqstaff": 403, "dayuan": 403, "gxj": 403}},
 				{"GET", "/api/v1/areas/430204", map[string]int{"commander": 200, "lusong": 404, "jianshe": 404, "dayuan": 404, "inspector": 200, "gxj": 200, "volunteer": 403}},
 				{"GET", "/api/v1/areas/430203001001", map[string]int{"lusong": 200, "jianshe": 200, "dayuan": 200, "inspector": 404}},
-				{"GET", "/api/v1/users/dayuan", map[string]int{"admin": 200, "lusong": 200, "jianshe": 200, "dayuan": 403}},
+				{"GET", "/api/v1/users/dayuan", map[string]int{"admin": 200, "lusong": 200, "jianshe": 200, "dayuan": 200, "volunteer": 403}},
 				{"GET", "/api/v1/users/lusong", map[string]int{"admin": 200, "lusong": 200, "jianshe": 404}},
 				{"GET", "/api/v1/users/inspector", map[string]int{"lusong": 404, "commander": 200}},
 			}

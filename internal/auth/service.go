@@ -419,16 +419,25 @@ func (s *Service) getUser(ctx context.Context, tx *db.Tx, username string) (*Use
 	return &u, nil
 }
 
-// GetUser returns one user within the actor's reach.
+// GetUser returns one user within the actor's reach. Everyone may read
+// their own account (to change their password there).
 func (s *Service) GetUser(ctx context.Context, actor *Principal, username string) (*User, error) {
 	const op = "auth.GetUser"
-	if err := Require(actor, UserRead, op); err != nil {
-		return nil, err
+	username = strings.ToLower(strings.TrimSpace(username))
+	self := actor != nil && !actor.IsSystem() && actor.Username == username
+	if !self {
+		if err := Require(actor, UserRead, op); err != nil {
+			return nil, err
+		}
 	}
 	var u *User
 	err := s.db.Read(ctx, func(tx *db.Tx) error {
 		var err error
-		u, err = s.visibleUser(ctx, tx, actor, UserRead, username)
+		if self {
+			u, err = s.getUser(ctx, tx, username)
+		} else {
+			u, err = s.visibleUser(ctx, tx, actor, UserRead, username)
+		}
 		return err
 	})
 	return u, errs.Wrap(op, err)
