@@ -9,9 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"tongxin/internal/audit"
 	"tongxin/internal/auth"
+	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
 )
@@ -71,7 +73,7 @@ func readPassword(env *Env) (string, error) {
 
 func runUser(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(env.Stdout, "用法: tongxin user add|list|disable|enable|passwd [选项]；各子命令均支持 --help")
+		fmt.Fprintln(env.Stdout, "用法: tongxin user add|list|disable|enable|passwd|role-remove [选项]；各子命令均支持 --help")
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 			return nil
 		}
@@ -203,7 +205,33 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 		if err := sys.Auth.SetPassword(ctx, auth.System(), *username, pw); err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stdout, "已修改 %s 的密码，其全部会话已结束\n", *username)
+		fmt.Fprintf(env.Stdout, "已修改 %s 的密码，其全部会话已结束、API 令牌已吊销\n", *username)
+		return nil
+	case "role-remove":
+		f := newFlags(env, "user role-remove", "user role-remove --username U --role R --scope S（或 user role-remove U --role R --scope S）")
+		username := f.String("username", "", "用户名")
+		role := f.String("role", "", "要移除的角色")
+		scope := f.String("scope", "", "该角色的范围：区划编码、department:编码、workgroup:编码……")
+		// The username may also come first, before the flags.
+		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+			args = append([]string{"--username", args[0]}, args[1:]...)
+		}
+		if err := f.parse(args); err != nil {
+			return done(err)
+		}
+		if *username == "" || *role == "" || *scope == "" {
+			return usageError("需要 --username、--role 与 --scope")
+		}
+		sys, err := f.open(ctx, false, nil)
+		if err != nil {
+			return err
+		}
+		defer sys.Close()
+		u, err := sys.Auth.RemoveRole(ctx, auth.System(), *username, auth.RoleInput{Role: *role, Scope: *scope})
+		if err != nil {
+			return err
+		}
+		printUser(env.Stdout, u)
 		return nil
 	}
 	return usageError(fmt.Sprintf("未知 user 子命令 %q", sub))
@@ -231,7 +259,7 @@ func printUser(w io.Writer, u *auth.User) {
 
 func runToken(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(env.Stdout, "用法: tongxin token create --username U [--name N] | token list --username U | token revoke --id N")
+		fmt.Fprintln(env.Stdout, "用法: tongxin token create --username U [--name N] [--expires 30d|2027-03-01] | token list --username U | token revoke --id N")
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 			return nil
 		}
@@ -242,6 +270,7 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 	username := f.String("username", "", "用户名")
 	name := f.String("name", "", "令牌用途说明")
 	id := f.Int64("id", 0, "令牌编号（revoke）")
+	expires := f.String("expires", "", "有效期（create）：天数如 30d，或到期日如 2027-03-01（当日 24 时到期）；默认 90d，最长 365 天")
 	if err := f.parse(args); err != nil {
 		return done(err)
 	}
@@ -264,27 +293,29 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 	defer sys.Close()
 	switch sub {
 	case "create":
-		secret, t, err := sys.Auth.CreateToken(ctx, auth.System(), *username, *name)
+		until, err := parseExpires(*expires, env.Clock.Now())
+		if err != nil {
+			return err
+		}
+		secret, t, err := sys.Auth.CreateTokenUntil(ctx, auth.System(), *username, *name, until)
 		if err != nil {
 			return err
 		}
 		// The secret alone on stdout, so that scripts can capture it; the
 		// rest goes to stderr.
 		fmt.Fprintln(env.Stdout, secret)
-		fmt.Fprintf(env.Stderr, "已为 %s 签发令牌 #%d；令牌只显示这一次，请妥善保存\n", t.Username, t.ID)
+		fmt.Fprintf(env.Stderr, "已为 %s 签发令牌 #%d，%s 到期；令牌只显示这一次，请妥善保存\n", t.Username, t.ID,
+			time.UnixMilli(t.ExpiresAt).In(clock.Shanghai).Format("2006-01-02 15:04"))
 	case "list":
 		ts, err := sys.Auth.ListTokens(ctx, auth.System(), *username)
 		if err != nil {
 			return err
 		}
 		tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "编号\t用途\t状态")
+		fmt.Fprintln(tw, "编号\t用途\t到期\t状态")
 		for _, t := range ts {
-			state := "有效"
-			if t.RevokedAt != 0 {
-				state = "已吊销"
-			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\n", t.ID, t.Name, state)
+			state := map[string]string{"active": "有效", "expired": "已过期", "revoked": "已吊销"}[t.State]
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", t.ID, t.Name, time.UnixMilli(t.ExpiresAt).In(clock.Shanghai).Format("2006-01-02 15:04"), state)
 		}
 		return tw.Flush()
 	case "revoke":
@@ -294,6 +325,28 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "令牌 #%d 已吊销\n", *id)
 	}
 	return nil
+}
+
+// parseExpires reads --expires: "" (the default life), a number of days
+// ("30d") or a date ("2027-03-01": the token lives through that day,
+// Asia/Shanghai). The service refuses more than a year.
+func parseExpires(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 1 || days > 365 {
+			return time.Time{}, usageError("--expires 的天数须为 1d 到 365d")
+		}
+		return now.Add(time.Duration(days) * 24 * time.Hour), nil
+	}
+	day, err := time.ParseInLocation("2006-01-02", s, clock.Shanghai)
+	if err != nil {
+		return time.Time{}, usageError(fmt.Sprintf("--expires %q 无效：应为天数如 30d，或日期如 2027-03-01", s))
+	}
+	return day.AddDate(0, 0, 1), nil
 }
 
 func runImport(ctx context.Context, env *Env, args []string) error {
