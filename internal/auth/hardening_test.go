@@ -472,5 +472,16 @@ func TestLoginThrottling(t *testing.T) {
 		if errs.As(e1).Message != errs.As(e2).Message || errs.As(e1).Code != errs.As(e2).Code {
 			t.Fatalf("unknown user %v and wrong password %v differ", e1, e2)
 		}
+
+		// Counts whose windows ran out long ago are swept by a login.
+		guessed := `SELECT count(*) FROM login_throttle WHERE key LIKE 'acct:198.51.100.1|nobody%'`
+		if n := f.count(t, guessed); n != 30 {
+			t.Fatalf("%d rows of guessed names, want 30", n)
+		}
+		clk.Advance(25 * time.Hour)
+		f.login(t, "jianshe", "10.1.1.2")
+		if n := f.count(t, guessed); n != 0 {
+			t.Fatalf("%d rows of guessed names left after a day", n)
+		}
 	})
 }

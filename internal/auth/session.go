@@ -115,7 +115,11 @@ func (s *Service) Login(ctx context.Context, username, password, clientAddr stri
 		return "", nil, errs.Wrap(op, err)
 	}
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM login_throttle WHERE key = $1`, acctKey); err != nil {
+		// The account's count at this address ends with a success; counts
+		// whose windows have long run out (names typed by someone guessing)
+		// are swept.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_throttle WHERE key = $1 OR (window_start < $2 AND locked_until < $3)`,
+			acctKey, tx.Now.Add(-max(s.cfg.UserWindow, s.cfg.AddrWindow)).UnixMilli(), tx.NowMS()); err != nil {
 			return errs.Wrap(op, err)
 		}
 		// Sessions past their end are swept at each login.
