@@ -297,7 +297,8 @@ func (h *Handlers) AddRoleSubmit(w http.ResponseWriter, r *http.Request) error {
 	u, err := h.Auth.AddRole(r.Context(), p, r.PathValue("username"), in)
 	if err != nil {
 		status := web.FormStatus(err)
-		if status == 0 || errs.Is(err, errs.Unauthorized) {
+		// A user out of reach gets no add-role form to show the error in.
+		if status == 0 || errs.Is(err, errs.Unauthorized) || errs.As(err).Code == "user_out_of_reach" {
 			return err
 		}
 		form := web.NewForm(url.Values{"role": {in.Role}, "scope": {in.Scope}})

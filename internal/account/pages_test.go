@@ -510,6 +510,7 @@ func TestRemoveRolePage(t *testing.T) {
 		[]string{"管理范围以外"}, nil)
 	expect(t, post("/users/lisi/password", url.Values{"password": {"Attacker-Pass-2022"}}, lsadmin), 403, []string{"管理范围以外"}, nil)
 	expect(t, post("/users/lisi/status", url.Values{"active": {"false"}}, lsadmin), 403, []string{"管理范围以外"}, nil)
+	expect(t, post("/users/lisi/roles", url.Values{"role": {"street_officer"}, "scope": {"430203001"}}, lsadmin), 403, []string{"管理范围以外"}, nil)
 }
 
 func TestPasswordPage(t *testing.T) {
