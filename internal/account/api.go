@@ -218,16 +218,17 @@ type tokenRequest struct {
 	ExpiresInDays *int `json:"expires_in_days"`
 }
 
-// tokenExpiry turns expires_in_days into an expiry (zero for the default).
-func (h *Handlers) tokenExpiry(days *int) (time.Time, error) {
+// tokenLife turns expires_in_days into a token's life (zero for the
+// default).
+func tokenLife(days *int) (time.Duration, error) {
 	if days == nil {
-		return time.Time{}, nil
+		return 0, nil
 	}
 	if *days < 1 || *days > 365 {
-		return time.Time{}, &errs.Error{Kind: errs.Invalid, Code: "bad_expiry", Message: "expires_in_days 须为 1 到 365 之间的整数",
+		return 0, &errs.Error{Kind: errs.Invalid, Code: "bad_expiry", Message: "expires_in_days 须为 1 到 365 之间的整数",
 			Fields: []errs.FieldError{{Field: "expires_in_days", Message: "须为 1 到 365"}}}
 	}
-	return h.DB.Clock.Now().Add(time.Duration(*days) * 24 * time.Hour), nil
+	return time.Duration(*days) * 24 * time.Hour, nil
 }
 
 // APICreateToken answers POST /api/v1/users/{username}/tokens with
@@ -235,11 +236,11 @@ func (h *Handlers) tokenExpiry(days *int) (time.Time, error) {
 // request authenticated by an API token is refused (token_cannot_mint).
 func (h *Handlers) APICreateToken(w http.ResponseWriter, r *http.Request) error {
 	return web.Decode(w, r, http.StatusCreated, func(ctx context.Context, p *auth.Principal, in tokenRequest) (*newToken, error) {
-		expires, err := h.tokenExpiry(in.ExpiresInDays)
+		life, err := tokenLife(in.ExpiresInDays)
 		if err != nil {
 			return nil, err
 		}
-		secret, t, err := h.Auth.CreateTokenUntil(ctx, p, r.PathValue("username"), in.Name, expires)
+		secret, t, err := h.Auth.CreateTokenFor(ctx, p, r.PathValue("username"), in.Name, life)
 		if err != nil {
 			return nil, err
 		}

@@ -293,11 +293,17 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 	defer sys.Close()
 	switch sub {
 	case "create":
-		until, err := parseExpires(*expires, env.Clock.Now())
+		life, until, err := parseExpires(*expires)
 		if err != nil {
 			return err
 		}
-		secret, t, err := sys.Auth.CreateTokenUntil(ctx, auth.System(), *username, *name, until)
+		var secret string
+		var t *auth.Token
+		if until.IsZero() {
+			secret, t, err = sys.Auth.CreateTokenFor(ctx, auth.System(), *username, *name, life)
+		} else {
+			secret, t, err = sys.Auth.CreateTokenUntil(ctx, auth.System(), *username, *name, until)
+		}
 		if err != nil {
 			return err
 		}
@@ -328,25 +334,25 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 }
 
 // parseExpires reads --expires: "" (the default life), a number of days
-// ("30d") or a date ("2027-03-01": the token lives through that day,
-// Asia/Shanghai). The service refuses more than a year.
-func parseExpires(s string, now time.Time) (time.Time, error) {
+// ("30d", a life) or a date ("2027-03-01", an end: the token lives through
+// that day, Asia/Shanghai). The service refuses more than a year.
+func parseExpires(s string) (life time.Duration, until time.Time, err error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return time.Time{}, nil
+		return 0, time.Time{}, nil
 	}
 	if n, ok := strings.CutSuffix(s, "d"); ok {
 		days, err := strconv.Atoi(n)
 		if err != nil || days < 1 || days > 365 {
-			return time.Time{}, usageError("--expires 的天数须为 1d 到 365d")
+			return 0, time.Time{}, usageError("--expires 的天数须为 1d 到 365d")
 		}
-		return now.Add(time.Duration(days) * 24 * time.Hour), nil
+		return time.Duration(days) * 24 * time.Hour, time.Time{}, nil
 	}
 	day, err := time.ParseInLocation("2006-01-02", s, clock.Shanghai)
 	if err != nil {
-		return time.Time{}, usageError(fmt.Sprintf("--expires %q 无效：应为天数如 30d，或日期如 2027-03-01", s))
+		return 0, time.Time{}, usageError(fmt.Sprintf("--expires %q 无效：应为天数如 30d，或日期如 2027-03-01", s))
 	}
-	return day.AddDate(0, 0, 1), nil
+	return 0, day.AddDate(0, 0, 1), nil
 }
 
 func runImport(ctx context.Context, env *Env, args []string) error {

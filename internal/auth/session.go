@@ -278,6 +278,19 @@ func (s *Service) CreateToken(ctx context.Context, actor *Principal, username, n
 // leaked token must not be able to outlive its revocation): only a
 // session or the command line can.
 func (s *Service) CreateTokenUntil(ctx context.Context, actor *Principal, username, name string, expires time.Time) (string, *Token, error) {
+	return s.createToken(ctx, actor, username, name, func(time.Time) time.Time { return expires })
+}
+
+// CreateTokenFor is CreateTokenUntil with the token's life (from the
+// moment it is issued) instead of its end; zero means DefaultTokenLife.
+func (s *Service) CreateTokenFor(ctx context.Context, actor *Principal, username, name string, life time.Duration) (string, *Token, error) {
+	if life == 0 {
+		life = DefaultTokenLife
+	}
+	return s.createToken(ctx, actor, username, name, func(now time.Time) time.Time { return now.Add(life) })
+}
+
+func (s *Service) createToken(ctx context.Context, actor *Principal, username, name string, end func(now time.Time) time.Time) (string, *Token, error) {
 	const op = "auth.CreateToken"
 	if actor != nil && actor.ViaToken {
 		return "", nil, errs.E(errs.Forbidden, "token_cannot_mint", "API 令牌不能签发新的令牌，请登录网页或用命令行签发")
@@ -295,6 +308,7 @@ func (s *Service) CreateTokenUntil(ctx context.Context, actor *Principal, userna
 	}
 	var t Token
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
+		expires := end(tx.Now)
 		if expires.IsZero() {
 			expires = tx.Now.Add(DefaultTokenLife)
 		}
