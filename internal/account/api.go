@@ -151,7 +151,11 @@ type revealRequest struct {
 func (h *Handlers) APIRevealPhone(w http.ResponseWriter, r *http.Request) error {
 	return web.Decode(w, r, http.StatusOK, func(ctx context.Context, p *auth.Principal, in revealRequest) (map[string]string, error) {
 		phone, err := h.Auth.RevealPhone(ctx, p, r.PathValue("username"), in.Reason)
-		return map[string]string{"phone": phone}, err
+		if err != nil {
+			return nil, err
+		}
+		web.NoStore(r) // the full number is not kept for replays
+		return map[string]string{"phone": phone}, nil
 	})
 }
 
@@ -173,6 +177,7 @@ func (h *Handlers) APICreateToken(w http.ResponseWriter, r *http.Request) error 
 		if err != nil {
 			return nil, err
 		}
+		web.NoStore(r) // the secret is shown once, never kept for replays
 		return &newToken{Token: *t, Secret: secret}, nil
 	})
 }

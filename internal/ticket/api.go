@@ -165,6 +165,7 @@ func (a *API) RevealPhone(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return nil, err
 		}
+		web.NoStore(r) // the full number is not kept for replays
 		return map[string]string{"phone": phone}, nil
 	})
 }
