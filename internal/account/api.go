@@ -70,7 +70,7 @@ func (h *Handlers) APIUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pg, err := web.ParsePage(r, 50, 200)
+	pg, err := web.ParsePage(r, auth.DefaultUsersLimit, auth.MaxUsersLimit)
 	if err != nil {
 		return err
 	}
@@ -256,7 +256,7 @@ func (h *Handlers) APIAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pg, err := web.ParsePage(r, 100, 500)
+	pg, err := web.ParsePage(r, audit.DefaultLimit, audit.MaxLimit)
 	if err != nil {
 		return err
 	}
