@@ -82,7 +82,7 @@ func (h *Handlers) APIUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pg, err := web.ParsePage(r, 50, 200)
+	pg, err := web.ParsePage(r, auth.DefaultUsersLimit, auth.MaxUsersLimit)
 	if err != nil {
 		return err
 	}
@@ -202,7 +202,11 @@ type revealRequest struct {
 func (h *Handlers) APIRevealPhone(w http.ResponseWriter, r *http.Request) error {
 	return web.Decode(w, r, http.StatusOK, func(ctx context.Context, p *auth.Principal, in revealRequest) (map[string]string, error) {
 		phone, err := h.Auth.RevealPhone(ctx, p, r.PathValue("username"), in.Reason)
-		return map[string]string{"phone": phone}, err
+		if err != nil {
+			return nil, err
+		}
+		web.NoStore(r) // the full number is not kept for replays
+		return map[string]string{"phone": phone}, nil
 	})
 }
 
@@ -244,6 +248,7 @@ func (h *Handlers) APICreateToken(w http.ResponseWriter, r *http.Request) error 
 		if err != nil {
 			return nil, err
 		}
+		web.NoStore(r) // the secret is shown once, never kept for replays
 		return &newToken{Token: *t, Secret: secret}, nil
 	})
 }
@@ -322,7 +327,7 @@ func (h *Handlers) APIAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pg, err := web.ParsePage(r, 100, 500)
+	pg, err := web.ParsePage(r, audit.DefaultLimit, audit.MaxLimit)
 	if err != nil {
 		return err
 	}

@@ -90,14 +90,20 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "db", sys.DB.String(), "version", Version)
 	fmt.Fprintf(env.Stdout, "同心 Tongxin 已启动：http://%s\n", ln.Addr())
-	// Background work: the ticket sweeper and the webhook deliveries. Both
-	// keep their state in the database, so any number of instances may run
-	// them at once.
+	// Background work: the ticket sweeper, the webhook deliveries and the
+	// expiry of idempotency keys. All keep their state in the database, so
+	// any number of instances may run them at once.
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); sys.Tickets.RunSweeper(bg, *sweep) }()
 	go func() { defer wg.Done(); sys.Notify.RunDeliveries(bg, *deliver) }()
+	go func() {
+		defer wg.Done()
+		web.RunIdempotencySweeper(bg, sys.DB, idempotencySweepEvery, func(err error) {
+			log.Error("idempotency keys: sweep failed", "err", err.Error())
+		})
+	}()
 	defer func() { stopBG(); wg.Wait() }()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -119,6 +125,10 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	log.Info("stopped")
 	return nil
 }
+
+// idempotencySweepEvery is how often serve deletes expired idempotency
+// keys (web.IdempotencyTTL).
+const idempotencySweepEvery = 10 * time.Minute
 
 // envDuration reads a duration from the environment, def when unset or
 // unreadable (the flag's own parsing reports bad values given on the
@@ -170,7 +180,7 @@ func NewServer(sys *System, opt ServerOptions) (*Server, error) {
 	adapter := &web.Adapter{Log: sys.Log, ErrorPage: render.ErrorPage}
 	metrics := web.NewMetrics(sys.DB.Clock.Now())
 	mw := &web.Middleware{Log: sys.Log, Auth: sys.Auth, Adapter: adapter, Metrics: metrics, SecureCookies: opt.SecureCookies}
-	idem := &web.Idempotency{DB: sys.DB, Adapter: adapter}
+	idem := &web.Idempotency{DB: sys.DB, Adapter: adapter, Box: sys.Box}
 	acct := &account.Handlers{DB: sys.DB, Auth: sys.Auth, Areas: sys.Areas, MW: mw, Render: render, AuthConfig: auth.DefaultConfig()}
 	rt := &routes{
 		a:        adapter,
@@ -194,5 +204,6 @@ func NewServer(sys *System, opt ServerOptions) (*Server, error) {
 	}
 	mux := http.NewServeMux()
 	rt.mount(mux)
+	idem.Routes = mux
 	return &Server{handler: mw.Wrap(idem.Wrap(mux)), routes: rt}, nil
 }

@@ -212,14 +212,25 @@ type Filter struct {
 	Limit      int
 }
 
-// List returns rows newest first.
+// Page sizes of the audit list: ?limit= is 1–MaxLimit, DefaultLimit when
+// absent.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 500
+)
+
+// List returns rows newest first, at most MaxLimit+1 (a caller paging asks
+// for one more row than it shows).
 func List(ctx context.Context, d *db.DB, f Filter) ([]Row, error) {
 	if !f.AllAreas && len(f.AreaPaths) == 0 {
 		return nil, nil
 	}
-	if f.Limit <= 0 || f.Limit > 500 {
-		f.Limit = 100
+	if f.Limit <= 0 {
+		f.Limit = DefaultLimit
 	}
+	// A page of MaxLimit rows is asked for with one more, to know whether
+	// another page follows: never cut that one.
+	f.Limit = min(f.Limit, MaxLimit+1)
 	var where []string
 	var args []any
 	arg := func(v any) string {

@@ -443,8 +443,14 @@ func (s *Service) GetUser(ctx context.Context, actor *Principal, username string
 	return u, errs.Wrap(op, err)
 }
 
+// Page sizes of the user list: ?limit= is 1–MaxUsersLimit.
+const (
+	DefaultUsersLimit = 50
+	MaxUsersLimit     = 200
+)
+
 // ListUsers returns the users the actor may see, by username, after the
-// cursor (a username).
+// cursor (a username), at most MaxUsersLimit+1.
 func (s *Service) ListUsers(ctx context.Context, actor *Principal, query, after string, limit int) ([]*User, error) {
 	const op = "auth.ListUsers"
 	if err := Require(actor, UserRead, op); err != nil {
@@ -454,9 +460,12 @@ func (s *Service) ListUsers(ctx context.Context, actor *Principal, query, after 
 	if !all && len(paths) == 0 {
 		return []*User{}, nil
 	}
-	if limit <= 0 || limit > 200 {
-		limit = 50
+	if limit <= 0 {
+		limit = DefaultUsersLimit
 	}
+	// A page of MaxUsersLimit users is asked for with one more, to know
+	// whether another page follows: never cut that one.
+	limit = min(limit, MaxUsersLimit+1)
 	var where []string
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }

@@ -143,9 +143,10 @@ func scanHandover(sc scanner) (*Handover, error) {
 // Handovers lists the handovers of transfer point ref, newest first.
 func (s *Service) Handovers(ctx context.Context, p *auth.Principal, ref string, limit int) ([]*Handover, error) {
 	const op = "checkpoint.Handovers"
-	if limit <= 0 || limit > 1000 {
+	if limit <= 0 {
 		limit = 100
 	}
+	limit = min(limit, 1000)
 	var out []*Handover
 	err := s.db.Read(ctx, func(tx *db.Tx) error {
 		c, err := s.readable(ctx, tx, p, ref, op)

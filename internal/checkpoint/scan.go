@@ -196,9 +196,10 @@ type ScanQuery struct {
 // Scans lists the scans of a checkpoint p may read, newest first.
 func (s *Service) Scans(ctx context.Context, p *auth.Principal, ref string, q ScanQuery) (*Checkpoint, []*Scan, error) {
 	const op = "checkpoint.Scans"
-	if q.Limit <= 0 || q.Limit > 10000 {
+	if q.Limit <= 0 {
 		q.Limit = 100
 	}
+	q.Limit = min(q.Limit, 10000)
 	if err := s.scans.sync(ctx); err != nil {
 		return nil, nil, errs.Wrap(op, err)
 	}

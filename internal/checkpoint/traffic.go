@@ -290,9 +290,10 @@ func (s *Service) PublishNotice(ctx context.Context, p *auth.Principal, in Notic
 // needed.
 func (s *Service) Notices(ctx context.Context, limit int) ([]*Notice, error) {
 	const op = "checkpoint.Notices"
-	if limit <= 0 || limit > 500 {
+	if limit <= 0 {
 		limit = 50
 	}
+	limit = min(limit, 500)
 	var out []*Notice
 	err := s.db.Read(ctx, func(tx *db.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+noticeCols+noticeFrom+` WHERE n.published_at <= $1

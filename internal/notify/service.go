@@ -158,9 +158,10 @@ func (s *Service) Inbox(ctx context.Context, p *auth.Principal, f InboxFilter) (
 	if p.UserID <= 0 {
 		return nil, nil
 	}
-	if f.Limit <= 0 || f.Limit > MaxInboxLimit+1 {
+	if f.Limit <= 0 {
 		f.Limit = DefaultInboxLimit
 	}
+	f.Limit = min(f.Limit, MaxInboxLimit+1) // a page and the row that says another follows
 	var out []Notification
 	err := s.db.Read(ctx, func(tx *db.Tx) (err error) {
 		out, err = listNotifications(ctx, tx, p.UserID, f.UnreadOnly, f.Before, f.Limit)
@@ -568,9 +569,10 @@ func (s *Service) Deliveries(ctx context.Context, p *auth.Principal, id, before 
 	if err := auth.Require(p, auth.NotifyManage, op); err != nil {
 		return nil, err
 	}
-	if limit <= 0 || limit > MaxDeliveriesLimit+1 {
+	if limit <= 0 {
 		limit = DefaultDeliveriesLimit
 	}
+	limit = min(limit, MaxDeliveriesLimit+1) // a page and the row that says another follows
 	var out []Delivery
 	err := s.db.Read(ctx, func(tx *db.Tx) error {
 		if _, err := s.reachHook(ctx, tx, p, id); err != nil {

@@ -165,6 +165,7 @@ func (a *API) RevealPhone(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return nil, err
 		}
+		web.NoStore(r) // the full number is not kept for replays
 		return map[string]string{"phone": phone}, nil
 	})
 }
@@ -258,7 +259,7 @@ func (a *API) Photo(w http.ResponseWriter, r *http.Request) error {
 	h.Set("Content-Length", strconv.Itoa(ph.Size))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Cache-Control", "private, max-age=3600")
+	h.Set("Cache-Control", "private, no-store") // a personal photo: in no cache, shared or not
 	w.WriteHeader(http.StatusOK)
 	_, err = io.Copy(w, f)
 	return err

@@ -1020,6 +1020,7 @@ func (pg *Pages) RevealPhone(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d.RevealedPhone = phone
+	web.NoStore(r)
 	return pg.showDetail(w, r, http.StatusOK, d)
 }
 

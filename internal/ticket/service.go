@@ -591,9 +591,10 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) ([]*Tic
 	if p == nil || (!p.Can(auth.TicketRead) && !p.Can(auth.TicketFile) && !p.Can(auth.TicketHandle)) {
 		return nil, auth.Require(p, auth.TicketRead, op)
 	}
-	if f.Limit <= 0 || f.Limit > MaxListLimit+1 {
+	if f.Limit <= 0 {
 		f.Limit = DefaultListLimit
 	}
+	f.Limit = min(f.Limit, MaxListLimit+1) // a page and the row that says another follows
 	v := visibilityFor(p, auth.TicketRead)
 	var out []*Ticket
 	err := s.db.Read(ctx, func(tx *db.Tx) error {

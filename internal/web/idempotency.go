@@ -7,21 +7,59 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
+	"time"
 
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
+	"tongxin/internal/pii"
 )
 
 // Idempotency makes POST requests carrying an Idempotency-Key safe to
-// retry: the first answer (below 500) is stored per principal and key; the
-// same key with the same request replays it; the same key with another
-// request is 422; a retry while the first is still running is 409.
+// retry: the first answer is stored per principal and key; the same key
+// with the same request replays it; the same key with another request is
+// 422; a retry while the first is still running is 409.
+//
+// Only an authenticated caller's requests to a route that exists are kept,
+// and only answers a retry should not repeat: 401, 429 and 5xx are dropped.
+// Stored answers are sealed with the pii key (the table holds no readable
+// answer), and the answer of a route that returns a secret (a revealed
+// phone number, a new API token; see NoStore) is not kept at all: its key
+// answers 409 idempotency_secret_not_replayed. Entries live 24 hours.
 type Idempotency struct {
 	DB      *db.DB
 	Adapter *Adapter
+	// Box seals the stored answers and keys the request fingerprints.
+	Box *pii.Box
+	// Routes tells whether a route claims a request (the ServeMux): a
+	// request no pattern (or only the catch-all "/") matches is not kept.
+	Routes interface {
+		Handler(r *http.Request) (http.Handler, string)
+	}
 }
 
 const maxKeyLen = 200
+
+// IdempotencyTTL is how long a key is remembered: an older entry is not
+// replayed (the key runs the request again) and the sweeper deletes it.
+const IdempotencyTTL = 24 * time.Hour
+
+// Envelope of a stored body (sealed): a tag byte, then the answer.
+const (
+	storedAnswer = 'a'
+	storedSecret = 's'
+)
+
+type noStoreKey struct{}
+
+// NoStore marks the answer to r as holding a secret (a revealed phone
+// number, a token shown once): the idempotency store keeps only that its
+// key was used, never the answer, and a repeat of the key answers 409.
+// Handlers call it before they answer.
+func NoStore(r *http.Request) {
+	if flag, ok := r.Context().Value(noStoreKey{}).(*bool); ok {
+		*flag = true
+	}
+}
 
 // Wrap applies idempotency to POST requests that carry the header.
 func (i *Idempotency) Wrap(next http.Handler) http.Handler {
@@ -35,10 +73,20 @@ func (i *Idempotency) Wrap(next http.Handler) http.Handler {
 			i.Adapter.Error(w, r, errs.E(errs.Invalid, "bad_idempotency_key", "Idempotency-Key 过长（最多 200 个字符）"))
 			return
 		}
-		principal := "anonymous:" + ClientAddr(r)
-		if p := PrincipalOf(r); p != nil {
-			principal = "user:" + p.Username
+		p := PrincipalOf(r)
+		if p == nil {
+			// Anonymous requests are not kept: a table any client could
+			// fill is a table nobody bounds.
+			next.ServeHTTP(w, r)
+			return
 		}
+		if i.Routes != nil {
+			if _, pattern := i.Routes.Handler(r); pattern == "" || pattern == "/" {
+				next.ServeHTTP(w, r) // 404 or 405: nothing to keep
+				return
+			}
+		}
+		principal := "user:" + p.Username
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxUploadBody))
 		if err != nil {
 			i.Adapter.Error(w, r, err)
@@ -47,7 +95,9 @@ func (i *Idempotency) Wrap(next http.Handler) http.Handler {
 		h := sha256.New()
 		io.WriteString(h, r.Method+" "+r.URL.RequestURI()+"\n"+r.Header.Get("Content-Type")+"\n")
 		h.Write(body)
-		reqHash := hex.EncodeToString(h.Sum(nil))
+		// Keyed, so that a stored fingerprint does not confirm a guess of
+		// the request (a phone number in a body).
+		reqHash := i.Box.Index("idempotency-request", hex.EncodeToString(h.Sum(nil)))
 		ctx := r.Context()
 
 		var stored struct {
@@ -57,13 +107,24 @@ func (i *Idempotency) Wrap(next http.Handler) http.Handler {
 		}
 		var inserted bool
 		err = i.DB.Write(ctx, func(tx *db.Tx) error {
+			now := tx.NowMS()
 			res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (principal, key, request_hash, status, content_type, body, created_at)
-				VALUES ($1, $2, $3, 0, '', $4, $5) ON CONFLICT (principal, key) DO NOTHING`, principal, key, reqHash, []byte{}, tx.NowMS())
+				VALUES ($1, $2, $3, 0, '', $4, $5) ON CONFLICT (principal, key) DO NOTHING`, principal, key, reqHash, []byte{}, now)
 			if err != nil {
 				return err
 			}
-			n, _ := res.RowsAffected()
-			if n == 1 {
+			if n, _ := res.RowsAffected(); n == 1 {
+				inserted = true
+				return nil
+			}
+			// An entry past its lifetime is forgotten: the key starts over.
+			res, err = tx.ExecContext(ctx, `UPDATE idempotency_keys SET request_hash = $1, status = 0, content_type = '', body = $2, created_at = $3
+				WHERE principal = $4 AND key = $5 AND created_at <= $6`,
+				reqHash, []byte{}, now, principal, key, now-IdempotencyTTL.Milliseconds())
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
 				inserted = true
 				return nil
 			}
@@ -75,21 +136,11 @@ func (i *Idempotency) Wrap(next http.Handler) http.Handler {
 			return
 		}
 		if !inserted {
-			switch {
-			case stored.hash != reqHash:
-				p := Problem{Type: "about:blank", Title: "Unprocessable Content", Status: http.StatusUnprocessableEntity,
-					Code: "idempotency_key_reused", Detail: "此 Idempotency-Key 已用于另一个不同的请求", Instance: r.URL.Path}
-				WriteProblem(w, p)
-			case stored.status == 0:
-				i.Adapter.Error(w, r, errs.E(errs.Conflict, "idempotency_in_progress", "相同 Idempotency-Key 的请求正在处理中"))
-			default:
-				w.Header().Set("Content-Type", stored.ctype)
-				w.Header().Set("Idempotency-Replayed", "true")
-				w.WriteHeader(stored.status)
-				w.Write(stored.body)
-			}
+			i.replay(w, r, stored.hash == reqHash, stored.status, stored.ctype, stored.body)
 			return
 		}
+		secret := false
+		r = r.WithContext(context.WithValue(ctx, noStoreKey{}, &secret))
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		rec := &recorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
@@ -97,22 +148,103 @@ func (i *Idempotency) Wrap(next http.Handler) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		// Keep the answer unless it was a server failure, which a retry
-		// should be free to try again.
-		bg := context.WithoutCancel(r.Context())
+		bg := context.WithoutCancel(ctx)
 		err = i.DB.Write(bg, func(tx *db.Tx) error {
-			if status >= 500 {
+			// A server failure, a refused login and a throttled request
+			// did nothing a retry must not repeat: forget the key.
+			if status >= 500 || status == http.StatusUnauthorized || status == http.StatusTooManyRequests {
 				_, err := tx.ExecContext(bg, `DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2`, principal, key)
 				return err
 			}
-			_, err := tx.ExecContext(bg, `UPDATE idempotency_keys SET status = $1, content_type = $2, body = $3 WHERE principal = $4 AND key = $5`,
-				status, rec.Header().Get("Content-Type"), rec.buf.Bytes(), principal, key)
+			ctype, plain := "", string(storedSecret)
+			if !secret {
+				ctype, plain = rec.Header().Get("Content-Type"), string(storedAnswer)+rec.buf.String()
+			}
+			sealed, err := i.Box.Seal(plain)
+			if err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(bg, `UPDATE idempotency_keys SET status = $1, content_type = $2, body = $3 WHERE principal = $4 AND key = $5`,
+				status, ctype, sealed, principal, key)
 			return err
 		})
 		if err != nil {
-			i.Adapter.Log.ErrorContext(r.Context(), "idempotency: store answer", "err", err.Error())
+			i.Adapter.Log.ErrorContext(ctx, "idempotency: store answer", "err", err.Error())
 		}
 	})
+}
+
+// replay answers a key already used.
+func (i *Idempotency) replay(w http.ResponseWriter, r *http.Request, sameRequest bool, status int, ctype string, sealed []byte) {
+	if !sameRequest {
+		p := Problem{Type: "about:blank", Title: "Unprocessable Content", Status: http.StatusUnprocessableEntity,
+			Code: "idempotency_key_reused", Detail: "此 Idempotency-Key 已用于另一个不同的请求", Instance: r.URL.Path}
+		WriteProblem(w, p)
+		return
+	}
+	if status == 0 {
+		i.Adapter.Error(w, r, errs.E(errs.Conflict, "idempotency_in_progress", "相同 Idempotency-Key 的请求正在处理中"))
+		return
+	}
+	plain, err := i.Box.Open(sealed)
+	if err != nil || plain == "" {
+		// Written before answers were sealed, or under another key.
+		i.Adapter.Error(w, r, errs.E(errs.Conflict, "idempotency_answer_unavailable",
+			"此 Idempotency-Key 的请求已执行，但其应答无法重放；如需重新执行，请换一个新的 Idempotency-Key"))
+		return
+	}
+	if plain[0] == storedSecret {
+		i.Adapter.Error(w, r, errs.E(errs.Conflict, "idempotency_secret_not_replayed",
+			"此 Idempotency-Key 的请求已执行，其应答含有保密信息（如完整手机号、令牌），服务器不保存，因此无法重放；如需再次获取，请换一个新的 Idempotency-Key 重新请求"))
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Idempotency-Replayed", "true")
+	w.WriteHeader(status)
+	io.WriteString(w, plain[1:])
+}
+
+// SweepIdempotency deletes the entries older than IdempotencyTTL, in
+// batches of batch rows (one transaction each), and returns how many.
+func SweepIdempotency(ctx context.Context, d *db.DB, batch int) (int, error) {
+	total := 0
+	for {
+		var n int64
+		err := d.Write(ctx, func(tx *db.Tx) error {
+			res, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE (principal, key) IN
+				(SELECT principal, key FROM idempotency_keys WHERE created_at <= $1 LIMIT $2)`,
+				tx.NowMS()-IdempotencyTTL.Milliseconds(), batch)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		if err != nil {
+			return total, errs.Wrap("web.SweepIdempotency", err)
+		}
+		total += int(n)
+		if n < int64(batch) || ctx.Err() != nil {
+			return total, nil
+		}
+	}
+}
+
+// RunIdempotencySweeper sweeps expired idempotency keys now and every
+// interval until ctx ends.
+func RunIdempotencySweeper(ctx context.Context, d *db.DB, every time.Duration, log func(err error)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if _, err := SweepIdempotency(ctx, d, 1000); err != nil && ctx.Err() == nil {
+			log(err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // recorder passes a response through and keeps a copy.

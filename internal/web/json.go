@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"encoding"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -8,6 +10,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -36,9 +39,24 @@ func DecodeJSONLimit(w http.ResponseWriter, r *http.Request, v any, limit int64)
 	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 		return errs.E(errs.Unsupported, "unsupported_media_type", "请求体须为 JSON（Content-Type: application/json）")
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	// What the decoder read is kept to name the path of a value of the
+	// wrong type (a.b[0].c), which encoding/json reports without indices.
+	var read bytes.Buffer
+	dec := json.NewDecoder(io.TeeReader(http.MaxBytesReader(w, r.Body, limit), &read))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return typeError(te, jsonPath(read.Bytes(), te.Offset))
+		}
+		if e := jsonError(err); errs.As(e).Message != msgUnparsable {
+			return e
+		}
+		// A type's own decoding refused its value (a time that is not
+		// RFC 3339): find which.
+		if path, t := refusedValue(reflect.TypeOf(v), read.Bytes(), ""); t != nil {
+			return valueError(path, t)
+		}
 		return jsonError(err)
 	}
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
@@ -63,16 +81,234 @@ func jsonError(err error) error {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return errs.E(errs.Invalid, "bad_json", "JSON 不完整")
 	case errors.As(err, &se):
-		return errs.Newf(errs.Invalid, "bad_json", "JSON 格式错误（第 %d 字节附近）", se.Offset)
+		return errs.E(errs.Invalid, "bad_json", "请求体不是有效的 JSON，请检查括号、引号和逗号")
 	case errors.As(err, &te):
-		return &errs.Error{Kind: errs.Invalid, Code: "bad_json", Message: fmt.Sprintf("字段 %s 类型错误，应为 %s", te.Field, te.Type),
-			Fields: []errs.FieldError{{Field: te.Field, Message: "类型错误"}}}
+		return typeError(te, te.Field)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return &errs.Error{Kind: errs.Invalid, Code: "unknown_field", Message: "未知字段 " + f,
 			Fields: []errs.FieldError{{Field: f, Message: "未知字段"}}}
 	}
-	return errs.E(errs.Invalid, "bad_json", "JSON 无法解析")
+	return errs.E(errs.Invalid, "bad_json", msgUnparsable)
+}
+
+const msgUnparsable = "JSON 无法解析"
+
+var (
+	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+	timeType        = reflect.TypeFor[time.Time]()
+)
+
+// refusedValue finds the first value of data, read as type t, that a
+// type's own decoding (UnmarshalJSON, UnmarshalText) refuses, and returns
+// its path and type; nil when none does.
+func refusedValue(t reflect.Type, data []byte, path string) (string, reflect.Type) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if string(bytes.TrimSpace(data)) == "null" {
+		return "", nil
+	}
+	pt := reflect.PointerTo(t)
+	if pt.Implements(jsonUnmarshaler) || pt.Implements(textUnmarshaler) {
+		if json.Unmarshal(data, reflect.New(t).Interface()) != nil {
+			return path, t
+		}
+		return "", nil
+	}
+	join := func(key string) string {
+		if path == "" {
+			return key
+		}
+		return path + "." + key
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(data, &obj) != nil {
+			return "", nil
+		}
+		for key, raw := range obj {
+			if f, ok := jsonField(t, key); ok {
+				if p, bad := refusedValue(f.Type, raw, join(key)); bad != nil {
+					return p, bad
+				}
+			}
+		}
+	case reflect.Map:
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(data, &obj) != nil {
+			return "", nil
+		}
+		for key, raw := range obj {
+			if p, bad := refusedValue(t.Elem(), raw, join(key)); bad != nil {
+				return p, bad
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		var list []json.RawMessage
+		if json.Unmarshal(data, &list) != nil {
+			return "", nil
+		}
+		for i, raw := range list {
+			if p, bad := refusedValue(t.Elem(), raw, fmt.Sprintf("%s[%d]", path, i)); bad != nil {
+				return p, bad
+			}
+		}
+	}
+	return "", nil
+}
+
+// jsonField is the field of struct t that the JSON key names, as
+// encoding/json matches it (tag or name, case-insensitively, through
+// embedded structs).
+func jsonField(t reflect.Type, key string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if f.Anonymous && name == "" {
+			et := f.Type
+			if et.Kind() == reflect.Pointer {
+				et = et.Elem()
+			}
+			if et.Kind() == reflect.Struct {
+				if sf, ok := jsonField(et, key); ok {
+					return sf, true
+				}
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if strings.EqualFold(name, key) {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+// valueError names a field whose value its type refused.
+func valueError(path string, t reflect.Type) error {
+	want := "格式不正确"
+	if t == timeType {
+		want = "应为 RFC 3339 格式的时间字符串（如 2022-11-20T09:00:00+08:00）"
+	}
+	if path == "" {
+		return errs.E(errs.Invalid, "bad_json", "请求体"+want)
+	}
+	return &errs.Error{Kind: errs.Invalid, Code: "bad_json", Message: "字段 " + path + " " + want,
+		Fields: []errs.FieldError{{Field: path, Message: want}}}
+}
+
+// typeError says which field holds a value of the wrong type and what it
+// should be, in the words of JSON, never of Go.
+func typeError(te *json.UnmarshalTypeError, path string) error {
+	want := "应为" + jsonKind(te.Type)
+	if path == "" {
+		return errs.E(errs.Invalid, "bad_json", "请求体"+want)
+	}
+	return &errs.Error{Kind: errs.Invalid, Code: "bad_json", Message: "字段 " + path + " " + want,
+		Fields: []errs.FieldError{{Field: path, Message: want}}}
+}
+
+var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+
+// jsonKind names the JSON kind a Go type is decoded from.
+func jsonKind(t reflect.Type) string {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return "其他类型"
+	}
+	if reflect.PointerTo(t).Implements(textUnmarshaler) {
+		return "字符串" // time.Time and the like
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return "整数"
+	case reflect.Float32, reflect.Float64:
+		return "数字"
+	case reflect.String:
+		return "字符串"
+	case reflect.Bool:
+		return "布尔值（true 或 false）"
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "字符串" // []byte is base64
+		}
+		return "数组"
+	case reflect.Struct, reflect.Map:
+		return "对象"
+	}
+	return "其他类型"
+}
+
+// jsonPath is the path (a.b[0].c) of the value of data that ends at
+// offset, where encoding/json reports a type error: the value is a
+// scalar, or the opening bracket of an object or array. "" when not found.
+func jsonPath(data []byte, offset int64) string {
+	type frame struct {
+		array   bool
+		index   int
+		key     string
+		wantKey bool
+	}
+	var stack []frame
+	done := func() { // a value of the innermost container is complete
+		if n := len(stack); n > 0 {
+			if stack[n-1].array {
+				stack[n-1].index++
+			} else {
+				stack[n-1].wantKey = true
+			}
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		d, isDelim := tok.(json.Delim)
+		if isDelim && (d == '}' || d == ']') {
+			stack = stack[:len(stack)-1]
+			done()
+			continue
+		}
+		if n := len(stack); n > 0 && !stack[n-1].array && stack[n-1].wantKey {
+			stack[n-1].key, _ = tok.(string)
+			stack[n-1].wantKey = false
+			continue
+		}
+		if dec.InputOffset() >= offset {
+			var b strings.Builder
+			for _, f := range stack {
+				if f.array {
+					fmt.Fprintf(&b, "[%d]", f.index)
+				} else {
+					if b.Len() > 0 {
+						b.WriteByte('.')
+					}
+					b.WriteString(f.key)
+				}
+			}
+			return b.String()
+		}
+		if isDelim {
+			stack = append(stack, frame{array: d == '[', wantKey: d == '{'})
+			continue
+		}
+		done()
+	}
 }
 
 // PageRequest is a cursor pagination request: ?limit=N&cursor=OPAQUE.

@@ -60,7 +60,7 @@ func (m *Metrics) Observe(method, route string, status int, d time.Duration) {
 	if status == 0 {
 		status = http.StatusOK
 	}
-	k := reqKey{method, route, status}
+	k := reqKey{metricMethod(method), route, status}
 	s := d.Seconds()
 	m.mu.Lock()
 	st := m.requests[k]
@@ -76,6 +76,16 @@ func (m *Metrics) Observe(method, route string, status int, d time.Duration) {
 		}
 	}
 	m.mu.Unlock()
+}
+
+// metricMethod is the method label: a method a client makes up is
+// "other", so that no client can add series at will.
+func metricMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "other"
 }
 
 // ServeHTTP writes the metrics.
