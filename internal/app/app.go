@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"tongxin/internal/area"
+	"tongxin/internal/audit"
 	"tongxin/internal/auth"
 	"tongxin/internal/checkpoint"
 	"tongxin/internal/clock"
@@ -249,6 +250,10 @@ func (f *flags) open(ctx context.Context, migrate bool, log *slog.Logger) (*Syst
 	}
 	box, err := pii.LoadOrCreate(dir)
 	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	if d.AuditKey, err = audit.LoadOrCreateKey(ctx, d, dir); err != nil {
 		d.Close()
 		return nil, err
 	}

@@ -233,6 +233,7 @@ func TestConcurrentDeliverDue(t *testing.T) {
 					t.Fatal(err)
 				}
 				t.Cleanup(func() { d.Close() })
+				d.AuditKey = dbtest.AuditKey(u)
 				return d
 			}
 			d1, d2 := open(), open()
