@@ -54,7 +54,7 @@ func commands() []command {
 		{"user", "用户管理：add | list | disable | enable | passwd", runUser},
 		{"token", "API 令牌：create | list | revoke", runToken},
 		{"import", "导入：areas | enterprises | reports FILE", runImport},
-		{"audit", "审计：verify", runAudit},
+		{"audit", "审计：verify [--anchor SEQ:HASH] | anchor", runAudit},
 		{"keys", "通行证签发密钥：list | rotate | revoke KID", runKeys},
 		{"backup", "备份数据库：--to FILE", runBackup},
 		{"version", "显示版本 / print the version", runVersion},
