@@ -12,6 +12,7 @@ package audit
 
 import (
 	"context"
+	"database/sql"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -66,7 +67,6 @@ func RecordAll(ctx context.Context, tx *db.Tx, entries []Entry) error {
 	if len(key.Secret) == 0 {
 		return fmt.Errorf("audit.Record: no audit key (DATA_DIR/%s) was loaded", KeyFileName)
 	}
-	keyID := KeyID(key)
 	for i := range entries {
 		if entries[i].Actor == "" {
 			entries[i].Actor = "system"
@@ -87,7 +87,7 @@ func RecordAll(ctx context.Context, tx *db.Tx, entries []Entry) error {
 	first := last - int64(len(entries)) + 1
 	for i, e := range entries {
 		rows[i] = Row{Seq: first + int64(i), At: tx.Now, Entry: e, PrevHash: prev}
-		rows[i].Hash = rows[i].keyedHash(key.Secret, keyID)
+		rows[i].Hash = rows[i].keyedHash(key.Secret)
 		prev = rows[i].Hash
 	}
 	err = db.Chunks(len(rows), auditChunk, func(lo, hi int) error {
@@ -125,16 +125,13 @@ func RecordAll(ctx context.Context, tx *db.Tx, entries []Entry) error {
 	return nil
 }
 
-// hmacPrefix starts a keyed hash: "hmac-KEYID-HEX". Rows written before
-// the chain was keyed hold 64 hex digits of plain SHA-256.
-const hmacPrefix = "hmac-"
-
 // keyedHash is HMAC-SHA256 under secret over the previous hash and every
-// field, named by the key's id.
-func (r *Row) keyedHash(secret []byte, keyID string) string {
+// field, in hex: it looks like the plain SHA-256 of older rows, so the
+// hash column, the API and the pages keep their form.
+func (r *Row) keyedHash(secret []byte) string {
 	m := hmac.New(sha256.New, secret)
 	r.encode(m, "tongxin-audit-v2")
-	return hmacPrefix + keyID + "-" + hex.EncodeToString(m.Sum(nil))
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 // plainHash is the unkeyed SHA-256 of rows written before the chain was
@@ -143,16 +140,6 @@ func (r *Row) plainHash() string {
 	h := sha256.New()
 	r.encode(h, "tongxin-audit-v1")
 	return hex.EncodeToString(h.Sum(nil))
-}
-
-// keyIDOf is the key id a keyed hash names ("" for a plain hash).
-func keyIDOf(hash string) string {
-	rest, ok := strings.CutPrefix(hash, hmacPrefix)
-	if !ok {
-		return ""
-	}
-	id, _, _ := strings.Cut(rest, "-")
-	return id
 }
 
 // encode writes the previous hash and every field, each length-prefixed
@@ -224,7 +211,6 @@ func Verify(ctx context.Context, d *db.DB, anchors ...Anchor) (int64, error) {
 	if len(key.Secret) == 0 {
 		return 0, fmt.Errorf("audit.Verify: no audit key (DATA_DIR/%s) was loaded", KeyFileName)
 	}
-	keyID := KeyID(key)
 	want := make(map[int64]string, len(anchors))
 	for _, a := range anchors {
 		if a.Seq > 0 {
@@ -237,9 +223,6 @@ func Verify(ctx context.Context, d *db.DB, anchors ...Anchor) (int64, error) {
 		var headHash string
 		if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&headSeq, &headHash); err != nil {
 			return errs.Wrap("audit.Verify", err)
-		}
-		if err := checkKeyID(keyIDOf(headHash), keyID, headSeq); err != nil {
-			return err
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT seq, at, COALESCE(actor_id, 0), actor, action, object_type, object_id, area_code, summary, prev_hash, hash
 			FROM audit_log ORDER BY seq`)
@@ -254,13 +237,16 @@ func Verify(ctx context.Context, d *db.DB, anchors ...Anchor) (int64, error) {
 				return err
 			}
 			n++
-			keyed := r.Hash == r.keyedHash(key.Secret, keyID)
+			keyed := r.Hash == r.keyedHash(key.Secret)
 			switch {
 			case r.Seq != n:
 				return &BrokenError{Seq: n, Reason: fmt.Sprintf("第 %d 行缺失（下一行是第 %d 行）", n, r.Seq)}
 			case r.PrevHash != prev:
 				return &BrokenError{Seq: r.Seq, Reason: "与上一行的哈希链接不符"}
 			case !keyed && r.Seq >= key.From:
+				if noneKeyed(rows, key.Secret) {
+					return &BrokenError{Seq: r.Seq, Reason: "与审计密钥签名不符，此后也没有一行相符：数据目录中的 audit.key 不是签名此链的密钥，或此后的链被整体改写"}
+				}
 				return &BrokenError{Seq: r.Seq, Reason: "内容与其审计密钥签名不符（已被改动或被重新计算哈希）"}
 			case !keyed && r.Hash != r.plainHash():
 				return &BrokenError{Seq: r.Seq, Reason: "内容与其哈希不符（已被改动）"}
@@ -284,6 +270,18 @@ func Verify(ctx context.Context, d *db.DB, anchors ...Anchor) (int64, error) {
 		return nil
 	})
 	return n, err
+}
+
+// noneKeyed reads the remaining rows and reports whether none of them
+// carries an HMAC under secret: a wrong key file rather than an edit.
+func noneKeyed(rows *sql.Rows, secret []byte) bool {
+	for rows.Next() {
+		r, err := scanRow(rows)
+		if err != nil || r.Hash == r.keyedHash(secret) {
+			return false
+		}
+	}
+	return true
 }
 
 type scanner interface{ Scan(...any) error }

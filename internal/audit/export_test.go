@@ -12,8 +12,7 @@ func PlainHash(r *Row) string { return r.plainHash() }
 
 // KeyedHash hashes rows as Record does under secret.
 func KeyedHash(secret []byte) func(*Row) string {
-	id := KeyID(db.AuditKey{Secret: secret})
-	return func(r *Row) string { return r.keyedHash(secret, id) }
+	return func(r *Row) string { return r.keyedHash(secret) }
 }
 
 // Rehash rewrites the hashes of rows from seq from on with hash, relinking

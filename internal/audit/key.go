@@ -2,11 +2,8 @@ package audit
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -26,9 +23,9 @@ import (
 // says from which row the chain is keyed: rows written before the key
 // existed (before this version) keep their plain SHA-256, and that number
 // is outside the database too, so it cannot be moved to pass a re-hashed
-// chain off as old. A keyed row's hash names its key ("hmac-KEYID-HEX"),
-// so that an instance with a different key refuses to append to the chain
-// and verification says which key is wrong.
+// chain off as old. At start the head row must carry the key's HMAC (or,
+// without a key file, plain SHA-256), so that an instance with another key
+// refuses to append to the chain instead of forking it.
 
 // KeyFileName is the key file inside the data directory.
 const KeyFileName = "audit.key"
@@ -38,14 +35,6 @@ const (
 	keySize    = 32
 	keyMaxSize = 1024
 )
-
-// KeyID is a short public name of a key, written in every hash it makes:
-// the first 8 bytes of an HMAC of a fixed text, in hex.
-func KeyID(k db.AuditKey) string {
-	m := hmac.New(sha256.New, k.Secret)
-	m.Write([]byte("tongxin-audit-key-id"))
-	return hex.EncodeToString(m.Sum(nil)[:8])
-}
 
 // LoadKey reads dir/audit.key. A missing file is an error matching
 // fs.ErrNotExist.
@@ -96,30 +85,39 @@ func formatKey(k db.AuditKey) []byte {
 
 // LoadOrCreateKey loads dir/audit.key, or creates it (mode 0600) when the
 // database's chain is not keyed yet: the new key signs the rows after the
-// current head. It refuses a key other than the one the chain's head is
-// signed with, and a missing file when the chain is already keyed (copy
-// audit.key from the instance that created it, as pii.key).
+// current head. It refuses a key that did not sign the chain's head row,
+// and a missing file when the head row is keyed (copy audit.key from the
+// instance that created it, as pii.key).
 func LoadOrCreateKey(ctx context.Context, d *db.DB, dir string) (db.AuditKey, error) {
-	var seq int64
-	var hash string
+	var head Row
 	err := d.Read(ctx, func(tx *db.Tx) error {
-		return tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &hash)
+		var seq int64
+		if err := tx.QueryRowContext(ctx, `SELECT seq FROM audit_head WHERE id = 1`).Scan(&seq); err != nil {
+			return err
+		}
+		if seq == 0 {
+			return nil
+		}
+		r, err := scanRow(tx.QueryRowContext(ctx, `SELECT seq, at, COALESCE(actor_id, 0), actor, action, object_type, object_id, area_code, summary, prev_hash, hash
+			FROM audit_log WHERE seq = $1`, seq))
+		head = r
+		return err
 	})
 	if err != nil {
 		return db.AuditKey{}, errs.Wrap("audit.LoadOrCreateKey", err)
 	}
-	headKey := keyIDOf(hash)
 	k, err := LoadKey(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		if headKey != "" {
+		if head.Seq > 0 && head.Hash != head.plainHash() {
 			return db.AuditKey{}, errs.Newf(errs.Conflict, "audit_key_missing",
-				"数据库的审计链由审计密钥 %s 签名，但数据目录 %s 中没有 %s：请从其它实例或备份复制该文件", headKey, dir, KeyFileName)
+				"审计链第 %d 行（链头）已由审计密钥签名，但数据目录 %s 中没有 %s：请从其它实例或备份复制该文件（若该行被改动，请运行 tongxin audit verify）",
+				head.Seq, dir, KeyFileName)
 		}
 		secret := make([]byte, keySize)
 		if _, err := rand.Read(secret); err != nil {
 			return db.AuditKey{}, err
 		}
-		if err := createFile(dir, filepath.Join(dir, KeyFileName), formatKey(db.AuditKey{Secret: secret, From: seq + 1})); err != nil && !errors.Is(err, fs.ErrExist) {
+		if err := createFile(dir, filepath.Join(dir, KeyFileName), formatKey(db.AuditKey{Secret: secret, From: head.Seq + 1})); err != nil && !errors.Is(err, fs.ErrExist) {
 			return db.AuditKey{}, fmt.Errorf("audit.LoadOrCreateKey: %w", err)
 		}
 		// Another process may have created the file first: use its key.
@@ -128,20 +126,12 @@ func LoadOrCreateKey(ctx context.Context, d *db.DB, dir string) (db.AuditKey, er
 	if err != nil {
 		return db.AuditKey{}, err
 	}
-	if err := checkKeyID(headKey, KeyID(k), seq); err != nil {
-		return db.AuditKey{}, err
+	if head.Seq >= k.From && head.Hash != head.keyedHash(k.Secret) {
+		return db.AuditKey{}, errs.Newf(errs.Conflict, "audit_key_mismatch",
+			"审计密钥不符：审计链第 %d 行（链头）不是由数据目录中的 %s 签名；请使用签名该链的 %s（从其它实例或备份复制），若该行被改动，请运行 tongxin audit verify",
+			head.Seq, KeyFileName, KeyFileName)
 	}
 	return k, nil
-}
-
-// checkKeyID refuses a key other than the one that signed row seq.
-func checkKeyID(signedBy, id string, seq int64) error {
-	if signedBy != "" && signedBy != id {
-		return errs.Newf(errs.Conflict, "audit_key_mismatch",
-			"审计密钥不符：审计链第 %d 行由密钥 %s 签名，数据目录中的 %s 是密钥 %s；请使用签名该链的 %s（从其它实例或备份复制）",
-			seq, signedBy, KeyFileName, id, KeyFileName)
-	}
-	return nil
 }
 
 // createFile writes data to path without ever replacing an existing file:
