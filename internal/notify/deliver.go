@@ -121,6 +121,8 @@ func (s *Service) attempt(ctx context.Context, c claimed) error {
 	req, err := s.request(ctx, c, r.at)
 	if err != nil {
 		r.err = ErrRequest
+		// request's errors are our own texts, which name no address.
+		s.log.WarnContext(ctx, "webhook request not built", "webhook", c.hookID, "delivery", c.id, "err", err.Error())
 	} else {
 		start := time.Now()
 		pctx, cancel := context.WithTimeout(ctx, RequestTimeout)
