@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"tongxin/internal/area"
+	"tongxin/internal/audit"
 	"tongxin/internal/auth"
 	"tongxin/internal/checkpoint"
 	"tongxin/internal/clock"
@@ -53,7 +54,7 @@ func commands() []command {
 		{"user", "用户管理：add | list | disable | enable | passwd", runUser},
 		{"token", "API 令牌：create | list | revoke", runToken},
 		{"import", "导入：areas | enterprises | reports FILE", runImport},
-		{"audit", "审计：verify", runAudit},
+		{"audit", "审计：verify [--anchor SEQ:HASH] | anchor", runAudit},
 		{"keys", "通行证签发密钥：list | rotate | revoke KID", runKeys},
 		{"backup", "备份数据库：--to FILE", runBackup},
 		{"version", "显示版本 / print the version", runVersion},
@@ -249,6 +250,10 @@ func (f *flags) open(ctx context.Context, migrate bool, log *slog.Logger) (*Syst
 	}
 	box, err := pii.LoadOrCreate(dir)
 	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	if d.AuditKey, err = audit.LoadOrCreateKey(ctx, d, dir); err != nil {
 		d.Close()
 		return nil, err
 	}

@@ -67,14 +67,15 @@ func (l *logBuffer) String() string {
 }
 
 // serveLogged is serve with the server's log (JSON lines at info level)
-// kept for the test to read.
+// kept for the test to read. It has a --base-url, without which serve
+// warns.
 func serveLogged(t *testing.T, in inst, extra ...string) (*server, *logBuffer) {
 	t.Helper()
 	logs := &logBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	errc := make(chan error, 1)
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "info"}, extra...)
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "info", "--base-url", "https://tongxin.example.gov.cn"}, extra...)
 	go func() {
 		err := app.Run(ctx, args, in.getenv, strings.NewReader(""), pw, logs)
 		pw.CloseWithError(errors.New("server exited"))

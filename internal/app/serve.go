@@ -34,6 +34,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	sweep := f.Duration("sweep-interval", envDuration(env, "TONGXIN_SWEEP_INTERVAL", time.Minute), "工单超时升级与自动确认的扫描间隔 (环境变量 TONGXIN_SWEEP_INTERVAL)")
 	deliver := f.Duration("deliver-interval", envDuration(env, "TONGXIN_DELIVER_INTERVAL", 10*time.Second), "Webhook 投递的扫描间隔 (环境变量 TONGXIN_DELIVER_INTERVAL)")
 	baseURL := f.String("base-url", env.Getenv("TONGXIN_BASE_URL"), "对外访问地址，如 https://tongxin.example.gov.cn，用于通知中的链接")
+	allowPrivate := f.Bool("webhook-allow-private", env.Getenv("TONGXIN_WEBHOOK_ALLOW_PRIVATE") == "true", "允许 Webhook 投递到内网、本机与链路本地地址（默认拒绝）")
 	journal := f.String("scan-journal", env.Getenv("TONGXIN_SCAN_JOURNAL"), "卡口在线扫码的日志目录，默认为数据目录下的 scan-journal；off 表示直接写数据库 (环境变量 TONGXIN_SCAN_JOURNAL)")
 	logLevel := f.String("log-level", envOr(env, "TONGXIN_LOG_LEVEL", "info"), "日志级别 debug|info|warn|error")
 	if err := f.parse(args); err != nil {
@@ -72,6 +73,10 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		}
 	}()
 	sys.Notify.BaseURL = strings.TrimRight(*baseURL, "/")
+	sys.Notify.AllowPrivate = *allowPrivate
+	if sys.Notify.BaseURL == "" {
+		log.Warn("no --base-url: links in webhook messages will be relative, which WeCom and DingTalk cannot open")
+	}
 	srv, err := NewServer(sys, ServerOptions{SecureCookies: *secure})
 	if err != nil {
 		return err

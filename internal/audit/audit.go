@@ -1,8 +1,10 @@
 // Package audit keeps Tongxin's append-only record of every change. Each
 // row is written in the same transaction as the change it records, and its
-// hash covers the previous row's hash, so that removing, reordering or
-// editing any row breaks the chain from there on; Verify finds the first
-// broken row.
+// hash, an HMAC-SHA256 under the key of DATA_DIR/audit.key (key.go), covers
+// the previous row's hash, so that removing, reordering or editing any row
+// breaks the chain from there on, and nobody without the key can re-hash
+// it; Verify finds the first broken row, and checks anchors (a row's hash
+// kept outside) so that history cannot be rewritten even with the key.
 //
 // Summaries must never hold personal data in clear: callers pass masked
 // values (pii.MaskPhone, pii.MaskID).
@@ -10,9 +12,12 @@ package audit
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"strconv"
 	"strings"
 	"time"
@@ -58,6 +63,10 @@ func RecordAll(ctx context.Context, tx *db.Tx, entries []Entry) error {
 	if len(entries) == 0 {
 		return nil
 	}
+	key := tx.AuditKey()
+	if len(key.Secret) == 0 {
+		return fmt.Errorf("audit.Record: no audit key (DATA_DIR/%s) was loaded", KeyFileName)
+	}
 	for i := range entries {
 		if entries[i].Actor == "" {
 			entries[i].Actor = "system"
@@ -78,7 +87,7 @@ func RecordAll(ctx context.Context, tx *db.Tx, entries []Entry) error {
 	first := last - int64(len(entries)) + 1
 	for i, e := range entries {
 		rows[i] = Row{Seq: first + int64(i), At: tx.Now, Entry: e, PrevHash: prev}
-		rows[i].Hash = rows[i].computeHash()
+		rows[i].Hash = rows[i].keyedHash(key.Secret)
 		prev = rows[i].Hash
 	}
 	err = db.Chunks(len(rows), auditChunk, func(lo, hi int) error {
@@ -116,12 +125,28 @@ func RecordAll(ctx context.Context, tx *db.Tx, entries []Entry) error {
 	return nil
 }
 
-// computeHash is SHA-256 over the previous hash and every field, each
-// length-prefixed so that no two different rows encode the same.
-func (r *Row) computeHash() string {
+// keyedHash is HMAC-SHA256 under secret over the previous hash and every
+// field, in hex: it looks like the plain SHA-256 of older rows, so the
+// hash column, the API and the pages keep their form.
+func (r *Row) keyedHash(secret []byte) string {
+	m := hmac.New(sha256.New, secret)
+	r.encode(m, "tongxin-audit-v2")
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// plainHash is the unkeyed SHA-256 of rows written before the chain was
+// keyed.
+func (r *Row) plainHash() string {
 	h := sha256.New()
+	r.encode(h, "tongxin-audit-v1")
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// encode writes the previous hash and every field, each length-prefixed
+// so that no two different rows encode the same.
+func (r *Row) encode(h hash.Hash, version string) {
 	for _, f := range []string{
-		"tongxin-audit-v1",
+		version,
 		r.PrevHash,
 		strconv.FormatInt(r.Seq, 10),
 		strconv.FormatInt(r.At.UnixMilli(), 10),
@@ -130,7 +155,6 @@ func (r *Row) computeHash() string {
 	} {
 		fmt.Fprintf(h, "%d:%s;", len(f), f)
 	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // BrokenError names the first row where the chain does not hold.
@@ -143,9 +167,56 @@ func (e *BrokenError) Error() string {
 	return fmt.Sprintf("audit chain broken at row %d: %s", e.Seq, e.Reason)
 }
 
-// Verify recomputes the whole chain in order. It returns the number of rows
+// Anchor is a row's hash kept outside the database (tongxin audit
+// anchor): a chain that still passes through it has not been rewritten up
+// to that row, even by someone holding the key.
+type Anchor struct {
+	Seq  int64
+	Hash string
+}
+
+// String is the anchor as printed and parsed: "SEQ:HASH".
+func (a Anchor) String() string { return strconv.FormatInt(a.Seq, 10) + ":" + a.Hash }
+
+// ParseAnchor reads "SEQ:HASH".
+func ParseAnchor(s string) (Anchor, error) {
+	seq, hash, ok := strings.Cut(strings.TrimSpace(s), ":")
+	n, err := strconv.ParseInt(seq, 10, 64)
+	if !ok || err != nil || n < 0 || (n > 0 && hash == "") || (n == 0 && hash != "") {
+		return Anchor{}, errs.E(errs.Invalid, "audit_bad_anchor", "锚点须为 SEQ:HASH（tongxin audit anchor 的输出）")
+	}
+	return Anchor{Seq: n, Hash: hash}, nil
+}
+
+// Head returns the chain's head as an anchor, after verifying the chain:
+// an anchor taken of a broken chain would vouch for the breakage.
+func Head(ctx context.Context, d *db.DB) (Anchor, error) {
+	var a Anchor
+	if _, err := Verify(ctx, d); err != nil {
+		return a, err
+	}
+	err := d.Read(ctx, func(tx *db.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&a.Seq, &a.Hash)
+	})
+	return a, errs.Wrap("audit.Head", err)
+}
+
+// Verify recomputes the whole chain in order with the database's audit
+// key: rows from the key's first row on must carry its HMAC; earlier rows
+// (written before the chain was keyed) their HMAC or their plain SHA-256.
+// The chain must pass through every anchor. It returns the number of rows
 // checked, and a *BrokenError for the first row that does not match.
-func Verify(ctx context.Context, d *db.DB) (int64, error) {
+func Verify(ctx context.Context, d *db.DB, anchors ...Anchor) (int64, error) {
+	key := d.AuditKey
+	if len(key.Secret) == 0 {
+		return 0, fmt.Errorf("audit.Verify: no audit key (DATA_DIR/%s) was loaded", KeyFileName)
+	}
+	want := make(map[int64]string, len(anchors))
+	for _, a := range anchors {
+		if a.Seq > 0 {
+			want[a.Seq] = a.Hash
+		}
+	}
 	var n int64
 	err := d.Read(ctx, func(tx *db.Tx) error {
 		var headSeq int64
@@ -166,18 +237,32 @@ func Verify(ctx context.Context, d *db.DB) (int64, error) {
 				return err
 			}
 			n++
+			keyed := r.Hash == r.keyedHash(key.Secret)
 			switch {
 			case r.Seq != n:
 				return &BrokenError{Seq: n, Reason: fmt.Sprintf("第 %d 行缺失（下一行是第 %d 行）", n, r.Seq)}
 			case r.PrevHash != prev:
 				return &BrokenError{Seq: r.Seq, Reason: "与上一行的哈希链接不符"}
-			case r.computeHash() != r.Hash:
+			case !keyed && r.Seq >= key.From:
+				if noneKeyed(rows, key.Secret) {
+					return &BrokenError{Seq: r.Seq, Reason: "与审计密钥签名不符，此后也没有一行相符：数据目录中的 audit.key 不是签名此链的密钥，或此后的链被整体改写"}
+				}
+				return &BrokenError{Seq: r.Seq, Reason: "内容与其审计密钥签名不符（已被改动或被重新计算哈希）"}
+			case !keyed && r.Hash != r.plainHash():
 				return &BrokenError{Seq: r.Seq, Reason: "内容与其哈希不符（已被改动）"}
+			}
+			if h, ok := want[r.Seq]; ok && h != r.Hash {
+				return &BrokenError{Seq: r.Seq, Reason: "与锚点记录的哈希不符（此前的历史被改写）"}
 			}
 			prev = r.Hash
 		}
 		if err := rows.Err(); err != nil {
 			return errs.Wrap("audit.Verify", err)
+		}
+		for seq := range want {
+			if seq > n {
+				return &BrokenError{Seq: seq, Reason: fmt.Sprintf("锚点所指的第 %d 行不存在：链只有 %d 行（被截短或重建？）", seq, n)}
+			}
 		}
 		if headSeq != n || headHash != prev {
 			return &BrokenError{Seq: n + 1, Reason: fmt.Sprintf("链头记录为 %d 行，实有 %d 行（末尾的行被删除？）", headSeq, n)}
@@ -185,6 +270,18 @@ func Verify(ctx context.Context, d *db.DB) (int64, error) {
 		return nil
 	})
 	return n, err
+}
+
+// noneKeyed reads the remaining rows and reports whether none of them
+// carries an HMAC under secret: a wrong key file rather than an edit.
+func noneKeyed(rows *sql.Rows, secret []byte) bool {
+	for rows.Next() {
+		r, err := scanRow(rows)
+		if err != nil || r.Hash == r.keyedHash(secret) {
+			return false
+		}
+	}
+	return true
 }
 
 type scanner interface{ Scan(...any) error }

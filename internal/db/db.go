@@ -39,6 +39,10 @@ type DB struct {
 	// stmts caches prepared statements per pool and SQL text (SQLite only:
 	// pgx caches its own).
 	stmts stmtCache
+
+	// AuditKey keys the audit chain (internal/audit); set it right after
+	// Open. Without it nothing can be appended to the chain.
+	AuditKey AuditKey
 }
 
 // DefaultURL is the database used when neither --db nor TONGXIN_DB is set.
@@ -177,6 +181,18 @@ type Tx struct {
 // AfterCommit runs f once the transaction has committed (never if it rolls
 // back): for in-memory state, such as caches, that must follow the database.
 func (tx *Tx) AfterCommit(f func()) { tx.afterCommit = append(tx.afterCommit, f) }
+
+// AuditKey is the audit chain's key of the transaction's database.
+func (tx *Tx) AuditKey() AuditKey { return tx.db.AuditKey }
+
+// AuditKey is the secret of the audit chain's HMAC, as loaded from
+// DATA_DIR/audit.key by internal/audit. From is the first row of the chain
+// that must be keyed: rows before it were written before the chain had a
+// key.
+type AuditKey struct {
+	Secret []byte
+	From   int64
+}
 
 // NowMS is Now as stored Unix milliseconds.
 func (tx *Tx) NowMS() int64 { return tx.Now.UnixMilli() }

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -121,13 +120,15 @@ func (s *Service) attempt(ctx context.Context, c claimed) error {
 	r := result{at: s.db.Clock.Now().UTC().Truncate(time.Millisecond)}
 	req, err := s.request(ctx, c, r.at)
 	if err != nil {
-		r.err = "无法构造请求：" + short(err.Error(), maxErrorText)
+		r.err = ErrRequest
+		// request's errors are our own texts, which name no address.
+		s.log.WarnContext(ctx, "webhook request not built", "webhook", c.hookID, "delivery", c.id, "err", err.Error())
 	} else {
 		start := time.Now()
 		pctx, cancel := context.WithTimeout(ctx, RequestTimeout)
 		resp, err := s.client.Do(req.WithContext(pctx))
 		if err != nil {
-			r.err = transportError(err)
+			r.err = transportClass(err)
 		} else {
 			r.httpStatus, r.err = judge(c.format, resp)
 		}
@@ -136,7 +137,7 @@ func (s *Service) attempt(ctx context.Context, c claimed) error {
 	}
 	if r.err != "" {
 		s.log.WarnContext(ctx, "webhook attempt failed", "webhook", c.hookID, "delivery", c.id, "attempt", c.attempt,
-			"status", r.httpStatus, "err", r.err)
+			"status", r.httpStatus, "error_class", r.err)
 	}
 	err = s.db.Write(ctx, func(tx *db.Tx) error { return recordAttempt(ctx, tx, c, r) })
 	if err != nil {
@@ -195,28 +196,15 @@ func (s *Service) request(ctx context.Context, c claimed, at time.Time) (*http.R
 	return req, nil
 }
 
-// transportError describes a post that got no answer, without the URL
-// (whose query string may hold a robot's key).
-func transportError(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	var ne net.Error
-	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
-		return fmt.Sprintf("超时：%d 秒内没有应答", int(RequestTimeout/time.Second))
-	}
-	return short(err.Error(), maxErrorText)
-}
-
 // judge reads an answer: 2xx is success, except that WeCom and DingTalk
 // robots answer 200 with a JSON body whose errcode is not 0 on failure.
+// The failure is an error class.
 func judge(format string, resp *http.Response) (status int, failure string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	status = resp.StatusCode
 	if status < 200 || status > 299 {
-		return status, short("HTTP "+resp.Status, maxErrorText)
+		return status, statusClass(status)
 	}
 	if format == FormatWeCom || format == FormatDingTalk {
 		var r struct {
@@ -224,7 +212,7 @@ func judge(format string, resp *http.Response) (status int, failure string) {
 			Errmsg  string `json:"errmsg"`
 		}
 		if json.Unmarshal(b, &r) == nil && r.Errcode != nil && *r.Errcode != 0 {
-			return status, short(fmt.Sprintf("errcode %d：%s", *r.Errcode, r.Errmsg), maxErrorText)
+			return status, ErrBadResponse
 		}
 	}
 	return status, ""
@@ -271,13 +259,39 @@ func marshal(v any) ([]byte, error) {
 // JSONPayload is the json format: the Payload itself.
 func JSONPayload(p Payload) ([]byte, error) { return marshal(p) }
 
+// robotText makes text typed by people (a ticket's title and description,
+// possibly by the public) inert in a robot's markdown: the characters
+// markdown and the robots' HTML subset read are replaced by their
+// full-width forms, which read the same in Chinese text, and "://" is
+// broken so that no bare URL is linked. No link, image, font tag, heading,
+// quote, emphasis or code is formed, whatever the robot's renderer honours
+// (a backslash escape is not honoured everywhere).
+var robotText = strings.NewReplacer(
+	"[", "［", "]", "］", "(", "（", ")", "）", "!", "！", "<", "＜", ">", "＞", "*", "＊", "_", "＿",
+	"`", "｀", "#", "＃", "~", "～", "|", "｜", "&", "＆", "\\", "＼", "://", "：//",
+)
+
+// robotLink makes our own link safe inside "[查看](…)": characters that
+// would end the link or start markup are percent-encoded.
+var robotLink = strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E", "[", "%5B", "]", "%5D", "\n", "%0A")
+
+// robotPayload is p with its texts made inert for a robot's markdown.
+func robotPayload(p Payload) Payload {
+	p.Title = robotText.Replace(strings.ReplaceAll(p.Title, "\n", " "))
+	p.Body = robotText.Replace(p.Body)
+	p.Link = robotLink.Replace(p.Link)
+	return p
+}
+
 // maxWeComContent keeps a WeCom markdown message under the robot's limit
 // of 4096 bytes.
 const maxWeComContent = 4000
 
 // WeComPayload is a WeCom group robot's markdown message:
-// {"msgtype":"markdown","markdown":{"content":"**title**\nbody\n[查看](link)"}}.
+// {"msgtype":"markdown","markdown":{"content":"**title**\nbody\n[查看](link)"}},
+// with title and body made inert (robotText).
 func WeComPayload(p Payload) ([]byte, error) {
+	p = robotPayload(p)
 	link := ""
 	if p.Link != "" {
 		link = "\n[查看](" + p.Link + ")"
@@ -297,8 +311,10 @@ func WeComPayload(p Payload) ([]byte, error) {
 }
 
 // DingTalkPayload is a DingTalk group robot's markdown message:
-// {"msgtype":"markdown","markdown":{"title":"…","text":"#### title\n\nbody\n\n[查看](link)"}}.
+// {"msgtype":"markdown","markdown":{"title":"…","text":"#### title\n\nbody\n\n[查看](link)"}},
+// with title and body made inert (robotText).
 func DingTalkPayload(p Payload) ([]byte, error) {
+	p = robotPayload(p)
 	text := "#### " + p.Title
 	if p.Body != "" {
 		text += "\n\n" + strings.ReplaceAll(p.Body, "\n", "\n\n")

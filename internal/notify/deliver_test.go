@@ -85,7 +85,7 @@ func TestDeliveryFormats(t *testing.T) {
 		body = r.JSON(t)
 		md, _ := body["markdown"].(map[string]any)
 		if body["msgtype"] != "markdown" || len(body) != 2 || len(md) != 1 ||
-			md["content"] != "**新工单：返岗车辆受阻**\n芦淞区建设街道\n联系电话 139****0009\n[查看](https://tongxin.example.cn/tickets/42)" {
+			md["content"] != "**新工单：返岗车辆受阻**\n芦淞区建设街道\n联系电话 139＊＊＊＊0009\n[查看](https://tongxin.example.cn/tickets/42)" {
 			t.Errorf("wecom body = %s", r.Body)
 		}
 
@@ -94,7 +94,7 @@ func TestDeliveryFormats(t *testing.T) {
 		body = r.JSON(t)
 		md, _ = body["markdown"].(map[string]any)
 		if body["msgtype"] != "markdown" || md["title"] != "新工单：返岗车辆受阻" ||
-			md["text"] != "#### 新工单：返岗车辆受阻\n\n芦淞区建设街道\n\n联系电话 139****0009\n\n[查看](https://tongxin.example.cn/tickets/42)" {
+			md["text"] != "#### 新工单：返岗车辆受阻\n\n芦淞区建设街道\n\n联系电话 139＊＊＊＊0009\n\n[查看](https://tongxin.example.cn/tickets/42)" {
 			t.Errorf("dingtalk body = %s", r.Body)
 		}
 		q := r.Query
@@ -153,10 +153,10 @@ func TestDeliveryRetries(t *testing.T) {
 				t.Fatalf("after a failure: %+v", dl)
 			}
 		}
-		if dl := f.deliveries(hRobot.ID)[0]; dl.LastStatus != 200 || !strings.Contains(dl.LastError, "93000") {
+		if dl := f.deliveries(hRobot.ID)[0]; dl.LastStatus != 200 || dl.LastError != ErrBadResponse || dl.LastErrorText != "对方应答表示失败" {
 			t.Errorf("wecom errcode not a failure: %+v", dl)
 		}
-		if dl := f.deliveries(hFlaky.ID)[0]; dl.LastStatus != 500 || !strings.HasPrefix(dl.LastError, "HTTP 500") {
+		if dl := f.deliveries(hFlaky.ID)[0]; dl.LastStatus != 500 || dl.LastError != ErrHTTP5xx || dl.Log[0].Error != ErrHTTP5xx {
 			t.Errorf("500 logged as %+v", dl)
 		}
 
@@ -215,8 +215,11 @@ func TestDeliveryTransportErrors(t *testing.T) {
 			t.Errorf("hook %d: %+v", id, dl)
 		}
 	}
-	if e := f.deliveries(hSlow.ID)[0].LastError; !strings.Contains(e, "超时") {
+	if e := f.deliveries(hSlow.ID)[0].LastError; e != ErrTimeout {
 		t.Errorf("timeout logged as %q", e)
+	}
+	if e := f.deliveries(hDead.ID)[0].LastError; e != ErrRefused {
+		t.Errorf("a refused connection logged as %q", e)
 	}
 }
 
@@ -233,6 +236,7 @@ func TestConcurrentDeliverDue(t *testing.T) {
 					t.Fatal(err)
 				}
 				t.Cleanup(func() { d.Close() })
+				d.AuditKey = dbtest.AuditKey(u)
 				return d
 			}
 			d1, d2 := open(), open()

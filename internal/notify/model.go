@@ -179,20 +179,21 @@ type WebhookInput struct {
 
 // Delivery is one message to one webhook, with its attempts.
 type Delivery struct {
-	ID         int64      `json:"id"`
-	WebhookID  int64      `json:"webhook_id"`
-	Event      string     `json:"event"`
-	Title      string     `json:"title"`
-	ObjectType string     `json:"object_type"`
-	ObjectID   string     `json:"object_id"`
-	Status     string     `json:"status"`
-	Attempts   int        `json:"attempts"`
-	NextAt     *time.Time `json:"next_at"` // the next attempt, while pending
-	LastStatus int        `json:"last_status"`
-	LastError  string     `json:"last_error"`
-	CreatedAt  time.Time  `json:"created_at"`
-	UpdatedAt  time.Time  `json:"updated_at"`
-	Log        []Attempt  `json:"log"`
+	ID            int64      `json:"id"`
+	WebhookID     int64      `json:"webhook_id"`
+	Event         string     `json:"event"`
+	Title         string     `json:"title"`
+	ObjectType    string     `json:"object_type"`
+	ObjectID      string     `json:"object_id"`
+	Status        string     `json:"status"`
+	Attempts      int        `json:"attempts"`
+	NextAt        *time.Time `json:"next_at"` // the next attempt, while pending
+	LastStatus    int        `json:"last_status"`
+	LastError     string     `json:"last_error"`      // an error class ("timeout", "http_5xx", …), "" after success
+	LastErrorText string     `json:"last_error_text"` // the class in Chinese
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+	Log           []Attempt  `json:"log"`
 }
 
 // Attempt is one POST of a delivery.
@@ -200,7 +201,8 @@ type Attempt struct {
 	Attempt    int       `json:"attempt"`
 	At         time.Time `json:"at"`
 	HTTPStatus int       `json:"http_status"` // 0 when no answer came
-	Error      string    `json:"error"`       // "" when it succeeded
+	Error      string    `json:"error"`       // an error class, "" when it succeeded
+	ErrorText  string    `json:"error_text"`  // the class in Chinese
 	DurationMS int64     `json:"duration_ms"`
 }
 

@@ -131,7 +131,7 @@ func TestPayloads(t *testing.T) {
 	if err := json.Unmarshal(b, &w); err != nil {
 		t.Fatal(err)
 	}
-	if len(w.Markdown.Content) > maxWeComContent || !strings.HasPrefix(w.Markdown.Content, "**标题 <b>&**\n很长") ||
+	if len(w.Markdown.Content) > maxWeComContent || !strings.HasPrefix(w.Markdown.Content, "**标题 ＜b＞＆**\n很长") ||
 		!strings.HasSuffix(w.Markdown.Content, "\n[查看](/tickets/1)") {
 		t.Errorf("wecom content (%d bytes) = %.80q…", len(w.Markdown.Content), w.Markdown.Content)
 	}

@@ -218,3 +218,28 @@ func TestNavItems(t *testing.T) {
 		t.Errorf("NavItems = %+v", items)
 	}
 }
+
+// The page shows an attempt's error class in the reader's language, never
+// the address it failed on.
+func TestWebhookPageShowsTheErrorClass(t *testing.T) {
+	e := newPagesEnv(t)
+	admin := e.officer(auth.HQStaff, "430200")
+	h := e.hook("内网", "http://127.0.0.1:9/hook", FormatJSON, "", "430200", "*")
+	e.send(nil, ticketMsg("ticket.created", "9", ""))
+	strict := NewService(e.DB, e.Box, nil) // without --webhook-allow-private
+	if n, err := strict.DeliverDue(e.Ctx); err != nil || n != 1 {
+		t.Fatalf("deliver: %d %v", n, err)
+	}
+	if dl := e.deliveries(h.ID)[0]; dl.LastError != ErrBlockedAddress {
+		t.Fatalf("delivery %+v", dl)
+	}
+	zh := e.do("GET", "/webhooks", admin, "", nil).Body.String()
+	mustContain(t, zh, "地址指向内网或本机，已拦截")
+	en := e.do("GET", "/webhooks", admin, "en", nil).Body.String()
+	mustContain(t, en, "Private or local address, blocked")
+	for _, page := range []string{zh, en} {
+		if strings.Contains(page, "blocked_address") || strings.Contains(page, "address not allowed") {
+			t.Errorf("the page shows the raw class or error")
+		}
+	}
+}

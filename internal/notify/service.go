@@ -28,6 +28,11 @@ type Service struct {
 	// ("https://tongxin.example.gov.cn"), which makes the links of webhook
 	// payloads absolute; empty leaves them relative. Set it while wiring.
 	BaseURL string
+	// AllowPrivate lets webhooks reach private, loopback and link-local
+	// addresses (serve --webhook-allow-private); otherwise such addresses
+	// are refused when saved (IP literals, localhost) and when dialed.
+	// Set it while wiring.
+	AllowPrivate bool
 
 	db     *db.DB
 	box    *pii.Box
@@ -45,23 +50,33 @@ func NewService(d *db.DB, box *pii.Box, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: d, box: box, log: log, client: defaultClient(), wake: make(chan struct{}, 1)}
+	s := &Service{db: d, box: box, log: log, wake: make(chan struct{}, 1)}
+	s.client = s.newClient()
+	return s
 }
 
 // SetAreas sets how area codes of webhooks are resolved (area.Service).
 func (s *Service) SetAreas(a AreaPaths) { s.areas = a }
 
 // SetHTTPClient replaces the client deliveries are posted with (tests).
-// Its own timeout, if any, applies besides RequestTimeout.
-func (s *Service) SetHTTPClient(c *http.Client) { s.client = c }
+// Its own timeout, if any, applies besides RequestTimeout. A client
+// without a Transport gets the one that checks addresses when dialing.
+func (s *Service) SetHTTPClient(c *http.Client) {
+	if c.Transport == nil {
+		c.Transport = s.transport()
+	}
+	s.client = c
+}
 
 // DB returns the database, for the other parts of the package.
 func (s *Service) DB() *db.DB { return s.db }
 
-// defaultClient posts with a timeout and never follows a redirect: a hook
-// that moved answers 3xx, which counts as a failed attempt.
-func defaultClient() *http.Client {
+// newClient posts with a timeout, through the transport that checks
+// addresses, and never follows a redirect: a hook that moved answers 3xx,
+// which counts as a failed attempt.
+func (s *Service) newClient() *http.Client {
 	return &http.Client{
+		Transport:     s.transport(),
 		Timeout:       RequestTimeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
@@ -311,8 +326,10 @@ func (s *Service) validateHook(ctx context.Context, p *auth.Principal, in Webhoo
 	}
 	if in.URL != nil || create {
 		v.rawURL = strings.TrimSpace(deref(in.URL))
-		if _, err := ValidateURL(v.rawURL); err != nil {
+		if u, err := ValidateURL(v.rawURL); err != nil {
 			fe = append(fe, errs.As(err).Fields...)
+		} else if !s.AllowPrivate && privateHost(u) {
+			fe = append(fe, fieldErr("url", "地址指向本机或内网，不允许投递；确需投递到内网时，请运维以 serve --webhook-allow-private 启动"))
 		}
 	}
 	if in.Format != nil || create {

@@ -321,6 +321,8 @@ func scanDelivery(sc interface{ Scan(...any) error }) (Delivery, error) {
 		&d.LastStatus, &d.LastError, &created, &updated); err != nil {
 		return d, err
 	}
+	d.LastError = errorClass(d.LastError, d.LastStatus)
+	d.LastErrorText = ErrorText(d.LastError)
 	if d.Status == StatusPending {
 		t := clock.FromMillis(next)
 		d.NextAt = &t
@@ -399,6 +401,8 @@ func attachAttempts(ctx context.Context, tx *db.Tx, list []Delivery) error {
 			return errs.Wrap(op, err)
 		}
 		a.At = clock.FromMillis(ms)
+		a.Error = errorClass(a.Error, a.HTTPStatus)
+		a.ErrorText = ErrorText(a.Error)
 		i := at[id]
 		list[i].Log = append(list[i].Log, a)
 	}

@@ -33,10 +33,13 @@ func newFixture(t testing.TB, d *db.DB, clk *clock.Manual) *fixture {
 	return f
 }
 
-// service builds another Service on d (a second instance).
+// service builds another Service on d (a second instance). Its webhooks
+// may reach the test receivers on 127.0.0.1, as serve
+// --webhook-allow-private allows.
 func (f *fixture) service(d *db.DB) *Service {
 	s := NewService(d, f.Box, nil)
 	s.SetAreas(f.Areas)
+	s.AllowPrivate = true
 	return s
 }
 

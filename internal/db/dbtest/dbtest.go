@@ -6,6 +6,7 @@ package dbtest
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"net/url"
@@ -109,5 +110,13 @@ func OpenURL(t testing.TB, rawURL string, clk clock.Clock) *db.DB {
 	if _, err := d.Migrate(context.Background()); err != nil {
 		t.Fatalf("dbtest: migrate %s: %v", kind, err)
 	}
+	d.AuditKey = AuditKey(rawURL)
 	return d
+}
+
+// AuditKey is the audit chain's key of the test database at rawURL: the
+// same for every handle on it, as instances sharing DATA_DIR/audit.key.
+func AuditKey(rawURL string) db.AuditKey {
+	k := sha256.Sum256([]byte("tongxin-dbtest-audit-key\x00" + rawURL))
+	return db.AuditKey{Secret: k[:], From: 1}
 }
