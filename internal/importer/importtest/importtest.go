@@ -197,8 +197,8 @@ func Bomb(size int64, declare uint64) ([]byte, error) {
 	}
 	head := `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <worksheet ` + main + `><sheetData>` +
-		Row(1, "姓名", "身份证号", "手机号", "卡口", "起始日期", "截止日期") +
-		Row(2, "张三", "430202199001011237", "13800000000", "1", "2022-11-21", "2022-12-20") + `<row r="3">`
+		Row(1, "姓名", "身份证号", "手机", "车牌", "区域", "起", "止") +
+		Row(2, "张三", "430202199001011237", "13800000000", "", "430211001", "2022-11-21", "2022-12-20") + `<row r="3">`
 	const cell = `<c><v>1</v></c>`
 	block := strings.Repeat(cell, (1<<20)/len(cell))
 	tail := `</row></sheetData></worksheet>`
