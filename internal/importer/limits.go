@@ -169,11 +169,14 @@ func checkPart(f *zip.File, b *budget, spec Spec) error {
 	pr := &partReader{r: r, declared: f.UncompressedSize64, b: b}
 	name := strings.ToLower(strings.ReplaceAll(f.Name, `\`, "/"))
 	if strings.HasSuffix(name, ".xml") || strings.HasSuffix(name, ".rels") {
-		maxSI := -1
-		if name == "xl/sharedstrings.xml" {
-			maxSI = sharedStringLimit(spec)
+		sc := xmlScan{maxSI: -1}
+		switch {
+		case name == "xl/sharedstrings.xml":
+			sc.maxSI = sharedStringLimit(spec)
+		case strings.HasPrefix(name, "xl/worksheets/sheet"):
+			sc.sheet = true
 		}
-		err = scanXML(pr, maxSI)
+		err = sc.scan(pr)
 	} else {
 		_, err = io.Copy(io.Discard, pr)
 	}
@@ -198,23 +201,44 @@ func checkPart(f *zip.File, b *budget, spec Spec) error {
 	return nil
 }
 
-// scanXML reads an XML part as bytes, without decoding it, and refuses a
+// xmlScan reads an XML part as bytes, without decoding it, and refuses a
 // tag or text longer than maxXMLSegment, a comment, CDATA section or
-// processing instruction as long, and any DTD directive. With maxSI >= 0
-// it counts the <si> items of a shared string table and refuses more than
-// maxSI of them.
-func scanXML(r io.Reader, maxSI int) error {
+// processing instruction as long, and any DTD directive; a cell (<c>) or
+// shared string (<si>) element longer than maxCellXML, whatever it is made
+// of (a text, or a million rich-text runs); in a sheet, a row of more
+// than maxRowCells cells; in a shared string table (maxSI >= 0), more
+// than maxSI items.
+type xmlScan struct {
+	maxSI int
+	sheet bool
+
+	pos       int64 // bytes read
+	elemStart int64 // where the open <c> or <si> began, -1 if none
+	cells     int   // cells of the current row
+	si        int
+}
+
+const (
+	// maxCellXML bounds the XML of one cell or shared string: MaxCellRunes
+	// characters, each as an entity, in rich-text runs with their fonts.
+	maxCellXML = 256 << 10
+	// maxRowCells is Excel's own limit on the columns of a sheet (XFD).
+	maxRowCells = 16384
+)
+
+func (sc *xmlScan) scan(r io.Reader) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	seg := 0                     // bytes since the last '<'
 	head := make([]byte, 0, 256) // the first bytes of the segment, for the message
-	si := 0
+	sc.elemStart = -1
 	for {
 		chunk, err := br.ReadSlice('<')
 		seg += len(chunk)
+		sc.pos += int64(len(chunk))
 		if len(head) < cap(head) {
 			head = append(head, chunk[:min(len(chunk), cap(head)-len(head))]...)
 		}
-		if seg > maxXMLSegment {
+		if seg > maxXMLSegment || (sc.elemStart >= 0 && sc.pos-sc.elemStart > maxCellXML) {
 			return errCellTooLongInFile(textOf(head))
 		}
 		switch err {
@@ -239,23 +263,22 @@ func scanXML(r io.Reader, maxSI int) error {
 			p, _ = br.Peek(8)
 			switch {
 			case bytes.HasPrefix(p, []byte("!--")):
-				err = skipPast(br, "-->")
+				err = sc.skipPast(br, "-->")
 			case bytes.HasPrefix(p, []byte("![CDATA[")):
-				err = skipPast(br, "]]>")
+				err = sc.skipPast(br, "]]>")
 			default:
 				return errUnreadableXLSX()
 			}
 		case '?':
-			err = skipPast(br, "?>")
+			err = sc.skipPast(br, "?>")
 		case '/':
+			p, _ = br.Peek(16)
+			if n := string(localName(p[1:])); n == "c" || n == "si" {
+				sc.elemStart = -1
+			}
 		default:
-			if maxSI >= 0 {
-				p, _ = br.Peek(64)
-				if localName(p) == "si" {
-					if si++; si > maxSI {
-						return errTooManyStrings
-					}
-				}
+			if err = sc.start(br); err != nil {
+				return err
 			}
 		}
 		if err != nil {
@@ -264,27 +287,57 @@ func scanXML(r io.Reader, maxSI int) error {
 	}
 }
 
-// localName returns the element name at the start of p (after '<'),
-// without its namespace prefix.
-func localName(p []byte) string {
-	end := bytes.IndexAny(p, " \t\r\n/>")
-	if end < 0 {
-		return ""
+// start looks at a start tag.
+func (sc *xmlScan) start(br *bufio.Reader) error {
+	if !sc.sheet && sc.maxSI < 0 {
+		return nil
 	}
-	name := p[:end]
-	if i := bytes.IndexByte(name, ':'); i >= 0 {
-		name = name[i+1:]
+	p, _ := br.Peek(16)
+	switch string(localName(p)) {
+	case "row":
+		sc.cells = 0
+	case "c":
+		if sc.sheet {
+			sc.elemStart = sc.pos - 1
+			if sc.cells++; sc.cells > maxRowCells {
+				return errs.Newf(errs.Invalid, "import_too_many_columns",
+					"文件中有一行超过 %d 个单元格，最多允许 %d 列；请只保留导入模板中的列后再导入", maxRowCells, MaxColumns)
+			}
+		}
+	case "si":
+		if sc.maxSI >= 0 {
+			sc.elemStart = sc.pos - 1
+			if sc.si++; sc.si > sc.maxSI {
+				return errTooManyStrings
+			}
+		}
 	}
-	return string(name)
+	return nil
+}
+
+// localName returns the element name at the start of p (after '<' or
+// '</'), without its namespace prefix.
+func localName(p []byte) []byte {
+	from := 0
+	for i, c := range p {
+		switch c {
+		case ' ', '\t', '\r', '\n', '/', '>':
+			return p[from:i]
+		case ':':
+			from = i + 1
+		}
+	}
+	return p[from:]
 }
 
 // skipPast reads up to and including term, at most maxXMLSegment bytes.
-func skipPast(br *bufio.Reader, term string) error {
+func (sc *xmlScan) skipPast(br *bufio.Reader, term string) error {
 	last := term[len(term)-1]
 	var tail []byte
 	n := 0
 	for {
 		chunk, err := br.ReadSlice(last)
+		sc.pos += int64(len(chunk))
 		if n += len(chunk); n > maxXMLSegment {
 			return errCellTooLongInFile("")
 		}

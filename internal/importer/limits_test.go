@@ -46,31 +46,46 @@ func book(t *testing.T, b importtest.Book) []byte {
 // A ZIP bomb is refused by the sizes its directory declares, at once; one
 // whose directory lies is refused once it inflates more than it declared.
 func TestXLSXBomb(t *testing.T) {
+	spec := areaSpec()
+	spec.Columns = append(spec.Columns, Column{Key: "a", Header: "姓名"}, Column{Key: "b", Header: "身份证号"},
+		Column{Key: "c", Header: "手机"}, Column{Key: "d", Header: "车牌"}, Column{Key: "e", Header: "区域"},
+		Column{Key: "f", Header: "起"}, Column{Key: "g", Header: "止"})
+	spec.Columns[0].Required, spec.Columns[1].Required = false, false
+	spec.MaxRows = 20000 // as a pass batch
 	for _, tc := range []struct {
 		name    string
+		shape   importtest.Shape
+		size    int64
 		declare uint64
+		code    string
 		detail  string
 		within  time.Duration // generous: the machine may be busy
 	}{
-		{"declared", 0, "声明大小", 3 * time.Second},
-		{"lying", 1 << 20, "实际内容超过其声明的大小", 3 * time.Second},
-		// Inflates and scans 79 MiB: about 0.5 s of one core.
-		{"lying within the limit", MaxUnzipped - 1<<20, "实际内容超过其声明的大小", 20 * time.Second},
+		{"declared", importtest.Cells, 465 << 20, 0, "file_too_large_unzipped", "声明大小", 3 * time.Second},
+		{"lying", importtest.Rows, 200 << 20, 1 << 20, "file_too_large_unzipped", "实际内容超过其声明的大小", 3 * time.Second},
+		// Inflates and scans 79 MiB: about half a second of one core.
+		{"lying within the limit", importtest.Rows, 200 << 20, MaxUnzipped - 1<<20, "file_too_large_unzipped", "实际内容超过其声明的大小", 20 * time.Second},
+		{"a row of millions of cells within the limit", importtest.Cells, 70 << 20, 0, "import_too_many_columns", "16384", 20 * time.Second},
+		{"millions of rows within the limit", importtest.Rows, 70 << 20, 0, "import_too_many_rows", "20000", 20 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			data, err := importtest.Bomb(465<<20, tc.declare)
+			data, err := importtest.Bomb(tc.shape, tc.size, tc.declare)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(data) > 1<<20 {
 				t.Fatalf("bomb is %d bytes, want < 1 MiB", len(data))
 			}
+			kind := errs.Invalid
+			if tc.code == "file_too_large_unzipped" {
+				kind = errs.TooLarge
+			}
 			start := time.Now()
-			e := parseErr(t, data, areaSpec(), errs.TooLarge, "file_too_large_unzipped")
+			e := parseErr(t, data, spec, kind, tc.code)
 			if d := time.Since(start); d > tc.within {
 				t.Errorf("refused after %v", d)
 			}
-			if !strings.Contains(e.Message, tc.detail) || !strings.Contains(e.Message, "80 MB") {
+			if !strings.Contains(e.Message, tc.detail) {
 				t.Errorf("message %q, want %q and the limit", e.Message, tc.detail)
 			}
 		})

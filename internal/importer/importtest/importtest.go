@@ -153,29 +153,14 @@ func col(i int) string {
 	return s
 }
 
-// Rows writes the header row, then rows 2 … n+1, each the cells that row
-// returns for its number. It writes as it goes: n may be millions.
-func Rows(header []string, n int, row func(num int) []string) func(w io.Writer) error {
-	return func(w io.Writer) error {
-		if _, err := io.WriteString(w, Row(1, header...)); err != nil {
-			return err
-		}
-		for num := 2; num <= n+1; num++ {
-			if _, err := io.WriteString(w, Row(num, row(num)...)); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-}
-
-// Bomb returns an XLSX of a pass batch whose header and first row are
-// followed by a row that repeats one cell until the sheet unzips to at
-// least size bytes; it compresses over five hundred times:
-// a block of rows is deflated once and its deflate blocks repeated, so
-// that building it costs a few hundred milliseconds whatever its size.
-// With declare > 0, the ZIP directory claims the sheet is declare bytes.
-func Bomb(size int64, declare uint64) ([]byte, error) {
+// Bomb returns an XLSX of a pass batch: a header and a first row, then
+// either (Cells) a row that repeats one cell, or (Rows) the first row
+// repeated, until the sheet unzips to at least size bytes. Cells
+// compresses about 500 times, Rows about 200 times: a block of XML is
+// deflated once and its deflate blocks repeated, so that building a bomb
+// costs well under a second whatever its size. With declare > 0, the ZIP
+// directory claims the sheet is declare bytes.
+func Bomb(shape Shape, size int64, declare uint64) ([]byte, error) {
 	book := Book{Rows: func(io.Writer) error { return nil }}
 	small, err := book.Bytes()
 	if err != nil {
@@ -198,10 +183,19 @@ func Bomb(size int64, declare uint64) ([]byte, error) {
 	head := `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <worksheet ` + main + `><sheetData>` +
 		Row(1, "姓名", "身份证号", "手机", "车牌", "区域", "起", "止") +
-		Row(2, "张三", "430202199001011237", "13800000000", "", "430211001", "2022-11-21", "2022-12-20") + `<row r="3">`
-	const cell = `<c><v>1</v></c>`
-	block := strings.Repeat(cell, (1<<20)/len(cell))
-	tail := `</row></sheetData></worksheet>`
+		Row(2, "张三", "430202199001011237", "13800000000", "", "430211001", "2022-11-21", "2022-12-20")
+	unit, tail := `<c><v>1</v></c>`, `</row></sheetData></worksheet>`
+	if shape == Rows {
+		// The same row again, without r= attributes so that every copy is alike.
+		unit = Row(2, "张三", "430202199001011237", "13800000000", "", "430211001", "2022-11-21", "2022-12-20")
+		for _, a := range []string{` r="2"`, ` r="A2"`, ` r="B2"`, ` r="C2"`, ` r="D2"`, ` r="E2"`, ` r="F2"`, ` r="G2"`, ` r="H2"`} {
+			unit = strings.Replace(unit, a, "", 1)
+		}
+		tail = `</sheetData></worksheet>`
+	} else {
+		head += `<row r="3">`
+	}
+	block := strings.Repeat(unit, (1<<20)/len(unit))
 	k := (size-int64(len(head)+len(tail)))/int64(len(block)) + 1
 	crc := crc32.Update(0, crc32.IEEETable, []byte(head))
 	blockBytes := []byte(block)
@@ -229,6 +223,14 @@ func Bomb(size int64, declare uint64) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// Shape is the repeated part of a Bomb.
+type Shape int
+
+const (
+	Cells Shape = iota // one row of millions of cells
+	Rows               // millions of rows
+)
 
 // deflated compresses s on its own into deflate blocks that end on a byte
 // boundary, so that they may be followed by others; last ends the stream.
