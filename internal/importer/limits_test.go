@@ -141,6 +141,19 @@ func TestLongCells(t *testing.T) {
 			t.Errorf("message %q", e.Message)
 		}
 	})
+	t.Run("a shared string of a hundred thousand rich-text runs", func(t *testing.T) {
+		runs := strings.Repeat("<r><t>a</t></r>", 100000)
+		data := book(t, importtest.Book{Rows: rows(header, importtest.SharedRow(2, 2, 3)),
+			Strings: func(w io.Writer) error {
+				_, err := io.WriteString(w, "<si><t>编码</t></si><si><t>名称</t></si><si><t>001</t></si><si>"+runs+"</si>")
+				return err
+			}})
+		// Refused by the scan, before excelize decodes the runs (a row
+		// error would name the row).
+		if e := parseErr(t, data, areaSpec(), errs.Invalid, "import_cell_too_long"); len(e.Fields) != 0 {
+			t.Errorf("fields %+v", e.Fields)
+		}
+	})
 	t.Run("CSV cell over the cell limit", func(t *testing.T) {
 		e := parseErr(t, []byte("编码,名称\n001,"+long+"\n"), areaSpec(), errs.Invalid, "import_cell_too_long")
 		if len(e.Fields) != 1 || e.Fields[0].Row != 2 || e.Fields[0].Column != "名称" {
