@@ -124,6 +124,9 @@ func Message(err error) string {
 				msg += fmt.Sprintf("\n  %s: %s", f.Field, f.Message)
 			}
 		}
+		if e.Total > len(e.Fields) {
+			msg += fmt.Sprintf("\n  另有 %d 处错误未列出", e.Total-len(e.Fields))
+		}
 		return msg
 	}
 	return err.Error()

@@ -393,7 +393,7 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer sys.Close()
-	var accepted, rejected, created, updated int
+	var accepted, rejected, created, updated, errCount int
 	var rowErrs []errs.FieldError
 	switch kind {
 	case "areas":
@@ -410,19 +410,22 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		accepted, rejected, created, updated, rowErrs = res.Accepted, res.Rejected, res.Created, res.Updated, res.Errors
+		accepted, rejected, created, updated, rowErrs, errCount = res.Accepted, res.Rejected, res.Created, res.Updated, res.Errors, res.ErrorCount
 	case "reports":
 		res, err := sys.Resumption.ImportReports(ctx, auth.System(), data, *partial)
 		if err != nil {
 			return err
 		}
-		accepted, rejected, created, updated, rowErrs = res.Accepted, res.Rejected, res.Created, res.Updated, res.Errors
+		accepted, rejected, created, updated, rowErrs, errCount = res.Accepted, res.Rejected, res.Created, res.Updated, res.Errors, res.ErrorCount
 	}
 	fmt.Fprintf(env.Stdout, "已导入 %d 行：新增 %d，更新 %d\n", accepted, created, updated)
 	if rejected > 0 {
 		fmt.Fprintf(env.Stdout, "未导入 %d 行：\n", rejected)
 		for _, e := range rowErrs {
 			fmt.Fprintf(env.Stdout, "  第 %d 行 %s: %s\n", e.Row, e.Column, e.Message)
+		}
+		if errCount > len(rowErrs) {
+			fmt.Fprintf(env.Stdout, "  另有 %d 处错误未列出\n", errCount-len(rowErrs))
 		}
 	}
 	return nil

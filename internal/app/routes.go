@@ -38,6 +38,7 @@ type routes struct {
 	cpAPI    *checkpoint.API
 	cpUI     *checkpoint.Pages
 	scanUI   *checkpoint.ScanPage
+	imports  *web.Gate // every import, API and page: web.MaxConcurrentImports at once
 }
 
 // Route is one pattern and its handler.
@@ -83,7 +84,7 @@ func (rt *routes) table() []Route {
 		{Pattern: "GET /api/v1/areas", Handler: areas.List},
 		{Pattern: "GET /api/v1/areas/{code}", Handler: areas.Get},
 		{Pattern: "GET /api/v1/areas/{code}/children", Handler: areas.Children},
-		{Pattern: "POST /api/v1/areas/import", Handler: areas.Import},
+		{Pattern: "POST /api/v1/areas/import", Handler: rt.imports.H(areas.Import)},
 		{Pattern: "GET /api/v1/areas/import/template", Handler: areas.Template},
 		{Pattern: "GET /api/v1/departments", Handler: areas.Departments},
 		{Pattern: "POST /api/v1/departments", Handler: areas.CreateDepartment},
@@ -96,11 +97,11 @@ func (rt *routes) table() []Route {
 		{Pattern: "GET /api/v1/enterprises", Handler: res.List},
 		{Pattern: "POST /api/v1/enterprises", Handler: res.Create},
 		{Pattern: "GET /api/v1/enterprises/{key}", Handler: res.Get},
-		{Pattern: "POST /api/v1/enterprises/import", Handler: res.Import},
+		{Pattern: "POST /api/v1/enterprises/import", Handler: rt.imports.H(res.Import)},
 		{Pattern: "GET /api/v1/enterprises/import/template", Handler: res.ImportTemplate},
 		{Pattern: "POST /api/v1/enterprises/{key}/reports", Handler: res.FileReport},
 		{Pattern: "GET /api/v1/enterprises/{key}/reports", Handler: res.Reports},
-		{Pattern: "POST /api/v1/resumption/reports/import", Handler: res.ImportReports},
+		{Pattern: "POST /api/v1/resumption/reports/import", Handler: rt.imports.H(res.ImportReports)},
 		{Pattern: "GET /api/v1/resumption/reports/import/template", Handler: res.ReportsTemplate},
 		{Pattern: "PUT /api/v1/enterprises/{key}/liaisons/{username}", Handler: res.AssignLiaison},
 		{Pattern: "DELETE /api/v1/enterprises/{key}/liaisons/{username}", Handler: res.UnassignLiaison},
@@ -157,7 +158,7 @@ func (rt *routes) table() []Route {
 		{Pattern: "POST /api/v1/public/help/confirm", Handler: tk.PublicConfirm, Public: true},
 
 		// Passes: batches, review, passes, keys, revocation
-		{Pattern: "POST /api/v1/pass-batches", Handler: ps.Upload},
+		{Pattern: "POST /api/v1/pass-batches", Handler: rt.imports.H(ps.Upload)},
 		{Pattern: "GET /api/v1/pass-batches", Handler: ps.ListBatches},
 		{Pattern: "GET /api/v1/pass-batches/template", Handler: ps.Template},
 		{Pattern: "GET /api/v1/pass-batches/{id}", Handler: ps.GetBatch},
@@ -264,7 +265,7 @@ func (rt *routes) table() []Route {
 		{Pattern: "POST /webhooks/{id}/delete", Handler: ntUI.DeleteWebhookSubmit},
 		// Pass pages
 		{Pattern: "GET /pass-batches", Handler: psUI.Batches},
-		{Pattern: "POST /pass-batches", Handler: psUI.UploadSubmit},
+		{Pattern: "POST /pass-batches", Handler: rt.imports.H(psUI.UploadSubmit)},
 		{Pattern: "GET /pass-batches/{id}", Handler: psUI.Batch},
 		{Pattern: "POST /pass-batches/{id}/approve", Handler: psUI.ApproveSubmit},
 		{Pattern: "POST /pass-batches/{id}/reject", Handler: psUI.RejectSubmit},

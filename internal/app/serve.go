@@ -206,6 +206,7 @@ func NewServer(sys *System, opt ServerOptions) (*Server, error) {
 		cpAPI:    checkpoint.NewAPI(sys.Checkpoints),
 		cpUI:     &checkpoint.Pages{Svc: sys.Checkpoints, Render: render},
 		scanUI:   &checkpoint.ScanPage{Svc: sys.Checkpoints, Render: render},
+		imports:  web.NewGate(web.MaxConcurrentImports),
 	}
 	mux := http.NewServeMux()
 	rt.mount(mux)

@@ -326,7 +326,7 @@ func (p *planner) Plan(rows []rowInput) ([]planned, []rowError) {
 			p.fail(r.Num, "code", msg)
 			ok = false
 		} else if j, dup := p.first[r.Code]; dup {
-			p.fail(r.Num, "code", fmt.Sprintf("编码“%s”在文件中重复（与第 %d 行相同）", r.Code, rows[j].Num))
+			p.fail(r.Num, "code", fmt.Sprintf("编码“%s”在文件中重复（与第 %d 行相同）", clip(r.Code), rows[j].Num))
 			ok = false
 		} else {
 			p.first[r.Code] = i
@@ -430,7 +430,7 @@ func (p *planner) resolveRow(i int) resolvedRow {
 	}
 	if old, ok := p.Known[r.Code]; ok {
 		if !p.CanRead(old.Path) || !p.CanWrite(old.Path) {
-			p.fail(r.Num, "code", fmt.Sprintf("区划“%s”不在您的管辖范围内，无权修改", r.Code))
+			p.fail(r.Num, "code", fmt.Sprintf("区划“%s”不在您的管辖范围内，无权修改", clip(r.Code)))
 			return resolvedRow{}
 		}
 		if r.Parent != old.ParentCode || (given != "" && given != old.Level) {
@@ -476,17 +476,17 @@ func (p *planner) resolveRow(i int) resolvedRow {
 	case inFile && stored:
 		return resolvedRow{} // the parent's row is out of scope and carries the error
 	default:
-		p.fail(r.Num, "parent_code", fmt.Sprintf("上级编码“%s”不存在：系统中和本文件中都没有该区划", r.Parent))
+		p.fail(r.Num, "parent_code", fmt.Sprintf("上级编码“%s”不存在：系统中和本文件中都没有该区划", clip(r.Parent)))
 		return resolvedRow{}
 	}
 	want := parentLevel.Child()
 	if want == "" {
-		p.fail(r.Num, "level", fmt.Sprintf("上级“%s”是网格，网格下不能再设下级区划", r.Parent))
+		p.fail(r.Num, "level", fmt.Sprintf("上级“%s”是网格，网格下不能再设下级区划", clip(r.Parent)))
 		return resolvedRow{}
 	}
 	if given != "" && given != want {
 		p.fail(r.Num, "level", fmt.Sprintf("层级错误：上级“%s”是%s级，本行应为%s级，文件中为“%s”",
-			r.Parent, parentLevel.Label(), want.Label(), r.Level))
+			clip(r.Parent), parentLevel.Label(), want.Label(), clip(r.Level)))
 		return resolvedRow{}
 	}
 	if msg := childCodeProblem(want, r.Code, r.Parent); msg != "" {
@@ -495,7 +495,7 @@ func (p *planner) resolveRow(i int) resolvedRow {
 	}
 	path := PathOf(parentPath, r.Code)
 	if !p.CanWrite(path) {
-		p.fail(r.Num, "code", fmt.Sprintf("区划“%s”不在您的管辖范围内，无权新建", r.Code))
+		p.fail(r.Num, "code", fmt.Sprintf("区划“%s”不在您的管辖范围内，无权新建", clip(r.Code)))
 		return resolvedRow{}
 	}
 	return resolvedRow{ok: true, level: want, path: path}

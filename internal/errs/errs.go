@@ -42,6 +42,7 @@ type Error struct {
 	Op      string       // operation, e.g. "area.Service.Get"
 	Message string       // user-safe message, Chinese
 	Fields  []FieldError // per-field or per-row details
+	Total   int          // the number of details when Fields holds only the first of them; 0: len(Fields)
 	Err     error        // the cause, never shown to the client
 }
 

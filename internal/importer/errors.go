@@ -7,36 +7,60 @@ import (
 	"tongxin/internal/errs"
 )
 
-// Errors collects per-row errors while a caller validates rows. The zero
-// value is ready to use.
-type Errors struct{ list []errs.FieldError }
+// Errors collects per-row errors while a caller validates rows. It keeps
+// the first MaxErrors problems by row and counts all of them, so that a
+// file with a problem in every cell costs no more than one with a hundred.
+// The zero value is ready to use.
+type Errors struct {
+	list []errs.FieldError // sorted by row, at most MaxErrors
+	n    int
+	rows map[int]bool
+}
 
 // Add records a problem of the given row (Row.Num) and column (preferably
 // the Chinese header, see Spec.HeaderOf).
 func (e *Errors) Add(row int, column, message string) {
-	e.list = append(e.list, errs.FieldError{Row: row, Column: column, Message: message})
+	e.n++
+	if e.rows == nil {
+		e.rows = map[int]bool{}
+	}
+	e.rows[row] = true
+	if len(e.list) == MaxErrors && e.list[MaxErrors-1].Row <= row {
+		return
+	}
+	// Insert after every problem of the same or an earlier row.
+	i := sort.Search(len(e.list), func(i int) bool { return e.list[i].Row > row })
+	if len(e.list) < MaxErrors {
+		e.list = append(e.list, errs.FieldError{})
+	}
+	copy(e.list[i+1:], e.list[i:])
+	e.list[i] = errs.FieldError{Row: row, Column: column, Message: message}
 }
 
 // Len returns the number of problems recorded.
-func (e *Errors) Len() int { return len(e.list) }
+func (e *Errors) Len() int { return e.n }
 
-// List returns the problems sorted by row, and within a row in the order
-// they were added.
+// Rows returns the number of distinct rows with a problem.
+func (e *Errors) Rows() int { return len(e.rows) }
+
+// List returns the first MaxErrors problems, sorted by row, and within a
+// row in the order they were added; Len counts them all.
 func (e *Errors) List() []errs.FieldError {
-	out := append([]errs.FieldError(nil), e.list...)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Row < out[j].Row })
-	return out
+	return append([]errs.FieldError(nil), e.list...)
 }
 
 // Err returns nil when no problem was recorded, else an Invalid error with
-// code "import_rejected" that lists them all; N in its message counts rows.
+// code "import_rejected" that lists the first MaxErrors of them, with
+// Total counting all; N in its message counts rows.
 func (e *Errors) Err() error {
-	if len(e.list) == 0 {
+	if e.n == 0 {
 		return nil
 	}
-	rows := map[int]bool{}
-	for _, f := range e.list {
-		rows[f.Row] = true
-	}
-	return errs.Rows("import_rejected", fmt.Sprintf("导入文件有 %d 行错误，未导入任何数据", len(rows)), e.List())
+	return e.err("import_rejected", fmt.Sprintf("导入文件有 %d 行错误，未导入任何数据", len(e.rows)))
+}
+
+func (e *Errors) err(code, msg string) *errs.Error {
+	err := errs.Rows(code, msg, e.List())
+	err.Total = e.n
+	return err
 }

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/width"
 
@@ -126,7 +127,7 @@ func Parse(data []byte, spec Spec) (*Table, error) {
 	b := &builder{spec: spec, m: m, max: spec.maxRows()}
 	switch {
 	case bytes.HasPrefix(data, zipMagic) || bytes.HasPrefix(data, []byte("PK\x05\x06")):
-		err = readXLSX(data, b.add)
+		err = readXLSX(data, spec, b.add)
 	case bytes.HasPrefix(data, oleMagic):
 		err = errs.E(errs.Invalid, "import_unreadable",
 			"无法读取该文件：不支持旧版 Excel（.xls）或加密的文件，请另存为 .xlsx 或 CSV 后再导入")
@@ -211,19 +212,39 @@ func colName(i int) string {
 	return s
 }
 
-// quote shortens a cell for an error message.
-func quote(s string) string {
+// echoRunes is the most of a cell that a message repeats.
+const echoRunes = 30
+
+// Short returns the start of a cell for a message: at most 30 characters
+// and "…", control characters as spaces. Messages never repeat more of a
+// cell than this.
+func Short(s string) string {
+	s = strings.TrimSpace(s)
+	cut := false
+	n := 0
+	for i := range s {
+		if n == echoRunes {
+			s, cut = s[:i], true
+			break
+		}
+		n++
+	}
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '
 		}
 		return r
-	}, strings.TrimSpace(s))
-	if r := []rune(s); len(r) > 30 {
-		s = string(r[:30]) + "…"
+	}, s)
+	if cut {
+		s += "…"
 	}
-	return "“" + s + "”"
+	return s
 }
+
+// Quote is Short in Chinese quotation marks: “…”.
+func Quote(s string) string { return "“" + Short(s) + "”" }
+
+func quote(s string) string { return Quote(s) }
 
 // maxExtraErrors bounds the rows reported as having cells under no header.
 const maxExtraErrors = 100
@@ -237,11 +258,38 @@ type builder struct {
 	keyOf     []string // cell index -> key, "" for a cell under no header
 	table     Table
 	extras    []errs.FieldError
+	long      Errors // cells over MaxCellRunes
+}
+
+// lastCell returns the index of the last non-blank cell, -1 if none.
+func lastCell(cells []string) int {
+	for i := len(cells) - 1; i >= 0; i-- {
+		if strings.TrimSpace(cells[i]) != "" {
+			return i
+		}
+	}
+	return -1
 }
 
 func (b *builder) add(num int, cells []string) error {
-	if blank(cells) {
+	last := lastCell(cells)
+	if last < 0 {
 		return nil
+	}
+	if last >= MaxColumns {
+		return errs.Newf(errs.Invalid, "import_too_many_columns",
+			"文件第 %d 行有 %d 列以上的内容（直到第 %s 列），最多允许 %d 列；请只保留导入模板中的列后再导入",
+			num, MaxColumns, colName(last), MaxColumns)
+	}
+	cells = cells[:last+1]
+	for i, c := range cells {
+		if n := utf8.RuneCountInString(c); n > MaxCellRunes {
+			if n = utf8.RuneCountInString(strings.TrimSpace(c)); n > MaxCellRunes {
+				b.long.Add(num, b.title(i), fmt.Sprintf("第 %s 列内容有 %d 个字，超过 %d 个字的上限：%s",
+					colName(i), n, MaxCellRunes, quote(c)))
+				cells[i] = ""
+			}
+		}
 	}
 	if !b.hasHeader {
 		b.hasHeader = true
@@ -274,6 +322,20 @@ func (b *builder) add(num int, cells []string) error {
 	return nil
 }
 
+// title names the cell index i for a message: its column's Chinese
+// header, or its letter when it is under no header (yet).
+func (b *builder) title(i int) string {
+	if i < len(b.keyOf) && b.keyOf[i] != "" {
+		return b.spec.HeaderOf(b.keyOf[i])
+	}
+	return colName(i)
+}
+
+func (b *builder) longErr() error {
+	return b.long.err("import_cell_too_long",
+		fmt.Sprintf("文件有 %d 个单元格超过 %d 个字，未导入任何数据", b.long.Len(), MaxCellRunes))
+}
+
 func (b *builder) extraErr() error {
 	return errs.Rows("import_extra_cells",
 		fmt.Sprintf("文件有 %d 行在没有表头的列中有内容，未导入任何数据", len(b.extras)), b.extras)
@@ -291,12 +353,12 @@ func (b *builder) header(num int, cells []string) error {
 		}
 		ci, ok := b.m[n]
 		if !ok {
-			unknown = append(unknown, errs.FieldError{Row: num, Column: name,
+			unknown = append(unknown, errs.FieldError{Row: num, Column: Short(name),
 				Message: fmt.Sprintf("无法识别的列名 %s（第 %s 列），请使用导入模板中的表头", quote(name), colName(i))})
 			continue
 		}
 		if j, ok := seen[ci]; ok {
-			dup = append(dup, errs.FieldError{Row: num, Column: name,
+			dup = append(dup, errs.FieldError{Row: num, Column: Short(name),
 				Message: fmt.Sprintf("列 %s（第 %s 列）与第 %s 列重复，都对应“%s”",
 					quote(name), colName(i), colName(j), b.spec.Columns[ci].title())})
 			continue
@@ -343,6 +405,9 @@ func (b *builder) header(num int, cells []string) error {
 func (b *builder) finish() error {
 	if !b.hasHeader {
 		return errEmpty()
+	}
+	if b.long.Len() > 0 {
+		return b.longErr()
 	}
 	if len(b.extras) > 0 {
 		return b.extraErr()

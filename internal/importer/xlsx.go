@@ -14,10 +14,6 @@ import (
 // MediaXLSX is the media type of XLSX files.
 const MediaXLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-// xlsxUnzipLimit bounds the unzipped size of an uploaded workbook, so that a
-// small crafted ZIP cannot expand without end.
-const xlsxUnzipLimit = 512 << 20
-
 func errUnreadableXLSX() *errs.Error {
 	return errs.E(errs.Invalid, "import_unreadable",
 		"无法读取 XLSX 文件，文件可能已损坏或设置了密码，请用 Excel 另存后再导入")
@@ -25,8 +21,13 @@ func errUnreadableXLSX() *errs.Error {
 
 // readXLSX calls fn with each row of the first sheet of the workbook and its
 // row number. Cells are read as Excel displays them, except that dates in the
-// default short date format come out as yyyy-mm-dd.
-func readXLSX(data []byte, fn func(num int, cells []string) error) (err error) {
+// default short date format come out as yyyy-mm-dd. The workbook is checked
+// first (checkXLSX); the sheet is then read as a stream, from a temporary
+// file when it is larger than xmlInMemory.
+func readXLSX(data []byte, spec Spec, fn func(num int, cells []string) error) (err error) {
+	if err := checkXLSX(data, spec); err != nil {
+		return err
+	}
 	defer func() {
 		// The workbook is untrusted input to a large parser: a panic in it
 		// is an unreadable file, not a crash.
@@ -35,8 +36,9 @@ func readXLSX(data []byte, fn func(num int, cells []string) error) (err error) {
 		}
 	}()
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
-		UnzipSizeLimit:   xlsxUnzipLimit,
-		ShortDatePattern: "yyyy-mm-dd",
+		UnzipSizeLimit:    MaxUnzipped,
+		UnzipXMLSizeLimit: xmlInMemory,
+		ShortDatePattern:  "yyyy-mm-dd",
 	})
 	if err != nil {
 		return errUnreadableXLSX()

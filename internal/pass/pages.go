@@ -34,7 +34,7 @@ type pageBatchesData struct {
 	MayApply    bool
 	Enterprises []string // the caller's own enterprises, when several
 	Form        *web.Form
-	Errors      []errs.FieldError // per-row problems of a refused upload
+	Errors      web.RowErrors // per-row problems of a refused upload
 	// Passes per enterprise (PassRead), over the period From–To (days as
 	// typed, "" for totals); StatsError says why a period was refused.
 	ShowStats   bool
@@ -155,13 +155,7 @@ func (pg *Pages) UploadSubmit(w http.ResponseWriter, r *http.Request) error {
 		}
 		d.Form = web.NewForm(url.Values{"enterprise": {in.Enterprise}})
 		pg.Render.Fail(d.Form, r, err)
-		if e := errs.As(err); e != nil {
-			for _, f := range e.Fields {
-				if f.Row > 0 {
-					d.Errors = append(d.Errors, f)
-				}
-			}
-		}
+		d.Errors = web.RowErrorsOf(err)
 		return pg.Render.Page(w, r, status, "pass/batches", "pass.batches.title", d)
 	}
 	web.SetFlash(w, "pass.flash.uploaded")
@@ -176,7 +170,7 @@ type pageBatchData struct {
 	ReviewForm *web.Form
 	RejectForm *web.Form
 	Quota      *Quota
-	Errors     []errs.FieldError // rows a refused approval names
+	Errors     web.RowErrors // rows a refused approval names
 }
 
 func (pg *Pages) batchData(r *http.Request, p *auth.Principal) (*pageBatchData, error) {
@@ -282,13 +276,7 @@ func (pg *Pages) again(w http.ResponseWriter, r *http.Request, p *auth.Principal
 		return derr
 	}
 	pg.Render.Fail(form(d), r, err)
-	if e := errs.As(err); e != nil {
-		for _, f := range e.Fields {
-			if f.Row > 0 {
-				d.Errors = append(d.Errors, f)
-			}
-		}
-	}
+	d.Errors = web.RowErrorsOf(err)
 	return pg.Render.Page(w, r, status, "pass/batch", pg.Render.T(r, "pass.batch.title", d.B.ID), d)
 }
 

@@ -320,7 +320,7 @@ func (s *Service) checkRows(ctx context.Context, sub *subject, in []importer.Row
 		}
 		c := cpCheck{info: CheckpointInfo{ID: cp}}
 		if n, err := strconv.ParseInt(cp, 10, 64); err != nil || n <= 0 {
-			c.msg = fmt.Sprintf("卡口编号须为数字，而不是“%s”", cp)
+			c.msg = fmt.Sprintf("卡口编号须为数字，而不是%s", importer.Quote(cp))
 		} else if s.checkpoints != nil {
 			info, err := s.checkpoints.Checkpoint(ctx, cp)
 			switch {
@@ -450,10 +450,10 @@ func (s *Service) checkRows(ctx context.Context, sub *subject, in []importer.Row
 		from, okFrom := parseDay(ir.Get("valid_from"))
 		to, okTo := parseDay(ir.Get("valid_to"))
 		if !okFrom {
-			bad("valid_from", fmt.Sprintf("起始日期须为 2022-11-21 这样的日期，而不是“%s”", ir.Get("valid_from")))
+			bad("valid_from", fmt.Sprintf("起始日期须为 2022-11-21 这样的日期，而不是%s", importer.Quote(ir.Get("valid_from"))))
 		}
 		if !okTo {
-			bad("valid_to", fmt.Sprintf("截止日期须为 2022-12-20 这样的日期，而不是“%s”", ir.Get("valid_to")))
+			bad("valid_to", fmt.Sprintf("截止日期须为 2022-12-20 这样的日期，而不是%s", importer.Quote(ir.Get("valid_to"))))
 		}
 		if okFrom && okTo {
 			days := int(to.Sub(from).Hours()/24+0.5) + 1

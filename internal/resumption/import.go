@@ -20,11 +20,12 @@ import (
 // Rejected is 0; with partial, the good rows are written and the bad ones
 // counted and listed.
 type ImportResult struct {
-	Accepted int               `json:"accepted"`
-	Rejected int               `json:"rejected"`
-	Created  int               `json:"created"`
-	Updated  int               `json:"updated"`
-	Errors   []errs.FieldError `json:"errors"`
+	Accepted   int               `json:"accepted"`
+	Rejected   int               `json:"rejected"`
+	Created    int               `json:"created"`
+	Updated    int               `json:"updated"`
+	Errors     []errs.FieldError `json:"errors"`      // the first importer.MaxErrors, by row
+	ErrorCount int               `json:"error_count"` // all of them
 }
 
 // EnterpriseSpec is the file format of enterprise imports.
@@ -159,7 +160,8 @@ func importResult(res *ImportResult, list *importer.Errors) {
 	if res.Errors == nil {
 		res.Errors = []errs.FieldError{}
 	}
-	res.Rejected = countRows(res.Errors)
+	res.ErrorCount = list.Len()
+	res.Rejected = list.Rows()
 }
 
 // enterpriseRow is a checked row of an enterprise import.
@@ -219,14 +221,14 @@ func (s *Service) ImportEnterprises(ctx context.Context, p *auth.Principal, data
 		}
 		var ok bool
 		if in.IsKey, ok = parseFlag(row.Get("key")); !ok {
-			pr.add("key", fmt.Sprintf("重点须填“是”或“否”，而不是“%s”", row.Get("key")))
+			pr.add("key", fmt.Sprintf("重点须填“是”或“否”，而不是%s", importer.Quote(row.Get("key"))))
 		}
 		if in.ClosedLoop, ok = parseFlag(row.Get("closed_loop")); !ok {
-			pr.add("closed_loop", fmt.Sprintf("闭环生产须填“是”或“否”，而不是“%s”", row.Get("closed_loop")))
+			pr.add("closed_loop", fmt.Sprintf("闭环生产须填“是”或“否”，而不是%s", importer.Quote(row.Get("closed_loop"))))
 		}
 		if v := row.Get("employees"); v != "" {
 			if in.Employees, ok = parseCount(v, false); !ok {
-				pr.add("employees", fmt.Sprintf("职工人数须为整数，而不是“%s”", v))
+				pr.add("employees", fmt.Sprintf("职工人数须为整数，而不是%s", importer.Quote(v)))
 			}
 		}
 		rec, fe := validateEnterprise(in)
@@ -320,15 +322,6 @@ func (s *Service) ImportEnterprises(ctx context.Context, p *auth.Principal, data
 		return nil, errs.Wrap(op, err)
 	}
 	return res, nil
-}
-
-// countRows counts the distinct rows of a problem list.
-func countRows(list []errs.FieldError) int {
-	rows := map[int]bool{}
-	for _, f := range list {
-		rows[f.Row] = true
-	}
-	return len(rows)
 }
 
 // reportRow is a parsed row of a report import.
@@ -432,7 +425,7 @@ func parseReportRow(row importer.Row) reportRow {
 	if v := row.Get("status"); v != "" {
 		st, ok := parseStatusText(v)
 		if !ok {
-			pr.add("status", fmt.Sprintf("状态须为 已复工、部分复工 或 停工，而不是“%s”", v))
+			pr.add("status", fmt.Sprintf("状态须为 已复工、部分复工 或 停工，而不是%s", importer.Quote(v)))
 		}
 		r.in.Status = st
 	}
@@ -452,14 +445,14 @@ func parseReportRow(row importer.Row) reportRow {
 		}
 		n, ok := parseCount(v, c.percent)
 		if !ok {
-			pr.add(c.col, fmt.Sprintf("%s须为整数，而不是“%s”", c.name, v))
+			pr.add(c.col, fmt.Sprintf("%s须为整数，而不是%s", c.name, importer.Quote(v)))
 			continue
 		}
 		*c.dst = &n
 	}
 	var ok bool
 	if r.in.ClosedLoop, ok = parseFlag(row.Get("closed_loop")); !ok {
-		pr.add("closed_loop", fmt.Sprintf("闭环生产须填“是”或“否”，而不是“%s”", row.Get("closed_loop")))
+		pr.add("closed_loop", fmt.Sprintf("闭环生产须填“是”或“否”，而不是%s", importer.Quote(row.Get("closed_loop"))))
 	}
 	r.in.Note = row.Get("note")
 	return r

@@ -2,6 +2,7 @@ package resumption
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/png"
 	"slices"
@@ -243,7 +244,7 @@ func TestImportEnterprisesPartial(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Accepted != 2 || res.Created != 2 || res.Rejected != 3 {
+		if res.Accepted != 2 || res.Created != 2 || res.Rejected != 3 || res.ErrorCount != 3 {
 			t.Errorf("result = %+v", res)
 		}
 		checkProblems(t, res.Errors, []wantProblem{{3, "统一社会信用代码", "校验位"}, {5, "区域编码", "不存在"}, {6, "统一社会信用代码", "重复"}})
@@ -259,6 +260,19 @@ func TestImportEnterprisesPartial(t *testing.T) {
 		}
 		_, err = f.svc.ImportEnterprises(f.ctx, f.officer(auth.StreetOfficer, "430203001"), file, true)
 		mustErr(t, err, errs.Forbidden, "forbidden")
+
+		// 150 bad rows: the first 100 problems are listed, all are counted.
+		rows := make([]string, 150)
+		for i := range rows {
+			rows[i] = fmt.Sprintf(",XM-%d,,项目,439999,,,,,,", i)
+		}
+		res, err = f.svc.ImportEnterprises(f.ctx, f.sys, csvFile(append([]string{enterprisesImportHeader}, rows...)...), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Rejected != 150 || res.ErrorCount != 150 || len(res.Errors) != 100 || res.Errors[99].Row != 101 {
+			t.Errorf("150 bad rows: rejected %d, error_count %d, %d listed", res.Rejected, res.ErrorCount, len(res.Errors))
+		}
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"tongxin/internal/errs"
+	"tongxin/internal/importer"
 )
 
 // Kind is an enterprise or a (construction / investment) project.
@@ -65,7 +66,7 @@ func ParseCategory(s string) (Category, error) {
 	if c, ok := categoryAliases[s]; ok {
 		return c, nil
 	}
-	return "", fmt.Errorf("未知类别 %q（可用：规上工业、资质等级建筑业和房地产开发经营业、限上批零住餐、规上服务业，或其英文代码）", s)
+	return "", fmt.Errorf("未知类别%s（可用：规上工业、资质等级建筑业和房地产开发经营业、限上批零住餐、规上服务业，或其英文代码）", importer.Quote(s))
 }
 
 // ParseCategories reads a ";"-separated list (also "；", "," and "、"),

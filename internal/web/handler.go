@@ -30,7 +30,13 @@ type Problem struct {
 	Detail   string            `json:"detail,omitempty"`
 	Instance string            `json:"instance,omitempty"`
 	Errors   []errs.FieldError `json:"errors,omitempty"`
+	// ErrorCount is the number of problems when there are any; Errors
+	// lists the first MaxProblemErrors of them.
+	ErrorCount int `json:"error_count,omitempty"`
 }
+
+// MaxProblemErrors bounds the problems a problem document lists.
+const MaxProblemErrors = 100
 
 // StatusOf maps an error kind to an HTTP status.
 func StatusOf(k errs.Kind) int {
@@ -73,6 +79,12 @@ func ProblemOf(err error, status int) Problem {
 	}
 	p.Detail = e.Message
 	p.Errors = e.Fields
+	if len(p.Errors) > 0 {
+		p.ErrorCount = max(e.Total, len(p.Errors))
+	}
+	if len(p.Errors) > MaxProblemErrors {
+		p.Errors = p.Errors[:MaxProblemErrors]
+	}
 	return p
 }
 

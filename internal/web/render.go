@@ -513,14 +513,45 @@ type ErrorData struct {
 	Code     string
 	Detail   string
 	Errors   []errs.FieldError
+	More     int    // problems beyond Errors (Problem.ErrorCount - len(Errors))
 	LoginURL string // for 401: the login page, coming back here afterwards
+}
+
+// RowErrors are the per-row problems of a refused import, for a page: the
+// first MaxProblemErrors and the number of the others.
+type RowErrors struct {
+	List []errs.FieldError
+	More int
+}
+
+// RowErrorsOf returns the problems of err that name a row.
+func RowErrorsOf(err error) RowErrors {
+	var re RowErrors
+	e := errs.As(err)
+	if e == nil {
+		return re
+	}
+	n := 0
+	for _, f := range e.Fields {
+		if f.Row > 0 {
+			n++
+			if len(re.List) < MaxProblemErrors {
+				re.List = append(re.List, f)
+			}
+		}
+	}
+	if e.Total > len(e.Fields) {
+		n += e.Total - len(e.Fields)
+	}
+	re.More = n - len(re.List)
+	return re
 }
 
 // ErrorPage renders a problem for a browser. It is the Adapter's
 // ErrorPage hook.
 func (r *Renderer) ErrorPage(w http.ResponseWriter, req *http.Request, status int, p Problem) {
 	lang := LangOf(req)
-	d := ErrorData{Status: status, Code: p.Code, Detail: p.Detail, Errors: p.Errors}
+	d := ErrorData{Status: status, Code: p.Code, Detail: p.Detail, Errors: p.Errors, More: p.ErrorCount - len(p.Errors)}
 	if lang != LangZH && r.catalog.Has(lang, "err."+p.Code) {
 		d.Detail = r.catalog.T(lang, "err."+p.Code)
 	}
