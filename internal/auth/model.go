@@ -93,7 +93,12 @@ const (
 )
 
 // rolePermissions is the grant table. Modules add their permissions here as
-// they arrive; anything not listed is denied.
+// they arrive; anything not listed is denied. PIIReveal is held by those
+// who call people back: the HQ commander, street officers, community
+// workers and department officers (whose reach for it is the tickets
+// routed to their department, never the department's area: see
+// AreaPaths); district officers, HQ staff and system administrators
+// coordinate and do not read full phone numbers.
 var rolePermissions = map[Role][]Permission{
 	SystemAdmin: {AreaRead, AreaWrite, UserRead, UserManage, AuditRead, ResumptionRead, ResumptionReport, ResumptionManage,
 		TicketFile, TicketRead, TicketHandle, TicketManage, NotifyManage,
@@ -104,9 +109,9 @@ var rolePermissions = map[Role][]Permission{
 		TicketFile, TicketRead, TicketHandle, TicketManage, NotifyManage,
 		PassRead, PassReview, CheckpointRead, CheckpointManage, TrafficManage},
 	DistrictOfficer:   {AreaRead, UserRead, ResumptionRead, ResumptionReport, TicketFile, TicketRead, TicketHandle, PassRead, CheckpointRead},
-	StreetOfficer:     {AreaRead, UserRead, ResumptionRead, ResumptionReport, TicketFile, TicketRead, TicketHandle, PassRead, CheckpointRead},
-	CommunityWorker:   {AreaRead, TicketFile, TicketRead, TicketHandle},
-	DepartmentOfficer: {AreaRead, TicketFile, TicketHandle}, // and what the department's capabilities grant
+	StreetOfficer:     {AreaRead, UserRead, PIIReveal, ResumptionRead, ResumptionReport, TicketFile, TicketRead, TicketHandle, PassRead, CheckpointRead},
+	CommunityWorker:   {AreaRead, PIIReveal, TicketFile, TicketRead, TicketHandle},
+	DepartmentOfficer: {AreaRead, PIIReveal, TicketFile, TicketHandle}, // and what the department's capabilities grant
 	WorkgroupMember:   {AreaRead, ResumptionRead, TicketFile, CheckpointRead},
 	Liaison:           {AreaRead, TicketFile},
 	EnterpriseContact: {TicketFile, PassApply},
@@ -334,6 +339,12 @@ func (p *Principal) AreaPaths(perm Permission) (paths []string, all bool) {
 		return nil, true
 	}
 	for _, a := range p.Assignments {
+		// A department's personal data are those of its tickets, which
+		// the ticket module reaches by department; the department's area
+		// (the whole city for a city department) is not its reach.
+		if perm == PIIReveal && a.Scope.Kind == ScopeDepartment {
+			continue
+		}
 		if a.Scope.Path != "" && a.Grants(perm) {
 			paths = append(paths, a.Scope.Path)
 		}
