@@ -615,3 +615,147 @@ func TestPassStatsOverHTTP(t *testing.T) {
 		})
 	}
 }
+
+// An enterprise contact who uploads someone else's ID number or plate
+// learns only that the person or vehicle already has a pass or a pending
+// application: not the other enterprise, its credit code, the pass, the
+// batch or their dates. The reviewer sees all of it: on the batch awaiting
+// review (rows[].conflict, the review page) and in a refused approval.
+func TestPassUploadRevealsNoOtherEnterprise(t *testing.T) {
+	for _, kind := range dbtest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			ts := newTestSystem(t, kind)
+			ctx := context.Background()
+			const ouweiKey = "91430203MA4L1A0000"
+			if _, err := ts.sys.Auth.CreateUser(ctx, auth.System(), auth.NewUser{Username: "ouwei", DisplayName: "欧微联系人",
+				Password: "Ouwei-Contact-2022!", Roles: []auth.RoleInput{{Role: "enterprise_contact", Scope: "enterprise:" + ouweiKey}}}); err != nil {
+				t.Fatal(err)
+			}
+			ouwei, contact, gxj := ts.tokenFor(t, "ouwei"), ts.tokenFor(t, "qianjin"), ts.tokenFor(t, "gxj")
+			demo := demoPassTokens(t, ts)
+			li, chen := demo["李*国"], demo["陈*"]
+			pending, err := ts.sys.Passes.ListBatches(ctx, auth.System(), pass.BatchFilter{Statuses: []pass.BatchStatus{pass.Submitted}})
+			if err != nil || len(pending) != 1 {
+				t.Fatalf("the demo's pending batch: %v %v", pending, err)
+			}
+			secrets := []string{"株洲千金药业", demoPassEnterprise, li.PID, chen.PID, li.FirstDay(), li.LastDay(),
+				fmt.Sprintf("第 %d 批", pending[0].ID), "有效至"}
+
+			// 李建国 and the lorry 湘B·D12345 hold 千金药业's passes; 赵磊
+			// is in its batch awaiting review.
+			r := ts.do(t, "POST", "/api/v1/pass-batches", ouwei, "text/csv", strings.NewReader(limitCSV(
+				[6]string{"李建国", demoIDNumber("43021119800312201"), "", "430203002", "", ""},
+				[6]string{"赵磊", demoIDNumber("43021119870715206"), "", "430203002", "", ""},
+				[6]string{"陈伟", "", "湘B·D12345", "430203", "", ""})))
+			if r.status != 400 || r.problemCode(t) != "import_rejected" {
+				t.Fatalf("upload: %d %s", r.status, r.body)
+			}
+			for _, s := range secrets {
+				if strings.Contains(string(r.body), s) {
+					t.Errorf("the refusal shows %q: %s", s, r.body)
+				}
+			}
+			var p struct {
+				Errors []struct {
+					Row                   int
+					Column, Code, Message string
+				}
+			}
+			if err := json.Unmarshal(r.body, &p); err != nil || len(p.Errors) != 3 {
+				t.Fatalf("errors %s (%v)", r.body, err)
+			}
+			for i, e := range p.Errors {
+				want := "此人已持有有效通行证或有待审核的申请"
+				if i == 2 {
+					want = "此车辆已持有有效通行证或有待审核的申请"
+				}
+				if e.Row != i+2 || e.Code != "pass_already_held" || !strings.HasPrefix(e.Message, want) {
+					t.Errorf("error %d: %+v", i, e)
+				}
+			}
+			// The same page for a browser upload shows no more.
+			var form bytes.Buffer
+			mw := multipart.NewWriter(&form)
+			fw, _ := mw.CreateFormFile("file", "workers.csv")
+			fw.Write([]byte(limitCSV([6]string{"李建国", demoIDNumber("43021119800312201"), "", "430203002", "", ""})))
+			mw.Close()
+			page := ts.do(t, "POST", "/pass-batches", ouwei, mw.FormDataContentType(), &form)
+			if page.status != 400 || !strings.Contains(string(page.body), "此人已持有有效通行证或有待审核的申请") {
+				t.Fatalf("upload page: %d %s", page.status, page.body)
+			}
+			for _, s := range secrets {
+				if strings.Contains(string(page.body), s) {
+					t.Errorf("the upload page shows %q", s)
+				}
+			}
+
+			// A new worker applied for by both, as two uploads racing
+			// leave them, and 千金药业's batch approved first: 欧微's batch
+			// awaits review with a row whose worker holds 千金药业's pass.
+			worker := [6]string{"新人", passIDNumber("430211", "19950505", 7), "", "430211001", "", ""}
+			upload := func(token string, row [6]string) int64 {
+				r := ts.do(t, "POST", "/api/v1/pass-batches", token, "text/csv", strings.NewReader(limitCSV(row)))
+				var b struct{ ID int64 }
+				if r.status != 201 || json.Unmarshal(r.body, &b) != nil {
+					t.Fatalf("upload: %d %s", r.status, r.body)
+				}
+				return b.ID
+			}
+			setStatus := func(id int64, st string) {
+				if err := ts.sys.DB.Write(ctx, func(tx *db.Tx) error {
+					_, err := tx.ExecContext(ctx, `UPDATE pass_batches SET status = $1 WHERE id = $2`, st, id)
+					return err
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			first := upload(contact, worker)
+			setStatus(first, "rejected")
+			worker[3] = "430203002"
+			second := upload(ouwei, worker)
+			setStatus(first, "submitted")
+			if r := ts.do(t, "POST", fmt.Sprintf("/api/v1/pass-batches/%d/approve", first), gxj, "application/json", strings.NewReader(`{}`)); r.status != 200 {
+				t.Fatalf("first approval: %d %s", r.status, r.body)
+			}
+			var issued struct{ Items []pass.Pass }
+			if r := ts.do(t, "GET", fmt.Sprintf("/api/v1/pass-batches/%d/passes", first), gxj, "", nil); json.Unmarshal(r.body, &issued) != nil || len(issued.Items) != 1 {
+				t.Fatalf("issued %d %s", r.status, r.body)
+			}
+			held := issued.Items[0]
+
+			// The reviewer: the row's conflict names the pass, its
+			// enterprise and its days.
+			var b pass.Batch
+			if r := ts.do(t, "GET", fmt.Sprintf("/api/v1/pass-batches/%d", second), gxj, "", nil); json.Unmarshal(r.body, &b) != nil || len(b.Rows) == 0 {
+				t.Fatalf("the batch: %d %s", r.status, r.body)
+			}
+			c := b.Rows[0].Conflict
+			if len(b.Rows) != 1 || c == nil || c.PID != held.PID || c.Enterprise != demoPassEnterprise ||
+				c.EnterpriseName != "株洲千金药业股份有限公司" || !c.ValidTo.Equal(held.ValidTo) || !strings.Contains(c.Message, held.PID) {
+				t.Fatalf("the reviewer's rows: %+v %+v", b.Rows, c)
+			}
+			review := ts.do(t, "GET", fmt.Sprintf("/pass-batches/%d", second), gxj, "", nil)
+			if !strings.Contains(string(review.body), held.PID) || !strings.Contains(string(review.body), "株洲千金药业股份有限公司") {
+				t.Fatalf("the review page lacks the conflict: %s", review.body)
+			}
+			r = ts.do(t, "POST", fmt.Sprintf("/api/v1/pass-batches/%d/approve", second), gxj, "application/json", strings.NewReader(`{}`))
+			if r.status != 409 || r.problemCode(t) != "pass_already_held" || !strings.Contains(string(r.body), held.PID) ||
+				!strings.Contains(string(r.body), "株洲千金药业股份有限公司") {
+				t.Fatalf("the approval: %d %s", r.status, r.body)
+			}
+			// 欧微's contact reads its own batch without any of it.
+			own := ts.do(t, "GET", fmt.Sprintf("/api/v1/pass-batches/%d", second), ouwei, "", nil)
+			ownPage := ts.do(t, "GET", fmt.Sprintf("/pass-batches/%d", second), ouwei, "", nil)
+			if own.status != 200 || ownPage.status != 200 {
+				t.Fatalf("own batch: %d %d", own.status, ownPage.status)
+			}
+			for _, body := range [][]byte{own.body, ownPage.body} {
+				for _, s := range []string{held.PID, "株洲千金药业", demoPassEnterprise, `"conflict"`} {
+					if strings.Contains(string(body), s) {
+						t.Errorf("欧微's own batch shows %q", s)
+					}
+				}
+			}
+		})
+	}
+}

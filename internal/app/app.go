@@ -265,6 +265,7 @@ func (f *flags) open(ctx context.Context, migrate bool, log *slog.Logger) (*Syst
 		Auth:  auth.NewService(d, box, auth.DefaultConfig()),
 		Areas: area.NewService(d),
 	}
+	sys.Areas.SetPrincipals(sys.Auth)
 	sys.Resumption = resumption.NewService(d, box, sys.Areas, sys.Auth, dir)
 	sys.Auth.RegisterScope(auth.ScopeEnterprise, sys.Resumption.ResolveScope)
 	sys.Notify = notify.NewService(d, box, log)

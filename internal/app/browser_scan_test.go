@@ -132,6 +132,10 @@ func TestBrowserScanVerifierMatchesServer(t *testing.T) {
 	for _, c := range []pass.Claims{
 		{Areas: []string{"430200"}}, {Areas: []string{"430211001"}}, {Areas: []string{"430203"}},
 		{Areas: []string{"", "430211"}}, {Areas: []string{"4302"}}, {Areas: []string{"430211", "430203"}},
+		// Whole codes only: prefixes, extensions, codes joined by slashes.
+		{Areas: []string{"43021"}}, {Areas: []string{"4302110"}}, {Areas: []string{"430211001001"}},
+		{Areas: []string{"430200/430211"}}, {Areas: []string{"430211/"}}, {Areas: []string{"/430211"}},
+		{Areas: []string{"430211/430211001"}}, {Areas: []string{"/"}}, {Areas: []string{"30211"}},
 		{CPs: []string{"7"}}, {CPs: []string{"8"}}, {CPs: []string{"8", "7"}},
 		{PID: "REVOKED1"}, {NBF: now.Unix() + 1}, {NBF: now.Unix()}, {EXP: now.Unix()}, {EXP: now.Unix() + 1},
 		{EXP: now.Unix() - 1, PID: "REVOKED1"}, {Kind: pass.Vehicle, Plate: "湘B12345"},
@@ -224,10 +228,26 @@ func TestBrowserScanVerifierMatchesServer(t *testing.T) {
 		valid+".", "."+valid, parts[0]+"."+parts[1], "", "   ", "a.b.c", "..", "é.é.é",
 		strings.Repeat("A", 10*1024), strings.Repeat("A", 4096), "\x00\x01\x02\xff",
 		strings.Repeat(" ", 5000)+valid)
-	// The last character of a signature carries loose bits Go ignores.
+	// The last character of a segment carries unused bits a lenient
+	// decoder ignores: only the canonical spelling (bits zero) is a token.
 	last := []byte(valid)
 	last[len(last)-1] ^= 1
 	add(string(last))
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	for i := range parts {
+		for _, bit := range []int{1, 2, 4, 8} {
+			seg := parts[i]
+			unused := map[int]int{2: 15, 3: 3}[len(seg)%4]
+			if bit&unused == 0 {
+				continue
+			}
+			v := strings.IndexByte(alphabet, seg[len(seg)-1])
+			changed := append([]string(nil), parts...)
+			changed[i] = seg[:len(seg)-1] + string(alphabet[v^bit])
+			add(strings.Join(changed, "."))
+		}
+	}
+	add(parts[0]+"."+parts[1]+"\n."+parts[2], parts[0]+"."+parts[1]+"."+parts[2][:20]+"\r"+parts[2][20:])
 
 	const areaPath, cp = "/430200/430211/430211001/", "7"
 	revoked := map[string]bool{"REVOKED1": true}

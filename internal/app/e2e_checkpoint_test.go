@@ -1,11 +1,17 @@
 package app_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"tongxin/internal/app"
 )
 
 // Online scans through `tongxin serve` are journaled in the data
@@ -61,5 +67,44 @@ func TestScanJournalThroughServe(t *testing.T) {
 		if s.ID == 0 || s.Reason != "malformed" || !strings.HasPrefix(s.ClientID, "e2e-journal-") {
 			t.Fatalf("logged %+v", s)
 		}
+	}
+}
+
+// serve --offline-scan-max-age bounds how old an uploaded offline scan may
+// be: an older item of a batch is refused with scan_too_old, the others
+// are logged. A window under a minute is a usage error.
+func TestOfflineScanMaxAgeThroughServe(t *testing.T) {
+	in, _ := setup(t, "sqlite")
+	err := app.Run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--offline-scan-max-age", "10s"},
+		in.getenv, strings.NewReader(""), io.Discard, io.Discard)
+	var ue *app.UsageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "--offline-scan-max-age") {
+		t.Fatalf("a window of 10s: %v", err)
+	}
+	token := strings.TrimSpace(mustCLI(t, in, "", "token", "create", "--username", "kakou", "--name", "扫码枪"))
+	srv := serve(t, in, "--offline-scan-max-age", "2h")
+	var list struct {
+		Items []struct {
+			ID int64 `json:"id"`
+		} `json:"items"`
+	}
+	do(t, "GET", srv.URL+"/api/v1/checkpoints", token, "", nil).json(t, &list)
+	if len(list.Items) != 1 {
+		t.Fatalf("kakou's checkpoints: %+v", list.Items)
+	}
+	at := func(ago time.Duration) string { return time.Now().Add(-ago).UTC().Format(time.RFC3339) }
+	body := fmt.Sprintf(`{"scans":[{"token":"x","client_id":"e2e-age-0001","scanned_at":%q},`+
+		`{"token":"x","client_id":"e2e-age-0002","scanned_at":%q}]}`, at(3*time.Hour), at(time.Hour))
+	res := do(t, "POST", fmt.Sprintf("%s/api/v1/checkpoints/%d/scans/batch", srv.URL, list.Items[0].ID), token, "application/json", []byte(body))
+	var got struct {
+		Accepted, Refused int
+		Items             []struct {
+			Error *struct{ Code, Message string } `json:"error"`
+		} `json:"items"`
+	}
+	res.json(t, &got)
+	if res.Status != 200 || got.Accepted != 1 || got.Refused != 1 || got.Items[0].Error == nil ||
+		got.Items[0].Error.Code != "scan_too_old" || !strings.Contains(got.Items[0].Error.Message, "2 小时") || got.Items[1].Error != nil {
+		t.Fatalf("batch: %d %s", res.Status, res.Body)
 	}
 }

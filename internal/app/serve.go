@@ -36,12 +36,16 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	baseURL := f.String("base-url", env.Getenv("TONGXIN_BASE_URL"), "对外访问地址，如 https://tongxin.example.gov.cn，用于通知中的链接")
 	allowPrivate := f.Bool("webhook-allow-private", env.Getenv("TONGXIN_WEBHOOK_ALLOW_PRIVATE") == "true", "允许 Webhook 投递到内网、本机与链路本地地址（默认拒绝）")
 	journal := f.String("scan-journal", env.Getenv("TONGXIN_SCAN_JOURNAL"), "卡口在线扫码的日志目录，默认为数据目录下的 scan-journal；off 表示直接写数据库 (环境变量 TONGXIN_SCAN_JOURNAL)")
+	offlineAge := f.Duration("offline-scan-max-age", envDuration(env, "TONGXIN_OFFLINE_SCAN_MAX_AGE", checkpoint.DefaultOfflineMaxAge), "离线扫码记录上传时最早可追溯的时长，更早的记录拒收 (环境变量 TONGXIN_OFFLINE_SCAN_MAX_AGE)")
 	logLevel := f.String("log-level", envOr(env, "TONGXIN_LOG_LEVEL", "info"), "日志级别 debug|info|warn|error")
 	if err := f.parse(args); err != nil {
 		return done(err)
 	}
 	if *sweep < 100*time.Millisecond || *deliver < 100*time.Millisecond {
 		return usageError("--sweep-interval 与 --deliver-interval 不能小于 100ms")
+	}
+	if *offlineAge < time.Minute {
+		return usageError("--offline-scan-max-age 不能小于 1m")
 	}
 	log, err := newLogger(env.Stderr, *logLevel)
 	if err != nil {
@@ -52,6 +56,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer sys.Close()
+	sys.Checkpoints.SetOfflineMaxAge(*offlineAge)
 	// Online scans are journaled in the data directory and loaded into the
 	// database in bulk (checkpoint/journal.go); what is left is loaded at
 	// the end, after the last request.

@@ -1,10 +1,14 @@
 package area
 
+import "tongxin/internal/auth"
+
 // DemoCity returns the demo data of 株洲市: the city and its nine
 // county-level divisions (GB/T 2260 codes), streets and communities of the
 // four urban districts (codes below district level are the project's own),
 // two grids of 大园社区, the city departments named in the seed and the
-// headquarters' work groups. Areas come top down.
+// headquarters' work groups. Areas come top down. Only 市工信局 reviews
+// passes and manages the resumption registry; the other departments handle
+// the tickets routed to them.
 func DemoCity() (areas []Area, depts []Department, groups []Workgroup) {
 	const city = "430200"
 	add := func(code, name string, level Level, parent string) {
@@ -54,7 +58,7 @@ func DemoCity() (areas []Area, depts []Department, groups []Workgroup) {
 
 	depts = []Department{
 		{Code: "wjw", Name: "市卫健委", AreaCode: city},
-		{Code: "gxj", Name: "市工信局", AreaCode: city},
+		{Code: "gxj", Name: "市工信局", AreaCode: city, Capabilities: []auth.Capability{auth.CapPassReview, auth.CapResumptionManage}},
 		{Code: "mzj", Name: "市民政局", AreaCode: city},
 		{Code: "jtj", Name: "市交通运输局", AreaCode: city},
 		{Code: "gaj", Name: "市公安局", AreaCode: city},

@@ -18,6 +18,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/width"
+
+	"tongxin/internal/auth"
 )
 
 // Level is the level of an area in the tree.
@@ -134,11 +136,15 @@ type Area struct {
 	Children   []Area `json:"children,omitempty"`
 }
 
-// Department is a government body (部门) that work is routed to.
+// Department is a government body (部门) that work is routed to. Its
+// capabilities are what its officers do beyond the tickets routed to it
+// (auth.Capabilities: pass_review, resumption_manage). On an update, nil
+// Capabilities (the field left out) keeps them; [] removes them all.
 type Department struct {
-	Code     string `json:"code"`
-	Name     string `json:"name"`
-	AreaCode string `json:"area_code"`
+	Code         string            `json:"code"`
+	Name         string            `json:"name"`
+	AreaCode     string            `json:"area_code"`
+	Capabilities []auth.Capability `json:"capabilities"`
 }
 
 // Workgroup is a standing group of a headquarters (工作组) with one remit.

@@ -3,6 +3,7 @@ package area
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -17,11 +18,32 @@ import (
 // groups. Each method authorises the caller, validates its input and runs
 // in one transaction; every change is audited in that transaction.
 type Service struct {
-	db *db.DB
+	db         *db.DB
+	principals Principals
 }
 
 // NewService builds the service.
 func NewService(d *db.DB) *Service { return &Service{db: d} }
+
+// Principals forgets the cached principals bound to a scope;
+// auth.Service satisfies it.
+type Principals interface {
+	ForgetScope(kind auth.ScopeKind, ref string)
+}
+
+// SetPrincipals lets a change to a department (its capabilities, name or
+// area) drop the cached principals of its officers as soon as it commits.
+// Call it while wiring, before serving; without it they notice within the
+// principal cache's TTL.
+func (s *Service) SetPrincipals(p Principals) { s.principals = p }
+
+// forgetDepartment drops the cached principals of a department's officers
+// once tx commits.
+func (s *Service) forgetDepartment(tx *db.Tx, k orgKind, code string) {
+	if s.principals != nil && k.table == departmentsTable {
+		tx.AfterCommit(func() { s.principals.ForgetScope(auth.ScopeDepartment, code) })
+	}
+}
 
 func errNotFound() *errs.Error { return errs.E(errs.NotFound, "area_not_found", "区划不存在") }
 
@@ -372,7 +394,7 @@ func (s *Service) Seed(ctx context.Context, p *auth.Principal, areas []Area, dep
 		}
 		changed += len(changes.list)
 		for _, d := range depts {
-			ok, err := s.upsertOrg(ctx, tx, p, departmentKind(), orgRow{Code: d.Code, Name: d.Name, AreaCode: d.AreaCode})
+			ok, err := s.upsertOrg(ctx, tx, p, departmentKind(), deptRow(d, true))
 			if err != nil {
 				return err
 			}
@@ -424,9 +446,60 @@ func normOrg(r orgRow) orgRow {
 	return r
 }
 
+// capsOf reads a department's stored capabilities; never nil.
+func capsOf(stored string) []auth.Capability {
+	caps := auth.ParseCapabilities(stored)
+	if caps == nil {
+		caps = []auth.Capability{}
+	}
+	return caps
+}
+
+// capsText is the stored form of capabilities: in the order of
+// auth.Capabilities, each once, unknown ones kept (validate refuses them).
+func capsText(caps []auth.Capability) string {
+	seen := map[auth.Capability]bool{}
+	var out []string
+	for _, c := range append(append([]auth.Capability(nil), auth.Capabilities...), caps...) {
+		if slices.Contains(caps, c) && !seen[c] {
+			seen[c] = true
+			out = append(out, string(c))
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+// capNames are the capabilities in Chinese, for messages and the audit.
+var capNames = map[auth.Capability]string{auth.CapPassReview: "审核通行证", auth.CapResumptionManage: "管理复工复产企业名录"}
+
+// capsSummary renders stored capabilities for the audit log.
+func capsSummary(stored string) string {
+	var names []string
+	for _, c := range auth.ParseCapabilities(stored) {
+		names = append(names, capNames[c]+"（"+string(c)+"）")
+	}
+	if len(names) == 0 {
+		return "无"
+	}
+	return strings.Join(names, "、")
+}
+
+// deptRow is the row of a department as given; setCaps says its
+// capabilities are set (a create, or an update naming them).
+func deptRow(d Department, setCaps bool) orgRow {
+	return orgRow{Code: d.Code, Name: d.Name, AreaCode: d.AreaCode, Caps: capsText(d.Capabilities), CapsSet: setCaps || d.Capabilities != nil}
+}
+
 // validate checks the fields of a department or work group.
 func (k orgKind) validate(r orgRow) error {
 	var fields []errs.FieldError
+	for _, c := range auth.ParseCapabilities(r.Caps) {
+		if !auth.ValidCapability(c) {
+			fields = append(fields, errs.FieldError{Field: "capabilities",
+				Message: fmt.Sprintf("未知的部门职能“%s”：可选 pass_review（审核通行证）、resumption_manage（管理复工复产企业名录）", clip(string(c)))})
+			break
+		}
+	}
 	if msg := orgCodeProblem(r.Code); msg != "" {
 		fields = append(fields, errs.FieldError{Field: "code", Message: msg})
 	}
@@ -472,6 +545,9 @@ func (k orgKind) summary(r orgRow) string {
 	s := fmt.Sprintf("%s %s（%s），所属区划 %s", k.noun, r.Name, r.Code, r.AreaCode)
 	if r.Remit != "" {
 		s += "，职责：" + r.Remit
+	}
+	if k.table == departmentsTable {
+		s += "，职能：" + capsSummary(r.Caps)
 	}
 	return s
 }
@@ -532,13 +608,21 @@ func (s *Service) updateOrg(ctx context.Context, p *auth.Principal, k orgKind, r
 				return err
 			}
 		}
-		if r.Name == old.Name && r.AreaCode == old.AreaCode && r.Remit == old.Remit {
+		if !r.CapsSet {
+			r.Caps = old.Caps
+		}
+		if r.Name == old.Name && r.AreaCode == old.AreaCode && r.Remit == old.Remit && r.Caps == old.Caps {
 			return nil
 		}
 		if err := k.table.update(ctx, tx, r); err != nil {
 			return err
 		}
-		return k.record(ctx, tx, p, "update", r, "修改"+k.summary(r)+"；原为 "+old.Name+"，所属区划 "+old.AreaCode)
+		s.forgetDepartment(tx, k, r.Code)
+		was := "；原为 " + old.Name + "，所属区划 " + old.AreaCode
+		if k.table == departmentsTable {
+			was += "，职能：" + capsSummary(old.Caps)
+		}
+		return k.record(ctx, tx, p, "update", r, "修改"+k.summary(r)+was)
 	})
 	if err != nil {
 		return orgRow{}, errs.Wrap(op, err)
@@ -574,12 +658,16 @@ func (s *Service) upsertOrg(ctx context.Context, tx *db.Tx, p *auth.Principal, k
 	if err := auth.Authorize(p, auth.AreaWrite, old.AreaPath, op, k.notFound()); err != nil {
 		return false, err
 	}
-	if r.Name == old.Name && r.AreaCode == old.AreaCode && r.Remit == old.Remit {
+	if !r.CapsSet {
+		r.Caps = old.Caps
+	}
+	if r.Name == old.Name && r.AreaCode == old.AreaCode && r.Remit == old.Remit && r.Caps == old.Caps {
 		return false, nil
 	}
 	if err := k.table.update(ctx, tx, r); err != nil {
 		return false, err
 	}
+	s.forgetDepartment(tx, k, r.Code)
 	return true, k.record(ctx, tx, p, "update", r, "修改"+k.summary(r))
 }
 
@@ -596,7 +684,9 @@ func (s *Service) listOrgs(ctx context.Context, p *auth.Principal, k orgKind, op
 	return out, errs.Wrap(op, err)
 }
 
-func deptOf(r orgRow) Department { return Department{Code: r.Code, Name: r.Name, AreaCode: r.AreaCode} }
+func deptOf(r orgRow) Department {
+	return Department{Code: r.Code, Name: r.Name, AreaCode: r.AreaCode, Capabilities: capsOf(r.Caps)}
+}
 func groupOf(r orgRow) Workgroup {
 	return Workgroup{Code: r.Code, Name: r.Name, AreaCode: r.AreaCode, Remit: r.Remit}
 }
@@ -604,7 +694,7 @@ func groupOf(r orgRow) Workgroup {
 // CreateDepartment adds a department in an area the caller may change.
 // Conflict if the code is taken.
 func (s *Service) CreateDepartment(ctx context.Context, p *auth.Principal, d Department) (*Department, error) {
-	r, err := s.createOrg(ctx, p, departmentKind(), orgRow{Code: d.Code, Name: d.Name, AreaCode: d.AreaCode}, "area.CreateDepartment")
+	r, err := s.createOrg(ctx, p, departmentKind(), deptRow(d, true), "area.CreateDepartment")
 	if err != nil {
 		return nil, err
 	}
@@ -612,9 +702,12 @@ func (s *Service) CreateDepartment(ctx context.Context, p *auth.Principal, d Dep
 	return &out, nil
 }
 
-// UpdateDepartment changes the name or area of the department d.Code.
+// UpdateDepartment changes the name, area or capabilities of the
+// department d.Code (nil capabilities keep them). Its officers' cached
+// principals are dropped on commit, so a capability granted or withdrawn
+// counts at their next request.
 func (s *Service) UpdateDepartment(ctx context.Context, p *auth.Principal, d Department) (*Department, error) {
-	r, err := s.updateOrg(ctx, p, departmentKind(), orgRow{Code: d.Code, Name: d.Name, AreaCode: d.AreaCode}, "area.UpdateDepartment")
+	r, err := s.updateOrg(ctx, p, departmentKind(), deptRow(d, false), "area.UpdateDepartment")
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package area_test
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -496,7 +497,7 @@ func TestDepartmentsAndWorkgroups(t *testing.T) {
 		sys := auth.System()
 		before := auditCount(t, d)
 		dep, err := svc.CreateDepartment(ctx, sys, area.Department{Code: " tj ", Name: " 市统计局 ", AreaCode: "430200"})
-		if err != nil || *dep != (area.Department{Code: "tj", Name: "市统计局", AreaCode: "430200"}) {
+		if err != nil || !reflect.DeepEqual(*dep, area.Department{Code: "tj", Name: "市统计局", AreaCode: "430200", Capabilities: []auth.Capability{}}) {
 			t.Fatalf("CreateDepartment = %+v, %v", dep, err)
 		}
 		invalid := []struct {
@@ -574,6 +575,81 @@ func TestPathOf(t *testing.T) {
 		roots, err := svc.Roots(ctx, auth.System())
 		if err != nil || len(roots) != 1 || roots[0].Code != "430200" || roots[0].ChildCount != 9 {
 			t.Errorf("system Roots = %+v, %v", roots, err)
+		}
+	})
+}
+
+// A department's capabilities: set by whoever may change the department
+// (area.write over its area), kept when an update leaves them out, cleared
+// by [], refused when unknown, listed, audited.
+func TestDepartmentCapabilities(t *testing.T) {
+	dbtest.Each(t, testClock(), func(t *testing.T, d *db.DB) {
+		svc := seedDemo(t, d)
+		sys := auth.System()
+		caps := func(code string) []auth.Capability {
+			t.Helper()
+			ds, err := svc.Departments(ctx, sys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range ds {
+				if d.Code == code {
+					return d.Capabilities
+				}
+			}
+			t.Fatalf("no department %s", code)
+			return nil
+		}
+		if c := caps("gxj"); !reflect.DeepEqual(c, []auth.Capability{auth.CapPassReview, auth.CapResumptionManage}) {
+			t.Fatalf("gxj: %v", c)
+		}
+		if c := caps("mzj"); c == nil || len(c) != 0 {
+			t.Fatalf("mzj: %#v", c)
+		}
+		dep, err := svc.UpdateDepartment(ctx, sys, area.Department{Code: "jtj", Name: "市交通运输局", AreaCode: "430200",
+			Capabilities: []auth.Capability{auth.CapResumptionManage, auth.CapPassReview, auth.CapPassReview}})
+		if err != nil || !reflect.DeepEqual(dep.Capabilities, []auth.Capability{auth.CapPassReview, auth.CapResumptionManage}) {
+			t.Fatalf("grant: %+v %v", dep, err)
+		}
+		// A rename without the field keeps them.
+		if _, err := svc.UpdateDepartment(ctx, sys, area.Department{Code: "jtj", Name: "市交通局", AreaCode: "430200"}); err != nil {
+			t.Fatal(err)
+		}
+		if c := caps("jtj"); len(c) != 2 {
+			t.Fatalf("after a rename: %v", c)
+		}
+		if _, err := svc.UpdateDepartment(ctx, sys, area.Department{Code: "jtj", Name: "市交通局", AreaCode: "430200",
+			Capabilities: []auth.Capability{}}); err != nil {
+			t.Fatal(err)
+		}
+		if c := caps("jtj"); len(c) != 0 {
+			t.Fatalf("after []: %v", c)
+		}
+		_, err = svc.UpdateDepartment(ctx, sys, area.Department{Code: "jtj", Name: "市交通局", AreaCode: "430200",
+			Capabilities: []auth.Capability{"superuser"}})
+		wantKind(t, err, errs.Invalid, "invalid_department")
+		if f := errs.As(err).Fields; len(f) != 1 || f[0].Field != "capabilities" {
+			t.Fatalf("fields %+v", f)
+		}
+		// A district officer may not; HQ staff of a district may not for
+		// a city department.
+		officer := principal(t, svc, auth.DistrictOfficer, "430203")
+		_, err = svc.UpdateDepartment(ctx, officer, area.Department{Code: "mzj", Name: "市民政局", AreaCode: "430200",
+			Capabilities: []auth.Capability{auth.CapPassReview}})
+		wantKind(t, err, errs.Forbidden, "")
+		staff := principal(t, svc, auth.HQStaff, "430203")
+		_, err = svc.UpdateDepartment(ctx, staff, area.Department{Code: "mzj", Name: "市民政局", AreaCode: "430200",
+			Capabilities: []auth.Capability{auth.CapPassReview}})
+		wantKind(t, err, errs.NotFound, "department_not_found")
+		if c := caps("mzj"); len(c) != 0 {
+			t.Fatalf("mzj after refusals: %v", c)
+		}
+		// Granted, kept by the rename, withdrawn (“原为 … 职能：…”).
+		if n := count(t, d, `SELECT COUNT(*) FROM audit_log WHERE object_id = 'jtj' AND summary LIKE '%职能：审核通行证（pass_review）、管理复工复产企业名录（resumption_manage）%'`); n != 3 {
+			t.Errorf("%d audit rows naming jtj's capabilities, want 3", n)
+		}
+		if n := count(t, d, `SELECT COUNT(*) FROM audit_log WHERE object_id = 'jtj' AND summary LIKE '%，职能：无；原为%'`); n != 1 {
+			t.Errorf("%d audit rows withdrawing jtj's capabilities, want 1", n)
 		}
 	})
 }

@@ -194,17 +194,21 @@ const (
 	workgroupsTable  orgTable = "workgroups"
 )
 
-// orgRow is a department or a work group with its area's path.
+// orgRow is a department or a work group with its area's path. Caps are a
+// department's capabilities as stored ("pass_review,resumption_manage");
+// CapsSet says an update sets them (else it keeps them).
 type orgRow struct {
 	Code, Name, AreaCode, Remit, AreaPath string
+	Caps                                  string
+	CapsSet                               bool
 }
 
 func (t orgTable) cols() string {
-	remit := "''"
+	remit, caps := "''", "o.capabilities"
 	if t == workgroupsTable {
-		remit = "o.remit"
+		remit, caps = "o.remit", "''"
 	}
-	return `o.code, o.name, o.area_code, ` + remit + `, a.path`
+	return `o.code, o.name, o.area_code, ` + remit + `, a.path, ` + caps
 }
 
 func (t orgTable) query(ctx context.Context, tx *db.Tx, where string, a *db.Args) ([]orgRow, error) {
@@ -218,7 +222,7 @@ func (t orgTable) query(ctx context.Context, tx *db.Tx, where string, a *db.Args
 	out := []orgRow{}
 	for rows.Next() {
 		var r orgRow
-		if err := rows.Scan(&r.Code, &r.Name, &r.AreaCode, &r.Remit, &r.AreaPath); err != nil {
+		if err := rows.Scan(&r.Code, &r.Name, &r.AreaCode, &r.Remit, &r.AreaPath, &r.Caps); err != nil {
 			return nil, errs.Wrap(op, err)
 		}
 		out = append(out, r)
@@ -250,8 +254,8 @@ func (t orgTable) insert(ctx context.Context, tx *db.Tx, r orgRow) (bool, error)
 		res, err = tx.ExecContext(ctx, `INSERT INTO workgroups (code, name, area_code, remit, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (code) DO NOTHING`, r.Code, r.Name, r.AreaCode, r.Remit, tx.NowMS())
 	} else {
-		res, err = tx.ExecContext(ctx, `INSERT INTO departments (code, name, area_code, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $4) ON CONFLICT (code) DO NOTHING`, r.Code, r.Name, r.AreaCode, tx.NowMS())
+		res, err = tx.ExecContext(ctx, `INSERT INTO departments (code, name, area_code, capabilities, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (code) DO NOTHING`, r.Code, r.Name, r.AreaCode, r.Caps, tx.NowMS())
 	}
 	if err != nil {
 		return false, errs.Wrap("area.insert_"+string(t), err)
@@ -269,8 +273,8 @@ func (t orgTable) update(ctx context.Context, tx *db.Tx, r orgRow) error {
 		_, err = tx.ExecContext(ctx, `UPDATE workgroups SET name = $1, area_code = $2, remit = $3, updated_at = $4 WHERE code = $5`,
 			r.Name, r.AreaCode, r.Remit, tx.NowMS(), r.Code)
 	} else {
-		_, err = tx.ExecContext(ctx, `UPDATE departments SET name = $1, area_code = $2, updated_at = $3 WHERE code = $4`,
-			r.Name, r.AreaCode, tx.NowMS(), r.Code)
+		_, err = tx.ExecContext(ctx, `UPDATE departments SET name = $1, area_code = $2, capabilities = $3, updated_at = $4 WHERE code = $5`,
+			r.Name, r.AreaCode, r.Caps, tx.NowMS(), r.Code)
 	}
 	return errs.Wrap("area.update_"+string(t), err)
 }

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -80,3 +81,22 @@ func (c *principalCache) dropUser(userID int64) {
 	}
 	c.mu.Unlock()
 }
+
+// dropScope drops the entries of principals with an assignment bound to
+// the scope kind:ref (a department whose capabilities changed).
+func (c *principalCache) dropScope(kind ScopeKind, ref string) {
+	c.mu.Lock()
+	for k, e := range c.m {
+		if slices.ContainsFunc(e.p.Assignments, func(a Assignment) bool { return a.Scope.Kind == kind && a.Scope.Ref == ref }) {
+			delete(c.m, k)
+		}
+	}
+	c.mu.Unlock()
+}
+
+// ForgetScope drops, on this instance, the cached principals of everyone
+// with an assignment bound to the scope kind:ref, so that a change to it
+// (a department's capabilities) counts at their next request; other
+// instances see it within the cache's TTL. Call it after the change has
+// committed (db.Tx.AfterCommit).
+func (s *Service) ForgetScope(kind ScopeKind, ref string) { s.cache.dropScope(kind, ref) }

@@ -93,7 +93,12 @@ const (
 )
 
 // rolePermissions is the grant table. Modules add their permissions here as
-// they arrive; anything not listed is denied.
+// they arrive; anything not listed is denied. PIIReveal is held by those
+// who call people back: the HQ commander, street officers, community
+// workers and department officers (whose reach for it is the tickets
+// routed to their department, never the department's area: see
+// AreaPaths); district officers, HQ staff and system administrators
+// coordinate and do not read full phone numbers.
 var rolePermissions = map[Role][]Permission{
 	SystemAdmin: {AreaRead, AreaWrite, UserRead, UserManage, AuditRead, ResumptionRead, ResumptionReport, ResumptionManage,
 		TicketFile, TicketRead, TicketHandle, TicketManage, NotifyManage,
@@ -104,15 +109,48 @@ var rolePermissions = map[Role][]Permission{
 		TicketFile, TicketRead, TicketHandle, TicketManage, NotifyManage,
 		PassRead, PassReview, CheckpointRead, CheckpointManage, TrafficManage},
 	DistrictOfficer:   {AreaRead, UserRead, ResumptionRead, ResumptionReport, TicketFile, TicketRead, TicketHandle, PassRead, CheckpointRead},
-	StreetOfficer:     {AreaRead, UserRead, ResumptionRead, ResumptionReport, TicketFile, TicketRead, TicketHandle, PassRead, CheckpointRead},
-	CommunityWorker:   {AreaRead, TicketFile, TicketRead, TicketHandle},
-	DepartmentOfficer: {AreaRead, ResumptionRead, ResumptionManage, TicketFile, TicketHandle, PassRead, PassReview},
+	StreetOfficer:     {AreaRead, UserRead, PIIReveal, ResumptionRead, ResumptionReport, TicketFile, TicketRead, TicketHandle, PassRead, CheckpointRead},
+	CommunityWorker:   {AreaRead, PIIReveal, TicketFile, TicketRead, TicketHandle},
+	DepartmentOfficer: {AreaRead, PIIReveal, TicketFile, TicketHandle}, // and what the department's capabilities grant
 	WorkgroupMember:   {AreaRead, ResumptionRead, TicketFile, CheckpointRead},
 	Liaison:           {AreaRead, TicketFile},
 	EnterpriseContact: {TicketFile, PassApply},
 	Volunteer:         {},
 	CheckpointOfficer: {CheckpointScan},
 	Inspector:         {AreaRead, AuditRead, ResumptionRead, TicketRead, PassRead, CheckpointRead},
+}
+
+// Capability is something a department does beyond the tickets routed to
+// it. A department officer holds the permissions of their department's
+// capabilities over the department's area, and no others beyond the role's.
+type Capability string
+
+const (
+	CapPassReview       Capability = "pass_review"       // 工信局: review pass batches, quotas, revocation
+	CapResumptionManage Capability = "resumption_manage" // the resumption registry, liaisons, power data, plans
+)
+
+// Capabilities lists every capability in display order.
+var Capabilities = []Capability{CapPassReview, CapResumptionManage}
+
+// capabilityPermissions is the grant table of capabilities.
+var capabilityPermissions = map[Capability][]Permission{
+	CapPassReview:       {PassRead, PassReview},
+	CapResumptionManage: {ResumptionRead, ResumptionManage},
+}
+
+// ValidCapability reports whether c is a known capability.
+func ValidCapability(c Capability) bool { _, ok := capabilityPermissions[c]; return ok }
+
+// ParseCapabilities reads a stored list ("pass_review,resumption_manage").
+func ParseCapabilities(s string) []Capability {
+	var out []Capability
+	for _, c := range strings.Split(s, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			out = append(out, Capability(c))
+		}
+	}
+	return out
 }
 
 // roleScope says which scope kind each role is bound to, and for area-bound
@@ -150,7 +188,8 @@ func levelList(levels []string) string {
 var scopeKindNames = map[ScopeKind]string{ScopeArea: "行政区划", ScopeDepartment: "部门", ScopeWorkgroup: "工作组",
 	ScopeEnterprise: "企业", ScopeCheckpoint: "卡口"}
 
-// RoleHas reports whether role r grants perm.
+// RoleHas reports whether role r grants perm in every scope, without what
+// a department's capabilities add (see Assignment.Grants).
 func RoleHas(r Role, perm Permission) bool { return slices.Contains(rolePermissions[r], perm) }
 
 // ValidRole reports whether r is a known role.
@@ -164,6 +203,8 @@ type Scope struct {
 	Ref  string    `json:"ref"`
 	Name string    `json:"name,omitempty"`
 	Path string    `json:"-"`
+	// Caps are a department's capabilities, resolved with the scope.
+	Caps []Capability `json:"-"`
 }
 
 // String renders a scope as the command line takes it: an area code, or
@@ -198,6 +239,22 @@ func ParseScope(s string) (Scope, error) {
 type Assignment struct {
 	Role  Role  `json:"role"`
 	Scope Scope `json:"scope"`
+}
+
+// Grants reports whether the assignment grants perm: its role does, or,
+// bound to a department, one of the department's capabilities does.
+func (a Assignment) Grants(perm Permission) bool {
+	if slices.Contains(rolePermissions[a.Role], perm) {
+		return true
+	}
+	if a.Scope.Kind == ScopeDepartment {
+		for _, c := range a.Scope.Caps {
+			if slices.Contains(capabilityPermissions[c], perm) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Principal is who is acting: a user with their assignments, or the system
@@ -267,7 +324,7 @@ func (p *Principal) Can(perm Permission) bool {
 		return true
 	}
 	for _, a := range p.Assignments {
-		if slices.Contains(rolePermissions[a.Role], perm) {
+		if a.Grants(perm) {
 			return true
 		}
 	}
@@ -285,7 +342,13 @@ func (p *Principal) AreaPaths(perm Permission) (paths []string, all bool) {
 		return nil, true
 	}
 	for _, a := range p.Assignments {
-		if a.Scope.Path != "" && slices.Contains(rolePermissions[a.Role], perm) {
+		// A department's personal data are those of its tickets, which
+		// the ticket module reaches by department; the department's area
+		// (the whole city for a city department) is not its reach.
+		if perm == PIIReveal && a.Scope.Kind == ScopeDepartment {
+			continue
+		}
+		if a.Scope.Path != "" && a.Grants(perm) {
 			paths = append(paths, a.Scope.Path)
 		}
 	}

@@ -10,12 +10,12 @@ import (
 	"tongxin/internal/errs"
 )
 
-// assignmentsSQL resolves each assignment's scope to a display name and an
-// area path. Area, department and work group scopes are kernel tables;
+// assignmentsSQL resolves each assignment's scope to a display name, an
+// area path and, for a department, its capabilities. Area, department and work group scopes are kernel tables;
 // enterprise and checkpoint scopes carry no area path here.
 const assignmentsSQL = `SELECT ra.user_id, ra.role, ra.scope_kind, ra.scope_ref,
 	COALESCE(a.name, d.name, w.name, ra.scope_name),
-	COALESCE(a.path, da.path, wa.path, ra.scope_path)
+	COALESCE(a.path, da.path, wa.path, ra.scope_path), COALESCE(d.capabilities, '')
 FROM role_assignments ra
 LEFT JOIN areas a ON ra.scope_kind = 'area' AND a.code = ra.scope_ref
 LEFT JOIN departments d ON ra.scope_kind = 'department' AND d.code = ra.scope_ref
@@ -65,9 +65,11 @@ func loadAssignments(ctx context.Context, tx *db.Tx, ids []int64) (map[int64][]A
 	for rows.Next() {
 		var uid int64
 		var a Assignment
-		if err := rows.Scan(&uid, &a.Role, &a.Scope.Kind, &a.Scope.Ref, &a.Scope.Name, &a.Scope.Path); err != nil {
+		var caps string
+		if err := rows.Scan(&uid, &a.Role, &a.Scope.Kind, &a.Scope.Ref, &a.Scope.Name, &a.Scope.Path, &caps); err != nil {
 			return nil, errs.Wrap("auth.loadAssignments", err)
 		}
+		a.Scope.Caps = ParseCapabilities(caps)
 		out[uid] = append(out[uid], a)
 	}
 	return out, errs.Wrap("auth.loadAssignments", rows.Err())
@@ -148,7 +150,8 @@ LEFT JOIN workgroups w ON ra.scope_kind = 'workgroup' AND w.code = ra.scope_ref
 LEFT JOIN areas wa ON wa.code = w.area_code`
 
 const principalCols = `u.id, u.username, u.display_name, u.status, ra.role, ra.scope_kind, ra.scope_ref,
-	COALESCE(a.name, d.name, w.name, ra.scope_name), COALESCE(a.path, da.path, wa.path, ra.scope_path)`
+	COALESCE(a.name, d.name, w.name, ra.scope_name), COALESCE(a.path, da.path, wa.path, ra.scope_path),
+	COALESCE(d.capabilities, '')`
 
 // sessionLookupSQL yields (last_seen_at, expires_at, principal columns…).
 const sessionLookupSQL = `SELECT c.last_seen_at, c.expires_at, ` + principalCols + ` FROM sessions c` + principalJoin +
@@ -181,12 +184,12 @@ func lookupCredential(ctx context.Context, stmt *sql.Stmt, hash string, token bo
 	for rows.Next() {
 		var p Principal
 		var role, kind, ref sql.NullString
-		var name, path string
+		var name, path, caps string
 		dest := []any{&cred.a, &cred.b}
 		if token {
 			dest = append(dest, &cred.c, &cred.d)
 		}
-		dest = append(dest, &p.UserID, &p.Username, &p.DisplayName, &cred.status, &role, &kind, &ref, &name, &path)
+		dest = append(dest, &p.UserID, &p.Username, &p.DisplayName, &cred.status, &role, &kind, &ref, &name, &path, &caps)
 		if err := rows.Scan(dest...); err != nil {
 			return cred, false, errs.Wrap("auth.lookupCredential", err)
 		}
@@ -195,7 +198,7 @@ func lookupCredential(ctx context.Context, stmt *sql.Stmt, hash string, token bo
 		}
 		if role.Valid {
 			cred.p.Assignments = append(cred.p.Assignments, Assignment{Role: Role(role.String),
-				Scope: Scope{Kind: ScopeKind(kind.String), Ref: ref.String, Name: name, Path: path}})
+				Scope: Scope{Kind: ScopeKind(kind.String), Ref: ref.String, Name: name, Path: path, Caps: ParseCapabilities(caps)}})
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -115,6 +115,9 @@ const (
 	// ClockSkew is how far in the future a device's clock may run before its
 	// times are refused.
 	ClockSkew = 5 * time.Minute
+	// DefaultOfflineMaxAge is how old an offline scan may be when it is
+	// uploaded (serve --offline-scan-max-age).
+	DefaultOfflineMaxAge = 72 * time.Hour
 )
 
 // validate checks everything of in that needs no database and returns the

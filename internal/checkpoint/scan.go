@@ -104,8 +104,10 @@ func (s *Service) Scan(ctx context.Context, p *auth.Principal, ref string, in Sc
 // ScanBatch logs the scans a device made offline at checkpoint ref, each
 // verified as of its scanned_at, all in one transaction. Items already
 // logged (by client id) answer their stored scan; items that cannot be
-// taken (no client id, no or a future scanned_at) answer an error while the
-// others are logged. A closed checkpoint still takes them: they happened.
+// taken (no client id, no or a future scanned_at; invalid_scan) or were
+// scanned longer ago than the offline window (scan_too_old) answer an
+// error while the others are logged. A closed checkpoint still takes them:
+// they happened.
 func (s *Service) ScanBatch(ctx context.Context, p *auth.Principal, ref string, in BatchInput) (*BatchResult, error) {
 	const op = "checkpoint.ScanBatch"
 	if err := requireScan(p, op); err != nil {
@@ -131,16 +133,18 @@ func (s *Service) ScanBatch(ctx context.Context, p *auth.Principal, ref string, 
 	for i, sc := range in.Scans {
 		id := strings.TrimSpace(sc.ClientID)
 		res.Items[i].ClientID = id
-		msg := clientIDProblem(id)
+		msg, code := clientIDProblem(id), "invalid_scan"
 		switch {
 		case msg != "":
 		case sc.ScannedAt == nil:
 			msg = "离线扫码须带 scanned_at（设备扫码时间）"
 		case sc.ScannedAt.After(now.Add(ClockSkew)):
 			msg = "扫码时间晚于服务器时间，请校准设备时钟"
+		case sc.ScannedAt.Before(now.Add(-s.maxAge)):
+			msg, code = fmt.Sprintf("扫码时间距今超过 %s，已超出离线上传时限，未予受理", hoursOf(s.maxAge)), "scan_too_old"
 		}
 		if msg != "" {
-			res.Items[i].Error = &BatchError{Code: "invalid_scan", Message: msg}
+			res.Items[i].Error = &BatchError{Code: code, Message: msg}
 			res.Refused++
 			continue
 		}
@@ -183,6 +187,17 @@ func (s *Service) ScanBatch(ctx context.Context, p *auth.Principal, ref string, 
 		}
 	}
 	return res, nil
+}
+
+// hoursOf writes a window for people: "72 小时", "90 分钟".
+func hoursOf(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%d 小时", int64(d/time.Hour))
+	}
+	if d%time.Minute == 0 {
+		return fmt.Sprintf("%d 分钟", int64(d/time.Minute))
+	}
+	return d.String()
 }
 
 // ScanQuery narrows a checkpoint's scans.

@@ -413,3 +413,49 @@ func TestScanStats(t *testing.T) {
 		mustErr(t, err, errs.Invalid, "area_not_found")
 	})
 }
+
+// An offline batch refuses the items scanned longer ago than the window
+// (72 hours unless configured) with scan_too_old, logging none of them,
+// and takes the others of the same batch.
+func TestScanBatchTooOld(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		bridge := f.checkpoint("株洲大桥", Bridge, "430211001")
+		officer := f.user("kakou", auth.CheckpointOfficer, "checkpoint:"+ref(bridge))
+		tok := f.ver.sign(t, claims("P1"), "")
+		in := BatchInput{Scans: []ScanInput{
+			{Token: tok, ClientID: "old-00001", ScannedAt: ptr(testBase.Add(-73 * time.Hour))},
+			{Token: tok, ClientID: "old-00002", ScannedAt: ptr(testBase.Add(-71 * time.Hour))},
+			{Token: tok, ClientID: "old-00003", ScannedAt: ptr(testBase.Add(-30 * 24 * time.Hour))},
+			{Token: tok, ClientID: "old-00004", ScannedAt: ptr(testBase.Add(-time.Minute))},
+		}}
+		res, err := f.svc.ScanBatch(f.Ctx, officer, ref(bridge), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Accepted != 2 || res.Refused != 2 {
+			t.Fatalf("accepted %d refused %d: %+v", res.Accepted, res.Refused, res.Items)
+		}
+		for _, i := range []int{0, 2} {
+			e := res.Items[i].Error
+			if e == nil || e.Code != "scan_too_old" || !strings.Contains(e.Message, "72 小时") || res.Items[i].Scan != nil {
+				t.Errorf("item %d: %+v %+v, want scan_too_old", i, res.Items[i], e)
+			}
+		}
+		if res.Items[1].Scan == nil || res.Items[3].Scan == nil {
+			t.Fatalf("the recent items: %+v", res.Items)
+		}
+		if n := f.Count(`SELECT COUNT(*) FROM checkpoint_scans WHERE client_id IN ('old-00001', 'old-00003')`); n != 0 {
+			t.Fatalf("%d refused scans logged", n)
+		}
+		// A window of one hour, as serve --offline-scan-max-age 1h sets it.
+		f.svc.SetOfflineMaxAge(time.Hour)
+		res, err = f.svc.ScanBatch(f.Ctx, officer, ref(bridge), BatchInput{Scans: []ScanInput{
+			{Token: tok, ClientID: "old-00005", ScannedAt: ptr(testBase.Add(-61 * time.Minute))},
+			{Token: tok, ClientID: "old-00006", ScannedAt: ptr(testBase.Add(-59 * time.Minute))},
+		}})
+		if err != nil || res.Accepted != 1 || res.Refused != 1 || res.Items[0].Error == nil ||
+			res.Items[0].Error.Code != "scan_too_old" || !strings.Contains(res.Items[0].Error.Message, "1 小时") {
+			t.Fatalf("one hour: %+v %v", res, err)
+		}
+	})
+}

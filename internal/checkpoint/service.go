@@ -52,6 +52,10 @@ type Deps struct {
 	// CacheTTL is how long a checkpoint read for a scan is reused; an
 	// update on this instance drops it at once. 0 means 5 seconds.
 	CacheTTL time.Duration
+	// OfflineMaxAge is how long ago an offline scan may have been made
+	// when it is uploaded; older items of a batch are refused
+	// (scan_too_old). 0 means DefaultOfflineMaxAge.
+	OfflineMaxAge time.Duration
 }
 
 // Service is the checkpoint use cases. Every method authorizes its
@@ -67,6 +71,7 @@ type Service struct {
 	log         *slog.Logger
 	cache       *checkpointCache
 	scans       *committer
+	maxAge      time.Duration // of offline scans; see Deps.OfflineMaxAge
 }
 
 // NewService builds the service.
@@ -82,7 +87,17 @@ func NewService(d *db.DB, deps Deps) *Service {
 	s := &Service{db: d, areas: deps.Areas, users: deps.Users, enterprises: deps.Enterprises, verifier: deps.Verifier,
 		clock: d.Clock, log: log, cache: &checkpointCache{ttl: ttl, m: map[int64]cacheEntry{}}}
 	s.scans = &committer{db: d, log: log, wake: make(chan struct{}, 1)}
+	s.SetOfflineMaxAge(deps.OfflineMaxAge)
 	return s
+}
+
+// SetOfflineMaxAge sets how old an uploaded offline scan may be (0: the
+// default, 72 hours). Call it while wiring, before serving.
+func (s *Service) SetOfflineMaxAge(d time.Duration) {
+	if d <= 0 {
+		d = DefaultOfflineMaxAge
+	}
+	s.maxAge = d
 }
 
 // SetVerifier sets the pass verifier once the pass service exists (the

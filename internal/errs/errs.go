@@ -32,6 +32,7 @@ type FieldError struct {
 	Row     int    `json:"row,omitempty"`
 	Column  string `json:"column,omitempty"`
 	Field   string `json:"field,omitempty"`
+	Code    string `json:"code,omitempty"` // a stable code for this problem, where it has one
 	Message string `json:"message"`
 }
 

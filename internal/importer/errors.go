@@ -37,6 +37,11 @@ func (e *Errors) Add(row int, column, message string) {
 	e.list[i] = errs.FieldError{Row: row, Column: column, Message: message}
 }
 
+// AddCode is Add with a stable code for the problem.
+func (e *Errors) AddCode(row int, column, code, message string) {
+	e.list = append(e.list, errs.FieldError{Row: row, Column: column, Code: code, Message: message})
+}
+
 // Len returns the number of problems recorded.
 func (e *Errors) Len() int { return e.n }
 

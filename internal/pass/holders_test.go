@@ -45,6 +45,25 @@ func wantRow(t *testing.T, got map[int]errs.FieldError, row int, column string, 
 	}
 }
 
+// wantHidden checks that no part of err, as the client sees it (message
+// and every row), shows any of secrets.
+func wantHidden(t *testing.T, err error, secrets ...string) {
+	t.Helper()
+	e := errs.As(err)
+	if e == nil {
+		t.Fatalf("err %v", err)
+	}
+	js, _ := json.Marshal(struct {
+		Message string
+		Fields  []errs.FieldError
+	}{e.Message, e.Fields})
+	for _, s := range secrets {
+		if strings.Contains(string(js), s) {
+			t.Errorf("the refusal shows %q: %s", s, js)
+		}
+	}
+}
+
 // A person (by ID number) or a vehicle (by plate) holds one active pass
 // for any one day, whichever enterprise applies: an overlapping row is
 // refused naming the pass, its enterprise and its last day; days after it,
@@ -74,10 +93,17 @@ func TestOnePassPerPersonAndVehicle(t *testing.T) {
 		if len(got) != 2 {
 			t.Errorf("errors %+v", got)
 		}
-		// Another enterprise applying for the same person is refused too.
+		// Another enterprise applying for the same person is refused too,
+		// and learns no more than that: not the enterprise, the pass or
+		// its days.
 		_, err = f.svc.Upload(f.Ctx, f.other, UploadInput{Data: []byte(head +
 			"李四," + li + ",13907331111,,430203002,2022-11-25,2022-11-26\n")})
-		wantRow(t, rowErrors(t, err), 2, "身份证号", person.PID, "株洲千金药业股份有限公司")
+		got = rowErrors(t, err)
+		wantRow(t, got, 2, "身份证号", "此人已持有有效通行证或有待审核的申请")
+		wantHidden(t, err, person.PID, "千金", qianjin, "2022-11-20", "2022-12-19", "12-19")
+		if got[2].Code != "pass_already_held" {
+			t.Errorf("code %+v", got[2])
+		}
 		if n := f.Count(`SELECT COUNT(*) FROM pass_batches`); n != batches {
 			t.Fatalf("%d batches stored by refused uploads", n-batches)
 		}
@@ -111,7 +137,8 @@ func TestPendingApplicationBlocksAnother(t *testing.T) {
 		}
 		_, err = f.svc.Upload(f.Ctx, f.other, UploadInput{Data: []byte("姓名,身份证号,手机,车牌,区域,起,止\n" +
 			"司机丙,,13907336668,湘B12345,430203,2022-11-21,2022-11-22\n")})
-		wantRow(t, rowErrors(t, err), 2, "车牌", fmt.Sprintf("第 %d 批第 5 行", a.ID))
+		wantRow(t, rowErrors(t, err), 2, "车牌", "此车辆已持有有效通行证或有待审核的申请")
+		wantHidden(t, err, fmt.Sprintf("第 %d 批", a.ID), "千金", qianjin, "2022-11-20", "2022-11-30")
 		// Days that do not overlap are taken.
 		f.upload([]byte("姓名,身份证号,手机,车牌,区域,起,止\n司机乙,,13907336667,湘B12345,430211,2022-12-01,2022-12-05\n"))
 		if _, err := f.svc.Reject(f.Ctx, f.gxj, a.ID, ReasonInput{Reason: "名单有误"}); err != nil {
@@ -149,7 +176,28 @@ func TestApprovalChecksHoldersAgain(t *testing.T) {
 		f.approve(a.ID)
 		held, _ := f.svc.BatchPasses(f.Ctx, f.gxj, a.ID)
 
-		_, err := f.svc.Approve(f.Ctx, f.gxj, b.ID, ApproveInput{})
+		// Its reviewer sees, row by row, what the holders already have;
+		// the enterprise's contact does not.
+		full, err := f.svc.GetBatch(f.Ctx, f.gxj, b.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range full.Rows {
+			want := map[int]string{2: held[1].PID, 4: held[2].PID}[r.Row]
+			switch {
+			case want == "" && r.Conflict != nil:
+				t.Errorf("row %d: conflict %+v", r.Row, r.Conflict)
+			case want != "" && (r.Conflict == nil || r.Conflict.PID != want || r.Conflict.Enterprise != qianjin ||
+				r.Conflict.BatchID != 0 || !strings.Contains(r.Conflict.Message, want)):
+				t.Errorf("row %d: conflict %+v, want pass %s", r.Row, r.Conflict, want)
+			}
+		}
+		mine, err := f.svc.GetBatch(f.Ctx, f.contact, b.ID)
+		if err != nil || slices.ContainsFunc(mine.Rows, func(r BatchRow) bool { return r.Conflict != nil }) {
+			t.Fatalf("the contact's view: %+v %v", mine, err)
+		}
+
+		_, err = f.svc.Approve(f.Ctx, f.gxj, b.ID, ApproveInput{})
 		e := mustErr(t, err, errs.Conflict, "pass_already_held")
 		if !strings.Contains(e.Message, "第 2、4 行") {
 			t.Errorf("message %q", e.Message)

@@ -148,6 +148,9 @@ type BatchRow struct {
 	ValidTo     time.Time `json:"valid_to"`
 	Decision    Decision  `json:"decision"`
 	PID         string    `json:"pid,omitempty"`
+	// Conflict: for the batch's reviewer while it awaits review, what the
+	// row's holder already has (see GetBatch).
+	Conflict *Conflict `json:"conflict,omitempty"`
 
 	// TransferPoint: as Pass.TransferPoint.
 	TransferPoint *CheckpointInfo `json:"transfer_point,omitempty"`

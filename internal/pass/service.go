@@ -487,22 +487,25 @@ func (s *Service) checkRows(ctx context.Context, sub *subject, in []importer.Row
 	}
 	// One pass per person and per vehicle at a time, whichever enterprise
 	// applied: a row whose holder has an active pass, or is in a batch
-	// awaiting review, for overlapping days is refused.
+	// awaiting review, for overlapping days is refused. The uploader learns
+	// no more than that, unless the pass or the batch is their own
+	// enterprise's: another enterprise's name, pass, batch or dates are for
+	// the reviewer (GetBatch, Approve).
 	probes := make([]probe, 0, len(out))
 	for _, r := range out {
 		probes = append(probes, r.probe())
 	}
-	var held map[int]heldRow
+	var held map[int][]holding
 	err := s.db.Read(ctx, func(tx *db.Tx) (err error) {
-		held, err = heldRows(ctx, tx, probes, tx.NowMS(), true)
+		held, err = heldRows(ctx, tx, probes, tx.NowMS(), true, 0)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range out {
-		if h, ok := held[r.num]; ok {
-			list.Add(r.num, BatchSpec.HeaderOf(h.column), h.message)
+		if hs := held[r.num]; len(hs) > 0 {
+			list.AddCode(r.num, BatchSpec.HeaderOf(heldColumn(r.kind)), "pass_already_held", uploaderMessage(r.kind, hs, sub.Key))
 		}
 	}
 	if err := list.Err(); err != nil {
@@ -520,46 +523,117 @@ func (r *row) probe() probe {
 	return p
 }
 
-// heldRow is why a row is refused: its holder already has a pass or a
-// pending application.
-type heldRow struct {
-	column  string // the BatchSpec key: id_number or plate
-	message string
-}
-
 // heldRows finds the probes whose person or vehicle already holds an
-// active pass (or, when pending, is in a batch awaiting review) valid on
-// one of the same days, by row number, with the message naming it.
-func heldRows(ctx context.Context, tx *db.Tx, probes []probe, now int64, pending bool) (map[int]heldRow, error) {
+// active pass (or, when pending, is in a batch awaiting review other than
+// batch skip) valid on one of the same days: by row number, the holdings
+// that overlap, passes first.
+func heldRows(ctx context.Context, tx *db.Tx, probes []probe, now int64, pending bool, skip int64) (map[int][]holding, error) {
 	found, err := findHoldings(ctx, tx, probes, now, pending)
 	if err != nil {
 		return nil, err
 	}
-	out := map[int]heldRow{}
+	out := map[int][]holding{}
 	for _, p := range probes {
-		var first *holding
-		for i, h := range found[holdKey{p.kind, p.key}] {
-			if h.from < p.to && h.to > p.from && (first == nil || first.pid == "" && h.pid != "") {
-				first = &found[holdKey{p.kind, p.key}][i]
+		var hs []holding
+		for _, h := range found[holdKey{p.kind, p.key}] {
+			if h.from < p.to && h.to > p.from && (h.pid != "" || h.batch != skip) {
+				hs = append(hs, h)
 			}
 		}
-		if first == nil {
-			continue
+		// Passes before pending rows, each in order of validity.
+		slices.SortStableFunc(hs, func(a, b holding) int {
+			if (a.pid != "") == (b.pid != "") {
+				return 0
+			}
+			if a.pid != "" {
+				return -1
+			}
+			return 1
+		})
+		if len(hs) > 0 {
+			out[p.num] = hs
 		}
-		hr := heldRow{column: "id_number", message: "该人员"}
-		if p.kind == Vehicle {
-			hr = heldRow{column: "plate", message: "该车辆"}
-		}
-		from, to := clock.FromMillis(first.from).In(clock.Shanghai).Format(DateLayout), lastDay(clock.FromMillis(first.to))
-		if first.pid != "" {
-			hr.message += fmt.Sprintf("已持有有效通行证 %s（%s），有效至 %s；如需换证请先吊销原证", first.pid, first.enterpriseName, to)
-		} else {
-			hr.message += fmt.Sprintf("已在待审核的通行证申请第 %d 批第 %d 行（%s，%s 至 %s）；请等待审核结果，或请审核人员驳回该批后再提交",
-				first.batch, first.row, first.enterpriseName, from, to)
-		}
-		out[p.num] = hr
 	}
 	return out, nil
+}
+
+// heldColumn is the BatchSpec key of the column that names a holder.
+func heldColumn(k Kind) string {
+	if k == Vehicle {
+		return "plate"
+	}
+	return "id_number"
+}
+
+// heldMessage names what the person or vehicle already holds: the pass,
+// its enterprise and last day, or the pending batch and row with their
+// enterprise and days. For reviewers, and for an uploader whose own
+// enterprise it is.
+func heldMessage(k Kind, h holding) string {
+	msg := "该人员"
+	if k == Vehicle {
+		msg = "该车辆"
+	}
+	from, to := clock.FromMillis(h.from).In(clock.Shanghai).Format(DateLayout), lastDay(clock.FromMillis(h.to))
+	if h.pid != "" {
+		return msg + fmt.Sprintf("已持有有效通行证 %s（%s），有效至 %s；如需换证请先吊销原证", h.pid, h.enterpriseName, to)
+	}
+	return msg + fmt.Sprintf("已在待审核的通行证申请第 %d 批第 %d 行（%s，%s 至 %s）；请等待审核结果，或请审核人员驳回该批后再提交",
+		h.batch, h.row, h.enterpriseName, from, to)
+}
+
+// uploaderMessage is what the uploader of enterprise own learns of a
+// refused row: the details of a pass or pending row of its own, else only
+// that the holder has one (no other enterprise, pass id, batch or date).
+func uploaderMessage(k Kind, hs []holding, own string) string {
+	for _, h := range hs {
+		if h.enterpriseKey == own {
+			return heldMessage(k, h)
+		}
+	}
+	if k == Vehicle {
+		return "此车辆已持有有效通行证或有待审核的申请，不能重复申请"
+	}
+	return "此人已持有有效通行证或有待审核的申请，不能重复申请"
+}
+
+// Conflict is, for the reviewer of a batch awaiting review, what a row's
+// person or vehicle already holds for overlapping days: an active pass or
+// a row of another batch awaiting review.
+type Conflict struct {
+	PID            string    `json:"pid,omitempty"`
+	BatchID        int64     `json:"batch_id,omitempty"`
+	BatchRow       int       `json:"batch_row,omitempty"`
+	Enterprise     string    `json:"enterprise"`
+	EnterpriseName string    `json:"enterprise_name"`
+	ValidFrom      time.Time `json:"valid_from"`
+	ValidTo        time.Time `json:"valid_to"`
+	Message        string    `json:"message"`
+}
+
+// conflicts fills the Conflict of the rows of a batch awaiting review,
+// as of now.
+func (s *Service) conflicts(ctx context.Context, b *Batch) error {
+	return s.db.Read(ctx, func(tx *db.Tx) error {
+		stored, err := loadRows(ctx, tx, b.ID)
+		if err != nil {
+			return err
+		}
+		held, err := heldRows(ctx, tx, probesOf(stored), tx.NowMS(), true, b.ID)
+		if err != nil {
+			return err
+		}
+		for i := range b.Rows {
+			r := &b.Rows[i]
+			if hs := held[r.Row]; len(hs) > 0 {
+				h := hs[0]
+				r.Conflict = &Conflict{PID: h.pid, BatchID: h.batch, BatchRow: h.row, Enterprise: h.enterpriseKey,
+					EnterpriseName: h.enterpriseName, ValidFrom: clock.FromMillis(h.from), ValidTo: clock.FromMillis(h.to),
+					Message: heldMessage(r.Kind, h)}
+			}
+		}
+		return nil
+	})
 }
 
 // transferPointer returns a function naming the transfer point a pass or
@@ -773,29 +847,36 @@ func (s *Service) Approve(ctx context.Context, p *auth.Principal, id int64, in A
 // pass_already_held listing the rows, and nothing is issued. Approvals
 // hold the "issue" lock, so two cannot both pass this check.
 func checkNotHeld(ctx context.Context, tx *db.Tx, chosen []storedRow) error {
-	probes := make([]probe, 0, len(chosen))
-	for _, r := range chosen {
-		p := probe{num: r.num, kind: r.kind, key: r.plate, from: r.from, to: r.to}
-		if r.kind == Person {
-			p.key = r.idIdx.String
-		}
-		probes = append(probes, p)
-	}
-	held, err := heldRows(ctx, tx, probes, tx.NowMS(), false)
+	probes := probesOf(chosen)
+	held, err := heldRows(ctx, tx, probes, tx.NowMS(), false, 0)
 	if err != nil || len(held) == 0 {
 		return err
 	}
 	var fields []errs.FieldError
 	var nums []string
 	for _, r := range chosen {
-		if h, ok := held[r.num]; ok {
-			fields = append(fields, errs.FieldError{Row: r.num, Column: BatchSpec.HeaderOf(h.column), Message: h.message})
+		if hs, ok := held[r.num]; ok {
+			fields = append(fields, errs.FieldError{Row: r.num, Column: BatchSpec.HeaderOf(heldColumn(r.kind)),
+				Code: "pass_already_held", Message: heldMessage(r.kind, hs[0])})
 			nums = append(nums, strconv.Itoa(r.num))
 		}
 	}
 	return &errs.Error{Kind: errs.Conflict, Code: "pass_already_held", Fields: fields,
 		Message: fmt.Sprintf("第 %s 行的人员或车辆已持有有效通行证，本次未签发任何通行证：请不批准这些行，或先吊销原证",
 			strings.Join(nums, "、"))}
+}
+
+// probesOf is what stored rows look for among passes and pending rows.
+func probesOf(rows []storedRow) []probe {
+	probes := make([]probe, 0, len(rows))
+	for _, r := range rows {
+		p := probe{num: r.num, kind: r.kind, key: r.plate, from: r.from, to: r.to}
+		if r.kind == Person {
+			p.key = r.idIdx.String
+		}
+		probes = append(probes, p)
+	}
+	return probes
 }
 
 // issue signs and stores a pass for each row, with the signing key
@@ -915,7 +996,8 @@ func (s *Service) Reject(ctx context.Context, p *auth.Principal, id int64, in Re
 	return s.batch(ctx, id, false)
 }
 
-// GetBatch returns a batch with its rows, for a caller who reaches it.
+// GetBatch returns a batch with its rows, for a caller who reaches it;
+// a reviewer of a batch awaiting review gets each row's Conflict.
 func (s *Service) GetBatch(ctx context.Context, p *auth.Principal, id int64) (*Batch, error) {
 	const op = "pass.GetBatch"
 	v, err := reads(p, op)
@@ -925,6 +1007,10 @@ func (s *Service) GetBatch(ctx context.Context, p *auth.Principal, id int64) (*B
 	b, err := s.batch(ctx, id, true)
 	if err == nil && !v.covers(b.EnterpriseKey, b.AreaPath) {
 		err = errBatchNotFound()
+	}
+	// Its reviewer sees what each row's holder already has.
+	if err == nil && b.Status == Submitted && p.Covers(auth.PassReview, b.AreaPath) {
+		err = s.conflicts(ctx, b)
 	}
 	if err != nil {
 		return nil, errs.Wrap(op, err)

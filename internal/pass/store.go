@@ -206,11 +206,11 @@ type holdKey struct {
 // holding is what a person or vehicle already has: an active pass (pid
 // set), or a row of a batch awaiting review.
 type holding struct {
-	pid            string
-	batch          int64
-	row            int
-	enterpriseName string
-	from, to       int64
+	pid                           string
+	batch                         int64
+	row                           int
+	enterpriseKey, enterpriseName string
+	from, to                      int64
 }
 
 // holdChunk is how many keys one lookup names: a power of two, well under
@@ -245,20 +245,20 @@ func findHoldings(ctx context.Context, tx *db.Tx, probes []probe, now int64, pen
 				in = append(in, "$"+strconv.Itoa(len(args)))
 			}
 			list := strings.Join(in, ", ")
-			rows, err := tx.QueryContext(ctx, `SELECT `+col+`, pid, enterprise_name, valid_from, valid_to FROM passes
+			rows, err := tx.QueryContext(ctx, `SELECT `+col+`, pid, enterprise_key, enterprise_name, valid_from, valid_to FROM passes
 				WHERE kind = $1 AND status = 'active' AND valid_to > $2 AND `+col+` IN (`+list+`) ORDER BY valid_from, id`, args...)
 			if err != nil {
 				return fmt.Errorf("pass: passes held: %w", err)
 			}
 			if err := scanHoldings(rows, k, out, func(h *holding) []any {
-				return []any{&h.pid, &h.enterpriseName, &h.from, &h.to}
+				return []any{&h.pid, &h.enterpriseKey, &h.enterpriseName, &h.from, &h.to}
 			}); err != nil {
 				return err
 			}
 			if !pending {
 				return nil
 			}
-			rows, err = tx.QueryContext(ctx, `SELECT r.`+col+`, r.batch_id, r.row_no, b.enterprise_name, r.valid_from, r.valid_to
+			rows, err = tx.QueryContext(ctx, `SELECT r.`+col+`, r.batch_id, r.row_no, b.enterprise_key, b.enterprise_name, r.valid_from, r.valid_to
 				FROM pass_batch_rows r JOIN pass_batches b ON b.id = r.batch_id
 				WHERE r.kind = $1 AND b.status = 'submitted' AND r.valid_to > $2 AND r.`+col+` IN (`+list+`)
 				ORDER BY r.valid_from, r.batch_id, r.row_no`, args...)
@@ -266,7 +266,7 @@ func findHoldings(ctx context.Context, tx *db.Tx, probes []probe, now int64, pen
 				return fmt.Errorf("pass: rows pending: %w", err)
 			}
 			return scanHoldings(rows, k, out, func(h *holding) []any {
-				return []any{&h.batch, &h.row, &h.enterpriseName, &h.from, &h.to}
+				return []any{&h.batch, &h.row, &h.enterpriseKey, &h.enterpriseName, &h.from, &h.to}
 			})
 		})
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -79,6 +80,26 @@ var ReasonNames = map[Reason]string{
 
 var b64 = base64.RawURLEncoding
 
+// b64Strict decodes what Sign encodes and nothing else: base64url without
+// padding whose unused trailing bits are zero.
+var b64Strict = base64.RawURLEncoding.Strict()
+
+// decodeSegment reads one segment of a token as canonical base64url: only
+// the 64 characters of the alphabet (no padding, no line breaks, which Go's
+// decoders skip even when strict), unused trailing bits zero. Any other
+// spelling of the same bytes is refused, so that a pass has exactly one
+// token string.
+func decodeSegment(s string) ([]byte, bool) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return nil, false
+		}
+	}
+	b, err := b64Strict.DecodeString(s)
+	return b, err == nil
+}
+
 // Sign makes the compact JWS of c with key, whose id is kid.
 func Sign(key ed25519.PrivateKey, kid string, c Claims) (string, error) {
 	h, err := json.Marshal(Header{Alg: "EdDSA", Kid: kid, Typ: TokenType})
@@ -102,8 +123,9 @@ type Parsed struct {
 }
 
 // Parse splits and decodes a token. It refuses anything that is not a
-// compact JWS with the pass header: alg other than EdDSA ("none", "HS256"
-// …), a missing kid, a payload that is not the pass claims.
+// compact JWS with the pass header: segments not in canonical base64url,
+// alg other than EdDSA ("none", "HS256" …), a missing kid, a payload that
+// is not the pass claims.
 func Parse(token string) (*Parsed, Reason) {
 	token = strings.TrimSpace(token)
 	if token == "" || len(token) > MaxTokenLen || !utf8.ValidString(token) {
@@ -113,10 +135,10 @@ func Parse(token string) (*Parsed, Reason) {
 	if len(parts) != 3 {
 		return nil, Malformed
 	}
-	hb, err1 := b64.DecodeString(parts[0])
-	pb, err2 := b64.DecodeString(parts[1])
-	sig, err3 := b64.DecodeString(parts[2])
-	if err1 != nil || err2 != nil || err3 != nil {
+	hb, ok1 := decodeSegment(parts[0])
+	pb, ok2 := decodeSegment(parts[1])
+	sig, ok3 := decodeSegment(parts[2])
+	if !ok1 || !ok2 || !ok3 {
 		return nil, Malformed
 	}
 	var p Parsed
@@ -204,25 +226,29 @@ func (c *Claims) ValidAt(now time.Time) Reason {
 
 // AllowedAt checks where a verified pass may be used: the checkpoint's area
 // path ("/430200/430203/…/") must lie in the subtree of one of the pass's
-// areas, and a pass limited to checkpoints must name this one.
+// areas, that is name one of them as a whole code between two slashes, and
+// a pass limited to checkpoints must name this one.
 func (c *Claims) AllowedAt(areaPath, checkpointID string) Reason {
-	inArea := false
-	for _, z := range c.Areas {
-		if z != "" && strings.Contains(areaPath, "/"+z+"/") {
-			inArea = true
-			break
-		}
-	}
-	if !inArea {
+	if !slices.ContainsFunc(c.Areas, func(z string) bool { return inPath(areaPath, z) }) {
 		return AreaNotAllowed
 	}
-	if len(c.CPs) > 0 {
-		for _, cp := range c.CPs {
-			if cp == checkpointID {
-				return OK
-			}
-		}
+	if len(c.CPs) > 0 && !slices.Contains(c.CPs, checkpointID) {
 		return CheckpointNotAllowed
 	}
 	return OK
+}
+
+// inPath reports whether code is one of the codes of an area path
+// ("/430200/430203/"): a whole segment between two slashes, never part of
+// one ("430203" is not in "/430200/4302031/") nor several ("430200/430203"
+// names no area).
+func inPath(path, code string) bool {
+	if code == "" || strings.Contains(code, "/") {
+		return false
+	}
+	segs := strings.Split(path, "/")
+	if len(segs) < 3 {
+		return false
+	}
+	return slices.Contains(segs[1:len(segs)-1], code)
 }

@@ -104,3 +104,94 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// Each segment of a token is read as canonical base64url without padding:
+// a last character whose unused bits are set, padding, line breaks or the
+// standard alphabet decode to the same bytes under a lenient decoder, but
+// every pass has exactly one token string (verification caches by the
+// token's SHA-256), so all of them are malformed.
+func TestParseCanonicalBase64(t *testing.T) {
+	priv, keys := testKey(t)
+	tok, err := Sign(priv, "k1", claims())
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(tok, ".")
+	// sibling flips the unused low bits of a segment's last character: the
+	// same bytes to base64.RawURLEncoding, another string.
+	sibling := func(seg string) string {
+		const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+		v := strings.IndexByte(alphabet, seg[len(seg)-1])
+		var loose int
+		switch len(seg) % 4 {
+		case 2:
+			loose = 15 // 4 bits unused
+		case 3:
+			loose = 3 // 2 bits unused
+		default:
+			t.Fatalf("segment %q has no unused bits", seg)
+		}
+		return seg[:len(seg)-1] + string(alphabet[v&^loose|(v&loose^1)])
+	}
+	for i, seg := range parts {
+		if len(seg)%4 == 0 {
+			continue
+		}
+		alt := sibling(seg)
+		a, err1 := base64.RawURLEncoding.DecodeString(seg)
+		b, err2 := base64.RawURLEncoding.DecodeString(alt)
+		if err1 != nil || err2 != nil || string(a) != string(b) {
+			t.Fatalf("segment %d: %q and %q are not the same bytes to a lenient decoder", i, seg, alt)
+		}
+		changed := append([]string(nil), parts...)
+		changed[i] = alt
+		if _, r := Verify(strings.Join(changed, "."), keys, now); r != Malformed {
+			t.Errorf("segment %d with loose trailing bits: %s, want malformed", i, r)
+		}
+	}
+	for name, bad := range map[string]string{
+		"padded signature": tok + "==",
+		"padded header":    parts[0] + "=." + parts[1] + "." + parts[2],
+		"line break":       parts[0] + "." + parts[1][:8] + "\r\n" + parts[1][8:] + "." + parts[2],
+		"standard +/":      strings.NewReplacer("-", "+", "_", "/").Replace(tok),
+	} {
+		if bad == tok {
+			continue
+		}
+		if _, r := Verify(bad, keys, now); r != Malformed {
+			t.Errorf("%s: %s, want malformed", name, r)
+		}
+	}
+	if _, r := Verify(tok, keys, now); r != OK {
+		t.Fatalf("the canonical token: %s", r)
+	}
+}
+
+// Areas are whole codes: a pass for 430203 is valid under 430203, not
+// under 4302031 (a code it is a prefix of), nor is a pass for 4302031
+// valid under 430203; a claim with a slash never names a subtree.
+func TestAllowedAtWholeCodes(t *testing.T) {
+	for _, tc := range []struct {
+		z    string
+		path string
+		want Reason
+	}{
+		{"430203", "/430200/430203/", OK},
+		{"430203", "/430200/430203/430203001/", OK},
+		{"430203", "/430200/4302031/", AreaNotAllowed},
+		{"4302031", "/430200/430203/", AreaNotAllowed},
+		{"43020", "/430200/430203/", AreaNotAllowed},
+		{"30203", "/430200/430203/", AreaNotAllowed},
+		{"430200/430203", "/430200/430203/430203001/", AreaNotAllowed},
+		{"/430203", "/430200/430203/", AreaNotAllowed},
+		{"430203/", "/430200/430203/", AreaNotAllowed},
+		{"430203", "430203", AreaNotAllowed},
+		{"", "/430200/", AreaNotAllowed},
+	} {
+		c := claims()
+		c.Areas = []string{tc.z}
+		if r := c.AllowedAt(tc.path, "cp1"); r != tc.want {
+			t.Errorf("z %q at %q: %s, want %s", tc.z, tc.path, r, tc.want)
+		}
+	}
+}

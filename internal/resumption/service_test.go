@@ -214,6 +214,11 @@ func TestVisibility(t *testing.T) {
 		liaison.UserID, liaison.Username, liaison.Assignments = id, "lly1", roles
 
 		sorted := func(keys ...string) []string { slices.Sort(keys); return keys }
+		// dept is an officer of a city department with capabilities.
+		dept := func(code string, caps ...auth.Capability) *auth.Principal {
+			return &auth.Principal{UserID: 9200, Username: "officer_" + code, Assignments: []auth.Assignment{{Role: auth.DepartmentOfficer,
+				Scope: auth.Scope{Kind: auth.ScopeDepartment, Ref: code, Path: "/430200/", Caps: caps}}}}
+		}
 		cases := []struct {
 			name    string
 			p       *auth.Principal
@@ -223,7 +228,7 @@ func TestVisibility(t *testing.T) {
 			{"liaison", liaison, []string{hejiatu.Key}},
 			{"street officer", f.officer(auth.StreetOfficer, "430203001"), sorted(jianshe.Key, proj.Key)},
 			{"district officer", f.officer(auth.DistrictOfficer, "430203"), sorted(jianshe.Key, hejiatu.Key, proj.Key)},
-			{"department officer of the city", f.officer(auth.DepartmentOfficer, "430200"), sorted(jianshe.Key, hejiatu.Key, shifeng.Key, proj.Key)},
+			{"officer of a city department that manages the registry", dept("gxj", auth.CapResumptionManage), sorted(jianshe.Key, hejiatu.Key, shifeng.Key, proj.Key)},
 			{"system", f.sys, sorted(jianshe.Key, hejiatu.Key, shifeng.Key, proj.Key)},
 		}
 		all := []string{jianshe.Key, hejiatu.Key, shifeng.Key, proj.Key}
@@ -255,7 +260,8 @@ func TestVisibility(t *testing.T) {
 		if err != nil || !slices.Equal(e.Liaisons, []string{"lly1"}) {
 			t.Errorf("liaisons = %v, %v", e, err)
 		}
-		for _, p := range []*auth.Principal{f.officer(auth.CommunityWorker, "430203001001"), {Username: "volunteer"}} {
+		for _, p := range []*auth.Principal{f.officer(auth.CommunityWorker, "430203001001"), {Username: "volunteer"},
+			dept("mzj"), dept("jtj", auth.CapPassReview)} {
 			_, err := f.svc.Get(f.ctx, p, jianshe.Key)
 			mustErr(t, err, errs.Forbidden, "forbidden")
 			_, err = f.svc.List(f.ctx, p, ListFilter{})

@@ -60,6 +60,7 @@ func New(t testing.TB, d *db.DB, clk *clock.Manual) *City {
 		t.Fatalf("seed demo city: %v", err)
 	}
 	c.Users = auth.NewService(d, c.Box, auth.DefaultConfig())
+	c.Areas.SetPrincipals(c.Users)
 	return c
 }
 

@@ -775,6 +775,7 @@ type pageDetailData struct {
 	Hops           []pageHop
 	Events         []pageEvent
 	Handler        bool
+	MayReveal      bool // pii.reveal over the ticket: the reveal form
 	Actions        []Status
 	Departments    []area.Department
 	ActForm        *web.Form
@@ -811,7 +812,7 @@ func (pg *Pages) detail(r *http.Request, p *auth.Principal, ref string) (*pageDe
 		return nil, err
 	}
 	now := pg.now()
-	d := &pageDetailData{T: t, Category: t.CategoryName, Level: pg.levelName(r, t.HolderDepth), Handler: CanHandle(p, t),
+	d := &pageDetailData{T: t, Category: t.CategoryName, Level: pg.levelName(r, t.HolderDepth), Handler: CanHandle(p, t), MayReveal: MayRevealPhone(p, t),
 		Actions: Actions(p, t), Self: link(t.ID), MaxPhotoMB: MaxPhotoBytes >> 20, PhotosLeft: MaxPhotos - len(t.Photos)}
 	if n := cats[t.Category]; n != "" {
 		d.Category = n

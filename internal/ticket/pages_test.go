@@ -384,6 +384,11 @@ func TestPageDetail(t *testing.T) {
 		sees(t, e.post(self+"/reveal-phone", street, url.Values{"reason": {""}}), 400, []string{"查看完整号码须填写事由"}, []string{"13807330001"})
 		sees(t, e.post(self+"/reveal-phone", street, url.Values{"reason": {"回访"}}), 200, []string{"13807330001", "仅显示这一次"}, nil)
 		sees(t, e.get(self, street), 200, nil, []string{"13807330001"})
+		// A district officer handles the ticket but holds no pii.reveal:
+		// no form, and 403.
+		lusong := f.user("lusong", auth.DistrictOfficer, "430203")
+		sees(t, e.get(self, lusong), 200, []string{tk.Tracking, "138****0001"}, []string{"查看完整号码", "13807330001"})
+		sees(t, e.post(self+"/reveal-phone", lusong, url.Values{"reason": {"回访"}}), 403, nil, []string{"13807330001"})
 
 		// Comments and the timeline.
 		sees(t, e.post(self+"/comments", street, url.Values{"note": {" "}}), 400, []string{"请填写意见"}, nil)

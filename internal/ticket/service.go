@@ -1078,10 +1078,15 @@ func joinNote(a, b string) string {
 	return a + "：" + b
 }
 
-// RevealPhone returns a ticket's reporter phone in full to a handler who
-// gives a reason, and audits it.
+// RevealPhone returns a ticket's reporter phone in full to a caller with
+// pii.reveal over the ticket (see MayRevealPhone) who gives a reason, and
+// audits it: 403 without pii.reveal, 404 out of reach, 403 not_handler
+// when the caller reads the ticket but does not handle it with pii.reveal.
 func (s *Service) RevealPhone(ctx context.Context, p *auth.Principal, ref, reason string) (string, error) {
 	const op = "ticket.RevealPhone"
+	if err := auth.Require(p, auth.PIIReveal, op); err != nil {
+		return "", err
+	}
 	reason = strings.TrimSpace(reason)
 	if msg := errs.CheckText(reason, 200, true); msg != "" {
 		return "", errs.Fields("reason_required", "查看完整号码须填写事由", errs.FieldError{Field: "reason", Message: msg})
@@ -1092,7 +1097,7 @@ func (s *Service) RevealPhone(ctx context.Context, p *auth.Principal, ref, reaso
 		if err != nil {
 			return err
 		}
-		if !canHandle(p, t) {
+		if !MayRevealPhone(p, t) {
 			return errs.E(errs.Forbidden, "not_handler", "只有办理人可以查看完整号码")
 		}
 		if t.phone == "" {
@@ -1107,6 +1112,26 @@ func (s *Service) RevealPhone(ctx context.Context, p *auth.Principal, ref, reaso
 		return "", errs.Wrap(op, err)
 	}
 	return phone, nil
+}
+
+// MayRevealPhone reports whether p may see t's reporter phone in full:
+// one assignment of p both handles t (its area's subtree, or the
+// department it is routed to) and grants pii.reveal. A department's
+// pii.reveal thus reaches the tickets routed to it, never its area.
+func MayRevealPhone(p *auth.Principal, t *Ticket) bool {
+	if p.IsSystem() {
+		return true
+	}
+	if p == nil {
+		return false
+	}
+	q := &auth.Principal{UserID: p.UserID, Username: p.Username}
+	for _, a := range p.Assignments {
+		if a.Grants(auth.PIIReveal) {
+			q.Assignments = append(q.Assignments, a)
+		}
+	}
+	return canHandle(q, t)
 }
 
 // noRows reports a missing row.

@@ -314,3 +314,54 @@ func TestReassignAfterAnswer(t *testing.T) {
 		}
 	})
 }
+
+// A reporter's full phone needs pii.reveal over the ticket, for a reason,
+// and is audited: the community worker and the street officer of its area
+// and the officer of the department it is routed to may (they call people
+// back); a district officer, HQ staff and the system administrator, who
+// handle tickets without pii.reveal, get 403, as do readers; a department
+// officer's pii.reveal never reaches tickets not routed to it.
+func TestRevealPhoneNeedsPIIReveal(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		hq := f.user("hqstaff", auth.HQStaff, "430200")
+		tk := f.file(hq, Input{Category: "elderly_care", AreaCode: "430203001001", Channel: ChannelHotline,
+			ReporterName: "张桂英", ReporterPhone: "13807331234", Description: "独居老人需要送菜"})
+		f.move(hq, tk.Tracking, Assigned, "mzj", "")
+		for _, c := range []struct {
+			p    *auth.Principal
+			kind errs.Kind
+			code string
+		}{
+			{f.user("dayuan", auth.CommunityWorker, "430203001001"), "", ""},
+			{f.user("jianshe", auth.StreetOfficer, "430203001"), "", ""},
+			{f.user("minzheng", auth.DepartmentOfficer, "department:mzj"), "", ""},
+			{f.user("commander", auth.HQCommander, "430200"), "", ""},
+			{f.user("lusong", auth.DistrictOfficer, "430203"), errs.Forbidden, "forbidden"},
+			{hq, errs.Forbidden, "forbidden"},
+			{f.user("admin", auth.SystemAdmin, "430200"), errs.Forbidden, "forbidden"},
+			{f.user("inspector", auth.Inspector, "430200"), errs.Forbidden, "forbidden"},
+			{f.user("gxj", auth.DepartmentOfficer, "department:gxj"), errs.NotFound, "ticket_not_found"},
+			{f.user("hetang", auth.CommunityWorker, "430202001001"), errs.NotFound, "ticket_not_found"},
+		} {
+			phone, err := f.svc.RevealPhone(f.Ctx, c.p, tk.Tracking, "回访老人")
+			if c.kind == "" {
+				if err != nil || phone != "13807331234" {
+					t.Errorf("%s: %q %v", c.p.Username, phone, err)
+				}
+				continue
+			}
+			if phone != "" {
+				t.Errorf("%s got the phone", c.p.Username)
+			}
+			if e := errs.As(err); e == nil || e.Kind != c.kind || e.Code != c.code {
+				t.Errorf("%s: %v, want %s/%s", c.p.Username, err, c.kind, c.code)
+			}
+		}
+		if n := f.Count(`SELECT COUNT(*) FROM audit_log WHERE action = 'ticket.reveal_phone' AND summary LIKE '%事由：回访老人%'`); n != 4 {
+			t.Errorf("%d reveals audited, want 4", n)
+		}
+		if n := f.Count(`SELECT COUNT(*) FROM audit_log WHERE summary LIKE '%13807331234%'`); n != 0 {
+			t.Errorf("the full phone is in %d audit rows", n)
+		}
+	})
+}

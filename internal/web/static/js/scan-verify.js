@@ -5,9 +5,9 @@
 //
 // Every rule here mirrors a line of Go; when the Go changes, this changes:
 //   - the token is trimmed as strings.TrimSpace does, refused above 4096
-//     bytes, split into exactly three parts, each decoded as Go's
-//     base64.RawURLEncoding does (no padding, CR and LF skipped, loose
-//     trailing bits);
+//     bytes, split into exactly three parts, each decoded as
+//     pass.decodeSegment does: canonical base64url only (the 64 letters of
+//     the alphabet, no padding, no CR or LF, unused trailing bits zero);
 //   - header and payload are decoded as encoding/json with
 //     DisallowUnknownFields does: field names match exactly or
 //     case-insensitively, a wrong type or an unknown field is an error,
@@ -31,7 +31,8 @@
   function goTrimSpace(s) { return s.replace(TRIM, ""); }
 
   // ------------------------------------------------------------------
-  // base64.RawURLEncoding.DecodeString.
+  // pass.decodeSegment: base64.RawURLEncoding.Strict() after refusing any
+  // character outside the alphabet (Go's decoders skip CR and LF).
   var B64 = (function () {
     var m = new Int16Array(128).fill(-1);
     var a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -44,11 +45,14 @@
     var vals = [];
     for (var i = 0; i < s.length; i++) {
       var c = s.charCodeAt(i);
-      if (c === 10 || c === 13) continue; // Go skips newlines
       if (c >= 128 || B64[c] < 0) return null;
       vals.push(B64[c]);
     }
-    if (vals.length % 4 === 1) return null;
+    var rest = vals.length % 4;
+    if (rest === 1) return null;
+    // The bits of the last character that carry no byte must be zero.
+    if (rest === 2 && (vals[vals.length - 1] & 15) !== 0) return null;
+    if (rest === 3 && (vals[vals.length - 1] & 3) !== 0) return null;
     var out = new Uint8Array(Math.floor(vals.length * 3 / 4));
     var o = 0;
     for (var j = 0; j < vals.length; j += 4) {
@@ -281,9 +285,18 @@
     return { header: h, claims: c, input: new TextEncoder().encode(parts[0] + "." + parts[1]), sig: sig, reason: "ok" };
   }
 
+  // inPath is pass.inPath: code is a whole segment of the area path,
+  // between two slashes.
+  function inPath(path, code) {
+    if (code === "" || code.indexOf("/") >= 0) return false;
+    var segs = path.split("/");
+    if (segs.length < 3) return false;
+    return segs.slice(1, -1).indexOf(code) >= 0;
+  }
+
   // allowedAt is Claims.AllowedAt.
   function allowedAt(c, areaPath, checkpointID) {
-    var inArea = c.z.some(function (z) { return z !== "" && areaPath.indexOf("/" + z + "/") >= 0; });
+    var inArea = c.z.some(function (z) { return inPath(areaPath, z); });
     if (!inArea) return "area_not_allowed";
     if (c.cp && c.cp.length > 0) {
       return c.cp.indexOf(String(checkpointID)) >= 0 ? "ok" : "checkpoint_not_allowed";

@@ -1,0 +1,56 @@
+package auth_test
+
+import (
+	"testing"
+
+	"tongxin/internal/auth"
+	"tongxin/internal/clock"
+	"tongxin/internal/db"
+	"tongxin/internal/db/dbtest"
+	"tongxin/internal/errs"
+	"tongxin/internal/testcity"
+)
+
+// A department officer holds what the role grants everywhere (tickets,
+// pii.reveal for them) and, over the department's area, what the
+// department's capabilities grant, resolved when the principal loads: the
+// demo's 市工信局 reviews passes and manages the registry, 民政局 neither.
+// A department's pii.reveal does not reach the accounts of its area.
+func TestDepartmentCapabilitiesResolve(t *testing.T) {
+	clk := clock.NewManual(testcity.Base)
+	dbtest.Each(t, clk, func(t *testing.T, d *db.DB) {
+		c := testcity.New(t, d, clk)
+		gxj := c.User("gxj", auth.DepartmentOfficer, "department:gxj")
+		mzj := c.User("mzj", auth.DepartmentOfficer, "department:mzj")
+		c.User("dayuan", auth.CommunityWorker, "430203001001")
+		for _, tc := range []struct {
+			p    *auth.Principal
+			perm auth.Permission
+			want bool
+		}{
+			{gxj, auth.PassReview, true}, {gxj, auth.PassRead, true}, {gxj, auth.ResumptionManage, true},
+			{gxj, auth.ResumptionRead, true}, {gxj, auth.TicketHandle, true}, {gxj, auth.AreaWrite, false},
+			{mzj, auth.PassReview, false}, {mzj, auth.PassRead, false}, {mzj, auth.ResumptionManage, false},
+			{mzj, auth.ResumptionRead, false}, {mzj, auth.TicketHandle, true}, {mzj, auth.TicketFile, true},
+			{mzj, auth.PIIReveal, true},
+		} {
+			if got := tc.p.Can(tc.perm); got != tc.want {
+				t.Errorf("%s can %s: %v, want %v", tc.p.Username, tc.perm, got, tc.want)
+			}
+		}
+		if !gxj.Covers(auth.PassReview, "/430200/430211/430211001/") || mzj.Covers(auth.PassReview, "/430200/430211/") {
+			t.Error("pass review over the city")
+		}
+		if auth.RoleHas(auth.DepartmentOfficer, auth.PassReview) || auth.RoleHas(auth.DepartmentOfficer, auth.ResumptionManage) {
+			t.Error("the role alone grants pass review or the registry")
+		}
+		if paths, all := mzj.AreaPaths(auth.PIIReveal); all || len(paths) != 0 {
+			t.Errorf("a department's pii.reveal reaches areas %v", paths)
+		}
+		_, err := c.Users.RevealPhone(c.Ctx, mzj, "dayuan", "核实身份信息")
+		testcity.MustErr(t, err, errs.NotFound, "user_not_found")
+		if n := c.Count(`SELECT COUNT(*) FROM audit_log WHERE action = 'pii.reveal'`); n != 0 {
+			t.Errorf("%d reveals audited", n)
+		}
+	})
+}
