@@ -24,8 +24,6 @@ type Migration struct {
 
 // Migrations lists the embedded migrations in order. File names are
 // NNNN_name.sql; a file once landed is never edited, only followed.
-// Numbers are unique and may leave gaps: branches developed side by side
-// reserve numbers, and one may land before another.
 func Migrations() ([]Migration, error) {
 	entries, err := fs.ReadDir(migrationFS, "migrations")
 	if err != nil {
@@ -46,9 +44,9 @@ func Migrations() ([]Migration, error) {
 		ms = append(ms, Migration{Version: v, Name: rest, SQL: string(b)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].Version == ms[i-1].Version {
-			return nil, fmt.Errorf("db: migration %04d duplicated", ms[i].Version)
+	for i, m := range ms {
+		if m.Version != i+1 {
+			return nil, fmt.Errorf("db: migration %04d missing or duplicated", i+1)
 		}
 	}
 	return ms, nil
@@ -65,18 +63,13 @@ const createVersions = `CREATE TABLE IF NOT EXISTS schema_migrations (
 	applied_at BIGINT NOT NULL
 )`
 
-// SchemaVersion returns the applied version and the version this binary
-// knows (its last migration). The applied version is the last migration up
-// to which every migration this binary knows is applied, or the highest
-// applied one when that is beyond what the binary knows.
+// SchemaVersion returns the applied version and the version this binary knows.
 func (d *DB) SchemaVersion(ctx context.Context) (applied, known int, err error) {
 	ms, err := Migrations()
 	if err != nil {
 		return 0, 0, err
 	}
-	if len(ms) > 0 {
-		known = ms[len(ms)-1].Version
-	}
+	known = len(ms)
 	var exists bool
 	switch d.Dialect {
 	case Postgres:
@@ -92,32 +85,8 @@ func (d *DB) SchemaVersion(ctx context.Context) (applied, known int, err error) 
 	if !exists {
 		return 0, known, nil
 	}
-	rows, err := d.read.QueryContext(ctx, `SELECT version FROM schema_migrations`)
-	if err != nil {
-		return 0, known, errs.Wrap("db.SchemaVersion", err)
-	}
-	defer rows.Close()
-	done, highest := map[int]bool{}, 0
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			return 0, known, errs.Wrap("db.SchemaVersion", err)
-		}
-		done[v], highest = true, max(highest, v)
-	}
-	if err := rows.Err(); err != nil {
-		return 0, known, errs.Wrap("db.SchemaVersion", err)
-	}
-	if highest > known {
-		return highest, known, nil
-	}
-	for _, m := range ms {
-		if !done[m.Version] {
-			break
-		}
-		applied = m.Version
-	}
-	return applied, known, nil
+	err = d.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&applied)
+	return applied, known, errs.Wrap("db.SchemaVersion", err)
 }
 
 // Migrate applies every migration not yet applied, each in its own
