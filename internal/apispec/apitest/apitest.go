@@ -37,12 +37,7 @@ var (
 // $ref resolved, every example valid against its schema.
 func Load() (*openapi3.T, error) {
 	once.Do(func() {
-		loader := openapi3.NewLoader()
-		doc, loadErr = loader.LoadFromData(apispec.JSON())
-		if loadErr != nil {
-			return
-		}
-		if loadErr = doc.Validate(context.Background(), openapi3.EnableExamplesValidation()); loadErr != nil {
+		if doc, loadErr = Validate(apispec.JSON()); loadErr != nil {
 			return
 		}
 		mux = http.NewServeMux()
@@ -54,6 +49,23 @@ func Load() (*openapi3.T, error) {
 		}
 	})
 	return doc, loadErr
+}
+
+// Validate parses an OpenAPI document and validates it: OpenAPI 3.1
+// structure, every $ref resolved, every example valid against its schema.
+func Validate(data []byte) (*openapi3.T, error) {
+	loader := openapi3.NewLoader()
+	d, err := loader.LoadFromData(data)
+	if err != nil {
+		return nil, err
+	}
+	if !d.IsOpenAPI31OrLater() {
+		return nil, fmt.Errorf("openapi %q: want 3.1", d.OpenAPI)
+	}
+	if err := d.Validate(context.Background(), openapi3.EnableExamplesValidation()); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 // operation is one described path and method; routed through a
