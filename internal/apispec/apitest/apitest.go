@@ -65,6 +65,37 @@ func Validate(data []byte) (*openapi3.T, error) {
 	if err := d.Validate(context.Background(), openapi3.EnableExamplesValidation()); err != nil {
 		return nil, err
 	}
+	// kin-openapi checks the examples of media types and parameters; the
+	// JSON Schema "examples" of schemas are checked here.
+	var bad []string
+	check := func(where string, s *openapi3.SchemaRef) {
+		if s == nil || s.Value == nil {
+			return
+		}
+		for i, ex := range s.Value.Examples {
+			if err := s.Value.VisitJSON(ex, openapi3.EnableJSONSchema2020()); err != nil {
+				bad = append(bad, fmt.Sprintf("%s: example %d: %v", where, i+1, err))
+			}
+		}
+	}
+	if d.Components != nil {
+		for name, s := range d.Components.Schemas {
+			check("components.schemas."+name, s)
+		}
+	}
+	for path, item := range d.Paths.Map() {
+		for method, op := range item.Operations() {
+			for _, p := range op.Parameters {
+				if p.Value != nil {
+					check(method+" "+path+" parameter "+p.Value.Name, p.Value.Schema)
+				}
+			}
+		}
+	}
+	if len(bad) > 0 {
+		sort.Strings(bad)
+		return nil, errors.New(strings.Join(bad, "\n"))
+	}
 	return d, nil
 }
 

@@ -103,8 +103,10 @@ func TestValidateFindsBrokenDocuments(t *testing.T) {
 	for name, b := range map[string][]byte{
 		"dangling $ref":      doc(`{"$ref":"#/components/schemas/Nothing"}`, `1`),
 		"example off-schema": doc(`{"type":"object","required":["code"]}`, `{}`),
-		"not 3.1":            []byte(`{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{}}`),
-		"not JSON":           []byte(`{"openapi":`),
+		"schema example off-schema": []byte(`{"openapi":"3.1.0","info":{"title":"t","version":"1"},"paths":{},
+			"components":{"schemas":{"A":{"type":"object","required":["code"],"examples":[{"name":"x"}]}}}}`),
+		"not 3.1":  []byte(`{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{}}`),
+		"not JSON": []byte(`{"openapi":`),
 	} {
 		if _, err := Validate(b); err == nil {
 			t.Errorf("%s: accepted", name)
