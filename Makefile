@@ -5,7 +5,7 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X tongxin/internal/app.Version=$(VERSION)
 VENDOR  := internal/web/static/vendor/htmx.min.js
 
-.PHONY: run build test bench assets lint clean
+.PHONY: run build test bench assets lint openapi-lint clean
 
 ## run: build, fill the demo city on first start, serve on http://127.0.0.1:8080
 run: build
@@ -35,6 +35,10 @@ $(VENDOR): web/package.json web/package-lock.json web/copy-assets.mjs
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+## openapi-lint: a second, independent validator of the API description (npm; `make test` already validates it in Go)
+openapi-lint:
+	npx --yes @redocly/cli@2.77.0 lint internal/apispec/openapi.json
 
 clean:
 	rm -rf bin web/node_modules internal/web/static/vendor

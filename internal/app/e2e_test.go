@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"tongxin/internal/apispec/apitest"
 	"tongxin/internal/app"
 	"tongxin/internal/db"
 	"tongxin/internal/db/dbtest"
@@ -150,6 +151,7 @@ func do(t *testing.T, method, url, token, ctype string, body []byte, hdr ...stri
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
+	apitest.Check(t, req, body, res.StatusCode, res.Header, b)
 	return response{Status: res.StatusCode, Header: res.Header, Body: b}
 }
 

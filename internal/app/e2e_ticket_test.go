@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"tongxin/internal/apispec/apitest"
 	"tongxin/internal/app"
 	"tongxin/internal/db"
 )
@@ -279,8 +280,10 @@ func TestTicketSweeperTwoInstances(t *testing.T) {
 				return
 			}
 			defer res.Body.Close()
+			answer, _ := io.ReadAll(res.Body)
+			apitest.Check(t, req, body, res.StatusCode, res.Header, answer)
 			var tk sweptTicket
-			if err := json.NewDecoder(res.Body).Decode(&tk); err != nil || res.StatusCode != 201 {
+			if err := json.Unmarshal(answer, &tk); err != nil || res.StatusCode != 201 {
 				t.Errorf("file ticket %d: %d %v", i, res.StatusCode, err)
 			}
 			ids[i] = tk.ID
@@ -327,6 +330,7 @@ func TestTicketSweeperTwoInstances(t *testing.T) {
 					Escalated int `json:"escalated"`
 				}
 				body, _ := io.ReadAll(res.Body)
+				apitest.Check(t, req, nil, res.StatusCode, res.Header, body)
 				if res.StatusCode != 200 || json.Unmarshal(body, &r) != nil {
 					t.Errorf("sweep: %d %s", res.StatusCode, body)
 					return

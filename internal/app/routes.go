@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"tongxin/internal/account"
+	"tongxin/internal/apispec"
 	"tongxin/internal/area"
 	"tongxin/internal/checkpoint"
 	"tongxin/internal/errs"
@@ -62,6 +63,7 @@ func (rt *routes) table() []Route {
 		// Operations
 		{Pattern: "GET /healthz", Handler: rt.healthz, Public: true},
 		{Pattern: "GET /metrics", Handler: rt.metricsHandler, Public: true},
+		{Pattern: "GET /api/v1/openapi.json", Handler: apispec.Serve, Public: true},
 
 		// Accounts and sessions
 		{Pattern: "GET /api/v1/me", Handler: acct.APIMe},

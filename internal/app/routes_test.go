@@ -14,6 +14,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"tongxin/internal/apispec/apitest"
 	"tongxin/internal/auth"
 	"tongxin/internal/db/dbtest"
 	"tongxin/internal/importer"
@@ -53,7 +56,11 @@ func newTestSystemLog(t testing.TB, kind string, log *slog.Logger) *testSystem {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv)
+	var h http.Handler = srv
+	if tt, ok := t.(*testing.T); ok { // benchmarks measure the server alone
+		h = apitest.Handler(tt, srv)
+	}
+	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	return &testSystem{sys: sys, srv: ts, rt: srv.routes}
 }
@@ -305,5 +312,81 @@ func TestEveryRouteIsDocumented(t *testing.T) {
 		if !strings.Contains(string(doc), "`"+r.Pattern+"`") {
 			t.Errorf("docs/api.md does not document `%s`", r.Pattern)
 		}
+	}
+}
+
+// The OpenAPI description (internal/apispec/openapi.json) has every
+// /api/v1 route of the table, with its method, and nothing else.
+func TestEveryAPIRouteIsDescribed(t *testing.T) {
+	doc, err := apitest.Load()
+	if err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	described := map[string]bool{}
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			described[method+" "+path] = true
+		}
+	}
+	ts := newTestSystem(t, "sqlite")
+	routed := map[string]bool{}
+	for _, r := range ts.rt.table() {
+		if !strings.Contains(r.Pattern, " /api/v1/") {
+			continue
+		}
+		routed[r.Pattern] = true
+		if !described[r.Pattern] {
+			t.Errorf("route %s has no path and method in internal/apispec/openapi.json", r.Pattern)
+		}
+		if r.Public != publicInDescription(doc, r.Pattern) {
+			t.Errorf("route %s: Public is %v in routes.go, but the description says otherwise (security: [] marks a public operation)", r.Pattern, r.Public)
+		}
+	}
+	for op := range described {
+		if !routed[op] {
+			t.Errorf("internal/apispec/openapi.json describes %s, which routes.go does not route", op)
+		}
+	}
+}
+
+func publicInDescription(doc *openapi3.T, pattern string) bool {
+	method, path, _ := strings.Cut(pattern, " ")
+	op := doc.Paths.Value(path).GetOperation(method)
+	return op != nil && op.Security != nil && len(*op.Security) == 0
+}
+
+// GET /api/v1/openapi.json serves the description, public and cacheable:
+// the same bytes as the repository's file, an ETag, and 304 when the
+// client has it already.
+func TestOpenAPIServed(t *testing.T) {
+	ts := newTestSystem(t, "sqlite")
+	got := ts.do(t, "GET", "/api/v1/openapi.json", "", "", nil)
+	if got.status != 200 || got.header.Get("Content-Type") != "application/json" {
+		t.Fatalf("status %d Content-Type %q", got.status, got.header.Get("Content-Type"))
+	}
+	file, err := os.ReadFile("../apispec/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.body, file) {
+		t.Fatalf("served %d bytes, want the %d of internal/apispec/openapi.json", len(got.body), len(file))
+	}
+	var doc struct {
+		OpenAPI string `json:"openapi"`
+		Info    struct{ Title string }
+	}
+	if err := json.Unmarshal(got.body, &doc); err != nil || doc.OpenAPI != "3.1.0" || doc.Info.Title != "同心 Tongxin API" {
+		t.Fatalf("document %+v (%v)", doc, err)
+	}
+	tag := got.header.Get("ETag")
+	if !strings.HasPrefix(tag, `"`) || len(tag) < 10 {
+		t.Fatalf("ETag %q", tag)
+	}
+	again := ts.do(t, "GET", "/api/v1/openapi.json", "", "", nil, "If-None-Match", tag)
+	if again.status != 304 || len(again.body) != 0 || again.header.Get("ETag") != tag {
+		t.Fatalf("revalidation: %d, %d bytes, ETag %q", again.status, len(again.body), again.header.Get("ETag"))
+	}
+	if other := ts.do(t, "GET", "/api/v1/openapi.json", "", "", nil, "If-None-Match", `"stale"`); other.status != 200 {
+		t.Fatalf("stale tag: %d", other.status)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"tongxin/internal/apispec/apitest"
 	"tongxin/internal/area"
 	"tongxin/internal/auth"
 	"tongxin/internal/db"
@@ -57,7 +58,7 @@ func call(t *testing.T, h http.Handler, p *auth.Principal, method, target, ctype
 		r = r.WithContext(web.WithPrincipal(r.Context(), p))
 	}
 	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
+	apitest.Handler(t, h).ServeHTTP(w, r)
 	res := w.Result()
 	b, _ := io.ReadAll(res.Body)
 	a := answer{status: res.StatusCode, header: res.Header, body: b}

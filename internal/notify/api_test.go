@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"tongxin/internal/apispec/apitest"
 	"tongxin/internal/auth"
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
@@ -56,7 +57,7 @@ func apiCall(t *testing.T, h http.Handler, p *auth.Principal, method, target, ct
 		r = r.WithContext(web.WithPrincipal(r.Context(), p))
 	}
 	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
+	apitest.Handler(t, h).ServeHTTP(w, r)
 	res := w.Result()
 	b, _ := io.ReadAll(res.Body)
 	a := apiAnswer{status: res.StatusCode, header: res.Header, body: b}

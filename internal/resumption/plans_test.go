@@ -20,6 +20,7 @@ import (
 	"strings"
 	"testing"
 
+	"tongxin/internal/apispec/apitest"
 	"tongxin/internal/area"
 	"tongxin/internal/audit"
 	"tongxin/internal/auth"
@@ -564,7 +565,7 @@ func TestPlanAPI(t *testing.T) {
 			r = r.WithContext(web.WithPrincipal(r.Context(), p))
 		}
 		w := httptest.NewRecorder()
-		mux.ServeHTTP(w, r)
+		apitest.Handler(t, mux).ServeHTTP(w, r)
 		return w
 	}
 	form := func(fields map[string]string, name string, file []byte) (string, io.Reader) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"tongxin/internal/apispec/apitest"
 	"tongxin/internal/auth"
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
@@ -789,7 +790,7 @@ func TestStatsAPI(t *testing.T) {
 			r = r.WithContext(web.WithPrincipal(r.Context(), p))
 		}
 		w := httptest.NewRecorder()
-		mux.ServeHTTP(w, r)
+		apitest.Handler(t, mux).ServeHTTP(w, r)
 		return w
 	}
 	const at = "at=2022-11-20T17:00:00%2B08:00"
