@@ -20,6 +20,11 @@ type Errors struct {
 // Add records a problem of the given row (Row.Num) and column (preferably
 // the Chinese header, see Spec.HeaderOf).
 func (e *Errors) Add(row int, column, message string) {
+	e.AddCode(row, column, "", message)
+}
+
+// AddCode is Add with a stable code for the problem.
+func (e *Errors) AddCode(row int, column, code, message string) {
 	e.n++
 	if e.rows == nil {
 		e.rows = map[int]bool{}
@@ -34,12 +39,7 @@ func (e *Errors) Add(row int, column, message string) {
 		e.list = append(e.list, errs.FieldError{})
 	}
 	copy(e.list[i+1:], e.list[i:])
-	e.list[i] = errs.FieldError{Row: row, Column: column, Message: message}
-}
-
-// AddCode is Add with a stable code for the problem.
-func (e *Errors) AddCode(row int, column, code, message string) {
-	e.list = append(e.list, errs.FieldError{Row: row, Column: column, Code: code, Message: message})
+	e.list[i] = errs.FieldError{Row: row, Column: column, Code: code, Message: message}
 }
 
 // Len returns the number of problems recorded.
