@@ -128,7 +128,7 @@ func TestImportBombPassBatch(t *testing.T) {
 						if tc.status == 413 && !strings.Contains(p.Detail, "80 MB") {
 							t.Errorf("detail %q", p.Detail)
 						}
-						if len(r.body) > 64<<10 || took[i] > tc.within {
+						if len(r.body) > 64<<10 || took[i] > tc.within*raceSlowdown {
 							t.Errorf("answer of %d bytes after %v", len(r.body), took[i])
 						}
 						refused++
@@ -268,7 +268,7 @@ func TestImportGate(t *testing.T) {
 		start := time.Now()
 		r := ts.do(t, "POST", c.path, c.token, "text/csv", strings.NewReader(passCSV(1)))
 		p := r.problem(t, 503, "import_busy")
-		if r.header.Get("Retry-After") != "10" || !strings.Contains(p.Detail, "请约 10 秒后重试") || time.Since(start) > 5*time.Second {
+		if r.header.Get("Retry-After") != "10" || !strings.Contains(p.Detail, "请约 10 秒后重试") || time.Since(start) > 5*time.Second*raceSlowdown {
 			t.Errorf("%s: Retry-After %q, %q", c.path, r.header.Get("Retry-After"), p.Detail)
 		}
 	}
