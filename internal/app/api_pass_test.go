@@ -628,7 +628,7 @@ func TestPassUploadRevealsNoOtherEnterprise(t *testing.T) {
 			ctx := context.Background()
 			const ouweiKey = "91430203MA4L1A0000"
 			if _, err := ts.sys.Auth.CreateUser(ctx, auth.System(), auth.NewUser{Username: "ouwei", DisplayName: "欧微联系人",
-				Password: "Ouwei-Contact-2022!", Roles: []auth.RoleInput{{Role: "enterprise_contact", Scope: "enterprise:" + ouweiKey}}}); err != nil {
+				Password: "Ent-Contact-Pass-2022!", Roles: []auth.RoleInput{{Role: "enterprise_contact", Scope: "enterprise:" + ouweiKey}}}); err != nil {
 				t.Fatal(err)
 			}
 			ouwei, contact, gxj := ts.tokenFor(t, "ouwei"), ts.tokenFor(t, "qianjin"), ts.tokenFor(t, "gxj")
