@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -173,14 +174,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // NewServer builds the handler tree: templates are compiled here, so a
 // broken template stops the start, not a request.
 func NewServer(sys *System, opt ServerOptions) (*Server, error) {
+	render, err := newRenderer(sys.Log)
+	if err != nil {
+		return nil, err
+	}
+	return newServer(sys, opt, render), nil
+}
+
+// newRenderer compiles the templates of every module.
+func newRenderer(log *slog.Logger) (*web.Renderer, error) {
 	catalog, err := web.LoadCatalog()
 	if err != nil {
 		return nil, err
 	}
-	render, err := web.NewRenderer(sys.Log, catalog, account.Templates, area.Templates, resumption.Templates, notify.Templates, ticket.Templates, pass.Templates, checkpoint.Templates)
-	if err != nil {
-		return nil, err
-	}
+	return web.NewRenderer(log, catalog, account.Templates, area.Templates, resumption.Templates, notify.Templates, ticket.Templates, pass.Templates, checkpoint.Templates)
+}
+
+// newServer is NewServer on compiled templates (the access matrix opens
+// hundreds of servers on one set); it adds the modules' menu entries.
+func newServer(sys *System, opt ServerOptions, render *web.Renderer) *Server {
 	render.AddNav(resumption.NavItems()...)
 	render.AddNav(notify.NavItems(sys.Notify)...)
 	render.AddNav(ticket.NavItems()...)
@@ -216,5 +228,5 @@ func NewServer(sys *System, opt ServerOptions) (*Server, error) {
 	mux := http.NewServeMux()
 	rt.mount(mux)
 	idem.Routes = mux
-	return &Server{handler: mw.Wrap(idem.Wrap(mux)), routes: rt}, nil
+	return &Server{handler: mw.Wrap(idem.Wrap(mux)), routes: rt}
 }

@@ -578,6 +578,10 @@ func (pg *Pages) PlanReview(w http.ResponseWriter, r *http.Request) error {
 				}
 			}
 		}
+		if errs.Is(err, errs.Forbidden) {
+			// Not a mistake in the form: the caller may not review.
+			return err
+		}
 		flash := "plan.review_failed"
 		if e := errs.As(err); e != nil && e.Code != "" {
 			flash = "err." + e.Code

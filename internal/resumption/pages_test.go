@@ -574,6 +574,9 @@ func TestPlanPages(t *testing.T) {
 	pageSees(t, w, 400, []string{"请选择通过或退回"}, nil)
 	// The contact may not review.
 	pageSees(t, e.do("POST", review, contact, "", url.Values{"decision": {"approve"}, "next": {detail}}), 403, nil, nil)
+	// … nor from a list, where a mistake in the form is a flash: a refusal
+	// is 403, not a redirect.
+	pageSees(t, e.do("POST", review, contact, "", url.Values{"decision": {"approve"}, "next": {"/plans/missing"}}), 403, nil, nil)
 	pageSees(t, e.do("POST", review, nil, "", url.Values{"decision": {"approve"}}), 401, nil, nil)
 	pageSees(t, e.do("POST", "/plans/999/review", planHQ, "", url.Values{"decision": {"approve"}}), 404, []string{"预案不存在"}, nil)
 

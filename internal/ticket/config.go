@@ -353,6 +353,24 @@ func (s *Service) Routes(ctx context.Context, p *auth.Principal) ([]Route, error
 	if p == nil || (!p.Can(auth.TicketRead) && !p.Can(auth.TicketManage) && !p.Can(auth.TicketHandle)) {
 		return nil, auth.Require(p, auth.TicketRead, op)
 	}
+	// A rule is in reach when its area is inside one of p's areas or above
+	// it (a city rule routes the district's tickets too); the rules of
+	// other districts are not.
+	var scopes []string
+	all := p.IsSystem()
+	for _, perm := range []auth.Permission{auth.TicketRead, auth.TicketHandle, auth.TicketManage} {
+		paths, everything := p.AreaPaths(perm)
+		all = all || everything
+		scopes = append(scopes, paths...)
+	}
+	inReach := func(path string) bool {
+		for _, sp := range scopes {
+			if strings.HasPrefix(path, sp) || strings.HasPrefix(sp, path) {
+				return true
+			}
+		}
+		return all
+	}
 	var out []Route
 	err := s.db.Read(ctx, func(tx *db.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT r.id, r.category, COALESCE(c.name, r.category), r.area_code, a.name, a.path,
@@ -372,7 +390,9 @@ func (s *Service) Routes(ctx context.Context, p *auth.Principal) ([]Route, error
 				return err
 			}
 			r.UpdatedAt = clock.FromMillis(at)
-			out = append(out, r)
+			if inReach(path) {
+				out = append(out, r)
+			}
 		}
 		return rows.Err()
 	})

@@ -365,3 +365,49 @@ func TestRevealPhoneNeedsPIIReveal(t *testing.T) {
 		}
 	})
 }
+
+// The routing rules a caller lists are those of their areas and of the
+// areas above them, never another district's.
+func TestRoutesWithinReach(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		hq := f.user("hqstaff", auth.HQStaff, "430200")
+		lusong := f.user("lusong", auth.DistrictOfficer, "430203")
+		jianshe := f.user("jianshe", auth.StreetOfficer, "430203001")
+		lsDept := f.user("lswjj", auth.DepartmentOfficer, "department:ls_wjj")
+		for _, in := range []RouteInput{
+			{Category: "food", AreaCode: "430200", Department: "swj"},
+			{Category: "food", AreaCode: "430203", Department: "mzj"},
+			{Category: "food", AreaCode: "430203001", Department: "gxj"},
+			{Category: "food", AreaCode: "430204", Department: "sf_jw"},
+		} {
+			if _, err := f.svc.SaveRoute(f.Ctx, hq, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		areas := func(p *auth.Principal) string {
+			list, err := f.svc.Routes(f.Ctx, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, r := range list {
+				out = append(out, r.AreaCode)
+			}
+			return strings.Join(out, " ")
+		}
+		for _, c := range []struct {
+			p    *auth.Principal
+			want string
+		}{
+			{hq, "430200 430203 430203001 430204"},
+			{auth.System(), "430200 430203 430203001 430204"},
+			{lusong, "430200 430203 430203001"},
+			{jianshe, "430200 430203 430203001"},
+			{lsDept, "430200 430203 430203001"},
+		} {
+			if got := areas(c.p); got != c.want {
+				t.Errorf("%s sees the rules of %q, want %q", c.p.Actor(), got, c.want)
+			}
+		}
+	})
+}
