@@ -41,11 +41,17 @@ func TestIdempotencyKeepsNoSecret(t *testing.T) {
 			var tok struct {
 				Token string `json:"token"`
 			}
-			r = ts.do(t, "POST", "/api/v1/users/zhou/tokens", admin, jsonCT, strings.NewReader(`{"name":"脚本"}`), "Idempotency-Key", "tok-1")
+			// Tokens are minted from a session (a token cannot mint one).
+			adminSession := ts.login(t, "admin", DemoPassword)
+			mint := func() res {
+				return ts.do(t, "POST", "/api/v1/users/zhou/tokens", "", jsonCT, strings.NewReader(`{"name":"脚本"}`),
+					"Idempotency-Key", "tok-1", "Cookie", adminSession)
+			}
+			r = mint()
 			if r.status != 201 || json.Unmarshal(r.body, &tok) != nil || len(tok.Token) < 20 {
 				t.Fatalf("mint token: %d %s", r.status, r.body)
 			}
-			r = ts.do(t, "POST", "/api/v1/users/zhou/tokens", admin, jsonCT, strings.NewReader(`{"name":"脚本"}`), "Idempotency-Key", "tok-1")
+			r = mint()
 			if r.status != 409 || r.problemCode(t) != "idempotency_secret_not_replayed" {
 				t.Fatalf("replayed mint: %d %s", r.status, r.body)
 			}

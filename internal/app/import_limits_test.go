@@ -247,6 +247,9 @@ func TestImportGate(t *testing.T) {
 	hold := func(path, token, ctype string) held {
 		pr, pw := io.Pipe()
 		h := held{pw, make(chan res, 1)}
+		// A failed test must not leave the upload open: the server's
+		// Close would wait for it for ever.
+		t.Cleanup(func() { pw.CloseWithError(io.ErrUnexpectedEOF) })
 		go func() { h.done <- ts.do(t, "POST", path, token, ctype, pr) }()
 		return h
 	}

@@ -258,15 +258,24 @@ func Handler(t testing.TB, h http.Handler) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
-		var reqBody []byte
-		if r.Body != nil {
-			reqBody, _ = io.ReadAll(r.Body)
-			r.Body.Close()
-			r.Body = io.NopCloser(bytes.NewReader(reqBody))
-		}
+		// The handler reads the body as it comes (an upload may be held
+		// open on purpose); what it read is kept and checked afterwards,
+		// with whatever it left unread.
+		var seen bytes.Buffer
 		orig := r.Clone(r.Context())
+		if r.Body != nil && r.Body != http.NoBody {
+			body := r.Body
+			r.Body = struct {
+				io.Reader
+				io.Closer
+			}{io.TeeReader(body, &seen), body}
+		}
 		rec := &recorder{ResponseWriter: w}
 		h.ServeHTTP(rec, r)
+		if r.Body != nil && r.Body != http.NoBody && rec.status/100 == 2 {
+			io.Copy(&seen, orig.Body)
+		}
+		reqBody := seen.Bytes()
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 			rec.header = w.Header().Clone()
