@@ -19,6 +19,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"tongxin/internal/apispec/apitest"
 
 	"tongxin/internal/web"
 )
@@ -103,10 +104,21 @@ func (lw *liveWorld) close() {
 
 // matrixDo is the one place the matrix sends a request and reads the
 // answer (a contract checker may look at both here).
-func matrixDo(h http.Handler, req *http.Request) *http.Response {
+// Every API answer is also held to the OpenAPI description.
+func matrixDo(t testing.TB, h http.Handler, req *http.Request) *http.Response {
+	var reqBody []byte
+	if req.Body != nil {
+		reqBody, _ = io.ReadAll(req.Body)
+		req.Body = io.NopCloser(bytes.NewReader(reqBody))
+	}
+	orig := req.Clone(req.Context())
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	return rec.Result()
+	resp := rec.Result()
+	if strings.HasPrefix(orig.URL.Path, "/api/v1/") {
+		apitest.Check(t, orig, reqBody, rec.Code, rec.Header(), rec.Body.Bytes())
+	}
+	return resp
 }
 
 // matrixRequest builds a cell's request: API routes with the role's
@@ -144,13 +156,13 @@ func matrixRequest(w *matrixWorld, c matrixCell) *http.Request {
 		req.Header.Set("Content-Type", ctype)
 	}
 	if c.role != "anonymous" {
-		if api {
+		if api && !spec.session {
 			req.Header.Set("Authorization", "Bearer "+w.tokens[c.role])
 		} else {
 			req.AddCookie(&http.Cookie{Name: web.CookieName, Value: w.sessions[c.role]})
 		}
 	}
-	if !api {
+	if !api || spec.session {
 		req.Header.Set("Sec-Fetch-Site", "same-origin")
 		req.Header.Set("Accept", "text/html")
 	}
@@ -233,7 +245,7 @@ func runMatrix(t *testing.T, w *matrixWorld, cells []matrixCell) map[string]cell
 					fresh++
 					mu.Unlock()
 				}
-				resp := matrixDo(lw.srv, matrixRequest(w, c))
+				resp := matrixDo(t, lw.srv, matrixRequest(w, c))
 				body, _ := io.ReadAll(resp.Body)
 				res := cellResult{outcome: outcome(resp, body), leak: holdsMarker(resp, body)}
 				if resp.StatusCode >= 500 {

@@ -26,6 +26,9 @@ type reqSpec struct {
 	scoped bool
 	// build returns the query and the body.
 	build func(c *cellCtx) (query, ctype string, body []byte)
+	// session sends an API request with the role's session cookie instead
+	// of its token (only a session may mint tokens).
+	session bool
 }
 
 // cellCtx is what a request builder knows.
@@ -131,8 +134,20 @@ var matrixSpecs = map[string]reqSpec{
 	"POST /api/v1/users/{username}/roles":        {build: jsonBody(`{"role":"volunteer","scope":"«street»"}`)},
 	"PUT /api/v1/users/{username}/status":        {build: jsonBody(`{"status":"disabled"}`)},
 	"POST /api/v1/users/{username}/reveal-phone": {build: jsonBody(`{"reason":"联系核实物资配送"}`)},
-	"POST /api/v1/users/{username}/tokens":       {build: jsonBody(`{"name":"大屏二"}`)},
-	"DELETE /api/v1/tokens/{id}":                 {obj: "token"},
+	"POST /api/v1/users/{username}/tokens":       {build: jsonBody(`{"name":"大屏二"}`), session: true},
+	// The role the body names is the target's only one: an allowed caller
+	// is told 409 last_role, the others 403 or 404 before that.
+	"POST /api/v1/users/{username}/roles/remove": {build: func(c *cellCtx) (string, string, []byte) {
+		return "", "application/json", []byte(c.pick(`{"role":"volunteer","scope":"`+inCommunity+`"}`,
+			`{"role":"community_worker","scope":"`+outCommunity+`"}`))
+	}},
+	"POST /users/{username}/roles/remove": {build: func(c *cellCtx) (string, string, []byte) {
+		return "", "application/x-www-form-urlencoded", []byte(c.pick("role=volunteer&scope="+inCommunity,
+			"role=community_worker&scope="+outCommunity))
+	}},
+	"PUT /api/v1/users/{username}/password": {build: jsonBody(`{"password":"Matrix-Reset-2022!"}`)},
+	"POST /users/{username}/password":       {build: formBody("password=Matrix-Reset-2022%21")},
+	"DELETE /api/v1/tokens/{id}":            {obj: "token"},
 
 	// Areas, departments, work groups
 	"GET /api/v1/areas/{code}":          {obj: "area"},

@@ -199,6 +199,13 @@ func buildMatrixWorld(t testing.TB) *matrixWorld {
 	must("checkpoint out", err)
 	w.obj["checkpoint.in"], w.obj["checkpoint.out"] = cpIn.Ref(), cpOut.Ref()
 
+	// The matrix's department reviews passes and keeps the registry, so
+	// that its cells show reach (in and out of scope); a department
+	// without capabilities is tested in internal/pass and internal/app.
+	_, err = sys.Areas.UpdateDepartment(ctx, sp, area.Department{Code: "ls_wjj", Name: "芦淞区卫健局", AreaCode: inDistrict,
+		Capabilities: []auth.Capability{auth.CapPassReview, auth.CapResumptionManage}})
+	must("department capabilities", err)
+
 	// One account per role, bound in 芦淞区; system_admin city-wide.
 	scopes := map[auth.Role]string{
 		auth.SystemAdmin: "430200", auth.HQCommander: inDistrict, auth.HQStaff: inDistrict, auth.DistrictOfficer: inDistrict,

@@ -669,7 +669,13 @@ func (s *Service) replacePassword(ctx context.Context, tx *db.Tx, actor *Princip
 // permission over the user, for a stated reason, and audits it.
 func (s *Service) RevealPhone(ctx context.Context, actor *Principal, username, reason string) (string, error) {
 	const op = "auth.RevealPhone"
+	// An account's phone is revealed to those who may read the account:
+	// pii.reveal alone (a community worker's, for the residents of the
+	// tickets they handle) does not reach the staff of their area.
 	if err := Require(actor, PIIReveal, op); err != nil {
+		return "", err
+	}
+	if err := Require(actor, UserRead, op); err != nil {
 		return "", err
 	}
 	reason = strings.TrimSpace(reason)
@@ -678,6 +684,9 @@ func (s *Service) RevealPhone(ctx context.Context, actor *Principal, username, r
 	}
 	var phone string
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
+		if _, err := s.visibleUser(ctx, tx, actor, UserRead, username); err != nil {
+			return err
+		}
 		u, err := s.visibleUser(ctx, tx, actor, PIIReveal, username)
 		if err != nil {
 			return err
