@@ -91,6 +91,16 @@ func (s *Service) UpdateMeasure(ctx context.Context, p *auth.Principal, id int64
 	if err := auth.Require(p, auth.TrafficManage, op); err != nil {
 		return nil, err
 	}
+	// A measure out of reach is not found, whatever the body says.
+	if err := s.db.Read(ctx, func(tx *db.Tx) error {
+		m, err := loadMeasure(ctx, tx, id, tx.Now)
+		if err == nil && !p.Covers(auth.TrafficManage, m.AreaPath) {
+			err = errMeasureNotFound()
+		}
+		return err
+	}); err != nil {
+		return nil, errs.Wrap(op, err)
+	}
 	if fe := in.validate(); len(fe) > 0 {
 		return nil, errs.Fields("invalid_measure", fe[0].Message, fe...)
 	}

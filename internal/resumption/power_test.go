@@ -283,6 +283,9 @@ func TestPowerInStats(t *testing.T) {
 			{f.sys, nil, "city_industrial district_industrial:430203 district_industrial:430204 park:建设园 park:栗雨园 park:贺家土园"},
 			{f.officer(auth.DistrictOfficer, "430204"), nil, "city_industrial district_industrial:430204"},
 			{f.contact("x"), nil, ""},
+			// A contact or a liaison reaches enterprises, not areas: naming
+			// a district shows their own units in it, never its power load.
+			{f.contact("x"), []string{"430204"}, ""},
 		} {
 			st, err := f.svc.Stats(f.ctx, c.p, StatsQuery{Areas: c.areas})
 			if err != nil {

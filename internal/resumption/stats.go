@@ -250,19 +250,23 @@ func resolveScope(ctx context.Context, tx *db.Tx, p *auth.Principal, areas []str
 			// Officers must reach the area; contacts and liaisons, who
 			// reach enterprises rather than areas, see their own units
 			// inside it.
-			inReach := v.all || len(v.keys) > 0 || v.liaisonID != 0
+			byArea := v.all
 			for _, r := range reachPaths {
 				if strings.HasPrefix(a.Path, r) {
-					inReach = true
+					byArea = true
 				}
 			}
-			if !inReach {
+			if !byArea && len(v.keys) == 0 && v.liaisonID == 0 {
 				return nil, errAreaNotFound()
 			}
 			sc.areas = append(sc.areas, a)
 			sc.filter = append(sc.filter, a.Path)
+			// An area's power load is the area's, not an enterprise's:
+			// only those who reach the area see it.
+			if byArea {
+				sc.powerPaths = append(sc.powerPaths, a.Path)
+			}
 		}
-		sc.powerPaths = sc.filter
 		return sc, nil
 	}
 	// The caller's whole reach.
