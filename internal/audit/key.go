@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"tongxin/internal/pii"
 
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
@@ -138,48 +139,5 @@ func LoadOrCreateKey(ctx context.Context, d *db.DB, dir string) (db.AuditKey, er
 // a private temporary file is linked into place, so no reader sees half a
 // key. It returns an error matching fs.ErrExist if path exists.
 func createFile(dir, path string, data []byte) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, ".audit.key.tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := writeSync(tmp, data); err != nil {
-		return err
-	}
-	if err := os.Link(tmp.Name(), path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return err
-		}
-		// No hard links on this file system: create the file exclusively.
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return err
-		}
-		if err := writeSync(f, data); err != nil {
-			os.Remove(path)
-			return err
-		}
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
-}
-
-func writeSync(f *os.File, data []byte) error {
-	err := f.Chmod(0o600)
-	if err == nil {
-		_, err = f.Write(data)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return pii.CreateSecretFile(dir, path, data)
 }

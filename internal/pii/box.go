@@ -159,9 +159,19 @@ func createKeyFile(dir, path string) error {
 	if _, err := rand.Read(macKey); err != nil {
 		return err
 	}
-	data := formatKeyFile(encKey, macKey)
+	return CreateSecretFile(dir, path, formatKeyFile(encKey, macKey))
+}
 
-	tmp, err := os.CreateTemp(dir, ".pii.key.tmp-*")
+// CreateSecretFile writes data to a new file at path (0600) that no reader
+// sees half-written: a private temporary file in dir, synced, then linked
+// into place. It never replaces a file: if path exists it returns an error
+// matching fs.ErrExist. The key files of the data directory (pii.key,
+// audit.key) are written this way.
+func CreateSecretFile(dir, path string, data []byte) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
 	}
