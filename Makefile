@@ -16,11 +16,12 @@ run: build
 build: assets
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/tongxin
 
-## test: vet and the whole test suite with the race detector
+## test: vet, the whole test suite with the race detector, and the access matrix without it
 test: assets
 	$(GO) vet ./...
 	@test -n "$$TONGXIN_TEST_POSTGRES" || echo "PostgreSQL runs skipped: TONGXIN_TEST_POSTGRES is not set (SQLite runs only)"
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 40m ./...
+	$(GO) test -count=1 -run '^TestAccessMatrix$$' ./internal/app/
 
 ## bench: the performance figures of docs/benchmarks.md
 bench: assets

@@ -356,6 +356,12 @@ func writeAccessFile(t *testing.T, cells []matrixCell, results map[string]cellRe
 // about authorization, which is the same SQL on both databases, and the
 // other tests of each module run on PostgreSQL too.
 func TestAccessMatrix(t *testing.T) {
+	// Its ~5,000 requests check who may do what, not concurrency; under
+	// the race detector they cost minutes. `make test` runs it on its own
+	// without -race.
+	if raceSlowdown > 1 {
+		t.Skip("the access matrix runs without -race: go test -run TestAccessMatrix ./internal/app/")
+	}
 	start := time.Now()
 	w := buildMatrixWorld(t)
 	t.Logf("world built in %v", time.Since(start))
