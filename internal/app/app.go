@@ -168,10 +168,29 @@ func (f *flags) parse(args []string) error {
 			return errHelp
 		}
 	}
-	if err := f.Parse(args); err != nil {
-		return usageError(err.Error())
+	// Flags may stand anywhere, as people type them ("import reports
+	// FILE --partial"): parse, set the first argument aside, parse the
+	// rest again. After "--" everything is an argument.
+	var positional []string
+	rest := args
+	for {
+		if err := f.Parse(rest); err != nil {
+			return usageError(err.Error())
+		}
+		consumed := len(rest) - f.NArg()
+		rest = f.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if consumed > 0 && args[len(args)-len(rest)-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		rest = rest[1:]
 	}
-	return nil
+	// Leave the arguments where Arg and NArg find them.
+	return f.Parse(append([]string{"--"}, positional...))
 }
 
 var errHelp = errors.New("help shown")
