@@ -141,9 +141,10 @@ func TestBrowserCheckpointsHQ(t *testing.T) {
 
 		// Only the transfer points.
 		page.MustElement(`#cp-kind`).MustSelect("物资接驳点")
-		wait := page.MustWaitNavigation()
 		page.MustElement(`form[action="/checkpoints"][method="get"] button[type="submit"]`).MustClick()
-		wait()
+		// Wait for the filtered page itself (its address), not for a
+		// navigation event that may fire before or after the click.
+		waitForURL(t, page, "kind=transfer_point")
 		page.MustWaitLoad()
 		only := page.MustElement("main table").MustText()
 		cpMust(t, "the transfer points", only, "株洲高新区物资接驳点")
@@ -604,5 +605,17 @@ func TestBrowserTrafficControl(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// waitForURL waits until the page's address contains part (10 s at most).
+func waitForURL(t *testing.T, page *rod.Page, part string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(page.MustInfo().URL, part) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the page is at %s, want an address with %q", page.MustInfo().URL, part)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
