@@ -369,15 +369,16 @@ func (pg *Pages) ScansExport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	header := []string{pg.t(r, "checkpoint.col.scanned_at"), pg.t(r, "checkpoint.col.verdict"), pg.t(r, "checkpoint.col.reason"),
-		pg.t(r, "checkpoint.col.pass_kind"), pg.t(r, "checkpoint.col.holder"), pg.t(r, "checkpoint.col.id4"),
-		pg.t(r, "checkpoint.col.plate"), pg.t(r, "checkpoint.col.enterprise"), pg.t(r, "checkpoint.col.pass_id"),
-		pg.t(r, "checkpoint.col.officer"), pg.t(r, "checkpoint.col.offline"), pg.t(r, "checkpoint.col.received_at")}
-	rows := make([][]string, 0, len(list))
+	sheet := importer.Sheet{Name: pg.t(r, "checkpoint.export.sheet")}
+	for _, k := range []string{"scanned_at", "verdict", "reason", "pass_kind", "holder", "id4", "plate", "enterprise", "pass_id",
+		"officer", "offline", "received_at"} {
+		sheet.Cols = append(sheet.Cols, importer.Col{Header: pg.t(r, "checkpoint.col."+k)})
+	}
+	sheet.Cols[0].Type, sheet.Cols[11].Type = importer.Second, importer.Second
 	for i := len(list) - 1; i >= 0; i-- {
 		s := list[i]
-		row := []string{localTime(s.ScannedAt), pg.t(r, "checkpoint.verdict."+string(s.Verdict)), pg.reasonName(r, s.Reason),
-			"", "", "", "", "", "", s.Officer, pg.t(r, "common.no"), localTime(s.ReceivedAt)}
+		row := []any{s.ScannedAt, pg.t(r, "checkpoint.verdict."+string(s.Verdict)), pg.reasonName(r, s.Reason),
+			"", "", "", "", "", "", s.Officer, pg.t(r, "common.no"), s.ReceivedAt}
 		if s.Pass != nil {
 			row[3], row[4], row[5], row[6], row[7], row[8] = pg.t(r, "checkpoint.pass_kind."+string(s.Pass.Kind)), s.Pass.Name,
 				s.Pass.ID4, s.Pass.Plate, s.Pass.Ent, s.Pass.PID
@@ -385,9 +386,9 @@ func (pg *Pages) ScansExport(w http.ResponseWriter, r *http.Request) error {
 		if s.Offline {
 			row[10] = pg.t(r, "common.yes")
 		}
-		rows = append(rows, row)
+		sheet.Rows = append(sheet.Rows, row)
 	}
-	b, err := importer.WriteXLSX(pg.t(r, "checkpoint.export.sheet"), header, rows)
+	b, err := importer.WriteBook(sheet)
 	if err != nil {
 		return err
 	}
@@ -414,6 +415,7 @@ type pageStatsData struct {
 	Scans          *ScanStats
 	Handovers      *HandoverStats
 	Names          map[int64]string
+	ExportURL      string
 }
 
 // Stats answers GET /checkpoints/stats?from=&to=&area=: scans per
@@ -441,6 +443,7 @@ func (pg *Pages) Stats(w http.ResponseWriter, r *http.Request) error {
 		status, d.Error, d.Scans, d.Handovers = http.StatusBadRequest, pg.Render.Message(r, err), nil, nil
 	} else {
 		d.From, d.To = d.Scans.From, d.Scans.To
+		d.ExportURL = statsExportURL(d.From, d.To, d.Area)
 		for _, c := range d.Scans.Checkpoints {
 			d.Names[c.ID] = c.Name
 		}

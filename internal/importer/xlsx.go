@@ -2,7 +2,6 @@ package importer
 
 import (
 	"bytes"
-	"fmt"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -125,58 +124,4 @@ func columnWidths(header []string, rows [][]string) []float64 {
 		out[i] = float64(min(max(n+2, 10), 60))
 	}
 	return out
-}
-
-// WriteXLSX writes one sheet with a bold header row and rows of strings, and
-// returns the file bytes. Values are written as text, never as formulas. The
-// sheet name is made acceptable to Excel if it is not.
-func WriteXLSX(sheet string, header []string, rows [][]string) ([]byte, error) {
-	const op = "importer.WriteXLSX"
-	f := excelize.NewFile()
-	defer f.Close()
-	name := sheetName(sheet)
-	if err := f.SetSheetName(f.GetSheetName(0), name); err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	sw, err := f.NewStreamWriter(name)
-	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	for i, wd := range columnWidths(header, rows) {
-		if err := sw.SetColWidth(i+1, i+1, wd); err != nil {
-			return nil, errs.Wrap(op, err)
-		}
-	}
-	cells := make([]any, len(header))
-	for i, h := range header {
-		cells[i] = excelize.Cell{StyleID: bold, Value: h}
-	}
-	if err := sw.SetRow("A1", cells); err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	for n, r := range rows {
-		cells := make([]any, len(r))
-		for i, v := range r {
-			cells[i] = v
-		}
-		cell, err := excelize.CoordinatesToCellName(1, n+2)
-		if err != nil {
-			return nil, errs.Wrap(op, err)
-		}
-		if err := sw.SetRow(cell, cells); err != nil {
-			return nil, errs.Wrap(op, err)
-		}
-	}
-	if err := sw.Flush(); err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	buf, err := f.WriteToBuffer()
-	if err != nil {
-		return nil, errs.Wrap(op, fmt.Errorf("write workbook: %w", err))
-	}
-	return buf.Bytes(), nil
 }

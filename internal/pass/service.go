@@ -1455,14 +1455,17 @@ func (s *Service) StatsXLSX(ctx context.Context, p *auth.Principal, q StatsQuery
 	if err != nil {
 		return nil, err
 	}
-	rows := make([][]string, 0, len(list))
-	for _, e := range list {
-		rows = append(rows, []string{e.Enterprise, e.EnterpriseName, strconv.Itoa(e.Issued), strconv.Itoa(e.Active),
-			strconv.Itoa(e.Expired), strconv.Itoa(e.Revoked), strconv.Itoa(e.Persons), strconv.Itoa(e.Vehicles)})
-	}
 	header := []string{"统一社会信用代码", "企业", "签发", "当前有效", "已过期", "已吊销", "人员", "车辆"}
 	if q.Period() {
 		header = []string{"统一社会信用代码", "企业", "期间签发", "当前有效", "期间到期", "期间吊销", "期间签发人员", "期间签发车辆"}
 	}
-	return importer.WriteXLSX("通行证统计", header, rows)
+	sheet := importer.Sheet{Name: "通行证统计", Cols: make([]importer.Col, len(header))}
+	for i, h := range header {
+		sheet.Cols[i] = importer.Col{Header: h, Type: importer.Int}
+	}
+	sheet.Cols[0].Type, sheet.Cols[1].Type = importer.Text, importer.Text
+	for _, e := range list {
+		sheet.Rows = append(sheet.Rows, []any{e.Enterprise, e.EnterpriseName, e.Issued, e.Active, e.Expired, e.Revoked, e.Persons, e.Vehicles})
+	}
+	return importer.WriteBook(sheet)
 }

@@ -1,7 +1,6 @@
 package resumption
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"errors"
@@ -13,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/xuri/excelize/v2"
 
 	"tongxin/internal/auth"
 	"tongxin/internal/clock"
@@ -311,11 +308,11 @@ func (pg *Pages) EnterpriseExport(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	header := []string{pg.t(r, "ent.col.key"), pg.t(r, "ent.col.name"), pg.t(r, "ent.col.kind"), pg.t(r, "ent.col.area_code"),
-		pg.t(r, "ent.col.area"), pg.t(r, "ent.col.park"), pg.t(r, "ent.col.categories"), pg.t(r, "ent.col.is_key"),
-		pg.t(r, "ent.col.employees"), pg.t(r, "ent.col.contact"), pg.t(r, "ent.col.phone"), pg.t(r, "ent.col.closed_loop"),
-		pg.t(r, "ent.col.liaisons")}
-	var rows [][]string
+	sheet := importer.Sheet{Name: pg.t(r, "ent.title"), Cols: pg.textCols(r, "ent.col.key", "ent.col.name", "ent.col.kind",
+		"ent.col.area_code", "ent.col.area", "ent.col.park", "ent.col.categories", "ent.col.is_key", "ent.col.employees",
+		"ent.col.contact", "ent.col.phone", "ent.col.closed_loop", "ent.col.liaisons")}
+	sheet.Cols[8].Type = importer.Int
+	rows := sheet.Rows
 	lf.Limit = pageExportChunk
 	for len(rows) < pageExportMax {
 		list, err := pg.Svc.List(r.Context(), p, lf)
@@ -323,8 +320,8 @@ func (pg *Pages) EnterpriseExport(w http.ResponseWriter, r *http.Request) error 
 			return err
 		}
 		for _, e := range list {
-			rows = append(rows, []string{e.Key, e.Name, pg.labelOf(r, "kind", string(e.Kind)), e.AreaCode, e.AreaName, e.Park,
-				pg.categoryText(r, e.Categories), pg.yesNo(r, e.IsKey), strconv.Itoa(e.Employees), e.ContactName, e.ContactPhone,
+			rows = append(rows, []any{e.Key, e.Name, pg.labelOf(r, "kind", string(e.Kind)), e.AreaCode, e.AreaName, e.Park,
+				pg.categoryText(r, e.Categories), pg.yesNo(r, e.IsKey), e.Employees, e.ContactName, e.ContactPhone,
 				pg.yesNo(r, e.ClosedLoop), strings.Join(e.Liaisons, "、")})
 		}
 		if len(list) < lf.Limit {
@@ -332,11 +329,21 @@ func (pg *Pages) EnterpriseExport(w http.ResponseWriter, r *http.Request) error 
 		}
 		lf.After = list[len(list)-1].Key
 	}
-	b, err := importer.WriteXLSX(pg.t(r, "ent.title"), header, rows)
+	sheet.Rows = rows
+	b, err := importer.WriteBook(sheet)
 	if err != nil {
 		return err
 	}
 	return web.Attachment(w, importer.MediaXLSX, "enterprises-"+pg.now().In(clock.Shanghai).Format("20060102-1504")+".xlsx", b)
+}
+
+// textCols are text columns headed by the catalog's texts of keys.
+func (pg *Pages) textCols(r *http.Request, keys ...string) []importer.Col {
+	cols := make([]importer.Col, len(keys))
+	for i, k := range keys {
+		cols[i] = importer.Col{Header: pg.t(r, k)}
+	}
+	return cols
 }
 
 // ---------------------------------------------------------------------
@@ -1065,72 +1072,33 @@ func (pg *Pages) StatsExport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	b, err := StatsWorkbook(st, parts)
-	if err != nil {
-		return err
-	}
-	b, err = pageTrendSheet(b, pg.t(r, "res.trend"), []string{pg.t(r, "res.col.date"), pg.labelOf(r, "group", string(IndustrialAboveScale)),
+	trendSheet := pageTrendSheet(pg.t(r, "res.trend"), []string{pg.t(r, "res.col.date"), pg.labelOf(r, "group", string(IndustrialAboveScale)),
 		pg.labelOf(r, "group", GroupFourAbove), pg.labelOf(r, "group", GroupProject), pg.t(r, "res.chart.staff_rate")}, trend)
+	b, err := importer.WriteBook(append(StatsSheets(st, parts), trendSheet)...)
 	if err != nil {
 		return err
 	}
 	return web.Attachment(w, importer.MediaXLSX, "resumption-"+st.AsOf.In(clock.Shanghai).Format("20060102-1504")+".xlsx", b)
 }
 
-// pageTrendSheet appends the trend as a sheet to a workbook.
-func pageTrendSheet(book []byte, name string, header []string, trend []DayStats) ([]byte, error) {
-	const op = "resumption.pageTrendSheet"
-	f, err := excelize.OpenReader(bytes.NewReader(book))
-	if err != nil {
-		return nil, errs.Wrap(op, err)
+// pageTrendSheet is the trend as a sheet: the date, then the rates of
+// the day (empty where there was nothing to count).
+func pageTrendSheet(name string, header []string, trend []DayStats) importer.Sheet {
+	s := importer.Sheet{Name: name, Cols: []importer.Col{{Header: header[0], Type: importer.Date}}}
+	for _, h := range header[1:] {
+		s.Cols = append(s.Cols, importer.Col{Header: h, Type: importer.Percent})
 	}
-	defer f.Close()
-	if _, err := f.NewSheet(name); err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	pct, err := f.NewStyle(&excelize.Style{NumFmt: 10})
-	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	for i, h := range header {
-		cell, _ := excelize.CoordinatesToCellName(i+1, 1)
-		if err := f.SetCellStr(name, cell, h); err != nil {
-			return nil, errs.Wrap(op, err)
-		}
-		if err := f.SetCellStyle(name, cell, cell, bold); err != nil {
-			return nil, errs.Wrap(op, err)
-		}
-	}
-	if err := f.SetColWidth(name, "A", "E", 16); err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	for n, day := range trend {
+	for _, day := range trend {
 		ds := &Stats{Groups: day.Groups, Staff: day.Staff}
-		vals := []float64{ds.Group(string(IndustrialAboveScale)).Rate, ds.Group(GroupFourAbove).Rate, ds.Group(GroupProject).Rate,
-			ds.StaffOf(GroupFourAbove).Rate}
-		cell, _ := excelize.CoordinatesToCellName(1, n+2)
-		if err := f.SetCellStr(name, cell, day.Date); err != nil {
-			return nil, errs.Wrap(op, err)
+		row := []any{day.Date}
+		for _, g := range []string{string(IndustrialAboveScale), GroupFourAbove, GroupProject} {
+			gs := ds.Group(g)
+			row = append(row, rateCell(gs.Rate, gs.Total))
 		}
-		for i, v := range vals {
-			cell, _ := excelize.CoordinatesToCellName(i+2, n+2)
-			if err := f.SetCellFloat(name, cell, v, 4, 64); err != nil {
-				return nil, errs.Wrap(op, err)
-			}
-			if err := f.SetCellStyle(name, cell, cell, pct); err != nil {
-				return nil, errs.Wrap(op, err)
-			}
-		}
+		st := ds.StaffOf(GroupFourAbove)
+		s.Rows = append(s.Rows, append(row, rateCell(st.Rate, st.Expected)))
 	}
-	buf, err := f.WriteToBuffer()
-	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	return buf.Bytes(), nil
+	return s
 }
 
 // ---------------------------------------------------------------------
@@ -1182,15 +1150,14 @@ func (pg *Pages) NotResumedExport(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	header := []string{pg.t(r, "ent.col.key"), pg.t(r, "ent.col.name"), pg.t(r, "ent.col.kind"), pg.t(r, "ent.col.area_code"),
-		pg.t(r, "ent.col.area"), pg.t(r, "ent.col.categories"), pg.t(r, "nr.col.reason"), pg.t(r, "nr.col.last_date"),
-		pg.t(r, "nr.col.note")}
-	rows := make([][]string, 0, len(units))
+	sheet := importer.Sheet{Name: pg.t(r, "nr.title"), Cols: pg.textCols(r, "ent.col.key", "ent.col.name", "ent.col.kind",
+		"ent.col.area_code", "ent.col.area", "ent.col.categories", "nr.col.reason", "nr.col.last_date", "nr.col.note")}
+	sheet.Cols[7].Type = importer.Date
 	for _, u := range units {
-		rows = append(rows, []string{u.Key, u.Name, pg.labelOf(r, "kind", u.Kind), u.AreaCode, u.AreaName,
+		sheet.Rows = append(sheet.Rows, []any{u.Key, u.Name, pg.labelOf(r, "kind", u.Kind), u.AreaCode, u.AreaName,
 			pg.categoryText(r, u.Categories), pg.labelOf(r, "reason", u.Reason), u.LastDate, u.Note})
 	}
-	b, err := importer.WriteXLSX(pg.t(r, "nr.title"), header, rows)
+	b, err := importer.WriteBook(sheet)
 	if err != nil {
 		return err
 	}

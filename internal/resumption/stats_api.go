@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/xuri/excelize/v2"
-
 	"tongxin/internal/auth"
 	"tongxin/internal/clock"
 	"tongxin/internal/errs"
@@ -178,115 +176,61 @@ func (a *API) ExportStats(w http.ResponseWriter, r *http.Request) error {
 }
 
 // StatsWorkbook writes the statistics (and a breakdown, if any) as an XLSX
-// workbook: sheets 概况, 复工复产, 到岗, 电力 and 分区.
+// workbook: sheets 概况, 复工复产, 到岗, 电力 and 分区 (StatsSheets).
 func StatsWorkbook(st *Stats, parts []AreaStats) ([]byte, error) {
-	const op = "resumption.StatsWorkbook"
-	f := excelize.NewFile()
-	defer f.Close()
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	if err != nil {
-		return nil, errs.Wrap(op, err)
+	b, err := importer.WriteBook(StatsSheets(st, parts)...)
+	return b, errs.Wrap("resumption.StatsWorkbook", err)
+}
+
+// rateCell is a rate as a cell: empty when there is nothing to count.
+func rateCell(rate float64, total int) any {
+	if total == 0 {
+		return nil
 	}
-	percent, err := f.NewStyle(&excelize.Style{NumFmt: 10}) // 0.00%
-	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	first := true
-	sheet := func(name string, header []string, rows [][]any, pctCols ...int) error {
-		if first {
-			if err := f.SetSheetName(f.GetSheetName(0), name); err != nil {
-				return err
-			}
-			first = false
-		} else if _, err := f.NewSheet(name); err != nil {
-			return err
-		}
-		sw, err := f.NewStreamWriter(name)
-		if err != nil {
-			return err
-		}
-		for i, h := range header {
-			if err := sw.SetColWidth(i+1, i+1, float64(max(12, 2*len([]rune(h))+4))); err != nil {
-				return err
-			}
-		}
-		cells := make([]any, len(header))
-		for i, h := range header {
-			cells[i] = excelize.Cell{StyleID: bold, Value: h}
-		}
-		if err := sw.SetRow("A1", cells); err != nil {
-			return err
-		}
-		for n, row := range rows {
-			cells := make([]any, len(row))
-			for i, v := range row {
-				cells[i] = v
-				for _, c := range pctCols {
-					if c == i {
-						cells[i] = excelize.Cell{StyleID: percent, Value: v}
-					}
-				}
-			}
-			cell, err := excelize.CoordinatesToCellName(1, n+2)
-			if err != nil {
-				return err
-			}
-			if err := sw.SetRow(cell, cells); err != nil {
-				return err
-			}
-		}
-		return sw.Flush()
-	}
+	return rate
+}
+
+// StatsSheets are the sheets of StatsWorkbook, with typed cells: counts
+// are numbers, rates fractions shown as percentages, dates dates.
+func StatsSheets(st *Stats, parts []AreaStats) []importer.Sheet {
+	groupCols := []importer.Col{{Header: "分组"}, {Header: "代码"}, {Header: "单位总数", Type: importer.Int},
+		{Header: "已复工", Type: importer.Int}, {Header: "复工率", Type: importer.Percent}}
 	groupRows := func(st *Stats) [][]any {
 		rows := make([][]any, len(st.Groups))
 		for i, g := range st.Groups {
-			rows[i] = []any{GroupNames[g.Group], g.Group, g.Total, g.Resumed, g.Rate}
+			rows[i] = []any{GroupNames[g.Group], g.Group, g.Total, g.Resumed, rateCell(g.Rate, g.Total)}
 		}
 		return rows
 	}
-	summary := [][]any{
-		{"统计时点", st.AsOf.In(clock.Shanghai).Format("2006-01-02 15:04")},
+	summary := importer.Sheet{Name: "概况", Cols: []importer.Col{{Header: "项目"}, {Header: "数值"}}, Rows: [][]any{
+		{"统计时点", importer.Typed{Type: importer.Minute, Value: st.AsOf}},
 		{"区划", st.Area},
-		{"复工单位平均产能（%）", st.CapacityAvg},
-		{"未填报单位数", st.NotReported},
+		{"复工单位平均产能（%）", importer.Typed{Type: importer.Decimal, Value: st.CapacityAvg}},
+		{"未填报单位数", importer.Typed{Type: importer.Int, Value: st.NotReported}},
+	}}
+	staff := importer.Sheet{Name: "到岗", Cols: []importer.Col{{Header: "分组"}, {Header: "代码"},
+		{Header: "应到岗人数", Type: importer.Int}, {Header: "实际到岗人数", Type: importer.Int}, {Header: "到岗率", Type: importer.Percent}}}
+	for _, s := range st.Staff {
+		staff.Rows = append(staff.Rows, []any{GroupNames[s.Group], s.Group, s.Expected, s.OnSite, rateCell(s.Rate, s.Expected)})
 	}
-	if err := sheet("概况", []string{"项目", "数值"}, summary); err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	if err := sheet("复工复产", []string{"分组", "代码", "单位总数", "已复工", "复工率"}, groupRows(st), 4); err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	staff := make([][]any, len(st.Staff))
-	for i, s := range st.Staff {
-		staff[i] = []any{GroupNames[s.Group], s.Group, s.Expected, s.OnSite, s.Rate}
-	}
-	if err := sheet("到岗", []string{"分组", "代码", "应到岗人数", "实际到岗人数", "到岗率"}, staff, 4); err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	power := make([][]any, 0, len(st.Power)+1)
+	power := importer.Sheet{Name: "电力", Cols: []importer.Col{{Header: "名称"}, {Header: "范围"}, {Header: "日期", Type: importer.Date},
+		{Header: "最大负荷（千瓦）", Type: importer.Decimal}, {Header: "基准负荷（千瓦）", Type: importer.Decimal},
+		{Header: "恢复率", Type: importer.Percent}}}
 	for _, p := range st.Power {
-		power = append(power, []any{p.Name, p.Scope, p.Date, p.MaxLoadKW, p.BaselineKW, p.Recovery})
+		power.Rows = append(power.Rows, []any{p.Name, p.Scope, p.Date, p.MaxLoadKW, p.BaselineKW, p.Recovery})
 	}
 	if t, ok := st.ParksTotal(); ok {
-		power = append(power, []any{t.Name, t.Scope, t.Date, t.MaxLoadKW, t.BaselineKW, t.Recovery})
+		power.Rows = append(power.Rows, []any{t.Name, t.Scope, t.Date, t.MaxLoadKW, t.BaselineKW, t.Recovery})
 	}
-	if err := sheet("电力", []string{"名称", "范围", "日期", "最大负荷（千瓦）", "基准负荷（千瓦）", "恢复率"}, power, 5); err != nil {
-		return nil, errs.Wrap(op, err)
-	}
+	sheets := []importer.Sheet{summary, {Name: "复工复产", Cols: groupCols, Rows: groupRows(st)}, staff, power}
 	if len(parts) > 0 {
-		var rows [][]any
+		byArea := importer.Sheet{Name: "分区", Cols: append([]importer.Col{{Header: "区划编码"}, {Header: "区划名称"}}, groupCols...)}
 		for _, part := range parts {
 			for _, g := range groupRows(part.Stats) {
-				rows = append(rows, append([]any{part.Code, part.Name}, g...))
+				byArea.Rows = append(byArea.Rows, append([]any{part.Code, part.Name}, g...))
 			}
 		}
-		if err := sheet("分区", []string{"区划编码", "区划名称", "分组", "代码", "单位总数", "已复工", "复工率"}, rows, 6); err != nil {
-			return nil, errs.Wrap(op, err)
-		}
+		sheets = append(sheets, byArea)
 	}
-	buf, err := f.WriteToBuffer()
-	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	return buf.Bytes(), nil
+	return sheets
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -411,15 +412,21 @@ func (pg *Pages) QueueExport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	header := []string{pg.t(r, "ticket.col.tracking"), pg.t(r, "ticket.col.created"), pg.t(r, "ticket.col.kind"),
-		pg.t(r, "ticket.col.category"), pg.t(r, "ticket.col.urgency"), pg.t(r, "ticket.col.channel"), pg.t(r, "ticket.col.status"),
-		pg.t(r, "ticket.col.subject"), pg.t(r, "ticket.col.area"), pg.t(r, "ticket.col.address"), pg.t(r, "ticket.col.description"),
-		pg.t(r, "ticket.col.department"), pg.t(r, "ticket.col.level"), pg.t(r, "ticket.col.escalations"),
-		pg.t(r, "ticket.col.resolve_by"), pg.t(r, "ticket.col.left"), pg.t(r, "ticket.col.reporter"), pg.t(r, "ticket.col.phone")}
-	var rows [][]string
+	sheet := importer.Sheet{Name: pg.t(r, "ticket.list.title")}
+	for _, c := range []struct {
+		key string
+		typ importer.CellType
+	}{{"ticket.col.tracking", importer.Text}, {"ticket.col.created", importer.Minute}, {"ticket.col.kind", importer.Text},
+		{"ticket.col.category", importer.Text}, {"ticket.col.urgency", importer.Text}, {"ticket.col.channel", importer.Text},
+		{"ticket.col.status", importer.Text}, {"ticket.col.subject", importer.Text}, {"ticket.col.area", importer.Text},
+		{"ticket.col.address", importer.Text}, {"ticket.col.description", importer.Text}, {"ticket.col.department", importer.Text},
+		{"ticket.col.level", importer.Text}, {"ticket.col.escalations", importer.Int}, {"ticket.col.resolve_by", importer.Minute},
+		{"ticket.col.left", importer.Text}, {"ticket.col.reporter", importer.Text}, {"ticket.col.phone", importer.Text}} {
+		sheet.Cols = append(sheet.Cols, importer.Col{Header: pg.t(r, c.key), Type: c.typ})
+	}
+	var rows [][]any
 	f.Limit = pageExportChunk
 	now := pg.now()
-	stamp := func(t time.Time) string { return t.In(clock.Shanghai).Format("2006-01-02 15:04") }
 	for len(rows) < pageExportMax {
 		list, err := pg.Svc.List(r.Context(), p, f)
 		if err != nil {
@@ -431,10 +438,10 @@ func (pg *Pages) QueueExport(w http.ResponseWriter, r *http.Request) error {
 			if dept == "" {
 				dept = pg.t(r, "ticket.local")
 			}
-			rows = append(rows, []string{t.Tracking, stamp(t.CreatedAt), pg.labelOf(r, "ticket.kind", string(t.Kind)), row.Category,
+			rows = append(rows, []any{t.Tracking, t.CreatedAt, pg.labelOf(r, "ticket.kind", string(t.Kind)), row.Category,
 				pg.labelOf(r, "ticket.urgency", string(t.Urgency)), pg.labelOf(r, "ticket.channel", string(t.Channel)),
 				pg.labelOf(r, "ticket.status", string(t.Status)), row.Subject, t.AreaName, t.Subject.Address, t.Description, dept,
-				row.Level, strconv.Itoa(t.EscalationLevel), stamp(t.ResolveBy), row.Left, t.Reporter.Name, t.Reporter.Phone})
+				row.Level, t.EscalationLevel, t.ResolveBy, row.Left, t.Reporter.Name, t.Reporter.Phone})
 		}
 		if len(list) < f.Limit {
 			break
@@ -444,7 +451,8 @@ func (pg *Pages) QueueExport(w http.ResponseWriter, r *http.Request) error {
 	if len(rows) > pageExportMax {
 		rows = rows[:pageExportMax]
 	}
-	b, err := importer.WriteXLSX(pg.t(r, "ticket.list.title"), header, rows)
+	sheet.Rows = rows
+	b, err := importer.WriteBook(sheet)
 	if err != nil {
 		return err
 	}
@@ -1050,6 +1058,7 @@ type pageCountsRow struct {
 	Name                           string
 	Opened, Handled, Overdue, Open int
 	Median                         string
+	MedianMinutes                  *float64 // nil when nothing was closed
 }
 
 // pageStatsData is the data of ticket/stats.
@@ -1113,7 +1122,7 @@ func (pg *Pages) stats(r *http.Request, p *auth.Principal) (*pageStatsData, erro
 	en := web.LangOf(r) != web.LangZH
 	countsRow := func(name string, c Counts) pageCountsRow {
 		return pageCountsRow{Name: name, Opened: c.Opened, Handled: c.Handled, Overdue: c.Overdue, Open: c.Open,
-			Median: medianText(en, c.MedianResolveMinutes)}
+			Median: medianText(en, c.MedianResolveMinutes), MedianMinutes: c.MedianResolveMinutes}
 	}
 	d.Total = countsRow(pg.t(r, "ticket.stats.total"), st.Total)
 	for _, c := range st.ByDepartment {
@@ -1201,12 +1210,16 @@ func (pg *Pages) StatsExport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	header := []string{pg.t(r, "ticket.stats.dimension"), pg.t(r, "ticket.stats.name"), pg.t(r, "ticket.stats.opened"),
-		pg.t(r, "ticket.stats.handled"), pg.t(r, "ticket.stats.overdue"), pg.t(r, "ticket.stats.open"), pg.t(r, "ticket.stats.median")}
-	var rows [][]string
+	counts := importer.Sheet{Name: pg.t(r, "ticket.stats.title"), Cols: []importer.Col{{Header: pg.t(r, "ticket.stats.dimension")},
+		{Header: pg.t(r, "ticket.stats.name")}, {Header: pg.t(r, "ticket.stats.opened"), Type: importer.Int},
+		{Header: pg.t(r, "ticket.stats.handled"), Type: importer.Int}, {Header: pg.t(r, "ticket.stats.overdue"), Type: importer.Int},
+		{Header: pg.t(r, "ticket.stats.open"), Type: importer.Int}, {Header: pg.t(r, "ticket.stats.median_hours"), Type: importer.Decimal}}}
 	add := func(dim string, c pageCountsRow) {
-		rows = append(rows, []string{dim, c.Name, strconv.Itoa(c.Opened), strconv.Itoa(c.Handled), strconv.Itoa(c.Overdue),
-			strconv.Itoa(c.Open), c.Median})
+		var hours any
+		if c.MedianMinutes != nil {
+			hours = math.Round(*c.MedianMinutes/60*100) / 100
+		}
+		counts.Rows = append(counts.Rows, []any{dim, c.Name, c.Opened, c.Handled, c.Overdue, c.Open, hours})
 	}
 	add(pg.t(r, "ticket.stats.total"), d.Total)
 	for _, g := range []struct {
@@ -1217,11 +1230,14 @@ func (pg *Pages) StatsExport(w http.ResponseWriter, r *http.Request) error {
 			add(pg.t(r, g.key), c)
 		}
 	}
+	counts.Rows = append(counts.Rows, []any{pg.t(r, "ticket.stats.overdue_now"), nil, nil, nil, d.Stats.OverdueNow})
+	perDay := importer.Sheet{Name: pg.t(r, "ticket.stats.per_day"), Cols: []importer.Col{
+		{Header: pg.t(r, "ticket.stats.date"), Type: importer.Date}, {Header: pg.t(r, "ticket.stats.opened"), Type: importer.Int},
+		{Header: pg.t(r, "ticket.stats.handled"), Type: importer.Int}}}
 	for _, day := range d.Stats.PerDay {
-		rows = append(rows, []string{pg.t(r, "ticket.stats.per_day"), day.Date, strconv.Itoa(day.Opened), strconv.Itoa(day.Handled), "", "", ""})
+		perDay.Rows = append(perDay.Rows, []any{day.Date, day.Opened, day.Handled})
 	}
-	rows = append(rows, []string{pg.t(r, "ticket.stats.overdue_now"), "", "", "", strconv.Itoa(d.Stats.OverdueNow), "", ""})
-	b, err := importer.WriteXLSX(pg.t(r, "ticket.stats.title"), header, rows)
+	b, err := importer.WriteBook(counts, perDay)
 	if err != nil {
 		return err
 	}
