@@ -148,7 +148,7 @@ func TestAPI(t *testing.T) {
 			{name: "import good file", p: sys, method: "POST", path: "/api/v1/areas/import", ctype: "text/csv; charset=utf-8",
 				body: csvFile("编码,名称,上级编码", "430203001005,好社区,430203001", "430203001,建设街道,430203"), status: 200, items: -1,
 				check: func(t *testing.T, a answer) {
-					want := `{"accepted":2,"rejected":0,"created":1,"updated":0,"errors":[]}`
+					want := `{"accepted":2,"rejected":0,"created":1,"updated":0,"errors":[],"ignored_columns":[]}`
 					if strings.TrimSpace(string(a.body)) != want {
 						t.Errorf("body = %s, want %s", a.body, want)
 					}

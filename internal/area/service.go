@@ -217,6 +217,9 @@ type ImportResult struct {
 	Created  int               `json:"created"`
 	Updated  int               `json:"updated"`
 	Errors   []errs.FieldError `json:"errors"`
+	// IgnoredColumns are the headers of the file's columns that were not
+	// read (序号, 备注 after the data), as written; [] when none.
+	IgnoredColumns []string `json:"ignored_columns"`
 }
 
 // Import reads a CSV or XLSX file of areas (see ImportSpec), checks every
@@ -236,7 +239,7 @@ func (s *Service) Import(ctx context.Context, p *auth.Principal, data []byte) (*
 		return nil, errs.Wrap(op, errs.E(errs.Invalid, "import_no_rows", "文件中没有数据行，未导入任何数据"))
 	}
 	rows := rowsOf(tbl)
-	res := &ImportResult{Accepted: len(rows), Errors: []errs.FieldError{}}
+	res := &ImportResult{Accepted: len(rows), Errors: []errs.FieldError{}, IgnoredColumns: append([]string{}, tbl.Ignored...)}
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
 		changes, problems, err := s.applyAreas(ctx, tx, p, rows)
 		if err != nil {

@@ -270,7 +270,7 @@ func TestImport(t *testing.T) {
 		},
 		{
 			name: "unknown column",
-			file: func(*testing.T) []byte { return csvFile("编码,名称,人口", "430200,株洲市,100") },
+			file: func(*testing.T) []byte { return csvFile("编码,人口,名称", "430200,100,株洲市") },
 			errs: []wantErr{{1, "人口", "无法识别"}},
 			code: "import_unknown_column",
 		},

@@ -11,8 +11,16 @@
 // China saves. Parse only maps cells to keys and reports file-level problems;
 // the caller validates values row by row, collecting problems in Errors so the
 // whole file is rejected with one report naming row, column and reason. Row
-// numbers are those a spreadsheet user sees: the header is row 1, and blank
-// rows are skipped but still counted.
+// numbers are those a spreadsheet user sees: blank rows are skipped but still
+// counted.
+//
+// Files come as offices make them (layout.go): the header is the row among
+// the first ten that names the most known columns, so titles, a
+// "填报单位/填报日期" line and blank rows above it are skipped; of a
+// workbook, the sheet whose header names the most columns is read; header
+// cells may carry units ("职工人数（人）") or line breaks; a 序号 column and
+// unknown columns after the last known one are ignored and listed in
+// Table.Ignored; full-width digits and letters in values become ASCII.
 package importer
 
 import (
@@ -87,6 +95,10 @@ func (r Row) Get(key string) string { return r.values[key] }
 type Table struct {
 	Columns []string // keys present, in file order
 	Rows    []Row
+	// Ignored are the headers of the columns that were not read: a
+	// running number (序号) and unknown columns after the last known one
+	// (备注), as written in the file.
+	Ignored []string
 }
 
 // Has reports whether the file had a column with the given key.
@@ -126,8 +138,11 @@ func Parse(data []byte, spec Spec) (*Table, error) {
 	}
 	b := &builder{spec: spec, m: m, max: spec.maxRows()}
 	switch {
+	case bytes.HasPrefix(data, zipMagic) && isODS(data):
+		err = errs.E(errs.Invalid, "import_unreadable",
+			"无法读取该文件：不支持 OpenDocument 表格（.ods，WPS 或 LibreOffice 的默认格式），请另存为 .xlsx 或 CSV 后再导入")
 	case bytes.HasPrefix(data, zipMagic) || bytes.HasPrefix(data, []byte("PK\x05\x06")):
-		err = readXLSX(data, spec, b.add)
+		err = readXLSX(data, spec, m.score, b.add)
 	case bytes.HasPrefix(data, oleMagic):
 		err = errs.E(errs.Invalid, "import_unreadable",
 			"无法读取该文件：不支持旧版 Excel（.xls）或加密的文件，请另存为 .xlsx 或 CSV 后再导入")
@@ -162,11 +177,13 @@ func newMatcher(spec Spec) (matcher, error) {
 			if k == "" {
 				continue
 			}
-			if j, ok := m[k]; ok && j != i {
-				return nil, fmt.Errorf("importer: header %q matches columns %q and %q of spec %q",
-					n, spec.Columns[j].Key, c.Key, spec.Kind)
+			for _, k := range []string{k, strings.ReplaceAll(k, " ", "")} {
+				if j, ok := m[k]; ok && j != i {
+					return nil, fmt.Errorf("importer: header %q matches columns %q and %q of spec %q",
+						n, spec.Columns[j].Key, c.Key, spec.Kind)
+				}
+				m[k] = i
 			}
-			m[k] = i
 		}
 	}
 	return m, nil
@@ -256,6 +273,8 @@ type builder struct {
 	max       int
 	hasHeader bool
 	keyOf     []string // cell index -> key, "" for a cell under no header
+	ignored   map[int]bool
+	pending   []pendingRow // rows read before the header was found
 	table     Table
 	extras    []errs.FieldError
 	long      Errors // cells over MaxCellRunes
@@ -292,17 +311,35 @@ func (b *builder) add(num int, cells []string) error {
 		}
 	}
 	if !b.hasHeader {
-		b.hasHeader = true
-		return b.header(num, cells)
+		switch {
+		case num <= headerScan:
+			b.pending = append(b.pending, pendingRow{num: num, cells: append([]string(nil), cells...)})
+			if !b.complete(cells) {
+				return nil // perhaps a title; the header may come later
+			}
+			return b.chooseHeader()
+		case len(b.pending) > 0:
+			if err := b.chooseHeader(); err != nil {
+				return err
+			}
+		default:
+			b.hasHeader = true
+			return b.header(num, cells)
+		}
 	}
+	return b.data(num, cells)
+}
+
+// data reads one data row.
+func (b *builder) data(num int, cells []string) error {
 	if len(b.table.Rows) >= b.max {
 		return errs.Newf(errs.Invalid, "import_too_many_rows",
 			"文件数据超过 %d 行，请拆分为多个文件分别导入", b.max)
 	}
 	row := Row{Num: num, values: make(map[string]string, len(b.table.Columns))}
 	for i, c := range cells {
-		v := strings.TrimSpace(c)
-		if v == "" {
+		v := strings.TrimSpace(foldValue(c))
+		if v == "" || b.ignored[i] {
 			continue
 		}
 		if i < len(b.keyOf) && b.keyOf[i] != "" {
@@ -345,18 +382,21 @@ func (b *builder) header(num int, cells []string) error {
 	var unknown, dup, missing []errs.FieldError
 	seen := make(map[int]int) // column index -> cell index
 	b.keyOf = make([]string, len(cells))
+	b.ignored = map[int]bool{}
+	var strangers []int // cells of unknown headers
+	lastKnown := -1
 	for i, cell := range cells {
 		name := strings.TrimSpace(cell)
 		n := normHeader(name)
 		if n == "" {
 			continue
 		}
-		ci, ok := b.m[n]
+		ci, ok := b.m.lookup(n)
 		if !ok {
-			unknown = append(unknown, errs.FieldError{Row: num, Column: Short(name),
-				Message: fmt.Sprintf("无法识别的列名 %s（第 %s 列），请使用导入模板中的表头", quote(name), colName(i))})
+			strangers = append(strangers, i)
 			continue
 		}
+		lastKnown = i
 		if j, ok := seen[ci]; ok {
 			dup = append(dup, errs.FieldError{Row: num, Column: Short(name),
 				Message: fmt.Sprintf("列 %s（第 %s 列）与第 %s 列重复，都对应“%s”",
@@ -372,6 +412,19 @@ func (b *builder) header(num int, cells []string) error {
 			missing = append(missing, errs.FieldError{Row: num, Column: c.title(),
 				Message: fmt.Sprintf("缺少必填列“%s”", c.title())})
 		}
+	}
+	// A running number is ignored wherever it stands, and so is an unknown
+	// column after the last known one (备注) unless a required column is
+	// missing (it may be that column misspelt).
+	for _, i := range strangers {
+		name := strings.TrimSpace(cells[i])
+		if isCounter(normHeader(name)) || (i > lastKnown && lastKnown >= 0 && len(missing) == 0) {
+			b.ignored[i] = true
+			b.table.Ignored = append(b.table.Ignored, Short(name))
+			continue
+		}
+		unknown = append(unknown, errs.FieldError{Row: num, Column: Short(name),
+			Message: fmt.Sprintf("无法识别的列名 %s（第 %s 列），请使用导入模板中的表头", quote(name), colName(i))})
 	}
 	var code string
 	var parts []string
@@ -403,6 +456,11 @@ func (b *builder) header(num int, cells []string) error {
 }
 
 func (b *builder) finish() error {
+	if !b.hasHeader && len(b.pending) > 0 {
+		if err := b.chooseHeader(); err != nil {
+			return err
+		}
+	}
 	if !b.hasHeader {
 		return errEmpty()
 	}

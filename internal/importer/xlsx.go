@@ -18,12 +18,13 @@ func errUnreadableXLSX() *errs.Error {
 		"无法读取 XLSX 文件，文件可能已损坏或设置了密码，请用 Excel 另存后再导入")
 }
 
-// readXLSX calls fn with each row of the first sheet of the workbook and its
-// row number. Cells are read as Excel displays them, except that dates in the
+// readXLSX calls fn with each row of the data sheet of the workbook (the
+// first whose header names the most columns, see dataSheet) and its row
+// number. Cells are read as Excel displays them, except that dates in the
 // default short date format come out as yyyy-mm-dd. The workbook is checked
 // first (checkXLSX); the sheet is then read as a stream, from a temporary
 // file when it is larger than xmlInMemory.
-func readXLSX(data []byte, spec Spec, fn func(num int, cells []string) error) (err error) {
+func readXLSX(data []byte, spec Spec, score func(cells []string) int, fn func(num int, cells []string) error) (err error) {
 	if err := checkXLSX(data, spec); err != nil {
 		return err
 	}
@@ -47,7 +48,7 @@ func readXLSX(data []byte, spec Spec, fn func(num int, cells []string) error) (e
 	if len(sheets) == 0 {
 		return errUnreadableXLSX()
 	}
-	rows, err := f.Rows(sheets[0])
+	rows, err := f.Rows(dataSheet(f, sheets, score))
 	if err != nil {
 		return errUnreadableXLSX()
 	}
@@ -124,4 +125,38 @@ func columnWidths(header []string, rows [][]string) []float64 {
 		out[i] = float64(min(max(n+2, 10), 60))
 	}
 	return out
+}
+
+// maxSheetsScanned bounds the sheets looked at for the data sheet.
+const maxSheetsScanned = 20
+
+// dataSheet is the sheet whose first rows name the most columns (by
+// score): an instructions sheet before the data sheet is passed over. The
+// first sheet when none names any.
+func dataSheet(f *excelize.File, sheets []string, score func(cells []string) int) string {
+	best, bestScore := sheets[0], 0
+	for _, name := range sheets[:min(len(sheets), maxSheetsScanned)] {
+		if s := headerScore(f, name, score); s > bestScore {
+			best, bestScore = name, s
+		}
+	}
+	return best
+}
+
+// headerScore is the best score of the first headerScan rows of a sheet.
+func headerScore(f *excelize.File, sheet string, score func(cells []string) int) int {
+	rows, err := f.Rows(sheet)
+	if err != nil {
+		return 0
+	}
+	defer rows.Close()
+	best := 0
+	for n := 0; n < headerScan && rows.Next(); n++ {
+		cells, err := rows.Columns()
+		if err != nil {
+			return best
+		}
+		best = max(best, score(cells))
+	}
+	return best
 }

@@ -131,6 +131,9 @@ type Batch struct {
 	Note           string      `json:"note,omitempty"`
 	// Detail only (GetBatch).
 	Rows []BatchRow `json:"rows,omitempty"`
+	// Upload only: the headers of the file's columns that were not read
+	// (序号, 备注 after the data), as written.
+	IgnoredColumns []string `json:"ignored_columns,omitempty"`
 }
 
 // BatchRow is one row of a batch, masked, with the reviewer's decision and
@@ -195,9 +198,10 @@ var BatchSpec = importer.Spec{
 }
 
 // parseDay reads a day written 2022-11-20, 2022/11/20, 2022.11.20,
-// 2022-1-5 or 2022年11月20日 as midnight in Shanghai.
+// 2022-1-5 or 2022年11月20日 as midnight in Shanghai; a time of day a date
+// cell carries is dropped (importer.DatePart).
 func parseDay(s string) (time.Time, bool) {
-	s = strings.TrimSpace(s)
+	s = importer.DatePart(s)
 	t := strings.NewReplacer("年", "-", "月", "-", "日", "", "/", "-", ".", "-").Replace(s)
 	parts := strings.Split(t, "-")
 	if len(parts) != 3 {

@@ -11,6 +11,7 @@ import (
 
 	"tongxin/internal/auth"
 	"tongxin/internal/errs"
+	"tongxin/internal/importer"
 	"tongxin/internal/web"
 )
 
@@ -159,7 +160,11 @@ func (pg *Pages) UploadSubmit(w http.ResponseWriter, r *http.Request) error {
 		return pg.Render.Page(w, r, status, "pass/batches", "pass.batches.title", d)
 	}
 	web.SetFlash(w, "pass.flash.uploaded")
-	http.Redirect(w, r, "/pass-batches/"+strconv.FormatInt(b.ID, 10), http.StatusSeeOther)
+	target := "/pass-batches/" + strconv.FormatInt(b.ID, 10)
+	if len(b.IgnoredColumns) > 0 {
+		target += "?" + url.Values{"ignored": b.IgnoredColumns}.Encode()
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
 	return nil
 }
 
@@ -171,7 +176,13 @@ type pageBatchData struct {
 	RejectForm *web.Form
 	Quota      *Quota
 	Errors     web.RowErrors // rows a refused approval names
+	// Ignored names the columns the upload did not read (?ignored=, set
+	// by the upload's redirect), at most maxIgnoredShown, joined by "、".
+	Ignored string
 }
+
+// maxIgnoredShown bounds the ignored columns a batch page repeats.
+const maxIgnoredShown = 20
 
 func (pg *Pages) batchData(r *http.Request, p *auth.Principal) (*pageBatchData, error) {
 	id, err := pathID(r)
@@ -184,6 +195,13 @@ func (pg *Pages) batchData(r *http.Request, p *auth.Principal) (*pageBatchData, 
 	}
 	d := &pageBatchData{B: b, MayReview: b.Status == Submitted && p.Covers(auth.PassReview, b.AreaPath),
 		ReviewForm: web.NewForm(nil), RejectForm: web.NewForm(nil)}
+	var ignored []string
+	for _, c := range r.URL.Query()["ignored"] {
+		if c = importer.Short(c); c != "" && len(ignored) < maxIgnoredShown {
+			ignored = append(ignored, c)
+		}
+	}
+	d.Ignored = strings.Join(ignored, "、")
 	if q, err := pg.Svc.GetQuota(r.Context(), p, b.EnterpriseKey); err == nil {
 		d.Quota = q
 	}

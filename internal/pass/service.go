@@ -299,7 +299,12 @@ func (s *Service) Upload(ctx context.Context, p *auth.Principal, in UploadInput)
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
-	return s.batch(ctx, id, false)
+	b, err := s.batch(ctx, id, false)
+	if err != nil {
+		return nil, err
+	}
+	b.IgnoredColumns = tbl.Ignored
+	return b, nil
 }
 
 // checkRows validates and seals the rows of a batch file.
@@ -366,6 +371,8 @@ func (s *Service) checkRows(ctx context.Context, sub *subject, in []importer.Row
 		if v := ir.Get("id_number"); v != "" {
 			norm, err := pii.NormalizeResidentID(v)
 			switch {
+			case err != nil && importer.ExcelNumber(v):
+				bad("id_number", importer.ExcelNumberMessage("身份证号"))
 			case err != nil:
 				bad("id_number", err.Error())
 			case r.kind == Person && firstID[norm] > 0:

@@ -26,6 +26,9 @@ type ImportResult struct {
 	Updated    int               `json:"updated"`
 	Errors     []errs.FieldError `json:"errors"`      // the first importer.MaxErrors, by row
 	ErrorCount int               `json:"error_count"` // all of them
+	// IgnoredColumns are the headers of the file's columns that were not
+	// read (序号, 备注 after the data), as written; [] when none.
+	IgnoredColumns []string `json:"ignored_columns"`
 }
 
 // EnterpriseSpec is the file format of enterprise imports.
@@ -95,10 +98,16 @@ func parseFlag(s string) (bool, bool) {
 	return false, false
 }
 
+// ignoredOf lists the columns an import did not read, never nil.
+func ignoredOf(tbl *importer.Table) []string {
+	return append([]string{}, tbl.Ignored...)
+}
+
 // normalizeDate rewrites 2022/11/20, 2022.11.20, 2022-1-5 and 2022年11月20日
-// as YYYY-MM-DD; anything else is returned as is for Validate to refuse.
+// as YYYY-MM-DD, dropping a time of day a date cell carries (and reading an
+// Excel day number, see importer.DatePart); anything else is returned as is for Validate to refuse.
 func normalizeDate(s string) string {
-	s = strings.TrimSpace(s)
+	s = importer.DatePart(s)
 	t := strings.NewReplacer("年", "-", "月", "-", "日", "", "/", "-", ".", "-").Replace(s)
 	parts := strings.Split(t, "-")
 	if len(parts) != 3 {
@@ -273,7 +282,7 @@ func (s *Service) ImportEnterprises(ctx context.Context, p *auth.Principal, data
 	}
 	res := &ImportResult{}
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
-		*res = ImportResult{}
+		*res = ImportResult{IgnoredColumns: ignoredOf(tbl)}
 		var keys []string
 		for _, r := range rows {
 			if r.rec.Key != "" {
@@ -350,7 +359,7 @@ func (s *Service) ImportReports(ctx context.Context, p *auth.Principal, data []b
 	}
 	res := &ImportResult{}
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
-		*res = ImportResult{}
+		*res = ImportResult{IgnoredColumns: ignoredOf(tbl)}
 		rows := make([]reportRow, 0, len(tbl.Rows))
 		var keys []string
 		seenKey := map[string]bool{}

@@ -186,7 +186,7 @@ func TestImportEnterprisesMalformed(t *testing.T) {
 			{name: "header only", file: func(string, string) []byte { return csvFile(enterprisesImportHeader) }, code: "import_no_rows"},
 			{name: "renamed PNG", file: func(string, string) []byte { return pngFile(t) }, code: "import_unreadable"},
 			{name: "unknown column", file: func(k1, _ string) []byte {
-				return csvFile("统一社会信用代码,名称,区域编码,注册资本", k1+",甲,430203001,100")
+				return csvFile("统一社会信用代码,注册资本,名称,区域编码", k1+",100,甲,430203001")
 			}, code: "import_unknown_column", want: []wantProblem{{1, "注册资本", "无法识别"}}},
 			{name: "no key column", file: func(string, string) []byte { return csvFile("名称,区域编码", "甲,430203001") },
 				code: "import_missing_column", want: []wantProblem{{1, "统一社会信用代码", "缺少"}}},

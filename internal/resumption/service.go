@@ -180,7 +180,7 @@ func validateEnterprise(in EnterpriseInput) (enterpriseRecord, []errs.FieldError
 		add("contact_name", fmt.Sprintf("联系人不能超过 %d 个字", maxContactNameLen))
 	}
 	if strings.TrimSpace(in.ContactPhone) != "" {
-		phone, err := pii.NormalizePhone(in.ContactPhone)
+		phone, err := pii.NormalizeContactPhone(in.ContactPhone)
 		if err != nil {
 			add("contact_phone", err.Error())
 		}
