@@ -395,6 +395,7 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 	defer sys.Close()
 	var accepted, rejected, created, updated, errCount int
 	var rowErrs []errs.FieldError
+	var ignored []string
 	switch kind {
 	case "areas":
 		if *partial {
@@ -404,21 +405,26 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		accepted, created, updated = res.Accepted, res.Created, res.Updated
+		accepted, created, updated, ignored = res.Accepted, res.Created, res.Updated, res.IgnoredColumns
 	case "enterprises":
 		res, err := sys.Resumption.ImportEnterprises(ctx, auth.System(), data, *partial)
 		if err != nil {
 			return err
 		}
 		accepted, rejected, created, updated, rowErrs, errCount = res.Accepted, res.Rejected, res.Created, res.Updated, res.Errors, res.ErrorCount
+		ignored = res.IgnoredColumns
 	case "reports":
 		res, err := sys.Resumption.ImportReports(ctx, auth.System(), data, *partial)
 		if err != nil {
 			return err
 		}
 		accepted, rejected, created, updated, rowErrs, errCount = res.Accepted, res.Rejected, res.Created, res.Updated, res.Errors, res.ErrorCount
+		ignored = res.IgnoredColumns
 	}
 	fmt.Fprintf(env.Stdout, "已导入 %d 行：新增 %d，更新 %d\n", accepted, created, updated)
+	if len(ignored) > 0 {
+		fmt.Fprintf(env.Stdout, "已忽略的列（不属于导入模板）：%s\n", strings.Join(ignored, "、"))
+	}
 	if rejected > 0 {
 		fmt.Fprintf(env.Stdout, "未导入 %d 行：\n", rejected)
 		for _, e := range rowErrs {
