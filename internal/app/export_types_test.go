@@ -207,6 +207,11 @@ func TestExportsAreTyped(t *testing.T) {
 	if out, err := exec.CommandContext(cmdCtx, lo, args...).CombinedOutput(); err != nil {
 		t.Fatalf("soffice: %v\n%s", err, out)
 	}
+	n := 0
+	for _, s := range sums {
+		n += len(s)
+	}
+	t.Logf("LibreOffice recalculates =SUM over %d count columns of %d exports", n, len(checks))
 	for i, check := range checks {
 		f, err := os.Open(filepath.Join(outDir, strings.TrimSuffix(filepath.Base(check), ".xlsx")+".csv"))
 		if err != nil {
