@@ -1,13 +1,18 @@
 package app
 
 import (
+	"context"
 	"html"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"tongxin/internal/auth"
 	"tongxin/internal/db/dbtest"
+	"tongxin/internal/ticket"
 )
 
 // demoAccounts are the usernames of every demo account, as `tongxin demo`
@@ -115,6 +120,65 @@ func TestEveryRoleMenuAnswers(t *testing.T) {
 			}
 			if len(menus) < 15 {
 				t.Errorf("walked %d accounts, want the 15 of the demo", len(menus))
+			}
+		})
+	}
+}
+
+// homeFigures reads the figures of a page as label → value.
+func homeFigures(page string) map[string]string {
+	out := map[string]string{}
+	for _, m := range figureValue.FindAllStringSubmatch(page, -1) {
+		out[html.UnescapeString(m[2])] = html.UnescapeString(m[1])
+	}
+	return out
+}
+
+var figureValue = regexp.MustCompile(`<strong class="figure-value">([^<]*)</strong> <span class="figure-label">([^<]*)</span>`)
+
+// The home page's ticket figures are scoped: a street officer counts the
+// tickets of their street, the commander those of the city. Two tickets
+// past their deadline (one in 建设街道, one in 石峰区) and one due within
+// the hour move each count by what the officer may read.
+func TestHomeTicketFiguresAreScoped(t *testing.T) {
+	for _, kind := range dbtest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			ts := newTestSystem(t, kind)
+			ctx := context.Background()
+			figures := func(user string) (overdue, soon string) {
+				home := ts.as(t, ts.login(t, user, DemoPassword), "GET", "/", "")
+				f := homeFigures(string(home.body))
+				return f["已超时工单"], f["即将超时工单（2 小时内）"]
+			}
+			streetO, streetS := figures("jianshe")
+			cityO, citySoon := figures("commander")
+			file := func(area, due string) {
+				tk, err := ts.sys.Tickets.Create(ctx, auth.System(), ticket.Input{Kind: ticket.ResidentHelp, Category: "food",
+					AreaCode: area, Description: "首页超时统计测试：需要代购生活物资", ReporterName: "李阿姨", ReporterPhone: "13800002222"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := ts.sys.DB.Exec(ctx, `UPDATE tickets SET due_at = `+due+` WHERE id = $1`, tk.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			now := time.Now()
+			past, soon := strconv.FormatInt(now.Add(-time.Minute).UnixMilli(), 10), strconv.FormatInt(now.Add(30*time.Minute).UnixMilli(), 10)
+			file("430203001001", past)
+			file("430204003", past)
+			file("430203001001", soon)
+			plus := func(s string, n int) string {
+				v, err := strconv.Atoi(s)
+				if err != nil {
+					t.Fatalf("figure %q is no count", s)
+				}
+				return strconv.Itoa(v + n)
+			}
+			if o, s := figures("jianshe"); o != plus(streetO, 1) || s != plus(streetS, 1) {
+				t.Errorf("建设街道: overdue %s → %s, due soon %s → %s; want one more each", streetO, o, streetS, s)
+			}
+			if o, s := figures("commander"); o != plus(cityO, 2) || s != plus(citySoon, 1) {
+				t.Errorf("the city: overdue %s → %s, due soon %s → %s; want two and one more", cityO, o, citySoon, s)
 			}
 		})
 	}
