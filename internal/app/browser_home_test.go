@@ -210,7 +210,9 @@ func TestBrowserHomeWorkAndCommunity(t *testing.T) {
 		// The community worker's community: its tickets, help requests,
 		// enterprises and grids, as the API counts them for the worker.
 		page = phone("dayuan")
-		cpOpen(page, s.URL, "/areas/430203001001")
+		mine := wantFigure(t, "the community worker's home page", figuresOf(page), "我的社区：工单、求助、企业、网格", "大园社区")
+		page.MustElement(`a.figure[href="` + mine.href + `"]`).MustClick()
+		waitForURL(t, page, "/areas/430203001001")
 		cpNarrow(t, page, "the community's page")
 		figs = figuresOf(page)
 		const q = "/tickets?area=430203001001&status=open&limit=500"

@@ -199,6 +199,7 @@ func newServer(sys *System, opt ServerOptions, render *web.Renderer) *Server {
 	render.AddNav(pass.NavItems(sys.Passes)...)
 	render.AddNav(checkpoint.NavItems()...)
 	render.AddNav(checkpoint.ScanNavItems()...)
+	render.AddWork(area.HomeWork())
 	render.AddWork(resumption.HomeWork(sys.Resumption)...)
 	render.AddWork(pass.ReviewWork(sys.Passes), ticket.HomeWork(sys.Tickets), checkpoint.HomeWork(sys.Checkpoints),
 		pass.IssuedWork(sys.Passes), notify.HomeWork(sys.Notify))

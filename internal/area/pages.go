@@ -122,3 +122,24 @@ func (pg *Pages) ChildrenFragment(w http.ResponseWriter, r *http.Request) error 
 	}
 	return pg.Render.Fragment(w, r, http.StatusOK, "area/children", kids)
 }
+
+// HomeWork puts a community worker's community on their home page: its
+// name, linked to its page (open tickets, help requests, enterprises,
+// grids). It reads the principal alone.
+func HomeWork() web.Work {
+	return web.Work{Show: func(p *auth.Principal) bool { return p.HasRole(auth.CommunityWorker) },
+		Figures: func(ctx context.Context, p *auth.Principal) ([]web.Figure, error) {
+			var out []web.Figure
+			for _, a := range p.Assignments {
+				if a.Role != auth.CommunityWorker || a.Scope.Kind != auth.ScopeArea {
+					continue
+				}
+				name := a.Scope.Name
+				if name == "" {
+					name = a.Scope.Ref
+				}
+				out = append(out, web.Figure{Key: "area.work.mine", Text: name, Path: "/areas/" + url.PathEscape(a.Scope.Ref)})
+			}
+			return out, nil
+		}}
+}
