@@ -204,16 +204,7 @@ func loadSeedCity(f *fixture) []seedUnit {
 	f.t.Helper()
 	units := seedCity(f)
 	f.at(nov22(17, 9, 0))
-	lines := []string{"统一社会信用代码,项目编码,类型,名称,区域编码,园区,类别,重点,职工人数"}
-	for i, u := range units {
-		key := map[bool]string{true: "是", false: "否"}[u.isKey]
-		if u.kind == "项目" {
-			lines = append(lines, fmt.Sprintf(",%s,项目,项目%d,%s,,,%s,%d", u.key, i, u.area, key, u.expected))
-		} else {
-			lines = append(lines, fmt.Sprintf("%s,,企业,企业%d,%s,,%s,%s,%d", u.key, i, u.area, strings.Join(u.cats, ";"), key, u.expected))
-		}
-	}
-	statsImportCSV(f, false, lines)
+	registerSeedCity(f, units)
 
 	phase := func(at time.Time, pick func(u seedUnit) (string, Status, int, int, int, bool)) {
 		f.at(at)
@@ -295,7 +286,22 @@ func loadSeedCity(f *fixture) []seedUnit {
 	return units
 }
 
-// roundTo rounds x to dec decimals.
+// registerSeedCity imports the seed city's units from a CSV file.
+func registerSeedCity(f *fixture, units []seedUnit) {
+	f.t.Helper()
+	lines := []string{"统一社会信用代码,项目编码,类型,名称,区域编码,园区,类别,重点,职工人数"}
+	for i, u := range units {
+		key := map[bool]string{true: "是", false: "否"}[u.isKey]
+		if u.kind == "项目" {
+			lines = append(lines, fmt.Sprintf(",%s,项目,项目%d,%s,,,%s,%d", u.key, i, u.area, key, u.expected))
+		} else {
+			lines = append(lines, fmt.Sprintf("%s,,企业,企业%d,%s,,%s,%s,%d", u.key, i, u.area, strings.Join(u.cats, ";"), key, u.expected))
+		}
+	}
+	statsImportCSV(f, false, lines)
+}
+
+// statsRound rounds x to dec decimals.
 func statsRound(x float64, dec int) float64 {
 	p := math.Pow10(dec)
 	return math.Round(x*p) / p
