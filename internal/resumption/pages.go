@@ -984,7 +984,10 @@ func (pg *Pages) StatsPage(w http.ResponseWriter, r *http.Request) error {
 		d.Groups = append(d.Groups, pageGroupRow{Group: g.Group, Total: g.Total, Resumed: g.Resumed, Rate: pageGroupPct(g),
 			Expected: s.Expected, OnSite: s.OnSite, StaffRate: pageStaffPct(s)})
 	}
-	d.Capacity = strconv.FormatFloat(st.CapacityAvg, 'f', 1, 64) + "%"
+	d.Capacity = pageNoData
+	if st.HasCapacity() {
+		d.Capacity = strconv.FormatFloat(st.CapacityAvg, 'f', 1, 64) + "%"
+	}
 	kw := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 	for _, pw := range st.Power {
 		d.Power = append(d.Power, pagePowerRow{Name: pw.Name, Date: pw.Date, LoadKW: kw(pw.MaxLoadKW), BaselineKW: kw(pw.BaselineKW),

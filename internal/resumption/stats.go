@@ -103,8 +103,11 @@ type Stats struct {
 	Area   string      `json:"area"`
 	Groups []GroupStat `json:"groups"`
 	Staff  []StaffStat `json:"staff"`
-	// CapacityAvg is the mean capacity (percent) of the units working.
+	// CapacityAvg is the mean capacity (percent) of the units working;
+	// 0 here and null in JSON when none is (HasCapacity).
 	CapacityAvg float64 `json:"capacity_avg"`
+	// working counts the units working (see HasCapacity).
+	working int
 	// NotReported counts the units without any report as of AsOf.
 	NotReported int         `json:"not_reported"`
 	Power       []PowerStat `json:"power"`
@@ -715,7 +718,7 @@ func (t *tally) stats(m moment, areaCodes string, power []PowerStat) *Stats {
 	if power == nil {
 		power = []PowerStat{}
 	}
-	st := &Stats{AsOf: m.at, Area: areaCodes, Groups: t.groups(), Staff: t.staff(), CapacityAvg: capAvg,
+	st := &Stats{AsOf: m.at, Area: areaCodes, Groups: t.groups(), Staff: t.staff(), CapacityAvg: capAvg, working: t.capN,
 		NotReported: t.notReported, Power: power}
 	if m.byDate {
 		st.Date = m.date

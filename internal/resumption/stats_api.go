@@ -255,7 +255,7 @@ func StatsWorkbook(st *Stats, parts []AreaStats) ([]byte, error) {
 		{"统计时点", st.AsOf.In(clock.Shanghai).Format("2006-01-02 15:04")},
 		{"填报日期", statsReportDate(st)},
 		{"区划", st.Area},
-		{"复工单位平均产能（%）", st.CapacityAvg},
+		{"复工单位平均产能（%）", rateCell(st.CapacityAvg, st.HasCapacity())},
 		{"未填报单位数", st.NotReported},
 	}
 	if err := sheet("概况", []string{"项目", "数值"}, summary); err != nil {

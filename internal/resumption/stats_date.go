@@ -82,6 +82,20 @@ func (s StaffStat) MarshalJSON() ([]byte, error) {
 	}{plain(s), rateOrNil(s.Rate, s.HasRate())})
 }
 
+// HasCapacity reports whether the mean capacity has data: some unit is
+// working.
+func (st *Stats) HasCapacity() bool { return st.working > 0 }
+
+// MarshalJSON writes capacity_avg as null when no unit is working.
+func (st Stats) MarshalJSON() ([]byte, error) {
+	type plain Stats
+	return json.Marshal(struct {
+		plain
+		CapacityAvg *float64 `json:"capacity_avg"`
+	}{plain(st), rateOrNil(st.CapacityAvg, st.working > 0)})
+}
+
+// rateOrNil is r, or nil without data.
 func rateOrNil(r float64, ok bool) *float64 {
 	if !ok {
 		return nil

@@ -3,6 +3,7 @@ package resumption
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -186,6 +187,12 @@ func TestSeedFiguresByReportDate(t *testing.T) {
 			if g.HasRate() || g.Total == 0 || strings.Contains(statsJSON(t, g), `"rate":0`) || !strings.Contains(statsJSON(t, g), `"rate":null`) {
 				t.Errorf("before the import: %s", statsJSON(t, g))
 			}
+		}
+		if js := statsJSON(t, before); !strings.Contains(js, `"capacity_avg":null`) || before.HasCapacity() {
+			t.Errorf("before the import, capacity: %s", js)
+		}
+		if !st.HasCapacity() || !strings.Contains(statsJSON(t, st), fmt.Sprintf(`"capacity_avg":%v`, st.CapacityAvg)) {
+			t.Errorf("capacity on 11-20: %v", st.CapacityAvg)
 		}
 		urbanUnits := 0
 		for _, u := range units {
