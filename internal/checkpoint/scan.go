@@ -79,6 +79,12 @@ func (s *Service) Scan(ctx context.Context, p *auth.Principal, ref string, in Sc
 	}
 	if in.Number != "" {
 		if in.Token, err = s.tokenByNumber(ctx, in); err != nil {
+			if errs.Is(err, errs.NotFound) || errs.Is(err, errs.Invalid) {
+				// Not a scan (no pass was shown), so not in the scan log;
+				// but someone trying numbers at a checkpoint is seen.
+				s.log.WarnContext(ctx, "checkpoint: a pass number was refused", "checkpoint", c.ID,
+					"officer", p.Actor(), "code", errs.As(err).Code)
+			}
 			return nil, errs.Wrap(op, err)
 		}
 	}
