@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"image/color"
+	"image/draw"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -59,6 +61,25 @@ func writeY4M(t *testing.T, path string, img image.Image, w, h int) {
 	}
 }
 
+// writePhoto writes a PNG of img (nil: nothing) on a grey background, a
+// photo a phone's camera app might take.
+func writePhoto(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	desk := image.NewGray(image.Rect(0, 0, 1200, 900))
+	draw.Draw(desk, desk.Bounds(), image.NewUniform(color.Gray{Y: 190}), image.Point{}, draw.Src)
+	if img != nil {
+		at := image.Pt(300, 200)
+		draw.Draw(desk, img.Bounds().Sub(img.Bounds().Min).Add(at), img, img.Bounds().Min, draw.Src)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, desk); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // newCameraBrowser is newBrowser with a fake camera that films video
 // (and allows it without asking).
 func newCameraBrowser(t *testing.T, video string) *rod.Browser {
@@ -89,7 +110,8 @@ func newCameraBrowser(t *testing.T, video string) *rod.Browser {
 // offline cache from the first visit, so with the server stopped the
 // camera still reads the card and the page decides alone. The short number
 // printed on the card is checked by the server when typed online; offline
-// the page says it needs the network.
+// the page says it needs the network. A browser with no live camera at all
+// reads a photo taken with the camera app.
 func TestBrowserScanCameraWithoutBarcodeDetector(t *testing.T) {
 	in, _ := setup(t, "sqlite")
 	addr := freeAddr(t)
@@ -143,8 +165,13 @@ func TestBrowserScanCameraWithoutBarcodeDetector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	video := filepath.Join(t.TempDir(), "card.y4m")
+	dir := t.TempDir()
+	video := filepath.Join(dir, "card.y4m")
 	writeY4M(t, video, img, 640, 480)
+	// The same card photographed: the code on a grey desk, and the desk alone.
+	photo, blank := filepath.Join(dir, "card.png"), filepath.Join(dir, "desk.png")
+	writePhoto(t, photo, img)
+	writePhoto(t, blank, nil)
 	b := newCameraBrowser(t, video)
 
 	scanURL := "/checkpoints/" + cpRef + "/scan"
@@ -234,6 +261,35 @@ func TestBrowserScanCameraWithoutBarcodeDetector(t *testing.T) {
 		if !page.MustElement("#scan-verdict").MustProperty("hidden").Bool() {
 			t.Fatal("a mistyped number shows a verdict")
 		}
+
+		// A browser with no live camera at all (an origin that is not
+		// secure, an old web view): the button takes a photo with the
+		// camera app, and jsQR reads it.
+		photoPage := b.MustPage("").Timeout(60 * time.Second)
+		photoPage.MustEvalOnNewDocument(`delete window.BarcodeDetector; delete Navigator.prototype.mediaDevices;`)
+		photoPage.MustSetViewport(360, 740, 2, true)
+		photoPage.MustNavigate(base + scanURL)
+		photoPage.MustWait(`() => document.documentElement.getAttribute("data-scan-ready") === "true"`)
+		if mode := attr(photoPage, "html", "data-camera-mode"); mode != "photo" {
+			t.Fatalf("without getUserMedia the camera mode is %q, want photo", mode)
+		}
+		if btn := photoPage.MustElement("#scan-camera"); btn.MustProperty("hidden").Bool() || btn.MustText() != "拍照扫码" {
+			t.Fatalf("the photo button: hidden %v, %q", btn.MustProperty("hidden").Bool(), btn.MustText())
+		}
+		photoPage.MustElement("#scan-photo").MustSetFiles(photo)
+		photoPage.MustWait(`() => !document.getElementById("scan-verdict").hidden`)
+		if v, text := attr(photoPage, "#scan-verdict", "data-verdict"), photoPage.MustElement("#scan-verdict").MustText(); v != "allow" ||
+			!strings.Contains(text, "欧*") || !strings.Contains(text, card.EnterpriseName) {
+			t.Fatalf("the photographed card: %s\n%s", v, text)
+		}
+		// A photo without a code says so.
+		photoPage.MustEval(`() => { document.getElementById("scan-verdict").hidden = true; }`)
+		photoPage.MustElement("#scan-photo").MustSetFiles(blank)
+		photoPage.MustWait(`() => !document.getElementById("scan-note").hidden`)
+		if note := photoPage.MustElement("#scan-note").MustText(); !strings.Contains(note, "没有识别出二维码") {
+			t.Fatalf("a photo without a code says %q", note)
+		}
+		photoPage.MustClose()
 
 		// No server: the page and the decoder come from the cache, the
 		// camera reads the card, the page decides and queues the scan.

@@ -533,11 +533,14 @@
   // opens and kept in the offline cache with the page.
   var stream = null, detector = null, scanning = false;
   var decoderURL = camBtn ? camBtn.getAttribute("data-decoder") || "" : "";
+  var photoInput = $("scan-photo");
   var FRAME_MAX = 720; // px: a frame is scaled down to this before jsQR reads it
 
-  // cameraMode is "native", "fallback" or "" (no camera or no decoder).
+  // cameraMode is "native", "fallback", "photo" (no live camera — an
+  // origin that is not secure, an old web view — but a photo taken by
+  // the camera app, read by jsQR) or "" (no decoder).
   var cameraMode = (async function () {
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return "";
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return decoderURL && photoInput ? "photo" : "";
     if ("BarcodeDetector" in window) {
       try {
         var formats = await window.BarcodeDetector.getSupportedFormats();
@@ -625,10 +628,46 @@
     document.documentElement.setAttribute("data-camera", "off");
     focusInput();
   }
+  // readPhoto reads a QR code from a photo the camera app took.
+  async function readPhoto(file) {
+    var url = URL.createObjectURL(file);
+    try {
+      var jsQR = await loadDecoder();
+      var img = new Image();
+      await new Promise(function (res, rej) { img.onload = res; img.onerror = rej; img.src = url; });
+      var k = Math.min(1, 1600 / Math.max(img.naturalWidth, img.naturalHeight));
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.max(1, Math.round(img.naturalWidth * k));
+      canvas.height = Math.max(1, Math.round(img.naturalHeight * k));
+      var ctx = canvas.getContext("2d");
+      ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+      var data = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      var code = jsQR(data.data, data.width, data.height, { inversionAttempts: "attemptBoth" });
+      if (code && code.data) {
+        note("");
+        scan(code.data);
+      } else {
+        note(T.photo_no_code, "bad");
+      }
+    } catch (e) {
+      note(T.camera_failed, "bad");
+    } finally {
+      URL.revokeObjectURL(url);
+    }
+  }
+
   cameraMode.then(function (mode) {
     document.documentElement.setAttribute("data-camera-mode", mode || "none");
     if (!mode) return;
     camBtn.hidden = false;
+    if (mode === "photo") {
+      camBtn.textContent = T.photo;
+      camBtn.addEventListener("click", function () { photoInput.value = ""; photoInput.click(); });
+      photoInput.addEventListener("change", function () {
+        if (photoInput.files && photoInput.files[0]) readPhoto(photoInput.files[0]);
+      });
+      return;
+    }
     camBtn.addEventListener("click", function () { if (scanning) stopCamera(); else startCamera(); });
     $("scan-camera-stop").addEventListener("click", stopCamera);
   });
@@ -648,7 +687,8 @@
     var assets = assetURLs();
     // The QR decoder this device needs, before it is ever loaded: the
     // camera works offline from the first visit on.
-    if ((await cameraMode) === "fallback") assets.push(decoderURL);
+    var mode = await cameraMode;
+    if (mode === "fallback" || mode === "photo") assets.push(decoderURL);
     for (var i = 0; i < assets.length; i++) {
       if (!(await c.match(assets[i], { ignoreVary: true }))) await c.add(assets[i]);
     }
