@@ -33,7 +33,11 @@ func (s *Service) decide(ctx context.Context, c *Checkpoint, token string, at ti
 	if r == pass.OK {
 		r = claims.AllowedAt(c.AreaPath, c.Ref())
 	}
-	return passInfo(claims, r), r
+	info := passInfo(claims, r)
+	if info != nil && info.EntName == "" {
+		info.EntName = s.entName(ctx, info.Ent)
+	}
+	return info, r
 }
 
 // newClientID makes a scan id for a device that sent none (such a scan is
