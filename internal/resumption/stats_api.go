@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"tongxin/internal/auth"
-	"tongxin/internal/clock"
 	"tongxin/internal/errs"
 	"tongxin/internal/importer"
 	"tongxin/internal/web"
@@ -16,8 +15,8 @@ import (
 // Defaults of the statistics routes.
 const DefaultTrendDays = 14
 
-// statsQueryOf reads ?area= (repeatable, or comma-separated) and ?at=
-// (RFC 3339; now when absent).
+// statsQueryOf reads ?area= (repeatable, or comma-separated), ?at=
+// (RFC 3339; now when absent) and ?date= (a report date, YYYY-MM-DD).
 func statsQueryOf(r *http.Request) (StatsQuery, error) {
 	v := r.URL.Query()
 	q := StatsQuery{Areas: v["area"]}
@@ -28,6 +27,13 @@ func statsQueryOf(r *http.Request) (StatsQuery, error) {
 				Fields: []errs.FieldError{{Field: "at", Message: "时间格式不正确"}}}
 		}
 		q.At = t
+	}
+	if s := strings.TrimSpace(v.Get("date")); s != "" {
+		d, err := ParseStatsDate(s)
+		if err != nil {
+			return q, err
+		}
+		q.Date = d
 	}
 	return q, nil
 }
@@ -171,7 +177,7 @@ func (a *API) ExportStats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	name := "resumption-stats-" + st.AsOf.In(clock.Shanghai).Format("20060102-1504") + ".xlsx"
+	name := "resumption-stats-" + statsFileStamp(st) + ".xlsx"
 	return web.Attachment(w, importer.MediaXLSX, name, b)
 }
 
@@ -182,14 +188,6 @@ func StatsWorkbook(st *Stats, parts []AreaStats) ([]byte, error) {
 	return b, errs.Wrap("resumption.StatsWorkbook", err)
 }
 
-// rateCell is a rate as a cell: empty when there is nothing to count.
-func rateCell(rate float64, total int) any {
-	if total == 0 {
-		return nil
-	}
-	return rate
-}
-
 // StatsSheets are the sheets of StatsWorkbook, with typed cells: counts
 // are numbers, rates fractions shown as percentages, dates dates.
 func StatsSheets(st *Stats, parts []AreaStats) []importer.Sheet {
@@ -198,20 +196,21 @@ func StatsSheets(st *Stats, parts []AreaStats) []importer.Sheet {
 	groupRows := func(st *Stats) [][]any {
 		rows := make([][]any, len(st.Groups))
 		for i, g := range st.Groups {
-			rows[i] = []any{GroupNames[g.Group], g.Group, g.Total, g.Resumed, rateCell(g.Rate, g.Total)}
+			rows[i] = []any{GroupNames[g.Group], g.Group, g.Total, g.Resumed, rateCell(g.Rate, g.HasRate())}
 		}
 		return rows
 	}
 	summary := importer.Sheet{Name: "概况", Cols: []importer.Col{{Header: "项目"}, {Header: "数值"}}, Rows: [][]any{
 		{"统计时点", importer.Typed{Type: importer.Minute, Value: st.AsOf}},
+		{"填报日期", importer.Typed{Type: importer.Date, Value: statsReportDate(st)}},
 		{"区划", st.Area},
-		{"复工单位平均产能（%）", importer.Typed{Type: importer.Decimal, Value: st.CapacityAvg}},
+		{"复工单位平均产能（%）", importer.Typed{Type: importer.Decimal, Value: rateCell(st.CapacityAvg, st.HasCapacity())}},
 		{"未填报单位数", importer.Typed{Type: importer.Int, Value: st.NotReported}},
 	}}
 	staff := importer.Sheet{Name: "到岗", Cols: []importer.Col{{Header: "分组"}, {Header: "代码"},
 		{Header: "应到岗人数", Type: importer.Int}, {Header: "实际到岗人数", Type: importer.Int}, {Header: "到岗率", Type: importer.Percent}}}
 	for _, s := range st.Staff {
-		staff.Rows = append(staff.Rows, []any{GroupNames[s.Group], s.Group, s.Expected, s.OnSite, rateCell(s.Rate, s.Expected)})
+		staff.Rows = append(staff.Rows, []any{GroupNames[s.Group], s.Group, s.Expected, s.OnSite, rateCell(s.Rate, s.HasRate())})
 	}
 	power := importer.Sheet{Name: "电力", Cols: []importer.Col{{Header: "名称"}, {Header: "范围"}, {Header: "日期", Type: importer.Date},
 		{Header: "最大负荷（千瓦）", Type: importer.Decimal}, {Header: "基准负荷（千瓦）", Type: importer.Decimal},
