@@ -17,6 +17,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"tongxin/internal/clock"
+	"tongxin/internal/db/dbtest"
 	"tongxin/internal/importer"
 )
 
@@ -92,7 +93,13 @@ func decodeAnswer(t *testing.T, r res) importAnswer {
 // instructions sheet first, date cells with a time, and an ID number
 // Excel turned into a number), reports written by openpyxl, and an .ods.
 func TestOfficeSpreadsheetsImport(t *testing.T) {
-	ts := newTestSystem(t, "sqlite")
+	for _, kind := range dbtest.Kinds() {
+		t.Run(kind, func(t *testing.T) { officeImports(t, kind) })
+	}
+}
+
+func officeImports(t *testing.T, kind string) {
+	ts := newTestSystem(t, kind)
 	admin, contact := ts.tokenFor(t, "admin"), ts.tokenFor(t, "qianjin")
 	today := time.Now().In(clock.Shanghai)
 	k1, k2 := creditCode("91430203MA4T00001"), creditCode("91430203MA4T00002")
