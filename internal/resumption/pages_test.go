@@ -384,7 +384,7 @@ func TestStatsPage(t *testing.T) {
 		`<input type="checkbox" name="area" value="430203"> 芦淞区`,
 		`href="/resumption?area=430202&amp;area=430203&amp;area=430204&amp;area=430211">城区</a>`,
 		// Figures: 3 above-scale industrial units, 2 resumed (中车, 千金 partial); the project not reported.
-		`<th scope="row">规上工业</th>`, `<td class="num">3</td>`, `<td class="num"><strong>66.7%</strong></td>`,
+		`<th scope="row">规上工业</th>`, `<td class="num" data-label="总数">3</td>`, `<td class="num" data-label="复工率"><strong>66.7%</strong></td>`,
 		`<th scope="row">项目</th>`, "未填报单位", "1 家", "全市工业", "90.1%", "59650000",
 		"截至", `<section class="panel briefing">`,
 		// Breakdown by district and the trend.
@@ -416,7 +416,7 @@ func TestStatsPage(t *testing.T) {
 	// only CRRC's report of the 19th counts.
 	w = e.get("/resumption?area=430202&area=430203&area=430204&area=430211&at=2022-11-19T18%3A00", planHQ)
 	pageSees(t, w, 200, []string{"统计时点：2022-11-19 18:00", `class="button small current"`, `value="430203" checked`,
-		`<td class="num"><strong>33.3%</strong></td>`}, nil)
+		`<td class="num" data-label="复工率"><strong>33.3%</strong></td>`}, nil)
 	// A district officer: no 城区 shortcut, the district's figures only.
 	pageSees(t, e.get("/resumption", planLusong), 200, []string{"芦淞区", `<th scope="row">项目</th>`}, []string{">城区</a>", "石峰区"})
 	pageSees(t, e.get("/resumption?area=430204", planLusong), 404, []string{"区划不存在"}, nil)
