@@ -81,7 +81,8 @@
       tooltip: {
         trigger: "axis",
         confine: true,
-        valueFormatter: function (v) { return v === null || v === undefined ? "—" : v + unit; }
+        // A day or group without reports is null: a gap, shown as "—".
+        valueFormatter: function (v) { return v == null || v === "-" ? "—" : v + unit; }
       },
       legend: { bottom: 0, left: "center", width: width - 16, itemWidth: 14, itemHeight: 10, itemGap: gap, textStyle: { fontSize: fontSize } },
       grid: { left: 8, right: narrow ? 12 : 8, top: 40, bottom: 14 + rows * (Math.ceil(fontSize * 1.5) + gap), containLabel: true },
