@@ -91,7 +91,11 @@ func (a *API) Upload(w http.ResponseWriter, r *http.Request) error {
 
 // Template answers GET /api/v1/pass-batches/template (?format=csv|xlsx).
 func (a *API) Template(w http.ResponseWriter, r *http.Request) error {
-	return web.ServeTemplate(w, r, BatchSpec)
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	return web.ServeTemplate(w, r, a.svc.TemplateSpec(r.Context(), p))
 }
 
 func pathID(r *http.Request) (int64, error) {

@@ -1,0 +1,143 @@
+package pass
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"tongxin/internal/audit"
+	"tongxin/internal/auth"
+	"tongxin/internal/db"
+	"tongxin/internal/errs"
+	"tongxin/internal/pii"
+)
+
+// leftOut pairs the rows of a batch an approval leaves out with their
+// reasons: every row not chosen needs one (400 row_reason_required naming
+// the rows without), and a reason may only name a row left out.
+func leftOut(stored, chosen []storedRow, reasons []RowReason) ([]RowReason, error) {
+	given := map[int]string{}
+	var fields []errs.FieldError
+	for _, r := range reasons {
+		reason := strings.TrimSpace(r.Reason)
+		if msg := errs.CheckLine(reason, MaxReasonLen, false); msg != "" {
+			fields = append(fields, errs.FieldError{Row: r.Row, Field: "reasons", Column: "理由", Message: msg})
+			continue
+		}
+		if reason != "" {
+			given[r.Row] = reason
+		}
+	}
+	approved := map[int]bool{}
+	for _, r := range chosen {
+		approved[r.num] = true
+	}
+	var out []RowReason
+	var missing []string
+	for _, r := range stored {
+		if approved[r.num] {
+			if _, ok := given[r.num]; ok {
+				fields = append(fields, errs.FieldError{Row: r.num, Field: "reasons", Column: "理由",
+					Message: "该行已批准，不需要未批准理由"})
+			}
+			continue
+		}
+		reason, ok := given[r.num]
+		if !ok {
+			missing = append(missing, strconv.Itoa(r.num))
+			fields = append(fields, errs.FieldError{Row: r.num, Field: "reasons", Column: "理由",
+				Message: "未批准的行须填写理由"})
+			continue
+		}
+		out = append(out, RowReason{Row: r.num, Reason: reason})
+	}
+	for row := range given {
+		if !slices.ContainsFunc(stored, func(r storedRow) bool { return r.num == row }) {
+			fields = append(fields, errs.FieldError{Row: row, Field: "reasons", Column: "理由", Message: "批次中没有这一行"})
+		}
+	}
+	if len(fields) == 0 {
+		return out, nil
+	}
+	slices.SortStableFunc(fields, func(a, b errs.FieldError) int { return a.Row - b.Row })
+	msg := "未批准理由有误，请逐行核对"
+	if len(missing) > 0 {
+		msg = "未批准的行须逐行填写理由：第 " + strings.Join(missing, "、") + " 行没有理由"
+	}
+	return nil, &errs.Error{Kind: errs.Invalid, Code: "row_reason_required", Message: msg, Fields: fields}
+}
+
+// reasonsSummary is the audit summary's list of rows left out.
+func reasonsSummary(left []RowReason) string {
+	if len(left) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for i, r := range left {
+		if i == 20 {
+			fmt.Fprintf(&b, "；…共 %d 行", len(left))
+			break
+		}
+		fmt.Fprintf(&b, "；第 %d 行：%s", r.Row, clipRunes(r.Reason, 40))
+	}
+	return b.String()
+}
+
+func clipRunes(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+// MayRevealID reports whether p may see the full ID numbers of a batch's
+// rows: its reviewer (pass.review over the batch's area) or an officer
+// with pii.reveal over it.
+func MayRevealID(p *auth.Principal, b *Batch) bool {
+	return p.Covers(auth.PassReview, b.AreaPath) || p.Covers(auth.PIIReveal, b.AreaPath)
+}
+
+// RevealID returns the full ID number of a row of a batch to a caller who
+// may see it (MayRevealID) and gives a reason, and audits it: 403 for
+// others who read the batch, 404 out of reach or for an unknown row or a
+// row without an ID number.
+func (s *Service) RevealID(ctx context.Context, p *auth.Principal, id int64, rowNo int, reason string) (string, error) {
+	const op = "pass.RevealID"
+	b, err := s.GetBatchBrief(ctx, p, id)
+	if err != nil {
+		return "", err
+	}
+	if !MayRevealID(p, b) {
+		return "", errs.E(errs.Forbidden, "reveal_forbidden", "只有审核人员或有权查看个人信息的人员可以查看完整身份证号")
+	}
+	reason = strings.TrimSpace(reason)
+	if msg := errs.CheckLine(reason, MaxReasonLen, true); msg != "" {
+		return "", errs.Fields("reason_required", "查看完整身份证号须填写事由", errs.FieldError{Field: "reason", Message: msg})
+	}
+	var full string
+	err = s.db.Write(ctx, func(tx *db.Tx) error {
+		var sealed []byte
+		var name string
+		err := tx.QueryRowContext(ctx, `SELECT id_enc, name_masked FROM pass_batch_rows WHERE batch_id = $1 AND row_no = $2`,
+			id, rowNo).Scan(&sealed, &name)
+		if noRows(err) || (err == nil && len(sealed) == 0) {
+			return errs.E(errs.NotFound, "row_not_found", "批次中没有这一行，或该行没有身份证号")
+		}
+		if err != nil {
+			return fmt.Errorf("pass: reveal: %w", err)
+		}
+		if full, err = s.box.Open(sealed); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "pass.reveal_id",
+			ObjectType: "pass_batch", ObjectID: strconv.FormatInt(id, 10), AreaCode: b.AreaCode,
+			Summary: fmt.Sprintf("查看通行证申请第 %d 批第 %d 行（%s）身份证号 %s，事由：%s", id, rowNo, name,
+				pii.MaskID(full), clipRunes(reason, 80))})
+	})
+	if err != nil {
+		return "", errs.Wrap(op, err)
+	}
+	return full, nil
+}
