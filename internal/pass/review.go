@@ -141,3 +141,119 @@ func (s *Service) RevealID(ctx context.Context, p *auth.Principal, id int64, row
 	}
 	return full, nil
 }
+
+// chooseRows splits a batch's rows by an approval: the rows approved
+// (all of them when in.Rows is nil) and those left out with their
+// reasons. Unknown row numbers are 400 unknown_rows; see leftOut.
+func chooseRows(stored []storedRow, in ApproveInput) ([]storedRow, []RowReason, error) {
+	chosen := stored
+	if in.Rows != nil {
+		want := map[int]bool{}
+		for _, n := range in.Rows {
+			want[n] = true
+		}
+		var unknown []string
+		for _, n := range in.Rows {
+			if !slices.ContainsFunc(stored, func(r storedRow) bool { return r.num == n }) {
+				unknown = append(unknown, strconv.Itoa(n))
+			}
+		}
+		if len(unknown) > 0 {
+			return nil, nil, errs.Fields("unknown_rows", "批次中没有这些行："+strings.Join(unknown, "、"),
+				errs.FieldError{Field: "rows", Message: "没有第 " + strings.Join(unknown, "、") + " 行"})
+		}
+		chosen = nil
+		for _, r := range stored {
+			if want[r.num] {
+				chosen = append(chosen, r)
+			}
+		}
+	}
+	left, err := leftOut(stored, chosen, in.Reasons)
+	if err != nil {
+		return nil, nil, err
+	}
+	return chosen, left, nil
+}
+
+// ApprovalPreview is what an approval would do, for the reviewer to
+// confirm: the rows approved (persons and vehicles) and those left out
+// with their reasons, and the enterprise's quota after it.
+type ApprovalPreview struct {
+	Batch    *Batch
+	Approved int
+	Persons  int
+	Vehicles int
+	Left     []RowReason
+	Quota    *Quota
+}
+
+// PreviewApproval checks an approval as Approve would (the reviewer, the
+// rows, their reasons, the note) without issuing anything.
+func (s *Service) PreviewApproval(ctx context.Context, p *auth.Principal, id int64, in ApproveInput) (*ApprovalPreview, error) {
+	const op = "pass.PreviewApproval"
+	if err := auth.Require(p, auth.PassReview, op); err != nil {
+		return nil, err
+	}
+	if in.Rows != nil && len(in.Rows) == 0 {
+		return nil, errs.Wrap(op, errs.Fields("no_rows_approved", "没有选择要批准的行；全部不批准请用驳回",
+			errs.FieldError{Field: "rows", Message: "至少选择一行"}))
+	}
+	if msg := errs.CheckLine(in.Note, MaxReasonLen, false); msg != "" {
+		return nil, errs.Wrap(op, errs.Fields("invalid_note", "审核意见有误", errs.FieldError{Field: "note", Message: msg}))
+	}
+	out := &ApprovalPreview{}
+	err := s.db.Read(ctx, func(tx *db.Tx) error {
+		b, err := loadBatchForReview(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		stored, err := loadRows(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		chosen, left, err := chooseRows(stored, in)
+		if err != nil {
+			return err
+		}
+		if err := checkNotHeld(ctx, tx, chosen); err != nil {
+			return err
+		}
+		out.Batch, out.Left, out.Approved = b, left, len(chosen)
+		for _, r := range chosen {
+			if r.kind == Vehicle {
+				out.Vehicles++
+			} else {
+				out.Persons++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	if q, err := s.GetQuota(ctx, p, out.Batch.EnterpriseKey); err == nil {
+		out.Quota = q
+	}
+	return out, nil
+}
+
+// PreviewReject checks a rejection as Reject would, without deciding.
+func (s *Service) PreviewReject(ctx context.Context, p *auth.Principal, id int64, in ReasonInput) (*Batch, error) {
+	const op = "pass.PreviewReject"
+	if err := auth.Require(p, auth.PassReview, op); err != nil {
+		return nil, err
+	}
+	if msg := errs.CheckLine(strings.TrimSpace(in.Reason), MaxReasonLen, true); msg != "" {
+		return nil, errs.Wrap(op, errs.Fields("invalid_reason", "请填写驳回理由", errs.FieldError{Field: "reason", Message: msg}))
+	}
+	var b *Batch
+	err := s.db.Read(ctx, func(tx *db.Tx) (err error) {
+		b, err = loadBatchForReview(ctx, tx, p, id)
+		return err
+	})
+	if err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	return b, nil
+}

@@ -791,32 +791,8 @@ func (s *Service) Approve(ctx context.Context, p *auth.Principal, id int64, in A
 		if err != nil {
 			return err
 		}
-		chosen := stored
-		if in.Rows != nil {
-			byNum := map[int]*storedRow{}
-			for i := range stored {
-				byNum[stored[i].num] = &stored[i]
-			}
-			want := map[int]bool{}
-			var unknown []string
-			for _, n := range in.Rows {
-				if byNum[n] == nil {
-					unknown = append(unknown, strconv.Itoa(n))
-				}
-				want[n] = true
-			}
-			if len(unknown) > 0 {
-				return errs.Fields("unknown_rows", "批次中没有这些行："+strings.Join(unknown, "、"),
-					errs.FieldError{Field: "rows", Message: "没有第 " + strings.Join(unknown, "、") + " 行"})
-			}
-			chosen = nil
-			for _, r := range stored {
-				if want[r.num] {
-					chosen = append(chosen, r)
-				}
-			}
-		}
-		if left, err = leftOut(stored, chosen, in.Reasons); err != nil {
+		var chosen []storedRow
+		if chosen, left, err = chooseRows(stored, in); err != nil {
 			return err
 		}
 		if err := checkNotHeld(ctx, tx, chosen); err != nil {
