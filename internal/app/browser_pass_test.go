@@ -82,6 +82,7 @@ func TestBrowserPassApplication(t *testing.T) {
 		gxj.MustElement(`main a[href="/pass-batches/` + id + `"]`).MustClick()
 		wait()
 		gxj.MustWaitLoad()
+		cpNarrow(t, gxj, "the review page")
 		gxj.MustElement(`input[type="checkbox"][name="row"][value="11"]`).MustClick()
 		page := cpSubmit(gxj, `form[action="/pass-batches/`+id+`/approve"]`)
 		cpMust(t, "approval without a reason", page, "未批准的行须逐行填写理由", "第 11 行")
