@@ -294,6 +294,19 @@ func TestPassPages(t *testing.T) {
 	if d := ts.do(t, "GET", loc2, contact, "", nil); !strings.Contains(string(d.body), "名单不全") {
 		t.Fatal("the rejection's reason is not shown")
 	}
+	// Every row ticked: the confirmation approves the whole batch.
+	ct, body = form(passCSVFrom(20, 2))
+	loc3 := ts.do(t, "POST", "/pass-batches", contact, ct, body).header.Get("Location")
+	r = ts.do(t, "POST", loc3+"/approve", gxj, "application/x-www-form-urlencoded", strings.NewReader("total=2&row=2&row=3"))
+	if r.status != 200 || !strings.Contains(string(r.body), "批准 2 行") || !strings.Contains(string(r.body), `name="all" value="1"`) {
+		t.Fatalf("confirmation of all rows: %d %s", r.status, r.body)
+	}
+	if r = ts.do(t, "POST", loc3+"/approve", gxj, "application/x-www-form-urlencoded", strings.NewReader("confirm=1&all=1&note=")); r.status != 303 {
+		t.Fatalf("approve all: %d %s", r.status, r.body)
+	}
+	if d := ts.do(t, "GET", loc3, contact, "", nil); !strings.Contains(string(d.body), "已批准") {
+		t.Fatalf("after approving all: %s", d.body)
+	}
 	// The demo's passes are made once.
 	before := ts.do(t, "GET", "/api/v1/pass-batches", gxj, "", nil).body
 	if _, err := Demo(t.Context(), ts.sys); err != nil {

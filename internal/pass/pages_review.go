@@ -12,8 +12,9 @@ import (
 )
 
 // approveForm reads an approval form: row (repeated, the rows ticked),
-// total (the rows shown; every row ticked approves the whole batch),
-// note, and reason_N for each row N left out. It returns the input and
+// total (the rows shown; every row ticked approves the whole batch) or
+// all=1 (the confirmation of that), note, and reason_N for each row N
+// left out. It returns the input and
 // the reasons typed, by row, to show again on a refusal.
 func approveForm(form url.Values) (ApproveInput, map[int]string, error) {
 	in := ApproveInput{Rows: []int{}, Note: form.Get("note")}
@@ -49,6 +50,9 @@ func approveForm(form url.Values) (ApproveInput, map[int]string, error) {
 	}
 	if total, err := strconv.Atoi(form.Get("total")); err == nil && total == len(in.Rows) && total > 0 {
 		in.Rows = nil // all of them
+	}
+	if form.Get("all") == "1" && len(in.Rows) == 0 {
+		in.Rows = nil // the confirmation of an approval of every row
 	}
 	return in, reasons, nil
 }
