@@ -89,14 +89,21 @@ func (h *Handlers) Logout(w http.ResponseWriter, r *http.Request) error {
 
 // homeData is the data of account/home.
 type homeData struct {
-	// Cards are what the user can do now: the menu entries that have a
+	// Work are the counts waiting for the user today (and the HQ's
+	// headline figures), each a link; modules add theirs with
+	// Renderer.AddWork.
+	Work []web.Figure
+	// WorkFailed is true when some figures could not be computed.
+	WorkFailed bool
+	// Cards are what the user can do: the menu entries that have a
 	// description and that the user's permissions allow. Modules add
 	// theirs with Renderer.AddNav.
 	Cards []web.NavItem
 }
 
-// Home is the start page (GET /): a greeting, the user's roles and cards of
-// what they can do. Anonymous visitors go to the login page.
+// Home is the start page (GET /): a greeting, the work waiting for the
+// user, their roles and cards of what they can do. Anonymous visitors go
+// to the login page.
 func (h *Handlers) Home(w http.ResponseWriter, r *http.Request) error {
 	p := web.PrincipalOf(r)
 	if p == nil {
@@ -104,6 +111,9 @@ func (h *Handlers) Home(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	var d homeData
+	var err error
+	d.Work, err = h.Render.WorkFor(r.Context(), p)
+	d.WorkFailed = err != nil
 	for _, it := range h.Render.NavFor(p) {
 		if it.DescKey != "" {
 			d.Cards = append(d.Cards, it)

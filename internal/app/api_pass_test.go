@@ -106,7 +106,7 @@ func TestPassFlowOverHTTP(t *testing.T) {
 			t.Logf("%s: approving 410 rows took %v", kind, time.Since(start))
 			r = ts.do(t, "GET", path+"/passes", contact, "", nil)
 			var passes struct {
-				Items []struct{ PID, Token, Kid string }
+				Items []struct{ PID, Token, Kid, Number string }
 			}
 			if err := json.Unmarshal(r.body, &passes); err != nil || len(passes.Items) != 410 {
 				t.Fatalf("passes: %d %v", len(passes.Items), err)
@@ -163,6 +163,11 @@ func TestPassFlowOverHTTP(t *testing.T) {
 				strings.Count(string(cards.body), `class="pass-sheet"`) != 52 {
 				t.Fatalf("cards: %d, %d cards, %d sheets", cards.status, strings.Count(string(cards.body), `class="pass-card"`),
 					strings.Count(string(cards.body), `class="pass-sheet"`))
+			}
+			// Each card prints its short number, grouped as it is read aloud.
+			if n := strings.Count(string(cards.body), `class="number"`); n != 410 ||
+				!strings.Contains(string(cards.body), "通行证号 <strong>"+pass.FormatNumber(one.Number)+"</strong>") {
+				t.Fatalf("%d cards carry a number; %s's (%q) is not printed", n, one.PID, one.Number)
 			}
 			// Revocation list: ETag, 304, a revocation changes it.
 			rl := ts.do(t, "GET", "/api/v1/passes/revocations?since=0", "", "", nil)

@@ -297,8 +297,14 @@ func (rt *routes) table() []Route {
 }
 
 func (rt *routes) mount(mux *http.ServeMux) {
+	// The API takes only the query parameters its description lists.
+	queries := apispec.MustQueryParameters()
 	for _, r := range rt.table() {
-		h := rt.a.H(r.Handler)
+		handler := r.Handler
+		if strings.Contains(r.Pattern, " /api/v1/") {
+			handler = web.StrictQuery(queries[r.Pattern], handler)
+		}
+		h := rt.a.H(handler)
 		mux.Handle(r.Pattern, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 			web.NoteRoute(req)
 			h.ServeHTTP(w, req)

@@ -41,6 +41,18 @@ func NavItems(svc *Service) []web.NavItem {
 	}
 }
 
+// HomeWork is the module's home-page figure: everyone's unread messages,
+// linked to the inbox's unread view.
+func HomeWork(svc *Service) web.Work {
+	return web.Work{Figures: func(ctx context.Context, p *auth.Principal) ([]web.Figure, error) {
+		n, err := svc.UnreadCount(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		return []web.Figure{{Key: "notify.work.unread", Value: n, Path: "/inbox?unread=1", Alert: true}}, nil
+	}}
+}
+
 // Page sizes.
 const (
 	inboxPerPage      = 30

@@ -73,6 +73,7 @@ const (
 // is shown in full, as the token carries it for the checkpoint to compare.
 type Pass struct {
 	PID            string     `json:"pid"`
+	Number         string     `json:"number,omitempty"` // the short number on the card (number.go); none before 0011
 	Kind           Kind       `json:"kind"`
 	EnterpriseKey  string     `json:"enterprise"`
 	EnterpriseName string     `json:"enterprise_name"`
@@ -102,6 +103,9 @@ type Pass struct {
 	// transfer point (物资接驳点): its only checkpoint is one.
 	TransferPoint *CheckpointInfo `json:"transfer_point,omitempty"`
 }
+
+// NumberShown is the pass number as the card prints it.
+func (p *Pass) NumberShown() string { return FormatNumber(p.Number) }
 
 // LastDay is the last day the pass is valid, in Shanghai (valid_to is the
 // exclusive end).

@@ -378,8 +378,9 @@ func (pg *Pages) Cards(w http.ResponseWriter, r *http.Request) error {
 }
 
 // NavItems are the menu entries of passes: the batches (review queue or
-// one's own applications).
-func NavItems() []web.NavItem {
+// one's own applications), with the number of batches waiting for a
+// reviewer.
+func NavItems(svc *Service) []web.NavItem {
 	var roles []auth.Role
 	for _, r := range auth.Roles {
 		if auth.RoleHas(r, auth.PassApply) && !slices.Contains(roles, r) {
@@ -387,6 +388,7 @@ func NavItems() []web.NavItem {
 		}
 	}
 	return []web.NavItem{
-		{Key: "pass.nav.batches", DescKey: "pass.card.batches", Path: "/pass-batches", Perm: auth.PassRead, Roles: roles},
+		{Key: "pass.nav.batches", DescKey: "pass.card.batches", Path: "/pass-batches", Perm: auth.PassRead, Roles: roles,
+			Count: reviewCount(svc)},
 	}
 }

@@ -896,20 +896,24 @@ func (s *Service) issue(ctx context.Context, tx *db.Tx, p *auth.Principal, b *Ba
 	if err != nil {
 		return err
 	}
+	numbers, err := freshNumbers(ctx, tx, len(rows))
+	if err != nil {
+		return err
+	}
 	var lastExp int64
 	now := tx.NowMS()
 	values := make([][]any, 0, len(rows))
-	for _, r := range rows {
+	for i, r := range rows {
 		pid := NewPID()
 		c := Claims{PID: pid, Kind: r.kind, Name: r.nameMasked, ID4: r.id4, Plate: r.plate, Ent: b.EnterpriseKey,
-			Areas: r.areas, CPs: r.cps, NBF: r.from / 1000, EXP: r.to / 1000}
+			EntName: tokenEntName(b.EnterpriseName), Areas: r.areas, CPs: r.cps, NBF: r.from / 1000, EXP: r.to / 1000}
 		token, err := Sign(priv, kid, c)
 		if err != nil {
 			return err
 		}
 		values = append(values, []any{pid, string(r.kind), b.EnterpriseKey, b.EnterpriseName, b.AreaPath,
 			r.nameMasked, r.nameEnc, r.idEnc, r.idIdx, r.id4, r.phoneEnc, r.plate, joinList(r.areas), joinList(r.cps),
-			r.from, r.to, kid, token, b.ID, r.num, now, p.Actor()})
+			r.from, r.to, kid, token, b.ID, r.num, now, p.Actor(), numbers[i]})
 		lastExp = max(lastExp, r.to)
 	}
 	if err := insertPasses(ctx, tx, values); err != nil {
@@ -922,7 +926,7 @@ func (s *Service) issue(ctx context.Context, tx *db.Tx, p *auth.Principal, b *Ba
 }
 
 // insertChunk is how many passes one INSERT writes on PostgreSQL, where
-// each statement is a round trip: 22 values each, well under its limit of
+// each statement is a round trip: 23 values each, well under its limit of
 // 65535 parameters. SQLite runs in process, and binding thousands of
 // parameters costs it more than it saves: one row per statement there,
 // each prepared once (see db.Tx).
@@ -935,7 +939,7 @@ func insertChunk(d db.Dialect) int {
 
 var sqliteInsertChunk = 32
 
-// insertPasses writes passes (the 22 values of insertPassHead each) with
+// insertPasses writes passes (the 23 values of insertPassHead each) with
 // multi-row INSERTs, insertChunk rows at a time.
 func insertPasses(ctx context.Context, tx *db.Tx, values [][]any) error {
 	for len(values) > 0 {
@@ -969,7 +973,7 @@ func insertPasses(ctx context.Context, tx *db.Tx, values [][]any) error {
 // constant 'active' after them.
 const insertPassHead = `INSERT INTO passes (pid, kind, enterprise_key, enterprise_name, area_path, name_masked, name_enc, id_enc,
 	id_idx, id4, phone_enc, plate, areas, checkpoints, valid_from, valid_to, kid, token, batch_id, batch_row, issued_at, issued_by,
-	status) VALUES `
+	number, status) VALUES `
 
 // Reject rejects a whole batch with a reason.
 func (s *Service) Reject(ctx context.Context, p *auth.Principal, id int64, in ReasonInput) (*Batch, error) {

@@ -99,7 +99,7 @@ func TestBatchOf410Workers(t *testing.T) {
 			t.Fatalf("passes: %d %v", len(passes), err)
 		}
 		jwks := f.jwksJSON()
-		pids := map[string]bool{}
+		pids, numbers := map[string]bool{}, map[string]bool{}
 		for i, p := range passes {
 			kid, payload := verifyPlain(t, jwks, p.Token)
 			if kid != p.Kid || payload["pid"] != p.PID || payload["ent"] != qianjin || payload["k"] != "person" {
@@ -111,9 +111,18 @@ func TestBatchOf410Workers(t *testing.T) {
 			if id4 := payload["id4"].(string); len(id4) != 4 {
 				t.Fatalf("id4 %q", id4)
 			}
+			// The enterprise by name too, for checkpoints offline.
+			if payload["en"] != "株洲千金药业股份有限公司" {
+				t.Fatalf("pass %d names the enterprise %v", i, payload["en"])
+			}
+			// A short number on each, distinct, with a good check digit.
+			if n, msg := NumberProblem(FormatNumber(p.Number)); msg != "" || n != p.Number || numbers[n] {
+				t.Fatalf("pass %d: number %q (%s), seen before %v", i, p.Number, msg, numbers[n])
+			}
+			numbers[p.Number] = true
 			for k := range payload {
 				switch k {
-				case "pid", "k", "n", "id4", "ent", "z", "nbf", "exp":
+				case "pid", "k", "n", "id4", "ent", "en", "z", "nbf", "exp":
 				default:
 					t.Fatalf("unexpected claim %q in %v", k, payload)
 				}

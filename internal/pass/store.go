@@ -133,7 +133,7 @@ func loadRows(ctx context.Context, tx *db.Tx, id int64) ([]storedRow, error) {
 
 const passCols = `id, pid, kind, enterprise_key, enterprise_name, area_path, name_masked, id_enc, phone_enc, id4, plate, areas,
 	checkpoints, valid_from, valid_to, status, kid, token, COALESCE(batch_id, 0), batch_row, issued_at, issued_by, revoked_at,
-	revoke_reason, revoked_by`
+	revoke_reason, revoked_by, COALESCE(number, '')`
 
 // passes loads the passes matching where (a condition with its ORDER BY
 // and LIMIT), masked, with tokens when withToken.
@@ -154,7 +154,7 @@ func (s *Service) passes(ctx context.Context, where string, args []any, withToke
 			var revoked sql.NullInt64
 			if err := rows.Scan(&id, &p.PID, &kind, &p.EnterpriseKey, &p.EnterpriseName, &p.AreaPath, &p.Name, &idEnc, &phoneEnc,
 				&p.ID4, &p.Plate, &areas, &cps, &from, &to, &status, &p.Kid, &p.Token, &p.BatchID, &p.BatchRow, &issued,
-				&p.IssuedBy, &revoked, &p.RevokeReason, &p.RevokedBy); err != nil {
+				&p.IssuedBy, &revoked, &p.RevokeReason, &p.RevokedBy, &p.Number); err != nil {
 				return err
 			}
 			p.id, p.Kind, p.Areas, p.Checkpoints = id, Kind(kind), splitStored(areas), splitStored(cps)

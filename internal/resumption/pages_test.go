@@ -405,7 +405,7 @@ func TestStatsPage(t *testing.T) {
 	if len(charts) != 4 || charts[0].ID != "chart-districts" || len(charts[1].Categories) != 14 || charts[1].Categories[13] != "11-20" {
 		t.Fatalf("charts: %+v", charts)
 	}
-	if i := slices.Index(charts[0].Categories, "石峰区"); i < 0 || charts[0].Series[0].Data[i] != 100 {
+	if i := slices.Index(charts[0].Categories, "石峰区"); i < 0 || charts[0].Series[0].Data[i] == nil || *charts[0].Series[0].Data[i] != 100 {
 		t.Errorf("石峰区's industrial rate in the chart: %+v", charts[0])
 	}
 	if strings.Contains(w.Body.String(), "<script>") {

@@ -32,7 +32,8 @@
         title: { text: spec.title, left: "center", textStyle: { fontSize: 14 } },
         tooltip: {
           trigger: "axis",
-          valueFormatter: function (v) { return v + unit; }
+          // A day or group without reports is null: a gap, shown as "—".
+          valueFormatter: function (v) { return v == null || v === "-" ? "—" : v + unit; }
         },
         legend: { bottom: 0, type: "scroll", itemWidth: 14, itemHeight: 10, itemGap: 16 },
         grid: { left: 8, right: 8, top: 40, bottom: 40, containLabel: true },
