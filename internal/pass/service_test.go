@@ -219,12 +219,25 @@ func TestQuotaAndRowByRowApproval(t *testing.T) {
 		}
 		_, err = f.svc.Approve(f.Ctx, f.gxj, b.ID, ApproveInput{Rows: []int{2, 99}})
 		mustErr(t, err, errs.Invalid, "unknown_rows")
-		b, err = f.svc.Approve(f.Ctx, f.gxj, b.ID, ApproveInput{Rows: []int{2, 3, 4, 5, 6}, Note: "第7行另行核实"})
+		// A row left out needs its reason; a reason names only a row left out.
+		_, err = f.svc.Approve(f.Ctx, f.gxj, b.ID, ApproveInput{Rows: []int{2, 3, 4, 5, 6}, Note: "第7行另行核实"})
+		e = mustErr(t, err, errs.Invalid, "row_reason_required")
+		if len(e.Fields) != 1 || e.Fields[0].Row != 7 || !strings.Contains(e.Message, "第 7 行") {
+			t.Fatalf("fields %+v", e.Fields)
+		}
+		_, err = f.svc.Approve(f.Ctx, f.gxj, b.ID, ApproveInput{Rows: []int{2, 3, 4, 5, 6},
+			Reasons: []RowReason{{Row: 7, Reason: "身份待核实"}, {Row: 2, Reason: "多余"}}})
+		if e = mustErr(t, err, errs.Invalid, "row_reason_required"); len(e.Fields) != 1 || e.Fields[0].Row != 2 {
+			t.Fatalf("fields %+v", e.Fields)
+		}
+		b, err = f.svc.Approve(f.Ctx, f.gxj, b.ID, ApproveInput{Rows: []int{2, 3, 4, 5, 6}, Note: "第7行另行核实",
+			Reasons: []RowReason{{Row: 7, Reason: " 身份待核实 "}}})
 		if err != nil || b.Status != PartlyApproved || b.ApprovedCount != 5 || b.RejectedCount != 1 {
 			t.Fatalf("partly %+v %v", b, err)
 		}
 		full, _ := f.svc.GetBatch(f.Ctx, f.contact, b.ID)
-		if full.Rows[5].Decision != RowRejected || full.Rows[5].PID != "" || full.Rows[0].Decision != RowApproved {
+		if full.Rows[5].Decision != RowRejected || full.Rows[5].PID != "" || full.Rows[5].Reason != "身份待核实" ||
+			full.Rows[0].Decision != RowApproved || full.Rows[0].Reason != "" {
 			t.Fatalf("rows %+v", full.Rows)
 		}
 		_, err = f.svc.Approve(f.Ctx, f.gxj, b.ID, ApproveInput{})

@@ -50,7 +50,7 @@ func (s *Service) batch(ctx context.Context, id int64, withRows bool) (*Batch, e
 			return err
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT r.row_no, r.kind, r.name_masked, r.id_enc, r.phone_enc, r.plate, r.areas,
-			r.checkpoints, r.valid_from, r.valid_to, r.decision, COALESCE(p.pid, '')
+			r.checkpoints, r.valid_from, r.valid_to, r.decision, r.reason, COALESCE(p.pid, '')
 			FROM pass_batch_rows r LEFT JOIN passes p ON p.batch_id = r.batch_id AND p.batch_row = r.row_no
 			WHERE r.batch_id = $1 ORDER BY r.row_no`, id)
 		if err != nil {
@@ -62,7 +62,7 @@ func (s *Service) batch(ctx context.Context, id int64, withRows bool) (*Batch, e
 			var kind, areas, cps, decision string
 			var idEnc, phoneEnc []byte
 			var from, to int64
-			if err := rows.Scan(&r.Row, &kind, &r.Name, &idEnc, &phoneEnc, &r.Plate, &areas, &cps, &from, &to, &decision, &r.PID); err != nil {
+			if err := rows.Scan(&r.Row, &kind, &r.Name, &idEnc, &phoneEnc, &r.Plate, &areas, &cps, &from, &to, &decision, &r.Reason, &r.PID); err != nil {
 				return err
 			}
 			r.Kind, r.Decision = Kind(kind), Decision(decision)

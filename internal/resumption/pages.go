@@ -245,6 +245,49 @@ func pageListFilter(q url.Values) (pageListForm, ListFilter, error) {
 
 func pageRunes(s string) int { return len([]rune(s)) }
 
+// areaByName reads an area filter given by name ("芦淞区", "建设街道") as
+// the area's code, among the areas the caller reaches; a code stays as it
+// is. A name that matches no area, or several, is refused with a message.
+func (pg *Pages) areaByName(ctx context.Context, p *auth.Principal, lf *ListFilter) error {
+	if len(lf.Areas) != 1 || strings.Trim(lf.Areas[0], "0123456789") == "" {
+		return nil
+	}
+	name := lf.Areas[0]
+	paths, all := p.AreaPaths(auth.ResumptionRead)
+	var codes []string
+	err := pg.Svc.DB().Read(ctx, func(tx *db.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT code, path FROM areas WHERE name = $1 ORDER BY code`, name)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var code, path string
+			if err := rows.Scan(&code, &path); err != nil {
+				return err
+			}
+			if all || slices.ContainsFunc(paths, func(r string) bool { return strings.HasPrefix(path, r) || strings.HasPrefix(r, path) }) {
+				codes = append(codes, code)
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return errs.Wrap("resumption.areaByName", err)
+	}
+	msg := ""
+	switch len(codes) {
+	case 1:
+		lf.Areas = codes
+		return nil
+	case 0:
+		msg = fmt.Sprintf("没有名为“%s”的区划；请输入区划名称（如 芦淞区）或编码（如 430203）", name)
+	default:
+		msg = fmt.Sprintf("名为“%s”的区划不止一个（%s），请输入区划编码", name, strings.Join(codes, "、"))
+	}
+	return &errs.Error{Kind: errs.Invalid, Code: "bad_filter", Message: msg, Fields: []errs.FieldError{{Field: "area", Message: msg}}}
+}
+
 // pageListData is the data of resumption/list.
 type pageListData struct {
 	Filter     pageListForm
@@ -271,6 +314,9 @@ func (pg *Pages) EnterpriseList(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	status := http.StatusOK
+	if ferr == nil {
+		ferr = pg.areaByName(r.Context(), p, &lf)
+	}
 	if ferr == nil {
 		lf.After, lf.Limit = strings.TrimSpace(q.Get("after")), pageListSize+1
 		d.Items, ferr = pg.Svc.List(r.Context(), p, lf)
@@ -305,6 +351,9 @@ func (pg *Pages) EnterpriseExport(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	_, lf, err := pageListFilter(r.URL.Query())
+	if err == nil {
+		err = pg.areaByName(r.Context(), p, &lf)
+	}
 	if err != nil {
 		return err
 	}

@@ -19,13 +19,13 @@ func TestStatsPageByDate(t *testing.T) {
 		"填报日期：2022-11-19 · 截至 2022-11-20 18:00 已收到的日报",
 		`<input id="date" name="date" type="date" value="2022-11-19">`, `<input id="at" name="at" type="datetime-local" value="">`,
 		// On 11-19 only CRRC had reported: 1 of 3 industrial units.
-		`<td class="num"><strong>33.3%</strong></td>`,
+		`<td class="num" data-label="复工率"><strong>33.3%</strong></td>`,
 		`<th scope="row">项目</th>`, `<span class="no-data" title="无数据" aria-label="无数据">—</span>`,
 		"截至11月19日，全市重点行业“四上”企业复工复产累计1家",
 		`href="/resumption.xlsx?date=2022-11-19"`, `href="/resumption/not-resumed?date=2022-11-19"`,
 	}, []string{"截至11月19日，全市复工项目"})
 	// The project row: total 1, none resumed, no rate.
-	if !regexp.MustCompile(`<th scope="row">项目</th>\s*<td class="num">1</td>\s*<td class="num">0</td>\s*<td class="num"><strong><span class="no-data"`).MatchString(w.Body.String()) {
+	if !regexp.MustCompile(`<th scope="row">项目</th>\s*<td class="num" data-label="总数">1</td>\s*<td class="num" data-label="已复工">0</td>\s*<td class="num" data-label="复工率"><strong><span class="no-data"`).MatchString(w.Body.String()) {
 		t.Error("the project row does not show — for its rate")
 	}
 	if loc := regexp.MustCompile(`[^0-9.]0\.0%`).FindStringIndex(w.Body.String()); loc != nil {

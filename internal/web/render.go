@@ -324,7 +324,8 @@ func (r *Renderer) funcs(lang string) template.FuncMap {
 		"t": func(key string, args ...any) string { return r.catalog.T(lang, key, args...) },
 		// static is the fingerprinted URL of a static file, "" when absent.
 		"static": r.assets.URL,
-		// time shows Unix milliseconds (or a time.Time) in Shanghai time.
+		// time shows Unix milliseconds (or a time.Time, or a *time.Time) in
+		// Shanghai time; zero or nil shows nothing.
 		"time": func(v any) string {
 			var t time.Time
 			switch x := v.(type) {
@@ -343,6 +344,11 @@ func (r *Renderer) funcs(lang string) template.FuncMap {
 					return ""
 				}
 				t = x
+			case *time.Time: // optional times (reviewed_at, revoked_at)
+				if x == nil || x.IsZero() {
+					return ""
+				}
+				t = *x
 			default:
 				return ""
 			}
