@@ -239,6 +239,7 @@ func (rt *routes) table() []Route {
 		{Pattern: "GET /tickets/new", Handler: tkUI.NewForm},
 		{Pattern: "POST /tickets", Handler: tkUI.Create},
 		{Pattern: "GET /tickets/area-options", Handler: tkUI.AreaOptions},
+		{Pattern: "GET /tickets/caller", Handler: tkUI.CallerHistory},
 		{Pattern: "GET /tickets/stats", Handler: tkUI.Stats},
 		{Pattern: "GET /tickets/stats.xlsx", Handler: tkUI.StatsExport},
 		{Pattern: "GET /tickets/{id}", Handler: tkUI.Detail},

@@ -140,6 +140,18 @@ func formStatus(err error) int {
 type pageCategory struct {
 	Code, Name string
 	Active     bool
+	Audience   Audience
+}
+
+// offered keeps the categories offered to who.
+func offered(list []pageCategory, who Audience) []pageCategory {
+	var out []pageCategory
+	for _, c := range list {
+		if c.Audience.For(who) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // categories lists the categories in the request's language; only the
@@ -159,7 +171,7 @@ func (pg *Pages) categories(r *http.Request, active bool) ([]pageCategory, map[s
 		}
 		names[c.Code] = name
 		if !active || c.Active {
-			out = append(out, pageCategory{Code: c.Code, Name: name, Active: c.Active})
+			out = append(out, pageCategory{Code: c.Code, Name: name, Active: c.Active, Audience: c.Audience})
 		}
 	}
 	return out, names, nil
@@ -178,6 +190,8 @@ type pageRow struct {
 	Department    string // "" when the area's own office holds it
 	Left          string // time left or overdue, while a deadline runs
 	Overdue       bool
+	State         DeadlineState // of the running deadline, "" when none runs
+	ShareLeft     float64
 	Escalated     string // "已升级至街道" when escalated
 	Level         string // the level now holding it
 	CreatedAt     time.Time
@@ -196,6 +210,11 @@ func (pg *Pages) row(r *http.Request, cats map[string]string, t *Ticket, now tim
 	}
 	if t.DueAt != nil {
 		row.Left = pg.left(r, *t.DueAt, now)
+		from := t.ResolveFrom
+		if t.DueFrom != nil {
+			from = *t.DueFrom
+		}
+		row.State, row.ShareLeft = StateOf(from, *t.DueAt, now), ShareLeft(from, *t.DueAt, now)
 	}
 	if t.EscalationLevel > 0 {
 		row.Escalated = pg.t(r, "ticket.escalated_to", row.Level)
@@ -452,104 +471,6 @@ func (pg *Pages) QueueExport(w http.ResponseWriter, r *http.Request) error {
 }
 
 // ---------------------------------------------------------------------
-// The overdue board (督办看板)
-
-// pageBoardGroup is the overdue tickets held at one level.
-type pageBoardGroup struct {
-	Level string
-	Rows  []pageRow
-}
-
-// pageBoardData is the data of ticket/board.
-type pageBoardData struct {
-	Groups    []pageBoardGroup
-	Total     int
-	Full      bool // the list reached its limit
-	AsOf      time.Time
-	Area      string
-	Areas     []pageAreaOption
-	BoardURL  string
-	Refreshed bool // an htmx refresh
-}
-
-// board loads the open tickets past their deadline, earliest deadline
-// first, grouped by the level now holding them (the highest first).
-func (pg *Pages) board(r *http.Request, p *auth.Principal) (*pageBoardData, error) {
-	a := strings.TrimSpace(r.URL.Query().Get("area"))
-	if utf8.RuneCountInString(a) > 20 {
-		return nil, badFilter("area", "区划编码过长")
-	}
-	f := Filter{Overdue: true, ByDue: true, Statuses: openStatuses, Limit: MaxListLimit}
-	if a != "" {
-		f.Areas = []string{a}
-	}
-	list, err := pg.Svc.List(r.Context(), p, f)
-	if err != nil {
-		return nil, err
-	}
-	_, cats, err := pg.categories(r, false)
-	if err != nil {
-		return nil, err
-	}
-	now := pg.now()
-	d := &pageBoardData{Total: len(list), Full: len(list) >= MaxListLimit, AsOf: now, Area: a, BoardURL: "/tickets/overdue/board"}
-	if a != "" {
-		d.BoardURL += "?" + url.Values{"area": {a}}.Encode()
-	}
-	byDepth := map[int][]pageRow{}
-	for _, t := range list {
-		byDepth[t.HolderDepth] = append(byDepth[t.HolderDepth], pg.row(r, cats, t, now))
-	}
-	for depth := 0; depth < len(levelCodes); depth++ {
-		if rows := byDepth[depth]; len(rows) > 0 {
-			d.Groups = append(d.Groups, pageBoardGroup{Level: pg.levelName(r, depth), Rows: rows})
-		}
-	}
-	return d, nil
-}
-
-// Overdue shows the overdue board (GET /tickets/overdue?area=), which
-// refreshes itself every minute through OverdueBoard.
-func (pg *Pages) Overdue(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	d, err := pg.board(r, p)
-	if err != nil {
-		return err
-	}
-	if d.Areas, err = pg.areaOptions(r.Context(), p); err != nil {
-		return err
-	}
-	return pg.Render.Page(w, r, http.StatusOK, "ticket/overdue", "ticket.overdue.title", d)
-}
-
-// OverdueBoard answers htmx with the board alone (GET
-// /tickets/overdue/board?area=); a browser asking for it directly is sent
-// to the board's page.
-func (pg *Pages) OverdueBoard(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	if !web.IsHTMX(r) {
-		target := "/tickets/overdue"
-		if a := r.URL.Query().Get("area"); a != "" {
-			target += "?" + url.Values{"area": {a}}.Encode()
-		}
-		http.Redirect(w, r, target, http.StatusSeeOther)
-		return nil
-	}
-	d, err := pg.board(r, p)
-	if err != nil {
-		return err
-	}
-	d.Refreshed = true
-	return pg.Render.Fragment(w, r, http.StatusOK, "ticket/board-fragment", d)
-}
-
-// ---------------------------------------------------------------------
 // Filing
 
 // pagePicker is the community picker of a filing form.
@@ -589,6 +510,9 @@ func (pg *Pages) newData(r *http.Request, p *auth.Principal, form *web.Form) (*p
 	var err error
 	if d.Categories, _, err = pg.categories(r, true); err != nil {
 		return nil, err
+	}
+	if len(d.Enterprises) > 0 {
+		d.Categories = offered(d.Categories, AudienceEnterprise)
 	}
 	if !d.Hotline {
 		d.Channels = Channels
@@ -757,7 +681,8 @@ type pageHop struct {
 // pageEvent is a timeline entry as shown.
 type pageEvent struct {
 	At    time.Time
-	Actor string
+	Actor string // a display name, or "系统"/"求助人"
+	Login string // the login name beside a display name
 	What  string
 	Note  string
 }
@@ -772,6 +697,10 @@ type pageDetailData struct {
 	RespondLate    bool
 	ResolveLeft    string
 	ResolveLate    bool
+	RespondState   DeadlineState
+	CreatedBy      string // who filed it, by name
+	CreatedByLogin string
+	ResolveState   DeadlineState
 	Hops           []pageHop
 	Events         []pageEvent
 	Handler        bool
@@ -822,9 +751,11 @@ func (pg *Pages) detail(r *http.Request, p *auth.Principal, ref string) (*pageDe
 	}
 	if t.RespondedAt == nil && t.Status.Open() {
 		d.RespondLeft, d.RespondLate = pg.left(r, t.RespondBy, now), !t.RespondBy.After(now)
+		d.RespondState = StateOf(t.RespondFrom, t.RespondBy, now)
 	}
 	if t.ResolvedAt == nil && t.Status.Open() {
 		d.ResolveLeft, d.ResolveLate = pg.left(r, t.ResolveBy, now), !t.ResolveBy.After(now)
+		d.ResolveState = StateOf(t.ResolveFrom, t.ResolveBy, now)
 	}
 	if t.AutoConfirmAt != nil && t.Status == Resolved {
 		d.AutoConfirmAt = *t.AutoConfirmAt
@@ -851,6 +782,12 @@ func (pg *Pages) detail(r *http.Request, p *auth.Principal, ref string) (*pageDe
 	deptNames := map[string]string{}
 	for _, e := range t.Events {
 		ev := pageEvent{At: e.At, Actor: pg.labelOf(r, "ticket.actor", e.Actor), Note: e.Note}
+		if e.ActorName != "" {
+			ev.Actor, ev.Login = e.ActorName, e.Actor
+		}
+		if e.Kind == "filed" && d.CreatedBy == "" {
+			d.CreatedBy, d.CreatedByLogin = ev.Actor, ev.Login
+		}
 		switch e.Kind {
 		case "transition":
 			ev.What = pg.t(r, "ticket.event.transition", pg.labelOf(r, "ticket.status", string(e.FromStatus)), pg.labelOf(r, "ticket.status", string(e.ToStatus)))
@@ -1458,13 +1395,14 @@ type pageHelpData struct {
 }
 
 // helpFields are the fields of the public help form.
-var helpFields = []string{"name", "phone", "area_code", "area_q", "address", "category", "description"}
+var helpFields = []string{"name", "phone", "area_code", "area_q", "address", "category", "description", "confirm_duplicate"}
 
 func (pg *Pages) helpData(r *http.Request, form *web.Form) (*pageHelpData, error) {
 	d := &pageHelpData{Form: form, Picker: pagePicker{Endpoint: "/help/area-options", Query: form.Get("area_q"),
 		Error: form.Field("area_code"), Label: "ticket.help.field.community"}}
 	var err error
 	d.Categories, _, err = pg.categories(r, true)
+	d.Categories = offered(d.Categories, AudienceResident)
 	return d, err
 }
 
@@ -1502,7 +1440,8 @@ func (pg *Pages) HelpSubmit(w http.ResponseWriter, r *http.Request) error {
 		err = errs.Fields("invalid_ticket", "请选择所在社区", errs.FieldError{Field: "area_code", Message: problem})
 	} else {
 		rc, err = pg.Svc.FilePublic(ctx, web.ClientAddr(r), PublicInput{Name: vals.Get("name"), Phone: vals.Get("phone"),
-			AreaCode: code, Address: vals.Get("address"), Category: vals.Get("category"), Description: vals.Get("description")})
+			AreaCode: code, Address: vals.Get("address"), Category: vals.Get("category"), Description: vals.Get("description"),
+			ConfirmDuplicate: vals.Get("confirm_duplicate") == "yes"})
 	}
 	if err != nil {
 		status := formStatus(err)
