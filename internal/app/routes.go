@@ -249,6 +249,7 @@ func (rt *routes) table() []Route {
 		{Pattern: "POST /tickets/{id}/reveal-phone", Handler: tkUI.RevealPhone},
 		{Pattern: "POST /tickets/{id}/photos", Handler: tkUI.AddPhoto},
 		{Pattern: "GET /ticket-settings", Handler: tkUI.Settings},
+		{Pattern: "GET /ticket-settings/policies/{category}", Handler: tkUI.PolicyEdit},
 		{Pattern: "POST /ticket-settings/policies/{category}", Handler: tkUI.SavePolicy},
 		{Pattern: "POST /ticket-settings/routes", Handler: tkUI.SaveRoute},
 		{Pattern: "POST /ticket-settings/routes/{id}/delete", Handler: tkUI.DeleteRoute},
