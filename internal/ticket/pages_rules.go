@@ -31,14 +31,14 @@ type pageRuleEditor struct {
 	Kind                    string
 	Amount, Unit            string
 	Cutoff, Today, Tomorrow string
-	Units                   []string // the unit suffixes offered
+	Units                   []string // the unit suffixes offered: minutes, hours, days, seconds (drills)
 	Error                   string
 	DurationOnly            bool // confirm_after: a duration, no wall-clock rule
 }
 
 // editorOf is r in the form's terms.
 func editorOf(key, label string, r Rule) pageRuleEditor {
-	e := pageRuleEditor{Key: key, Label: label, Units: []string{"m", "h", "d"}, Cutoff: "17:00", Today: "24:00", Tomorrow: "08:00"}
+	e := pageRuleEditor{Key: key, Label: label, Units: []string{"m", "h", "d", "s"}, Cutoff: "17:00", Today: "24:00", Tomorrow: "08:00"}
 	switch {
 	case r.After > 0:
 		e.Kind = ruleDuration
@@ -47,9 +47,6 @@ func editorOf(key, label string, r Rule) pageRuleEditor {
 				e.Amount, e.Unit = strconv.FormatInt(int64(r.After/u.Size), 10), u.Suffix
 				break
 			}
-		}
-		if e.Unit == "s" {
-			e.Units = append(e.Units, "s")
 		}
 	case r == Overnight:
 		e.Kind = ruleOvernight
@@ -66,10 +63,7 @@ func editorOf(key, label string, r Rule) pageRuleEditor {
 func editorFrom(form url.Values, key, label string) (pageRuleEditor, string, string) {
 	get := func(s string) string { return strings.TrimSpace(form.Get(key + "." + s)) }
 	e := pageRuleEditor{Key: key, Label: label, Kind: get("kind"), Amount: get("amount"), Unit: get("unit"),
-		Cutoff: get("cutoff"), Today: get("today"), Tomorrow: get("tomorrow"), Units: []string{"m", "h", "d"}}
-	if e.Unit == "s" {
-		e.Units = append(e.Units, "s")
-	}
+		Cutoff: get("cutoff"), Today: get("today"), Tomorrow: get("tomorrow"), Units: []string{"m", "h", "d", "s"}}
 	switch e.Kind {
 	case "":
 		raw := strings.TrimSpace(form.Get(key))
