@@ -25,9 +25,17 @@ func TestBrowserTickets(t *testing.T) {
 		page.MustWaitLoad()
 		page.MustElement(`input[name="username"]`).MustInput(user)
 		page.MustElement(`input[name="password"]`).MustInput("tongxin-demo")
-		wait := page.MustWaitNavigation()
 		page.MustElement(`form[action="/login"] button[type="submit"]`).MustClick()
-		wait()
+		// Signed in once the page has left /login (waiting for a navigation
+		// event may miss one that fired before it was awaited).
+		deadline := time.Now().Add(10 * time.Second)
+		for strings.Contains(page.MustInfo().URL, "/login") {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s is still at the login page", user)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		page.MustWaitLoad()
 	}
 	narrow := func(page *rod.Page, what string) {
 		t.Helper()

@@ -417,6 +417,9 @@ func TestPageDetail(t *testing.T) {
 		sees(t, e.post(self+"/comments", street, url.Values{"note": {" "}}), 400, []string{"请填写意见"}, nil)
 		redirected(t, e.post(self+"/comments", street, url.Values{"note": {"已电话回访"}}))
 		sees(t, e.get(self, worker), 200, []string{"已电话回访", "待分派 → 已分派，承办部门：市民政局", "已分派 → 已办结", "已送菜"}, nil)
+		// The timeline names who acted, with the login name beside.
+		sees(t, e.get(self, worker), 200, []string{`· 用户jianshe <span class="mono small">jianshe</span>`,
+			`· 用户dayuan <span class="mono muted small">dayuan</span>`}, []string{`· jianshe</span>`})
 
 		// Photos: an image is kept, anything else refused with a message.
 		png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
