@@ -243,7 +243,7 @@ type pageChartSpec struct {
 
 // pageListForm is the queue's filter as typed, with its tab.
 type pageListForm struct {
-	Tab                           string // "" (my queue), "overdue", "mine", "all"
+	Tab                           string // "" (my queue), "expiring", "overdue", "mine", "all"
 	Status, Category, Area, Query string
 }
 
@@ -253,6 +253,8 @@ func (f pageListForm) query() url.Values {
 	switch f.Tab {
 	case "overdue":
 		v.Set("overdue", "true")
+	case "expiring":
+		v.Set("expiring", "true")
 	case "mine":
 		v.Set("mine", "true")
 	case "all":
@@ -289,7 +291,8 @@ func queueScope(p *auth.Principal) (depts, areas []string) {
 
 // listFilter reads the queue's query (ticket.ParseFilter) and its tab. My
 // queue (no tab) is the open tickets of the caller's department or areas;
-// "overdue" narrows it to those past a deadline; "mine" is what the
+// "overdue" narrows it to those past a deadline, "expiring" to those about
+// to expire; "mine" is what the
 // caller filed; "all" is everything in reach.
 func (pg *Pages) listFilter(r *http.Request, p *auth.Principal) (pageListForm, Filter, error) {
 	q := r.URL.Query()
@@ -303,6 +306,8 @@ func (pg *Pages) listFilter(r *http.Request, p *auth.Principal) (pageListForm, F
 		form.Tab = "mine"
 	case f.Overdue:
 		form.Tab = "overdue"
+	case f.Expiring:
+		form.Tab = "expiring"
 	case q.Get("view") == "all":
 		form.Tab = "all"
 	}
@@ -312,7 +317,7 @@ func (pg *Pages) listFilter(r *http.Request, p *auth.Principal) (pageListForm, F
 	if utf8.RuneCountInString(f.Query) > pageMaxQuery || utf8.RuneCountInString(form.Area) > 20 || utf8.RuneCountInString(f.Category) > 40 {
 		return form, f, badFilter("q", "筛选条件过长")
 	}
-	if form.Tab == "" || form.Tab == "overdue" {
+	if form.Tab == "" || form.Tab == "overdue" || form.Tab == "expiring" {
 		depts, areas := queueScope(p)
 		if len(f.Areas) == 0 && f.Department == "" {
 			switch {
@@ -369,7 +374,8 @@ func (pg *Pages) Queue(w http.ResponseWriter, r *http.Request) error {
 	if form.Area != "" && !slices.ContainsFunc(d.Areas, func(o pageAreaOption) bool { return o.Code == form.Area }) {
 		d.Areas = append(d.Areas, pageAreaOption{Code: form.Area, Name: form.Area})
 	}
-	tabs := []struct{ key, url, tab string }{{"ticket.tab.queue", "/tickets", ""}, {"ticket.tab.overdue", "/tickets?overdue=true", "overdue"},
+	tabs := []struct{ key, url, tab string }{{"ticket.tab.queue", "/tickets", ""}, {"ticket.tab.expiring", "/tickets?expiring=true", "expiring"},
+		{"ticket.tab.overdue", "/tickets?overdue=true", "overdue"},
 		{"ticket.tab.mine", "/tickets?mine=true", "mine"}, {"ticket.tab.all", "/tickets?view=all", "all"}}
 	for _, tb := range tabs {
 		if tb.tab == "mine" && !p.Can(auth.TicketFile) {

@@ -487,6 +487,8 @@ func TestPageOverdueBoard(t *testing.T) {
 		if body := w.Body.String(); strings.Index(body, `id="expiring"`) > strings.Index(body, "街道督办") {
 			t.Error("the tickets about to expire do not come first")
 		}
+		sees(t, e.get("/tickets?expiring=true", worker), 200, []string{"即将超时", `aria-current="page"`, crit.Tracking, fresh.Tracking,
+			`name="expiring" value="true"`}, []string{late.Tracking})
 		// 17:50: the fresh ticket is 20 minutes late on 2 hours, the
 		// critical one 15 minutes late on 10: the critical one comes
 		// first although its deadline came later.
