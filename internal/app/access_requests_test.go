@@ -280,6 +280,9 @@ var matrixSpecs = map[string]reqSpec{
 		ct, b := multipartBody(nil, "photo.png", pngBytes)
 		return "", ct, b
 	}},
+	"GET /tickets/caller": {build: func(c *cellCtx) (string, string, []byte) {
+		return "reporter_phone=13807330001&category=food", "", nil
+	}},
 	"POST /ticket-settings/policies/{category}": {build: formBody("normal.respond_by=3h&normal.resolve_by=overnight&urgent.respond_by=30m&urgent.resolve_by=6h&critical.respond_by=10m&critical.resolve_by=2h")},
 	"POST /ticket-settings/routes":              {scoped: true, build: formBody("category=logistics&area_code=«district»&department=ls_wjj")},
 	"POST /ticket-settings/routes/{id}/delete":  {obj: "route"},

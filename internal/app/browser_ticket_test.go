@@ -25,9 +25,17 @@ func TestBrowserTickets(t *testing.T) {
 		page.MustWaitLoad()
 		page.MustElement(`input[name="username"]`).MustInput(user)
 		page.MustElement(`input[name="password"]`).MustInput("tongxin-demo")
-		wait := page.MustWaitNavigation()
 		page.MustElement(`form[action="/login"] button[type="submit"]`).MustClick()
-		wait()
+		// Signed in once the page has left /login (waiting for a navigation
+		// event may miss one that fired before it was awaited).
+		deadline := time.Now().Add(10 * time.Second)
+		for strings.Contains(page.MustInfo().URL, "/login") {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s is still at the login page", user)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		page.MustWaitLoad()
 	}
 	narrow := func(page *rod.Page, what string) {
 		t.Helper()
@@ -59,6 +67,22 @@ func TestBrowserTickets(t *testing.T) {
 		if body := res.MustElement("body").MustText(); strings.Contains(body, "退出") || strings.Contains(body, "督办看板") {
 			t.Fatalf("the public help page shows the menu of signed-in users:\n%s", body)
 		}
+		// Residents' categories, not an enterprise's; the emergency numbers
+		// beside 12345; no keyboard hint on a phone.
+		form := res.MustElement("main").MustText()
+		for _, want := range []string{"买菜/生活物资", "就医购药", "老人照护", "返乡/出行", "其他", "120 急救", "110 报警", "12345"} {
+			if !strings.Contains(form, want) {
+				t.Fatalf("the help form lacks %q:\n%s", want, form)
+			}
+		}
+		for _, not := range []string{"原材料", "物流运输", "Tab"} {
+			if strings.Contains(form, not) {
+				t.Fatalf("the help form shows %q on a phone:\n%s", not, form)
+			}
+		}
+		if href := res.MustElementR(`.tk-emergency a`, "120").MustProperty("href").String(); href != "tel:120" {
+			t.Fatalf("120 links to %q", href)
+		}
 		res.MustElement(`#name`).MustInput("赵大妈")
 		res.MustElement(`#phone`).MustInput("13907332468")
 		res.MustElement(`#area_q`).MustInput("大园")
@@ -78,9 +102,28 @@ func TestBrowserTickets(t *testing.T) {
 		}
 		narrow(res, "the receipt")
 		shot(t, res, "ticket-help-receipt-360.png")
-		wait = res.MustWaitNavigation()
-		res.MustElementR(`a.button`, "查询办理进度").MustClick()
-		wait()
+		// The same request again a minute later: asked whether it is a repeat.
+		res.MustNavigate(s.URL + "/help")
+		res.MustWaitLoad()
+		res.MustElement(`#name`).MustInput("赵大妈")
+		res.MustElement(`#phone`).MustInput("139 0733 2468")
+		res.MustElement(`#area_q`).MustInput("大园")
+		res.MustElement(`#area-options input[value="430203001001"]`)
+		res.MustElementR(`label.choice`, "生活物资").MustClick()
+		res.MustElement(`#description`).MustInput("还是没有菜。")
+		res.MustElement(`form[action="/help"] button[type="submit"]`).MustClick()
+		hint := res.MustElement(`#repeat`).MustText()
+		if !strings.Contains(hint, "同一手机号刚刚已提交过同类求助") || !strings.Contains(res.MustElement("main").MustText(), "此手机号 30 分钟内已提交过同类求助") {
+			t.Fatalf("the repeat hint reads:\n%s", hint)
+		}
+		narrow(res, "the repeat hint")
+		shot(t, res, "ticket-help-repeat-360.png")
+		res.MustElement(`input[name="confirm_duplicate"]`).MustClick()
+		res.MustElement(`form[action="/help"] button[type="submit"]`).MustClick()
+		if again := strings.TrimSpace(res.MustElement(`#tracking`).MustText()); !tracking.MatchString(again) || again == number {
+			t.Fatalf("the confirmed repeat's receipt shows %q", again)
+		}
+		res.MustNavigate(s.URL + "/help/status?tracking=" + number)
 		res.MustWaitLoad()
 		if v := res.MustElement(`#tracking`).MustProperty("value").String(); v != number {
 			t.Fatalf("the status form holds %q, want %s", v, number)
@@ -185,19 +228,50 @@ func TestBrowserTickets(t *testing.T) {
 		login(desk, "hqstaff")
 		desk.MustNavigate(s.URL + "/ticket-settings")
 		desk.MustWaitLoad()
-		if set := desk.MustElement("main").MustText(); !strings.Contains(set, "分派规则") || !strings.Contains(set, "市民政局") {
-			t.Fatalf("the settings page reads:\n%s", set)
+		set := desk.MustElement("main").MustText()
+		for _, want := range []string{"分派规则", "市民政局", "买菜/生活物资", "响应：2 小时内", "事不过夜：17:00 前提出的当日 24:00 前"} {
+			if !strings.Contains(set, want) {
+				t.Fatalf("the settings page lacks %q:\n%s", want, set)
+			}
 		}
-		desk.MustElement(`#cat-other summary`).MustClick()
-		desk.MustElement(`#other-critical-respond`).MustSelectAllText().MustInput("1s")
+		if strings.Contains(set, "overnight") || strings.Contains(set, "before 17:00") {
+			t.Fatalf("the settings page shows the rules' code:\n%s", set)
+		}
 		shot(t, desk, "ticket-settings.png")
-		wait = desk.MustWaitNavigation()
-		desk.MustElement(`#cat-other button[type="submit"]`).MustClick()
-		wait()
+		desk.MustElement(`#cat-other a[href="/ticket-settings/policies/other"]`).MustClick()
+		waitForURL(t, desk, "/ticket-settings/policies/other")
 		desk.MustWaitLoad()
-		if set := desk.MustElement("main").MustText(); !strings.Contains(set, "时限已保存") {
+		// Choosing 事不过夜 hides the amount; a duration of one second for
+		// critical answers, for the drill below.
+		desk.MustElement(`input[name="normal.resolve_by.kind"][value="overnight"]`)
+		if desk.MustElement(`#critical\.respond_by-amount`).MustVisible() != true {
+			t.Fatal("the duration of a duration rule is hidden")
+		}
+		desk.MustElement(`#critical\.respond_by-amount`).MustSelectAllText().MustInput("1")
+		desk.MustElement(`#critical\.respond_by-unit`).MustSelect("秒")
+		desk.MustElementR(`label.choice`, "自定义时刻").MustClick() // normal.respond_by
+		if desk.MustElement(`#normal\.respond_by-amount`).MustVisible() || !desk.MustElement(`#normal\.respond_by-cutoff`).MustVisible() {
+			t.Fatal("choosing times of day does not show the times")
+		}
+		desk.MustElementR(`label.choice`, "限时").MustClick()
+		shot(t, desk, "ticket-policy-edit.png")
+		desk.MustElement(`form[action="/ticket-settings/policies/other"] button[type="submit"]`).MustClick()
+		waitForURL(t, desk, "/ticket-settings#cat-other")
+		desk.MustWaitLoad()
+		if set := desk.MustElement("main").MustText(); !strings.Contains(set, "时限已保存") || !strings.Contains(set, "响应：1 秒内") {
 			t.Fatalf("saving a deadline shows:\n%s", set)
 		}
+		// The settings on a phone.
+		desk.MustSetViewport(360, 740, 2, true)
+		desk.MustReload()
+		desk.MustWaitLoad()
+		narrow(desk, "the settings page")
+		shot(t, desk, "ticket-settings-360.png")
+		desk.MustNavigate(s.URL + "/ticket-settings/policies/food")
+		desk.MustWaitLoad()
+		narrow(desk, "a category's deadlines")
+		shot(t, desk, "ticket-policy-edit-360.png")
+		desk.MustSetViewport(1280, 900, 1, false)
 		desk.MustNavigate(s.URL + "/tickets/new")
 		desk.MustWaitLoad()
 		desk.MustElementR(`label.choice`, "^其他$").MustClick()

@@ -22,6 +22,7 @@ var demoRoutes = []ticket.RouteInput{
 	{Category: "medical", AreaCode: "430203", Department: "ls_wjj"},
 	{Category: "food", AreaCode: "430200", Department: "swj"},
 	{Category: "elderly_care", AreaCode: "430200", Department: "mzj"},
+	{Category: "travel_home", AreaCode: "430200", Department: "jtj"},
 }
 
 // demoTicketUsers are the hotline operator and the civil affairs officer.

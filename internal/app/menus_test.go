@@ -138,8 +138,9 @@ var figureValue = regexp.MustCompile(`<strong class="figure-value">([^<]*)</stro
 
 // The home page's ticket figures are scoped: a street officer counts the
 // tickets of their street, the commander those of the city. Two tickets
-// past their deadline (one in 建设街道, one in 石峰区) and one due within
-// the hour move each count by what the officer may read.
+// past their deadline (one in 建设街道, one in 石峰区) and one due in five
+// minutes (about to expire, ticket.StateOf) move each count by what the
+// officer may read.
 func TestHomeTicketFiguresAreScoped(t *testing.T) {
 	for _, kind := range dbtest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
@@ -148,7 +149,7 @@ func TestHomeTicketFiguresAreScoped(t *testing.T) {
 			figures := func(user string) (overdue, soon string) {
 				home := ts.as(t, ts.login(t, user, DemoPassword), "GET", "/", "")
 				f := homeFigures(string(home.body))
-				return f["已超时工单"], f["即将超时工单（2 小时内）"]
+				return f["已超时工单"], f["即将超时工单"]
 			}
 			streetO, streetS := figures("jianshe")
 			cityO, citySoon := figures("commander")
@@ -163,7 +164,7 @@ func TestHomeTicketFiguresAreScoped(t *testing.T) {
 				}
 			}
 			now := time.Now()
-			past, soon := strconv.FormatInt(now.Add(-time.Minute).UnixMilli(), 10), strconv.FormatInt(now.Add(30*time.Minute).UnixMilli(), 10)
+			past, soon := strconv.FormatInt(now.Add(-time.Minute).UnixMilli(), 10), strconv.FormatInt(now.Add(5*time.Minute).UnixMilli(), 10)
 			file("430203001001", past)
 			file("430204003", past)
 			file("430203001001", soon)

@@ -39,7 +39,7 @@ func badFilter(field, msg string) error {
 
 // ParseFilter reads the list filters of a query string: status (repeated
 // or comma-separated; "open" for every open status), department, area
-// (repeated), category, kind, enterprise, overdue, mine, holder, q.
+// (repeated), category, kind, enterprise, overdue, expiring, mine, holder, q.
 func ParseFilter(r *http.Request) (Filter, error) {
 	q := r.URL.Query()
 	var f Filter
@@ -77,7 +77,7 @@ func ParseFilter(r *http.Request) (Filter, error) {
 	for _, b := range []struct {
 		name string
 		dst  *bool
-	}{{"overdue", &f.Overdue}, {"mine", &f.Mine}} {
+	}{{"overdue", &f.Overdue}, {"expiring", &f.Expiring}, {"mine", &f.Mine}} {
 		switch v := q.Get(b.name); v {
 		case "":
 		case "true", "1":
@@ -102,7 +102,7 @@ func containsKind(k Kind) bool {
 }
 
 // List answers GET /api/v1/tickets?status=&department=&area=&overdue=true
-// &category=&kind=&enterprise=&mine=&holder=&q=&limit=&cursor=, newest first.
+// &expiring=true&category=&kind=&enterprise=&mine=&holder=&q=&limit=&cursor=, newest first.
 func (a *API) List(w http.ResponseWriter, r *http.Request) error {
 	p, err := web.Principal(r)
 	if err != nil {

@@ -21,12 +21,12 @@ func errCategoryNotFound() *errs.Error {
 func scanCategory(sc scanner) (Category, error) {
 	var c Category
 	var ms int64
-	err := sc.Scan(&c.Code, &c.Name, &c.NameEn, &c.Position, &c.Active, &ms)
+	err := sc.Scan(&c.Code, &c.Name, &c.NameEn, &c.Position, &c.Active, &ms, &c.Audience)
 	c.ConfirmAfter = Duration(time.Duration(ms) * time.Millisecond)
 	return c, err
 }
 
-const categoryCols = `code, name, name_en, position, active, confirm_after_ms`
+const categoryCols = `code, name, name_en, position, active, confirm_after_ms, audience`
 
 func (s *Service) category(ctx context.Context, code string) (Category, error) {
 	var c Category
@@ -92,15 +92,23 @@ func (s *Service) SaveCategory(ctx context.Context, p *auth.Principal, c Categor
 	if c.ConfirmAfter == 0 {
 		c.ConfirmAfter = Duration(DefaultConfirmAfter)
 	}
+	switch c.Audience {
+	case "":
+		c.Audience = AudienceAll
+	case AudienceAll, AudienceEnterprise, AudienceResident:
+	default:
+		fields = append(fields, errs.FieldError{Field: "audience", Message: "须为 all、enterprise 或 resident"})
+	}
 	if len(fields) > 0 {
 		return nil, errs.Fields("invalid_category", "类别有误", fields...)
 	}
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO ticket_categories (code, name, name_en, position, active, confirm_after_ms, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+		_, err := tx.ExecContext(ctx, `INSERT INTO ticket_categories (code, name, name_en, position, active, confirm_after_ms, created_at, updated_at, audience)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)
 			ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_en = excluded.name_en, position = excluded.position,
-			active = excluded.active, confirm_after_ms = excluded.confirm_after_ms, updated_at = excluded.updated_at`,
-			c.Code, c.Name, c.NameEn, c.Position, c.Active, time.Duration(c.ConfirmAfter).Milliseconds(), tx.NowMS())
+			active = excluded.active, confirm_after_ms = excluded.confirm_after_ms, updated_at = excluded.updated_at,
+			audience = excluded.audience`,
+			c.Code, c.Name, c.NameEn, c.Position, c.Active, time.Duration(c.ConfirmAfter).Milliseconds(), tx.NowMS(), string(c.Audience))
 		if err != nil {
 			return fmt.Errorf("ticket: save category: %w", err)
 		}
@@ -110,7 +118,8 @@ func (s *Service) SaveCategory(ctx context.Context, p *auth.Principal, c Categor
 		}
 		return audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "ticket.category",
 			ObjectType: "ticket_category", ObjectID: c.Code,
-			Summary: fmt.Sprintf("工单类别 %s（%s），%s，办结后 %s 自动确认", c.Name, c.Code, state, durationLabel(time.Duration(c.ConfirmAfter)))})
+			Summary: fmt.Sprintf("工单类别 %s（%s），%s，%s，办结后 %s 自动确认", c.Name, c.Code, state, AudienceNames[c.Audience],
+				durationLabel(time.Duration(c.ConfirmAfter)))})
 	})
 	if err != nil {
 		return nil, errs.Wrap(op, err)

@@ -156,9 +156,26 @@ type Category struct {
 	NameEn   string `json:"name_en"`
 	Position int    `json:"position"`
 	Active   bool   `json:"active"`
+	// Audience is who the category is offered to.
+	Audience Audience `json:"audience"`
 	// ConfirmAfter is how long a resolved ticket waits for its reporter
 	// before it confirms itself.
 	ConfirmAfter Duration `json:"confirm_after"`
+}
+
+// Audience is who a category is offered to: residents (the public help
+// form), enterprises (their problems), or both.
+type Audience string
+
+const (
+	AudienceAll        Audience = "all"
+	AudienceEnterprise Audience = "enterprise"
+	AudienceResident   Audience = "resident"
+)
+
+// For reports whether a category of audience a is offered to who.
+func (a Audience) For(who Audience) bool {
+	return a == AudienceAll || a == "" || who == AudienceAll || a == who
 }
 
 // DefaultConfirmAfter is the auto-confirmation delay of a new category.
@@ -413,3 +430,6 @@ const (
 	MaxPhotoBytes     = 5 << 20
 	MaxPhotos         = 9
 )
+
+// AudienceNames are the Chinese names of the audiences.
+var AudienceNames = map[Audience]string{AudienceAll: "群众和企业", AudienceEnterprise: "企业问题", AudienceResident: "群众求助"}

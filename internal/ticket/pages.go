@@ -141,6 +141,18 @@ func formStatus(err error) int {
 type pageCategory struct {
 	Code, Name string
 	Active     bool
+	Audience   Audience
+}
+
+// offered keeps the categories offered to who.
+func offered(list []pageCategory, who Audience) []pageCategory {
+	var out []pageCategory
+	for _, c := range list {
+		if c.Audience.For(who) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // categories lists the categories in the request's language; only the
@@ -160,7 +172,7 @@ func (pg *Pages) categories(r *http.Request, active bool) ([]pageCategory, map[s
 		}
 		names[c.Code] = name
 		if !active || c.Active {
-			out = append(out, pageCategory{Code: c.Code, Name: name, Active: c.Active})
+			out = append(out, pageCategory{Code: c.Code, Name: name, Active: c.Active, Audience: c.Audience})
 		}
 	}
 	return out, names, nil
@@ -179,6 +191,8 @@ type pageRow struct {
 	Department    string // "" when the area's own office holds it
 	Left          string // time left or overdue, while a deadline runs
 	Overdue       bool
+	State         DeadlineState // of the running deadline, "" when none runs
+	ShareLeft     float64
 	Escalated     string // "已升级至街道" when escalated
 	Level         string // the level now holding it
 	CreatedAt     time.Time
@@ -197,6 +211,11 @@ func (pg *Pages) row(r *http.Request, cats map[string]string, t *Ticket, now tim
 	}
 	if t.DueAt != nil {
 		row.Left = pg.left(r, *t.DueAt, now)
+		from := t.ResolveFrom
+		if t.DueFrom != nil {
+			from = *t.DueFrom
+		}
+		row.State, row.ShareLeft = StateOf(from, *t.DueAt, now), ShareLeft(from, *t.DueAt, now)
 	}
 	if t.EscalationLevel > 0 {
 		row.Escalated = pg.t(r, "ticket.escalated_to", row.Level)
@@ -225,7 +244,7 @@ type pageChartSpec struct {
 
 // pageListForm is the queue's filter as typed, with its tab.
 type pageListForm struct {
-	Tab                           string // "" (my queue), "overdue", "mine", "all"
+	Tab                           string // "" (my queue), "expiring", "overdue", "mine", "all"
 	Status, Category, Area, Query string
 }
 
@@ -235,6 +254,8 @@ func (f pageListForm) query() url.Values {
 	switch f.Tab {
 	case "overdue":
 		v.Set("overdue", "true")
+	case "expiring":
+		v.Set("expiring", "true")
 	case "mine":
 		v.Set("mine", "true")
 	case "all":
@@ -271,7 +292,8 @@ func queueScope(p *auth.Principal) (depts, areas []string) {
 
 // listFilter reads the queue's query (ticket.ParseFilter) and its tab. My
 // queue (no tab) is the open tickets of the caller's department or areas;
-// "overdue" narrows it to those past a deadline; "mine" is what the
+// "overdue" narrows it to those past a deadline, "expiring" to those about
+// to expire; "mine" is what the
 // caller filed; "all" is everything in reach.
 func (pg *Pages) listFilter(r *http.Request, p *auth.Principal) (pageListForm, Filter, error) {
 	q := r.URL.Query()
@@ -285,6 +307,8 @@ func (pg *Pages) listFilter(r *http.Request, p *auth.Principal) (pageListForm, F
 		form.Tab = "mine"
 	case f.Overdue:
 		form.Tab = "overdue"
+	case f.Expiring:
+		form.Tab = "expiring"
 	case q.Get("view") == "all":
 		form.Tab = "all"
 	}
@@ -294,7 +318,7 @@ func (pg *Pages) listFilter(r *http.Request, p *auth.Principal) (pageListForm, F
 	if utf8.RuneCountInString(f.Query) > pageMaxQuery || utf8.RuneCountInString(form.Area) > 20 || utf8.RuneCountInString(f.Category) > 40 {
 		return form, f, badFilter("q", "筛选条件过长")
 	}
-	if form.Tab == "" || form.Tab == "overdue" {
+	if form.Tab == "" || form.Tab == "overdue" || form.Tab == "expiring" {
 		depts, areas := queueScope(p)
 		if len(f.Areas) == 0 && f.Department == "" {
 			switch {
@@ -351,7 +375,8 @@ func (pg *Pages) Queue(w http.ResponseWriter, r *http.Request) error {
 	if form.Area != "" && !slices.ContainsFunc(d.Areas, func(o pageAreaOption) bool { return o.Code == form.Area }) {
 		d.Areas = append(d.Areas, pageAreaOption{Code: form.Area, Name: form.Area})
 	}
-	tabs := []struct{ key, url, tab string }{{"ticket.tab.queue", "/tickets", ""}, {"ticket.tab.overdue", "/tickets?overdue=true", "overdue"},
+	tabs := []struct{ key, url, tab string }{{"ticket.tab.queue", "/tickets", ""}, {"ticket.tab.expiring", "/tickets?expiring=true", "expiring"},
+		{"ticket.tab.overdue", "/tickets?overdue=true", "overdue"},
 		{"ticket.tab.mine", "/tickets?mine=true", "mine"}, {"ticket.tab.all", "/tickets?view=all", "all"}}
 	for _, tb := range tabs {
 		if tb.tab == "mine" && !p.Can(auth.TicketFile) {
@@ -460,104 +485,6 @@ func (pg *Pages) QueueExport(w http.ResponseWriter, r *http.Request) error {
 }
 
 // ---------------------------------------------------------------------
-// The overdue board (督办看板)
-
-// pageBoardGroup is the overdue tickets held at one level.
-type pageBoardGroup struct {
-	Level string
-	Rows  []pageRow
-}
-
-// pageBoardData is the data of ticket/board.
-type pageBoardData struct {
-	Groups    []pageBoardGroup
-	Total     int
-	Full      bool // the list reached its limit
-	AsOf      time.Time
-	Area      string
-	Areas     []pageAreaOption
-	BoardURL  string
-	Refreshed bool // an htmx refresh
-}
-
-// board loads the open tickets past their deadline, earliest deadline
-// first, grouped by the level now holding them (the highest first).
-func (pg *Pages) board(r *http.Request, p *auth.Principal) (*pageBoardData, error) {
-	a := strings.TrimSpace(r.URL.Query().Get("area"))
-	if utf8.RuneCountInString(a) > 20 {
-		return nil, badFilter("area", "区划编码过长")
-	}
-	f := Filter{Overdue: true, ByDue: true, Statuses: openStatuses, Limit: MaxListLimit}
-	if a != "" {
-		f.Areas = []string{a}
-	}
-	list, err := pg.Svc.List(r.Context(), p, f)
-	if err != nil {
-		return nil, err
-	}
-	_, cats, err := pg.categories(r, false)
-	if err != nil {
-		return nil, err
-	}
-	now := pg.now()
-	d := &pageBoardData{Total: len(list), Full: len(list) >= MaxListLimit, AsOf: now, Area: a, BoardURL: "/tickets/overdue/board"}
-	if a != "" {
-		d.BoardURL += "?" + url.Values{"area": {a}}.Encode()
-	}
-	byDepth := map[int][]pageRow{}
-	for _, t := range list {
-		byDepth[t.HolderDepth] = append(byDepth[t.HolderDepth], pg.row(r, cats, t, now))
-	}
-	for depth := 0; depth < len(levelCodes); depth++ {
-		if rows := byDepth[depth]; len(rows) > 0 {
-			d.Groups = append(d.Groups, pageBoardGroup{Level: pg.levelName(r, depth), Rows: rows})
-		}
-	}
-	return d, nil
-}
-
-// Overdue shows the overdue board (GET /tickets/overdue?area=), which
-// refreshes itself every minute through OverdueBoard.
-func (pg *Pages) Overdue(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	d, err := pg.board(r, p)
-	if err != nil {
-		return err
-	}
-	if d.Areas, err = pg.areaOptions(r.Context(), p); err != nil {
-		return err
-	}
-	return pg.Render.Page(w, r, http.StatusOK, "ticket/overdue", "ticket.overdue.title", d)
-}
-
-// OverdueBoard answers htmx with the board alone (GET
-// /tickets/overdue/board?area=); a browser asking for it directly is sent
-// to the board's page.
-func (pg *Pages) OverdueBoard(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	if !web.IsHTMX(r) {
-		target := "/tickets/overdue"
-		if a := r.URL.Query().Get("area"); a != "" {
-			target += "?" + url.Values{"area": {a}}.Encode()
-		}
-		http.Redirect(w, r, target, http.StatusSeeOther)
-		return nil
-	}
-	d, err := pg.board(r, p)
-	if err != nil {
-		return err
-	}
-	d.Refreshed = true
-	return pg.Render.Fragment(w, r, http.StatusOK, "ticket/board-fragment", d)
-}
-
-// ---------------------------------------------------------------------
 // Filing
 
 // pagePicker is the community picker of a filing form.
@@ -597,6 +524,9 @@ func (pg *Pages) newData(r *http.Request, p *auth.Principal, form *web.Form) (*p
 	var err error
 	if d.Categories, _, err = pg.categories(r, true); err != nil {
 		return nil, err
+	}
+	if len(d.Enterprises) > 0 {
+		d.Categories = offered(d.Categories, AudienceEnterprise)
 	}
 	if !d.Hotline {
 		d.Channels = Channels
@@ -765,7 +695,8 @@ type pageHop struct {
 // pageEvent is a timeline entry as shown.
 type pageEvent struct {
 	At    time.Time
-	Actor string
+	Actor string // a display name, or "系统"/"求助人"
+	Login string // the login name beside a display name
 	What  string
 	Note  string
 }
@@ -780,6 +711,10 @@ type pageDetailData struct {
 	RespondLate    bool
 	ResolveLeft    string
 	ResolveLate    bool
+	RespondState   DeadlineState
+	CreatedBy      string // who filed it, by name
+	CreatedByLogin string
+	ResolveState   DeadlineState
 	Hops           []pageHop
 	Events         []pageEvent
 	Handler        bool
@@ -830,9 +765,11 @@ func (pg *Pages) detail(r *http.Request, p *auth.Principal, ref string) (*pageDe
 	}
 	if t.RespondedAt == nil && t.Status.Open() {
 		d.RespondLeft, d.RespondLate = pg.left(r, t.RespondBy, now), !t.RespondBy.After(now)
+		d.RespondState = StateOf(t.RespondFrom, t.RespondBy, now)
 	}
 	if t.ResolvedAt == nil && t.Status.Open() {
 		d.ResolveLeft, d.ResolveLate = pg.left(r, t.ResolveBy, now), !t.ResolveBy.After(now)
+		d.ResolveState = StateOf(t.ResolveFrom, t.ResolveBy, now)
 	}
 	if t.AutoConfirmAt != nil && t.Status == Resolved {
 		d.AutoConfirmAt = *t.AutoConfirmAt
@@ -859,6 +796,12 @@ func (pg *Pages) detail(r *http.Request, p *auth.Principal, ref string) (*pageDe
 	deptNames := map[string]string{}
 	for _, e := range t.Events {
 		ev := pageEvent{At: e.At, Actor: pg.labelOf(r, "ticket.actor", e.Actor), Note: e.Note}
+		if e.ActorName != "" {
+			ev.Actor, ev.Login = e.ActorName, e.Actor
+		}
+		if e.Kind == "filed" && d.CreatedBy == "" {
+			d.CreatedBy, d.CreatedByLogin = ev.Actor, ev.Login
+		}
 		switch e.Kind {
 		case "transition":
 			ev.What = pg.t(r, "ticket.event.transition", pg.labelOf(r, "ticket.status", string(e.FromStatus)), pg.labelOf(r, "ticket.status", string(e.ToStatus)))
@@ -1246,224 +1189,6 @@ func (pg *Pages) StatsExport(w http.ResponseWriter, r *http.Request) error {
 }
 
 // ---------------------------------------------------------------------
-// Settings: deadlines and routing
-
-// pageRuleRow is one urgency's deadlines in a category's form.
-type pageRuleRow struct {
-	Urgency          Urgency
-	Respond, Resolve RuleView
-	Default          bool
-}
-
-// pagePolicyRow is a category with its deadlines and form.
-type pagePolicyRow struct {
-	Code, Name   string
-	Active       bool
-	Rules        []pageRuleRow
-	ConfirmAfter string
-	ConfirmLabel string
-	Form         *web.Form
-}
-
-// pageSettingsData is the data of ticket/settings.
-type pageSettingsData struct {
-	Policies    []pagePolicyRow
-	Routes      []Route
-	Categories  []pageCategory
-	Departments []area.Department
-	Areas       []pageAreaOption
-	RouteForm   *web.Form
-}
-
-func policyForm(cp CategoryPolicy) *web.Form {
-	v := url.Values{}
-	for _, u := range Urgencies {
-		pv := cp.Policies[u]
-		v.Set(string(u)+".respond_by", pv.RespondBy.Rule)
-		v.Set(string(u)+".resolve_by", pv.ResolveBy.Rule)
-	}
-	v.Set("confirm_after", formatDuration(time.Duration(cp.ConfirmAfter)))
-	return web.NewForm(v)
-}
-
-// settings loads the settings page's data for a manager.
-func (pg *Pages) settings(r *http.Request, p *auth.Principal) (*pageSettingsData, []CategoryPolicy, error) {
-	ctx := r.Context()
-	if err := auth.Require(p, auth.TicketManage, "ticket.Settings"); err != nil {
-		return nil, nil, err
-	}
-	pols, err := pg.Svc.Policies(ctx, p)
-	if err != nil {
-		return nil, nil, err
-	}
-	d := &pageSettingsData{RouteForm: web.NewForm(nil)}
-	if d.Categories, _, err = pg.categories(r, false); err != nil {
-		return nil, nil, err
-	}
-	names := map[string]string{}
-	for _, c := range d.Categories {
-		names[c.Code] = c.Name
-	}
-	for _, cp := range pols {
-		row := pagePolicyRow{Code: cp.Code, Name: names[cp.Code], Active: cp.Active, Form: policyForm(cp),
-			ConfirmAfter: formatDuration(time.Duration(cp.ConfirmAfter)), ConfirmLabel: durationLabel(time.Duration(cp.ConfirmAfter))}
-		for _, u := range Urgencies {
-			pv := cp.Policies[u]
-			row.Rules = append(row.Rules, pageRuleRow{Urgency: u, Respond: pv.RespondBy, Resolve: pv.ResolveBy, Default: pv.Default})
-		}
-		d.Policies = append(d.Policies, row)
-	}
-	if d.Routes, err = pg.Svc.Routes(ctx, p); err != nil {
-		return nil, nil, err
-	}
-	if p.Can(auth.AreaRead) {
-		if d.Departments, err = pg.Areas.Departments(ctx, p); err != nil {
-			return nil, nil, err
-		}
-	}
-	if d.Areas, err = pg.areaOptions(ctx, p); err != nil {
-		return nil, nil, err
-	}
-	return d, pols, nil
-}
-
-// Settings shows the deadlines of every category, each editable, and the
-// routing rules (GET /ticket-settings; ticket.manage).
-func (pg *Pages) Settings(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	d, _, err := pg.settings(r, p)
-	if err != nil {
-		return err
-	}
-	return pg.Render.Page(w, r, http.StatusOK, "ticket/settings", "ticket.settings.title", d)
-}
-
-// normRule is a rule as ParseRule writes it back, or s when unreadable.
-func normRule(s string) string {
-	if r, err := ParseRule(s); err == nil {
-		return r.String()
-	}
-	return s
-}
-
-// SavePolicy sets a category's deadlines (POST
-// /ticket-settings/policies/{category}: normal.respond_by,
-// normal.resolve_by, urgent.…, critical.…, confirm_after). Only what
-// changed is written, so the defaults stay defaults.
-func (pg *Pages) SavePolicy(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	if err := web.ParseForm(w, r, pageMaxForm); err != nil {
-		return err
-	}
-	d, pols, err := pg.settings(r, p)
-	if err != nil {
-		return err
-	}
-	code := r.PathValue("category")
-	i := slices.IndexFunc(pols, func(cp CategoryPolicy) bool { return cp.Code == code })
-	if i < 0 {
-		return errCategoryNotFound()
-	}
-	cur := pols[i]
-	vals := url.Values{}
-	var in PolicyInput
-	changed := false
-	for _, u := range Urgencies {
-		respond := strings.TrimSpace(r.PostForm.Get(string(u) + ".respond_by"))
-		resolve := strings.TrimSpace(r.PostForm.Get(string(u) + ".resolve_by"))
-		vals.Set(string(u)+".respond_by", respond)
-		vals.Set(string(u)+".resolve_by", resolve)
-		pv := cur.Policies[u]
-		if normRule(respond) == pv.RespondBy.Rule && normRule(resolve) == pv.ResolveBy.Rule {
-			continue
-		}
-		ri := &RuleInput{RespondBy: respond, ResolveBy: resolve}
-		switch u {
-		case Normal:
-			in.Normal = ri
-		case Urgent:
-			in.Urgent = ri
-		case Critical:
-			in.Critical = ri
-		}
-		changed = true
-	}
-	confirm := strings.TrimSpace(r.PostForm.Get("confirm_after"))
-	vals.Set("confirm_after", confirm)
-	if confirm != "" && normRule(confirm) != formatDuration(time.Duration(cur.ConfirmAfter)) {
-		in.ConfirmAfter, changed = confirm, true
-	}
-	if !changed {
-		return web.SeeOther(w, r, "/ticket-settings#cat-"+url.PathEscape(code), "ticket.flash.policy_unchanged")
-	}
-	if _, err := pg.Svc.SetPolicy(r.Context(), p, code, in); err != nil {
-		status := formStatus(err)
-		if status == 0 {
-			return err
-		}
-		form := web.NewForm(vals)
-		pg.Render.Fail(form, r, err)
-		for i := range d.Policies {
-			if d.Policies[i].Code == code {
-				d.Policies[i].Form = form
-			}
-		}
-		return pg.Render.Page(w, r, status, "ticket/settings", "ticket.settings.title", d)
-	}
-	return web.SeeOther(w, r, "/ticket-settings#cat-"+url.PathEscape(code), "ticket.flash.policy_saved")
-}
-
-// SaveRoute adds or replaces a routing rule (POST /ticket-settings/routes:
-// category, area_code, department).
-func (pg *Pages) SaveRoute(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	if err := web.ParseForm(w, r, pageMaxForm); err != nil {
-		return err
-	}
-	vals := web.Trimmed(r, "category", "area_code", "department")
-	in := RouteInput{Category: vals.Get("category"), AreaCode: vals.Get("area_code"), Department: vals.Get("department")}
-	if _, err := pg.Svc.SaveRoute(r.Context(), p, in); err != nil {
-		status := formStatus(err)
-		if status == 0 {
-			return err
-		}
-		d, _, derr := pg.settings(r, p)
-		if derr != nil {
-			return derr
-		}
-		d.RouteForm = web.NewForm(vals)
-		pg.Render.Fail(d.RouteForm, r, err)
-		return pg.Render.Page(w, r, status, "ticket/settings", "ticket.settings.title", d)
-	}
-	return web.SeeOther(w, r, "/ticket-settings#routes", "ticket.flash.route_saved")
-}
-
-// DeleteRoute removes a routing rule (POST /ticket-settings/routes/{id}/delete).
-func (pg *Pages) DeleteRoute(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", errs.E(errs.NotFound, "route_not_found", "分派规则不存在"))
-	if err != nil {
-		return err
-	}
-	if err := pg.Svc.DeleteRoute(r.Context(), p, id); err != nil {
-		return err
-	}
-	return web.SeeOther(w, r, "/ticket-settings#routes", "ticket.flash.route_deleted")
-}
-
-// ---------------------------------------------------------------------
 // Public help pages (no login, no JavaScript needed)
 
 // pageHelpData is the data of ticket/help.
@@ -1474,13 +1199,14 @@ type pageHelpData struct {
 }
 
 // helpFields are the fields of the public help form.
-var helpFields = []string{"name", "phone", "area_code", "area_q", "address", "category", "description"}
+var helpFields = []string{"name", "phone", "area_code", "area_q", "address", "category", "description", "confirm_duplicate"}
 
 func (pg *Pages) helpData(r *http.Request, form *web.Form) (*pageHelpData, error) {
 	d := &pageHelpData{Form: form, Picker: pagePicker{Endpoint: "/help/area-options", Query: form.Get("area_q"),
 		Error: form.Field("area_code"), Label: "ticket.help.field.community"}}
 	var err error
 	d.Categories, _, err = pg.categories(r, true)
+	d.Categories = offered(d.Categories, AudienceResident)
 	return d, err
 }
 
@@ -1518,7 +1244,8 @@ func (pg *Pages) HelpSubmit(w http.ResponseWriter, r *http.Request) error {
 		err = errs.Fields("invalid_ticket", "请选择所在社区", errs.FieldError{Field: "area_code", Message: problem})
 	} else {
 		rc, err = pg.Svc.FilePublic(ctx, web.ClientAddr(r), PublicInput{Name: vals.Get("name"), Phone: vals.Get("phone"),
-			AreaCode: code, Address: vals.Get("address"), Category: vals.Get("category"), Description: vals.Get("description")})
+			AreaCode: code, Address: vals.Get("address"), Category: vals.Get("category"), Description: vals.Get("description"),
+			ConfirmDuplicate: vals.Get("confirm_duplicate") == "yes"})
 	}
 	if err != nil {
 		status := formStatus(err)

@@ -52,6 +52,8 @@ func newPagesEnv(t *testing.T, f *fixture) *pagesEnv {
 		"GET /tickets/new":                          pg.NewForm,
 		"POST /tickets":                             pg.Create,
 		"GET /tickets/area-options":                 pg.AreaOptions,
+		"GET /tickets/caller":                       pg.CallerHistory,
+		"GET /ticket-settings/policies/{category}":  pg.PolicyEdit,
 		"GET /tickets/stats":                        pg.Stats,
 		"GET /tickets/stats.xlsx":                   pg.StatsExport,
 		"GET /tickets/{id}":                         pg.Detail,
@@ -285,6 +287,13 @@ func TestPageHotlineFiling(t *testing.T) {
 		}
 		w = e.send(req{method: "GET", target: loc, p: op, cookies: []*http.Cookie{filed}})
 		sees(t, w, 200, []string{"工单已受理，受理编号 " + tk.Tracking, "12345 热线"}, nil)
+		// Once the caller's phone is typed the form shows the caller's
+		// tickets, and a repeat of the category within minutes.
+		sees(t, e.get("/tickets/new?channel=hotline_12345", op), 200, []string{`hx-get="/tickets/caller"`, `id="caller-history"`}, nil)
+		sees(t, e.get("/tickets/caller?reporter_phone=13807330001&category=other", op), 200,
+			[]string{"来电号码 138****0001 近 30 天的工单", tk.Tracking, "在 30 分钟内已反映过「其他」问题 1 件"}, []string{"<html", "13807330001"})
+		sees(t, e.get("/tickets/caller?reporter_phone=13807330001&category=food", op), 200, []string{tk.Tracking}, []string{"30 分钟内已反映过"})
+		sees(t, e.get("/tickets/caller?reporter_phone=13907339999", op), 200, []string{"该号码近 30 天没有工单"}, []string{tk.Tracking})
 		// The picker's own route answers the choices.
 		sees(t, e.get("/tickets/area-options?area_q="+url.QueryEscape("大园"), op), 200,
 			[]string{`value="430203001001"`, "大园社区", "建设街道"}, []string{"<html"})
@@ -313,7 +322,9 @@ func TestPagePublicHelp(t *testing.T) {
 		e := newPagesEnv(t, f)
 		worker := f.user("dayuan", auth.CommunityWorker, "430203001001")
 		w := e.get("/help", nil)
-		sees(t, w, 200, []string{"群众求助", `action="/help"`, `hx-get="/help/area-options"`, "生活物资"}, []string{"工单设置", "/logout"})
+		sees(t, w, 200, []string{"群众求助", `action="/help"`, `hx-get="/help/area-options"`, "买菜/生活物资", "就医购药", "老人照护", "返乡/出行", "其他",
+			`href="tel:120"`, "120 急救", `href="tel:110"`, "110 报警", "12345", `<span class="kbd-hint">`},
+			[]string{"工单设置", "/logout", "原材料", "物流运输", "水电气", "name=\"confirm_duplicate\""})
 		sees(t, e.get("/help/area-options?area_q="+url.QueryEscape("庐山"), nil), 200, []string{"庐山春天网格", `value="430203001001001"`}, nil)
 		sees(t, e.get("/help/area-options?area_q="+url.QueryEscape("芦淞"), nil), 200, []string{"未找到"}, []string{`value="430203"`})
 
@@ -324,6 +335,18 @@ func TestPagePublicHelp(t *testing.T) {
 		w = e.post("/help", nil, form)
 		sees(t, w, 200, []string{"求助已受理", "WT20221120-", "/help/status?tracking=", "2468"}, nil)
 		tracking := trackingRE.FindString(w.Body.String())
+		// The same phone and category again within minutes: asked to confirm.
+		before := f.Count(`SELECT COUNT(*) FROM tickets`)
+		w = e.post("/help", nil, form)
+		sees(t, w, http.StatusConflict, []string{"此手机号 30 分钟内已提交过同类求助", `name="confirm_duplicate" value="yes"`, "仍要提交"}, []string{"WT2022"})
+		if f.Count(`SELECT COUNT(*) FROM tickets`) != before {
+			t.Fatal("a repeat was filed without confirmation")
+		}
+		form.Set("confirm_duplicate", "yes")
+		sees(t, e.post("/help", nil, form), 200, []string{"求助已受理"}, nil)
+		form.Del("confirm_duplicate")
+		form.Set("category", "materials")
+		sees(t, e.post("/help", nil, form), 400, []string{"是企业问题的类别"}, nil)
 
 		lookup := url.Values{"tracking": {tracking}, "last4": {"2469"}}
 		w = e.post("/help/status", nil, lookup)
@@ -394,6 +417,9 @@ func TestPageDetail(t *testing.T) {
 		sees(t, e.post(self+"/comments", street, url.Values{"note": {" "}}), 400, []string{"请填写意见"}, nil)
 		redirected(t, e.post(self+"/comments", street, url.Values{"note": {"已电话回访"}}))
 		sees(t, e.get(self, worker), 200, []string{"已电话回访", "待分派 → 已分派，承办部门：市民政局", "已分派 → 已办结", "已送菜"}, nil)
+		// The timeline names who acted, with the login name beside.
+		sees(t, e.get(self, worker), 200, []string{`· 用户jianshe <span class="mono small">jianshe</span>`,
+			`· 用户dayuan <span class="mono muted small">dayuan</span>`}, []string{`· jianshe</span>`})
 
 		// Photos: an image is kept, anything else refused with a message.
 		png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
@@ -448,6 +474,30 @@ func TestPageOverdueBoard(t *testing.T) {
 			t.Errorf("board without htmx: %s", loc)
 		}
 		sees(t, e.get("/tickets?overdue=true", worker), 200, []string{late.Tracking}, []string{fresh.Tracking})
+
+		// 17:25: a critical call (answer within 10 minutes) is about to
+		// expire as soon as it is filed, and so is the fresh ticket with 5
+		// minutes of its 2 hours left; both lead the board.
+		f.at(sh(2022, 11, 20, 17, 25, 0))
+		critical := help("老人摔倒，需要送医")
+		critical.Urgency, critical.Category = Critical, "medical"
+		crit := f.file(worker, critical)
+		w = e.get("/tickets/overdue", hq)
+		sees(t, w, 200, []string{`id="expiring"`, "即将超时", `class="tk-item d-expiring"`, crit.Tracking, fresh.Tracking}, nil)
+		if body := w.Body.String(); strings.Index(body, `id="expiring"`) > strings.Index(body, "街道督办") {
+			t.Error("the tickets about to expire do not come first")
+		}
+		sees(t, e.get("/tickets?expiring=true", worker), 200, []string{"即将超时", `aria-current="page"`, crit.Tracking, fresh.Tracking,
+			`name="expiring" value="true"`}, []string{late.Tracking})
+		// 17:50: the fresh ticket is 20 minutes late on 2 hours, the
+		// critical one 15 minutes late on 10: the critical one comes
+		// first although its deadline came later.
+		f.at(sh(2022, 11, 20, 17, 50, 0))
+		body := e.get("/tickets/overdue", hq).Body.String()
+		i, j := strings.Index(body, crit.Tracking), strings.Index(body, fresh.Tracking)
+		if i < 0 || j < 0 || i > j || !strings.Contains(body, "社区督办") {
+			t.Errorf("board order: critical at %d, fresh at %d", i, j)
+		}
 	})
 }
 
@@ -489,7 +539,46 @@ func TestPageSettings(t *testing.T) {
 		e := newPagesEnv(t, f)
 		staff := f.user("hqstaff", auth.HQStaff, "430200")
 		worker := f.user("dayuan", auth.CommunityWorker, "430203001001")
-		sees(t, e.get("/ticket-settings", staff), 200, []string{"工单设置", "生活物资", "事不过夜", `name="normal.respond_by" type="text" maxlength="60" autocomplete="off" spellcheck="false" value="2h"`}, nil)
+		// One table of every category's deadlines in words, names not codes.
+		sees(t, e.get("/ticket-settings", staff), 200, []string{"工单设置", "买菜/生活物资", "返乡/出行", "原材料", "群众求助", "企业问题",
+			"响应：2 小时内", "办结：事不过夜：17:00 前提出的当日 24:00 前，之后的次日 08:00 前", "响应：10 分内", "办结：2 小时内",
+			`href="/ticket-settings/policies/food"`}, []string{"overnight", "before 17:00", ">food<", "food</span>"})
+		// A category's form offers the rules as choices.
+		sees(t, e.get("/ticket-settings/policies/food", staff), 200, []string{"「买菜/生活物资」的时限",
+			`name="normal.respond_by.kind" value="duration" checked`, `name="normal.respond_by.amount" type="number" inputmode="numeric" min="1" max="43200" step="1" value="2"`,
+			`<option value="h" selected>小时</option>`, `name="normal.resolve_by.kind" value="overnight" checked`, "17:00 前受理的当日 24:00 前办结，否则次日 08:00 前",
+			`name="confirm_after.amount" type="number" inputmode="numeric" min="1" max="43200" step="1" value="3"`, `<option value="d" selected>天</option>`}, []string{"overnight</", "before 17:00"})
+		if w := e.get("/ticket-settings/policies/nosuch", staff); w.Code != http.StatusNotFound {
+			t.Errorf("unknown category's form: %d", w.Code)
+		}
+		choices := url.Values{"normal.respond_by.kind": {"duration"}, "normal.respond_by.amount": {"3"}, "normal.respond_by.unit": {"h"},
+			"normal.resolve_by.kind": {"daily"}, "normal.resolve_by.cutoff": {"12:00"}, "normal.resolve_by.today": {"11:00"}, "normal.resolve_by.tomorrow": {"09:30"},
+			"urgent.respond_by.kind": {"duration"}, "urgent.respond_by.amount": {"半小时"}, "urgent.respond_by.unit": {"m"},
+			"urgent.resolve_by.kind": {"duration"}, "urgent.resolve_by.amount": {"6"}, "urgent.resolve_by.unit": {"h"},
+			"critical.respond_by.kind": {"duration"}, "critical.respond_by.amount": {"10"}, "critical.respond_by.unit": {"m"},
+			"critical.resolve_by.kind": {"overnight"}, "confirm_after.kind": {"duration"}, "confirm_after.amount": {"2"}, "confirm_after.unit": {"d"}}
+		sees(t, e.post("/ticket-settings/policies/food", staff, choices), 400, []string{"时限设置有误", "请填写正整数",
+			`name="urgent.respond_by.amount" type="number" inputmode="numeric" min="1" max="43200" step="1" value="半小时"`}, nil)
+		choices.Set("urgent.respond_by.amount", "30")
+		sees(t, e.post("/ticket-settings/policies/food", staff, choices), 400, []string{"当日时限须晚于分界时刻 12:00",
+			`name="normal.resolve_by.today" type="text" inputmode="numeric" maxlength="5" pattern="[0-9]{1,2}:[0-9]{2}" placeholder="24:00" value="11:00"`}, nil)
+		choices.Set("normal.resolve_by.today", "18:00")
+		redirected(t, e.post("/ticket-settings/policies/food", staff, choices))
+		if got := f.Count(`SELECT COUNT(*) FROM ticket_policies WHERE category = 'food' AND urgency = 'normal' AND respond_rule = '3h'
+			AND resolve_rule = 'before 12:00 today 18:00 else tomorrow 09:30'`); got != 1 {
+			t.Error("the chosen rules were not stored as rules")
+		}
+		if got := f.Count(`SELECT COUNT(*) FROM ticket_policies WHERE category = 'food' AND urgency = 'critical' AND resolve_rule = 'overnight'`); got != 1 {
+			t.Error("critical overnight not stored")
+		}
+		if got := f.Count(`SELECT COUNT(*) FROM ticket_policies WHERE category = 'food' AND urgency = 'urgent'`); got != 0 {
+			t.Error("an unchanged urgency was written")
+		}
+		if got := f.Count(`SELECT COUNT(*) FROM ticket_categories WHERE code = 'food' AND confirm_after_ms = 172800000`); got != 1 {
+			t.Error("confirm after 2 days not stored")
+		}
+		sees(t, e.get("/ticket-settings", staff), 200, []string{"响应：3 小时内", "办结：12:00 前提出的当日 18:00 前，之后的次日 09:30 前", "2 天"}, nil)
+		// The rule written as text still works (scripts, older pages).
 		if w := e.get("/ticket-settings", worker); w.Code != http.StatusForbidden {
 			t.Errorf("worker's settings: %d", w.Code)
 		}

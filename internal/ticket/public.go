@@ -29,6 +29,9 @@ type PublicInput struct {
 	Address     string `json:"address"`
 	Category    string `json:"category"`
 	Description string `json:"description"`
+	// ConfirmDuplicate files the request even though the same phone filed
+	// one of the same category within RepeatWindow.
+	ConfirmDuplicate bool `json:"confirm_duplicate"`
 }
 
 // Receipt is what a resident gets back: the tracking number to follow the
@@ -83,6 +86,10 @@ func (s *Service) FilePublic(ctx context.Context, client string, in PublicInput)
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
+	if !f.category.Audience.For(AudienceResident) {
+		return nil, errs.Fields("invalid_ticket", "求助内容有误",
+			errs.FieldError{Field: "category", Message: "「" + f.category.Name + "」是企业问题的类别，请选择求助类别"})
+	}
 	f.createdBy = "public"
 	if err := s.allow(ctx, rateKey{"file:addr:" + client, MaxFilingsPerAddress},
 		rateKey{"file:phone:" + s.box.Index("phone", f.phone), MaxFilingsPerPhone}); err != nil {
@@ -90,6 +97,17 @@ func (s *Service) FilePublic(ctx context.Context, client string, in PublicInput)
 	}
 	var out Receipt
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
+		// Checked after the throttle, so that nobody learns quickly which
+		// numbers asked for what.
+		if !in.ConfirmDuplicate {
+			n, err := s.recentRepeats(ctx, tx, f.phone, f.category.Code)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				return errPossibleRepeat()
+			}
+		}
 		id, err := s.insert(ctx, tx, f)
 		if err != nil {
 			return err

@@ -100,12 +100,15 @@ func TestPublicIntake(t *testing.T) {
 		_, err = f.svc.PublicStatus(f.Ctx, "192.0.2.1", rc.Tracking, "2468")
 		mustErr(t, err, errs.TooMany, "too_many_requests")
 		// Filings per phone (3 per hour) and per address (10 per hour).
+		again := resident("再次求助")
+		again.ConfirmDuplicate = true
 		for i := 0; i < MaxFilingsPerPhone-1; i++ {
-			if _, err := f.svc.FilePublic(f.Ctx, "192.0.2.50", resident("再次求助")); err != nil {
+			if _, err := f.svc.FilePublic(f.Ctx, "192.0.2.50", again); err != nil {
 				t.Fatalf("filing %d: %v", i, err)
 			}
 		}
-		_, err = f.svc.FilePublic(f.Ctx, "192.0.2.51", resident("第四次"))
+		again.Description = "第四次"
+		_, err = f.svc.FilePublic(f.Ctx, "192.0.2.51", again)
 		mustErr(t, err, errs.TooMany, "too_many_requests")
 		for i := 0; i < MaxFilingsPerAddress; i++ {
 			f.svc.FilePublic(f.Ctx, "192.0.2.99", PublicInput{Name: "甲", Phone: "1360733" + strings.Repeat("1", 3) + string(rune('0'+i%10)),

@@ -375,9 +375,9 @@ func (s *Service) insert(ctx context.Context, tx *db.Tx, f *filing) (int64, erro
 	err = tx.QueryRowContext(ctx, `INSERT INTO tickets (tracking, kind, category, urgency, channel, status, subject_kind,
 		enterprise_key, enterprise_name, address_enc, subject_key, area_code, area_name, area_path, description,
 		reporter_id, reporter_name_enc, reporter_phone_enc, reporter_phone_idx, department_code, department_name,
-		holder_code, holder_depth, respond_by, resolve_by, due_at, created_at, created_by, updated_at)
+		holder_code, holder_depth, respond_by, resolve_by, due_at, created_at, created_by, updated_at, respond_from, resolve_from)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-		$22, $23, $24, $25, $26, $27, $28, $27) RETURNING id`,
+		$22, $23, $24, $25, $26, $27, $28, $27, $27, $27) RETURNING id`,
 		tracking, string(f.in.Kind), f.category.Code, string(f.in.Urgency), string(f.in.Channel), string(status),
 		string(f.in.SubjectKind), f.in.Enterprise, f.entName, addrEnc, f.subjectKey, f.area.Code, f.area.Name, f.area.Path,
 		f.in.Description, reporter, nameEnc, phoneEnc, phoneIdx, deptCode, dept.Name,
@@ -576,6 +576,7 @@ type Filter struct {
 	Kind       Kind
 	Enterprise string // only tickets about this enterprise (credit code or project code)
 	Overdue    bool   // only tickets past a running deadline
+	Expiring   bool   // only tickets whose running deadline is about to expire (DeadlineExpiring)
 	Mine       bool   // only tickets the caller filed
 	Holder     string // only tickets held at this area now (the escalation ladder)
 	Query      string // tracking number or words of the description
@@ -646,6 +647,9 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) ([]*Tic
 		}
 		if f.Overdue {
 			conds = append(conds, "t.due_at <= "+a.Add(tx.NowMS()))
+		}
+		if f.Expiring {
+			conds = append(conds, expiringWhere(&a, tx.NowMS()))
 		}
 		if f.Mine {
 			conds = append(conds, "t.reporter_id = "+a.Add(p.UserID))
@@ -781,6 +785,7 @@ func errStale() *errs.Error {
 func (s *Service) apply(ctx context.Context, tx *db.Tx, p *auth.Principal, t *Ticket, in TransitionInput, dept *area.Department) error {
 	now := tx.NowMS()
 	respondBy, resolveBy := t.RespondBy.UnixMilli(), t.ResolveBy.UnixMilli()
+	respondFrom, resolveFrom := t.RespondFrom.UnixMilli(), t.ResolveFrom.UnixMilli()
 	var responded, resolved, closed, autoConfirm any
 	if t.RespondedAt != nil {
 		responded = t.RespondedAt.UnixMilli()
@@ -821,18 +826,19 @@ func (s *Service) apply(ctx context.Context, tx *db.Tx, p *auth.Principal, t *Ti
 		if err != nil {
 			return err
 		}
-		resolveBy = pol.ResolveBy.Due(tx.Now).UnixMilli()
+		resolveBy, resolveFrom = pol.ResolveBy.Due(tx.Now).UnixMilli(), now
 		if responded == nil {
-			respondBy = pol.RespondBy.Due(tx.Now).UnixMilli()
+			respondBy, respondFrom = pol.RespondBy.Due(tx.Now).UnixMilli(), now
 		}
 	}
 	status := in.To
 	due := dueAt(status, responded != nil, respondBy, resolveBy)
 	res, err := tx.ExecContext(ctx, `UPDATE tickets SET status = $1, department_code = $2, department_name = $3,
 		respond_by = $4, resolve_by = $5, due_at = $6, responded_at = $7, resolved_at = $8, closed_at = $9,
-		auto_confirm_at = $10, version = version + 1, updated_at = $11 WHERE id = $12 AND version = $13`,
+		auto_confirm_at = $10, version = version + 1, updated_at = $11, respond_from = $14, resolve_from = $15
+		WHERE id = $12 AND version = $13`,
 		string(status), deptCode, deptName, respondBy, resolveBy, due, responded, resolved, closed, autoConfirm,
-		now, t.ID, t.Version)
+		now, t.ID, t.Version, respondFrom, resolveFrom)
 	if err != nil {
 		return fmt.Errorf("ticket: transition: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -46,15 +47,23 @@ type Ticket struct {
 	ResolveBy       time.Time    `json:"resolve_by"`
 	DueAt           *time.Time   `json:"due_at,omitempty"`
 	Overdue         bool         `json:"overdue"`
-	RespondedAt     *time.Time   `json:"responded_at,omitempty"`
-	ResolvedAt      *time.Time   `json:"resolved_at,omitempty"`
-	ClosedAt        *time.Time   `json:"closed_at,omitempty"`
-	AutoConfirmAt   *time.Time   `json:"auto_confirm_at,omitempty"`
-	MergedInto      string       `json:"merged_into,omitempty"`
-	Version         int          `json:"version"`
-	CreatedAt       time.Time    `json:"created_at"`
-	CreatedBy       string       `json:"created_by"`
-	UpdatedAt       time.Time    `json:"updated_at"`
+	// DueFrom is when the running deadline (DueAt) started; DeadlineState
+	// and TimeLeftShare say how urgent it is at the time of the answer.
+	DueFrom       *time.Time    `json:"due_from,omitempty"`
+	DeadlineState DeadlineState `json:"deadline_state,omitempty"`
+	TimeLeftShare *float64      `json:"time_left_share,omitempty"`
+	// RespondFrom and ResolveFrom are when the two deadlines started.
+	RespondFrom   time.Time  `json:"respond_from"`
+	ResolveFrom   time.Time  `json:"resolve_from"`
+	RespondedAt   *time.Time `json:"responded_at,omitempty"`
+	ResolvedAt    *time.Time `json:"resolved_at,omitempty"`
+	ClosedAt      *time.Time `json:"closed_at,omitempty"`
+	AutoConfirmAt *time.Time `json:"auto_confirm_at,omitempty"`
+	MergedInto    string     `json:"merged_into,omitempty"`
+	Version       int        `json:"version"`
+	CreatedAt     time.Time  `json:"created_at"`
+	CreatedBy     string     `json:"created_by"`
+	UpdatedAt     time.Time  `json:"updated_at"`
 
 	// Detail only (Get).
 	Events     []Event `json:"events,omitempty"`
@@ -97,6 +106,7 @@ type Event struct {
 	ID         int64     `json:"id"`
 	At         time.Time `json:"at"`
 	Actor      string    `json:"actor"`
+	ActorName  string    `json:"actor_name,omitempty"` // the account's display name, when the actor is one
 	Kind       string    `json:"kind"`
 	FromStatus Status    `json:"from_status,omitempty"`
 	ToStatus   Status    `json:"to_status,omitempty"`
@@ -129,7 +139,7 @@ const ticketCols = `t.id, t.tracking, t.kind, t.category, COALESCE(c.name, t.cat
 	t.subject_kind, t.enterprise_key, t.enterprise_name, t.address_enc, t.area_code, t.area_name, t.area_path,
 	t.description, COALESCE(t.reporter_id, 0), COALESCE(u.username, ''), t.reporter_name_enc, t.reporter_phone_enc,
 	COALESCE(t.department_code, ''), t.department_name, t.holder_code, t.holder_depth, t.escalation_level,
-	t.respond_by, t.resolve_by, t.due_at, t.responded_at, t.resolved_at, t.closed_at, t.auto_confirm_at,
+	t.respond_by, t.resolve_by, t.respond_from, t.resolve_from, t.due_at, t.responded_at, t.resolved_at, t.closed_at, t.auto_confirm_at,
 	COALESCE(t.merged_into, 0), COALESCE(m.tracking, ''), t.version, t.created_at, t.created_by, t.updated_at`
 
 // ticketFrom joins what ticketCols reads.
@@ -152,13 +162,13 @@ func msPtr(v sql.NullInt64) *time.Time {
 func scanTicket(sc scanner, box *pii.Box, now time.Time) (*Ticket, error) {
 	var t Ticket
 	var addr, name, phone []byte
-	var respondBy, resolveBy, created, updated int64
+	var respondBy, resolveBy, respondFrom, resolveFrom, created, updated int64
 	var due, responded, resolved, closed, autoConfirm sql.NullInt64
 	err := sc.Scan(&t.ID, &t.Tracking, &t.Kind, &t.Category, &t.CategoryName, &t.Urgency, &t.Channel, &t.Status,
 		&t.Subject.Kind, &t.Subject.EnterpriseKey, &t.Subject.EnterpriseName, &addr, &t.AreaCode, &t.AreaName, &t.AreaPath,
 		&t.Description, &t.reporterID, &t.Reporter.User, &name, &phone,
 		&t.Department, &t.DepartmentName, &t.HolderArea, &t.HolderDepth, &t.EscalationLevel,
-		&respondBy, &resolveBy, &due, &responded, &resolved, &closed, &autoConfirm,
+		&respondBy, &resolveBy, &respondFrom, &resolveFrom, &due, &responded, &resolved, &closed, &autoConfirm,
 		&t.mergedID, &t.MergedInto, &t.Version, &created, &t.CreatedBy, &updated)
 	if err != nil {
 		return nil, err
@@ -186,6 +196,8 @@ func scanTicket(sc scanner, box *pii.Box, now time.Time) (*Ticket, error) {
 	t.RespondBy, t.ResolveBy = clock.FromMillis(respondBy), clock.FromMillis(resolveBy)
 	t.DueAt = msPtr(due)
 	t.Overdue = t.DueAt != nil && !t.DueAt.After(now)
+	t.RespondFrom, t.ResolveFrom = windowStart(respondFrom, created), windowStart(resolveFrom, created)
+	t.setDeadline(now)
 	t.RespondedAt, t.ResolvedAt, t.ClosedAt, t.AutoConfirmAt = msPtr(responded), msPtr(resolved), msPtr(closed), msPtr(autoConfirm)
 	t.CreatedAt, t.UpdatedAt = clock.FromMillis(created), clock.FromMillis(updated)
 	t.Escalations = []Escalation{}
@@ -376,10 +388,12 @@ func addEvent(ctx context.Context, tx *db.Tx, id int64, actor, kind string, from
 	return nil
 }
 
-// loadEvents reads a ticket's timeline, oldest first.
+// loadEvents reads a ticket's timeline, oldest first, with the display
+// names of the accounts that acted.
 func loadEvents(ctx context.Context, tx *db.Tx, id int64) ([]Event, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, at, actor, kind, from_status, to_status, department, note
-		FROM ticket_events WHERE ticket_id = $1 ORDER BY id`, id)
+	rows, err := tx.QueryContext(ctx, `SELECT e.id, e.at, e.actor, COALESCE(u.display_name, ''), e.kind, e.from_status,
+		e.to_status, e.department, e.note
+		FROM ticket_events e LEFT JOIN users u ON u.username = e.actor WHERE e.ticket_id = $1 ORDER BY e.id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("ticket: events: %w", err)
 	}
@@ -389,13 +403,36 @@ func loadEvents(ctx context.Context, tx *db.Tx, id int64) ([]Event, error) {
 		var e Event
 		var at int64
 		var from, to string
-		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Kind, &from, &to, &e.Department, &e.Note); err != nil {
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.ActorName, &e.Kind, &from, &to, &e.Department, &e.Note); err != nil {
 			return nil, fmt.Errorf("ticket: events: %w", err)
 		}
 		e.At, e.FromStatus, e.ToStatus = clock.FromMillis(at), Status(from), Status(to)
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// windowStart is a deadline's start as stored, the filing time for rows
+// written before it was.
+func windowStart(ms, created int64) time.Time {
+	if ms <= 0 {
+		ms = created
+	}
+	return clock.FromMillis(ms)
+}
+
+// setDeadline fills DueFrom, DeadlineState and TimeLeftShare of the
+// running deadline at now.
+func (t *Ticket) setDeadline(now time.Time) {
+	if t.DueAt == nil {
+		return
+	}
+	from := t.ResolveFrom
+	if t.DueAt.Equal(t.RespondBy) && !t.DueAt.Equal(t.ResolveBy) {
+		from = t.RespondFrom
+	}
+	share := math.Round(ShareLeft(from, *t.DueAt, now)*1000) / 1000
+	t.DueFrom, t.DeadlineState, t.TimeLeftShare = &from, StateOf(from, *t.DueAt, now), &share
 }
 
 // dueAt is the earliest deadline still running for a ticket in status:

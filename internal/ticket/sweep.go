@@ -122,6 +122,8 @@ type hop struct {
 	toDepth              int
 	respondBy, resolveBy int64
 	due                  any
+	// respondFrom and resolveFrom: the deadline starts again now.
+	respondFrom, resolveFrom bool
 }
 
 // reasonNames are the missed deadlines as the timeline says them.
@@ -214,6 +216,7 @@ func (s *Service) plan(ctx context.Context, tx *db.Tx, pass *sweepPass, c *candi
 	if missedResolve {
 		h.resolveBy = pol.ResolveBy.Due(tx.Now).UnixMilli()
 	}
+	h.respondFrom, h.resolveFrom = missedRespond, missedResolve
 	h.toCode = codes[h.toDepth]
 	h.due = dueAt(c.status, c.responded, h.respondBy, h.resolveBy)
 	return h, true, nil
@@ -268,15 +271,18 @@ func claimHops(ctx context.Context, tx *db.Tx, plans []hop, now int64) ([]hop, e
 	err := db.Chunks(len(plans), claimChunk, func(lo, hi int) error {
 		var b strings.Builder
 		b.WriteString(`UPDATE tickets SET holder_code = v.column2, holder_depth = v.column3, escalation_level = escalation_level + 1,
-			respond_by = v.column4, resolve_by = v.column5, due_at = v.column6, version = version + 1, updated_at = $1
+			respond_by = v.column4, resolve_by = v.column5, due_at = v.column6, version = version + 1, updated_at = $1,
+			respond_from = CASE WHEN v.column8 = 1 THEN $1 ELSE tickets.respond_from END,
+			resolve_from = CASE WHEN v.column9 = 1 THEN $1 ELSE tickets.resolve_from END
 			FROM (VALUES `)
-		values(&b, hi-lo, 2, "BIGINT", "TEXT", "INTEGER", "BIGINT", "BIGINT", "BIGINT", "INTEGER")
+		values(&b, hi-lo, 2, "BIGINT", "TEXT", "INTEGER", "BIGINT", "BIGINT", "BIGINT", "INTEGER", "INTEGER", "INTEGER")
 		b.WriteString(`) AS v WHERE tickets.id = v.column1 AND tickets.version = v.column7 AND tickets.due_at <= $1
 			RETURNING tickets.id`)
-		args := make([]any, 0, 1+7*(hi-lo))
+		args := make([]any, 0, 1+9*(hi-lo))
 		args = append(args, now)
 		for _, h := range plans[lo:hi] {
-			args = append(args, h.c.id, h.toCode, h.toDepth, h.respondBy, h.resolveBy, h.due, h.c.version)
+			args = append(args, h.c.id, h.toCode, h.toDepth, h.respondBy, h.resolveBy, h.due, h.c.version,
+				flag(h.respondFrom), flag(h.resolveFrom))
 		}
 		rows, err := tx.QueryContext(ctx, b.String(), args...)
 		if err != nil {
@@ -437,4 +443,12 @@ func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// flag is a boolean as a statement parameter both databases compare with 1.
+func flag(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

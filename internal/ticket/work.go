@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/url"
 	"strings"
-	"time"
 
 	"tongxin/internal/auth"
 	"tongxin/internal/db"
@@ -12,9 +11,9 @@ import (
 	"tongxin/internal/web"
 )
 
-// DueSoon is how close to its deadline an open ticket counts as "about to
-// expire" (即将超时) on the home page.
-const DueSoon = 2 * time.Hour
+// DueSoon bounds the deadlines DeadlineCounts scans: no deadline further
+// away is about to expire (StateOf's ExpiringCap).
+const DueSoon = ExpiringCap
 
 // openIn is the SQL condition of open tickets (aliased t).
 func openIn(a *db.Args) string {
@@ -26,8 +25,9 @@ func openIn(a *db.Args) string {
 }
 
 // DeadlineCounts counts the open tickets p reads (those the overdue board
-// lists) that are past their deadline, and those whose deadline falls
-// within DueSoon: one range scan of tickets_due.
+// lists) that are past their deadline, and those about to expire
+// (DeadlineExpiring, as the board and the queue's 即将超时 tab count
+// them): one range scan of tickets_due up to DueSoon.
 func (s *Service) DeadlineCounts(ctx context.Context, p *auth.Principal) (overdue, soon int, err error) {
 	const op = "ticket.DeadlineCounts"
 	if p == nil || (!p.Can(auth.TicketRead) && !p.Can(auth.TicketHandle)) {
@@ -39,7 +39,7 @@ func (s *Service) DeadlineCounts(ctx context.Context, p *auth.Principal) (overdu
 		now := a.Add(tx.NowMS())
 		until := a.Add(tx.NowMS() + DueSoon.Milliseconds())
 		return tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN t.due_at <= `+now+` THEN 1 ELSE 0 END), 0),
-			COALESCE(SUM(CASE WHEN t.due_at > `+now+` THEN 1 ELSE 0 END), 0)
+			COALESCE(SUM(CASE WHEN `+expiringWhere(&a, tx.NowMS())+` THEN 1 ELSE 0 END), 0)
 			FROM tickets t WHERE t.due_at <= `+until+` AND `+openIn(&a)+` AND `+v.where(&a), a.List...).Scan(&overdue, &soon)
 	})
 	return overdue, soon, errs.Wrap(op, err)
@@ -84,7 +84,7 @@ func HomeWork(svc *Service) web.Work {
 		}
 		return []web.Figure{
 			{Key: "ticket.work.overdue", Value: overdue, Path: "/tickets/overdue", Alert: true},
-			{Key: "ticket.work.soon", Value: soon, Path: "/tickets", Alert: true},
+			{Key: "ticket.work.soon", Value: soon, Path: "/tickets/overdue#expiring", Alert: true},
 		}, nil
 	}}
 }

@@ -1,0 +1,118 @@
+package ticket
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"tongxin/internal/auth"
+	"tongxin/internal/db"
+	"tongxin/internal/errs"
+	"tongxin/internal/pii"
+)
+
+// RepeatWindow is how recent a ticket of the same phone and category must
+// be for a new one to be flagged as a likely repeat ("filed twice within
+// minutes"): the public help form asks the resident to confirm, the
+// hotline form tells the operator.
+const RepeatWindow = 30 * time.Minute
+
+// Limits of a caller's history.
+const (
+	CallerHistoryDays = 30
+	CallerHistoryMax  = 10
+)
+
+func errPossibleRepeat() error {
+	return &errs.Error{Kind: errs.Conflict, Code: "possible_duplicate", Message: "此手机号 30 分钟内已提交过同类求助，社区正在办理",
+		Fields: []errs.FieldError{{Field: "confirm_duplicate", Message: "如情况有变、确需再次提交，请勾选“仍要提交”"}}}
+}
+
+// recentRepeats counts the tickets of phone (normalized) and category
+// filed within RepeatWindow of now, merged ones aside.
+func (s *Service) recentRepeats(ctx context.Context, tx *db.Tx, phone, category string) (int, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM tickets WHERE reporter_phone_idx = $1 AND category = $2
+		AND created_at > $3 AND status <> 'merged'`,
+		s.box.Index("phone", phone), category, tx.Now.Add(-RepeatWindow).UnixMilli()).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("ticket: repeats: %w", err)
+	}
+	return n, nil
+}
+
+// CallerHistory is what the hotline form shows once a caller's phone is
+// typed: the caller's earlier tickets the operator may read, and how many
+// tickets of the chosen category the number filed within RepeatWindow,
+// readable or not (a count only: where they went is not the operator's).
+type CallerHistory struct {
+	Phone    string    `json:"phone"` // masked
+	Tickets  []*Ticket `json:"tickets"`
+	Repeats  int       `json:"repeats"`
+	Category string    `json:"category,omitempty"`
+}
+
+// staffFiler reports whether p files tickets for others (a hotline
+// operator, an officer, a liaison), not only about their own enterprise.
+func staffFiler(p *auth.Principal) bool {
+	if p.IsSystem() {
+		return true
+	}
+	for _, a := range p.Assignments {
+		if a.Role != auth.EnterpriseContact && auth.RoleHas(a.Role, auth.TicketFile) {
+			return true
+		}
+	}
+	return false
+}
+
+// CallerTickets looks a caller's phone up for the hotline form: the
+// tickets of that number within p's reach from the last 30 days, newest
+// first, and the count of repeats of category. It is for staff who file
+// tickets for callers; a number that is not a phone number answers no
+// history rather than an error while it is being typed.
+func (s *Service) CallerTickets(ctx context.Context, p *auth.Principal, phone, category string) (*CallerHistory, error) {
+	const op = "ticket.CallerTickets"
+	if err := auth.Require(p, auth.TicketFile, op); err != nil {
+		return nil, err
+	}
+	if !staffFiler(p) {
+		return nil, auth.ErrForbidden(op)
+	}
+	norm, err := pii.NormalizePhone(phone)
+	if err != nil {
+		return &CallerHistory{}, nil
+	}
+	category = strings.TrimSpace(category)
+	out := &CallerHistory{Phone: pii.MaskPhone(norm), Category: category, Tickets: []*Ticket{}}
+	v := visibilityFor(p, auth.TicketRead)
+	err = s.db.Read(ctx, func(tx *db.Tx) error {
+		if category != "" {
+			if out.Repeats, err = s.recentRepeats(ctx, tx, norm, category); err != nil {
+				return err
+			}
+		}
+		var a db.Args
+		q := `SELECT ` + ticketCols + ticketFrom + ` WHERE t.reporter_phone_idx = ` + a.Add(s.box.Index("phone", norm)) +
+			` AND t.created_at > ` + a.Add(tx.Now.AddDate(0, 0, -CallerHistoryDays).UnixMilli()) + ` AND ` + v.where(&a) +
+			` ORDER BY t.id DESC LIMIT ` + a.Add(CallerHistoryMax)
+		rows, err := tx.QueryContext(ctx, q, a.List...)
+		if err != nil {
+			return fmt.Errorf("ticket: caller: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			t, err := scanTicket(rows, s.box, tx.Now)
+			if err != nil {
+				return fmt.Errorf("ticket: caller: %w", err)
+			}
+			out.Tickets = append(out.Tickets, t)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	return out, nil
+}
