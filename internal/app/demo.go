@@ -64,6 +64,9 @@ func Demo(ctx context.Context, sys *System) (created []string, err error) {
 		return created, err
 	}
 	created = append(created, more...)
+	if err := demoCity(ctx, sys); err != nil {
+		return created, err
+	}
 	more, err = demoTickets(ctx, sys)
 	if err != nil {
 		return created, err
