@@ -71,6 +71,9 @@ func Demo(ctx context.Context, sys *System) (created []string, err error) {
 	if err != nil {
 		return created, err
 	}
+	if err := demoTicketHistory(ctx, sys); err != nil {
+		return created, err
+	}
 	cps, err := demoCheckpointData(ctx, sys)
 	if err != nil {
 		return created, err
