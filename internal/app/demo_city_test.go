@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -123,6 +124,28 @@ func TestDemoCity(t *testing.T) {
 				}
 			}
 
+			// The desk and the checkpoints have two weeks of history too.
+			nowMS := now.UnixMilli()
+			for q, atLeast := range map[string]int{
+				`SELECT COUNT(*) FROM tickets WHERE created_at < ` + itoa(now.AddDate(0, 0, -12).UnixMilli()):                 3,
+				`SELECT COUNT(*) FROM tickets WHERE status IN ('new', 'assigned', 'in_progress') AND due_at < ` + itoa(nowMS): 3,
+				`SELECT COUNT(*) FROM tickets WHERE status IN ('new', 'assigned', 'in_progress') AND due_at > ` + itoa(nowMS): 2,
+				`SELECT COUNT(*) FROM tickets WHERE escalation_level > 0`:                                                     10,
+				`SELECT COUNT(*) FROM tickets WHERE status = 'confirmed'`:                                                     10,
+				`SELECT COUNT(*) FROM tickets WHERE status = 'resolved'`:                                                      2,
+				`SELECT COUNT(*) FROM pass_batches WHERE status = 'approved'`:                                                 5,
+				`SELECT COUNT(*) FROM pass_batches WHERE status = 'rejected'`:                                                 1,
+				`SELECT COUNT(*) FROM pass_batches WHERE status = 'submitted' AND enterprise_key = '914302001838260003'`:      1,
+				`SELECT COUNT(*) FROM passes`: 150,
+				`SELECT COUNT(DISTINCT scanned_at / 3600000) FROM checkpoint_scans WHERE verdict = 'allow'`: 48,
+				`SELECT COUNT(*) FROM checkpoint_scans WHERE verdict = 'deny'`:                              1,
+				`SELECT COUNT(DISTINCT reading_date) FROM power_readings WHERE scope = 'city_industrial'`:   13,
+			} {
+				if n := countOf(t, sys.DB, q); n < atLeast {
+					t.Errorf("%s = %d, want at least %d", q, n, atLeast)
+				}
+			}
+
 			counts := func() [4]int {
 				return [4]int{countOf(t, sys.DB, `SELECT COUNT(*) FROM enterprises`), countOf(t, sys.DB, `SELECT COUNT(*) FROM resumption_reports`),
 					countOf(t, sys.DB, `SELECT COUNT(*) FROM power_readings`), countOf(t, sys.DB, `SELECT COUNT(*) FROM audit_log`)}
@@ -137,6 +160,8 @@ func TestDemoCity(t *testing.T) {
 		})
 	}
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func groupOf(gs []resumption.GroupStat, g string) resumption.GroupStat {
 	for _, x := range gs {

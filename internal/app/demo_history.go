@@ -140,15 +140,39 @@ type demoEvent struct {
 	do func(ctx context.Context, h *System) error
 }
 
-// demoTicketHistory replays the ticket cases. It does nothing once the
-// desk has more than the four tickets demoTickets files.
-func demoTicketHistory(ctx context.Context, sys *System) error {
-	if list, err := sys.Tickets.List(ctx, auth.System(), ticket.Filter{Limit: 5}); err != nil {
-		return fmt.Errorf("demo: tickets: %w", err)
-	} else if len(list) > 4 {
-		return nil
-	}
+// demoHistory replays the two weeks of tickets, passes and scans. Each
+// part does nothing once it exists: the tickets once the desk has more
+// than the four demoTickets files, passes and scans once the contact of
+// 中车 exists.
+func demoHistory(ctx context.Context, sys *System) error {
 	now := sys.DB.Clock.Now()
+	events, err := demoTicketEvents(ctx, sys, now)
+	if err != nil {
+		return err
+	}
+	st := &passState{tokens: map[string][]string{}}
+	passes, err := demoPassEvents(ctx, sys, now, st)
+	if err != nil {
+		return err
+	}
+	if len(passes) > 0 {
+		scans, err := demoScanEvents(ctx, sys, now, st)
+		if err != nil {
+			return err
+		}
+		events = append(append(events, passes...), scans...)
+	}
+	return replay(ctx, sys, events, now)
+}
+
+// demoTicketEvents are the events of the ticket cases, none once the desk
+// has more than the four tickets demoTickets files.
+func demoTicketEvents(ctx context.Context, sys *System, now time.Time) ([]demoEvent, error) {
+	if list, err := sys.Tickets.List(ctx, auth.System(), ticket.Filter{Limit: 5}); err != nil {
+		return nil, fmt.Errorf("demo: tickets: %w", err)
+	} else if len(list) > 4 {
+		return nil, nil
+	}
 	areas, _, _ := area.DemoCity()
 	var communities []string
 	for _, a := range areas {
@@ -160,7 +184,7 @@ func demoTicketHistory(ctx context.Context, sys *System) error {
 	for _, c := range demoTicketCases(now, communities) {
 		events = append(events, c.events(demoDay(now, c.day).Add(c.at), now)...)
 	}
-	return replay(ctx, sys, events, now)
+	return events, nil
 }
 
 // events are the steps of one case filed at filed, none after now.
