@@ -68,10 +68,10 @@ type districtPlan struct {
 }
 
 var demoDistricts = []districtPlan{
-	{"430211", 230, 230, 70, -0.15, "株洲高新区"},
-	{"430204", 220, 180, 48, -0.05, "田心高科园"},
+	{"430211", 230, 230, 70, -0.08, "株洲高新区"},
+	{"430204", 220, 180, 48, -0.03, "田心高科园"},
 	{"430202", 160, 250, 50, 0, "金山科技工业园"},
-	{"430203", 125, 380, 41, 0.2, "芦淞服饰产业园"},
+	{"430203", 125, 380, 41, 0.1, "芦淞服饰产业园"},
 }
 
 // Word lists for names.
@@ -184,9 +184,9 @@ func (g *cityGen) unit(d districtPlan, group int) cityUnit {
 		}
 		in.Name = g.enterpriseName(words)
 		in.Categories = []string{string(resumption.IndustrialAboveScale)}
-		in.Employees = g.staff(80, 2200)
+		in.Employees = g.staff(30, 900)
 		in.IsKey = g.r.IntN(12) == 0
-		in.ClosedLoop = in.Employees > 800 && g.r.IntN(2) == 0
+		in.ClosedLoop = in.Employees > 300 && g.r.IntN(2) == 0
 		if g.r.IntN(3) > 0 {
 			in.Park = d.park
 		}
@@ -194,7 +194,7 @@ func (g *cityGen) unit(d districtPlan, group int) cityUnit {
 		cat, words := g.fourAboveCategory()
 		in.Name = g.enterpriseName(demoIndustries[words])
 		in.Categories = []string{string(cat)}
-		in.Employees = g.staff(20, 600)
+		in.Employees = g.staff(10, 400)
 		in.IsKey = g.r.IntN(30) == 0
 	default:
 		in.Kind = resumption.KindProject
@@ -223,7 +223,7 @@ func (g *cityGen) fourAboveCategory() (resumption.Category, string) {
 // staff draws a head count between lo and hi, most of them small.
 func (g *cityGen) staff(lo, hi int) int {
 	x := g.r.Float64()
-	return lo + int(float64(hi-lo)*x*x)
+	return lo + int(float64(hi-lo)*x*x*x)
 }
 
 // enterpriseName draws an unused name such as 株洲华锐机械制造有限公司.
@@ -332,11 +332,14 @@ func planResumption(r *rand.Rand, units []cityUnit) {
 		for _, u := range gen {
 			score[u] = r.Float64() + bias[u.district]
 			if strings.HasPrefix(u.in.AreaCode, "430203001") {
-				score[u] += 0.15 // 建设街道, around the sealed 大园社区
+				score[u] += 0.07 // 建设街道, around the sealed 大园社区
 			}
 		}
-		slices.SortStableFunc(gen, func(a, b *cityUnit) int { return cmpFloat(score[a], score[b]) })
+		// Who never resumes is drawn alike everywhere; who resumes
+		// first leans on the district.
 		target := grp.target - namedWorking
+		r.Shuffle(len(gen), func(i, j int) { gen[i], gen[j] = gen[j], gen[i] })
+		slices.SortStableFunc(gen[:target], func(a, b *cityUnit) int { return cmpFloat(score[a], score[b]) })
 		prev := 0
 		for k := range demoDays {
 			n := max(int(math.Round(float64(target)*demoCurve(grp.start, k))), prev+1)
