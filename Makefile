@@ -27,7 +27,7 @@ test: assets
 bench: assets
 	$(GO) test -run '^$$' -bench . -benchtime 3s -count 3 ./internal/app/
 
-## assets: htmx and ECharts from npm into internal/web/static/vendor (git-ignored)
+## assets: htmx, ECharts and jsQR from npm into internal/web/static/vendor (git-ignored)
 assets: $(VENDOR)
 
 $(VENDOR): web/package.json web/package-lock.json web/copy-assets.mjs

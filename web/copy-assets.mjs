@@ -13,6 +13,9 @@ const dest = join(here, "..", "internal", "web", "static", "vendor");
 const files = [
   ["htmx.org/dist/htmx.min.js", "htmx.min.js"],
   ["echarts/dist/echarts.min.js", "echarts.min.js"],
+  // The scan page's QR decoder where the browser has no BarcodeDetector
+  // (loaded on demand by static/js/scan.js, cached offline with the page).
+  ["jsqr/dist/jsQR.js", "jsQR.js"],
 ];
 
 mkdirSync(dest, { recursive: true });

@@ -89,14 +89,21 @@ func (h *Handlers) Logout(w http.ResponseWriter, r *http.Request) error {
 
 // homeData is the data of account/home.
 type homeData struct {
-	// Cards are what the user can do now: the menu entries that have a
+	// Work are the counts waiting for the user today (and the HQ's
+	// headline figures), each a link; modules add theirs with
+	// Renderer.AddWork.
+	Work []web.Figure
+	// WorkFailed is true when some figures could not be computed.
+	WorkFailed bool
+	// Cards are what the user can do: the menu entries that have a
 	// description and that the user's permissions allow. Modules add
 	// theirs with Renderer.AddNav.
 	Cards []web.NavItem
 }
 
-// Home is the start page (GET /): a greeting, the user's roles and cards of
-// what they can do. Anonymous visitors go to the login page.
+// Home is the start page (GET /): a greeting, the work waiting for the
+// user, their roles and cards of what they can do. Anonymous visitors go
+// to the login page.
 func (h *Handlers) Home(w http.ResponseWriter, r *http.Request) error {
 	p := web.PrincipalOf(r)
 	if p == nil {
@@ -104,6 +111,9 @@ func (h *Handlers) Home(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	var d homeData
+	var err error
+	d.Work, err = h.Render.WorkFor(r.Context(), p)
+	d.WorkFailed = err != nil
 	for _, it := range h.Render.NavFor(p) {
 		if it.DescKey != "" {
 			d.Cards = append(d.Cards, it)
@@ -415,13 +425,18 @@ func (h *Handlers) StatusSubmit(w http.ResponseWriter, r *http.Request) error {
 // auditData is the data of account/audit.
 type auditData struct {
 	ObjectType string
+	Action     string
 	Actor      string
-	Rows       []audit.Row
-	NextURL    string
+	// Objects and Actions are the choices of the filter, named.
+	Objects []auditChoice
+	Actions []auditChoice
+	Rows    []audit.Row
+	NextURL string
 }
 
 // AuditPage shows the audit log within the caller's areas, newest first
-// (GET /audit?type=&actor=&before=).
+// (GET /audit?object_type=&action=&actor=&before=). The kind of object
+// and the action may be given as codes or by their names.
 func (h *Handlers) AuditPage(w http.ResponseWriter, r *http.Request) error {
 	p, err := web.Principal(r)
 	if err != nil {
@@ -434,7 +449,12 @@ func (h *Handlers) AuditPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := auditData{ObjectType: f.ObjectType, Actor: f.Actor}
+	f.ObjectType = h.auditCode(objectPrefix, f.ObjectType)
+	f.Action = h.auditCode(actionPrefix, f.Action)
+	f.Actor = strings.TrimSpace(f.Actor)
+	d := auditData{ObjectType: f.ObjectType, Action: f.Action, Actor: f.Actor,
+		Objects: withCurrent(h.auditChoices(r, objectPrefix), f.ObjectType),
+		Actions: withCurrent(h.auditChoices(r, actionPrefix), f.Action)}
 	rows, err := audit.List(r.Context(), h.DB, f)
 	if err != nil {
 		return err
@@ -443,11 +463,10 @@ func (h *Handlers) AuditPage(w http.ResponseWriter, r *http.Request) error {
 	if len(rows) > auditPerPage {
 		d.Rows = rows[:auditPerPage]
 		v := url.Values{"before": {strconv.FormatInt(d.Rows[auditPerPage-1].Seq, 10)}}
-		if d.ObjectType != "" {
-			v.Set("object_type", d.ObjectType)
-		}
-		if d.Actor != "" {
-			v.Set("actor", d.Actor)
+		for k, val := range map[string]string{"object_type": d.ObjectType, "action": d.Action, "actor": d.Actor} {
+			if val != "" {
+				v.Set(k, val)
+			}
 		}
 		d.NextURL = "/audit?" + v.Encode()
 	}

@@ -248,7 +248,7 @@ func TestLoginLogoutRound(t *testing.T) {
 		t.Fatalf("session cookie %+v", session)
 	}
 	expect(t, e.browse(req{target: "/", cookies: []*http.Cookie{session}}), 200,
-		[]string{"李四，您好", "区县干部 · 芦淞区（430203）", `href="/areas"`, `href="/users"`}, []string{`href="/audit"`})
+		[]string{"李四，您好", "<li>区县干部 · 芦淞区</li>", `href="/areas"`, `href="/users"`}, []string{`href="/audit"`})
 
 	// An unsafe next is replaced by the home page.
 	w = e.browse(req{method: "POST", target: "/login", form: url.Values{"username": {"admin"}, "password": {pw}, "next": {"//evil.example/"}}})
@@ -277,19 +277,19 @@ func TestHome(t *testing.T) {
 		t.Fatalf("anonymous: %d %q", w.Code, w.Header().Get("Location"))
 	}
 	expect(t, e.do(req{target: "/", as: e.admin}), 200,
-		[]string{"王管理，您好", "系统管理员 · 株洲市（430200）", "现在可以做", `class="card" href="/areas"`, `class="card" href="/users"`, `class="card" href="/audit"`}, nil)
+		[]string{"王管理，您好", "<li>系统管理员 · 株洲市</li>", "现在可以做", `class="card" href="/areas"`, `class="card" href="/users"`, `class="card" href="/audit"`}, nil)
 	expect(t, e.do(req{target: "/", as: e.officer}), 200,
 		[]string{`class="card" href="/areas"`, `class="card" href="/users"`}, []string{`class="card" href="/audit"`})
 	expect(t, e.do(req{target: "/", as: e.vol}), 200,
 		[]string{"小王，您好", "志愿者", "暂无可用功能"}, []string{`class="card"`})
 	expect(t, e.do(req{target: "/", as: e.officer, lang: web.LangEN}), 200,
-		[]string{"Hello, 李四", "District officer · 芦淞区 (430203)", "What you can do now", "Sign out"}, []string{"您好", "区县干部"})
+		[]string{"Hello, 李四", "<li>District officer · 芦淞区</li>", "What you can do now", "Sign out"}, []string{"您好", "区县干部"})
 }
 
 func TestUsersPage(t *testing.T) {
 	e := newPageEnv(t)
 	expect(t, e.do(req{target: "/users", as: e.admin}), 200,
-		[]string{"<h1>用户</h1>", "新建用户", `href="/users/lisi"`, "李四", "138****5678", "区县干部 · 芦淞区（430203）", "启用"},
+		[]string{"<h1>用户</h1>", "新建用户", `href="/users/lisi"`, "李四", "138****5678", `区县干部 · 芦淞区 <span class="code">430203</span>`, "启用"},
 		[]string{"13812345678"})
 	// A district officer reads users in the district only, and may not create.
 	expect(t, e.do(req{target: "/users", as: e.officer}), 200,
@@ -366,7 +366,7 @@ func TestCreateUser(t *testing.T) {
 		t.Fatalf("create: %d %q %s", w.Code, w.Header().Get("Location"), w.Body.String())
 	}
 	expect(t, e.do(req{target: "/users/wangwu", as: e.admin, cookies: []*http.Cookie{cookie(w, "flash")}}), 200,
-		[]string{"用户已创建", "王五", "社区工作者 · 大园社区（430203001001）"}, nil)
+		[]string{"用户已创建", "王五", `社区工作者 · 大园社区 <span class="code">430203001001</span>`}, nil)
 }
 
 func TestUserPage(t *testing.T) {
@@ -376,7 +376,7 @@ func TestUserPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	expect(t, e.do(req{target: "/users/lisi", as: e.admin}), 200,
-		[]string{"<h1>李四</h1>", "138****5678", "区县干部 · 芦淞区（430203）", "API 令牌", "数据同步", "有效", "分配角色", "停用账号",
+		[]string{"<h1>李四</h1>", "138****5678", `区县干部 · 芦淞区 <span class="code">430203</span>`, "API 令牌", "数据同步", "有效", "分配角色", "停用账号",
 			`action="/users/lisi/roles"`, `action="/users/lisi/status"`}, []string{"txt_"})
 	// A district officer reads but does not manage: no forms, no tokens.
 	expect(t, e.do(req{target: "/users/zhao", as: e.officer}), 200, []string{"赵督查"}, []string{"分配角色", "停用账号", "API 令牌"})
@@ -402,7 +402,7 @@ func TestAddRoleAndStatus(t *testing.T) {
 	if w.Code != 303 || w.Header().Get("Location") != "/users/lisi" {
 		t.Fatalf("add role: %d %s", w.Code, w.Body.String())
 	}
-	expect(t, e.do(req{target: "/users/lisi", as: e.admin}), 200, []string{"督查人员 · 芦淞区（430203）"}, nil)
+	expect(t, e.do(req{target: "/users/lisi", as: e.admin}), 200, []string{`督查人员 · 芦淞区 <span class="code">430203</span>`}, nil)
 
 	expect(t, post("/users/lisi/status", url.Values{"active": {"maybe"}}, e.admin), 400, []string{"active 须为 true 或 false"}, nil)
 	expect(t, post("/users/admin/status", url.Values{"active": {"false"}}, e.admin), 409, []string{"不能停用自己的账号"}, nil)
@@ -423,11 +423,30 @@ func TestAuditPage(t *testing.T) {
 	e := newPageEnv(t)
 	expect(t, e.do(req{target: "/audit", as: e.admin}), 200,
 		[]string{"<h1>审计日志</h1>", "新建用户", "分配角色", "system", "登录"}, nil)
-	hash := regexp.MustCompile(`<td class="mono" title="([0-9a-f]{64})">([0-9a-f]{8})</td>`).FindStringSubmatch(e.do(req{target: "/audit", as: e.admin}).Body.String())
+	hash := regexp.MustCompile(`<td class="mono" data-label="哈希" title="([0-9a-f]{64})">([0-9a-f]{8})</td>`).FindStringSubmatch(e.do(req{target: "/audit", as: e.admin}).Body.String())
 	if hash == nil || hash[1][:8] != hash[2] {
 		t.Fatal("short hash not shown")
 	}
-	expect(t, e.do(req{target: "/audit?object_type=user&actor=lisi", as: e.admin}), 200, []string{"lisi"}, []string{"<td>system</td>"})
+	expect(t, e.do(req{target: "/audit?object_type=user&actor=lisi", as: e.admin}), 200, []string{"lisi"}, []string{`<td data-label="操作人">system</td>`})
+	// Actions and kinds of object by name, their codes in small type; the
+	// filters offer every named code.
+	expect(t, e.do(req{target: "/audit", as: e.admin}), 200, []string{
+		`新建用户 <span class="code">user.create</span>`, `用户 lisi <span class="code">user</span>`,
+		`<option value="traffic.notice.publish">发布交通管制通告</option>`, `<option value="pass_batch">通行证申请</option>`,
+	}, nil)
+	// A filter may name the action or the kind in Chinese or English.
+	for _, q := range []string{"action=user.role.add", "action=分配角色", "action=+role+ASSIGNED+"} {
+		expect(t, e.do(req{target: "/audit?" + q, as: e.admin}), 200,
+			[]string{`分配角色 <span class="code">user.role.add</span>`, `<option value="user.role.add" selected>分配角色</option>`},
+			[]string{`<span class="code">user.create</span>`, `<span class="code">session.login</span>`})
+	}
+	expect(t, e.do(req{target: "/audit?object_type=" + url.QueryEscape("用户"), as: e.admin}), 200,
+		[]string{`<span class="code">user.create</span>`, `<option value="user" selected>用户</option>`}, []string{`<span class="code">area</span>`})
+	expect(t, e.do(req{target: "/audit?object_type=" + url.QueryEscape("区划"), as: e.admin, lang: web.LangEN}), 200,
+		[]string{`<option value="area" selected>Area</option>`}, []string{`<span class="code">user</span>`})
+	// A name nobody uses finds nothing, and says so.
+	expect(t, e.do(req{target: "/audit?action=" + url.QueryEscape("不存在的操作"), as: e.admin}), 200,
+		[]string{"没有符合条件的记录", `<option value="不存在的操作" selected>不存在的操作</option>`}, nil)
 	// The district inspector sees the rows of its district only.
 	expect(t, e.do(req{target: "/audit", as: e.inspect}), 200,
 		[]string{"范围 430203"}, []string{"范围 430200", "范围 430204001002"})
@@ -489,7 +508,7 @@ func TestRemoveRolePage(t *testing.T) {
 		t.Fatalf("remove: %d %s", w.Code, w.Body.String())
 	}
 	expect(t, e.do(req{target: "/users/lisi", as: e.admin, cookies: []*http.Cookie{cookie(w, "flash")}}), 200,
-		[]string{"角色已移除", "区县干部 · 芦淞区（430203）"}, []string{"督查人员 · 芦淞区"})
+		[]string{"角色已移除", `区县干部 · 芦淞区 <span class="code">430203</span>`}, []string{"督查人员 · 芦淞区"})
 
 	// An admin of 芦淞区 cannot touch a user who also holds a city-wide role:
 	// no manage forms on the page, and the posts are refused.

@@ -233,6 +233,7 @@ var matrixSpecs = map[string]reqSpec{
 	"POST /api/v1/pass-batches/{id}/approve":       {obj: "batch", build: jsonBody(`{"note":"同意"}`)},
 	"POST /api/v1/pass-batches/{id}/reject":        {obj: "batch", build: jsonBody(`{"reason":"名单有误"}`)},
 	"GET /api/v1/pass-batches/{id}/passes":         {obj: "approvedbatch"},
+	"POST /api/v1/pass-batches/{id}/reveal-id":     {obj: "batch", build: jsonBody(`{"row":2,"reason":"核对身份"}`)},
 	"GET /api/v1/passes":                           {scoped: true, build: query("enterprise=«enterprise»")},
 	"POST /api/v1/passes/{pid}/revoke":             {build: jsonBody(`{"reason":"离职"}`)},
 	"POST /api/v1/enterprises/{key}/passes/revoke": {build: jsonBody(`{"reason":"停工"}`)},
@@ -303,8 +304,10 @@ var matrixSpecs = map[string]reqSpec{
 		return "", ct, b
 	}},
 	"GET /pass-batches/{id}":          {obj: "batch"},
-	"POST /pass-batches/{id}/approve": {obj: "batch", build: formBody("row=2&row=3&total=2&note=ok")},
-	"POST /pass-batches/{id}/reject":  {obj: "batch", build: formBody("reason=%E6%9C%89%E8%AF%AF")},
+	"POST /pass-batches/{id}/approve": {obj: "batch", build: formBody("row=2&row=3&total=2&note=ok&confirm=1")},
+	"POST /pass-batches/{id}/reject":  {obj: "batch", build: formBody("reason=%E6%9C%89%E8%AF%AF&confirm=1")},
+	"POST /pass-batches/{id}/reveal":  {obj: "batch", build: formBody("row=2&reason=%E6%A0%B8%E5%AF%B9")},
+	"GET /pass-batches/areas":         {scoped: true, build: query("enterprise=«enterprise»")},
 	"GET /pass-batches/{id}/cards":    {obj: "approvedbatch"},
 	// Pages: checkpoints and traffic
 	"POST /checkpoints":                         {scoped: true, build: formBody("name=new&kind=road&place=p&area_code=«area»&open=true")},

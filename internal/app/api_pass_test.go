@@ -106,7 +106,7 @@ func TestPassFlowOverHTTP(t *testing.T) {
 			t.Logf("%s: approving 410 rows took %v", kind, time.Since(start))
 			r = ts.do(t, "GET", path+"/passes", contact, "", nil)
 			var passes struct {
-				Items []struct{ PID, Token, Kid string }
+				Items []struct{ PID, Token, Kid, Number string }
 			}
 			if err := json.Unmarshal(r.body, &passes); err != nil || len(passes.Items) != 410 {
 				t.Fatalf("passes: %d %v", len(passes.Items), err)
@@ -163,6 +163,11 @@ func TestPassFlowOverHTTP(t *testing.T) {
 				strings.Count(string(cards.body), `class="pass-sheet"`) != 52 {
 				t.Fatalf("cards: %d, %d cards, %d sheets", cards.status, strings.Count(string(cards.body), `class="pass-card"`),
 					strings.Count(string(cards.body), `class="pass-sheet"`))
+			}
+			// Each card prints its short number, grouped as it is read aloud.
+			if n := strings.Count(string(cards.body), `class="number"`); n != 410 ||
+				!strings.Contains(string(cards.body), "通行证号 <strong>"+pass.FormatNumber(one.Number)+"</strong>") {
+				t.Fatalf("%d cards carry a number; %s's (%q) is not printed", n, one.PID, one.Number)
 			}
 			// Revocation list: ETag, 304, a revocation changes it.
 			rl := ts.do(t, "GET", "/api/v1/passes/revocations?since=0", "", "", nil)
@@ -244,18 +249,35 @@ func TestPassPages(t *testing.T) {
 		t.Fatalf("review queue lacks %s or offers the upload", loc)
 	}
 	detail := ts.do(t, "GET", loc, gxj, "", nil)
-	if strings.Count(string(detail.body), `name="row"`) != 3 || !strings.Contains(string(detail.body), loc+"/approve") {
+	if strings.Count(string(detail.body), `type="checkbox" name="row"`) != 3 || !strings.Contains(string(detail.body), loc+"/approve") {
 		t.Fatalf("detail: %s", detail.body)
 	}
 	if d := ts.do(t, "GET", loc, contact, "", nil); strings.Contains(string(d.body), loc+"/approve") {
 		t.Fatal("the contact is offered the review")
 	}
+	// The unchecked row needs a reason; then a confirmation with the
+	// counts; only its form approves.
 	r = ts.do(t, "POST", loc+"/approve", gxj, "application/x-www-form-urlencoded", strings.NewReader("total=3&row=2&row=4&note=ok"))
+	if r.status != 400 || !strings.Contains(string(r.body), "未批准的行须逐行填写理由") {
+		t.Fatalf("approve without a reason: %d %s", r.status, r.body)
+	}
+	r = ts.do(t, "POST", loc+"/approve", gxj, "application/x-www-form-urlencoded",
+		strings.NewReader("total=3&row=2&row=4&note=ok&reason_3=%E8%BA%AB%E4%BB%BD%E5%BE%85%E6%A0%B8&reason_2=x"))
+	if r.status != 200 || !strings.Contains(string(r.body), "批准 2 行") || !strings.Contains(string(r.body), "第 3 行：身份待核") ||
+		!strings.Contains(string(r.body), `name="confirm" value="1"`) {
+		t.Fatalf("confirmation: %d %s", r.status, r.body)
+	}
+	if d := ts.do(t, "GET", loc, gxj, "", nil); !strings.Contains(string(d.body), `type="checkbox" name="row"`) {
+		t.Fatal("the confirmation page decided the batch")
+	}
+	r = ts.do(t, "POST", loc+"/approve", gxj, "application/x-www-form-urlencoded",
+		strings.NewReader("confirm=1&row=2&row=4&note=ok&reason_3=%E8%BA%AB%E4%BB%BD%E5%BE%85%E6%A0%B8"))
 	if r.status != 303 {
 		t.Fatalf("approve: %d %s", r.status, r.body)
 	}
 	detail = ts.do(t, "GET", loc, gxj, "", nil)
-	if !strings.Contains(string(detail.body), "部分批准") || strings.Count(string(detail.body), "未批准") < 1 || strings.Contains(string(detail.body), `name="row"`) {
+	if !strings.Contains(string(detail.body), "部分批准") || strings.Count(string(detail.body), "未批准") < 1 || strings.Contains(string(detail.body), `type="checkbox" name="row"`) ||
+		!strings.Contains(string(detail.body), "理由：身份待核") {
 		t.Fatalf("after approval: %s", detail.body)
 	}
 	cards := ts.do(t, "GET", loc+"/cards", contact, "", nil)
@@ -267,11 +289,28 @@ func TestPassPages(t *testing.T) {
 	if r := ts.do(t, "POST", loc2+"/reject", gxj, "application/x-www-form-urlencoded", strings.NewReader("reason=")); r.status != 400 {
 		t.Fatalf("reject without reason: %d", r.status)
 	}
-	if r := ts.do(t, "POST", loc2+"/reject", gxj, "application/x-www-form-urlencoded", strings.NewReader("reason=名单不全")); r.status != 303 {
+	if r := ts.do(t, "POST", loc2+"/reject", gxj, "application/x-www-form-urlencoded", strings.NewReader("reason=名单不全")); r.status != 200 ||
+		!strings.Contains(string(r.body), "驳回整批 2 行") {
+		t.Fatalf("reject's confirmation: %d %s", r.status, r.body)
+	}
+	if r := ts.do(t, "POST", loc2+"/reject", gxj, "application/x-www-form-urlencoded", strings.NewReader("reason=名单不全&confirm=1")); r.status != 303 {
 		t.Fatalf("reject: %d %s", r.status, r.body)
 	}
 	if d := ts.do(t, "GET", loc2, contact, "", nil); !strings.Contains(string(d.body), "名单不全") {
 		t.Fatal("the rejection's reason is not shown")
+	}
+	// Every row ticked: the confirmation approves the whole batch.
+	ct, body = form(passCSVFrom(20, 2))
+	loc3 := ts.do(t, "POST", "/pass-batches", contact, ct, body).header.Get("Location")
+	r = ts.do(t, "POST", loc3+"/approve", gxj, "application/x-www-form-urlencoded", strings.NewReader("total=2&row=2&row=3"))
+	if r.status != 200 || !strings.Contains(string(r.body), "批准 2 行") || !strings.Contains(string(r.body), `name="all" value="1"`) {
+		t.Fatalf("confirmation of all rows: %d %s", r.status, r.body)
+	}
+	if r = ts.do(t, "POST", loc3+"/approve", gxj, "application/x-www-form-urlencoded", strings.NewReader("confirm=1&all=1&note=")); r.status != 303 {
+		t.Fatalf("approve all: %d %s", r.status, r.body)
+	}
+	if d := ts.do(t, "GET", loc3, contact, "", nil); !strings.Contains(string(d.body), "已批准") {
+		t.Fatalf("after approving all: %s", d.body)
 	}
 	// The demo's passes are made once.
 	before := ts.do(t, "GET", "/api/v1/pass-batches", gxj, "", nil).body

@@ -299,7 +299,7 @@ func wireSystem(d *db.DB, box *pii.Box, dir string, log *slog.Logger) *System {
 	sys.Checkpoints = checkpoint.NewService(d, checkpoint.Deps{Areas: sys.Areas, Users: sys.Auth, Enterprises: sys.Resumption, Log: log})
 	sys.Auth.RegisterScope(auth.ScopeCheckpoint, sys.Checkpoints.ResolveScope)
 	sys.Passes = pass.NewService(d, box, pass.Deps{Areas: sys.Areas, Enterprises: sys.Resumption, Checkpoints: sys.Checkpoints,
-		DataDir: dir, Log: log})
+		Users: sys.Auth, Notifier: sys.Notify, DataDir: dir, Log: log})
 	sys.Checkpoints.SetVerifier(sys.Passes)
 	return sys
 }

@@ -3,9 +3,11 @@ package app
 import (
 	"context"
 
+	"tongxin/internal/area"
 	"tongxin/internal/auth"
 	"tongxin/internal/resumption"
 	"tongxin/internal/ticket"
+	"tongxin/internal/web"
 )
 
 // enterpriseProblems links the two modules for the enterprise page: the
@@ -33,5 +35,22 @@ func enterpriseProblems(tickets *ticket.Service) func(ctx context.Context, p *au
 			out = append(out, pr)
 		}
 		return out, mayFile, nil
+	}
+}
+
+// areaFigures links the modules for an area's page: its open and overdue
+// tickets and help requests (what the caller reads of them) and the
+// enterprises registered there, so that area imports neither module.
+func areaFigures(sys *System) func(ctx context.Context, p *auth.Principal, a *area.Area) ([]web.Figure, error) {
+	return func(ctx context.Context, p *auth.Principal, a *area.Area) ([]web.Figure, error) {
+		figs, err := ticket.AreaFigures(ctx, sys.Tickets, p, a.Code, a.Path)
+		if err != nil {
+			return nil, err
+		}
+		more, err := resumption.AreaFigures(ctx, sys.Resumption, p, a.Code, a.Path)
+		if err != nil {
+			return nil, err
+		}
+		return append(figs, more...), nil
 	}
 }

@@ -167,6 +167,7 @@ func (rt *routes) table() []Route {
 		{Pattern: "POST /api/v1/pass-batches/{id}/approve", Handler: ps.Approve},
 		{Pattern: "POST /api/v1/pass-batches/{id}/reject", Handler: ps.Reject},
 		{Pattern: "GET /api/v1/pass-batches/{id}/passes", Handler: ps.BatchPasses},
+		{Pattern: "POST /api/v1/pass-batches/{id}/reveal-id", Handler: ps.RevealID},
 		{Pattern: "GET /api/v1/passes/jwks.json", Handler: ps.JWKS, Public: true},
 		{Pattern: "GET /api/v1/passes/revocations", Handler: ps.Revocations, Public: true},
 		{Pattern: "GET /api/v1/passes/stats", Handler: ps.Stats},
@@ -272,6 +273,8 @@ func (rt *routes) table() []Route {
 		{Pattern: "POST /pass-batches/{id}/approve", Handler: psUI.ApproveSubmit},
 		{Pattern: "POST /pass-batches/{id}/reject", Handler: psUI.RejectSubmit},
 		{Pattern: "GET /pass-batches/{id}/cards", Handler: psUI.Cards},
+		{Pattern: "POST /pass-batches/{id}/reveal", Handler: psUI.RevealSubmit},
+		{Pattern: "GET /pass-batches/areas", Handler: psUI.Areas},
 		// Checkpoint and traffic pages (the scan page is mounted beside them)
 		{Pattern: "GET /checkpoints", Handler: cpUI.List},
 		{Pattern: "POST /checkpoints", Handler: cpUI.Create},
@@ -294,8 +297,14 @@ func (rt *routes) table() []Route {
 }
 
 func (rt *routes) mount(mux *http.ServeMux) {
+	// The API takes only the query parameters its description lists.
+	queries := apispec.MustQueryParameters()
 	for _, r := range rt.table() {
-		h := rt.a.H(r.Handler)
+		handler := r.Handler
+		if strings.Contains(r.Pattern, " /api/v1/") {
+			handler = web.StrictQuery(queries[r.Pattern], handler)
+		}
+		h := rt.a.H(handler)
 		mux.Handle(r.Pattern, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 			web.NoteRoute(req)
 			h.ServeHTTP(w, req)

@@ -196,9 +196,13 @@ func newServer(sys *System, opt ServerOptions, render *web.Renderer) *Server {
 	render.AddNav(resumption.NavItems()...)
 	render.AddNav(notify.NavItems(sys.Notify)...)
 	render.AddNav(ticket.NavItems()...)
-	render.AddNav(pass.NavItems()...)
+	render.AddNav(pass.NavItems(sys.Passes)...)
 	render.AddNav(checkpoint.NavItems()...)
 	render.AddNav(checkpoint.ScanNavItems()...)
+	render.AddWork(area.HomeWork())
+	render.AddWork(resumption.HomeWork(sys.Resumption)...)
+	render.AddWork(pass.ReviewWork(sys.Passes), ticket.HomeWork(sys.Tickets), checkpoint.HomeWork(sys.Checkpoints),
+		pass.IssuedWork(sys.Passes), notify.HomeWork(sys.Notify))
 	adapter := &web.Adapter{Log: sys.Log, ErrorPage: render.ErrorPage}
 	metrics := web.NewMetrics(sys.DB.Clock.Now())
 	mw := &web.Middleware{Log: sys.Log, Auth: sys.Auth, Adapter: adapter, Metrics: metrics, SecureCookies: opt.SecureCookies}
@@ -211,13 +215,13 @@ func newServer(sys *System, opt ServerOptions, render *web.Renderer) *Server {
 		metrics:  metrics,
 		account:  acct,
 		areaAPI:  area.NewAPI(sys.Areas),
-		areaUI:   &area.Pages{Svc: sys.Areas, Render: render},
+		areaUI:   &area.Pages{Svc: sys.Areas, Render: render, Figures: areaFigures(sys)},
 		resAPI:   resumption.NewAPI(sys.Resumption),
 		resUI:    &resumption.Pages{Svc: sys.Resumption, Render: render, Problems: enterpriseProblems(sys.Tickets)},
 		tickets:  ticket.NewAPI(sys.Tickets),
 		ticketUI: &ticket.Pages{Svc: sys.Tickets, Areas: sys.Areas, Render: render},
 		ntAPI:    notify.NewAPI(sys.Notify),
-		ntUI:     &notify.Pages{Svc: sys.Notify, Render: render},
+		ntUI:     &notify.Pages{Svc: sys.Notify, Render: render, AreaNames: sys.Areas.Names},
 		passAPI:  pass.NewAPI(sys.Passes),
 		passUI:   &pass.Pages{Svc: sys.Passes, Render: render},
 		cpAPI:    checkpoint.NewAPI(sys.Checkpoints),

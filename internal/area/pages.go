@@ -1,11 +1,13 @@
 package area
 
 import (
+	"context"
 	"embed"
 	"net/http"
 	"net/url"
 	"strings"
 
+	"tongxin/internal/auth"
 	"tongxin/internal/web"
 )
 
@@ -21,6 +23,11 @@ const searchPageLimit = 50
 type Pages struct {
 	Svc    *Service
 	Render *web.Renderer
+	// Figures, if set, are the counts an area's page shows from other
+	// modules (open and overdue tickets, help requests, enterprises),
+	// scoped to p, each linked to the list filtered to the area. It is
+	// wired in internal/app, so that area imports no other module.
+	Figures func(ctx context.Context, p *auth.Principal, a *Area) ([]web.Figure, error)
 }
 
 // treeData is the data of area/tree.
@@ -55,10 +62,12 @@ type nodeData struct {
 	Area      *Area
 	Ancestors []Area // root first, without the area itself
 	Parent    *Area  // nil for a root or a parent outside the caller's scope
+	Figures   []web.Figure
 }
 
 // Node shows one area (GET /areas/{code}): where it sits, its level and
-// code, and its children.
+// code, what is going on there (Pages.Figures and the number of its
+// children: a community's grids) and its children.
 func (pg *Pages) Node(w http.ResponseWriter, r *http.Request) error {
 	p, err := web.Principal(r)
 	if err != nil {
@@ -78,6 +87,18 @@ func (pg *Pages) Node(w http.ResponseWriter, r *http.Request) error {
 	d := nodeData{Area: a, Ancestors: anc}
 	if n := len(anc); n > 0 && anc[n-1].Code == a.ParentCode {
 		d.Parent = &anc[n-1]
+	}
+	if pg.Figures != nil {
+		if d.Figures, err = pg.Figures(r.Context(), p, a); err != nil {
+			return err
+		}
+	}
+	if a.ChildCount > 0 {
+		key := "area.figure.children"
+		if a.Level == Community {
+			key = "area.figure.grids"
+		}
+		d.Figures = append(d.Figures, web.Figure{Key: key, Value: a.ChildCount, Path: "#children"})
 	}
 	return pg.Render.Page(w, r, http.StatusOK, "area/node", a.Name, d)
 }
@@ -100,4 +121,25 @@ func (pg *Pages) ChildrenFragment(w http.ResponseWriter, r *http.Request) error 
 		return nil
 	}
 	return pg.Render.Fragment(w, r, http.StatusOK, "area/children", kids)
+}
+
+// HomeWork puts a community worker's community on their home page: its
+// name, linked to its page (open tickets, help requests, enterprises,
+// grids). It reads the principal alone.
+func HomeWork() web.Work {
+	return web.Work{Show: func(p *auth.Principal) bool { return p.HasRole(auth.CommunityWorker) },
+		Figures: func(ctx context.Context, p *auth.Principal) ([]web.Figure, error) {
+			var out []web.Figure
+			for _, a := range p.Assignments {
+				if a.Role != auth.CommunityWorker || a.Scope.Kind != auth.ScopeArea {
+					continue
+				}
+				name := a.Scope.Name
+				if name == "" {
+					name = a.Scope.Ref
+				}
+				out = append(out, web.Figure{Key: "area.work.mine", Text: name, Path: "/areas/" + url.PathEscape(a.Scope.Ref)})
+			}
+			return out, nil
+		}}
 }

@@ -193,6 +193,39 @@ func (s *Service) Lookup(ctx context.Context, code string) (*Area, error) {
 	return out, errs.Wrap(op, err)
 }
 
+// Names returns the names of the areas with the given codes, in one
+// query, for other modules showing codes they keep (a page resolves all
+// of its codes at once). Unknown codes are left out; callers show them as
+// they are. Names are not secret: no caller is checked.
+func (s *Service) Names(ctx context.Context, codes []string) (map[string]string, error) {
+	const op = "area.Names"
+	out := map[string]string{}
+	if len(codes) == 0 {
+		return out, nil
+	}
+	var a db.Args
+	marks := make([]string, 0, len(codes))
+	for _, c := range codes {
+		marks = append(marks, a.Add(strings.TrimSpace(c)))
+	}
+	err := s.db.Read(ctx, func(tx *db.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT code, name FROM areas WHERE code IN (`+strings.Join(marks, ", ")+`)`, a.List...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var code, name string
+			if err := rows.Scan(&code, &name); err != nil {
+				return err
+			}
+			out[code] = name
+		}
+		return rows.Err()
+	})
+	return out, errs.Wrap(op, err)
+}
+
 // Department returns the department with code for other modules, which
 // authorise their callers themselves. NotFound if there is none.
 func (s *Service) Department(ctx context.Context, code string) (*Department, error) {

@@ -579,6 +579,23 @@ func TestPathOf(t *testing.T) {
 	})
 }
 
+// Names names many codes in one call; unknown ones are left out.
+func TestNames(t *testing.T) {
+	dbtest.Each(t, testClock(), func(t *testing.T, d *db.DB) {
+		svc := seedDemo(t, d)
+		got, err := svc.Names(ctx, []string{"430203", " 430204001001", "430299", "430203"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got["430203"] != "芦淞区" || got["430204001001"] == "" {
+			t.Errorf("Names = %v", got)
+		}
+		if got, err := svc.Names(ctx, nil); err != nil || len(got) != 0 {
+			t.Errorf("Names(nil) = %v, %v", got, err)
+		}
+	})
+}
+
 // A department's capabilities: set by whoever may change the department
 // (area.write over its area), kept when an update leaves them out, cleared
 // by [], refused when unknown, listed, audited.

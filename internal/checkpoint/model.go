@@ -182,6 +182,7 @@ type PassInfo struct {
 	ID4       string    `json:"id4,omitempty"`
 	Plate     string    `json:"plate,omitempty"`
 	Ent       string    `json:"ent"`
+	EntName   string    `json:"ent_name,omitempty"` // as the token carries it (issued since 0011)
 	ValidFrom time.Time `json:"valid_from"`
 	ValidTo   time.Time `json:"valid_to"`
 }
@@ -197,7 +198,7 @@ func passInfo(c *pass.Claims, r pass.Reason) *PassInfo {
 		return nil
 	}
 	return &PassInfo{PID: c.PID, Kind: c.Kind, Name: c.Name, ID4: c.ID4, Plate: c.Plate, Ent: c.Ent,
-		ValidFrom: unixTime(c.NBF), ValidTo: unixTime(c.EXP)}
+		EntName: c.EntName, ValidFrom: unixTime(c.NBF), ValidTo: unixTime(c.EXP)}
 }
 
 // maxUnix is 9999-12-31T23:59:59Z, the last time JSON can write.
@@ -212,7 +213,10 @@ func unixTime(sec int64) time.Time {
 // ScanInput is one scan as a device sends it. ScannedAt is when the device
 // read the code; an online scan without it is taken as received.
 type ScanInput struct {
-	Token     string     `json:"token"`
+	Token string `json:"token"`
+	// Number is the short pass number typed instead of the token (online
+	// scans only; the server looks the token up).
+	Number    string     `json:"number,omitempty"`
 	ClientID  string     `json:"client_id"`
 	ScannedAt *time.Time `json:"scanned_at"`
 }

@@ -105,7 +105,9 @@ func TestCheckpointPages(t *testing.T) {
 			Start: testBase.Add(-time.Hour), End: testBase.Add(8 * time.Hour)}}}); err != nil {
 			t.Fatal(err)
 		}
-		tok := f.ver.sign(t, claims("P1"), "")
+		named := claims("P1")
+		named.EntName = "千金药业（扫码名）"
+		tok := f.ver.sign(t, named, "")
 		for i, token := range []string{tok, "garbage"} {
 			if _, err := f.svc.Scan(f.Ctx, officer, id, ScanInput{Token: token, ClientID: "page-000" + string(rune('0'+i))}); err != nil {
 				t.Fatal(err)
@@ -119,7 +121,8 @@ func TestCheckpointPages(t *testing.T) {
 			t.Fatal("an officer is offered the registration form")
 		}
 		// The checkpoint's page: roster, scans, handover form, scan link.
-		mustContain(t, page(mux, "GET", loc, officer, nil), 200, "王警官", "通行", "无法识别的通行码", "王*",
+		// The scan shows the enterprise by the name its token carries.
+		mustContain(t, page(mux, "GET", loc, officer, nil), 200, "王警官", "通行", "无法识别的通行码", "王*", "千金药业（扫码名）",
 			`href="`+loc+`/scan"`, `action="`+loc+`/handovers"`)
 		w = page(mux, "POST", loc+"/handovers", officer, url.Values{"enterprise": {qianjin}, "goods": {"原料药"}, "quantity": {"x"},
 			"unit": {"吨"}, "outside_plate": {"湘A12345"}, "inside_plate": {"湘B23456"}})

@@ -459,3 +459,30 @@ func TestScanBatchTooOld(t *testing.T) {
 		}
 	})
 }
+
+// The verdict names the enterprise: by the name its token carries, or,
+// for a token issued before tokens carried one, by the registry's name
+// (online only: the browser offline shows the code). A key the registry
+// does not know leaves the name empty and the code shown.
+func TestScanEnterpriseName(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		bridge := f.checkpoint("株洲大桥", Bridge, "430211001")
+		officer := f.user("kakou", auth.CheckpointOfficer, "checkpoint:"+ref(bridge))
+		named := claims("P1")
+		named.EntName = "千金药业（令牌中的名称）"
+		unknown := claims("P3")
+		unknown.Ent = "91430200MA4XXXXXXX"
+		for i, c := range []struct {
+			claims pass.Claims
+			want   string
+		}{{named, "千金药业（令牌中的名称）"}, {claims("P2"), "株洲千金药业股份有限公司"}, {unknown, ""}} {
+			sc, err := f.svc.Scan(f.Ctx, officer, ref(bridge), ScanInput{Token: f.ver.sign(t, c.claims, ""), ClientID: fmt.Sprintf("ent-name-%02d", i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sc.Pass == nil || sc.Pass.EntName != c.want || sc.Pass.Ent != c.claims.Ent {
+				t.Fatalf("scan %d: pass %+v, want the name %q", i, sc.Pass, c.want)
+			}
+		}
+	})
+}

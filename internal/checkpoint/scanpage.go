@@ -83,7 +83,8 @@ var scanTexts = []string{
 	"banner_bad", "just_now", "minutes_ago", "hours_ago", "days_ago", "storage_full", "auth_lost", "source_server",
 	"source_local", "uploaded", "pending", "refused", "holder", "id4", "plate", "enterprise", "validity",
 	"camera_failed", "offline_ready", "offline_unsupported", "server_said", "unverifiable_word", "unverifiable",
-	"crypto_unsupported",
+	"crypto_unsupported", "number_offline", "number_refused", "photo",
+	"photo_no_code",
 }
 
 // scanPageCheckpoint loads checkpoint ref for p's scan page: its officers

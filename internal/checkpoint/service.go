@@ -72,6 +72,7 @@ type Service struct {
 	cache       *checkpointCache
 	scans       *committer
 	maxAge      time.Duration // of offline scans; see Deps.OfflineMaxAge
+	names       entNames      // enterprise names for tokens without one (entnames.go)
 }
 
 // NewService builds the service.

@@ -55,6 +55,10 @@ var Events = []EventName{
 	{"ticket.closed", "工单已关闭"},
 	{"ticket.merged", "工单已合并"},
 	{"ticket.comment", "工单新留言"},
+	{"pass.batch_submitted", "通行证申请待审核"},
+	{"pass.batch_approved", "通行证申请已批准"},
+	{"pass.batch_rejected", "通行证申请被驳回"},
+	{"pass.revoked", "通行证已吊销"},
 	{EventTest, "测试消息"},
 }
 

@@ -23,6 +23,9 @@ var Templates embed.FS
 type Pages struct {
 	Svc    *Service
 	Render *web.Renderer
+	// AreaNames names area codes, all of a page's at once (nil: codes are
+	// shown as they are).
+	AreaNames func(ctx context.Context, codes []string) (map[string]string, error)
 }
 
 // NavItems are the menu entries (and home cards) of the module, for
@@ -39,6 +42,18 @@ func NavItems(svc *Service) []web.NavItem {
 		{Key: "notify.nav.inbox", DescKey: "notify.card.inbox", Path: "/inbox", Count: unread},
 		{Key: "notify.nav.webhooks", DescKey: "notify.card.webhooks", Path: "/webhooks", Perm: auth.NotifyManage},
 	}
+}
+
+// HomeWork is the module's home-page figure: everyone's unread messages,
+// linked to the inbox's unread view.
+func HomeWork(svc *Service) web.Work {
+	return web.Work{Figures: func(ctx context.Context, p *auth.Principal) ([]web.Figure, error) {
+		n, err := svc.UnreadCount(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		return []web.Figure{{Key: "notify.work.unread", Value: n, Path: "/inbox?unread=1", Alert: true}}, nil
+	}}
 }
 
 // Page sizes.
@@ -144,6 +159,7 @@ func (pg *Pages) MarkAllReadSubmit(w http.ResponseWriter, r *http.Request) error
 // hookView is a webhook with its latest deliveries.
 type hookView struct {
 	Webhook
+	AreaName   string
 	Deliveries []Delivery
 }
 
@@ -182,6 +198,19 @@ func (pg *Pages) renderHooks(w http.ResponseWriter, r *http.Request, status int,
 			return err
 		}
 		d.Hooks = append(d.Hooks, v)
+	}
+	if pg.AreaNames != nil && len(d.Hooks) > 0 {
+		codes := make([]string, len(d.Hooks))
+		for i, h := range d.Hooks {
+			codes[i] = h.AreaCode
+		}
+		names, err := pg.AreaNames(r.Context(), codes)
+		if err != nil {
+			return err
+		}
+		for i := range d.Hooks {
+			d.Hooks[i].AreaName = names[d.Hooks[i].AreaCode]
+		}
 	}
 	return pg.Render.Page(w, r, status, "notify/webhooks", "notify.webhooks.title", d)
 }

@@ -35,7 +35,7 @@ func newPagesEnv(t *testing.T) *pagesEnv {
 		t.Fatal(err)
 	}
 	render.AddNav(NavItems(f.svc)...)
-	pg := &Pages{Svc: f.svc, Render: render}
+	pg := &Pages{Svc: f.svc, Render: render, AreaNames: f.Areas.Names}
 	a := &web.Adapter{Log: log, ErrorPage: render.ErrorPage}
 	mux := http.NewServeMux()
 	for pattern, h := range map[string]web.Handler{
@@ -185,7 +185,7 @@ func TestWebhookPages(t *testing.T) {
 	e.deliverDue(1)
 	w = e.do("GET", "/webhooks", hq, "", nil)
 	body = w.Body.String()
-	mustContain(t, body, "芦淞群", "key=***", "同心平台测试消息", "已送达", "已设签名密钥")
+	mustContain(t, body, "芦淞群", "key=***", "同心平台测试消息", "已送达", "已设签名密钥", `芦淞区 <span class="code">430203</span>`)
 	if strings.Contains(body, "robot-key") || strings.Contains(body, "do-not-echo") {
 		t.Error("the page shows a credential")
 	}

@@ -91,7 +91,11 @@ func (a *API) Upload(w http.ResponseWriter, r *http.Request) error {
 
 // Template answers GET /api/v1/pass-batches/template (?format=csv|xlsx).
 func (a *API) Template(w http.ResponseWriter, r *http.Request) error {
-	return web.ServeTemplate(w, r, BatchSpec)
+	p, err := web.Principal(r)
+	if err != nil {
+		return err
+	}
+	return web.ServeTemplate(w, r, a.svc.TemplateSpec(r.Context(), p))
 }
 
 func pathID(r *http.Request) (int64, error) {
@@ -171,8 +175,9 @@ func (a *API) GetBatch(w http.ResponseWriter, r *http.Request) error {
 	return web.JSON(w, http.StatusOK, b)
 }
 
-// Approve answers POST /api/v1/pass-batches/{id}/approve ({"rows":[2,3],"note":"…"};
-// rows omitted approves every row).
+// Approve answers POST /api/v1/pass-batches/{id}/approve ({"rows":[2,3],"note":"…",
+// "reasons":[{"row":4,"reason":"…"}]}; rows omitted approves every row,
+// and each row left out needs a reason).
 func (a *API) Approve(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {
@@ -477,4 +482,27 @@ func statsFileName(sq StatsQuery) string {
 		return "通行证统计_截至" + sq.LastDay() + ".xlsx"
 	}
 	return "通行证统计_" + sq.FirstDay() + "至" + sq.LastDay() + ".xlsx"
+}
+
+// RevealInput names the row whose full ID number is to be seen and why.
+type RevealInput struct {
+	Row    int    `json:"row"`
+	Reason string `json:"reason"`
+}
+
+// RevealID answers POST /api/v1/pass-batches/{id}/reveal-id
+// ({"row":3,"reason":"…"}): the row's full ID number, audited.
+func (a *API) RevealID(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	return web.Decode(w, r, http.StatusOK, func(ctx context.Context, p *auth.Principal, in RevealInput) (map[string]string, error) {
+		full, err := a.svc.RevealID(ctx, p, id, in.Row, in.Reason)
+		if err != nil {
+			return nil, err
+		}
+		web.NoStore(r) // the full number is not kept for replays
+		return map[string]string{"id_number": full}, nil
+	})
 }

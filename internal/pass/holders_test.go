@@ -217,7 +217,8 @@ func TestApprovalChecksHoldersAgain(t *testing.T) {
 		if again, _ := f.svc.GetBatchBrief(f.Ctx, f.gxj, b.ID); again.Status != Submitted {
 			t.Fatalf("batch after refusal: %+v", again)
 		}
-		ok, err := f.svc.Approve(f.Ctx, f.gxj, b.ID, ApproveInput{Rows: []int{3}})
+		ok, err := f.svc.Approve(f.Ctx, f.gxj, b.ID, ApproveInput{Rows: []int{3},
+			Reasons: []RowReason{{Row: 2, Reason: "已持有有效通行证"}, {Row: 4, Reason: "车辆已有通行证"}}})
 		if err != nil || ok.Status != PartlyApproved || ok.ApprovedCount != 1 {
 			t.Fatalf("the free row: %+v %v", ok, err)
 		}

@@ -73,6 +73,7 @@ const (
 // is shown in full, as the token carries it for the checkpoint to compare.
 type Pass struct {
 	PID            string     `json:"pid"`
+	Number         string     `json:"number,omitempty"` // the short number on the card (number.go); none before 0011
 	Kind           Kind       `json:"kind"`
 	EnterpriseKey  string     `json:"enterprise"`
 	EnterpriseName string     `json:"enterprise_name"`
@@ -102,6 +103,9 @@ type Pass struct {
 	// transfer point (物资接驳点): its only checkpoint is one.
 	TransferPoint *CheckpointInfo `json:"transfer_point,omitempty"`
 }
+
+// NumberShown is the pass number as the card prints it.
+func (p *Pass) NumberShown() string { return FormatNumber(p.Number) }
 
 // LastDay is the last day the pass is valid, in Shanghai (valid_to is the
 // exclusive end).
@@ -147,6 +151,7 @@ type BatchRow struct {
 	ValidFrom   time.Time `json:"valid_from"`
 	ValidTo     time.Time `json:"valid_to"`
 	Decision    Decision  `json:"decision"`
+	Reason      string    `json:"reason,omitempty"` // why a row left out of an approval was not approved
 	PID         string    `json:"pid,omitempty"`
 	// Conflict: for the batch's reviewer while it awaits review, what the
 	// row's holder already has (see GetBatch).
@@ -177,16 +182,17 @@ func lastDay(validTo time.Time) string {
 	return validTo.Add(-time.Millisecond).In(clock.Shanghai).Format(DateLayout)
 }
 
-// BatchSpec is the file format of pass batches.
+// BatchSpec is the file format of pass batches. Its example values are
+// those of TemplateSpec, which dates them from today.
 var BatchSpec = importer.Spec{
 	Kind:    "pass-batch",
 	MaxRows: MaxBatchRows,
 	Columns: []importer.Column{
-		{Key: "name", Header: "姓名", Aliases: []string{"名字", "持证人", "驾驶员", "司机"}, Required: true, Example: "张三"},
-		{Key: "id_number", Header: "身份证号", Aliases: []string{"身份证号码", "身份证", "证件号码", "id"}, Example: "430202199001011237"},
+		{Key: "name", Header: "姓名", Aliases: []string{"名字", "持证人", "驾驶员", "司机"}, Required: true, Example: "（" + exampleMarker + "）张三"},
+		{Key: "id_number", Header: "身份证号", Aliases: []string{"身份证号码", "身份证", "证件号码", "id"}, Example: ExampleID("430203", "19900101", 123)},
 		{Key: "phone", Header: "手机", Aliases: []string{"手机号", "手机号码", "联系电话", "电话"}, Example: "13807330001"},
 		{Key: "plate", Header: "车牌", Aliases: []string{"车牌号", "车牌号码"}, Example: ""},
-		{Key: "areas", Header: "区域", Aliases: []string{"通行区域", "区域编码", "区划编码"}, Required: true, Example: "430211001;430211002"},
+		{Key: "areas", Header: "区域", Aliases: []string{"通行区域", "区域编码", "区划编码", "区域名称"}, Required: true, Example: "芦淞区建设街道"},
 		{Key: "checkpoints", Header: "卡口", Aliases: []string{"指定卡口", "卡口编号"}},
 		{Key: "transfer_point", Header: "接驳点", Aliases: []string{"物资接驳点", "接驳点编号", "物资接驳点编号"}},
 		{Key: "valid_from", Header: "起", Aliases: []string{"起始日期", "开始日期", "有效期起", "生效日期", "from"}, Required: true, Example: "2022-11-21"},

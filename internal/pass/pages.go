@@ -171,6 +171,23 @@ type pageBatchData struct {
 	RejectForm *web.Form
 	Quota      *Quota
 	Errors     web.RowErrors // rows a refused approval names
+	// AreaNames names the rows' area codes.
+	AreaNames map[string]string
+	// MayReveal offers the reveal form (MayRevealID); Revealed is the row
+	// whose ID number was just revealed.
+	MayReveal  bool
+	RevealForm *web.Form
+	Revealed   *revealedID
+	// Reasons and Unticked are the per-row reasons and rows left out of a
+	// refused approval, shown again.
+	Reasons  map[int]string
+	Unticked map[int]bool
+}
+
+// revealedID is a row's full ID number shown once.
+type revealedID struct {
+	Row      int
+	Name, ID string
 }
 
 func (pg *Pages) batchData(r *http.Request, p *auth.Principal) (*pageBatchData, error) {
@@ -183,7 +200,14 @@ func (pg *Pages) batchData(r *http.Request, p *auth.Principal) (*pageBatchData, 
 		return nil, err
 	}
 	d := &pageBatchData{B: b, MayReview: b.Status == Submitted && p.Covers(auth.PassReview, b.AreaPath),
-		ReviewForm: web.NewForm(nil), RejectForm: web.NewForm(nil)}
+		ReviewForm: web.NewForm(nil), RejectForm: web.NewForm(nil), RevealForm: web.NewForm(nil), MayReveal: MayRevealID(p, b)}
+	var codes [][]string
+	for _, row := range b.Rows {
+		codes = append(codes, row.Areas)
+	}
+	if d.AreaNames, err = pg.Svc.areaNames(r.Context(), codes...); err != nil {
+		return nil, err
+	}
 	if q, err := pg.Svc.GetQuota(r.Context(), p, b.EnterpriseKey); err == nil {
 		d.Quota = q
 	}
@@ -218,22 +242,26 @@ func (pg *Pages) ApproveSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	in := ApproveInput{Rows: []int{}, Note: r.PostForm.Get("note")}
-	for _, v := range r.PostForm["row"] {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return errs.Fields("bad_form", "行号无效", errs.FieldError{Field: "row", Message: "行号无效"})
-		}
-		in.Rows = append(in.Rows, n)
+	in, reasons, err := approveForm(r.PostForm)
+	if err != nil {
+		return err
 	}
-	if total, err := strconv.Atoi(r.PostForm.Get("total")); err == nil && total == len(in.Rows) && total > 0 {
-		in.Rows = nil // all of them
-	}
-	if _, err := pg.Svc.Approve(r.Context(), p, id, in); err != nil {
+	refused := func(err error) error {
 		return pg.again(w, r, p, err, func(d *pageBatchData) *web.Form {
 			d.ReviewForm = web.NewForm(url.Values{"note": {in.Note}})
+			d.Reasons, d.Unticked = reasons, unticked(d.B, in.Rows)
 			return d.ReviewForm
 		})
+	}
+	if r.PostForm.Get("confirm") != "1" {
+		pv, err := pg.Svc.PreviewApproval(r.Context(), p, id, in)
+		if err != nil {
+			return refused(err)
+		}
+		return pg.confirmApproval(w, r, pv, in)
+	}
+	if _, err := pg.Svc.Approve(r.Context(), p, id, in); err != nil {
+		return refused(err)
 	}
 	web.SetFlash(w, "pass.flash.approved")
 	http.Redirect(w, r, "/pass-batches/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
@@ -254,11 +282,22 @@ func (pg *Pages) RejectSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	reason := r.PostForm.Get("reason")
-	if _, err := pg.Svc.Reject(r.Context(), p, id, ReasonInput{Reason: reason}); err != nil {
+	refused := func(err error) error {
 		return pg.again(w, r, p, err, func(d *pageBatchData) *web.Form {
 			d.RejectForm = web.NewForm(url.Values{"reason": {reason}})
 			return d.RejectForm
 		})
+	}
+	if r.PostForm.Get("confirm") != "1" {
+		b, err := pg.Svc.PreviewReject(r.Context(), p, id, ReasonInput{Reason: reason})
+		if err != nil {
+			return refused(err)
+		}
+		return pg.Render.Page(w, r, http.StatusOK, "pass/confirm-reject", pg.Render.T(r, "pass.confirm.title", b.ID),
+			&pageConfirmData{B: b, Reason: strings.TrimSpace(reason)})
+	}
+	if _, err := pg.Svc.Reject(r.Context(), p, id, ReasonInput{Reason: reason}); err != nil {
+		return refused(err)
 	}
 	web.SetFlash(w, "pass.flash.rejected")
 	http.Redirect(w, r, "/pass-batches/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
@@ -288,8 +327,9 @@ type Card struct {
 
 // pageCardsData is the data of the card sheet: cards in pages of eight.
 type pageCardsData struct {
-	B     *Batch
-	Pages [][]Card
+	B         *Batch
+	Pages     [][]Card
+	AreaNames map[string]string // the passes' area codes named
 }
 
 // CardsPerPage is how many cards an A4 sheet holds.
@@ -316,6 +356,13 @@ func (pg *Pages) Cards(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d := &pageCardsData{B: b}
+	var codes [][]string
+	for _, ps := range passes {
+		codes = append(codes, ps.Areas)
+	}
+	if d.AreaNames, err = pg.Svc.areaNames(r.Context(), codes...); err != nil {
+		return err
+	}
 	for i, ps := range passes {
 		svg, err := QRSVG(ps.Token)
 		if err != nil {
@@ -331,8 +378,9 @@ func (pg *Pages) Cards(w http.ResponseWriter, r *http.Request) error {
 }
 
 // NavItems are the menu entries of passes: the batches (review queue or
-// one's own applications).
-func NavItems() []web.NavItem {
+// one's own applications), with the number of batches waiting for a
+// reviewer.
+func NavItems(svc *Service) []web.NavItem {
 	var roles []auth.Role
 	for _, r := range auth.Roles {
 		if auth.RoleHas(r, auth.PassApply) && !slices.Contains(roles, r) {
@@ -340,6 +388,7 @@ func NavItems() []web.NavItem {
 		}
 	}
 	return []web.NavItem{
-		{Key: "pass.nav.batches", DescKey: "pass.card.batches", Path: "/pass-batches", Perm: auth.PassRead, Roles: roles},
+		{Key: "pass.nav.batches", DescKey: "pass.card.batches", Path: "/pass-batches", Perm: auth.PassRead, Roles: roles,
+			Count: reviewCount(svc)},
 	}
 }

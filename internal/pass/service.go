@@ -18,12 +18,15 @@ import (
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
 	"tongxin/internal/importer"
+	"tongxin/internal/notify"
 	"tongxin/internal/pii"
 )
 
 // Areas looks up areas; area.Service satisfies it.
 type Areas interface {
 	Lookup(ctx context.Context, code string) (*area.Area, error)
+	// Subtree is an area and every area below it, top down.
+	Subtree(ctx context.Context, code string) ([]area.Area, error)
 }
 
 // Enterprises resolves the enterprise a batch is for: its name, its area
@@ -65,6 +68,8 @@ type Service struct {
 	areas       Areas
 	enterprises Enterprises
 	checkpoints Checkpoints
+	users       Users
+	notifier    Notifier
 	keys        *keyring
 	clock       clock.Clock
 	log         *slog.Logger
@@ -78,6 +83,8 @@ type Deps struct {
 	Areas       Areas
 	Enterprises Enterprises
 	Checkpoints Checkpoints // may be nil
+	Users       Users       // may be nil (with Notifier): nobody is notified
+	Notifier    Notifier    // may be nil
 	DataDir     string      // private keys are kept in DataDir/pass-keys
 	Log         *slog.Logger
 }
@@ -89,7 +96,7 @@ func NewService(d *db.DB, box *pii.Box, deps Deps) *Service {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{db: d, box: box, areas: deps.Areas, enterprises: deps.Enterprises, checkpoints: deps.Checkpoints,
-		keys: newKeyring(d, deps.DataDir, log), clock: d.Clock, log: log, revs: newRevset(d, log), verified: newVerified()}
+		users: deps.Users, notifier: deps.Notifier, keys: newKeyring(d, deps.DataDir, log), clock: d.Clock, log: log, revs: newRevset(d, log), verified: newVerified()}
 }
 
 func errEnterpriseNotFound() error {
@@ -258,10 +265,15 @@ func (s *Service) Upload(ctx context.Context, p *auth.Principal, in UploadInput)
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
-	if len(tbl.Rows) == 0 {
+	data, examples := withoutExamples(tbl.Rows)
+	switch {
+	case len(data) == 0 && examples > 0:
+		return nil, errs.Wrap(op, errs.E(errs.Invalid, "import_no_rows",
+			"文件中只有示例行，未提交任何申请：请在示例行下方按示例逐行填写（示例行本身不会提交）"))
+	case len(data) == 0:
 		return nil, errs.Wrap(op, errs.E(errs.Invalid, "import_no_rows", "文件中没有数据行，未提交任何申请"))
 	}
-	rows, err := s.checkRows(ctx, sub, tbl.Rows)
+	rows, err := s.checkRows(ctx, sub, data)
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
@@ -292,9 +304,12 @@ func (s *Service) Upload(ctx context.Context, p *auth.Principal, in UploadInput)
 				return fmt.Errorf("pass: insert batch row: %w", err)
 			}
 		}
-		return audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "pass.batch_upload",
+		if err := audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "pass.batch_upload",
 			ObjectType: "pass_batch", ObjectID: strconv.FormatInt(id, 10), AreaCode: sub.Area.Code,
-			Summary: fmt.Sprintf("%s 提交通行证申请 %d 份（人员 %d，车辆 %d）", sub.Name, len(rows), persons, len(rows)-persons)})
+			Summary: fmt.Sprintf("%s 提交通行证申请 %d 份（人员 %d，车辆 %d）", sub.Name, len(rows), persons, len(rows)-persons)}); err != nil {
+			return err
+		}
+		return s.notifyReviewers(ctx, tx, id, sub.Name, sub.Area.Path, len(rows), persons)
 	})
 	if err != nil {
 		return nil, errs.Wrap(op, err)
@@ -305,7 +320,11 @@ func (s *Service) Upload(ctx context.Context, p *auth.Principal, in UploadInput)
 // checkRows validates and seals the rows of a batch file.
 func (s *Service) checkRows(ctx context.Context, sub *subject, in []importer.Row) ([]row, error) {
 	today := startOfDay(s.clock.Now())
-	type areaCheck struct{ msg string }
+	ix, err := s.indexReach(ctx, sub.Reach)
+	if err != nil {
+		return nil, err
+	}
+	type areaCheck struct{ code, msg string }
 	areaCache := map[string]areaCheck{}
 	type cpCheck struct {
 		info CheckpointInfo
@@ -383,29 +402,26 @@ func (s *Service) checkRows(ctx context.Context, sub *subject, in []importer.Row
 		if err != nil {
 			bad("phone", err.Error())
 		}
-		r.areas = splitList(ir.Get("areas"))
+		items := splitList(ir.Get("areas"))
 		switch {
-		case len(r.areas) == 0:
-			bad("areas", "请填写通行区域的区划编码，多个以 ; 分隔")
-		case len(r.areas) > MaxAreasPerPass:
+		case len(items) == 0:
+			bad("areas", "请填写通行区域：名称（如 芦淞区建设街道）或区划编码，多个以 ; 分隔")
+		case len(items) > MaxAreasPerPass:
 			bad("areas", fmt.Sprintf("通行区域不能超过 %d 个", MaxAreasPerPass))
 		}
-		for _, code := range r.areas {
-			c, ok := areaCache[code]
+		r.areas = nil
+		for _, item := range items {
+			c, ok := areaCache[item]
 			if !ok {
-				a, err := s.areas.Lookup(ctx, code)
-				switch {
-				case errs.Is(err, errs.NotFound):
-					c.msg = fmt.Sprintf("区划 %s 不存在", code)
-				case err != nil:
+				if c.code, c.msg, err = ix.resolve(ctx, s.areas, item); err != nil {
 					return nil, err
-				case !strings.HasPrefix(a.Path, sub.Reach.Path):
-					c.msg = fmt.Sprintf("区划 %s（%s）不在本企业所在的%s范围内", code, a.Name, sub.Reach.Name)
 				}
-				areaCache[code] = c
+				areaCache[item] = c
 			}
 			if c.msg != "" {
 				bad("areas", c.msg)
+			} else if !slices.Contains(r.areas, c.code) {
+				r.areas = append(r.areas, c.code)
 			}
 		}
 		r.cps = splitList(ir.Get("checkpoints"))
@@ -496,7 +512,7 @@ func (s *Service) checkRows(ctx context.Context, sub *subject, in []importer.Row
 		probes = append(probes, r.probe())
 	}
 	var held map[int][]holding
-	err := s.db.Read(ctx, func(tx *db.Tx) (err error) {
+	err = s.db.Read(ctx, func(tx *db.Tx) (err error) {
 		held, err = heldRows(ctx, tx, probes, tx.NowMS(), true, 0)
 		return err
 	})
@@ -671,10 +687,17 @@ func startOfDay(t time.Time) time.Time {
 }
 
 // ApproveInput approves rows of a batch (row numbers as in the file; nil
-// approves every row); the others are rejected.
+// approves every row); the others are rejected, each with its reason.
 type ApproveInput struct {
-	Rows []int  `json:"rows"`
-	Note string `json:"note"`
+	Rows    []int       `json:"rows"`
+	Note    string      `json:"note"`
+	Reasons []RowReason `json:"reasons"`
+}
+
+// RowReason is why a row of a batch was not approved.
+type RowReason struct {
+	Row    int    `json:"row"`
+	Reason string `json:"reason"`
 }
 
 // ReasonInput is a rejection or revocation reason.
@@ -755,6 +778,7 @@ func (s *Service) Approve(ctx context.Context, p *auth.Principal, id int64, in A
 			return nil, errs.Wrap(op, err)
 		}
 	}
+	var left []RowReason
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
 		if err := lock(ctx, tx, "issue"); err != nil {
 			return err
@@ -767,30 +791,9 @@ func (s *Service) Approve(ctx context.Context, p *auth.Principal, id int64, in A
 		if err != nil {
 			return err
 		}
-		chosen := stored
-		if in.Rows != nil {
-			byNum := map[int]*storedRow{}
-			for i := range stored {
-				byNum[stored[i].num] = &stored[i]
-			}
-			want := map[int]bool{}
-			var unknown []string
-			for _, n := range in.Rows {
-				if byNum[n] == nil {
-					unknown = append(unknown, strconv.Itoa(n))
-				}
-				want[n] = true
-			}
-			if len(unknown) > 0 {
-				return errs.Fields("unknown_rows", "批次中没有这些行："+strings.Join(unknown, "、"),
-					errs.FieldError{Field: "rows", Message: "没有第 " + strings.Join(unknown, "、") + " 行"})
-			}
-			chosen = nil
-			for _, r := range stored {
-				if want[r.num] {
-					chosen = append(chosen, r)
-				}
-			}
+		var chosen []storedRow
+		if chosen, left, err = chooseRows(stored, in); err != nil {
+			return err
 		}
 		if err := checkNotHeld(ctx, tx, chosen); err != nil {
 			return err
@@ -816,24 +819,28 @@ func (s *Service) Approve(ctx context.Context, p *auth.Principal, id int64, in A
 		status := Approved
 		if len(chosen) < len(stored) {
 			status = PartlyApproved
-			if _, err := tx.ExecContext(ctx, `UPDATE pass_batch_rows SET decision = 'rejected' WHERE batch_id = $1`, id); err != nil {
-				return fmt.Errorf("pass: decide rows: %w", err)
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE pass_batch_rows SET decision = 'approved' WHERE batch_id = $1
-				AND row_no IN (SELECT batch_row FROM passes WHERE batch_id = $1)`, id); err != nil {
-				return fmt.Errorf("pass: decide rows: %w", err)
-			}
-		} else if _, err := tx.ExecContext(ctx, `UPDATE pass_batch_rows SET decision = 'approved' WHERE batch_id = $1`, id); err != nil {
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE pass_batch_rows SET decision = 'approved' WHERE batch_id = $1`, id); err != nil {
 			return fmt.Errorf("pass: decide rows: %w", err)
+		}
+		for _, r := range left {
+			if _, err := tx.ExecContext(ctx, `UPDATE pass_batch_rows SET decision = 'rejected', reason = $1 WHERE batch_id = $2 AND row_no = $3`,
+				r.Reason, id, r.Row); err != nil {
+				return fmt.Errorf("pass: decide rows: %w", err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE pass_batches SET status = $1, approved_count = $2, rejected_count = $3,
 			reviewed_by = $4, reviewed_at = $5, note = $6 WHERE id = $7`, string(status), len(chosen), len(stored)-len(chosen),
 			p.Actor(), tx.NowMS(), strings.TrimSpace(in.Note), id); err != nil {
 			return fmt.Errorf("pass: approve batch: %w", err)
 		}
-		return audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "pass.batch_approve",
+		if err := audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "pass.batch_approve",
 			ObjectType: "pass_batch", ObjectID: strconv.FormatInt(id, 10), AreaCode: b.AreaCode,
-			Summary: fmt.Sprintf("批准 %s 的通行证申请第 %d 批：签发 %d 张，未批准 %d 行", b.EnterpriseName, id, len(chosen), len(stored)-len(chosen))})
+			Summary: fmt.Sprintf("批准 %s 的通行证申请第 %d 批：签发 %d 张，未批准 %d 行%s", b.EnterpriseName, id, len(chosen),
+				len(stored)-len(chosen), reasonsSummary(left))}); err != nil {
+			return err
+		}
+		return s.notifyEnterprise(ctx, tx, b.EnterpriseKey, decidedMessage(b, len(chosen), left, in.Note))
 	})
 	if err != nil {
 		return nil, errs.Wrap(op, err)
@@ -889,20 +896,24 @@ func (s *Service) issue(ctx context.Context, tx *db.Tx, p *auth.Principal, b *Ba
 	if err != nil {
 		return err
 	}
+	numbers, err := freshNumbers(ctx, tx, len(rows))
+	if err != nil {
+		return err
+	}
 	var lastExp int64
 	now := tx.NowMS()
 	values := make([][]any, 0, len(rows))
-	for _, r := range rows {
+	for i, r := range rows {
 		pid := NewPID()
 		c := Claims{PID: pid, Kind: r.kind, Name: r.nameMasked, ID4: r.id4, Plate: r.plate, Ent: b.EnterpriseKey,
-			Areas: r.areas, CPs: r.cps, NBF: r.from / 1000, EXP: r.to / 1000}
+			EntName: tokenEntName(b.EnterpriseName), Areas: r.areas, CPs: r.cps, NBF: r.from / 1000, EXP: r.to / 1000}
 		token, err := Sign(priv, kid, c)
 		if err != nil {
 			return err
 		}
 		values = append(values, []any{pid, string(r.kind), b.EnterpriseKey, b.EnterpriseName, b.AreaPath,
 			r.nameMasked, r.nameEnc, r.idEnc, r.idIdx, r.id4, r.phoneEnc, r.plate, joinList(r.areas), joinList(r.cps),
-			r.from, r.to, kid, token, b.ID, r.num, now, p.Actor()})
+			r.from, r.to, kid, token, b.ID, r.num, now, p.Actor(), numbers[i]})
 		lastExp = max(lastExp, r.to)
 	}
 	if err := insertPasses(ctx, tx, values); err != nil {
@@ -915,7 +926,7 @@ func (s *Service) issue(ctx context.Context, tx *db.Tx, p *auth.Principal, b *Ba
 }
 
 // insertChunk is how many passes one INSERT writes on PostgreSQL, where
-// each statement is a round trip: 22 values each, well under its limit of
+// each statement is a round trip: 23 values each, well under its limit of
 // 65535 parameters. SQLite runs in process, and binding thousands of
 // parameters costs it more than it saves: one row per statement there,
 // each prepared once (see db.Tx).
@@ -928,7 +939,7 @@ func insertChunk(d db.Dialect) int {
 
 var sqliteInsertChunk = 32
 
-// insertPasses writes passes (the 22 values of insertPassHead each) with
+// insertPasses writes passes (the 23 values of insertPassHead each) with
 // multi-row INSERTs, insertChunk rows at a time.
 func insertPasses(ctx context.Context, tx *db.Tx, values [][]any) error {
 	for len(values) > 0 {
@@ -962,7 +973,7 @@ func insertPasses(ctx context.Context, tx *db.Tx, values [][]any) error {
 // constant 'active' after them.
 const insertPassHead = `INSERT INTO passes (pid, kind, enterprise_key, enterprise_name, area_path, name_masked, name_enc, id_enc,
 	id_idx, id4, phone_enc, plate, areas, checkpoints, valid_from, valid_to, kid, token, batch_id, batch_row, issued_at, issued_by,
-	status) VALUES `
+	number, status) VALUES `
 
 // Reject rejects a whole batch with a reason.
 func (s *Service) Reject(ctx context.Context, p *auth.Principal, id int64, in ReasonInput) (*Batch, error) {
@@ -986,9 +997,15 @@ func (s *Service) Reject(ctx context.Context, p *auth.Principal, id int64, in Re
 			reviewed_by = $1, reviewed_at = $2, note = $3 WHERE id = $4`, p.Actor(), tx.NowMS(), reason, id); err != nil {
 			return fmt.Errorf("pass: reject batch: %w", err)
 		}
-		return audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "pass.batch_reject",
+		if err := audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "pass.batch_reject",
 			ObjectType: "pass_batch", ObjectID: strconv.FormatInt(id, 10), AreaCode: b.AreaCode,
-			Summary: fmt.Sprintf("驳回 %s 的通行证申请第 %d 批（%d 行）：%s", b.EnterpriseName, id, b.RowCount, reason)})
+			Summary: fmt.Sprintf("驳回 %s 的通行证申请第 %d 批（%d 行）：%s", b.EnterpriseName, id, b.RowCount, reason)}); err != nil {
+			return err
+		}
+		return s.notifyEnterprise(ctx, tx, b.EnterpriseKey, notify.Message{Event: EventBatchRejected,
+			Title: fmt.Sprintf("通行证申请第 %d 批被驳回", id),
+			Body:  fmt.Sprintf("%s 的 %d 份申请全部未批准。驳回理由：%s", b.EnterpriseName, b.RowCount, reason),
+			Link:  batchLink(id), ObjectType: "pass_batch", ObjectID: strconv.FormatInt(id, 10), AreaPath: b.AreaPath})
 	})
 	if err != nil {
 		return nil, errs.Wrap(op, err)
@@ -1179,9 +1196,9 @@ func (s *Service) Revoke(ctx context.Context, p *auth.Principal, pid string, in 
 		if err := lock(ctx, tx, "revocations"); err != nil {
 			return err
 		}
-		var status, entName, path, kid, name string
-		err := tx.QueryRowContext(ctx, `SELECT status, enterprise_name, area_path, kid, name_masked FROM passes WHERE pid = $1`, pid).
-			Scan(&status, &entName, &path, &kid, &name)
+		var status, entKey, entName, path, kid, name string
+		err := tx.QueryRowContext(ctx, `SELECT status, enterprise_key, enterprise_name, area_path, kid, name_masked FROM passes WHERE pid = $1`, pid).
+			Scan(&status, &entKey, &entName, &path, &kid, &name)
 		if noRows(err) || (err == nil && !p.Covers(auth.PassReview, path)) {
 			return errPassNotFound()
 		}
@@ -1200,9 +1217,14 @@ func (s *Service) Revoke(ctx context.Context, p *auth.Principal, pid string, in 
 			WHERE pid = $4`, tx.NowMS(), reason, p.Actor(), pid); err != nil {
 			return fmt.Errorf("pass: revoke: %w", err)
 		}
-		return audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "pass.revoke",
+		if err := audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "pass.revoke",
 			ObjectType: "pass", ObjectID: pid, AreaCode: areaOfPath(path),
-			Summary: fmt.Sprintf("吊销 %s 的通行证 %s（%s）：%s", entName, pid, name, reason)})
+			Summary: fmt.Sprintf("吊销 %s 的通行证 %s（%s）：%s", entName, pid, name, reason)}); err != nil {
+			return err
+		}
+		return s.notifyEnterprise(ctx, tx, entKey, notify.Message{Event: EventRevoked, Title: "通行证已吊销",
+			Body: fmt.Sprintf("%s 的通行证 %s（%s）已吊销。理由：%s", entName, pid, name, reason),
+			Link: "/pass-batches", ObjectType: "pass", ObjectID: pid, AreaPath: path})
 	})
 	if err != nil {
 		return nil, errs.Wrap(op, err)
@@ -1251,9 +1273,17 @@ func (s *Service) RevokeEnterprise(ctx context.Context, p *auth.Principal, key s
 		}
 		tx.AfterCommit(s.revs.invalidate)
 		res.Revoked = n
-		return audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "pass.revoke_enterprise",
+		if err := audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "pass.revoke_enterprise",
 			ObjectType: "enterprise", ObjectID: key, AreaCode: sub.Area.Code,
-			Summary: fmt.Sprintf("吊销 %s 的全部有效通行证 %d 张：%s", sub.Name, n, reason)})
+			Summary: fmt.Sprintf("吊销 %s 的全部有效通行证 %d 张：%s", sub.Name, n, reason)}); err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		return s.notifyEnterprise(ctx, tx, key, notify.Message{Event: EventRevoked, Title: "全部通行证已吊销",
+			Body: fmt.Sprintf("%s 的全部有效通行证 %d 张已吊销。理由：%s", sub.Name, n, reason),
+			Link: "/pass-batches", ObjectType: "enterprise", ObjectID: key, AreaPath: sub.Area.Path})
 	})
 	if err != nil {
 		return nil, errs.Wrap(op, err)

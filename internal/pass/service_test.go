@@ -99,7 +99,7 @@ func TestBatchOf410Workers(t *testing.T) {
 			t.Fatalf("passes: %d %v", len(passes), err)
 		}
 		jwks := f.jwksJSON()
-		pids := map[string]bool{}
+		pids, numbers := map[string]bool{}, map[string]bool{}
 		for i, p := range passes {
 			kid, payload := verifyPlain(t, jwks, p.Token)
 			if kid != p.Kid || payload["pid"] != p.PID || payload["ent"] != qianjin || payload["k"] != "person" {
@@ -111,9 +111,18 @@ func TestBatchOf410Workers(t *testing.T) {
 			if id4 := payload["id4"].(string); len(id4) != 4 {
 				t.Fatalf("id4 %q", id4)
 			}
+			// The enterprise by name too, for checkpoints offline.
+			if payload["en"] != "株洲千金药业股份有限公司" {
+				t.Fatalf("pass %d names the enterprise %v", i, payload["en"])
+			}
+			// A short number on each, distinct, with a good check digit.
+			if n, msg := NumberProblem(FormatNumber(p.Number)); msg != "" || n != p.Number || numbers[n] {
+				t.Fatalf("pass %d: number %q (%s), seen before %v", i, p.Number, msg, numbers[n])
+			}
+			numbers[p.Number] = true
 			for k := range payload {
 				switch k {
-				case "pid", "k", "n", "id4", "ent", "z", "nbf", "exp":
+				case "pid", "k", "n", "id4", "ent", "en", "z", "nbf", "exp":
 				default:
 					t.Fatalf("unexpected claim %q in %v", k, payload)
 				}
@@ -210,12 +219,25 @@ func TestQuotaAndRowByRowApproval(t *testing.T) {
 		}
 		_, err = f.svc.Approve(f.Ctx, f.gxj, b.ID, ApproveInput{Rows: []int{2, 99}})
 		mustErr(t, err, errs.Invalid, "unknown_rows")
-		b, err = f.svc.Approve(f.Ctx, f.gxj, b.ID, ApproveInput{Rows: []int{2, 3, 4, 5, 6}, Note: "第7行另行核实"})
+		// A row left out needs its reason; a reason names only a row left out.
+		_, err = f.svc.Approve(f.Ctx, f.gxj, b.ID, ApproveInput{Rows: []int{2, 3, 4, 5, 6}, Note: "第7行另行核实"})
+		e = mustErr(t, err, errs.Invalid, "row_reason_required")
+		if len(e.Fields) != 1 || e.Fields[0].Row != 7 || !strings.Contains(e.Message, "第 7 行") {
+			t.Fatalf("fields %+v", e.Fields)
+		}
+		_, err = f.svc.Approve(f.Ctx, f.gxj, b.ID, ApproveInput{Rows: []int{2, 3, 4, 5, 6},
+			Reasons: []RowReason{{Row: 7, Reason: "身份待核实"}, {Row: 2, Reason: "多余"}}})
+		if e = mustErr(t, err, errs.Invalid, "row_reason_required"); len(e.Fields) != 1 || e.Fields[0].Row != 2 {
+			t.Fatalf("fields %+v", e.Fields)
+		}
+		b, err = f.svc.Approve(f.Ctx, f.gxj, b.ID, ApproveInput{Rows: []int{2, 3, 4, 5, 6}, Note: "第7行另行核实",
+			Reasons: []RowReason{{Row: 7, Reason: " 身份待核实 "}}})
 		if err != nil || b.Status != PartlyApproved || b.ApprovedCount != 5 || b.RejectedCount != 1 {
 			t.Fatalf("partly %+v %v", b, err)
 		}
 		full, _ := f.svc.GetBatch(f.Ctx, f.contact, b.ID)
-		if full.Rows[5].Decision != RowRejected || full.Rows[5].PID != "" || full.Rows[0].Decision != RowApproved {
+		if full.Rows[5].Decision != RowRejected || full.Rows[5].PID != "" || full.Rows[5].Reason != "身份待核实" ||
+			full.Rows[0].Decision != RowApproved || full.Rows[0].Reason != "" {
 			t.Fatalf("rows %+v", full.Rows)
 		}
 		_, err = f.svc.Approve(f.Ctx, f.gxj, b.ID, ApproveInput{})

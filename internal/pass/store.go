@@ -50,7 +50,7 @@ func (s *Service) batch(ctx context.Context, id int64, withRows bool) (*Batch, e
 			return err
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT r.row_no, r.kind, r.name_masked, r.id_enc, r.phone_enc, r.plate, r.areas,
-			r.checkpoints, r.valid_from, r.valid_to, r.decision, COALESCE(p.pid, '')
+			r.checkpoints, r.valid_from, r.valid_to, r.decision, r.reason, COALESCE(p.pid, '')
 			FROM pass_batch_rows r LEFT JOIN passes p ON p.batch_id = r.batch_id AND p.batch_row = r.row_no
 			WHERE r.batch_id = $1 ORDER BY r.row_no`, id)
 		if err != nil {
@@ -62,7 +62,7 @@ func (s *Service) batch(ctx context.Context, id int64, withRows bool) (*Batch, e
 			var kind, areas, cps, decision string
 			var idEnc, phoneEnc []byte
 			var from, to int64
-			if err := rows.Scan(&r.Row, &kind, &r.Name, &idEnc, &phoneEnc, &r.Plate, &areas, &cps, &from, &to, &decision, &r.PID); err != nil {
+			if err := rows.Scan(&r.Row, &kind, &r.Name, &idEnc, &phoneEnc, &r.Plate, &areas, &cps, &from, &to, &decision, &r.Reason, &r.PID); err != nil {
 				return err
 			}
 			r.Kind, r.Decision = Kind(kind), Decision(decision)
@@ -133,7 +133,7 @@ func loadRows(ctx context.Context, tx *db.Tx, id int64) ([]storedRow, error) {
 
 const passCols = `id, pid, kind, enterprise_key, enterprise_name, area_path, name_masked, id_enc, phone_enc, id4, plate, areas,
 	checkpoints, valid_from, valid_to, status, kid, token, COALESCE(batch_id, 0), batch_row, issued_at, issued_by, revoked_at,
-	revoke_reason, revoked_by`
+	revoke_reason, revoked_by, COALESCE(number, '')`
 
 // passes loads the passes matching where (a condition with its ORDER BY
 // and LIMIT), masked, with tokens when withToken.
@@ -154,7 +154,7 @@ func (s *Service) passes(ctx context.Context, where string, args []any, withToke
 			var revoked sql.NullInt64
 			if err := rows.Scan(&id, &p.PID, &kind, &p.EnterpriseKey, &p.EnterpriseName, &p.AreaPath, &p.Name, &idEnc, &phoneEnc,
 				&p.ID4, &p.Plate, &areas, &cps, &from, &to, &status, &p.Kid, &p.Token, &p.BatchID, &p.BatchRow, &issued,
-				&p.IssuedBy, &revoked, &p.RevokeReason, &p.RevokedBy); err != nil {
+				&p.IssuedBy, &revoked, &p.RevokeReason, &p.RevokedBy, &p.Number); err != nil {
 				return err
 			}
 			p.id, p.Kind, p.Areas, p.Checkpoints = id, Kind(kind), splitStored(areas), splitStored(cps)

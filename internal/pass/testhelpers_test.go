@@ -9,6 +9,7 @@ import (
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/db/dbtest"
+	"tongxin/internal/notify"
 	"tongxin/internal/resumption"
 	"tongxin/internal/testcity"
 )
@@ -31,6 +32,7 @@ type fixture struct {
 	svc     *Service
 	res     *resumption.Service
 	dataDir string
+	inbox   *notify.Service
 	contact *auth.Principal // qianjin's contact
 	other   *auth.Principal // ouwei's contact
 	gxj     *auth.Principal // department officer of the industry bureau
@@ -60,7 +62,10 @@ func newFixture(t testing.TB, d *db.DB, clk *clock.Manual) *fixture {
 
 // newService is a second instance on the same database with dataDir.
 func (f *fixture) newService(dataDir string) *Service {
-	return NewService(f.DB, f.Box, Deps{Areas: f.Areas, Enterprises: f.res, DataDir: dataDir})
+	if f.inbox == nil {
+		f.inbox = notify.NewService(f.DB, f.Box, nil)
+	}
+	return NewService(f.DB, f.Box, Deps{Areas: f.Areas, Enterprises: f.res, Users: f.Users, Notifier: f.inbox, DataDir: dataDir})
 }
 
 // each runs fn on every configured database with a fixture at testBase.

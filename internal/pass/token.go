@@ -37,16 +37,20 @@ const (
 // Claims is the payload of a pass token: only what a checkpoint needs.
 // Never a full ID number, phone or health data.
 type Claims struct {
-	PID   string   `json:"pid"`           // pass id
-	Kind  Kind     `json:"k"`             // person or vehicle
-	Name  string   `json:"n"`             // masked name
-	ID4   string   `json:"id4,omitempty"` // last four characters of the ID number
-	Plate string   `json:"pl,omitempty"`  // plate of a vehicle
-	Ent   string   `json:"ent"`           // credit code of the enterprise
-	Areas []string `json:"z"`             // area codes; a pass for an area is valid in its subtree
-	CPs   []string `json:"cp,omitempty"`  // checkpoint ids, if the pass is limited to some
-	NBF   int64    `json:"nbf"`           // not before, Unix seconds
-	EXP   int64    `json:"exp"`           // expires, Unix seconds
+	PID   string `json:"pid"`           // pass id
+	Kind  Kind   `json:"k"`             // person or vehicle
+	Name  string `json:"n"`             // masked name
+	ID4   string `json:"id4,omitempty"` // last four characters of the ID number
+	Plate string `json:"pl,omitempty"`  // plate of a vehicle
+	Ent   string `json:"ent"`           // credit code of the enterprise
+	// EntName is the enterprise's name when the pass was issued, so that
+	// a checkpoint shows a name, offline too (tokens issued before it
+	// was added lack it; see docs/passes.md).
+	EntName string   `json:"en,omitempty"`
+	Areas   []string `json:"z"`            // area codes; a pass for an area is valid in its subtree
+	CPs     []string `json:"cp,omitempty"` // checkpoint ids, if the pass is limited to some
+	NBF     int64    `json:"nbf"`          // not before, Unix seconds
+	EXP     int64    `json:"exp"`          // expires, Unix seconds
 }
 
 // Header is the protected header.

@@ -20,7 +20,9 @@ import (
 // Rates are rounded as the newspaper rounds them: projects and staff to one
 // decimal, enterprises to whole percent, power recovery to two decimals;
 // loads are written in 万千瓦. Sentences whose figures are absent are left
-// out.
+// out: a group without units, or none of whose units reported, has no
+// rate to state. With date= the paragraph speaks of the report date
+// ("截至11月20日").
 
 // Briefing is the paragraph in Chinese and English with the figures it
 // states.
@@ -228,10 +230,10 @@ func powerParts(st *Stats) []powerPart {
 // briefingZH writes the Chinese paragraph.
 func briefingZH(st *Stats, areaPhrase string) string {
 	var b strings.Builder
-	lead := "截至" + timeZH(st.AsOf) + "，" + areaPhrase
+	lead := "截至" + whenZH(st) + "，" + areaPhrase
 	proj, projStaff := st.Group(GroupProject), st.StaffOf(GroupProject)
 	four, ind := st.Group(GroupFourAbove), st.Group(string(IndustrialAboveScale))
-	if proj.Total > 0 {
+	if proj.HasRate() {
 		fmt.Fprintf(&b, "%s复工项目共计%d个，复工率为%s%%", lead, proj.Resumed, pctText(float64(proj.Resumed), float64(proj.Total), 1))
 		if projStaff.Expected > 0 {
 			fmt.Fprintf(&b, "，累计到位员工%d人，到位率为%s%%", projStaff.OnSite,
@@ -239,7 +241,7 @@ func briefingZH(st *Stats, areaPhrase string) string {
 		}
 		b.WriteString("。")
 	}
-	if four.Total > 0 {
+	if four.HasRate() {
 		if b.Len() > 0 {
 			b.WriteString("同时，")
 		} else {
@@ -247,7 +249,7 @@ func briefingZH(st *Stats, areaPhrase string) string {
 		}
 		fmt.Fprintf(&b, "重点行业“四上”企业复工复产累计%d家，复工复产率为%s%%", four.Resumed,
 			pctText(float64(four.Resumed), float64(four.Total), 0))
-		if ind.Total > 0 {
+		if ind.HasRate() {
 			fmt.Fprintf(&b, "，其中规模以上工业企业%d家，复工复产率达%s%%", ind.Resumed,
 				pctText(float64(ind.Resumed), float64(ind.Total), 0))
 		}
@@ -286,10 +288,10 @@ func briefingEN(st *Stats, areaPhrase string) string {
 	if areaPhrase != "" {
 		where = " in " + areaPhrase
 	}
-	lead := "As of " + timeEN(st.AsOf) + ", "
+	lead := "As of " + whenEN(st) + ", "
 	proj, projStaff := st.Group(GroupProject), st.StaffOf(GroupProject)
 	four, ind := st.Group(GroupFourAbove), st.Group(string(IndustrialAboveScale))
-	if proj.Total > 0 {
+	if proj.HasRate() {
 		fmt.Fprintf(&b, "%s%s projects%s had resumed work, a resumption rate of %s%%", lead, grouped(int64(proj.Resumed)), where,
 			pctText(float64(proj.Resumed), float64(proj.Total), 1))
 		if projStaff.Expected > 0 {
@@ -298,7 +300,7 @@ func briefingEN(st *Stats, areaPhrase string) string {
 		}
 		b.WriteString(".")
 	}
-	if four.Total > 0 {
+	if four.HasRate() {
 		in := where
 		if b.Len() > 0 {
 			b.WriteString(" Meanwhile, ")
@@ -308,7 +310,7 @@ func briefingEN(st *Stats, areaPhrase string) string {
 		}
 		fmt.Fprintf(&b, "%s \"four above\" enterprises in key sectors%s had resumed work and production, a rate of %s%%",
 			grouped(int64(four.Resumed)), in, pctText(float64(four.Resumed), float64(four.Total), 0))
-		if ind.Total > 0 {
+		if ind.HasRate() {
 			fmt.Fprintf(&b, ", including %s above-scale industrial enterprises, a rate of %s%%", grouped(int64(ind.Resumed)),
 				pctText(float64(ind.Resumed), float64(ind.Total), 0))
 		}

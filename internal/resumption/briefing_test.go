@@ -104,7 +104,8 @@ func briefingStats(projects, projResumed, expected, onSite, four, fourResumed, i
 	t.total[5], t.resumed[5], t.expected[5], t.onSite[5] = projects, projResumed, expected, onSite
 	t.total[4], t.resumed[4] = four, fourResumed
 	t.total[0], t.resumed[0] = ind, indResumed
-	return t.stats(nov22(20, 17, 0), "430203", power)
+	t.reported[5], t.reported[4], t.reported[0] = projects, four, ind // every unit reported
+	return t.stats(momentOf(nov22(20, 17, 0)), "430203", power)
 }
 
 func TestBriefingSentences(t *testing.T) {
@@ -176,18 +177,25 @@ func TestBriefingService(t *testing.T) {
 			p     *auth.Principal
 			areas []string
 			at    time.Time
+			date  string
 			zh    string
 		}{
-			{f.officer(auth.DistrictOfficer, "430203"), nil, nov22(20, 17, 0),
+			{f.officer(auth.DistrictOfficer, "430203"), nil, nov22(20, 17, 0), "",
 				"截至11月20日下午5点，芦淞区复工项目共计1个，复工率为100%，累计到位员工90人，到位率为75%。"},
-			{f.sys, []string{"430200"}, nov22(20, 17, 30),
+			{f.sys, []string{"430200"}, nov22(20, 17, 30), "",
 				"截至11月20日下午5点30分，全市复工项目共计1个，复工率为50%，累计到位员工90人，到位率为75%。"},
-			{f.sys, nil, nov22(20, 8, 0),
-				"截至11月20日上午8点，全市复工项目共计0个，复工率为0%。"},
-			{f.sys, []string{"430204001", "430203"}, time.Time{},
+			// Before any report the projects have no data, not 0%.
+			{f.sys, nil, nov22(20, 8, 0), "",
+				"截至11月20日上午8点，全市暂无企业和项目复工复产数据。"},
+			{f.sys, []string{"430204001", "430203"}, time.Time{}, "",
 				"截至11月20日晚上6点，井龙街道、芦淞区复工项目共计1个，复工率为50%，累计到位员工90人，到位率为75%。"},
+			// By report date the paragraph names the date, not a time.
+			{f.sys, []string{"430203"}, time.Time{}, "2022-11-20",
+				"截至11月20日，芦淞区复工项目共计1个，复工率为100%，累计到位员工90人，到位率为75%。"},
+			{f.sys, []string{"430203"}, time.Time{}, "2022-11-19",
+				"截至11月19日，芦淞区暂无企业和项目复工复产数据。"},
 		} {
-			b, err := f.svc.Briefing(f.ctx, c.p, StatsQuery{Areas: c.areas, At: c.at})
+			b, err := f.svc.Briefing(f.ctx, c.p, StatsQuery{Areas: c.areas, At: c.at, Date: c.date})
 			if err != nil {
 				t.Fatal(err)
 			}

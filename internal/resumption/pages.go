@@ -248,6 +248,49 @@ func pageListFilter(q url.Values) (pageListForm, ListFilter, error) {
 
 func pageRunes(s string) int { return len([]rune(s)) }
 
+// areaByName reads an area filter given by name ("芦淞区", "建设街道") as
+// the area's code, among the areas the caller reaches; a code stays as it
+// is. A name that matches no area, or several, is refused with a message.
+func (pg *Pages) areaByName(ctx context.Context, p *auth.Principal, lf *ListFilter) error {
+	if len(lf.Areas) != 1 || strings.Trim(lf.Areas[0], "0123456789") == "" {
+		return nil
+	}
+	name := lf.Areas[0]
+	paths, all := p.AreaPaths(auth.ResumptionRead)
+	var codes []string
+	err := pg.Svc.DB().Read(ctx, func(tx *db.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT code, path FROM areas WHERE name = $1 ORDER BY code`, name)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var code, path string
+			if err := rows.Scan(&code, &path); err != nil {
+				return err
+			}
+			if all || slices.ContainsFunc(paths, func(r string) bool { return strings.HasPrefix(path, r) || strings.HasPrefix(r, path) }) {
+				codes = append(codes, code)
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return errs.Wrap("resumption.areaByName", err)
+	}
+	msg := ""
+	switch len(codes) {
+	case 1:
+		lf.Areas = codes
+		return nil
+	case 0:
+		msg = fmt.Sprintf("没有名为“%s”的区划；请输入区划名称（如 芦淞区）或编码（如 430203）", name)
+	default:
+		msg = fmt.Sprintf("名为“%s”的区划不止一个（%s），请输入区划编码", name, strings.Join(codes, "、"))
+	}
+	return &errs.Error{Kind: errs.Invalid, Code: "bad_filter", Message: msg, Fields: []errs.FieldError{{Field: "area", Message: msg}}}
+}
+
 // pageListData is the data of resumption/list.
 type pageListData struct {
 	Filter     pageListForm
@@ -274,6 +317,9 @@ func (pg *Pages) EnterpriseList(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	status := http.StatusOK
+	if ferr == nil {
+		ferr = pg.areaByName(r.Context(), p, &lf)
+	}
 	if ferr == nil {
 		lf.After, lf.Limit = strings.TrimSpace(q.Get("after")), pageListSize+1
 		d.Items, ferr = pg.Svc.List(r.Context(), p, lf)
@@ -308,6 +354,9 @@ func (pg *Pages) EnterpriseExport(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	_, lf, err := pageListFilter(r.URL.Query())
+	if err == nil {
+		err = pg.areaByName(r.Context(), p, &lf)
+	}
 	if err != nil {
 		return err
 	}
@@ -759,6 +808,7 @@ const pageDatetimeLocal = "2006-01-02T15:04"
 type pageStatsForm struct {
 	Areas []string
 	At    string // datetime-local, Asia/Shanghai; "" for now
+	Date  string // a report date, YYYY-MM-DD; "" for the day of At
 }
 
 // query encodes the form.
@@ -769,6 +819,9 @@ func (f pageStatsForm) query() url.Values {
 	}
 	if f.At != "" {
 		v.Set("at", f.At)
+	}
+	if f.Date != "" {
+		v.Set("date", f.Date)
 	}
 	return v
 }
@@ -781,8 +834,9 @@ func (f pageStatsForm) suffix() string {
 	return ""
 }
 
-// pageStatsQuery reads ?area= (repeatable, or comma-separated) and ?at= (a
-// datetime-local value in Asia/Shanghai, or RFC 3339).
+// pageStatsQuery reads ?area= (repeatable, or comma-separated), ?at= (a
+// datetime-local value in Asia/Shanghai, or RFC 3339) and ?date= (a report
+// date).
 func pageStatsQuery(r *http.Request) (pageStatsForm, StatsQuery, error) {
 	v := r.URL.Query()
 	var f pageStatsForm
@@ -811,6 +865,13 @@ func pageStatsQuery(r *http.Request) (pageStatsForm, StatsQuery, error) {
 		}
 		q.At = t
 		f.At = t.In(clock.Shanghai).Format(pageDatetimeLocal)
+	}
+	if s := strings.TrimSpace(v.Get("date")); s != "" {
+		d, err := ParseStatsDate(s)
+		if err != nil {
+			return f, q, err
+		}
+		q.Date, f.Date = d, d
 	}
 	return f, q, nil
 }
@@ -850,8 +911,8 @@ type pageTrendRow struct {
 
 // pageChartSeries is one series of a chart.
 type pageChartSeries struct {
-	Name string    `json:"name"`
-	Data []float64 `json:"data"`
+	Name string     `json:"name"`
+	Data []*float64 `json:"data"` // null: no data (a gap, not 0)
 }
 
 // pageChartSpec is one chart as resumption-charts.js draws it.
@@ -871,6 +932,7 @@ type pageStatsData struct {
 	UrbanURL   string // the 城区 shortcut, when the caller reaches it
 	Urban      bool   // the query is exactly the urban districts
 	AsOf       time.Time
+	Date       string // the report date asked for
 	Stats      *Stats
 	Briefing   string
 	Groups     []pageGroupRow
@@ -937,9 +999,10 @@ func (pg *Pages) StatsPage(w http.ResponseWriter, r *http.Request) error {
 	if web.LangOf(r) != web.LangZH {
 		d.Briefing = b.EN
 	}
-	if d.Form.At == "" {
+	if d.Form.At == "" && f.Date == "" {
 		d.Form.At = q.At.In(clock.Shanghai).Format(pageDatetimeLocal)
 	}
+	d.Date = b.Stats.Date
 	if d.Areas, err = pg.areaOptions(ctx, p); err != nil {
 		return err
 	}
@@ -955,6 +1018,9 @@ func (pg *Pages) StatsPage(w http.ResponseWriter, r *http.Request) error {
 		if f.At != "" {
 			v.Set("at", f.At)
 		}
+		if f.Date != "" {
+			v.Set("date", f.Date)
+		}
 		d.UrbanURL = "/resumption?" + v.Encode()
 	}
 	sorted := slices.Clone(f.Areas)
@@ -964,10 +1030,13 @@ func (pg *Pages) StatsPage(w http.ResponseWriter, r *http.Request) error {
 	st := b.Stats
 	for _, g := range st.Groups {
 		s := st.StaffOf(g.Group)
-		d.Groups = append(d.Groups, pageGroupRow{Group: g.Group, Total: g.Total, Resumed: g.Resumed, Rate: pagePct(g.Rate),
-			Expected: s.Expected, OnSite: s.OnSite, StaffRate: pagePct(s.Rate)})
+		d.Groups = append(d.Groups, pageGroupRow{Group: g.Group, Total: g.Total, Resumed: g.Resumed, Rate: pageGroupPct(g),
+			Expected: s.Expected, OnSite: s.OnSite, StaffRate: pageStaffPct(s)})
 	}
-	d.Capacity = strconv.FormatFloat(st.CapacityAvg, 'f', 1, 64) + "%"
+	d.Capacity = pageNoData
+	if st.HasCapacity() {
+		d.Capacity = strconv.FormatFloat(st.CapacityAvg, 'f', 1, 64) + "%"
+	}
 	kw := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 	for _, pw := range st.Power {
 		d.Power = append(d.Power, pagePowerRow{Name: pw.Name, Date: pw.Date, LoadKW: kw(pw.MaxLoadKW), BaselineKW: kw(pw.BaselineKW),
@@ -980,15 +1049,15 @@ func (pg *Pages) StatsPage(w http.ResponseWriter, r *http.Request) error {
 	for _, part := range parts {
 		ps := part.Stats
 		d.Parts = append(d.Parts, pagePartRow{Code: part.Code, Name: part.Name,
-			Industrial: pagePct(ps.Group(string(IndustrialAboveScale)).Rate), FourAbove: pagePct(ps.Group(GroupFourAbove).Rate),
-			Project: pagePct(ps.Group(GroupProject).Rate), Key: pagePct(ps.Group(GroupKey).Rate),
-			Staff: pagePct(ps.StaffOf(GroupFourAbove).Rate), NotReported: ps.NotReported})
+			Industrial: pageGroupPct(ps.Group(string(IndustrialAboveScale))), FourAbove: pageGroupPct(ps.Group(GroupFourAbove)),
+			Project: pageGroupPct(ps.Group(GroupProject)), Key: pageGroupPct(ps.Group(GroupKey)),
+			Staff: pageStaffPct(ps.StaffOf(GroupFourAbove)), NotReported: ps.NotReported})
 	}
 	for _, day := range trend {
 		ds := &Stats{Groups: day.Groups, Staff: day.Staff}
-		d.Trend = append(d.Trend, pageTrendRow{Date: day.Date, Industrial: pagePct(ds.Group(string(IndustrialAboveScale)).Rate),
-			FourAbove: pagePct(ds.Group(GroupFourAbove).Rate), Project: pagePct(ds.Group(GroupProject).Rate),
-			Staff: pagePct(ds.StaffOf(GroupFourAbove).Rate)})
+		d.Trend = append(d.Trend, pageTrendRow{Date: day.Date, Industrial: pageGroupPct(ds.Group(string(IndustrialAboveScale))),
+			FourAbove: pageGroupPct(ds.Group(GroupFourAbove)), Project: pageGroupPct(ds.Group(GroupProject)),
+			Staff: pageStaffPct(ds.StaffOf(GroupFourAbove))})
 	}
 	d.Charts = pg.charts(r, st, parts, trend)
 	return pg.Render.Page(w, r, http.StatusOK, "resumption/stats", "res.title", d)
@@ -1005,9 +1074,9 @@ func (pg *Pages) charts(r *http.Request, st *Stats, parts []AreaStats, trend []D
 		byDistrict.Categories = append(byDistrict.Categories, part.Name)
 	}
 	for _, g := range rateGroups {
-		s := pageChartSeries{Name: groupName(g), Data: []float64{}}
+		s := pageChartSeries{Name: groupName(g), Data: []*float64{}}
 		for _, part := range parts {
-			s.Data = append(s.Data, pageRatioPct(part.Stats.Group(g).Rate))
+			s.Data = append(s.Data, pageChartGroup(part.Stats.Group(g)))
 		}
 		byDistrict.Series = append(byDistrict.Series, s)
 	}
@@ -1018,36 +1087,37 @@ func (pg *Pages) charts(r *http.Request, st *Stats, parts []AreaStats, trend []D
 		tr.Categories = append(tr.Categories, day.Date[5:])
 	}
 	for _, g := range rateGroups {
-		s := pageChartSeries{Name: groupName(g), Data: []float64{}}
+		s := pageChartSeries{Name: groupName(g), Data: []*float64{}}
 		for _, day := range trend {
-			s.Data = append(s.Data, pageRatioPct((&Stats{Groups: day.Groups}).Group(g).Rate))
+			s.Data = append(s.Data, pageChartGroup((&Stats{Groups: day.Groups}).Group(g)))
 		}
 		tr.Series = append(tr.Series, s)
 	}
-	staffLine := pageChartSeries{Name: pg.t(r, "res.chart.staff_rate"), Data: []float64{}}
+	staffLine := pageChartSeries{Name: pg.t(r, "res.chart.staff_rate"), Data: []*float64{}}
 	for _, day := range trend {
-		staffLine.Data = append(staffLine.Data, pageRatioPct((&Stats{Staff: day.Staff}).StaffOf(GroupFourAbove).Rate))
+		s := (&Stats{Staff: day.Staff}).StaffOf(GroupFourAbove)
+		staffLine.Data = append(staffLine.Data, pageChartPct(s.Rate, s.HasRate()))
 	}
 	tr.Series = append(tr.Series, staffLine)
 	out = append(out, tr)
 
 	staff := pageChartSpec{ID: "chart-staff", Type: "bar", Title: pg.t(r, "res.chart.staff"), Categories: []string{},
-		Series: []pageChartSeries{{Name: pg.t(r, "res.col.expected"), Data: []float64{}}, {Name: pg.t(r, "res.col.on_site"), Data: []float64{}}}}
+		Series: []pageChartSeries{{Name: pg.t(r, "res.col.expected"), Data: []*float64{}}, {Name: pg.t(r, "res.col.on_site"), Data: []*float64{}}}}
 	for _, s := range st.Staff {
 		if s.Expected == 0 && s.OnSite == 0 {
 			continue
 		}
 		staff.Categories = append(staff.Categories, groupName(s.Group))
-		staff.Series[0].Data = append(staff.Series[0].Data, float64(s.Expected))
-		staff.Series[1].Data = append(staff.Series[1].Data, float64(s.OnSite))
+		staff.Series[0].Data = append(staff.Series[0].Data, pageNum(float64(s.Expected)))
+		staff.Series[1].Data = append(staff.Series[1].Data, pageNum(float64(s.OnSite)))
 	}
 	out = append(out, staff)
 
 	power := pageChartSpec{ID: "chart-power", Type: "bar", Title: pg.t(r, "res.chart.power"), Unit: "%", Categories: []string{},
-		Series: []pageChartSeries{{Name: pg.t(r, "res.col.recovery"), Data: []float64{}}}}
+		Series: []pageChartSeries{{Name: pg.t(r, "res.col.recovery"), Data: []*float64{}}}}
 	for _, pw := range st.Power {
 		power.Categories = append(power.Categories, pw.Name)
-		power.Series[0].Data = append(power.Series[0].Data, pageRatioPct(pw.Recovery))
+		power.Series[0].Data = append(power.Series[0].Data, pageChartPct(pw.Recovery, true))
 	}
 	out = append(out, power)
 	return out
@@ -1074,7 +1144,7 @@ func (pg *Pages) StatsExport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return web.Attachment(w, importer.MediaXLSX, "resumption-"+st.AsOf.In(clock.Shanghai).Format("20060102-1504")+".xlsx", b)
+	return web.Attachment(w, importer.MediaXLSX, "resumption-"+statsFileStamp(st)+".xlsx", b)
 }
 
 // pageTrendSheet appends the trend as a sheet to a workbook.
@@ -1110,15 +1180,19 @@ func pageTrendSheet(book []byte, name string, header []string, trend []DayStats)
 	}
 	for n, day := range trend {
 		ds := &Stats{Groups: day.Groups, Staff: day.Staff}
-		vals := []float64{ds.Group(string(IndustrialAboveScale)).Rate, ds.Group(GroupFourAbove).Rate, ds.Group(GroupProject).Rate,
-			ds.StaffOf(GroupFourAbove).Rate}
+		ind, four, proj, staff := ds.Group(string(IndustrialAboveScale)), ds.Group(GroupFourAbove), ds.Group(GroupProject), ds.StaffOf(GroupFourAbove)
+		vals := []*float64{rateOrNil(ind.Rate, ind.HasRate()), rateOrNil(four.Rate, four.HasRate()), rateOrNil(proj.Rate, proj.HasRate()),
+			rateOrNil(staff.Rate, staff.HasRate())}
 		cell, _ := excelize.CoordinatesToCellName(1, n+2)
 		if err := f.SetCellStr(name, cell, day.Date); err != nil {
 			return nil, errs.Wrap(op, err)
 		}
 		for i, v := range vals {
+			if v == nil {
+				continue // no data: an empty cell
+			}
 			cell, _ := excelize.CoordinatesToCellName(i+2, n+2)
-			if err := f.SetCellFloat(name, cell, v, 4, 64); err != nil {
+			if err := f.SetCellFloat(name, cell, *v, 4, 64); err != nil {
 				return nil, errs.Wrap(op, err)
 			}
 			if err := f.SetCellStyle(name, cell, cell, pct); err != nil {
@@ -1140,6 +1214,7 @@ func pageTrendSheet(book []byte, name string, header []string, trend []DayStats)
 type pageNotResumedData struct {
 	Form      pageStatsForm
 	AsOf      time.Time
+	Date      string // the report date asked for
 	Units     []Unit
 	Missing   int // not reported
 	Suspended int
@@ -1159,7 +1234,7 @@ func (pg *Pages) NotResumedPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := pageNotResumedData{Form: f, AsOf: q.At, Units: units, ExportURL: "/resumption/not-resumed.xlsx" + f.suffix(),
+	d := pageNotResumedData{Form: f, AsOf: q.At, Date: q.Date, Units: units, ExportURL: "/resumption/not-resumed.xlsx" + f.suffix(),
 		StatsURL: "/resumption" + f.suffix()}
 	for _, u := range units {
 		if u.Reason == ReasonNotReported {
@@ -1194,5 +1269,5 @@ func (pg *Pages) NotResumedExport(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return web.Attachment(w, importer.MediaXLSX, fmt.Sprintf("not-resumed-%s.xlsx", q.At.In(clock.Shanghai).Format("20060102-1504")), b)
+	return web.Attachment(w, importer.MediaXLSX, fmt.Sprintf("not-resumed-%s.xlsx", statsFileStamp(&Stats{AsOf: q.At, Date: q.Date})), b)
 }

@@ -191,7 +191,7 @@ func TestEnterpriseListPage(t *testing.T) {
 	all := []string{"中车株洲车辆有限公司", "株洲千金药业股份有限公司", "湖南欧微时尚集团", "建设街道老旧小区改造项目"}
 	pageSees(t, e.get("/enterprises", planHQ), 200, append([]string{"<h1>企业名录</h1>",
 		`<a href="/enterprises/` + planKeyCRRC + `">中车株洲车辆有限公司</a>`, "139****0001", "规上工业、限上批零住餐",
-		`<span class="badge key">重点</span>`, `href="/enterprises.xlsx"`, `<option value="430203">芦淞区</option>`,
+		`<span class="badge key">重点</span>`, `href="/enterprises.xlsx"`, `<option value="芦淞区">430203</option>`,
 		`<a class="button small" href="/enterprises/` + planKeyCRRC + `/report">填报</a>`}, all...), []string{"13907330001"})
 	// Each caller sees only the units they reach.
 	pageSees(t, e.get("/enterprises", planLusong), 200, []string{"湖南欧微时尚集团", "建设街道老旧小区改造项目"},
@@ -209,6 +209,15 @@ func TestEnterpriseListPage(t *testing.T) {
 	pageSees(t, e.get("/enterprises?kind=project", planHQ), 200, []string{"老旧小区"}, []string{"中车", "千金", "欧微"})
 	pageSees(t, e.get("/enterprises?key_only=1", planHQ), 200, []string{"中车"}, []string{"千金", "欧微", "老旧小区"})
 	pageSees(t, e.get("/enterprises?area=430211", planHQ), 200, []string{"千金"}, []string{"中车", "欧微", "老旧小区"})
+	// An area by its name, as the list of names offers it; the export too.
+	pageSees(t, e.get("/enterprises?area="+url.QueryEscape("天元区"), planHQ), 200,
+		[]string{"千金", `value="天元区"`, `<option value="天元区">430211</option>`}, []string{"中车", "欧微", "老旧小区"})
+	if rows := pageXLSXRows(t, e.get("/enterprises.xlsx?area="+url.QueryEscape("天元区"), planHQ), ""); len(rows) != 2 || !strings.Contains(strings.Join(rows[1], " "), "千金") {
+		t.Errorf("export by area name: %v", rows)
+	}
+	pageSees(t, e.get("/enterprises?area="+url.QueryEscape("天元"), planHQ), 400, []string{"没有名为“天元”的区划"}, []string{"千金"})
+	// A name outside the caller's reach is no name at all.
+	pageSees(t, e.get("/enterprises?area="+url.QueryEscape("天元区"), planLusong), 400, []string{"没有名为“天元区”的区划"}, []string{"千金"})
 	pageSees(t, e.get("/enterprises?park=%E7%94%B0%E5%BF%83%E9%AB%98%E7%A7%91%E5%9B%AD", planHQ), 200, []string{"中车"}, []string{"千金", "欧微"})
 	w := e.get("/enterprises?q=%E5%8D%83%E9%87%91&kind=enterprise", planHQ)
 	pageSees(t, w, 200, []string{"千金", `value="千金"`, `href="/enterprises.xlsx?kind=enterprise&amp;q=%E5%8D%83%E9%87%91"`}, []string{"中车", "欧微"})
@@ -384,7 +393,7 @@ func TestStatsPage(t *testing.T) {
 		`<input type="checkbox" name="area" value="430203"> 芦淞区`,
 		`href="/resumption?area=430202&amp;area=430203&amp;area=430204&amp;area=430211">城区</a>`,
 		// Figures: 3 above-scale industrial units, 2 resumed (中车, 千金 partial); the project not reported.
-		`<th scope="row">规上工业</th>`, `<td class="num">3</td>`, `<td class="num"><strong>66.7%</strong></td>`,
+		`<th scope="row">规上工业</th>`, `<td class="num" data-label="总数">3</td>`, `<td class="num" data-label="复工率"><strong>66.7%</strong></td>`,
 		`<th scope="row">项目</th>`, "未填报单位", "1 家", "全市工业", "90.1%", "59650000",
 		"截至", `<section class="panel briefing">`,
 		// Breakdown by district and the trend.
@@ -405,7 +414,7 @@ func TestStatsPage(t *testing.T) {
 	if len(charts) != 4 || charts[0].ID != "chart-districts" || len(charts[1].Categories) != 14 || charts[1].Categories[13] != "11-20" {
 		t.Fatalf("charts: %+v", charts)
 	}
-	if i := slices.Index(charts[0].Categories, "石峰区"); i < 0 || charts[0].Series[0].Data[i] != 100 {
+	if i := slices.Index(charts[0].Categories, "石峰区"); i < 0 || charts[0].Series[0].Data[i] == nil || *charts[0].Series[0].Data[i] != 100 {
 		t.Errorf("石峰区's industrial rate in the chart: %+v", charts[0])
 	}
 	if strings.Contains(w.Body.String(), "<script>") {
@@ -416,7 +425,7 @@ func TestStatsPage(t *testing.T) {
 	// only CRRC's report of the 19th counts.
 	w = e.get("/resumption?area=430202&area=430203&area=430204&area=430211&at=2022-11-19T18%3A00", planHQ)
 	pageSees(t, w, 200, []string{"统计时点：2022-11-19 18:00", `class="button small current"`, `value="430203" checked`,
-		`<td class="num"><strong>33.3%</strong></td>`}, nil)
+		`<td class="num" data-label="复工率"><strong>33.3%</strong></td>`}, nil)
 	// A district officer: no 城区 shortcut, the district's figures only.
 	pageSees(t, e.get("/resumption", planLusong), 200, []string{"芦淞区", `<th scope="row">项目</th>`}, []string{">城区</a>", "石峰区"})
 	pageSees(t, e.get("/resumption?area=430204", planLusong), 404, []string{"区划不存在"}, nil)

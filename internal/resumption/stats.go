@@ -33,6 +33,10 @@ type StatsQuery struct {
 	Areas []string
 	// At is the moment; zero means now.
 	At time.Time
+	// Date (YYYY-MM-DD), when set, asks for the figures of that report
+	// date as known at At: each unit's latest report dated on or before
+	// it, in its latest version filed by At (see stats_date.go).
+	Date string
 }
 
 // Statistical groups, in display order: the four categories, "四上"
@@ -61,14 +65,17 @@ var GroupNames = map[string]string{
 // GroupStat is how many units of a group there are and how many of them
 // have resumed work.
 type GroupStat struct {
-	Group   string  `json:"group"`
-	Total   int     `json:"total"`
-	Resumed int     `json:"resumed"`
-	Rate    float64 `json:"rate"`
+	Group   string `json:"group"`
+	Total   int    `json:"total"`
+	Resumed int    `json:"resumed"`
+	// Reported counts the units with a report; without any the group has
+	// no data, and Rate is 0 here and null in JSON (HasRate).
+	Reported int     `json:"reported"`
+	Rate     float64 `json:"rate"`
 }
 
 // StaffStat is the staff expected and on site in a group, summed over the
-// units' latest reports.
+// units' latest reports. Without staff expected Rate is null in JSON.
 type StaffStat struct {
 	Group    string  `json:"group"`
 	Expected int     `json:"expected"`
@@ -90,12 +97,17 @@ type PowerStat struct {
 // Stats are the resumption figures of some areas as of a moment.
 type Stats struct {
 	AsOf time.Time `json:"as_of"`
+	// Date is the report date asked for with date=, empty otherwise.
+	Date string `json:"date,omitempty"`
 	// Area is the area codes, joined by ",".
 	Area   string      `json:"area"`
 	Groups []GroupStat `json:"groups"`
 	Staff  []StaffStat `json:"staff"`
-	// CapacityAvg is the mean capacity (percent) of the units working.
+	// CapacityAvg is the mean capacity (percent) of the units working;
+	// 0 here and null in JSON when none is (HasCapacity).
 	CapacityAvg float64 `json:"capacity_avg"`
+	// working counts the units working (see HasCapacity).
+	working int
 	// NotReported counts the units without any report as of AsOf.
 	NotReported int         `json:"not_reported"`
 	Power       []PowerStat `json:"power"`
@@ -128,7 +140,7 @@ type AreaStats struct {
 	Stats *Stats `json:"stats"`
 }
 
-// DayStats are the figures as of 17:00 (Asia/Shanghai) of one day.
+// DayStats are the figures of one report date of a trend.
 type DayStats struct {
 	Date   string      `json:"date"`
 	Groups []GroupStat `json:"groups"`
@@ -165,10 +177,6 @@ const (
 // MaxTrendDays bounds a trend.
 const MaxTrendDays = 90
 
-// DailyCutoffHour is the hour (Asia/Shanghai) of the daily figures: the
-// seed's "截至下午5点".
-const DailyCutoffHour = 17
-
 // areaRef is an area as the statistics need it.
 type areaRef struct {
 	Code, Name, Level, Path string
@@ -202,6 +210,8 @@ type moment struct {
 	at   time.Time
 	date string // YYYY-MM-DD, Asia/Shanghai
 	ms   int64
+	// byDate: date was asked for rather than taken from at.
+	byDate bool
 }
 
 func momentOf(t time.Time) moment {
@@ -647,8 +657,8 @@ func ratio(a, b float64) float64 {
 
 // tally counts units into the groups.
 type tally struct {
-	total, resumed, expected, onSite [7]int
-	capSum, capN, notReported        int
+	total, resumed, reported, expected, onSite [7]int
+	capSum, capN, notReported                  int
 }
 
 func (t *tally) add(u *unitRow) {
@@ -669,6 +679,7 @@ func (t *tally) add(u *unitRow) {
 			t.resumed[g]++
 		}
 		if u.has {
+			t.reported[g]++
 			t.expected[g] += u.expected
 			t.onSite[g] += u.onS
 		}
@@ -685,7 +696,8 @@ func (t *tally) add(u *unitRow) {
 func (t *tally) groups() []GroupStat {
 	out := make([]GroupStat, len(Groups))
 	for i, g := range Groups {
-		out[i] = GroupStat{Group: g, Total: t.total[i], Resumed: t.resumed[i], Rate: ratio(float64(t.resumed[i]), float64(t.total[i]))}
+		out[i] = GroupStat{Group: g, Total: t.total[i], Resumed: t.resumed[i], Reported: t.reported[i],
+			Rate: ratio(float64(t.resumed[i]), float64(t.total[i]))}
 	}
 	return out
 }
@@ -698,7 +710,7 @@ func (t *tally) staff() []StaffStat {
 	return out
 }
 
-func (t *tally) stats(at time.Time, areaCodes string, power []PowerStat) *Stats {
+func (t *tally) stats(m moment, areaCodes string, power []PowerStat) *Stats {
 	capAvg := 0.0
 	if t.capN > 0 {
 		capAvg = math.Round(float64(t.capSum)/float64(t.capN)*10) / 10
@@ -706,8 +718,12 @@ func (t *tally) stats(at time.Time, areaCodes string, power []PowerStat) *Stats 
 	if power == nil {
 		power = []PowerStat{}
 	}
-	return &Stats{AsOf: at, Area: areaCodes, Groups: t.groups(), Staff: t.staff(), CapacityAvg: capAvg,
+	st := &Stats{AsOf: m.at, Area: areaCodes, Groups: t.groups(), Staff: t.staff(), CapacityAvg: capAvg, working: t.capN,
 		NotReported: t.notReported, Power: power}
+	if m.byDate {
+		st.Date = m.date
+	}
+	return st
 }
 
 // Stats returns the resumption figures of the queried areas (or of the
@@ -727,7 +743,10 @@ func (s *Service) Stats(ctx context.Context, p *auth.Principal, q StatsQuery) (*
 
 // statsIn computes Stats inside tx and returns the resolved scope too.
 func (s *Service) statsIn(ctx context.Context, tx *db.Tx, p *auth.Principal, q StatsQuery, op string) (*Stats, *statsScope, error) {
-	m := momentOf(s.statsAt(q))
+	m, err := s.momentFor(q)
+	if err != nil {
+		return nil, nil, err
+	}
 	sc, err := resolveScope(ctx, tx, p, q.Areas, op)
 	if err != nil {
 		return nil, nil, err
@@ -744,7 +763,7 @@ func (s *Service) statsIn(ctx context.Context, tx *db.Tx, p *auth.Principal, q S
 	for i := range units {
 		t.add(&units[i])
 	}
-	return t.stats(m.at, sc.codes(), power), sc, nil
+	return t.stats(m, sc.codes(), power), sc, nil
 }
 
 // Breakdown returns the figures of the queried areas per district or per
@@ -761,9 +780,12 @@ func (s *Service) Breakdown(ctx context.Context, p *auth.Principal, q StatsQuery
 	default:
 		return nil, errs.Wrap(op, errs.E(errs.Invalid, "bad_level", "level 须为 district（区县）或 street（街道）"))
 	}
-	m := momentOf(s.statsAt(q))
+	m, err := s.momentFor(q)
+	if err != nil {
+		return nil, errs.Wrap(op, err)
+	}
 	var out []AreaStats
-	err := s.DB().Read(ctx, func(tx *db.Tx) error {
+	err = s.DB().Read(ctx, func(tx *db.Tx) error {
 		sc, err := resolveScope(ctx, tx, p, q.Areas, op)
 		if err != nil {
 			return err
@@ -833,7 +855,7 @@ func (s *Service) Breakdown(ctx context.Context, p *auth.Principal, q StatsQuery
 			if err != nil {
 				return err
 			}
-			out[i] = AreaStats{Code: a.Code, Name: a.Name, Stats: tallies[i].stats(m.at, a.Code, power)}
+			out[i] = AreaStats{Code: a.Code, Name: a.Name, Stats: tallies[i].stats(m, a.Code, power)}
 		}
 		return nil
 	})
@@ -855,65 +877,16 @@ func rowOf(rows []areaRef, path string) int {
 	return best
 }
 
-// dailyCutoff returns 17:00 Asia/Shanghai of the day date.
-func dailyCutoff(date time.Time) time.Time {
-	y, mo, d := date.In(clock.Shanghai).Date()
-	return time.Date(y, mo, d, DailyCutoffHour, 0, 0, 0, clock.Shanghai)
-}
-
-// Trend returns the figures as of 17:00 (Asia/Shanghai) of each of the
-// days days ending with q.At's day, oldest first; the last day's figures
-// are as of q.At if that is earlier than its 17:00.
-func (s *Service) Trend(ctx context.Context, p *auth.Principal, q StatsQuery, days int) ([]DayStats, error) {
-	const op = "resumption.Trend"
-	if days < 1 || days > MaxTrendDays {
-		return nil, errs.Wrap(op, errs.Newf(errs.Invalid, "bad_days", "days 须为 1–%d 的整数", MaxTrendDays))
-	}
-	at := s.statsAt(q)
-	var out []DayStats
-	err := s.DB().Read(ctx, func(tx *db.Tx) error {
-		sc, err := resolveScope(ctx, tx, p, q.Areas, op)
-		if err != nil {
-			return err
-		}
-		units, err := scopeUnits(ctx, tx, sc, false)
-		if err != nil {
-			return err
-		}
-		if err := attachCategories(ctx, tx, units); err != nil {
-			return err
-		}
-		last := dailyCutoff(at)
-		for i := days - 1; i >= 0; i-- {
-			cut := last.AddDate(0, 0, -i)
-			if cut.After(at) {
-				cut = at
-			}
-			m := momentOf(cut)
-			if err := attachLatest(ctx, tx, units, m, false); err != nil {
-				return err
-			}
-			var t tally
-			for i := range units {
-				t.add(&units[i])
-			}
-			out = append(out, DayStats{Date: m.date, Groups: t.groups(), Staff: t.staff()})
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	return out, nil
-}
-
 // NotResumed lists the units in scope whose latest report as of q.At says
 // suspended, or that have no report at all, ordered by area and key.
 func (s *Service) NotResumed(ctx context.Context, p *auth.Principal, q StatsQuery) ([]Unit, error) {
 	const op = "resumption.NotResumed"
-	m := momentOf(s.statsAt(q))
+	m, err := s.momentFor(q)
+	if err != nil {
+		return nil, errs.Wrap(op, err)
+	}
 	out := []Unit{}
-	err := s.DB().Read(ctx, func(tx *db.Tx) error {
+	err = s.DB().Read(ctx, func(tx *db.Tx) error {
 		sc, err := resolveScope(ctx, tx, p, q.Areas, op)
 		if err != nil {
 			return err

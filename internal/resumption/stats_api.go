@@ -18,8 +18,8 @@ import (
 // Defaults of the statistics routes.
 const DefaultTrendDays = 14
 
-// statsQueryOf reads ?area= (repeatable, or comma-separated) and ?at=
-// (RFC 3339; now when absent).
+// statsQueryOf reads ?area= (repeatable, or comma-separated), ?at=
+// (RFC 3339; now when absent) and ?date= (a report date, YYYY-MM-DD).
 func statsQueryOf(r *http.Request) (StatsQuery, error) {
 	v := r.URL.Query()
 	q := StatsQuery{Areas: v["area"]}
@@ -30,6 +30,13 @@ func statsQueryOf(r *http.Request) (StatsQuery, error) {
 				Fields: []errs.FieldError{{Field: "at", Message: "时间格式不正确"}}}
 		}
 		q.At = t
+	}
+	if s := strings.TrimSpace(v.Get("date")); s != "" {
+		d, err := ParseStatsDate(s)
+		if err != nil {
+			return q, err
+		}
+		q.Date = d
 	}
 	return q, nil
 }
@@ -173,7 +180,7 @@ func (a *API) ExportStats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	name := "resumption-stats-" + st.AsOf.In(clock.Shanghai).Format("20060102-1504") + ".xlsx"
+	name := "resumption-stats-" + statsFileStamp(st) + ".xlsx"
 	return web.Attachment(w, importer.MediaXLSX, name, b)
 }
 
@@ -240,14 +247,15 @@ func StatsWorkbook(st *Stats, parts []AreaStats) ([]byte, error) {
 	groupRows := func(st *Stats) [][]any {
 		rows := make([][]any, len(st.Groups))
 		for i, g := range st.Groups {
-			rows[i] = []any{GroupNames[g.Group], g.Group, g.Total, g.Resumed, g.Rate}
+			rows[i] = []any{GroupNames[g.Group], g.Group, g.Total, g.Resumed, rateCell(g.Rate, g.HasRate())}
 		}
 		return rows
 	}
 	summary := [][]any{
 		{"统计时点", st.AsOf.In(clock.Shanghai).Format("2006-01-02 15:04")},
+		{"填报日期", statsReportDate(st)},
 		{"区划", st.Area},
-		{"复工单位平均产能（%）", st.CapacityAvg},
+		{"复工单位平均产能（%）", rateCell(st.CapacityAvg, st.HasCapacity())},
 		{"未填报单位数", st.NotReported},
 	}
 	if err := sheet("概况", []string{"项目", "数值"}, summary); err != nil {
@@ -258,7 +266,7 @@ func StatsWorkbook(st *Stats, parts []AreaStats) ([]byte, error) {
 	}
 	staff := make([][]any, len(st.Staff))
 	for i, s := range st.Staff {
-		staff[i] = []any{GroupNames[s.Group], s.Group, s.Expected, s.OnSite, s.Rate}
+		staff[i] = []any{GroupNames[s.Group], s.Group, s.Expected, s.OnSite, rateCell(s.Rate, s.HasRate())}
 	}
 	if err := sheet("到岗", []string{"分组", "代码", "应到岗人数", "实际到岗人数", "到岗率"}, staff, 4); err != nil {
 		return nil, errs.Wrap(op, err)

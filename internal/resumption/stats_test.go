@@ -204,16 +204,7 @@ func loadSeedCity(f *fixture) []seedUnit {
 	f.t.Helper()
 	units := seedCity(f)
 	f.at(nov22(17, 9, 0))
-	lines := []string{"统一社会信用代码,项目编码,类型,名称,区域编码,园区,类别,重点,职工人数"}
-	for i, u := range units {
-		key := map[bool]string{true: "是", false: "否"}[u.isKey]
-		if u.kind == "项目" {
-			lines = append(lines, fmt.Sprintf(",%s,项目,项目%d,%s,,,%s,%d", u.key, i, u.area, key, u.expected))
-		} else {
-			lines = append(lines, fmt.Sprintf("%s,,企业,企业%d,%s,,%s,%s,%d", u.key, i, u.area, strings.Join(u.cats, ";"), key, u.expected))
-		}
-	}
-	statsImportCSV(f, false, lines)
+	registerSeedCity(f, units)
 
 	phase := func(at time.Time, pick func(u seedUnit) (string, Status, int, int, int, bool)) {
 		f.at(at)
@@ -295,7 +286,22 @@ func loadSeedCity(f *fixture) []seedUnit {
 	return units
 }
 
-// roundTo rounds x to dec decimals.
+// registerSeedCity imports the seed city's units from a CSV file.
+func registerSeedCity(f *fixture, units []seedUnit) {
+	f.t.Helper()
+	lines := []string{"统一社会信用代码,项目编码,类型,名称,区域编码,园区,类别,重点,职工人数"}
+	for i, u := range units {
+		key := map[bool]string{true: "是", false: "否"}[u.isKey]
+		if u.kind == "项目" {
+			lines = append(lines, fmt.Sprintf(",%s,项目,项目%d,%s,,,%s,%d", u.key, i, u.area, key, u.expected))
+		} else {
+			lines = append(lines, fmt.Sprintf("%s,,企业,企业%d,%s,,%s,%s,%d", u.key, i, u.area, strings.Join(u.cats, ";"), key, u.expected))
+		}
+	}
+	statsImportCSV(f, false, lines)
+}
+
+// statsRound rounds x to dec decimals.
 func statsRound(x float64, dec int) float64 {
 	p := math.Pow10(dec)
 	return math.Round(x*p) / p
@@ -368,7 +374,7 @@ func TestSeedFigures(t *testing.T) {
 			}
 			want.add(&row)
 		}
-		if w := want.stats(at.UTC(), st.Area, st.Power); !statsJSONEqual(t, w, st) {
+		if w := want.stats(momentOf(at), st.Area, st.Power); !statsJSONEqual(t, w, st) {
 			t.Errorf("stats differ from the plan:\n got %s\nwant %s", statsJSON(t, st), statsJSON(t, w))
 		}
 		if st.NotReported != 28 {
@@ -660,6 +666,7 @@ func TestBreakdown(t *testing.T) {
 			for i, g := range a.Stats.Groups {
 				sum.total[i] += g.Total
 				sum.resumed[i] += g.Resumed
+				sum.reported[i] += g.Reported
 			}
 		}
 		if !slices.Equal(codes, []string{"430202", "430203", "430204", "430211", "430212", "430223", "430224", "430225", "430281"}) {
@@ -730,12 +737,9 @@ func TestTrend(t *testing.T) {
 		if len(days) != 4 {
 			t.Fatalf("%d days", len(days))
 		}
+		// Each day is its report date as known at the query's moment.
 		for i, day := range days {
-			at := nov22(18+i, 17, 0)
-			if i == 3 {
-				at = q.At // the last day is cut at the query's moment
-			}
-			st, err := f.svc.Stats(f.ctx, f.sys, StatsQuery{Areas: q.Areas, At: at})
+			st, err := f.svc.Stats(f.ctx, f.sys, StatsQuery{Areas: q.Areas, At: q.At, Date: fmt.Sprintf("2022-11-%d", 18+i)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -743,8 +747,33 @@ func TestTrend(t *testing.T) {
 				t.Errorf("day %d: %+v, stats %+v", i, day, st.Groups)
 			}
 		}
-		if days[2].Groups[0].Resumed != 1 || days[1].Groups[0].Resumed != 1 || days[0].Groups[0].Resumed != 0 {
+		// e2's 11-19 report, filed only on the evening of 11-20, counts
+		// for 11-19: two of two industrial units resumed that day. p1
+		// reported first for 11-20 and has no data before.
+		if days[2].Groups[0].Resumed != 1 || days[1].Groups[0].Resumed != 2 || days[0].Groups[0].Resumed != 0 {
 			t.Errorf("industrial by day: %+v", days)
+		}
+		if g := days[1].Groups[5]; g.Group != GroupProject || g.HasRate() || statsJSON(t, g) != `{"group":"project","total":1,"resumed":0,"reported":0,"rate":null}` {
+			t.Errorf("projects on 11-19: %s", statsJSON(t, g))
+		}
+		if g := days[2].Groups[5]; !g.HasRate() || g.Rate != 1 {
+			t.Errorf("projects on 11-20: %+v", g)
+		}
+		// As known at 17:00 on 11-20, e2's 11-19 report was not filed yet.
+		early, err := f.svc.Trend(f.ctx, f.sys, StatsQuery{Areas: q.Areas, At: nov22(20, 17, 0)}, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(early) != 2 || early[1].Date != "2022-11-20" || early[0].Groups[0].Resumed != 1 {
+			t.Errorf("trend as known at 17:00: %+v", early)
+		}
+		// date= ends the trend on that date.
+		byDate, err := f.svc.Trend(f.ctx, f.sys, StatsQuery{Areas: q.Areas, Date: "2022-11-19"}, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(byDate) != 3 || byDate[0].Date != "2022-11-17" || byDate[2].Date != "2022-11-19" || !slices.Equal(byDate[2].Groups, days[1].Groups) {
+			t.Errorf("trend to 11-19: %+v", byDate)
 		}
 		for _, n := range []int{0, -1, 91} {
 			_, err := f.svc.Trend(f.ctx, f.sys, q, n)
@@ -801,7 +830,7 @@ func TestStatsAPI(t *testing.T) {
 		t.Fatalf("stats: %d %s", w.Code, w.Body)
 	}
 	for _, s := range []string{`"as_of":"2022-11-20T09:00:00Z"`, `"area":"430202,430203,430204,430211"`,
-		`{"group":"industrial_above_scale","total":2,"resumed":1,"rate":0.5}`, `{"group":"project","expected":100,"on_site":80,"rate":0.8}`,
+		`{"group":"industrial_above_scale","total":2,"resumed":1,"reported":2,"rate":0.5}`, `{"group":"project","expected":100,"on_site":80,"rate":0.8}`,
 		`"capacity_avg":50`, `"not_reported":1`, `"power":[]`} {
 		if !strings.Contains(w.Body.String(), s) {
 			t.Errorf("stats lacks %s: %s", s, w.Body)

@@ -261,19 +261,26 @@ func normalizeAddress(s string) string {
 	return strings.ToLower(b.String())
 }
 
+// FilesForAnyone reports whether p may file tickets about anything (a
+// caller on the hotline, a resident's address): TicketFile from a role
+// other than enterprise contact, who files only about their own
+// enterprise.
+func FilesForAnyone(p *auth.Principal) bool {
+	if p.IsSystem() {
+		return true
+	}
+	for _, a := range p.Assignments {
+		if a.Role != auth.EnterpriseContact && auth.RoleHas(a.Role, auth.TicketFile) {
+			return true
+		}
+	}
+	return false
+}
+
 // canFileAbout checks an enterprise contact files only about their own
 // enterprises; other filers may file about anything.
 func canFileAbout(p *auth.Principal, in Input) error {
-	if p.IsSystem() {
-		return nil
-	}
-	others := false
-	for _, a := range p.Assignments {
-		if a.Role != auth.EnterpriseContact && auth.RoleHas(a.Role, auth.TicketFile) {
-			others = true
-		}
-	}
-	if others {
+	if FilesForAnyone(p) {
 		return nil
 	}
 	if in.SubjectKind != SubjectEnterprise || !slices.Contains(p.Refs(auth.EnterpriseContact), in.Enterprise) {

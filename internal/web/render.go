@@ -39,6 +39,7 @@ type Renderer struct {
 	sets    map[string]*template.Template
 	assets  *assets
 	nav     []NavItem
+	work    []Work
 }
 
 // NavItem is an entry of the menu, and a card on the home page when it has
@@ -47,10 +48,17 @@ type NavItem struct {
 	Key     string          // catalog key of the label
 	DescKey string          // catalog key of the home card's text; "" keeps it off the home page
 	Path    string          // "/areas"
-	Perm    auth.Permission // needed to see it; "" for every signed-in user
+	Perm    auth.Permission // needed to see it
 	// Roles, if any, also show the item to holders of these roles without
 	// Perm: enterprise contacts and liaisons reach their own enterprises.
+	// An item with neither Perm nor Roles is shown to every signed-in
+	// user; one with Roles alone only to holders of those roles.
 	Roles []auth.Role
+	// Allow, if set, alone decides who sees the item: the same check the
+	// page's handler makes, where a permission is not enough (the hotline
+	// form is refused to enterprise contacts, who may file only about
+	// their own enterprise). It must not do I/O.
+	Allow func(p *auth.Principal) bool
 	// Count, if set, is a number shown beside the link on full pages (the
 	// unread messages of the inbox); 0 shows nothing. It must be cheap.
 	Count func(ctx context.Context, p *auth.Principal) int
@@ -316,7 +324,8 @@ func (r *Renderer) funcs(lang string) template.FuncMap {
 		"t": func(key string, args ...any) string { return r.catalog.T(lang, key, args...) },
 		// static is the fingerprinted URL of a static file, "" when absent.
 		"static": r.assets.URL,
-		// time shows Unix milliseconds (or a time.Time) in Shanghai time.
+		// time shows Unix milliseconds (or a time.Time, or a *time.Time) in
+		// Shanghai time; zero or nil shows nothing.
 		"time": func(v any) string {
 			var t time.Time
 			switch x := v.(type) {
@@ -335,6 +344,11 @@ func (r *Renderer) funcs(lang string) template.FuncMap {
 					return ""
 				}
 				t = x
+			case *time.Time: // optional times (reviewed_at, revoked_at)
+				if x == nil || x.IsZero() {
+					return ""
+				}
+				t = *x
 			default:
 				return ""
 			}
@@ -369,11 +383,22 @@ func (r *Renderer) NavFor(p *auth.Principal) []NavItem {
 	}
 	var out []NavItem
 	for _, it := range r.nav {
-		if it.Perm == "" || p.Can(it.Perm) || slices.ContainsFunc(it.Roles, p.HasRole) {
+		if it.allows(p) {
 			out = append(out, it)
 		}
 	}
 	return out
+}
+
+// allows reports whether p may see the item (p is not nil).
+func (it NavItem) allows(p *auth.Principal) bool {
+	switch {
+	case it.Allow != nil:
+		return it.Allow(p)
+	case it.Perm == "" && len(it.Roles) == 0:
+		return true
+	}
+	return (it.Perm != "" && p.Can(it.Perm)) || slices.ContainsFunc(it.Roles, p.HasRole)
 }
 
 // Catalog returns the renderer's catalog.

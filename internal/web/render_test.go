@@ -458,6 +458,8 @@ func TestTimeFunc(t *testing.T) {
 		{at, "2022-11-20 17:00"},
 		{int64(0), ""},
 		{time.Time{}, ""},
+		{&at, "2022-11-20 17:00"}, // reviewed_at and the like: a blank batch review time was this
+		{(*time.Time)(nil), ""},
 		{"x", ""},
 		{nil, ""},
 	} {

@@ -252,7 +252,7 @@
   }
 
   var HEADER = { alg: "string", kid: "string", typ: "string" };
-  var CLAIMS = { pid: "string", k: "string", n: "string", id4: "string", pl: "string", ent: "string",
+  var CLAIMS = { pid: "string", k: "string", n: "string", id4: "string", pl: "string", ent: "string", en: "string",
     z: "strings", cp: "strings", nbf: "int64", exp: "int64" };
 
   function strictJSON(bytes, fields) {

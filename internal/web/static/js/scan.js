@@ -1,5 +1,7 @@
 // The scan page of a checkpoint (卡口扫码): a hardware scanner typing into
-// the field, the camera where the browser has a BarcodeDetector, or typing.
+// the field, the camera (the browser's BarcodeDetector, or jsQR loaded on
+// demand where there is none), or typing the short pass number printed on
+// the card (online only: the server looks the pass up).
 //
 // Online, every scan goes to the server, whose verdict is shown. When the
 // server cannot be reached the page verifies the pass itself
@@ -356,7 +358,7 @@
   function passFromClaims(c) {
     if (!c) return null;
     return {
-      kind: c.k, name: c.n, id4: c.id4, plate: c.pl, enterprise: c.ent,
+      kind: c.k, name: c.n, id4: c.id4, plate: c.pl, enterprise: c.en || c.ent, ent_code: c.en ? c.ent : "",
       valid_from: c.nbf ? c.nbf * 1000 : 0, valid_to: c.exp ? c.exp * 1000 : 0,
     };
   }
@@ -365,7 +367,9 @@
   function passFromServer(p) {
     if (!p) return null;
     var t = function (v) { var d = Date.parse(v || ""); return isNaN(d) ? 0 : d; };
-    return { kind: p.kind, name: p.name, id4: p.id4, plate: p.plate, enterprise: p.ent, valid_from: t(p.valid_from), valid_to: t(p.valid_to) };
+    return {
+      kind: p.kind, name: p.name, id4: p.id4, plate: p.plate, enterprise: p.ent_name || p.ent, ent_code: p.ent_name ? p.ent : "",
+      valid_from: t(p.valid_from), valid_to: t(p.valid_to) };
   }
 
   var hideTimer = null;
@@ -386,18 +390,26 @@
     var dl = $("scan-verdict-pass");
     dl.textContent = "";
     var p = v.pass;
-    function row(label, value) {
+    function row(label, value, secondary) {
       if (!value) return;
       var dt = document.createElement("dt"), dd = document.createElement("dd");
       dt.textContent = label;
       dd.textContent = value;
+      if (secondary) {
+        var sm = document.createElement("small");
+        sm.className = "scan-verdict-code";
+        sm.textContent = secondary;
+        dd.append(" ", sm);
+      }
       dl.append(dt, dd);
     }
     if (p) {
       row(T.holder, p.name);
       row(T.id4, p.id4);
       row(T.plate, p.plate);
-      row(T.enterprise, p.enterprise);
+      // The enterprise by name (tokens issued since names were added);
+      // its credit code small beside it.
+      row(T.enterprise, p.enterprise, p.ent_code);
       if (p.valid_from || p.valid_to) row(T.validity, (p.valid_from ? dayFmt.format(new Date(p.valid_from)) : "") + " — " + (p.valid_to ? dayFmt.format(new Date(p.valid_to)) : ""));
     }
     dl.hidden = dl.childElementCount === 0;
@@ -423,6 +435,34 @@
     return busy;
   }
 
+  // A pass number as typed: digits (full-width too), spaces and hyphens
+  // only. A token always has letters and dots, so the two never mix.
+  var NUMBER_RE = /^[0-9０-９ \-－\u3000]{1,30}$/;
+
+  // scanNumber sends a typed pass number to the server, the only one that
+  // can look it up; offline the officer is told to scan the QR code.
+  async function scanNumber(typed, at) {
+    if (navigator.onLine === false || serverDown) {
+      note(T.number_offline, "bad");
+      return;
+    }
+    var s = { client_id: crypto.randomUUID(), number: typed, scanned_at: new Date(at).toISOString() };
+    try {
+      var r = await postJSON(cfg.urls.scan, s, ONLINE_TIMEOUT);
+      var body = await r.json().catch(function () { return null; });
+      if (r.ok && body && (body.verdict === "allow" || body.verdict === "deny")) {
+        note("");
+        var shown = { verdict: body.verdict, reason: body.reason, pass: passFromServer(body.pass), source: "server", at: at, client_id: s.client_id };
+        showVerdict(shown);
+        addRecent(shown);
+      } else if (r.status !== 401) {
+        note(fmt(T.number_refused, (body && body.detail) || String(r.status)), "bad");
+      }
+    } catch (e) {
+      note(T.number_offline, "bad");
+    }
+  }
+
   async function scanOne(raw) {
     // The server trims and refuses anything above 4096 bytes; sending a
     // trimmed, shortened token changes no verdict and keeps a pasted
@@ -430,6 +470,7 @@
     var token = TP.trimSpace(String(raw)).slice(0, 4097);
     if (token === "") return;
     var at = Date.now();
+    if (NUMBER_RE.test(token)) return scanNumber(token, at);
     var s = { client_id: crypto.randomUUID(), token: token, scanned_at: new Date(at).toISOString() };
     var shown = null;
     // After a failure the page decides alone at once; the queue's retries
@@ -485,20 +526,71 @@
   });
 
   // ------------------------------------------------------------------
-  // The camera, where the browser can read QR codes itself.
+  // The camera. Where the browser reads QR codes itself (BarcodeDetector)
+  // it does; elsewhere (Safari on iPhone, WeChat, Firefox) jsQR, a QR
+  // decoder in plain JavaScript served from this server (its URL is the
+  // camera button's data-decoder), is loaded the first time the camera
+  // opens and kept in the offline cache with the page.
   var stream = null, detector = null, scanning = false;
-  async function cameraSupported() {
-    if (!("BarcodeDetector" in window) || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return false;
-    try {
-      var formats = await window.BarcodeDetector.getSupportedFormats();
-      return formats.indexOf("qr_code") >= 0;
-    } catch (e) {
-      return false;
+  var decoderURL = camBtn ? camBtn.getAttribute("data-decoder") || "" : "";
+  var photoInput = $("scan-photo");
+  var FRAME_MAX = 720; // px: a frame is scaled down to this before jsQR reads it
+
+  // cameraMode is "native", "fallback", "photo" (no live camera — an
+  // origin that is not secure, an old web view — but a photo taken by
+  // the camera app, read by jsQR) or "" (no decoder).
+  var cameraMode = (async function () {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return decoderURL && photoInput ? "photo" : "";
+    if ("BarcodeDetector" in window) {
+      try {
+        var formats = await window.BarcodeDetector.getSupportedFormats();
+        if (formats.indexOf("qr_code") >= 0) return "native";
+      } catch (e) { /* fall through to jsQR */ }
     }
+    return decoderURL ? "fallback" : "";
+  })();
+
+  var decoderLoad = null;
+  function loadDecoder() {
+    if (window.jsQR) return Promise.resolve(window.jsQR);
+    if (decoderLoad) return decoderLoad;
+    decoderLoad = new Promise(function (resolve, reject) {
+      var el = document.createElement("script");
+      el.src = decoderURL;
+      el.onload = function () { window.jsQR ? resolve(window.jsQR) : reject(new Error("jsQR")); };
+      el.onerror = function () { decoderLoad = null; reject(new Error("jsQR")); };
+      document.head.append(el);
+    });
+    return decoderLoad;
   }
+
+  // fallbackDetector reads a video frame with jsQR, as BarcodeDetector's
+  // detect() does: a list of {rawValue}.
+  function fallbackDetector(jsQR) {
+    var canvas = document.createElement("canvas");
+    var ctx = canvas.getContext("2d", { willReadFrequently: true });
+    return {
+      detect: async function (v) {
+        var w = v.videoWidth, h = v.videoHeight;
+        if (!w || !h) return [];
+        var k = Math.min(1, FRAME_MAX / Math.max(w, h));
+        canvas.width = Math.round(w * k);
+        canvas.height = Math.round(h * k);
+        ctx.drawImage(v, 0, 0, canvas.width, canvas.height);
+        var img = ctx.getImageData(0, 0, canvas.width, canvas.height);
+        var code = jsQR(img.data, img.width, img.height, { inversionAttempts: "dontInvert" });
+        return code && code.data ? [{ rawValue: code.data }] : [];
+      },
+    };
+  }
+
   async function startCamera() {
     try {
-      detector = detector || new window.BarcodeDetector({ formats: ["qr_code"] });
+      if (!detector) {
+        detector = (await cameraMode) === "native"
+          ? new window.BarcodeDetector({ formats: ["qr_code"] })
+          : fallbackDetector(await loadDecoder());
+      }
       stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
     } catch (e) {
       note(T.camera_failed, "bad");
@@ -509,6 +601,7 @@
     camBox.hidden = false;
     await video.play().catch(function () {});
     scanning = true;
+    document.documentElement.setAttribute("data-camera", "on");
     var last = "";
     (async function loop() {
       while (scanning) {
@@ -532,11 +625,49 @@
     stream = null;
     video.srcObject = null;
     camBox.hidden = true;
+    document.documentElement.setAttribute("data-camera", "off");
     focusInput();
   }
-  cameraSupported().then(function (ok) {
-    if (!ok) return;
+  // readPhoto reads a QR code from a photo the camera app took.
+  async function readPhoto(file) {
+    var url = URL.createObjectURL(file);
+    try {
+      var jsQR = await loadDecoder();
+      var img = new Image();
+      await new Promise(function (res, rej) { img.onload = res; img.onerror = rej; img.src = url; });
+      var k = Math.min(1, 1600 / Math.max(img.naturalWidth, img.naturalHeight));
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.max(1, Math.round(img.naturalWidth * k));
+      canvas.height = Math.max(1, Math.round(img.naturalHeight * k));
+      var ctx = canvas.getContext("2d");
+      ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+      var data = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      var code = jsQR(data.data, data.width, data.height, { inversionAttempts: "attemptBoth" });
+      if (code && code.data) {
+        note("");
+        scan(code.data);
+      } else {
+        note(T.photo_no_code, "bad");
+      }
+    } catch (e) {
+      note(T.camera_failed, "bad");
+    } finally {
+      URL.revokeObjectURL(url);
+    }
+  }
+
+  cameraMode.then(function (mode) {
+    document.documentElement.setAttribute("data-camera-mode", mode || "none");
+    if (!mode) return;
     camBtn.hidden = false;
+    if (mode === "photo") {
+      camBtn.textContent = T.photo;
+      camBtn.addEventListener("click", function () { photoInput.value = ""; photoInput.click(); });
+      photoInput.addEventListener("change", function () {
+        if (photoInput.files && photoInput.files[0]) readPhoto(photoInput.files[0]);
+      });
+      return;
+    }
     camBtn.addEventListener("click", function () { if (scanning) stopCamera(); else startCamera(); });
     $("scan-camera-stop").addEventListener("click", stopCamera);
   });
@@ -554,6 +685,10 @@
     if (!window.caches) return false;
     var c = await caches.open(CACHE);
     var assets = assetURLs();
+    // The QR decoder this device needs, before it is ever loaded: the
+    // camera works offline from the first visit on.
+    var mode = await cameraMode;
+    if (mode === "fallback" || mode === "photo") assets.push(decoderURL);
     for (var i = 0; i < assets.length; i++) {
       if (!(await c.match(assets[i], { ignoreVary: true }))) await c.add(assets[i]);
     }
