@@ -161,6 +161,11 @@ var matrixSpecs = map[string]reqSpec{
 	"PUT /api/v1/workgroups/{code}":  {obj: "workgroup", build: jsonBody(`{"name":"改名工作组","area_code":"«district»","remit":"职责"}`)},
 
 	// Work resumption
+	// The demo city lists some 2,000 units before the canary (by key):
+	// the lists ask for factories (厂), the matrix's two and a few
+	// projects of the demo, so that both objects are on the first page.
+	"GET /api/v1/enterprises": {build: query("q=%s", "%E5%8E%82")},
+	"GET /enterprises":        {build: query("q=%s", "%E5%8E%82")},
 	"POST /api/v1/enterprises": {scoped: true, build: func(c *cellCtx) (string, string, []byte) {
 		key := creditCode(c.pick("91430203MA4M0009", "91430204MA4M0009") + "9")
 		return "", "application/json", []byte(expand(c, `{"key":"`+key+`","kind":"enterprise","name":"新企业","area_code":"«area»","categories":["规上工业"],"employees":10,"contact_name":"厂办","contact_phone":"13907336666"}`))

@@ -279,6 +279,11 @@ func (f *flags) open(ctx context.Context, migrate bool, log *slog.Logger) (*Syst
 		d.Close()
 		return nil, err
 	}
+	return wireSystem(d, box, dir, log), nil
+}
+
+// wireSystem builds the services over the database d.
+func wireSystem(d *db.DB, box *pii.Box, dir string, log *slog.Logger) *System {
 	sys := &System{
 		DB: d, Box: box, DataDir: dir, Log: log,
 		Auth:  auth.NewService(d, box, auth.DefaultConfig()),
@@ -296,7 +301,7 @@ func (f *flags) open(ctx context.Context, migrate bool, log *slog.Logger) (*Syst
 	sys.Passes = pass.NewService(d, box, pass.Deps{Areas: sys.Areas, Enterprises: sys.Resumption, Checkpoints: sys.Checkpoints,
 		Users: sys.Auth, Notifier: sys.Notify, DataDir: dir, Log: log})
 	sys.Checkpoints.SetVerifier(sys.Passes)
-	return sys, nil
+	return sys
 }
 
 // Close releases the system.

@@ -276,6 +276,13 @@ func TestBrowserCheckpointOfficer(t *testing.T) {
 	if bridge == "" || transfer == "" || ids["株洲大桥"] == "" {
 		t.Fatalf("the demo checkpoints: %s", r.Body)
 	}
+	// The demo city's scans of the last days at 建宁大桥 (the only
+	// checkpoint with any) come before the officer's.
+	var demoScans struct {
+		Total struct{ Scans, Allowed, Denied int }
+	}
+	do(t, "GET", s.URL+"/api/v1/checkpoints/stats", admin, "", nil).json(t, &demoScans)
+	before := demoScans.Total
 	if r := do(t, "POST", s.URL+"/api/v1/users/kakou/roles", admin, "application/json",
 		[]byte(`{"role":"checkpoint_officer","scope":"checkpoint:`+transfer+`"}`)); r.Status != 200 {
 		t.Fatalf("post kakou at the transfer point: %d %s", r.Status, r.Body)
@@ -405,9 +412,10 @@ func TestBrowserCheckpointOfficer(t *testing.T) {
 		stats := cpOpen(desk, s.URL, "/checkpoints/stats")
 		cpMust(t, "the statistics", stats, "卡口统计", "统计期间", "各卡口扫码", "拒绝原因", "分时段扫码", "物资接驳", "共接驳 4 次")
 		totals := desk.MustElement(`main .tk-totals`).MustText()
-		cpMust(t, "the totals", strings.Join(strings.Fields(totals), " "), "扫码 2", "通行 1", "拒绝 1")
+		cpMust(t, "the totals", strings.Join(strings.Fields(totals), " "), fmt.Sprintf("扫码 %d", before.Scans+2),
+			fmt.Sprintf("通行 %d", before.Allowed+1), fmt.Sprintf("拒绝 %d", before.Denied+1))
 		row := strings.Join(strings.Fields(desk.MustElementR(`main table.figures tbody tr`, "建宁大桥").MustText()), " ")
-		if row != "建宁大桥 嵩山路街道 2 1 1" {
+		if row != fmt.Sprintf("建宁大桥 嵩山路街道 %d %d %d", before.Scans+2, before.Allowed+1, before.Denied+1) {
 			t.Fatalf("建宁大桥's figures read %q", row)
 		}
 		denial := strings.Join(strings.Fields(desk.MustElementR(`main table.figures tbody tr`, "无法识别的通行码").MustText()), " ")
@@ -415,8 +423,10 @@ func TestBrowserCheckpointOfficer(t *testing.T) {
 			t.Fatalf("the denials read %q", denial)
 		}
 		desk.MustElement(`details.trend summary`).MustClick()
-		hour := desk.MustElementR(`details.trend tbody tr`, "建宁大桥").MustText()
-		cpMust(t, "the hourly figures", hour, time.Now().In(clock.Shanghai).Format("2006-01-02"))
+		// The demo's hours come first; the officer's scans are of today.
+		today := time.Now().In(clock.Shanghai).Format("2006-01-02")
+		hour := desk.MustElementR(`details.trend tbody tr`, "建宁大桥\\s+"+today).MustText()
+		cpMust(t, "the hourly figures", hour, today)
 		ent := strings.Join(strings.Fields(desk.MustElementR(`main table.figures tbody tr`, "株洲千金药业股份有限公司").MustText()), " ")
 		cpMust(t, "千金药业's handovers", ent, "株洲千金药业股份有限公司 3", "原料药辅料 2.5 吨", "医用防护服 3.5 吨")
 		days := 0

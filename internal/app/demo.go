@@ -64,6 +64,9 @@ func Demo(ctx context.Context, sys *System) (created []string, err error) {
 		return created, err
 	}
 	created = append(created, more...)
+	if err := demoCity(ctx, sys); err != nil {
+		return created, err
+	}
 	more, err = demoTickets(ctx, sys)
 	if err != nil {
 		return created, err
@@ -74,6 +77,9 @@ func Demo(ctx context.Context, sys *System) (created []string, err error) {
 	}
 	more = append(more, cps...)
 	if err := demoPasses(ctx, sys); err != nil {
+		return created, err
+	}
+	if err := demoHistory(ctx, sys); err != nil {
 		return created, err
 	}
 	return append(created, more...), nil
@@ -104,7 +110,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(tw, "  %s\t%s\t%s@%s\n", u.username, u.name, u.role, u.scope)
 	}
 	fmt.Fprintf(tw, "  %s\t%s\t%s@%s\n", "qianjin", "千金药业联系人", "enterprise_contact", "enterprise:914302001838260003")
-	for _, u := range demoTicketUsers {
+	for _, u := range append(append([]demoUser{}, demoPassContacts...), demoTicketUsers...) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s@%s\n", u.username, u.name, u.role, u.scope)
 	}
 	if id, err := demoKakouCheckpoint(ctx, sys); err == nil && id != "" {

@@ -60,13 +60,20 @@ func TestScanJournalThroughServe(t *testing.T) {
 		} `json:"items"`
 	}
 	do(t, "GET", srv.URL+path, token, "", nil).json(t, &logged)
-	if len(logged.Items) != 3 {
-		t.Fatalf("logged %+v, want 3 scans", logged.Items)
-	}
+	// The demo city's scans of the last days at 建宁大桥 are logged too
+	// (their client ids start with "demo-").
+	mine := 0
 	for _, s := range logged.Items {
+		if strings.HasPrefix(s.ClientID, "demo-") {
+			continue
+		}
+		mine++
 		if s.ID == 0 || s.Reason != "malformed" || !strings.HasPrefix(s.ClientID, "e2e-journal-") {
 			t.Fatalf("logged %+v", s)
 		}
+	}
+	if mine != 3 {
+		t.Fatalf("logged %+v, want 3 scans besides the demo's", logged.Items)
 	}
 }
 

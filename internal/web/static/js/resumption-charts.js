@@ -70,10 +70,17 @@
       };
     }
     var series = spec.series || [];
-    // A value over each bar when a bar is wide enough for "100.0%".
+    // A value over each bar when a bar is wide enough for the longest
+    // value ("100.0%", or a head count such as "194974").
     var barWidth = perCategory * 0.8 / Math.max(1, series.length);
     var valueFont = narrow ? 9 : 10;
-    var showValues = spec.type === "bar" && barWidth >= (unit ? 5 : 4) * valueFont * 0.62;
+    var longest = unit ? 5 : 4;
+    series.forEach(function (s) {
+      (s.data || []).forEach(function (v) {
+        if (v != null) longest = Math.max(longest, String(v).length + unit.length);
+      });
+    });
+    var showValues = spec.type === "bar" && barWidth >= longest * valueFont * 0.62;
     var gap = narrow ? 10 : 16;
     var rows = legendRows(series.map(function (s) { return s.name; }), width - 16, fontSize, gap);
     return {
