@@ -199,6 +199,19 @@ type ApprovalPreview struct {
 	Quota    *Quota
 }
 
+// check refuses an approval that names no rows (a reject, then) or whose
+// note is not one line of at most MaxReasonLen characters.
+func (in ApproveInput) check() error {
+	if in.Rows != nil && len(in.Rows) == 0 {
+		return errs.Fields("no_rows_approved", "没有选择要批准的行；全部不批准请用驳回",
+			errs.FieldError{Field: "rows", Message: "至少选择一行"})
+	}
+	if msg := errs.CheckLine(in.Note, MaxReasonLen, false); msg != "" {
+		return errs.Fields("invalid_note", "审核意见有误", errs.FieldError{Field: "note", Message: msg})
+	}
+	return nil
+}
+
 // PreviewApproval checks an approval as Approve would (the reviewer, the
 // rows, their reasons, the note) without issuing anything.
 func (s *Service) PreviewApproval(ctx context.Context, p *auth.Principal, id int64, in ApproveInput) (*ApprovalPreview, error) {
@@ -206,12 +219,8 @@ func (s *Service) PreviewApproval(ctx context.Context, p *auth.Principal, id int
 	if err := auth.Require(p, auth.PassReview, op); err != nil {
 		return nil, err
 	}
-	if in.Rows != nil && len(in.Rows) == 0 {
-		return nil, errs.Wrap(op, errs.Fields("no_rows_approved", "没有选择要批准的行；全部不批准请用驳回",
-			errs.FieldError{Field: "rows", Message: "至少选择一行"}))
-	}
-	if msg := errs.CheckLine(in.Note, MaxReasonLen, false); msg != "" {
-		return nil, errs.Wrap(op, errs.Fields("invalid_note", "审核意见有误", errs.FieldError{Field: "note", Message: msg}))
+	if err := in.check(); err != nil {
+		return nil, errs.Wrap(op, err)
 	}
 	out := &ApprovalPreview{}
 	err := s.db.Read(ctx, func(tx *db.Tx) error {

@@ -759,12 +759,8 @@ func (s *Service) Approve(ctx context.Context, p *auth.Principal, id int64, in A
 	if err := auth.Require(p, auth.PassReview, op); err != nil {
 		return nil, err
 	}
-	if in.Rows != nil && len(in.Rows) == 0 {
-		return nil, errs.Wrap(op, errs.Fields("no_rows_approved", "没有选择要批准的行；全部不批准请用驳回",
-			errs.FieldError{Field: "rows", Message: "至少选择一行"}))
-	}
-	if msg := errs.CheckLine(in.Note, MaxReasonLen, false); msg != "" {
-		return nil, errs.Wrap(op, errs.Fields("invalid_note", "审核意见有误", errs.FieldError{Field: "note", Message: msg}))
+	if err := in.check(); err != nil {
+		return nil, errs.Wrap(op, err)
 	}
 	// The default quota is read before the transaction: it is another
 	// module's data, and a stale reading only matters if the registry

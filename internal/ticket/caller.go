@@ -53,20 +53,6 @@ type CallerHistory struct {
 	Category string    `json:"category,omitempty"`
 }
 
-// staffFiler reports whether p files tickets for others (a hotline
-// operator, an officer, a liaison), not only about their own enterprise.
-func staffFiler(p *auth.Principal) bool {
-	if p.IsSystem() {
-		return true
-	}
-	for _, a := range p.Assignments {
-		if a.Role != auth.EnterpriseContact && auth.RoleHas(a.Role, auth.TicketFile) {
-			return true
-		}
-	}
-	return false
-}
-
 // CallerTickets looks a caller's phone up for the hotline form: the
 // tickets of that number within p's reach from the last 30 days, newest
 // first, and the count of repeats of category. It is for staff who file
@@ -77,7 +63,7 @@ func (s *Service) CallerTickets(ctx context.Context, p *auth.Principal, phone, c
 	if err := auth.Require(p, auth.TicketFile, op); err != nil {
 		return nil, err
 	}
-	if !staffFiler(p) {
+	if !FilesForAnyone(p) {
 		return nil, auth.ErrForbidden(op)
 	}
 	norm, err := pii.NormalizePhone(phone)
