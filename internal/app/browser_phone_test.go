@@ -199,8 +199,7 @@ func (c *phoneCheck) role(t *testing.T, b *rod.Browser, user string) (paths, scr
 // page is shot.
 func TestBrowserEveryPageFitsAPhone(t *testing.T) {
 	b := newBrowser(t)
-	in := newInst(t, "sqlite")
-	mustCLI(t, in, "", "demo")
+	in := demoInst(t, "sqlite")
 	s := serve(t, in)
 
 	users := []string{""} // anonymous first
@@ -295,8 +294,7 @@ func chartOverlaps(t *testing.T, page *rod.Page) (charts int, overlaps []string)
 // the tables).
 func TestBrowserResumptionChartsFit(t *testing.T) {
 	b := newBrowser(t)
-	in := newInst(t, "sqlite")
-	mustCLI(t, in, "", "demo")
+	in := demoInst(t, "sqlite")
 	s := serve(t, in)
 	dir := os.Getenv("TONGXIN_SCREENSHOTS")
 	all := dir != ""

@@ -36,6 +36,13 @@ func newInst(t *testing.T, kind string) inst {
 	return inst{db: dbtest.URL(t, kind), data: t.TempDir()}
 }
 
+// demoInst is an installation holding the demo city (`tongxin demo`), a
+// copy of one built once per test process.
+func demoInst(t *testing.T, kind string) inst {
+	c := app.DemoCopy(t, kind)
+	return inst{db: c.URL, data: c.DataDir}
+}
+
 // cli runs one tongxin subcommand in-process, as the binary would.
 func cli(t *testing.T, in inst, stdin string, args ...string) (string, error) {
 	t.Helper()
@@ -159,11 +166,7 @@ func do(t *testing.T, method, url, token, ctype string, body []byte, hdr ...stri
 // worker of 大园社区 and an API token for them.
 func setup(t *testing.T, kind string) (in inst, token string) {
 	t.Helper()
-	in = newInst(t, kind)
-	if kind == "postgres" {
-		mustCLI(t, in, "", "migrate")
-	}
-	mustCLI(t, in, "", "demo")
+	in = demoInst(t, kind)
 	mustCLI(t, in, "s3cret-pass-1\n", "user", "add", "--username", "zhang", "--display-name", "张敏",
 		"--phone", "13800138000", "--role", "community_worker", "--scope", "430203001001", "--password-stdin")
 	token = strings.TrimSpace(mustCLI(t, in, "", "token", "create", "--username", "zhang", "--name", "测试"))

@@ -11,8 +11,7 @@ import (
 // 序号 column, units in a header, a 备注 column) and says which columns
 // it ignored.
 func TestCLIImportNamesIgnoredColumns(t *testing.T) {
-	in := newInst(t, "sqlite")
-	mustCLI(t, in, "", "demo")
+	in := demoInst(t, "sqlite")
 	file := filepath.Join(t.TempDir(), "企业名录.csv")
 	csv := "2022年企业名录,,,,,\n填报单位：芦淞区工信局,,,,,\n,,,,,\n" +
 		"序号,统一社会信用代码,名称,区域编码,职工人数（人）,备注\n" +

@@ -37,10 +37,10 @@ func newTestSystem(t testing.TB, kind string) *testSystem {
 // newTestSystemLog is newTestSystem with a given logger.
 func newTestSystemLog(t testing.TB, kind string, log *slog.Logger) *testSystem {
 	t.Helper()
-	url := dbtest.URL(t, kind)
+	in := demoCopy(t, kind)
 	env := &Env{Getenv: func(string) string { return "" }, Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard}
 	f := newFlags(env, "test", "test")
-	if err := f.parse([]string{"--db", url, "--data-dir", t.TempDir()}); err != nil {
+	if err := f.parse([]string{"--db", in.URL, "--data-dir", in.DataDir}); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
@@ -49,9 +49,6 @@ func newTestSystemLog(t testing.TB, kind string, log *slog.Logger) *testSystem {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sys.Close() })
-	if _, err := Demo(ctx, sys); err != nil {
-		t.Fatal(err)
-	}
 	srv, err := NewServer(sys, ServerOptions{})
 	if err != nil {
 		t.Fatal(err)

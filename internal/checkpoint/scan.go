@@ -280,7 +280,11 @@ func (s *Service) Scans(ctx context.Context, p *auth.Principal, ref string, q Sc
 			where = append(where, "s.verdict = "+args.Add(string(q.Verdict)))
 		}
 		if q.Before > 0 {
-			where = append(where, "s.id < "+args.Add(q.Before))
+			// The cursor is the last scan of the previous page, in the
+			// list's order (the moment scanned, then the id): an offline
+			// batch logs scans of hours ago after others of minutes ago.
+			n := args.Add(q.Before)
+			where = append(where, "(s.scanned_at, s.id) < (SELECT b.scanned_at, b.id FROM checkpoint_scans b WHERE b.id = "+n+")")
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT `+scanCols+` FROM checkpoint_scans s WHERE `+strings.Join(where, " AND ")+
 			` ORDER BY s.scanned_at DESC, s.id DESC LIMIT `+strconv.Itoa(q.Limit), args.List...)
