@@ -498,9 +498,10 @@ func TestPassHoldersOverHTTP(t *testing.T) {
 			contact, gxj := ts.tokenFor(t, "qianjin"), ts.tokenFor(t, "gxj")
 			demo := demoPassTokens(t, ts)
 			li := demo["李*国"]
-			pending, err := ts.sys.Passes.ListBatches(ctx, auth.System(), pass.BatchFilter{Statuses: []pass.BatchStatus{pass.Submitted}})
+			pending, err := ts.sys.Passes.ListBatches(ctx, auth.System(), pass.BatchFilter{Statuses: []pass.BatchStatus{pass.Submitted},
+				Enterprise: demoPassEnterprise})
 			if err != nil || len(pending) != 1 {
-				t.Fatalf("the demo's pending batch: %v %v", pending, err)
+				t.Fatalf("千金药业's pending batch in the demo: %v %v", pending, err)
 			}
 			r := ts.do(t, "POST", "/api/v1/pass-batches", contact, "text/csv", strings.NewReader(limitCSV(
 				[6]string{"李建国", demoIDNumber("43021119800312201"), "", "430211001", "", ""},
@@ -673,9 +674,10 @@ func TestPassUploadRevealsNoOtherEnterprise(t *testing.T) {
 			ouwei, contact, gxj := ts.tokenFor(t, "ouwei"), ts.tokenFor(t, "qianjin"), ts.tokenFor(t, "gxj")
 			demo := demoPassTokens(t, ts)
 			li, chen := demo["李*国"], demo["陈*"]
-			pending, err := ts.sys.Passes.ListBatches(ctx, auth.System(), pass.BatchFilter{Statuses: []pass.BatchStatus{pass.Submitted}})
+			pending, err := ts.sys.Passes.ListBatches(ctx, auth.System(), pass.BatchFilter{Statuses: []pass.BatchStatus{pass.Submitted},
+				Enterprise: demoPassEnterprise})
 			if err != nil || len(pending) != 1 {
-				t.Fatalf("the demo's pending batch: %v %v", pending, err)
+				t.Fatalf("千金药业's pending batch in the demo: %v %v", pending, err)
 			}
 			secrets := []string{"株洲千金药业", demoPassEnterprise, li.PID, chen.PID, li.FirstDay(), li.LastDay(),
 				fmt.Sprintf("第 %d 批", pending[0].ID), "有效至"}

@@ -24,9 +24,10 @@ func TestDepartmentCapabilitiesOverHTTP(t *testing.T) {
 			ts := newTestSystem(t, kind)
 			ctx := context.Background()
 			hotline, minzheng, gxj, hq := ts.tokenFor(t, "hotline"), ts.tokenFor(t, "minzheng"), ts.tokenFor(t, "gxj"), ts.tokenFor(t, "hqstaff")
-			pending, err := ts.sys.Passes.ListBatches(ctx, auth.System(), pass.BatchFilter{Statuses: []pass.BatchStatus{pass.Submitted}})
+			pending, err := ts.sys.Passes.ListBatches(ctx, auth.System(), pass.BatchFilter{Statuses: []pass.BatchStatus{pass.Submitted},
+				Enterprise: demoPassEnterprise})
 			if err != nil || len(pending) != 1 {
-				t.Fatalf("the demo's pending batch: %v %v", pending, err)
+				t.Fatalf("千金药业's pending batch in the demo: %v %v", pending, err)
 			}
 			approve := fmt.Sprintf("/api/v1/pass-batches/%d/approve", pending[0].ID)
 
