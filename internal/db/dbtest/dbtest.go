@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,14 +72,11 @@ func URL(t testing.TB, kind string) string {
 		defer a.Close()
 		a.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
 	})
-	u, err := url.Parse(dsn)
+	u, err := schemaURL(schema, false)
 	if err != nil {
 		t.Fatalf("dbtest: bad %s: %v", EnvPostgres, err)
 	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return u
 }
 
 // Open opens and migrates a new database of the given kind.
