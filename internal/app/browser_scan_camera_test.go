@@ -84,22 +84,10 @@ func writePhoto(t *testing.T, path string, img image.Image) {
 // (and allows it without asking).
 func newCameraBrowser(t *testing.T, video string) *rod.Browser {
 	t.Helper()
-	l := launcher.New().Bin(chromium(t)).Leakless(false).Headless(true).NoSandbox(true).
-		UserDataDir(t.TempDir()).
-		Set("disable-gpu").Set("disable-background-networking").Set("disable-component-update").
-		Set("disable-sync").Set("no-first-run").Set("disable-quic").Set("lang", "zh-CN").
-		Set("use-fake-ui-for-media-stream").Set("use-fake-device-for-media-stream").
-		Set("use-file-for-fake-video-capture", video)
-	u, err := l.Launch()
-	if err != nil {
-		t.Fatalf("launch chromium: %v", err)
-	}
-	b := rod.New().ControlURL(u)
-	if err := b.Connect(); err != nil {
-		t.Fatalf("connect to chromium: %v", err)
-	}
-	t.Cleanup(func() { b.Close(); l.Kill() })
-	return b
+	return newBrowser(t, func(l *launcher.Launcher) {
+		l.Set("use-fake-ui-for-media-stream").Set("use-fake-device-for-media-stream").
+			Set("use-file-for-fake-video-capture", video)
+	})
 }
 
 // An officer's phone whose browser has no BarcodeDetector (as Safari on

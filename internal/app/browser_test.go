@@ -32,12 +32,17 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-func newBrowser(t *testing.T) *rod.Browser {
+// newBrowser starts a headless Chromium of the test's own; options may
+// set more of its flags (a fake camera).
+func newBrowser(t *testing.T, options ...func(*launcher.Launcher)) *rod.Browser {
 	t.Helper()
 	l := launcher.New().Bin(chromium(t)).Leakless(false).Headless(true).NoSandbox(true).
 		UserDataDir(t.TempDir()).
 		Set("disable-gpu").Set("disable-background-networking").Set("disable-component-update").
 		Set("disable-sync").Set("no-first-run").Set("disable-quic").Set("lang", "zh-CN")
+	for _, o := range options {
+		o(l)
+	}
 	u, err := l.Launch()
 	if err != nil {
 		t.Fatalf("launch chromium: %v", err)
