@@ -340,26 +340,7 @@ func TestSeedFigures(t *testing.T) {
 		if st.Area != "430202,430203,430204,430211" || !st.AsOf.Equal(at) {
 			t.Errorf("area %q as of %v", st.Area, st.AsOf)
 		}
-		statsWantGroup(t, st, string(IndustrialAboveScale), 735, 632)
-		statsWantGroup(t, st, GroupFourAbove, 1775, 1349)
-		statsWantGroup(t, st, GroupProject, 209, 197)
-		if s := st.StaffOf(GroupProject); s.Expected != 21504 || s.OnSite != 16644 {
-			t.Errorf("project staff %d of %d, want 16644 of 21504", s.OnSite, s.Expected)
-		}
-		// The seed's rates, rounded as the newspaper rounds them.
-		for _, c := range []struct {
-			name      string
-			got, want float64
-		}{
-			{"industrial 86%", statsRound(st.Group(string(IndustrialAboveScale)).Rate, 2), 0.86},
-			{"four above 76%", statsRound(st.Group(GroupFourAbove).Rate, 2), 0.76},
-			{"projects 94.3%", statsRound(st.Group(GroupProject).Rate, 3), 0.943},
-			{"staff 77.4%", statsRound(st.StaffOf(GroupProject).Rate, 3), 0.774},
-		} {
-			if c.got != c.want {
-				t.Errorf("%s: got %v", c.name, c.got)
-			}
-		}
+		statsWantSeed(t, st)
 		// Every other figure, counted from the plan of the city.
 		var want tally
 		for _, u := range units {
@@ -1029,4 +1010,31 @@ func TestLatestStrategiesAgree(t *testing.T) {
 			}
 		}
 	})
+}
+
+// statsWantSeed checks the seed's figures of 2022-11-20 in the four urban
+// districts: 632 of 735 above-scale industrial enterprises, 1,349 of 1,775
+// "四上", 197 of 209 projects with 16,644 of 21,504 workers, and the rates
+// rounded as the newspaper rounds them.
+func statsWantSeed(t *testing.T, st *Stats) {
+	t.Helper()
+	statsWantGroup(t, st, string(IndustrialAboveScale), 735, 632)
+	statsWantGroup(t, st, GroupFourAbove, 1775, 1349)
+	statsWantGroup(t, st, GroupProject, 209, 197)
+	if s := st.StaffOf(GroupProject); s.Expected != 21504 || s.OnSite != 16644 {
+		t.Errorf("project staff %d of %d, want 16644 of 21504", s.OnSite, s.Expected)
+	}
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"industrial 86%", statsRound(st.Group(string(IndustrialAboveScale)).Rate, 2), 0.86},
+		{"four above 76%", statsRound(st.Group(GroupFourAbove).Rate, 2), 0.76},
+		{"projects 94.3%", statsRound(st.Group(GroupProject).Rate, 3), 0.943},
+		{"staff 77.4%", statsRound(st.StaffOf(GroupProject).Rate, 3), 0.774},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: got %v", c.name, c.got)
+		}
+	}
 }
