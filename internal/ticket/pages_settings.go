@@ -123,8 +123,13 @@ func (pg *Pages) Settings(w http.ResponseWriter, r *http.Request) error {
 	return pg.Render.Page(w, r, http.StatusOK, "ticket/settings", "ticket.settings.title", d)
 }
 
-// policyOfPage finds the category of the request's path among d's.
-func policyOfPage(r *http.Request, d *pageSettingsData) (*pagePolicyRow, error) {
+// policyOfPage is the deadline policy of the category the request's path
+// names, as the settings page shows it to p (ticket.manage).
+func (pg *Pages) policyOfPage(r *http.Request, p *auth.Principal) (*pagePolicyRow, error) {
+	d, err := pg.settings(r, p)
+	if err != nil {
+		return nil, err
+	}
 	code := r.PathValue("category")
 	i := slices.IndexFunc(d.Policies, func(row pagePolicyRow) bool { return row.Code == code })
 	if i < 0 {
@@ -140,11 +145,7 @@ func (pg *Pages) PolicyEdit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d, err := pg.settings(r, p)
-	if err != nil {
-		return err
-	}
-	row, err := policyOfPage(r, d)
+	row, err := pg.policyOfPage(r, p)
 	if err != nil {
 		return err
 	}
@@ -175,11 +176,7 @@ func (pg *Pages) SavePolicy(w http.ResponseWriter, r *http.Request) error {
 	if err := web.ParseForm(w, r, pageMaxForm); err != nil {
 		return err
 	}
-	d, err := pg.settings(r, p)
-	if err != nil {
-		return err
-	}
-	row, err := policyOfPage(r, d)
+	row, err := pg.policyOfPage(r, p)
 	if err != nil {
 		return err
 	}
