@@ -16,6 +16,7 @@ import (
 	"tongxin/internal/checkpoint"
 	"tongxin/internal/db/dbtest"
 	"tongxin/internal/pass"
+	"tongxin/internal/passtoken"
 )
 
 // demoPassTokens returns the tokens of the demo's approved pass batch by
@@ -131,7 +132,7 @@ func TestCheckpointScansOverHTTP(t *testing.T) {
 				flipped[i] = 'A'
 			}
 			_, otherKey, _ := ed25519.GenerateKey(nil)
-			stranger, err := pass.Sign(otherKey, "kid-nobody-knows", pass.Claims{PID: "X1", Kind: pass.Person, Name: "某*", Ent: demoPassEnterprise,
+			stranger, err := passtoken.Sign(otherKey, "kid-nobody-knows", passtoken.Claims{PID: "X1", Kind: passtoken.Person, Name: "某*", Ent: demoPassEnterprise,
 				Areas: []string{"430211"}, NBF: time.Now().Add(-time.Hour).Unix(), EXP: time.Now().Add(time.Hour).Unix()})
 			if err != nil {
 				t.Fatal(err)

@@ -22,6 +22,7 @@ import (
 	"tongxin/internal/db"
 	"tongxin/internal/db/dbtest"
 	"tongxin/internal/pass"
+	"tongxin/internal/passtoken"
 )
 
 // passIDNumber is a valid GB 11643 ID number, computed here.
@@ -166,7 +167,7 @@ func TestPassFlowOverHTTP(t *testing.T) {
 			}
 			// Each card prints its short number, grouped as it is read aloud.
 			if n := strings.Count(string(cards.body), `class="number"`); n != 410 ||
-				!strings.Contains(string(cards.body), "通行证号 <strong>"+pass.FormatNumber(one.Number)+"</strong>") {
+				!strings.Contains(string(cards.body), "通行证号 <strong>"+passtoken.FormatNumber(one.Number)+"</strong>") {
 				t.Fatalf("%d cards carry a number; %s's (%q) is not printed", n, one.PID, one.Number)
 			}
 			// Revocation list: ETag, 304, a revocation changes it.
@@ -454,13 +455,13 @@ func TestPassTransferPointOverHTTP(t *testing.T) {
 				}
 				return s
 			}
-			if s := scan(transfer, p.Token, "tp-scan-0001"); s.Verdict != checkpoint.Allow || s.Reason != pass.OK {
+			if s := scan(transfer, p.Token, "tp-scan-0001"); s.Verdict != checkpoint.Allow || s.Reason != passtoken.OK {
 				t.Errorf("at the transfer point: %s %s", s.Verdict, s.Reason)
 			}
-			if s := scan(jianning, p.Token, "tp-scan-0002"); s.Verdict != checkpoint.Deny || s.Reason != pass.CheckpointNotAllowed {
+			if s := scan(jianning, p.Token, "tp-scan-0002"); s.Verdict != checkpoint.Deny || s.Reason != passtoken.CheckpointNotAllowed {
 				t.Errorf("at 建宁大桥: %s %s", s.Verdict, s.Reason)
 			}
-			if s := scan(jianning, demoPassTokens(t, ts)["陈*"].Token, "tp-scan-0003"); s.Reason != pass.OK {
+			if s := scan(jianning, demoPassTokens(t, ts)["陈*"].Token, "tp-scan-0003"); s.Reason != passtoken.OK {
 				t.Errorf("an ordinary vehicle pass at 建宁大桥: %s", s.Reason)
 			}
 			const note = "仅限到达物资接驳点：株洲高新区物资接驳点"

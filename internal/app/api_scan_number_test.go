@@ -11,6 +11,7 @@ import (
 	"tongxin/internal/checkpoint"
 	"tongxin/internal/db/dbtest"
 	"tongxin/internal/pass"
+	"tongxin/internal/passtoken"
 )
 
 // An officer without a camera types the short number printed on the card
@@ -48,7 +49,7 @@ func TestCheckpointScanByNumberOverHTTP(t *testing.T) {
 				return ts.do(t, "POST", "/api/v1/checkpoints/"+jianning+"/scans", kakou, "application/json", strings.NewReader(body))
 			}
 			byToken := scan(fmt.Sprintf(`{"token":%q,"client_id":"num-test-token"}`, p.Token))
-			byNumber := scan(fmt.Sprintf(`{"number":%q,"client_id":"num-test-number"}`, pass.FormatNumber(p.Number)))
+			byNumber := scan(fmt.Sprintf(`{"number":%q,"client_id":"num-test-number"}`, passtoken.FormatNumber(p.Number)))
 			var a, b struct {
 				Verdict, Reason string
 				Pass            *checkpoint.PassInfo
@@ -71,9 +72,9 @@ func TestCheckpointScanByNumberOverHTTP(t *testing.T) {
 			// Mistakes, each a clear problem and no scan logged.
 			wrong := []byte(p.Number)
 			wrong[4] = '0' + (wrong[4]-'0'+1)%10
-			unknown := pass.NewNumber()
+			unknown := passtoken.NewNumber()
 			for unknown == p.Number {
-				unknown = pass.NewNumber()
+				unknown = passtoken.NewNumber()
 			}
 			for _, c := range []struct {
 				body   string

@@ -16,6 +16,7 @@ import (
 	"tongxin/internal/auth"
 	"tongxin/internal/checkpoint"
 	"tongxin/internal/pass"
+	"tongxin/internal/passtoken"
 )
 
 // BenchmarkCheckpointScan measures online scans through the whole server —
@@ -91,7 +92,7 @@ func BenchmarkCheckpointScan(b *testing.B) {
 	}
 	// The same server with a verifier that accepts every token at once:
 	// what the scan costs without the pass service's verification.
-	claims := pass.Claims{PID: "X", Kind: pass.Person, Name: "工*", Ent: demoPassEnterprise, Areas: []string{"430211"},
+	claims := passtoken.Claims{PID: "X", Kind: passtoken.Person, Name: "工*", Ent: demoPassEnterprise, Areas: []string{"430211"},
 		NBF: 1, EXP: 1 << 32}
 	skip := *ts.sys
 	skip.Checkpoints = checkpoint.NewService(ts.sys.DB, checkpoint.Deps{Areas: ts.sys.Areas, Users: ts.sys.Auth,
@@ -147,8 +148,8 @@ func benchPassTokens(b *testing.B, ts *testSystem, n int) []string {
 }
 
 // acceptAll is a verifier that answers every token with its claims, OK.
-type acceptAll struct{ c *pass.Claims }
+type acceptAll struct{ c *passtoken.Claims }
 
-func (v acceptAll) Verify(context.Context, string, time.Time) (*pass.Claims, pass.Reason) {
-	return v.c, pass.OK
+func (v acceptAll) Verify(context.Context, string, time.Time) (*passtoken.Claims, passtoken.Reason) {
+	return v.c, passtoken.OK
 }

@@ -20,6 +20,7 @@ import (
 
 	"tongxin/internal/clock"
 	"tongxin/internal/pass"
+	"tongxin/internal/passtoken"
 )
 
 // writeY4M writes a video Chromium's fake camera plays in a loop
@@ -230,7 +231,7 @@ func TestBrowserScanCameraWithoutBarcodeDetector(t *testing.T) {
 		shot(t, page, "scan-camera-jsqr-360.png")
 
 		// The number on the card, typed as printed: the server's verdict.
-		typed(page, pass.FormatNumber(card.Number))
+		typed(page, passtoken.FormatNumber(card.Number))
 		page.MustWait(`() => !document.getElementById("scan-verdict").hidden`)
 		if v, src := attr(page, "#scan-verdict", "data-verdict"), attr(page, "#scan-verdict", "data-source"); v != "allow" || src != "server" {
 			t.Fatalf("the typed number: %s from %s", v, src)

@@ -19,6 +19,7 @@ import (
 
 	"tongxin/internal/clock"
 	"tongxin/internal/pass"
+	"tongxin/internal/passtoken"
 )
 
 var b64 = base64.RawURLEncoding
@@ -31,26 +32,26 @@ func signRaw(priv ed25519.PrivateKey, header, payload string) string {
 }
 
 // goVerdict is the server's decision without the database, in the order
-// of pass.Service.Verify (a revoked key's tokens, then pass.Parsed.Verify,
+// of pass.Service.Verify (a revoked key's tokens, then passtoken.Parsed.Verify,
 // then the pass's revocation) and checkpoint.Service.decide
 // (Claims.AllowedAt).
-func goVerdict(tok string, keys pass.Keys, revokedKeys map[string]ed25519.PublicKey, at time.Time, revoked map[string]bool, areaPath, cp string) pass.Reason {
-	p, r := pass.Parse(tok)
-	if r != pass.OK {
+func goVerdict(tok string, keys passtoken.Keys, revokedKeys map[string]ed25519.PublicKey, at time.Time, revoked map[string]bool, areaPath, cp string) passtoken.Reason {
+	p, r := passtoken.Parse(tok)
+	if r != passtoken.OK {
 		return r
 	}
 	if key, ok := revokedKeys[p.Header.Kid]; ok {
 		if !p.SignedBy(key) {
-			return pass.BadSignature
+			return passtoken.BadSignature
 		}
-		return pass.Revoked
+		return passtoken.Revoked
 	}
 	c, r := p.Verify(keys, at)
-	if r != pass.OK {
+	if r != passtoken.OK {
 		return r
 	}
 	if revoked[c.PID] {
-		return pass.Revoked
+		return passtoken.Revoked
 	}
 	return c.AllowedAt(areaPath, cp)
 }
@@ -98,10 +99,10 @@ func TestBrowserScanVerifierMatchesServer(t *testing.T) {
 	revokedKeys := map[string]ed25519.PublicKey{leakedKid: leakedPub, unseenKid: unseenPub}
 	now := time.Now().Truncate(time.Second)
 	nbf, exp := now.Add(-time.Hour).Unix(), now.Add(48*time.Hour).Unix()
-	base := pass.Claims{PID: "P000123", Kind: pass.Person, Name: "张*", ID4: "123X", Ent: "914302001838260003",
+	base := passtoken.Claims{PID: "P000123", Kind: passtoken.Person, Name: "张*", ID4: "123X", Ent: "914302001838260003",
 		Areas: []string{"430211"}, NBF: nbf, EXP: exp}
-	sign := func(c pass.Claims) string {
-		tok, err := pass.Sign(priv, kid, c)
+	sign := func(c passtoken.Claims) string {
+		tok, err := passtoken.Sign(priv, kid, c)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,7 +130,7 @@ func TestBrowserScanVerifierMatchesServer(t *testing.T) {
 		add(string(bs))
 	}
 	// Areas, checkpoints, revocation, times.
-	for _, c := range []pass.Claims{
+	for _, c := range []passtoken.Claims{
 		{Areas: []string{"430200"}}, {Areas: []string{"430211001"}}, {Areas: []string{"430203"}},
 		{Areas: []string{"", "430211"}}, {Areas: []string{"4302"}}, {Areas: []string{"430211", "430203"}},
 		// Whole codes only: prefixes, extensions, codes joined by slashes.
@@ -138,7 +139,7 @@ func TestBrowserScanVerifierMatchesServer(t *testing.T) {
 		{Areas: []string{"430211/430211001"}}, {Areas: []string{"/"}}, {Areas: []string{"30211"}},
 		{CPs: []string{"7"}}, {CPs: []string{"8"}}, {CPs: []string{"8", "7"}},
 		{PID: "REVOKED1"}, {NBF: now.Unix() + 1}, {NBF: now.Unix()}, {EXP: now.Unix()}, {EXP: now.Unix() + 1},
-		{EXP: now.Unix() - 1, PID: "REVOKED1"}, {Kind: pass.Vehicle, Plate: "湘B12345"},
+		{EXP: now.Unix() - 1, PID: "REVOKED1"}, {Kind: passtoken.Vehicle, Plate: "湘B12345"},
 		{EntName: "株洲千金药业股份有限公司"}, {EntName: "\u0000\"<b>"},
 	} {
 		cl := base
@@ -163,18 +164,18 @@ func TestBrowserScanVerifierMatchesServer(t *testing.T) {
 		cl.EntName = c.EntName
 		add(sign(cl))
 	}
-	other, _ := pass.Sign(otherPriv, "k2test000002", base)
-	forged, _ := pass.Sign(otherPriv, kid, base)
+	other, _ := passtoken.Sign(otherPriv, "k2test000002", base)
+	forged, _ := passtoken.Sign(otherPriv, kid, base)
 	add(other, forged)
 	expiredClaims := base
 	expiredClaims.EXP = now.Unix() - 10
 	for _, k := range []struct {
 		priv ed25519.PrivateKey
 		kid  string
-		c    pass.Claims
+		c    passtoken.Claims
 	}{{leakedPriv, leakedKid, base}, {leakedPriv, leakedKid, expiredClaims}, {otherPriv, leakedKid, base},
 		{unseenPriv, unseenKid, base}} {
-		tok, _ := pass.Sign(k.priv, k.kid, k.c)
+		tok, _ := passtoken.Sign(k.priv, k.kid, k.c)
 		add(tok)
 	}
 	// Headers, each signed so that only the decoding decides.
@@ -292,8 +293,8 @@ func TestBrowserScanVerifierMatchesServer(t *testing.T) {
 			}
 		}
 		// The cases must cover every reason the verifier decides.
-		for _, r := range []pass.Reason{pass.OK, pass.Malformed, pass.BadSignature, pass.UnknownKey, pass.NotYetValid,
-			pass.Expired, pass.Revoked, pass.AreaNotAllowed, pass.CheckpointNotAllowed} {
+		for _, r := range []passtoken.Reason{passtoken.OK, passtoken.Malformed, passtoken.BadSignature, passtoken.UnknownKey, passtoken.NotYetValid,
+			passtoken.Expired, passtoken.Revoked, passtoken.AreaNotAllowed, passtoken.CheckpointNotAllowed} {
 			if seen[string(r)] == 0 {
 				t.Errorf("no case ends in %s", r)
 			}
@@ -459,29 +460,35 @@ func TestBrowserScanOffline(t *testing.T) {
 	// comparison with the server.
 	kid := issued.Items[0].Kid
 	key := serverKey(t, in, kid)
-	claims := pass.Claims{PID: "TEST-CRAFTED", Kind: pass.Person, Name: "测*", Ent: "914302001838260003",
+	claims := passtoken.Claims{PID: "TEST-CRAFTED", Kind: passtoken.Person, Name: "测*", Ent: "914302001838260003",
 		Areas: []string{"430211"}, NBF: today.Add(-time.Hour).Unix(), EXP: today.Add(time.Hour).Unix()}
-	craft := func(edit func(*pass.Claims)) string {
+	craft := func(edit func(*passtoken.Claims)) string {
 		c := claims
 		edit(&c)
-		tok, err := pass.Sign(key, kid, c)
+		tok, err := passtoken.Sign(key, kid, c)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return tok
 	}
 	_, strangerKey, _ := ed25519.GenerateKey(nil)
-	strangerTok, _ := pass.Sign(strangerKey, "zzzzzzzzzzzz", claims)
+	strangerTok, _ := passtoken.Sign(strangerKey, "zzzzzzzzzzzz", claims)
 	compare := []string{
 		validTok, string(tampered), revokedTok, otherAreaTok,
-		craft(func(c *pass.Claims) {}),
-		craft(func(c *pass.Claims) { c.EXP = today.Add(-time.Minute).Unix(); c.NBF = today.Add(-2 * time.Hour).Unix() }),
-		craft(func(c *pass.Claims) { c.NBF = today.Add(time.Hour).Unix(); c.EXP = today.Add(2 * time.Hour).Unix() }),
-		craft(func(c *pass.Claims) { c.CPs = []string{cpRef} }),
-		craft(func(c *pass.Claims) { c.CPs = []string{cpRef + "0"} }),
-		craft(func(c *pass.Claims) { c.Areas = []string{"430200"} }),
-		craft(func(c *pass.Claims) { c.Areas = []string{"4302110"} }),
-		craft(func(c *pass.Claims) { c.PID = revokedPID }),
+		craft(func(c *passtoken.Claims) {}),
+		craft(func(c *passtoken.Claims) {
+			c.EXP = today.Add(-time.Minute).Unix()
+			c.NBF = today.Add(-2 * time.Hour).Unix()
+		}),
+		craft(func(c *passtoken.Claims) {
+			c.NBF = today.Add(time.Hour).Unix()
+			c.EXP = today.Add(2 * time.Hour).Unix()
+		}),
+		craft(func(c *passtoken.Claims) { c.CPs = []string{cpRef} }),
+		craft(func(c *passtoken.Claims) { c.CPs = []string{cpRef + "0"} }),
+		craft(func(c *passtoken.Claims) { c.Areas = []string{"430200"} }),
+		craft(func(c *passtoken.Claims) { c.Areas = []string{"4302110"} }),
+		craft(func(c *passtoken.Claims) { c.PID = revokedPID }),
 		strangerTok, signRaw(key, `{"alg":"none","kid":"`+kid+`","typ":"tongxin-pass"}`, `{}`),
 		"garbage", strings.Repeat("x", 10*1024),
 	}

@@ -40,7 +40,7 @@ func (s *Service) entName(ctx context.Context, key string) string {
 	if ok && now.Sub(e.at) < entNameTTL && !now.Before(e.at) {
 		return e.name
 	}
-	name, _, _, err := s.enterprises.TicketSubject(ctx, key)
+	name, _, _, err := s.enterprises.EnterpriseSubject(ctx, key)
 	if err != nil {
 		name = ""
 	}

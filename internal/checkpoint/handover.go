@@ -62,7 +62,7 @@ func (s *Service) LogHandover(ctx context.Context, p *auth.Principal, ref string
 	if key != "" {
 		if s.enterprises == nil {
 			add("enterprise", "企业名录不可用")
-		} else if name, _, _, err := s.enterprises.TicketSubject(ctx, key); errs.Is(err, errs.NotFound) {
+		} else if name, _, _, err := s.enterprises.EnterpriseSubject(ctx, key); errs.Is(err, errs.NotFound) {
 			add("enterprise", "企业 "+key+" 未在企业名录中登记")
 		} else if err != nil {
 			return nil, errs.Wrap(op, err)

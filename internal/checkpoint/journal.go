@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"tongxin/internal/db"
-	"tongxin/internal/pass"
+	"tongxin/internal/passtoken"
 )
 
 // The scan journal. A checkpoint at peak scans a car every few seconds
@@ -87,13 +87,13 @@ type segment struct {
 
 // journalRec is a scan as a journal line: "crc32c-hex JSON\n".
 type journalRec struct {
-	Checkpoint int64           `json:"c"`
-	ClientID   string          `json:"id"`
-	Pass       json.RawMessage `json:"p,omitempty"`
-	Reason     pass.Reason     `json:"r"`
-	ScannedAt  int64           `json:"s"`
-	ReceivedAt int64           `json:"t"`
-	Officer    string          `json:"o"`
+	Checkpoint int64            `json:"c"`
+	ClientID   string           `json:"id"`
+	Pass       json.RawMessage  `json:"p,omitempty"`
+	Reason     passtoken.Reason `json:"r"`
+	ScannedAt  int64            `json:"s"`
+	ReceivedAt int64            `json:"t"`
+	Officer    string           `json:"o"`
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -209,7 +209,7 @@ func decodeJournalLine(line []byte) (*scanRow, bool) {
 		return nil, false
 	}
 	var rec journalRec
-	if err := json.Unmarshal(body, &rec); err != nil || rec.ClientID == "" || pass.ReasonNames[rec.Reason] == "" {
+	if err := json.Unmarshal(body, &rec); err != nil || rec.ClientID == "" || passtoken.ReasonNames[rec.Reason] == "" {
 		return nil, false
 	}
 	var claims *PassInfo
@@ -308,7 +308,7 @@ func (j *journal) add(now time.Time, row *scanRow) (*Scan, error) {
 	}
 	j.size += int64(len(buf))
 	out := &Scan{CheckpointID: row.checkpoint, ClientID: row.clientID, Verdict: VerdictOf(row.reason), Reason: row.reason,
-		ReasonName: pass.ReasonNames[row.reason], Pass: row.claims, ScannedAt: row.scannedAt.UTC().Truncate(time.Millisecond),
+		ReasonName: passtoken.ReasonNames[row.reason], Pass: row.claims, ScannedAt: row.scannedAt.UTC().Truncate(time.Millisecond),
 		ReceivedAt: now, Officer: row.officer}
 	if len(j.pending) == 0 {
 		j.since = time.Now()

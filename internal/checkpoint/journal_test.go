@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"tongxin/internal/auth"
-	"tongxin/internal/pass"
+	"tongxin/internal/passtoken"
 )
 
 // journaled opens a scan journal in a new directory for f's service.
@@ -48,7 +48,7 @@ func TestJournalScans(t *testing.T) {
 		}
 		for i := 0; i < n; i += 2 {
 			a, b := out[i], out[i+1]
-			if a.ClientID != b.ClientID || a.Replayed == b.Replayed || a.Reason != pass.OK || a.Verdict != Allow ||
+			if a.ClientID != b.ClientID || a.Replayed == b.Replayed || a.Reason != passtoken.OK || a.Verdict != Allow ||
 				!a.ReceivedAt.Equal(b.ReceivedAt) {
 				t.Fatalf("pair %d: %+v / %+v", i/2, a, b)
 			}
@@ -81,7 +81,7 @@ func TestJournalScans(t *testing.T) {
 		}
 		// Loaded or not, the same client id answers the same scan.
 		again, err := f.svc.Scan(f.Ctx, officer, ref(bridge), ScanInput{Token: "garbage", ClientID: "journal-last"})
-		if err != nil || !again.Replayed || again.Reason != pass.OK {
+		if err != nil || !again.Replayed || again.Reason != passtoken.OK {
 			t.Fatalf("again %+v %v", again, err)
 		}
 		if c := f.Count(`SELECT COUNT(*) FROM checkpoint_scans`); c != n/2+1 {
@@ -139,7 +139,7 @@ func TestJournalRecovery(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		line, _ := appendJournalLine(nil, &scanRow{checkpoint: bridge.ID, clientID: "torn", reason: pass.OK, scannedAt: testBase,
+		line, _ := appendJournalLine(nil, &scanRow{checkpoint: bridge.ID, clientID: "torn", reason: passtoken.OK, scannedAt: testBase,
 			receivedAt: testBase, officer: "kakou"})
 		bad := append([]byte{}, line...)
 		bad[20] ^= 1
@@ -190,9 +190,9 @@ func TestJournalBusy(t *testing.T) {
 func TestJournalLineRoundTrip(t *testing.T) {
 	cl := claims("P1", "430211")
 	for _, r := range []*scanRow{
-		{checkpoint: 7, clientID: "3f6c2d1e-aaaa-4bbb-8ccc-000000000001", claims: passInfo(&cl, pass.OK), reason: pass.OK,
+		{checkpoint: 7, clientID: "3f6c2d1e-aaaa-4bbb-8ccc-000000000001", claims: passInfo(&cl, passtoken.OK), reason: passtoken.OK,
 			scannedAt: testBase, receivedAt: testBase.Add(time.Second), officer: "kakou"},
-		{checkpoint: 8, clientID: `odd"\` + "\x01\n", reason: pass.Malformed, scannedAt: testBase, receivedAt: testBase,
+		{checkpoint: 8, clientID: `odd"\` + "\x01\n", reason: passtoken.Malformed, scannedAt: testBase, receivedAt: testBase,
 			officer: "王警官\t\"引号\"\\"},
 	} {
 		line, err := appendJournalLine([]byte("prefix"), r)

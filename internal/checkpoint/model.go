@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"tongxin/internal/errs"
-	"tongxin/internal/pass"
+	"tongxin/internal/passtoken"
 )
 
 // Kind is what a checkpoint stands on.
@@ -48,16 +48,16 @@ const (
 )
 
 // VerdictOf is the verdict of a reason: allow for ok only.
-func VerdictOf(r pass.Reason) Verdict {
-	if r == pass.OK {
+func VerdictOf(r passtoken.Reason) Verdict {
+	if r == passtoken.OK {
 		return Allow
 	}
 	return Deny
 }
 
 // Reasons lists the scan reasons in display order.
-var Reasons = []pass.Reason{pass.OK, pass.Malformed, pass.BadSignature, pass.UnknownKey, pass.NotYetValid,
-	pass.Expired, pass.Revoked, pass.AreaNotAllowed, pass.CheckpointNotAllowed}
+var Reasons = []passtoken.Reason{passtoken.OK, passtoken.Malformed, passtoken.BadSignature, passtoken.UnknownKey, passtoken.NotYetValid,
+	passtoken.Expired, passtoken.Revoked, passtoken.AreaNotAllowed, passtoken.CheckpointNotAllowed}
 
 // Checkpoint is a control point as the API answers it.
 type Checkpoint struct {
@@ -176,25 +176,25 @@ type RosterInput struct {
 
 // PassInfo is what a scanned token said, masked as the token carries it.
 type PassInfo struct {
-	PID       string    `json:"pid"`
-	Kind      pass.Kind `json:"kind"`
-	Name      string    `json:"name"`
-	ID4       string    `json:"id4,omitempty"`
-	Plate     string    `json:"plate,omitempty"`
-	Ent       string    `json:"ent"`
-	EntName   string    `json:"ent_name,omitempty"` // as the token carries it (issued since 0011)
-	ValidFrom time.Time `json:"valid_from"`
-	ValidTo   time.Time `json:"valid_to"`
+	PID       string         `json:"pid"`
+	Kind      passtoken.Kind `json:"kind"`
+	Name      string         `json:"name"`
+	ID4       string         `json:"id4,omitempty"`
+	Plate     string         `json:"plate,omitempty"`
+	Ent       string         `json:"ent"`
+	EntName   string         `json:"ent_name,omitempty"` // as the token carries it (issued since 0011)
+	ValidFrom time.Time      `json:"valid_from"`
+	ValidTo   time.Time      `json:"valid_to"`
 }
 
 // passInfo is the part of verified claims a scan keeps; nil when the
 // token's content cannot be trusted (it did not verify).
-func passInfo(c *pass.Claims, r pass.Reason) *PassInfo {
+func passInfo(c *passtoken.Claims, r passtoken.Reason) *PassInfo {
 	if c == nil {
 		return nil
 	}
 	switch r {
-	case pass.Malformed, pass.BadSignature, pass.UnknownKey:
+	case passtoken.Malformed, passtoken.BadSignature, passtoken.UnknownKey:
 		return nil
 	}
 	return &PassInfo{PID: c.PID, Kind: c.Kind, Name: c.Name, ID4: c.ID4, Plate: c.Plate, Ent: c.Ent,
@@ -228,17 +228,17 @@ type BatchInput struct {
 
 // Scan is a logged scan: the verdict and what the pass said.
 type Scan struct {
-	ID           int64       `json:"id,omitempty"` // 0 until the scan reaches the database (see journal.go)
-	CheckpointID int64       `json:"checkpoint_id"`
-	ClientID     string      `json:"client_id"`
-	Verdict      Verdict     `json:"verdict"`
-	Reason       pass.Reason `json:"reason"`
-	ReasonName   string      `json:"reason_name"`
-	Pass         *PassInfo   `json:"pass"`
-	ScannedAt    time.Time   `json:"scanned_at"`
-	ReceivedAt   time.Time   `json:"received_at"`
-	Officer      string      `json:"officer"`
-	Offline      bool        `json:"offline"`
+	ID           int64            `json:"id,omitempty"` // 0 until the scan reaches the database (see journal.go)
+	CheckpointID int64            `json:"checkpoint_id"`
+	ClientID     string           `json:"client_id"`
+	Verdict      Verdict          `json:"verdict"`
+	Reason       passtoken.Reason `json:"reason"`
+	ReasonName   string           `json:"reason_name"`
+	Pass         *PassInfo        `json:"pass"`
+	ScannedAt    time.Time        `json:"scanned_at"`
+	ReceivedAt   time.Time        `json:"received_at"`
+	Officer      string           `json:"officer"`
+	Offline      bool             `json:"offline"`
 	// Replayed is true when the client id had been seen: the answer is the
 	// stored one and no row was added.
 	Replayed bool `json:"replayed,omitempty"`

@@ -14,7 +14,7 @@ import (
 	"tongxin/internal/clock"
 	"tongxin/internal/errs"
 	"tongxin/internal/importer"
-	"tongxin/internal/pass"
+	"tongxin/internal/passtoken"
 	"tongxin/internal/web"
 )
 
@@ -398,9 +398,9 @@ func (pg *Pages) ScansExport(w http.ResponseWriter, r *http.Request) error {
 }
 
 // reasonName is a reason in the request's language.
-func (pg *Pages) reasonName(r *http.Request, reason pass.Reason) string {
+func (pg *Pages) reasonName(r *http.Request, reason passtoken.Reason) string {
 	if web.LangOf(r) == web.LangZH {
-		return pass.ReasonNames[reason]
+		return passtoken.ReasonNames[reason]
 	}
 	return pg.t(r, "checkpoint.reason."+string(reason))
 }

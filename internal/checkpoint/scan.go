@@ -16,21 +16,21 @@ import (
 	"tongxin/internal/auth"
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
-	"tongxin/internal/pass"
+	"tongxin/internal/passtoken"
 )
 
 // decide verifies token at c as of at: the verifier's reason (signature,
 // key, validity, revocation), then where the pass may be used. Whatever
 // the token is, the answer is a reason, never an error.
-func (s *Service) decide(ctx context.Context, c *Checkpoint, token string, at time.Time) (*PassInfo, pass.Reason) {
+func (s *Service) decide(ctx context.Context, c *Checkpoint, token string, at time.Time) (*PassInfo, passtoken.Reason) {
 	if s.verifier == nil {
-		return nil, pass.UnknownKey
+		return nil, passtoken.UnknownKey
 	}
 	claims, r := s.verifier.Verify(ctx, token, at)
-	if r == "" || (r == pass.OK && claims == nil) {
-		r = pass.Malformed
+	if r == "" || (r == passtoken.OK && claims == nil) {
+		r = passtoken.Malformed
 	}
-	if r == pass.OK {
+	if r == passtoken.OK {
 		r = claims.AllowedAt(c.AreaPath, c.Ref())
 	}
 	info := passInfo(claims, r)
@@ -131,7 +131,7 @@ func (s *Service) tokenByNumber(ctx context.Context, in ScanInput) (string, erro
 		return "", errs.Fields("invalid_scan", "token 与 number 只能给一个",
 			errs.FieldError{Field: "number", Message: "已给出 token"})
 	}
-	num, msg := pass.NumberProblem(in.Number)
+	num, msg := passtoken.NumberProblem(in.Number)
 	if msg != "" {
 		return "", errs.Fields("invalid_pass_number", msg, errs.FieldError{Field: "number", Message: msg})
 	}

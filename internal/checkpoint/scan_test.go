@@ -12,7 +12,7 @@ import (
 
 	"tongxin/internal/auth"
 	"tongxin/internal/errs"
-	"tongxin/internal/pass"
+	"tongxin/internal/passtoken"
 	"tongxin/internal/web"
 )
 
@@ -60,34 +60,34 @@ func TestScanReasons(t *testing.T) {
 			who   *auth.Principal
 			at    *Checkpoint
 			token string
-			want  pass.Reason
+			want  passtoken.Reason
 		}{
-			{"valid", officer, bridge, valid, pass.OK},
-			{"valid with whitespace", officer, bridge, "  " + valid + "\n", pass.OK},
-			{"one flipped character", officer, bridge, flip(valid), pass.BadSignature},
-			{"unknown kid", officer, bridge, f.ver.sign(t, claims("P1"), "other-kid"), pass.UnknownKey},
-			{"alg none", officer, bridge, enc([]byte(`{"alg":"none","kid":"test-k1","typ":"tongxin-pass"}`)) + "." + parts[1] + ".", pass.Malformed},
-			{"HS256", officer, bridge, enc([]byte(`{"alg":"HS256","kid":"test-k1","typ":"tongxin-pass"}`)) + "." + parts[1] + "." + parts[2], pass.Malformed},
-			{"expired", officer, bridge, f.ver.sign(t, expired, ""), pass.Expired},
-			{"not yet valid", officer, bridge, f.ver.sign(t, early, ""), pass.NotYetValid},
-			{"revoked", officer, bridge, f.ver.sign(t, claims("P4"), ""), pass.Revoked},
-			{"area outside the pass", manager, lusong, valid, pass.AreaNotAllowed},
-			{"other checkpoints only", officer, bridge, f.ver.sign(t, limited, ""), pass.CheckpointNotAllowed},
-			{"this checkpoint named", officer, bridge, f.ver.sign(t, mine, ""), pass.OK},
-			{"10 KB string", officer, bridge, strings.Repeat("A", 10<<10), pass.Malformed},
-			{"binary garbage", officer, bridge, string(garbage), pass.Malformed},
-			{"empty", officer, bridge, "", pass.Malformed},
-			{"dots only", officer, bridge, "..", pass.Malformed},
+			{"valid", officer, bridge, valid, passtoken.OK},
+			{"valid with whitespace", officer, bridge, "  " + valid + "\n", passtoken.OK},
+			{"one flipped character", officer, bridge, flip(valid), passtoken.BadSignature},
+			{"unknown kid", officer, bridge, f.ver.sign(t, claims("P1"), "other-kid"), passtoken.UnknownKey},
+			{"alg none", officer, bridge, enc([]byte(`{"alg":"none","kid":"test-k1","typ":"tongxin-pass"}`)) + "." + parts[1] + ".", passtoken.Malformed},
+			{"HS256", officer, bridge, enc([]byte(`{"alg":"HS256","kid":"test-k1","typ":"tongxin-pass"}`)) + "." + parts[1] + "." + parts[2], passtoken.Malformed},
+			{"expired", officer, bridge, f.ver.sign(t, expired, ""), passtoken.Expired},
+			{"not yet valid", officer, bridge, f.ver.sign(t, early, ""), passtoken.NotYetValid},
+			{"revoked", officer, bridge, f.ver.sign(t, claims("P4"), ""), passtoken.Revoked},
+			{"area outside the pass", manager, lusong, valid, passtoken.AreaNotAllowed},
+			{"other checkpoints only", officer, bridge, f.ver.sign(t, limited, ""), passtoken.CheckpointNotAllowed},
+			{"this checkpoint named", officer, bridge, f.ver.sign(t, mine, ""), passtoken.OK},
+			{"10 KB string", officer, bridge, strings.Repeat("A", 10<<10), passtoken.Malformed},
+			{"binary garbage", officer, bridge, string(garbage), passtoken.Malformed},
+			{"empty", officer, bridge, "", passtoken.Malformed},
+			{"dots only", officer, bridge, "..", passtoken.Malformed},
 		}
 		for i, c := range cases {
 			s, err := f.svc.Scan(f.Ctx, c.who, ref(c.at), ScanInput{Token: c.token, ClientID: fmt.Sprintf("client-%04d", i)})
 			if err != nil {
 				t.Fatalf("%s: %v", c.name, err)
 			}
-			if s.Reason != c.want || s.Verdict != VerdictOf(c.want) || s.ReasonName != pass.ReasonNames[c.want] {
+			if s.Reason != c.want || s.Verdict != VerdictOf(c.want) || s.ReasonName != passtoken.ReasonNames[c.want] {
 				t.Errorf("%s: %s/%s (%s), want %s", c.name, s.Verdict, s.Reason, s.ReasonName, c.want)
 			}
-			trusted := c.want != pass.Malformed && c.want != pass.BadSignature && c.want != pass.UnknownKey
+			trusted := c.want != passtoken.Malformed && c.want != passtoken.BadSignature && c.want != passtoken.UnknownKey
 			if (s.Pass != nil) != trusted {
 				t.Errorf("%s: pass shown = %v, want %v", c.name, s.Pass != nil, trusted)
 			}
@@ -110,7 +110,7 @@ func TestScanReasons(t *testing.T) {
 		// The verdict is the server's: a device clock says nothing.
 		s, err := f.svc.Scan(f.Ctx, officer, ref(bridge), ScanInput{Token: f.ver.sign(t, expired, ""), ClientID: "client-clock",
 			ScannedAt: ptr(testBase.Add(-48 * time.Hour))})
-		if err != nil || s.Reason != pass.Expired || !s.ScannedAt.Equal(testBase.Add(-48*time.Hour)) {
+		if err != nil || s.Reason != passtoken.Expired || !s.ScannedAt.Equal(testBase.Add(-48*time.Hour)) {
 			t.Fatalf("online scan with an old device time: %+v %v", s, err)
 		}
 		_, err = f.svc.Scan(f.Ctx, officer, ref(bridge), ScanInput{Token: valid, ClientID: "client-future", ScannedAt: ptr(testBase.Add(time.Hour))})
@@ -119,7 +119,7 @@ func TestScanReasons(t *testing.T) {
 		mustErr(t, err, errs.Invalid, "invalid_scan")
 		// Without a client id the server makes one: logged, not idempotent.
 		s, err = f.svc.Scan(f.Ctx, officer, ref(bridge), ScanInput{Token: valid})
-		if err != nil || !strings.HasPrefix(s.ClientID, "srv-") || s.Reason != pass.OK {
+		if err != nil || !strings.HasPrefix(s.ClientID, "srv-") || s.Reason != passtoken.OK {
 			t.Fatalf("scan without client id: %+v %v", s, err)
 		}
 	})
@@ -176,7 +176,7 @@ func TestScanGroupCommit(t *testing.T) {
 		}
 		for i := 0; i < n; i += 2 {
 			a, b := out[i], out[i+1]
-			if a.ID != b.ID || a.ClientID != b.ClientID || a.Replayed == b.Replayed || a.Reason != pass.OK {
+			if a.ID != b.ID || a.ClientID != b.ClientID || a.Replayed == b.Replayed || a.Reason != passtoken.OK {
 				t.Fatalf("pair %d: %+v / %+v", i/2, a, b)
 			}
 		}
@@ -312,7 +312,7 @@ func TestScanBatch(t *testing.T) {
 		if res.Accepted != 3 || res.Replayed != 2 || res.Refused != 3 || len(res.Items) != len(in.Scans) {
 			t.Fatalf("batch: accepted %d replayed %d refused %d", res.Accepted, res.Replayed, res.Refused)
 		}
-		want := []pass.Reason{pass.OK, pass.Expired, pass.Malformed, pass.OK}
+		want := []passtoken.Reason{passtoken.OK, passtoken.Expired, passtoken.Malformed, passtoken.OK}
 		for i, r := range want {
 			it := res.Items[i]
 			if it.Scan == nil || it.Scan.Reason != r || (i < 3 && !it.Scan.Offline) {
@@ -400,7 +400,7 @@ func TestScanStats(t *testing.T) {
 		}
 		reader := f.user("lusong", auth.DistrictOfficer, "430203")
 		st, err = f.svc.ScanStats(f.Ctx, reader, StatsQuery{From: from, To: to})
-		if err != nil || len(st.Checkpoints) != 1 || st.Total.Scans != 1 || st.Denials[0].Reason != pass.AreaNotAllowed {
+		if err != nil || len(st.Checkpoints) != 1 || st.Total.Scans != 1 || st.Denials[0].Reason != passtoken.AreaNotAllowed {
 			t.Fatalf("district stats: %+v %v", st, err)
 		}
 		st, err = f.svc.ScanStats(f.Ctx, f.Sys, StatsQuery{From: from, To: to, Area: "430211"})
@@ -473,7 +473,7 @@ func TestScanEnterpriseName(t *testing.T) {
 		unknown := claims("P3")
 		unknown.Ent = "91430200MA4XXXXXXX"
 		for i, c := range []struct {
-			claims pass.Claims
+			claims passtoken.Claims
 			want   string
 		}{{named, "千金药业（令牌中的名称）"}, {claims("P2"), "株洲千金药业股份有限公司"}, {unknown, ""}} {
 			sc, err := f.svc.Scan(f.Ctx, officer, ref(bridge), ScanInput{Token: f.ver.sign(t, c.claims, ""), ClientID: fmt.Sprintf("ent-name-%02d", i)})

@@ -9,7 +9,7 @@ import (
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/db/dbtest"
-	"tongxin/internal/pass"
+	"tongxin/internal/passtoken"
 )
 
 // BenchmarkScanLog is the cost of writing scans to SQLite per scan (ns/op),
@@ -23,7 +23,7 @@ func BenchmarkScanLog(b *testing.B) {
 	f := newFixture(b, d, clk)
 	c := f.checkpoint("株洲大桥", Bridge, "430211001")
 	cl := claims("P1", "430211")
-	info := passInfo(&cl, pass.OK)
+	info := passInfo(&cl, passtoken.OK)
 	ctx := context.Background()
 	var n int64
 	for _, mode := range []string{"answer", "load"} {
@@ -33,7 +33,7 @@ func BenchmarkScanLog(b *testing.B) {
 				for i := 0; i < b.N; i += g {
 					for j := range rows {
 						n++
-						rows[j] = &scanRow{checkpoint: c.ID, clientID: fmt.Sprintf("bench-%012d", n), claims: info, reason: pass.OK,
+						rows[j] = &scanRow{checkpoint: c.ID, clientID: fmt.Sprintf("bench-%012d", n), claims: info, reason: passtoken.OK,
 							scannedAt: testBase.Add(time.Duration(n) * time.Millisecond), officer: "kakou"}
 					}
 					err := d.Write(ctx, func(tx *db.Tx) error {

@@ -13,7 +13,7 @@ import (
 	"tongxin/internal/auth"
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
-	"tongxin/internal/pass"
+	"tongxin/internal/passtoken"
 	"tongxin/internal/web"
 )
 
@@ -59,12 +59,12 @@ type scanPageData struct {
 // scanConfig is what scan.js needs: the checkpoint, the URLs it calls, and
 // its texts in the page's language.
 type scanConfig struct {
-	Checkpoint  scanSite               `json:"checkpoint"`
-	URLs        map[string]string      `json:"urls"`
-	Reasons     map[pass.Reason]string `json:"reasons"`
-	Text        map[string]string      `json:"text"`
-	Lang        string                 `json:"lang"`
-	GeneratedAt int64                  `json:"generated_at"` // Unix ms
+	Checkpoint  scanSite                    `json:"checkpoint"`
+	URLs        map[string]string           `json:"urls"`
+	Reasons     map[passtoken.Reason]string `json:"reasons"`
+	Text        map[string]string           `json:"text"`
+	Lang        string                      `json:"lang"`
+	GeneratedAt int64                       `json:"generated_at"` // Unix ms
 }
 
 // scanSite is the checkpoint as the browser checks passes against it: the
@@ -130,7 +130,7 @@ func (pg *ScanPage) Page(w http.ResponseWriter, r *http.Request) error {
 			"batch":       "/api/v1/checkpoints/" + ref + "/scans/batch",
 			"sw":          ScanWorkerPath,
 		},
-		Reasons:     map[pass.Reason]string{},
+		Reasons:     map[passtoken.Reason]string{},
 		Text:        map[string]string{},
 		Lang:        lang,
 		GeneratedAt: pg.Svc.Now().UnixMilli(),

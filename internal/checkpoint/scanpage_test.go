@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"tongxin/internal/auth"
-	"tongxin/internal/pass"
+	"tongxin/internal/passtoken"
 	"tongxin/internal/web"
 )
 
@@ -93,8 +93,8 @@ func TestScanPage(t *testing.T) {
 			t.Errorf("config urls = %v", cfg.URLs)
 		}
 		for _, r := range Reasons {
-			if cfg.Reasons[r] != pass.ReasonNames[r] {
-				t.Errorf("reason %s reads %q, want pass.ReasonNames %q", r, cfg.Reasons[r], pass.ReasonNames[r])
+			if cfg.Reasons[r] != passtoken.ReasonNames[r] {
+				t.Errorf("reason %s reads %q, want passtoken.ReasonNames %q", r, cfg.Reasons[r], passtoken.ReasonNames[r])
 			}
 		}
 		for _, k := range scanTexts {

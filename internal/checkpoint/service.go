@@ -16,14 +16,14 @@ import (
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
-	"tongxin/internal/pass"
+	"tongxin/internal/passtoken"
 )
 
 // Verifier checks a pass token as of a moment: signature, signing key,
 // validity and revocation. The pass service satisfies it; where the pass
 // may be used (area, checkpoint) is checked here, with Claims.AllowedAt.
 type Verifier interface {
-	Verify(ctx context.Context, token string, at time.Time) (*pass.Claims, pass.Reason)
+	Verify(ctx context.Context, token string, at time.Time) (*passtoken.Claims, passtoken.Reason)
 }
 
 // Areas looks up areas; area.Service satisfies it.
@@ -39,7 +39,7 @@ type Users interface {
 // Enterprises names the enterprise of a handover; the resumption service
 // satisfies it.
 type Enterprises interface {
-	TicketSubject(ctx context.Context, key string) (name, areaCode string, liaisons []int64, err error)
+	EnterpriseSubject(ctx context.Context, key string) (name, areaCode string, liaisons []int64, err error)
 }
 
 // Deps are the collaborators of the service.
@@ -530,12 +530,12 @@ func (s *Service) ResolveScope(ctx context.Context, tx *db.Tx, ref string) (name
 // limited to: its id as tokens write it, its name and its kind (a
 // vehicle pass may be limited to reaching a transfer point). errs.NotFound
 // when there is none.
-func (s *Service) Checkpoint(ctx context.Context, ref string) (pass.CheckpointInfo, error) {
+func (s *Service) Checkpoint(ctx context.Context, ref string) (passtoken.CheckpointInfo, error) {
 	c, err := s.cached(ctx, ref)
 	if err != nil {
-		return pass.CheckpointInfo{}, err
+		return passtoken.CheckpointInfo{}, err
 	}
-	return pass.CheckpointInfo{ID: c.Ref(), Name: c.Name, Kind: string(c.Kind)}, nil
+	return passtoken.CheckpointInfo{ID: c.Ref(), Name: c.Name, Kind: string(c.Kind)}, nil
 }
 
 // ---------------------------------------------------------------------

@@ -11,7 +11,7 @@ import (
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
-	"tongxin/internal/pass"
+	"tongxin/internal/passtoken"
 	"tongxin/internal/web"
 )
 
@@ -102,7 +102,7 @@ func TestCheckpointForPasses(t *testing.T) {
 		tp := f.checkpoint("株洲高新区物资接驳点", TransferPoint, "430211003")
 		bridge := f.checkpoint("建宁大桥", Bridge, "430211001")
 		got, err := f.svc.Checkpoint(f.Ctx, " "+ref(tp))
-		if err != nil || got.ID != ref(tp) || got.Name != "株洲高新区物资接驳点" || got.Kind != pass.TransferPointKind || !got.IsTransferPoint() {
+		if err != nil || got.ID != ref(tp) || got.Name != "株洲高新区物资接驳点" || got.Kind != passtoken.TransferPointKind || !got.IsTransferPoint() {
 			t.Fatalf("transfer point: %+v %v", got, err)
 		}
 		if got, err := f.svc.Checkpoint(f.Ctx, ref(bridge)); err != nil || got.Name != "建宁大桥" || got.IsTransferPoint() {

@@ -12,7 +12,7 @@ import (
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
-	"tongxin/internal/pass"
+	"tongxin/internal/passtoken"
 )
 
 // statsDays is the default period of statistics and exports, in days up
@@ -58,9 +58,9 @@ type HourCounts struct {
 
 // ReasonCount is the denials of one reason.
 type ReasonCount struct {
-	Reason pass.Reason `json:"reason"`
-	Name   string      `json:"name"`
-	Count  int         `json:"count"`
+	Reason passtoken.Reason `json:"reason"`
+	Name   string           `json:"name"`
+	Count  int              `json:"count"`
 }
 
 // ScanStats counts the scans scanned in [q.From, q.To).
@@ -97,11 +97,11 @@ func (s *Service) ScanStats(ctx context.Context, p *auth.Principal, q StatsQuery
 		}
 		defer rows.Close()
 		hours := map[[2]int64]*HourCounts{}
-		denials := map[pass.Reason]int{}
+		denials := map[passtoken.Reason]int{}
 		for rows.Next() {
 			var cp, hour int64
 			var verdict Verdict
-			var reason pass.Reason
+			var reason passtoken.Reason
 			var count int
 			if err := rows.Scan(&cp, &hour, &verdict, &reason, &count); err != nil {
 				return fmt.Errorf("checkpoint: scan stats: %w", err)
@@ -133,7 +133,7 @@ func (s *Service) ScanStats(ctx context.Context, p *auth.Principal, q StatsQuery
 		})
 		for _, r := range Reasons {
 			if n := denials[r]; n > 0 {
-				st.Denials = append(st.Denials, ReasonCount{Reason: r, Name: pass.ReasonNames[r], Count: n})
+				st.Denials = append(st.Denials, ReasonCount{Reason: r, Name: passtoken.ReasonNames[r], Count: n})
 			}
 		}
 		slices.SortStableFunc(st.Denials, func(a, b ReasonCount) int { return b.Count - a.Count })

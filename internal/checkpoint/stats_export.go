@@ -9,7 +9,7 @@ import (
 	"tongxin/internal/auth"
 	"tongxin/internal/errs"
 	"tongxin/internal/importer"
-	"tongxin/internal/pass"
+	"tongxin/internal/passtoken"
 	"tongxin/internal/web"
 )
 
@@ -61,11 +61,11 @@ func statsBook(tr func(key string) string, scans *ScanStats, hs *HandoverStats) 
 }
 
 // reasonText names a reason of denial in the reader's language.
-func reasonText(tr func(key string) string, r pass.Reason) string {
+func reasonText(tr func(key string) string, r passtoken.Reason) string {
 	if s := tr("checkpoint.reason." + string(r)); s != "" && s != "checkpoint.reason."+string(r) {
 		return s
 	}
-	if s, ok := pass.ReasonNames[r]; ok {
+	if s, ok := passtoken.ReasonNames[r]; ok {
 		return s
 	}
 	return string(r)

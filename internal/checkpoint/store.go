@@ -12,7 +12,7 @@ import (
 
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
-	"tongxin/internal/pass"
+	"tongxin/internal/passtoken"
 )
 
 type scanner interface{ Scan(...any) error }
@@ -167,7 +167,7 @@ func readScan(sc scanner) (*Scan, error) {
 			return nil, fmt.Errorf("checkpoint: scan %d: pass: %w", s.ID, err)
 		}
 	}
-	s.ReasonName = pass.ReasonNames[s.Reason]
+	s.ReasonName = passtoken.ReasonNames[s.Reason]
 	s.ScannedAt, s.ReceivedAt = clock.FromMillis(scanned), clock.FromMillis(received)
 	return &s, nil
 }
@@ -177,7 +177,7 @@ type scanRow struct {
 	checkpoint int64
 	clientID   string
 	claims     *PassInfo
-	reason     pass.Reason
+	reason     passtoken.Reason
 	scannedAt  time.Time
 	receivedAt time.Time // zero: the logging transaction's time
 	officer    string
@@ -309,7 +309,7 @@ func insertScans(ctx context.Context, tx *db.Tx, rows []*scanRow, offline bool) 
 			i := first[k]
 			r := rows[i]
 			out[i] = &Scan{ID: id, CheckpointID: r.checkpoint, ClientID: r.clientID, Verdict: VerdictOf(r.reason), Reason: r.reason,
-				ReasonName: pass.ReasonNames[r.reason], Pass: r.claims, ScannedAt: r.scannedAt.UTC().Truncate(time.Millisecond),
+				ReasonName: passtoken.ReasonNames[r.reason], Pass: r.claims, ScannedAt: r.scannedAt.UTC().Truncate(time.Millisecond),
 				ReceivedAt: received(r, tx.Now), Officer: r.officer, Offline: offline}
 		}
 		return res.Err()

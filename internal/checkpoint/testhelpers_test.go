@@ -11,7 +11,7 @@ import (
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/db/dbtest"
-	"tongxin/internal/pass"
+	"tongxin/internal/passtoken"
 	"tongxin/internal/resumption"
 	"tongxin/internal/testcity"
 )
@@ -19,7 +19,7 @@ import (
 // Shared fixture of the package's tests: the demo city seeded, real users
 // with roles (checkpoint scopes resolved by this package, as the app wires
 // it), the resumption registry for handovers, and a fake pass verifier
-// built on pass.Sign and pass.Verify with a test key and a revoked set.
+// built on passtoken.Sign and passtoken.Verify with a test key and a revoked set.
 
 // testBase is 2022-11-20 10:00 in Shanghai.
 var testBase = testcity.Base
@@ -47,8 +47,8 @@ func newFakeVerifier(t testing.TB) *fakeVerifier {
 	return &fakeVerifier{key: priv, pub: pub, revoked: map[string]bool{}}
 }
 
-func (v *fakeVerifier) Verify(_ context.Context, token string, at time.Time) (*pass.Claims, pass.Reason) {
-	c, r := pass.Verify(token, func(kid string) ed25519.PublicKey {
+func (v *fakeVerifier) Verify(_ context.Context, token string, at time.Time) (*passtoken.Claims, passtoken.Reason) {
+	c, r := passtoken.Verify(token, func(kid string) ed25519.PublicKey {
 		if kid == testKid {
 			return v.pub
 		}
@@ -56,8 +56,8 @@ func (v *fakeVerifier) Verify(_ context.Context, token string, at time.Time) (*p
 	}, at)
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if r == pass.OK && v.revoked[c.PID] {
-		return c, pass.Revoked
+	if r == passtoken.OK && v.revoked[c.PID] {
+		return c, passtoken.Revoked
 	}
 	return c, r
 }
@@ -69,12 +69,12 @@ func (v *fakeVerifier) revoke(pid string) {
 }
 
 // sign makes a token for claims with the test key (or another kid).
-func (v *fakeVerifier) sign(t testing.TB, c pass.Claims, kid string) string {
+func (v *fakeVerifier) sign(t testing.TB, c passtoken.Claims, kid string) string {
 	t.Helper()
 	if kid == "" {
 		kid = testKid
 	}
-	tok, err := pass.Sign(v.key, kid, c)
+	tok, err := passtoken.Sign(v.key, kid, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,11 +132,11 @@ func (f *fixture) checkpoint(name string, kind Kind, areaCode string) *Checkpoin
 
 // claims is a whitelist pass of 千金药业 valid in 天元区 for two days
 // around testBase.
-func claims(pid string, areas ...string) pass.Claims {
+func claims(pid string, areas ...string) passtoken.Claims {
 	if len(areas) == 0 {
 		areas = []string{"430211"}
 	}
-	return pass.Claims{PID: pid, Kind: pass.Person, Name: "王*", ID4: "123X", Ent: qianjin, Areas: areas,
+	return passtoken.Claims{PID: pid, Kind: passtoken.Person, Name: "王*", ID4: "123X", Ent: qianjin, Areas: areas,
 		NBF: testBase.Add(-24 * time.Hour).Unix(), EXP: testBase.Add(24 * time.Hour).Unix()}
 }
 

@@ -8,6 +8,7 @@ import (
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/db/dbtest"
+	"tongxin/internal/passtoken"
 )
 
 // BenchmarkIssue10000 approves a batch of 10,000 workers — signing and
@@ -132,7 +133,7 @@ func BenchmarkVerify(b *testing.B) {
 			b.Run("online", func(b *testing.B) {
 				b.RunParallel(func(pb *testing.PB) {
 					for pb.Next() {
-						if _, r := f.svc.Verify(f.Ctx, tok, testBase); r != OK {
+						if _, r := f.svc.Verify(f.Ctx, tok, testBase); r != passtoken.OK {
 							b.Fatal(r)
 						}
 					}
@@ -142,7 +143,7 @@ func BenchmarkVerify(b *testing.B) {
 			b.Run("online-first", func(b *testing.B) {
 				for range b.N {
 					f.svc.verified = newVerified()
-					if _, r := f.svc.Verify(f.Ctx, tok, testBase); r != OK {
+					if _, r := f.svc.Verify(f.Ctx, tok, testBase); r != passtoken.OK {
 						b.Fatal(r)
 					}
 				}
@@ -151,7 +152,7 @@ func BenchmarkVerify(b *testing.B) {
 				keys := f.svc.Keys()
 				b.RunParallel(func(pb *testing.PB) {
 					for pb.Next() {
-						if _, r := Verify(tok, keys, testBase); r != OK {
+						if _, r := passtoken.Verify(tok, keys, testBase); r != passtoken.OK {
 							b.Fatal(r)
 						}
 					}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"tongxin/internal/db"
+	"tongxin/internal/passtoken"
 )
 
 // RevocationRefresh is how old the in-memory revocation list may be
@@ -131,7 +132,7 @@ type verified struct {
 }
 
 type verifiedEntry struct {
-	claims Claims
+	claims passtoken.Claims
 	kid    string
 }
 
@@ -141,7 +142,7 @@ func newVerified() *verified {
 
 // get answers a copy of the claims of a token verified before, and the
 // key that signed it.
-func (v *verified) get(sum [sha256.Size]byte) (*Claims, string, bool) {
+func (v *verified) get(sum [sha256.Size]byte) (*passtoken.Claims, string, bool) {
 	v.mu.Lock()
 	e, ok := v.cur[sum]
 	if !ok {
@@ -158,7 +159,7 @@ func (v *verified) get(sum [sha256.Size]byte) (*Claims, string, bool) {
 }
 
 // put remembers a token whose signature is good.
-func (v *verified) put(sum [sha256.Size]byte, c Claims, kid string) {
+func (v *verified) put(sum [sha256.Size]byte, c passtoken.Claims, kid string) {
 	v.mu.Lock()
 	v.add(sum, verifiedEntry{claims: c, kid: kid})
 	v.mu.Unlock()

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"tongxin/internal/passtoken"
 )
 
 // The worked example of docs/passes.md is a real token of a real key:
@@ -46,11 +48,11 @@ func TestDocsExample(t *testing.T) {
 		}
 		return nil
 	}
-	c, r := Verify(token, keys, time.Unix(1669000000, 0))
-	if r != OK || c.PID != "h3kq7mz2c9xwt4ab" || c.Name != "李*国" || c.EXP != 1671465600 {
+	c, r := passtoken.Verify(token, keys, time.Unix(1669000000, 0))
+	if r != passtoken.OK || c.PID != "h3kq7mz2c9xwt4ab" || c.Name != "李*国" || c.EXP != 1671465600 {
 		t.Fatalf("example: %v %+v", r, c)
 	}
-	if _, r := Verify(token, keys, time.Unix(1671465600, 0)); r != Expired {
+	if _, r := passtoken.Verify(token, keys, time.Unix(1671465600, 0)); r != passtoken.Expired {
 		t.Fatalf("example at exp: %v", r)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
 	"tongxin/internal/importer"
+	"tongxin/internal/passtoken"
 )
 
 // rowErrors maps the refused rows of err (400 import_rejected) to their
@@ -226,18 +227,18 @@ func TestApprovalChecksHoldersAgain(t *testing.T) {
 }
 
 // fakeCheckpoints is a checkpoint registry: id → checkpoint.
-type fakeCheckpoints map[string]CheckpointInfo
+type fakeCheckpoints map[string]passtoken.CheckpointInfo
 
-func (m fakeCheckpoints) Checkpoint(_ context.Context, id string) (CheckpointInfo, error) {
+func (m fakeCheckpoints) Checkpoint(_ context.Context, id string) (passtoken.CheckpointInfo, error) {
 	n, err := strconv.ParseInt(strings.TrimSpace(id), 10, 64)
 	if c, ok := m[strconv.FormatInt(n, 10)]; err == nil && ok {
 		return c, nil
 	}
-	return CheckpointInfo{}, errs.E(errs.NotFound, "checkpoint_not_found", "卡口不存在")
+	return passtoken.CheckpointInfo{}, errs.E(errs.NotFound, "checkpoint_not_found", "卡口不存在")
 }
 
 var testCheckpoints = fakeCheckpoints{
-	"7":  {ID: "7", Name: "株洲高新区物资接驳点", Kind: TransferPointKind},
+	"7":  {ID: "7", Name: "株洲高新区物资接驳点", Kind: passtoken.TransferPointKind},
 	"12": {ID: "12", Name: "株洲大桥", Kind: "bridge"},
 	"3":  {ID: "3", Name: "建宁大桥", Kind: "bridge"},
 }
@@ -294,13 +295,13 @@ func TestTransferPointColumn(t *testing.T) {
 			t.Fatalf("pass %+v", p)
 		}
 		c, reason := f.svc.Verify(f.Ctx, p.Token, testBase)
-		if reason != OK || !slices.Equal(c.CPs, []string{"7"}) {
+		if reason != passtoken.OK || !slices.Equal(c.CPs, []string{"7"}) {
 			t.Fatalf("token: %+v %s", c, reason)
 		}
-		if r := c.AllowedAt("/430200/430211/430211003/", "7"); r != OK {
+		if r := c.AllowedAt("/430200/430211/430211003/", "7"); r != passtoken.OK {
 			t.Errorf("at the transfer point: %s", r)
 		}
-		if r := c.AllowedAt("/430200/430211/430211001/", "3"); r != CheckpointNotAllowed {
+		if r := c.AllowedAt("/430200/430211/430211001/", "3"); r != passtoken.CheckpointNotAllowed {
 			t.Errorf("at 建宁大桥: %s", r)
 		}
 		one, err := f.svc.GetPass(f.Ctx, f.gxj, p.PID)

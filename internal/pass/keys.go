@@ -23,6 +23,9 @@ import (
 	"tongxin/internal/errs"
 )
 
+// b64 is base64url without padding, as JOSE writes keys and tokens.
+var b64 = base64.RawURLEncoding
+
 // Signing keys. The private half of each key lives in
 // DATA_DIR/pass-keys/<kid>.key (directory 0700, file 0600), written once and
 // never replaced; the public half is a row of pass_keys, so that every

@@ -10,6 +10,7 @@ import (
 
 	"tongxin/internal/clock"
 	"tongxin/internal/importer"
+	"tongxin/internal/passtoken"
 )
 
 // Status is the state of a pass. Expired is derived when the pass is read:
@@ -72,40 +73,40 @@ const (
 // Pass is a pass as the API answers it. Personal data is masked; the plate
 // is shown in full, as the token carries it for the checkpoint to compare.
 type Pass struct {
-	PID            string     `json:"pid"`
-	Number         string     `json:"number,omitempty"` // the short number on the card (number.go); none before 0011
-	Kind           Kind       `json:"kind"`
-	EnterpriseKey  string     `json:"enterprise"`
-	EnterpriseName string     `json:"enterprise_name"`
-	Name           string     `json:"name"`
-	IDNumber       string     `json:"id_number,omitempty"`
-	Phone          string     `json:"phone,omitempty"`
-	Plate          string     `json:"plate,omitempty"`
-	Areas          []string   `json:"areas"`
-	Checkpoints    []string   `json:"checkpoints,omitempty"`
-	ValidFrom      time.Time  `json:"valid_from"`
-	ValidTo        time.Time  `json:"valid_to"`
-	Status         Status     `json:"status"`
-	Kid            string     `json:"kid"`
-	Token          string     `json:"token,omitempty"`
-	BatchID        int64      `json:"batch_id,omitempty"`
-	BatchRow       int        `json:"batch_row,omitempty"`
-	IssuedAt       time.Time  `json:"issued_at"`
-	IssuedBy       string     `json:"issued_by"`
-	RevokedAt      *time.Time `json:"revoked_at,omitempty"`
-	RevokeReason   string     `json:"revoke_reason,omitempty"`
-	RevokedBy      string     `json:"revoked_by,omitempty"`
-	AreaPath       string     `json:"-"`
-	ID4            string     `json:"-"`
+	PID            string         `json:"pid"`
+	Number         string         `json:"number,omitempty"` // the short number on the card (number.go); none before 0011
+	Kind           passtoken.Kind `json:"kind"`
+	EnterpriseKey  string         `json:"enterprise"`
+	EnterpriseName string         `json:"enterprise_name"`
+	Name           string         `json:"name"`
+	IDNumber       string         `json:"id_number,omitempty"`
+	Phone          string         `json:"phone,omitempty"`
+	Plate          string         `json:"plate,omitempty"`
+	Areas          []string       `json:"areas"`
+	Checkpoints    []string       `json:"checkpoints,omitempty"`
+	ValidFrom      time.Time      `json:"valid_from"`
+	ValidTo        time.Time      `json:"valid_to"`
+	Status         Status         `json:"status"`
+	Kid            string         `json:"kid"`
+	Token          string         `json:"token,omitempty"`
+	BatchID        int64          `json:"batch_id,omitempty"`
+	BatchRow       int            `json:"batch_row,omitempty"`
+	IssuedAt       time.Time      `json:"issued_at"`
+	IssuedBy       string         `json:"issued_by"`
+	RevokedAt      *time.Time     `json:"revoked_at,omitempty"`
+	RevokeReason   string         `json:"revoke_reason,omitempty"`
+	RevokedBy      string         `json:"revoked_by,omitempty"`
+	AreaPath       string         `json:"-"`
+	ID4            string         `json:"-"`
 	id             int64
 
 	// TransferPoint is set on a vehicle pass limited to reaching a
 	// transfer point (物资接驳点): its only checkpoint is one.
-	TransferPoint *CheckpointInfo `json:"transfer_point,omitempty"`
+	TransferPoint *passtoken.CheckpointInfo `json:"transfer_point,omitempty"`
 }
 
 // NumberShown is the pass number as the card prints it.
-func (p *Pass) NumberShown() string { return FormatNumber(p.Number) }
+func (p *Pass) NumberShown() string { return passtoken.FormatNumber(p.Number) }
 
 // LastDay is the last day the pass is valid, in Shanghai (valid_to is the
 // exclusive end).
@@ -143,25 +144,25 @@ type Batch struct {
 // BatchRow is one row of a batch, masked, with the reviewer's decision and
 // the pass issued for it.
 type BatchRow struct {
-	Row         int       `json:"row"`
-	Kind        Kind      `json:"kind"`
-	Name        string    `json:"name"`
-	IDNumber    string    `json:"id_number,omitempty"`
-	Phone       string    `json:"phone,omitempty"`
-	Plate       string    `json:"plate,omitempty"`
-	Areas       []string  `json:"areas"`
-	Checkpoints []string  `json:"checkpoints,omitempty"`
-	ValidFrom   time.Time `json:"valid_from"`
-	ValidTo     time.Time `json:"valid_to"`
-	Decision    Decision  `json:"decision"`
-	Reason      string    `json:"reason,omitempty"` // why a row left out of an approval was not approved
-	PID         string    `json:"pid,omitempty"`
+	Row         int            `json:"row"`
+	Kind        passtoken.Kind `json:"kind"`
+	Name        string         `json:"name"`
+	IDNumber    string         `json:"id_number,omitempty"`
+	Phone       string         `json:"phone,omitempty"`
+	Plate       string         `json:"plate,omitempty"`
+	Areas       []string       `json:"areas"`
+	Checkpoints []string       `json:"checkpoints,omitempty"`
+	ValidFrom   time.Time      `json:"valid_from"`
+	ValidTo     time.Time      `json:"valid_to"`
+	Decision    Decision       `json:"decision"`
+	Reason      string         `json:"reason,omitempty"` // why a row left out of an approval was not approved
+	PID         string         `json:"pid,omitempty"`
 	// Conflict: for the batch's reviewer while it awaits review, what the
 	// row's holder already has (see GetBatch).
 	Conflict *Conflict `json:"conflict,omitempty"`
 
 	// TransferPoint: as Pass.TransferPoint.
-	TransferPoint *CheckpointInfo `json:"transfer_point,omitempty"`
+	TransferPoint *passtoken.CheckpointInfo `json:"transfer_point,omitempty"`
 }
 
 // LastDay is the row's last valid day in Shanghai.

@@ -2,10 +2,13 @@ package pass
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"encoding/xml"
 	"image/png"
 	"strings"
 	"testing"
+
+	"tongxin/internal/passtoken"
 
 	qr "github.com/piglig/go-qr"
 )
@@ -13,8 +16,12 @@ import (
 // The QR codes carry the token: the PNG decodes back to it, the SVG is one
 // path on a white square, sized in modules.
 func TestQR(t *testing.T) {
-	priv, _ := testKey(t)
-	tok, err := Sign(priv, "CYDt8KYRmNwn", claims())
+	_, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := passtoken.Sign(priv, "CYDt8KYRmNwn", passtoken.Claims{PID: "p1", Kind: passtoken.Person, Name: "张*", ID4: "123X",
+		Ent: "914302001838260003", Areas: []string{"430211"}, NBF: 1668906000, EXP: 1669078800})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"tongxin/internal/auth"
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
+	"tongxin/internal/passtoken"
 	"tongxin/internal/pii"
 )
 
@@ -241,7 +242,7 @@ func (s *Service) PreviewApproval(ctx context.Context, p *auth.Principal, id int
 		}
 		out.Batch, out.Left, out.Approved = b, left, len(chosen)
 		for _, r := range chosen {
-			if r.kind == Vehicle {
+			if r.kind == passtoken.Vehicle {
 				out.Vehicles++
 			} else {
 				out.Persons++

@@ -19,6 +19,7 @@ import (
 	"tongxin/internal/errs"
 	"tongxin/internal/importer"
 	"tongxin/internal/notify"
+	"tongxin/internal/passtoken"
 	"tongxin/internal/pii"
 )
 
@@ -36,27 +37,12 @@ type Enterprises interface {
 	PassSubject(ctx context.Context, key string) (name, areaCode string, employees int, err error)
 }
 
-// CheckpointInfo is a checkpoint as the pass module needs it: its id (as
-// tokens write it, "cp"), its name and its kind.
-type CheckpointInfo struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-	Kind string `json:"kind"`
-}
-
-// TransferPointKind is the kind of a transfer point (物资接驳点) in the
-// checkpoint registry.
-const TransferPointKind = "transfer_point"
-
-// IsTransferPoint reports whether the checkpoint is a transfer point.
-func (c CheckpointInfo) IsTransferPoint() bool { return c.Kind == TransferPointKind }
-
 // Checkpoints looks up a checkpoint by id (errs.NotFound if there is
 // none); the checkpoint service satisfies it. Without it a batch's
 // checkpoint ids are only checked to be numbers, and transfer points are
 // refused (they cannot be told apart).
 type Checkpoints interface {
-	Checkpoint(ctx context.Context, id string) (CheckpointInfo, error)
+	Checkpoint(ctx context.Context, id string) (passtoken.CheckpointInfo, error)
 }
 
 // Service is the pass use cases. Every method that changes something
@@ -219,7 +205,7 @@ type UploadInput struct {
 // row is a checked row of a batch, sealed.
 type row struct {
 	num                      int
-	kind                     Kind
+	kind                     passtoken.Kind
 	nameMasked, id4, plate   string
 	nameEnc, idEnc, phoneEnc []byte
 	idIdx                    any
@@ -285,7 +271,7 @@ func (s *Service) Upload(ctx context.Context, p *auth.Principal, in UploadInput)
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
 		persons := 0
 		for _, r := range rows {
-			if r.kind == Person {
+			if r.kind == passtoken.Person {
 				persons++
 			}
 		}
@@ -332,7 +318,7 @@ func (s *Service) checkRows(ctx context.Context, sub *subject, in []importer.Row
 	type areaCheck struct{ code, msg string }
 	areaCache := map[string]areaCheck{}
 	type cpCheck struct {
-		info CheckpointInfo
+		info passtoken.CheckpointInfo
 		msg  string
 	}
 	cpCache := map[string]cpCheck{}
@@ -342,7 +328,7 @@ func (s *Service) checkRows(ctx context.Context, sub *subject, in []importer.Row
 		if c, ok := cpCache[cp]; ok {
 			return c, nil
 		}
-		c := cpCheck{info: CheckpointInfo{ID: cp}}
+		c := cpCheck{info: passtoken.CheckpointInfo{ID: cp}}
 		if n, err := strconv.ParseInt(cp, 10, 64); err != nil || n <= 0 {
 			c.msg = fmt.Sprintf("卡口编号须为数字，而不是%s", importer.Quote(cp))
 		} else if s.checkpoints != nil {
@@ -370,7 +356,7 @@ func (s *Service) checkRows(ctx context.Context, sub *subject, in []importer.Row
 				list.Add(ir.Num, BatchSpec.HeaderOf(col), msg)
 			}
 		}
-		r := row{num: ir.Num, kind: Person}
+		r := row{num: ir.Num, kind: passtoken.Person}
 		name := ir.Get("name")
 		if msg := errs.CheckLine(name, MaxNameLen, true); msg != "" {
 			bad("name", msg)
@@ -384,7 +370,7 @@ func (s *Service) checkRows(ctx context.Context, sub *subject, in []importer.Row
 			} else {
 				firstPlate[plate] = ir.Num
 			}
-			r.kind, r.plate = Vehicle, plate
+			r.kind, r.plate = passtoken.Vehicle, plate
 		}
 		var id string
 		if v := ir.Get("id_number"); v != "" {
@@ -394,15 +380,15 @@ func (s *Service) checkRows(ctx context.Context, sub *subject, in []importer.Row
 				bad("id_number", importer.ExcelNumberMessage("身份证号"))
 			case err != nil:
 				bad("id_number", err.Error())
-			case r.kind == Person && firstID[norm] > 0:
+			case r.kind == passtoken.Person && firstID[norm] > 0:
 				bad("id_number", fmt.Sprintf("身份证号与第 %d 行重复", firstID[norm]))
 			default:
-				if r.kind == Person {
+				if r.kind == passtoken.Person {
 					firstID[norm] = ir.Num
 				}
 				id = norm
 			}
-		} else if r.kind == Person {
+		} else if r.kind == passtoken.Person {
 			bad("id_number", "人员通行证须填写身份证号")
 		}
 		phone, err := pii.NormalizePhone(ir.Get("phone"))
@@ -448,7 +434,7 @@ func (s *Service) checkRows(ctx context.Context, sub *subject, in []importer.Row
 		if v := strings.TrimSpace(ir.Get("transfer_point")); v != "" {
 			tps := splitList(v)
 			switch {
-			case r.kind != Vehicle:
+			case r.kind != passtoken.Vehicle:
 				bad("transfer_point", "物资接驳点只用于车辆通行证：请填写车牌，或清空接驳点")
 			case len(r.cps) > 0:
 				bad("transfer_point", "填写了物资接驳点就不能再指定卡口：车辆只能到达该接驳点")
@@ -540,7 +526,7 @@ func (s *Service) checkRows(ctx context.Context, sub *subject, in []importer.Row
 // probe is what a checked row looks for among passes and pending rows.
 func (r *row) probe() probe {
 	p := probe{num: r.num, kind: r.kind, key: r.plate, from: r.from.UnixMilli(), to: r.to.UnixMilli()}
-	if r.kind == Person {
+	if r.kind == passtoken.Person {
 		p.key, _ = r.idIdx.(string)
 	}
 	return p
@@ -581,8 +567,8 @@ func heldRows(ctx context.Context, tx *db.Tx, probes []probe, now int64, pending
 }
 
 // heldColumn is the BatchSpec key of the column that names a holder.
-func heldColumn(k Kind) string {
-	if k == Vehicle {
+func heldColumn(k passtoken.Kind) string {
+	if k == passtoken.Vehicle {
 		return "plate"
 	}
 	return "id_number"
@@ -592,9 +578,9 @@ func heldColumn(k Kind) string {
 // its enterprise and last day, or the pending batch and row with their
 // enterprise and days. For reviewers, and for an uploader whose own
 // enterprise it is.
-func heldMessage(k Kind, h holding) string {
+func heldMessage(k passtoken.Kind, h holding) string {
 	msg := "该人员"
-	if k == Vehicle {
+	if k == passtoken.Vehicle {
 		msg = "该车辆"
 	}
 	from, to := clock.FromMillis(h.from).In(clock.Shanghai).Format(DateLayout), lastDay(clock.FromMillis(h.to))
@@ -608,13 +594,13 @@ func heldMessage(k Kind, h holding) string {
 // uploaderMessage is what the uploader of enterprise own learns of a
 // refused row: the details of a pass or pending row of its own, else only
 // that the holder has one (no other enterprise, pass id, batch or date).
-func uploaderMessage(k Kind, hs []holding, own string) string {
+func uploaderMessage(k passtoken.Kind, hs []holding, own string) string {
 	for _, h := range hs {
 		if h.enterpriseKey == own {
 			return heldMessage(k, h)
 		}
 	}
-	if k == Vehicle {
+	if k == passtoken.Vehicle {
 		return "此车辆已持有有效通行证或有待审核的申请，不能重复申请"
 	}
 	return "此人已持有有效通行证或有待审核的申请，不能重复申请"
@@ -664,17 +650,17 @@ func (s *Service) conflicts(ctx context.Context, b *Batch) error {
 // registry says it is a transfer point (nil otherwise). The 接驳点 column
 // makes such passes; one whose 卡口 names only a transfer point is the
 // same pass. Each checkpoint is looked up once per function.
-func (s *Service) transferPointer(ctx context.Context) func(Kind, []string) (*CheckpointInfo, error) {
-	seen := map[string]*CheckpointInfo{}
-	return func(kind Kind, cps []string) (*CheckpointInfo, error) {
-		if s.checkpoints == nil || kind != Vehicle || len(cps) != 1 {
+func (s *Service) transferPointer(ctx context.Context) func(passtoken.Kind, []string) (*passtoken.CheckpointInfo, error) {
+	seen := map[string]*passtoken.CheckpointInfo{}
+	return func(kind passtoken.Kind, cps []string) (*passtoken.CheckpointInfo, error) {
+		if s.checkpoints == nil || kind != passtoken.Vehicle || len(cps) != 1 {
 			return nil, nil
 		}
 		if c, ok := seen[cps[0]]; ok {
 			return c, nil
 		}
 		info, err := s.checkpoints.Checkpoint(ctx, cps[0])
-		var c *CheckpointInfo
+		var c *passtoken.CheckpointInfo
 		switch {
 		case errs.Is(err, errs.NotFound):
 		case err != nil:
@@ -881,7 +867,7 @@ func probesOf(rows []storedRow) []probe {
 	probes := make([]probe, 0, len(rows))
 	for _, r := range rows {
 		p := probe{num: r.num, kind: r.kind, key: r.plate, from: r.from, to: r.to}
-		if r.kind == Person {
+		if r.kind == passtoken.Person {
 			p.key = r.idIdx.String
 		}
 		probes = append(probes, p)
@@ -908,9 +894,9 @@ func (s *Service) issue(ctx context.Context, tx *db.Tx, p *auth.Principal, b *Ba
 	values := make([][]any, 0, len(rows))
 	for i, r := range rows {
 		pid := NewPID()
-		c := Claims{PID: pid, Kind: r.kind, Name: r.nameMasked, ID4: r.id4, Plate: r.plate, Ent: b.EnterpriseKey,
+		c := passtoken.Claims{PID: pid, Kind: r.kind, Name: r.nameMasked, ID4: r.id4, Plate: r.plate, Ent: b.EnterpriseKey,
 			EntName: tokenEntName(b.EnterpriseName), Areas: r.areas, CPs: r.cps, NBF: r.from / 1000, EXP: r.to / 1000}
-		token, err := Sign(priv, kid, c)
+		token, err := passtoken.Sign(priv, kid, c)
 		if err != nil {
 			return err
 		}

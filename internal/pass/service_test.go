@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"tongxin/internal/errs"
+	"tongxin/internal/passtoken"
 )
 
 // verifyPlain checks a compact JWS against a JWK Set JSON document with
@@ -116,7 +117,7 @@ func TestBatchOf410Workers(t *testing.T) {
 				t.Fatalf("pass %d names the enterprise %v", i, payload["en"])
 			}
 			// A short number on each, distinct, with a good check digit.
-			if n, msg := NumberProblem(FormatNumber(p.Number)); msg != "" || n != p.Number || numbers[n] {
+			if n, msg := passtoken.NumberProblem(passtoken.FormatNumber(p.Number)); msg != "" || n != p.Number || numbers[n] {
 				t.Fatalf("pass %d: number %q (%s), seen before %v", i, p.Number, msg, numbers[n])
 			}
 			numbers[p.Number] = true
@@ -131,7 +132,7 @@ func TestBatchOf410Workers(t *testing.T) {
 				t.Fatalf("pass %+v", p)
 			}
 			pids[p.PID] = true
-			if c, r := f.svc.Verify(f.Ctx, p.Token, testBase); r != OK || c.PID != p.PID {
+			if c, r := f.svc.Verify(f.Ctx, p.Token, testBase); r != passtoken.OK || c.PID != p.PID {
 				t.Fatalf("Verify: %v %v", c, r)
 			}
 		}
@@ -348,7 +349,7 @@ func TestRevocationList(t *testing.T) {
 			t.Fatalf("page %+v", page)
 		}
 		for _, p := range passes {
-			if _, r := f.svc.Verify(f.Ctx, p.Token, testBase); r != Revoked {
+			if _, r := f.svc.Verify(f.Ctx, p.Token, testBase); r != passtoken.Revoked {
 				t.Fatalf("revoked pass verifies %s", r)
 			}
 		}
@@ -372,16 +373,16 @@ func TestServiceVerify(t *testing.T) {
 			name  string
 			token string
 			at    time.Time
-			want  Reason
+			want  passtoken.Reason
 		}{
-			{"valid", tok, testBase, OK},
-			{"first day at midnight", tok, day("2022-11-20"), OK},
-			{"day before", tok, day("2022-11-20").Add(-time.Second), NotYetValid},
-			{"last day", tok, day("2022-12-19").Add(23 * time.Hour), OK},
-			{"day after", tok, day("2022-12-20"), Expired},
-			{"flipped signature", tok[:len(tok)-5] + flip(tok[len(tok)-5]) + tok[len(tok)-4:], testBase, BadSignature},
-			{"garbage", "not a token", testBase, Malformed},
-			{"empty", "", testBase, Malformed},
+			{"valid", tok, testBase, passtoken.OK},
+			{"first day at midnight", tok, day("2022-11-20"), passtoken.OK},
+			{"day before", tok, day("2022-11-20").Add(-time.Second), passtoken.NotYetValid},
+			{"last day", tok, day("2022-12-19").Add(23 * time.Hour), passtoken.OK},
+			{"day after", tok, day("2022-12-20"), passtoken.Expired},
+			{"flipped signature", tok[:len(tok)-5] + flip(tok[len(tok)-5]) + tok[len(tok)-4:], testBase, passtoken.BadSignature},
+			{"garbage", "not a token", testBase, passtoken.Malformed},
+			{"empty", "", testBase, passtoken.Malformed},
 		}
 		for _, c := range cases {
 			if _, r := f.svc.Verify(f.Ctx, c.token, c.at); r != c.want {
@@ -390,15 +391,15 @@ func TestServiceVerify(t *testing.T) {
 		}
 		// A key we never published.
 		_, priv, _ := ed25519.GenerateKey(nil)
-		claims := Claims{PID: passes[0].PID, Kind: Person, Name: "张*", Ent: qianjin, Areas: []string{"430211"},
+		claims := passtoken.Claims{PID: passes[0].PID, Kind: passtoken.Person, Name: "张*", Ent: qianjin, Areas: []string{"430211"},
 			NBF: testBase.Unix() - 10, EXP: testBase.Unix() + 3600}
-		forged, _ := Sign(priv, "AAAAAAAAAAAA", claims)
-		if _, r := f.svc.Verify(f.Ctx, forged, testBase); r != UnknownKey {
+		forged, _ := passtoken.Sign(priv, "AAAAAAAAAAAA", claims)
+		if _, r := f.svc.Verify(f.Ctx, forged, testBase); r != passtoken.UnknownKey {
 			t.Errorf("unknown key: %s", r)
 		}
 		// Our kid, another key: the signature fails.
-		forged, _ = Sign(priv, passes[0].Kid, claims)
-		if _, r := f.svc.Verify(f.Ctx, forged, testBase); r != BadSignature {
+		forged, _ = passtoken.Sign(priv, passes[0].Kid, claims)
+		if _, r := f.svc.Verify(f.Ctx, forged, testBase); r != passtoken.BadSignature {
 			t.Errorf("forged with our kid: %s", r)
 		}
 	})
@@ -436,10 +437,10 @@ func TestKeysRotateAndRevoke(t *testing.T) {
 		jwks := f.jwksJSON()
 		for _, p := range append(old, fresh...) {
 			verifyPlain(t, jwks, p.Token)
-			if _, r := f.svc.Verify(f.Ctx, p.Token, testBase); r != OK {
+			if _, r := f.svc.Verify(f.Ctx, p.Token, testBase); r != passtoken.OK {
 				t.Fatalf("verify after rotation: %s", r)
 			}
-			if _, r := other.Verify(f.Ctx, p.Token, testBase); r != OK {
+			if _, r := other.Verify(f.Ctx, p.Token, testBase); r != passtoken.OK {
 				t.Fatalf("other instance: %s", r)
 			}
 		}
@@ -461,14 +462,14 @@ func TestKeysRotateAndRevoke(t *testing.T) {
 		_, err = f.svc.RevokeKey(f.Ctx, oldKid, "")
 		mustErr(t, err, errs.Conflict, "key_revoked")
 		for _, p := range old {
-			if _, r := f.svc.Verify(f.Ctx, p.Token, testBase); r != Revoked {
+			if _, r := f.svc.Verify(f.Ctx, p.Token, testBase); r != passtoken.Revoked {
 				t.Fatalf("pass of a revoked key: %s", r)
 			}
 			if got, _ := f.svc.GetPass(f.Ctx, f.gxj, p.PID); got.Status != StatusRevoked {
 				t.Fatalf("status %s", got.Status)
 			}
 		}
-		if _, r := f.svc.Verify(f.Ctx, fresh[0].Token, testBase); r != OK {
+		if _, r := f.svc.Verify(f.Ctx, fresh[0].Token, testBase); r != passtoken.OK {
 			t.Fatalf("pass of the new key: %s", r)
 		}
 		list, _, _ := f.svc.Revocations(f.Ctx, 0, 0)
@@ -490,7 +491,7 @@ func TestKeysRotateAndRevoke(t *testing.T) {
 		if p3[0].Kid == k.Kid || p3[0].Kid == oldKid {
 			t.Fatalf("signed by revoked key %s", p3[0].Kid)
 		}
-		if _, r := other.Verify(f.Ctx, p3[0].Token, testBase); r != OK {
+		if _, r := other.Verify(f.Ctx, p3[0].Token, testBase); r != passtoken.OK {
 			t.Fatalf("other instance on a key it has not seen: %s", r)
 		}
 	})

@@ -10,6 +10,7 @@ import (
 
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
+	"tongxin/internal/passtoken"
 	"tongxin/internal/pii"
 )
 
@@ -65,7 +66,7 @@ func (s *Service) batch(ctx context.Context, id int64, withRows bool) (*Batch, e
 			if err := rows.Scan(&r.Row, &kind, &r.Name, &idEnc, &phoneEnc, &r.Plate, &areas, &cps, &from, &to, &decision, &r.Reason, &r.PID); err != nil {
 				return err
 			}
-			r.Kind, r.Decision = Kind(kind), Decision(decision)
+			r.Kind, r.Decision = passtoken.Kind(kind), Decision(decision)
 			r.Areas, r.Checkpoints = splitStored(areas), splitStored(cps)
 			r.ValidFrom, r.ValidTo = clock.FromMillis(from), clock.FromMillis(to)
 			if r.IDNumber, err = s.masked(idEnc, pii.MaskID); err != nil {
@@ -102,7 +103,7 @@ func (s *Service) masked(sealed []byte, mask func(string) string) (string, error
 // storedRow is a batch row as issuing needs it.
 type storedRow struct {
 	num                      int
-	kind                     Kind
+	kind                     passtoken.Kind
 	nameMasked, id4, plate   string
 	nameEnc, idEnc, phoneEnc []byte
 	idIdx                    sql.NullString
@@ -125,7 +126,7 @@ func loadRows(ctx context.Context, tx *db.Tx, id int64) ([]storedRow, error) {
 			&areas, &cps, &r.from, &r.to); err != nil {
 			return nil, err
 		}
-		r.kind, r.areas, r.cps = Kind(kind), splitStored(areas), splitStored(cps)
+		r.kind, r.areas, r.cps = passtoken.Kind(kind), splitStored(areas), splitStored(cps)
 		out = append(out, r)
 	}
 	return out, rows.Err()
@@ -157,7 +158,7 @@ func (s *Service) passes(ctx context.Context, where string, args []any, withToke
 				&p.IssuedBy, &revoked, &p.RevokeReason, &p.RevokedBy, &p.Number); err != nil {
 				return err
 			}
-			p.id, p.Kind, p.Areas, p.Checkpoints = id, Kind(kind), splitStored(areas), splitStored(cps)
+			p.id, p.Kind, p.Areas, p.Checkpoints = id, passtoken.Kind(kind), splitStored(areas), splitStored(cps)
 			p.ValidFrom, p.ValidTo, p.IssuedAt = clock.FromMillis(from), clock.FromMillis(to), clock.FromMillis(issued)
 			p.RevokedAt = nullTime(revoked)
 			p.Status = statusAt(Status(status), p.ValidTo, now)
@@ -191,7 +192,7 @@ func (s *Service) passes(ctx context.Context, where string, args []any, withToke
 // the validity asked for, [from, to) in Unix milliseconds.
 type probe struct {
 	num      int
-	kind     Kind
+	kind     passtoken.Kind
 	key      string
 	from, to int64
 }
@@ -199,7 +200,7 @@ type probe struct {
 // holdKey names a person (kind person, blind index) or a vehicle (kind
 // vehicle, plate).
 type holdKey struct {
-	kind Kind
+	kind passtoken.Kind
 	key  string
 }
 
@@ -224,9 +225,9 @@ const holdChunk = 512
 // vehicle among vehicle passes.
 func findHoldings(ctx context.Context, tx *db.Tx, probes []probe, now int64, pending bool) (map[holdKey][]holding, error) {
 	out := map[holdKey][]holding{}
-	for _, k := range []Kind{Person, Vehicle} {
+	for _, k := range []passtoken.Kind{passtoken.Person, passtoken.Vehicle} {
 		col := "id_idx"
-		if k == Vehicle {
+		if k == passtoken.Vehicle {
 			col = "plate"
 		}
 		var keys []string
@@ -277,7 +278,7 @@ func findHoldings(ctx context.Context, tx *db.Tx, probes []probe, now int64, pen
 }
 
 // scanHoldings reads rows of (key, fields…) into out, closing rows.
-func scanHoldings(rows *sql.Rows, k Kind, out map[holdKey][]holding, fields func(*holding) []any) error {
+func scanHoldings(rows *sql.Rows, k passtoken.Kind, out map[holdKey][]holding, fields func(*holding) []any) error {
 	defer rows.Close()
 	for rows.Next() {
 		var key string

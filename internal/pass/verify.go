@@ -12,13 +12,14 @@ import (
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
+	"tongxin/internal/passtoken"
 )
 
 // Keys is the in-memory lookup of the public keys that may verify a pass
 // (every key not revoked, published or not: a pass of a retired key still
 // verifies, and then expires). It reads no file and, within KeyCacheTTL,
 // no database; an unknown kid reads pass_keys at most once a second.
-func (s *Service) Keys() Keys { return s.keys.lookup }
+func (s *Service) Keys() passtoken.Keys { return s.keys.lookup }
 
 // Verify is the online check of a pass token at a moment: the signature
 // with a known key, the validity window, and the revocation of the pass.
@@ -37,34 +38,34 @@ func (s *Service) Keys() Keys { return s.keys.lookup }
 // offline verifier would, and logs the error.
 //
 // The claims answered are the caller's to read, not to change.
-func (s *Service) Verify(ctx context.Context, token string, at time.Time) (*Claims, Reason) {
+func (s *Service) Verify(ctx context.Context, token string, at time.Time) (*passtoken.Claims, passtoken.Reason) {
 	var sum [sha256.Size]byte
-	cacheable := len(token) <= MaxTokenLen
+	cacheable := len(token) <= passtoken.MaxTokenLen
 	if cacheable {
 		sum = sha256.Sum256([]byte(token))
 		if c, kid, ok := s.verified.get(sum); ok {
 			if _, revoked := s.keys.revokedKey(kid); revoked {
-				return c, Revoked
+				return c, passtoken.Revoked
 			}
 			return s.validAt(ctx, c, at)
 		}
 	}
-	p, r := Parse(token)
-	if r != OK {
+	p, r := passtoken.Parse(token)
+	if r != passtoken.OK {
 		return nil, r
 	}
 	if key, revoked := s.keys.revokedKey(p.Header.Kid); revoked {
 		if !p.SignedBy(key) {
-			return nil, BadSignature
+			return nil, passtoken.BadSignature
 		}
-		return &p.Claims, Revoked
+		return &p.Claims, passtoken.Revoked
 	}
 	key := s.keys.lookup(p.Header.Kid)
 	if key == nil {
-		return &p.Claims, UnknownKey
+		return &p.Claims, passtoken.UnknownKey
 	}
 	if !p.SignedBy(key) {
-		return nil, BadSignature
+		return nil, passtoken.BadSignature
 	}
 	if cacheable {
 		s.verified.put(sum, p.Claims, p.Header.Kid)
@@ -74,8 +75,8 @@ func (s *Service) Verify(ctx context.Context, token string, at time.Time) (*Clai
 
 // validAt finishes Verify for a pass whose signature is good: its
 // validity window at at, then the revocation list.
-func (s *Service) validAt(ctx context.Context, c *Claims, at time.Time) (*Claims, Reason) {
-	if r := c.ValidAt(at); r != OK {
+func (s *Service) validAt(ctx context.Context, c *passtoken.Claims, at time.Time) (*passtoken.Claims, passtoken.Reason) {
+	if r := c.ValidAt(at); r != passtoken.OK {
 		return c, r
 	}
 	revoked, err := s.revs.has(ctx, c.PID)
@@ -83,9 +84,9 @@ func (s *Service) validAt(ctx context.Context, c *Claims, at time.Time) (*Claims
 		s.log.ErrorContext(ctx, "pass: reading the revocation list failed", "err", err.Error())
 	}
 	if revoked {
-		return c, Revoked
+		return c, passtoken.Revoked
 	}
-	return c, OK
+	return c, passtoken.OK
 }
 
 // Revocation is one entry of the revocation list.

@@ -764,11 +764,11 @@ func (s *Service) ResolveScope(ctx context.Context, tx *db.Tx, ref string) (name
 	return "", "", errs.E(errs.Invalid, "scope_not_found", msg)
 }
 
-// TicketSubject tells the ticket module about the enterprise a ticket is
+// EnterpriseSubject tells the ticket module about the enterprise a ticket is
 // about: its name, its area and the user ids of its liaisons. It does not
 // authorize: filing a problem about an enterprise reveals nothing of it.
-func (s *Service) TicketSubject(ctx context.Context, key string) (name, areaCode string, liaisons []int64, err error) {
-	const op = "resumption.TicketSubject"
+func (s *Service) EnterpriseSubject(ctx context.Context, key string) (name, areaCode string, liaisons []int64, err error) {
+	const op = "resumption.EnterpriseSubject"
 	err = s.db.Read(ctx, func(tx *db.Tx) error {
 		var id int64
 		err := tx.QueryRowContext(ctx, `SELECT id, name, area_code FROM enterprises WHERE ekey = $1`, lookupKey(key)).

@@ -42,7 +42,7 @@ type Notifier interface {
 // Enterprises resolves the enterprise a ticket is about: its name, area
 // and the user ids of its liaisons. The resumption service satisfies it.
 type Enterprises interface {
-	TicketSubject(ctx context.Context, key string) (name, areaCode string, liaisons []int64, err error)
+	EnterpriseSubject(ctx context.Context, key string) (name, areaCode string, liaisons []int64, err error)
 }
 
 // Service is the ticket use cases. Every method authorizes its caller,
@@ -196,7 +196,7 @@ func (s *Service) validate(ctx context.Context, in Input) (*filing, error) {
 			if c, err := pii.NormalizeCreditCode(key); err == nil {
 				key = c
 			}
-			name, code, liaisons, err := s.enterprises.TicketSubject(ctx, key)
+			name, code, liaisons, err := s.enterprises.EnterpriseSubject(ctx, key)
 			switch {
 			case errs.Is(err, errs.NotFound):
 				bad("enterprise", "企业不存在")

@@ -71,3 +71,78 @@ func List[T any](w http.ResponseWriter, r *http.Request, uc func(ctx context.Con
 	}
 	return WriteItems(w, v)
 }
+
+// AnswerID answers 200 with what uc returns for the caller and the path's
+// {id}; an id that is not a positive integer answers notFound, as an id
+// that does not exist would.
+func AnswerID[T any](w http.ResponseWriter, r *http.Request, notFound error,
+	uc func(ctx context.Context, p *auth.Principal, id int64) (T, error)) error {
+	p, id, err := principalID(r, notFound)
+	if err != nil {
+		return err
+	}
+	v, err := uc(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	return JSON(w, http.StatusOK, v)
+}
+
+// DecodeID answers a request on the path's {id} whose JSON body is In with
+// status and what uc returns (an action on one object: review, revoke,
+// assign).
+func DecodeID[In, Out any](w http.ResponseWriter, r *http.Request, status int, notFound error,
+	uc func(ctx context.Context, p *auth.Principal, id int64, in In) (Out, error)) error {
+	p, id, err := principalID(r, notFound)
+	if err != nil {
+		return err
+	}
+	var in In
+	if err := DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	out, err := uc(r.Context(), p, id, in)
+	if err != nil {
+		return err
+	}
+	return JSON(w, status, out)
+}
+
+// NoContent answers 204 once uc, run for the caller, has succeeded (a
+// deletion, an acknowledgement).
+func NoContent(w http.ResponseWriter, r *http.Request, uc func(ctx context.Context, p *auth.Principal) error) error {
+	p, err := Principal(r)
+	if err != nil {
+		return err
+	}
+	if err := uc(r.Context(), p); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// NoContentID is NoContent on the path's {id}.
+func NoContentID(w http.ResponseWriter, r *http.Request, notFound error,
+	uc func(ctx context.Context, p *auth.Principal, id int64) error) error {
+	p, id, err := principalID(r, notFound)
+	if err != nil {
+		return err
+	}
+	if err := uc(r.Context(), p, id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// principalID is the caller, then the path's {id}: an anonymous request
+// is refused as such whatever its path.
+func principalID(r *http.Request, notFound error) (*auth.Principal, int64, error) {
+	p, err := Principal(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := PathID(r, "id", notFound)
+	return p, id, err
+}

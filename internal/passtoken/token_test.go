@@ -1,4 +1,4 @@
-package pass
+package passtoken
 
 import (
 	"crypto/ed25519"

@@ -1,12 +1,13 @@
-// Package pass is the whitelist cards (白名单卡) and vehicle passes of the
-// headquarters: batches applied for by enterprises and reviewed by
-// departments, passes signed as compact JWS tokens (RFC 7515) with EdDSA
-// over Ed25519 (RFC 8037) so that any checkpoint can verify them without
-// the network, published public keys, and revocation.
+// Package passtoken is the signed-token format that the pass module issues
+// and the checkpoint module verifies: compact JWS tokens (RFC 7515) with
+// EdDSA over Ed25519 (RFC 8037), so that any checkpoint verifies a pass
+// without the network; the verdict reasons a checkpoint reports; the short
+// pass number printed on a card; and the checkpoint as a pass names it.
+// It is kernel: both modules import it, and neither imports the other.
 //
-// This file is the token format, documented for outside verifiers in
-// docs/passes.md. It has no I/O.
-package pass
+// The format is documented for outside verifiers in docs/passes.md. The
+// package has no I/O.
+package passtoken
 
 import (
 	"bytes"
