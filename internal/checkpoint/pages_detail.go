@@ -15,7 +15,8 @@ import (
 	"tongxin/internal/web"
 )
 
-// Checkpoint page
+// A checkpoint's page: its roster, recent scans and handovers, and the forms
+// changing it; the scan export.
 
 // pageDetailData is the data of checkpoint/detail.
 type pageDetailData struct {

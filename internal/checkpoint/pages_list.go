@@ -9,7 +9,7 @@ import (
 	"tongxin/internal/web"
 )
 
-// Checkpoint list
+// The checkpoint list, with the registration form for managers.
 
 // pageListData is the data of checkpoint/list.
 type pageListData struct {

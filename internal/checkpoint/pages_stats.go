@@ -8,7 +8,7 @@ import (
 	"tongxin/internal/web"
 )
 
-// Statistics
+// The statistics of scans and handovers.
 
 // pageStatsData is the data of checkpoint/stats.
 type pageStatsData struct {

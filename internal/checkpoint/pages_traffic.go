@@ -14,7 +14,7 @@ import (
 	"tongxin/internal/web"
 )
 
-// Traffic control: the public page and notices
+// Traffic control: the public page and notices, and their management.
 
 // pageTrafficData is the data of traffic/public.
 type pageTrafficData struct {
