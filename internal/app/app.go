@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"tongxin/internal/area"
 	"tongxin/internal/audit"
@@ -23,6 +24,7 @@ import (
 	"tongxin/internal/errs"
 	"tongxin/internal/notify"
 	"tongxin/internal/pass"
+	"tongxin/internal/passtoken"
 	"tongxin/internal/pii"
 	"tongxin/internal/resumption"
 	"tongxin/internal/ticket"
@@ -138,6 +140,7 @@ type flags struct {
 	dbURL   *string
 	dataDir *string
 	env     *Env
+	wire    wireOptions // set by serve from its flags before open
 }
 
 func newFlags(env *Env, name, usageLine string) *flags {
@@ -279,11 +282,11 @@ func (f *flags) open(ctx context.Context, migrate bool, log *slog.Logger) (*Syst
 		d.Close()
 		return nil, err
 	}
-	return wireSystem(d, box, dir, log), nil
+	return wireSystem(d, box, dir, log, f.wire), nil
 }
 
 // wireSystem builds the services over the database d.
-func wireSystem(d *db.DB, box *pii.Box, dir string, log *slog.Logger) *System {
+func wireSystem(d *db.DB, box *pii.Box, dir string, log *slog.Logger, opts wireOptions) *System {
 	sys := &System{
 		DB: d, Box: box, DataDir: dir, Log: log,
 		Auth:  auth.NewService(d, box, auth.DefaultConfig()),
@@ -296,12 +299,33 @@ func wireSystem(d *db.DB, box *pii.Box, dir string, log *slog.Logger) *System {
 	sys.Notify.SetAreas(sys.Areas)
 	sys.Tickets = ticket.NewService(d, box, ticket.Deps{Areas: sys.Areas, Holders: sys.Auth, Notifier: sys.Notify,
 		Enterprises: sys.Resumption, DataDir: dir, Log: log})
-	sys.Checkpoints = checkpoint.NewService(d, checkpoint.Deps{Areas: sys.Areas, Users: sys.Auth, Enterprises: sys.Resumption, Log: log})
+	verifier := &passVerifier{}
+	sys.Checkpoints = checkpoint.NewService(d, checkpoint.Deps{Areas: sys.Areas, Users: sys.Auth, Enterprises: sys.Resumption,
+		Verifier: verifier, OfflineMaxAge: opts.offlineScanMaxAge, Log: log})
 	sys.Auth.RegisterScope(auth.ScopeCheckpoint, sys.Checkpoints.ResolveScope)
 	sys.Passes = pass.NewService(d, box, pass.Deps{Areas: sys.Areas, Enterprises: sys.Resumption, Checkpoints: sys.Checkpoints,
 		Users: sys.Auth, Notifier: sys.Notify, DataDir: dir, Log: log})
-	sys.Checkpoints.SetVerifier(sys.Passes)
+	verifier.passes = sys.Passes
 	return sys
+}
+
+// passVerifier is the checkpoints' pass verifier (and number lookup): the
+// pass service, built after the checkpoints because it asks them about
+// the checkpoints a pass names. A pass verifier built before both
+// services replaces it.
+type passVerifier struct{ passes *pass.Service }
+
+func (v *passVerifier) Verify(ctx context.Context, token string, at time.Time) (*passtoken.Claims, passtoken.Reason) {
+	return v.passes.Verify(ctx, token, at)
+}
+
+func (v *passVerifier) TokenByNumber(ctx context.Context, number string) (string, error) {
+	return v.passes.TokenByNumber(ctx, number)
+}
+
+// wireOptions are the serve flags the services are built with.
+type wireOptions struct {
+	offlineScanMaxAge time.Duration // checkpoint.Deps.OfflineMaxAge; 0: the default
 }
 
 // Close releases the system.

@@ -52,12 +52,12 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	f.wire.offlineScanMaxAge = *offlineAge
 	sys, err := f.open(ctx, *migrate, log)
 	if err != nil {
 		return err
 	}
 	defer sys.Close()
-	sys.Checkpoints.SetOfflineMaxAge(*offlineAge)
 	// Online scans are journaled in the data directory and loaded into the
 	// database in bulk (checkpoint/journal.go); what is left is loaded at
 	// the end, after the last request.
@@ -225,8 +225,8 @@ func newServer(sys *System, opt ServerOptions, render *web.Renderer) *Server {
 		passAPI:  pass.NewAPI(sys.Passes),
 		passUI:   &pass.Pages{Svc: sys.Passes, Render: render},
 		cpAPI:    checkpoint.NewAPI(sys.Checkpoints),
-		cpUI:     &checkpoint.Pages{Svc: sys.Checkpoints, Render: render},
-		scanUI:   &checkpoint.ScanPage{Svc: sys.Checkpoints, Render: render},
+		cpUI:     checkpoint.NewPages(sys.Checkpoints, render),
+		scanUI:   checkpoint.NewScanPage(sys.Checkpoints, render),
 		imports:  web.NewGate(web.MaxConcurrentImports),
 	}
 	mux := http.NewServeMux()

@@ -69,19 +69,18 @@ func (a *API) Roster(w http.ResponseWriter, r *http.Request) error {
 // SetRoster answers PUT /api/v1/checkpoints/{id}/roster with the shifts
 // from now on.
 func (a *API) SetRoster(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
+	return web.Decode(w, r, http.StatusOK, func(ctx context.Context, p *auth.Principal, in RosterInput) (web.Items[Shift], error) {
+		list, err := a.svc.SetRoster(ctx, p, r.PathValue("id"), in)
+		return items(list), err
+	})
+}
+
+// items is list as a list answer, {"items":[…]}, never null.
+func items[T any](list []T) web.Items[T] {
+	if list == nil {
+		list = []T{}
 	}
-	var in RosterInput
-	if err := web.DecodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	list, err := a.svc.SetRoster(r.Context(), p, r.PathValue("id"), in)
-	if err != nil {
-		return err
-	}
-	return web.WriteItems(w, list)
+	return web.Items[T]{Items: list}
 }
 
 // Scan answers POST /api/v1/checkpoints/{id}/scans with the verdict, once
@@ -114,51 +113,50 @@ func (a *API) ScanBatch(w http.ResponseWriter, r *http.Request) error {
 // Scans answers GET /api/v1/checkpoints/{id}/scans?from=&to=&verdict=&before=&limit=,
 // newest first; before is the id of the last scan of the previous page.
 func (a *API) Scans(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
+	return web.List(w, r, func(ctx context.Context, p *auth.Principal) ([]*Scan, error) {
+		sq, err := a.scanQuery(r)
+		if err != nil {
+			return nil, err
+		}
+		_, list, err := a.svc.Scans(ctx, p, r.PathValue("id"), sq)
+		return list, err
+	})
+}
+
+// scanQuery reads the filters of a list of scans.
+func (a *API) scanQuery(r *http.Request) (ScanQuery, error) {
 	q := r.URL.Query()
 	sq := ScanQuery{Verdict: Verdict(q.Get("verdict"))}
 	if sq.Verdict != "" && sq.Verdict != Allow && sq.Verdict != Deny {
-		return errs.Fields("bad_verdict", "verdict 须为 allow 或 deny", errs.FieldError{Field: "verdict", Message: "allow 或 deny"})
+		return sq, errs.Fields("bad_verdict", "verdict 须为 allow 或 deny", errs.FieldError{Field: "verdict", Message: "allow 或 deny"})
 	}
+	var err error
 	if q.Get("from") != "" || q.Get("to") != "" {
 		if sq.From, sq.To, err = web.DayRange(q.Get("from"), q.Get("to"), a.svc.clock.Now(), statsDays); err != nil {
-			return err
+			return sq, err
 		}
 	}
 	if sq.Limit, err = web.QueryInt(r, "limit", 100, 1, 1000); err != nil {
-		return err
+		return sq, err
 	}
 	if b := q.Get("before"); b != "" {
 		if sq.Before, err = strconv.ParseInt(b, 10, 64); err != nil || sq.Before <= 0 {
-			return errs.Fields("bad_before", "before 须为扫码记录编号", errs.FieldError{Field: "before", Message: "须为正整数"})
+			return sq, errs.Fields("bad_before", "before 须为扫码记录编号", errs.FieldError{Field: "before", Message: "须为正整数"})
 		}
 	}
-	_, list, err := a.svc.Scans(r.Context(), p, r.PathValue("id"), sq)
-	if err != nil {
-		return err
-	}
-	return web.WriteItems(w, list)
+	return sq, nil
 }
 
 // Stats answers GET /api/v1/checkpoints/stats?from=&to=&area= (days,
 // Asia/Shanghai, inclusive; the last 7 days by default).
 func (a *API) Stats(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	q, err := a.statsQuery(r)
-	if err != nil {
-		return err
-	}
-	st, err := a.svc.ScanStats(r.Context(), p, q)
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, st)
+	return web.Answer(w, r, func(ctx context.Context, p *auth.Principal) (*ScanStats, error) {
+		q, err := a.statsQuery(r)
+		if err != nil {
+			return nil, err
+		}
+		return a.svc.ScanStats(ctx, p, q)
+	})
 }
 
 func (a *API) statsQuery(r *http.Request) (StatsQuery, error) {
@@ -187,19 +185,13 @@ func (a *API) Handovers(w http.ResponseWriter, r *http.Request) error {
 
 // HandoverStats answers GET /api/v1/handovers/stats?from=&to=&area=.
 func (a *API) HandoverStats(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	q, err := a.statsQuery(r)
-	if err != nil {
-		return err
-	}
-	st, err := a.svc.HandoverStats(r.Context(), p, q)
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, st)
+	return web.Answer(w, r, func(ctx context.Context, p *auth.Principal) (*HandoverStats, error) {
+		q, err := a.statsQuery(r)
+		if err != nil {
+			return nil, err
+		}
+		return a.svc.HandoverStats(ctx, p, q)
+	})
 }
 
 // Measures answers GET /api/v1/traffic/measures?at=RFC3339 (no login):

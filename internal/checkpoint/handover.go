@@ -10,7 +10,6 @@ import (
 
 	"tongxin/internal/audit"
 	"tongxin/internal/auth"
-	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
 	"tongxin/internal/pii"
@@ -23,56 +22,11 @@ func (s *Service) LogHandover(ctx context.Context, p *auth.Principal, ref string
 	if err := requireScan(p, op); err != nil {
 		return nil, err
 	}
-	now := s.clock.Now()
-	var fe []errs.FieldError
-	add := func(field, msg string) { fe = append(fe, errs.FieldError{Field: field, Message: msg}) }
-	in.Goods, in.Unit = strings.TrimSpace(in.Goods), strings.TrimSpace(in.Unit)
-	key, err := pii.NormalizeCreditCode(in.Enterprise)
+	row, err := s.checkHandover(ctx, &in, op)
 	if err != nil {
-		add("enterprise", err.Error())
+		return nil, err
 	}
-	if msg := errs.CheckText(in.Goods, MaxGoodsLen, true); msg != "" {
-		add("goods", msg)
-	}
-	if math.IsNaN(in.Quantity) || math.IsInf(in.Quantity, 0) || in.Quantity <= 0 || in.Quantity > 1e9 {
-		add("quantity", "数量须为大于 0 的数")
-	}
-	if msg := errs.CheckText(in.Unit, MaxUnitLen, true); msg != "" {
-		add("unit", msg)
-	}
-	outside, err := pii.NormalizePlate(in.OutsidePlate)
-	if err != nil {
-		add("outside_plate", err.Error())
-	}
-	inside, err := pii.NormalizePlate(in.InsidePlate)
-	if err != nil {
-		add("inside_plate", err.Error())
-	}
-	if outside != "" && outside == inside {
-		add("inside_plate", "接驳双方不能是同一辆车")
-	}
-	at := now
-	if in.At != nil {
-		at = *in.At
-		if at.After(now.Add(ClockSkew)) {
-			add("at", "接驳时间不能晚于现在")
-		}
-	}
-	var entName string
-	if key != "" {
-		if s.enterprises == nil {
-			add("enterprise", "企业名录不可用")
-		} else if name, _, _, err := s.enterprises.EnterpriseSubject(ctx, key); errs.Is(err, errs.NotFound) {
-			add("enterprise", "企业 "+key+" 未在企业名录中登记")
-		} else if err != nil {
-			return nil, errs.Wrap(op, err)
-		} else {
-			entName = name
-		}
-	}
-	if len(fe) > 0 {
-		return nil, errs.Fields("invalid_handover", fe[0].Message, fe...)
-	}
+	row.actor = p.Actor()
 	var out *Handover
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
 		c, err := s.scannable(ctx, tx, p, ref, op)
@@ -82,29 +36,103 @@ func (s *Service) LogHandover(ctx context.Context, p *auth.Principal, ref string
 		if c.Kind != TransferPoint {
 			return errs.Newf(errs.Conflict, "not_transfer_point", "「%s」不是物资接驳点，不能登记接驳", c.Name)
 		}
-		var id int64
-		err = tx.QueryRowContext(ctx, `INSERT INTO checkpoint_handovers (checkpoint_id, enterprise_key, enterprise_name, goods,
-			quantity, unit, outside_plate, inside_plate, handed_at, recorded_at, recorded_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-			c.ID, key, entName, in.Goods, in.Quantity, in.Unit, outside, inside, at.UnixMilli(), tx.NowMS(), p.Actor()).Scan(&id)
+		row.checkpoint = c.ID
+		id, err := insertHandover(ctx, tx, row)
 		if err != nil {
-			return fmt.Errorf("checkpoint: handover: %w", err)
+			return err
 		}
 		if err := audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "checkpoint.handover",
 			ObjectType: "checkpoint", ObjectID: c.Ref(), AreaCode: c.AreaCode,
-			Summary: fmt.Sprintf("「%s」接驳：%s %s %s %s，%s → %s", c.Name, entName, in.Goods, formatQty(in.Quantity), in.Unit,
-				pii.MaskPlate(outside), pii.MaskPlate(inside))}); err != nil {
+			Summary: fmt.Sprintf("「%s」接驳：%s %s %s %s，%s → %s", c.Name, row.entName, in.Goods, formatQty(in.Quantity), in.Unit,
+				pii.MaskPlate(row.outside), pii.MaskPlate(row.inside))}); err != nil {
 			return err
 		}
-		out = &Handover{ID: id, CheckpointID: c.ID, CheckpointName: c.Name, Enterprise: key, EnterpriseName: entName,
-			Goods: in.Goods, Quantity: in.Quantity, Unit: in.Unit, OutsidePlate: outside, InsidePlate: inside,
-			At: at.UTC().Truncate(time.Millisecond), RecordedBy: p.Actor(), RecordedAt: tx.Now}
+		out = &Handover{ID: id, CheckpointID: c.ID, CheckpointName: c.Name, Enterprise: row.key, EnterpriseName: row.entName,
+			Goods: in.Goods, Quantity: in.Quantity, Unit: in.Unit, OutsidePlate: row.outside, InsidePlate: row.inside,
+			At: row.at.UTC().Truncate(time.Millisecond), RecordedBy: p.Actor(), RecordedAt: tx.Now}
 		return nil
 	})
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
 	return out, nil
+}
+
+// handoverCheck gathers the problems of a handover by field.
+type handoverCheck struct{ fe []errs.FieldError }
+
+func (c *handoverCheck) add(field, msg string) {
+	c.fe = append(c.fe, errs.FieldError{Field: field, Message: msg})
+}
+
+// text checks a text field.
+func (c *handoverCheck) text(field, v string, limit int) {
+	if msg := errs.CheckText(v, limit, true); msg != "" {
+		c.add(field, msg)
+	}
+}
+
+// plate normalizes a plate, "" with a problem when it is not one.
+func (c *handoverCheck) plate(field, v string) string {
+	plate, err := pii.NormalizePlate(v)
+	if err != nil {
+		c.add(field, err.Error())
+	}
+	return plate
+}
+
+// checkHandover tidies in and checks it (the enterprise in the registry),
+// returning the row to log without its checkpoint and actor; the problems
+// are one Invalid error by field.
+func (s *Service) checkHandover(ctx context.Context, in *HandoverInput, op string) (handoverRow, error) {
+	now := s.clock.Now()
+	var c handoverCheck
+	in.Goods, in.Unit = strings.TrimSpace(in.Goods), strings.TrimSpace(in.Unit)
+	row := handoverRow{in: *in, at: now}
+	key, err := pii.NormalizeCreditCode(in.Enterprise)
+	if err != nil {
+		c.add("enterprise", err.Error())
+	}
+	c.text("goods", in.Goods, MaxGoodsLen)
+	if math.IsNaN(in.Quantity) || math.IsInf(in.Quantity, 0) || in.Quantity <= 0 || in.Quantity > 1e9 {
+		c.add("quantity", "数量须为大于 0 的数")
+	}
+	c.text("unit", in.Unit, MaxUnitLen)
+	row.outside, row.inside = c.plate("outside_plate", in.OutsidePlate), c.plate("inside_plate", in.InsidePlate)
+	if row.outside != "" && row.outside == row.inside {
+		c.add("inside_plate", "接驳双方不能是同一辆车")
+	}
+	if in.At != nil {
+		row.at = *in.At
+		if row.at.After(now.Add(ClockSkew)) {
+			c.add("at", "接驳时间不能晚于现在")
+		}
+	}
+	row.key = key
+	if key != "" {
+		if row.entName, err = s.handoverEnterprise(ctx, key, &c); err != nil {
+			return row, errs.Wrap(op, err)
+		}
+	}
+	if len(c.fe) > 0 {
+		return row, errs.Fields("invalid_handover", c.fe[0].Message, c.fe...)
+	}
+	return row, nil
+}
+
+// handoverEnterprise is the registered name of enterprise key; an
+// enterprise not registered (or no registry) is a problem of c.
+func (s *Service) handoverEnterprise(ctx context.Context, key string, c *handoverCheck) (string, error) {
+	if s.enterprises == nil {
+		c.add("enterprise", "企业名录不可用")
+		return "", nil
+	}
+	name, _, _, err := s.enterprises.EnterpriseSubject(ctx, key)
+	if errs.Is(err, errs.NotFound) {
+		c.add("enterprise", "企业 "+key+" 未在企业名录中登记")
+		return "", nil
+	}
+	return name, err
 }
 
 // scannable loads checkpoint ref if p may scan (and log) there.
@@ -126,20 +154,6 @@ func (s *Service) scannable(ctx context.Context, tx *db.Tx, p *auth.Principal, r
 // formatQty writes a quantity without trailing zeros.
 func formatQty(q float64) string { return strconv.FormatFloat(q, 'f', -1, 64) }
 
-const handoverCols = `h.id, h.checkpoint_id, c.name, h.enterprise_key, h.enterprise_name, h.goods, h.quantity, h.unit,
-	h.outside_plate, h.inside_plate, h.handed_at, h.recorded_by, h.recorded_at`
-
-func scanHandover(sc scanner) (*Handover, error) {
-	var h Handover
-	var at, rec int64
-	if err := sc.Scan(&h.ID, &h.CheckpointID, &h.CheckpointName, &h.Enterprise, &h.EnterpriseName, &h.Goods, &h.Quantity,
-		&h.Unit, &h.OutsidePlate, &h.InsidePlate, &at, &h.RecordedBy, &rec); err != nil {
-		return nil, err
-	}
-	h.At, h.RecordedAt = clock.FromMillis(at), clock.FromMillis(rec)
-	return &h, nil
-}
-
 // Handovers lists the handovers of transfer point ref, newest first.
 func (s *Service) Handovers(ctx context.Context, p *auth.Principal, ref string, limit int) ([]*Handover, error) {
 	const op = "checkpoint.Handovers"
@@ -153,20 +167,8 @@ func (s *Service) Handovers(ctx context.Context, p *auth.Principal, ref string, 
 		if err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+handoverCols+` FROM checkpoint_handovers h JOIN checkpoints c ON c.id = h.checkpoint_id
-			WHERE h.checkpoint_id = $1 ORDER BY h.handed_at DESC, h.id DESC LIMIT `+strconv.Itoa(limit), c.ID)
-		if err != nil {
-			return fmt.Errorf("checkpoint: handovers: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			h, err := scanHandover(rows)
-			if err != nil {
-				return fmt.Errorf("checkpoint: handovers: %w", err)
-			}
-			out = append(out, h)
-		}
-		return rows.Err()
+		out, err = queryHandovers(ctx, tx, c.ID, limit)
+		return err
 	})
 	if err != nil {
 		return nil, errs.Wrap(op, err)
@@ -208,116 +210,77 @@ type HandoverGoods struct {
 	Quantity  float64 `json:"quantity"`
 }
 
-// StatsQuery is a period and an optional area (a code: its subtree).
-type StatsQuery struct {
-	From, To time.Time // [From, To)
-	Area     string
-}
-
 // HandoverStats counts the handovers at the transfer points p may read.
 func (s *Service) HandoverStats(ctx context.Context, p *auth.Principal, q StatsQuery) (*HandoverStats, error) {
 	const op = "checkpoint.HandoverStats"
-	var args db.Args
-	where, err := s.statsWhere(ctx, p, q, op, &args)
+	f, err := s.statsFilter(ctx, p, q, op)
 	if err != nil {
 		return nil, err
 	}
-	where += " AND h.handed_at >= " + args.Add(q.From.UnixMilli()) + " AND h.handed_at < " + args.Add(q.To.UnixMilli())
-	st := &HandoverStats{From: dayOf(q.From), To: dayOf(q.To.Add(-time.Millisecond)), Area: q.Area,
-		Days: []HandoverDay{}, Enterprises: []HandoverCompany{}, Goods: []HandoverGoods{}}
+	t := handoverTally{days: map[string]int{}, ents: map[string]*HandoverCompany{},
+		entGoods: map[[3]string]*HandoverGoods{}, goods: map[[2]string]*HandoverGoods{}}
 	err = s.db.Read(ctx, func(tx *db.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT h.handed_at, h.enterprise_key, h.enterprise_name, h.goods, h.unit, h.quantity
-			FROM checkpoint_handovers h JOIN checkpoints c ON c.id = h.checkpoint_id WHERE `+where, args.List...)
-		if err != nil {
-			return fmt.Errorf("checkpoint: handover stats: %w", err)
-		}
-		defer rows.Close()
-		days := map[string]int{}
-		ents := map[string]*HandoverCompany{}
-		entGoods := map[[3]string]*HandoverGoods{}
-		goods := map[[2]string]*HandoverGoods{}
-		for rows.Next() {
-			var at int64
-			var key, name, g, unit string
-			var qty float64
-			if err := rows.Scan(&at, &key, &name, &g, &unit, &qty); err != nil {
-				return fmt.Errorf("checkpoint: handover stats: %w", err)
-			}
-			st.Total++
-			days[dayOf(clock.FromMillis(at))]++
-			e := ents[key]
-			if e == nil {
-				e = &HandoverCompany{Key: key, Name: name, Goods: []HandoverGoods{}}
-				ents[key] = e
-			}
-			e.Handovers++
-			eg := entGoods[[3]string{key, g, unit}]
-			if eg == nil {
-				eg = &HandoverGoods{Goods: g, Unit: unit}
-				entGoods[[3]string{key, g, unit}] = eg
-			}
-			eg.Handovers++
-			eg.Quantity += qty
-			gg := goods[[2]string{g, unit}]
-			if gg == nil {
-				gg = &HandoverGoods{Goods: g, Unit: unit}
-				goods[[2]string{g, unit}] = gg
-			}
-			gg.Handovers++
-			gg.Quantity += qty
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		for d := q.From; d.Before(q.To); d = d.AddDate(0, 0, 1) {
-			st.Days = append(st.Days, HandoverDay{Date: dayOf(d), Handovers: days[dayOf(d)]})
-		}
-		for k, eg := range entGoods {
-			ents[k[0]].Goods = append(ents[k[0]].Goods, *eg)
-		}
-		for _, e := range ents {
-			sortGoods(e.Goods)
-			st.Enterprises = append(st.Enterprises, *e)
-		}
-		sortCompanies(st.Enterprises)
-		for _, g := range goods {
-			st.Goods = append(st.Goods, *g)
-		}
-		sortGoods(st.Goods)
-		return nil
+		return eachHandover(ctx, tx, f, q.From, q.To, t.add)
 	})
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
-	return st, nil
+	return t.stats(q), nil
 }
 
-// statsWhere is the condition selecting the checkpoints (aliased c) of a
-// statistics query: those p may read, inside q's area.
-func (s *Service) statsWhere(ctx context.Context, p *auth.Principal, q StatsQuery, op string, args *db.Args) (string, error) {
-	if p == nil {
-		return "", auth.Require(p, auth.CheckpointRead, op)
-	}
-	r := readReach(p)
-	if r.none() {
-		return "", auth.ErrForbidden(op)
-	}
-	if !q.To.After(q.From) {
-		return "", errs.Fields("bad_period", "结束日期不能早于开始日期", errs.FieldError{Field: "to", Message: "早于开始日期"})
-	}
-	if q.To.Sub(q.From) > 366*24*time.Hour {
-		return "", errs.Fields("bad_period", "统计区间不能超过一年", errs.FieldError{Field: "from", Message: "区间过长"})
-	}
-	where := r.where(args)
-	if q.Area != "" {
-		a, err := s.resolveArea(ctx, q.Area, "area")
-		if err != nil {
-			return "", errs.Wrap(op, err)
-		}
-		where += " AND c.area_path LIKE " + args.Add(db.LikePrefix(a.Path)) + ` ESCAPE '\'`
-	}
-	return where, nil
+// handoverTally counts handovers by day, enterprise, enterprise and
+// goods, and goods.
+type handoverTally struct {
+	total    int
+	days     map[string]int
+	ents     map[string]*HandoverCompany
+	entGoods map[[3]string]*HandoverGoods
+	goods    map[[2]string]*HandoverGoods
 }
 
-// dayOf is the date of t in Asia/Shanghai.
-func dayOf(t time.Time) string { return t.In(clock.Shanghai).Format(time.DateOnly) }
+func (t *handoverTally) add(h handoverFact) {
+	t.total++
+	t.days[dayOf(h.at)]++
+	e := t.ents[h.key]
+	if e == nil {
+		e = &HandoverCompany{Key: h.key, Name: h.name, Goods: []HandoverGoods{}}
+		t.ents[h.key] = e
+	}
+	e.Handovers++
+	eg := t.entGoods[[3]string{h.key, h.goods, h.unit}]
+	if eg == nil {
+		eg = &HandoverGoods{Goods: h.goods, Unit: h.unit}
+		t.entGoods[[3]string{h.key, h.goods, h.unit}] = eg
+	}
+	eg.Handovers++
+	eg.Quantity += h.quantity
+	gg := t.goods[[2]string{h.goods, h.unit}]
+	if gg == nil {
+		gg = &HandoverGoods{Goods: h.goods, Unit: h.unit}
+		t.goods[[2]string{h.goods, h.unit}] = gg
+	}
+	gg.Handovers++
+	gg.Quantity += h.quantity
+}
+
+// stats are the counts of the period q, in their order.
+func (t *handoverTally) stats(q StatsQuery) *HandoverStats {
+	st := &HandoverStats{From: dayOf(q.From), To: dayOf(q.To.Add(-time.Millisecond)), Area: q.Area, Total: t.total,
+		Days: []HandoverDay{}, Enterprises: []HandoverCompany{}, Goods: []HandoverGoods{}}
+	for d := q.From; d.Before(q.To); d = d.AddDate(0, 0, 1) {
+		st.Days = append(st.Days, HandoverDay{Date: dayOf(d), Handovers: t.days[dayOf(d)]})
+	}
+	for k, eg := range t.entGoods {
+		t.ents[k[0]].Goods = append(t.ents[k[0]].Goods, *eg)
+	}
+	for _, e := range t.ents {
+		sortGoods(e.Goods)
+		st.Enterprises = append(st.Enterprises, *e)
+	}
+	sortCompanies(st.Enterprises)
+	for _, g := range t.goods {
+		st.Goods = append(st.Goods, *g)
+	}
+	sortGoods(st.Goods)
+	return st
+}

@@ -30,7 +30,7 @@ func pagesEnv(t *testing.T, f *fixture) *http.ServeMux {
 		t.Fatal(err)
 	}
 	render.AddNav(NavItems()...)
-	pg := &Pages{Svc: f.svc, Render: render}
+	pg := NewPages(f.svc, render)
 	a := &web.Adapter{Log: log, ErrorPage: render.ErrorPage}
 	mux := http.NewServeMux()
 	for pattern, h := range map[string]web.Handler{

@@ -448,8 +448,8 @@ func TestScanBatchTooOld(t *testing.T) {
 			t.Fatalf("%d refused scans logged", n)
 		}
 		// A window of one hour, as serve --offline-scan-max-age 1h sets it.
-		f.svc.SetOfflineMaxAge(time.Hour)
-		res, err = f.svc.ScanBatch(f.Ctx, officer, ref(bridge), BatchInput{Scans: []ScanInput{
+		hour := NewService(f.DB, Deps{Areas: f.Areas, Users: f.Users, Enterprises: f.res, Verifier: f.ver, OfflineMaxAge: time.Hour})
+		res, err = hour.ScanBatch(f.Ctx, officer, ref(bridge), BatchInput{Scans: []ScanInput{
 			{Token: tok, ClientID: "old-00005", ScannedAt: ptr(testBase.Add(-61 * time.Minute))},
 			{Token: tok, ClientID: "old-00006", ScannedAt: ptr(testBase.Add(-59 * time.Minute))},
 		}})

@@ -29,7 +29,7 @@ func scanEnv(t *testing.T, f *fixture) (*http.ServeMux, *web.Catalog) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pg := &ScanPage{Svc: f.svc, Render: render}
+	pg := NewScanPage(f.svc, render)
 	a := &web.Adapter{Log: log, ErrorPage: render.ErrorPage}
 	mux := http.NewServeMux()
 	mux.Handle("GET /scan", a.H(pg.Start))

@@ -3,7 +3,6 @@ package checkpoint
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -14,6 +13,12 @@ import (
 	"tongxin/internal/errs"
 	"tongxin/internal/passtoken"
 )
+
+// StatsQuery is a period and an optional area (a code: its subtree).
+type StatsQuery struct {
+	From, To time.Time // [From, To)
+	Area     string
+}
 
 // statsDays is the default period of statistics and exports, in days up
 // to today.
@@ -66,8 +71,7 @@ type ReasonCount struct {
 // ScanStats counts the scans scanned in [q.From, q.To).
 func (s *Service) ScanStats(ctx context.Context, p *auth.Principal, q StatsQuery) (*ScanStats, error) {
 	const op = "checkpoint.ScanStats"
-	var args db.Args
-	where, err := s.statsWhere(ctx, p, q, op, &args)
+	f, err := s.statsFilter(ctx, p, q, op)
 	if err != nil {
 		return nil, err
 	}
@@ -77,72 +81,70 @@ func (s *Service) ScanStats(ctx context.Context, p *auth.Principal, q StatsQuery
 	st := &ScanStats{From: dayOf(q.From), To: dayOf(q.To.Add(-time.Millisecond)), Area: q.Area,
 		Checkpoints: []CheckpointCounts{}, Hours: []HourCounts{}, Denials: []ReasonCount{}}
 	err = s.db.Read(ctx, func(tx *db.Tx) error {
-		cps, err := queryCheckpoints(ctx, tx, where, args.List)
+		cps, err := queryCheckpoints(ctx, tx, f)
 		if err != nil {
 			return err
 		}
-		byID := map[int64]int{}
+		t := scanTally{st: st, byID: map[int64]int{}, hours: map[[2]int64]*HourCounts{}, denials: map[passtoken.Reason]int{}}
 		for i, c := range cps {
-			byID[c.ID] = i
+			t.byID[c.ID] = i
 			st.Checkpoints = append(st.Checkpoints, CheckpointCounts{ID: c.ID, Name: c.Name, Kind: c.Kind, AreaName: c.AreaName})
 		}
-		n := len(args.List)
-		rows, err := tx.QueryContext(ctx, `SELECT s.checkpoint_id, s.scanned_at / 3600000, s.verdict, s.reason, COUNT(*)
-			FROM checkpoint_scans s JOIN checkpoints c ON c.id = s.checkpoint_id
-			WHERE `+where+fmt.Sprintf(` AND s.scanned_at >= $%d AND s.scanned_at < $%d`, n+1, n+2)+`
-			GROUP BY s.checkpoint_id, s.scanned_at / 3600000, s.verdict, s.reason`,
-			append(args.List, q.From.UnixMilli(), q.To.UnixMilli())...)
-		if err != nil {
-			return fmt.Errorf("checkpoint: scan stats: %w", err)
-		}
-		defer rows.Close()
-		hours := map[[2]int64]*HourCounts{}
-		denials := map[passtoken.Reason]int{}
-		for rows.Next() {
-			var cp, hour int64
-			var verdict Verdict
-			var reason passtoken.Reason
-			var count int
-			if err := rows.Scan(&cp, &hour, &verdict, &reason, &count); err != nil {
-				return fmt.Errorf("checkpoint: scan stats: %w", err)
-			}
-			i, ok := byID[cp]
-			if !ok {
-				continue
-			}
-			h := hours[[2]int64{cp, hour}]
-			if h == nil {
-				h = &HourCounts{CheckpointID: cp, Hour: clock.FromMillis(hour * 3600000)}
-				hours[[2]int64{cp, hour}] = h
-			}
-			for _, c := range []*ScanCounts{&st.Total, &st.Checkpoints[i].ScanCounts, &h.ScanCounts} {
-				c.add(verdict, count)
-			}
-			if verdict == Deny {
-				denials[reason] += count
-			}
-		}
-		if err := rows.Err(); err != nil {
+		if err := eachScanCount(ctx, tx, f, q.From, q.To, t.add); err != nil {
 			return err
 		}
-		for _, h := range hours {
-			st.Hours = append(st.Hours, *h)
-		}
-		slices.SortFunc(st.Hours, func(a, b HourCounts) int {
-			return cmp.Or(cmp.Compare(byID[a.CheckpointID], byID[b.CheckpointID]), a.Hour.Compare(b.Hour))
-		})
-		for _, r := range Reasons {
-			if n := denials[r]; n > 0 {
-				st.Denials = append(st.Denials, ReasonCount{Reason: r, Name: passtoken.ReasonNames[r], Count: n})
-			}
-		}
-		slices.SortStableFunc(st.Denials, func(a, b ReasonCount) int { return b.Count - a.Count })
+		t.finish()
 		return nil
 	})
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
 	return st, nil
+}
+
+// scanTally adds up scan counts into st, whose Checkpoints are in place
+// (byID: their index).
+type scanTally struct {
+	st      *ScanStats
+	byID    map[int64]int
+	hours   map[[2]int64]*HourCounts
+	denials map[passtoken.Reason]int
+}
+
+func (t *scanTally) add(sc scanCount) {
+	i, ok := t.byID[sc.checkpoint]
+	if !ok {
+		return
+	}
+	k := [2]int64{sc.checkpoint, sc.hour}
+	h := t.hours[k]
+	if h == nil {
+		h = &HourCounts{CheckpointID: sc.checkpoint, Hour: clock.FromMillis(sc.hour * 3600000)}
+		t.hours[k] = h
+	}
+	for _, c := range []*ScanCounts{&t.st.Total, &t.st.Checkpoints[i].ScanCounts, &h.ScanCounts} {
+		c.add(sc.verdict, sc.count)
+	}
+	if sc.verdict == Deny {
+		t.denials[sc.reason] += sc.count
+	}
+}
+
+// finish puts the hours and the denials in st, in their order.
+func (t *scanTally) finish() {
+	st := t.st
+	for _, h := range t.hours {
+		st.Hours = append(st.Hours, *h)
+	}
+	slices.SortFunc(st.Hours, func(a, b HourCounts) int {
+		return cmp.Or(cmp.Compare(t.byID[a.CheckpointID], t.byID[b.CheckpointID]), a.Hour.Compare(b.Hour))
+	})
+	for _, r := range Reasons {
+		if n := t.denials[r]; n > 0 {
+			st.Denials = append(st.Denials, ReasonCount{Reason: r, Name: passtoken.ReasonNames[r], Count: n})
+		}
+	}
+	slices.SortStableFunc(st.Denials, func(a, b ReasonCount) int { return b.Count - a.Count })
 }
 
 func (c *ScanCounts) add(v Verdict, n int) {
@@ -167,3 +169,32 @@ func sortCompanies(es []HandoverCompany) {
 		return cmp.Or(b.Handovers-a.Handovers, strings.Compare(a.Name, b.Name), strings.Compare(a.Key, b.Key))
 	})
 }
+
+// statsFilter selects the checkpoints of a statistics query: those p may
+// read, inside q's area.
+func (s *Service) statsFilter(ctx context.Context, p *auth.Principal, q StatsQuery, op string) (checkpointFilter, error) {
+	if p == nil {
+		return checkpointFilter{}, auth.Require(p, auth.CheckpointRead, op)
+	}
+	f := checkpointFilter{reach: readReach(p)}
+	if f.reach.none() {
+		return f, auth.ErrForbidden(op)
+	}
+	if !q.To.After(q.From) {
+		return f, errs.Fields("bad_period", "结束日期不能早于开始日期", errs.FieldError{Field: "to", Message: "早于开始日期"})
+	}
+	if q.To.Sub(q.From) > 366*24*time.Hour {
+		return f, errs.Fields("bad_period", "统计区间不能超过一年", errs.FieldError{Field: "from", Message: "区间过长"})
+	}
+	if q.Area != "" {
+		a, err := s.resolveArea(ctx, q.Area, "area")
+		if err != nil {
+			return f, errs.Wrap(op, err)
+		}
+		f.areaPath = a.Path
+	}
+	return f, nil
+}
+
+// dayOf is the date of t in Asia/Shanghai.
+func dayOf(t time.Time) string { return t.In(clock.Shanghai).Format(time.DateOnly) }

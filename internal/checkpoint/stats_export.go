@@ -112,7 +112,7 @@ func bothStats(r *http.Request, svc *Service, p *auth.Principal, q StatsQuery) (
 // statistics page's query) with its tables as a workbook, in the page's
 // language.
 func (pg *Pages) StatsExport(w http.ResponseWriter, r *http.Request) error {
-	return statsExport(w, r, pg.Svc, func(key string) string { return pg.t(r, key) })
+	return statsExport(w, r, pg.svc, func(key string) string { return pg.t(r, key) })
 }
 
 // zhCatalog is the catalog the API's workbooks are written from: the API

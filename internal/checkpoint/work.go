@@ -30,10 +30,9 @@ func (s *Service) ScansToday(ctx context.Context, p *auth.Principal) (int, error
 	now := s.Now().In(clock.Shanghai)
 	start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, clock.Shanghai)
 	var n int
-	err := s.db.Read(ctx, func(tx *db.Tx) error {
-		var a db.Args
-		return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM checkpoint_scans s JOIN checkpoints c ON c.id = s.checkpoint_id
-			WHERE `+r.where(&a)+` AND s.scanned_at >= `+a.Add(start.UnixMilli()), a.List...).Scan(&n)
+	err := s.db.Read(ctx, func(tx *db.Tx) (err error) {
+		n, err = countScansSince(ctx, tx, r, start)
+		return err
 	})
 	return n, errs.Wrap(op, err)
 }

@@ -1,7 +1,6 @@
 package checkpoint
 
 import (
-	"context"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
@@ -11,8 +10,6 @@ import (
 	"strconv"
 
 	"tongxin/internal/auth"
-	"tongxin/internal/db"
-	"tongxin/internal/errs"
 	"tongxin/internal/passtoken"
 	"tongxin/internal/web"
 )
@@ -45,8 +42,13 @@ var scanWorkerTag = func() string {
 
 // ScanPage serves the scan page and its service worker.
 type ScanPage struct {
-	Svc    *Service
-	Render *web.Renderer
+	svc    *Service
+	render *web.Renderer
+}
+
+// NewScanPage builds the scan page's handlers.
+func NewScanPage(svc *Service, render *web.Renderer) *ScanPage {
+	return &ScanPage{svc: svc, render: render}
 }
 
 // scanPageData is the data of checkpoint/scan.
@@ -87,39 +89,14 @@ var scanTexts = []string{
 	"photo_no_code",
 }
 
-// scanPageCheckpoint loads checkpoint ref for p's scan page: its officers
-// and its managers only, as for Scan; anyone else is told it does not
-// exist, or that they are not on duty there.
-func (s *Service) scanPageCheckpoint(ctx context.Context, p *auth.Principal, ref string) (*Checkpoint, error) {
-	const op = "checkpoint.ScanPage"
-	if err := requireScan(p, op); err != nil {
-		return nil, err
-	}
-	id, err := parseID(ref)
-	if err != nil {
-		return nil, err
-	}
-	var c *Checkpoint
-	if err := s.db.Read(ctx, func(tx *db.Tx) (err error) {
-		c, err = loadCheckpoint(ctx, tx, id)
-		return err
-	}); err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	if err := canScan(p, c, op); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
 // Page is GET /checkpoints/{id}/scan.
 func (pg *ScanPage) Page(w http.ResponseWriter, r *http.Request) error {
-	c, err := pg.Svc.scanPageCheckpoint(r.Context(), web.PrincipalOf(r), r.PathValue("id"))
+	c, err := pg.svc.scanPageCheckpoint(r.Context(), web.PrincipalOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
 	lang := web.LangOf(r)
-	cat := pg.Render.Catalog()
+	cat := pg.render.Catalog()
 	ref := c.Ref()
 	cfg := scanConfig{
 		Checkpoint: scanSite{ID: ref, Name: c.Name, AreaPath: c.AreaPath, AreaName: c.AreaName},
@@ -133,7 +110,7 @@ func (pg *ScanPage) Page(w http.ResponseWriter, r *http.Request) error {
 		Reasons:     map[passtoken.Reason]string{},
 		Text:        map[string]string{},
 		Lang:        lang,
-		GeneratedAt: pg.Svc.Now().UnixMilli(),
+		GeneratedAt: pg.svc.Now().UnixMilli(),
 	}
 	for _, rs := range Reasons {
 		cfg.Reasons[rs] = cat.T(lang, "scan.reason."+string(rs))
@@ -143,7 +120,7 @@ func (pg *ScanPage) Page(w http.ResponseWriter, r *http.Request) error {
 	}
 	d := scanPageData{Checkpoint: c, Config: cfg,
 		LoginURL: "/login?next=" + url.QueryEscape("/checkpoints/"+ref+"/scan")}
-	return pg.Render.Page(w, r, http.StatusOK, "checkpoint/scan", cat.T(lang, "scan.title", c.Name), d)
+	return pg.render.Page(w, r, http.StatusOK, "checkpoint/scan", cat.T(lang, "scan.title", c.Name), d)
 }
 
 // ScanNavItems are the menu entry and home card of checkpoint officers.
@@ -174,7 +151,7 @@ func (pg *ScanPage) Start(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/checkpoints/"+url.PathEscape(d.Checkpoints[0].Ref)+"/scan", http.StatusSeeOther)
 		return nil
 	}
-	return pg.Render.Page(w, r, http.StatusOK, "checkpoint/scan-start", "scan.start.title", d)
+	return pg.render.Page(w, r, http.StatusOK, "checkpoint/scan-start", "scan.start.title", d)
 }
 
 // Worker is GET /checkpoints/sw.js, the service worker of the scan pages.

@@ -1,0 +1,252 @@
+package checkpoint
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"tongxin/internal/clock"
+	"tongxin/internal/db"
+	"tongxin/internal/passtoken"
+)
+
+// scanCols are the columns readScan reads, for checkpoint_scans aliased s.
+const scanCols = `s.id, s.checkpoint_id, s.client_id, s.pass, s.verdict, s.reason, s.scanned_at, s.received_at, s.officer, s.offline`
+
+func readScan(sc db.Scanner) (*Scan, error) {
+	var s Scan
+	var info sql.NullString
+	var scanned, received int64
+	if err := sc.Scan(&s.ID, &s.CheckpointID, &s.ClientID, &info, &s.Verdict, &s.Reason, &scanned, &received, &s.Officer, &s.Offline); err != nil {
+		return nil, err
+	}
+	if info.Valid {
+		s.Pass = &PassInfo{}
+		if err := json.Unmarshal([]byte(info.String), s.Pass); err != nil {
+			return nil, fmt.Errorf("checkpoint: scan %d: pass: %w", s.ID, err)
+		}
+	}
+	s.ReasonName = passtoken.ReasonNames[s.Reason]
+	s.ScannedAt, s.ReceivedAt = clock.FromMillis(scanned), clock.FromMillis(received)
+	return &s, nil
+}
+
+// scanRow is a decided scan waiting to be logged.
+type scanRow struct {
+	checkpoint int64
+	clientID   string
+	claims     *PassInfo
+	reason     passtoken.Reason
+	scannedAt  time.Time
+	receivedAt time.Time // zero: the logging transaction's time
+	officer    string
+	info       []byte // claims as JSON, once encoded (passJSON)
+}
+
+// scanChunk bounds the rows of one INSERT (scanValues each), so that its
+// SQL stays short enough to be prepared once and cached (db.Tx).
+const (
+	scanChunk  = 32
+	scanValues = 10
+)
+
+// passJSON is the pass's masked content as stored, encoded once.
+func (r *scanRow) passJSON() ([]byte, error) {
+	if r.info == nil && r.claims != nil {
+		j, err := json.Marshal(r.claims)
+		if err != nil {
+			return nil, err
+		}
+		r.info = j
+	}
+	return r.info, nil
+}
+
+// scanKey identifies a scan: the device's id at one checkpoint.
+type scanKey struct {
+	checkpoint int64
+	clientID   string
+}
+
+// scanInsert is the INSERT of rows, a client id already logged at its
+// checkpoint adding nothing.
+func scanInsert(tx *db.Tx, rows []*scanRow, offline bool) (string, []any, error) {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO checkpoint_scans (checkpoint_id, client_id, pid, pass, reason, scanned_at, officer, received_at,
+		verdict, offline) VALUES `)
+	args := make([]any, 0, scanValues*len(rows))
+	for n, r := range rows {
+		if n > 0 {
+			b.WriteByte(',')
+		}
+		// SQLite looks each named parameter ($n) up in a list, so a
+		// statement of hundreds binds in quadratic time; anonymous ones
+		// (?) bind in order.
+		b.WriteByte('(')
+		for c := range scanValues {
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			if tx.Dialect == db.SQLite {
+				b.WriteByte('?')
+			} else {
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(len(args) + c + 1))
+			}
+		}
+		b.WriteByte(')')
+		var pid, info any
+		if c := r.claims; c != nil {
+			j, err := r.passJSON()
+			if err != nil {
+				return "", nil, fmt.Errorf("checkpoint: log scans: %w", err)
+			}
+			pid, info = c.PID, string(j)
+		}
+		received := tx.NowMS()
+		if !r.receivedAt.IsZero() {
+			received = r.receivedAt.UnixMilli()
+		}
+		args = append(args, r.checkpoint, r.clientID, pid, info, string(r.reason), r.scannedAt.UnixMilli(), r.officer, received,
+			string(VerdictOf(r.reason)), offline)
+	}
+	b.WriteString(` ON CONFLICT (checkpoint_id, client_id) DO NOTHING`)
+	return b.String(), args, nil
+}
+
+// loadScans logs online scans without answering them (the journal's
+// loader): a client id already logged adds nothing.
+func loadScans(ctx context.Context, tx *db.Tx, rows []*scanRow) error {
+	return db.Chunks(len(rows), scanChunk, func(lo, hi int) error {
+		q, args, err := scanInsert(tx, rows[lo:hi], false)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("checkpoint: log scans: %w", err)
+		}
+		return nil
+	})
+}
+
+// insertScans logs scans (online or offline ones), many rows per
+// statement, scanValues bound values a row. A
+// scan whose client id was already logged at its checkpoint (before, or
+// earlier in rows) adds no row: it answers the stored scan, Replayed. The
+// answers are in the order of rows.
+func insertScans(ctx context.Context, tx *db.Tx, rows []*scanRow, offline bool) ([]*Scan, error) {
+	out := make([]*Scan, len(rows))
+	first := map[scanKey]int{}
+	var fresh []int // indexes of the first row of each key
+	for i, r := range rows {
+		k := scanKey{r.checkpoint, r.clientID}
+		if _, dup := first[k]; !dup {
+			first[k] = i
+			fresh = append(fresh, i)
+		}
+	}
+	err := db.Chunks(len(fresh), scanChunk, func(lo, hi int) error {
+		chunk := make([]*scanRow, hi-lo)
+		for n, i := range fresh[lo:hi] {
+			chunk[n] = rows[i]
+		}
+		q, args, err := scanInsert(tx, chunk, offline)
+		if err != nil {
+			return err
+		}
+		err = db.Each(ctx, tx, func(sc db.Scanner) error {
+			var id int64
+			var k scanKey
+			if err := sc.Scan(&id, &k.checkpoint, &k.clientID); err != nil {
+				return err
+			}
+			i := first[k]
+			r := rows[i]
+			out[i] = &Scan{ID: id, CheckpointID: r.checkpoint, ClientID: r.clientID, Verdict: VerdictOf(r.reason), Reason: r.reason,
+				ReasonName: passtoken.ReasonNames[r.reason], Pass: r.claims, ScannedAt: r.scannedAt.UTC().Truncate(time.Millisecond),
+				ReceivedAt: received(r, tx.Now), Officer: r.officer, Offline: offline}
+			return nil
+		}, q+` RETURNING id, checkpoint_id, client_id`, args...)
+		if err != nil {
+			return fmt.Errorf("checkpoint: log scans: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// What was not inserted had been logged before: answer the stored scan.
+	for i, r := range rows {
+		if out[i] != nil {
+			continue
+		}
+		s, err := storedScan(ctx, tx, r.checkpoint, r.clientID)
+		if err != nil {
+			return nil, err
+		}
+		s.Replayed = true
+		out[i] = s
+	}
+	return out, nil
+}
+
+// received is when r reached the server: its own time, or the logging
+// transaction's.
+func received(r *scanRow, txNow time.Time) time.Time {
+	if r.receivedAt.IsZero() {
+		return txNow
+	}
+	return r.receivedAt.UTC().Truncate(time.Millisecond)
+}
+
+// storedScan reads the scan logged with clientID at checkpoint.
+func storedScan(ctx context.Context, tx *db.Tx, checkpoint int64, clientID string) (*Scan, error) {
+	s, err := readScan(tx.QueryRowContext(ctx, `SELECT `+scanCols+` FROM checkpoint_scans s
+			WHERE s.checkpoint_id = $1 AND s.client_id = $2`, checkpoint, clientID))
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: stored scan: %w", err)
+	}
+	return s, nil
+}
+
+// queryScans lists the scans of checkpoint id that q selects, newest
+// first (q.Limit already bounded).
+func queryScans(ctx context.Context, tx *db.Tx, id int64, q ScanQuery) ([]*Scan, error) {
+	var args db.Args
+	where := []string{"s.checkpoint_id = " + args.Add(id)}
+	if !q.From.IsZero() {
+		where = append(where, "s.scanned_at >= "+args.Add(q.From.UnixMilli()))
+	}
+	if !q.To.IsZero() {
+		where = append(where, "s.scanned_at < "+args.Add(q.To.UnixMilli()))
+	}
+	if q.Verdict != "" {
+		where = append(where, "s.verdict = "+args.Add(string(q.Verdict)))
+	}
+	if q.Before > 0 {
+		// The cursor is the last scan of the previous page, in the
+		// list's order (the moment scanned, then the id): an offline
+		// batch logs scans of hours ago after others of minutes ago.
+		n := args.Add(q.Before)
+		where = append(where, "(s.scanned_at, s.id) < (SELECT b.scanned_at, b.id FROM checkpoint_scans b WHERE b.id = "+n+")")
+	}
+	out, err := db.Collect(ctx, tx, readScan, `SELECT `+scanCols+` FROM checkpoint_scans s WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY s.scanned_at DESC, s.id DESC LIMIT `+strconv.Itoa(q.Limit), args.List...)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: scans: %w", err)
+	}
+	return out, nil
+}
+
+// countScansSince counts the scans made since at the checkpoints r reaches.
+func countScansSince(ctx context.Context, tx *db.Tx, r reach, since time.Time) (int, error) {
+	var a db.Args
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM checkpoint_scans s JOIN checkpoints c ON c.id = s.checkpoint_id
+			WHERE `+r.where(&a)+` AND s.scanned_at >= `+a.Add(since.UnixMilli()), a.List...).Scan(&n)
+	return n, err
+}
