@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -58,6 +59,7 @@ type Service struct {
 
 // Deps are the collaborators of the service.
 type Deps struct {
+	Box         *pii.Box // seals the address and the reporter's name and phone
 	Areas       Areas
 	Holders     Holders
 	Notifier    Notifier
@@ -67,12 +69,12 @@ type Deps struct {
 }
 
 // NewService builds the service.
-func NewService(d *db.DB, box *pii.Box, deps Deps) *Service {
+func NewService(d *db.DB, deps Deps) *Service {
 	log := deps.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: d, box: box, areas: deps.Areas, holders: deps.Holders, notifier: deps.Notifier,
+	return &Service{db: d, box: deps.Box, areas: deps.Areas, holders: deps.Holders, notifier: deps.Notifier,
 		enterprises: deps.Enterprises, dataDir: deps.DataDir, clock: d.Clock, log: log}
 }
 
@@ -238,3 +240,36 @@ func (s *Service) Now() time.Time { return s.clock.Now() }
 
 // Summary is the description shortened to n characters, for lists.
 func (t *Ticket) Summary(n int) string { return clip(t.Description, n) }
+
+// placeNames are the names of the areas t's escalations went through and
+// of the departments its timeline assigned it to, read at once for its
+// page; a code without a name (a deleted area) is left out.
+func (s *Service) placeNames(ctx context.Context, t *Ticket) (areas, depts map[string]string, err error) {
+	var areaCodes, deptCodes []string
+	for _, e := range t.Escalations {
+		areaCodes = appendNew(areaCodes, e.FromArea, e.ToArea)
+	}
+	for _, e := range t.Events {
+		if e.Kind == "transition" && e.ToStatus == Assigned && e.Department != "" {
+			deptCodes = appendNew(deptCodes, e.Department)
+		}
+	}
+	err = s.db.Read(ctx, func(tx *db.Tx) (err error) {
+		areas, depts, err = placeNames(ctx, tx, areaCodes, deptCodes)
+		return err
+	})
+	if err != nil {
+		return nil, nil, errs.Wrap("ticket.placeNames", err)
+	}
+	return areas, depts, nil
+}
+
+// appendNew appends those of vals that list does not hold yet.
+func appendNew(list []string, vals ...string) []string {
+	for _, v := range vals {
+		if !slices.Contains(list, v) {
+			list = append(list, v)
+		}
+	}
+	return list
+}
