@@ -14,6 +14,8 @@ import (
 	"tongxin/internal/web"
 )
 
+// A ticket's page and the actions on it.
+
 // pageHop is an escalation hop as shown.
 type pageHop struct {
 	At               time.Time

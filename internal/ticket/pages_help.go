@@ -9,6 +9,8 @@ import (
 	"tongxin/internal/web"
 )
 
+// Public help pages (no login, no JavaScript needed).
+
 // pageHelpData is the data of ticket/help.
 type pageHelpData struct {
 	Form       *web.Form

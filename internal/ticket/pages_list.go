@@ -15,6 +15,8 @@ import (
 	"tongxin/internal/web"
 )
 
+// The queue and its export.
+
 // pageListForm is the queue's filter as typed, with its tab.
 type pageListForm struct {
 	Tab                           string // "" (my queue), "expiring", "overdue", "mine", "all"

@@ -12,6 +12,8 @@ import (
 	"tongxin/internal/web"
 )
 
+// Filing: the form for staff and the hotline, and its area picker.
+
 // pagePicker is the community picker of a filing form.
 type pagePicker struct {
 	Endpoint string // the htmx route answering the choices

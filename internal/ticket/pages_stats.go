@@ -16,6 +16,8 @@ import (
 	"tongxin/internal/web"
 )
 
+// Statistics and their export.
+
 // pageCountsRow is a line of a statistics table.
 type pageCountsRow struct {
 	Name                           string

@@ -86,6 +86,8 @@ type sweepPass struct {
 	holders  map[string][]int64
 }
 
+// dueCandidates reads the tickets whose running deadline is past at now
+// (listDue), in a read transaction of their own.
 func (s *Service) dueCandidates(ctx context.Context, now int64) ([]candidate, error) {
 	var out []candidate
 	err := s.db.Read(ctx, func(tx *db.Tx) (err error) {
