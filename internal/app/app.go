@@ -297,7 +297,7 @@ func wireSystem(d *db.DB, box *pii.Box, dir string, log *slog.Logger, opts wireO
 	sys.Auth.RegisterScope(auth.ScopeEnterprise, sys.Resumption.ResolveScope)
 	sys.Notify = notify.NewService(d, box, log)
 	sys.Notify.SetAreas(sys.Areas)
-	sys.Tickets = ticket.NewService(d, box, ticket.Deps{Areas: sys.Areas, Holders: sys.Auth, Notifier: sys.Notify,
+	sys.Tickets = ticket.NewService(d, ticket.Deps{Box: box, Areas: sys.Areas, Holders: sys.Auth, Notifier: sys.Notify,
 		Enterprises: sys.Resumption, DataDir: dir, Log: log})
 	verifier := &passVerifier{}
 	sys.Checkpoints = checkpoint.NewService(d, checkpoint.Deps{Areas: sys.Areas, Users: sys.Auth, Enterprises: sys.Resumption,

@@ -219,7 +219,7 @@ func newServer(sys *System, opt ServerOptions, render *web.Renderer) *Server {
 		resAPI:   resumption.NewAPI(sys.Resumption),
 		resUI:    &resumption.Pages{Svc: sys.Resumption, Render: render, Problems: enterpriseProblems(sys.Tickets)},
 		tickets:  ticket.NewAPI(sys.Tickets),
-		ticketUI: &ticket.Pages{Svc: sys.Tickets, Areas: sys.Areas, Render: render},
+		ticketUI: ticket.NewPages(sys.Tickets, sys.Areas, render),
 		ntAPI:    notify.NewAPI(sys.Notify),
 		ntUI:     &notify.Pages{Svc: sys.Notify, Render: render, AreaNames: sys.Areas.Names},
 		passAPI:  pass.NewAPI(sys.Passes),

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -69,7 +70,7 @@ func ParseFilter(r *http.Request) (Filter, error) {
 	f.Category = strings.TrimSpace(q.Get("category"))
 	f.Enterprise = strings.TrimSpace(q.Get("enterprise"))
 	if k := strings.TrimSpace(q.Get("kind")); k != "" {
-		if !containsKind(Kind(k)) {
+		if !slices.Contains(Kinds, Kind(k)) {
 			return f, badFilter("kind", "未知种类 "+k)
 		}
 		f.Kind = Kind(k)
@@ -90,15 +91,6 @@ func ParseFilter(r *http.Request) (Filter, error) {
 	f.Holder = strings.TrimSpace(q.Get("holder"))
 	f.Query = q.Get("q")
 	return f, nil
-}
-
-func containsKind(k Kind) bool {
-	for _, x := range Kinds {
-		if x == k {
-			return true
-		}
-	}
-	return false
 }
 
 // List answers GET /api/v1/tickets?status=&department=&area=&overdue=true
@@ -309,38 +301,20 @@ func (a *API) SaveRoute(w http.ResponseWriter, r *http.Request) error {
 
 // DeleteRoute answers DELETE /api/v1/ticket-routes/{id} with 204.
 func (a *API) DeleteRoute(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", errs.E(errs.NotFound, "route_not_found", "分派规则不存在"))
-	if err != nil {
-		return err
-	}
-	if err := a.svc.DeleteRoute(r.Context(), p, id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return web.NoContentID(w, r, errs.E(errs.NotFound, "route_not_found", "分派规则不存在"), a.svc.DeleteRoute)
 }
 
 // Stats answers GET /api/v1/tickets/stats?area=&from=&to= (dates
 // YYYY-MM-DD in Asia/Shanghai, inclusive; the last 14 days by default).
 func (a *API) Stats(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	q := r.URL.Query()
-	from, to, err := DayRange(q.Get("from"), q.Get("to"), a.svc.clock.Now())
-	if err != nil {
-		return err
-	}
-	st, err := a.svc.Stats(r.Context(), p, StatsQuery{Areas: q["area"], From: from, To: to})
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, st)
+	return web.Answer(w, r, func(ctx context.Context, p *auth.Principal) (*Stats, error) {
+		q := r.URL.Query()
+		from, to, err := DayRange(q.Get("from"), q.Get("to"), a.svc.clock.Now())
+		if err != nil {
+			return nil, err
+		}
+		return a.svc.Stats(ctx, p, StatsQuery{Areas: q["area"], From: from, To: to})
+	})
 }
 
 // PublicFile answers POST /api/v1/public/help (no login) with 201 and the
@@ -406,16 +380,10 @@ func (a *API) PublicConfirm(w http.ResponseWriter, r *http.Request) error {
 // Sweep answers POST /api/v1/tickets/sweep: one sweeper pass now, for the
 // system administrator (operations and drills).
 func (a *API) Sweep(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	if err := auth.Require(p, auth.TicketManage, "ticket.Sweep"); err != nil {
-		return err
-	}
-	res, err := a.svc.Sweep(r.Context())
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, res)
+	return web.Answer(w, r, func(ctx context.Context, p *auth.Principal) (SweepResult, error) {
+		if err := auth.Require(p, auth.TicketManage, "ticket.Sweep"); err != nil {
+			return SweepResult{}, err
+		}
+		return a.svc.Sweep(ctx)
+	})
 }

@@ -2,7 +2,6 @@ package ticket
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -32,14 +31,7 @@ func errPossibleRepeat() error {
 // recentRepeats counts the tickets of phone (normalized) and category
 // filed within RepeatWindow of now, merged ones aside.
 func (s *Service) recentRepeats(ctx context.Context, tx *db.Tx, phone, category string) (int, error) {
-	var n int
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM tickets WHERE reporter_phone_idx = $1 AND category = $2
-		AND created_at > $3 AND status <> 'merged'`,
-		s.box.Index("phone", phone), category, tx.Now.Add(-RepeatWindow).UnixMilli()).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("ticket: repeats: %w", err)
-	}
-	return n, nil
+	return countRepeats(ctx, tx, s.box.Index("phone", phone), category, tx.Now.Add(-RepeatWindow).UnixMilli())
 }
 
 // CallerHistory is what the hotline form shows once a caller's phone is
@@ -79,23 +71,9 @@ func (s *Service) CallerTickets(ctx context.Context, p *auth.Principal, phone, c
 				return err
 			}
 		}
-		var a db.Args
-		q := `SELECT ` + ticketCols + ticketFrom + ` WHERE t.reporter_phone_idx = ` + a.Add(s.box.Index("phone", norm)) +
-			` AND t.created_at > ` + a.Add(tx.Now.AddDate(0, 0, -CallerHistoryDays).UnixMilli()) + ` AND ` + v.where(&a) +
-			` ORDER BY t.id DESC LIMIT ` + a.Add(CallerHistoryMax)
-		rows, err := tx.QueryContext(ctx, q, a.List...)
-		if err != nil {
-			return fmt.Errorf("ticket: caller: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			t, err := scanTicket(rows, s.box, tx.Now)
-			if err != nil {
-				return fmt.Errorf("ticket: caller: %w", err)
-			}
-			out.Tickets = append(out.Tickets, t)
-		}
-		return rows.Err()
+		list, err := callerTickets(ctx, tx, s.box, v, s.box.Index("phone", norm), tx.Now.AddDate(0, 0, -CallerHistoryDays).UnixMilli())
+		out.Tickets = append(out.Tickets, list...)
+		return err
 	})
 	if err != nil {
 		return nil, errs.Wrap(op, err)

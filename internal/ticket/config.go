@@ -9,7 +9,6 @@ import (
 	"tongxin/internal/area"
 	"tongxin/internal/audit"
 	"tongxin/internal/auth"
-	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
 )
@@ -17,16 +16,6 @@ import (
 func errCategoryNotFound() *errs.Error {
 	return errs.E(errs.NotFound, "category_not_found", "工单类别不存在")
 }
-
-func scanCategory(sc scanner) (Category, error) {
-	var c Category
-	var ms int64
-	err := sc.Scan(&c.Code, &c.Name, &c.NameEn, &c.Position, &c.Active, &ms, &c.Audience)
-	c.ConfirmAfter = Duration(time.Duration(ms) * time.Millisecond)
-	return c, err
-}
-
-const categoryCols = `code, name, name_en, position, active, confirm_after_ms, audience`
 
 func (s *Service) category(ctx context.Context, code string) (Category, error) {
 	var c Category
@@ -38,34 +27,16 @@ func (s *Service) category(ctx context.Context, code string) (Category, error) {
 }
 
 func (s *Service) categoryTx(ctx context.Context, tx *db.Tx, code string) (Category, error) {
-	c, err := scanCategory(tx.QueryRowContext(ctx, `SELECT `+categoryCols+` FROM ticket_categories WHERE code = $1`, code))
-	if noRows(err) {
-		return c, errCategoryNotFound()
-	}
-	if err != nil {
-		return c, fmt.Errorf("ticket: category: %w", err)
-	}
-	return c, nil
+	return getCategory(ctx, tx, code)
 }
 
 // Categories lists the categories in display order (inactive ones too, for
 // managers; callers filter).
 func (s *Service) Categories(ctx context.Context) ([]Category, error) {
 	var out []Category
-	err := s.db.Read(ctx, func(tx *db.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+categoryCols+` FROM ticket_categories ORDER BY position, code`)
-		if err != nil {
-			return fmt.Errorf("ticket: categories: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			c, err := scanCategory(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, c)
-		}
-		return rows.Err()
+	err := s.db.Read(ctx, func(tx *db.Tx) (err error) {
+		out, err = listCategories(ctx, tx)
+		return err
 	})
 	return out, err
 }
@@ -103,14 +74,8 @@ func (s *Service) SaveCategory(ctx context.Context, p *auth.Principal, c Categor
 		return nil, errs.Fields("invalid_category", "类别有误", fields...)
 	}
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO ticket_categories (code, name, name_en, position, active, confirm_after_ms, created_at, updated_at, audience)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)
-			ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_en = excluded.name_en, position = excluded.position,
-			active = excluded.active, confirm_after_ms = excluded.confirm_after_ms, updated_at = excluded.updated_at,
-			audience = excluded.audience`,
-			c.Code, c.Name, c.NameEn, c.Position, c.Active, time.Duration(c.ConfirmAfter).Milliseconds(), tx.NowMS(), string(c.Audience))
-		if err != nil {
-			return fmt.Errorf("ticket: save category: %w", err)
+		if err := saveCategory(ctx, tx, &c); err != nil {
+			return err
 		}
 		state := "启用"
 		if !c.Active {
@@ -125,28 +90,6 @@ func (s *Service) SaveCategory(ctx context.Context, p *auth.Principal, c Categor
 		return nil, errs.Wrap(op, err)
 	}
 	return &c, nil
-}
-
-// policyOf is the policy of a category and urgency: its own row, or the
-// default.
-func policyOf(ctx context.Context, tx *db.Tx, category string, u Urgency) (Policy, error) {
-	var respond, resolve string
-	err := tx.QueryRowContext(ctx, `SELECT respond_rule, resolve_rule FROM ticket_policies WHERE category = $1 AND urgency = $2`,
-		category, string(u)).Scan(&respond, &resolve)
-	if noRows(err) {
-		return DefaultPolicy(u), nil
-	}
-	if err != nil {
-		return Policy{}, fmt.Errorf("ticket: policy: %w", err)
-	}
-	p := Policy{Urgency: u}
-	if p.RespondBy, err = ParseRule(respond); err != nil {
-		return Policy{}, fmt.Errorf("ticket: stored respond rule %q: %w", respond, err)
-	}
-	if p.ResolveBy, err = ParseRule(resolve); err != nil {
-		return Policy{}, fmt.Errorf("ticket: stored resolve rule %q: %w", resolve, err)
-	}
-	return p, nil
 }
 
 // RuleView is a rule as the API shows it.
@@ -180,26 +123,16 @@ func (s *Service) Policies(ctx context.Context, p *auth.Principal) ([]CategoryPo
 	if p == nil || (!p.Can(auth.TicketRead) && !p.Can(auth.TicketFile) && !p.Can(auth.TicketHandle)) {
 		return nil, auth.Require(p, auth.TicketRead, op)
 	}
-	cats, err := s.Categories(ctx)
-	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
 	var out []CategoryPolicy
-	err = s.db.Read(ctx, func(tx *db.Tx) error {
-		stored := map[string]bool{}
-		rows, err := tx.QueryContext(ctx, `SELECT category, urgency FROM ticket_policies`)
+	err := s.db.Read(ctx, func(tx *db.Tx) error {
+		cats, err := listCategories(ctx, tx)
 		if err != nil {
-			return fmt.Errorf("ticket: policies: %w", err)
+			return err
 		}
-		for rows.Next() {
-			var c, u string
-			if err := rows.Scan(&c, &u); err != nil {
-				rows.Close()
-				return err
-			}
-			stored[c+"/"+u] = true
+		stored, err := storedPolicies(ctx, tx)
+		if err != nil {
+			return err
 		}
-		rows.Close()
 		for _, c := range cats {
 			cp := CategoryPolicy{Category: c, Policies: map[Urgency]PolicyView{}}
 			for _, u := range Urgencies {
@@ -232,17 +165,15 @@ type PolicyInput struct {
 	ConfirmAfter string     `json:"confirm_after"`
 }
 
-// SetPolicy replaces the deadlines of a category (HQ staff).
-func (s *Service) SetPolicy(ctx context.Context, p *auth.Principal, category string, in PolicyInput) (*CategoryPolicy, error) {
-	const op = "ticket.SetPolicy"
-	if err := auth.Require(p, auth.TicketManage, op); err != nil {
-		return nil, err
-	}
-	type parsed struct {
-		u                Urgency
-		respond, resolve Rule
-	}
-	var rules []parsed
+// parsedRule is one urgency's deadlines as read from a PolicyInput.
+type parsedRule struct {
+	u                Urgency
+	respond, resolve Rule
+}
+
+// parsePolicy reads the rules and the confirmation time of in.
+func parsePolicy(in PolicyInput) ([]parsedRule, time.Duration, error) {
+	var rules []parsedRule
 	var fields []errs.FieldError
 	for _, x := range []struct {
 		u  Urgency
@@ -259,7 +190,7 @@ func (s *Service) SetPolicy(ctx context.Context, p *auth.Principal, category str
 		if err2 != nil {
 			fields = append(fields, errs.FieldError{Field: string(x.u) + ".resolve_by", Message: err2.Error()})
 		}
-		rules = append(rules, parsed{x.u, r1, r2})
+		rules = append(rules, parsedRule{x.u, r1, r2})
 	}
 	var confirm time.Duration
 	if in.ConfirmAfter != "" {
@@ -273,28 +204,36 @@ func (s *Service) SetPolicy(ctx context.Context, p *auth.Principal, category str
 		fields = append(fields, errs.FieldError{Field: "normal", Message: "请至少设置一个紧急程度的时限"})
 	}
 	if len(fields) > 0 {
-		return nil, errs.Fields("invalid_policy", "时限设置有误", fields...)
+		return nil, 0, errs.Fields("invalid_policy", "时限设置有误", fields...)
 	}
-	err := s.db.Write(ctx, func(tx *db.Tx) error {
+	return rules, confirm, nil
+}
+
+// SetPolicy replaces the deadlines of a category (HQ staff).
+func (s *Service) SetPolicy(ctx context.Context, p *auth.Principal, category string, in PolicyInput) (*CategoryPolicy, error) {
+	const op = "ticket.SetPolicy"
+	if err := auth.Require(p, auth.TicketManage, op); err != nil {
+		return nil, err
+	}
+	rules, confirm, err := parsePolicy(in)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.Write(ctx, func(tx *db.Tx) error {
 		cat, err := s.categoryTx(ctx, tx, strings.TrimSpace(category))
 		if err != nil {
 			return err
 		}
 		var parts []string
 		for _, r := range rules {
-			_, err := tx.ExecContext(ctx, `INSERT INTO ticket_policies (category, urgency, respond_rule, resolve_rule, updated_at, updated_by)
-				VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (category, urgency) DO UPDATE SET respond_rule = excluded.respond_rule,
-				resolve_rule = excluded.resolve_rule, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
-				cat.Code, string(r.u), r.respond.String(), r.resolve.String(), tx.NowMS(), p.Actor())
-			if err != nil {
-				return fmt.Errorf("ticket: set policy: %w", err)
+			if err := savePolicy(ctx, tx, cat.Code, r, p.Actor()); err != nil {
+				return err
 			}
 			parts = append(parts, fmt.Sprintf("%s：响应 %s，办结 %s", UrgencyNames[r.u], r.respond.Label(), r.resolve.Label()))
 		}
 		if confirm > 0 {
-			if _, err := tx.ExecContext(ctx, `UPDATE ticket_categories SET confirm_after_ms = $1, updated_at = $2 WHERE code = $3`,
-				confirm.Milliseconds(), tx.NowMS(), cat.Code); err != nil {
-				return fmt.Errorf("ticket: set policy: %w", err)
+			if err := setConfirmAfter(ctx, tx, cat.Code, confirm); err != nil {
+				return err
 			}
 			parts = append(parts, "办结后 "+durationLabel(confirm)+" 自动确认")
 		}
@@ -318,23 +257,6 @@ func (s *Service) SetPolicy(ctx context.Context, p *auth.Principal, category str
 
 // routedDept is the department a rule sends a ticket to.
 type routedDept struct{ Code, Name string }
-
-// route finds the department of the most specific rule for category whose
-// area contains path; none means the area's own office.
-func route(ctx context.Context, tx *db.Tx, category, path string) (routedDept, error) {
-	var d routedDept
-	err := tx.QueryRowContext(ctx, `SELECT r.department_code, d.name FROM ticket_routes r
-		JOIN departments d ON d.code = r.department_code
-		WHERE r.category = $1 AND $2 LIKE r.area_path || '%'
-		ORDER BY length(r.area_path) DESC LIMIT 1`, category, path).Scan(&d.Code, &d.Name)
-	if noRows(err) {
-		return routedDept{}, nil
-	}
-	if err != nil {
-		return d, fmt.Errorf("ticket: route: %w", err)
-	}
-	return d, nil
-}
 
 // Route is a routing rule: tickets of Category in the subtree of AreaCode
 // go to Department; the deepest matching area wins.
@@ -382,28 +304,13 @@ func (s *Service) Routes(ctx context.Context, p *auth.Principal) ([]Route, error
 	}
 	var out []Route
 	err := s.db.Read(ctx, func(tx *db.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT r.id, r.category, COALESCE(c.name, r.category), r.area_code, a.name, a.path,
-			r.department_code, d.name, r.updated_at FROM ticket_routes r
-			JOIN areas a ON a.code = r.area_code JOIN departments d ON d.code = r.department_code
-			LEFT JOIN ticket_categories c ON c.code = r.category ORDER BY c.position, r.category, a.path`)
-		if err != nil {
-			return fmt.Errorf("ticket: routes: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var r Route
-			var path string
-			var at int64
-			if err := rows.Scan(&r.ID, &r.Category, &r.CategoryName, &r.AreaCode, &r.AreaName, &path, &r.Department,
-				&r.DepartmentName, &at); err != nil {
-				return err
-			}
-			r.UpdatedAt = clock.FromMillis(at)
-			if inReach(path) {
-				out = append(out, r)
+		rows, err := listRoutes(ctx, tx)
+		for _, r := range rows {
+			if inReach(r.path) {
+				out = append(out, r.Route)
 			}
 		}
-		return rows.Err()
+		return err
 	})
 	return out, errs.Wrap(op, err)
 }
@@ -446,11 +353,9 @@ func (s *Service) SaveRoute(ctx context.Context, p *auth.Principal, in RouteInpu
 	}
 	var id int64
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO ticket_routes (category, area_code, area_path, department_code, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (category, area_code) DO UPDATE SET department_code = excluded.department_code,
-			updated_at = excluded.updated_at RETURNING id`, in.Category, ar.Code, ar.Path, dept.Code, tx.NowMS()).Scan(&id)
-		if err != nil {
-			return fmt.Errorf("ticket: save route: %w", err)
+		var err error
+		if id, err = saveRoute(ctx, tx, in.Category, ar, dept); err != nil {
+			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "ticket.route",
 			ObjectType: "ticket_route", ObjectID: fmt.Sprint(id), AreaCode: ar.Code,
@@ -478,21 +383,19 @@ func (s *Service) DeleteRoute(ctx context.Context, p *auth.Principal, id int64) 
 		return err
 	}
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
-		var code, path, cat, dept string
-		err := tx.QueryRowContext(ctx, `SELECT area_code, area_path, category, department_code FROM ticket_routes WHERE id = $1`, id).
-			Scan(&code, &path, &cat, &dept)
-		if noRows(err) || (err == nil && !p.Covers(auth.TicketManage, path)) {
+		r, err := getRoute(ctx, tx, id)
+		if noRows(err) || (err == nil && !p.Covers(auth.TicketManage, r.areaPath)) {
 			return errs.E(errs.NotFound, "route_not_found", "分派规则不存在")
 		}
 		if err != nil {
 			return fmt.Errorf("ticket: delete route: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM ticket_routes WHERE id = $1`, id); err != nil {
-			return fmt.Errorf("ticket: delete route: %w", err)
+		if err := deleteRoute(ctx, tx, id); err != nil {
+			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "ticket.route_delete",
-			ObjectType: "ticket_route", ObjectID: fmt.Sprint(id), AreaCode: code,
-			Summary: fmt.Sprintf("删除分派规则：%s 的「%s」工单交 %s", code, cat, dept)})
+			ObjectType: "ticket_route", ObjectID: fmt.Sprint(id), AreaCode: r.areaCode,
+			Summary: fmt.Sprintf("删除分派规则：%s 的「%s」工单交 %s", r.areaCode, r.category, r.dept)})
 	})
 	return errs.Wrap(op, err)
 }

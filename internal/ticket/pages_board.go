@@ -47,12 +47,12 @@ func (pg *Pages) board(r *http.Request, p *auth.Principal) (*pageBoardData, erro
 	if a != "" {
 		f.Areas = []string{a}
 	}
-	list, err := pg.Svc.List(r.Context(), p, f)
+	list, err := pg.svc.List(r.Context(), p, f)
 	if err != nil {
 		return nil, err
 	}
 	f.Overdue, f.Expiring = false, true
-	soon, err := pg.Svc.List(r.Context(), p, f)
+	soon, err := pg.svc.List(r.Context(), p, f)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +106,7 @@ func (pg *Pages) Overdue(w http.ResponseWriter, r *http.Request) error {
 	if d.Areas, err = pg.areaOptions(r.Context(), p); err != nil {
 		return err
 	}
-	return pg.Render.Page(w, r, http.StatusOK, "ticket/overdue", "ticket.overdue.title", d)
+	return pg.render.Page(w, r, http.StatusOK, "ticket/overdue", "ticket.overdue.title", d)
 }
 
 // OverdueBoard answers htmx with the board alone (GET
@@ -130,5 +130,5 @@ func (pg *Pages) OverdueBoard(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d.Refreshed = true
-	return pg.Render.Fragment(w, r, http.StatusOK, "ticket/board-fragment", d)
+	return pg.render.Fragment(w, r, http.StatusOK, "ticket/board-fragment", d)
 }

@@ -30,7 +30,7 @@ func (pg *Pages) CallerHistory(w http.ResponseWriter, r *http.Request) error {
 	if utf8.RuneCountInString(phone) > 20 || utf8.RuneCountInString(cat) > 40 {
 		return badFilter("reporter_phone", "查询条件过长")
 	}
-	h, err := pg.Svc.CallerTickets(r.Context(), p, phone, cat)
+	h, err := pg.svc.CallerTickets(r.Context(), p, phone, cat)
 	if err != nil {
 		return err
 	}
@@ -43,5 +43,5 @@ func (pg *Pages) CallerHistory(w http.ResponseWriter, r *http.Request) error {
 	for _, t := range h.Tickets {
 		d.Rows = append(d.Rows, pg.row(r, cats, t, now))
 	}
-	return pg.Render.Fragment(w, r, http.StatusOK, "ticket/caller-history", d)
+	return pg.render.Fragment(w, r, http.StatusOK, "ticket/caller-history", d)
 }

@@ -74,7 +74,7 @@ func (pg *Pages) settings(r *http.Request, p *auth.Principal) (*pageSettingsData
 	if err := auth.Require(p, auth.TicketManage, "ticket.Settings"); err != nil {
 		return nil, err
 	}
-	pols, err := pg.Svc.Policies(ctx, p)
+	pols, err := pg.svc.Policies(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +89,7 @@ func (pg *Pages) settings(r *http.Request, p *auth.Principal) (*pageSettingsData
 	for _, cp := range pols {
 		d.Policies = append(d.Policies, policyRow(cp, names[cp.Code]))
 	}
-	if d.Routes, err = pg.Svc.Routes(ctx, p); err != nil {
+	if d.Routes, err = pg.svc.Routes(ctx, p); err != nil {
 		return nil, err
 	}
 	for i := range d.Routes {
@@ -98,7 +98,7 @@ func (pg *Pages) settings(r *http.Request, p *auth.Principal) (*pageSettingsData
 		}
 	}
 	if p.Can(auth.AreaRead) {
-		if d.Departments, err = pg.Areas.Departments(ctx, p); err != nil {
+		if d.Departments, err = pg.areas.Departments(ctx, p); err != nil {
 			return nil, err
 		}
 	}
@@ -120,7 +120,7 @@ func (pg *Pages) Settings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return pg.Render.Page(w, r, http.StatusOK, "ticket/settings", "ticket.settings.title", d)
+	return pg.render.Page(w, r, http.StatusOK, "ticket/settings", "ticket.settings.title", d)
 }
 
 // policyOfPage is the deadline policy of the category the request's path
@@ -149,7 +149,7 @@ func (pg *Pages) PolicyEdit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return pg.Render.Page(w, r, http.StatusOK, "ticket/policy-edit", "ticket.settings.edit_title",
+	return pg.render.Page(w, r, http.StatusOK, "ticket/policy-edit", "ticket.settings.edit_title",
 		pagePolicyEditData{Row: *row, Form: web.NewForm(nil)})
 }
 
@@ -185,7 +185,7 @@ func (pg *Pages) SavePolicy(w http.ResponseWriter, r *http.Request) error {
 		return web.SeeOther(w, r, "/ticket-settings#cat-"+url.PathEscape(row.Code), "ticket.flash.policy_unchanged")
 	}
 	if err == nil {
-		_, err = pg.Svc.SetPolicy(r.Context(), p, row.Code, in)
+		_, err = pg.svc.SetPolicy(r.Context(), p, row.Code, in)
 	}
 	if err != nil {
 		status := formStatus(err)
@@ -193,13 +193,13 @@ func (pg *Pages) SavePolicy(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		form := web.NewForm(nil)
-		pg.Render.Fail(form, r, err)
+		pg.render.Fail(form, r, err)
 		for i := range edit.Edits {
 			edit.Edits[i].Respond.Error = form.Field(edit.Edits[i].Respond.Key)
 			edit.Edits[i].Resolve.Error = form.Field(edit.Edits[i].Resolve.Key)
 		}
 		edit.Confirm.Error = form.Field("confirm_after")
-		return pg.Render.Page(w, r, status, "ticket/policy-edit", "ticket.settings.edit_title", pagePolicyEditData{Row: edit, Form: form})
+		return pg.render.Page(w, r, status, "ticket/policy-edit", "ticket.settings.edit_title", pagePolicyEditData{Row: edit, Form: form})
 	}
 	return web.SeeOther(w, r, "/ticket-settings#cat-"+url.PathEscape(row.Code), "ticket.flash.policy_saved")
 }
@@ -265,7 +265,7 @@ func (pg *Pages) SaveRoute(w http.ResponseWriter, r *http.Request) error {
 	}
 	vals := web.Trimmed(r, "category", "area_code", "department")
 	in := RouteInput{Category: vals.Get("category"), AreaCode: vals.Get("area_code"), Department: vals.Get("department")}
-	if _, err := pg.Svc.SaveRoute(r.Context(), p, in); err != nil {
+	if _, err := pg.svc.SaveRoute(r.Context(), p, in); err != nil {
 		status := formStatus(err)
 		if status == 0 {
 			return err
@@ -275,8 +275,8 @@ func (pg *Pages) SaveRoute(w http.ResponseWriter, r *http.Request) error {
 			return derr
 		}
 		d.RouteForm = web.NewForm(vals)
-		pg.Render.Fail(d.RouteForm, r, err)
-		return pg.Render.Page(w, r, status, "ticket/settings", "ticket.settings.title", d)
+		pg.render.Fail(d.RouteForm, r, err)
+		return pg.render.Page(w, r, status, "ticket/settings", "ticket.settings.title", d)
 	}
 	return web.SeeOther(w, r, "/ticket-settings#routes", "ticket.flash.route_saved")
 }
@@ -291,7 +291,7 @@ func (pg *Pages) DeleteRoute(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := pg.Svc.DeleteRoute(r.Context(), p, id); err != nil {
+	if err := pg.svc.DeleteRoute(r.Context(), p, id); err != nil {
 		return err
 	}
 	return web.SeeOther(w, r, "/ticket-settings#routes", "ticket.flash.route_deleted")

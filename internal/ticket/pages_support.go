@@ -40,7 +40,7 @@ func (pg *Pages) areaChoices(ctx context.Context, q string) ([]pageAreaChoice, e
 	}
 	// The search orders by depth: ask for enough rows that the cities,
 	// districts and streets matching q do not crowd out the communities.
-	found, err := pg.Areas.Search(ctx, auth.System(), q, area.MaxSearchLimit)
+	found, err := pg.areas.Search(ctx, auth.System(), q, area.MaxSearchLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ func (pg *Pages) areaChoices(ctx context.Context, q string) ([]pageAreaChoice, e
 		if a.ParentCode != "" {
 			name, ok := parents[a.ParentCode]
 			if !ok {
-				if pa, err := pg.Areas.Lookup(ctx, a.ParentCode); err == nil {
+				if pa, err := pg.areas.Lookup(ctx, a.ParentCode); err == nil {
 					name = pa.Name
 				} else if !errs.Is(err, errs.NotFound) {
 					return nil, err
@@ -74,7 +74,7 @@ func (pg *Pages) areaChoices(ctx context.Context, q string) ([]pageAreaChoice, e
 // areaChoice is the chosen area code as a checked choice; nil when the
 // code names no area (the service then says so).
 func (pg *Pages) areaChoice(ctx context.Context, code string) (*pageAreaChoice, error) {
-	a, err := pg.Areas.Lookup(ctx, code)
+	a, err := pg.areas.Lookup(ctx, code)
 	if errs.Is(err, errs.NotFound) {
 		return nil, nil
 	}
@@ -83,7 +83,7 @@ func (pg *Pages) areaChoice(ctx context.Context, code string) (*pageAreaChoice, 
 	}
 	c := &pageAreaChoice{Code: a.Code, Name: a.Name, Checked: true}
 	if a.ParentCode != "" {
-		if pa, err := pg.Areas.Lookup(ctx, a.ParentCode); err == nil {
+		if pa, err := pg.areas.Lookup(ctx, a.ParentCode); err == nil {
 			c.Parent = pa.Name
 		}
 	}
@@ -148,14 +148,14 @@ func (pg *Pages) areaOptions(ctx context.Context, p *auth.Principal) ([]pageArea
 	if !p.Can(auth.AreaRead) {
 		return nil, nil
 	}
-	roots, err := pg.Areas.Roots(ctx, p)
+	roots, err := pg.areas.Roots(ctx, p)
 	if err != nil {
 		return nil, err
 	}
 	var out []pageAreaOption
 	for _, r := range roots {
 		out = append(out, pageAreaOption{Code: r.Code, Name: r.Name})
-		kids, err := pg.Areas.Children(ctx, p, r.Code)
+		kids, err := pg.areas.Children(ctx, p, r.Code)
 		if err != nil {
 			return nil, err
 		}
@@ -170,13 +170,13 @@ func (pg *Pages) areaOptions(ctx context.Context, p *auth.Principal) ([]pageArea
 // areas above it (a community's ticket goes to its district's or the
 // city's departments) and those in the caller's own reach.
 func (pg *Pages) assignable(ctx context.Context, p *auth.Principal, t *Ticket) ([]area.Department, error) {
-	all, err := pg.Areas.Departments(ctx, auth.System())
+	all, err := pg.areas.Departments(ctx, auth.System())
 	if err != nil {
 		return nil, err
 	}
 	var mine []area.Department
 	if p.Can(auth.AreaRead) {
-		if mine, err = pg.Areas.Departments(ctx, p); err != nil {
+		if mine, err = pg.areas.Departments(ctx, p); err != nil {
 			return nil, err
 		}
 	}

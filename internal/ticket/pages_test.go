@@ -41,7 +41,7 @@ func newPagesEnv(t *testing.T, f *fixture) *pagesEnv {
 		t.Fatal(err)
 	}
 	render.AddNav(NavItems()...)
-	pg := &Pages{Svc: f.svc, Areas: f.Areas, Render: render}
+	pg := NewPages(f.svc, f.Areas, render)
 	a := &web.Adapter{Log: log, ErrorPage: render.ErrorPage}
 	mux := http.NewServeMux()
 	for pattern, h := range map[string]web.Handler{

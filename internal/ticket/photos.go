@@ -12,7 +12,6 @@ import (
 
 	"tongxin/internal/audit"
 	"tongxin/internal/auth"
-	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
 	"tongxin/internal/web"
@@ -62,9 +61,9 @@ func (s *Service) AddPhoto(ctx context.Context, p *auth.Principal, ref string, b
 		if t.Status.Closed() {
 			return errs.Newf(errs.Conflict, "ticket_closed", "工单已「%s」，不能再添加照片", StatusNames[t.Status])
 		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM ticket_photos WHERE ticket_id = $1`, t.ID).Scan(&n); err != nil {
-			return fmt.Errorf("ticket: photos: %w", err)
+		n, err := countPhotos(ctx, tx, t.ID)
+		if err != nil {
+			return err
 		}
 		if n >= MaxPhotos {
 			return errs.Newf(errs.Conflict, "too_many_photos", "每张工单最多 %d 张照片", MaxPhotos)
@@ -72,13 +71,11 @@ func (s *Service) AddPhoto(ctx context.Context, p *auth.Principal, ref string, b
 		if err := web.StoreUpload(s.photoDir(), hexSum, b); err != nil {
 			return fmt.Errorf("ticket: store photo: %w", err)
 		}
-		err = tx.QueryRowContext(ctx, `INSERT INTO ticket_photos (ticket_id, sha256, media_type, size, uploaded_by, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, t.ID, hexSum, mt, len(b), p.Actor(), tx.NowMS()).Scan(&out.ID)
-		if err != nil {
-			return fmt.Errorf("ticket: photo: %w", err)
+		out = Photo{MediaType: mt, Size: len(b), UploadedBy: p.Actor(), CreatedAt: tx.Now, sha: hexSum}
+		if out.ID, err = insertPhoto(ctx, tx, t.ID, &out); err != nil {
+			return err
 		}
-		out = Photo{ID: out.ID, MediaType: mt, Size: len(b), UploadedBy: p.Actor(), CreatedAt: tx.Now,
-			URL: fmt.Sprintf("/api/v1/tickets/%d/photos/%d", t.ID, out.ID), sha: hexSum}
+		out.URL = photoURL(t.ID, out.ID)
 		if err := addEvent(ctx, tx, t.ID, p.Actor(), "photo", "", "", "", ""); err != nil {
 			return err
 		}
@@ -90,27 +87,6 @@ func (s *Service) AddPhoto(ctx context.Context, p *auth.Principal, ref string, b
 		return nil, errs.Wrap(op, err)
 	}
 	return &out, nil
-}
-
-func loadPhotos(ctx context.Context, tx *db.Tx, id int64) ([]Photo, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, sha256, media_type, size, uploaded_by, created_at FROM ticket_photos
-		WHERE ticket_id = $1 ORDER BY id`, id)
-	if err != nil {
-		return nil, fmt.Errorf("ticket: photos: %w", err)
-	}
-	defer rows.Close()
-	var out []Photo
-	for rows.Next() {
-		var ph Photo
-		var at int64
-		if err := rows.Scan(&ph.ID, &ph.sha, &ph.MediaType, &ph.Size, &ph.UploadedBy, &at); err != nil {
-			return nil, fmt.Errorf("ticket: photos: %w", err)
-		}
-		ph.CreatedAt = clock.FromMillis(at)
-		ph.URL = fmt.Sprintf("/api/v1/tickets/%d/photos/%d", id, ph.ID)
-		out = append(out, ph)
-	}
-	return out, rows.Err()
 }
 
 // PhotoFile opens a photo of a ticket the caller may read.

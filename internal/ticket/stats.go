@@ -2,11 +2,9 @@ package ticket
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"tongxin/internal/auth"
@@ -69,147 +67,136 @@ func (s *Service) Stats(ctx context.Context, p *auth.Principal, q StatsQuery) (*
 	if p == nil || (!p.Can(auth.TicketRead) && !p.Can(auth.TicketHandle)) {
 		return nil, auth.Require(p, auth.TicketRead, op)
 	}
-	if !q.To.After(q.From) {
-		return nil, errs.Fields("bad_period", "截止日期须不早于起始日期", errs.FieldError{Field: "to", Message: "须不早于 from"})
-	}
-	if q.To.Sub(q.From) > MaxStatsDays*24*time.Hour {
-		return nil, errs.Fields("bad_period", fmt.Sprintf("统计期间不能超过 %d 天", MaxStatsDays), errs.FieldError{Field: "from", Message: "期间过长"})
+	if err := checkPeriod(q); err != nil {
+		return nil, err
 	}
 	v := visibilityFor(p, auth.TicketRead)
-	var a db.Args
-	conds := []string{v.where(&a)}
-	var areaNames []string
-	if len(q.Areas) > 0 {
-		var ors []string
-		for _, code := range q.Areas {
-			ar, err := s.areas.Lookup(ctx, code)
-			if err != nil {
-				if errs.Is(err, errs.NotFound) {
-					return nil, errs.Fields("bad_filter", "区划不存在", errs.FieldError{Field: "area", Message: "区划 " + code + " 不存在"})
-				}
-				return nil, errs.Wrap(op, err)
-			}
-			ors = append(ors, "t.area_path LIKE "+a.Add(db.LikePrefix(ar.Path))+` ESCAPE '\'`)
-			areaNames = append(areaNames, ar.Code)
-		}
-		conds = append(conds, "("+strings.Join(ors, " OR ")+")")
-	}
-	scope := strings.Join(conds, " AND ")
 	out := &Stats{From: q.From.In(clock.Shanghai).Format(time.DateOnly),
-		To: q.To.Add(-time.Millisecond).In(clock.Shanghai).Format(time.DateOnly), Areas: areaNames}
-	if out.Areas == nil {
-		out.Areas = []string{}
-	}
+		To: q.To.Add(-time.Millisecond).In(clock.Shanghai).Format(time.DateOnly), Areas: trimmed(q.Areas)}
 	err := s.db.Read(ctx, func(tx *db.Tx) error {
-		now := tx.NowMS()
-		from, to := q.From.UnixMilli(), q.To.UnixMilli()
-		args := append([]any(nil), a.List...)
-		n := len(args)
-		rows, err := tx.QueryContext(ctx, `SELECT COALESCE(t.department_code, ''), t.department_name, t.category,
-			COALESCE(c.name, t.category), t.urgency, t.status, t.created_at, t.resolved_at, t.closed_at, t.resolve_by,
-			t.escalation_level, t.due_at FROM tickets t LEFT JOIN ticket_categories c ON c.code = t.category
-			WHERE `+scope+fmt.Sprintf(` AND t.created_at >= $%d AND t.created_at < $%d`, n+1, n+2), append(args, from, to)...)
+		paths, err := filterPaths(ctx, tx, q.Areas)
 		if err != nil {
-			return fmt.Errorf("ticket: stats: %w", err)
+			return err
 		}
-		defer rows.Close()
-		depts, cats, urgs := map[string]*Counts{}, map[string]*Counts{}, map[string]*Counts{}
-		days := map[string]*DayCounts{}
-		for d := q.From; d.Before(q.To); d = d.AddDate(0, 0, 1) {
-			key := d.In(clock.Shanghai).Format(time.DateOnly)
-			days[key] = &DayCounts{Date: key}
-			out.PerDay = append(out.PerDay, DayCounts{Date: key})
-		}
-		group := func(m map[string]*Counts, key, name string) *Counts {
-			c := m[key]
-			if c == nil {
-				c = &Counts{Key: key, Name: name}
-				m[key] = c
-			}
-			return c
-		}
-		for rows.Next() {
-			var dept, deptName, cat, catName, urg, status string
-			var created, resolveBy int64
-			var resolved, closed, due sql.NullInt64
-			var level int
-			if err := rows.Scan(&dept, &deptName, &cat, &catName, &urg, &status, &created, &resolved, &closed, &resolveBy,
-				&level, &due); err != nil {
-				return fmt.Errorf("ticket: stats: %w", err)
-			}
-			st := Status(status)
-			handled := resolved.Valid || st.Closed()
-			overdue := level > 0 || (due.Valid && due.Int64 <= now) || (resolved.Valid && resolved.Int64 > resolveBy)
-			var dur *float64
-			if resolved.Valid {
-				m := float64(resolved.Int64-created) / 60000
-				dur = &m
-			}
-			if deptName == "" {
-				deptName = "属地办理"
-			}
-			for _, c := range []*Counts{&out.Total, group(depts, dept, deptName), group(cats, cat, catName),
-				group(urgs, urg, UrgencyNames[Urgency(urg)])} {
-				c.Opened++
-				if handled {
-					c.Handled++
-				}
-				if overdue {
-					c.Overdue++
-				}
-				if st.Open() {
-					c.Open++
-				}
-				if dur != nil {
-					c.durations = append(c.durations, *dur)
-				}
-			}
-			if d := days[clock.FromMillis(created).In(clock.Shanghai).Format(time.DateOnly)]; d != nil {
-				d.Opened++
-			}
-		}
-		if err := rows.Err(); err != nil {
+		sc := &statsScope{v: v, paths: paths, from: q.From.UnixMilli(), to: q.To.UnixMilli()}
+		t := newTally(out, q, tx.NowMS())
+		if err := eachFiled(ctx, tx, sc, t.add); err != nil {
 			return err
 		}
 		// Handled per day counts resolutions and closures in the period,
 		// whenever the ticket was filed.
-		hrows, err := tx.QueryContext(ctx, `SELECT COALESCE(t.resolved_at, t.closed_at) FROM tickets t WHERE `+scope+
-			fmt.Sprintf(` AND COALESCE(t.resolved_at, t.closed_at) >= $%d AND COALESCE(t.resolved_at, t.closed_at) < $%d`, n+1, n+2),
-			append(args, from, to)...)
-		if err != nil {
-			return fmt.Errorf("ticket: stats: %w", err)
-		}
-		defer hrows.Close()
-		for hrows.Next() {
-			var at int64
-			if err := hrows.Scan(&at); err != nil {
-				return err
-			}
-			if d := days[clock.FromMillis(at).In(clock.Shanghai).Format(time.DateOnly)]; d != nil {
-				d.Handled++
-			}
-		}
-		if err := hrows.Err(); err != nil {
+		if err := eachHandled(ctx, tx, sc, t.handledAt); err != nil {
 			return err
 		}
-		for i := range out.PerDay {
-			out.PerDay[i] = *days[out.PerDay[i].Date]
+		if out.OverdueNow, err = countOverdueNow(ctx, tx, sc, tx.NowMS()); err != nil {
+			return err
 		}
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM tickets t WHERE `+scope+fmt.Sprintf(` AND t.due_at <= $%d`, n+1),
-			append(args, now)...).Scan(&out.OverdueNow); err != nil {
-			return fmt.Errorf("ticket: stats: %w", err)
-		}
-		out.Total.Key, out.Total.Name = "total", "合计"
-		finish(&out.Total)
-		out.ByDepartment = sorted(depts)
-		out.ByCategory = sorted(cats)
-		out.ByUrgency = sorted(urgs)
+		t.finish()
 		return nil
 	})
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
 	return out, nil
+}
+
+// checkPeriod checks a period is not empty nor longer than MaxStatsDays.
+func checkPeriod(q StatsQuery) error {
+	if !q.To.After(q.From) {
+		return errs.Fields("bad_period", "截止日期须不早于起始日期", errs.FieldError{Field: "to", Message: "须不早于 from"})
+	}
+	if q.To.Sub(q.From) > MaxStatsDays*24*time.Hour {
+		return errs.Fields("bad_period", fmt.Sprintf("统计期间不能超过 %d 天", MaxStatsDays), errs.FieldError{Field: "from", Message: "期间过长"})
+	}
+	return nil
+}
+
+// tally adds the tickets of a period up as Stats reads them.
+type tally struct {
+	out               *Stats
+	now               int64
+	depts, cats, urgs map[string]*Counts
+	days              map[string]*DayCounts
+}
+
+// newTally starts the figures of out, one day of PerDay per day of q.
+func newTally(out *Stats, q StatsQuery, now int64) *tally {
+	t := &tally{out: out, now: now, depts: map[string]*Counts{}, cats: map[string]*Counts{}, urgs: map[string]*Counts{},
+		days: map[string]*DayCounts{}}
+	for d := q.From; d.Before(q.To); d = d.AddDate(0, 0, 1) {
+		key := d.In(clock.Shanghai).Format(time.DateOnly)
+		t.days[key] = &DayCounts{Date: key}
+		out.PerDay = append(out.PerDay, DayCounts{Date: key})
+	}
+	return t
+}
+
+func group(m map[string]*Counts, key, name string) *Counts {
+	c := m[key]
+	if c == nil {
+		c = &Counts{Key: key, Name: name}
+		m[key] = c
+	}
+	return c
+}
+
+// add counts a ticket filed in the period.
+func (t *tally) add(r statsRow) {
+	st := Status(r.status)
+	handled := r.resolved.Valid || st.Closed()
+	overdue := r.level > 0 || (r.due.Valid && r.due.Int64 <= t.now) || (r.resolved.Valid && r.resolved.Int64 > r.resolveBy)
+	var dur *float64
+	if r.resolved.Valid {
+		m := float64(r.resolved.Int64-r.created) / 60000
+		dur = &m
+	}
+	if r.deptName == "" {
+		r.deptName = "属地办理"
+	}
+	for _, c := range []*Counts{&t.out.Total, group(t.depts, r.dept, r.deptName), group(t.cats, r.cat, r.catName),
+		group(t.urgs, r.urg, UrgencyNames[Urgency(r.urg)])} {
+		c.count(handled, overdue, st.Open(), dur)
+	}
+	if d := t.days[clock.FromMillis(r.created).In(clock.Shanghai).Format(time.DateOnly)]; d != nil {
+		d.Opened++
+	}
+}
+
+// count adds one ticket to c.
+func (c *Counts) count(handled, overdue, open bool, dur *float64) {
+	c.Opened++
+	if handled {
+		c.Handled++
+	}
+	if overdue {
+		c.Overdue++
+	}
+	if open {
+		c.Open++
+	}
+	if dur != nil {
+		c.durations = append(c.durations, *dur)
+	}
+}
+
+// handledAt counts a resolution or closure at (milliseconds) on its day.
+func (t *tally) handledAt(at int64) {
+	if d := t.days[clock.FromMillis(at).In(clock.Shanghai).Format(time.DateOnly)]; d != nil {
+		d.Handled++
+	}
+}
+
+// finish writes the days, medians and sorted groups into the Stats.
+func (t *tally) finish() {
+	out := t.out
+	for i := range out.PerDay {
+		out.PerDay[i] = *t.days[out.PerDay[i].Date]
+	}
+	out.Total.Key, out.Total.Name = "total", "合计"
+	finish(&out.Total)
+	out.ByDepartment = sorted(t.depts)
+	out.ByCategory = sorted(t.cats)
+	out.ByUrgency = sorted(t.urgs)
 }
 
 // finish computes the median of c.

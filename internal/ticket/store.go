@@ -5,134 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
 
-	"tongxin/internal/auth"
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
-	"tongxin/internal/errs"
 	"tongxin/internal/pii"
 )
-
-// Ticket is a problem or a call for help, as the API answers it. Personal
-// data (the reporter's name and phone) is masked; the address is shown to
-// those who may read the ticket, who need it to help.
-type Ticket struct {
-	ID              int64        `json:"id"`
-	Tracking        string       `json:"tracking"`
-	Kind            Kind         `json:"kind"`
-	Category        string       `json:"category"`
-	CategoryName    string       `json:"category_name"`
-	Urgency         Urgency      `json:"urgency"`
-	Channel         Channel      `json:"channel"`
-	Status          Status       `json:"status"`
-	StatusName      string       `json:"status_name"`
-	Subject         Subject      `json:"subject"`
-	AreaCode        string       `json:"area_code"`
-	AreaName        string       `json:"area_name"`
-	AreaPath        string       `json:"-"`
-	Description     string       `json:"description"`
-	Reporter        Reporter     `json:"reporter"`
-	Department      string       `json:"department,omitempty"`
-	DepartmentName  string       `json:"department_name,omitempty"`
-	HolderArea      string       `json:"holder_area"`
-	HolderLevel     string       `json:"holder_level"`
-	HolderDepth     int          `json:"-"`
-	EscalationLevel int          `json:"escalation_level"`
-	Escalations     []Escalation `json:"escalations"`
-	RespondBy       time.Time    `json:"respond_by"`
-	ResolveBy       time.Time    `json:"resolve_by"`
-	DueAt           *time.Time   `json:"due_at,omitempty"`
-	Overdue         bool         `json:"overdue"`
-	// DueFrom is when the running deadline (DueAt) started; DeadlineState
-	// and TimeLeftShare say how urgent it is at the time of the answer.
-	DueFrom       *time.Time    `json:"due_from,omitempty"`
-	DeadlineState DeadlineState `json:"deadline_state,omitempty"`
-	TimeLeftShare *float64      `json:"time_left_share,omitempty"`
-	// RespondFrom and ResolveFrom are when the two deadlines started.
-	RespondFrom   time.Time  `json:"respond_from"`
-	ResolveFrom   time.Time  `json:"resolve_from"`
-	RespondedAt   *time.Time `json:"responded_at,omitempty"`
-	ResolvedAt    *time.Time `json:"resolved_at,omitempty"`
-	ClosedAt      *time.Time `json:"closed_at,omitempty"`
-	AutoConfirmAt *time.Time `json:"auto_confirm_at,omitempty"`
-	MergedInto    string     `json:"merged_into,omitempty"`
-	Version       int        `json:"version"`
-	CreatedAt     time.Time  `json:"created_at"`
-	CreatedBy     string     `json:"created_by"`
-	UpdatedAt     time.Time  `json:"updated_at"`
-
-	// Detail only (Get).
-	Events     []Event `json:"events,omitempty"`
-	Photos     []Photo `json:"photos,omitempty"`
-	Duplicates []Brief `json:"possible_duplicates,omitempty"`
-
-	reporterID int64
-	mergedID   int64
-	phone      string // in clear, for the public status check; never serialised
-}
-
-// Subject is what the ticket is about.
-type Subject struct {
-	Kind           SubjectKind `json:"kind"`
-	EnterpriseKey  string      `json:"enterprise_key,omitempty"`
-	EnterpriseName string      `json:"enterprise_name,omitempty"`
-	Address        string      `json:"address,omitempty"`
-}
-
-// Reporter is who raised the ticket, masked.
-type Reporter struct {
-	User  string `json:"user,omitempty"`
-	Name  string `json:"name,omitempty"`
-	Phone string `json:"phone,omitempty"`
-}
-
-// Escalation is one hop up the ladder.
-type Escalation struct {
-	Hop       int       `json:"hop"`
-	At        time.Time `json:"at"`
-	Reason    string    `json:"reason"` // respond, resolve or both
-	FromArea  string    `json:"from_area"`
-	FromLevel string    `json:"from_level"`
-	ToArea    string    `json:"to_area"`
-	ToLevel   string    `json:"to_level"`
-}
-
-// Event is one entry of a ticket's timeline.
-type Event struct {
-	ID         int64     `json:"id"`
-	At         time.Time `json:"at"`
-	Actor      string    `json:"actor"`
-	ActorName  string    `json:"actor_name,omitempty"` // the account's display name, when the actor is one
-	Kind       string    `json:"kind"`
-	FromStatus Status    `json:"from_status,omitempty"`
-	ToStatus   Status    `json:"to_status,omitempty"`
-	Department string    `json:"department,omitempty"`
-	Note       string    `json:"note,omitempty"`
-}
-
-// Photo is a picture attached to a ticket.
-type Photo struct {
-	ID         int64     `json:"id"`
-	MediaType  string    `json:"media_type"`
-	Size       int       `json:"size"`
-	UploadedBy string    `json:"uploaded_by"`
-	CreatedAt  time.Time `json:"created_at"`
-	URL        string    `json:"url"`
-	sha        string
-}
-
-// Brief is a ticket in a list of possible duplicates.
-type Brief struct {
-	ID        int64     `json:"id"`
-	Tracking  string    `json:"tracking"`
-	Status    Status    `json:"status"`
-	CreatedAt time.Time `json:"created_at"`
-	Summary   string    `json:"summary"`
-}
 
 // ticketCols are the columns scanTicket reads, for tickets aliased t.
 const ticketCols = `t.id, t.tracking, t.kind, t.category, COALESCE(c.name, t.category), t.urgency, t.channel, t.status,
@@ -148,8 +28,6 @@ const ticketFrom = ` FROM tickets t
 	LEFT JOIN users u ON u.id = t.reporter_id
 	LEFT JOIN tickets m ON m.id = t.merged_into`
 
-type scanner interface{ Scan(...any) error }
-
 func msPtr(v sql.NullInt64) *time.Time {
 	if !v.Valid {
 		return nil
@@ -159,7 +37,7 @@ func msPtr(v sql.NullInt64) *time.Time {
 }
 
 // scanTicket reads one row of ticketCols, opening sealed fields with box.
-func scanTicket(sc scanner, box *pii.Box, now time.Time) (*Ticket, error) {
+func scanTicket(sc db.Scanner, box *pii.Box, now time.Time) (*Ticket, error) {
 	var t Ticket
 	var addr, name, phone []byte
 	var respondBy, resolveBy, respondFrom, resolveFrom, created, updated int64
@@ -204,108 +82,10 @@ func scanTicket(sc scanner, box *pii.Box, now time.Time) (*Ticket, error) {
 	return &t, nil
 }
 
-// visibility is how a caller reaches tickets: area subtrees (officers and
-// readers), departments (department officers: the tickets routed to them),
-// enterprises (their contacts) and their own user id (tickets they filed
-// or watch).
-type visibility struct {
-	all    bool
-	paths  []string
-	depts  []string
-	keys   []string
-	userID int64
+// ticketScanner is scanTicket for db.Collect.
+func ticketScanner(box *pii.Box, now time.Time) func(db.Scanner) (*Ticket, error) {
+	return func(sc db.Scanner) (*Ticket, error) { return scanTicket(sc, box, now) }
 }
-
-// visibilityFor returns what p reaches with perm (TicketRead or
-// TicketHandle). Department-bound assignments reach the department's
-// tickets, never the department's area; the caller's own and watched
-// tickets are readable with TicketRead only.
-func visibilityFor(p *auth.Principal, perm auth.Permission) visibility {
-	if p == nil {
-		return visibility{}
-	}
-	if p.IsSystem() {
-		return visibility{all: true}
-	}
-	var v visibility
-	for _, a := range p.Assignments {
-		if !auth.RoleHas(a.Role, perm) {
-			continue
-		}
-		switch a.Scope.Kind {
-		case auth.ScopeArea:
-			if a.Scope.Path != "" {
-				v.paths = append(v.paths, a.Scope.Path)
-			}
-		case auth.ScopeDepartment:
-			v.depts = append(v.depts, a.Scope.Ref)
-		}
-	}
-	if perm == auth.TicketRead {
-		// Department officers read what they handle.
-		for _, a := range p.Assignments {
-			if a.Scope.Kind == auth.ScopeDepartment && auth.RoleHas(a.Role, auth.TicketHandle) {
-				v.depts = append(v.depts, a.Scope.Ref)
-			}
-		}
-		v.keys = p.Refs(auth.EnterpriseContact)
-		v.userID = p.UserID
-	}
-	return v
-}
-
-// where is the SQL condition selecting the tickets v reaches, for tickets
-// aliased t.
-func (v visibility) where(args *db.Args) string {
-	if v.all {
-		return "1 = 1"
-	}
-	var ors []string
-	for _, p := range v.paths {
-		ors = append(ors, "t.area_path LIKE "+args.Add(db.LikePrefix(p))+` ESCAPE '\'`)
-	}
-	for _, d := range v.depts {
-		ors = append(ors, "t.department_code = "+args.Add(d))
-	}
-	for _, k := range v.keys {
-		ors = append(ors, "t.enterprise_key = "+args.Add(k))
-	}
-	if v.userID != 0 {
-		u := args.Add(v.userID)
-		ors = append(ors, "t.reporter_id = "+u,
-			"t.id IN (SELECT w.ticket_id FROM ticket_watchers w WHERE w.user_id = "+u+")")
-	}
-	if len(ors) == 0 {
-		return "1 = 0"
-	}
-	return "(" + strings.Join(ors, " OR ") + ")"
-}
-
-// covers reports whether v reaches t, without the watcher relation (which
-// needs the database; see canRead).
-func (v visibility) covers(t *Ticket) bool {
-	if v.all {
-		return true
-	}
-	for _, p := range v.paths {
-		if strings.HasPrefix(t.AreaPath, p) {
-			return true
-		}
-	}
-	for _, d := range v.depts {
-		if t.Department != "" && d == t.Department {
-			return true
-		}
-	}
-	for _, k := range v.keys {
-		if t.Subject.EnterpriseKey != "" && k == t.Subject.EnterpriseKey {
-			return true
-		}
-	}
-	return v.userID != 0 && t.reporterID == v.userID
-}
-
-func errNotFound() *errs.Error { return errs.E(errs.NotFound, "ticket_not_found", "工单不存在") }
 
 // loadTicket reads the ticket with id or tracking number ref, without
 // authorization.
@@ -333,36 +113,39 @@ func loadTicket(ctx context.Context, tx *db.Tx, box *pii.Box, ref string) (*Tick
 	return t, nil
 }
 
+// escalationChunk bounds the ids of one escalations query.
+const escalationChunk = 64
+
 // loadEscalations fills the escalation hops of list.
 func loadEscalations(ctx context.Context, tx *db.Tx, list []*Ticket) error {
-	var ids []string
+	var ids []int64
 	byID := map[int64]*Ticket{}
 	for _, t := range list {
 		if t.EscalationLevel > 0 {
-			ids = append(ids, strconv.FormatInt(t.ID, 10))
+			ids = append(ids, t.ID)
 			byID[t.ID] = t
 		}
 	}
-	if len(ids) == 0 {
-		return nil
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT ticket_id, hop, at, reason, from_code, from_depth, to_code, to_depth
-		FROM ticket_escalations WHERE ticket_id IN (`+strings.Join(ids, ",")+`) ORDER BY ticket_id, hop`)
-	if err != nil {
-		return fmt.Errorf("ticket: escalations: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	fill := func(sc db.Scanner) error {
 		var id, at int64
 		var e Escalation
 		var fromDepth, toDepth int
-		if err := rows.Scan(&id, &e.Hop, &at, &e.Reason, &e.FromArea, &fromDepth, &e.ToArea, &toDepth); err != nil {
-			return fmt.Errorf("ticket: escalations: %w", err)
+		if err := sc.Scan(&id, &e.Hop, &at, &e.Reason, &e.FromArea, &fromDepth, &e.ToArea, &toDepth); err != nil {
+			return err
 		}
 		e.At, e.FromLevel, e.ToLevel = clock.FromMillis(at), LevelCode(fromDepth), LevelCode(toDepth)
 		byID[id].Escalations = append(byID[id].Escalations, e)
+		return nil
 	}
-	return rows.Err()
+	return db.Chunks(len(ids), escalationChunk, func(lo, hi int) error {
+		var a db.Args
+		err := db.Each(ctx, tx, fill, `SELECT ticket_id, hop, at, reason, from_code, from_depth, to_code, to_depth
+			FROM ticket_escalations WHERE ticket_id IN `+db.In(&a, ids[lo:hi])+` ORDER BY ticket_id, hop`, a.List...)
+		if err != nil {
+			return fmt.Errorf("ticket: escalations: %w", err)
+		}
+		return nil
+	})
 }
 
 // isWatcher reports whether user watches ticket id.
@@ -378,6 +161,30 @@ func isWatcher(ctx context.Context, tx *db.Tx, id, user int64) (bool, error) {
 	return n > 0, nil
 }
 
+// watchers lists the users watching ticket id.
+func watchers(ctx context.Context, tx *db.Tx, id int64) ([]int64, error) {
+	out, err := db.Collect(ctx, tx, db.Value[int64], `SELECT user_id FROM ticket_watchers WHERE ticket_id = $1`, id)
+	if err != nil {
+		return nil, fmt.Errorf("ticket: watchers: %w", err)
+	}
+	return out, nil
+}
+
+// addWatcher makes user a watcher of ticket id (once).
+func addWatcher(ctx context.Context, tx *db.Tx, id, user int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO ticket_watchers (ticket_id, user_id) VALUES ($1, $2)
+		ON CONFLICT (ticket_id, user_id) DO NOTHING`, id, user)
+	return err
+}
+
+// copyWatchers makes the watchers of ticket from watchers of ticket to.
+func copyWatchers(ctx context.Context, tx *db.Tx, from, to int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO ticket_watchers (ticket_id, user_id)
+		SELECT $1, w.user_id FROM ticket_watchers w WHERE w.ticket_id = $2
+		ON CONFLICT (ticket_id, user_id) DO NOTHING`, to, from)
+	return err
+}
+
 // addEvent appends to a ticket's timeline.
 func addEvent(ctx context.Context, tx *db.Tx, id int64, actor, kind string, from, to Status, dept, note string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO ticket_events (ticket_id, at, actor, kind, from_status, to_status, department, note)
@@ -388,64 +195,25 @@ func addEvent(ctx context.Context, tx *db.Tx, id int64, actor, kind string, from
 	return nil
 }
 
+func scanEvent(sc db.Scanner) (Event, error) {
+	var e Event
+	var at int64
+	var from, to string
+	err := sc.Scan(&e.ID, &at, &e.Actor, &e.ActorName, &e.Kind, &from, &to, &e.Department, &e.Note)
+	e.At, e.FromStatus, e.ToStatus = clock.FromMillis(at), Status(from), Status(to)
+	return e, err
+}
+
 // loadEvents reads a ticket's timeline, oldest first, with the display
 // names of the accounts that acted.
 func loadEvents(ctx context.Context, tx *db.Tx, id int64) ([]Event, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT e.id, e.at, e.actor, COALESCE(u.display_name, ''), e.kind, e.from_status,
+	out, err := db.Collect(ctx, tx, scanEvent, `SELECT e.id, e.at, e.actor, COALESCE(u.display_name, ''), e.kind, e.from_status,
 		e.to_status, e.department, e.note
 		FROM ticket_events e LEFT JOIN users u ON u.username = e.actor WHERE e.ticket_id = $1 ORDER BY e.id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("ticket: events: %w", err)
 	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		var e Event
-		var at int64
-		var from, to string
-		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.ActorName, &e.Kind, &from, &to, &e.Department, &e.Note); err != nil {
-			return nil, fmt.Errorf("ticket: events: %w", err)
-		}
-		e.At, e.FromStatus, e.ToStatus = clock.FromMillis(at), Status(from), Status(to)
-		out = append(out, e)
-	}
-	return out, rows.Err()
-}
-
-// windowStart is a deadline's start as stored, the filing time for rows
-// written before it was.
-func windowStart(ms, created int64) time.Time {
-	if ms <= 0 {
-		ms = created
-	}
-	return clock.FromMillis(ms)
-}
-
-// setDeadline fills DueFrom, DeadlineState and TimeLeftShare of the
-// running deadline at now.
-func (t *Ticket) setDeadline(now time.Time) {
-	if t.DueAt == nil {
-		return
-	}
-	from := t.ResolveFrom
-	if t.DueAt.Equal(t.RespondBy) && !t.DueAt.Equal(t.ResolveBy) {
-		from = t.RespondFrom
-	}
-	share := math.Round(ShareLeft(from, *t.DueAt, now)*1000) / 1000
-	t.DueFrom, t.DeadlineState, t.TimeLeftShare = &from, StateOf(from, *t.DueAt, now), &share
-}
-
-// dueAt is the earliest deadline still running for a ticket in status:
-// none once it is resolved or closed; respond-by only until someone has
-// answered (responded_at set, or a status past the answer).
-func dueAt(status Status, responded bool, respondBy, resolveBy int64) any {
-	if !status.Open() {
-		return nil
-	}
-	if !responded && !status.Responded() && respondBy < resolveBy {
-		return respondBy
-	}
-	return resolveBy
+	return out, nil
 }
 
 // nextTracking takes the next tracking number of the day of now.
@@ -458,4 +226,88 @@ func nextTracking(ctx context.Context, tx *db.Tx) (string, error) {
 		return "", fmt.Errorf("ticket: tracking number: %w", err)
 	}
 	return fmt.Sprintf("WT%s-%04d", day, n), nil
+}
+
+// newTicket is a ticket's row as filed: the validated filing and what
+// filing it computed (number, routing, sealed fields, deadlines).
+type newTicket struct {
+	f                          *filing
+	tracking                   string
+	status                     Status
+	dept                       routedDept
+	addrEnc, nameEnc, phoneEnc []byte
+	phoneIdx                   any
+	respondBy, resolveBy       int64
+}
+
+// insertTicket writes a new ticket and returns its id.
+func insertTicket(ctx context.Context, tx *db.Tx, n *newTicket) (int64, error) {
+	f := n.f
+	var deptCode, reporter any
+	if n.dept.Code != "" {
+		deptCode = n.dept.Code
+	}
+	if f.reporterID != 0 {
+		reporter = f.reporterID
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO tickets (tracking, kind, category, urgency, channel, status, subject_kind,
+		enterprise_key, enterprise_name, address_enc, subject_key, area_code, area_name, area_path, description,
+		reporter_id, reporter_name_enc, reporter_phone_enc, reporter_phone_idx, department_code, department_name,
+		holder_code, holder_depth, respond_by, resolve_by, due_at, created_at, created_by, updated_at, respond_from, resolve_from)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+		$22, $23, $24, $25, $26, $27, $28, $27, $27, $27) RETURNING id`,
+		n.tracking, string(f.in.Kind), f.category.Code, string(f.in.Urgency), string(f.in.Channel), string(n.status),
+		string(f.in.SubjectKind), f.in.Enterprise, f.entName, n.addrEnc, f.subjectKey, f.area.Code, f.area.Name, f.area.Path,
+		f.in.Description, reporter, n.nameEnc, n.phoneEnc, n.phoneIdx, deptCode, n.dept.Name,
+		f.area.Code, f.area.Depth, n.respondBy, n.resolveBy, dueAt(n.status, false, n.respondBy, n.resolveBy), tx.NowMS(), f.createdBy,
+	).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("ticket: insert: %w", err)
+	}
+	return id, nil
+}
+
+// moved is a ticket's row after a transition.
+type moved struct {
+	status                                         Status
+	deptCode                                       any
+	deptName                                       string
+	respondBy, resolveBy, respondFrom, resolveFrom int64
+	responded, resolved, closed, autoConfirm       any
+}
+
+// updateTransition writes m over t if t is still at the version read; ok
+// is false when someone changed it meanwhile.
+func updateTransition(ctx context.Context, tx *db.Tx, t *Ticket, m *moved) (ok bool, err error) {
+	due := dueAt(m.status, m.responded != nil, m.respondBy, m.resolveBy)
+	res, err := tx.ExecContext(ctx, `UPDATE tickets SET status = $1, department_code = $2, department_name = $3,
+		respond_by = $4, resolve_by = $5, due_at = $6, responded_at = $7, resolved_at = $8, closed_at = $9,
+		auto_confirm_at = $10, version = version + 1, updated_at = $11, respond_from = $14, resolve_from = $15
+		WHERE id = $12 AND version = $13`,
+		string(m.status), m.deptCode, m.deptName, m.respondBy, m.resolveBy, due, m.responded, m.resolved, m.closed, m.autoConfirm,
+		tx.NowMS(), t.ID, t.Version, m.respondFrom, m.resolveFrom)
+	if err != nil {
+		return false, fmt.Errorf("ticket: transition: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// markMerged closes dup into ticket keep if dup is still at the version
+// read; ok is false when someone changed it meanwhile.
+func markMerged(ctx context.Context, tx *db.Tx, dup *Ticket, keep int64) (ok bool, err error) {
+	res, err := tx.ExecContext(ctx, `UPDATE tickets SET status = 'merged', merged_into = $1, closed_at = $2, due_at = NULL,
+		version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4`, keep, tx.NowMS(), dup.ID, dup.Version)
+	if err != nil {
+		return false, fmt.Errorf("ticket: merge: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// touchTicket marks ticket id updated now.
+func touchTicket(ctx context.Context, tx *db.Tx, id int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE tickets SET updated_at = $1 WHERE id = $2`, tx.NowMS(), id)
+	return err
 }

@@ -341,7 +341,7 @@ func (f *fixture) serviceOn(d *db.DB) *Service {
 	users := auth.NewService(d, f.Box, auth.DefaultConfig())
 	n := notify.NewService(d, f.Box, nil)
 	n.SetAreas(areas)
-	return NewService(d, f.Box, Deps{Areas: areas, Holders: users, Notifier: n, Enterprises: f.res, DataDir: f.T.TempDir()})
+	return NewService(d, Deps{Box: f.Box, Areas: areas, Holders: users, Notifier: n, Enterprises: f.res, DataDir: f.T.TempDir()})
 }
 
 // TestSweepConcurrent: sweepers racing in one process and over two handles

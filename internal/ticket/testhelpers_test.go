@@ -36,7 +36,7 @@ func newFixture(t testing.TB, d *db.DB, clk *clock.Manual) *fixture {
 	f.Users.RegisterScope(auth.ScopeEnterprise, f.res.ResolveScope)
 	f.notify = notify.NewService(d, f.Box, nil)
 	f.notify.SetAreas(f.Areas)
-	f.svc = NewService(d, f.Box, Deps{Areas: f.Areas, Holders: f.Users, Notifier: f.notify, Enterprises: f.res, DataDir: dir})
+	f.svc = NewService(d, Deps{Box: f.Box, Areas: f.Areas, Holders: f.Users, Notifier: f.notify, Enterprises: f.res, DataDir: dir})
 	return f
 }
 

@@ -3,7 +3,6 @@ package ticket
 import (
 	"context"
 	"net/url"
-	"strings"
 
 	"tongxin/internal/auth"
 	"tongxin/internal/db"
@@ -15,15 +14,6 @@ import (
 // away is about to expire (StateOf's ExpiringCap).
 const DueSoon = ExpiringCap
 
-// openIn is the SQL condition of open tickets (aliased t).
-func openIn(a *db.Args) string {
-	ms := make([]string, len(openStatuses))
-	for i, st := range openStatuses {
-		ms[i] = a.Add(string(st))
-	}
-	return "t.status IN (" + strings.Join(ms, ", ") + ")"
-}
-
 // DeadlineCounts counts the open tickets p reads (those the overdue board
 // lists) that are past their deadline, and those about to expire
 // (DeadlineExpiring, as the board and the queue's 即将超时 tab count
@@ -34,13 +24,9 @@ func (s *Service) DeadlineCounts(ctx context.Context, p *auth.Principal) (overdu
 		return 0, 0, auth.Require(p, auth.TicketRead, op)
 	}
 	v := visibilityFor(p, auth.TicketRead)
-	err = s.db.Read(ctx, func(tx *db.Tx) error {
-		var a db.Args
-		now := a.Add(tx.NowMS())
-		until := a.Add(tx.NowMS() + DueSoon.Milliseconds())
-		return tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN t.due_at <= `+now+` THEN 1 ELSE 0 END), 0),
-			COALESCE(SUM(CASE WHEN `+expiringWhere(&a, tx.NowMS())+` THEN 1 ELSE 0 END), 0)
-			FROM tickets t WHERE t.due_at <= `+until+` AND `+openIn(&a)+` AND `+v.where(&a), a.List...).Scan(&overdue, &soon)
+	err = s.db.Read(ctx, func(tx *db.Tx) (err error) {
+		overdue, soon, err = countDeadlines(ctx, tx, v)
+		return err
 	})
 	return overdue, soon, errs.Wrap(op, err)
 }
@@ -58,14 +44,9 @@ func (s *Service) CountIn(ctx context.Context, p *auth.Principal, path string) (
 		return c, auth.Require(p, auth.TicketRead, op)
 	}
 	v := visibilityFor(p, auth.TicketRead)
-	err := s.db.Read(ctx, func(tx *db.Tx) error {
-		var a db.Args
-		now := a.Add(tx.NowMS())
-		help := a.Add(string(ResidentHelp))
-		return tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN t.due_at <= `+now+` THEN 1 ELSE 0 END), 0),
-			COALESCE(SUM(CASE WHEN t.kind = `+help+` THEN 1 ELSE 0 END), 0)
-			FROM tickets t WHERE t.area_path LIKE `+a.Add(db.LikePrefix(path))+` ESCAPE '\' AND `+openIn(&a)+` AND `+v.where(&a),
-			a.List...).Scan(&c.Open, &c.Overdue, &c.Help)
+	err := s.db.Read(ctx, func(tx *db.Tx) (err error) {
+		c, err = countIn(ctx, tx, v, path)
+		return err
 	})
 	return c, errs.Wrap(op, err)
 }
