@@ -296,11 +296,12 @@ func wireSystem(d *db.DB, box *pii.Box, dir string, log *slog.Logger) *System {
 	sys.Notify.SetAreas(sys.Areas)
 	sys.Tickets = ticket.NewService(d, box, ticket.Deps{Areas: sys.Areas, Holders: sys.Auth, Notifier: sys.Notify,
 		Enterprises: sys.Resumption, DataDir: dir, Log: log})
-	sys.Checkpoints = checkpoint.NewService(d, checkpoint.Deps{Areas: sys.Areas, Users: sys.Auth, Enterprises: sys.Resumption, Log: log})
+	verifier := pass.NewVerifier(d, pass.VerifierDeps{DataDir: dir, Log: log})
+	sys.Checkpoints = checkpoint.NewService(d, checkpoint.Deps{Areas: sys.Areas, Users: sys.Auth, Enterprises: sys.Resumption,
+		Verifier: verifier, Log: log})
 	sys.Auth.RegisterScope(auth.ScopeCheckpoint, sys.Checkpoints.ResolveScope)
-	sys.Passes = pass.NewService(d, box, pass.Deps{Areas: sys.Areas, Enterprises: sys.Resumption, Checkpoints: sys.Checkpoints,
-		Users: sys.Auth, Notifier: sys.Notify, DataDir: dir, Log: log})
-	sys.Checkpoints.SetVerifier(sys.Passes)
+	sys.Passes = pass.NewService(d, pass.Deps{Box: box, Verifier: verifier, Areas: sys.Areas, Enterprises: sys.Resumption,
+		Checkpoints: sys.Checkpoints, Users: sys.Auth, Notifier: sys.Notify})
 	return sys
 }
 
