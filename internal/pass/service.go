@@ -55,7 +55,7 @@ type Service struct {
 // Deps are the collaborators of the service.
 type Deps struct {
 	Box         *pii.Box
-	Verifier    *Verifier // the instance's, shared with the checkpoint service (NewVerifier)
+	Verifier    *Verifier // required: the instance's, shared with the checkpoint service (NewVerifier)
 	Areas       Areas
 	Enterprises Enterprises
 	Checkpoints Checkpoints // may be nil
@@ -63,8 +63,13 @@ type Deps struct {
 	Notifier    Notifier    // may be nil
 }
 
-// NewService builds the service.
+// NewService builds the service. Deps.Verifier is required, and must be
+// the one the checkpoint service verifies with: a revocation here tells
+// it, so that the pass is refused at once on this instance.
 func NewService(d *db.DB, deps Deps) *Service {
+	if deps.Verifier == nil {
+		panic("pass: NewService without Deps.Verifier (pass.NewVerifier)")
+	}
 	return &Service{db: d, box: deps.Box, verifier: deps.Verifier, areas: deps.Areas, enterprises: deps.Enterprises,
 		checkpoints: deps.Checkpoints, users: deps.Users, notifier: deps.Notifier, clock: d.Clock}
 }
