@@ -24,7 +24,6 @@ import (
 	"tongxin/internal/errs"
 	"tongxin/internal/notify"
 	"tongxin/internal/pass"
-	"tongxin/internal/passtoken"
 	"tongxin/internal/pii"
 	"tongxin/internal/resumption"
 	"tongxin/internal/ticket"
@@ -299,28 +298,13 @@ func wireSystem(d *db.DB, box *pii.Box, dir string, log *slog.Logger, opts wireO
 	sys.Notify.SetAreas(sys.Areas)
 	sys.Tickets = ticket.NewService(d, ticket.Deps{Box: box, Areas: sys.Areas, Holders: sys.Auth, Notifier: sys.Notify,
 		Enterprises: sys.Resumption, DataDir: dir, Log: log})
-	verifier := &passVerifier{}
+	verifier := pass.NewVerifier(d, pass.VerifierDeps{DataDir: dir, Log: log})
 	sys.Checkpoints = checkpoint.NewService(d, checkpoint.Deps{Areas: sys.Areas, Users: sys.Auth, Enterprises: sys.Resumption,
 		Verifier: verifier, OfflineMaxAge: opts.offlineScanMaxAge, Log: log})
 	sys.Auth.RegisterScope(auth.ScopeCheckpoint, sys.Checkpoints.ResolveScope)
-	sys.Passes = pass.NewService(d, box, pass.Deps{Areas: sys.Areas, Enterprises: sys.Resumption, Checkpoints: sys.Checkpoints,
-		Users: sys.Auth, Notifier: sys.Notify, DataDir: dir, Log: log})
-	verifier.passes = sys.Passes
+	sys.Passes = pass.NewService(d, pass.Deps{Box: box, Verifier: verifier, Areas: sys.Areas, Enterprises: sys.Resumption,
+		Checkpoints: sys.Checkpoints, Users: sys.Auth, Notifier: sys.Notify})
 	return sys
-}
-
-// passVerifier is the checkpoints' pass verifier (and number lookup): the
-// pass service, built after the checkpoints because it asks them about
-// the checkpoints a pass names. A pass verifier built before both
-// services replaces it.
-type passVerifier struct{ passes *pass.Service }
-
-func (v *passVerifier) Verify(ctx context.Context, token string, at time.Time) (*passtoken.Claims, passtoken.Reason) {
-	return v.passes.Verify(ctx, token, at)
-}
-
-func (v *passVerifier) TokenByNumber(ctx context.Context, number string) (string, error) {
-	return v.passes.TokenByNumber(ctx, number)
 }
 
 // wireOptions are the serve flags the services are built with.

@@ -223,7 +223,7 @@ func newServer(sys *System, opt ServerOptions, render *web.Renderer) *Server {
 		ntAPI:    notify.NewAPI(sys.Notify),
 		ntUI:     &notify.Pages{Svc: sys.Notify, Render: render, AreaNames: sys.Areas.Names},
 		passAPI:  pass.NewAPI(sys.Passes),
-		passUI:   &pass.Pages{Svc: sys.Passes, Render: render},
+		passUI:   pass.NewPages(sys.Passes, render),
 		cpAPI:    checkpoint.NewAPI(sys.Checkpoints),
 		cpUI:     checkpoint.NewPages(sys.Checkpoints, render),
 		scanUI:   checkpoint.NewScanPage(sys.Checkpoints, render),

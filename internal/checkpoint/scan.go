@@ -136,8 +136,8 @@ func (s *Service) scanPageCheckpoint(ctx context.Context, p *auth.Principal, ref
 	return c, nil
 }
 
-// NumberLookup finds the token of a pass by its short number; the pass
-// service satisfies it. A verifier without it refuses scans by number.
+// NumberLookup finds the token of a pass by its short number;
+// pass.Verifier satisfies it. A verifier without it refuses scans by number.
 type NumberLookup interface {
 	TokenByNumber(ctx context.Context, number string) (string, error)
 }

@@ -16,7 +16,7 @@ import (
 )
 
 // Verifier checks a pass token as of a moment: signature, signing key,
-// validity and revocation. The pass service satisfies it; where the pass
+// validity and revocation. pass.Verifier satisfies it; where the pass
 // may be used (area, checkpoint) is checked here, with Claims.AllowedAt.
 // A verifier that is also a NumberLookup lets officers scan by pass
 // number; any other refuses numbers (pass_number_not_found).

@@ -98,10 +98,6 @@ func (a *API) Template(w http.ResponseWriter, r *http.Request) error {
 	return web.ServeTemplate(w, r, a.svc.TemplateSpec(r.Context(), p))
 }
 
-func pathID(r *http.Request) (int64, error) {
-	return web.PathID(r, "id", errBatchNotFound())
-}
-
 func badFilter(field, msg string) error {
 	return &errs.Error{Kind: errs.Invalid, Code: "bad_filter", Message: msg, Fields: []errs.FieldError{{Field: field, Message: msg}}}
 }
@@ -160,61 +156,31 @@ func validBatchStatus(s BatchStatus) bool {
 
 // GetBatch answers GET /api/v1/pass-batches/{id} with its rows.
 func (a *API) GetBatch(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	b, err := a.svc.GetBatch(r.Context(), p, id)
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, b)
+	return web.AnswerID(w, r, errBatchNotFound(), a.svc.GetBatch)
 }
 
 // Approve answers POST /api/v1/pass-batches/{id}/approve ({"rows":[2,3],"note":"…",
 // "reasons":[{"row":4,"reason":"…"}]}; rows omitted approves every row,
 // and each row left out needs a reason).
 func (a *API) Approve(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	return web.Decode(w, r, http.StatusOK, func(ctx context.Context, p *auth.Principal, in ApproveInput) (*Batch, error) {
-		return a.svc.Approve(ctx, p, id, in)
-	})
+	return web.DecodeID(w, r, http.StatusOK, errBatchNotFound(), a.svc.Approve)
 }
 
 // Reject answers POST /api/v1/pass-batches/{id}/reject ({"reason":"…"}).
 func (a *API) Reject(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	return web.Decode(w, r, http.StatusOK, func(ctx context.Context, p *auth.Principal, in ReasonInput) (*Batch, error) {
-		return a.svc.Reject(ctx, p, id, in)
-	})
+	return web.DecodeID(w, r, http.StatusOK, errBatchNotFound(), a.svc.Reject)
 }
 
 // BatchPasses answers GET /api/v1/pass-batches/{id}/passes: the passes
 // issued for the batch, with their tokens.
 func (a *API) BatchPasses(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	list, err := a.svc.BatchPasses(r.Context(), p, id)
-	if err != nil {
-		return err
-	}
-	return web.WriteItems(w, list)
+	return web.AnswerID(w, r, errBatchNotFound(), func(ctx context.Context, p *auth.Principal, id int64) (web.Items[Pass], error) {
+		list, err := a.svc.BatchPasses(ctx, p, id)
+		if list == nil {
+			list = []Pass{}
+		}
+		return web.Items[Pass]{Items: list}, err
+	})
 }
 
 // JWKS answers GET /api/v1/passes/jwks.json, public.
@@ -493,11 +459,8 @@ type RevealInput struct {
 // RevealID answers POST /api/v1/pass-batches/{id}/reveal-id
 // ({"row":3,"reason":"…"}): the row's full ID number, audited.
 func (a *API) RevealID(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	return web.Decode(w, r, http.StatusOK, func(ctx context.Context, p *auth.Principal, in RevealInput) (map[string]string, error) {
+	return web.DecodeID(w, r, http.StatusOK, errBatchNotFound(), func(ctx context.Context, p *auth.Principal, id int64,
+		in RevealInput) (map[string]string, error) {
 		full, err := a.svc.RevealID(ctx, p, id, in.Row, in.Reason)
 		if err != nil {
 			return nil, err

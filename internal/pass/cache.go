@@ -83,21 +83,9 @@ func (r *revset) refresh(ctx context.Context) (*revState, error) {
 		next.seq, next.pids = old.seq, old.pids
 	}
 	var added []Revocation
-	err := r.db.Read(ctx, func(tx *db.Tx) error {
-		added = added[:0]
-		rows, err := tx.QueryContext(ctx, `SELECT seq, pid FROM pass_revocations WHERE seq > $1 ORDER BY seq`, next.seq)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var v Revocation
-			if err := rows.Scan(&v.Seq, &v.PID); err != nil {
-				return err
-			}
-			added = append(added, v)
-		}
-		return rows.Err()
+	err := r.db.Read(ctx, func(tx *db.Tx) (err error) {
+		added, err = revocationsSince(ctx, tx, next.seq)
+		return err
 	})
 	if err != nil {
 		r.stale.Store(true)

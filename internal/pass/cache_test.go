@@ -46,7 +46,7 @@ func TestVerifyRemembersOnlyTheSignature(t *testing.T) {
 
 		// Revoked by another instance on the same database: denied once
 		// this instance reads the list again (RevocationRefresh).
-		f.svc.revs.maxAge = 50 * time.Millisecond
+		f.svc.verifier.revs.maxAge = 50 * time.Millisecond
 		other := f.newService(f.dataDir)
 		if _, err := other.Revoke(f.Ctx, f.gxj, passes[1].PID, ReasonInput{Reason: "离职"}); err != nil {
 			t.Fatal(err)
@@ -95,7 +95,7 @@ func TestVerifyWithoutTheDatabase(t *testing.T) {
 		for _, p := range passes {
 			f.svc.Verify(f.Ctx, p.Token, testBase)
 		}
-		f.svc.revs.maxAge = time.Nanosecond
+		f.svc.verifier.revs.maxAge = time.Nanosecond
 		ctx, cancel := context.WithCancel(f.Ctx)
 		cancel() // every read fails now
 		if _, r := f.svc.Verify(ctx, passes[0].Token, testBase); r != passtoken.Revoked {

@@ -248,7 +248,8 @@ var testCheckpoints = fakeCheckpoints{
 // checkpoints are exactly that point, its token says so, and reads name it.
 func TestTransferPointColumn(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
-		f.svc = NewService(f.DB, f.Box, Deps{Areas: f.Areas, Enterprises: f.res, Checkpoints: testCheckpoints, DataDir: f.dataDir})
+		f.svc = NewService(f.DB, Deps{Box: f.Box, Verifier: NewVerifier(f.DB, VerifierDeps{DataDir: f.dataDir}), Areas: f.Areas,
+			Enterprises: f.res, Checkpoints: testCheckpoints})
 		const head = "姓名,身份证号,手机,车牌,区域,卡口,接驳点,起,止\n"
 		line := func(name, id, plate, cps, tp string) string {
 			return fmt.Sprintf("%s,%s,13907336666,%s,430211,%s,%s,2022-11-20,2022-11-30\n", name, id, plate, cps, tp)

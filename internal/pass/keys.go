@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -121,53 +120,23 @@ func newKeyring(d *db.DB, dataDir string, log *slog.Logger) *keyring {
 	return &keyring{db: d, dir: filepath.Join(dataDir, KeyDirName), log: log, priv: map[string]ed25519.PrivateKey{}}
 }
 
-func nullTime(v sql.NullInt64) *time.Time {
-	if !v.Valid {
-		return nil
-	}
-	t := time.UnixMilli(v.Int64).UTC()
-	return &t
-}
-
 // read loads pass_keys.
 func (r *keyring) read(ctx context.Context) (*keySnap, error) {
-	s := &keySnap{at: time.Now(), pub: map[string]ed25519.PublicKey{}, revoked: map[string]ed25519.PublicKey{}}
-	err := r.db.Read(ctx, func(tx *db.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT kid, public_key, created_at, retired_at, revoked_at, last_exp
-			FROM pass_keys ORDER BY created_at DESC, CASE WHEN retired_at IS NULL THEN 0 ELSE 1 END, kid`)
-		if err != nil {
-			return fmt.Errorf("pass: keys: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var k KeyInfo
-			var created, lastExp int64
-			var retired, revoked sql.NullInt64
-			if err := rows.Scan(&k.Kid, &k.X, &created, &retired, &revoked, &lastExp); err != nil {
-				return err
-			}
-			pub, err := b64.DecodeString(k.X)
-			if err != nil || len(pub) != ed25519.PublicKeySize {
-				return fmt.Errorf("pass: key %s: stored public key is not an Ed25519 key", k.Kid)
-			}
-			k.pub = ed25519.PublicKey(pub)
-			k.CreatedAt = time.UnixMilli(created).UTC()
-			k.RetiredAt, k.RevokedAt = nullTime(retired), nullTime(revoked)
-			if lastExp > 0 {
-				t := time.UnixMilli(lastExp).UTC()
-				k.LastExp = &t
-			}
-			if k.RevokedAt != nil {
-				s.revoked[k.Kid] = k.pub
-			} else {
-				s.pub[k.Kid] = k.pub
-			}
-			s.infos = append(s.infos, k)
-		}
-		return rows.Err()
+	var infos []KeyInfo
+	err := r.db.Read(ctx, func(tx *db.Tx) (err error) {
+		infos, err = readKeys(ctx, tx)
+		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	s := &keySnap{at: time.Now(), infos: infos, pub: map[string]ed25519.PublicKey{}, revoked: map[string]ed25519.PublicKey{}}
+	for _, k := range infos {
+		if k.RevokedAt != nil {
+			s.revoked[k.Kid] = k.pub
+		} else {
+			s.pub[k.Kid] = k.pub
+		}
 	}
 	return s, nil
 }
@@ -370,28 +339,6 @@ func (r *keyring) createKey() (string, ed25519.PrivateKey, error) {
 	return kid, priv, nil
 }
 
-// lock takes the lock row name until the transaction ends.
-func lock(ctx context.Context, tx *db.Tx, name string) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE pass_locks SET at = $1 WHERE name = $2`, tx.NowMS(), name); err != nil {
-		return fmt.Errorf("pass: lock %s: %w", name, err)
-	}
-	return nil
-}
-
-// signingKid is the key new passes are signed with, "" when there is none.
-func signingKid(ctx context.Context, tx *db.Tx) (string, error) {
-	var kid string
-	err := tx.QueryRowContext(ctx, `SELECT kid FROM pass_keys WHERE retired_at IS NULL AND revoked_at IS NULL
-		ORDER BY created_at DESC, kid LIMIT 1`).Scan(&kid)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("pass: signing key: %w", err)
-	}
-	return kid, nil
-}
-
 // addKey creates a key, retires every other one and stores it, under the
 // keys lock; the cache is read again after commit.
 func (r *keyring) addKey(ctx context.Context, tx *db.Tx) (string, ed25519.PrivateKey, error) {
@@ -399,12 +346,8 @@ func (r *keyring) addKey(ctx context.Context, tx *db.Tx) (string, ed25519.Privat
 	if err != nil {
 		return "", nil, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE pass_keys SET retired_at = $1 WHERE retired_at IS NULL`, tx.NowMS()); err != nil {
-		return "", nil, fmt.Errorf("pass: retire keys: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO pass_keys (kid, public_key, created_at) VALUES ($1, $2, $3)`,
-		kid, b64.EncodeToString(priv.Public().(ed25519.PublicKey)), tx.NowMS()); err != nil {
-		return "", nil, fmt.Errorf("pass: store key: %w", err)
+	if err := storeKey(ctx, tx, kid, priv.Public().(ed25519.PublicKey)); err != nil {
+		return "", nil, err
 	}
 	tx.AfterCommit(r.refreshLater)
 	return kid, priv, nil

@@ -2,11 +2,9 @@ package pass
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"tongxin/internal/db"
-	"tongxin/internal/errs"
 	"tongxin/internal/passtoken"
 )
 
@@ -38,26 +36,8 @@ func freshNumbers(ctx context.Context, tx *db.Tx, n int) ([]string, error) {
 				draw = append(draw, num)
 			}
 		}
-		var args db.Args
-		marks := make([]string, len(draw))
-		for i, num := range draw {
-			marks[i] = args.Add(num)
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT number FROM passes WHERE number IN (`+strings.Join(marks, ", ")+`)`, args.List...)
+		taken, err := takenNumbers(ctx, tx, draw)
 		if err != nil {
-			return nil, fmt.Errorf("pass: numbers: %w", err)
-		}
-		taken := map[string]bool{}
-		for rows.Next() {
-			var num string
-			if err := rows.Scan(&num); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			taken[num] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return nil, err
 		}
 		for _, num := range draw {
@@ -67,22 +47,4 @@ func freshNumbers(ctx context.Context, tx *db.Tx, n int) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// TokenByNumber is the token of the pass numbered number (canonical, as
-// NumberProblem answers it), for a scan by number: errs.NotFound when no
-// pass has it. Whoever asks may scan; what the scan shows comes from the
-// token, verified as any other.
-func (s *Service) TokenByNumber(ctx context.Context, number string) (string, error) {
-	var token string
-	err := s.db.Read(ctx, func(tx *db.Tx) error {
-		return tx.QueryRowContext(ctx, `SELECT token FROM passes WHERE number = $1`, number).Scan(&token)
-	})
-	if noRows(err) {
-		return "", errs.E(errs.NotFound, "pass_number_not_found", "没有通行证号为 "+passtoken.FormatNumber(number)+" 的通行证，请核对卡片")
-	}
-	if err != nil {
-		return "", errs.Wrap("pass.TokenByNumber", err)
-	}
-	return token, nil
 }

@@ -22,9 +22,12 @@ var Templates embed.FS
 
 // Pages serves the HTML pages of passes.
 type Pages struct {
-	Svc    *Service
-	Render *web.Renderer
+	svc    *Service
+	render *web.Renderer
 }
+
+// NewPages builds the pages over svc, drawn by render.
+func NewPages(svc *Service, render *web.Renderer) *Pages { return &Pages{svc: svc, render: render} }
 
 // pageBatchesData is the data of GET /pass-batches.
 type pageBatchesData struct {
@@ -65,18 +68,18 @@ func (pg *Pages) batchesData(r *http.Request, p *auth.Principal) (*pageBatchesDa
 		f.Statuses = []BatchStatus{BatchStatus(d.Status)}
 	}
 	var err error
-	if d.Batches, err = pg.Svc.ListBatches(r.Context(), p, f); err != nil {
+	if d.Batches, err = pg.svc.ListBatches(r.Context(), p, f); err != nil {
 		return nil, err
 	}
 	if d.ShowStats = p.Can(auth.PassRead); d.ShowStats {
 		d.From, d.To = strings.TrimSpace(q.Get("from")), strings.TrimSpace(q.Get("to"))
 		d.StatsExport = "/api/v1/passes/stats.xlsx"
-		d.Period, err = ParseStatsPeriod(d.From, d.To, pg.Svc.clock.Now())
+		d.Period, err = ParseStatsPeriod(d.From, d.To, pg.svc.clock.Now())
 		if err != nil {
 			if !errs.Is(err, errs.Invalid) {
 				return nil, err
 			}
-			d.StatsError = pg.Render.Message(r, err)
+			d.StatsError = pg.render.Message(r, err)
 			return d, nil
 		}
 		if d.Period.Period() {
@@ -89,7 +92,7 @@ func (pg *Pages) batchesData(r *http.Request, p *auth.Principal) (*pageBatchesDa
 			}
 			d.StatsExport += "?" + v.Encode()
 		}
-		if d.Stats, err = pg.Svc.Stats(r.Context(), p, d.Period); err != nil {
+		if d.Stats, err = pg.svc.Stats(r.Context(), p, d.Period); err != nil {
 			return nil, err
 		}
 	}
@@ -114,7 +117,7 @@ func (pg *Pages) Batches(w http.ResponseWriter, r *http.Request) error {
 	if d.StatsError != "" {
 		status = http.StatusBadRequest
 	}
-	return pg.Render.Page(w, r, status, "pass/batches", "pass.batches.title", d)
+	return pg.render.Page(w, r, status, "pass/batches", "pass.batches.title", d)
 }
 
 // formStatus is the status of a form shown again after err, 0 for errors
@@ -142,7 +145,7 @@ func (pg *Pages) UploadSubmit(w http.ResponseWriter, r *http.Request) error {
 	in, err := ReadBatchUpload(w, r)
 	var b *Batch
 	if err == nil {
-		b, err = pg.Svc.Upload(r.Context(), p, in)
+		b, err = pg.svc.Upload(r.Context(), p, in)
 	}
 	if err != nil {
 		status := formStatus(err)
@@ -155,9 +158,9 @@ func (pg *Pages) UploadSubmit(w http.ResponseWriter, r *http.Request) error {
 			return derr
 		}
 		d.Form = web.NewForm(url.Values{"enterprise": {in.Enterprise}})
-		pg.Render.Fail(d.Form, r, err)
+		pg.render.Fail(d.Form, r, err)
 		d.Errors = web.RowErrorsOf(err)
-		return pg.Render.Page(w, r, status, "pass/batches", "pass.batches.title", d)
+		return pg.render.Page(w, r, status, "pass/batches", "pass.batches.title", d)
 	}
 	web.SetFlash(w, "pass.flash.uploaded")
 	target := "/pass-batches/" + strconv.FormatInt(b.ID, 10)
@@ -202,11 +205,11 @@ type revealedID struct {
 const maxIgnoredShown = 20
 
 func (pg *Pages) batchData(r *http.Request, p *auth.Principal) (*pageBatchData, error) {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id", errBatchNotFound())
 	if err != nil {
 		return nil, err
 	}
-	b, err := pg.Svc.GetBatch(r.Context(), p, id)
+	b, err := pg.svc.GetBatch(r.Context(), p, id)
 	if err != nil {
 		return nil, err
 	}
@@ -223,10 +226,10 @@ func (pg *Pages) batchData(r *http.Request, p *auth.Principal) (*pageBatchData, 
 	for _, row := range b.Rows {
 		codes = append(codes, row.Areas)
 	}
-	if d.AreaNames, err = pg.Svc.areaNames(r.Context(), codes...); err != nil {
+	if d.AreaNames, err = pg.svc.areaNames(r.Context(), codes...); err != nil {
 		return nil, err
 	}
-	if q, err := pg.Svc.GetQuota(r.Context(), p, b.EnterpriseKey); err == nil {
+	if q, err := pg.svc.GetQuota(r.Context(), p, b.EnterpriseKey); err == nil {
 		d.Quota = q
 	}
 	return d, nil
@@ -243,7 +246,7 @@ func (pg *Pages) Batch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return pg.Render.Page(w, r, http.StatusOK, "pass/batch", pg.Render.T(r, "pass.batch.title", d.B.ID), d)
+	return pg.render.Page(w, r, http.StatusOK, "pass/batch", pg.render.T(r, "pass.batch.title", d.B.ID), d)
 }
 
 // ApproveSubmit approves the checked rows (POST /pass-batches/{id}/approve:
@@ -256,7 +259,7 @@ func (pg *Pages) ApproveSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err := web.ParseForm(w, r, 1<<20); err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id", errBatchNotFound())
 	if err != nil {
 		return err
 	}
@@ -272,13 +275,13 @@ func (pg *Pages) ApproveSubmit(w http.ResponseWriter, r *http.Request) error {
 		})
 	}
 	if r.PostForm.Get("confirm") != "1" {
-		pv, err := pg.Svc.PreviewApproval(r.Context(), p, id, in)
+		pv, err := pg.svc.PreviewApproval(r.Context(), p, id, in)
 		if err != nil {
 			return refused(err)
 		}
 		return pg.confirmApproval(w, r, pv, in)
 	}
-	if _, err := pg.Svc.Approve(r.Context(), p, id, in); err != nil {
+	if _, err := pg.svc.Approve(r.Context(), p, id, in); err != nil {
 		return refused(err)
 	}
 	web.SetFlash(w, "pass.flash.approved")
@@ -295,7 +298,7 @@ func (pg *Pages) RejectSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err := web.ParseForm(w, r, 1<<20); err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id", errBatchNotFound())
 	if err != nil {
 		return err
 	}
@@ -307,14 +310,14 @@ func (pg *Pages) RejectSubmit(w http.ResponseWriter, r *http.Request) error {
 		})
 	}
 	if r.PostForm.Get("confirm") != "1" {
-		b, err := pg.Svc.PreviewReject(r.Context(), p, id, ReasonInput{Reason: reason})
+		b, err := pg.svc.PreviewReject(r.Context(), p, id, ReasonInput{Reason: reason})
 		if err != nil {
 			return refused(err)
 		}
-		return pg.Render.Page(w, r, http.StatusOK, "pass/confirm-reject", pg.Render.T(r, "pass.confirm.title", b.ID),
+		return pg.render.Page(w, r, http.StatusOK, "pass/confirm-reject", pg.render.T(r, "pass.confirm.title", b.ID),
 			&pageConfirmData{B: b, Reason: strings.TrimSpace(reason)})
 	}
-	if _, err := pg.Svc.Reject(r.Context(), p, id, ReasonInput{Reason: reason}); err != nil {
+	if _, err := pg.svc.Reject(r.Context(), p, id, ReasonInput{Reason: reason}); err != nil {
 		return refused(err)
 	}
 	web.SetFlash(w, "pass.flash.rejected")
@@ -332,9 +335,9 @@ func (pg *Pages) again(w http.ResponseWriter, r *http.Request, p *auth.Principal
 	if derr != nil {
 		return derr
 	}
-	pg.Render.Fail(form(d), r, err)
+	pg.render.Fail(form(d), r, err)
 	d.Errors = web.RowErrorsOf(err)
-	return pg.Render.Page(w, r, status, "pass/batch", pg.Render.T(r, "pass.batch.title", d.B.ID), d)
+	return pg.render.Page(w, r, status, "pass/batch", pg.render.T(r, "pass.batch.title", d.B.ID), d)
 }
 
 // Card is one printed pass.
@@ -361,15 +364,15 @@ func (pg *Pages) Cards(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id", errBatchNotFound())
 	if err != nil {
 		return err
 	}
-	b, err := pg.Svc.GetBatchBrief(r.Context(), p, id)
+	b, err := pg.svc.GetBatchBrief(r.Context(), p, id)
 	if err != nil {
 		return err
 	}
-	passes, err := pg.Svc.BatchPasses(r.Context(), p, id)
+	passes, err := pg.svc.BatchPasses(r.Context(), p, id)
 	if err != nil {
 		return err
 	}
@@ -378,7 +381,7 @@ func (pg *Pages) Cards(w http.ResponseWriter, r *http.Request) error {
 	for _, ps := range passes {
 		codes = append(codes, ps.Areas)
 	}
-	if d.AreaNames, err = pg.Svc.areaNames(r.Context(), codes...); err != nil {
+	if d.AreaNames, err = pg.svc.areaNames(r.Context(), codes...); err != nil {
 		return err
 	}
 	for i, ps := range passes {
@@ -392,7 +395,7 @@ func (pg *Pages) Cards(w http.ResponseWriter, r *http.Request) error {
 		// The SVG is drawn by QRSVG from numbers only: safe to inline.
 		d.Pages[len(d.Pages)-1] = append(d.Pages[len(d.Pages)-1], Card{Pass: ps, QR: template.HTML(svg)})
 	}
-	return pg.Render.Page(w, r, http.StatusOK, "pass/cards", pg.Render.T(r, "pass.cards.title", b.ID), d)
+	return pg.render.Page(w, r, http.StatusOK, "pass/cards", pg.render.T(r, "pass.cards.title", b.ID), d)
 }
 
 // NavItems are the menu entries of passes: the batches (review queue or

@@ -90,7 +90,7 @@ type pageConfirmData struct {
 // counts (a page: it works without JavaScript).
 func (pg *Pages) confirmApproval(w http.ResponseWriter, r *http.Request, pv *ApprovalPreview, in ApproveInput) error {
 	d := &pageConfirmData{B: pv.Batch, Preview: pv, Rows: in.Rows, Note: strings.TrimSpace(in.Note)}
-	return pg.Render.Page(w, r, http.StatusOK, "pass/confirm-approve", pg.Render.T(r, "pass.confirm.title", pv.Batch.ID), d)
+	return pg.render.Page(w, r, http.StatusOK, "pass/confirm-approve", pg.render.T(r, "pass.confirm.title", pv.Batch.ID), d)
 }
 
 // RevealSubmit shows a row's full ID number once to a reviewer who gives
@@ -103,7 +103,7 @@ func (pg *Pages) RevealSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err := web.ParseForm(w, r, 1<<16); err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id", errBatchNotFound())
 	if err != nil {
 		return err
 	}
@@ -113,7 +113,7 @@ func (pg *Pages) RevealSubmit(w http.ResponseWriter, r *http.Request) error {
 	if convErr != nil || row <= 0 {
 		err = errs.Fields("bad_row", "请填写要查看的行号", errs.FieldError{Field: "row", Message: "请填写行号"})
 	} else {
-		full, err = pg.Svc.RevealID(r.Context(), p, id, row, vals.Get("reason"))
+		full, err = pg.svc.RevealID(r.Context(), p, id, row, vals.Get("reason"))
 	}
 	if err != nil {
 		return pg.again(w, r, p, err, func(d *pageBatchData) *web.Form {
@@ -133,7 +133,7 @@ func (pg *Pages) RevealSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	web.NoStore(r)
 	w.Header().Set("Cache-Control", "no-store")
-	return pg.Render.Page(w, r, http.StatusOK, "pass/batch", pg.Render.T(r, "pass.batch.title", d.B.ID), d)
+	return pg.render.Page(w, r, http.StatusOK, "pass/batch", pg.render.T(r, "pass.batch.title", d.B.ID), d)
 }
 
 // pageAreasData is the data of GET /pass-batches/areas.
@@ -149,7 +149,7 @@ func (pg *Pages) Areas(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list, err := pg.Svc.NamableAreas(r.Context(), p, r.URL.Query().Get("enterprise"))
+	list, err := pg.svc.NamableAreas(r.Context(), p, r.URL.Query().Get("enterprise"))
 	if err != nil {
 		return err
 	}
@@ -157,5 +157,5 @@ func (pg *Pages) Areas(w http.ResponseWriter, r *http.Request) error {
 	if refs := p.Refs(auth.EnterpriseContact); len(refs) > 1 {
 		d.Enterprises = refs
 	}
-	return pg.Render.Page(w, r, http.StatusOK, "pass/areas", "pass.areas.title", d)
+	return pg.render.Page(w, r, http.StatusOK, "pass/areas", "pass.areas.title", d)
 }

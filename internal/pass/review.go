@@ -130,10 +130,7 @@ func (s *Service) RevealID(ctx context.Context, p *auth.Principal, id int64, row
 	}
 	var full string
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
-		var sealed []byte
-		var name string
-		err := tx.QueryRowContext(ctx, `SELECT id_enc, name_masked FROM pass_batch_rows WHERE batch_id = $1 AND row_no = $2`,
-			id, rowNo).Scan(&sealed, &name)
+		sealed, name, err := rowSealedID(ctx, tx, id, rowNo)
 		if noRows(err) || (err == nil && len(sealed) == 0) {
 			return errs.E(errs.NotFound, "row_not_found", "批次中没有这一行，或该行没有身份证号")
 		}

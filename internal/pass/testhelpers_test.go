@@ -65,7 +65,8 @@ func (f *fixture) newService(dataDir string) *Service {
 	if f.inbox == nil {
 		f.inbox = notify.NewService(f.DB, f.Box, nil)
 	}
-	return NewService(f.DB, f.Box, Deps{Areas: f.Areas, Enterprises: f.res, Users: f.Users, Notifier: f.inbox, DataDir: dataDir})
+	return NewService(f.DB, Deps{Box: f.Box, Verifier: NewVerifier(f.DB, VerifierDeps{DataDir: dataDir}), Areas: f.Areas,
+		Enterprises: f.res, Users: f.Users, Notifier: f.inbox})
 }
 
 // each runs fn on every configured database with a fixture at testBase.

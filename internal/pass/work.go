@@ -24,10 +24,9 @@ func (s *Service) PendingReview(ctx context.Context, p *auth.Principal) (int, er
 		return 0, err
 	}
 	var n int
-	err = s.db.Read(ctx, func(tx *db.Tx) error {
-		var a db.Args
-		return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM pass_batches WHERE status = `+a.Add(string(Submitted))+
-			` AND `+v.where(&a, ""), a.List...).Scan(&n)
+	err = s.db.Read(ctx, func(tx *db.Tx) (err error) {
+		n, err = countBatches(ctx, tx, v, Submitted)
+		return err
 	})
 	return n, errs.Wrap(op, err)
 }
@@ -41,10 +40,10 @@ func (s *Service) IssuedToday(ctx context.Context, p *auth.Principal) (int, erro
 		return 0, err
 	}
 	var n int
-	err = s.db.Read(ctx, func(tx *db.Tx) error {
-		var a db.Args
-		return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM passes WHERE issued_at >= `+
-			a.Add(startOfDay(s.clock.Now()).UnixMilli())+` AND `+v.where(&a, ""), a.List...).Scan(&n)
+	since := startOfDay(s.clock.Now()).UnixMilli()
+	err = s.db.Read(ctx, func(tx *db.Tx) (err error) {
+		n, err = countIssuedSince(ctx, tx, v, since)
+		return err
 	})
 	return n, errs.Wrap(op, err)
 }
