@@ -292,8 +292,7 @@ func wireSystem(d *db.DB, box *pii.Box, dir string, log *slog.Logger) *System {
 	sys.Areas.SetPrincipals(sys.Auth)
 	sys.Resumption = resumption.NewService(d, box, sys.Areas, sys.Auth, dir)
 	sys.Auth.RegisterScope(auth.ScopeEnterprise, sys.Resumption.ResolveScope)
-	sys.Notify = notify.NewService(d, box, log)
-	sys.Notify.SetAreas(sys.Areas)
+	sys.Notify = notify.NewService(d, notify.Deps{Box: box, Log: log, Areas: sys.Areas})
 	sys.Tickets = ticket.NewService(d, box, ticket.Deps{Areas: sys.Areas, Holders: sys.Auth, Notifier: sys.Notify,
 		Enterprises: sys.Resumption, DataDir: dir, Log: log})
 	sys.Checkpoints = checkpoint.NewService(d, checkpoint.Deps{Areas: sys.Areas, Users: sys.Auth, Enterprises: sys.Resumption, Log: log})

@@ -257,7 +257,7 @@ func newServer(sys *System, opt ServerOptions, render *web.Renderer) *Server {
 		tickets:  ticket.NewAPI(sys.Tickets),
 		ticketUI: &ticket.Pages{Svc: sys.Tickets, Areas: sys.Areas, Render: render},
 		ntAPI:    notify.NewAPI(sys.Notify),
-		ntUI:     &notify.Pages{Svc: sys.Notify, Render: render, AreaNames: sys.Areas.Names},
+		ntUI:     notify.NewPages(sys.Notify, render, sys.Areas.Names),
 		passAPI:  pass.NewAPI(sys.Passes),
 		passUI:   &pass.Pages{Svc: sys.Passes, Render: render},
 		cpAPI:    checkpoint.NewAPI(sys.Checkpoints),

@@ -204,7 +204,8 @@ func TestDeliveryTransportErrors(t *testing.T) {
 	release := make(chan struct{})
 	slow := newReceiver(t, func(int, received) (int, string) { <-release; return 200, "" })
 	defer close(release)
-	f.svc.SetHTTPClient(&http.Client{Timeout: 50 * time.Millisecond})
+	f.svc = NewService(d, Deps{Box: f.Box, Areas: f.Areas, HTTPClient: &http.Client{Timeout: 50 * time.Millisecond}})
+	f.svc.AllowPrivate = true
 	hSlow := f.hook("慢", slow.URL+"?key=very-secret-key", FormatWeCom, "", "430200", "*")
 	hDead := f.hook("不通", "http://127.0.0.1:1/hook?key=very-secret-key", FormatJSON, "", "430200", "*")
 	f.send(nil, ticketMsg("ticket.created", "9", ""))

@@ -339,8 +339,7 @@ func TestSweepStartsWhereFiled(t *testing.T) {
 func (f *fixture) serviceOn(d *db.DB) *Service {
 	areas := area.NewService(d)
 	users := auth.NewService(d, f.Box, auth.DefaultConfig())
-	n := notify.NewService(d, f.Box, nil)
-	n.SetAreas(areas)
+	n := notify.NewService(d, notify.Deps{Box: f.Box, Areas: areas})
 	return NewService(d, f.Box, Deps{Areas: areas, Holders: users, Notifier: n, Enterprises: f.res, DataDir: f.T.TempDir()})
 }
 
