@@ -37,7 +37,7 @@ func newPageEnv(t *testing.T) *pageEnv {
 	t.Helper()
 	ctx := context.Background()
 	d := dbtest.Open(t, "sqlite", nil)
-	areas := area.NewService(d)
+	areas := area.NewService(d, area.Deps{})
 	as, ds, gs := area.DemoCity()
 	if _, err := areas.Seed(ctx, auth.System(), as, ds, gs); err != nil {
 		t.Fatal(err)

@@ -284,12 +284,8 @@ func (f *flags) open(ctx context.Context, migrate bool, log *slog.Logger) (*Syst
 
 // wireSystem builds the services over the database d.
 func wireSystem(d *db.DB, box *pii.Box, dir string, log *slog.Logger) *System {
-	sys := &System{
-		DB: d, Box: box, DataDir: dir, Log: log,
-		Auth:  auth.NewService(d, box, auth.DefaultConfig()),
-		Areas: area.NewService(d),
-	}
-	sys.Areas.SetPrincipals(sys.Auth)
+	sys := &System{DB: d, Box: box, DataDir: dir, Log: log, Auth: auth.NewService(d, box, auth.DefaultConfig())}
+	sys.Areas = area.NewService(d, area.Deps{Principals: sys.Auth})
 	sys.Resumption = resumption.NewService(d, box, sys.Areas, sys.Auth, dir)
 	sys.Auth.RegisterScope(auth.ScopeEnterprise, sys.Resumption.ResolveScope)
 	sys.Notify = notify.NewService(d, notify.Deps{Box: box, Log: log, Areas: sys.Areas})

@@ -251,7 +251,7 @@ func newServer(sys *System, opt ServerOptions, render *web.Renderer) *Server {
 		metrics:  metrics,
 		account:  acct,
 		areaAPI:  area.NewAPI(sys.Areas),
-		areaUI:   &area.Pages{Svc: sys.Areas, Render: render, Figures: areaFigures(sys)},
+		areaUI:   area.NewPages(sys.Areas, render, areaFigures(sys)),
 		resAPI:   resumption.NewAPI(sys.Resumption),
 		resUI:    &resumption.Pages{Svc: sys.Resumption, Render: render, Problems: enterpriseProblems(sys.Tickets)},
 		tickets:  ticket.NewAPI(sys.Tickets),
