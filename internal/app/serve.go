@@ -14,6 +14,7 @@ import (
 
 	"tongxin/internal/account"
 	"tongxin/internal/area"
+	"tongxin/internal/audit"
 	"tongxin/internal/auth"
 	"tongxin/internal/checkpoint"
 	"tongxin/internal/notify"
@@ -243,7 +244,8 @@ func newServer(sys *System, opt ServerOptions, render *web.Renderer) *Server {
 	metrics := web.NewMetrics(sys.DB.Clock.Now())
 	mw := &web.Middleware{Log: sys.Log, Auth: sys.Auth, Adapter: adapter, Metrics: metrics, SecureCookies: opt.SecureCookies}
 	idem := &web.Idempotency{DB: sys.DB, Adapter: adapter, Box: sys.Box}
-	acct := &account.Handlers{DB: sys.DB, Auth: sys.Auth, Areas: sys.Areas, MW: mw, Render: render, AuthConfig: auth.DefaultConfig()}
+	acct := account.NewHandlers(sys.Auth, account.Deps{MW: mw, Render: render, AuthConfig: auth.DefaultConfig(),
+		AuditLog: func(ctx context.Context, f audit.Filter) ([]audit.Row, error) { return audit.List(ctx, sys.DB, f) }})
 	rt := &routes{
 		a:        adapter,
 		sys:      sys,
