@@ -138,6 +138,15 @@ type flags struct {
 	dbURL   *string
 	dataDir *string
 	env     *Env
+	// wire is what the subcommand's options add to the services (serve's
+	// webhook options); zero for the others.
+	wire wiring
+}
+
+// wiring is what serve's options add to the wiring of the services.
+type wiring struct {
+	baseURL      string // --base-url, without a trailing slash
+	allowPrivate bool   // --webhook-allow-private
 }
 
 func newFlags(env *Env, name, usageLine string) *flags {
@@ -279,16 +288,17 @@ func (f *flags) open(ctx context.Context, migrate bool, log *slog.Logger) (*Syst
 		d.Close()
 		return nil, err
 	}
-	return wireSystem(d, box, dir, log), nil
+	return wireSystem(d, box, dir, log, f.wire), nil
 }
 
 // wireSystem builds the services over the database d.
-func wireSystem(d *db.DB, box *pii.Box, dir string, log *slog.Logger) *System {
+func wireSystem(d *db.DB, box *pii.Box, dir string, log *slog.Logger, w wiring) *System {
 	sys := &System{DB: d, Box: box, DataDir: dir, Log: log, Auth: auth.NewService(d, box, auth.DefaultConfig())}
 	sys.Areas = area.NewService(d, area.Deps{Principals: sys.Auth})
 	sys.Resumption = resumption.NewService(d, box, sys.Areas, sys.Auth, dir)
 	sys.Auth.RegisterScope(auth.ScopeEnterprise, sys.Resumption.ResolveScope)
-	sys.Notify = notify.NewService(d, notify.Deps{Box: box, Log: log, Areas: sys.Areas})
+	sys.Notify = notify.NewService(d, notify.Deps{Box: box, Log: log, Areas: sys.Areas,
+		BaseURL: w.baseURL, AllowPrivate: w.allowPrivate})
 	sys.Tickets = ticket.NewService(d, box, ticket.Deps{Areas: sys.Areas, Holders: sys.Auth, Notifier: sys.Notify,
 		Enterprises: sys.Resumption, DataDir: dir, Log: log})
 	sys.Checkpoints = checkpoint.NewService(d, checkpoint.Deps{Areas: sys.Areas, Users: sys.Auth, Enterprises: sys.Resumption, Log: log})

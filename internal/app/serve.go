@@ -26,9 +26,9 @@ import (
 
 // serveOptions are the options of `tongxin serve`.
 type serveOptions struct {
-	addr, baseURL, journal, logLevel string
-	migrate, secure, allowPrivate    bool
-	sweep, deliver, offlineAge       time.Duration
+	addr, journal, logLevel    string
+	migrate, secure            bool
+	sweep, deliver, offlineAge time.Duration
 }
 
 func runServe(ctx context.Context, env *Env, args []string) error {
@@ -52,9 +52,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 			log.Error("loading the scan journal at shutdown failed; it is loaded at the next start", "err", err.Error())
 		}
 	}()
-	sys.Notify.BaseURL = strings.TrimRight(o.baseURL, "/")
-	sys.Notify.AllowPrivate = o.allowPrivate
-	if sys.Notify.BaseURL == "" {
+	if f.wire.baseURL == "" {
 		log.Warn("no --base-url: links in webhook messages will be relative, which WeCom and DingTalk cannot open")
 	}
 	srv, err := NewServer(sys, ServerOptions{SecureCookies: o.secure})
@@ -99,8 +97,9 @@ func serveFlags(env *Env, args []string) (*flags, *serveOptions, error) {
 	if *offlineAge < time.Minute {
 		return nil, nil, usageError("--offline-scan-max-age 不能小于 1m")
 	}
-	return f, &serveOptions{addr: *addr, baseURL: *baseURL, journal: *journal, logLevel: *logLevel, migrate: *migrate,
-		secure: *secure, allowPrivate: *allowPrivate, sweep: *sweep, deliver: *deliver, offlineAge: *offlineAge}, nil
+	f.wire = wiring{baseURL: strings.TrimRight(*baseURL, "/"), allowPrivate: *allowPrivate}
+	return f, &serveOptions{addr: *addr, journal: *journal, logLevel: *logLevel, migrate: *migrate, secure: *secure,
+		sweep: *sweep, deliver: *deliver, offlineAge: *offlineAge}, nil
 }
 
 // openScanJournal journals online scans in the data directory, to be

@@ -25,6 +25,14 @@ type Deps struct {
 	// Areas resolves the area codes of webhooks (area.Service); webhook
 	// management needs it.
 	Areas AreaPaths
+	// BaseURL is the address users reach Tongxin at
+	// ("https://tongxin.example.gov.cn", serve --base-url), which makes the
+	// links of webhook payloads absolute; empty leaves them relative.
+	BaseURL string
+	// AllowPrivate lets webhooks reach private, loopback and link-local
+	// addresses (serve --webhook-allow-private); otherwise such addresses
+	// are refused when saved (IP literals, localhost) and when dialed.
+	AllowPrivate bool
 	// HTTPClient posts deliveries (tests); nil is the default client.
 	// Its own timeout, if any, applies besides RequestTimeout. A client
 	// without a Transport gets the one that checks addresses when dialing.
@@ -34,15 +42,8 @@ type Deps struct {
 // Service is the notification use cases: sending, the inbox, webhook
 // management and the delivery worker.
 type Service struct {
-	// BaseURL is the address users reach Tongxin at
-	// ("https://tongxin.example.gov.cn"), which makes the links of webhook
-	// payloads absolute; empty leaves them relative. Set it while wiring.
-	BaseURL string
-	// AllowPrivate lets webhooks reach private, loopback and link-local
-	// addresses (serve --webhook-allow-private); otherwise such addresses
-	// are refused when saved (IP literals, localhost) and when dialed.
-	// Set it while wiring.
-	AllowPrivate bool
+	baseURL      string // Deps.BaseURL
+	allowPrivate bool   // Deps.AllowPrivate
 
 	db     *db.DB
 	box    *pii.Box
@@ -60,7 +61,8 @@ func NewService(d *db.DB, deps Deps) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{db: d, box: deps.Box, log: log, areas: deps.Areas, wake: make(chan struct{}, 1)}
+	s := &Service{db: d, box: deps.Box, log: log, areas: deps.Areas, baseURL: deps.BaseURL, allowPrivate: deps.AllowPrivate,
+		wake: make(chan struct{}, 1)}
 	s.client = deps.HTTPClient
 	if s.client == nil {
 		s.client = s.newClient()

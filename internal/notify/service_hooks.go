@@ -117,7 +117,7 @@ func (s *Service) checkHookFields(v *hookValues, in WebhookInput, create bool) [
 		v.rawURL = strings.TrimSpace(deref(in.URL))
 		if u, err := ValidateURL(v.rawURL); err != nil {
 			fe = append(fe, errs.As(err).Fields...)
-		} else if !s.AllowPrivate && privateHost(u) {
+		} else if !s.allowPrivate && privateHost(u) {
 			fe = append(fe, fieldErr("url", "地址指向本机或内网，不允许投递；确需投递到内网时，请运维以 serve --webhook-allow-private 启动"))
 		}
 	}
