@@ -5,19 +5,36 @@
 package account
 
 import (
-	"tongxin/internal/area"
+	"context"
+
+	"tongxin/internal/audit"
 	"tongxin/internal/auth"
-	"tongxin/internal/db"
 	"tongxin/internal/web"
 )
 
 // Handlers serves the account routes.
 type Handlers struct {
-	DB     *db.DB
-	Auth   *auth.Service
-	Areas  *area.Service
-	MW     *web.Middleware
-	Render *web.Renderer
+	auth       *auth.Service
+	auditLog   AuditLog
+	mw         *web.Middleware
+	render     *web.Renderer
+	authConfig auth.Config
+}
+
+// AuditLog reads the audit log: audit.List over the database, wired in
+// internal/app, so that no handler holds the database.
+type AuditLog func(ctx context.Context, f audit.Filter) ([]audit.Row, error)
+
+// Deps are what the handlers need besides the auth service.
+type Deps struct {
+	AuditLog AuditLog
+	MW       *web.Middleware
+	Render   *web.Renderer
 	// AuthConfig is the session policy (cookie lifetime follows it).
 	AuthConfig auth.Config
+}
+
+// NewHandlers builds the handlers over the auth service.
+func NewHandlers(svc *auth.Service, deps Deps) *Handlers {
+	return &Handlers{auth: svc, auditLog: deps.AuditLog, mw: deps.MW, render: deps.Render, authConfig: deps.AuthConfig}
 }

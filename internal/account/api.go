@@ -46,12 +46,12 @@ func (h *Handlers) APILogin(w http.ResponseWriter, r *http.Request) error {
 	if err := web.DecodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	token, p, err := h.Auth.Login(r.Context(), in.Username, in.Password, web.ClientAddr(r))
+	token, p, err := h.auth.Login(r.Context(), in.Username, in.Password, web.ClientAddr(r))
 	if err != nil {
 		setRetryAfter(w, err)
 		return err
 	}
-	h.MW.SetSessionCookie(w, token, h.AuthConfig.AbsoluteTimeout)
+	h.mw.SetSessionCookie(w, token, h.authConfig.AbsoluteTimeout)
 	return web.JSON(w, http.StatusCreated, Me{Username: p.Username, DisplayName: p.DisplayName, Roles: p.Assignments})
 }
 
@@ -67,11 +67,11 @@ func setRetryAfter(w http.ResponseWriter, err error) {
 // APILogout answers DELETE /api/v1/session.
 func (h *Handlers) APILogout(w http.ResponseWriter, r *http.Request) error {
 	if tok := web.SessionToken(r); tok != "" {
-		if err := h.Auth.Logout(r.Context(), tok); err != nil {
+		if err := h.auth.Logout(r.Context(), tok); err != nil {
 			return err
 		}
 	}
-	h.MW.ClearSessionCookie(w)
+	h.mw.ClearSessionCookie(w)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -86,7 +86,7 @@ func (h *Handlers) APIUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	users, err := h.Auth.ListUsers(r.Context(), p, r.URL.Query().Get("q"), pg.Cursor, pg.Limit+1)
+	users, err := h.auth.ListUsers(r.Context(), p, r.URL.Query().Get("q"), pg.Cursor, pg.Limit+1)
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func (h *Handlers) APIUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	u, err := h.Auth.GetUser(r.Context(), p, r.PathValue("username"))
+	u, err := h.auth.GetUser(r.Context(), p, r.PathValue("username"))
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (h *Handlers) APICreateUser(w http.ResponseWriter, r *http.Request) error {
 	if err := web.DecodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	u, err := h.Auth.CreateUser(r.Context(), p, auth.NewUser{Username: in.Username, DisplayName: in.DisplayName,
+	u, err := h.auth.CreateUser(r.Context(), p, auth.NewUser{Username: in.Username, DisplayName: in.DisplayName,
 		Phone: in.Phone, Password: in.Password, Roles: in.Roles})
 	if err != nil {
 		return err
@@ -136,7 +136,7 @@ func (h *Handlers) APICreateUser(w http.ResponseWriter, r *http.Request) error {
 // APIAddRole answers POST /api/v1/users/{username}/roles.
 func (h *Handlers) APIAddRole(w http.ResponseWriter, r *http.Request) error {
 	return web.Decode(w, r, http.StatusOK, func(ctx context.Context, p *auth.Principal, in auth.RoleInput) (*auth.User, error) {
-		return h.Auth.AddRole(ctx, p, r.PathValue("username"), in)
+		return h.auth.AddRole(ctx, p, r.PathValue("username"), in)
 	})
 }
 
@@ -144,7 +144,7 @@ func (h *Handlers) APIAddRole(w http.ResponseWriter, r *http.Request) error {
 // {"role":"…","scope":"…"}: the user without that role.
 func (h *Handlers) APIRemoveRole(w http.ResponseWriter, r *http.Request) error {
 	return web.Decode(w, r, http.StatusOK, func(ctx context.Context, p *auth.Principal, in auth.RoleInput) (*auth.User, error) {
-		return h.Auth.RemoveRole(ctx, p, r.PathValue("username"), in)
+		return h.auth.RemoveRole(ctx, p, r.PathValue("username"), in)
 	})
 }
 
@@ -168,9 +168,9 @@ func (h *Handlers) APISetPassword(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	if strings.ToLower(strings.TrimSpace(r.PathValue("username"))) == p.Username {
-		err = h.Auth.ChangePassword(r.Context(), p, in.CurrentPassword, in.Password, web.SessionToken(r))
+		err = h.auth.ChangePassword(r.Context(), p, in.CurrentPassword, in.Password, web.SessionToken(r))
 	} else {
-		err = h.Auth.SetPassword(r.Context(), p, r.PathValue("username"), in.Password)
+		err = h.auth.SetPassword(r.Context(), p, r.PathValue("username"), in.Password)
 	}
 	if err != nil {
 		return err
@@ -190,7 +190,7 @@ func (h *Handlers) APISetStatus(w http.ResponseWriter, r *http.Request) error {
 		if in.Status != "active" && in.Status != "disabled" {
 			return nil, errs.E(errs.Invalid, "bad_status", "status 须为 active 或 disabled")
 		}
-		return h.Auth.SetStatus(ctx, p, r.PathValue("username"), in.Status == "active")
+		return h.auth.SetStatus(ctx, p, r.PathValue("username"), in.Status == "active")
 	})
 }
 
@@ -201,7 +201,7 @@ type revealRequest struct {
 // APIRevealPhone answers POST /api/v1/users/{username}/reveal-phone.
 func (h *Handlers) APIRevealPhone(w http.ResponseWriter, r *http.Request) error {
 	return web.Decode(w, r, http.StatusOK, func(ctx context.Context, p *auth.Principal, in revealRequest) (map[string]string, error) {
-		phone, err := h.Auth.RevealPhone(ctx, p, r.PathValue("username"), in.Reason)
+		phone, err := h.auth.RevealPhone(ctx, p, r.PathValue("username"), in.Reason)
 		if err != nil {
 			return nil, err
 		}
@@ -244,7 +244,7 @@ func (h *Handlers) APICreateToken(w http.ResponseWriter, r *http.Request) error 
 		if err != nil {
 			return nil, err
 		}
-		secret, t, err := h.Auth.CreateTokenFor(ctx, p, r.PathValue("username"), in.Name, life)
+		secret, t, err := h.auth.CreateTokenFor(ctx, p, r.PathValue("username"), in.Name, life)
 		if err != nil {
 			return nil, err
 		}
@@ -259,7 +259,7 @@ func (h *Handlers) APITokens(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ts, err := h.Auth.ListTokens(r.Context(), p, r.PathValue("username"))
+	ts, err := h.auth.ListTokens(r.Context(), p, r.PathValue("username"))
 	if err != nil {
 		return err
 	}
@@ -276,7 +276,7 @@ func (h *Handlers) APIRevokeToken(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if err := h.Auth.RevokeToken(r.Context(), p, id); err != nil {
+	if err := h.auth.RevokeToken(r.Context(), p, id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -342,7 +342,7 @@ func (h *Handlers) APIAudit(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.Before = n
 	}
-	rows, err := audit.List(r.Context(), h.DB, f)
+	rows, err := h.auditLog(r.Context(), f)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ type auditChoice struct {
 // auditChoices lists the codes the catalog names under prefix, sorted by
 // code, so that the actions of one module stay together.
 func (h *Handlers) auditChoices(r *http.Request, prefix string) []auditChoice {
-	c := h.Render.Catalog()
+	c := h.render.Catalog()
 	lang := web.LangOf(r)
 	var out []auditChoice
 	for _, k := range c.Keys(web.LangZH) {
@@ -47,7 +47,7 @@ func (h *Handlers) auditCode(prefix, v string) string {
 	if v == "" {
 		return ""
 	}
-	c := h.Render.Catalog()
+	c := h.render.Catalog()
 	if c.Has(web.LangZH, prefix+v) {
 		return v
 	}

@@ -38,7 +38,7 @@ func (h *Handlers) LoginPage(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return nil
 	}
-	return h.Render.Page(w, r, http.StatusOK, "account/login", "login.title", loginData{Form: web.NewForm(nil), Next: next})
+	return h.render.Page(w, r, http.StatusOK, "account/login", "login.title", loginData{Form: web.NewForm(nil), Next: next})
 }
 
 // LoginSubmit checks the credentials (POST /login), opens a session and sends
@@ -51,26 +51,26 @@ func (h *Handlers) LoginSubmit(w http.ResponseWriter, r *http.Request) error {
 	username, password := strings.TrimSpace(r.PostForm.Get("username")), r.PostForm.Get("password")
 	form := web.NewForm(url.Values{"username": {username}})
 	if username == "" || password == "" {
-		form.Error = h.Render.T(r, "login.err.empty")
-		return h.Render.Page(w, r, http.StatusBadRequest, "account/login", "login.title", loginData{Form: form, Next: next})
+		form.Error = h.render.T(r, "login.err.empty")
+		return h.render.Page(w, r, http.StatusBadRequest, "account/login", "login.title", loginData{Form: form, Next: next})
 	}
-	token, _, err := h.Auth.Login(r.Context(), username, password, web.ClientAddr(r))
+	token, _, err := h.auth.Login(r.Context(), username, password, web.ClientAddr(r))
 	if err != nil {
 		setRetryAfter(w, err)
 		status := web.FormStatus(err)
 		if status == 0 {
 			return err
 		}
-		h.Render.Fail(form, r, err)
-		return h.Render.Page(w, r, status, "account/login", "login.title", loginData{Form: form, Next: next})
+		h.render.Fail(form, r, err)
+		return h.render.Page(w, r, status, "account/login", "login.title", loginData{Form: form, Next: next})
 	}
 	// A session the browser still held is ended rather than left behind.
 	if old := web.SessionToken(r); old != "" {
-		if err := h.Auth.Logout(r.Context(), old); err != nil {
+		if err := h.auth.Logout(r.Context(), old); err != nil {
 			return err
 		}
 	}
-	h.MW.SetSessionCookie(w, token, h.AuthConfig.AbsoluteTimeout)
+	h.mw.SetSessionCookie(w, token, h.authConfig.AbsoluteTimeout)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
 }
@@ -78,11 +78,11 @@ func (h *Handlers) LoginSubmit(w http.ResponseWriter, r *http.Request) error {
 // Logout ends the session (POST /logout) and goes back to the login page.
 func (h *Handlers) Logout(w http.ResponseWriter, r *http.Request) error {
 	if tok := web.SessionToken(r); tok != "" {
-		if err := h.Auth.Logout(r.Context(), tok); err != nil {
+		if err := h.auth.Logout(r.Context(), tok); err != nil {
 			return err
 		}
 	}
-	h.MW.ClearSessionCookie(w)
+	h.mw.ClearSessionCookie(w)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil
 }
@@ -112,14 +112,14 @@ func (h *Handlers) Home(w http.ResponseWriter, r *http.Request) error {
 	}
 	var d homeData
 	var err error
-	d.Work, err = h.Render.WorkFor(r.Context(), p)
+	d.Work, err = h.render.WorkFor(r.Context(), p)
 	d.WorkFailed = err != nil
-	for _, it := range h.Render.NavFor(p) {
+	for _, it := range h.render.NavFor(p) {
 		if it.DescKey != "" {
 			d.Cards = append(d.Cards, it)
 		}
 	}
-	return h.Render.Page(w, r, http.StatusOK, "account/home", "home.title", d)
+	return h.render.Page(w, r, http.StatusOK, "account/home", "home.title", d)
 }
 
 // usersData is the data of account/users.
@@ -137,7 +137,7 @@ func (h *Handlers) UsersPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	users, err := h.Auth.ListUsers(r.Context(), p, q, r.URL.Query().Get("after"), usersPerPage+1)
+	users, err := h.auth.ListUsers(r.Context(), p, q, r.URL.Query().Get("after"), usersPerPage+1)
 	if err != nil {
 		return err
 	}
@@ -150,7 +150,7 @@ func (h *Handlers) UsersPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		d.NextURL = "/users?" + v.Encode()
 	}
-	return h.Render.Page(w, r, http.StatusOK, "account/users", "users.title", d)
+	return h.render.Page(w, r, http.StatusOK, "account/users", "users.title", d)
 }
 
 // userFormData is the data of account/user-new.
@@ -168,7 +168,7 @@ func (h *Handlers) NewUserPage(w http.ResponseWriter, r *http.Request) error {
 	if err := auth.Require(p, auth.UserManage, "account.NewUser"); err != nil {
 		return err
 	}
-	return h.Render.Page(w, r, http.StatusOK, "account/user-new", "users.new.title", userFormData{Form: web.NewForm(nil), Roles: auth.Roles})
+	return h.render.Page(w, r, http.StatusOK, "account/user-new", "users.new.title", userFormData{Form: web.NewForm(nil), Roles: auth.Roles})
 }
 
 // CreateUserSubmit creates an account with one role (POST /users). A refusal
@@ -194,7 +194,7 @@ func (h *Handlers) CreateUserSubmit(w http.ResponseWriter, r *http.Request) erro
 	if f.Get("role") != "" || f.Get("scope") != "" {
 		in.Roles = []auth.RoleInput{{Role: f.Get("role"), Scope: f.Get("scope")}}
 	}
-	u, err := h.Auth.CreateUser(r.Context(), p, in)
+	u, err := h.auth.CreateUser(r.Context(), p, in)
 	if err != nil {
 		status := web.FormStatus(err)
 		if status == 0 {
@@ -205,7 +205,7 @@ func (h *Handlers) CreateUserSubmit(w http.ResponseWriter, r *http.Request) erro
 			"phone": {f.Get("phone")}, "role": {f.Get("role")}, "scope": {f.Get("scope")},
 		})
 		h.fail(form, r, err)
-		return h.Render.Page(w, r, status, "account/user-new", "users.new.title", userFormData{Form: form, Roles: auth.Roles})
+		return h.render.Page(w, r, status, "account/user-new", "users.new.title", userFormData{Form: form, Roles: auth.Roles})
 	}
 	web.SetFlash(w, "flash.user_created")
 	http.Redirect(w, r, "/users/"+url.PathEscape(u.Username), http.StatusSeeOther)
@@ -215,7 +215,7 @@ func (h *Handlers) CreateUserSubmit(w http.ResponseWriter, r *http.Request) erro
 // fail records err on a user or role form, placing the role and scope
 // errors, which the service reports without a field, beside their field.
 func (h *Handlers) fail(form *web.Form, r *http.Request, err error) {
-	h.Render.Fail(form, r, err)
+	h.render.Fail(form, r, err)
 	if e := errs.As(err); e != nil {
 		field := ""
 		switch e.Code {
@@ -265,7 +265,7 @@ func (h *Handlers) renderUserWith(w http.ResponseWriter, r *http.Request, status
 	if err != nil {
 		return err
 	}
-	u, err := h.Auth.GetUser(r.Context(), p, r.PathValue("username"))
+	u, err := h.auth.GetUser(r.Context(), p, r.PathValue("username"))
 	if err != nil {
 		return err
 	}
@@ -277,7 +277,7 @@ func (h *Handlers) renderUserWith(w http.ResponseWriter, r *http.Request, status
 		d.PwForm = web.NewForm(nil)
 	}
 	if d.CanManage || d.Self {
-		tokens, err := h.Auth.ListTokens(r.Context(), p, u.Username)
+		tokens, err := h.auth.ListTokens(r.Context(), p, u.Username)
 		switch {
 		case err == nil:
 			d.Tokens, d.ShowTokens = tokens, true
@@ -288,7 +288,7 @@ func (h *Handlers) renderUserWith(w http.ResponseWriter, r *http.Request, status
 			return err
 		}
 	}
-	return h.Render.Page(w, r, status, "account/user", u.DisplayName, d)
+	return h.render.Page(w, r, status, "account/user", u.DisplayName, d)
 }
 
 // AddRoleSubmit binds a role to the user (POST /users/{username}/roles).
@@ -304,7 +304,7 @@ func (h *Handlers) AddRoleSubmit(w http.ResponseWriter, r *http.Request) error {
 		return errs.E(errs.Invalid, "bad_form", "表单无法解析")
 	}
 	in := auth.RoleInput{Role: r.PostForm.Get("role"), Scope: r.PostForm.Get("scope")}
-	u, err := h.Auth.AddRole(r.Context(), p, r.PathValue("username"), in)
+	u, err := h.auth.AddRole(r.Context(), p, r.PathValue("username"), in)
 	if err != nil {
 		status := web.FormStatus(err)
 		// A user out of reach gets no add-role form to show the error in.
@@ -334,13 +334,13 @@ func (h *Handlers) RemoveRoleSubmit(w http.ResponseWriter, r *http.Request) erro
 		return errs.E(errs.Invalid, "bad_form", "表单无法解析")
 	}
 	in := auth.RoleInput{Role: r.PostForm.Get("role"), Scope: r.PostForm.Get("scope")}
-	u, err := h.Auth.RemoveRole(r.Context(), p, r.PathValue("username"), in)
+	u, err := h.auth.RemoveRole(r.Context(), p, r.PathValue("username"), in)
 	if err != nil {
 		status := web.FormStatus(err)
 		if status == 0 || errs.Is(err, errs.Unauthorized) {
 			return err
 		}
-		return h.renderUserWith(w, r, status, userData{RoleErr: h.Render.Message(r, err)})
+		return h.renderUserWith(w, r, status, userData{RoleErr: h.render.Message(r, err)})
 	}
 	web.SetFlash(w, "flash.role_removed")
 	http.Redirect(w, r, "/users/"+url.PathEscape(u.Username), http.StatusSeeOther)
@@ -362,9 +362,9 @@ func (h *Handlers) PasswordSubmit(w http.ResponseWriter, r *http.Request) error 
 	username := strings.ToLower(strings.TrimSpace(r.PathValue("username")))
 	self := username == p.Username
 	if self {
-		err = h.Auth.ChangePassword(r.Context(), p, r.PostForm.Get("current_password"), r.PostForm.Get("password"), web.SessionToken(r))
+		err = h.auth.ChangePassword(r.Context(), p, r.PostForm.Get("current_password"), r.PostForm.Get("password"), web.SessionToken(r))
 	} else {
-		err = h.Auth.SetPassword(r.Context(), p, username, r.PostForm.Get("password"))
+		err = h.auth.SetPassword(r.Context(), p, username, r.PostForm.Get("password"))
 	}
 	if err != nil {
 		status := web.FormStatus(err)
@@ -372,7 +372,7 @@ func (h *Handlers) PasswordSubmit(w http.ResponseWriter, r *http.Request) error 
 			return err
 		}
 		form := web.NewForm(nil)
-		h.Render.Fail(form, r, err)
+		h.render.Fail(form, r, err)
 		return h.renderUserWith(w, r, status, userData{PwForm: form})
 	}
 	key := "flash.password_reset"
@@ -403,7 +403,7 @@ func (h *Handlers) StatusSubmit(w http.ResponseWriter, r *http.Request) error {
 			Fields: []errs.FieldError{{Field: "active", Message: "须为 true 或 false"}}}
 	} else {
 		var u *auth.User
-		u, err = h.Auth.SetStatus(r.Context(), p, r.PathValue("username"), active)
+		u, err = h.auth.SetStatus(r.Context(), p, r.PathValue("username"), active)
 		if err == nil {
 			key := "flash.user_disabled"
 			if active {
@@ -419,7 +419,7 @@ func (h *Handlers) StatusSubmit(w http.ResponseWriter, r *http.Request) error {
 	if status == 0 || errs.Is(err, errs.Unauthorized) || errs.Is(err, errs.Forbidden) {
 		return err
 	}
-	return h.renderUser(w, r, status, web.NewForm(nil), h.Render.Message(r, err))
+	return h.renderUser(w, r, status, web.NewForm(nil), h.render.Message(r, err))
 }
 
 // auditData is the data of account/audit.
@@ -455,7 +455,7 @@ func (h *Handlers) AuditPage(w http.ResponseWriter, r *http.Request) error {
 	d := auditData{ObjectType: f.ObjectType, Action: f.Action, Actor: f.Actor,
 		Objects: withCurrent(h.auditChoices(r, objectPrefix), f.ObjectType),
 		Actions: withCurrent(h.auditChoices(r, actionPrefix), f.Action)}
-	rows, err := audit.List(r.Context(), h.DB, f)
+	rows, err := h.auditLog(r.Context(), f)
 	if err != nil {
 		return err
 	}
@@ -470,5 +470,5 @@ func (h *Handlers) AuditPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		d.NextURL = "/audit?" + v.Encode()
 	}
-	return h.Render.Page(w, r, http.StatusOK, "account/audit", "audit.title", d)
+	return h.render.Page(w, r, http.StatusOK, "account/audit", "audit.title", d)
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"tongxin/internal/area"
+	"tongxin/internal/audit"
 	"tongxin/internal/auth"
 	"tongxin/internal/db/dbtest"
 	"tongxin/internal/pii"
@@ -37,7 +38,7 @@ func newPageEnv(t *testing.T) *pageEnv {
 	t.Helper()
 	ctx := context.Background()
 	d := dbtest.Open(t, "sqlite", nil)
-	areas := area.NewService(d)
+	areas := area.NewService(d, area.Deps{})
 	as, ds, gs := area.DemoCity()
 	if _, err := areas.Seed(ctx, auth.System(), as, ds, gs); err != nil {
 		t.Fatal(err)
@@ -71,7 +72,8 @@ func newPageEnv(t *testing.T) *pageEnv {
 	}
 	adapter := &web.Adapter{Log: log, ErrorPage: render.ErrorPage}
 	mw := &web.Middleware{Log: log, Auth: svc, Adapter: adapter}
-	h := &Handlers{DB: d, Auth: svc, Areas: areas, MW: mw, Render: render, AuthConfig: cfg}
+	h := NewHandlers(svc, Deps{MW: mw, Render: render, AuthConfig: cfg,
+		AuditLog: func(ctx context.Context, f audit.Filter) ([]audit.Row, error) { return audit.List(ctx, d, f) }})
 	mux := http.NewServeMux()
 	for pattern, fn := range map[string]web.Handler{
 		"GET /{$}":                            h.Home,
@@ -229,7 +231,7 @@ func TestLoginThrottledAndDisabled(t *testing.T) {
 		t.Errorf("Retry-After %q, want 60", got)
 	}
 
-	if _, err := e.h.Auth.SetStatus(context.Background(), e.admin, "lisi", false); err != nil {
+	if _, err := e.h.auth.SetStatus(context.Background(), e.admin, "lisi", false); err != nil {
 		t.Fatal(err)
 	}
 	expect(t, e.do(req{method: "POST", target: "/login", form: url.Values{"username": {"lisi"}, "password": {pw}}}),
@@ -306,7 +308,7 @@ func TestUsersPaging(t *testing.T) {
 	e := newPageEnv(t)
 	ctx := context.Background()
 	for i := range usersPerPage + 3 {
-		_, err := e.h.Auth.CreateUser(ctx, e.admin, auth.NewUser{Username: "u" + string(rune('a'+i/26)) + string(rune('a'+i%26)),
+		_, err := e.h.auth.CreateUser(ctx, e.admin, auth.NewUser{Username: "u" + string(rune('a'+i/26)) + string(rune('a'+i%26)),
 			DisplayName: "批量", Password: pw, Roles: []auth.RoleInput{{Role: "volunteer", Scope: "430203"}}})
 		if err != nil {
 			t.Fatal(err)
@@ -372,7 +374,7 @@ func TestCreateUser(t *testing.T) {
 func TestUserPage(t *testing.T) {
 	e := newPageEnv(t)
 	ctx := context.Background()
-	if _, _, err := e.h.Auth.CreateToken(ctx, e.admin, "lisi", "数据同步"); err != nil {
+	if _, _, err := e.h.auth.CreateToken(ctx, e.admin, "lisi", "数据同步"); err != nil {
 		t.Fatal(err)
 	}
 	expect(t, e.do(req{target: "/users/lisi", as: e.admin}), 200,
@@ -459,7 +461,7 @@ func TestAuditPaging(t *testing.T) {
 	e := newPageEnv(t)
 	ctx := context.Background()
 	for range auditPerPage {
-		if _, _, err := e.h.Auth.Login(ctx, "admin", pw, "192.0.2.2"); err != nil {
+		if _, _, err := e.h.auth.Login(ctx, "admin", pw, "192.0.2.2"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -496,7 +498,7 @@ func TestRemoveRolePage(t *testing.T) {
 	expect(t, e.do(req{target: "/users/lisi", as: e.admin}), 200, nil, []string{`action="/users/lisi/roles/remove"`})
 	expect(t, post("/users/lisi/roles/remove", url.Values{"role": {"district_officer"}, "scope": {"430203"}}, e.admin), 409,
 		[]string{"不能移除用户的最后一个角色", "<h1>李四</h1>"}, nil)
-	if _, err := e.h.Auth.AddRole(ctx, e.admin, "lisi", auth.RoleInput{Role: "inspector", Scope: "430203"}); err != nil {
+	if _, err := e.h.auth.AddRole(ctx, e.admin, "lisi", auth.RoleInput{Role: "inspector", Scope: "430203"}); err != nil {
 		t.Fatal(err)
 	}
 	expect(t, e.do(req{target: "/users/lisi", as: e.admin}), 200,
@@ -512,14 +514,14 @@ func TestRemoveRolePage(t *testing.T) {
 
 	// An admin of 芦淞区 cannot touch a user who also holds a city-wide role:
 	// no manage forms on the page, and the posts are refused.
-	if _, err := e.h.Auth.CreateUser(ctx, auth.System(), auth.NewUser{Username: "lsadmin", DisplayName: "区管理员", Password: pw,
+	if _, err := e.h.auth.CreateUser(ctx, auth.System(), auth.NewUser{Username: "lsadmin", DisplayName: "区管理员", Password: pw,
 		Roles: []auth.RoleInput{{Role: "system_admin", Scope: "430203"}}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.h.Auth.AddRole(ctx, auth.System(), "lisi", auth.RoleInput{Role: "hq_commander", Scope: "430200"}); err != nil {
+	if _, err := e.h.auth.AddRole(ctx, auth.System(), "lisi", auth.RoleInput{Role: "hq_commander", Scope: "430200"}); err != nil {
 		t.Fatal(err)
 	}
-	_, lsadmin, err := e.h.Auth.Login(ctx, "lsadmin", pw, "192.0.2.9")
+	_, lsadmin, err := e.h.auth.Login(ctx, "lsadmin", pw, "192.0.2.9")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -545,7 +547,7 @@ func TestPasswordPage(t *testing.T) {
 		return cookie(w, web.CookieName)
 	}
 	here, there := login(), login()
-	secret, _, err := e.h.Auth.CreateToken(ctx, auth.System(), "xiaowang", "x")
+	secret, _, err := e.h.auth.CreateToken(ctx, auth.System(), "xiaowang", "x")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -567,7 +569,7 @@ func TestPasswordPage(t *testing.T) {
 	if w := e.browse(req{target: "/", cookies: []*http.Cookie{there}}); w.Code != 303 {
 		t.Fatalf("the other session still works: %d", w.Code)
 	}
-	if _, err := e.h.Auth.TokenPrincipal(ctx, secret); err == nil {
+	if _, err := e.h.auth.TokenPrincipal(ctx, secret); err == nil {
 		t.Fatal("an API token outlived the password change")
 	}
 
@@ -582,7 +584,7 @@ func TestPasswordPage(t *testing.T) {
 	if w.Code != 303 {
 		t.Fatalf("reset: %d %s", w.Code, w.Body.String())
 	}
-	if _, _, err := e.h.Auth.Login(ctx, "lisi", "New-Fourth-Pass-9", "192.0.2.3"); err != nil {
+	if _, _, err := e.h.auth.Login(ctx, "lisi", "New-Fourth-Pass-9", "192.0.2.3"); err != nil {
 		t.Fatal(err)
 	}
 }

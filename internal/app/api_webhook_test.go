@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"tongxin/internal/apispec/apitest"
 )
 
 // What a resident types into the public help form reaches the HQ's WeCom
@@ -19,7 +21,6 @@ import (
 // --webhook-allow-private does, and are refused without it.
 func TestPublicHelpTextIsInertInRobotMessages(t *testing.T) {
 	ts := newTestSystem(t, "sqlite")
-	ts.sys.Notify.BaseURL = "https://tongxin.example.gov.cn"
 	var mu sync.Mutex
 	var bodies [][]byte
 	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -36,7 +37,7 @@ func TestPublicHelpTextIsInertInRobotMessages(t *testing.T) {
 	if r := ts.do(t, "POST", "/api/v1/webhooks", admin, jsonCT, strings.NewReader(hook)); r.status != 400 || !strings.Contains(string(r.body), "webhook_invalid") {
 		t.Fatalf("a hook to 127.0.0.1 without --webhook-allow-private: %d %s", r.status, r.body)
 	}
-	ts.sys.Notify.AllowPrivate = true
+	ts = rewired(t, ts, wiring{baseURL: "https://tongxin.example.gov.cn", allowPrivate: true})
 	if r := ts.do(t, "POST", "/api/v1/webhooks", admin, jsonCT, strings.NewReader(hook)); r.status != 201 {
 		t.Fatalf("create hook: %d %s", r.status, r.body)
 	}
@@ -75,3 +76,17 @@ func TestPublicHelpTextIsInertInRobotMessages(t *testing.T) {
 }
 
 var regexpLink = regexp.MustCompile(`\n\[查看\]\(https://tongxin\.example\.gov\.cn/tickets/\d+\)$`)
+
+// rewired serves the database of ts again through services wired as serve
+// wires them with the given options (--base-url, --webhook-allow-private).
+func rewired(t *testing.T, ts *testSystem, w wiring) *testSystem {
+	t.Helper()
+	sys := wireSystem(ts.sys.DB, ts.sys.Box, ts.sys.DataDir, ts.sys.Log, w)
+	srv, err := NewServer(sys, ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(apitest.Handler(t, srv))
+	t.Cleanup(hs.Close)
+	return &testSystem{sys: sys, srv: hs, rt: srv.routes}
+}

@@ -139,7 +139,16 @@ type flags struct {
 	dbURL   *string
 	dataDir *string
 	env     *Env
-	wire    wireOptions // set by serve from its flags before open
+	// wire is what the subcommand's options add to the services (serve's
+	// webhook options); zero for the others.
+	wire wiring
+}
+
+// wiring is what serve's options add to the wiring of the services.
+type wiring struct {
+	baseURL           string        // --base-url, without a trailing slash
+	allowPrivate      bool          // --webhook-allow-private
+	offlineScanMaxAge time.Duration // checkpoint.Deps.OfflineMaxAge; 0: the default
 }
 
 func newFlags(env *Env, name, usageLine string) *flags {
@@ -285,31 +294,22 @@ func (f *flags) open(ctx context.Context, migrate bool, log *slog.Logger) (*Syst
 }
 
 // wireSystem builds the services over the database d.
-func wireSystem(d *db.DB, box *pii.Box, dir string, log *slog.Logger, opts wireOptions) *System {
-	sys := &System{
-		DB: d, Box: box, DataDir: dir, Log: log,
-		Auth:  auth.NewService(d, box, auth.DefaultConfig()),
-		Areas: area.NewService(d),
-	}
-	sys.Areas.SetPrincipals(sys.Auth)
+func wireSystem(d *db.DB, box *pii.Box, dir string, log *slog.Logger, w wiring) *System {
+	sys := &System{DB: d, Box: box, DataDir: dir, Log: log, Auth: auth.NewService(d, box, auth.DefaultConfig())}
+	sys.Areas = area.NewService(d, area.Deps{Principals: sys.Auth})
 	sys.Resumption = resumption.NewService(d, box, sys.Areas, sys.Auth, dir)
 	sys.Auth.RegisterScope(auth.ScopeEnterprise, sys.Resumption.ResolveScope)
-	sys.Notify = notify.NewService(d, box, log)
-	sys.Notify.SetAreas(sys.Areas)
+	sys.Notify = notify.NewService(d, notify.Deps{Box: box, Log: log, Areas: sys.Areas,
+		BaseURL: w.baseURL, AllowPrivate: w.allowPrivate})
 	sys.Tickets = ticket.NewService(d, ticket.Deps{Box: box, Areas: sys.Areas, Holders: sys.Auth, Notifier: sys.Notify,
 		Enterprises: sys.Resumption, DataDir: dir, Log: log})
 	verifier := pass.NewVerifier(d, pass.VerifierDeps{DataDir: dir, Log: log})
 	sys.Checkpoints = checkpoint.NewService(d, checkpoint.Deps{Areas: sys.Areas, Users: sys.Auth, Enterprises: sys.Resumption,
-		Verifier: verifier, OfflineMaxAge: opts.offlineScanMaxAge, Log: log})
+		Verifier: verifier, OfflineMaxAge: w.offlineScanMaxAge, Log: log})
 	sys.Auth.RegisterScope(auth.ScopeCheckpoint, sys.Checkpoints.ResolveScope)
 	sys.Passes = pass.NewService(d, pass.Deps{Box: box, Verifier: verifier, Areas: sys.Areas, Enterprises: sys.Resumption,
 		Checkpoints: sys.Checkpoints, Users: sys.Auth, Notifier: sys.Notify})
 	return sys
-}
-
-// wireOptions are the serve flags the services are built with.
-type wireOptions struct {
-	offlineScanMaxAge time.Duration // checkpoint.Deps.OfflineMaxAge; 0: the default
 }
 
 // Close releases the system.

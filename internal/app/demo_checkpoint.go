@@ -54,15 +54,43 @@ func demoCheckpointData(ctx context.Context, sys *System) (users []string, err e
 		return nil, fmt.Errorf("demo: user %s: %w", demoKakou.username, err)
 	}
 	users = append(users, demoKakou.username)
+	if err := demoCheckpointDuty(ctx, sys, ids); err != nil {
+		return nil, err
+	}
+	if err := demoTrafficControl(ctx, sys); err != nil {
+		return nil, err
+	}
+	return users, nil
+}
 
+// demoShiftStart is the start of the twelve-hour shift under way at now:
+// shifts change at 08:00 and 20:00. The demo rosters that shift and the
+// next, so that the demo can be built at any hour (a roster may not add a
+// shift that has already ended).
+func demoShiftStart(now time.Time) time.Time {
+	start := time.Date(now.Year(), now.Month(), now.Day(), 8, 0, 0, 0, clock.Shanghai)
+	switch {
+	case now.Before(start):
+		return start.Add(-12 * time.Hour)
+	case !now.Before(start.Add(12 * time.Hour)):
+		return start.Add(12 * time.Hour)
+	}
+	return start
+}
+
+// demoCheckpointDuty is the roster under way at 建宁大桥 and three handovers at
+// the transfer point in the hours before now.
+func demoCheckpointDuty(ctx context.Context, sys *System, ids map[string]string) error {
+	sysP := auth.System()
+	jianning := ids["建宁大桥"]
 	now := sys.DB.Clock.Now().In(clock.Shanghai)
-	day := time.Date(now.Year(), now.Month(), now.Day(), 8, 0, 0, 0, clock.Shanghai)
+	shift := demoShiftStart(now)
 	if _, err := sys.Checkpoints.SetRoster(ctx, sysP, jianning, checkpoint.RosterInput{Shifts: []checkpoint.ShiftInput{
-		{Name: demoKakou.name, Username: demoKakou.username, Post: "卡口执勤", Start: day, End: day.Add(12 * time.Hour)},
-		{Name: "荷塘区交警大队 李警官", Post: "交警", Start: day, End: day.Add(12 * time.Hour)},
-		{Name: "市贸促会 下沉干部", Post: "下沉干部", Start: day.Add(12 * time.Hour), End: day.Add(24 * time.Hour)},
+		{Name: demoKakou.name, Username: demoKakou.username, Post: "卡口执勤", Start: shift, End: shift.Add(12 * time.Hour)},
+		{Name: "荷塘区交警大队 李警官", Post: "交警", Start: shift, End: shift.Add(12 * time.Hour)},
+		{Name: "市贸促会 下沉干部", Post: "下沉干部", Start: shift.Add(12 * time.Hour), End: shift.Add(24 * time.Hour)},
 	}}); err != nil {
-		return nil, fmt.Errorf("demo: roster: %w", err)
+		return fmt.Errorf("demo: roster: %w", err)
 	}
 	transfer := ids["株洲高新区物资接驳点"]
 	for i, h := range []checkpoint.HandoverInput{
@@ -73,12 +101,17 @@ func demoCheckpointData(ctx context.Context, sys *System) (users []string, err e
 		at := now.Add(-time.Duration(3-i) * time.Hour)
 		h.At = &at
 		if _, err := sys.Checkpoints.LogHandover(ctx, sysP, transfer, h); err != nil {
-			return nil, fmt.Errorf("demo: handover: %w", err)
+			return fmt.Errorf("demo: handover: %w", err)
 		}
 	}
+	return nil
+}
 
-	// Traffic control: the closures from 11-11 evening, the emergency
-	// lane, and the notice of 11-20 that released the four bridges.
+// demoTrafficControl is the traffic control: the closures from 11-11
+// evening, the emergency lane, and the notice of 11-20 that released the
+// four bridges.
+func demoTrafficControl(ctx context.Context, sys *System) error {
+	sysP := auth.System()
 	closedFrom := time.Date(2022, 11, 11, 20, 0, 0, 0, clock.Shanghai)
 	var closures []int64
 	for _, b := range demoCheckpoints[:4] {
@@ -86,7 +119,7 @@ func demoCheckpointData(ctx context.Context, sys *System) (users []string, err e
 			TargetKind: checkpoint.TargetBridge, AreaCode: b.AreaCode[:6], EffectiveFrom: closedFrom,
 			Description: "除防疫物资、保供车辆和应急车辆外，禁止车辆和行人通行。"})
 		if err != nil {
-			return nil, fmt.Errorf("demo: measure %s: %w", b.Name, err)
+			return fmt.Errorf("demo: measure %s: %w", b.Name, err)
 		}
 		closures = append(closures, m.ID)
 	}
@@ -94,7 +127,7 @@ func demoCheckpointData(ctx context.Context, sys *System) (users []string, err e
 		Target: "枫溪大道坚固立交路口", TargetKind: checkpoint.TargetRoad, AreaCode: "430202", EffectiveFrom: closedFrom,
 		Description: "设置防疫管控卡口，开通应急通道，保障防疫物资、保供车辆通行。"})
 	if err != nil {
-		return nil, fmt.Errorf("demo: emergency lane: %w", err)
+		return fmt.Errorf("demo: emergency lane: %w", err)
 	}
 	started := closedFrom.Add(-2 * time.Hour)
 	if _, err := sys.Checkpoints.PublishNotice(ctx, sysP, checkpoint.NoticeInput{Number: "株疫指通〔2022〕8号",
@@ -102,7 +135,7 @@ func demoCheckpointData(ctx context.Context, sys *System) (users []string, err e
 		Body: "为科学精准做好疫情防控工作，自2022年11月11日20时起，对株洲大桥、建宁大桥、芦淞大桥、枫溪大桥实施临时交通管制，" +
 			"除防疫物资、保供车辆和应急车辆外禁止通行；在建设路中心广场南口、枫溪大道坚固立交路口设置防疫管控卡口，开通应急通道。",
 		Starts: append(append([]int64{}, closures...), lane.ID)}); err != nil {
-		return nil, fmt.Errorf("demo: notice 8: %w", err)
+		return fmt.Errorf("demo: notice 8: %w", err)
 	}
 	lifted := time.Date(2022, 11, 20, 12, 0, 0, 0, clock.Shanghai)
 	if _, err := sys.Checkpoints.PublishNotice(ctx, sysP, checkpoint.NoticeInput{Number: "株疫指通〔2022〕12号",
@@ -110,9 +143,9 @@ func demoCheckpointData(ctx context.Context, sys *System) (users []string, err e
 		Body: "为科学精准做好疫情防控工作，经市疫情防控指挥部研究决定，调整主城区部分区域临时交通管制措施：" +
 			"株洲大桥、建宁大桥、芦淞大桥、枫溪大桥解除交通管制。枫溪大道坚固立交路口应急通道继续保留。",
 		Lifts: closures}); err != nil {
-		return nil, fmt.Errorf("demo: notice 12: %w", err)
+		return fmt.Errorf("demo: notice 12: %w", err)
 	}
-	return users, nil
+	return nil
 }
 
 // demoKakouCheckpoint is the id of the demo's 建宁大桥 checkpoint, "" when

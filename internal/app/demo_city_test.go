@@ -199,3 +199,23 @@ func cpuTime() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// TestDemoAtAnyHour: `tongxin demo` works whenever it is run. Its roster
+// at 建宁大桥 once held today's 08:00–20:00 shift, which a roster refuses
+// once it has ended, so from 20:00 on every demo (and every test building
+// one) failed. Each hour puts the officer on the shift under way.
+func TestDemoAtAnyHour(t *testing.T) {
+	for _, hour := range []int{3, 8, 21} {
+		t.Run(strconv.Itoa(hour), func(t *testing.T) {
+			now := time.Date(2022, 11, 20, hour, 30, 0, 0, clock.Shanghai)
+			sys := openDemoSystem(t, "sqlite", now)
+			if _, err := Demo(context.Background(), sys); err != nil {
+				t.Fatalf("demo at %s: %v", now.Format("15:04"), err)
+			}
+			start := demoShiftStart(now)
+			if start.After(now) || !now.Before(start.Add(12*time.Hour)) || (start.Hour() != 8 && start.Hour() != 20) {
+				t.Fatalf("shift under way at %s starts %s", now.Format("15:04"), start.Format("01-02 15:04"))
+			}
+		})
+	}
+}

@@ -245,7 +245,7 @@ func replay(ctx context.Context, sys *System, events []demoEvent, now time.Time)
 	}
 	slices.SortStableFunc(events, func(a, b demoEvent) int { return a.at.Compare(b.at) })
 	clk := clock.NewManual(events[0].at)
-	h := wireSystem(sys.DB.WithClock(clk), sys.Box, sys.DataDir, sys.Log, wireOptions{})
+	h := wireSystem(sys.DB.WithClock(clk), sys.Box, sys.DataDir, sys.Log, wiring{})
 	sweepTo := func(t time.Time) error {
 		for next := clk.Now().Truncate(30 * time.Minute).Add(30 * time.Minute); !next.After(t); next = next.Add(30 * time.Minute) {
 			clk.Set(next)

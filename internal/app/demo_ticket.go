@@ -56,29 +56,11 @@ func demoTickets(ctx context.Context, sys *System) (users []string, err error) {
 			return nil, fmt.Errorf("demo: route %s %s: %w", r.Category, r.AreaCode, err)
 		}
 	}
-	principal := func(username string) (*auth.Principal, error) {
-		id, roles, err := sys.Auth.LookupUser(ctx, username)
-		if err != nil {
-			return nil, fmt.Errorf("demo: user %s: %w", username, err)
-		}
-		return &auth.Principal{UserID: id, Username: username, Assignments: roles}, nil
-	}
-	hotline, err := principal("hotline")
+	ps, err := demoPrincipals(ctx, sys, "hotline", "qianjin", "dayuan", "minzheng")
 	if err != nil {
 		return nil, err
 	}
-	qianjin, err := principal("qianjin")
-	if err != nil {
-		return nil, err
-	}
-	dayuan, err := principal("dayuan")
-	if err != nil {
-		return nil, err
-	}
-	minzheng, err := principal("minzheng")
-	if err != nil {
-		return nil, err
-	}
+	hotline, qianjin, dayuan, minzheng := ps[0], ps[1], ps[2], ps[3]
 	filings := []struct {
 		by *auth.Principal
 		in ticket.Input
@@ -116,4 +98,18 @@ func demoTickets(ctx context.Context, sys *System) (users []string, err error) {
 		return nil, fmt.Errorf("demo: ticket resolve: %w", err)
 	}
 	return users, nil
+}
+
+// demoPrincipals are the principals of demo users, as they would be when
+// signed in.
+func demoPrincipals(ctx context.Context, sys *System, usernames ...string) ([]*auth.Principal, error) {
+	out := make([]*auth.Principal, len(usernames))
+	for i, username := range usernames {
+		id, roles, err := sys.Auth.LookupUser(ctx, username)
+		if err != nil {
+			return nil, fmt.Errorf("demo: user %s: %w", username, err)
+		}
+		out[i] = &auth.Principal{UserID: id, Username: username, Assignments: roles}
+	}
+	return out, nil
 }

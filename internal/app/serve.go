@@ -14,6 +14,7 @@ import (
 
 	"tongxin/internal/account"
 	"tongxin/internal/area"
+	"tongxin/internal/audit"
 	"tongxin/internal/auth"
 	"tongxin/internal/checkpoint"
 	"tongxin/internal/notify"
@@ -23,7 +24,55 @@ import (
 	"tongxin/internal/web"
 )
 
+// serveOptions are the options of `tongxin serve`.
+type serveOptions struct {
+	addr, journal, logLevel    string
+	migrate, secure            bool
+	sweep, deliver, offlineAge time.Duration
+}
+
 func runServe(ctx context.Context, env *Env, args []string) error {
+	f, o, err := serveFlags(env, args)
+	if err != nil {
+		return done(err)
+	}
+	log, err := newLogger(env.Stderr, o.logLevel)
+	if err != nil {
+		return err
+	}
+	f.wire.offlineScanMaxAge = o.offlineAge
+	sys, err := f.open(ctx, o.migrate, log)
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	openScanJournal(ctx, sys, o.journal, log)
+	defer func() {
+		if err := sys.Checkpoints.CloseJournal(context.WithoutCancel(ctx)); err != nil {
+			log.Error("loading the scan journal at shutdown failed; it is loaded at the next start", "err", err.Error())
+		}
+	}()
+	if f.wire.baseURL == "" {
+		log.Warn("no --base-url: links in webhook messages will be relative, which WeCom and DingTalk cannot open")
+	}
+	srv, err := NewServer(sys, ServerOptions{SecureCookies: o.secure})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", o.addr, err)
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "db", sys.DB.String(), "version", Version)
+	fmt.Fprintf(env.Stdout, "同心 Tongxin 已启动：http://%s\n", ln.Addr())
+	stop := runBackground(ctx, sys, o, log)
+	defer stop()
+	return serveUntilDone(ctx, newHTTPServer(srv), ln, log)
+}
+
+// serveFlags parses the options of serve; an error is a usage error or
+// errHelp.
+func serveFlags(env *Env, args []string) (*flags, *serveOptions, error) {
 	f := newFlags(env, "serve", "serve [--db URL] [--addr HOST:PORT] [--migrate]")
 	defAddr := env.Getenv("TONGXIN_ADDR")
 	if defAddr == "" {
@@ -40,82 +89,70 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	offlineAge := f.Duration("offline-scan-max-age", envDuration(env, "TONGXIN_OFFLINE_SCAN_MAX_AGE", checkpoint.DefaultOfflineMaxAge), "离线扫码记录上传时最早可追溯的时长，更早的记录拒收 (环境变量 TONGXIN_OFFLINE_SCAN_MAX_AGE)")
 	logLevel := f.String("log-level", envOr(env, "TONGXIN_LOG_LEVEL", "info"), "日志级别 debug|info|warn|error")
 	if err := f.parse(args); err != nil {
-		return done(err)
+		return nil, nil, err
 	}
 	if *sweep < 100*time.Millisecond || *deliver < 100*time.Millisecond {
-		return usageError("--sweep-interval 与 --deliver-interval 不能小于 100ms")
+		return nil, nil, usageError("--sweep-interval 与 --deliver-interval 不能小于 100ms")
 	}
 	if *offlineAge < time.Minute {
-		return usageError("--offline-scan-max-age 不能小于 1m")
+		return nil, nil, usageError("--offline-scan-max-age 不能小于 1m")
 	}
-	log, err := newLogger(env.Stderr, *logLevel)
-	if err != nil {
-		return err
-	}
-	f.wire.offlineScanMaxAge = *offlineAge
-	sys, err := f.open(ctx, *migrate, log)
-	if err != nil {
-		return err
-	}
-	defer sys.Close()
-	// Online scans are journaled in the data directory and loaded into the
-	// database in bulk (checkpoint/journal.go); what is left is loaded at
-	// the end, after the last request.
-	switch *journal {
+	f.wire = wiring{baseURL: strings.TrimRight(*baseURL, "/"), allowPrivate: *allowPrivate}
+	return f, &serveOptions{addr: *addr, journal: *journal, logLevel: *logLevel, migrate: *migrate, secure: *secure,
+		sweep: *sweep, deliver: *deliver, offlineAge: *offlineAge}, nil
+}
+
+// openScanJournal journals online scans in the data directory, to be
+// loaded into the database in bulk (checkpoint/journal.go); what is left
+// is loaded at the end, after the last request. "off" writes scans to the
+// database directly.
+func openScanJournal(ctx context.Context, sys *System, journal string, log *slog.Logger) {
+	switch journal {
 	case "off":
+		return
 	case "":
-		*journal = filepath.Join(sys.DataDir, "scan-journal")
-		fallthrough
-	default:
-		if err := sys.Checkpoints.OpenJournal(ctx, *journal); err != nil {
-			// A read-only data directory (instances sharing one): scans
-			// are written to the database directly.
-			log.Warn("no scan journal; online scans are written to the database directly", "dir", *journal, "err", err.Error())
-		}
+		journal = filepath.Join(sys.DataDir, "scan-journal")
 	}
-	defer func() {
-		if err := sys.Checkpoints.CloseJournal(context.WithoutCancel(ctx)); err != nil {
-			log.Error("loading the scan journal at shutdown failed; it is loaded at the next start", "err", err.Error())
-		}
-	}()
-	sys.Notify.BaseURL = strings.TrimRight(*baseURL, "/")
-	sys.Notify.AllowPrivate = *allowPrivate
-	if sys.Notify.BaseURL == "" {
-		log.Warn("no --base-url: links in webhook messages will be relative, which WeCom and DingTalk cannot open")
+	if err := sys.Checkpoints.OpenJournal(ctx, journal); err != nil {
+		// A read-only data directory (instances sharing one): scans
+		// are written to the database directly.
+		log.Warn("no scan journal; online scans are written to the database directly", "dir", journal, "err", err.Error())
 	}
-	srv, err := NewServer(sys, ServerOptions{SecureCookies: *secure})
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", *addr, err)
-	}
-	hs := &http.Server{
-		Handler:           srv,
+}
+
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "db", sys.DB.String(), "version", Version)
-	fmt.Fprintf(env.Stdout, "同心 Tongxin 已启动：http://%s\n", ln.Addr())
-	// Background work: the ticket sweeper, the webhook deliveries and the
-	// expiry of idempotency keys. All keep their state in the database, so
-	// any number of instances may run them at once.
+}
+
+// runBackground starts the background work: the ticket sweeper, the
+// webhook deliveries and the expiry of idempotency keys. All keep their
+// state in the database, so any number of instances may run them at once.
+// The function returned stops them and waits for them.
+func runBackground(ctx context.Context, sys *System, o *serveOptions, log *slog.Logger) (stop func()) {
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Add(3)
-	go func() { defer wg.Done(); sys.Tickets.RunSweeper(bg, *sweep) }()
-	go func() { defer wg.Done(); sys.Notify.RunDeliveries(bg, *deliver) }()
+	go func() { defer wg.Done(); sys.Tickets.RunSweeper(bg, o.sweep) }()
+	go func() { defer wg.Done(); sys.Notify.RunDeliveries(bg, o.deliver) }()
 	go func() {
 		defer wg.Done()
 		web.RunIdempotencySweeper(bg, sys.DB, idempotencySweepEvery, func(err error) {
 			log.Error("idempotency keys: sweep failed", "err", err.Error())
 		})
 	}()
-	defer func() { stopBG(); wg.Wait() }()
+	return func() { stopBG(); wg.Wait() }
+}
+
+// serveUntilDone serves on ln until the server fails or ctx is cancelled
+// (SIGTERM): then it stops accepting and lets in-flight requests finish.
+func serveUntilDone(ctx context.Context, hs *http.Server, ln net.Listener, log *slog.Logger) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -123,7 +160,6 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	case <-ctx.Done():
 	}
-	// SIGTERM: stop accepting, let in-flight requests finish.
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
@@ -207,7 +243,8 @@ func newServer(sys *System, opt ServerOptions, render *web.Renderer) *Server {
 	metrics := web.NewMetrics(sys.DB.Clock.Now())
 	mw := &web.Middleware{Log: sys.Log, Auth: sys.Auth, Adapter: adapter, Metrics: metrics, SecureCookies: opt.SecureCookies}
 	idem := &web.Idempotency{DB: sys.DB, Adapter: adapter, Box: sys.Box}
-	acct := &account.Handlers{DB: sys.DB, Auth: sys.Auth, Areas: sys.Areas, MW: mw, Render: render, AuthConfig: auth.DefaultConfig()}
+	acct := account.NewHandlers(sys.Auth, account.Deps{MW: mw, Render: render, AuthConfig: auth.DefaultConfig(),
+		AuditLog: func(ctx context.Context, f audit.Filter) ([]audit.Row, error) { return audit.List(ctx, sys.DB, f) }})
 	rt := &routes{
 		a:        adapter,
 		sys:      sys,
@@ -215,13 +252,13 @@ func newServer(sys *System, opt ServerOptions, render *web.Renderer) *Server {
 		metrics:  metrics,
 		account:  acct,
 		areaAPI:  area.NewAPI(sys.Areas),
-		areaUI:   &area.Pages{Svc: sys.Areas, Render: render, Figures: areaFigures(sys)},
+		areaUI:   area.NewPages(sys.Areas, render, areaFigures(sys)),
 		resAPI:   resumption.NewAPI(sys.Resumption),
 		resUI:    &resumption.Pages{Svc: sys.Resumption, Render: render, Problems: enterpriseProblems(sys.Tickets)},
 		tickets:  ticket.NewAPI(sys.Tickets),
 		ticketUI: ticket.NewPages(sys.Tickets, sys.Areas, render),
 		ntAPI:    notify.NewAPI(sys.Notify),
-		ntUI:     &notify.Pages{Svc: sys.Notify, Render: render, AreaNames: sys.Areas.Names},
+		ntUI:     notify.NewPages(sys.Notify, render, sys.Areas.Names),
 		passAPI:  pass.NewAPI(sys.Passes),
 		passUI:   pass.NewPages(sys.Passes, render),
 		cpAPI:    checkpoint.NewAPI(sys.Checkpoints),

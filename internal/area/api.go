@@ -52,15 +52,9 @@ func (a *API) Get(w http.ResponseWriter, r *http.Request) error {
 
 // Children answers GET /api/v1/areas/{code}/children.
 func (a *API) Children(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	kids, err := a.svc.Children(r.Context(), p, r.PathValue("code"))
-	if err != nil {
-		return err
-	}
-	return web.WriteItems(w, kids)
+	return web.List(w, r, func(ctx context.Context, p *auth.Principal) ([]Area, error) {
+		return a.svc.Children(ctx, p, r.PathValue("code"))
+	})
 }
 
 // Import answers POST /api/v1/areas/import: the body is a CSV or XLSX file

@@ -428,6 +428,8 @@ func (p *planner) resolve(i int) resolvedRow {
 	return p.resolved[i]
 }
 
+// resolveRow resolves row i once its state is set: an area already
+// stored, a new city, or a new area under a parent.
 func (p *planner) resolveRow(i int) resolvedRow {
 	r := p.rows[i]
 	var given Level
@@ -435,54 +437,55 @@ func (p *planner) resolveRow(i int) resolvedRow {
 		given, _ = ParseLevel(r.Level)
 	}
 	if old, ok := p.Known[r.Code]; ok {
-		if !p.CanRead(old.Path) || !p.CanWrite(old.Path) {
-			p.fail(r.Num, "code", fmt.Sprintf("区划“%s”不在您的管辖范围内，无权修改", clip(r.Code)))
-			return resolvedRow{}
-		}
-		if r.Parent != old.ParentCode || (given != "" && given != old.Level) {
-			p.fail(r.Num, "parent_code", fmt.Sprintf("不能更改已有区划的上级或层级（区划“%s”现为%s级，上级编码“%s”）",
-				r.Code, old.Level.Label(), old.ParentCode))
-		}
-		// Children resolve against the stored node either way.
-		return resolvedRow{ok: true, level: old.Level, path: old.Path, exist: true}
+		return p.resolveStored(r, old, given)
 	}
 	if r.Parent == "" {
-		if given != "" && given != City {
-			p.fail(r.Num, "parent_code", fmt.Sprintf("缺少上级编码：只有市级区划可以没有上级（本行层级为%s）", given.Label()))
-			return resolvedRow{}
-		}
-		if msg := childCodeProblem(City, r.Code, ""); msg != "" {
-			p.fail(r.Num, "code", msg)
-			return resolvedRow{}
-		}
-		path := PathOf("", r.Code)
-		if !p.CanWrite(path) {
-			p.fail(r.Num, "code", "只有全市范围的管理员可以新建市级区划")
-			return resolvedRow{}
-		}
-		return resolvedRow{ok: true, level: City, path: path}
+		return p.resolveCity(r, given)
 	}
 	if r.Parent == r.Code {
 		p.fail(r.Num, "parent_code", "上级编码不能是本区划自己的编码")
 		return resolvedRow{}
 	}
-	var parentLevel Level
-	var parentPath string
-	old, stored := p.Known[r.Parent]
-	j, inFile := p.first[r.Parent]
-	switch {
-	case stored && p.CanRead(old.Path):
-		parentLevel, parentPath = old.Level, old.Path
-	case inFile && !stored:
-		res := p.resolve(j)
-		if !res.ok {
-			return resolvedRow{} // the parent's row carries the error
-		}
-		parentLevel, parentPath = res.level, res.path
-	case inFile && stored:
-		return resolvedRow{} // the parent's row is out of scope and carries the error
-	default:
-		p.fail(r.Num, "parent_code", fmt.Sprintf("上级编码“%s”不存在：系统中和本文件中都没有该区划", clip(r.Parent)))
+	return p.resolveChild(r, given)
+}
+
+// resolveStored checks a row of an area already stored: it may rename it,
+// never move it.
+func (p *planner) resolveStored(r rowInput, old Area, given Level) resolvedRow {
+	if !p.CanRead(old.Path) || !p.CanWrite(old.Path) {
+		p.fail(r.Num, "code", fmt.Sprintf("区划“%s”不在您的管辖范围内，无权修改", clip(r.Code)))
+		return resolvedRow{}
+	}
+	if r.Parent != old.ParentCode || (given != "" && given != old.Level) {
+		p.fail(r.Num, "parent_code", fmt.Sprintf("不能更改已有区划的上级或层级（区划“%s”现为%s级，上级编码“%s”）",
+			r.Code, old.Level.Label(), old.ParentCode))
+	}
+	// Children resolve against the stored node either way.
+	return resolvedRow{ok: true, level: old.Level, path: old.Path, exist: true}
+}
+
+// resolveCity checks a new row without a parent, which must be a city.
+func (p *planner) resolveCity(r rowInput, given Level) resolvedRow {
+	if given != "" && given != City {
+		p.fail(r.Num, "parent_code", fmt.Sprintf("缺少上级编码：只有市级区划可以没有上级（本行层级为%s）", given.Label()))
+		return resolvedRow{}
+	}
+	if msg := childCodeProblem(City, r.Code, ""); msg != "" {
+		p.fail(r.Num, "code", msg)
+		return resolvedRow{}
+	}
+	path := PathOf("", r.Code)
+	if !p.CanWrite(path) {
+		p.fail(r.Num, "code", "只有全市范围的管理员可以新建市级区划")
+		return resolvedRow{}
+	}
+	return resolvedRow{ok: true, level: City, path: path}
+}
+
+// resolveChild checks a new row under its parent, stored or in the file.
+func (p *planner) resolveChild(r rowInput, given Level) resolvedRow {
+	parentLevel, parentPath, ok := p.parentOf(r)
+	if !ok {
 		return resolvedRow{}
 	}
 	want := parentLevel.Child()
@@ -505,6 +508,26 @@ func (p *planner) resolveRow(i int) resolvedRow {
 		return resolvedRow{}
 	}
 	return resolvedRow{ok: true, level: want, path: path}
+}
+
+// parentOf finds the level and path of r's parent, stored (and readable)
+// or resolved from its own row in the file. ok is false when it cannot be
+// used: a parent row that is wrong, or out of scope, carries the error
+// itself; a parent found nowhere is this row's error.
+func (p *planner) parentOf(r rowInput) (Level, string, bool) {
+	old, stored := p.Known[r.Parent]
+	j, inFile := p.first[r.Parent]
+	switch {
+	case stored && p.CanRead(old.Path):
+		return old.Level, old.Path, true
+	case inFile && !stored:
+		res := p.resolve(j)
+		return res.level, res.path, res.ok
+	case inFile && stored:
+		return "", "", false
+	}
+	p.fail(r.Num, "parent_code", fmt.Sprintf("上级编码“%s”不存在：系统中和本文件中都没有该区划", clip(r.Parent)))
+	return "", "", false
 }
 
 // Paths returns the paths of the rows Plan resolved.

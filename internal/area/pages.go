@@ -21,13 +21,20 @@ const searchPageLimit = 50
 
 // Pages serves the jurisdiction tree as HTML.
 type Pages struct {
-	Svc    *Service
-	Render *web.Renderer
-	// Figures, if set, are the counts an area's page shows from other
-	// modules (open and overdue tickets, help requests, enterprises),
-	// scoped to p, each linked to the list filtered to the area. It is
-	// wired in internal/app, so that area imports no other module.
-	Figures func(ctx context.Context, p *auth.Principal, a *Area) ([]web.Figure, error)
+	svc     *Service
+	render  *web.Renderer
+	figures Figures
+}
+
+// Figures are the counts an area's page shows from other modules (open
+// and overdue tickets, help requests, enterprises), scoped to p, each
+// linked to the list filtered to the area. They are wired in internal/app,
+// so that area imports no other module.
+type Figures func(ctx context.Context, p *auth.Principal, a *Area) ([]web.Figure, error)
+
+// NewPages builds the pages; figures may be nil (no figures shown).
+func NewPages(svc *Service, render *web.Renderer, figures Figures) *Pages {
+	return &Pages{svc: svc, render: render, figures: figures}
 }
 
 // treeData is the data of area/tree.
@@ -47,14 +54,14 @@ func (pg *Pages) Tree(w http.ResponseWriter, r *http.Request) error {
 	}
 	d := treeData{Query: strings.TrimSpace(r.URL.Query().Get("q"))}
 	if d.Query != "" {
-		d.Results, err = pg.Svc.Search(r.Context(), p, d.Query, searchPageLimit)
+		d.Results, err = pg.svc.Search(r.Context(), p, d.Query, searchPageLimit)
 	} else {
-		d.Roots, err = pg.Svc.Roots(r.Context(), p)
+		d.Roots, err = pg.svc.Roots(r.Context(), p)
 	}
 	if err != nil {
 		return err
 	}
-	return pg.Render.Page(w, r, http.StatusOK, "area/tree", "area.title", d)
+	return pg.render.Page(w, r, http.StatusOK, "area/tree", "area.title", d)
 }
 
 // nodeData is the data of area/node.
@@ -73,11 +80,11 @@ func (pg *Pages) Node(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a, err := pg.Svc.Get(r.Context(), p, r.PathValue("code"))
+	a, err := pg.svc.Get(r.Context(), p, r.PathValue("code"))
 	if err != nil {
 		return err
 	}
-	anc, err := pg.Svc.Ancestors(r.Context(), p, a.Code)
+	anc, err := pg.svc.Ancestors(r.Context(), p, a.Code)
 	if err != nil {
 		return err
 	}
@@ -88,8 +95,8 @@ func (pg *Pages) Node(w http.ResponseWriter, r *http.Request) error {
 	if n := len(anc); n > 0 && anc[n-1].Code == a.ParentCode {
 		d.Parent = &anc[n-1]
 	}
-	if pg.Figures != nil {
-		if d.Figures, err = pg.Figures(r.Context(), p, a); err != nil {
+	if pg.figures != nil {
+		if d.Figures, err = pg.figures(r.Context(), p, a); err != nil {
 			return err
 		}
 	}
@@ -100,7 +107,7 @@ func (pg *Pages) Node(w http.ResponseWriter, r *http.Request) error {
 		}
 		d.Figures = append(d.Figures, web.Figure{Key: key, Value: a.ChildCount, Path: "#children"})
 	}
-	return pg.Render.Page(w, r, http.StatusOK, "area/node", a.Name, d)
+	return pg.render.Page(w, r, http.StatusOK, "area/node", a.Name, d)
 }
 
 // ChildrenFragment answers htmx with the list items of an area's children
@@ -112,7 +119,7 @@ func (pg *Pages) ChildrenFragment(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	code := r.PathValue("code")
-	kids, err := pg.Svc.Children(r.Context(), p, code)
+	kids, err := pg.svc.Children(r.Context(), p, code)
 	if err != nil {
 		return err
 	}
@@ -120,7 +127,7 @@ func (pg *Pages) ChildrenFragment(w http.ResponseWriter, r *http.Request) error 
 		http.Redirect(w, r, "/areas/"+url.PathEscape(code), http.StatusSeeOther)
 		return nil
 	}
-	return pg.Render.Fragment(w, r, http.StatusOK, "area/children", kids)
+	return pg.render.Fragment(w, r, http.StatusOK, "area/children", kids)
 }
 
 // HomeWork puts a community worker's community on their home page: its

@@ -21,7 +21,7 @@ type pagesEnv struct {
 func newPagesEnv(t *testing.T) *pagesEnv {
 	t.Helper()
 	d := dbtest.Open(t, "sqlite", nil)
-	svc := NewService(d)
+	svc := NewService(d, Deps{})
 	as, ds, gs := DemoCity()
 	if _, err := svc.Seed(context.Background(), auth.System(), as, ds, gs); err != nil {
 		t.Fatal(err)
@@ -35,7 +35,7 @@ func newPagesEnv(t *testing.T) *pagesEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pg := &Pages{Svc: svc, Render: render}
+	pg := NewPages(svc, render, nil)
 	a := &web.Adapter{Log: log, ErrorPage: render.ErrorPage}
 	mux := http.NewServeMux()
 	mux.Handle("GET /areas", a.H(pg.Tree))

@@ -25,7 +25,7 @@ func testClock() clock.Clock { return clock.NewManual(time.Date(2022, 11, 20, 17
 // seedDemo loads the demo city as the system.
 func seedDemo(t *testing.T, d *db.DB) *area.Service {
 	t.Helper()
-	svc := area.NewService(d)
+	svc := area.NewService(d, area.Deps{})
 	as, ds, gs := area.DemoCity()
 	if _, err := svc.Seed(ctx, auth.System(), as, ds, gs); err != nil {
 		t.Fatalf("seed: %v", err)
@@ -127,7 +127,7 @@ func TestDemoCity(t *testing.T) {
 
 func TestSeedIsIdempotent(t *testing.T) {
 	dbtest.Each(t, testClock(), func(t *testing.T, d *db.DB) {
-		svc := area.NewService(d)
+		svc := area.NewService(d, area.Deps{})
 		as, ds, gs := area.DemoCity()
 		n, err := svc.Seed(ctx, auth.System(), as, ds, gs)
 		if err != nil {
@@ -278,7 +278,7 @@ func TestImport(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dbtest.Each(t, testClock(), func(t *testing.T, d *db.DB) {
-				svc := area.NewService(d)
+				svc := area.NewService(d, area.Deps{})
 				res, err := svc.Import(ctx, auth.System(), tc.file(t))
 				if tc.code != "" {
 					wantKind(t, err, errs.Invalid, tc.code)

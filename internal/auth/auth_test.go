@@ -61,7 +61,7 @@ func newFixture(t *testing.T, d *db.DB, clk *clock.Manual) *fixture {
 		t.Fatal(err)
 	}
 	areas, depts, groups := area.DemoCity()
-	if _, err := area.NewService(d).Seed(context.Background(), auth.System(), areas, depts, groups); err != nil {
+	if _, err := area.NewService(d, area.Deps{}).Seed(context.Background(), auth.System(), areas, depts, groups); err != nil {
 		t.Fatal(err)
 	}
 	return &fixture{clk: clk, d: d, svc: auth.NewService(d, box, auth.DefaultConfig())}

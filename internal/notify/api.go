@@ -1,11 +1,9 @@
 package notify
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 
-	"tongxin/internal/auth"
 	"tongxin/internal/errs"
 	"tongxin/internal/web"
 )
@@ -15,12 +13,6 @@ type API struct{ svc *Service }
 
 // NewAPI builds the handlers.
 func NewAPI(svc *Service) *API { return &API{svc: svc} }
-
-// pathID reads the {id} of the path; anything but a positive integer is
-// not found.
-func pathID(r *http.Request, code, msg string) (int64, error) {
-	return web.PathID(r, "id", errs.E(errs.NotFound, code, msg))
-}
 
 // cursorID reads a page's cursor as the id to continue below.
 func cursorID(page web.PageRequest) (int64, error) {
@@ -88,19 +80,7 @@ func (a *API) Inbox(w http.ResponseWriter, r *http.Request) error {
 
 // MarkRead answers POST /api/v1/inbox/{id}/read with the notification.
 func (a *API) MarkRead(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "notification_not_found", "通知不存在")
-	if err != nil {
-		return err
-	}
-	n, err := a.svc.MarkRead(r.Context(), p, id)
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, n)
+	return web.AnswerID(w, r, errs.E(errs.NotFound, "notification_not_found", "通知不存在"), a.svc.MarkRead)
 }
 
 // MarkAllRead answers POST /api/v1/inbox/read-all with {"marked":N}.
@@ -126,57 +106,20 @@ func (a *API) CreateWebhook(w http.ResponseWriter, r *http.Request) error {
 	return web.Decode(w, r, http.StatusCreated, a.svc.CreateWebhook)
 }
 
-func hookID(r *http.Request) (int64, error) {
-	return pathID(r, "webhook_not_found", "Webhook 不存在")
-}
-
 // Webhook answers GET /api/v1/webhooks/{id}.
 func (a *API) Webhook(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	id, err := hookID(r)
-	if err != nil {
-		return err
-	}
-	h, err := a.svc.GetWebhook(r.Context(), p, id)
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, h)
+	return web.AnswerID(w, r, errHookNotFound(), a.svc.GetWebhook)
 }
 
 // UpdateWebhook answers PUT /api/v1/webhooks/{id}: the fields present
 // change, the others stay.
 func (a *API) UpdateWebhook(w http.ResponseWriter, r *http.Request) error {
-	if _, err := web.Principal(r); err != nil {
-		return err
-	}
-	id, err := hookID(r)
-	if err != nil {
-		return err
-	}
-	return web.Decode(w, r, http.StatusOK, func(ctx context.Context, p *auth.Principal, in WebhookInput) (*Webhook, error) {
-		return a.svc.UpdateWebhook(ctx, p, id, in)
-	})
+	return web.DecodeID(w, r, http.StatusOK, errHookNotFound(), a.svc.UpdateWebhook)
 }
 
 // DeleteWebhook answers DELETE /api/v1/webhooks/{id} with 204.
 func (a *API) DeleteWebhook(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	id, err := hookID(r)
-	if err != nil {
-		return err
-	}
-	if err := a.svc.DeleteWebhook(r.Context(), p, id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return web.NoContentID(w, r, errHookNotFound(), a.svc.DeleteWebhook)
 }
 
 // Deliveries answers GET /api/v1/webhooks/{id}/deliveries?limit=&cursor=:
@@ -186,7 +129,7 @@ func (a *API) Deliveries(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := hookID(r)
+	id, err := web.PathID(r, "id", errHookNotFound())
 	if err != nil {
 		return err
 	}
@@ -212,7 +155,7 @@ func (a *API) TestWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := hookID(r)
+	id, err := web.PathID(r, "id", errHookNotFound())
 	if err != nil {
 		return err
 	}

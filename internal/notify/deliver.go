@@ -162,7 +162,7 @@ func (s *Service) request(ctx context.Context, c claimed, at time.Time) (*http.R
 			return nil, errors.New("签名密钥无法解密（密钥文件是否更换过？）")
 		}
 	}
-	p := payloadOf(c, s.BaseURL)
+	p := payloadOf(c, s.baseURL)
 	var body []byte
 	switch c.format {
 	case FormatWeCom:
@@ -226,7 +226,7 @@ type Payload struct {
 	Event      string    `json:"event"`
 	Title      string    `json:"title"`
 	Body       string    `json:"body"`
-	Link       string    `json:"link"` // absolute when Service.BaseURL is set
+	Link       string    `json:"link"` // absolute when Deps.BaseURL is set
 	ObjectType string    `json:"object_type"`
 	ObjectID   string    `json:"object_id"`
 	SentAt     time.Time `json:"sent_at"` // when the message was sent

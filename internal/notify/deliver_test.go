@@ -27,7 +27,7 @@ func TestDeliveryFormats(t *testing.T) {
 	dbtest.Each(t, clk, func(t *testing.T, d *db.DB) {
 		clk.Set(testBase)
 		f := newFixture(t, d, clk)
-		f.svc.BaseURL = "https://tongxin.example.cn/"
+		f.svc = NewService(d, Deps{Box: f.Box, Areas: f.Areas, AllowPrivate: true, BaseURL: "https://tongxin.example.cn/"})
 		rc := newReceiver(t, nil)
 		const secret = "json-secret"
 		const dingSecret = "SECdingtalk-secret"
@@ -204,7 +204,7 @@ func TestDeliveryTransportErrors(t *testing.T) {
 	release := make(chan struct{})
 	slow := newReceiver(t, func(int, received) (int, string) { <-release; return 200, "" })
 	defer close(release)
-	f.svc.SetHTTPClient(&http.Client{Timeout: 50 * time.Millisecond})
+	f.svc = NewService(d, Deps{Box: f.Box, Areas: f.Areas, AllowPrivate: true, HTTPClient: &http.Client{Timeout: 50 * time.Millisecond}})
 	hSlow := f.hook("慢", slow.URL+"?key=very-secret-key", FormatWeCom, "", "430200", "*")
 	hDead := f.hook("不通", "http://127.0.0.1:1/hook?key=very-secret-key", FormatJSON, "", "430200", "*")
 	f.send(nil, ticketMsg("ticket.created", "9", ""))

@@ -199,7 +199,7 @@ func (s *Service) transport() *http.Transport {
 	d := &net.Dialer{
 		Timeout: RequestTimeout,
 		Control: func(network, address string, _ syscall.RawConn) error {
-			if s.AllowPrivate {
+			if s.allowPrivate {
 				return nil
 			}
 			host, _, err := net.SplitHostPort(address)

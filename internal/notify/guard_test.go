@@ -76,8 +76,7 @@ func TestDeliveryToAPrivateAddressIsBlockedWhenDialed(t *testing.T) {
 	f.send(nil, ticketMsg("ticket.created", "9", ""))
 
 	var logBuf bytes.Buffer
-	strict := NewService(d, f.Box, slog.New(slog.NewJSONHandler(&logBuf, nil)))
-	strict.SetAreas(f.Areas)
+	strict := NewService(d, Deps{Box: f.Box, Log: slog.New(slog.NewJSONHandler(&logBuf, nil)), Areas: f.Areas})
 	if n, err := strict.DeliverDue(f.Ctx); err != nil || n != 2 {
 		t.Fatalf("DeliverDue without the flag: %d attempts, %v", n, err)
 	}
@@ -132,8 +131,7 @@ func TestSaveRefusesPrivateHosts(t *testing.T) {
 	clk := clock.NewManual(testBase)
 	d := dbtest.Open(t, "sqlite", clk)
 	f := newFixture(t, d, clk)
-	strict := NewService(d, f.Box, nil)
-	strict.SetAreas(f.Areas)
+	strict := NewService(d, Deps{Box: f.Box, Areas: f.Areas})
 	h := apiRoutes(NewAPI(strict))
 	alice := f.user("alice", auth.HQStaff, "430203")
 	for _, u := range []string{"http://127.0.0.1/hook", "http://10.1.2.3/x", "http://[::1]:8080/", "http://169.254.169.254/latest/meta-data",

@@ -21,11 +21,17 @@ var Templates embed.FS
 
 // Pages serves the inbox and the webhook list as HTML.
 type Pages struct {
-	Svc    *Service
-	Render *web.Renderer
-	// AreaNames names area codes, all of a page's at once (nil: codes are
+	svc    *Service
+	render *web.Renderer
+	// areaNames names area codes, all of a page's at once (nil: codes are
 	// shown as they are).
-	AreaNames func(ctx context.Context, codes []string) (map[string]string, error)
+	areaNames func(ctx context.Context, codes []string) (map[string]string, error)
+}
+
+// NewPages builds the pages. areaNames names area codes, all of a page's
+// at once (area.Service.Names; nil shows the codes as they are).
+func NewPages(svc *Service, render *web.Renderer, areaNames func(ctx context.Context, codes []string) (map[string]string, error)) *Pages {
+	return &Pages{svc: svc, render: render, areaNames: areaNames}
 }
 
 // NavItems are the menu entries (and home cards) of the module, for
@@ -88,11 +94,11 @@ func (pg *Pages) InboxPage(w http.ResponseWriter, r *http.Request) error {
 			return errs.E(errs.Invalid, "bad_cursor", "翻页参数无效")
 		}
 	}
-	list, err := pg.Svc.Inbox(r.Context(), p, InboxFilter{UnreadOnly: unread, Before: before, Limit: inboxPerPage + 1})
+	list, err := pg.svc.Inbox(r.Context(), p, InboxFilter{UnreadOnly: unread, Before: before, Limit: inboxPerPage + 1})
 	if err != nil {
 		return err
 	}
-	n, err := pg.Svc.UnreadCount(r.Context(), p)
+	n, err := pg.svc.UnreadCount(r.Context(), p)
 	if err != nil {
 		return err
 	}
@@ -105,7 +111,7 @@ func (pg *Pages) InboxPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		d.NextURL = "/inbox?" + v.Encode()
 	}
-	return pg.Render.Page(w, r, http.StatusOK, "notify/inbox", "notify.inbox.title", d)
+	return pg.render.Page(w, r, http.StatusOK, "notify/inbox", "notify.inbox.title", d)
 }
 
 // backTo sends the browser to the form's next (a path under base) with 303.
@@ -124,14 +130,14 @@ func (pg *Pages) MarkReadSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "notification_not_found", "通知不存在")
+	id, err := web.PathID(r, "id", errs.E(errs.NotFound, "notification_not_found", "通知不存在"))
 	if err != nil {
 		return err
 	}
 	if err := web.ParseForm(w, r, pageMaxFormBytes); err != nil {
 		return err
 	}
-	if _, err := pg.Svc.MarkRead(r.Context(), p, id); err != nil {
+	if _, err := pg.svc.MarkRead(r.Context(), p, id); err != nil {
 		return err
 	}
 	backTo(w, r, pageInboxDefault)
@@ -148,7 +154,7 @@ func (pg *Pages) MarkAllReadSubmit(w http.ResponseWriter, r *http.Request) error
 	if err := web.ParseForm(w, r, pageMaxFormBytes); err != nil {
 		return err
 	}
-	if _, err := pg.Svc.MarkAllRead(r.Context(), p); err != nil {
+	if _, err := pg.svc.MarkAllRead(r.Context(), p); err != nil {
 		return err
 	}
 	web.SetFlash(w, "notify.flash.read_all")
@@ -184,7 +190,7 @@ func (pg *Pages) renderHooks(w http.ResponseWriter, r *http.Request, status int,
 	if err != nil {
 		return err
 	}
-	hooks, err := pg.Svc.ListWebhooks(r.Context(), p)
+	hooks, err := pg.svc.ListWebhooks(r.Context(), p)
 	if err != nil {
 		return err
 	}
@@ -194,17 +200,17 @@ func (pg *Pages) renderHooks(w http.ResponseWriter, r *http.Request, status int,
 	}
 	for _, h := range hooks {
 		v := hookView{Webhook: h}
-		if v.Deliveries, err = pg.Svc.Deliveries(r.Context(), p, h.ID, 0, pageDeliveries); err != nil {
+		if v.Deliveries, err = pg.svc.Deliveries(r.Context(), p, h.ID, 0, pageDeliveries); err != nil {
 			return err
 		}
 		d.Hooks = append(d.Hooks, v)
 	}
-	if pg.AreaNames != nil && len(d.Hooks) > 0 {
+	if pg.areaNames != nil && len(d.Hooks) > 0 {
 		codes := make([]string, len(d.Hooks))
 		for i, h := range d.Hooks {
 			codes[i] = h.AreaCode
 		}
-		names, err := pg.AreaNames(r.Context(), codes)
+		names, err := pg.areaNames(r.Context(), codes)
 		if err != nil {
 			return err
 		}
@@ -212,7 +218,7 @@ func (pg *Pages) renderHooks(w http.ResponseWriter, r *http.Request, status int,
 			d.Hooks[i].AreaName = names[d.Hooks[i].AreaCode]
 		}
 	}
-	return pg.Render.Page(w, r, status, "notify/webhooks", "notify.webhooks.title", d)
+	return pg.render.Page(w, r, status, "notify/webhooks", "notify.webhooks.title", d)
 }
 
 // CreateWebhookSubmit adds a webhook from the form (POST /webhooks). A
@@ -236,7 +242,7 @@ func (pg *Pages) CreateWebhookSubmit(w http.ResponseWriter, r *http.Request) err
 	if strings.TrimSpace(secret) != "" {
 		in.Secret = &secret
 	}
-	if _, err := pg.Svc.CreateWebhook(r.Context(), p, in); err != nil {
+	if _, err := pg.svc.CreateWebhook(r.Context(), p, in); err != nil {
 		status := web.FormStatus(err)
 		if status == 0 {
 			return err
@@ -246,7 +252,7 @@ func (pg *Pages) CreateWebhookSubmit(w http.ResponseWriter, r *http.Request) err
 		if active {
 			form.Values.Set("active", "1")
 		}
-		pg.Render.Fail(form, r, err)
+		pg.render.Fail(form, r, err)
 		return pg.renderHooks(w, r, status, form)
 	}
 	web.SetFlash(w, "notify.flash.webhook_created")
@@ -257,7 +263,7 @@ func (pg *Pages) CreateWebhookSubmit(w http.ResponseWriter, r *http.Request) err
 // TestWebhookSubmit queues a test message (POST /webhooks/{id}/test).
 func (pg *Pages) TestWebhookSubmit(w http.ResponseWriter, r *http.Request) error {
 	return pg.hookAction(w, r, "notify.flash.test_queued", func(p *auth.Principal, id int64) error {
-		_, err := pg.Svc.TestWebhook(r.Context(), p, id)
+		_, err := pg.svc.TestWebhook(r.Context(), p, id)
 		return err
 	})
 }
@@ -275,7 +281,7 @@ func (pg *Pages) ActiveWebhookSubmit(w http.ResponseWriter, r *http.Request) err
 			return &errs.Error{Kind: errs.Invalid, Code: "webhook_invalid", Message: "active 须为 true 或 false",
 				Fields: []errs.FieldError{{Field: "active", Message: "须为 true 或 false"}}}
 		}
-		_, err := pg.Svc.UpdateWebhook(r.Context(), p, id, WebhookInput{Active: &active})
+		_, err := pg.svc.UpdateWebhook(r.Context(), p, id, WebhookInput{Active: &active})
 		return err
 	})
 }
@@ -283,7 +289,7 @@ func (pg *Pages) ActiveWebhookSubmit(w http.ResponseWriter, r *http.Request) err
 // DeleteWebhookSubmit deletes a webhook (POST /webhooks/{id}/delete).
 func (pg *Pages) DeleteWebhookSubmit(w http.ResponseWriter, r *http.Request) error {
 	return pg.hookAction(w, r, "notify.flash.webhook_deleted", func(p *auth.Principal, id int64) error {
-		return pg.Svc.DeleteWebhook(r.Context(), p, id)
+		return pg.svc.DeleteWebhook(r.Context(), p, id)
 	})
 }
 
@@ -294,7 +300,7 @@ func (pg *Pages) hookAction(w http.ResponseWriter, r *http.Request, flash string
 	if err != nil {
 		return err
 	}
-	id, err := hookID(r)
+	id, err := web.PathID(r, "id", errHookNotFound())
 	if err != nil {
 		return err
 	}

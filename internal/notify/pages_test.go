@@ -35,7 +35,7 @@ func newPagesEnv(t *testing.T) *pagesEnv {
 		t.Fatal(err)
 	}
 	render.AddNav(NavItems(f.svc)...)
-	pg := &Pages{Svc: f.svc, Render: render, AreaNames: f.Areas.Names}
+	pg := NewPages(f.svc, render, f.Areas.Names)
 	a := &web.Adapter{Log: log, ErrorPage: render.ErrorPage}
 	mux := http.NewServeMux()
 	for pattern, h := range map[string]web.Handler{
@@ -226,7 +226,7 @@ func TestWebhookPageShowsTheErrorClass(t *testing.T) {
 	admin := e.officer(auth.HQStaff, "430200")
 	h := e.hook("内网", "http://127.0.0.1:9/hook", FormatJSON, "", "430200", "*")
 	e.send(nil, ticketMsg("ticket.created", "9", ""))
-	strict := NewService(e.DB, e.Box, nil) // without --webhook-allow-private
+	strict := NewService(e.DB, Deps{Box: e.Box}) // without --webhook-allow-private
 	if n, err := strict.DeliverDue(e.Ctx); err != nil || n != 1 {
 		t.Fatalf("deliver: %d %v", n, err)
 	}

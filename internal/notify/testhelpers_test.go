@@ -37,10 +37,7 @@ func newFixture(t testing.TB, d *db.DB, clk *clock.Manual) *fixture {
 // may reach the test receivers on 127.0.0.1, as serve
 // --webhook-allow-private allows.
 func (f *fixture) service(d *db.DB) *Service {
-	s := NewService(d, f.Box, nil)
-	s.SetAreas(f.Areas)
-	s.AllowPrivate = true
-	return s
+	return NewService(d, Deps{Box: f.Box, Areas: f.Areas, AllowPrivate: true})
 }
 
 // user creates an account holding role over the area and returns its

@@ -63,7 +63,7 @@ func newFixture(t testing.TB, d *db.DB, clk *clock.Manual) *fixture {
 // newService is a second instance on the same database with dataDir.
 func (f *fixture) newService(dataDir string) *Service {
 	if f.inbox == nil {
-		f.inbox = notify.NewService(f.DB, f.Box, nil)
+		f.inbox = notify.NewService(f.DB, notify.Deps{Box: f.Box})
 	}
 	return NewService(f.DB, Deps{Box: f.Box, Verifier: NewVerifier(f.DB, VerifierDeps{DataDir: dataDir}), Areas: f.Areas,
 		Enterprises: f.res, Users: f.Users, Notifier: f.inbox})

@@ -49,7 +49,7 @@ func newPlanEnv(t *testing.T, d *db.DB) *planEnv {
 	t.Helper()
 	ctx := context.Background()
 	sys := auth.System()
-	areas := area.NewService(d)
+	areas := area.NewService(d, area.Deps{})
 	as, ds, gs := area.DemoCity()
 	if _, err := areas.Seed(ctx, sys, as, ds, gs); err != nil {
 		t.Fatal(err)

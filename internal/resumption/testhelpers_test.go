@@ -78,7 +78,7 @@ func newFixture(t testing.TB, d *db.DB, clk clock.Clock) *fixture {
 	t.Helper()
 	f := &fixture{t: t, ctx: context.Background(), d: d, sys: auth.System()}
 	f.clock, _ = clk.(*clock.Manual)
-	f.areas = area.NewService(d)
+	f.areas = area.NewService(d, area.Deps{})
 	as, ds, gs := area.DemoCity()
 	if _, err := f.areas.Seed(f.ctx, f.sys, as, ds, gs); err != nil {
 		t.Fatalf("seed demo city: %v", err)

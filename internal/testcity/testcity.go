@@ -54,13 +54,12 @@ func Box(t testing.TB) *pii.Box {
 func New(t testing.TB, d *db.DB, clk *clock.Manual) *City {
 	t.Helper()
 	c := &City{T: t, Ctx: context.Background(), DB: d, Clock: clk, Box: Box(t), Sys: auth.System()}
-	c.Areas = area.NewService(d)
+	c.Users = auth.NewService(d, c.Box, auth.DefaultConfig())
+	c.Areas = area.NewService(d, area.Deps{Principals: c.Users})
 	as, ds, gs := area.DemoCity()
 	if _, err := c.Areas.Seed(c.Ctx, c.Sys, as, ds, gs); err != nil {
 		t.Fatalf("seed demo city: %v", err)
 	}
-	c.Users = auth.NewService(d, c.Box, auth.DefaultConfig())
-	c.Areas.SetPrincipals(c.Users)
 	return c
 }
 

@@ -337,10 +337,9 @@ func TestSweepStartsWhereFiled(t *testing.T) {
 // serviceOn wires a second ticket service over another handle on the same
 // database, as a second instance of the program would have.
 func (f *fixture) serviceOn(d *db.DB) *Service {
-	areas := area.NewService(d)
+	areas := area.NewService(d, area.Deps{})
 	users := auth.NewService(d, f.Box, auth.DefaultConfig())
-	n := notify.NewService(d, f.Box, nil)
-	n.SetAreas(areas)
+	n := notify.NewService(d, notify.Deps{Box: f.Box, Areas: areas})
 	return NewService(d, Deps{Box: f.Box, Areas: areas, Holders: users, Notifier: n, Enterprises: f.res, DataDir: f.T.TempDir()})
 }
 

@@ -34,8 +34,7 @@ func newFixture(t testing.TB, d *db.DB, clk *clock.Manual) *fixture {
 	dir := t.TempDir()
 	f.res = resumption.NewService(d, f.Box, f.Areas, f.Users, dir)
 	f.Users.RegisterScope(auth.ScopeEnterprise, f.res.ResolveScope)
-	f.notify = notify.NewService(d, f.Box, nil)
-	f.notify.SetAreas(f.Areas)
+	f.notify = notify.NewService(d, notify.Deps{Box: f.Box, Areas: f.Areas})
 	f.svc = NewService(d, Deps{Box: f.Box, Areas: f.Areas, Holders: f.Users, Notifier: f.notify, Enterprises: f.res, DataDir: dir})
 	return f
 }
