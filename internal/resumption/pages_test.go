@@ -335,6 +335,7 @@ func TestReportFormPage(t *testing.T) {
 }
 
 func TestStatsPage(t *testing.T) {
+	testcity.Assets(t) // the page names the ECharts file, fingerprinted from the vendor files
 	e := newPagesEnv(t)
 	w := e.get("/resumption", planHQ)
 	testcity.Sees(t, w, 200, []string{
