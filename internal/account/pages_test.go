@@ -3,7 +3,6 @@ package account
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,6 +15,7 @@ import (
 	"tongxin/internal/auth"
 	"tongxin/internal/db/dbtest"
 	"tongxin/internal/pii"
+	"tongxin/internal/testcity"
 	"tongxin/internal/web"
 )
 
@@ -61,21 +61,12 @@ func newPageEnv(t *testing.T) *pageEnv {
 			t.Fatal(err)
 		}
 	}
-	cat, err := web.LoadCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	render, err := web.NewRenderer(log, cat, Templates, area.Templates)
-	if err != nil {
-		t.Fatal(err)
-	}
-	adapter := &web.Adapter{Log: log, ErrorPage: render.ErrorPage}
-	mw := &web.Middleware{Log: log, Auth: svc, Adapter: adapter}
+	site := testcity.NewSite(t, nil, Templates, area.Templates)
+	render := site.Render
+	mw := &web.Middleware{Log: site.Adapter.Log, Auth: svc, Adapter: site.Adapter}
 	h := NewHandlers(svc, Deps{MW: mw, Render: render, AuthConfig: cfg,
 		AuditLog: func(ctx context.Context, f audit.Filter) ([]audit.Row, error) { return audit.List(ctx, d, f) }})
-	mux := http.NewServeMux()
-	for pattern, fn := range map[string]web.Handler{
+	site.Mount(map[string]web.Handler{
 		"GET /{$}":                            h.Home,
 		"GET /login":                          h.LoginPage,
 		"POST /login":                         h.LoginSubmit,
@@ -90,9 +81,8 @@ func newPageEnv(t *testing.T) *pageEnv {
 		"POST /users/{username}/roles/remove": h.RemoveRoleSubmit,
 		"POST /users/{username}/password":     h.PasswordSubmit,
 		"GET /audit":                          h.AuditPage,
-	} {
-		mux.Handle(pattern, adapter.H(fn))
-	}
+	})
+	mux := site.Mux
 	e := &pageEnv{t: t, h: h, mux: mux, full: mw.Wrap(mux)}
 	login := func(name string) *auth.Principal {
 		_, p, err := svc.Login(ctx, name, pw, "192.0.2.1")
@@ -127,47 +117,8 @@ func (e *pageEnv) browse(r req) *httptest.ResponseRecorder {
 }
 
 func (e *pageEnv) serve(h http.Handler, r req) *httptest.ResponseRecorder {
-	if r.method == "" {
-		r.method = "GET"
-	}
-	var hr *http.Request
-	if r.form != nil {
-		hr = httptest.NewRequest(r.method, r.target, strings.NewReader(r.form.Encode()))
-		hr.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	} else {
-		hr = httptest.NewRequest(r.method, r.target, nil)
-	}
-	hr.RemoteAddr = "198.51.100.7:5555"
-	if r.as != nil {
-		hr = hr.WithContext(web.WithPrincipal(hr.Context(), r.as))
-	}
-	if r.lang != "" {
-		hr.AddCookie(&http.Cookie{Name: web.LangCookie, Value: r.lang})
-	}
-	for _, c := range r.cookies {
-		hr.AddCookie(c)
-	}
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, hr)
-	return w
-}
-
-func expect(t *testing.T, w *httptest.ResponseRecorder, status int, want []string, not []string) {
-	t.Helper()
-	if w.Code != status {
-		t.Errorf("status %d, want %d\n%s", w.Code, status, w.Body.String())
-	}
-	body := w.Body.String()
-	for _, s := range want {
-		if !strings.Contains(body, s) {
-			t.Errorf("page lacks %q", s)
-		}
-	}
-	for _, s := range not {
-		if strings.Contains(body, s) {
-			t.Errorf("page shows %q", s)
-		}
-	}
+	return testcity.Serve(h, testcity.Request{Method: r.method, Target: r.target, Form: r.form, As: r.as, Lang: r.lang,
+		Cookies: r.cookies, RemoteAddr: "198.51.100.7:5555"})
 }
 
 func cookie(w *httptest.ResponseRecorder, name string) *http.Cookie {
@@ -181,10 +132,10 @@ func cookie(w *httptest.ResponseRecorder, name string) *http.Cookie {
 
 func TestLoginPage(t *testing.T) {
 	e := newPageEnv(t)
-	expect(t, e.do(req{target: "/login?next=%2Fusers"}), 200,
+	testcity.Sees(t, e.do(req{target: "/login?next=%2Fusers"}), 200,
 		[]string{"登录同心", "用户名", "密码", `name="next" value="/users"`, `autocomplete="current-password"`}, nil)
-	expect(t, e.do(req{target: "/login", lang: web.LangEN}), 200, []string{"Sign in to Tongxin", "User name", "Password"}, []string{"用户名"})
-	expect(t, e.do(req{target: "/login?next=%2F%2Fevil.example"}), 200, []string{`name="next" value="/">`}, []string{`value="//evil.example"`})
+	testcity.Sees(t, e.do(req{target: "/login", lang: web.LangEN}), 200, []string{"Sign in to Tongxin", "User name", "Password"}, []string{"用户名"})
+	testcity.Sees(t, e.do(req{target: "/login?next=%2F%2Fevil.example"}), 200, []string{`name="next" value="/">`}, []string{`value="//evil.example"`})
 	// Someone already signed in goes straight on.
 	w := e.do(req{target: "/login?next=%2Faudit", as: e.admin})
 	if w.Code != 303 || w.Header().Get("Location") != "/audit" {
@@ -212,7 +163,7 @@ func TestLoginSubmit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := e.do(req{method: "POST", target: "/login", form: tt.form, lang: tt.lang})
-			expect(t, w, tt.status, tt.want, tt.not)
+			testcity.Sees(t, w, tt.status, tt.want, tt.not)
 			if c := cookie(w, web.CookieName); c != nil {
 				t.Error("a refused login set a session cookie")
 			}
@@ -226,7 +177,7 @@ func TestLoginThrottledAndDisabled(t *testing.T) {
 		e.do(req{method: "POST", target: "/login", form: url.Values{"username": {"zhao"}, "password": {"bad-bad-bad"}}})
 	}
 	w := e.do(req{method: "POST", target: "/login", form: url.Values{"username": {"zhao"}, "password": {pw}}})
-	expect(t, w, 429, []string{"登录失败次数过多"}, nil)
+	testcity.Sees(t, w, 429, []string{"登录失败次数过多"}, nil)
 	if got := w.Header().Get("Retry-After"); got != "60" {
 		t.Errorf("Retry-After %q, want 60", got)
 	}
@@ -234,7 +185,7 @@ func TestLoginThrottledAndDisabled(t *testing.T) {
 	if _, err := e.h.auth.SetStatus(context.Background(), e.admin, "lisi", false); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, e.do(req{method: "POST", target: "/login", form: url.Values{"username": {"lisi"}, "password": {pw}}}),
+	testcity.Sees(t, e.do(req{method: "POST", target: "/login", form: url.Values{"username": {"lisi"}, "password": {pw}}}),
 		401, []string{"用户名或密码错误"}, nil)
 }
 
@@ -249,7 +200,7 @@ func TestLoginLogoutRound(t *testing.T) {
 	if session == nil || !session.HttpOnly || session.MaxAge <= 0 {
 		t.Fatalf("session cookie %+v", session)
 	}
-	expect(t, e.browse(req{target: "/", cookies: []*http.Cookie{session}}), 200,
+	testcity.Sees(t, e.browse(req{target: "/", cookies: []*http.Cookie{session}}), 200,
 		[]string{"李四，您好", "<li>区县干部 · 芦淞区</li>", `href="/areas"`, `href="/users"`}, []string{`href="/audit"`})
 
 	// An unsafe next is replaced by the home page.
@@ -278,30 +229,30 @@ func TestHome(t *testing.T) {
 	if w.Code != 303 || w.Header().Get("Location") != "/login" {
 		t.Fatalf("anonymous: %d %q", w.Code, w.Header().Get("Location"))
 	}
-	expect(t, e.do(req{target: "/", as: e.admin}), 200,
+	testcity.Sees(t, e.do(req{target: "/", as: e.admin}), 200,
 		[]string{"王管理，您好", "<li>系统管理员 · 株洲市</li>", "现在可以做", `class="card" href="/areas"`, `class="card" href="/users"`, `class="card" href="/audit"`}, nil)
-	expect(t, e.do(req{target: "/", as: e.officer}), 200,
+	testcity.Sees(t, e.do(req{target: "/", as: e.officer}), 200,
 		[]string{`class="card" href="/areas"`, `class="card" href="/users"`}, []string{`class="card" href="/audit"`})
-	expect(t, e.do(req{target: "/", as: e.vol}), 200,
+	testcity.Sees(t, e.do(req{target: "/", as: e.vol}), 200,
 		[]string{"小王，您好", "志愿者", "暂无可用功能"}, []string{`class="card"`})
-	expect(t, e.do(req{target: "/", as: e.officer, lang: web.LangEN}), 200,
+	testcity.Sees(t, e.do(req{target: "/", as: e.officer, lang: web.LangEN}), 200,
 		[]string{"Hello, 李四", "<li>District officer · 芦淞区</li>", "What you can do now", "Sign out"}, []string{"您好", "区县干部"})
 }
 
 func TestUsersPage(t *testing.T) {
 	e := newPageEnv(t)
-	expect(t, e.do(req{target: "/users", as: e.admin}), 200,
+	testcity.Sees(t, e.do(req{target: "/users", as: e.admin}), 200,
 		[]string{"<h1>用户</h1>", "新建用户", `href="/users/lisi"`, "李四", "138****5678", `区县干部 · 芦淞区 <span class="code">430203</span>`, "启用"},
 		[]string{"13812345678"})
 	// A district officer reads users in the district only, and may not create.
-	expect(t, e.do(req{target: "/users", as: e.officer}), 200,
+	testcity.Sees(t, e.do(req{target: "/users", as: e.officer}), 200,
 		[]string{`href="/users/lisi"`, `href="/users/zhao"`}, []string{"新建用户", `href="/users/admin"`, `href="/users/chen"`})
-	expect(t, e.do(req{target: "/users?q=%E8%B5%B5", as: e.admin}), 200, []string{`href="/users/zhao"`}, []string{`href="/users/lisi"`})
-	expect(t, e.do(req{target: "/users?q=nobody", as: e.admin}), 200, []string{"没有与“nobody”匹配的用户"}, nil)
-	expect(t, e.do(req{target: "/users", as: e.admin, lang: web.LangEN}), 200,
+	testcity.Sees(t, e.do(req{target: "/users?q=%E8%B5%B5", as: e.admin}), 200, []string{`href="/users/zhao"`}, []string{`href="/users/lisi"`})
+	testcity.Sees(t, e.do(req{target: "/users?q=nobody", as: e.admin}), 200, []string{"没有与“nobody”匹配的用户"}, nil)
+	testcity.Sees(t, e.do(req{target: "/users", as: e.admin, lang: web.LangEN}), 200,
 		[]string{"<h1>Users</h1>", "New user", "District officer"}, []string{"新建用户"})
-	expect(t, e.do(req{target: "/users", as: e.vol}), 403, []string{"没有权限", "没有执行此操作的权限"}, []string{"李四"})
-	expect(t, e.do(req{target: "/users?q=li"}), 401, []string{"请先登录", `href="/login?next=%2Fusers%3Fq%3Dli"`}, nil)
+	testcity.Sees(t, e.do(req{target: "/users", as: e.vol}), 403, []string{"没有权限", "没有执行此操作的权限"}, []string{"李四"})
+	testcity.Sees(t, e.do(req{target: "/users?q=li"}), 401, []string{"请先登录", `href="/login?next=%2Fusers%3Fq%3Dli"`}, nil)
 }
 
 func TestUsersPaging(t *testing.T) {
@@ -315,20 +266,20 @@ func TestUsersPaging(t *testing.T) {
 		}
 	}
 	w := e.do(req{target: "/users?q=u", as: e.admin})
-	expect(t, w, 200, []string{"下一页"}, nil)
+	testcity.Sees(t, w, 200, []string{"下一页"}, nil)
 	next := regexp.MustCompile(`href="(/users\?after=[^"]+)"`).FindStringSubmatch(w.Body.String())
 	if next == nil {
 		t.Fatal("no next link")
 	}
 	target := strings.ReplaceAll(next[1], "&amp;", "&")
-	expect(t, e.do(req{target: target, as: e.admin}), 200, []string{`href="/users/ubz"`}, []string{`href="/users/uaa"`, "下一页"})
+	testcity.Sees(t, e.do(req{target: target, as: e.admin}), 200, []string{`href="/users/ubz"`}, []string{`href="/users/uaa"`, "下一页"})
 }
 
 func TestCreateUser(t *testing.T) {
 	e := newPageEnv(t)
-	expect(t, e.do(req{target: "/users/new", as: e.admin}), 200,
+	testcity.Sees(t, e.do(req{target: "/users/new", as: e.admin}), 200,
 		[]string{"新建用户", `<option value="community_worker">社区工作者</option>`, `<option value="checkpoint_officer">卡口执勤人员</option>`, "范围"}, nil)
-	expect(t, e.do(req{target: "/users/new", as: e.officer}), 403, []string{"没有权限"}, nil)
+	testcity.Sees(t, e.do(req{target: "/users/new", as: e.officer}), 403, []string{"没有权限"}, nil)
 
 	good := func(kv ...string) url.Values {
 		v := url.Values{"username": {"wangwu"}, "display_name": {"王五"}, "phone": {""}, "password": {"long-enough-1"},
@@ -357,17 +308,17 @@ func TestCreateUser(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			expect(t, e.do(req{method: "POST", target: "/users", form: tt.form, as: e.admin}), tt.status, tt.want, tt.not)
+			testcity.Sees(t, e.do(req{method: "POST", target: "/users", form: tt.form, as: e.admin}), tt.status, tt.want, tt.not)
 		})
 	}
 	// A district officer cannot create users at all.
-	expect(t, e.do(req{method: "POST", target: "/users", form: good(), as: e.officer}), 403, nil, nil)
+	testcity.Sees(t, e.do(req{method: "POST", target: "/users", form: good(), as: e.officer}), 403, nil, nil)
 
 	w := e.do(req{method: "POST", target: "/users", form: good(), as: e.admin})
 	if w.Code != 303 || w.Header().Get("Location") != "/users/wangwu" {
 		t.Fatalf("create: %d %q %s", w.Code, w.Header().Get("Location"), w.Body.String())
 	}
-	expect(t, e.do(req{target: "/users/wangwu", as: e.admin, cookies: []*http.Cookie{cookie(w, "flash")}}), 200,
+	testcity.Sees(t, e.do(req{target: "/users/wangwu", as: e.admin, cookies: []*http.Cookie{cookie(w, "flash")}}), 200,
 		[]string{"用户已创建", "王五", `社区工作者 · 大园社区 <span class="code">430203001001</span>`}, nil)
 }
 
@@ -377,16 +328,16 @@ func TestUserPage(t *testing.T) {
 	if _, _, err := e.h.auth.CreateToken(ctx, e.admin, "lisi", "数据同步"); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, e.do(req{target: "/users/lisi", as: e.admin}), 200,
+	testcity.Sees(t, e.do(req{target: "/users/lisi", as: e.admin}), 200,
 		[]string{"<h1>李四</h1>", "138****5678", `区县干部 · 芦淞区 <span class="code">430203</span>`, "API 令牌", "数据同步", "有效", "分配角色", "停用账号",
 			`action="/users/lisi/roles"`, `action="/users/lisi/status"`}, []string{"txt_"})
 	// A district officer reads but does not manage: no forms, no tokens.
-	expect(t, e.do(req{target: "/users/zhao", as: e.officer}), 200, []string{"赵督查"}, []string{"分配角色", "停用账号", "API 令牌"})
+	testcity.Sees(t, e.do(req{target: "/users/zhao", as: e.officer}), 200, []string{"赵督查"}, []string{"分配角色", "停用账号", "API 令牌"})
 	// One's own page shows one's tokens.
-	expect(t, e.do(req{target: "/users/lisi", as: e.officer}), 200, []string{"API 令牌", "数据同步"}, []string{"停用账号"})
+	testcity.Sees(t, e.do(req{target: "/users/lisi", as: e.officer}), 200, []string{"API 令牌", "数据同步"}, []string{"停用账号"})
 	// Outside the scope is not found.
-	expect(t, e.do(req{target: "/users/admin", as: e.officer}), 404, []string{"页面不存在", "用户不存在"}, []string{"王管理"})
-	expect(t, e.do(req{target: "/users/nobody", as: e.admin}), 404, []string{"用户不存在"}, nil)
+	testcity.Sees(t, e.do(req{target: "/users/admin", as: e.officer}), 404, []string{"页面不存在", "用户不存在"}, []string{"王管理"})
+	testcity.Sees(t, e.do(req{target: "/users/nobody", as: e.admin}), 404, []string{"用户不存在"}, nil)
 }
 
 func TestAddRoleAndStatus(t *testing.T) {
@@ -394,67 +345,67 @@ func TestAddRoleAndStatus(t *testing.T) {
 	post := func(target string, form url.Values, p *auth.Principal) *httptest.ResponseRecorder {
 		return e.do(req{method: "POST", target: target, form: form, as: p})
 	}
-	expect(t, post("/users/lisi/roles", url.Values{"role": {"nope"}, "scope": {"430203"}}, e.admin), 400, []string{"角色 &#34;nope&#34; 不存在", "<h1>李四</h1>"}, nil)
-	expect(t, post("/users/lisi/roles", url.Values{"role": {"district_officer"}, "scope": {"430203"}}, e.admin), 409, []string{"已有角色"}, nil)
-	expect(t, post("/users/lisi/roles", url.Values{"role": {"inspector"}, "scope": {"430203"}}, e.officer), 403, nil, nil)
-	expect(t, post("/users/admin/roles", url.Values{"role": {"inspector"}, "scope": {"430203"}}, e.officer), 403, nil, nil)
-	expect(t, post("/users/zhao/status", url.Values{"active": {"false"}}, e.officer), 403, nil, nil)
-	expect(t, post("/users/nobody/roles", url.Values{"role": {"inspector"}, "scope": {"430203"}}, e.admin), 404, nil, nil)
+	testcity.Sees(t, post("/users/lisi/roles", url.Values{"role": {"nope"}, "scope": {"430203"}}, e.admin), 400, []string{"角色 &#34;nope&#34; 不存在", "<h1>李四</h1>"}, nil)
+	testcity.Sees(t, post("/users/lisi/roles", url.Values{"role": {"district_officer"}, "scope": {"430203"}}, e.admin), 409, []string{"已有角色"}, nil)
+	testcity.Sees(t, post("/users/lisi/roles", url.Values{"role": {"inspector"}, "scope": {"430203"}}, e.officer), 403, nil, nil)
+	testcity.Sees(t, post("/users/admin/roles", url.Values{"role": {"inspector"}, "scope": {"430203"}}, e.officer), 403, nil, nil)
+	testcity.Sees(t, post("/users/zhao/status", url.Values{"active": {"false"}}, e.officer), 403, nil, nil)
+	testcity.Sees(t, post("/users/nobody/roles", url.Values{"role": {"inspector"}, "scope": {"430203"}}, e.admin), 404, nil, nil)
 	w := post("/users/lisi/roles", url.Values{"role": {"inspector"}, "scope": {"430203"}}, e.admin)
 	if w.Code != 303 || w.Header().Get("Location") != "/users/lisi" {
 		t.Fatalf("add role: %d %s", w.Code, w.Body.String())
 	}
-	expect(t, e.do(req{target: "/users/lisi", as: e.admin}), 200, []string{`督查人员 · 芦淞区 <span class="code">430203</span>`}, nil)
+	testcity.Sees(t, e.do(req{target: "/users/lisi", as: e.admin}), 200, []string{`督查人员 · 芦淞区 <span class="code">430203</span>`}, nil)
 
-	expect(t, post("/users/lisi/status", url.Values{"active": {"maybe"}}, e.admin), 400, []string{"active 须为 true 或 false"}, nil)
-	expect(t, post("/users/admin/status", url.Values{"active": {"false"}}, e.admin), 409, []string{"不能停用自己的账号"}, nil)
+	testcity.Sees(t, post("/users/lisi/status", url.Values{"active": {"maybe"}}, e.admin), 400, []string{"active 须为 true 或 false"}, nil)
+	testcity.Sees(t, post("/users/admin/status", url.Values{"active": {"false"}}, e.admin), 409, []string{"不能停用自己的账号"}, nil)
 	w = post("/users/lisi/status", url.Values{"active": {"false"}}, e.admin)
 	if w.Code != 303 {
 		t.Fatalf("disable: %d %s", w.Code, w.Body.String())
 	}
-	expect(t, e.do(req{target: "/users/lisi", as: e.admin, cookies: []*http.Cookie{cookie(w, "flash")}}), 200,
+	testcity.Sees(t, e.do(req{target: "/users/lisi", as: e.admin, cookies: []*http.Cookie{cookie(w, "flash")}}), 200,
 		[]string{"账号已停用", `class="badge disabled"`, "启用账号"}, []string{">停用账号<"})
 	w = post("/users/lisi/status", url.Values{"active": {"true"}}, e.admin)
 	if w.Code != 303 {
 		t.Fatalf("enable: %d", w.Code)
 	}
-	expect(t, e.do(req{target: "/users/lisi", as: e.admin}), 200, []string{`class="badge active"`, "停用账号"}, nil)
+	testcity.Sees(t, e.do(req{target: "/users/lisi", as: e.admin}), 200, []string{`class="badge active"`, "停用账号"}, nil)
 }
 
 func TestAuditPage(t *testing.T) {
 	e := newPageEnv(t)
-	expect(t, e.do(req{target: "/audit", as: e.admin}), 200,
+	testcity.Sees(t, e.do(req{target: "/audit", as: e.admin}), 200,
 		[]string{"<h1>审计日志</h1>", "新建用户", "分配角色", "system", "登录"}, nil)
 	hash := regexp.MustCompile(`<td class="mono" data-label="哈希" title="([0-9a-f]{64})">([0-9a-f]{8})</td>`).FindStringSubmatch(e.do(req{target: "/audit", as: e.admin}).Body.String())
 	if hash == nil || hash[1][:8] != hash[2] {
 		t.Fatal("short hash not shown")
 	}
-	expect(t, e.do(req{target: "/audit?object_type=user&actor=lisi", as: e.admin}), 200, []string{"lisi"}, []string{`<td data-label="操作人">system</td>`})
+	testcity.Sees(t, e.do(req{target: "/audit?object_type=user&actor=lisi", as: e.admin}), 200, []string{"lisi"}, []string{`<td data-label="操作人">system</td>`})
 	// Actions and kinds of object by name, their codes in small type; the
 	// filters offer every named code.
-	expect(t, e.do(req{target: "/audit", as: e.admin}), 200, []string{
+	testcity.Sees(t, e.do(req{target: "/audit", as: e.admin}), 200, []string{
 		`新建用户 <span class="code">user.create</span>`, `用户 lisi <span class="code">user</span>`,
 		`<option value="traffic.notice.publish">发布交通管制通告</option>`, `<option value="pass_batch">通行证申请</option>`,
 	}, nil)
 	// A filter may name the action or the kind in Chinese or English.
 	for _, q := range []string{"action=user.role.add", "action=分配角色", "action=+role+ASSIGNED+"} {
-		expect(t, e.do(req{target: "/audit?" + q, as: e.admin}), 200,
+		testcity.Sees(t, e.do(req{target: "/audit?" + q, as: e.admin}), 200,
 			[]string{`分配角色 <span class="code">user.role.add</span>`, `<option value="user.role.add" selected>分配角色</option>`},
 			[]string{`<span class="code">user.create</span>`, `<span class="code">session.login</span>`})
 	}
-	expect(t, e.do(req{target: "/audit?object_type=" + url.QueryEscape("用户"), as: e.admin}), 200,
+	testcity.Sees(t, e.do(req{target: "/audit?object_type=" + url.QueryEscape("用户"), as: e.admin}), 200,
 		[]string{`<span class="code">user.create</span>`, `<option value="user" selected>用户</option>`}, []string{`<span class="code">area</span>`})
-	expect(t, e.do(req{target: "/audit?object_type=" + url.QueryEscape("区划"), as: e.admin, lang: web.LangEN}), 200,
+	testcity.Sees(t, e.do(req{target: "/audit?object_type=" + url.QueryEscape("区划"), as: e.admin, lang: web.LangEN}), 200,
 		[]string{`<option value="area" selected>Area</option>`}, []string{`<span class="code">user</span>`})
 	// A name nobody uses finds nothing, and says so.
-	expect(t, e.do(req{target: "/audit?action=" + url.QueryEscape("不存在的操作"), as: e.admin}), 200,
+	testcity.Sees(t, e.do(req{target: "/audit?action=" + url.QueryEscape("不存在的操作"), as: e.admin}), 200,
 		[]string{"没有符合条件的记录", `<option value="不存在的操作" selected>不存在的操作</option>`}, nil)
 	// The district inspector sees the rows of its district only.
-	expect(t, e.do(req{target: "/audit", as: e.inspect}), 200,
+	testcity.Sees(t, e.do(req{target: "/audit", as: e.inspect}), 200,
 		[]string{"范围 430203"}, []string{"范围 430200", "范围 430204001002"})
-	expect(t, e.do(req{target: "/audit", as: e.officer}), 403, []string{"没有权限"}, nil)
-	expect(t, e.do(req{target: "/audit?before=x", as: e.admin}), 400, []string{"before"}, nil)
-	expect(t, e.do(req{target: "/audit", as: e.admin, lang: web.LangEN}), 200, []string{"Audit log", "User created"}, []string{"审计日志"})
+	testcity.Sees(t, e.do(req{target: "/audit", as: e.officer}), 403, []string{"没有权限"}, nil)
+	testcity.Sees(t, e.do(req{target: "/audit?before=x", as: e.admin}), 400, []string{"before"}, nil)
+	testcity.Sees(t, e.do(req{target: "/audit", as: e.admin, lang: web.LangEN}), 200, []string{"Audit log", "User created"}, []string{"审计日志"})
 }
 
 func TestAuditPaging(t *testing.T) {
@@ -471,7 +422,7 @@ func TestAuditPaging(t *testing.T) {
 		t.Fatalf("no older link")
 	}
 	w = e.do(req{target: "/audit?before=" + next[1], as: e.admin})
-	expect(t, w, 200, []string{"新建用户"}, nil)
+	testcity.Sees(t, w, 200, []string{"新建用户"}, nil)
 	if strings.Contains(w.Body.String(), `<td class="mono">`+next[1]+`</td>`) {
 		t.Error("the cursor row is repeated on the older page")
 	}
@@ -483,9 +434,9 @@ func TestLanguageSwitch(t *testing.T) {
 	if w.Code != 303 || w.Header().Get("Location") != "/users" {
 		t.Fatalf("switch: %d %q", w.Code, w.Header().Get("Location"))
 	}
-	expect(t, e.do(req{target: "/users", as: e.admin, cookies: []*http.Cookie{cookie(w, web.LangCookie)}}), 200,
+	testcity.Sees(t, e.do(req{target: "/users", as: e.admin, cookies: []*http.Cookie{cookie(w, web.LangCookie)}}), 200,
 		[]string{`<html lang="en">`, "New user", "中文"}, []string{"新建用户"})
-	expect(t, e.do(req{target: "/users", as: e.admin}), 200, []string{`<html lang="zh-CN">`, "新建用户", "English"}, nil)
+	testcity.Sees(t, e.do(req{target: "/users", as: e.admin}), 200, []string{`<html lang="zh-CN">`, "新建用户", "English"}, nil)
 }
 
 func TestRemoveRolePage(t *testing.T) {
@@ -495,21 +446,21 @@ func TestRemoveRolePage(t *testing.T) {
 		return e.do(req{method: "POST", target: target, form: form, as: p})
 	}
 	// One role: no button, and the last role stays.
-	expect(t, e.do(req{target: "/users/lisi", as: e.admin}), 200, nil, []string{`action="/users/lisi/roles/remove"`})
-	expect(t, post("/users/lisi/roles/remove", url.Values{"role": {"district_officer"}, "scope": {"430203"}}, e.admin), 409,
+	testcity.Sees(t, e.do(req{target: "/users/lisi", as: e.admin}), 200, nil, []string{`action="/users/lisi/roles/remove"`})
+	testcity.Sees(t, post("/users/lisi/roles/remove", url.Values{"role": {"district_officer"}, "scope": {"430203"}}, e.admin), 409,
 		[]string{"不能移除用户的最后一个角色", "<h1>李四</h1>"}, nil)
 	if _, err := e.h.auth.AddRole(ctx, e.admin, "lisi", auth.RoleInput{Role: "inspector", Scope: "430203"}); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, e.do(req{target: "/users/lisi", as: e.admin}), 200,
+	testcity.Sees(t, e.do(req{target: "/users/lisi", as: e.admin}), 200,
 		[]string{`action="/users/lisi/roles/remove"`, `name="role" value="inspector"`, `name="scope" value="430203"`, ">移除<"}, nil)
-	expect(t, post("/users/lisi/roles/remove", url.Values{"role": {"inspector"}, "scope": {"430203"}}, e.officer), 403, nil, nil)
-	expect(t, post("/users/lisi/roles/remove", url.Values{"role": {"volunteer"}, "scope": {"430203"}}, e.admin), 404, []string{"没有角色"}, nil)
+	testcity.Sees(t, post("/users/lisi/roles/remove", url.Values{"role": {"inspector"}, "scope": {"430203"}}, e.officer), 403, nil, nil)
+	testcity.Sees(t, post("/users/lisi/roles/remove", url.Values{"role": {"volunteer"}, "scope": {"430203"}}, e.admin), 404, []string{"没有角色"}, nil)
 	w := post("/users/lisi/roles/remove", url.Values{"role": {"inspector"}, "scope": {"430203"}}, e.admin)
 	if w.Code != 303 || w.Header().Get("Location") != "/users/lisi" {
 		t.Fatalf("remove: %d %s", w.Code, w.Body.String())
 	}
-	expect(t, e.do(req{target: "/users/lisi", as: e.admin, cookies: []*http.Cookie{cookie(w, "flash")}}), 200,
+	testcity.Sees(t, e.do(req{target: "/users/lisi", as: e.admin, cookies: []*http.Cookie{cookie(w, "flash")}}), 200,
 		[]string{"角色已移除", `区县干部 · 芦淞区 <span class="code">430203</span>`}, []string{"督查人员 · 芦淞区"})
 
 	// An admin of 芦淞区 cannot touch a user who also holds a city-wide role:
@@ -525,13 +476,13 @@ func TestRemoveRolePage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	expect(t, e.do(req{target: "/users/lisi", as: lsadmin}), 200, []string{"<h1>李四</h1>"},
+	testcity.Sees(t, e.do(req{target: "/users/lisi", as: lsadmin}), 200, []string{"<h1>李四</h1>"},
 		[]string{`/roles/remove"`, `action="/users/lisi/status"`, `action="/users/lisi/password"`, "API 令牌"})
-	expect(t, post("/users/lisi/roles/remove", url.Values{"role": {"district_officer"}, "scope": {"430203"}}, lsadmin), 403,
+	testcity.Sees(t, post("/users/lisi/roles/remove", url.Values{"role": {"district_officer"}, "scope": {"430203"}}, lsadmin), 403,
 		[]string{"管理范围以外"}, nil)
-	expect(t, post("/users/lisi/password", url.Values{"password": {"Attacker-Pass-2022"}}, lsadmin), 403, []string{"管理范围以外"}, nil)
-	expect(t, post("/users/lisi/status", url.Values{"active": {"false"}}, lsadmin), 403, []string{"管理范围以外"}, nil)
-	expect(t, post("/users/lisi/roles", url.Values{"role": {"street_officer"}, "scope": {"430203001"}}, lsadmin), 403, []string{"管理范围以外"}, nil)
+	testcity.Sees(t, post("/users/lisi/password", url.Values{"password": {"Attacker-Pass-2022"}}, lsadmin), 403, []string{"管理范围以外"}, nil)
+	testcity.Sees(t, post("/users/lisi/status", url.Values{"active": {"false"}}, lsadmin), 403, []string{"管理范围以外"}, nil)
+	testcity.Sees(t, post("/users/lisi/roles", url.Values{"role": {"street_officer"}, "scope": {"430203001"}}, lsadmin), 403, []string{"管理范围以外"}, nil)
 }
 
 func TestPasswordPage(t *testing.T) {
@@ -551,21 +502,21 @@ func TestPasswordPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	expect(t, e.browse(req{target: "/", cookies: []*http.Cookie{here}}), 200, []string{`href="/users/xiaowang#password"`}, nil)
-	expect(t, e.browse(req{target: "/users/xiaowang", cookies: []*http.Cookie{here}}), 200,
+	testcity.Sees(t, e.browse(req{target: "/", cookies: []*http.Cookie{here}}), 200, []string{`href="/users/xiaowang#password"`}, nil)
+	testcity.Sees(t, e.browse(req{target: "/users/xiaowang", cookies: []*http.Cookie{here}}), 200,
 		[]string{`action="/users/xiaowang/password"`, `name="current_password"`, "修改密码"}, []string{"重置密码"})
 	change := func(current, next string) *httptest.ResponseRecorder {
 		return e.browse(req{method: "POST", target: "/users/xiaowang/password", cookies: []*http.Cookie{here},
 			form: url.Values{"current_password": {current}, "password": {next}}})
 	}
-	expect(t, change("not-my-password", "Brand-New-Pass-77"), 400, []string{"当前密码不正确", `aria-invalid="true"`}, nil)
-	expect(t, change(pw, "1qaz2wsx3edc"), 400, []string{"过于常见"}, []string{"1qaz2wsx3edc"})
-	expect(t, change(pw, "xiaowang-2022!"), 400, []string{"不能包含用户名"}, nil)
+	testcity.Sees(t, change("not-my-password", "Brand-New-Pass-77"), 400, []string{"当前密码不正确", `aria-invalid="true"`}, nil)
+	testcity.Sees(t, change(pw, "1qaz2wsx3edc"), 400, []string{"过于常见"}, []string{"1qaz2wsx3edc"})
+	testcity.Sees(t, change(pw, "xiaowang-2022!"), 400, []string{"不能包含用户名"}, nil)
 	w := change(pw, "Brand-New-Pass-77")
 	if w.Code != 303 || w.Header().Get("Location") != "/users/xiaowang" {
 		t.Fatalf("change: %d %s", w.Code, w.Body.String())
 	}
-	expect(t, e.browse(req{target: "/users/xiaowang", cookies: []*http.Cookie{here, cookie(w, "flash")}}), 200, []string{"密码已修改"}, nil)
+	testcity.Sees(t, e.browse(req{target: "/users/xiaowang", cookies: []*http.Cookie{here, cookie(w, "flash")}}), 200, []string{"密码已修改"}, nil)
 	if w := e.browse(req{target: "/", cookies: []*http.Cookie{there}}); w.Code != 303 {
 		t.Fatalf("the other session still works: %d", w.Code)
 	}
@@ -574,12 +525,12 @@ func TestPasswordPage(t *testing.T) {
 	}
 
 	// An admin resets another's password: a reset form, no current password.
-	expect(t, e.do(req{target: "/users/lisi", as: e.admin}), 200, []string{`action="/users/lisi/password"`, "重置密码"}, []string{`name="current_password"`})
-	expect(t, e.do(req{method: "POST", target: "/users/lisi/password", form: url.Values{"password": {"short"}}, as: e.admin}), 400,
+	testcity.Sees(t, e.do(req{target: "/users/lisi", as: e.admin}), 200, []string{`action="/users/lisi/password"`, "重置密码"}, []string{`name="current_password"`})
+	testcity.Sees(t, e.do(req{method: "POST", target: "/users/lisi/password", form: url.Values{"password": {"short"}}, as: e.admin}), 400,
 		[]string{"密码至少 10 个字符"}, nil)
-	expect(t, e.do(req{method: "POST", target: "/users/lisi/password", form: url.Values{"password": {"New-Fourth-Pass-9"}}, as: e.officer}), 400,
+	testcity.Sees(t, e.do(req{method: "POST", target: "/users/lisi/password", form: url.Values{"password": {"New-Fourth-Pass-9"}}, as: e.officer}), 400,
 		[]string{"当前密码不正确"}, nil)
-	expect(t, e.do(req{method: "POST", target: "/users/zhao/password", form: url.Values{"password": {"New-Fifth-Pass-9"}}, as: e.officer}), 403, nil, nil)
+	testcity.Sees(t, e.do(req{method: "POST", target: "/users/zhao/password", form: url.Values{"password": {"New-Fifth-Pass-9"}}, as: e.officer}), 403, nil, nil)
 	w = e.do(req{method: "POST", target: "/users/lisi/password", form: url.Values{"password": {"New-Fourth-Pass-9"}}, as: e.admin})
 	if w.Code != 303 {
 		t.Fatalf("reset: %d %s", w.Code, w.Body.String())

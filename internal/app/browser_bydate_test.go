@@ -9,12 +9,14 @@ import (
 	"github.com/go-rod/rod"
 
 	"tongxin/internal/clock"
+	"tongxin/internal/testcity"
 )
 
 // The commander reads the statistics on a phone: days of the trend
 // without reports are gaps (null points), not 0%, and "—" in the table;
 // then asks for yesterday's report date with the date field.
 func TestBrowserStatsByReportDate(t *testing.T) {
+	testcity.Assets(t) // the charts are drawn with ECharts from the vendor files
 	b := newBrowser(t)
 	in, _ := setup(t, "sqlite")
 	s := serve(t, in)

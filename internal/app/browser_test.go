@@ -11,6 +11,8 @@ import (
 	"github.com/go-rod/rod"
 	"github.com/go-rod/rod/lib/launcher"
 	"github.com/go-rod/rod/lib/proto"
+
+	"tongxin/internal/testcity"
 )
 
 // chromium finds the system Chromium. CI installs it; elsewhere the test is
@@ -207,6 +209,7 @@ func TestBrowserCommanderUsersAuditEnglish(t *testing.T) {
 // first; the commander then reads the statistics page with its briefing
 // and charts.
 func TestBrowserResumptionReportAndStats(t *testing.T) {
+	testcity.Assets(t) // the statistics page draws with ECharts from the vendor files
 	b := newBrowser(t)
 	in, _ := setup(t, "sqlite")
 	s := serve(t, in)

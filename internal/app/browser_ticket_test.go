@@ -8,6 +8,8 @@ import (
 
 	"github.com/go-rod/rod"
 	"github.com/go-rod/rod/lib/input"
+
+	"tongxin/internal/testcity"
 )
 
 // The ticket desk in a browser: on a 360 px phone a resident asks for help
@@ -16,6 +18,7 @@ import (
 // the community worker finds it in their queue on a phone and assigns it
 // to a department; the staff reads the statistics and the settings.
 func TestBrowserTickets(t *testing.T) {
+	testcity.Assets(t) // htmx and ECharts come from the vendor files
 	b := newBrowser(t)
 	in, _ := setup(t, "sqlite")
 	s := serve(t, in)

@@ -2,28 +2,21 @@ package area_test
 
 import (
 	"bytes"
-	"encoding/json"
-	"io"
-	"log/slog"
-	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"tongxin/internal/apispec/apitest"
 	"tongxin/internal/area"
 	"tongxin/internal/auth"
 	"tongxin/internal/db"
 	"tongxin/internal/db/dbtest"
+	"tongxin/internal/testcity"
 	"tongxin/internal/web"
 )
 
 // routes mounts the API as the lead does.
 func routes(api *area.API) http.Handler {
-	adapter := &web.Adapter{Log: slog.New(slog.DiscardHandler)}
-	mux := http.NewServeMux()
-	for pattern, h := range map[string]web.Handler{
+	return testcity.API(map[string]web.Handler{
 		"GET /api/v1/areas":                 api.List,
 		"GET /api/v1/areas/{code}":          api.Get,
 		"GET /api/v1/areas/{code}/children": api.Children,
@@ -35,52 +28,7 @@ func routes(api *area.API) http.Handler {
 		"GET /api/v1/workgroups":            api.Workgroups,
 		"POST /api/v1/workgroups":           api.CreateWorkgroup,
 		"PUT /api/v1/workgroups/{code}":     api.UpdateWorkgroup,
-	} {
-		mux.Handle(pattern, adapter.H(h))
-	}
-	return mux
-}
-
-type answer struct {
-	status int
-	header http.Header
-	body   []byte
-	json   map[string]any
-}
-
-func call(t *testing.T, h http.Handler, p *auth.Principal, method, target, ctype string, body []byte) answer {
-	t.Helper()
-	r := httptest.NewRequest(method, target, bytes.NewReader(body))
-	if ctype != "" {
-		r.Header.Set("Content-Type", ctype)
-	}
-	if p != nil {
-		r = r.WithContext(web.WithPrincipal(r.Context(), p))
-	}
-	w := httptest.NewRecorder()
-	apitest.Handler(t, h).ServeHTTP(w, r)
-	res := w.Result()
-	b, _ := io.ReadAll(res.Body)
-	a := answer{status: res.StatusCode, header: res.Header, body: b}
-	if strings.Contains(res.Header.Get("Content-Type"), "json") {
-		if err := json.Unmarshal(b, &a.json); err != nil {
-			t.Fatalf("%s %s: body is not JSON: %v\n%s", method, target, err, b)
-		}
-	}
-	return a
-}
-
-func multipartFile(t *testing.T, field string, content []byte) ([]byte, string) {
-	t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	fw, err := mw.CreateFormFile(field, "areas.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fw.Write(content)
-	mw.Close()
-	return buf.Bytes(), mw.FormDataContentType()
+	})
 }
 
 func TestAPI(t *testing.T) {
@@ -90,8 +38,8 @@ func TestAPI(t *testing.T) {
 		sys := auth.System()
 		worker := principal(t, svc, auth.CommunityWorker, "430203001001")
 		officer := principal(t, svc, auth.DistrictOfficer, "430203")
-		form, formType := multipartFile(t, "file", csvFile("编码,名称,上级编码", "430203001007,表单社区,430203001"))
-		noFile, noFileType := multipartFile(t, "upload", csvFile("编码,名称", "430200,株洲市"))
+		form, formType := testcity.Multipart(t, "file", "areas.csv", csvFile("编码,名称,上级编码", "430203001007,表单社区,430203001"))
+		noFile, noFileType := testcity.Multipart(t, "upload", "areas.csv", csvFile("编码,名称", "430200,株洲市"))
 
 		cases := []struct {
 			name         string
@@ -102,11 +50,11 @@ func TestAPI(t *testing.T) {
 			status       int
 			code         string // problem code, for errors
 			items        int    // -1: no check
-			check        func(t *testing.T, a answer)
+			check        func(t *testing.T, a testcity.Answer)
 		}{
 			{name: "roots of a community worker", p: worker, method: "GET", path: "/api/v1/areas", status: 200, items: 1,
-				check: func(t *testing.T, a answer) {
-					first := a.json["items"].([]any)[0].(map[string]any)
+				check: func(t *testing.T, a testcity.Answer) {
+					first := a.JSON["items"].([]any)[0].(map[string]any)
 					if first["code"] != "430203001001" || first["level"] != "community" || first["child_count"] != 2.0 || first["parent_code"] != "430203001" {
 						t.Errorf("item = %v", first)
 					}
@@ -117,9 +65,9 @@ func TestAPI(t *testing.T) {
 			{name: "search of a district officer", p: officer, method: "GET", path: "/api/v1/areas?q=%E8%A1%97%E9%81%93", status: 200, items: 3},
 			{name: "search with a bad limit", p: officer, method: "GET", path: "/api/v1/areas?q=4302&limit=0", status: 400, code: "bad_limit"},
 			{name: "node with children", p: worker, method: "GET", path: "/api/v1/areas/430203001001", status: 200, items: -1,
-				check: func(t *testing.T, a answer) {
-					if a.json["name"] != "大园社区" || len(a.json["children"].([]any)) != 2 {
-						t.Errorf("body = %s", a.body)
+				check: func(t *testing.T, a testcity.Answer) {
+					if a.JSON["name"] != "大园社区" || len(a.JSON["children"].([]any)) != 2 {
+						t.Errorf("body = %s", a.Body)
 					}
 				}},
 			{name: "node outside scope", p: worker, method: "GET", path: "/api/v1/areas/430203001002", status: 404, code: "area_not_found"},
@@ -136,8 +84,8 @@ func TestAPI(t *testing.T) {
 			{name: "import bad rows", p: sys, method: "POST", path: "/api/v1/areas/import", ctype: "text/csv",
 				body:   csvFile("编码,名称,上级编码", "430203001005,好社区,430203001", "430203001006,坏社区,430299"),
 				status: 400, code: "import_rejected", items: -1,
-				check: func(t *testing.T, a answer) {
-					list := a.json["errors"].([]any)
+				check: func(t *testing.T, a testcity.Answer) {
+					list := a.JSON["errors"].([]any)
 					e := list[0].(map[string]any)
 					if len(list) != 1 || e["row"] != 3.0 || e["column"] != "上级编码" || !strings.Contains(e["message"].(string), "430299") {
 						t.Errorf("errors = %v", list)
@@ -147,35 +95,35 @@ func TestAPI(t *testing.T) {
 				body: csvFile("编码,名称,上级编码", "430203001005,好社区,430203001"), status: 403, code: "forbidden"},
 			{name: "import good file", p: sys, method: "POST", path: "/api/v1/areas/import", ctype: "text/csv; charset=utf-8",
 				body: csvFile("编码,名称,上级编码", "430203001005,好社区,430203001", "430203001,建设街道,430203"), status: 200, items: -1,
-				check: func(t *testing.T, a answer) {
+				check: func(t *testing.T, a testcity.Answer) {
 					want := `{"accepted":2,"rejected":0,"created":1,"updated":0,"errors":[],"ignored_columns":[]}`
-					if strings.TrimSpace(string(a.body)) != want {
-						t.Errorf("body = %s, want %s", a.body, want)
+					if strings.TrimSpace(string(a.Body)) != want {
+						t.Errorf("body = %s, want %s", a.Body, want)
 					}
 				}},
 			{name: "import as a form", p: sys, method: "POST", path: "/api/v1/areas/import", ctype: formType, body: form, status: 200, items: -1},
 			{name: "import form without file", p: sys, method: "POST", path: "/api/v1/areas/import", ctype: noFileType, body: noFile,
 				status: 400, code: "import_no_file"},
 			{name: "CSV template", p: officer, method: "GET", path: "/api/v1/areas/import/template?format=csv", status: 200, items: -1,
-				check: func(t *testing.T, a answer) {
-					if !strings.HasPrefix(a.header.Get("Content-Disposition"), "attachment") ||
-						!bytes.HasPrefix(a.body, []byte("\ufeff编码,名称,上级编码,层级")) {
-						t.Errorf("headers %v body %q", a.header, a.body)
+				check: func(t *testing.T, a testcity.Answer) {
+					if !strings.HasPrefix(a.Header.Get("Content-Disposition"), "attachment") ||
+						!bytes.HasPrefix(a.Body, []byte("\ufeff编码,名称,上级编码,层级")) {
+						t.Errorf("headers %v body %q", a.Header, a.Body)
 					}
 				}},
 			{name: "XLSX template", p: officer, method: "GET", path: "/api/v1/areas/import/template", status: 200, items: -1,
-				check: func(t *testing.T, a answer) {
-					if !strings.Contains(a.header.Get("Content-Disposition"), "areas-template.xlsx") || !bytes.HasPrefix(a.body, []byte("PK")) {
-						t.Errorf("headers %v", a.header)
+				check: func(t *testing.T, a testcity.Answer) {
+					if !strings.Contains(a.Header.Get("Content-Disposition"), "areas-template.xlsx") || !bytes.HasPrefix(a.Body, []byte("PK")) {
+						t.Errorf("headers %v", a.Header)
 					}
 				}},
 			{name: "template in an unknown format", p: officer, method: "GET", path: "/api/v1/areas/import/template?format=pdf", status: 400, code: "template_format"},
 			{name: "departments of a district officer", p: officer, method: "GET", path: "/api/v1/departments", status: 200, items: 1},
 			{name: "create department", p: sys, method: "POST", path: "/api/v1/departments", ctype: "application/json",
 				body: []byte(`{"code":"ls_gxj","name":"芦淞区工信局","area_code":"430203"}`), status: 201, items: -1,
-				check: func(t *testing.T, a answer) {
-					if a.json["code"] != "ls_gxj" || a.json["area_code"] != "430203" {
-						t.Errorf("body = %s", a.body)
+				check: func(t *testing.T, a testcity.Answer) {
+					if a.JSON["code"] != "ls_gxj" || a.JSON["area_code"] != "430203" {
+						t.Errorf("body = %s", a.Body)
 					}
 				}},
 			{name: "create a taken department", p: sys, method: "POST", path: "/api/v1/departments", ctype: "application/json",
@@ -186,9 +134,9 @@ func TestAPI(t *testing.T) {
 				body: []byte(`code=x2`), status: 415, code: "unsupported_media_type"},
 			{name: "invalid department", p: sys, method: "POST", path: "/api/v1/departments", ctype: "application/json",
 				body: []byte(`{"code":"X","name":"","area_code":"430200"}`), status: 400, code: "invalid_department", items: -1,
-				check: func(t *testing.T, a answer) {
-					if len(a.json["errors"].([]any)) != 2 {
-						t.Errorf("errors = %v", a.json["errors"])
+				check: func(t *testing.T, a testcity.Answer) {
+					if len(a.JSON["errors"].([]any)) != 2 {
+						t.Errorf("errors = %v", a.JSON["errors"])
 					}
 				}},
 			{name: "department by a district officer", p: officer, method: "POST", path: "/api/v1/departments", ctype: "application/json",
@@ -208,21 +156,21 @@ func TestAPI(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				a := call(t, h, c.p, c.method, c.path, c.ctype, c.body)
-				if a.status != c.status {
-					t.Fatalf("status %d, want %d: %s", a.status, c.status, a.body)
+				a := testcity.Call(t, h, c.p, c.method, c.path, c.ctype, c.body)
+				if a.Status != c.status {
+					t.Fatalf("status %d, want %d: %s", a.Status, c.status, a.Body)
 				}
 				if c.code != "" {
-					if ct := a.header.Get("Content-Type"); ct != "application/problem+json" {
+					if ct := a.Header.Get("Content-Type"); ct != "application/problem+json" {
 						t.Errorf("Content-Type %q", ct)
 					}
-					if a.json["code"] != c.code || a.json["status"] != float64(c.status) || a.json["detail"] == "" {
-						t.Errorf("problem = %s, want code %s", a.body, c.code)
+					if a.JSON["code"] != c.code || a.JSON["status"] != float64(c.status) || a.JSON["detail"] == "" {
+						t.Errorf("problem = %s, want code %s", a.Body, c.code)
 					}
 				}
 				if c.code == "" && c.items >= 0 {
-					if got := len(a.json["items"].([]any)); got != c.items {
-						t.Errorf("%d items, want %d: %s", got, c.items, a.body)
+					if got := len(a.JSON["items"].([]any)); got != c.items {
+						t.Errorf("%d items, want %d: %s", got, c.items, a.Body)
 					}
 				}
 				if c.check != nil {

@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -20,8 +21,9 @@ func TestPasswordHash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
-		t.Fatalf("hash %q does not use the OWASP argon2id parameters", h)
+	// The OWASP parameters of real binaries: TestHashCost.
+	if !strings.HasPrefix(h, "$argon2id$v=19$") {
+		t.Fatalf("hash %q is not an argon2id hash", h)
 	}
 	h2, _ := auth.HashPassword("正确的马电池钉")
 	if h == h2 {
@@ -37,7 +39,7 @@ func TestPasswordHash(t *testing.T) {
 		{"", "x", false},
 		{"$argon2id$v=19$m=0,t=2,p=1$AAAA$AAAA", "x", false},
 		{"$argon2i$v=19$m=19456,t=2,p=1$AAAA$AAAA", "x", false},
-		{strings.Replace(h, "t=2", "t=3", 1), "正确的马电池钉", false},
+		{regexp.MustCompile(`,t=\d+,`).ReplaceAllString(h, ",t=3,"), "正确的马电池钉", false},
 	} {
 		if got := auth.CheckPassword(tc.hash, tc.pw); got != tc.want {
 			t.Errorf("CheckPassword(%q, %q) = %v", tc.hash, tc.pw, got)

@@ -2,7 +2,6 @@ package checkpoint
 
 import (
 	"bytes"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +12,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"tongxin/internal/auth"
+	"tongxin/internal/testcity"
 	"tongxin/internal/web"
 )
 
@@ -20,20 +20,9 @@ import (
 // the real adapter and error pages.
 func pagesEnv(t *testing.T, f *fixture) *http.ServeMux {
 	t.Helper()
-	cat, err := web.LoadCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	render, err := web.NewRenderer(log, cat, Templates)
-	if err != nil {
-		t.Fatal(err)
-	}
-	render.AddNav(NavItems()...)
-	pg := NewPages(f.svc, render)
-	a := &web.Adapter{Log: log, ErrorPage: render.ErrorPage}
-	mux := http.NewServeMux()
-	for pattern, h := range map[string]web.Handler{
+	site := testcity.NewSite(t, NavItems(), Templates)
+	pg := NewPages(f.svc, site.Render)
+	site.Mount(map[string]web.Handler{
 		"GET /checkpoints":                          pg.List,
 		"POST /checkpoints":                         pg.Create,
 		"GET /checkpoints/stats":                    pg.Stats,
@@ -47,30 +36,13 @@ func pagesEnv(t *testing.T, f *fixture) *http.ServeMux {
 		"POST /traffic/manage/measures":             pg.CreateMeasure,
 		"POST /traffic/manage/measures/{id}/cancel": pg.CancelMeasure,
 		"POST /traffic/manage/notices":              pg.PublishNotice,
-	} {
-		mux.Handle(pattern, a.H(h))
-	}
-	return mux
+	})
+	return site.Mux
 }
 
 // page requests target as p (nil: anonymous), with a form body for POST.
 func page(mux *http.ServeMux, method, target string, p *auth.Principal, form url.Values) *httptest.ResponseRecorder {
-	var body *strings.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	} else {
-		body = strings.NewReader("")
-	}
-	r := httptest.NewRequest(method, target, body)
-	if form != nil {
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	if p != nil {
-		r = r.WithContext(web.WithPrincipal(r.Context(), p))
-	}
-	w := httptest.NewRecorder()
-	mux.ServeHTTP(w, r)
-	return w
+	return testcity.Serve(mux, testcity.Request{Method: method, Target: target, As: p, Form: form})
 }
 
 func mustContain(t *testing.T, w *httptest.ResponseRecorder, status int, parts ...string) {

@@ -3,7 +3,6 @@ package checkpoint
 import (
 	"encoding/json"
 	"html"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +12,7 @@ import (
 
 	"tongxin/internal/auth"
 	"tongxin/internal/passtoken"
+	"tongxin/internal/testcity"
 	"tongxin/internal/web"
 )
 
@@ -20,35 +20,22 @@ import (
 // and error pages.
 func scanEnv(t *testing.T, f *fixture) (*http.ServeMux, *web.Catalog) {
 	t.Helper()
-	cat, err := web.LoadCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	render, err := web.NewRenderer(log, cat, os.DirFS("templates"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pg := NewScanPage(f.svc, render)
-	a := &web.Adapter{Log: log, ErrorPage: render.ErrorPage}
-	mux := http.NewServeMux()
-	mux.Handle("GET /scan", a.H(pg.Start))
-	mux.Handle("GET /checkpoints/{id}/scan", a.H(pg.Page))
-	mux.Handle("GET "+ScanWorkerPath, a.H(pg.Worker))
-	return mux, cat
+	site := testcity.NewSite(t, nil, os.DirFS("templates"))
+	pg := NewScanPage(f.svc, site.Render)
+	site.Mount(map[string]web.Handler{
+		"GET /scan":                  pg.Start,
+		"GET /checkpoints/{id}/scan": pg.Page,
+		"GET " + ScanWorkerPath:      pg.Worker,
+	})
+	return site.Mux, site.Catalog
 }
 
 func scanGet(mux *http.ServeMux, target string, p *auth.Principal, hdr ...string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest("GET", target, nil)
-	if p != nil {
-		r = r.WithContext(web.WithPrincipal(r.Context(), p))
-	}
+	q := testcity.Request{Target: target, As: p, Header: map[string]string{}}
 	for i := 0; i+1 < len(hdr); i += 2 {
-		r.Header.Set(hdr[i], hdr[i+1])
+		q.Header[hdr[i]] = hdr[i+1]
 	}
-	w := httptest.NewRecorder()
-	mux.ServeHTTP(w, r)
-	return w
+	return testcity.Serve(mux, q)
 }
 
 var scanConfigRE = regexp.MustCompile(`(?s)<script type="application/json" id="scan-config">(.*?)</script>`)
@@ -104,11 +91,7 @@ func TestScanPage(t *testing.T) {
 		}
 
 		// The same page in English keeps the checkpoint and names reasons in English.
-		r := httptest.NewRequest("GET", "/checkpoints/"+ref(bridge)+"/scan", nil)
-		r = r.WithContext(web.WithPrincipal(r.Context(), officer))
-		r.AddCookie(&http.Cookie{Name: web.LangCookie, Value: web.LangEN})
-		en := httptest.NewRecorder()
-		mux.ServeHTTP(en, r)
+		en := testcity.Serve(mux, testcity.Request{Target: "/checkpoints/" + ref(bridge) + "/scan", As: officer, Lang: web.LangEN})
 		if en.Code != 200 || !strings.Contains(html.UnescapeString(en.Body.String()), "Not valid in this area") {
 			t.Errorf("English page: %d", en.Code)
 		}

@@ -10,7 +10,6 @@ import (
 	"tongxin/internal/auth"
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
-	"tongxin/internal/db/dbtest"
 	"tongxin/internal/passtoken"
 	"tongxin/internal/resumption"
 	"tongxin/internal/testcity"
@@ -106,11 +105,7 @@ func newFixture(t testing.TB, d *db.DB, clk *clock.Manual) *fixture {
 
 // each runs fn on every configured database with a fixture at testBase.
 func each(t *testing.T, fn func(t *testing.T, f *fixture)) {
-	clk := clock.NewManual(testBase)
-	dbtest.Each(t, clk, func(t *testing.T, d *db.DB) {
-		clk.Set(testBase)
-		fn(t, newFixture(t, d, clk))
-	})
+	testcity.Each(t, newFixture, fn)
 }
 
 // user creates an account holding role at scope ("430203", "checkpoint:3")

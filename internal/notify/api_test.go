@@ -3,27 +3,21 @@ package notify
 import (
 	"bytes"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
-	"strings"
 	"testing"
 
-	"tongxin/internal/apispec/apitest"
 	"tongxin/internal/auth"
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/db/dbtest"
+	"tongxin/internal/testcity"
 	"tongxin/internal/web"
 )
 
 // apiRoutes mounts the API as the lead does in internal/app/routes.go.
 func apiRoutes(api *API) http.Handler {
-	adapter := &web.Adapter{Log: slog.New(slog.DiscardHandler)}
-	mux := http.NewServeMux()
-	for pattern, h := range map[string]web.Handler{
+	return testcity.API(map[string]web.Handler{
 		"GET /api/v1/inbox":                    api.Inbox,
 		"POST /api/v1/inbox/{id}/read":         api.MarkRead,
 		"POST /api/v1/inbox/read-all":          api.MarkAllRead,
@@ -34,39 +28,7 @@ func apiRoutes(api *API) http.Handler {
 		"DELETE /api/v1/webhooks/{id}":         api.DeleteWebhook,
 		"GET /api/v1/webhooks/{id}/deliveries": api.Deliveries,
 		"POST /api/v1/webhooks/{id}/test":      api.TestWebhook,
-	} {
-		mux.Handle(pattern, adapter.H(h))
-	}
-	return mux
-}
-
-type apiAnswer struct {
-	status int
-	header http.Header
-	body   []byte
-	json   map[string]any
-}
-
-func apiCall(t *testing.T, h http.Handler, p *auth.Principal, method, target, ctype string, body []byte) apiAnswer {
-	t.Helper()
-	r := httptest.NewRequest(method, target, bytes.NewReader(body))
-	if ctype != "" {
-		r.Header.Set("Content-Type", ctype)
-	}
-	if p != nil {
-		r = r.WithContext(web.WithPrincipal(r.Context(), p))
-	}
-	w := httptest.NewRecorder()
-	apitest.Handler(t, h).ServeHTTP(w, r)
-	res := w.Result()
-	b, _ := io.ReadAll(res.Body)
-	a := apiAnswer{status: res.StatusCode, header: res.Header, body: b}
-	if strings.Contains(res.Header.Get("Content-Type"), "json") {
-		if err := json.Unmarshal(b, &a.json); err != nil {
-			t.Fatalf("%s %s: body is not JSON: %v\n%s", method, target, err, b)
-		}
-	}
-	return a
+	})
 }
 
 func TestAPI(t *testing.T) {
@@ -104,28 +66,28 @@ func TestAPI(t *testing.T) {
 			body         []byte
 			status       int
 			code         string
-			check        func(t *testing.T, a apiAnswer)
+			check        func(t *testing.T, a testcity.Answer)
 		}{
 			// Inbox
 			{name: "inbox", p: alice, method: "GET", path: "/api/v1/inbox?limit=2", status: 200,
-				check: func(t *testing.T, a apiAnswer) {
-					items := a.json["items"].([]any)
-					if len(items) != 2 || a.json["unread"] != float64(3) || a.json["next_cursor"] == nil {
-						t.Errorf("inbox = %s", a.body)
+				check: func(t *testing.T, a testcity.Answer) {
+					items := a.JSON["items"].([]any)
+					if len(items) != 2 || a.JSON["unread"] != float64(3) || a.JSON["next_cursor"] == nil {
+						t.Errorf("inbox = %s", a.Body)
 					}
 					first := items[0].(map[string]any)
 					if first["object_id"] != "2" || first["read_at"] != nil || first["link"] != "/tickets/2" {
 						t.Errorf("first = %v", first)
 					}
-					next := apiCall(t, h, alice, "GET", "/api/v1/inbox?limit=2&cursor="+a.json["next_cursor"].(string), "", nil)
-					if items := next.json["items"].([]any); len(items) != 1 || next.json["next_cursor"] != nil {
-						t.Errorf("second page = %s", next.body)
+					next := testcity.Call(t, h, alice, "GET", "/api/v1/inbox?limit=2&cursor="+a.JSON["next_cursor"].(string), "", nil)
+					if items := next.JSON["items"].([]any); len(items) != 1 || next.JSON["next_cursor"] != nil {
+						t.Errorf("second page = %s", next.Body)
 					}
 				}},
 			{name: "inbox is per user", p: bob, method: "GET", path: "/api/v1/inbox", status: 200,
-				check: func(t *testing.T, a apiAnswer) {
-					if items := a.json["items"].([]any); len(items) != 1 || a.json["unread"] != float64(1) {
-						t.Errorf("bob's inbox = %s", a.body)
+				check: func(t *testing.T, a testcity.Answer) {
+					if items := a.JSON["items"].([]any); len(items) != 1 || a.JSON["unread"] != float64(1) {
+						t.Errorf("bob's inbox = %s", a.Body)
 					}
 				}},
 			{name: "inbox bad flag", p: alice, method: "GET", path: "/api/v1/inbox?unread=maybe", status: 400, code: "bad_unread"},
@@ -136,21 +98,21 @@ func TestAPI(t *testing.T) {
 				status: 404, code: "notification_not_found"},
 			{name: "read bad id", p: alice, method: "POST", path: "/api/v1/inbox/x/read", status: 404, code: "notification_not_found"},
 			{name: "read own", p: alice, method: "POST", path: "/api/v1/inbox/" + strconv.FormatInt(alices[0].ID, 10) + "/read", status: 200,
-				check: func(t *testing.T, a apiAnswer) {
-					if a.json["read_at"] != "2022-11-20T09:00:00Z" {
-						t.Errorf("read = %s", a.body)
+				check: func(t *testing.T, a testcity.Answer) {
+					if a.JSON["read_at"] != "2022-11-20T09:00:00Z" {
+						t.Errorf("read = %s", a.Body)
 					}
 				}},
 			{name: "unread filter", p: alice, method: "GET", path: "/api/v1/inbox?unread=true", status: 200,
-				check: func(t *testing.T, a apiAnswer) {
-					if items := a.json["items"].([]any); len(items) != 2 || a.json["unread"] != float64(2) {
-						t.Errorf("unread = %s", a.body)
+				check: func(t *testing.T, a testcity.Answer) {
+					if items := a.JSON["items"].([]any); len(items) != 2 || a.JSON["unread"] != float64(2) {
+						t.Errorf("unread = %s", a.Body)
 					}
 				}},
 			{name: "read all", p: alice, method: "POST", path: "/api/v1/inbox/read-all", status: 200,
-				check: func(t *testing.T, a apiAnswer) {
-					if a.json["marked"] != float64(2) {
-						t.Errorf("read-all = %s", a.body)
+				check: func(t *testing.T, a testcity.Answer) {
+					if a.JSON["marked"] != float64(2) {
+						t.Errorf("read-all = %s", a.Body)
 					}
 				}},
 
@@ -162,22 +124,22 @@ func TestAPI(t *testing.T) {
 			{name: "create", p: alice, method: "POST", path: "/api/v1/webhooks", ctype: jsonType, status: 201,
 				body: jsonBody(map[string]any{"name": "芦淞区工单群", "url": rc.URL + "/wecom?key=" + robotKey, "format": "wecom",
 					"secret": secret, "events": []string{"ticket.created", "ticket.escalated"}, "area_code": "430203"}),
-				check: func(t *testing.T, a apiAnswer) {
-					if a.json["has_secret"] != true || a.json["format"] != "wecom" || a.json["active"] != true ||
-						a.json["url"] != rc.URL+"/wecom?key=***" || a.json["area_code"] != "430203" || a.json["created_by"] != "alice" {
-						t.Errorf("created = %s", a.body)
+				check: func(t *testing.T, a testcity.Answer) {
+					if a.JSON["has_secret"] != true || a.JSON["format"] != "wecom" || a.JSON["active"] != true ||
+						a.JSON["url"] != rc.URL+"/wecom?key=***" || a.JSON["area_code"] != "430203" || a.JSON["created_by"] != "alice" {
+						t.Errorf("created = %s", a.Body)
 					}
-					if _, ok := a.json["secret"]; ok {
+					if _, ok := a.JSON["secret"]; ok {
 						t.Error("answer has a secret field")
 					}
-					hookID = strconv.FormatFloat(a.json["id"].(float64), 'f', 0, 64)
+					hookID = strconv.FormatFloat(a.JSON["id"].(float64), 'f', 0, 64)
 				}},
 			{name: "create bad url", p: alice, method: "POST", path: "/api/v1/webhooks", ctype: jsonType, status: 400, code: "webhook_invalid",
 				body: jsonBody(map[string]any{"name": "x", "url": "javascript:alert(1)", "events": []string{"*"}, "area_code": "430203"}),
-				check: func(t *testing.T, a apiAnswer) {
-					errs := a.json["errors"].([]any)
+				check: func(t *testing.T, a testcity.Answer) {
+					errs := a.JSON["errors"].([]any)
 					if len(errs) != 1 || errs[0].(map[string]any)["field"] != "url" {
-						t.Errorf("errors = %s", a.body)
+						t.Errorf("errors = %s", a.Body)
 					}
 				}},
 			{name: "create unknown format", p: alice, method: "POST", path: "/api/v1/webhooks", ctype: jsonType, status: 400, code: "webhook_invalid",
@@ -193,17 +155,17 @@ func TestAPI(t *testing.T) {
 			{name: "create not json", p: alice, method: "POST", path: "/api/v1/webhooks", ctype: "text/plain", status: 415,
 				code: "unsupported_media_type", body: []byte(`name=x`)},
 			{name: "list", p: alice, method: "GET", path: "/api/v1/webhooks", status: 200,
-				check: func(t *testing.T, a apiAnswer) {
-					items := a.json["items"].([]any)
+				check: func(t *testing.T, a testcity.Answer) {
+					items := a.JSON["items"].([]any)
 					if len(items) != 1 || items[0].(map[string]any)["name"] != "芦淞区工单群" {
-						t.Errorf("list = %s", a.body) // 石峰区's hook is outside alice's reach
+						t.Errorf("list = %s", a.Body) // 石峰区's hook is outside alice's reach
 					}
 				}},
 			{name: "get", p: alice, method: "GET", pathFn: hookPath(""), status: 200,
-				check: func(t *testing.T, a apiAnswer) {
-					ev := a.json["events"].([]any)
+				check: func(t *testing.T, a testcity.Answer) {
+					ev := a.JSON["events"].([]any)
 					if len(ev) != 2 || ev[0] != "ticket.created" {
-						t.Errorf("get = %s", a.body)
+						t.Errorf("get = %s", a.Body)
 					}
 				}},
 			{name: "get out of reach", p: alice, method: "GET", path: "/api/v1/webhooks/" + strconv.FormatInt(existing.ID, 10),
@@ -211,30 +173,30 @@ func TestAPI(t *testing.T) {
 			{name: "get bad id", p: alice, method: "GET", path: "/api/v1/webhooks/0", status: 404, code: "webhook_not_found"},
 			{name: "update", p: alice, method: "PUT", pathFn: hookPath(""), ctype: jsonType, status: 200,
 				body: jsonBody(map[string]any{"events": []string{"ticket.*"}, "active": true}),
-				check: func(t *testing.T, a apiAnswer) {
-					if ev := a.json["events"].([]any); len(ev) != 1 || ev[0] != "ticket.*" || a.json["has_secret"] != true {
-						t.Errorf("updated = %s", a.body)
+				check: func(t *testing.T, a testcity.Answer) {
+					if ev := a.JSON["events"].([]any); len(ev) != 1 || ev[0] != "ticket.*" || a.JSON["has_secret"] != true {
+						t.Errorf("updated = %s", a.Body)
 					}
 				}},
 			{name: "update bad url", p: alice, method: "PUT", pathFn: hookPath(""), ctype: jsonType, status: 400, code: "webhook_invalid",
 				body: jsonBody(map[string]any{"url": "ftp://example.com/"})},
 			{name: "test", p: alice, method: "POST", pathFn: hookPath("/test"), status: 202,
-				check: func(t *testing.T, a apiAnswer) {
-					if a.json["event"] != "test" || a.json["status"] != "pending" || a.json["attempts"] != float64(0) {
-						t.Errorf("test = %s", a.body)
+				check: func(t *testing.T, a testcity.Answer) {
+					if a.JSON["event"] != "test" || a.JSON["status"] != "pending" || a.JSON["attempts"] != float64(0) {
+						t.Errorf("test = %s", a.Body)
 					}
 					f.deliverDue(1)
 				}},
 			{name: "deliveries", p: alice, method: "GET", pathFn: hookPath("/deliveries"), status: 200,
-				check: func(t *testing.T, a apiAnswer) {
-					items := a.json["items"].([]any)
+				check: func(t *testing.T, a testcity.Answer) {
+					items := a.JSON["items"].([]any)
 					if len(items) != 1 {
-						t.Fatalf("deliveries = %s", a.body)
+						t.Fatalf("deliveries = %s", a.Body)
 					}
 					dl := items[0].(map[string]any)
 					log := dl["log"].([]any)
 					if dl["status"] != "delivered" || len(log) != 1 || log[0].(map[string]any)["http_status"] != float64(200) {
-						t.Errorf("delivery = %s", a.body)
+						t.Errorf("delivery = %s", a.Body)
 					}
 				}},
 			{name: "deliveries non-manager", p: bob, method: "GET", pathFn: hookPath("/deliveries"), status: 403, code: "forbidden"},
@@ -249,18 +211,18 @@ func TestAPI(t *testing.T) {
 				if c.pathFn != nil {
 					path = c.pathFn()
 				}
-				a := apiCall(t, h, c.p, c.method, path, c.ctype, c.body)
-				if a.status != c.status {
-					t.Fatalf("%s %s = %d, want %d\n%s", c.method, path, a.status, c.status, a.body)
+				a := testcity.Call(t, h, c.p, c.method, path, c.ctype, c.body)
+				if a.Status != c.status {
+					t.Fatalf("%s %s = %d, want %d\n%s", c.method, path, a.Status, c.status, a.Body)
 				}
 				if c.code != "" {
-					if ct := a.header.Get("Content-Type"); ct != "application/problem+json" || a.json["code"] != c.code {
-						t.Fatalf("problem = %s %s, want code %s", ct, a.body, c.code)
+					if ct := a.Header.Get("Content-Type"); ct != "application/problem+json" || a.JSON["code"] != c.code {
+						t.Fatalf("problem = %s %s, want code %s", ct, a.Body, c.code)
 					}
 				}
 				for _, leak := range []string{secret, robotKey} {
-					if bytes.Contains(a.body, []byte(leak)) {
-						t.Errorf("answer contains %q: %s", leak, a.body)
+					if bytes.Contains(a.Body, []byte(leak)) {
+						t.Errorf("answer contains %q: %s", leak, a.Body)
 					}
 				}
 				if c.check != nil {

@@ -16,6 +16,7 @@ import (
 	"tongxin/internal/clock"
 	"tongxin/internal/db/dbtest"
 	"tongxin/internal/errs"
+	"tongxin/internal/testcity"
 )
 
 func TestPublicAddr(t *testing.T) {
@@ -138,9 +139,9 @@ func TestSaveRefusesPrivateHosts(t *testing.T) {
 		"http://[::ffff:127.0.0.1]/", "http://100.64.1.1/", "http://localhost:8080/", "http://LOCALHOST./", "http://a.localhost/",
 		"http://[fe80::1%25eth0]/", "http://0.0.0.0/", "http://192.168.1.1/"} {
 		body, _ := json.Marshal(map[string]any{"name": "内网", "url": u, "events": []string{"*"}, "area_code": "430203"})
-		a := apiCall(t, h, alice, "POST", "/api/v1/webhooks", "application/json", body)
-		if a.status != 400 || a.json["code"] != "webhook_invalid" || !strings.Contains(string(a.body), "webhook-allow-private") {
-			t.Errorf("%s: %d %s", u, a.status, a.body)
+		a := testcity.Call(t, h, alice, "POST", "/api/v1/webhooks", "application/json", body)
+		if a.Status != 400 || a.JSON["code"] != "webhook_invalid" || !strings.Contains(string(a.Body), "webhook-allow-private") {
+			t.Errorf("%s: %d %s", u, a.Status, a.Body)
 		}
 	}
 	for _, u := range []string{"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k", "https://1.1.1.1/hook"} {

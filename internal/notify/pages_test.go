@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,6 +11,7 @@ import (
 	"tongxin/internal/auth"
 	"tongxin/internal/clock"
 	"tongxin/internal/db/dbtest"
+	"tongxin/internal/testcity"
 	"tongxin/internal/web"
 )
 
@@ -25,20 +25,9 @@ func newPagesEnv(t *testing.T) *pagesEnv {
 	t.Helper()
 	clk := clock.NewManual(testBase)
 	f := newFixture(t, dbtest.Open(t, "sqlite", clk), clk)
-	cat, err := web.LoadCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	render, err := web.NewRenderer(log, cat, Templates)
-	if err != nil {
-		t.Fatal(err)
-	}
-	render.AddNav(NavItems(f.svc)...)
-	pg := NewPages(f.svc, render, f.Areas.Names)
-	a := &web.Adapter{Log: log, ErrorPage: render.ErrorPage}
-	mux := http.NewServeMux()
-	for pattern, h := range map[string]web.Handler{
+	site := testcity.NewSite(t, NavItems(f.svc), Templates)
+	pg := NewPages(f.svc, site.Render, f.Areas.Names)
+	site.Mount(map[string]web.Handler{
 		"GET /inbox":                 pg.InboxPage,
 		"POST /inbox/{id}/read":      pg.MarkReadSubmit,
 		"POST /inbox/read-all":       pg.MarkAllReadSubmit,
@@ -47,30 +36,12 @@ func newPagesEnv(t *testing.T) *pagesEnv {
 		"POST /webhooks/{id}/test":   pg.TestWebhookSubmit,
 		"POST /webhooks/{id}/active": pg.ActiveWebhookSubmit,
 		"POST /webhooks/{id}/delete": pg.DeleteWebhookSubmit,
-	} {
-		mux.Handle(pattern, a.H(h))
-	}
-	return &pagesEnv{fixture: f, mux: mux}
+	})
+	return &pagesEnv{fixture: f, mux: site.Mux}
 }
 
 func (e *pagesEnv) do(method, target string, p *auth.Principal, lang string, form url.Values) *httptest.ResponseRecorder {
-	body := ""
-	if form != nil {
-		body = form.Encode()
-	}
-	r := httptest.NewRequest(method, target, strings.NewReader(body))
-	if form != nil {
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	if p != nil {
-		r = r.WithContext(web.WithPrincipal(r.Context(), p))
-	}
-	if lang != "" {
-		r.AddCookie(&http.Cookie{Name: web.LangCookie, Value: lang})
-	}
-	w := httptest.NewRecorder()
-	e.mux.ServeHTTP(w, r)
-	return w
+	return testcity.Serve(e.mux, testcity.Request{Method: method, Target: target, As: p, Lang: lang, Form: form})
 }
 
 func mustContain(t *testing.T, body string, parts ...string) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"tongxin/internal/testcity"
 	"tongxin/internal/web"
 )
 
@@ -15,7 +16,7 @@ import (
 func TestStatsPageByDate(t *testing.T) {
 	e := newPagesEnv(t)
 	w := e.get("/resumption?date=2022-11-19", planHQ)
-	pageSees(t, w, 200, []string{
+	testcity.Sees(t, w, 200, []string{
 		"填报日期：2022-11-19 · 截至 2022-11-20 18:00 已收到的日报",
 		`<input id="date" name="date" type="date" value="2022-11-19">`, `<input id="at" name="at" type="datetime-local" value="">`,
 		// On 11-19 only CRRC had reported: 1 of 3 industrial units.
@@ -56,11 +57,11 @@ func TestStatsPageByDate(t *testing.T) {
 		t.Errorf("chart JSON without null points: %s", m[1])
 	}
 
-	pageSees(t, e.get("/resumption?date=2022-11-31", planHQ), 400, []string{"date 须为日期"}, nil)
-	pageSees(t, e.get("/resumption?date=2022-11-21", planHQ), 400, []string{"date 不能晚于"}, nil)
-	pageSees(t, e.do("GET", "/resumption?date=2022-11-19", planHQ, web.LangEN, nil), 200,
+	testcity.Sees(t, e.get("/resumption?date=2022-11-31", planHQ), 400, []string{"date 须为日期"}, nil)
+	testcity.Sees(t, e.get("/resumption?date=2022-11-21", planHQ), 400, []string{"date 不能晚于"}, nil)
+	testcity.Sees(t, e.do("GET", "/resumption?date=2022-11-19", planHQ, web.LangEN, nil), 200,
 		[]string{"Reports dated 2022-11-19 · as received by 2022-11-20 18:00", `title="no data"`, "As of 19 November"}, nil)
-	pageSees(t, e.get("/resumption/not-resumed?date=2022-11-19", planHQ), 200,
+	testcity.Sees(t, e.get("/resumption/not-resumed?date=2022-11-19", planHQ), 200,
 		[]string{"填报日期：2022-11-19", "未填报 3 家，停工 0 家", `href="/resumption?date=2022-11-19"`}, nil)
 
 	// The export: the project's rate cells are empty, not 0.

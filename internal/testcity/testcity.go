@@ -1,7 +1,9 @@
 // Package testcity is the start every module's tests share: the demo city
 // seeded in a real database on a manual clock, a key box, the account
 // service, and the few helpers each module's fixture used to write again
-// (an account with one role, a COUNT query, an error's kind and code).
+// (an account with one role, a COUNT query, an error's kind and code, the
+// per-database loop), the API call and page set-up every module's handler
+// tests share (http.go), and the check for the front-end assets.
 // Only tests import it.
 package testcity
 
