@@ -25,7 +25,7 @@ const saltLen, keyLen = 16, 32
 func HashPassword(pw string) (string, error) {
 	salt := make([]byte, saltLen)
 	if _, err := rand.Read(salt); err != nil {
-		return "", fmt.Errorf("auth.HashPassword: %w", err)
+		return "", fmt.Errorf("auth: hash password: %w", err)
 	}
 	return encodeHash(owasp, salt, argon2.IDKey([]byte(pw), salt, owasp.time, owasp.memory, owasp.threads, keyLen)), nil
 }
