@@ -33,9 +33,19 @@ assets: $(VENDOR)
 $(VENDOR): web/package.json web/package-lock.json web/copy-assets.mjs
 	cd web && npm ci --no-audit --no-fund --loglevel=error && node copy-assets.mjs
 
+## lint: gofmt, go vet, staticcheck, cyclomatic complexity (at most 20) and the code's shape (internal/shape)
+# The linters are pinned and run with `go run pkg@version` (checked against
+# the Go checksum database; kept in the module cache after the first run),
+# so that their dependencies stay out of go.mod.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOCYCLO     := github.com/fzipp/gocyclo/cmd/gocyclo@v0.6.0
+
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+	$(GO) run $(GOCYCLO) -over 20 -ignore '_test\.go$$' internal cmd
+	$(GO) test -count=1 ./internal/shape/
 
 ## openapi-lint: a second, independent validator of the API description (npm; `make test` already validates it in Go)
 openapi-lint:

@@ -14,8 +14,8 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"strconv"
@@ -65,14 +65,14 @@ func RecordAll(ctx context.Context, tx *db.Tx, entries []Entry) error {
 	}
 	key := tx.AuditKey()
 	if len(key.Secret) == 0 {
-		return fmt.Errorf("audit.Record: no audit key (DATA_DIR/%s) was loaded", KeyFileName)
+		return fmt.Errorf("audit: record: no audit key (DATA_DIR/%s) was loaded", KeyFileName)
 	}
 	for i := range entries {
 		if entries[i].Actor == "" {
 			entries[i].Actor = "system"
 		}
 		if entries[i].Action == "" || entries[i].ObjectType == "" {
-			return fmt.Errorf("audit.Record: action and object type are required")
+			return errors.New("audit: record: action and object type are required")
 		}
 	}
 	var last int64
@@ -91,29 +91,19 @@ func RecordAll(ctx context.Context, tx *db.Tx, entries []Entry) error {
 		prev = rows[i].Hash
 	}
 	err = db.Chunks(len(rows), auditChunk, func(lo, hi int) error {
-		var b strings.Builder
-		b.WriteString(`INSERT INTO audit_log (seq, at, actor_id, actor, action, object_type, object_id, area_code, summary, prev_hash, hash) VALUES `)
-		args := make([]any, 0, (hi-lo)*11)
-		for i, r := range rows[lo:hi] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(")
-			for k := range 11 {
-				if k > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString("$" + strconv.Itoa(len(args)+k+1))
-			}
-			b.WriteString(")")
+		var args db.Args
+		values := make([]string, 0, hi-lo)
+		for _, r := range rows[lo:hi] {
 			var actorID any
 			if r.ActorID != 0 {
 				actorID = r.ActorID
 			}
-			args = append(args, r.Seq, r.At.UnixMilli(), actorID, r.Actor, r.Action, r.ObjectType, r.ObjectID, r.AreaCode,
-				r.Summary, r.PrevHash, r.Hash)
+			values = append(values, db.In(&args, []any{r.Seq, r.At.UnixMilli(), actorID, r.Actor, r.Action, r.ObjectType,
+				r.ObjectID, r.AreaCode, r.Summary, r.PrevHash, r.Hash}))
 		}
-		_, err := tx.ExecContext(ctx, b.String(), args...)
+		q := `INSERT INTO audit_log (seq, at, actor_id, actor, action, object_type, object_id, area_code, summary, prev_hash, hash) VALUES ` +
+			strings.Join(values, ", ")
+		_, err := tx.ExecContext(ctx, q, args.List...)
 		return err
 	})
 	if err != nil {
@@ -209,84 +199,98 @@ func Head(ctx context.Context, d *db.DB) (Anchor, error) {
 func Verify(ctx context.Context, d *db.DB, anchors ...Anchor) (int64, error) {
 	key := d.AuditKey
 	if len(key.Secret) == 0 {
-		return 0, fmt.Errorf("audit.Verify: no audit key (DATA_DIR/%s) was loaded", KeyFileName)
+		return 0, fmt.Errorf("audit: verify: no audit key (DATA_DIR/%s) was loaded", KeyFileName)
 	}
-	want := make(map[int64]string, len(anchors))
+	c := &chain{secret: key.Secret, from: key.From, want: make(map[int64]string, len(anchors))}
 	for _, a := range anchors {
 		if a.Seq > 0 {
-			want[a.Seq] = a.Hash
+			c.want[a.Seq] = a.Hash
 		}
 	}
-	var n int64
 	err := d.Read(ctx, func(tx *db.Tx) error {
 		var headSeq int64
 		var headHash string
 		if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&headSeq, &headHash); err != nil {
 			return errs.Wrap("audit.Verify", err)
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT seq, at, COALESCE(actor_id, 0), actor, action, object_type, object_id, area_code, summary, prev_hash, hash
+		err := db.Each(ctx, tx, c.next, `SELECT seq, at, COALESCE(actor_id, 0), actor, action, object_type, object_id, area_code, summary, prev_hash, hash
 			FROM audit_log ORDER BY seq`)
-		if err != nil {
+		var broken *BrokenError
+		switch {
+		case errors.As(err, &broken):
+			return err
+		case err != nil:
 			return errs.Wrap("audit.Verify", err)
 		}
-		defer rows.Close()
-		prev := ""
-		for rows.Next() {
-			r, err := scanRow(rows)
-			if err != nil {
-				return err
-			}
-			n++
-			keyed := r.Hash == r.keyedHash(key.Secret)
-			switch {
-			case r.Seq != n:
-				return &BrokenError{Seq: n, Reason: fmt.Sprintf("第 %d 行缺失（下一行是第 %d 行）", n, r.Seq)}
-			case r.PrevHash != prev:
-				return &BrokenError{Seq: r.Seq, Reason: "与上一行的哈希链接不符"}
-			case !keyed && r.Seq >= key.From:
-				if noneKeyed(rows, key.Secret) {
-					return &BrokenError{Seq: r.Seq, Reason: "与审计密钥签名不符，此后也没有一行相符：数据目录中的 audit.key 不是签名此链的密钥，或此后的链被整体改写"}
-				}
-				return &BrokenError{Seq: r.Seq, Reason: "内容与其审计密钥签名不符（已被改动或被重新计算哈希）"}
-			case !keyed && r.Hash != r.plainHash():
-				return &BrokenError{Seq: r.Seq, Reason: "内容与其哈希不符（已被改动）"}
-			}
-			if h, ok := want[r.Seq]; ok && h != r.Hash {
-				return &BrokenError{Seq: r.Seq, Reason: "与锚点记录的哈希不符（此前的历史被改写）"}
-			}
-			prev = r.Hash
-		}
-		if err := rows.Err(); err != nil {
-			return errs.Wrap("audit.Verify", err)
-		}
-		for seq := range want {
-			if seq > n {
-				return &BrokenError{Seq: seq, Reason: fmt.Sprintf("锚点所指的第 %d 行不存在：链只有 %d 行（被截短或重建？）", seq, n)}
-			}
-		}
-		if headSeq != n || headHash != prev {
-			return &BrokenError{Seq: n + 1, Reason: fmt.Sprintf("链头记录为 %d 行，实有 %d 行（末尾的行被删除？）", headSeq, n)}
+		return c.end(headSeq, headHash)
+	})
+	return c.n, err
+}
+
+// chain is Verify's walk along the rows in order.
+type chain struct {
+	secret []byte           // the audit key
+	from   int64            // the first row the key signs
+	want   map[int64]string // anchors: seq → hash
+	n      int64            // rows checked
+	prev   string           // hash of the last row checked
+	// unkeyed is the first row, from the key's first on, whose hash is not
+	// its HMAC (0: none). The rows after it tell a wrong key file (none of
+	// them is keyed either) from an edit.
+	unkeyed int64
+}
+
+// next checks one row; a *BrokenError ends the walk.
+func (c *chain) next(s db.Scanner) error {
+	r, err := scanRow(s)
+	if c.unkeyed > 0 {
+		if err != nil || r.Hash == r.keyedHash(c.secret) {
+			return &BrokenError{Seq: c.unkeyed, Reason: "内容与其审计密钥签名不符（已被改动或被重新计算哈希）"}
 		}
 		return nil
-	})
-	return n, err
+	}
+	if err != nil {
+		return err
+	}
+	c.n++
+	keyed := r.Hash == r.keyedHash(c.secret)
+	switch {
+	case r.Seq != c.n:
+		return &BrokenError{Seq: c.n, Reason: fmt.Sprintf("第 %d 行缺失（下一行是第 %d 行）", c.n, r.Seq)}
+	case r.PrevHash != c.prev:
+		return &BrokenError{Seq: r.Seq, Reason: "与上一行的哈希链接不符"}
+	case !keyed && r.Seq >= c.from:
+		c.unkeyed = r.Seq
+		return nil
+	case !keyed && r.Hash != r.plainHash():
+		return &BrokenError{Seq: r.Seq, Reason: "内容与其哈希不符（已被改动）"}
+	}
+	if h, ok := c.want[r.Seq]; ok && h != r.Hash {
+		return &BrokenError{Seq: r.Seq, Reason: "与锚点记录的哈希不符（此前的历史被改写）"}
+	}
+	c.prev = r.Hash
+	return nil
 }
 
-// noneKeyed reads the remaining rows and reports whether none of them
-// carries an HMAC under secret: a wrong key file rather than an edit.
-func noneKeyed(rows *sql.Rows, secret []byte) bool {
-	for rows.Next() {
-		r, err := scanRow(rows)
-		if err != nil || r.Hash == r.keyedHash(secret) {
-			return false
+// end checks, once every row is read, what only the whole chain tells: a
+// row that failed the key with none keyed after it, anchors beyond the
+// last row, a head that is not the last row.
+func (c *chain) end(headSeq int64, headHash string) error {
+	if c.unkeyed > 0 {
+		return &BrokenError{Seq: c.unkeyed, Reason: "与审计密钥签名不符，此后也没有一行相符：数据目录中的 audit.key 不是签名此链的密钥，或此后的链被整体改写"}
+	}
+	for seq := range c.want {
+		if seq > c.n {
+			return &BrokenError{Seq: seq, Reason: fmt.Sprintf("锚点所指的第 %d 行不存在：链只有 %d 行（被截短或重建？）", seq, c.n)}
 		}
 	}
-	return true
+	if headSeq != c.n || headHash != c.prev {
+		return &BrokenError{Seq: c.n + 1, Reason: fmt.Sprintf("链头记录为 %d 行，实有 %d 行（末尾的行被删除？）", headSeq, c.n)}
+	}
+	return nil
 }
 
-type scanner interface{ Scan(...any) error }
-
-func scanRow(s scanner) (Row, error) {
+func scanRow(s db.Scanner) (Row, error) {
 	var r Row
 	var at int64
 	if err := s.Scan(&r.Seq, &at, &r.ActorID, &r.Actor, &r.Action, &r.ObjectType, &r.ObjectID, &r.AreaCode, &r.Summary, &r.PrevHash, &r.Hash); err != nil {
@@ -329,54 +333,40 @@ func List(ctx context.Context, d *db.DB, f Filter) ([]Row, error) {
 	// another page follows: never cut that one.
 	f.Limit = min(f.Limit, MaxLimit+1)
 	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	var args db.Args
 	if !f.AllAreas {
 		var ors []string
 		for _, p := range f.AreaPaths {
-			ors = append(ors, "a.path LIKE "+arg(db.LikePrefix(p))+` ESCAPE '\'`)
+			ors = append(ors, "a.path LIKE "+args.Add(db.LikePrefix(p))+` ESCAPE '\'`)
 		}
 		where = append(where, "("+strings.Join(ors, " OR ")+")")
 	}
 	if f.ObjectType != "" {
-		where = append(where, "l.object_type = "+arg(f.ObjectType))
+		where = append(where, "l.object_type = "+args.Add(f.ObjectType))
 	}
 	if f.ObjectID != "" {
-		where = append(where, "l.object_id = "+arg(f.ObjectID))
+		where = append(where, "l.object_id = "+args.Add(f.ObjectID))
 	}
 	if f.Actor != "" {
-		where = append(where, "l.actor = "+arg(f.Actor))
+		where = append(where, "l.actor = "+args.Add(f.Actor))
 	}
 	if f.Action != "" {
-		where = append(where, "l.action LIKE "+arg(db.LikePrefix(f.Action))+` ESCAPE '\'`)
+		where = append(where, "l.action LIKE "+args.Add(db.LikePrefix(f.Action))+` ESCAPE '\'`)
 	}
 	if f.Before > 0 {
-		where = append(where, "l.seq < "+arg(f.Before))
+		where = append(where, "l.seq < "+args.Add(f.Before))
 	}
 	q := `SELECT l.seq, l.at, COALESCE(l.actor_id, 0), l.actor, l.action, l.object_type, l.object_id, l.area_code, l.summary, l.prev_hash, l.hash
 		FROM audit_log l LEFT JOIN areas a ON a.code = l.area_code`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY l.seq DESC LIMIT " + arg(f.Limit)
+	q += " ORDER BY l.seq DESC LIMIT " + args.Add(f.Limit)
 	var out []Row
 	err := d.Read(ctx, func(tx *db.Tx) error {
-		rows, err := tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return errs.Wrap("audit.List", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			r, err := scanRow(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, r)
-		}
-		return errs.Wrap("audit.List", rows.Err())
+		var err error
+		out, err = db.Collect(ctx, tx, scanRow, q, args.List...)
+		return errs.Wrap("audit.List", err)
 	})
 	return out, err
 }

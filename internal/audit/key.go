@@ -119,7 +119,7 @@ func LoadOrCreateKey(ctx context.Context, d *db.DB, dir string) (db.AuditKey, er
 			return db.AuditKey{}, err
 		}
 		if err := createFile(dir, filepath.Join(dir, KeyFileName), formatKey(db.AuditKey{Secret: secret, From: head.Seq + 1})); err != nil && !errors.Is(err, fs.ErrExist) {
-			return db.AuditKey{}, fmt.Errorf("audit.LoadOrCreateKey: %w", err)
+			return db.AuditKey{}, fmt.Errorf("audit: create the key file: %w", err)
 		}
 		// Another process may have created the file first: use its key.
 		k, err = LoadKey(dir)

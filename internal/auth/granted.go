@@ -22,36 +22,34 @@ func (s *Service) Granted(ctx context.Context, tx *db.Tx, perm Permission, path 
 		return nil, nil
 	}
 	var args db.Args
-	marks := make([]string, len(ancestors))
-	for i, p := range ancestors {
-		marks[i] = args.Add(p)
-	}
-	roleMarks := make([]string, len(roles))
-	for i, r := range roles {
-		roleMarks[i] = args.Add(string(r))
-	}
-	rows, err := tx.QueryContext(ctx, assignmentsSQL+` JOIN users u ON u.id = ra.user_id
-		WHERE u.status = 'active' AND ra.role IN (`+strings.Join(roleMarks, ", ")+`)
-		AND COALESCE(a.path, da.path, wa.path, ra.scope_path) IN (`+strings.Join(marks, ", ")+`)
-		ORDER BY ra.user_id`, args.List...)
-	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	defer rows.Close()
+	q := assignmentsSQL + ` JOIN users u ON u.id = ra.user_id
+		WHERE u.status = 'active' AND ra.role IN ` + db.In(&args, roleNames(roles)) + `
+		AND COALESCE(a.path, da.path, wa.path, ra.scope_path) IN ` + db.In(&args, ancestors) + `
+		ORDER BY ra.user_id`
 	var ids []int64
-	for rows.Next() {
-		var uid int64
-		var a Assignment
-		var caps string
-		if err := rows.Scan(&uid, &a.Role, &a.Scope.Kind, &a.Scope.Ref, &a.Scope.Name, &a.Scope.Path, &caps); err != nil {
-			return nil, errs.Wrap(op, err)
+	err := db.Each(ctx, tx, func(r db.Scanner) error {
+		uid, a, err := scanAssignment(r)
+		if err != nil {
+			return err
 		}
-		a.Scope.Caps = ParseCapabilities(caps)
 		if a.Grants(perm) && !slices.Contains(ids, uid) {
 			ids = append(ids, uid)
 		}
+		return nil
+	}, q, args.List...)
+	if err != nil {
+		return nil, errs.Wrap(op, err)
 	}
-	return ids, errs.Wrap(op, rows.Err())
+	return ids, nil
+}
+
+// roleNames gives roles as plain strings, the values the drivers take.
+func roleNames(roles []Role) []string {
+	out := make([]string, len(roles))
+	for i, r := range roles {
+		out[i] = string(r)
+	}
+	return out
 }
 
 // ancestorPaths lists the area paths from the root down to path

@@ -31,7 +31,7 @@ func HashPassword(pw string) (string, error) {
 func hashAt(p hashParams, pw string) (string, error) {
 	salt := make([]byte, saltLen)
 	if _, err := rand.Read(salt); err != nil {
-		return "", fmt.Errorf("auth.HashPassword: %w", err)
+		return "", fmt.Errorf("auth: hash password: %w", err)
 	}
 	return encodeHash(p, salt, argon2.IDKey([]byte(pw), salt, p.time, p.memory, p.threads, keyLen)), nil
 }

@@ -436,28 +436,27 @@ func (s *Service) ListTokens(ctx context.Context, actor *Principal, username str
 				return err
 			}
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT t.id, u.username, t.name, t.created_at, COALESCE(t.expires_at, 0), COALESCE(t.last_used_at, 0), COALESCE(t.revoked_at, 0)
-			FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE u.username = $1 ORDER BY t.id`, username)
-		if err != nil {
-			return errs.Wrap(op, err)
-		}
-		defer rows.Close()
-		for rows.Next() {
+		var err error
+		out, err = db.Collect(ctx, tx, func(r db.Scanner) (Token, error) {
 			var t Token
-			if err := rows.Scan(&t.ID, &t.Username, &t.Name, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt, &t.RevokedAt); err != nil {
-				return errs.Wrap(op, err)
-			}
-			switch {
-			case t.RevokedAt != 0:
-				t.State = "revoked"
-			case tx.NowMS() >= t.ExpiresAt:
-				t.State = "expired"
-			default:
-				t.State = "active"
-			}
-			out = append(out, t)
-		}
-		return rows.Err()
+			err := r.Scan(&t.ID, &t.Username, &t.Name, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt, &t.RevokedAt)
+			t.State = tokenState(t, tx.NowMS())
+			return t, err
+		}, `SELECT t.id, u.username, t.name, t.created_at, COALESCE(t.expires_at, 0), COALESCE(t.last_used_at, 0), COALESCE(t.revoked_at, 0)
+			FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE u.username = $1 ORDER BY t.id`, username)
+		return errs.Wrap(op, err)
 	})
 	return out, err
+}
+
+// tokenState names a token's state at now (ms): revoked, expired or active.
+func tokenState(t Token, now int64) string {
+	switch {
+	case t.RevokedAt != 0:
+		return "revoked"
+	case now >= t.ExpiresAt:
+		return "expired"
+	default:
+		return "active"
+	}
 }

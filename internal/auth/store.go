@@ -3,8 +3,6 @@ package auth
 import (
 	"context"
 	"database/sql"
-	"strconv"
-	"strings"
 
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
@@ -29,7 +27,7 @@ type userRow struct {
 	phoneEnc     []byte
 }
 
-func scanUser(s interface{ Scan(...any) error }) (userRow, error) {
+func scanUser(s db.Scanner) (userRow, error) {
 	var u userRow
 	err := s.Scan(&u.ID, &u.Username, &u.DisplayName, &u.phoneEnc, &u.passwordHash, &u.Status, &u.CreatedAt, &u.UpdatedAt)
 	return u, err
@@ -51,28 +49,33 @@ func loadAssignments(ctx context.Context, tx *db.Tx, ids []int64) (map[int64][]A
 	if len(ids) == 0 {
 		return out, nil
 	}
-	ph := make([]string, len(ids))
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		ph[i] = "$" + strconv.Itoa(i+1)
-		args[i] = id
-	}
-	rows, err := tx.QueryContext(ctx, assignmentsSQL+` WHERE ra.user_id IN (`+strings.Join(ph, ",")+`) ORDER BY ra.id`, args...)
+	var args db.Args
+	q := assignmentsSQL + ` WHERE ra.user_id IN ` + db.In(&args, ids) + ` ORDER BY ra.id`
+	err := db.Each(ctx, tx, func(r db.Scanner) error {
+		uid, a, err := scanAssignment(r)
+		if err != nil {
+			return err
+		}
+		out[uid] = append(out[uid], a)
+		return nil
+	}, q, args.List...)
 	if err != nil {
 		return nil, errs.Wrap("auth.loadAssignments", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var uid int64
-		var a Assignment
-		var caps string
-		if err := rows.Scan(&uid, &a.Role, &a.Scope.Kind, &a.Scope.Ref, &a.Scope.Name, &a.Scope.Path, &caps); err != nil {
-			return nil, errs.Wrap("auth.loadAssignments", err)
-		}
-		a.Scope.Caps = ParseCapabilities(caps)
-		out[uid] = append(out[uid], a)
+	return out, nil
+}
+
+// scanAssignment reads a row of assignmentsSQL: the user id and the
+// assignment.
+func scanAssignment(r db.Scanner) (int64, Assignment, error) {
+	var uid int64
+	var a Assignment
+	var caps string
+	if err := r.Scan(&uid, &a.Role, &a.Scope.Kind, &a.Scope.Ref, &a.Scope.Name, &a.Scope.Path, &caps); err != nil {
+		return 0, a, err
 	}
-	return out, errs.Wrap("auth.loadAssignments", rows.Err())
+	a.Scope.Caps = ParseCapabilities(caps)
+	return uid, a, nil
 }
 
 // ScopeResolver checks that a scope of a module's kind exists and returns

@@ -72,7 +72,7 @@ func openSQLite(ctx context.Context, path string, clk clock.Clock) (*DB, error) 
 		path = path[:i]
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("db.Open: create data directory: %w", err)
+		return nil, fmt.Errorf("db: open: create data directory: %w", err)
 	}
 	sync := "NORMAL"
 	q := url.Values{}
@@ -95,7 +95,7 @@ func openSQLite(ctx context.Context, path string, clk clock.Clock) (*DB, error) 
 	wq.Set("_txlock", "immediate")
 	write, err := sql.Open("sqlite", "file:"+path+"?"+wq.Encode())
 	if err != nil {
-		return nil, fmt.Errorf("db.Open: %w", err)
+		return nil, fmt.Errorf("db: open the write pool: %w", err)
 	}
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
@@ -104,7 +104,7 @@ func openSQLite(ctx context.Context, path string, clk clock.Clock) (*DB, error) 
 	read, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		write.Close()
-		return nil, fmt.Errorf("db.Open: %w", err)
+		return nil, fmt.Errorf("db: open the read pool: %w", err)
 	}
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
@@ -117,7 +117,7 @@ func openSQLite(ctx context.Context, path string, clk clock.Clock) (*DB, error) 
 	// its -wal and -shm files the same mode.
 	if err := os.Chmod(path, 0o600); err != nil && !os.IsPermission(err) {
 		d.Close()
-		return nil, fmt.Errorf("db.Open: %w", err)
+		return nil, fmt.Errorf("db: open: restrict the file's mode: %w", err)
 	}
 	return d, nil
 }
@@ -129,7 +129,7 @@ func openPostgres(ctx context.Context, rawURL string, clk clock.Clock) (*DB, err
 	}
 	pool, err := sql.Open("pgx", rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("db.Open: %w", err)
+		return nil, fmt.Errorf("db: open the pool: %w", err)
 	}
 	pool.SetMaxOpenConns(20)
 	pool.SetMaxIdleConns(10)
@@ -261,7 +261,7 @@ func (d *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func
 		return err
 	}
 	if err = stx.Commit(); err != nil {
-		return fmt.Errorf("db.Commit: %w", err)
+		return fmt.Errorf("db: commit: %w", err)
 	}
 	for _, f := range tx.afterCommit {
 		f()

@@ -126,15 +126,15 @@ func (d *DB) Migrate(ctx context.Context) ([]int, error) {
 		}
 		if _, err := tx.ExecContext(ctx, d.Dialect.expand(m.SQL)); err != nil {
 			tx.Rollback()
-			return applied, fmt.Errorf("db.Migrate: %04d_%s: %w", m.Version, m.Name, err)
+			return applied, fmt.Errorf("db: migrate: %04d_%s: %w", m.Version, m.Name, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
 			m.Version, m.Name, d.Clock.Now().UnixMilli()); err != nil {
 			tx.Rollback()
-			return applied, fmt.Errorf("db.Migrate: record %04d: %w", m.Version, err)
+			return applied, fmt.Errorf("db: migrate: record %04d: %w", m.Version, err)
 		}
 		if err := tx.Commit(); err != nil {
-			return applied, fmt.Errorf("db.Migrate: commit %04d: %w", m.Version, err)
+			return applied, fmt.Errorf("db: migrate: commit %04d: %w", m.Version, err)
 		}
 		applied = append(applied, m.Version)
 	}

@@ -211,15 +211,6 @@ func normHeader(s string) string {
 	return strings.ToLower(s)
 }
 
-func blank(cells []string) bool {
-	for _, c := range cells {
-		if strings.TrimSpace(c) != "" {
-			return false
-		}
-	}
-	return true
-}
-
 // colName returns the spreadsheet name of the 0-based column i: A, B, … AA.
 func colName(i int) string {
 	s := ""

@@ -45,15 +45,15 @@ type Box struct {
 // AES-256-GCM, macKey for the HMAC-SHA256 blind index. The keys are copied.
 func NewBox(encKey, macKey []byte) (*Box, error) {
 	if len(encKey) != keySize || len(macKey) != keySize {
-		return nil, fmt.Errorf("pii.NewBox: keys must be %d bytes, got %d and %d", keySize, len(encKey), len(macKey))
+		return nil, fmt.Errorf("pii: new box: keys must be %d bytes, got %d and %d", keySize, len(encKey), len(macKey))
 	}
 	block, err := aes.NewCipher(encKey)
 	if err != nil {
-		return nil, fmt.Errorf("pii.NewBox: %w", err)
+		return nil, fmt.Errorf("pii: new box: %w", err)
 	}
 	aead, err := cipher.NewGCMWithRandomNonce(block)
 	if err != nil {
-		return nil, fmt.Errorf("pii.NewBox: %w", err)
+		return nil, fmt.Errorf("pii: new box: %w", err)
 	}
 	return &Box{aead: aead, macKey: bytes.Clone(macKey)}, nil
 }
@@ -65,7 +65,7 @@ func NewBox(encKey, macKey []byte) (*Box, error) {
 //
 // The file is one line: "tongxin-pii-v1 <base64 enc key> <base64 mac key>".
 func LoadOrCreate(dir string) (*Box, error) {
-	const op = "pii.LoadOrCreate"
+	const op = "pii: load keys"
 	path := filepath.Join(dir, KeyFileName)
 	box, err := loadKeyFile(path)
 	if err == nil {
@@ -243,14 +243,14 @@ func (b *Box) Open(sealed []byte) (string, error) {
 		return "", nil
 	}
 	if sealed[0] != sealVersion {
-		return "", fmt.Errorf("pii.Open: unknown version %d", sealed[0])
+		return "", fmt.Errorf("pii: open: unknown version %d", sealed[0])
 	}
 	if len(sealed) < 1+nonceSize+tagSize {
-		return "", errors.New("pii.Open: sealed value too short")
+		return "", errors.New("pii: open: sealed value too short")
 	}
 	plain, err := b.aead.Open(nil, nil, sealed[1:], nil)
 	if err != nil {
-		return "", fmt.Errorf("pii.Open: %w", err)
+		return "", fmt.Errorf("pii: open: %w", err)
 	}
 	return string(plain), nil
 }

@@ -11,7 +11,7 @@ import "strings"
 // numbers ("400-123-4567" gives "4001234567").
 func NormalizeContactPhone(s string) (string, error) {
 	number, ext := splitExtension(s)
-	p := clean(number, func(r rune) bool { return r == '-' || r == '(' || r == ')' || r == '（' || r == '）' })
+	p := clean(number, phonePunct)
 	if p == "" {
 		return "", invalid("请填写联系电话")
 	}
@@ -20,16 +20,8 @@ func NormalizeContactPhone(s string) (string, error) {
 			return m, nil
 		}
 	}
-	for _, prefix := range []string{"+86", "0086"} {
-		if rest, ok := strings.CutPrefix(p, prefix); ok {
-			p = strings.TrimPrefix(rest, "0")
-			if !strings.HasPrefix(p, "1") || len(p) != 11 {
-				p = "0" + p
-			}
-			break
-		}
-	}
-	if (strings.HasPrefix(p, "400") || strings.HasPrefix(p, "800")) && len(p) == 10 && allDigits(p) {
+	p = dropCountryCode(p)
+	if isServiceNumber(p) {
 		return withExt(p, ext), nil
 	}
 	if !allDigits(p) || !allDigits(ext) {
@@ -41,6 +33,39 @@ func NormalizeContactPhone(s string) (string, error) {
 		}
 		return "", errContactPhone
 	}
+	return landline(p, ext)
+}
+
+// phonePunct reports the characters a phone number is written with and
+// that are dropped: dashes and brackets, ASCII or full-width.
+func phonePunct(r rune) bool {
+	return r == '-' || r == '(' || r == ')' || r == '（' || r == '）'
+}
+
+// dropCountryCode turns +86 or 0086 before a number into the trunk prefix
+// 0 of a landline (kept off a mobile number).
+func dropCountryCode(p string) string {
+	for _, prefix := range []string{"+86", "0086"} {
+		if rest, ok := strings.CutPrefix(p, prefix); ok {
+			p = strings.TrimPrefix(rest, "0")
+			if !strings.HasPrefix(p, "1") || len(p) != 11 {
+				p = "0" + p
+			}
+			return p
+		}
+	}
+	return p
+}
+
+// isServiceNumber reports a 400 or 800 service number of ten digits.
+func isServiceNumber(p string) bool {
+	return (strings.HasPrefix(p, "400") || strings.HasPrefix(p, "800")) && len(p) == 10 && allDigits(p)
+}
+
+// landline splits a landline of digits starting with 0 into its area code
+// (three digits for 010 and 020 to 029, four otherwise) and a local number
+// of 7 or 8 digits, "0731-22837000", with the extension if any.
+func landline(p, ext string) (string, error) {
 	area := 4 // 0731
 	if len(p) > 1 && (p[1] == '1' || p[1] == '2') {
 		area = 3 // 010, 020 to 029

@@ -123,7 +123,8 @@ func (a *Adapter) Error(w http.ResponseWriter, r *http.Request, err error) {
 	p := ProblemOf(err, status)
 	p.Instance = r.URL.Path
 	if k == errs.Internal || k == errs.Unavailable {
-		a.Log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err.Error())
+		a.Log.ErrorContext(r.Context(), "request failed", "request_id", RequestID(r.Context()), "method", r.Method, "path", r.URL.Path,
+			"status", status, "err", err.Error())
 	} else {
 		a.Log.DebugContext(r.Context(), "request refused", "method", r.Method, "path", r.URL.Path, "status", status, "code", p.Code)
 	}

@@ -39,11 +39,11 @@ func LoadCatalog() (*Catalog, error) {
 	for _, lang := range Langs {
 		b, err := localeFiles.ReadFile("locales/" + lang + ".json")
 		if err != nil {
-			return nil, fmt.Errorf("web.LoadCatalog: %w", err)
+			return nil, fmt.Errorf("web: load catalog: %w", err)
 		}
 		m := map[string]string{}
 		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("web.LoadCatalog: locales/%s.json: %w", lang, err)
+			return nil, fmt.Errorf("web: load catalog: locales/%s.json: %w", lang, err)
 		}
 		c.msgs[lang] = m
 	}

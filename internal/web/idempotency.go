@@ -73,104 +73,135 @@ func (i *Idempotency) Wrap(next http.Handler) http.Handler {
 			i.Adapter.Error(w, r, errs.E(errs.Invalid, "bad_idempotency_key", "Idempotency-Key 过长（最多 200 个字符）"))
 			return
 		}
-		p := PrincipalOf(r)
-		if p == nil {
-			// Anonymous requests are not kept: a table any client could
-			// fill is a table nobody bounds.
+		if !i.keeps(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if i.Routes != nil {
-			if _, pattern := i.Routes.Handler(r); pattern == "" || pattern == "/" {
-				next.ServeHTTP(w, r) // 404 or 405: nothing to keep
-				return
-			}
-		}
-		principal := "user:" + p.Username
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxUploadBody))
-		if err != nil {
-			i.Adapter.Error(w, r, err)
-			return
-		}
-		h := sha256.New()
-		io.WriteString(h, r.Method+" "+r.URL.RequestURI()+"\n"+r.Header.Get("Content-Type")+"\n")
-		h.Write(body)
-		// Keyed, so that a stored fingerprint does not confirm a guess of
-		// the request (a phone number in a body).
-		reqHash := i.Box.Index("idempotency-request", hex.EncodeToString(h.Sum(nil)))
-		ctx := r.Context()
+		i.serve(w, r, next, key)
+	})
+}
 
-		var stored struct {
-			hash, ctype string
-			status      int
-			body        []byte
+// keeps reports whether the answer to r may be kept: r comes from a
+// signed-in caller and a route claims it.
+func (i *Idempotency) keeps(r *http.Request) bool {
+	if PrincipalOf(r) == nil {
+		// Anonymous requests are not kept: a table any client could
+		// fill is a table nobody bounds.
+		return false
+	}
+	if i.Routes != nil {
+		if _, pattern := i.Routes.Handler(r); pattern == "" || pattern == "/" {
+			return false // 404 or 405: nothing to keep
 		}
-		var inserted bool
-		err = i.DB.Write(ctx, func(tx *db.Tx) error {
-			now := tx.NowMS()
-			res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (principal, key, request_hash, status, content_type, body, created_at)
-				VALUES ($1, $2, $3, 0, '', $4, $5) ON CONFLICT (principal, key) DO NOTHING`, principal, key, reqHash, []byte{}, now)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n == 1 {
-				inserted = true
-				return nil
-			}
-			// An entry past its lifetime is forgotten: the key starts over.
-			res, err = tx.ExecContext(ctx, `UPDATE idempotency_keys SET request_hash = $1, status = 0, content_type = '', body = $2, created_at = $3
-				WHERE principal = $4 AND key = $5 AND created_at <= $6`,
-				reqHash, []byte{}, now, principal, key, now-IdempotencyTTL.Milliseconds())
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n == 1 {
-				inserted = true
-				return nil
-			}
-			return tx.QueryRowContext(ctx, `SELECT request_hash, status, content_type, body FROM idempotency_keys WHERE principal = $1 AND key = $2`,
-				principal, key).Scan(&stored.hash, &stored.status, &stored.ctype, &stored.body)
-		})
+	}
+	return true
+}
+
+// serve claims the key for the request, or replays what the key already
+// answered; a claimed request runs next and its answer is stored.
+func (i *Idempotency) serve(w http.ResponseWriter, r *http.Request, next http.Handler, key string) {
+	principal := "user:" + PrincipalOf(r).Username
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxUploadBody))
+	if err != nil {
+		i.Adapter.Error(w, r, err)
+		return
+	}
+	reqHash := i.requestHash(r, body)
+	ctx := r.Context()
+	stored, claimed, err := i.claim(ctx, principal, key, reqHash)
+	if err != nil {
+		i.Adapter.Error(w, r, errs.Wrap("web.Idempotency", err))
+		return
+	}
+	if !claimed {
+		i.replay(w, r, stored.hash == reqHash, stored.status, stored.ctype, stored.body)
+		return
+	}
+	secret := false
+	r = r.WithContext(context.WithValue(ctx, noStoreKey{}, &secret))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	rec := &recorder{ResponseWriter: w}
+	next.ServeHTTP(rec, r)
+	if err := i.store(context.WithoutCancel(ctx), principal, key, rec, secret); err != nil {
+		i.Adapter.Log.ErrorContext(ctx, "idempotency: store answer", "err", err.Error())
+	}
+}
+
+// requestHash is the keyed fingerprint of a request: method, URI, content
+// type and body. Keyed, so that a stored fingerprint does not confirm a
+// guess of the request (a phone number in a body).
+func (i *Idempotency) requestHash(r *http.Request, body []byte) string {
+	h := sha256.New()
+	io.WriteString(h, r.Method+" "+r.URL.RequestURI()+"\n"+r.Header.Get("Content-Type")+"\n")
+	h.Write(body)
+	return i.Box.Index("idempotency-request", hex.EncodeToString(h.Sum(nil)))
+}
+
+// keyEntry is a stored key: the fingerprint of its request and, once the
+// request has been answered (status not 0), the sealed answer.
+type keyEntry struct {
+	hash, ctype string
+	status      int
+	body        []byte
+}
+
+// claim records the key for a new request, or for an entry past its
+// lifetime (the key starts over); claimed is false when the key is in use,
+// and then entry is what it holds.
+func (i *Idempotency) claim(ctx context.Context, principal, key, reqHash string) (entry keyEntry, claimed bool, err error) {
+	err = i.DB.Write(ctx, func(tx *db.Tx) error {
+		now := tx.NowMS()
+		res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (principal, key, request_hash, status, content_type, body, created_at)
+			VALUES ($1, $2, $3, 0, '', $4, $5) ON CONFLICT (principal, key) DO NOTHING`, principal, key, reqHash, []byte{}, now)
 		if err != nil {
-			i.Adapter.Error(w, r, errs.Wrap("web.Idempotency", err))
-			return
-		}
-		if !inserted {
-			i.replay(w, r, stored.hash == reqHash, stored.status, stored.ctype, stored.body)
-			return
-		}
-		secret := false
-		r = r.WithContext(context.WithValue(ctx, noStoreKey{}, &secret))
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		rec := &recorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
-		status := rec.status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		bg := context.WithoutCancel(ctx)
-		err = i.DB.Write(bg, func(tx *db.Tx) error {
-			// A server failure, a refused login and a throttled request
-			// did nothing a retry must not repeat: forget the key.
-			if status >= 500 || status == http.StatusUnauthorized || status == http.StatusTooManyRequests {
-				_, err := tx.ExecContext(bg, `DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2`, principal, key)
-				return err
-			}
-			ctype, plain := "", string(storedSecret)
-			if !secret {
-				ctype, plain = rec.Header().Get("Content-Type"), string(storedAnswer)+rec.buf.String()
-			}
-			sealed, err := i.Box.Seal(plain)
-			if err != nil {
-				return err
-			}
-			_, err = tx.ExecContext(bg, `UPDATE idempotency_keys SET status = $1, content_type = $2, body = $3 WHERE principal = $4 AND key = $5`,
-				status, ctype, sealed, principal, key)
 			return err
-		})
-		if err != nil {
-			i.Adapter.Log.ErrorContext(ctx, "idempotency: store answer", "err", err.Error())
 		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			claimed = true
+			return nil
+		}
+		// An entry past its lifetime is forgotten: the key starts over.
+		res, err = tx.ExecContext(ctx, `UPDATE idempotency_keys SET request_hash = $1, status = 0, content_type = '', body = $2, created_at = $3
+			WHERE principal = $4 AND key = $5 AND created_at <= $6`,
+			reqHash, []byte{}, now, principal, key, now-IdempotencyTTL.Milliseconds())
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			claimed = true
+			return nil
+		}
+		return tx.QueryRowContext(ctx, `SELECT request_hash, status, content_type, body FROM idempotency_keys WHERE principal = $1 AND key = $2`,
+			principal, key).Scan(&entry.hash, &entry.status, &entry.ctype, &entry.body)
+	})
+	return entry, claimed, err
+}
+
+// store keeps the recorded answer of a claimed key, sealed; of an answer
+// holding a secret only that the key was used. A server failure, a refused
+// login and a throttled request did nothing a retry must not repeat: their
+// key is forgotten.
+func (i *Idempotency) store(ctx context.Context, principal, key string, rec *recorder, secret bool) error {
+	status := rec.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	return i.DB.Write(ctx, func(tx *db.Tx) error {
+		if status >= 500 || status == http.StatusUnauthorized || status == http.StatusTooManyRequests {
+			_, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2`, principal, key)
+			return err
+		}
+		ctype, plain := "", string(storedSecret)
+		if !secret {
+			ctype, plain = rec.Header().Get("Content-Type"), string(storedAnswer)+rec.buf.String()
+		}
+		sealed, err := i.Box.Seal(plain)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE idempotency_keys SET status = $1, content_type = $2, body = $3 WHERE principal = $4 AND key = $5`,
+			status, ctype, sealed, principal, key)
+		return err
 	})
 }
 

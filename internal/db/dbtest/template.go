@@ -30,7 +30,6 @@ type Installation struct {
 // template is one installation built once per test process.
 type template struct {
 	once   sync.Once
-	inst   Installation
 	schema string // PostgreSQL: the schema holding it
 	dir    string // the folder holding its data directory (and SQLite file)
 	err    error
@@ -140,9 +139,8 @@ func schemaURL(schema string, create bool) (string, error) {
 // copySchema migrates the schema of to and fills its tables with the rows
 // of the schema from, whose tables the same migrations made: tables are
 // emptied of what the migrations seeded, filled in an order that meets
-// their foreign keys (a table whose parents are not there yet is tried
-// again after the others), and identity columns continue after the
-// largest copied value.
+// their foreign keys, and identity columns continue after the largest
+// copied value.
 func copySchema(to, from string) error {
 	ctx := context.Background()
 	d, err := db.Open(ctx, to, clock.Real{})
@@ -162,8 +160,12 @@ func copySchema(to, from string) error {
 	if err := conn.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&into); err != nil {
 		return err
 	}
-	tables, err := names(ctx, conn, `SELECT table_name FROM information_schema.tables
+	rows, err := conn.QueryContext(ctx, `SELECT table_name FROM information_schema.tables
 		WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY table_name`, into)
+	if err != nil {
+		return err
+	}
+	tables, err := db.CollectRows(rows, db.Value[string])
 	if err != nil {
 		return err
 	}
@@ -172,6 +174,19 @@ func copySchema(to, from string) error {
 		return err
 	}
 	defer tx.Rollback()
+	if err := copyTables(ctx, tx, into, from, tables); err != nil {
+		return err
+	}
+	if err := continueIdentities(ctx, tx, into); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// copyTables empties the tables of schema into and fills them with the
+// rows of the same tables of schema from. A table whose parents are not
+// filled yet fails its foreign keys and is tried again after the others.
+func copyTables(ctx context.Context, tx *sql.Tx, into, from string, tables []string) error {
 	quoted := make([]string, len(tables))
 	for i, tb := range tables {
 		quoted[i] = into + "." + tb
@@ -182,18 +197,12 @@ func copySchema(to, from string) error {
 	for todo := tables; len(todo) > 0; {
 		var later []string
 		for _, tb := range todo {
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT copy_table`); err != nil {
+			copied, err := copyTable(ctx, tx, into+"."+tb, from+"."+tb)
+			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO `+into+`.`+tb+` SELECT * FROM `+from+`.`+tb); err != nil {
-				if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT copy_table`); rerr != nil {
-					return rerr
-				}
+			if !copied {
 				later = append(later, tb)
-				continue
-			}
-			if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT copy_table`); err != nil {
-				return err
 			}
 		}
 		if len(later) == len(todo) {
@@ -201,21 +210,39 @@ func copySchema(to, from string) error {
 		}
 		todo = later
 	}
+	return nil
+}
+
+// copyTable copies the rows of table from into table to under a
+// savepoint; copied is false (and nothing is copied) when the insert
+// fails, as it does while a parent table is still empty.
+func copyTable(ctx context.Context, tx *sql.Tx, to, from string) (copied bool, err error) {
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT copy_table`); err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO `+to+` SELECT * FROM `+from); err != nil {
+		_, rerr := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT copy_table`)
+		return false, rerr
+	}
+	_, err = tx.ExecContext(ctx, `RELEASE SAVEPOINT copy_table`)
+	return err == nil, err
+}
+
+// continueIdentities sets the sequence of every identity column of schema
+// into past the largest value its table holds.
+func continueIdentities(ctx context.Context, tx *sql.Tx, into string) error {
 	rows, err := tx.QueryContext(ctx, `SELECT table_name, column_name FROM information_schema.columns
 		WHERE table_schema = $1 AND is_identity = 'YES'`, into)
 	if err != nil {
 		return err
 	}
-	var ids [][2]string
-	for rows.Next() {
-		var tb, col string
-		if err := rows.Scan(&tb, &col); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, [2]string{tb, col})
+	ids, err := db.CollectRows(rows, func(s db.Scanner) (c [2]string, err error) {
+		err = s.Scan(&c[0], &c[1])
+		return c, err
+	})
+	if err != nil {
+		return err
 	}
-	rows.Close()
 	for _, c := range ids {
 		q := fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s.%s', '%s'), COALESCE(MAX(%s), 0) + 1, false) FROM %s.%s`,
 			into, c[0], c[1], c[1], into, c[0])
@@ -223,24 +250,7 @@ func copySchema(to, from string) error {
 			return err
 		}
 	}
-	return tx.Commit()
-}
-
-func names(ctx context.Context, conn *sql.DB, q string, args ...any) ([]string, error) {
-	rows, err := conn.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return nil
 }
 
 // DropTemplates removes the installations Copy built: their folders and
