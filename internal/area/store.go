@@ -129,6 +129,7 @@ func knownAreas(ctx context.Context, tx *db.Tx, codes []string) (map[string]Area
 	out := make(map[string]Area, len(codes))
 	err := db.Chunks(len(codes), lookupChunk, func(lo, hi int) error {
 		var a db.Args
+		q := `SELECT code, name, level, COALESCE(parent_code, ''), path, depth FROM areas WHERE code IN ` + db.In(&a, codes[lo:hi])
 		return db.Each(ctx, tx, func(sc db.Scanner) error {
 			var x Area
 			if err := sc.Scan(&x.Code, &x.Name, &x.Level, &x.ParentCode, &x.Path, &x.Depth); err != nil {
@@ -136,7 +137,7 @@ func knownAreas(ctx context.Context, tx *db.Tx, codes []string) (map[string]Area
 			}
 			out[x.Code] = x
 			return nil
-		}, `SELECT code, name, level, COALESCE(parent_code, ''), path, depth FROM areas WHERE code IN `+db.In(&a, codes[lo:hi]), a.List...)
+		}, q, a.List...)
 	})
 	if err != nil {
 		return nil, errs.Wrap("area.knownAreas", err)
@@ -149,6 +150,7 @@ func areaNames(ctx context.Context, tx *db.Tx, codes []string) (map[string]strin
 	out := map[string]string{}
 	err := db.Chunks(len(codes), lookupChunk, func(lo, hi int) error {
 		var a db.Args
+		q := `SELECT code, name FROM areas WHERE code IN ` + db.In(&a, codes[lo:hi])
 		return db.Each(ctx, tx, func(sc db.Scanner) error {
 			var code, name string
 			if err := sc.Scan(&code, &name); err != nil {
@@ -156,7 +158,7 @@ func areaNames(ctx context.Context, tx *db.Tx, codes []string) (map[string]strin
 			}
 			out[code] = name
 			return nil
-		}, `SELECT code, name FROM areas WHERE code IN `+db.In(&a, codes[lo:hi]), a.List...)
+		}, q, a.List...)
 	})
 	return out, err
 }

@@ -58,6 +58,8 @@ func loadOnDuty(ctx context.Context, tx *db.Tx, list []*Checkpoint) error {
 	now := tx.NowMS()
 	return db.Chunks(len(ids), onDutyChunk, func(lo, hi int) error {
 		args := db.Args{List: []any{now}}
+		q := `SELECT ` + shiftCols + ` FROM checkpoint_shifts
+			WHERE checkpoint_id IN ` + db.In(&args, ids[lo:hi]) + ` AND starts_at <= $1 AND ends_at > $1 ORDER BY starts_at, id`
 		err := db.Each(ctx, tx, func(sc db.Scanner) error {
 			d, err := scanShift(sc)
 			if err != nil {
@@ -65,8 +67,7 @@ func loadOnDuty(ctx context.Context, tx *db.Tx, list []*Checkpoint) error {
 			}
 			byID[d.checkpoint].OnDuty = append(byID[d.checkpoint].OnDuty, d.shift)
 			return nil
-		}, `SELECT `+shiftCols+` FROM checkpoint_shifts
-			WHERE checkpoint_id IN `+db.In(&args, ids[lo:hi])+` AND starts_at <= $1 AND ends_at > $1 ORDER BY starts_at, id`, args.List...)
+		}, q, args.List...)
 		if err != nil {
 			return fmt.Errorf("checkpoint: on duty: %w", err)
 		}

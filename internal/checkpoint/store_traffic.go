@@ -82,6 +82,9 @@ func loadMeasureNotices(ctx context.Context, tx *db.Tx, list []*Measure) error {
 	}
 	return db.Chunks(len(ids), linkChunk, func(lo, hi int) error {
 		var args db.Args
+		q := `SELECT l.measure_id, n.id, n.number, l.action, n.published_at
+			FROM traffic_notice_measures l JOIN traffic_notices n ON n.id = l.notice_id
+			WHERE l.measure_id IN ` + db.In(&args, ids[lo:hi]) + ` ORDER BY n.published_at, n.id`
 		err := db.Each(ctx, tx, func(sc db.Scanner) error {
 			var mid, pub int64
 			var r NoticeRef
@@ -91,9 +94,7 @@ func loadMeasureNotices(ctx context.Context, tx *db.Tx, list []*Measure) error {
 			r.PublishedAt = clock.FromMillis(pub)
 			byID[mid].Notices = append(byID[mid].Notices, r)
 			return nil
-		}, `SELECT l.measure_id, n.id, n.number, l.action, n.published_at
-			FROM traffic_notice_measures l JOIN traffic_notices n ON n.id = l.notice_id
-			WHERE l.measure_id IN `+db.In(&args, ids[lo:hi])+` ORDER BY n.published_at, n.id`, args.List...)
+		}, q, args.List...)
 		if err != nil {
 			return fmt.Errorf("checkpoint: measure notices: %w", err)
 		}
@@ -214,6 +215,8 @@ func loadNoticeLinks(ctx context.Context, tx *db.Tx, list []*Notice) error {
 	}
 	return db.Chunks(len(ids), linkChunk, func(lo, hi int) error {
 		var args db.Args
+		q := `SELECT notice_id, measure_id, action FROM traffic_notice_measures
+		WHERE notice_id IN ` + db.In(&args, ids[lo:hi]) + ` ORDER BY notice_id, measure_id`
 		err := db.Each(ctx, tx, func(sc db.Scanner) error {
 			var nid, mid int64
 			var action string
@@ -226,8 +229,7 @@ func loadNoticeLinks(ctx context.Context, tx *db.Tx, list []*Notice) error {
 				byID[nid].Lifts = append(byID[nid].Lifts, mid)
 			}
 			return nil
-		}, `SELECT notice_id, measure_id, action FROM traffic_notice_measures
-		WHERE notice_id IN `+db.In(&args, ids[lo:hi])+` ORDER BY notice_id, measure_id`, args.List...)
+		}, q, args.List...)
 		if err != nil {
 			return fmt.Errorf("checkpoint: notice measures: %w", err)
 		}

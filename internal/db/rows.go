@@ -68,6 +68,10 @@ func Value[T any](s Scanner) (T, error) {
 // Chunks): the statement text, and so its prepared statement, depends on
 // the number of values only, never on the values. (It is a function, not a
 // method of Args, because Go methods take no type parameters.)
+//
+// Build the query into a variable before the call that passes a.List:
+// in f(q+db.In(&a, v), a.List...) Go does not specify whether a.List is
+// read before or after db.In has appended to it.
 func In[T any](a *Args, vals []T) string {
 	if len(vals) == 0 {
 		return "(NULL)"

@@ -85,6 +85,8 @@ func attachAttempts(ctx context.Context, tx *db.Tx, list []Delivery) error {
 		at[d.ID] = i
 	}
 	args := &db.Args{}
+	q := `SELECT delivery_id, attempt, at, http_status, error, duration_ms FROM webhook_attempts
+		WHERE delivery_id IN ` + db.In(args, ids) + ` ORDER BY delivery_id, attempt`
 	err := db.Each(ctx, tx, func(sc db.Scanner) error {
 		var id, ms int64
 		var a Attempt
@@ -97,8 +99,7 @@ func attachAttempts(ctx context.Context, tx *db.Tx, list []Delivery) error {
 		i := at[id]
 		list[i].Log = append(list[i].Log, a)
 		return nil
-	}, `SELECT delivery_id, attempt, at, http_status, error, duration_ms FROM webhook_attempts
-		WHERE delivery_id IN `+db.In(args, ids)+` ORDER BY delivery_id, attempt`, args.List...)
+	}, q, args.List...)
 	return errs.Wrap(op, err)
 }
 

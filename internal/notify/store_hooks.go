@@ -80,6 +80,8 @@ func hookEvents(ctx context.Context, tx *db.Tx, ids []int64) (map[int64][]string
 	out := map[int64][]string{}
 	err := db.Chunks(len(ids), hookEventsChunk, func(lo, hi int) error {
 		args := &db.Args{}
+		q := `SELECT webhook_id, event FROM webhook_events WHERE webhook_id IN ` + db.In(args, ids[lo:hi]) +
+			` ORDER BY webhook_id, event`
 		return db.Each(ctx, tx, func(sc db.Scanner) error {
 			var id int64
 			var e string
@@ -88,8 +90,7 @@ func hookEvents(ctx context.Context, tx *db.Tx, ids []int64) (map[int64][]string
 			}
 			out[id] = append(out[id], e)
 			return nil
-		}, `SELECT webhook_id, event FROM webhook_events WHERE webhook_id IN `+db.In(args, ids[lo:hi])+
-			` ORDER BY webhook_id, event`, args.List...)
+		}, q, args.List...)
 	})
 	return out, errs.Wrap("notify.hookEvents", err)
 }
@@ -164,6 +165,10 @@ func cancelPending(ctx context.Context, tx *db.Tx, hookID int64) error {
 func subscribedHooks(ctx context.Context, tx *db.Tx, event string) (ids []int64, paths []string, err error) {
 	const op = "notify.subscribedHooks"
 	args := &db.Args{}
+	q := `SELECT w.id, w.area_path FROM webhooks w
+		WHERE w.active = TRUE AND w.deleted_at IS NULL AND EXISTS (
+			SELECT 1 FROM webhook_events e WHERE e.webhook_id = w.id AND e.event IN ` + db.In(args, subscriptionsOf(event)) + `)
+		ORDER BY w.id`
 	err = db.Each(ctx, tx, func(sc db.Scanner) error {
 		var id int64
 		var p string
@@ -172,9 +177,6 @@ func subscribedHooks(ctx context.Context, tx *db.Tx, event string) (ids []int64,
 		}
 		ids, paths = append(ids, id), append(paths, p)
 		return nil
-	}, `SELECT w.id, w.area_path FROM webhooks w
-		WHERE w.active = TRUE AND w.deleted_at IS NULL AND EXISTS (
-			SELECT 1 FROM webhook_events e WHERE e.webhook_id = w.id AND e.event IN `+db.In(args, subscriptionsOf(event))+`)
-		ORDER BY w.id`, args.List...)
+	}, q, args.List...)
 	return ids, paths, errs.Wrap(op, err)
 }

@@ -97,6 +97,7 @@ func tokenOfNumber(ctx context.Context, tx *db.Tx, number string) (string, error
 func takenNumbers(ctx context.Context, tx *db.Tx, numbers []string) (map[string]bool, error) {
 	var args db.Args
 	taken := map[string]bool{}
+	q := `SELECT number FROM passes WHERE number IN ` + db.In(&args, numbers)
 	err := db.Each(ctx, tx, func(sc db.Scanner) error {
 		var num string
 		if err := sc.Scan(&num); err != nil {
@@ -104,7 +105,7 @@ func takenNumbers(ctx context.Context, tx *db.Tx, numbers []string) (map[string]
 		}
 		taken[num] = true
 		return nil
-	}, `SELECT number FROM passes WHERE number IN `+db.In(&args, numbers), args.List...)
+	}, q, args.List...)
 	if err != nil {
 		return nil, fmt.Errorf("pass: numbers: %w", err)
 	}

@@ -139,8 +139,9 @@ func loadEscalations(ctx context.Context, tx *db.Tx, list []*Ticket) error {
 	}
 	return db.Chunks(len(ids), escalationChunk, func(lo, hi int) error {
 		var a db.Args
-		err := db.Each(ctx, tx, fill, `SELECT ticket_id, hop, at, reason, from_code, from_depth, to_code, to_depth
-			FROM ticket_escalations WHERE ticket_id IN `+db.In(&a, ids[lo:hi])+` ORDER BY ticket_id, hop`, a.List...)
+		q := `SELECT ticket_id, hop, at, reason, from_code, from_depth, to_code, to_depth
+			FROM ticket_escalations WHERE ticket_id IN ` + db.In(&a, ids[lo:hi]) + ` ORDER BY ticket_id, hop`
+		err := db.Each(ctx, tx, fill, q, a.List...)
 		if err != nil {
 			return fmt.Errorf("ticket: escalations: %w", err)
 		}

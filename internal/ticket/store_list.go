@@ -34,7 +34,8 @@ func codeNames(ctx context.Context, tx *db.Tx, query string, codes []string) (ma
 	}
 	err := db.Chunks(len(codes), codeChunk, func(lo, hi int) error {
 		var a db.Args
-		return db.Each(ctx, tx, put, query+db.In(&a, codes[lo:hi]), a.List...)
+		q := query + db.In(&a, codes[lo:hi])
+		return db.Each(ctx, tx, put, q, a.List...)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ticket: codes: %w", err)
