@@ -200,6 +200,40 @@ func TestSQLIsInStores(t *testing.T) {
 	report(t, bad)
 }
 
+// TestINListsAreBuiltFirst: no call both builds an IN list with db.In and
+// passes the Args' List, as in f(q+db.In(&a, v), a.List...): Go does not
+// specify whether a.List is read before db.In appends to it.
+func TestINListsAreBuiltFirst(t *testing.T) {
+	var bad []string
+	for _, f := range sources(t) {
+		ast.Inspect(f.ast, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || !call.Ellipsis.IsValid() || len(call.Args) == 0 {
+				return true
+			}
+			last, ok := call.Args[len(call.Args)-1].(*ast.SelectorExpr)
+			if !ok || last.Sel.Name != "List" {
+				return true
+			}
+			for _, a := range call.Args[:len(call.Args)-1] {
+				ast.Inspect(a, func(m ast.Node) bool {
+					if in, ok := m.(*ast.CallExpr); ok {
+						if sel, ok := in.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "In" {
+							if id, ok := sel.X.(*ast.Ident); ok && id.Name == "db" {
+								bad = append(bad, fmt.Sprintf("%s:%d: db.In inside the call that passes .List: build the query first",
+									f.path, f.fset.Position(in.Pos()).Line))
+							}
+						}
+					}
+					return true
+				})
+			}
+			return true
+		})
+	}
+	report(t, bad)
+}
+
 // TestNoModuleImportsAModule: a module reaches another only through an
 // interface it declares, wired in internal/app; the kernel imports no
 // module at all.
