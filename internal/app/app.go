@@ -290,7 +290,7 @@ func wireSystem(d *db.DB, box *pii.Box, dir string, log *slog.Logger) *System {
 		Areas: area.NewService(d),
 	}
 	sys.Areas.SetPrincipals(sys.Auth)
-	sys.Resumption = resumption.NewService(d, box, sys.Areas, sys.Auth, dir)
+	sys.Resumption = resumption.NewService(d, resumption.Deps{Box: box, Areas: sys.Areas, Users: sys.Auth, DataDir: dir})
 	sys.Auth.RegisterScope(auth.ScopeEnterprise, sys.Resumption.ResolveScope)
 	sys.Notify = notify.NewService(d, box, log)
 	sys.Notify.SetAreas(sys.Areas)

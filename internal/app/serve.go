@@ -217,7 +217,7 @@ func newServer(sys *System, opt ServerOptions, render *web.Renderer) *Server {
 		areaAPI:  area.NewAPI(sys.Areas),
 		areaUI:   &area.Pages{Svc: sys.Areas, Render: render, Figures: areaFigures(sys)},
 		resAPI:   resumption.NewAPI(sys.Resumption),
-		resUI:    &resumption.Pages{Svc: sys.Resumption, Render: render, Problems: enterpriseProblems(sys.Tickets)},
+		resUI:    resumption.NewPages(sys.Resumption, render, enterpriseProblems(sys.Tickets)),
 		tickets:  ticket.NewAPI(sys.Tickets),
 		ticketUI: &ticket.Pages{Svc: sys.Tickets, Areas: sys.Areas, Render: render},
 		ntAPI:    notify.NewAPI(sys.Notify),

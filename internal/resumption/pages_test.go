@@ -90,7 +90,7 @@ func newPagesEnv(t *testing.T) *pagesEnv {
 		t.Fatal(err)
 	}
 	render.AddNav(NavItems()...)
-	pg := &Pages{Svc: e.svc, Render: render}
+	pg := NewPages(e.svc, render, nil)
 	a := &web.Adapter{Log: log, ErrorPage: render.ErrorPage}
 	mux := http.NewServeMux()
 	for pattern, h := range map[string]web.Handler{

@@ -258,19 +258,6 @@ func planEnterpriseIn(ctx context.Context, tx *db.Tx, key string, v visibility) 
 	return areaCode, true, nil
 }
 
-// areaPath returns the path of an area, found false when it does not exist.
-func planAreaPath(ctx context.Context, tx *db.Tx, code string) (string, bool, error) {
-	var p string
-	err := tx.QueryRowContext(ctx, `SELECT path FROM areas WHERE code = $1`, code).Scan(&p)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, errs.Wrap("resumption.areaPath", err)
-	}
-	return p, true, nil
-}
-
 // SubmitPlan files a new version of a subject's prevention plan (the
 // highest version so far plus one). An enterprise's plan may be submitted by
 // its contact, an assigned liaison or a manager over its area; a park's by a
@@ -303,7 +290,7 @@ func (s *Service) SubmitPlan(ctx context.Context, p *auth.Principal, in PlanInpu
 	var out *Plan
 	for attempt := 0; ; attempt++ {
 		x := pl
-		err = s.DB().Write(ctx, func(tx *db.Tx) error {
+		err = s.db.Write(ctx, func(tx *db.Tx) error {
 			if err := s.planSubjectForSubmit(ctx, tx, p, &x, in.AreaCode); err != nil {
 				return err
 			}
@@ -334,7 +321,7 @@ func (s *Service) SubmitPlan(ctx context.Context, p *auth.Principal, in PlanInpu
 			}
 			return nil
 		})
-		if err != nil && attempt < 10 && s.DB().Dialect.IsUniqueViolation(err) {
+		if err != nil && attempt < 10 && s.db.Dialect.IsUniqueViolation(err) {
 			continue // a concurrent submission took the version: count again
 		}
 		if err == nil {
@@ -343,7 +330,7 @@ func (s *Service) SubmitPlan(ctx context.Context, p *auth.Principal, in PlanInpu
 		break
 	}
 	if err != nil {
-		if errs.As(err) == nil && s.DB().Dialect.IsUniqueViolation(err) {
+		if errs.As(err) == nil && s.db.Dialect.IsUniqueViolation(err) {
 			err = errs.E(errs.Conflict, "plan_version_conflict", "同一预案正在被同时提交，请稍后重试")
 		}
 		return nil, errs.Wrap(op, err)
@@ -476,7 +463,7 @@ func (s *Service) ReviewPlan(ctx context.Context, p *auth.Principal, id int64, a
 			Fields: []errs.FieldError{{Field: "note", Message: fmt.Sprintf("不能超过 %d 个字", maxPlanNote)}}}
 	}
 	var out Plan
-	err := s.DB().Write(ctx, func(tx *db.Tx) error {
+	err := s.db.Write(ctx, func(tx *db.Tx) error {
 		pl, pth, err := loadPlan(ctx, tx, id)
 		if err != nil {
 			return err
@@ -555,7 +542,7 @@ func (s *Service) Plans(ctx context.Context, p *auth.Principal, subjectKind, sub
 			Fields: []errs.FieldError{{Field: "subject", Message: "必填"}}}
 	}
 	var out []Plan
-	err := s.DB().Read(ctx, func(tx *db.Tx) error {
+	err := s.db.Read(ctx, func(tx *db.Tx) error {
 		if subjectKind == PlanEnterprise {
 			ok, err := planCanRead(ctx, tx, p, subjectKind, subject, "")
 			if err != nil {
@@ -598,7 +585,7 @@ func (s *Service) PlanFile(ctx context.Context, p *auth.Principal, id int64) (*P
 		return nil, nil, err
 	}
 	var pl Plan
-	err := s.DB().Read(ctx, func(tx *db.Tx) error {
+	err := s.db.Read(ctx, func(tx *db.Tx) error {
 		x, pth, err := loadPlan(ctx, tx, id)
 		if err != nil {
 			return err
@@ -639,7 +626,7 @@ func (s *Service) WithoutApprovedPlan(ctx context.Context, p *auth.Principal) ([
 	}
 	v := visibilityFor(p, auth.ResumptionRead)
 	var out []Enterprise
-	err := s.DB().Read(ctx, func(tx *db.Tx) error {
+	err := s.db.Read(ctx, func(tx *db.Tx) error {
 		args := &db.Args{}
 		rows, err := tx.QueryContext(ctx, `SELECT e.id, e.ekey, e.kind, e.name, e.area_code, a.name, a.path, e.park, e.is_key,
 			e.employees, e.contact_name, e.closed_loop, e.created_at, e.updated_at

@@ -190,7 +190,7 @@ func (s *Service) PutBaseline(ctx context.Context, p *auth.Principal, scope stri
 		return nil, errs.Wrap(op, &errs.Error{Kind: errs.Invalid, Code: "invalid_baseline", Message: joinFieldMessages("电力基准有误：", fields), Fields: fields})
 	}
 	var out *Baseline
-	err = s.DB().Write(ctx, func(tx *db.Tx) error {
+	err = s.db.Write(ctx, func(tx *db.Tx) error {
 		a, err := getAreaRef(ctx, tx, in.AreaCode)
 		if err != nil {
 			return err
@@ -321,7 +321,7 @@ func (s *Service) Baselines(ctx context.Context, p *auth.Principal) ([]Baseline,
 	}
 	paths, all := p.AreaPaths(auth.ResumptionRead)
 	out := []Baseline{}
-	err := s.DB().Read(ctx, func(tx *db.Tx) error {
+	err := s.db.Read(ctx, func(tx *db.Tx) error {
 		list, err := queryBaselines(ctx, tx, "")
 		if err != nil {
 			return err
@@ -365,7 +365,7 @@ func (s *Service) AddReading(ctx context.Context, p *auth.Principal, in ReadingI
 		return nil, errs.Wrap(op, &errs.Error{Kind: errs.Invalid, Code: "invalid_reading", Message: joinFieldMessages("负荷数据有误：", fields), Fields: fields})
 	}
 	var out *Reading
-	err = s.DB().Write(ctx, func(tx *db.Tx) error {
+	err = s.db.Write(ctx, func(tx *db.Tx) error {
 		if today := tx.Now.In(clock.Shanghai).Format(DateLayout); in.Date > today {
 			return &errs.Error{Kind: errs.Invalid, Code: "invalid_reading", Message: "负荷数据有误：不能填报未来日期",
 				Fields: []errs.FieldError{{Field: "date", Message: "不能填报未来日期"}}}

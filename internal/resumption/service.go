@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"tongxin/internal/audit"
@@ -37,13 +38,25 @@ type Service struct {
 	clock   clock.Clock
 }
 
-// NewService builds the service. dataDir holds uploaded plan files.
-func NewService(d *db.DB, box *pii.Box, areas AreaPaths, users Users, dataDir string) *Service {
-	return &Service{db: d, box: box, areas: areas, users: users, dataDir: dataDir, clock: d.Clock}
+// Deps are what the service needs besides the database.
+type Deps struct {
+	// Box seals and indexes contact phones.
+	Box *pii.Box
+	// Areas resolves area codes to paths (area.Service).
+	Areas AreaPaths
+	// Users looks up liaison accounts (auth.Service).
+	Users Users
+	// DataDir holds uploaded plan files (see PlanDir).
+	DataDir string
 }
 
-// DB returns the database, for the other parts of the package.
-func (s *Service) DB() *db.DB { return s.db }
+// NewService builds the service.
+func NewService(d *db.DB, deps Deps) *Service {
+	return &Service{db: d, box: deps.Box, areas: deps.Areas, users: deps.Users, dataDir: deps.DataDir, clock: d.Clock}
+}
+
+// Now is the service clock's time.
+func (s *Service) Now() time.Time { return s.db.Clock.Now() }
 
 // EnterpriseInput is an enterprise or project as registered or imported.
 // Key is the unified social credit code of an enterprise, or the project

@@ -224,7 +224,7 @@ func errAreaNotFound() *errs.Error { return errs.E(errs.NotFound, "area_not_foun
 // statsAt returns q.At, or now when it is zero.
 func (s *Service) statsAt(q StatsQuery) time.Time {
 	if q.At.IsZero() {
-		return s.DB().Clock.Now()
+		return s.db.Clock.Now()
 	}
 	return q.At
 }
@@ -304,36 +304,6 @@ func resolveScope(ctx context.Context, tx *db.Tx, p *auth.Principal, areas []str
 	}
 	sc.powerPaths = reachPaths
 	return sc, nil
-}
-
-func getAreaRef(ctx context.Context, tx *db.Tx, code string) (areaRef, error) {
-	var a areaRef
-	err := tx.QueryRowContext(ctx, `SELECT code, name, level, path FROM areas WHERE code = $1`, code).
-		Scan(&a.Code, &a.Name, &a.Level, &a.Path)
-	if err != nil {
-		if err == sql.ErrNoRows {
-			return a, errAreaNotFound()
-		}
-		return a, errs.Wrap("resumption.getAreaRef", err)
-	}
-	return a, nil
-}
-
-func queryAreaRefs(ctx context.Context, tx *db.Tx, where string, args ...any) ([]areaRef, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT code, name, level, path FROM areas WHERE `+where+` ORDER BY path`, args...)
-	if err != nil {
-		return nil, errs.Wrap("resumption.queryAreaRefs", err)
-	}
-	defer rows.Close()
-	var out []areaRef
-	for rows.Next() {
-		var a areaRef
-		if err := rows.Scan(&a.Code, &a.Name, &a.Level, &a.Path); err != nil {
-			return nil, errs.Wrap("resumption.queryAreaRefs", err)
-		}
-		out = append(out, a)
-	}
-	return out, errs.Wrap("resumption.queryAreaRefs", rows.Err())
 }
 
 // pathsWhere is the condition "the path in col lies under one of paths".
@@ -731,7 +701,7 @@ func (t *tally) stats(m moment, areaCodes string, power []PowerStat) *Stats {
 func (s *Service) Stats(ctx context.Context, p *auth.Principal, q StatsQuery) (*Stats, error) {
 	const op = "resumption.Stats"
 	var out *Stats
-	err := s.DB().Read(ctx, func(tx *db.Tx) (err error) {
+	err := s.db.Read(ctx, func(tx *db.Tx) (err error) {
 		out, _, err = s.statsIn(ctx, tx, p, q, op)
 		return err
 	})
@@ -785,7 +755,7 @@ func (s *Service) Breakdown(ctx context.Context, p *auth.Principal, q StatsQuery
 		return nil, errs.Wrap(op, err)
 	}
 	var out []AreaStats
-	err = s.DB().Read(ctx, func(tx *db.Tx) error {
+	err = s.db.Read(ctx, func(tx *db.Tx) error {
 		sc, err := resolveScope(ctx, tx, p, q.Areas, op)
 		if err != nil {
 			return err
@@ -886,7 +856,7 @@ func (s *Service) NotResumed(ctx context.Context, p *auth.Principal, q StatsQuer
 		return nil, errs.Wrap(op, err)
 	}
 	out := []Unit{}
-	err = s.DB().Read(ctx, func(tx *db.Tx) error {
+	err = s.db.Read(ctx, func(tx *db.Tx) error {
 		sc, err := resolveScope(ctx, tx, p, q.Areas, op)
 		if err != nil {
 			return err

@@ -32,7 +32,7 @@ func newFixture(t testing.TB, d *db.DB, clk *clock.Manual) *fixture {
 	t.Helper()
 	f := &fixture{City: testcity.New(t, d, clk)}
 	dir := t.TempDir()
-	f.res = resumption.NewService(d, f.Box, f.Areas, f.Users, dir)
+	f.res = resumption.NewService(d, resumption.Deps{Box: f.Box, Areas: f.Areas, Users: f.Users, DataDir: dir})
 	f.Users.RegisterScope(auth.ScopeEnterprise, f.res.ResolveScope)
 	f.notify = notify.NewService(d, f.Box, nil)
 	f.notify.SetAreas(f.Areas)
