@@ -212,7 +212,7 @@ func (pg *Pages) PlanReview(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := planID(r)
+	id, err := web.PathID(r, "id", errPlanNotFound())
 	if err != nil {
 		return err
 	}
