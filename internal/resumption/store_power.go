@@ -2,6 +2,7 @@ package resumption
 
 import (
 	"context"
+	"database/sql"
 	"slices"
 
 	"tongxin/internal/clock"
@@ -88,25 +89,62 @@ func (r powerReading) stat() PowerStat {
 		Recovery: ratio(r.load, r.BaselineKW)}
 }
 
-// latestReadings reads, in one query, every baseline with its latest
-// reading as of m: the greatest date not after m's date and, for it, the
-// latest version filed at or before m (one index probe per baseline).
-// Baselines without such a reading are left out. Ordered as
-// listBaselines.
+// latestReadings reads every baseline with its latest reading as of m:
+// the greatest date not after m's date and, for it, the latest version
+// filed at or before m. Two queries whatever the number of baselines:
+// the baselines with the id of that reading (one index probe each), then
+// those readings by id. Baselines without such a reading are left out.
+// Ordered as listBaselines.
 func latestReadings(ctx context.Context, tx *db.Tx, m moment) ([]powerReading, error) {
 	const op = "resumption.loadPower"
-	out, err := db.Collect(ctx, tx, func(sc db.Scanner) (powerReading, error) {
-		var r powerReading
+	type probe struct {
+		baselineRow
+		rid sql.NullInt64
+	}
+	probes, err := db.Collect(ctx, tx, func(sc db.Scanner) (probe, error) {
+		var p probe
 		var err error
-		r.baselineRow, err = scanBaseline(sc, &r.date, &r.load)
-		return r, err
-	}, `SELECT `+baselineCols+`, r.reading_date, r.max_load_kw
-		FROM power_baselines b JOIN areas a ON a.code = b.area_code
-		JOIN power_readings r ON r.id = (SELECT x.id FROM power_readings x
+		p.baselineRow, err = scanBaseline(sc, &p.rid)
+		return p, err
+	}, `SELECT `+baselineCols+`, (SELECT x.id FROM power_readings x
 			WHERE x.scope = b.scope AND x.reading_date <= $1 AND x.filed_at <= $2
-			ORDER BY x.reading_date DESC, x.filed_at DESC, x.id DESC LIMIT 1)`, m.date, m.ms)
+			ORDER BY x.reading_date DESC, x.filed_at DESC, x.id DESC LIMIT 1)
+		FROM power_baselines b JOIN areas a ON a.code = b.area_code`, m.date, m.ms)
 	if err != nil {
 		return nil, errs.Wrap(op, err)
+	}
+	var ids []int64
+	for _, p := range probes {
+		if p.rid.Valid {
+			ids = append(ids, p.rid.Int64)
+		}
+	}
+	type reading struct {
+		id   int64
+		date string
+		load float64
+	}
+	byID := make(map[int64]reading, len(ids))
+	err = idChunks(ids, func(part []int64) error {
+		var args db.Args
+		list, err := db.Collect(ctx, tx, func(sc db.Scanner) (reading, error) {
+			var r reading
+			err := sc.Scan(&r.id, &r.date, &r.load)
+			return r, err
+		}, `SELECT id, reading_date, max_load_kw FROM power_readings WHERE id IN `+db.In(&args, part), args.List...)
+		for _, r := range list {
+			byID[r.id] = r
+		}
+		return err
+	})
+	if err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	var out []powerReading
+	for _, p := range probes {
+		if r, ok := byID[p.rid.Int64]; ok && p.rid.Valid {
+			out = append(out, powerReading{baselineRow: p.baselineRow, date: r.date, load: r.load})
+		}
 	}
 	slices.SortFunc(out, func(x, y powerReading) int { return comparePowerScopes(x.Scope, y.Scope) })
 	return out, nil
