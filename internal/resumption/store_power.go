@@ -125,7 +125,7 @@ func latestReadings(ctx context.Context, tx *db.Tx, m moment) ([]powerReading, e
 		load float64
 	}
 	byID := make(map[int64]reading, len(ids))
-	err = idChunks(ids, func(part []int64) error {
+	err = chunks(ids, func(part []int64) error {
 		var args db.Args
 		list, err := db.Collect(ctx, tx, func(sc db.Scanner) (reading, error) {
 			var r reading

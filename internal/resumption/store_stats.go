@@ -95,11 +95,6 @@ func indexOf(units []unitRow) map[int64]int {
 	return idx
 }
 
-// idChunks calls fn with the ids, at most inChunk at a time.
-func idChunks(ids []int64, fn func(part []int64) error) error {
-	return db.Chunks(len(ids), inChunk, func(lo, hi int) error { return fn(ids[lo:hi]) })
-}
-
 // attachCategories sets the category bits of units: for a few units by
 // their ids, for many by reading the whole (small) category table.
 func attachCategories(ctx context.Context, tx *db.Tx, units []unitRow) error {
@@ -126,7 +121,7 @@ func attachCategories(ctx context.Context, tx *db.Tx, units []unitRow) error {
 	for i, u := range units {
 		ids[i] = u.id
 	}
-	return idChunks(ids, func(part []int64) error {
+	return chunks(ids, func(part []int64) error {
 		var args db.Args
 		return read(`SELECT enterprise_id, category FROM enterprise_categories WHERE enterprise_id IN `+db.In(&args, part), args.List...)
 	})
@@ -248,7 +243,7 @@ func attachLatestBy(ctx context.Context, tx *db.Tx, units []unitRow, m moment, d
 // probe each, then reads those reports by id.
 func probeLatest(ctx context.Context, tx *db.Tx, units []unitRow, idx map[int64]int, ids []int64, m moment, detail bool) error {
 	const op = "resumption.probeLatest"
-	return idChunks(ids, func(part []int64) error {
+	return chunks(ids, func(part []int64) error {
 		var args db.Args
 		in := db.In(&args, part)
 		rids, err := db.Collect(ctx, tx, db.Value[sql.NullInt64], `SELECT (SELECT x.id FROM resumption_reports x
@@ -264,7 +259,7 @@ func probeLatest(ctx context.Context, tx *db.Tx, units []unitRow, idx map[int64]
 				found = append(found, rid.Int64)
 			}
 		}
-		return idChunks(found, func(part []int64) error {
+		return chunks(found, func(part []int64) error {
 			var args db.Args
 			_, err := readReports(ctx, tx, units, idx, detail, `SELECT `+latestCols(detail)+` FROM resumption_reports r WHERE r.id IN `+
 				db.In(&args, part), args.List...)
