@@ -297,7 +297,7 @@ func (f *flags) open(ctx context.Context, migrate bool, log *slog.Logger) (*Syst
 func wireSystem(d *db.DB, box *pii.Box, dir string, log *slog.Logger, w wiring) *System {
 	sys := &System{DB: d, Box: box, DataDir: dir, Log: log, Auth: auth.NewService(d, box, auth.DefaultConfig())}
 	sys.Areas = area.NewService(d, area.Deps{Principals: sys.Auth})
-	sys.Resumption = resumption.NewService(d, box, sys.Areas, sys.Auth, dir)
+	sys.Resumption = resumption.NewService(d, resumption.Deps{Box: box, Areas: sys.Areas, Users: sys.Auth, DataDir: dir})
 	sys.Auth.RegisterScope(auth.ScopeEnterprise, sys.Resumption.ResolveScope)
 	sys.Notify = notify.NewService(d, notify.Deps{Box: box, Log: log, Areas: sys.Areas,
 		BaseURL: w.baseURL, AllowPrivate: w.allowPrivate})

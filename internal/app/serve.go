@@ -254,7 +254,7 @@ func newServer(sys *System, opt ServerOptions, render *web.Renderer) *Server {
 		areaAPI:  area.NewAPI(sys.Areas),
 		areaUI:   area.NewPages(sys.Areas, render, areaFigures(sys)),
 		resAPI:   resumption.NewAPI(sys.Resumption),
-		resUI:    &resumption.Pages{Svc: sys.Resumption, Render: render, Problems: enterpriseProblems(sys.Tickets)},
+		resUI:    resumption.NewPages(sys.Resumption, render, enterpriseProblems(sys.Tickets)),
 		tickets:  ticket.NewAPI(sys.Tickets),
 		ticketUI: ticket.NewPages(sys.Tickets, sys.Areas, render),
 		ntAPI:    notify.NewAPI(sys.Notify),

@@ -113,8 +113,9 @@ func loadCheckpoint(ctx context.Context, tx *db.Tx, id int64) (*Checkpoint, erro
 // queryCheckpoints lists the checkpoints f selects, by area and name.
 func queryCheckpoints(ctx context.Context, tx *db.Tx, f checkpointFilter) ([]*Checkpoint, error) {
 	var args db.Args
-	out, err := db.Collect(ctx, tx, scanCheckpoint, `SELECT `+checkpointCols+checkpointFrom+` WHERE `+f.where(&args)+
-		` ORDER BY c.area_path, c.name, c.id`, args.List...)
+	q := `SELECT ` + checkpointCols + checkpointFrom + ` WHERE ` + f.where(&args) +
+		` ORDER BY c.area_path, c.name, c.id`
+	out, err := db.Collect(ctx, tx, scanCheckpoint, q, args.List...)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: list: %w", err)
 	}

@@ -246,7 +246,8 @@ func queryScans(ctx context.Context, tx *db.Tx, id int64, q ScanQuery) ([]*Scan,
 func countScansSince(ctx context.Context, tx *db.Tx, r reach, since time.Time) (int, error) {
 	var a db.Args
 	var n int
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM checkpoint_scans s JOIN checkpoints c ON c.id = s.checkpoint_id
-			WHERE `+r.where(&a)+` AND s.scanned_at >= `+a.Add(since.UnixMilli()), a.List...).Scan(&n)
+	q := `SELECT COUNT(*) FROM checkpoint_scans s JOIN checkpoints c ON c.id = s.checkpoint_id
+			WHERE ` + r.where(&a) + ` AND s.scanned_at >= ` + a.Add(since.UnixMilli())
+	err := tx.QueryRowContext(ctx, q, a.List...).Scan(&n)
 	return n, err
 }

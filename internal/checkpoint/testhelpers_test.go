@@ -92,7 +92,7 @@ type fixture struct {
 func newFixture(t testing.TB, d *db.DB, clk *clock.Manual) *fixture {
 	t.Helper()
 	f := &fixture{City: testcity.New(t, d, clk), ver: newFakeVerifier(t)}
-	f.res = resumption.NewService(d, f.Box, f.Areas, f.Users, t.TempDir())
+	f.res = resumption.NewService(d, resumption.Deps{Box: f.Box, Areas: f.Areas, Users: f.Users, DataDir: t.TempDir()})
 	f.Users.RegisterScope(auth.ScopeEnterprise, f.res.ResolveScope)
 	if _, _, err := f.res.Save(f.Ctx, f.Sys, resumption.EnterpriseInput{Key: qianjin, Kind: resumption.KindEnterprise,
 		Name: "株洲千金药业股份有限公司", AreaCode: "430211001", Categories: []string{"规上工业"}, Employees: 2100}); err != nil {

@@ -50,8 +50,9 @@ func listNotifications(ctx context.Context, tx *db.Tx, userID int64, unreadOnly 
 	if before > 0 {
 		where = append(where, "id < "+args.Add(before))
 	}
-	out, err := db.Collect(ctx, tx, scanNotification, `SELECT `+notificationCols+` FROM notifications WHERE `+
-		strings.Join(where, " AND ")+` ORDER BY id DESC LIMIT `+args.Add(limit), args.List...)
+	q := `SELECT ` + notificationCols + ` FROM notifications WHERE ` +
+		strings.Join(where, " AND ") + ` ORDER BY id DESC LIMIT ` + args.Add(limit)
+	out, err := db.Collect(ctx, tx, scanNotification, q, args.List...)
 	return out, errs.Wrap(op, err)
 }
 

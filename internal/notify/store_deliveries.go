@@ -64,8 +64,9 @@ func listDeliveries(ctx context.Context, tx *db.Tx, hookID, before int64, limit 
 	if before > 0 {
 		where += " AND id < " + args.Add(before)
 	}
-	out, err := db.Collect(ctx, tx, scanDelivery, `SELECT `+deliveryCols+` FROM webhook_deliveries WHERE `+where+
-		` ORDER BY id DESC LIMIT `+args.Add(limit), args.List...)
+	q := `SELECT ` + deliveryCols + ` FROM webhook_deliveries WHERE ` + where +
+		` ORDER BY id DESC LIMIT ` + args.Add(limit)
+	out, err := db.Collect(ctx, tx, scanDelivery, q, args.List...)
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}

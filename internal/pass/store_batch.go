@@ -62,14 +62,15 @@ func listBatches(ctx context.Context, tx *db.Tx, v visibility, f BatchFilter) ([
 	if f.Before > 0 {
 		where = append(where, "id < "+args.Add(f.Before))
 	}
+	q := `SELECT ` + batchCols + ` FROM pass_batches WHERE ` + strings.Join(where, " AND ") +
+		` ORDER BY id DESC LIMIT ` + args.Add(f.Limit)
 	list, err := db.Collect(ctx, tx, func(sc db.Scanner) (Batch, error) {
 		b, err := scanBatch(sc)
 		if err != nil {
 			return Batch{}, err
 		}
 		return *b, nil
-	}, `SELECT `+batchCols+` FROM pass_batches WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY id DESC LIMIT `+args.Add(f.Limit), args.List...)
+	}, q, args.List...)
 	if err != nil {
 		return nil, fmt.Errorf("pass: batches: %w", err)
 	}
@@ -80,8 +81,9 @@ func listBatches(ctx context.Context, tx *db.Tx, v visibility, f BatchFilter) ([
 func countBatches(ctx context.Context, tx *db.Tx, v visibility, status BatchStatus) (int, error) {
 	var n int
 	var a db.Args
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM pass_batches WHERE status = `+a.Add(string(status))+
-		` AND `+v.where(&a, ""), a.List...).Scan(&n)
+	q := `SELECT COUNT(*) FROM pass_batches WHERE status = ` + a.Add(string(status)) +
+		` AND ` + v.where(&a, "")
+	err := tx.QueryRowContext(ctx, q, a.List...).Scan(&n)
 	return n, err
 }
 

@@ -82,7 +82,8 @@ func listPasses(ctx context.Context, tx *db.Tx, v visibility, f PassFilter, now 
 	if f.Before > 0 {
 		where = append(where, "id < "+args.Add(f.Before))
 	}
-	return selectPasses(ctx, tx, strings.Join(where, " AND ")+" ORDER BY id DESC LIMIT "+args.Add(f.Limit), args.List...)
+	q := strings.Join(where, " AND ") + " ORDER BY id DESC LIMIT " + args.Add(f.Limit)
+	return selectPasses(ctx, tx, q, args.List...)
 }
 
 // tokenOfNumber reads the token of the pass numbered number;
@@ -128,8 +129,9 @@ func activeCount(ctx context.Context, tx *db.Tx, key string) (int, error) {
 func countIssuedSince(ctx context.Context, tx *db.Tx, v visibility, since int64) (int, error) {
 	var n int
 	var a db.Args
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM passes WHERE issued_at >= `+
-		a.Add(since)+` AND `+v.where(&a, ""), a.List...).Scan(&n)
+	q := `SELECT COUNT(*) FROM passes WHERE issued_at >= ` +
+		a.Add(since) + ` AND ` + v.where(&a, "")
+	err := tx.QueryRowContext(ctx, q, a.List...).Scan(&n)
 	return n, err
 }
 

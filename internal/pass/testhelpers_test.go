@@ -40,7 +40,7 @@ type fixture struct {
 func newFixture(t testing.TB, d *db.DB, clk *clock.Manual) *fixture {
 	t.Helper()
 	f := &fixture{City: testcity.New(t, d, clk), dataDir: t.TempDir()}
-	f.res = resumption.NewService(d, f.Box, f.Areas, f.Users, f.dataDir)
+	f.res = resumption.NewService(d, resumption.Deps{Box: f.Box, Areas: f.Areas, Users: f.Users, DataDir: f.dataDir})
 	f.Users.RegisterScope(auth.ScopeEnterprise, f.res.ResolveScope)
 	for _, e := range []resumption.EnterpriseInput{
 		{Key: qianjin, Kind: resumption.KindEnterprise, Name: "株洲千金药业股份有限公司", AreaCode: "430211001", Employees: 2100,

@@ -46,7 +46,7 @@ var urbanDistricts = map[string][]string{
 func (s *Service) Briefing(ctx context.Context, p *auth.Principal, q StatsQuery) (*Briefing, error) {
 	const op = "resumption.Briefing"
 	var out *Briefing
-	err := s.DB().Read(ctx, func(tx *db.Tx) error {
+	err := s.db.Read(ctx, func(tx *db.Tx) error {
 		st, sc, err := s.statsIn(ctx, tx, p, q, op)
 		if err != nil {
 			return err

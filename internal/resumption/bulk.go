@@ -24,21 +24,6 @@ import (
 // report (as FileReport writes) would be tens of thousands of rows that
 // say the same thing as the batch's row, and would cost most of the load.
 
-// bulkArgs bounds the arguments of one multi-row INSERT: SQLite looks
-// each numbered parameter up in a list as long as the statement's, so the
-// cost of binding grows with the square of the arguments of a statement.
-const bulkArgs = 640
-
-// bulkRows is the number of rows of width arguments in one INSERT: a
-// power of two, so that db.Chunks repeats a few statement texts.
-func bulkRows(width int) int {
-	n := 1
-	for n*2*width <= bulkArgs {
-		n *= 2
-	}
-	return n
-}
-
 // FiledReport is a report version with the moment it was filed.
 type FiledReport struct {
 	Key     string
@@ -50,25 +35,6 @@ type FiledReport struct {
 type FiledReading struct {
 	FiledAt time.Time
 	ReadingInput
-}
-
-// values writes "($1, …, $n), (…)" for rows of n arguments each.
-func values(args *db.Args, rows [][]any) string {
-	var b strings.Builder
-	for i, r := range rows {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('(')
-		for k, v := range r {
-			if k > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(args.Add(v))
-		}
-		b.WriteByte(')')
-	}
-	return b.String()
 }
 
 // BulkRegister creates the enterprises and projects of ins, none of which
@@ -83,6 +49,7 @@ func (s *Service) BulkRegister(ctx context.Context, p *auth.Principal, ins []Ent
 	}
 	recs := make([]enterpriseRecord, len(ins))
 	encs := make([][]byte, len(ins))
+	idxs := make([]string, len(ins))
 	paths := map[string][2]string{}
 	for i, in := range ins {
 		rec, fe := validateEnterprise(in)
@@ -108,7 +75,7 @@ func (s *Service) BulkRegister(ctx context.Context, p *auth.Principal, ins []Ent
 		if err != nil {
 			return 0, errs.Wrap(op, err)
 		}
-		recs[i], encs[i] = rec, enc
+		recs[i], encs[i], idxs[i] = rec, enc, s.box.Index("phone", rec.Phone)
 	}
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
 		keys := make([]string, len(recs))
@@ -126,7 +93,7 @@ func (s *Service) BulkRegister(ctx context.Context, p *auth.Principal, ins []Ent
 				}
 			}
 		}
-		ids, err := insertEnterprises(ctx, tx, s, recs, encs)
+		ids, err := insertEnterprises(ctx, tx, recs, encs, idxs)
 		if err != nil {
 			return err
 		}
@@ -145,69 +112,6 @@ func (s *Service) BulkRegister(ctx context.Context, p *auth.Principal, ins []Ent
 		return 0, errs.Wrap(op, err)
 	}
 	return len(recs), nil
-}
-
-// insertEnterprises inserts recs and returns their ids, in order.
-func insertEnterprises(ctx context.Context, tx *db.Tx, s *Service, recs []enterpriseRecord, encs [][]byte) ([]int64, error) {
-	const op = "resumption.insertEnterprises"
-	ids := make([]int64, 0, len(recs))
-	now := tx.NowMS()
-	err := db.Chunks(len(recs), bulkRows(13), func(lo, hi int) error {
-		var args db.Args
-		rows := make([][]any, 0, hi-lo)
-		for i := lo; i < hi; i++ {
-			r := recs[i]
-			rows = append(rows, []any{r.Key, string(r.Kind), r.Name, r.AreaCode, r.Park, r.IsKey, r.Employees, r.ContactName,
-				encs[i], nullable(s.box.Index("phone", r.Phone)), r.ClosedLoop, now, now})
-		}
-		q := `INSERT INTO enterprises (ekey, kind, name, area_code, park, is_key, employees, contact_name, contact_phone_enc,
-			contact_phone_idx, closed_loop, created_at, updated_at) VALUES ` + values(&args, rows) + ` RETURNING id, ekey`
-		res, err := tx.QueryContext(ctx, q, args.List...)
-		if err != nil {
-			return errs.Wrap(op, err)
-		}
-		defer res.Close()
-		byKey := make(map[string]int64, hi-lo)
-		for res.Next() {
-			var id int64
-			var key string
-			if err := res.Scan(&id, &key); err != nil {
-				return errs.Wrap(op, err)
-			}
-			byKey[key] = id
-		}
-		if err := res.Err(); err != nil {
-			return errs.Wrap(op, err)
-		}
-		for i := lo; i < hi; i++ {
-			id, ok := byKey[recs[i].Key]
-			if !ok {
-				return errs.Newf(errs.Conflict, "enterprise_exists", "%s 重复", recs[i].Key)
-			}
-			ids = append(ids, id)
-		}
-		return nil
-	})
-	if tx.Dialect.IsUniqueViolation(err) {
-		return nil, errs.E(errs.Conflict, "enterprise_exists", "批量登记中有重复或已登记的编码")
-	}
-	return ids, err
-}
-
-// insertCategories inserts the categories of recs (ids in the same order).
-func insertCategories(ctx context.Context, tx *db.Tx, recs []enterpriseRecord, ids []int64) error {
-	var rows [][]any
-	for i, r := range recs {
-		for _, c := range r.Categories {
-			rows = append(rows, []any{ids[i], string(c)})
-		}
-	}
-	return db.Chunks(len(rows), bulkRows(2), func(lo, hi int) error {
-		var args db.Args
-		_, err := tx.ExecContext(ctx, `INSERT INTO enterprise_categories (enterprise_id, category) VALUES `+
-			values(&args, rows[lo:hi]), args.List...)
-		return errs.Wrap("resumption.insertCategories", err)
-	})
 }
 
 // BulkFile files report versions with the moments they were filed, in one
@@ -256,14 +160,8 @@ func (s *Service) BulkFile(ctx context.Context, p *auth.Principal, rs []FiledRep
 			last = max(last, r.Date)
 			paths = append(paths, t.AreaPath)
 		}
-		err = db.Chunks(len(rows), bulkRows(10), func(lo, hi int) error {
-			var args db.Args
-			_, err := tx.ExecContext(ctx, `INSERT INTO resumption_reports (enterprise_id, report_date, status, capacity_pct,
-				staff_expected, staff_on_site, closed_loop, note, filed_at, filed_by) VALUES `+values(&args, rows[lo:hi]), args.List...)
+		if err := insertReportRows(ctx, tx, rows); err != nil {
 			return errs.Wrap(op, err)
-		})
-		if err != nil {
-			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "report.import",
 			ObjectType: "enterprise", AreaCode: area.CommonRoot(paths),
@@ -319,14 +217,8 @@ func (s *Service) BulkReadings(ctx context.Context, p *auth.Principal, rs []File
 			}
 			rows[i] = []any{scope, r.Date, r.MaxLoadKW, r.FiledAt.UnixMilli(), p.Actor()}
 		}
-		err := db.Chunks(len(rows), bulkRows(5), func(lo, hi int) error {
-			var args db.Args
-			_, err := tx.ExecContext(ctx, `INSERT INTO power_readings (scope, reading_date, max_load_kw, filed_at, filed_by) VALUES `+
-				values(&args, rows[lo:hi]), args.List...)
+		if err := insertReadingRows(ctx, tx, rows); err != nil {
 			return errs.Wrap(op, err)
-		})
-		if err != nil {
-			return err
 		}
 		var names, paths []string
 		for _, b := range bases {

@@ -200,137 +200,190 @@ func (s *Service) ImportEnterprises(ctx context.Context, p *auth.Principal, data
 	if len(tbl.Rows) == 0 {
 		return nil, errs.Wrap(op, errNoRows())
 	}
-	areaCache := map[string][2]string{} // code -> path, problem
-	firstRow := map[string]int{}
+	ck := &enterpriseChecker{s: s, p: p, areas: map[string][2]string{}, firstRow: map[string]int{}}
 	rows := make([]enterpriseRow, 0, len(tbl.Rows))
 	for _, row := range tbl.Rows {
-		pr := newRowProblems(row.Num, EnterpriseSpec)
-		in := EnterpriseInput{
-			Name: row.Get("name"), AreaCode: row.Get("area_code"), Park: row.Get("park"),
-			Categories: splitCategories(row.Get("categories")), ContactName: row.Get("contact_name"), ContactPhone: row.Get("contact_phone"),
+		r, err := ck.row(ctx, row)
+		if err != nil {
+			return nil, errs.Wrap(op, err)
 		}
-		credit, project := row.Get("credit_code"), row.Get("project_code")
-		switch k := strings.ToLower(row.Get("kind")); k {
-		case "":
-			in.Kind = KindEnterprise
-			if credit == "" && project != "" {
-				in.Kind = KindProject
-			}
-		case "企业", "enterprise":
-			in.Kind = KindEnterprise
-		case "项目", "project":
-			in.Kind = KindProject
-		default:
-			in.Kind = Kind(k)
-		}
-		keyCol := "credit_code"
-		in.Key = credit
-		if in.Kind == KindProject {
-			keyCol, in.Key = "project_code", project
-		}
-		var ok bool
-		if in.IsKey, ok = parseFlag(row.Get("key")); !ok {
-			pr.add("key", fmt.Sprintf("重点须填“是”或“否”，而不是%s", importer.Quote(row.Get("key"))))
-		}
-		if in.ClosedLoop, ok = parseFlag(row.Get("closed_loop")); !ok {
-			pr.add("closed_loop", fmt.Sprintf("闭环生产须填“是”或“否”，而不是%s", importer.Quote(row.Get("closed_loop"))))
-		}
-		if v := row.Get("employees"); v != "" {
-			if in.Employees, ok = parseCount(v, false); !ok {
-				pr.add("employees", fmt.Sprintf("职工人数须为整数，而不是%s", importer.Quote(v)))
-			}
-		}
-		rec, fe := validateEnterprise(in)
-		for _, f := range fe {
-			col := f.Field
-			if col == "key" {
-				col = keyCol
-			}
-			pr.add(col, f.Message)
-		}
-		if rec.AreaCode != "" && !pr.cols["area_code"] {
-			a, seen := areaCache[rec.AreaCode]
-			if !seen {
-				path, msg, err := s.checkArea(ctx, p, rec.AreaCode)
-				if err != nil {
-					return nil, errs.Wrap(op, err)
-				}
-				a = [2]string{path, msg}
-				areaCache[rec.AreaCode] = a
-			}
-			if a[1] != "" {
-				pr.add("area_code", a[1])
-			}
-			rec.AreaPath = a[0]
-		}
-		if rec.Key != "" {
-			if first, dup := firstRow[rec.Key]; dup {
-				pr.add(keyCol, fmt.Sprintf("%s 与第 %d 行重复", rec.Key, first))
-				rec.Key = ""
-			} else {
-				firstRow[rec.Key] = row.Num
-			}
-		}
-		var enc []byte
-		if pr.ok() {
-			var err error
-			if enc, err = s.box.Seal(rec.Phone); err != nil {
-				return nil, errs.Wrap(op, err)
-			}
-		}
-		rows = append(rows, enterpriseRow{pr: pr, keyCol: keyCol, rec: rec, phoneEnc: enc})
+		rows = append(rows, r)
 	}
 	res := &ImportResult{}
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
 		*res = ImportResult{IgnoredColumns: ignoredOf(tbl)}
-		var keys []string
-		for _, r := range rows {
-			if r.rec.Key != "" {
-				keys = append(keys, r.rec.Key)
-			}
-		}
-		stored, err := storedByKeys(ctx, tx, keys)
-		if err != nil {
-			return err
-		}
-		var list importer.Errors
-		for _, r := range rows {
-			if r.rec.Key != "" {
-				if msg := updateProblem(p, r.rec, stored[r.rec.Key]); msg != "" {
-					r.pr.add(r.keyCol, msg)
-				}
-			}
-			r.pr.addTo(&list)
-		}
-		if !partial && list.Len() > 0 {
-			return list.Err()
-		}
-		var paths []string
-		for _, r := range rows {
-			if !r.pr.ok() {
-				continue
-			}
-			created, err := s.writeEnterprise(ctx, tx, p, r.rec, r.phoneEnc, stored[r.rec.Key])
-			if err != nil {
-				return err
-			}
-			if created {
-				res.Created++
-			} else {
-				res.Updated++
-			}
-			res.Accepted++
-			paths = append(paths, r.rec.AreaPath)
-		}
-		importResult(res, &list)
-		return audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "enterprise.import",
-			ObjectType: "enterprise", AreaCode: area.CommonRoot(paths),
-			Summary: fmt.Sprintf("导入企业文件：共 %d 行，新建 %d 家，更新 %d 家，拒绝 %d 行", len(tbl.Rows), res.Created, res.Updated, res.Rejected)})
+		return s.saveEnterpriseRows(ctx, tx, p, rows, partial, res, len(tbl.Rows))
 	})
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
 	return res, nil
+}
+
+// enterpriseChecker checks the rows of an enterprise import one by one:
+// the cells, the rules of a single save, the area (once per code) and
+// keys repeated in the file.
+type enterpriseChecker struct {
+	s        *Service
+	p        *auth.Principal
+	areas    map[string][2]string // code -> path, problem
+	firstRow map[string]int       // key -> the row it first appeared in
+}
+
+// row checks one row; the error is a failure to check, not a problem of
+// the row.
+func (ck *enterpriseChecker) row(ctx context.Context, row importer.Row) (enterpriseRow, error) {
+	pr := newRowProblems(row.Num, EnterpriseSpec)
+	in, keyCol := enterpriseInputOf(row, pr)
+	rec, fe := validateEnterprise(in)
+	for _, f := range fe {
+		col := f.Field
+		if col == "key" {
+			col = keyCol
+		}
+		pr.add(col, f.Message)
+	}
+	if rec.AreaCode != "" && !pr.cols["area_code"] {
+		if err := ck.area(ctx, &rec, pr); err != nil {
+			return enterpriseRow{}, err
+		}
+	}
+	ck.duplicate(&rec, pr, keyCol, row.Num)
+	var enc []byte
+	if pr.ok() {
+		var err error
+		if enc, err = ck.s.box.Seal(rec.Phone); err != nil {
+			return enterpriseRow{}, err
+		}
+	}
+	return enterpriseRow{pr: pr, keyCol: keyCol, rec: rec, phoneEnc: enc}, nil
+}
+
+// area resolves and checks the row's area, each code once per file.
+func (ck *enterpriseChecker) area(ctx context.Context, rec *enterpriseRecord, pr *rowProblems) error {
+	a, seen := ck.areas[rec.AreaCode]
+	if !seen {
+		path, msg, err := ck.s.checkArea(ctx, ck.p, rec.AreaCode)
+		if err != nil {
+			return err
+		}
+		a = [2]string{path, msg}
+		ck.areas[rec.AreaCode] = a
+	}
+	if a[1] != "" {
+		pr.add("area_code", a[1])
+	}
+	rec.AreaPath = a[0]
+	return nil
+}
+
+// duplicate refuses a key that an earlier row of the file has.
+func (ck *enterpriseChecker) duplicate(rec *enterpriseRecord, pr *rowProblems, keyCol string, num int) {
+	if rec.Key == "" {
+		return
+	}
+	if first, dup := ck.firstRow[rec.Key]; dup {
+		pr.add(keyCol, fmt.Sprintf("%s 与第 %d 行重复", rec.Key, first))
+		rec.Key = ""
+		return
+	}
+	ck.firstRow[rec.Key] = num
+}
+
+// enterpriseInputOf reads the cells of an enterprise row into an input,
+// recording the cells it cannot read; keyCol is the column of its key.
+func enterpriseInputOf(row importer.Row, pr *rowProblems) (in EnterpriseInput, keyCol string) {
+	in = EnterpriseInput{
+		Name: row.Get("name"), AreaCode: row.Get("area_code"), Park: row.Get("park"),
+		Categories: splitCategories(row.Get("categories")), ContactName: row.Get("contact_name"), ContactPhone: row.Get("contact_phone"),
+	}
+	credit, project := row.Get("credit_code"), row.Get("project_code")
+	in.Kind = importKind(row.Get("kind"), credit, project)
+	keyCol, in.Key = "credit_code", credit
+	if in.Kind == KindProject {
+		keyCol, in.Key = "project_code", project
+	}
+	var ok bool
+	if in.IsKey, ok = parseFlag(row.Get("key")); !ok {
+		pr.add("key", fmt.Sprintf("重点须填“是”或“否”，而不是%s", importer.Quote(row.Get("key"))))
+	}
+	if in.ClosedLoop, ok = parseFlag(row.Get("closed_loop")); !ok {
+		pr.add("closed_loop", fmt.Sprintf("闭环生产须填“是”或“否”，而不是%s", importer.Quote(row.Get("closed_loop"))))
+	}
+	if v := row.Get("employees"); v != "" {
+		if in.Employees, ok = parseCount(v, false); !ok {
+			pr.add("employees", fmt.Sprintf("职工人数须为整数，而不是%s", importer.Quote(v)))
+		}
+	}
+	return in, keyCol
+}
+
+// importKind reads the kind cell: empty means a project when only the
+// project code is filled, an enterprise otherwise; anything unknown is
+// left for validateEnterprise to refuse.
+func importKind(cell, credit, project string) Kind {
+	switch k := strings.ToLower(cell); k {
+	case "":
+		if credit == "" && project != "" {
+			return KindProject
+		}
+		return KindEnterprise
+	case "企业", "enterprise":
+		return KindEnterprise
+	case "项目", "project":
+		return KindProject
+	default:
+		return Kind(k)
+	}
+}
+
+// saveEnterpriseRows checks the checked rows against the stored
+// enterprises, refuses the file (without partial) if any row is bad, and
+// saves the good rows, with one audit row for the file of n rows.
+func (s *Service) saveEnterpriseRows(ctx context.Context, tx *db.Tx, p *auth.Principal, rows []enterpriseRow, partial bool, res *ImportResult, n int) error {
+	var keys []string
+	for _, r := range rows {
+		if r.rec.Key != "" {
+			keys = append(keys, r.rec.Key)
+		}
+	}
+	stored, err := storedByKeys(ctx, tx, keys)
+	if err != nil {
+		return err
+	}
+	var list importer.Errors
+	for _, r := range rows {
+		if r.rec.Key != "" {
+			if msg := updateProblem(p, r.rec, stored[r.rec.Key]); msg != "" {
+				r.pr.add(r.keyCol, msg)
+			}
+		}
+		r.pr.addTo(&list)
+	}
+	if !partial && list.Len() > 0 {
+		return list.Err()
+	}
+	var paths []string
+	for _, r := range rows {
+		if !r.pr.ok() {
+			continue
+		}
+		created, err := s.writeEnterprise(ctx, tx, p, r.rec, r.phoneEnc, stored[r.rec.Key])
+		if err != nil {
+			return err
+		}
+		if created {
+			res.Created++
+		} else {
+			res.Updated++
+		}
+		res.Accepted++
+		paths = append(paths, r.rec.AreaPath)
+	}
+	importResult(res, &list)
+	return audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "enterprise.import",
+		ObjectType: "enterprise", AreaCode: area.CommonRoot(paths),
+		Summary: fmt.Sprintf("导入企业文件：共 %d 行，新建 %d 家，更新 %d 家，拒绝 %d 行", n, res.Created, res.Updated, res.Rejected)})
 }
 
 // reportRow is a parsed row of a report import.
@@ -375,30 +428,7 @@ func (s *Service) ImportReports(ctx context.Context, p *auth.Principal, data []b
 		if err != nil {
 			return err
 		}
-		today := tx.Now.In(clock.Shanghai).Format(DateLayout)
-		first := map[[2]string]int{}
-		var good []reportRow
-		var list importer.Errors
-		for _, r := range rows {
-			if _, ok := targets[r.key]; r.key != "" && !ok {
-				r.pr.add("key", "企业不存在或无权填报")
-			}
-			for _, f := range r.in.Validate(today) {
-				r.pr.add(f.Field, f.Message)
-			}
-			if r.key != "" && !r.pr.cols["date"] {
-				k := [2]string{r.key, r.in.Date}
-				if n, dup := first[k]; dup {
-					r.pr.add("date", fmt.Sprintf("%s 的 %s 日报与第 %d 行重复", r.key, r.in.Date, n))
-				} else {
-					first[k] = r.pr.num
-				}
-			}
-			r.pr.addTo(&list)
-			if r.pr.ok() {
-				good = append(good, r)
-			}
-		}
+		good, list := checkReportRows(rows, targets, tx.Now.In(clock.Shanghai).Format(DateLayout))
 		if !partial && list.Len() > 0 {
 			return list.Err()
 		}
@@ -420,6 +450,36 @@ func (s *Service) ImportReports(ctx context.Context, p *auth.Principal, data []b
 		return nil, errs.Wrap(op, err)
 	}
 	return res, nil
+}
+
+// checkReportRows checks the parsed rows of a report import against the
+// enterprises found (targets), the rules of a filing as of today and the
+// dates repeated in the file; it returns the good rows and the problems.
+func checkReportRows(rows []reportRow, targets map[string]reportTargetRef, today string) ([]reportRow, importer.Errors) {
+	first := map[[2]string]int{}
+	var good []reportRow
+	var list importer.Errors
+	for _, r := range rows {
+		if _, ok := targets[r.key]; r.key != "" && !ok {
+			r.pr.add("key", "企业不存在或无权填报")
+		}
+		for _, f := range r.in.Validate(today) {
+			r.pr.add(f.Field, f.Message)
+		}
+		if r.key != "" && !r.pr.cols["date"] {
+			k := [2]string{r.key, r.in.Date}
+			if n, dup := first[k]; dup {
+				r.pr.add("date", fmt.Sprintf("%s 的 %s 日报与第 %d 行重复", r.key, r.in.Date, n))
+			} else {
+				first[k] = r.pr.num
+			}
+		}
+		r.pr.addTo(&list)
+		if r.pr.ok() {
+			good = append(good, r)
+		}
+	}
+	return good, list
 }
 
 // parseReportRow reads the cells of a report row, recording the cells it

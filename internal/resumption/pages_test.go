@@ -81,7 +81,7 @@ func newPagesEnv(t *testing.T) *pagesEnv {
 	}
 
 	site := testcity.NewSite(t, NavItems(), Templates)
-	pg := &Pages{Svc: e.svc, Render: site.Render}
+	pg := NewPages(e.svc, site.Render, nil)
 	site.Mount(map[string]web.Handler{
 		"GET /enterprises":                 pg.EnterpriseList,
 		"GET /enterprises.xlsx":            pg.EnterpriseExport,

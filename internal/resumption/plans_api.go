@@ -1,6 +1,7 @@
 package resumption
 
 import (
+	"context"
 	"errors"
 	"io"
 	"mime"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"tongxin/internal/auth"
 	"tongxin/internal/errs"
 	"tongxin/internal/web"
 )
@@ -108,21 +110,10 @@ func (a *API) SubmitPlan(w http.ResponseWriter, r *http.Request) error {
 // Plans answers GET /api/v1/plans?subject_kind=&subject= with the versions
 // of one subject's plan, newest first.
 func (a *API) Plans(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
 	q := r.URL.Query()
-	plans, err := a.svc.Plans(r.Context(), p, q.Get("subject_kind"), q.Get("subject"))
-	if err != nil {
-		return err
-	}
-	return web.WriteItems(w, plans)
-}
-
-// planID reads the {id} of the path.
-func planID(r *http.Request) (int64, error) {
-	return web.PathID(r, "id", errs.E(errs.NotFound, "plan_not_found", "预案不存在"))
+	return web.List(w, r, func(ctx context.Context, p *auth.Principal) ([]Plan, error) {
+		return a.svc.Plans(ctx, p, q.Get("subject_kind"), q.Get("subject"))
+	})
 }
 
 // PlanFile answers GET /api/v1/plans/{id}/file with the stored file, typed
@@ -132,7 +123,7 @@ func (a *API) PlanFile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := planID(r)
+	id, err := web.PathID(r, "id", errPlanNotFound())
 	if err != nil {
 		return err
 	}
@@ -162,27 +153,13 @@ type PlanReview struct {
 // ReviewPlan answers POST /api/v1/plans/{id}/review ({"approve":true,
 // "note":"…"}) with the reviewed version.
 func (a *API) ReviewPlan(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	id, err := planID(r)
-	if err != nil {
-		return err
-	}
-	var in PlanReview
-	if err := web.DecodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	if in.Approve == nil {
-		return &errs.Error{Kind: errs.Invalid, Code: "plan_review_invalid", Message: "请用 approve 字段说明通过（true）或退回（false）",
-			Fields: []errs.FieldError{{Field: "approve", Message: "必填"}}}
-	}
-	pl, err := a.svc.ReviewPlan(r.Context(), p, id, *in.Approve, in.Note)
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, pl)
+	return web.DecodeID(w, r, http.StatusOK, errPlanNotFound(), func(ctx context.Context, p *auth.Principal, id int64, in PlanReview) (*Plan, error) {
+		if in.Approve == nil {
+			return nil, &errs.Error{Kind: errs.Invalid, Code: "plan_review_invalid", Message: "请用 approve 字段说明通过（true）或退回（false）",
+				Fields: []errs.FieldError{{Field: "approve", Message: "必填"}}}
+		}
+		return a.svc.ReviewPlan(ctx, p, id, *in.Approve, in.Note)
+	})
 }
 
 // PlansMissing answers GET /api/v1/plans/missing with the enterprises in

@@ -60,7 +60,7 @@ func newPlanEnv(t *testing.T, d *db.DB) *planEnv {
 	}
 	users := auth.NewService(d, box, auth.DefaultConfig())
 	dir := t.TempDir()
-	svc := NewService(d, box, areas, users, dir)
+	svc := NewService(d, Deps{Box: box, Areas: areas, Users: users, DataDir: dir})
 	users.RegisterScope(auth.ScopeEnterprise, svc.ResolveScope)
 	for _, in := range []EnterpriseInput{
 		{Key: planKeyCRRC, Kind: KindEnterprise, Name: "中车株洲车辆有限公司", AreaCode: "430204003", Park: "田心高科园",

@@ -2,10 +2,8 @@ package resumption
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -162,6 +160,47 @@ func (s *Service) PutBaseline(ctx context.Context, p *auth.Principal, scope stri
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
+	if err := validateBaseline(ps, &in); err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	var out *Baseline
+	err = s.db.Write(ctx, func(tx *db.Tx) error {
+		a, err := getAreaRef(ctx, tx, in.AreaCode)
+		if err != nil {
+			return err
+		}
+		if err := auth.Authorize(p, auth.ResumptionManage, a.Path, op, errAreaNotFound()); err != nil {
+			return err
+		}
+		if err := baselineAreaProblem(ps, a); err != nil {
+			return err
+		}
+		if in.Name == "" {
+			in.Name = defaultBaselineName(ps, a)
+		}
+		old, found, err := getBaseline(ctx, tx, ps.String())
+		if err != nil {
+			return err
+		}
+		if found && !p.Covers(auth.ResumptionManage, old.path) {
+			return errBaselineNotFound()
+		}
+		out = &Baseline{Scope: ps.String(), AreaCode: a.Code, Name: in.Name, BaselineKW: in.BaselineKW, Reference: in.Reference, UpdatedAt: tx.Now}
+		if err := upsertBaseline(ctx, tx, *out); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "power.baseline.put",
+			ObjectType: "power_baseline", ObjectID: ps.String(), AreaCode: a.Code, Summary: baselineSummary(ps, in, a, old, found)})
+	})
+	if err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	return out, nil
+}
+
+// validateBaseline trims in and checks what needs no database; a
+// district's baseline takes the district of its scope as its area.
+func validateBaseline(ps powerScope, in *BaselineInput) error {
 	in.AreaCode = strings.TrimSpace(in.AreaCode)
 	in.Name = strings.TrimSpace(in.Name)
 	in.Reference = strings.TrimSpace(in.Reference)
@@ -187,64 +226,47 @@ func (s *Service) PutBaseline(ctx context.Context, p *auth.Principal, scope stri
 		add("reference", fmt.Sprintf("基准说明不能超过 %d 个字，且不能包含控制字符", MaxReferenceLen))
 	}
 	if len(fields) > 0 {
-		return nil, errs.Wrap(op, &errs.Error{Kind: errs.Invalid, Code: "invalid_baseline", Message: joinFieldMessages("电力基准有误：", fields), Fields: fields})
+		return &errs.Error{Kind: errs.Invalid, Code: "invalid_baseline", Message: joinFieldMessages("电力基准有误：", fields), Fields: fields}
 	}
-	var out *Baseline
-	err = s.DB().Write(ctx, func(tx *db.Tx) error {
-		a, err := getAreaRef(ctx, tx, in.AreaCode)
-		if err != nil {
-			return err
-		}
-		if err := auth.Authorize(p, auth.ResumptionManage, a.Path, op, errAreaNotFound()); err != nil {
-			return err
-		}
-		switch {
-		case ps.kind == ScopeCityIndustrial && a.Level != "city":
-			return &errs.Error{Kind: errs.Invalid, Code: "invalid_baseline", Message: "全市工业负荷的区划须为市级",
-				Fields: []errs.FieldError{{Field: "area_code", Message: "须为市级区划"}}}
-		case ps.kind == ScopeDistrictIndustrial && a.Level != "district":
-			return &errs.Error{Kind: errs.Invalid, Code: "invalid_baseline", Message: "区县工业负荷的区划须为区县级",
-				Fields: []errs.FieldError{{Field: "area_code", Message: "须为区县级区划"}}}
-		}
-		if in.Name == "" {
-			switch ps.kind {
-			case ScopeCityIndustrial:
-				in.Name = "全市工业"
-			case ScopeDistrictIndustrial:
-				in.Name = a.Name + "工业"
-			default:
-				in.Name = ps.ref
-			}
-		}
-		old, found, err := getBaseline(ctx, tx, ps.String())
-		if err != nil {
-			return err
-		}
-		if found && !p.Covers(auth.ResumptionManage, old.path) {
-			return errBaselineNotFound()
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO power_baselines (scope, area_code, name, baseline_kw, reference, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (scope) DO UPDATE SET area_code = excluded.area_code, name = excluded.name,
-				baseline_kw = excluded.baseline_kw, reference = excluded.reference, updated_at = excluded.updated_at`,
-			ps.String(), a.Code, in.Name, in.BaselineKW, in.Reference, tx.NowMS()); err != nil {
-			return err
-		}
-		out = &Baseline{Scope: ps.String(), AreaCode: a.Code, Name: in.Name, BaselineKW: in.BaselineKW, Reference: in.Reference, UpdatedAt: tx.Now}
-		summary := fmt.Sprintf("设置电力基准 %s（%s）：%s 千瓦，区划 %s", in.Name, ps, formatKW(in.BaselineKW), a.Code)
-		if in.Reference != "" {
-			summary += "，依据：" + in.Reference
-		}
-		if found {
-			summary += fmt.Sprintf("；原为 %s 千瓦，区划 %s", formatKW(old.BaselineKW), old.AreaCode)
-		}
-		return audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "power.baseline.put",
-			ObjectType: "power_baseline", ObjectID: ps.String(), AreaCode: a.Code, Summary: summary})
-	})
-	if err != nil {
-		return nil, errs.Wrap(op, err)
+	return nil
+}
+
+// baselineAreaProblem refuses an area of the wrong level for the scope:
+// the city's industry belongs to the city, a district's to the district.
+func baselineAreaProblem(ps powerScope, a areaRef) error {
+	switch {
+	case ps.kind == ScopeCityIndustrial && a.Level != "city":
+		return &errs.Error{Kind: errs.Invalid, Code: "invalid_baseline", Message: "全市工业负荷的区划须为市级",
+			Fields: []errs.FieldError{{Field: "area_code", Message: "须为市级区划"}}}
+	case ps.kind == ScopeDistrictIndustrial && a.Level != "district":
+		return &errs.Error{Kind: errs.Invalid, Code: "invalid_baseline", Message: "区县工业负荷的区划须为区县级",
+			Fields: []errs.FieldError{{Field: "area_code", Message: "须为区县级区划"}}}
 	}
-	return out, nil
+	return nil
+}
+
+// defaultBaselineName names a baseline set without a name.
+func defaultBaselineName(ps powerScope, a areaRef) string {
+	switch ps.kind {
+	case ScopeCityIndustrial:
+		return "全市工业"
+	case ScopeDistrictIndustrial:
+		return a.Name + "工业"
+	}
+	return ps.ref
+}
+
+// baselineSummary describes a baseline put for the audit log; old is the
+// one it replaces, if found.
+func baselineSummary(ps powerScope, in BaselineInput, a areaRef, old baselineRow, found bool) string {
+	summary := fmt.Sprintf("设置电力基准 %s（%s）：%s 千瓦，区划 %s", in.Name, ps, formatKW(in.BaselineKW), a.Code)
+	if in.Reference != "" {
+		summary += "，依据：" + in.Reference
+	}
+	if found {
+		summary += fmt.Sprintf("；原为 %s 千瓦，区划 %s", formatKW(old.BaselineKW), old.AreaCode)
+	}
+	return summary
 }
 
 func joinFieldMessages(prefix string, fields []errs.FieldError) string {
@@ -257,49 +279,6 @@ func joinFieldMessages(prefix string, fields []errs.FieldError) string {
 
 // formatKW writes a load without exponent or needless decimals.
 func formatKW(kw float64) string { return strconv.FormatFloat(kw, 'f', -1, 64) }
-
-// baselineRow is a stored baseline with its area path.
-type baselineRow struct {
-	Baseline
-	path string
-}
-
-func getBaseline(ctx context.Context, tx *db.Tx, scope string) (baselineRow, bool, error) {
-	list, err := queryBaselines(ctx, tx, "b.scope = $1", scope)
-	if err != nil || len(list) == 0 {
-		return baselineRow{}, false, err
-	}
-	return list[0], true, nil
-}
-
-func queryBaselines(ctx context.Context, tx *db.Tx, where string, args ...any) ([]baselineRow, error) {
-	const op = "resumption.queryBaselines"
-	q := `SELECT b.scope, b.area_code, b.name, b.baseline_kw, b.reference, b.updated_at, a.path
-		FROM power_baselines b JOIN areas a ON a.code = b.area_code`
-	if where != "" {
-		q += " WHERE " + where
-	}
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	defer rows.Close()
-	var out []baselineRow
-	for rows.Next() {
-		var b baselineRow
-		var updated int64
-		if err := rows.Scan(&b.Scope, &b.AreaCode, &b.Name, &b.BaselineKW, &b.Reference, &updated, &b.path); err != nil {
-			return nil, errs.Wrap(op, err)
-		}
-		b.UpdatedAt = clock.FromMillis(updated)
-		out = append(out, b)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	slices.SortFunc(out, func(x, y baselineRow) int { return comparePowerScopes(x.Scope, y.Scope) })
-	return out, nil
-}
 
 // related reports whether the area at path lies inside one of paths or
 // above one of them.
@@ -321,8 +300,8 @@ func (s *Service) Baselines(ctx context.Context, p *auth.Principal) ([]Baseline,
 	}
 	paths, all := p.AreaPaths(auth.ResumptionRead)
 	out := []Baseline{}
-	err := s.DB().Read(ctx, func(tx *db.Tx) error {
-		list, err := queryBaselines(ctx, tx, "")
+	err := s.db.Read(ctx, func(tx *db.Tx) error {
+		list, err := listBaselines(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -365,7 +344,7 @@ func (s *Service) AddReading(ctx context.Context, p *auth.Principal, in ReadingI
 		return nil, errs.Wrap(op, &errs.Error{Kind: errs.Invalid, Code: "invalid_reading", Message: joinFieldMessages("负荷数据有误：", fields), Fields: fields})
 	}
 	var out *Reading
-	err = s.DB().Write(ctx, func(tx *db.Tx) error {
+	err = s.db.Write(ctx, func(tx *db.Tx) error {
 		if today := tx.Now.In(clock.Shanghai).Format(DateLayout); in.Date > today {
 			return &errs.Error{Kind: errs.Invalid, Code: "invalid_reading", Message: "负荷数据有误：不能填报未来日期",
 				Fields: []errs.FieldError{{Field: "date", Message: "不能填报未来日期"}}}
@@ -380,8 +359,7 @@ func (s *Service) AddReading(ctx context.Context, p *auth.Principal, in ReadingI
 		if err := auth.Authorize(p, auth.ResumptionManage, b.path, op, errBaselineNotFound()); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO power_readings (scope, reading_date, max_load_kw, filed_at, filed_by)
-			VALUES ($1, $2, $3, $4, $5)`, in.Scope, in.Date, in.MaxLoadKW, tx.NowMS(), p.Actor()); err != nil {
+		if err := insertReading(ctx, tx, in, p.Actor()); err != nil {
 			return err
 		}
 		out = &Reading{Scope: in.Scope, Date: in.Date, MaxLoadKW: in.MaxLoadKW, FiledAt: tx.Now, FiledBy: p.Actor()}
@@ -392,41 +370,6 @@ func (s *Service) AddReading(ctx context.Context, p *auth.Principal, in ReadingI
 	})
 	if err != nil {
 		return nil, errs.Wrap(op, err)
-	}
-	return out, nil
-}
-
-// loadPower returns, for every baseline (all) or every baseline inside or
-// above paths, its latest reading as of m: the greatest date not after m's
-// date and, for it, the latest version filed at or before m. Baselines
-// without such a reading are left out.
-func loadPower(ctx context.Context, tx *db.Tx, all bool, paths []string, m moment) ([]PowerStat, error) {
-	const op = "resumption.loadPower"
-	if !all && len(paths) == 0 {
-		return []PowerStat{}, nil
-	}
-	list, err := queryBaselines(ctx, tx, "")
-	if err != nil {
-		return nil, err
-	}
-	out := []PowerStat{}
-	for _, b := range list {
-		if !all && !related(b.path, paths) {
-			continue
-		}
-		var date string
-		var load float64
-		err := tx.QueryRowContext(ctx, `SELECT reading_date, max_load_kw FROM power_readings
-			WHERE scope = $1 AND reading_date <= $2 AND filed_at <= $3
-			ORDER BY reading_date DESC, filed_at DESC, id DESC LIMIT 1`, b.Scope, m.date, m.ms).Scan(&date, &load)
-		if err == sql.ErrNoRows {
-			continue
-		}
-		if err != nil {
-			return nil, errs.Wrap(op, err)
-		}
-		out = append(out, PowerStat{Scope: b.Scope, Name: b.Name, Date: date, MaxLoadKW: load, BaselineKW: b.BaselineKW,
-			Recovery: ratio(load, b.BaselineKW)})
 	}
 	return out, nil
 }
@@ -447,4 +390,31 @@ func (st *Stats) ParksTotal() (total PowerStat, ok bool) {
 	}
 	total.Recovery = ratio(total.MaxLoadKW, total.BaselineKW)
 	return total, ok
+}
+
+// loadPower returns, for every baseline (all) or every baseline inside or
+// above paths, its latest reading as of m: the greatest date not after m's
+// date and, for it, the latest version filed at or before m. Baselines
+// without such a reading are left out.
+func loadPower(ctx context.Context, tx *db.Tx, all bool, paths []string, m moment) ([]PowerStat, error) {
+	if !all && len(paths) == 0 {
+		return []PowerStat{}, nil
+	}
+	list, err := latestReadings(ctx, tx, m)
+	if err != nil {
+		return nil, err
+	}
+	return powerWithin(list, all, paths), nil
+}
+
+// powerWithin keeps the readings of every baseline (all) or of those
+// inside or above paths.
+func powerWithin(list []powerReading, all bool, paths []string) []PowerStat {
+	out := []PowerStat{}
+	for _, r := range list {
+		if all || related(r.path, paths) {
+			out = append(out, r.stat())
+		}
+	}
+	return out
 }

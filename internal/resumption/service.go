@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"tongxin/internal/audit"
@@ -37,13 +38,25 @@ type Service struct {
 	clock   clock.Clock
 }
 
-// NewService builds the service. dataDir holds uploaded plan files.
-func NewService(d *db.DB, box *pii.Box, areas AreaPaths, users Users, dataDir string) *Service {
-	return &Service{db: d, box: box, areas: areas, users: users, dataDir: dataDir, clock: d.Clock}
+// Deps are what the service needs besides the database.
+type Deps struct {
+	// Box seals and indexes contact phones.
+	Box *pii.Box
+	// Areas resolves area codes to paths (area.Service).
+	Areas AreaPaths
+	// Users looks up liaison accounts (auth.Service).
+	Users Users
+	// DataDir holds uploaded plan files (see PlanDir).
+	DataDir string
 }
 
-// DB returns the database, for the other parts of the package.
-func (s *Service) DB() *db.DB { return s.db }
+// NewService builds the service.
+func NewService(d *db.DB, deps Deps) *Service {
+	return &Service{db: d, box: deps.Box, areas: deps.Areas, users: deps.Users, dataDir: deps.DataDir, clock: d.Clock}
+}
+
+// Now is the service clock's time.
+func (s *Service) Now() time.Time { return s.db.Clock.Now() }
 
 // EnterpriseInput is an enterprise or project as registered or imported.
 // Key is the unified social credit code of an enterprise, or the project
@@ -501,311 +514,4 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f ListFilter) ([]
 		out = []Enterprise{}
 	}
 	return out, nil
-}
-
-// statusZh are the Chinese words of report statuses.
-var statusZh = map[Status]string{Resumed: "已复工", Partial: "部分复工", Suspended: "停工"}
-
-// parseStatus reads a status code or its Chinese name.
-func parseStatusText(s string) (Status, bool) {
-	s = strings.TrimSpace(s)
-	st := Status(strings.ToLower(s))
-	if st.Valid() {
-		return st, true
-	}
-	for k, name := range statusZh {
-		if s == name {
-			return k, true
-		}
-	}
-	switch s {
-	case "复工", "全面复工":
-		return Resumed, true
-	case "未复工", "停产":
-		return Suspended, true
-	}
-	return "", false
-}
-
-// reportSummary describes a filed report for the audit log.
-func reportSummary(in ReportInput) string {
-	s := fmt.Sprintf("填报 %s 复工日报：%s，产能 %d%%，应到岗 %d 人，实际到岗 %d 人，闭环生产 %s",
-		in.Date, statusZh[in.Status], *in.CapacityPct, *in.StaffExpected, *in.StaffOnSite, zhYesNo(in.ClosedLoop))
-	if strings.TrimSpace(in.Note) != "" {
-		s += "，有备注"
-	}
-	return s
-}
-
-func invalidReport(fe []errs.FieldError) error {
-	return &errs.Error{Kind: errs.Invalid, Code: "invalid_report", Message: fe[0].Message, Fields: fe}
-}
-
-// FileReport files a daily report of the enterprise with key for in.Date.
-// Every filing is a new version; the latest filed version is the report of
-// that date. The caller needs ResumptionReport over the enterprise, or to
-// be its contact or liaison. One write transaction: one indexed lookup,
-// one insert, one audit row.
-func (s *Service) FileReport(ctx context.Context, p *auth.Principal, key string, in ReportInput) (*Report, error) {
-	const op = "resumption.FileReport"
-	v, err := reach(p, auth.ResumptionReport, op)
-	if err != nil {
-		return nil, err
-	}
-	in.Note = strings.TrimSpace(in.Note)
-	key = lookupKey(key)
-	var r *Report
-	err = s.db.Write(ctx, func(tx *db.Tx) error {
-		t, err := reportTarget(ctx, tx, v, key)
-		if err != nil {
-			return err
-		}
-		if fe := in.Validate(tx.Now.In(clock.Shanghai).Format(DateLayout)); len(fe) > 0 {
-			return invalidReport(fe)
-		}
-		r, err = s.fileReport(ctx, tx, p, t.ID, key, t.AreaCode, in)
-		return err
-	})
-	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	return r, nil
-}
-
-// fileReport inserts a validated report version and audits it.
-func (s *Service) fileReport(ctx context.Context, tx *db.Tx, p *auth.Principal, id int64, key, areaCode string, in ReportInput) (*Report, error) {
-	if err := insertReport(ctx, tx, id, in, p.Actor()); err != nil {
-		return nil, err
-	}
-	if err := audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "report.file",
-		ObjectType: "enterprise", ObjectID: key, AreaCode: areaCode, Summary: reportSummary(in)}); err != nil {
-		return nil, err
-	}
-	return &Report{EnterpriseKey: key, Date: in.Date, Status: in.Status, CapacityPct: *in.CapacityPct,
-		StaffExpected: *in.StaffExpected, StaffOnSite: *in.StaffOnSite, ClosedLoop: in.ClosedLoop, Note: in.Note,
-		FiledAt: tx.Now, FiledBy: p.Actor()}, nil
-}
-
-// DefaultReportsLimit is the number of dates Reports returns when asked
-// for 0; MaxReportsLimit bounds it.
-const (
-	DefaultReportsLimit = 90
-	MaxReportsLimit     = 1000
-)
-
-// Reports returns the current report of each date of the enterprise,
-// newest date first, at most limit dates.
-func (s *Service) Reports(ctx context.Context, p *auth.Principal, key string, limit int) ([]Report, error) {
-	const op = "resumption.Reports"
-	v, err := reach(p, auth.ResumptionRead, op)
-	if err != nil {
-		return nil, err
-	}
-	if limit <= 0 {
-		limit = DefaultReportsLimit
-	}
-	limit = min(limit, MaxReportsLimit)
-	key = lookupKey(key)
-	var out []Report
-	err = s.db.Read(ctx, func(tx *db.Tx) error {
-		t, err := reportTarget(ctx, tx, v, key)
-		if err != nil {
-			return err
-		}
-		out, err = currentReports(ctx, tx, t.ID, key, limit)
-		return err
-	})
-	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	return out, nil
-}
-
-// ReportVersions returns every filed version of the report of one date,
-// newest first.
-func (s *Service) ReportVersions(ctx context.Context, p *auth.Principal, key, date string) ([]Report, error) {
-	const op = "resumption.ReportVersions"
-	v, err := reach(p, auth.ResumptionRead, op)
-	if err != nil {
-		return nil, err
-	}
-	key = lookupKey(key)
-	var out []Report
-	err = s.db.Read(ctx, func(tx *db.Tx) error {
-		t, err := reportTarget(ctx, tx, v, key)
-		if err != nil {
-			return err
-		}
-		out, err = reportVersions(ctx, tx, t.ID, key, date)
-		return err
-	})
-	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	return out, nil
-}
-
-// liaisonUser looks up username and checks that it holds the liaison role.
-func (s *Service) liaisonUser(ctx context.Context, username string, mustBeLiaison bool) (int64, error) {
-	id, roles, err := s.users.LookupUser(ctx, username)
-	if err != nil {
-		return 0, err
-	}
-	if mustBeLiaison && !slices.ContainsFunc(roles, func(a auth.Assignment) bool { return a.Role == auth.Liaison }) {
-		return 0, &errs.Error{Kind: errs.Invalid, Code: "not_a_liaison", Message: fmt.Sprintf("用户 %s 没有驻企联络员（liaison）角色", username),
-			Fields: []errs.FieldError{{Field: "username", Message: "不是驻企联络员"}}}
-	}
-	return id, nil
-}
-
-// managed loads the enterprise with key for a change that needs
-// ResumptionManage over its area: NotFound when it is out of reach.
-func (s *Service) managed(ctx context.Context, tx *db.Tx, p *auth.Principal, key, op string) (*Enterprise, error) {
-	e, err := s.enterpriseTx(ctx, tx, visibility{all: true}, lookupKey(key))
-	if err != nil {
-		return nil, err
-	}
-	if err := auth.Authorize(p, auth.ResumptionManage, e.AreaPath, op, errEnterpriseNotFound()); err != nil {
-		return nil, err
-	}
-	return e, nil
-}
-
-// AssignLiaison stations the liaison username at the enterprise with key.
-// Conflict if already assigned.
-func (s *Service) AssignLiaison(ctx context.Context, p *auth.Principal, key, username string) (*Enterprise, error) {
-	const op = "resumption.AssignLiaison"
-	if err := auth.Require(p, auth.ResumptionManage, op); err != nil {
-		return nil, err
-	}
-	username = strings.ToLower(strings.TrimSpace(username))
-	userID, err := s.liaisonUser(ctx, username, true)
-	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	var e *Enterprise
-	err = s.db.Write(ctx, func(tx *db.Tx) error {
-		cur, err := s.managed(ctx, tx, p, key, op)
-		if err != nil {
-			return err
-		}
-		if slices.Contains(cur.Liaisons, username) {
-			return errs.Newf(errs.Conflict, "liaison_exists", "%s 已是 %s 的驻企联络员", username, cur.Name)
-		}
-		if err := insertLiaison(ctx, tx, cur.ID, userID); err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "liaison.assign",
-			ObjectType: "enterprise", ObjectID: cur.Key, AreaCode: cur.AreaCode,
-			Summary: fmt.Sprintf("为 %s（%s）分配驻企联络员 %s", cur.Name, cur.Key, username)}); err != nil {
-			return err
-		}
-		e, err = s.enterpriseTx(ctx, tx, visibility{all: true}, cur.Key)
-		return err
-	})
-	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	return e, nil
-}
-
-// UnassignLiaison removes the liaison username from the enterprise with
-// key. NotFound if not assigned.
-func (s *Service) UnassignLiaison(ctx context.Context, p *auth.Principal, key, username string) (*Enterprise, error) {
-	const op = "resumption.UnassignLiaison"
-	if err := auth.Require(p, auth.ResumptionManage, op); err != nil {
-		return nil, err
-	}
-	username = strings.ToLower(strings.TrimSpace(username))
-	userID, err := s.liaisonUser(ctx, username, false)
-	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	var e *Enterprise
-	err = s.db.Write(ctx, func(tx *db.Tx) error {
-		cur, err := s.managed(ctx, tx, p, key, op)
-		if err != nil {
-			return err
-		}
-		removed, err := deleteLiaison(ctx, tx, cur.ID, userID)
-		if err != nil {
-			return err
-		}
-		if !removed {
-			return errs.Newf(errs.NotFound, "liaison_not_assigned", "%s 不是 %s 的驻企联络员", username, cur.Name)
-		}
-		if err := audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "liaison.unassign",
-			ObjectType: "enterprise", ObjectID: cur.Key, AreaCode: cur.AreaCode,
-			Summary: fmt.Sprintf("取消 %s 在 %s（%s）的驻企联络员分配", username, cur.Name, cur.Key)}); err != nil {
-			return err
-		}
-		e, err = s.enterpriseTx(ctx, tx, visibility{all: true}, cur.Key)
-		return err
-	})
-	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	return e, nil
-}
-
-// ResolveScope is the auth.ScopeResolver of "enterprise:KEY" role scopes:
-// the enterprise's name and area path.
-func (s *Service) ResolveScope(ctx context.Context, tx *db.Tx, ref string) (name, path string, err error) {
-	name, path, err = scopeOf(ctx, tx, ref)
-	if err == nil || !errs.Is(err, errs.NotFound) {
-		return name, path, err
-	}
-	msg := fmt.Sprintf("企业 %s 不存在", ref)
-	if c := lookupKey(ref); c != ref {
-		if _, _, err2 := scopeOf(ctx, tx, c); err2 == nil {
-			msg += fmt.Sprintf("（请写作 %s）", c)
-		}
-	}
-	return "", "", errs.E(errs.Invalid, "scope_not_found", msg)
-}
-
-// EnterpriseSubject tells the ticket module about the enterprise a ticket is
-// about: its name, its area and the user ids of its liaisons. It does not
-// authorize: filing a problem about an enterprise reveals nothing of it.
-func (s *Service) EnterpriseSubject(ctx context.Context, key string) (name, areaCode string, liaisons []int64, err error) {
-	const op = "resumption.EnterpriseSubject"
-	err = s.db.Read(ctx, func(tx *db.Tx) error {
-		var id int64
-		err := tx.QueryRowContext(ctx, `SELECT id, name, area_code FROM enterprises WHERE ekey = $1`, lookupKey(key)).
-			Scan(&id, &name, &areaCode)
-		if err != nil {
-			return db.NotFound(op, err, "enterprise_not_found", "企业不存在")
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT user_id FROM liaison_assignments WHERE enterprise_id = $1 ORDER BY user_id`, id)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var u int64
-			if err := rows.Scan(&u); err != nil {
-				return err
-			}
-			liaisons = append(liaisons, u)
-		}
-		return rows.Err()
-	})
-	return name, areaCode, liaisons, errs.Wrap(op, err)
-}
-
-// PassSubject tells the pass module about the enterprise a pass batch is
-// for: its name, its area and its registered employees (the default quota
-// of its passes). It does not authorize: the pass module decides who may
-// apply for whom.
-func (s *Service) PassSubject(ctx context.Context, key string) (name, areaCode string, employees int, err error) {
-	const op = "resumption.PassSubject"
-	err = s.db.Read(ctx, func(tx *db.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT name, area_code, employees FROM enterprises WHERE ekey = $1`, lookupKey(key)).
-			Scan(&name, &areaCode, &employees)
-		if err != nil {
-			return db.NotFound(op, err, "enterprise_not_found", "企业不存在")
-		}
-		return nil
-	})
-	return name, areaCode, employees, errs.Wrap(op, err)
 }

@@ -163,7 +163,7 @@ func (a *API) ExportStats(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if q.At.IsZero() {
-		q.At = a.svc.DB().Clock.Now() // the same moment for both
+		q.At = a.svc.Now() // the same moment for both
 	}
 	st, err := a.svc.Stats(r.Context(), p, q)
 	if err != nil {

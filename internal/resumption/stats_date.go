@@ -121,7 +121,7 @@ func (s *Service) Trend(ctx context.Context, p *auth.Principal, q StatsQuery, da
 		return nil, errs.Wrap(op, err)
 	}
 	var out []DayStats
-	err = s.DB().Read(ctx, func(tx *db.Tx) error {
+	err = s.db.Read(ctx, func(tx *db.Tx) error {
 		sc, err := resolveScope(ctx, tx, p, q.Areas, op)
 		if err != nil {
 			return err

@@ -2,7 +2,6 @@ package resumption
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"time"
 
@@ -18,28 +17,9 @@ import (
 // keyChunk bounds the keys or ids in one IN list.
 const keyChunk = 500
 
-// inList appends vals as arguments and returns "($1, $2, …)".
-func inList[T any](args *db.Args, vals []T) string {
-	var b strings.Builder
-	b.WriteByte('(')
-	for i, v := range vals {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(args.Add(v))
-	}
-	b.WriteByte(')')
-	return b.String()
-}
-
 // chunks calls fn with consecutive slices of at most keyChunk items.
 func chunks[T any](vals []T, fn func([]T) error) error {
-	for start := 0; start < len(vals); start += keyChunk {
-		if err := fn(vals[start:min(start+keyChunk, len(vals))]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return db.Chunks(len(vals), keyChunk, func(lo, hi int) error { return fn(vals[lo:hi]) })
 }
 
 // enterpriseQuery selects enterprises for queryEnterprises.
@@ -59,75 +39,61 @@ type enterpriseQuery struct {
 const enterpriseCols = `e.id, e.ekey, e.kind, e.name, e.area_code, a.name, a.path, e.park, e.is_key, e.employees,
 	e.contact_name, e.contact_phone_enc, e.closed_loop, e.created_at, e.updated_at`
 
+// where is the condition of q (and of v) on enterprises e joined with
+// their area a.
+func (q enterpriseQuery) where(v visibility, args *db.Args) string {
+	where := []string{v.where(args)}
+	add := func(cond string) { where = append(where, cond) }
+	if q.key != "" {
+		add("e.ekey = " + args.Add(q.key))
+	}
+	if len(q.areaPaths) > 0 {
+		add(pathsWhere("a.path", q.areaPaths, args))
+	}
+	if q.park != "" {
+		add("e.park = " + args.Add(q.park))
+	}
+	if q.category != "" {
+		add("EXISTS (SELECT 1 FROM enterprise_categories c WHERE c.enterprise_id = e.id AND c.category = " + args.Add(string(q.category)) + ")")
+	} else if q.anyCategory {
+		add("EXISTS (SELECT 1 FROM enterprise_categories c WHERE c.enterprise_id = e.id)")
+	}
+	if q.kind != "" {
+		add("e.kind = " + args.Add(string(q.kind)))
+	}
+	if q.keyOnly {
+		add("e.is_key = TRUE")
+	}
+	if q.query != "" {
+		add("(e.name LIKE " + args.Add(db.LikeContains(q.query)) + ` ESCAPE '\' OR e.ekey LIKE ` +
+			args.Add(db.LikePrefix(q.query)) + ` ESCAPE '\' OR e.ekey LIKE ` + args.Add(db.LikePrefix(strings.ToUpper(q.query))) + ` ESCAPE '\')`)
+	}
+	if q.after != "" {
+		add("e.ekey > " + args.Add(q.after))
+	}
+	return strings.Join(where, " AND ")
+}
+
 // queryEnterprises returns the enterprises within v matching q, by key,
 // with categories and liaisons, phones masked.
 func (s *Service) queryEnterprises(ctx context.Context, tx *db.Tx, v visibility, q enterpriseQuery) ([]Enterprise, error) {
 	const op = "resumption.queryEnterprises"
 	var args db.Args
-	where := []string{v.where(&args)}
-	if q.key != "" {
-		where = append(where, "e.ekey = "+args.Add(q.key))
-	}
-	if len(q.areaPaths) > 0 {
-		var ors []string
-		for _, p := range q.areaPaths {
-			ors = append(ors, "a.path LIKE "+args.Add(db.LikePrefix(p))+` ESCAPE '\'`)
-		}
-		where = append(where, "("+strings.Join(ors, " OR ")+")")
-	}
-	if q.park != "" {
-		where = append(where, "e.park = "+args.Add(q.park))
-	}
-	if q.category != "" {
-		where = append(where, "EXISTS (SELECT 1 FROM enterprise_categories c WHERE c.enterprise_id = e.id AND c.category = "+args.Add(string(q.category))+")")
-	} else if q.anyCategory {
-		where = append(where, "EXISTS (SELECT 1 FROM enterprise_categories c WHERE c.enterprise_id = e.id)")
-	}
-	if q.kind != "" {
-		where = append(where, "e.kind = "+args.Add(string(q.kind)))
-	}
-	if q.keyOnly {
-		where = append(where, "e.is_key = TRUE")
-	}
-	if q.query != "" {
-		where = append(where, "(e.name LIKE "+args.Add(db.LikeContains(q.query))+` ESCAPE '\' OR e.ekey LIKE `+
-			args.Add(db.LikePrefix(q.query))+` ESCAPE '\' OR e.ekey LIKE `+args.Add(db.LikePrefix(strings.ToUpper(q.query)))+` ESCAPE '\')`)
-	}
-	if q.after != "" {
-		where = append(where, "e.ekey > "+args.Add(q.after))
-	}
 	sqlText := `SELECT ` + enterpriseCols + ` FROM enterprises e JOIN areas a ON a.code = e.area_code WHERE ` +
-		strings.Join(where, " AND ") + ` ORDER BY e.ekey LIMIT ` + args.Add(q.limit)
-	rows, err := tx.QueryContext(ctx, sqlText, args.List...)
+		q.where(v, &args) + ` ORDER BY e.ekey LIMIT ` + args.Add(q.limit)
+	out, err := db.Collect(ctx, tx, s.scanEnterprise, sqlText, args.List...)
 	if err != nil {
+		if errs.As(err) != nil { // the phone could not be opened
+			return nil, err
+		}
 		return nil, errs.Wrap(op, err)
 	}
-	defer rows.Close()
-	var out []Enterprise
-	var ids []int64
-	for rows.Next() {
-		var e Enterprise
-		var enc []byte
-		var created, updated int64
-		if err := rows.Scan(&e.ID, &e.Key, &e.Kind, &e.Name, &e.AreaCode, &e.AreaName, &e.AreaPath, &e.Park, &e.IsKey,
-			&e.Employees, &e.ContactName, &enc, &e.ClosedLoop, &created, &updated); err != nil {
-			return nil, errs.Wrap(op, err)
-		}
-		phone, err := s.box.Open(enc)
-		if err != nil {
-			return nil, errs.Wrap(op+": phone", err)
-		}
-		e.ContactPhone = pii.MaskPhone(phone)
-		e.CreatedAt, e.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
-		out = append(out, e)
-		ids = append(ids, e.ID)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	rows.Close()
 	if len(out) == 0 {
 		return out, nil
+	}
+	ids := make([]int64, len(out))
+	for i, e := range out {
+		ids[i] = e.ID
 	}
 	cats, err := loadCategories(ctx, tx, ids)
 	if err != nil {
@@ -150,6 +116,25 @@ func (s *Service) queryEnterprises(ctx context.Context, tx *db.Tx, v visibility,
 	return out, nil
 }
 
+// scanEnterprise reads a row of enterpriseCols, the phone opened and
+// masked.
+func (s *Service) scanEnterprise(sc db.Scanner) (Enterprise, error) {
+	var e Enterprise
+	var enc []byte
+	var created, updated int64
+	if err := sc.Scan(&e.ID, &e.Key, &e.Kind, &e.Name, &e.AreaCode, &e.AreaName, &e.AreaPath, &e.Park, &e.IsKey,
+		&e.Employees, &e.ContactName, &enc, &e.ClosedLoop, &created, &updated); err != nil {
+		return e, err
+	}
+	phone, err := s.box.Open(enc)
+	if err != nil {
+		return e, errs.Wrap("resumption.queryEnterprises: phone", err)
+	}
+	e.ContactPhone = pii.MaskPhone(phone)
+	e.CreatedAt, e.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
+	return e, nil
+}
+
 // loadCategories returns the categories of the enterprises, in display
 // order.
 func loadCategories(ctx context.Context, tx *db.Tx, ids []int64) (map[int64][]Category, error) {
@@ -157,21 +142,16 @@ func loadCategories(ctx context.Context, tx *db.Tx, ids []int64) (map[int64][]Ca
 	out := make(map[int64][]Category, len(ids))
 	err := chunks(ids, func(part []int64) error {
 		var args db.Args
-		rows, err := tx.QueryContext(ctx, `SELECT enterprise_id, category FROM enterprise_categories WHERE enterprise_id IN `+
-			inList(&args, part), args.List...)
-		if err != nil {
-			return errs.Wrap(op, err)
-		}
-		defer rows.Close()
-		for rows.Next() {
+		q := `SELECT enterprise_id, category FROM enterprise_categories WHERE enterprise_id IN ` + db.In(&args, part)
+		return errs.Wrap(op, db.Each(ctx, tx, func(sc db.Scanner) error {
 			var id int64
 			var c Category
-			if err := rows.Scan(&id, &c); err != nil {
-				return errs.Wrap(op, err)
+			if err := sc.Scan(&id, &c); err != nil {
+				return err
 			}
 			out[id] = append(out[id], c)
-		}
-		return errs.Wrap(op, rows.Err())
+			return nil
+		}, q, args.List...))
 	})
 	for _, cs := range out {
 		sortCategories(cs)
@@ -186,21 +166,17 @@ func loadLiaisons(ctx context.Context, tx *db.Tx, ids []int64) (map[int64][]stri
 	out := make(map[int64][]string)
 	err := chunks(ids, func(part []int64) error {
 		var args db.Args
-		rows, err := tx.QueryContext(ctx, `SELECT la.enterprise_id, u.username FROM liaison_assignments la
-			JOIN users u ON u.id = la.user_id WHERE la.enterprise_id IN `+inList(&args, part)+` ORDER BY u.username`, args.List...)
-		if err != nil {
-			return errs.Wrap(op, err)
-		}
-		defer rows.Close()
-		for rows.Next() {
+		q := `SELECT la.enterprise_id, u.username FROM liaison_assignments la
+			JOIN users u ON u.id = la.user_id WHERE la.enterprise_id IN ` + db.In(&args, part) + ` ORDER BY u.username`
+		return errs.Wrap(op, db.Each(ctx, tx, func(sc db.Scanner) error {
 			var id int64
 			var name string
-			if err := rows.Scan(&id, &name); err != nil {
-				return errs.Wrap(op, err)
+			if err := sc.Scan(&id, &name); err != nil {
+				return err
 			}
 			out[id] = append(out[id], name)
-		}
-		return errs.Wrap(op, rows.Err())
+			return nil
+		}, q, args.List...))
 	})
 	return out, err
 }
@@ -229,23 +205,19 @@ func storedByKeys(ctx context.Context, tx *db.Tx, keys []string) (map[string]*st
 	byID := map[int64]*storedEnterprise{}
 	err := chunks(keys, func(part []string) error {
 		var args db.Args
-		rows, err := tx.QueryContext(ctx, `SELECT e.id, e.ekey, e.kind, e.name, e.area_code, a.path, e.park, e.is_key, e.employees,
+		q := `SELECT e.id, e.ekey, e.kind, e.name, e.area_code, a.path, e.park, e.is_key, e.employees,
 			e.contact_name, COALESCE(e.contact_phone_idx, ''), e.closed_loop
-			FROM enterprises e JOIN areas a ON a.code = e.area_code WHERE e.ekey IN `+inList(&args, part), args.List...)
-		if err != nil {
-			return errs.Wrap(op, err)
-		}
-		defer rows.Close()
-		for rows.Next() {
+			FROM enterprises e JOIN areas a ON a.code = e.area_code WHERE e.ekey IN ` + db.In(&args, part)
+		return errs.Wrap(op, db.Each(ctx, tx, func(sc db.Scanner) error {
 			var x storedEnterprise
-			if err := rows.Scan(&x.ID, &x.Key, &x.Kind, &x.Name, &x.AreaCode, &x.AreaPath, &x.Park, &x.IsKey, &x.Employees,
+			if err := sc.Scan(&x.ID, &x.Key, &x.Kind, &x.Name, &x.AreaCode, &x.AreaPath, &x.Park, &x.IsKey, &x.Employees,
 				&x.ContactName, &x.PhoneIdx, &x.ClosedLoop); err != nil {
-				return errs.Wrap(op, err)
+				return err
 			}
 			out[x.Key] = &x
 			byID[x.ID] = &x
-		}
-		return errs.Wrap(op, rows.Err())
+			return nil
+		}, q, args.List...))
 	})
 	if err != nil || len(byID) == 0 {
 		return out, err
@@ -312,127 +284,6 @@ func replaceCategories(ctx context.Context, tx *db.Tx, id int64, cs []Category) 
 	return errs.Wrap(op, err)
 }
 
-// reportTargetSQL looks an enterprise up by key ($1) with whether the
-// user $2 is one of its liaisons: the one indexed lookup of a filing. It is
-// a fixed text, so that db.Tx keeps it prepared; reaches then applies the
-// caller's visibility to the row.
-const reportTargetSQL = `SELECT e.id, e.area_code, a.path,
-	EXISTS (SELECT 1 FROM liaison_assignments la WHERE la.enterprise_id = e.id AND la.user_id = $2)
-	FROM enterprises e JOIN areas a ON a.code = e.area_code WHERE e.ekey = $1`
-
-// insertReportSQL adds a report version.
-const insertReportSQL = `INSERT INTO resumption_reports (enterprise_id, report_date, status, capacity_pct,
-	staff_expected, staff_on_site, closed_loop, note, filed_at, filed_by)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
-
-// reaches reports whether v covers the enterprise with key in the area at
-// path; assigned says whether v's liaison is stationed there. It is the
-// rule of visibility.where, for a row already read.
-func (v visibility) reaches(key, path string, assigned bool) bool {
-	if v.all || slices.Contains(v.keys, key) || (v.liaisonID != 0 && assigned) {
-		return true
-	}
-	for _, p := range v.paths {
-		if strings.HasPrefix(path, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// reportTarget finds the enterprise with key within v; stmt, if not nil,
-// is reportTargetSQL prepared on tx's pool.
-func reportTarget(ctx context.Context, tx *db.Tx, v visibility, key string) (reportTargetRef, error) {
-	row := tx.QueryRowContext(ctx, reportTargetSQL, key, v.liaisonID)
-	var t reportTargetRef
-	var assigned bool
-	if err := row.Scan(&t.ID, &t.AreaCode, &t.AreaPath, &assigned); err != nil {
-		return t, db.NotFound("resumption.reportTarget", err, "enterprise_not_found", "企业不存在")
-	}
-	if !v.reaches(key, t.AreaPath, assigned) {
-		return t, errEnterpriseNotFound()
-	}
-	return t, nil
-}
-
-// reportTargetRef is an enterprise a report import may file for.
-type reportTargetRef struct {
-	ID       int64
-	AreaCode string
-	AreaPath string
-}
-
-// reportTargets finds the enterprises among keys within v, by key.
-func reportTargets(ctx context.Context, tx *db.Tx, v visibility, keys []string) (map[string]reportTargetRef, error) {
-	const op = "resumption.reportTargets"
-	out := make(map[string]reportTargetRef, len(keys))
-	err := chunks(keys, func(part []string) error {
-		var args db.Args
-		q := `SELECT e.ekey, e.id, e.area_code, a.path FROM enterprises e JOIN areas a ON a.code = e.area_code WHERE e.ekey IN ` +
-			inList(&args, part) + ` AND ` + v.where(&args)
-		rows, err := tx.QueryContext(ctx, q, args.List...)
-		if err != nil {
-			return errs.Wrap(op, err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var key string
-			var t reportTargetRef
-			if err := rows.Scan(&key, &t.ID, &t.AreaCode, &t.AreaPath); err != nil {
-				return errs.Wrap(op, err)
-			}
-			out[key] = t
-		}
-		return errs.Wrap(op, rows.Err())
-	})
-	return out, err
-}
-
-// insertReport adds a report version filed now by filedBy.
-func insertReport(ctx context.Context, tx *db.Tx, enterpriseID int64, in ReportInput, filedBy string) error {
-	_, err := tx.ExecContext(ctx, insertReportSQL, enterpriseID, in.Date, string(in.Status), *in.CapacityPct,
-		*in.StaffExpected, *in.StaffOnSite, in.ClosedLoop, in.Note, tx.NowMS(), filedBy)
-	return errs.Wrap("resumption.insertReport", err)
-}
-
-const reportCols = `report_date, status, capacity_pct, staff_expected, staff_on_site, closed_loop, note, filed_at, filed_by`
-
-func scanReports(ctx context.Context, tx *db.Tx, key, q string, args ...any) ([]Report, error) {
-	const op = "resumption.scanReports"
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	defer rows.Close()
-	out := []Report{}
-	for rows.Next() {
-		r := Report{EnterpriseKey: key}
-		var filed int64
-		if err := rows.Scan(&r.Date, &r.Status, &r.CapacityPct, &r.StaffExpected, &r.StaffOnSite, &r.ClosedLoop, &r.Note,
-			&filed, &r.FiledBy); err != nil {
-			return nil, errs.Wrap(op, err)
-		}
-		r.FiledAt = time.UnixMilli(filed).UTC()
-		out = append(out, r)
-	}
-	return out, errs.Wrap(op, rows.Err())
-}
-
-// currentReports returns the latest filed version of each date, newest
-// date first. Versions filed in the same millisecond are ordered by id.
-func currentReports(ctx context.Context, tx *db.Tx, enterpriseID int64, key string, limit int) ([]Report, error) {
-	return scanReports(ctx, tx, key, `SELECT `+reportCols+` FROM (
-		SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.report_date ORDER BY r.filed_at DESC, r.id DESC) AS version_rank
-		FROM resumption_reports r WHERE r.enterprise_id = $1) x
-		WHERE x.version_rank = 1 ORDER BY x.report_date DESC LIMIT $2`, enterpriseID, limit)
-}
-
-// reportVersions returns every version of one date, newest first.
-func reportVersions(ctx context.Context, tx *db.Tx, enterpriseID int64, key, date string) ([]Report, error) {
-	return scanReports(ctx, tx, key, `SELECT `+reportCols+` FROM resumption_reports
-		WHERE enterprise_id = $1 AND report_date = $2 ORDER BY filed_at DESC, id DESC`, enterpriseID, date)
-}
-
 func insertLiaison(ctx context.Context, tx *db.Tx, enterpriseID, userID int64) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO liaison_assignments (enterprise_id, user_id, created_at) VALUES ($1, $2, $3)`,
 		enterpriseID, userID, tx.NowMS())
@@ -459,4 +310,28 @@ func scopeOf(ctx context.Context, tx *db.Tx, key string) (name, path string, err
 		return "", "", db.NotFound("resumption.scopeOf", err, "enterprise_not_found", "企业不存在")
 	}
 	return name, path, nil
+}
+
+// enterpriseSubject reads the name and area of the enterprise with key and
+// the user ids of its liaisons.
+func enterpriseSubject(ctx context.Context, tx *db.Tx, key string) (name, areaCode string, liaisons []int64, err error) {
+	const op = "resumption.EnterpriseSubject"
+	var id int64
+	err = tx.QueryRowContext(ctx, `SELECT id, name, area_code FROM enterprises WHERE ekey = $1`, key).Scan(&id, &name, &areaCode)
+	if err != nil {
+		return "", "", nil, db.NotFound(op, err, "enterprise_not_found", "企业不存在")
+	}
+	liaisons, err = db.Collect(ctx, tx, db.Value[int64], `SELECT user_id FROM liaison_assignments WHERE enterprise_id = $1 ORDER BY user_id`, id)
+	return name, areaCode, liaisons, err
+}
+
+// passSubject reads the name, area and registered employees of the
+// enterprise with key.
+func passSubject(ctx context.Context, tx *db.Tx, key string) (name, areaCode string, employees int, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT name, area_code, employees FROM enterprises WHERE ekey = $1`, key).
+		Scan(&name, &areaCode, &employees)
+	if err != nil {
+		return "", "", 0, db.NotFound("resumption.PassSubject", err, "enterprise_not_found", "企业不存在")
+	}
+	return name, areaCode, employees, nil
 }

@@ -89,7 +89,7 @@ func newFixture(t testing.TB, d *db.DB, clk clock.Clock) *fixture {
 	}
 	f.box = box
 	f.users = auth.NewService(d, box, auth.DefaultConfig())
-	f.svc = NewService(d, box, f.areas, f.users, t.TempDir())
+	f.svc = NewService(d, Deps{Box: box, Areas: f.areas, Users: f.users, DataDir: t.TempDir()})
 	f.users.RegisterScope(auth.ScopeEnterprise, f.svc.ResolveScope)
 	return f
 }

@@ -2,7 +2,6 @@ package resumption
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 
 	"tongxin/internal/auth"
@@ -31,24 +30,9 @@ func (s *Service) MissingToday(ctx context.Context, p *auth.Principal) ([]string
 		v.liaisonID = p.UserID
 	}
 	var keys []string
-	err := s.db.Read(ctx, func(tx *db.Tx) error {
-		var a db.Args
-		today := a.Add(s.clock.Now().In(clock.Shanghai).Format(DateLayout))
-		rows, err := tx.QueryContext(ctx, `SELECT e.ekey FROM enterprises e JOIN areas a ON a.code = e.area_code
-			WHERE `+v.where(&a)+` AND NOT EXISTS (SELECT 1 FROM resumption_reports r
-			WHERE r.enterprise_id = e.id AND r.report_date = `+today+`) ORDER BY e.ekey`, a.List...)
-		if err != nil {
-			return fmt.Errorf("resumption: missing today: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var k string
-			if err := rows.Scan(&k); err != nil {
-				return err
-			}
-			keys = append(keys, k)
-		}
-		return rows.Err()
+	err := s.db.Read(ctx, func(tx *db.Tx) (err error) {
+		keys, err = keysWithoutReport(ctx, tx, v, s.clock.Now().In(clock.Shanghai).Format(DateLayout))
+		return err
 	})
 	return keys, errs.Wrap(op, err)
 }
@@ -97,10 +81,9 @@ func isHQ(p *auth.Principal) bool {
 func (s *Service) CountIn(ctx context.Context, path string) (int, error) {
 	const op = "resumption.CountIn"
 	var n int
-	err := s.db.Read(ctx, func(tx *db.Tx) error {
-		var a db.Args
-		return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM enterprises e JOIN areas a ON a.code = e.area_code
-			WHERE a.path LIKE `+a.Add(db.LikePrefix(path))+` ESCAPE '\'`, a.List...).Scan(&n)
+	err := s.db.Read(ctx, func(tx *db.Tx) (err error) {
+		n, err = countUnder(ctx, tx, path)
+		return err
 	})
 	return n, errs.Wrap(op, err)
 }

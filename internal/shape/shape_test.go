@@ -200,9 +200,9 @@ func TestSQLIsInStores(t *testing.T) {
 	report(t, bad)
 }
 
-// TestINListsAreBuiltFirst: no call both builds an IN list with db.In and
-// passes the Args' List, as in f(q+db.In(&a, v), a.List...): Go does not
-// specify whether a.List is read before db.In appends to it.
+// TestINListsAreBuiltFirst: no call both adds arguments to a db.Args
+// (db.In, Add) and passes its List, as in f(q+db.In(&a, v), a.List...):
+// Go does not specify whether a.List is read before or after the append.
 func TestINListsAreBuiltFirst(t *testing.T) {
 	var bad []string
 	for _, f := range sources(t) {
@@ -215,15 +215,12 @@ func TestINListsAreBuiltFirst(t *testing.T) {
 			if !ok || last.Sel.Name != "List" {
 				return true
 			}
+			owner := exprText(last.X)
 			for _, a := range call.Args[:len(call.Args)-1] {
 				ast.Inspect(a, func(m ast.Node) bool {
-					if in, ok := m.(*ast.CallExpr); ok {
-						if sel, ok := in.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "In" {
-							if id, ok := sel.X.(*ast.Ident); ok && id.Name == "db" {
-								bad = append(bad, fmt.Sprintf("%s:%d: db.In inside the call that passes .List: build the query first",
-									f.path, f.fset.Position(in.Pos()).Line))
-							}
-						}
+					if in, ok := m.(*ast.CallExpr); ok && addsTo(in, owner) {
+						bad = append(bad, fmt.Sprintf("%s:%d: arguments added inside the call that passes %s.List: build the query first",
+							f.path, f.fset.Position(in.Pos()).Line, owner))
 					}
 					return true
 				})
@@ -232,6 +229,40 @@ func TestINListsAreBuiltFirst(t *testing.T) {
 		})
 	}
 	report(t, bad)
+}
+
+// exprText renders a simple expression (a, a.b, &a) as text.
+func exprText(e ast.Expr) string {
+	switch x := e.(type) {
+	case *ast.Ident:
+		return x.Name
+	case *ast.SelectorExpr:
+		return exprText(x.X) + "." + x.Sel.Name
+	case *ast.UnaryExpr:
+		return exprText(x.X)
+	case *ast.StarExpr:
+		return exprText(x.X)
+	}
+	return "?"
+}
+
+// addsTo reports whether call may add to owner: owner.Add(…), or any call
+// given &owner (db.In(&a, v), visibility.where(&a)).
+func addsTo(call *ast.CallExpr, owner string) bool {
+	if sel, ok := call.Fun.(*ast.SelectorExpr); ok {
+		if sel.Sel.Name == "Add" && exprText(sel.X) == owner {
+			return true
+		}
+		if id, ok := sel.X.(*ast.Ident); ok && id.Name == "db" && sel.Sel.Name == "In" && exprText(call.Args[0]) == owner {
+			return true
+		}
+	}
+	for _, a := range call.Args {
+		if u, ok := a.(*ast.UnaryExpr); ok && u.Op == token.AND && exprText(u.X) == owner {
+			return true
+		}
+	}
+	return false
 }
 
 // TestNoModuleImportsAModule: a module reaches another only through an

@@ -98,8 +98,9 @@ func listTickets(ctx context.Context, tx *db.Tx, box *pii.Box, q *listQuery) ([]
 	if q.f.ByDue {
 		order = "t.due_at, t.id DESC"
 	}
-	out, err := db.Collect(ctx, tx, ticketScanner(box, tx.Now), `SELECT `+ticketCols+ticketFrom+` WHERE `+strings.Join(conds, " AND ")+
-		` ORDER BY `+order+` LIMIT `+a.Add(q.f.Limit), a.List...)
+	query := `SELECT ` + ticketCols + ticketFrom + ` WHERE ` + strings.Join(conds, " AND ") +
+		` ORDER BY ` + order + ` LIMIT ` + a.Add(q.f.Limit)
+	out, err := db.Collect(ctx, tx, ticketScanner(box, tx.Now), query, a.List...)
 	if err != nil {
 		return nil, fmt.Errorf("ticket: list: %w", err)
 	}
@@ -243,9 +244,10 @@ func countDeadlines(ctx context.Context, tx *db.Tx, v visibility) (overdue, soon
 	var a db.Args
 	now := a.Add(tx.NowMS())
 	until := a.Add(tx.NowMS() + DueSoon.Milliseconds())
-	err = tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN t.due_at <= `+now+` THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN `+expiringWhere(&a, tx.NowMS())+` THEN 1 ELSE 0 END), 0)
-		FROM tickets t WHERE t.due_at <= `+until+` AND `+openIn(&a)+` AND `+v.where(&a), a.List...).Scan(&overdue, &soon)
+	q := `SELECT COALESCE(SUM(CASE WHEN t.due_at <= ` + now + ` THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN ` + expiringWhere(&a, tx.NowMS()) + ` THEN 1 ELSE 0 END), 0)
+		FROM tickets t WHERE t.due_at <= ` + until + ` AND ` + openIn(&a) + ` AND ` + v.where(&a)
+	err = tx.QueryRowContext(ctx, q, a.List...).Scan(&overdue, &soon)
 	return overdue, soon, err
 }
 
@@ -255,9 +257,10 @@ func countIn(ctx context.Context, tx *db.Tx, v visibility, path string) (AreaCou
 	var a db.Args
 	now := a.Add(tx.NowMS())
 	help := a.Add(string(ResidentHelp))
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN t.due_at <= `+now+` THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN t.kind = `+help+` THEN 1 ELSE 0 END), 0)
-		FROM tickets t WHERE t.area_path LIKE `+a.Add(db.LikePrefix(path))+` ESCAPE '\' AND `+openIn(&a)+` AND `+v.where(&a),
+	q := `SELECT COUNT(*), COALESCE(SUM(CASE WHEN t.due_at <= ` + now + ` THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN t.kind = ` + help + ` THEN 1 ELSE 0 END), 0)
+		FROM tickets t WHERE t.area_path LIKE ` + a.Add(db.LikePrefix(path)) + ` ESCAPE '\' AND ` + openIn(&a) + ` AND ` + v.where(&a)
+	err := tx.QueryRowContext(ctx, q,
 		a.List...).Scan(&c.Open, &c.Overdue, &c.Help)
 	return c, err
 }

@@ -43,6 +43,10 @@ type statsRow struct {
 func eachFiled(ctx context.Context, tx *db.Tx, sc *statsScope, fn func(statsRow)) error {
 	var a db.Args
 	where := sc.where(&a)
+	q := `SELECT COALESCE(t.department_code, ''), t.department_name, t.category,
+		COALESCE(c.name, t.category), t.urgency, t.status, t.created_at, t.resolved_at, t.closed_at, t.resolve_by,
+		t.escalation_level, t.due_at FROM tickets t LEFT JOIN ticket_categories c ON c.code = t.category
+		WHERE ` + where + ` AND t.created_at >= ` + a.Add(sc.from) + ` AND t.created_at < ` + a.Add(sc.to)
 	err := db.Each(ctx, tx, func(s db.Scanner) error {
 		var r statsRow
 		if err := s.Scan(&r.dept, &r.deptName, &r.cat, &r.catName, &r.urg, &r.status, &r.created, &r.resolved, &r.closed,
@@ -51,10 +55,7 @@ func eachFiled(ctx context.Context, tx *db.Tx, sc *statsScope, fn func(statsRow)
 		}
 		fn(r)
 		return nil
-	}, `SELECT COALESCE(t.department_code, ''), t.department_name, t.category,
-		COALESCE(c.name, t.category), t.urgency, t.status, t.created_at, t.resolved_at, t.closed_at, t.resolve_by,
-		t.escalation_level, t.due_at FROM tickets t LEFT JOIN ticket_categories c ON c.code = t.category
-		WHERE `+where+` AND t.created_at >= `+a.Add(sc.from)+` AND t.created_at < `+a.Add(sc.to), a.List...)
+	}, q, a.List...)
 	if err != nil {
 		return fmt.Errorf("ticket: stats: %w", err)
 	}
@@ -87,7 +88,8 @@ func eachHandled(ctx context.Context, tx *db.Tx, sc *statsScope, fn func(at int6
 func countOverdueNow(ctx context.Context, tx *db.Tx, sc *statsScope, now int64) (int, error) {
 	var a db.Args
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM tickets t WHERE `+sc.where(&a)+` AND t.due_at <= `+a.Add(now),
+	q := `SELECT COUNT(*) FROM tickets t WHERE ` + sc.where(&a) + ` AND t.due_at <= ` + a.Add(now)
+	if err := tx.QueryRowContext(ctx, q,
 		a.List...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("ticket: stats: %w", err)
 	}

@@ -31,7 +31,7 @@ func newFixture(t testing.TB, d *db.DB, clk *clock.Manual) *fixture {
 	t.Helper()
 	f := &fixture{City: testcity.New(t, d, clk)}
 	dir := t.TempDir()
-	f.res = resumption.NewService(d, f.Box, f.Areas, f.Users, dir)
+	f.res = resumption.NewService(d, resumption.Deps{Box: f.Box, Areas: f.Areas, Users: f.Users, DataDir: dir})
 	f.Users.RegisterScope(auth.ScopeEnterprise, f.res.ResolveScope)
 	f.notify = notify.NewService(d, notify.Deps{Box: f.Box, Areas: f.Areas})
 	f.svc = NewService(d, Deps{Box: f.Box, Areas: f.Areas, Holders: f.Users, Notifier: f.notify, Enterprises: f.res, DataDir: dir})
