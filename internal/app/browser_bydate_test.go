@@ -46,9 +46,8 @@ func TestBrowserStatsByReportDate(t *testing.T) {
 		yesterday := time.Now().In(clock.Shanghai).AddDate(0, 0, -1)
 		page.MustElement(`#date`).MustEval(`function (d) { this.value = d }`, yesterday.Format("2006-01-02"))
 		page.MustElement(`#at`).MustEval(`function () { this.value = "" }`)
-		page.MustElement(`form.stats-form button[type="submit"]`).MustClick()
+		newPage(t, page, func() { page.MustElement(`form.stats-form button[type="submit"]`).MustClick() })
 		waitForURL(t, page, "date="+yesterday.Format("2006-01-02"))
-		page.MustWaitLoad()
 		main := page.MustElement("main").MustText()
 		for _, want := range []string{"填报日期：" + yesterday.Format("2006-01-02"),
 			fmt.Sprintf("截至%d月%d日，", int(yesterday.Month()), yesterday.Day())} {

@@ -27,12 +27,7 @@ func cpLogin(t *testing.T, page *rod.Page, base, user, password string) {
 	t.Helper()
 	page.MustNavigate(base + "/login")
 	page.MustWaitLoad()
-	page.MustElement(`input[name="username"]`).MustInput(user)
-	page.MustElement(`input[name="password"]`).MustInput(password)
-	wait := page.MustWaitNavigation()
-	page.MustElement(`form[action="/login"] button[type="submit"]`).MustClick()
-	wait()
-	page.MustWaitLoad()
+	login(t, page, user, password)
 	if strings.Contains(page.MustInfo().URL, "/login") {
 		t.Fatalf("%s could not sign in:\n%s", user, page.MustElement("main").MustText())
 	}
@@ -47,11 +42,9 @@ func cpOpen(page *rod.Page, base, path string) string {
 
 // cpSubmit clicks the submit button of the form matching sel and answers
 // the text of the page it leads to.
-func cpSubmit(page *rod.Page, sel string) string {
-	wait := page.MustWaitNavigation()
-	page.MustElement(sel + ` button[type="submit"]`).MustClick()
-	wait()
-	page.MustWaitLoad()
+func cpSubmit(t *testing.T, page *rod.Page, sel string) string {
+	t.Helper()
+	newPage(t, page, func() { page.MustElement(sel + ` button[type="submit"]`).MustClick() })
 	return page.MustElement("main").MustText()
 }
 
@@ -141,11 +134,10 @@ func TestBrowserCheckpointsHQ(t *testing.T) {
 
 		// Only the transfer points.
 		page.MustElement(`#cp-kind`).MustSelect("物资接驳点")
-		page.MustElement(`form[action="/checkpoints"][method="get"] button[type="submit"]`).MustClick()
-		// Wait for the filtered page itself (its address), not for a
-		// navigation event that may fire before or after the click.
+		newPage(t, page, func() {
+			page.MustElement(`form[action="/checkpoints"][method="get"] button[type="submit"]`).MustClick()
+		})
 		waitForURL(t, page, "kind=transfer_point")
-		page.MustWaitLoad()
 		only := page.MustElement("main table").MustText()
 		cpMust(t, "the transfer points", only, "株洲高新区物资接驳点")
 		cpMustNot(t, "the transfer points", only, "株洲大桥", "建宁大桥", "枫溪大道坚固立交路口")
@@ -161,7 +153,7 @@ func TestBrowserCheckpointsHQ(t *testing.T) {
 		page.MustElement(`#cp-area`).MustInput("430203003")
 		page.MustElement(`#cp-lat`).MustInput("北纬27.8")
 		page.MustElement(`#cp-lng`).MustInput("113.15")
-		body := cpSubmit(page, `#new form`)
+		body := cpSubmit(t, page, `#new form`)
 		if st := cpStatus(page); st != 400 {
 			t.Fatalf("a coordinate that is no number answers %d:\n%s", st, body)
 		}
@@ -171,7 +163,7 @@ func TestBrowserCheckpointsHQ(t *testing.T) {
 		}
 		page.MustElement(`#cp-lat`).MustSelectAllText().MustInput("27.8312")
 		page.MustElement(`#cp-area`).MustSelectAllText().MustInput("430299")
-		body = cpSubmit(page, `#new form`)
+		body = cpSubmit(t, page, `#new form`)
 		if st := cpStatus(page); st != 400 {
 			t.Fatalf("an unknown district answers %d:\n%s", st, body)
 		}
@@ -181,7 +173,7 @@ func TestBrowserCheckpointsHQ(t *testing.T) {
 		}
 		shot(t, page, "checkpoint-new-error.png")
 		page.MustElement(`#cp-area`).MustSelectAllText().MustInput("430203003")
-		body = cpSubmit(page, `#new form`)
+		body = cpSubmit(t, page, `#new form`)
 		cpMust(t, "the new checkpoint's page", body, "卡口已设立", "新华桥卡口", "桥梁卡口", "启用中", "庆云街道",
 			"新华桥中心广场桥头", "27.8312, 113.15", "扫码核验", "未来 48 小时没有排班")
 		newURL := page.MustInfo().URL
@@ -192,7 +184,7 @@ func TestBrowserCheckpointsHQ(t *testing.T) {
 		// Closed: no scanning there, and the list says so. Then open again.
 		page.MustElement(`#edit summary`).MustClick()
 		page.MustElement(`#edit input[name="open"]`).MustClick()
-		body = cpSubmit(page, `#edit form`)
+		body = cpSubmit(t, page, `#edit form`)
 		cpMust(t, "the closed checkpoint", body, "卡口信息已保存", "已关闭")
 		cpMustNot(t, "the closed checkpoint", body, "扫码核验")
 		cpOpen(page, s.URL, "/checkpoints")
@@ -201,7 +193,7 @@ func TestBrowserCheckpointsHQ(t *testing.T) {
 		page.MustWaitLoad()
 		page.MustElement(`#edit summary`).MustClick()
 		page.MustElement(`#edit input[name="open"]`).MustClick()
-		body = cpSubmit(page, `#edit form`)
+		body = cpSubmit(t, page, `#edit form`)
 		cpMust(t, "the reopened checkpoint", body, "卡口信息已保存", "启用中", "扫码核验")
 
 		// A shift: ending before it starts first, then as proposed (the
@@ -217,7 +209,7 @@ func TestBrowserCheckpointsHQ(t *testing.T) {
 		page.MustElement(`#r-name`).MustInput("芦淞区交警大队 王警官")
 		page.MustElement(`#r-post`).MustInput("交警")
 		cpSetValue(page, `#r-end`, st.Add(-time.Hour).Format("2006-01-02T15:04"))
-		body = cpSubmit(page, `#roster form`)
+		body = cpSubmit(t, page, `#roster form`)
 		if code := cpStatus(page); code != 400 {
 			t.Fatalf("a shift ending before it starts answers %d:\n%s", code, body)
 		}
@@ -226,7 +218,7 @@ func TestBrowserCheckpointsHQ(t *testing.T) {
 			t.Fatalf("the refused shift lost the name (%q)", v)
 		}
 		cpSetValue(page, `#r-end`, end)
-		body = cpSubmit(page, `#roster form`)
+		body = cpSubmit(t, page, `#roster form`)
 		cpMust(t, "the roster", body, "班次已排定")
 		roster := page.MustElement(`#roster table`).MustText()
 		cpMust(t, "the roster", roster, "芦淞区交警大队 王警官", "交警", st.Format("2006-01-02 15:04"), en.Format("2006-01-02 15:04"))
@@ -238,7 +230,7 @@ func TestBrowserCheckpointsHQ(t *testing.T) {
 		page.MustElement(`#r-post`).MustInput("下沉干部")
 		cpSetValue(page, `#r-start`, en.Format("2006-01-02T15:04"))
 		cpSetValue(page, `#r-end`, en.Add(12*time.Hour).Format("2006-01-02T15:04"))
-		cpSubmit(page, `#roster form`)
+		cpSubmit(t, page, `#roster form`)
 		roster = page.MustElement(`#roster table`).MustText()
 		cpMust(t, "the roster of two shifts", roster, "芦淞区交警大队 王警官", "市贸促会 下沉干部 周敏")
 	})
@@ -356,10 +348,7 @@ func TestBrowserCheckpointOfficer(t *testing.T) {
 		cpNarrow(t, page, "the officer's checkpoint")
 
 		// Two scans on the scan page: 李*国's pass, then a code that is none.
-		wait := page.MustWaitNavigation()
-		page.MustElementR(`a.button`, "扫码核验").MustClick()
-		wait()
-		page.MustWaitLoad()
+		newPage(t, page, func() { page.MustElementR(`a.button`, "扫码核验").MustClick() })
 		page.MustWait(`() => document.documentElement.getAttribute("data-scan-ready") === "true"`)
 		for _, c := range []struct{ token, verdict string }{{token, "allow"}, {"这不是通行码", "deny"}} {
 			page.MustEval(`() => { document.getElementById("scan-verdict").hidden = true; }`)
@@ -386,7 +375,7 @@ func TestBrowserCheckpointOfficer(t *testing.T) {
 		page.MustElement(`#h-qty`).MustInput("3.5")
 		page.MustElement(`#h-out`).MustInput("湘A8M361")
 		page.MustElement(`#h-in`).MustInput("湘B5C702")
-		body = cpSubmit(page, `#handovers form`)
+		body = cpSubmit(t, page, `#handovers form`)
 		if st := cpStatus(page); st != 400 {
 			t.Fatalf("a short credit code answers %d:\n%s", st, body)
 		}
@@ -397,7 +386,7 @@ func TestBrowserCheckpointOfficer(t *testing.T) {
 		cpNarrow(t, page, "the refused handover")
 		shot(t, page, "checkpoint-handover-error-360.png")
 		page.MustElement(`#h-ent`).MustSelectAllText().MustInput("914302001838260003")
-		body = cpSubmit(page, `#handovers form`)
+		body = cpSubmit(t, page, `#handovers form`)
 		cpMust(t, "the logged handover", body, "接驳已登记")
 		table := page.MustElement(`#handovers table`).MustText()
 		cpMust(t, "the handovers", table, "株洲千金药业股份有限公司", "医用防护服", "3.5 吨", "湘A8M361 → 湘B5C702")
@@ -528,7 +517,7 @@ func TestBrowserTrafficControl(t *testing.T) {
 		page.MustElement(`#m-area`).MustInput("430203")
 		page.MustElement(`#m-desc`).MustInput("除防疫物资、保供车辆和应急车辆外，禁止车辆和行人通行。")
 		cpSetValue(page, `#m-to`, "2022-11-01T00:00")
-		body := cpSubmit(page, `#measure form`)
+		body := cpSubmit(t, page, `#measure form`)
 		if st := cpStatus(page); st != 400 {
 			t.Fatalf("a backward period answers %d:\n%s", st, body)
 		}
@@ -537,7 +526,7 @@ func TestBrowserTrafficControl(t *testing.T) {
 			t.Fatalf("the refused measure lost the target (%q)", v)
 		}
 		cpSetValue(page, `#m-to`, "")
-		body = cpSubmit(page, `#measure form`)
+		body = cpSubmit(t, page, `#measure form`)
 		cpMust(t, "the measures", body, "措施已添加")
 		cpMust(t, "新华桥's measure", page.MustElementR(`main tbody tr`, "新华桥").MustText(), "交通管制（封闭）", "芦淞区", "实施中")
 
@@ -550,7 +539,7 @@ func TestBrowserTrafficControl(t *testing.T) {
 		page.MustElement(`#n-area`).MustInput("430200")
 		page.MustElementR(`fieldset.choices:has(input[name="starts"]) label`, "新华桥").MustClick()
 		page.MustElementR(`fieldset.choices:has(input[name="lifts"]) label`, "枫溪大道坚固立交路口").MustClick()
-		body = cpSubmit(page, `#notice form`)
+		body = cpSubmit(t, page, `#notice form`)
 		if st := cpStatus(page); st != 409 {
 			t.Fatalf("a number already used answers %d:\n%s", st, body)
 		}
@@ -565,7 +554,7 @@ func TestBrowserTrafficControl(t *testing.T) {
 		stale.MustWaitLoad()
 		page.MustActivate()
 		page.MustElement(`#n-number`).MustSelectAllText().MustInput("株疫指通〔2022〕13号")
-		body = cpSubmit(page, `#notice form`)
+		body = cpSubmit(t, page, `#notice form`)
 		cpMust(t, "the published notice", body, "通告已发布", "关于对新华桥实施临时交通管制的通告", "株疫指通〔2022〕13号", "株洲市",
 			"通告涉及的措施")
 		cpMust(t, "新华桥 in the notice", page.MustElementR(`main .tk-item`, "新华桥").MustText(), "实施", "交通管制（封闭）")
@@ -575,10 +564,9 @@ func TestBrowserTrafficControl(t *testing.T) {
 		// The older tab still offers to withdraw the lane the notice has
 		// lifted: the refusal is said on the page.
 		stale.MustActivate()
-		wait := stale.MustWaitNavigation()
-		stale.MustElementR(`main tbody tr`, "枫溪大道坚固立交路口").MustElement(`form button[type="submit"]`).MustClick()
-		wait()
-		stale.MustWaitLoad()
+		newPage(t, stale, func() {
+			stale.MustElementR(`main tbody tr`, "枫溪大道坚固立交路口").MustElement(`form button[type="submit"]`).MustClick()
+		})
 		if st := cpStatus(stale); st != 409 {
 			t.Fatalf("withdrawing a lifted measure answers %d", st)
 		}
@@ -604,10 +592,7 @@ func TestBrowserTrafficControl(t *testing.T) {
 		}
 		cpNarrow(t, pub, "the public traffic page")
 		shot(t, pub, "traffic-public-360.png")
-		wait = pub.MustWaitNavigation()
-		pub.MustElementR(`main a`, "关于对新华桥实施临时交通管制的通告").MustClick()
-		wait()
-		pub.MustWaitLoad()
+		newPage(t, pub, func() { pub.MustElementR(`main a`, "关于对新华桥实施临时交通管制的通告").MustClick() })
 		cpMust(t, "the public notice", pub.MustElement("main").MustText(), "株疫指通〔2022〕13号", "自即日起对新华桥实施临时交通管制",
 			"新华桥", "枫溪大道坚固立交路口")
 		cpNarrow(t, pub, "the public notice")

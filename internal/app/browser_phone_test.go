@@ -144,9 +144,7 @@ func (c *phoneCheck) role(t *testing.T, b *rod.Browser, user string) (paths, scr
 	if user != "" {
 		page.MustNavigate(c.base + "/login")
 		page.MustWaitLoad()
-		page.MustElement(`input[name="username"]`).MustInput(user)
-		page.MustElement(`input[name="password"]`).MustInput(app.DemoPassword)
-		page.MustElement(`form[action="/login"] button[type="submit"]`).MustClick()
+		login(t, page, user, app.DemoPassword)
 		page.Timeout(15 * time.Second).MustElement(`details.menu`) // signed in
 	}
 	who := user
@@ -309,7 +307,7 @@ func TestBrowserResumptionChartsFit(t *testing.T) {
 			if lang == "en" {
 				page.MustNavigate(s.URL + "/resumption")
 				page.MustWaitLoad()
-				page.MustElement(`form.lang button`).MustClick()
+				newPage(t, page, func() { page.MustElement(`form.lang button`).MustClick() })
 				page.MustElement(`html[lang="en"]`)
 			}
 			for _, w := range []int{phoneWidth, 1280} {

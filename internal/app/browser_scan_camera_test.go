@@ -190,9 +190,7 @@ func TestBrowserScanCameraWithoutBarcodeDetector(t *testing.T) {
 		page.MustSetViewport(360, 740, 2, true)
 		page.MustNavigate(base + "/login?next=" + scanURL)
 		page.MustWaitLoad()
-		page.MustElement(`input[name="username"]`).MustInput("kakou8")
-		page.MustElement(`input[name="password"]`).MustInput("officer-pass-2022")
-		page.MustElement(`form[action="/login"] button[type="submit"]`).MustClick()
+		login(t, page, "kakou8", "officer-pass-2022")
 		waitForURL(t, page, scanURL)
 		page.MustWait(`() => document.documentElement.getAttribute("data-offline-ready") === "true" &&
 			document.documentElement.getAttribute("data-scan-ready") === "true"`)

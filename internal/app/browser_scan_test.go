@@ -535,12 +535,7 @@ func TestBrowserScanOffline(t *testing.T) {
 		page.MustSetViewport(360, 740, 2, true)
 		page.MustNavigate(base + "/login?next=" + scanURL)
 		page.MustWaitLoad()
-		page.MustElement(`input[name="username"]`).MustInput("kakou9")
-		page.MustElement(`input[name="password"]`).MustInput("officer-pass-2022")
-		wait := page.MustWaitNavigation()
-		page.MustElement(`form[action="/login"] button[type="submit"]`).MustClick()
-		wait()
-		page.MustWaitLoad()
+		login(t, page, "kakou9", "officer-pass-2022")
 		if u := page.MustInfo().URL; !strings.HasSuffix(u, scanURL) {
 			t.Fatalf("after login the officer is at %s", u)
 		}
