@@ -15,11 +15,12 @@ import (
 // without reports are gaps (null points), not 0%, and "—" in the table;
 // then asks for yesterday's report date with the date field.
 func TestBrowserStatsByReportDate(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	in, _ := setup(t, "sqlite")
 	s := serve(t, in)
 	err := rod.Try(func() {
-		page := b.MustPage("").Timeout(40 * time.Second)
+		page := b.MustPage("").Timeout(pageBudget)
 		page.MustSetViewport(360, 740, 2, true)
 		cpLogin(t, page, s.URL, "commander", "tongxin-demo")
 		// The demo city's reports start 13 days ago: the trend of the

@@ -102,12 +102,13 @@ func cpMustNot(t *testing.T, what, text string, bad ...string) {
 // and who is on duty, the kind filter, a new checkpoint registered after a
 // refused form, closed and opened again, and a shift added to its roster.
 func TestBrowserCheckpointsHQ(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	in, _ := setup(t, "sqlite")
 	s := serve(t, in)
 
 	err := rod.Try(func() {
-		page := b.MustPage("").Timeout(60 * time.Second)
+		page := b.MustPage("").Timeout(pageBudget)
 		page.MustSetViewport(1280, 900, 1, false)
 		cpLogin(t, page, s.URL, "hqstaff", "tongxin-demo")
 
@@ -246,6 +247,7 @@ func TestBrowserCheckpointsHQ(t *testing.T) {
 // (scans per checkpoint and hour, denials by reason, handovers per
 // enterprise and day) and exports the bridge's scans, masked.
 func TestBrowserCheckpointOfficer(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	in, _ := setup(t, "sqlite")
 	s := serve(t, in)
@@ -309,7 +311,7 @@ func TestBrowserCheckpointOfficer(t *testing.T) {
 	}
 
 	err := rod.Try(func() {
-		page := b.MustPage("").Timeout(90 * time.Second)
+		page := b.MustPage("").Timeout(pageBudget)
 		page.MustSetViewport(360, 740, 2, true)
 		cpLogin(t, page, s.URL, "kakou", "tongxin-demo")
 		nav := page.MustElement("header").MustText()
@@ -395,7 +397,7 @@ func TestBrowserCheckpointOfficer(t *testing.T) {
 
 		// The HQ staff, on a desktop: the statistics.
 		hq := b.MustIncognito()
-		desk := hq.MustPage("").Timeout(60 * time.Second)
+		desk := hq.MustPage("").Timeout(pageBudget)
 		desk.MustSetViewport(1280, 900, 1, false)
 		cpLogin(t, desk, s.URL, "hqstaff", "tongxin-demo")
 		stats := cpOpen(desk, s.URL, "/checkpoints/stats")
@@ -495,12 +497,13 @@ func xlsxText(t *testing.T, data []byte) string {
 // first); a resident, without an account and on a phone, then reads the
 // measure in force and the notice.
 func TestBrowserTrafficControl(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	in, _ := setup(t, "sqlite")
 	s := serve(t, in)
 
 	err := rod.Try(func() {
-		page := b.MustPage("").Timeout(60 * time.Second)
+		page := b.MustPage("").Timeout(pageBudget)
 		page.MustSetViewport(1280, 900, 1, false)
 		cpLogin(t, page, s.URL, "hqstaff", "tongxin-demo")
 		manage := cpOpen(page, s.URL, "/traffic/manage")
@@ -549,7 +552,7 @@ func TestBrowserTrafficControl(t *testing.T) {
 		}
 		shot(t, page, "traffic-manage.png")
 		// A second tab, opened before the notice lifts the lane.
-		stale := b.MustPage(s.URL + "/traffic/manage").Timeout(60 * time.Second)
+		stale := b.MustPage(s.URL + "/traffic/manage").Timeout(pageBudget)
 		stale.MustSetViewport(1280, 900, 1, false)
 		stale.MustWaitLoad()
 		page.MustActivate()
@@ -574,7 +577,7 @@ func TestBrowserTrafficControl(t *testing.T) {
 		stale.MustClose()
 
 		// A resident, no account, on a phone.
-		pub := b.MustIncognito().MustPage("").Timeout(60 * time.Second)
+		pub := b.MustIncognito().MustPage("").Timeout(pageBudget)
 		pub.MustSetViewport(360, 740, 2, true)
 		cpOpen(pub, s.URL, "/traffic")
 		if u := pub.MustInfo().URL; !strings.HasSuffix(u, "/traffic") {

@@ -83,6 +83,7 @@ func homeBatchCSV(first, n int) string {
 }
 
 func TestBrowserHomeWorkAndCommunity(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	in, _ := setup(t, "sqlite")
 	s := serve(t, in)
@@ -130,7 +131,7 @@ func TestBrowserHomeWorkAndCommunity(t *testing.T) {
 
 	err := rod.Try(func() {
 		phone := func(user string) *rod.Page {
-			page := b.MustIncognito().MustPage("").Timeout(60 * time.Second)
+			page := b.MustIncognito().MustPage("").Timeout(pageBudget)
 			page.MustSetViewport(360, 740, 2, true)
 			cpLogin(t, page, s.URL, user, "tongxin-demo")
 			return page

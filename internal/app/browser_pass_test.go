@@ -26,6 +26,7 @@ import (
 // with a reason and approves after the confirmation; the contact is told
 // and prints cards that fit the phone and eight to an A4 sheet.
 func TestBrowserPassApplication(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	in, _ := setup(t, "sqlite")
 	s := serve(t, in)
@@ -33,7 +34,7 @@ func TestBrowserPassApplication(t *testing.T) {
 	gxjTok := strings.TrimSpace(mustCLI(t, in, "", "token", "create", "--username", "gxj", "--name", "测试"))
 
 	err := rod.Try(func() {
-		contact := b.MustIncognito().MustPage("").Timeout(90 * time.Second)
+		contact := b.MustIncognito().MustPage("").Timeout(pageBudget)
 		contact.MustSetViewport(360, 740, 2, true)
 		cpLogin(t, contact, s.URL, "qianjin", app.DemoPassword)
 		upload := cpOpen(contact, s.URL, "/pass-batches")
@@ -70,7 +71,7 @@ func TestBrowserPassApplication(t *testing.T) {
 
 		// The reviewer: the inbox names the batch; one row left out needs
 		// its reason; the confirmation counts; then the passes.
-		gxj := b.MustIncognito().MustPage("").Timeout(90 * time.Second)
+		gxj := b.MustIncognito().MustPage("").Timeout(pageBudget)
 		gxj.MustSetViewport(360, 740, 2, true)
 		cpLogin(t, gxj, s.URL, "gxj", app.DemoPassword)
 		inbox := cpOpen(gxj, s.URL, "/inbox")

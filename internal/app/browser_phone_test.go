@@ -139,7 +139,7 @@ func (c *phoneCheck) role(t *testing.T, b *rod.Browser, user string) (paths, scr
 	t.Helper()
 	ctx := b.MustIncognito()
 	defer ctx.Close()
-	page := ctx.MustPage("").Timeout(3 * time.Minute)
+	page := ctx.MustPage("").Timeout(pageBudget)
 	page.MustSetViewport(phoneWidth, 740, 1, true)
 	if user != "" {
 		page.MustNavigate(c.base + "/login")
@@ -196,6 +196,7 @@ func (c *phoneCheck) role(t *testing.T, b *rod.Browser, user string) (paths, scr
 // directory (go test -artifacts) or in TONGXIN_SCREENSHOTS, where every
 // page is shot.
 func TestBrowserEveryPageFitsAPhone(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	in := demoInst(t, "sqlite")
 	s := serve(t, in)
@@ -247,7 +248,7 @@ func TestBrowserEveryPageFitsAPhone(t *testing.T) {
 // once the charts have stopped moving.
 func chartOverlaps(t *testing.T, page *rod.Page) (charts int, overlaps []string) {
 	t.Helper()
-	page.Timeout(15 * time.Second).MustElement(`#resumption-charts-box:not([hidden]) .chart svg text`)
+	page.Timeout(time.Minute).MustElement(`#resumption-charts-box:not([hidden]) .chart svg text`)
 	const js = `() => {
 		const out = {charts: 0, texts: 0, sig: "", overlaps: []};
 		for (const svg of document.querySelectorAll(".chart svg")) {
@@ -291,6 +292,7 @@ func chartOverlaps(t *testing.T, page *rod.Page) (charts int, overlaps []string)
 // group names wrap, dates thin out, values over narrow bars are left to
 // the tables).
 func TestBrowserResumptionChartsFit(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	in := demoInst(t, "sqlite")
 	s := serve(t, in)
@@ -300,7 +302,7 @@ func TestBrowserResumptionChartsFit(t *testing.T) {
 		dir = t.ArtifactDir()
 	}
 	err := rod.Try(func() {
-		page := b.MustPage("").Timeout(2 * time.Minute)
+		page := b.MustPage("").Timeout(pageBudget)
 		page.MustSetViewport(phoneWidth, 740, 1, true)
 		cpLogin(t, page, s.URL, "commander", app.DemoPassword)
 		for _, lang := range []string{"zh-CN", "en"} {

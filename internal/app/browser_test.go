@@ -32,6 +32,11 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
+// pageBudget is the most a page of a browser test may take, all its steps
+// together: a bound for a hang, generous for a loaded two-core machine
+// running two browser tests at once; a passing test never waits for it.
+const pageBudget = 4 * time.Minute
+
 // newBrowser starts a headless Chromium of the test's own; options may
 // set more of its flags (a fake camera).
 func newBrowser(t *testing.T, options ...func(*launcher.Launcher)) *rod.Browser {
@@ -58,12 +63,13 @@ func newBrowser(t *testing.T, options ...func(*launcher.Launcher)) *rod.Browser 
 // A community worker logs in on a phone-sized screen, sees their home page
 // and opens the area tree.
 func TestBrowserLoginHomeAreaTree(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	in, _ := setup(t, "sqlite")
 	s := serve(t, in)
 
 	err := rod.Try(func() {
-		page := b.MustPage("").Timeout(30 * time.Second)
+		page := b.MustPage("").Timeout(pageBudget)
 		page.MustSetViewport(360, 740, 2, true)
 		page.MustNavigate(s.URL + "/")
 		page.MustWaitLoad()
@@ -115,7 +121,7 @@ func newPage(t *testing.T, page *rod.Page, act func()) {
 	t.Helper()
 	page.MustEval(`() => { window.__tongxinOld = true; }`)
 	act()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		r, err := page.Eval(`() => window.__tongxinOld !== true && document.readyState === "complete"`)
 		if err == nil && r.Value.Bool() {
@@ -126,7 +132,7 @@ func newPage(t *testing.T, page *rod.Page, act func()) {
 			if info, ierr := page.Info(); ierr == nil {
 				at = info.URL
 			}
-			t.Fatalf("no new page within 30 s (at %s; last error %v)", at, err)
+			t.Fatalf("no new page within 2 minutes (at %s; last error %v)", at, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -160,12 +166,13 @@ func shot(t *testing.T, page *rod.Page, name string) {
 // The commander manages users and reads the audit log on a desktop
 // screen, then switches the interface to English.
 func TestBrowserCommanderUsersAuditEnglish(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	in, _ := setup(t, "sqlite")
 	s := serve(t, in)
 
 	err := rod.Try(func() {
-		page := b.MustPage(s.URL + "/login").Timeout(30 * time.Second)
+		page := b.MustPage(s.URL + "/login").Timeout(pageBudget)
 		page.MustSetViewport(1280, 900, 1, false)
 		page.MustWaitLoad()
 		shot(t, page, "login.png")
@@ -218,6 +225,7 @@ func TestBrowserCommanderUsersAuditEnglish(t *testing.T) {
 // first; the commander then reads the statistics page with its briefing
 // and charts.
 func TestBrowserResumptionReportAndStats(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	in, _ := setup(t, "sqlite")
 	s := serve(t, in)
@@ -231,7 +239,7 @@ func TestBrowserResumptionReportAndStats(t *testing.T) {
 	}
 	const qianjin = "914302001838260003"
 	err := rod.Try(func() {
-		page := b.MustPage("").Timeout(40 * time.Second)
+		page := b.MustPage("").Timeout(pageBudget)
 		page.MustSetViewport(360, 740, 2, true)
 		signIn(page, "qianjin")
 		// The contact's home page leads to their enterprise: a card,
@@ -273,7 +281,7 @@ func TestBrowserResumptionReportAndStats(t *testing.T) {
 		}
 
 		// A separate browser context: the contact's session cookie stays behind.
-		desk := b.MustIncognito().MustPage("").Timeout(40 * time.Second)
+		desk := b.MustIncognito().MustPage("").Timeout(pageBudget)
 		desk.MustSetViewport(1280, 900, 1, false)
 		signIn(desk, "commander")
 		desk.MustNavigate(s.URL + "/resumption")

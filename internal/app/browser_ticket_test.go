@@ -16,6 +16,7 @@ import (
 // the community worker finds it in their queue on a phone and assigns it
 // to a department; the staff reads the statistics and the settings.
 func TestBrowserTickets(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	in, _ := setup(t, "sqlite")
 	s := serve(t, in)
@@ -51,7 +52,7 @@ func TestBrowserTickets(t *testing.T) {
 
 	err := rod.Try(func() {
 		// A resident, no account, on a phone.
-		res := b.MustIncognito().MustPage("").Timeout(60 * time.Second)
+		res := b.MustIncognito().MustPage("").Timeout(pageBudget)
 		res.MustSetViewport(360, 740, 2, true)
 		res.MustNavigate(s.URL + "/help")
 		res.MustWaitLoad()
@@ -128,7 +129,7 @@ func TestBrowserTickets(t *testing.T) {
 		shot(t, res, "ticket-help-status-360.png")
 
 		// The 12345 operator, keyboard only.
-		op := b.MustIncognito().MustPage("").Timeout(60 * time.Second)
+		op := b.MustIncognito().MustPage("").Timeout(pageBudget)
 		op.MustSetViewport(1280, 900, 1, false)
 		signIn(op, "hotline")
 		op.MustNavigate(s.URL + "/tickets/new?channel=hotline_12345")
@@ -171,7 +172,7 @@ func TestBrowserTickets(t *testing.T) {
 		shot(t, op, "ticket-filed.png")
 
 		// The community worker, on a phone: the queue, the ticket, assign.
-		cw := b.MustIncognito().MustPage("").Timeout(60 * time.Second)
+		cw := b.MustIncognito().MustPage("").Timeout(pageBudget)
 		cw.MustSetViewport(360, 740, 2, true)
 		signIn(cw, "dayuan")
 		cw.MustNavigate(s.URL + "/tickets")
@@ -199,7 +200,7 @@ func TestBrowserTickets(t *testing.T) {
 		// The staff: a deadline of one second for critical "other" tickets
 		// in the settings, a critical ticket filed, the overdue board
 		// showing it, the statistics with their charts.
-		desk := b.MustIncognito().MustPage("").Timeout(60 * time.Second)
+		desk := b.MustIncognito().MustPage("").Timeout(pageBudget)
 		desk.MustSetViewport(1280, 900, 1, false)
 		signIn(desk, "hqstaff")
 		desk.MustNavigate(s.URL + "/ticket-settings")
