@@ -18,6 +18,7 @@ import (
 // to the local receiver need private addresses allowed, as
 // --webhook-allow-private does, and are refused without it.
 func TestPublicHelpTextIsInertInRobotMessages(t *testing.T) {
+	t.Parallel()
 	ts := newTestSystem(t, "sqlite")
 	ts.sys.Notify.BaseURL = "https://tongxin.example.gov.cn"
 	var mu sync.Mutex
