@@ -57,11 +57,19 @@ func demoCheckpointData(ctx context.Context, sys *System) (users []string, err e
 
 	now := sys.DB.Clock.Now().In(clock.Shanghai)
 	day := time.Date(now.Year(), now.Month(), now.Day(), 8, 0, 0, 0, clock.Shanghai)
-	if _, err := sys.Checkpoints.SetRoster(ctx, sysP, jianning, checkpoint.RosterInput{Shifts: []checkpoint.ShiftInput{
+	var shifts []checkpoint.ShiftInput
+	for _, sh := range []checkpoint.ShiftInput{
 		{Name: demoKakou.name, Username: demoKakou.username, Post: "卡口执勤", Start: day, End: day.Add(12 * time.Hour)},
 		{Name: "荷塘区交警大队 李警官", Post: "交警", Start: day, End: day.Add(12 * time.Hour)},
 		{Name: "市贸促会 下沉干部", Post: "下沉干部", Start: day.Add(12 * time.Hour), End: day.Add(24 * time.Hour)},
-	}}); err != nil {
+	} {
+		// A roster takes no shift that has ended: made after 20:00, the
+		// demo has the night shift alone.
+		if sh.End.After(now.Add(time.Minute)) {
+			shifts = append(shifts, sh)
+		}
+	}
+	if _, err := sys.Checkpoints.SetRoster(ctx, sysP, jianning, checkpoint.RosterInput{Shifts: shifts}); err != nil {
 		return nil, fmt.Errorf("demo: roster: %w", err)
 	}
 	transfer := ids["株洲高新区物资接驳点"]
