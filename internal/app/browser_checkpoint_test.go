@@ -373,7 +373,12 @@ func TestBrowserCheckpointOfficer(t *testing.T) {
 			page.MustElement("#scan-verdict").MustClick()
 		}
 		body = cpOpen(page, s.URL, "/checkpoints/"+bridge)
-		cpMust(t, "the recent scans", body, "最近扫码", holder, "通行", "拒绝", "无法识别的通行码", "建宁大桥卡口执勤员")
+		cpMust(t, "the recent scans", body, "最近扫码", holder, "通行", "拒绝", "无法识别的通行码")
+		// The scans name the officer who made them (the roster, which names
+		// them too, has ended their shift after 20:00).
+		if scans := page.MustElementR(`main section.panel`, "最近扫码").MustText(); !strings.Contains(scans, "kakou") {
+			t.Fatalf("the recent scans do not name the officer kakou:\n%s", scans)
+		}
 		cpMustNot(t, "the recent scans", body, "李建国", "43021119800312201")
 		shot(t, page, "checkpoint-officer-detail-360.png")
 
