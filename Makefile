@@ -17,21 +17,20 @@ build: assets
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/tongxin
 
 ## test: vet, the whole test suite with the race detector, then the access matrix and the browser tests without it
-# -race instruments our code and the Go libraries we call, but not modernc.org/...:
-# SQLite and its C runtime translated from C to Go, which a cgo SQLite would not
-# have instrumented either. Instrumenting them made every test that touches a
-# database about four times slower (internal/area: 15.8 s of CPU, 3.9 s without)
-# and checked no code of ours; a race in our code is still found (a
-# deliberately racy test fails with these flags).
 # The access matrix (4,700 requests) and the browser tests (Chromium driving the
 # pages) run without -race: their time goes into the requests and into Chromium,
 # the race detector would multiply it, and the server code they reach is the one
 # the API and page end-to-end tests run under -race in the first command.
-RACE := -race -gcflags='modernc.org/...=-race=false'
+# Not done: leaving SQLite's translated C uninstrumented
+# (-gcflags='modernc.org/...=-race=false') makes database tests about four times
+# cheaper under -race, but mixing instrumented and uninstrumented code is not
+# sound — TestTicketSweeperTwoInstances then reported races inside
+# encoding/json's sync.Map field cache in 4 runs of 4 (0 of 2 without),
+# probably through generic code both compile and the linker shares.
 test: assets
 	$(GO) vet ./...
 	@test -n "$$TONGXIN_TEST_POSTGRES" || echo "PostgreSQL runs skipped: TONGXIN_TEST_POSTGRES is not set (SQLite runs only)"
-	$(GO) test $(RACE) -count=1 -timeout 30m -skip '^(TestAccessMatrix|TestBrowser.*)$$' ./...
+	$(GO) test -race -count=1 -timeout 30m -skip '^(TestAccessMatrix|TestBrowser.*)$$' ./...
 	$(GO) test -count=1 -timeout 30m -run '^(TestAccessMatrix|TestBrowser.*)$$' ./internal/app/
 
 ## bench: the performance figures of docs/benchmarks.md
