@@ -16,12 +16,22 @@ run: build
 build: assets
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/tongxin
 
-## test: vet, the whole test suite with the race detector, and the access matrix without it
+## test: vet, the whole test suite with the race detector, then the access matrix and the browser tests without it
+# The access matrix (4,700 requests) and the browser tests (Chromium driving the
+# pages) run without -race: their time goes into the requests and into Chromium,
+# the race detector would multiply it, and the server code they reach is the one
+# the API and page end-to-end tests run under -race in the first command.
+# Not done: leaving SQLite's translated C uninstrumented
+# (-gcflags='modernc.org/...=-race=false') makes database tests about four times
+# cheaper under -race, but mixing instrumented and uninstrumented code is not
+# sound — TestTicketSweeperTwoInstances then reported races inside
+# encoding/json's sync.Map field cache in 4 runs of 4 (0 of 2 without),
+# probably through generic code both compile and the linker shares.
 test: assets
 	$(GO) vet ./...
 	@test -n "$$TONGXIN_TEST_POSTGRES" || echo "PostgreSQL runs skipped: TONGXIN_TEST_POSTGRES is not set (SQLite runs only)"
-	$(GO) test -race -count=1 -timeout 40m ./...
-	$(GO) test -count=1 -run '^TestAccessMatrix$$' ./internal/app/
+	$(GO) test -race -count=1 -timeout 30m -skip '^(TestAccessMatrix|TestBrowser.*)$$' ./...
+	$(GO) test -count=1 -timeout 30m -run '^(TestAccessMatrix|TestBrowser.*)$$' ./internal/app/
 
 ## bench: the performance figures of docs/benchmarks.md
 bench: assets

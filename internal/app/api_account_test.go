@@ -61,6 +61,7 @@ const strongPassword = "Strong-Pass-2022!"
 // is also the city's commander; tokens cannot mint tokens; token expiry;
 // role removal; a password change ends the other credentials.
 func TestAccountHardeningAPI(t *testing.T) {
+	t.Parallel()
 	for _, kind := range dbtest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
 			ts := newTestSystem(t, kind)

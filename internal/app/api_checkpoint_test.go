@@ -76,6 +76,7 @@ type scanAnswer struct {
 // server can give here, the same client id answered once, offline
 // batches, and no input that makes it fail.
 func TestCheckpointScansOverHTTP(t *testing.T) {
+	t.Parallel()
 	for _, kind := range dbtest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
 			ts := newTestSystem(t, kind)
@@ -232,6 +233,7 @@ func TestCheckpointScansOverHTTP(t *testing.T) {
 // notices, without a login; the demo's bridges were released by
 // 株疫指通〔2022〕12号.
 func TestCheckpointTrafficOverHTTP(t *testing.T) {
+	t.Parallel()
 	ts := newTestSystem(t, "sqlite")
 	count := func(at string) int {
 		t.Helper()

@@ -59,6 +59,7 @@ func passCSVFrom(first, n int) string {
 // verified with crypto/ed25519 and the public JWK Set alone; the QR
 // decodes to the token; the revocation list with its ETag.
 func TestPassFlowOverHTTP(t *testing.T) {
+	t.Parallel()
 	for _, kind := range dbtest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
 			ts := newTestSystem(t, kind)
@@ -220,6 +221,7 @@ func TestPassFlowOverHTTP(t *testing.T) {
 // rows), the reviewer unchecks a row and approves, another batch is
 // rejected; the menu shows the entry to both.
 func TestPassPages(t *testing.T) {
+	t.Parallel()
 	ts := newTestSystem(t, "sqlite")
 	contact, gxj := ts.tokenFor(t, "qianjin"), ts.tokenFor(t, "gxj")
 	form := func(csv string) (string, *bytes.Buffer) {
@@ -381,6 +383,7 @@ func approvePasses(t *testing.T, ts *testSystem, csv string) (int64, []pass.Pass
 // an unknown one refuses the file naming row and column; a registered one
 // is written as the registry writes it.
 func TestPassCheckpointIDsAreChecked(t *testing.T) {
+	t.Parallel()
 	for _, kind := range dbtest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
 			ts := newTestSystem(t, kind)
@@ -417,6 +420,7 @@ func TestPassCheckpointIDsAreChecked(t *testing.T) {
 // same district denies checkpoint_not_allowed (where an ordinary vehicle
 // pass of the district is allowed). The pages say where it may go.
 func TestPassTransferPointOverHTTP(t *testing.T) {
+	t.Parallel()
 	for _, kind := range dbtest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
 			ts := newTestSystem(t, kind)
@@ -492,6 +496,7 @@ func TestPassTransferPointOverHTTP(t *testing.T) {
 // would issue a second pass is 409 problem+json listing the rows, and the
 // review page lists them too.
 func TestPassHoldersOverHTTP(t *testing.T) {
+	t.Parallel()
 	for _, kind := range dbtest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
 			ts := newTestSystem(t, kind)
@@ -579,6 +584,7 @@ func TestPassHoldersOverHTTP(t *testing.T) {
 // bad dates are 400 problem+json; the XLSX export and the page's date
 // form follow the period.
 func TestPassStatsOverHTTP(t *testing.T) {
+	t.Parallel()
 	for _, kind := range dbtest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
 			ts := newTestSystem(t, kind)
@@ -663,6 +669,7 @@ func TestPassStatsOverHTTP(t *testing.T) {
 // batch or their dates. The reviewer sees all of it: on the batch awaiting
 // review (rows[].conflict, the review page) and in a refused approval.
 func TestPassUploadRevealsNoOtherEnterprise(t *testing.T) {
+	t.Parallel()
 	for _, kind := range dbtest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
 			ts := newTestSystem(t, kind)

@@ -19,6 +19,7 @@ import (
 // HQ staff grant one with PUT /api/v1/departments/{code}, and the
 // hotline's operator may approve at the next request.
 func TestDepartmentCapabilitiesOverHTTP(t *testing.T) {
+	t.Parallel()
 	for _, kind := range dbtest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
 			ts := newTestSystem(t, kind)

@@ -21,6 +21,7 @@ import (
 // no pass has is said to be unknown, and neither is logged; offline
 // uploads cannot carry numbers (the device cannot check them).
 func TestCheckpointScanByNumberOverHTTP(t *testing.T) {
+	t.Parallel()
 	for _, kind := range dbtest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
 			ts := newTestSystem(t, kind)

@@ -35,6 +35,7 @@ func decodeTicket(t *testing.T, r res) ticketJSON {
 // TestTicketAPI drives tickets through the real router: who sees what,
 // the lifecycle, refusals as problem+json, the public intake.
 func TestTicketAPI(t *testing.T) {
+	t.Parallel()
 	for _, kind := range dbtest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
 			ts := newTestSystem(t, kind)

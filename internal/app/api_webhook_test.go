@@ -20,6 +20,7 @@ import (
 // to the local receiver need private addresses allowed, as
 // --webhook-allow-private does, and are refused without it.
 func TestPublicHelpTextIsInertInRobotMessages(t *testing.T) {
+	t.Parallel()
 	ts := newTestSystem(t, "sqlite")
 	var mu sync.Mutex
 	var bodies [][]byte

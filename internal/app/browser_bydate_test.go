@@ -16,12 +16,13 @@ import (
 // without reports are gaps (null points), not 0%, and "—" in the table;
 // then asks for yesterday's report date with the date field.
 func TestBrowserStatsByReportDate(t *testing.T) {
+	t.Parallel()
 	testcity.Assets(t) // the charts are drawn with ECharts from the vendor files
 	b := newBrowser(t)
 	in, _ := setup(t, "sqlite")
 	s := serve(t, in)
 	err := rod.Try(func() {
-		page := b.MustPage("").Timeout(40 * time.Second)
+		page := b.MustPage("").Timeout(pageBudget)
 		page.MustSetViewport(360, 740, 2, true)
 		cpLogin(t, page, s.URL, "commander", "tongxin-demo")
 		// The demo city's reports start 13 days ago: the trend of the
@@ -48,9 +49,8 @@ func TestBrowserStatsByReportDate(t *testing.T) {
 		yesterday := time.Now().In(clock.Shanghai).AddDate(0, 0, -1)
 		page.MustElement(`#date`).MustEval(`function (d) { this.value = d }`, yesterday.Format("2006-01-02"))
 		page.MustElement(`#at`).MustEval(`function () { this.value = "" }`)
-		page.MustElement(`form.stats-form button[type="submit"]`).MustClick()
+		newPage(t, page, func() { page.MustElement(`form.stats-form button[type="submit"]`).MustClick() })
 		waitForURL(t, page, "date="+yesterday.Format("2006-01-02"))
-		page.MustWaitLoad()
 		main := page.MustElement("main").MustText()
 		for _, want := range []string{"填报日期：" + yesterday.Format("2006-01-02"),
 			fmt.Sprintf("截至%d月%d日，", int(yesterday.Month()), yesterday.Day())} {

@@ -83,6 +83,7 @@ func homeBatchCSV(first, n int) string {
 }
 
 func TestBrowserHomeWorkAndCommunity(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	in, _ := setup(t, "sqlite")
 	s := serve(t, in)
@@ -130,7 +131,7 @@ func TestBrowserHomeWorkAndCommunity(t *testing.T) {
 
 	err := rod.Try(func() {
 		phone := func(user string) *rod.Page {
-			page := b.MustIncognito().MustPage("").Timeout(60 * time.Second)
+			page := b.MustIncognito().MustPage("").Timeout(pageBudget)
 			page.MustSetViewport(360, 740, 2, true)
 			cpLogin(t, page, s.URL, user, "tongxin-demo")
 			return page
@@ -147,7 +148,7 @@ func TestBrowserHomeWorkAndCommunity(t *testing.T) {
 			t.Fatalf("今日日报未填 leads to %s, want the project's report form", f.href)
 		}
 		shot(t, page, "home-contact-360.png")
-		page.MustElement(`a.figure[href="` + f.href + `"]`).MustClick()
+		newPage(t, page, func() { page.MustElement(`a.figure[href="` + f.href + `"]`).MustClick() })
 		waitForURL(t, page, "/enterprises/"+project+"/report")
 		cpMust(t, "the report form", page.MustElement("main").MustText(), "高新区首页测试项目")
 		post("/enterprises/"+project+"/reports", qianjin, `{"date":"`+today+`","status":"partial","capacity_pct":50,"staff_expected":40,"staff_on_site":20}`, 201)
@@ -164,7 +165,7 @@ func TestBrowserHomeWorkAndCommunity(t *testing.T) {
 			t.Fatalf("the menu entry of the batches counts %s, want %d", badge, pending)
 		}
 		shot(t, page, "home-reviewer-360.png")
-		page.MustElement(`a.figure[href="` + f.href + `"]`).MustClick()
+		newPage(t, page, func() { page.MustElement(`a.figure[href="` + f.href + `"]`).MustClick() })
 		waitForURL(t, page, "/pass-batches?status=submitted")
 
 		// The commander: the headline figures are the API's, and an
@@ -211,7 +212,7 @@ func TestBrowserHomeWorkAndCommunity(t *testing.T) {
 		// enterprises and grids, as the API counts them for the worker.
 		page = phone("dayuan")
 		mine := wantFigure(t, "the community worker's home page", figuresOf(page), "我的社区：工单、求助、企业、网格", "大园社区")
-		page.MustElement(`a.figure[href="` + mine.href + `"]`).MustClick()
+		newPage(t, page, func() { page.MustElement(`a.figure[href="` + mine.href + `"]`).MustClick() })
 		waitForURL(t, page, "/areas/430203001001")
 		cpNarrow(t, page, "the community's page")
 		figs = figuresOf(page)
@@ -234,7 +235,7 @@ func TestBrowserHomeWorkAndCommunity(t *testing.T) {
 		do(t, "GET", api+"/areas/430203001001", dayuan, "", nil).json(t, &node)
 		wantFigure(t, "the community's page", figs, "网格", strconv.Itoa(node.ChildCount))
 		shot(t, page, "community-360.png")
-		page.MustElement(`a.figure[href="` + f.href + `"]`).MustClick()
+		newPage(t, page, func() { page.MustElement(`a.figure[href="` + f.href + `"]`).MustClick() })
 		waitForURL(t, page, "area=430203001001")
 		cpMust(t, "the community's open tickets", page.MustElement("main").MustText(), "独居老人需要代购", "3栋楼道照明坏了")
 	})

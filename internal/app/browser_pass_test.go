@@ -26,6 +26,7 @@ import (
 // with a reason and approves after the confirmation; the contact is told
 // and prints cards that fit the phone and eight to an A4 sheet.
 func TestBrowserPassApplication(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	in, _ := setup(t, "sqlite")
 	s := serve(t, in)
@@ -33,7 +34,7 @@ func TestBrowserPassApplication(t *testing.T) {
 	gxjTok := strings.TrimSpace(mustCLI(t, in, "", "token", "create", "--username", "gxj", "--name", "测试"))
 
 	err := rod.Try(func() {
-		contact := b.MustIncognito().MustPage("").Timeout(90 * time.Second)
+		contact := b.MustIncognito().MustPage("").Timeout(pageBudget)
 		contact.MustSetViewport(360, 740, 2, true)
 		cpLogin(t, contact, s.URL, "qianjin", app.DemoPassword)
 		upload := cpOpen(contact, s.URL, "/pass-batches")
@@ -41,10 +42,7 @@ func TestBrowserPassApplication(t *testing.T) {
 		cpNarrow(t, contact, "the batches page")
 
 		// The areas the enterprise may name.
-		wait := contact.MustWaitNavigation()
-		contact.MustElementR("a", "可填写的区域").MustClick()
-		wait()
-		contact.MustWaitLoad()
+		newPage(t, contact, func() { contact.MustElementR("a", "可填写的区域").MustClick() })
 		areas := contact.MustElement("main").MustText()
 		cpMust(t, "the areas page", areas, "天元区", "嵩山路街道", "天元区嵩山路街道", "430211001")
 		cpMustNot(t, "the areas page", areas, "建设街道", "石峰区")
@@ -62,7 +60,7 @@ func TestBrowserPassApplication(t *testing.T) {
 		}
 		file := fillTemplate(t, tmpl, 9)
 		contact.MustElement(`#pass-file`).MustSetFiles(file)
-		contact.MustElement(`form[action="/pass-batches"] button[type="submit"]`).MustClick()
+		newPage(t, contact, func() { contact.MustElement(`form[action="/pass-batches"] button[type="submit"]`).MustClick() })
 		waitForURL(t, contact, "/pass-batches/")
 		batch := contact.MustElement("main").MustText()
 		cpMust(t, "the new batch", batch, "待审核", "共 9 行", "嵩山路街道 430211001", "填**1", "填**9")
@@ -73,18 +71,15 @@ func TestBrowserPassApplication(t *testing.T) {
 
 		// The reviewer: the inbox names the batch; one row left out needs
 		// its reason; the confirmation counts; then the passes.
-		gxj := b.MustIncognito().MustPage("").Timeout(90 * time.Second)
+		gxj := b.MustIncognito().MustPage("").Timeout(pageBudget)
 		gxj.MustSetViewport(360, 740, 2, true)
 		cpLogin(t, gxj, s.URL, "gxj", app.DemoPassword)
 		inbox := cpOpen(gxj, s.URL, "/inbox")
 		cpMust(t, "the reviewer's inbox", inbox, "通行证申请第 "+id+" 批待审核", "株洲千金药业股份有限公司 提交通行证申请 9 份")
-		wait = gxj.MustWaitNavigation()
-		gxj.MustElement(`main a[href="/pass-batches/` + id + `"]`).MustClick()
-		wait()
-		gxj.MustWaitLoad()
+		newPage(t, gxj, func() { gxj.MustElement(`main a[href="/pass-batches/` + id + `"]`).MustClick() })
 		cpNarrow(t, gxj, "the review page")
 		gxj.MustElement(`input[type="checkbox"][name="row"][value="11"]`).MustClick()
-		page := cpSubmit(gxj, `form[action="/pass-batches/`+id+`/approve"]`)
+		page := cpSubmit(t, gxj, `form[action="/pass-batches/`+id+`/approve"]`)
 		cpMust(t, "approval without a reason", page, "未批准的行须逐行填写理由", "第 11 行")
 		if cpStatus(gxj) != 400 {
 			t.Fatalf("approval without a reason answered %d", cpStatus(gxj))
@@ -94,12 +89,11 @@ func TestBrowserPassApplication(t *testing.T) {
 			t.Fatal("the refused page ticks row 11 again")
 		}
 		gxj.MustElement(`input[name="reason_11"]`).MustInput("该员工已离岗")
-		page = cpSubmit(gxj, `form[action="/pass-batches/`+id+`/approve"]`)
+		page = cpSubmit(t, gxj, `form[action="/pass-batches/`+id+`/approve"]`)
 		cpMust(t, "the confirmation", page, "确认批准第 "+id+" 批", "批准 8 行", "签发 8 张人员通行证", "不批准 1 行", "第 11 行：该员工已离岗")
 		cpNarrow(t, gxj, "the confirmation")
-		gxj.MustElementR("button", "确认批准并签发 8 张").MustClick()
+		newPage(t, gxj, func() { gxj.MustElementR("button", "确认批准并签发 8 张").MustClick() })
 		waitForURLEnd(t, gxj, "/pass-batches/"+id)
-		gxj.MustWaitLoad()
 		done := gxj.MustElement("main").MustText()
 		cpMust(t, "the approved batch", done, "部分批准", "审核", "理由：该员工已离岗", time.Now().Format("2006-01-02"))
 		reviewed := gxj.MustElementR("dt", "审核").MustNext().MustText()

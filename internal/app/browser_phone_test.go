@@ -139,14 +139,12 @@ func (c *phoneCheck) role(t *testing.T, b *rod.Browser, user string) (paths, scr
 	t.Helper()
 	ctx := b.MustIncognito()
 	defer ctx.Close()
-	page := ctx.MustPage("").Timeout(3 * time.Minute)
+	page := ctx.MustPage("").Timeout(pageBudget)
 	page.MustSetViewport(phoneWidth, 740, 1, true)
 	if user != "" {
 		page.MustNavigate(c.base + "/login")
 		page.MustWaitLoad()
-		page.MustElement(`input[name="username"]`).MustInput(user)
-		page.MustElement(`input[name="password"]`).MustInput(app.DemoPassword)
-		page.MustElement(`form[action="/login"] button[type="submit"]`).MustClick()
+		login(t, page, user, app.DemoPassword)
 		page.Timeout(15 * time.Second).MustElement(`details.menu`) // signed in
 	}
 	who := user
@@ -198,6 +196,7 @@ func (c *phoneCheck) role(t *testing.T, b *rod.Browser, user string) (paths, scr
 // directory (go test -artifacts) or in TONGXIN_SCREENSHOTS, where every
 // page is shot.
 func TestBrowserEveryPageFitsAPhone(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	in := demoInst(t, "sqlite")
 	s := serve(t, in)
@@ -249,7 +248,7 @@ func TestBrowserEveryPageFitsAPhone(t *testing.T) {
 // once the charts have stopped moving.
 func chartOverlaps(t *testing.T, page *rod.Page) (charts int, overlaps []string) {
 	t.Helper()
-	page.Timeout(15 * time.Second).MustElement(`#resumption-charts-box:not([hidden]) .chart svg text`)
+	page.Timeout(time.Minute).MustElement(`#resumption-charts-box:not([hidden]) .chart svg text`)
 	const js = `() => {
 		const out = {charts: 0, texts: 0, sig: "", overlaps: []};
 		for (const svg of document.querySelectorAll(".chart svg")) {
@@ -293,6 +292,7 @@ func chartOverlaps(t *testing.T, page *rod.Page) (charts int, overlaps []string)
 // group names wrap, dates thin out, values over narrow bars are left to
 // the tables).
 func TestBrowserResumptionChartsFit(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	in := demoInst(t, "sqlite")
 	s := serve(t, in)
@@ -302,14 +302,14 @@ func TestBrowserResumptionChartsFit(t *testing.T) {
 		dir = t.ArtifactDir()
 	}
 	err := rod.Try(func() {
-		page := b.MustPage("").Timeout(2 * time.Minute)
+		page := b.MustPage("").Timeout(pageBudget)
 		page.MustSetViewport(phoneWidth, 740, 1, true)
 		cpLogin(t, page, s.URL, "commander", app.DemoPassword)
 		for _, lang := range []string{"zh-CN", "en"} {
 			if lang == "en" {
 				page.MustNavigate(s.URL + "/resumption")
 				page.MustWaitLoad()
-				page.MustElement(`form.lang button`).MustClick()
+				newPage(t, page, func() { page.MustElement(`form.lang button`).MustClick() })
 				page.MustElement(`html[lang="en"]`)
 			}
 			for _, w := range []int{phoneWidth, 1280} {

@@ -102,6 +102,7 @@ func newCameraBrowser(t *testing.T, video string) *rod.Browser {
 // the page says it needs the network. A browser with no live camera at all
 // reads a photo taken with the camera app.
 func TestBrowserScanCameraWithoutBarcodeDetector(t *testing.T) {
+	t.Parallel()
 	in, _ := setup(t, "sqlite")
 	addr := freeAddr(t)
 	s := serve(t, in, "--addr", addr)
@@ -185,14 +186,12 @@ func TestBrowserScanCameraWithoutBarcodeDetector(t *testing.T) {
 		page.Keyboard.MustType(input.Enter)
 	}
 	err = rod.Try(func() {
-		page := b.MustPage("").Timeout(90 * time.Second)
+		page := b.MustPage("").Timeout(pageBudget)
 		page.MustEvalOnNewDocument(`delete window.BarcodeDetector;`)
 		page.MustSetViewport(360, 740, 2, true)
 		page.MustNavigate(base + "/login?next=" + scanURL)
 		page.MustWaitLoad()
-		page.MustElement(`input[name="username"]`).MustInput("kakou8")
-		page.MustElement(`input[name="password"]`).MustInput("officer-pass-2022")
-		page.MustElement(`form[action="/login"] button[type="submit"]`).MustClick()
+		login(t, page, "kakou8", "officer-pass-2022")
 		waitForURL(t, page, scanURL)
 		page.MustWait(`() => document.documentElement.getAttribute("data-offline-ready") === "true" &&
 			document.documentElement.getAttribute("data-scan-ready") === "true"`)
@@ -254,7 +253,7 @@ func TestBrowserScanCameraWithoutBarcodeDetector(t *testing.T) {
 		// A browser with no live camera at all (an origin that is not
 		// secure, an old web view): the button takes a photo with the
 		// camera app, and jsQR reads it.
-		photoPage := b.MustPage("").Timeout(60 * time.Second)
+		photoPage := b.MustPage("").Timeout(pageBudget)
 		photoPage.MustEvalOnNewDocument(`delete window.BarcodeDetector; delete Navigator.prototype.mediaDevices;`)
 		photoPage.MustSetViewport(360, 740, 2, true)
 		photoPage.MustNavigate(base + scanURL)

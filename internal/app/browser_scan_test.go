@@ -62,6 +62,7 @@ func goVerdict(tok string, keys passtoken.Keys, revokedKeys map[string]ed25519.P
 // ways, times, areas, checkpoints, revocation and garbage. This is the
 // promise of offline verification: the same verdict as online.
 func TestBrowserScanVerifierMatchesServer(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	src, err := os.ReadFile("../web/static/js/scan-verify.js")
 	if err != nil {
@@ -266,7 +267,7 @@ func TestBrowserScanVerifierMatchesServer(t *testing.T) {
 		"revoked": map[string]any{"pids": map[string]bool{"REVOKED1": true}, "kids": map[string]bool{leakedKid: true, unseenKid: true}},
 	}
 	err = rod.Try(func() {
-		page := b.MustPage(ts.URL).Timeout(60 * time.Second)
+		page := b.MustPage(ts.URL).Timeout(pageBudget)
 		page.MustWaitLoad()
 		res := page.MustEval(`async (tokens, at, lists, site) => {
 			const v = new TongxinPass.Verifier();
@@ -304,7 +305,7 @@ func TestBrowserScanVerifierMatchesServer(t *testing.T) {
 		// A browser without Ed25519 in WebCrypto says it cannot check a
 		// signature, never that a pass is forged; what needs no signature
 		// is decided as before.
-		old := b.MustPage("").Timeout(30 * time.Second)
+		old := b.MustPage("").Timeout(pageBudget)
 		old.MustEvalOnNewDocument(`(() => {
 			const imp = crypto.subtle.importKey.bind(crypto.subtle);
 			crypto.subtle.importKey = (f, k, alg, ...rest) =>
@@ -376,6 +377,7 @@ func serverKey(t *testing.T, in inst, kid string) ed25519.PrivateKey {
 // queue arrives, each scan once. On the way, the browser's offline verdicts
 // are compared with the real server's for the same tokens.
 func TestBrowserScanOffline(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	in, _ := setup(t, "sqlite")
 	addr := freeAddr(t)
@@ -531,16 +533,11 @@ func TestBrowserScanOffline(t *testing.T) {
 	var offlineVerdicts []string
 	var queuedIDs []string
 	err := rod.Try(func() {
-		page := b.MustPage("").Timeout(120 * time.Second)
+		page := b.MustPage("").Timeout(pageBudget)
 		page.MustSetViewport(360, 740, 2, true)
 		page.MustNavigate(base + "/login?next=" + scanURL)
 		page.MustWaitLoad()
-		page.MustElement(`input[name="username"]`).MustInput("kakou9")
-		page.MustElement(`input[name="password"]`).MustInput("officer-pass-2022")
-		wait := page.MustWaitNavigation()
-		page.MustElement(`form[action="/login"] button[type="submit"]`).MustClick()
-		wait()
-		page.MustWaitLoad()
+		login(t, page, "kakou9", "officer-pass-2022")
 		if u := page.MustInfo().URL; !strings.HasSuffix(u, scanURL) {
 			t.Fatalf("after login the officer is at %s", u)
 		}
@@ -665,7 +662,7 @@ func TestBrowserScanOffline(t *testing.T) {
 		// fresh again.
 		saved := page.MustEval(`() => localStorage.getItem("tongxin.scan.queue.` + cpRef + `")`).Str()
 		s = serve(t, in, "--addr", addr)
-		page.Timeout(40 * time.Second).MustWait(`() => TongxinScan.queue().length === 0`)
+		page.Timeout(2 * time.Minute).MustWait(`() => TongxinScan.queue().length === 0`)
 		page.MustWait(`() => document.getElementById("scan-banner").hidden`)
 		// The same scans uploaded again (an answer lost on the way, a second
 		// tab) are not logged twice.

@@ -34,6 +34,11 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
+// pageBudget is the most a page of a browser test may take, all its steps
+// together: a bound for a hang, generous for a loaded two-core machine
+// running two browser tests at once; a passing test never waits for it.
+const pageBudget = 4 * time.Minute
+
 // newBrowser starts a headless Chromium of the test's own; options may
 // set more of its flags (a fake camera).
 func newBrowser(t *testing.T, options ...func(*launcher.Launcher)) *rod.Browser {
@@ -60,24 +65,20 @@ func newBrowser(t *testing.T, options ...func(*launcher.Launcher)) *rod.Browser 
 // A community worker logs in on a phone-sized screen, sees their home page
 // and opens the area tree.
 func TestBrowserLoginHomeAreaTree(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	in, _ := setup(t, "sqlite")
 	s := serve(t, in)
 
 	err := rod.Try(func() {
-		page := b.MustPage("").Timeout(30 * time.Second)
+		page := b.MustPage("").Timeout(pageBudget)
 		page.MustSetViewport(360, 740, 2, true)
 		page.MustNavigate(s.URL + "/")
 		page.MustWaitLoad()
 		if !strings.Contains(page.MustInfo().URL, "/login") {
 			t.Fatalf("an anonymous visitor is at %s, want the login page", page.MustInfo().URL)
 		}
-		page.MustElement(`input[name="username"]`).MustInput("zhang")
-		page.MustElement(`input[name="password"]`).MustInput("s3cret-pass-1")
-		wait := page.MustWaitNavigation()
-		page.MustElement(`form[action="/login"] button[type="submit"]`).MustClick()
-		wait()
-		page.MustWaitLoad()
+		login(t, page, "zhang", "s3cret-pass-1")
 		body := page.MustElement("body").MustText()
 		for _, want := range []string{"张敏", "社区工作者", "大园社区"} {
 			if !strings.Contains(body, want) {
@@ -109,19 +110,43 @@ func TestBrowserLoginHomeAreaTree(t *testing.T) {
 	}
 }
 
-// leftLogin waits until the login form's answer has led the page
-// elsewhere (waiting for a navigation event flakes: it may come before the
-// wait begins).
-func leftLogin(t *testing.T, page *rod.Page) {
+// newPage runs act — a click or a key that leads to another document (a
+// link, a form's submit) — and waits until that document has loaded: the
+// page's current document is marked before act, and the wait ends when the
+// page shows a document without the mark whose loading is complete. A
+// navigation event may come before the wait begins, or be the old
+// document's; an address may change before the new document is there; an
+// element looked up meanwhile may belong to the document going away
+// ("Cannot find context with specified id"). The mark has none of these
+// races. Evaluations that fail while the documents change are retried.
+func newPage(t *testing.T, page *rod.Page, act func()) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for strings.Contains(page.MustInfo().URL, "/login") {
+	page.MustEval(`() => { window.__tongxinOld = true; }`)
+	act()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		r, err := page.Eval(`() => window.__tongxinOld !== true && document.readyState === "complete"`)
+		if err == nil && r.Value.Bool() {
+			return
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("still at %s after signing in:\n%s", page.MustInfo().URL, page.MustElement("main").MustText())
+			at := "?"
+			if info, ierr := page.Info(); ierr == nil {
+				at = info.URL
+			}
+			t.Fatalf("no new page within 2 minutes (at %s; last error %v)", at, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	page.MustWaitLoad()
+}
+
+// login signs user in through the login form shown on page and waits for
+// the page the form leads to.
+func login(t *testing.T, page *rod.Page, user, password string) {
+	t.Helper()
+	page.MustElement(`input[name="username"]`).MustInput(user)
+	page.MustElement(`input[name="password"]`).MustInput(password)
+	newPage(t, page, func() { page.MustElement(`form[action="/login"] button[type="submit"]`).MustClick() })
 }
 
 // shot saves a screenshot into the test's folder, or into
@@ -143,28 +168,26 @@ func shot(t *testing.T, page *rod.Page, name string) {
 // The commander manages users and reads the audit log on a desktop
 // screen, then switches the interface to English.
 func TestBrowserCommanderUsersAuditEnglish(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	in, _ := setup(t, "sqlite")
 	s := serve(t, in)
 
 	err := rod.Try(func() {
-		page := b.MustPage(s.URL + "/login").Timeout(30 * time.Second)
+		page := b.MustPage(s.URL + "/login").Timeout(pageBudget)
 		page.MustSetViewport(1280, 900, 1, false)
 		page.MustWaitLoad()
 		shot(t, page, "login.png")
-		page.MustElement(`input[name="username"]`).MustInput("commander")
-		page.MustElement(`input[name="password"]`).MustInput("wrong-password")
-		wait := page.MustWaitNavigation()
-		page.MustElement(`form[action="/login"] button[type="submit"]`).MustClick()
-		wait()
+		login(t, page, "commander", "wrong-password")
 		if body := page.MustElement("body").MustText(); !strings.Contains(body, "用户名或密码错误") {
 			t.Fatalf("a wrong password shows no Chinese error:\n%s", body)
 		}
 		page.MustElement(`input[name="username"]`).MustSelectAllText().MustInput("commander")
 		page.MustElement(`input[name="password"]`).MustInput("tongxin-demo")
-		wait = page.MustWaitNavigation()
-		page.MustElement(`form[action="/login"] button[type="submit"]`).MustClick()
-		wait()
+		newPage(t, page, func() { page.MustElement(`form[action="/login"] button[type="submit"]`).MustClick() })
+		if strings.Contains(page.MustInfo().URL, "/login") {
+			t.Fatalf("commander could not sign in:\n%s", page.MustElement("main").MustText())
+		}
 
 		page.MustNavigate(s.URL + "/users")
 		page.MustWaitLoad()
@@ -187,13 +210,8 @@ func TestBrowserCommanderUsersAuditEnglish(t *testing.T) {
 		}
 		shot(t, page, "audit.png")
 
-		wait = page.MustWaitNavigation()
-		page.MustElement(`form.lang button`).MustClick()
-		wait()
-		// The navigation event may be the old page's; the English page is
-		// the one whose root says so.
+		newPage(t, page, func() { page.MustElement(`form.lang button`).MustClick() })
 		page.MustElement(`html[lang="en"]`)
-		page.MustWaitLoad()
 		en := page.MustElement("body").MustText()
 		if !strings.Contains(en, "Audit") || strings.Contains(en, "审计日志") {
 			t.Fatalf("after switching to English the page reads:\n%s", en)
@@ -209,23 +227,24 @@ func TestBrowserCommanderUsersAuditEnglish(t *testing.T) {
 // first; the commander then reads the statistics page with its briefing
 // and charts.
 func TestBrowserResumptionReportAndStats(t *testing.T) {
+	t.Parallel()
 	testcity.Assets(t) // the statistics page draws with ECharts from the vendor files
 	b := newBrowser(t)
 	in, _ := setup(t, "sqlite")
 	s := serve(t, in)
-	login := func(page *rod.Page, user string) {
+	signIn := func(page *rod.Page, user string) {
 		page.MustNavigate(s.URL + "/login")
 		page.MustWaitLoad()
-		page.MustElement(`input[name="username"]`).MustInput(user)
-		page.MustElement(`input[name="password"]`).MustInput("tongxin-demo")
-		page.MustElement(`form[action="/login"] button[type="submit"]`).MustClick()
-		leftLogin(t, page)
+		login(t, page, user, "tongxin-demo")
+		if strings.Contains(page.MustInfo().URL, "/login") {
+			t.Fatalf("%s could not sign in:\n%s", user, page.MustElement("main").MustText())
+		}
 	}
 	const qianjin = "914302001838260003"
 	err := rod.Try(func() {
-		page := b.MustPage("").Timeout(40 * time.Second)
+		page := b.MustPage("").Timeout(pageBudget)
 		page.MustSetViewport(360, 740, 2, true)
-		login(page, "qianjin")
+		signIn(page, "qianjin")
 		// The contact's home page leads to their enterprise: a card,
 		// folded below the work waiting.
 		if ok, _, _ := page.Has(`main a[href="/enterprises"]`); !ok {
@@ -237,9 +256,7 @@ func TestBrowserResumptionReportAndStats(t *testing.T) {
 		page.MustElement(`#capacity_pct`).MustSelectAllText().MustInput("85")
 		page.MustElement(`#staff_expected`).MustSelectAllText().MustInput("100")
 		page.MustElement(`#staff_on_site`).MustSelectAllText().MustInput("120")
-		wait := page.MustWaitNavigation()
-		page.MustElement(`form.report-form button[type="submit"]`).MustClick()
-		wait()
+		newPage(t, page, func() { page.MustElement(`form.report-form button[type="submit"]`).MustClick() })
 		if body := page.MustElement("main").MustText(); !strings.Contains(body, "实际到岗人数不能多于应到岗人数") {
 			t.Fatalf("more staff on site than expected shows no Chinese error:\n%s", body)
 		}
@@ -248,10 +265,7 @@ func TestBrowserResumptionReportAndStats(t *testing.T) {
 		}
 		shot(t, page, "report-error-360.png")
 		page.MustElement(`#staff_on_site`).MustSelectAllText().MustInput("96")
-		wait = page.MustWaitNavigation()
-		page.MustElement(`form.report-form button[type="submit"]`).MustClick()
-		wait()
-		page.MustWaitLoad()
+		newPage(t, page, func() { page.MustElement(`form.report-form button[type="submit"]`).MustClick() })
 		if url := page.MustInfo().URL; !strings.HasSuffix(url, "/enterprises/"+qianjin) {
 			t.Fatalf("after filing the contact is at %s", url)
 		}
@@ -270,9 +284,9 @@ func TestBrowserResumptionReportAndStats(t *testing.T) {
 		}
 
 		// A separate browser context: the contact's session cookie stays behind.
-		desk := b.MustIncognito().MustPage("").Timeout(40 * time.Second)
+		desk := b.MustIncognito().MustPage("").Timeout(pageBudget)
 		desk.MustSetViewport(1280, 900, 1, false)
-		login(desk, "commander")
+		signIn(desk, "commander")
 		desk.MustNavigate(s.URL + "/resumption")
 		desk.MustWaitLoad()
 		stats := desk.MustElement("main").MustText()

@@ -18,27 +18,19 @@ import (
 // the community worker finds it in their queue on a phone and assigns it
 // to a department; the staff reads the statistics and the settings.
 func TestBrowserTickets(t *testing.T) {
+	t.Parallel()
 	testcity.Assets(t) // htmx and ECharts come from the vendor files
 	b := newBrowser(t)
 	in, _ := setup(t, "sqlite")
 	s := serve(t, in)
 	tracking := regexp.MustCompile(`WT\d{8}-\d{4}`)
-	login := func(page *rod.Page, user string) {
+	signIn := func(page *rod.Page, user string) {
 		page.MustNavigate(s.URL + "/login")
 		page.MustWaitLoad()
-		page.MustElement(`input[name="username"]`).MustInput(user)
-		page.MustElement(`input[name="password"]`).MustInput("tongxin-demo")
-		page.MustElement(`form[action="/login"] button[type="submit"]`).MustClick()
-		// Signed in once the page has left /login (waiting for a navigation
-		// event may miss one that fired before it was awaited).
-		deadline := time.Now().Add(10 * time.Second)
-		for strings.Contains(page.MustInfo().URL, "/login") {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s is still at the login page", user)
-			}
-			time.Sleep(50 * time.Millisecond)
+		login(t, page, user, "tongxin-demo")
+		if strings.Contains(page.MustInfo().URL, "/login") {
+			t.Fatalf("%s is still at the login page", user)
 		}
-		page.MustWaitLoad()
 	}
 	narrow := func(page *rod.Page, what string) {
 		t.Helper()
@@ -63,7 +55,7 @@ func TestBrowserTickets(t *testing.T) {
 
 	err := rod.Try(func() {
 		// A resident, no account, on a phone.
-		res := b.MustIncognito().MustPage("").Timeout(60 * time.Second)
+		res := b.MustIncognito().MustPage("").Timeout(pageBudget)
 		res.MustSetViewport(360, 740, 2, true)
 		res.MustNavigate(s.URL + "/help")
 		res.MustWaitLoad()
@@ -95,10 +87,7 @@ func TestBrowserTickets(t *testing.T) {
 		res.MustElement(`#description`).MustInput("家里没有菜了，腿脚不便，想请社区帮忙送一次菜。")
 		narrow(res, "the help form")
 		shot(t, res, "ticket-help-360.png")
-		wait := res.MustWaitNavigation()
-		res.MustElement(`form[action="/help"] button[type="submit"]`).MustClick()
-		wait()
-		res.MustWaitLoad()
+		newPage(t, res, func() { res.MustElement(`form[action="/help"] button[type="submit"]`).MustClick() })
 		number := strings.TrimSpace(res.MustElement(`#tracking`).MustText())
 		if !tracking.MatchString(number) {
 			t.Fatalf("the receipt shows %q, want a tracking number", number)
@@ -114,7 +103,7 @@ func TestBrowserTickets(t *testing.T) {
 		res.MustElement(`#area-options input[value="430203001001"]`)
 		res.MustElementR(`label.choice`, "生活物资").MustClick()
 		res.MustElement(`#description`).MustInput("还是没有菜。")
-		res.MustElement(`form[action="/help"] button[type="submit"]`).MustClick()
+		newPage(t, res, func() { res.MustElement(`form[action="/help"] button[type="submit"]`).MustClick() })
 		hint := res.MustElement(`#repeat`).MustText()
 		if !strings.Contains(hint, "同一手机号刚刚已提交过同类求助") || !strings.Contains(res.MustElement("main").MustText(), "此手机号 30 分钟内已提交过同类求助") {
 			t.Fatalf("the repeat hint reads:\n%s", hint)
@@ -122,7 +111,7 @@ func TestBrowserTickets(t *testing.T) {
 		narrow(res, "the repeat hint")
 		shot(t, res, "ticket-help-repeat-360.png")
 		res.MustElement(`input[name="confirm_duplicate"]`).MustClick()
-		res.MustElement(`form[action="/help"] button[type="submit"]`).MustClick()
+		newPage(t, res, func() { res.MustElement(`form[action="/help"] button[type="submit"]`).MustClick() })
 		if again := strings.TrimSpace(res.MustElement(`#tracking`).MustText()); !tracking.MatchString(again) || again == number {
 			t.Fatalf("the confirmed repeat's receipt shows %q", again)
 		}
@@ -132,10 +121,7 @@ func TestBrowserTickets(t *testing.T) {
 			t.Fatalf("the status form holds %q, want %s", v, number)
 		}
 		res.MustElement(`#last4`).MustInput("2468")
-		wait = res.MustWaitNavigation()
-		res.MustElement(`form[action="/help/status"] button[type="submit"]`).MustClick()
-		wait()
-		res.MustWaitLoad()
+		newPage(t, res, func() { res.MustElement(`form[action="/help/status"] button[type="submit"]`).MustClick() })
 		progress := res.MustElement("main").MustText()
 		for _, want := range []string{number, "大园社区", "已受理您的求助"} {
 			if !strings.Contains(progress, want) {
@@ -146,9 +132,9 @@ func TestBrowserTickets(t *testing.T) {
 		shot(t, res, "ticket-help-status-360.png")
 
 		// The 12345 operator, keyboard only.
-		op := b.MustIncognito().MustPage("").Timeout(60 * time.Second)
+		op := b.MustIncognito().MustPage("").Timeout(pageBudget)
 		op.MustSetViewport(1280, 900, 1, false)
-		login(op, "hotline")
+		signIn(op, "hotline")
 		op.MustNavigate(s.URL + "/tickets/new?channel=hotline_12345")
 		op.MustWaitLoad()
 		if got := active(op); got != "reporter_phone:" {
@@ -179,10 +165,7 @@ func TestBrowserTickets(t *testing.T) {
 		op.MustInsertText("楼道堆放杂物堵住消防通道，请社区协调清理。")
 		shot(t, op, "ticket-hotline.png")
 		tabTo(op, `form.tk-new button[type="submit"]`)
-		wait = op.MustWaitNavigation()
-		op.Keyboard.MustType(input.Enter)
-		wait()
-		op.MustWaitLoad()
+		newPage(t, op, func() { op.Keyboard.MustType(input.Enter) })
 		filed := op.MustElement("main").MustText()
 		call := tracking.FindString(filed)
 		if !strings.Contains(filed, "工单已受理，受理编号 "+call) || !strings.Contains(filed, "12345 热线") ||
@@ -192,9 +175,9 @@ func TestBrowserTickets(t *testing.T) {
 		shot(t, op, "ticket-filed.png")
 
 		// The community worker, on a phone: the queue, the ticket, assign.
-		cw := b.MustIncognito().MustPage("").Timeout(60 * time.Second)
+		cw := b.MustIncognito().MustPage("").Timeout(pageBudget)
 		cw.MustSetViewport(360, 740, 2, true)
-		login(cw, "dayuan")
+		signIn(cw, "dayuan")
 		cw.MustNavigate(s.URL + "/tickets")
 		cw.MustWaitLoad()
 		queue := cw.MustElement("main").MustText()
@@ -203,19 +186,13 @@ func TestBrowserTickets(t *testing.T) {
 		}
 		narrow(cw, "the queue")
 		shot(t, cw, "ticket-queue-360.png")
-		wait = cw.MustWaitNavigation()
-		cw.MustElementR(`a.tk-no`, call).MustClick()
-		wait()
-		cw.MustWaitLoad()
+		newPage(t, cw, func() { cw.MustElementR(`a.tk-no`, call).MustClick() })
 		cw.MustElement(`label.choice.act input[value="assigned"]`).MustClick()
 		cw.MustElement(`#act-department`).MustSelect("市民政局")
 		cw.MustElement(`#act-note`).MustInput("请民政局协调物业清理。")
 		narrow(cw, "the ticket's page")
 		shot(t, cw, "ticket-detail-360.png")
-		wait = cw.MustWaitNavigation()
-		cw.MustElement(`form[action$="/transitions"] button[type="submit"]`).MustClick()
-		wait()
-		cw.MustWaitLoad()
+		newPage(t, cw, func() { cw.MustElement(`form[action$="/transitions"] button[type="submit"]`).MustClick() })
 		after := cw.MustElement("main").MustText()
 		for _, want := range []string{"工单已更新", "已分派", "市民政局", "待分派 → 已分派，承办部门：市民政局"} {
 			if !strings.Contains(after, want) {
@@ -226,9 +203,9 @@ func TestBrowserTickets(t *testing.T) {
 		// The staff: a deadline of one second for critical "other" tickets
 		// in the settings, a critical ticket filed, the overdue board
 		// showing it, the statistics with their charts.
-		desk := b.MustIncognito().MustPage("").Timeout(60 * time.Second)
+		desk := b.MustIncognito().MustPage("").Timeout(pageBudget)
 		desk.MustSetViewport(1280, 900, 1, false)
-		login(desk, "hqstaff")
+		signIn(desk, "hqstaff")
 		desk.MustNavigate(s.URL + "/ticket-settings")
 		desk.MustWaitLoad()
 		set := desk.MustElement("main").MustText()
@@ -241,9 +218,8 @@ func TestBrowserTickets(t *testing.T) {
 			t.Fatalf("the settings page shows the rules' code:\n%s", set)
 		}
 		shot(t, desk, "ticket-settings.png")
-		desk.MustElement(`#cat-other a[href="/ticket-settings/policies/other"]`).MustClick()
+		newPage(t, desk, func() { desk.MustElement(`#cat-other a[href="/ticket-settings/policies/other"]`).MustClick() })
 		waitForURL(t, desk, "/ticket-settings/policies/other")
-		desk.MustWaitLoad()
 		// Choosing 事不过夜 hides the amount; a duration of one second for
 		// critical answers, for the drill below.
 		desk.MustElement(`input[name="normal.resolve_by.kind"][value="overnight"]`)
@@ -258,9 +234,10 @@ func TestBrowserTickets(t *testing.T) {
 		}
 		desk.MustElementR(`label.choice`, "限时").MustClick()
 		shot(t, desk, "ticket-policy-edit.png")
-		desk.MustElement(`form[action="/ticket-settings/policies/other"] button[type="submit"]`).MustClick()
+		newPage(t, desk, func() {
+			desk.MustElement(`form[action="/ticket-settings/policies/other"] button[type="submit"]`).MustClick()
+		})
 		waitForURL(t, desk, "/ticket-settings#cat-other")
-		desk.MustWaitLoad()
 		if set := desk.MustElement("main").MustText(); !strings.Contains(set, "时限已保存") || !strings.Contains(set, "响应：1 秒内") {
 			t.Fatalf("saving a deadline shows:\n%s", set)
 		}
@@ -283,10 +260,7 @@ func TestBrowserTickets(t *testing.T) {
 		desk.MustElement(`#address`).MustInput("沿江路 8 号")
 		desk.MustElement(`#description`).MustInput("小区门口临时围挡倒塌，压住一辆电动车。")
 		desk.MustElement(`label.choice.u-critical`).MustClick()
-		wait = desk.MustWaitNavigation()
-		desk.MustElement(`form.tk-new button[type="submit"]`).MustClick()
-		wait()
-		desk.MustWaitLoad()
+		newPage(t, desk, func() { desk.MustElement(`form.tk-new button[type="submit"]`).MustClick() })
 		urgent := tracking.FindString(desk.MustElement("main").MustText())
 		time.Sleep(1500 * time.Millisecond)
 		desk.MustNavigate(s.URL + "/tickets/overdue")

@@ -51,6 +51,7 @@ func countOf(t *testing.T, d *db.DB, q string) int {
 // 94.3%, 77.4% of 21,504 project workers), after fourteen days of rising
 // figures as known at each day's 17:00; a second run changes nothing.
 func TestDemoCity(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []string{"sqlite", "postgres"} {
 		t.Run(kind, func(t *testing.T) {
 			now := time.Date(2022, 11, 20, 16, 30, 0, 0, clock.Shanghai)

@@ -40,5 +40,8 @@ func demoCopy(t testing.TB, kind string) dbtest.Installation {
 	})
 }
 
+// DemoShiftStart is demoShiftStart for the package's external tests.
+var DemoShiftStart = demoShiftStart
+
 // DemoCopy is demoCopy for the package's external tests.
 var DemoCopy = demoCopy

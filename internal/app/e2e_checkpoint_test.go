@@ -18,6 +18,7 @@ import (
 // directory and in the database once the server has stopped, each once,
 // with nothing left in the journal; the next server lists them.
 func TestScanJournalThroughServe(t *testing.T) {
+	t.Parallel()
 	in, _ := setup(t, "sqlite")
 	token := strings.TrimSpace(mustCLI(t, in, "", "token", "create", "--username", "kakou", "--name", "扫码枪"))
 	srv := serve(t, in)
@@ -81,6 +82,7 @@ func TestScanJournalThroughServe(t *testing.T) {
 // be: an older item of a batch is refused with scan_too_old, the others
 // are logged. A window under a minute is a usage error.
 func TestOfflineScanMaxAgeThroughServe(t *testing.T) {
+	t.Parallel()
 	in, _ := setup(t, "sqlite")
 	err := app.Run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--offline-scan-max-age", "10s"},
 		in.getenv, strings.NewReader(""), io.Discard, io.Discard)

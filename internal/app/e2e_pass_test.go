@@ -10,6 +10,7 @@ import (
 // tongxin keys list | rotate | revoke KID on the demo city, whose approved
 // pass batch made the first key.
 func TestPassKeysCommand(t *testing.T) {
+	t.Parallel()
 	in, _ := setup(t, "sqlite")
 	list := mustCLI(t, in, "", "keys", "list")
 	lines := strings.Split(strings.TrimSpace(list), "\n")

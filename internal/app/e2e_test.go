@@ -177,6 +177,7 @@ func setup(t *testing.T, kind string) (in inst, token string) {
 }
 
 func TestEndToEnd(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []string{"sqlite", "postgres"} {
 		t.Run(kind, func(t *testing.T) {
 			in, token := setup(t, kind)

@@ -78,6 +78,7 @@ func (ts *testSystem) follow(t *testing.T, cookie, path string) (res, string) {
 // contact (whose hotline tickets are refused), and a volunteer has only
 // the pages every user has.
 func TestEveryRoleMenuAnswers(t *testing.T) {
+	t.Parallel()
 	for _, kind := range dbtest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
 			ts := newTestSystem(t, kind)
@@ -142,6 +143,7 @@ var figureValue = regexp.MustCompile(`<strong class="figure-value">([^<]*)</stro
 // minutes (about to expire, ticket.StateOf) move each count by what the
 // officer may read.
 func TestHomeTicketFiguresAreScoped(t *testing.T) {
+	t.Parallel()
 	for _, kind := range dbtest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
 			ts := newTestSystem(t, kind)

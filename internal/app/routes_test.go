@@ -165,6 +165,7 @@ func TestAnonymousCallersAreTurnedAway(t *testing.T) {
 
 // The role matrix: what each demo role may do with the core endpoints.
 func TestRoleMatrix(t *testing.T) {
+	t.Parallel()
 	for _, kind := range dbtest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
 			ts := newTestSystem(t, kind)
@@ -199,6 +200,7 @@ func TestRoleMatrix(t *testing.T) {
 // Bad input gets a clear 4xx, never a 500, and a rejected import leaves
 // nothing behind.
 func TestBadInputs(t *testing.T) {
+	t.Parallel()
 	for _, kind := range dbtest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
 			ts := newTestSystem(t, kind)
@@ -271,6 +273,7 @@ func TestBadInputs(t *testing.T) {
 }
 
 func TestIdempotencyKey(t *testing.T) {
+	t.Parallel()
 	for _, kind := range dbtest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
 			ts := newTestSystem(t, kind)
