@@ -262,11 +262,11 @@ func (s *Service) Reject(ctx context.Context, p *auth.Principal, id int64, in Re
 	if err := auth.Require(p, auth.PassReview, op); err != nil {
 		return nil, err
 	}
-	reason := strings.TrimSpace(in.Reason)
-	if msg := errs.CheckLine(reason, MaxReasonLen, true); msg != "" {
-		return nil, errs.Wrap(op, errs.Fields("invalid_reason", "请填写驳回理由", errs.FieldError{Field: "reason", Message: msg}))
+	reason, err := checkReason(in.Reason, "请填写驳回理由")
+	if err != nil {
+		return nil, errs.Wrap(op, err)
 	}
-	err := s.db.Write(ctx, func(tx *db.Tx) error {
+	err = s.db.Write(ctx, func(tx *db.Tx) error {
 		b, err := loadBatchForReview(ctx, tx, p, id)
 		if err != nil {
 			return err

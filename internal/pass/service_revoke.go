@@ -12,20 +12,30 @@ import (
 	"tongxin/internal/notify"
 )
 
+// checkReason trims a reviewer's reason and refuses an empty or overlong
+// one (invalid_reason) with ask, the message that asks for it.
+func checkReason(reason, ask string) (string, error) {
+	reason = strings.TrimSpace(reason)
+	if msg := errs.CheckLine(reason, MaxReasonLen, true); msg != "" {
+		return "", errs.Fields("invalid_reason", ask, errs.FieldError{Field: "reason", Message: msg})
+	}
+	return reason, nil
+}
+
 // Revoke revokes one pass with a reason: it joins the revocation list.
 func (s *Service) Revoke(ctx context.Context, p *auth.Principal, pid string, in ReasonInput) (*Pass, error) {
 	const op = "pass.Revoke"
 	if err := auth.Require(p, auth.PassReview, op); err != nil {
 		return nil, err
 	}
-	reason := strings.TrimSpace(in.Reason)
-	if msg := errs.CheckLine(reason, MaxReasonLen, true); msg != "" {
-		return nil, errs.Wrap(op, errs.Fields("invalid_reason", "请填写吊销理由", errs.FieldError{Field: "reason", Message: msg}))
+	reason, err := checkReason(in.Reason, "请填写吊销理由")
+	if err != nil {
+		return nil, errs.Wrap(op, err)
 	}
 	if !validPID(pid) {
 		return nil, errs.Wrap(op, errPassNotFound())
 	}
-	err := s.db.Write(ctx, func(tx *db.Tx) error {
+	err = s.db.Write(ctx, func(tx *db.Tx) error {
 		if err := lock(ctx, tx, "revocations"); err != nil {
 			return err
 		}
@@ -80,9 +90,9 @@ func (s *Service) RevokeEnterprise(ctx context.Context, p *auth.Principal, key s
 	if err := auth.Require(p, auth.PassReview, op); err != nil {
 		return nil, err
 	}
-	reason := strings.TrimSpace(in.Reason)
-	if msg := errs.CheckLine(reason, MaxReasonLen, true); msg != "" {
-		return nil, errs.Wrap(op, errs.Fields("invalid_reason", "请填写吊销理由", errs.FieldError{Field: "reason", Message: msg}))
+	reason, err := checkReason(in.Reason, "请填写吊销理由")
+	if err != nil {
+		return nil, errs.Wrap(op, err)
 	}
 	key = normalizeKey(key)
 	sub, err := s.subjectOf(ctx, key)
