@@ -16,11 +16,13 @@ run: build
 build: assets
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/tongxin
 
-## test: vet, the whole test suite with the race detector, then the access matrix and the browser tests without it
-# The access matrix (4,700 requests) and the browser tests (Chromium driving the
-# pages) run without -race: their time goes into the requests and into Chromium,
-# the race detector would multiply it, and the server code they reach is the one
-# the API and page end-to-end tests run under -race in the first command.
+## test: vet, the whole test suite with the race detector, then the access matrix, the browser tests and the demo at every hour without it
+# The access matrix (4,700 requests), the browser tests (Chromium driving the
+# pages) and TestDemoAtAnyHour (three demo cities built, no concurrency) run
+# without -race: their time goes into the requests, into Chromium and into
+# building, the race detector would multiply it, and the server code they
+# reach is the one the API and page end-to-end tests run under -race in the
+# first command.
 # Not done: leaving SQLite's translated C uninstrumented
 # (-gcflags='modernc.org/...=-race=false') makes database tests about four times
 # cheaper under -race, but mixing instrumented and uninstrumented code is not
@@ -30,8 +32,8 @@ build: assets
 test: assets
 	$(GO) vet ./...
 	@test -n "$$TONGXIN_TEST_POSTGRES" || echo "PostgreSQL runs skipped: TONGXIN_TEST_POSTGRES is not set (SQLite runs only)"
-	$(GO) test -race -count=1 -timeout 30m -skip '^(TestAccessMatrix|TestBrowser.*)$$' ./...
-	$(GO) test -count=1 -timeout 30m -run '^(TestAccessMatrix|TestBrowser.*)$$' ./internal/app/
+	$(GO) test -race -count=1 -timeout 30m -skip '^(TestAccessMatrix|TestBrowser.*|TestDemoAtAnyHour)$$' ./...
+	$(GO) test -count=1 -timeout 30m -run '^(TestAccessMatrix|TestBrowser.*|TestDemoAtAnyHour)$$' ./internal/app/
 
 ## bench: the performance figures of docs/benchmarks.md
 bench: assets
