@@ -95,15 +95,9 @@ func (h *Handlers) APIUsers(w http.ResponseWriter, r *http.Request) error {
 
 // APIUser answers GET /api/v1/users/{username}.
 func (h *Handlers) APIUser(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	u, err := h.auth.GetUser(r.Context(), p, r.PathValue("username"))
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, u)
+	return web.Answer(w, r, func(ctx context.Context, p *auth.Principal) (*auth.User, error) {
+		return h.auth.GetUser(ctx, p, r.PathValue("username"))
+	})
 }
 
 type createUserRequest struct {
@@ -255,32 +249,14 @@ func (h *Handlers) APICreateToken(w http.ResponseWriter, r *http.Request) error 
 
 // APITokens answers GET /api/v1/users/{username}/tokens.
 func (h *Handlers) APITokens(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	ts, err := h.auth.ListTokens(r.Context(), p, r.PathValue("username"))
-	if err != nil {
-		return err
-	}
-	return web.WriteItems(w, ts)
+	return web.List(w, r, func(ctx context.Context, p *auth.Principal) ([]auth.Token, error) {
+		return h.auth.ListTokens(ctx, p, r.PathValue("username"))
+	})
 }
 
 // APIRevokeToken answers DELETE /api/v1/tokens/{id}.
 func (h *Handlers) APIRevokeToken(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", errs.E(errs.NotFound, "token_not_found", "令牌不存在"))
-	if err != nil {
-		return err
-	}
-	if err := h.auth.RevokeToken(r.Context(), p, id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return web.NoContentID(w, r, errs.E(errs.NotFound, "token_not_found", "令牌不存在"), h.auth.RevokeToken)
 }
 
 // AuditRow is an audit row as the API shows it.
