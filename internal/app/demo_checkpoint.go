@@ -84,7 +84,9 @@ func demoCheckpointDuty(ctx context.Context, sys *System, ids map[string]string)
 	sysP := auth.System()
 	jianning := ids["建宁大桥"]
 	now := sys.DB.Clock.Now().In(clock.Shanghai)
-	shift := demoShiftStart(now)
+	// A minute before a change, the next shift is the one to roster: by
+	// the time the roster is checked the current one may have ended.
+	shift := demoShiftStart(now.Add(time.Minute))
 	if _, err := sys.Checkpoints.SetRoster(ctx, sysP, jianning, checkpoint.RosterInput{Shifts: []checkpoint.ShiftInput{
 		{Name: demoKakou.name, Username: demoKakou.username, Post: "卡口执勤", Start: shift, End: shift.Add(12 * time.Hour)},
 		{Name: "荷塘区交警大队 李警官", Post: "交警", Start: shift, End: shift.Add(12 * time.Hour)},
