@@ -189,7 +189,7 @@ func TestPassFlowOverHTTP(t *testing.T) {
 				t.Fatalf("after a revocation: %d %s", r.status, r.body)
 			}
 			// The online check says revoked.
-			if _, reason := ts.sys.Passes.Verify(t.Context(), one.Token, time.Now()); reason != "revoked" {
+			if _, reason := ts.sys.Verifier.Verify(t.Context(), one.Token, time.Now()); reason != "revoked" {
 				t.Fatalf("Verify: %s", reason)
 			}
 			// Quota: 6 demo passes + 410 of a quota of 500; 100 more is 409.

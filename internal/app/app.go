@@ -240,6 +240,7 @@ type System struct {
 	Tickets     *ticket.Service
 	Checkpoints *checkpoint.Service
 	Passes      *pass.Service
+	Verifier    *pass.Verifier // the passes' keys and revocation list, as checkpoints verify
 	DataDir     string
 	Log         *slog.Logger
 }
@@ -303,11 +304,11 @@ func wireSystem(d *db.DB, box *pii.Box, dir string, log *slog.Logger, w wiring) 
 		BaseURL: w.baseURL, AllowPrivate: w.allowPrivate})
 	sys.Tickets = ticket.NewService(d, ticket.Deps{Box: box, Areas: sys.Areas, Holders: sys.Auth, Notifier: sys.Notify,
 		Enterprises: sys.Resumption, DataDir: dir, Log: log})
-	verifier := pass.NewVerifier(d, pass.VerifierDeps{DataDir: dir, Log: log})
+	sys.Verifier = pass.NewVerifier(d, pass.VerifierDeps{DataDir: dir, Log: log})
 	sys.Checkpoints = checkpoint.NewService(d, checkpoint.Deps{Areas: sys.Areas, Users: sys.Auth, Enterprises: sys.Resumption,
-		Verifier: verifier, OfflineMaxAge: w.offlineScanMaxAge, Log: log})
+		Verifier: sys.Verifier, OfflineMaxAge: w.offlineScanMaxAge, Log: log})
 	sys.Auth.RegisterScope(auth.ScopeCheckpoint, sys.Checkpoints.ResolveScope)
-	sys.Passes = pass.NewService(d, pass.Deps{Box: box, Verifier: verifier, Areas: sys.Areas, Enterprises: sys.Resumption,
+	sys.Passes = pass.NewService(d, pass.Deps{Box: box, Verifier: sys.Verifier, Areas: sys.Areas, Enterprises: sys.Resumption,
 		Checkpoints: sys.Checkpoints, Users: sys.Auth, Notifier: sys.Notify})
 	return sys
 }

@@ -20,19 +20,19 @@ func TestVerifyRemembersOnlyTheSignature(t *testing.T) {
 			t.Fatalf("passes %d %v", len(passes), err)
 		}
 		for _, p := range passes {
-			if c, r := f.svc.Verify(f.Ctx, p.Token, testBase); r != passtoken.OK || c.PID != p.PID {
+			if c, r := f.svc.verifier.Verify(f.Ctx, p.Token, testBase); r != passtoken.OK || c.PID != p.PID {
 				t.Fatalf("first scan of %s: %s", p.PID, r)
 			}
 		}
 		// Remembered: the second answer needs no signature check, and
 		// changing the answered claims does not change the next one.
-		c, r := f.svc.Verify(f.Ctx, passes[0].Token, testBase)
+		c, r := f.svc.verifier.Verify(f.Ctx, passes[0].Token, testBase)
 		if r != passtoken.OK {
 			t.Fatalf("second scan: %s", r)
 		}
 		areas := len(c.Areas)
 		c.Areas, c.PID = []string{"430000"}, "changed"
-		if c, _ := f.svc.Verify(f.Ctx, passes[0].Token, testBase); c.PID != passes[0].PID || len(c.Areas) != areas || c.Areas[0] == "430000" {
+		if c, _ := f.svc.verifier.Verify(f.Ctx, passes[0].Token, testBase); c.PID != passes[0].PID || len(c.Areas) != areas || c.Areas[0] == "430000" {
 			t.Fatalf("the remembered claims were changed through an answer: %+v", c)
 		}
 
@@ -40,7 +40,7 @@ func TestVerifyRemembersOnlyTheSignature(t *testing.T) {
 		if _, err := f.svc.Revoke(f.Ctx, f.gxj, passes[0].PID, ReasonInput{Reason: "离职"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, r := f.svc.Verify(f.Ctx, passes[0].Token, testBase); r != passtoken.Revoked {
+		if _, r := f.svc.verifier.Verify(f.Ctx, passes[0].Token, testBase); r != passtoken.Revoked {
 			t.Fatalf("revoked here, still %s", r)
 		}
 
@@ -52,23 +52,23 @@ func TestVerifyRemembersOnlyTheSignature(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(60 * time.Millisecond)
-		if _, r := f.svc.Verify(f.Ctx, passes[1].Token, testBase); r != passtoken.Revoked {
+		if _, r := f.svc.verifier.Verify(f.Ctx, passes[1].Token, testBase); r != passtoken.Revoked {
 			t.Fatalf("revoked by another instance, still %s", r)
 		}
 
 		// The clock passes the validity: expired, remembered or not.
 		late := passes[2].ValidTo.Add(time.Second)
-		if _, r := f.svc.Verify(f.Ctx, passes[2].Token, late); r != passtoken.Expired {
+		if _, r := f.svc.verifier.Verify(f.Ctx, passes[2].Token, late); r != passtoken.Expired {
 			t.Fatalf("after valid_to: %s", r)
 		}
-		if _, r := f.svc.Verify(f.Ctx, passes[2].Token, passes[2].ValidFrom.Add(-time.Hour)); r != passtoken.NotYetValid {
+		if _, r := f.svc.verifier.Verify(f.Ctx, passes[2].Token, passes[2].ValidFrom.Add(-time.Hour)); r != passtoken.NotYetValid {
 			t.Fatalf("before valid_from: %s", r)
 		}
 
 		// A changed character is checked, not taken from memory.
 		tok := passes[2].Token
 		bad := tok[:len(tok)-3] + flip(tok[len(tok)-3]) + tok[len(tok)-2:]
-		if _, r := f.svc.Verify(f.Ctx, bad, testBase); r != passtoken.BadSignature {
+		if _, r := f.svc.verifier.Verify(f.Ctx, bad, testBase); r != passtoken.BadSignature {
 			t.Fatalf("flipped signature: %s", r)
 		}
 
@@ -77,7 +77,7 @@ func TestVerifyRemembersOnlyTheSignature(t *testing.T) {
 		if _, err := f.svc.RevokeKey(f.Ctx, passes[3].Kid, "泄露"); err != nil {
 			t.Fatal(err)
 		}
-		if _, r := f.svc.Verify(f.Ctx, passes[3].Token, testBase); r != passtoken.Revoked {
+		if _, r := f.svc.verifier.Verify(f.Ctx, passes[3].Token, testBase); r != passtoken.Revoked {
 			t.Fatalf("key revoked, still %s", r)
 		}
 	})
@@ -93,15 +93,15 @@ func TestVerifyWithoutTheDatabase(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, p := range passes {
-			f.svc.Verify(f.Ctx, p.Token, testBase)
+			f.svc.verifier.Verify(f.Ctx, p.Token, testBase)
 		}
 		f.svc.verifier.revs.maxAge = time.Nanosecond
 		ctx, cancel := context.WithCancel(f.Ctx)
 		cancel() // every read fails now
-		if _, r := f.svc.Verify(ctx, passes[0].Token, testBase); r != passtoken.Revoked {
+		if _, r := f.svc.verifier.Verify(ctx, passes[0].Token, testBase); r != passtoken.Revoked {
 			t.Fatalf("revoked pass with the list unreadable: %s", r)
 		}
-		if _, r := f.svc.Verify(ctx, passes[1].Token, testBase); r != passtoken.OK {
+		if _, r := f.svc.verifier.Verify(ctx, passes[1].Token, testBase); r != passtoken.OK {
 			t.Fatalf("valid pass with the list unreadable: %s", r)
 		}
 		var n int

@@ -295,7 +295,7 @@ func TestTransferPointColumn(t *testing.T) {
 		if !slices.Equal(p.Checkpoints, []string{"7"}) || p.TransferPoint == nil || p.TransferPoint.ID != "7" {
 			t.Fatalf("pass %+v", p)
 		}
-		c, reason := f.svc.Verify(f.Ctx, p.Token, testBase)
+		c, reason := f.svc.verifier.Verify(f.Ctx, p.Token, testBase)
 		if reason != passtoken.OK || !slices.Equal(c.CPs, []string{"7"}) {
 			t.Fatalf("token: %+v %s", c, reason)
 		}

@@ -132,7 +132,7 @@ func TestBatchOf410Workers(t *testing.T) {
 				t.Fatalf("pass %+v", p)
 			}
 			pids[p.PID] = true
-			if c, r := f.svc.Verify(f.Ctx, p.Token, testBase); r != passtoken.OK || c.PID != p.PID {
+			if c, r := f.svc.verifier.Verify(f.Ctx, p.Token, testBase); r != passtoken.OK || c.PID != p.PID {
 				t.Fatalf("Verify: %v %v", c, r)
 			}
 		}
@@ -349,7 +349,7 @@ func TestRevocationList(t *testing.T) {
 			t.Fatalf("page %+v", page)
 		}
 		for _, p := range passes {
-			if _, r := f.svc.Verify(f.Ctx, p.Token, testBase); r != passtoken.Revoked {
+			if _, r := f.svc.verifier.Verify(f.Ctx, p.Token, testBase); r != passtoken.Revoked {
 				t.Fatalf("revoked pass verifies %s", r)
 			}
 		}
@@ -385,7 +385,7 @@ func TestServiceVerify(t *testing.T) {
 			{"empty", "", testBase, passtoken.Malformed},
 		}
 		for _, c := range cases {
-			if _, r := f.svc.Verify(f.Ctx, c.token, c.at); r != c.want {
+			if _, r := f.svc.verifier.Verify(f.Ctx, c.token, c.at); r != c.want {
 				t.Errorf("%s: %s, want %s", c.name, r, c.want)
 			}
 		}
@@ -394,12 +394,12 @@ func TestServiceVerify(t *testing.T) {
 		claims := passtoken.Claims{PID: passes[0].PID, Kind: passtoken.Person, Name: "张*", Ent: qianjin, Areas: []string{"430211"},
 			NBF: testBase.Unix() - 10, EXP: testBase.Unix() + 3600}
 		forged, _ := passtoken.Sign(priv, "AAAAAAAAAAAA", claims)
-		if _, r := f.svc.Verify(f.Ctx, forged, testBase); r != passtoken.UnknownKey {
+		if _, r := f.svc.verifier.Verify(f.Ctx, forged, testBase); r != passtoken.UnknownKey {
 			t.Errorf("unknown key: %s", r)
 		}
 		// Our kid, another key: the signature fails.
 		forged, _ = passtoken.Sign(priv, passes[0].Kid, claims)
-		if _, r := f.svc.Verify(f.Ctx, forged, testBase); r != passtoken.BadSignature {
+		if _, r := f.svc.verifier.Verify(f.Ctx, forged, testBase); r != passtoken.BadSignature {
 			t.Errorf("forged with our kid: %s", r)
 		}
 	})
@@ -437,10 +437,10 @@ func TestKeysRotateAndRevoke(t *testing.T) {
 		jwks := f.jwksJSON()
 		for _, p := range append(old, fresh...) {
 			verifyPlain(t, jwks, p.Token)
-			if _, r := f.svc.Verify(f.Ctx, p.Token, testBase); r != passtoken.OK {
+			if _, r := f.svc.verifier.Verify(f.Ctx, p.Token, testBase); r != passtoken.OK {
 				t.Fatalf("verify after rotation: %s", r)
 			}
-			if _, r := other.Verify(f.Ctx, p.Token, testBase); r != passtoken.OK {
+			if _, r := other.verifier.Verify(f.Ctx, p.Token, testBase); r != passtoken.OK {
 				t.Fatalf("other instance: %s", r)
 			}
 		}
@@ -462,14 +462,14 @@ func TestKeysRotateAndRevoke(t *testing.T) {
 		_, err = f.svc.RevokeKey(f.Ctx, oldKid, "")
 		mustErr(t, err, errs.Conflict, "key_revoked")
 		for _, p := range old {
-			if _, r := f.svc.Verify(f.Ctx, p.Token, testBase); r != passtoken.Revoked {
+			if _, r := f.svc.verifier.Verify(f.Ctx, p.Token, testBase); r != passtoken.Revoked {
 				t.Fatalf("pass of a revoked key: %s", r)
 			}
 			if got, _ := f.svc.GetPass(f.Ctx, f.gxj, p.PID); got.Status != StatusRevoked {
 				t.Fatalf("status %s", got.Status)
 			}
 		}
-		if _, r := f.svc.Verify(f.Ctx, fresh[0].Token, testBase); r != passtoken.OK {
+		if _, r := f.svc.verifier.Verify(f.Ctx, fresh[0].Token, testBase); r != passtoken.OK {
 			t.Fatalf("pass of the new key: %s", r)
 		}
 		list, _, _ := f.svc.Revocations(f.Ctx, 0, 0)
@@ -491,7 +491,7 @@ func TestKeysRotateAndRevoke(t *testing.T) {
 		if p3[0].Kid == k.Kid || p3[0].Kid == oldKid {
 			t.Fatalf("signed by revoked key %s", p3[0].Kid)
 		}
-		if _, r := other.Verify(f.Ctx, p3[0].Token, testBase); r != passtoken.OK {
+		if _, r := other.verifier.Verify(f.Ctx, p3[0].Token, testBase); r != passtoken.OK {
 			t.Fatalf("other instance on a key it has not seen: %s", r)
 		}
 	})

@@ -137,12 +137,3 @@ func (v *Verifier) TokenByNumber(ctx context.Context, number string) (string, er
 // revoked makes the next check read the revocation list first: a
 // revocation has committed on this instance.
 func (v *Verifier) revoked() { v.revs.invalidate() }
-
-// Verify is the Verifier's Verify, for callers that hold the Service
-// (tests, tools): the same keys and revocation list.
-func (s *Service) Verify(ctx context.Context, token string, at time.Time) (*passtoken.Claims, passtoken.Reason) {
-	return s.verifier.Verify(ctx, token, at)
-}
-
-// Keys is the Verifier's Keys.
-func (s *Service) Keys() passtoken.Keys { return s.verifier.Keys() }
