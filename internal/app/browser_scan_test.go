@@ -32,7 +32,7 @@ func signRaw(priv ed25519.PrivateKey, header, payload string) string {
 }
 
 // goVerdict is the server's decision without the database, in the order
-// of pass.Service.Verify (a revoked key's tokens, then passtoken.Parsed.Verify,
+// of pass.Verifier.Verify (a revoked key's tokens, then passtoken.Parsed.Verify,
 // then the pass's revocation) and checkpoint.Service.decide
 // (Claims.AllowedAt).
 func goVerdict(tok string, keys passtoken.Keys, revokedKeys map[string]ed25519.PublicKey, at time.Time, revoked map[string]bool, areaPath, cp string) passtoken.Reason {

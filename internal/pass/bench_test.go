@@ -115,7 +115,7 @@ func rawInsert(f *fixture, batchID int64) (time.Duration, error) {
 
 // BenchmarkVerify is the online check of one token: signature, validity
 // and the revocation lookup (one prepared, indexed query), beside the
-// signature check alone (pass.Verify with the in-memory keys).
+// signature check alone (passtoken.Verify with the in-memory keys).
 //
 //	go test ./internal/pass/ -run '^$' -bench Verify
 func BenchmarkVerify(b *testing.B) {
