@@ -205,6 +205,7 @@ func getTicket(t *testing.T, s *server, token string, id int64) sweptTicket {
 // second, an unanswered ticket climbs community → street → district →
 // city HQ and stops there; a ticket answered at once stays where it is.
 func TestTicketSweeperEndToEnd(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []string{"sqlite", "postgres"} {
 		t.Run(kind, func(t *testing.T) {
 			in, worker := setup(t, kind)
@@ -276,6 +277,7 @@ func TestTicketSweeperEndToEnd(t *testing.T) {
 // moments, escalate each of 50 tickets exactly once per level, and neither
 // reports an error.
 func TestTicketSweeperTwoInstances(t *testing.T) {
+	t.Parallel()
 	const n = 50
 	in, worker := setup(t, "postgres")
 	hq := hqToken(t, in)

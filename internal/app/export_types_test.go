@@ -108,6 +108,7 @@ type typeReport struct {
 // =SUM over every count column, which must equal the sum of the counts
 // (a count stored as text sums to 0).
 func TestExportsAreTyped(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the access matrix's world")
 	}
