@@ -37,6 +37,13 @@ func raceTests(t *testing.T) *regexp.Regexp {
 	return nil
 }
 
+// unraced are tests that start goroutines yet stay out of RACE_TESTS,
+// each with the reason.
+var unraced = map[string]string{
+	"TestImportBombPassBatch": "three bombs parsed at once, for the heap growth it measures (meaningless under -race, " +
+		"which costs it half a minute); the import gate they queue at is TestImportGate's, which runs under -race",
+}
+
 // startsGoroutines tells whether the function's own body starts a
 // goroutine: a go statement or a call of a method named Go
 // (sync.WaitGroup.Go, errgroup.Group.Go).
@@ -59,7 +66,8 @@ func startsGoroutines(fn *ast.FuncDecl) bool {
 // TestConcurrentTestsRunUnderRace: `make test` runs the whole suite once
 // without the race detector and again, under it, the tests RACE_TESTS
 // names: those of concurrent code. A test that starts goroutines of its
-// own is one of them, and must be named so that the pattern takes it.
+// own is one of them, and must be named so that the pattern takes it
+// (or be listed in unraced, with the reason).
 func TestConcurrentTestsRunUnderRace(t *testing.T) {
 	re := raceTests(t)
 	root := filepath.Join("..", "..")
@@ -79,7 +87,7 @@ func TestConcurrentTestsRunUnderRace(t *testing.T) {
 				continue
 			}
 			seen++
-			if !re.MatchString(fn.Name.Name) {
+			if !re.MatchString(fn.Name.Name) && unraced[fn.Name.Name] == "" {
 				rel, _ := filepath.Rel(root, path)
 				bad = append(bad, filepath.ToSlash(rel)+": "+fn.Name.Name+" starts goroutines but RACE_TESTS in the Makefile does not take it")
 			}
