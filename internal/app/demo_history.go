@@ -249,7 +249,7 @@ func replay(ctx context.Context, sys *System, events []demoEvent, now time.Time)
 	sweepTo := func(t time.Time) error {
 		for next := clk.Now().Truncate(30 * time.Minute).Add(30 * time.Minute); !next.After(t); next = next.Add(30 * time.Minute) {
 			clk.Set(next)
-			if _, err := h.Tickets.Sweep(ctx); err != nil {
+			if _, err := h.Tickets.SweepAll(ctx); err != nil {
 				return fmt.Errorf("demo: sweep: %w", err)
 			}
 		}
@@ -267,6 +267,6 @@ func replay(ctx context.Context, sys *System, events []demoEvent, now time.Time)
 	if err := sweepTo(now); err != nil {
 		return err
 	}
-	_, err := h.Tickets.Sweep(ctx)
+	_, err := h.Tickets.SweepAll(ctx)
 	return err
 }

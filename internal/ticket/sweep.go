@@ -17,10 +17,19 @@ import (
 // SweepBatch is how many tickets one sweeper transaction handles.
 const SweepBatch = 500
 
+// SweepPassLimit is the most tickets one pass escalates, and the most it
+// confirms: a pass stays short however large the backlog (a city whose
+// sweeper was stopped for a night may find 100,000 tickets due), and
+// RunSweeper starts the next pass at once while tickets are left.
+const SweepPassLimit = 2 * SweepBatch
+
 // SweepResult counts what one pass did.
 type SweepResult struct {
 	Escalated     int `json:"escalated"`
 	AutoConfirmed int `json:"auto_confirmed"`
+	// More is true when the pass stopped at SweepPassLimit with tickets
+	// still due: the next pass goes on.
+	More bool `json:"more"`
 }
 
 // candidate is a ticket the sweeper may escalate.
@@ -48,11 +57,12 @@ type candidate struct {
 // the officers of the new level are notified; resolved tickets whose
 // reporter did not answer in time confirm themselves. Each ticket is moved
 // by a conditional update on its version, so sweepers in several instances
-// never escalate one ticket twice.
+// never escalate one ticket twice. A pass escalates at most SweepPassLimit
+// tickets and confirms at most as many; More says when it stopped there.
 func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 	var res SweepResult
 	pass := &sweepPass{policies: map[string]Policy{}, holders: map[string][]int64{}}
-	for range 1000 {
+	for res.Escalated < SweepPassLimit {
 		now := s.clock.Now().UnixMilli()
 		list, err := s.dueCandidates(ctx, now)
 		if err != nil {
@@ -69,15 +79,31 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 		if len(list) < SweepBatch || n == 0 {
 			break
 		}
+		res.More = res.Escalated >= SweepPassLimit
 	}
-	for range 1000 {
+	for res.AutoConfirmed < SweepPassLimit {
 		n, more, err := s.autoConfirmBatch(ctx)
 		res.AutoConfirmed += n
 		if err != nil || !more {
 			return res, err
 		}
+		res.More = res.More || res.AutoConfirmed >= SweepPassLimit
 	}
 	return res, nil
+}
+
+// SweepAll runs passes until nothing due is left (the demo's replay of
+// past days, which must end where a running sweeper would have).
+func (s *Service) SweepAll(ctx context.Context) (SweepResult, error) {
+	var total SweepResult
+	for {
+		res, err := s.Sweep(ctx)
+		total.Escalated += res.Escalated
+		total.AutoConfirmed += res.AutoConfirmed
+		if err != nil || !res.More {
+			return total, err
+		}
+	}
 }
 
 // sweepPass caches what one pass looks up many times.
@@ -261,8 +287,9 @@ func (s *Service) autoConfirmBatch(ctx context.Context) (n int, more bool, err e
 	return n, more, err
 }
 
-// RunSweeper sweeps every interval until ctx ends. Errors are logged and
-// the next pass tries again.
+// RunSweeper sweeps every interval until ctx ends, and at once again
+// after a pass that stopped at SweepPassLimit, so a backlog drains pass by
+// short pass. Errors are logged and the next pass tries again.
 func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -272,7 +299,10 @@ func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
 		case err != nil && ctx.Err() == nil:
 			s.log.Error("ticket sweeper", "err", err)
 		case res.Escalated > 0 || res.AutoConfirmed > 0:
-			s.log.Info("ticket sweeper", "escalated", res.Escalated, "auto_confirmed", res.AutoConfirmed)
+			s.log.Info("ticket sweeper", "escalated", res.Escalated, "auto_confirmed", res.AutoConfirmed, "more", res.More)
+		}
+		if err == nil && res.More && ctx.Err() == nil {
+			continue
 		}
 		select {
 		case <-ctx.Done():

@@ -106,13 +106,14 @@ func (f *fixture) codesAt(tb testing.TB, level string) []string {
 	return out
 }
 
-// BenchmarkSweep measures one sweeper pass over 100,000 open tickets on
-// SQLite:
+// BenchmarkSweep measures the sweeper over 100,000 open tickets on
+// SQLite, when 1,000 of them are due (a busy minute), none is (the idle
+// pass, every minute of a quiet day) and all are (the worst case: every
+// ticket escalates, with its hop, timeline event, audit row and notice):
 //
-//   - due-1000: 1,000 of them are due (a busy minute);
-//   - due-0: none is (the idle pass, every minute of a quiet day);
-//   - due-100000: all are (the worst case: every ticket escalates, with
-//     its hop, timeline event, audit row and notice).
+//   - pass: one pass, which stops at SweepPassLimit tickets;
+//   - drain: passes until none is due (SweepAll, as RunSweeper drains a
+//     backlog).
 //
 // Beside each, in the same run and on the same rows, two floors:
 // ref-update is one bare UPDATE of the due rows through the sweeper's
@@ -178,8 +179,8 @@ func BenchmarkSweep(b *testing.B) {
 		b.ReportMetric(total/sec, "open-tickets/s")
 	}
 	// run times fn once per iteration after reset(due); fn returns how
-	// many tickets it moved.
-	run := func(name string, due int, fn func() (int, error)) {
+	// many tickets it moved, which must be want.
+	run := func(name string, due, want int, fn func() (int, error)) {
 		b.Run(fmt.Sprintf("%s-%d", name, due), func(b *testing.B) {
 			for range b.N {
 				b.StopTimer()
@@ -189,11 +190,11 @@ func BenchmarkSweep(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if n != due {
-					b.Fatalf("moved %d tickets, want %d", n, due)
+				if n != want {
+					b.Fatalf("moved %d tickets, want %d", n, want)
 				}
 			}
-			report(b, due)
+			report(b, want)
 		})
 	}
 	next := respondBy + 2*3600_000
@@ -239,11 +240,15 @@ func BenchmarkSweep(b *testing.B) {
 		return int(n), err
 	}
 	for _, due := range []int{1_000, 0, total} {
-		run("sweep", due, func() (int, error) {
+		run("pass", due, min(due, SweepPassLimit), func() (int, error) {
 			r, err := f.svc.Sweep(f.Ctx)
 			return r.Escalated, err
 		})
-		run("ref-update", due, func() (int, error) { return floor(false) })
-		run("ref-writes", due, func() (int, error) { return floor(true) })
+		run("drain", due, due, func() (int, error) {
+			r, err := f.svc.SweepAll(f.Ctx)
+			return r.Escalated, err
+		})
+		run("ref-update", due, due, func() (int, error) { return floor(false) })
+		run("ref-writes", due, due, func() (int, error) { return floor(true) })
 	}
 }

@@ -426,6 +426,41 @@ func TestSweepConcurrent(t *testing.T) {
 	}
 }
 
+// TestSweepPassIsBounded: with more tickets due than SweepPassLimit, a pass
+// escalates that many and says more are left, and the next pass goes on,
+// each ticket moved once; RunSweeper drains such a backlog pass after pass
+// without waiting for its interval.
+func TestSweepPassIsBounded(t *testing.T) {
+	const n = SweepPassLimit + 100
+	each(t, func(t *testing.T, f *fixture) {
+		f.ladderUsers()
+		seedTickets(t, f, n, testBase, "430203001001")
+		f.at(sh(2022, 11, 20, 12, 0, 0))
+		for i, want := range []SweepResult{{Escalated: SweepPassLimit, More: true}, {Escalated: 100}, {}} {
+			if r := f.sweep(); r != want {
+				t.Errorf("pass %d: %+v, want %+v", i+1, r, want)
+			}
+		}
+		if c := f.Count(`SELECT COUNT(*) FROM tickets WHERE escalation_level = 1`); c != n {
+			t.Fatalf("%d tickets at level 1, want %d", c, n)
+		}
+
+		f.at(sh(2022, 11, 20, 14, 0, 0))
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); f.svc.RunSweeper(ctx, time.Hour) }()
+		deadline := time.Now().Add(time.Minute)
+		for f.Count(`SELECT COUNT(*) FROM tickets WHERE escalation_level = 2`) < n && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+		<-done
+		if c := f.Count(`SELECT COUNT(*) FROM ticket_escalations WHERE hop = 2`); c != n {
+			t.Errorf("RunSweeper with an hour's interval made %d second hops, want %d at once", c, n)
+		}
+	})
+}
+
 // TestRunSweeper: the background loop sweeps every interval and stops with
 // its context.
 func TestRunSweeper(t *testing.T) {
