@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	texttemplate "text/template"
 	"time"
@@ -284,7 +285,7 @@ func (r *Renderer) Page(w http.ResponseWriter, req *http.Request, status int, na
 			return errs.Wrap("web.Page", err)
 		}
 	}
-	writeHTML(w, status, buf.Bytes())
+	writeHTML(w, req, status, buf.Bytes())
 	return nil
 }
 
@@ -299,17 +300,25 @@ func (r *Renderer) Fragment(w http.ResponseWriter, req *http.Request, status int
 	if err := set.ExecuteTemplate(&buf, name, v); err != nil {
 		return errs.Wrap("web.Fragment", err)
 	}
-	writeHTML(w, status, buf.Bytes())
+	writeHTML(w, req, status, buf.Bytes())
 	return nil
 }
 
-func writeHTML(w http.ResponseWriter, status int, body []byte) {
+func writeHTML(w http.ResponseWriter, req *http.Request, status int, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	// Pages show one user's data: never stored by a shared cache, and the
 	// htmx fragment and the full page of one URL must not be confused.
 	h.Set("Cache-Control", "no-store")
 	h.Add("Vary", "HX-Request")
+	h.Add("Vary", "Accept-Encoding")
+	if len(body) >= minGzip && acceptsGzip(req) {
+		if gz := gzipHTML(body); gz != nil {
+			h.Set("Content-Encoding", "gzip")
+			body = gz
+		}
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	w.Write(body)
 }

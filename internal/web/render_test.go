@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -487,5 +489,62 @@ func TestFormFail(t *testing.T) {
 		if got := FormStatus(tt.err); got != tt.want {
 			t.Errorf("FormStatus(%v) = %d, want %d", tt.err, got, tt.want)
 		}
+	}
+}
+
+// A page is gzipped for a browser that accepts it — the same bytes once
+// unzipped, Content-Length the compressed size, Vary naming
+// Accept-Encoding — and sent as it is to a client that does not, or that
+// refuses gzip with q=0; a fragment smaller than a packet is not zipped.
+func TestPagesAreGzipped(t *testing.T) {
+	r := newTestRenderer(t)
+	data := strings.Repeat("芦淞区建设街道大园社区 复工 86% ", 400)
+	page := func(accept string) *httptest.ResponseRecorder {
+		req := get("/", officer(), "")
+		if accept != "" {
+			req.Header.Set("Accept-Encoding", accept)
+		}
+		w := httptest.NewRecorder()
+		if err := r.Page(w, req, http.StatusOK, "test/page", "nav.users", data); err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	plain := page("")
+	if plain.Header().Get("Content-Encoding") != "" || !strings.Contains(plain.Body.String(), data) {
+		t.Fatalf("without Accept-Encoding: %v", plain.Header())
+	}
+	zipped := page("gzip, deflate, br, zstd")
+	h := zipped.Header()
+	if h.Get("Content-Encoding") != "gzip" || !slices.Contains(h.Values("Vary"), "Accept-Encoding") ||
+		h.Get("Content-Length") != strconv.Itoa(zipped.Body.Len()) {
+		t.Fatalf("gzip accepted: %v", h)
+	}
+	zr, err := gzip.NewReader(zipped.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(body) != plain.Body.String() {
+		t.Error("the page unzipped differs from the page sent plain")
+	}
+	if n, m := zipped.Body.Len(), plain.Body.Len(); n*5 > m {
+		t.Errorf("gzipped to %d bytes of %d", n, m)
+	}
+	if w := page("gzip;q=0, identity"); w.Header().Get("Content-Encoding") != "" {
+		t.Error("gzip;q=0 refuses gzip")
+	}
+
+	req := get("/", officer(), "")
+	req.Header.Set("Accept-Encoding", "gzip")
+	w := httptest.NewRecorder()
+	if err := r.Fragment(w, req, http.StatusOK, "test/frag", nil); err != nil {
+		t.Fatal(err)
+	}
+	if w.Header().Get("Content-Encoding") != "" || !strings.Contains(w.Body.String(), "<li>") {
+		t.Errorf("a small fragment: %v %q", w.Header(), w.Body.String())
 	}
 }
