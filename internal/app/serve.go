@@ -26,7 +26,8 @@ import (
 
 // serveOptions are the options of `tongxin serve`.
 type serveOptions struct {
-	addr, journal, logLevel    string
+	addr, debugAddr            string
+	journal, logLevel          string
 	migrate, secure            bool
 	sweep, deliver, offlineAge time.Duration
 }
@@ -63,6 +64,12 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", o.addr, err)
 	}
+	stopDebug, err := startDebug(o.debugAddr, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopDebug()
 	log.Info("serving", "addr", ln.Addr().String(), "db", sys.DB.String(), "version", Version)
 	fmt.Fprintf(env.Stdout, "同心 Tongxin 已启动：http://%s\n", ln.Addr())
 	stop := runBackground(ctx, sys, o, log)
@@ -88,6 +95,7 @@ func serveFlags(env *Env, args []string) (*flags, *serveOptions, error) {
 	journal := f.String("scan-journal", env.Getenv("TONGXIN_SCAN_JOURNAL"), "卡口在线扫码的日志目录，默认为数据目录下的 scan-journal；off 表示直接写数据库 (环境变量 TONGXIN_SCAN_JOURNAL)")
 	offlineAge := f.Duration("offline-scan-max-age", envDuration(env, "TONGXIN_OFFLINE_SCAN_MAX_AGE", checkpoint.DefaultOfflineMaxAge), "离线扫码记录上传时最早可追溯的时长，更早的记录拒收 (环境变量 TONGXIN_OFFLINE_SCAN_MAX_AGE)")
 	logLevel := f.String("log-level", envOr(env, "TONGXIN_LOG_LEVEL", "info"), "日志级别 debug|info|warn|error")
+	debugAddr := f.String("debug-addr", env.Getenv("TONGXIN_DEBUG_ADDR"), "性能剖析 (pprof) 的监听地址，只能是本机回环地址，如 127.0.0.1:6060；默认关闭 (环境变量 TONGXIN_DEBUG_ADDR)")
 	if err := f.parse(args); err != nil {
 		return nil, nil, err
 	}
@@ -97,8 +105,11 @@ func serveFlags(env *Env, args []string) (*flags, *serveOptions, error) {
 	if *offlineAge < time.Minute {
 		return nil, nil, usageError("--offline-scan-max-age 不能小于 1m")
 	}
+	if err := checkDebugAddr(*debugAddr); err != nil {
+		return nil, nil, err
+	}
 	f.wire = wiring{baseURL: strings.TrimRight(*baseURL, "/"), allowPrivate: *allowPrivate}
-	return f, &serveOptions{addr: *addr, journal: *journal, logLevel: *logLevel, migrate: *migrate, secure: *secure,
+	return f, &serveOptions{addr: *addr, debugAddr: *debugAddr, journal: *journal, logLevel: *logLevel, migrate: *migrate, secure: *secure,
 		sweep: *sweep, deliver: *deliver, offlineAge: *offlineAge}, nil
 }
 
