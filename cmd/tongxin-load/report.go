@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"tongxin/internal/loadgen"
+)
+
+// The markers between which -write puts the suite's section.
+const (
+	beginMarker = "<!-- tongxin-load:begin -->"
+	endMarker   = "<!-- tongxin-load:end -->"
+)
+
+// figure is one row of the table.
+type figure struct {
+	name, unit      string
+	tongxin, bare   float64 // medians of the rounds; bare 0: no bare run
+	ratio           float64
+	ratioOf, target string // what the ratio divides by when not bare; the target
+}
+
+// report is what the suite measured, for the terminal and the docs.
+type report struct {
+	s       *suiteFlags
+	rounds  []round
+	figures []figure
+	at      time.Time
+	errors  int64
+}
+
+func newReport(s *suiteFlags, rounds []round) *report {
+	r := &report{s: s, rounds: rounds, at: time.Now().UTC()}
+	rps := func(x loadgen.Result) float64 { return x.ReqPerSec }
+	p99 := func(x loadgen.Result) float64 { return float64(x.P99) / 1e6 }
+	p50 := func(x loadgen.Result) float64 { return float64(x.P50) / 1e6 }
+	rate := r.median("bare/scan-half", func(x loadgen.Result) float64 { return x.Rate })
+	r.add("`GET /api/v1/me`, closed loop: req/s", "", "me", rps, "≥ 0.50")
+	r.add("online scan `POST /api/v1/checkpoints/{id}/scans`, closed loop: req/s", "", "scan", rps, "≥ 0.50")
+	r.add(fmt.Sprintf("online scan at half of bare's maximum (%.0f req/s), open loop: p99", rate), "ms", "scan-half", p99, "(no target)")
+	rep := figure{name: "report filing `POST /api/v1/enterprises/{key}/reports`, closed loop: reports/s",
+		tongxin: r.median("tongxin/report", rps), ratioOf: "2,000/s", target: "≥ 1.00 (issue 3: 2,000/s)"}
+	rep.ratio = rep.tongxin / 2000
+	r.figures = append(r.figures, rep,
+		figure{name: "statistics page `/resumption`, one request at a time: time to first byte, p50", unit: "ms",
+			tongxin: r.median("tongxin/stats-page", p50), target: "(no target)"},
+		figure{name: "ticket queue page `/tickets`, one request at a time: time to first byte, p50", unit: "ms",
+			tongxin: r.median("tongxin/queue-page", p50), target: "(no target)"})
+	for _, rd := range rounds {
+		for _, res := range rd {
+			r.errors += res.Errors + res.Dropped
+		}
+	}
+	return r
+}
+
+// add is a figure measured on both servers, the ratio tongxin ÷ bare.
+func (r *report) add(name, unit, run string, pick func(loadgen.Result) float64, target string) {
+	f := figure{name: name, unit: unit, tongxin: r.median("tongxin/"+run, pick), bare: r.median("bare/"+run, pick), target: target}
+	if f.bare > 0 {
+		f.ratio = f.tongxin / f.bare
+	}
+	r.figures = append(r.figures, f)
+}
+
+// median is the median over the rounds of one figure of a run.
+func (r *report) median(run string, pick func(loadgen.Result) float64) float64 {
+	var v []float64
+	for _, rd := range r.rounds {
+		if res, ok := rd[run]; ok {
+			v = append(v, pick(res.Result))
+		}
+	}
+	if len(v) == 0 {
+		return 0
+	}
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// write prints the table on the terminal.
+func (r *report) write(w io.Writer) {
+	for _, f := range r.figures {
+		fmt.Fprintf(w, "%-100s tongxin %10s  bare %10s  ratio %6s  %s\n", f.name, f.value(f.tongxin), f.value(f.bare), f.ratioText(), f.target)
+	}
+	fmt.Fprintf(w, "errors and dropped requests over all runs: %d\n", r.errors)
+}
+
+func (f figure) value(v float64) string {
+	switch {
+	case v == 0:
+		return "—"
+	case f.unit == "ms":
+		return fmt.Sprintf("%.2f ms", v)
+	}
+	return group(int64(v + 0.5))
+}
+
+func (f figure) ratioText() string {
+	if f.ratio == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f", f.ratio)
+}
+
+// group writes n with a space between thousands, as docs/benchmarks.md does.
+func group(n int64) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// markdown is the section written between the markers.
+func (r *report) markdown() string {
+	var b strings.Builder
+	s := r.s
+	fmt.Fprintf(&b, "Run of %s: `bin/tongxin-load suite %s` — %d rounds (bare, tongxin, bare, …), %s measured after %s of warm-up, "+
+		"%d closed-loop connections; medians of the rounds.\n\n", r.at.Format("2006-01-02 15:04 UTC"), strings.Join(s.command, " "),
+		s.rounds, s.duration, s.warmup, s.conns)
+	fmt.Fprintf(&b, "Machine: %s, %d cores, %s; %s.\n\n", cpuModel(), runtime.NumCPU(), runtime.Version(), s.pin)
+	b.WriteString("| figure | tongxin | bare | ratio | target |\n|---|---:|---:|---:|---|\n")
+	for _, f := range r.figures {
+		ratio := f.ratioText()
+		if f.ratioOf != "" && f.ratio != 0 {
+			ratio += " (÷ " + f.ratioOf + ")"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | **%s** | %s |\n", f.name, f.value(f.tongxin), f.value(f.bare), ratio, f.target)
+	}
+	fmt.Fprintf(&b, "\nErrors and dropped requests over all runs: %d.\n\nEvery run:\n\n```\n", r.errors)
+	for i, rd := range r.rounds {
+		names := make([]string, 0, len(rd))
+		for name := range rd {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		for _, name := range names {
+			fmt.Fprintf(&b, "round %d %-20s %s\n", i+1, name, rd[name])
+		}
+	}
+	b.WriteString("```\n")
+	return b.String()
+}
+
+// cpuModel is the first "model name" of /proc/cpuinfo.
+func cpuModel() string {
+	data, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}
+
+// checkMarkers tells whether file holds the markers, begin before end.
+func checkMarkers(file string) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("-write: %w", err)
+	}
+	_, _, err = splitMarked(string(data), file)
+	return err
+}
+
+func splitMarked(text, file string) (before, after string, err error) {
+	i := strings.Index(text, beginMarker)
+	j := strings.Index(text, endMarker)
+	if i < 0 || j < i {
+		return "", "", fmt.Errorf("-write %s: no %s … %s markers", file, beginMarker, endMarker)
+	}
+	return text[:i+len(beginMarker)], text[j:], nil
+}
+
+// replaceMarked puts section between the markers of file.
+func replaceMarked(file, section string) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("-write: %w", err)
+	}
+	before, after, err := splitMarked(string(data), file)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(file, []byte(before+"\n"+section+after), 0o644); err != nil {
+		return fmt.Errorf("-write: %w", err)
+	}
+	return nil
+}

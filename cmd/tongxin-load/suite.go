@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// suiteFlags are the options of `suite`.
+type suiteFlags struct {
+	tongxin, write      string
+	rounds, conns       int
+	duration, warmup    time.Duration
+	keep                bool
+	command             []string // as typed, for the docs
+	self                string
+	pin                 pinning
+	inst                *install
+	tongxinURL, bareURL string
+}
+
+func parseSuite(args []string, stderr io.Writer) (*suiteFlags, error) {
+	fs := newFlagSet("suite", stderr)
+	s := &suiteFlags{command: args}
+	fs.StringVar(&s.tongxin, "tongxin", "bin/tongxin", "the built tongxin binary")
+	fs.StringVar(&s.write, "write", "", "a Markdown file whose tongxin-load markers get the table (docs/benchmarks.md)")
+	fs.IntVar(&s.rounds, "rounds", 5, "rounds, each bare then tongxin")
+	fs.IntVar(&s.conns, "conns", 16, "closed-loop workers")
+	fs.DurationVar(&s.duration, "duration", 10*time.Second, "the measured window of each run")
+	fs.DurationVar(&s.warmup, "warmup", time.Second, "the warm-up before each run's window")
+	fs.BoolVar(&s.keep, "keep", false, "keep the temporary data directory (its path is printed)")
+	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	switch {
+	case s.rounds < 1:
+		return nil, badUsage("-rounds must be at least 1")
+	case s.conns < 1:
+		return nil, badUsage("-conns must be at least 1")
+	case s.duration <= 0 || s.warmup < 0:
+		return nil, badUsage("-duration must be above 0 and -warmup not below")
+	}
+	if st, err := os.Stat(s.tongxin); err != nil || st.IsDir() {
+		return nil, badUsage("-tongxin %s: no such binary (make build, or pass -tongxin PATH)", s.tongxin)
+	}
+	if s.write != "" {
+		if err := checkMarkers(s.write); err != nil {
+			return nil, badUsage("%v", err)
+		}
+	}
+	return s, nil
+}
+
+// runSuite is `tongxin-load suite`.
+func runSuite(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	s, err := parseSuite(args, stderr)
+	if err != nil {
+		return err
+	}
+	if s.self, err = os.Executable(); err != nil {
+		return fmt.Errorf("find this program: %w", err)
+	}
+	if s.tongxin, err = filepath.Abs(s.tongxin); err != nil {
+		return err
+	}
+	s.pin = detectPinning()
+	dir, err := os.MkdirTemp("", "tongxin-load-*")
+	if err != nil {
+		return fmt.Errorf("temporary directory: %w", err)
+	}
+	if s.keep {
+		fmt.Fprintln(stderr, "data directory:", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	fmt.Fprintf(stderr, "demo installation in %s; %s\n", dir, s.pin)
+	if s.inst, err = newInstall(ctx, s.tongxin, dir); err != nil {
+		return err
+	}
+	rounds, err := s.measure(ctx, dir, stderr)
+	if err != nil {
+		return err
+	}
+	rep := newReport(s, rounds)
+	rep.write(stdout)
+	if s.write != "" {
+		return replaceMarked(s.write, rep.markdown())
+	}
+	return nil
+}
+
+// measure starts both servers and runs the rounds.
+func (s *suiteFlags) measure(ctx context.Context, dir string, log io.Writer) ([]round, error) {
+	tx, err := s.inst.serve(ctx, s.pin)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.stop()
+	if err := s.inst.prepare(ctx, tx.url); err != nil {
+		return nil, err
+	}
+	bare, err := startServer(command(ctx, s.pin.server, s.self, "bare", "-get-bytes", strconv.Itoa(s.inst.meBytes),
+		"-post-bytes", strconv.Itoa(s.inst.scanBytes)), filepath.Join(dir, "bare.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer bare.stop()
+	s.tongxinURL, s.bareURL = tx.url, bare.url
+	var rounds []round
+	for i := range s.rounds {
+		r, err := s.round(ctx, i, log)
+		if err != nil {
+			return nil, err
+		}
+		rounds = append(rounds, r)
+	}
+	return rounds, nil
+}
+
+// round is one round's results by run name ("bare/me", "tongxin/scan", …).
+type round map[string]measured
+
+// A round: bare first, then tongxin, each with the same requests; the
+// open-loop scans of both go at half of this round's bare scan maximum.
+func (s *suiteFlags) round(ctx context.Context, i int, log io.Writer) (round, error) {
+	r := round{}
+	run := func(name, url, scenario string, extra ...string) error {
+		res, err := generate(ctx, s.pin, s.self, append(s.loadArgs(url, scenario), extra...))
+		if err != nil {
+			return err
+		}
+		r[name] = res
+		fmt.Fprintf(log, "round %d %-20s %s\n", i+1, name, res)
+		return nil
+	}
+	closed := []string{"-mode", "closed", "-conns", strconv.Itoa(s.conns)}
+	if err := run("bare/me", s.bareURL, "me", closed...); err != nil {
+		return nil, err
+	}
+	if err := run("bare/scan", s.bareURL, "scan", closed...); err != nil {
+		return nil, err
+	}
+	open := []string{"-mode", "open", "-conns", "64", "-rate", strconv.FormatFloat(r["bare/scan"].ReqPerSec/2, 'f', 0, 64)}
+	steps := []struct {
+		name, url, scenario string
+		extra               []string
+	}{
+		{"bare/scan-half", s.bareURL, "scan", open},
+		{"tongxin/me", s.tongxinURL, "me", closed},
+		{"tongxin/scan", s.tongxinURL, "scan", closed},
+		{"tongxin/scan-half", s.tongxinURL, "scan", open},
+		{"tongxin/report", s.tongxinURL, "report", closed},
+		{"tongxin/stats-page", s.tongxinURL, "stats-page", []string{"-mode", "closed", "-conns", "1", "-ttfb"}},
+		{"tongxin/queue-page", s.tongxinURL, "queue-page", []string{"-mode", "closed", "-conns", "1", "-ttfb"}},
+	}
+	for _, st := range steps {
+		if err := run(st.name, st.url, st.scenario, st.extra...); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// loadArgs are the options of a generator run of scenario against url.
+func (s *suiteFlags) loadArgs(url, scenario string) []string {
+	in := s.inst
+	args := []string{"-url", url, "-scenario", scenario, "-duration", s.duration.String(), "-warmup", s.warmup.String()}
+	switch scenario {
+	case "stats-page", "queue-page":
+		return append(args, "-cookie", in.cookie)
+	case "scan":
+		return append(args, "-token", in.officerToken, "-checkpoint", in.checkpoint, "-pass-token", strings.Join(in.passes, ","),
+			"-run-id", strconv.FormatInt(time.Now().UnixNano(), 36))
+	case "report":
+		return append(args, "-token", in.hqToken, "-enterprise", strings.Join(in.enterprises, ","))
+	}
+	return append(args, "-token", in.hqToken)
+}
