@@ -5,7 +5,7 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X tongxin/internal/app.Version=$(VERSION)
 VENDOR  := internal/web/static/vendor/htmx.min.js
 
-.PHONY: run build test race bench assets lint openapi-lint clean
+.PHONY: run build test race bench bench-load assets lint openapi-lint clean
 
 ## run: build, fill the demo city on first start, serve on http://127.0.0.1:8080
 run: build
@@ -49,6 +49,12 @@ race: assets
 ## bench: the performance figures of docs/benchmarks.md
 bench: assets
 	$(GO) test -run '^$$' -bench . -benchtime 3s -count 3 ./internal/app/
+
+## bench-load: the figures measured from outside (docs/benchmarks.md): both binaries, then the suite writes its table
+# LOAD_FLAGS passes options to the suite, e.g. LOAD_FLAGS='-rounds 3 -duration 3s'.
+bench-load: build
+	$(GO) build -o bin/tongxin-load ./cmd/tongxin-load
+	./bin/tongxin-load suite -tongxin $(BIN) $(LOAD_FLAGS) -write docs/benchmarks.md
 
 ## assets: htmx, ECharts and jsQR from npm into internal/web/static/vendor (git-ignored)
 assets: $(VENDOR)

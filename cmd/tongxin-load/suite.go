@@ -13,15 +13,15 @@ import (
 
 // suiteFlags are the options of `suite`.
 type suiteFlags struct {
-	tongxin, write      string
-	rounds, conns       int
-	duration, warmup    time.Duration
-	keep                bool
-	command             []string // as typed, for the docs
-	self                string
-	pin                 pinning
-	inst                *install
-	tongxinURL, bareURL string
+	tongxin, write, note string
+	rounds, conns        int
+	duration, warmup     time.Duration
+	keep                 bool
+	command              []string // as typed, for the docs
+	self                 string
+	pin                  pinning
+	inst                 *install
+	tongxinURL, bareURL  string
 }
 
 func parseSuite(args []string, stderr io.Writer) (*suiteFlags, error) {
@@ -33,6 +33,7 @@ func parseSuite(args []string, stderr io.Writer) (*suiteFlags, error) {
 	fs.IntVar(&s.conns, "conns", 16, "closed-loop workers")
 	fs.DurationVar(&s.duration, "duration", 10*time.Second, "the measured window of each run")
 	fs.DurationVar(&s.warmup, "warmup", time.Second, "the warm-up before each run's window")
+	fs.StringVar(&s.note, "note", "", "a sentence written under the table's heading (the state of the machine, say)")
 	fs.BoolVar(&s.keep, "keep", false, "keep the temporary data directory (its path is printed)")
 	if err := parse(fs, args); err != nil {
 		return nil, err
