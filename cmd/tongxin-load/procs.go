@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -113,27 +114,63 @@ func (s *server) stop() {
 	}
 }
 
-// measured is a generator run's result and the share of one core the
-// generator process used over its life: near 1, the generator rather
-// than the server may have set the pace.
+// measured is a generator run's result and the shares of one core the
+// generator process and the server used over the generator's life
+// (warm-up included): a generator near 1 rather than the server may have
+// set the pace; a server well below 1 in a closed loop was not the limit.
 type measured struct {
 	loadgen.Result
 	GenCPU float64
+	// SrvCPU is the server's share, -1 where /proc does not tell it.
+	SrvCPU float64
 }
 
 func (m measured) String() string {
-	return fmt.Sprintf("%s; generator CPU %.0f%%", m.Result, m.GenCPU*100)
+	s := fmt.Sprintf("%s; generator CPU %.0f%%", m.Result, m.GenCPU*100)
+	if m.SrvCPU >= 0 {
+		s += fmt.Sprintf(", server CPU %.0f%%", m.SrvCPU*100)
+	}
+	return s
+}
+
+// cpuTime is the CPU time (user and system) process pid has used, from
+// /proc/PID/stat; false where there is no such file.
+func cpuTime(pid int) (time.Duration, bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	// The command name (field 2) is in parentheses and may hold spaces;
+	// utime and stime are fields 14 and 15, the 12th and 13th after it.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, false
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	// Clock ticks: 100 a second on Linux (USER_HZ).
+	return time.Duration(ut+st) * 10 * time.Millisecond, true
 }
 
 // generate runs `tongxin-load run -json args…` as its own process (pinned
-// when p says so) and reads its result.
-func generate(ctx context.Context, p pinning, self string, args []string) (measured, error) {
+// when p says so) and reads its result; srv is the server it loads, whose
+// CPU use over the run is measured.
+func generate(ctx context.Context, p pinning, self string, srv *server, args []string) (measured, error) {
 	cmd := command(ctx, p.generator, self, append([]string{"run", "-json"}, args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	srvBefore, srvOK := cpuTime(srv.cmd.Process.Pid)
 	start := time.Now()
 	err := cmd.Run()
 	wall := time.Since(start)
+	srvAfter, srvOK2 := cpuTime(srv.cmd.Process.Pid)
 	var exit *exec.ExitError
 	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) {
 		return measured{}, fmt.Errorf("generator %v: %w: %s", args, err, strings.TrimSpace(stderr.String()))
@@ -143,5 +180,9 @@ func generate(ctx context.Context, p pinning, self string, args []string) (measu
 		return measured{}, fmt.Errorf("generator %v printed no result: %w: %s", args, err, strings.TrimSpace(stderr.String()))
 	}
 	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-	return measured{Result: res, GenCPU: cpu.Seconds() / wall.Seconds()}, nil
+	m := measured{Result: res, GenCPU: cpu.Seconds() / wall.Seconds(), SrvCPU: -1}
+	if srvOK && srvOK2 {
+		m.SrvCPU = (srvAfter - srvBefore).Seconds() / wall.Seconds()
+	}
+	return m, nil
 }

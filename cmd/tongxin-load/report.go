@@ -111,6 +111,9 @@ func (r *report) median(run string, pick func(loadgen.Result) float64) float64 {
 // write prints the table on the terminal.
 func (r *report) write(w io.Writer) {
 	for _, f := range r.figures {
+		if f.tongxin == 0 && f.bare == 0 {
+			continue // not run (-only)
+		}
 		fmt.Fprintf(w, "%-100s tongxin %10s  bare %10s  ratio %6s  %s\n", f.name, f.value(f.tongxin), f.value(f.bare), f.ratioText(), f.target+f.verdict())
 	}
 	fmt.Fprintf(w, "errors and dropped requests over all runs: %d\n", r.errors)

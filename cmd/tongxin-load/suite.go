@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,7 +23,12 @@ type suiteFlags struct {
 	pin                  pinning
 	inst                 *install
 	tongxinURL, bareURL  string
+	tongxinSrv, bareSrv  *server
+	only                 []string // scenarios to run; nil: all
 }
+
+// scenarios are the suite's scenario names, as -only takes them.
+var scenarios = []string{"me", "scan", "scan-half", "report", "stats-page", "queue-page"}
 
 func parseSuite(args []string, stderr io.Writer) (*suiteFlags, error) {
 	fs := newFlagSet("suite", stderr)
@@ -35,8 +41,20 @@ func parseSuite(args []string, stderr io.Writer) (*suiteFlags, error) {
 	fs.DurationVar(&s.warmup, "warmup", time.Second, "the warm-up before each run's window")
 	fs.StringVar(&s.note, "note", "", "a sentence written under the table's heading (the state of the machine, say)")
 	fs.BoolVar(&s.keep, "keep", false, "keep the temporary data directory (its path is printed)")
+	only := fs.String("only", "", "run only these scenarios, comma-separated ("+strings.Join(scenarios, ", ")+"); not with -write")
 	if err := parse(fs, args); err != nil {
 		return nil, err
+	}
+	if *only != "" {
+		s.only = list(*only)
+		for _, sc := range s.only {
+			if !slices.Contains(scenarios, sc) {
+				return nil, badUsage("-only: no scenario %q (%s)", sc, strings.Join(scenarios, ", "))
+			}
+		}
+		if s.write != "" {
+			return nil, badUsage("-only measures part of the table: it cannot be written with -write")
+		}
 	}
 	switch {
 	case s.rounds < 1:
@@ -112,6 +130,7 @@ func (s *suiteFlags) measure(ctx context.Context, dir string, log io.Writer) ([]
 	}
 	defer bare.stop()
 	s.tongxinURL, s.bareURL = tx.url, bare.url
+	s.tongxinSrv, s.bareSrv = tx, bare
 	var rounds []round
 	for i := range s.rounds {
 		r, err := s.round(ctx, i, log)
@@ -131,7 +150,14 @@ type round map[string]measured
 func (s *suiteFlags) round(ctx context.Context, i int, log io.Writer) (round, error) {
 	r := round{}
 	run := func(name, url, scenario string, extra ...string) error {
-		res, err := generate(ctx, s.pin, s.self, append(s.loadArgs(url, scenario), extra...))
+		if !s.runs(scenario) && !(name == "bare/scan" && s.runs("scan-half")) {
+			return nil
+		}
+		srv := s.tongxinSrv
+		if url == s.bareURL {
+			srv = s.bareSrv
+		}
+		res, err := generate(ctx, s.pin, s.self, srv, append(s.loadArgs(url, scenario), extra...))
 		if err != nil {
 			return err
 		}
@@ -151,10 +177,10 @@ func (s *suiteFlags) round(ctx context.Context, i int, log io.Writer) (round, er
 		name, url, scenario string
 		extra               []string
 	}{
-		{"bare/scan-half", s.bareURL, "scan", open},
+		{"bare/scan-half", s.bareURL, "scan-half", open},
 		{"tongxin/me", s.tongxinURL, "me", closed},
 		{"tongxin/scan", s.tongxinURL, "scan", closed},
-		{"tongxin/scan-half", s.tongxinURL, "scan", open},
+		{"tongxin/scan-half", s.tongxinURL, "scan-half", open},
 		{"tongxin/report", s.tongxinURL, "report", closed},
 		{"tongxin/stats-page", s.tongxinURL, "stats-page", []string{"-mode", "closed", "-conns", "1", "-ttfb"}},
 		{"tongxin/queue-page", s.tongxinURL, "queue-page", []string{"-mode", "closed", "-conns", "1", "-ttfb"}},
@@ -167,9 +193,18 @@ func (s *suiteFlags) round(ctx context.Context, i int, log io.Writer) (round, er
 	return r, nil
 }
 
-// loadArgs are the options of a generator run of scenario against url.
+// runs reports whether scenario is to be run.
+func (s *suiteFlags) runs(scenario string) bool {
+	return s.only == nil || slices.Contains(s.only, scenario)
+}
+
+// loadArgs are the options of a generator run of scenario against url
+// (scan-half is the scan scenario at a set rate).
 func (s *suiteFlags) loadArgs(url, scenario string) []string {
 	in := s.inst
+	if scenario == "scan-half" {
+		scenario = "scan"
+	}
 	args := []string{"-url", url, "-scenario", scenario, "-duration", s.duration.String(), "-warmup", s.warmup.String()}
 	switch scenario {
 	case "stats-page", "queue-page":
