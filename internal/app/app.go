@@ -316,10 +316,10 @@ func wireSystem(d *db.DB, box *pii.Box, dir string, log *slog.Logger, w wiring) 
 // Close releases the system.
 func (s *System) Close() error { return s.DB.Close() }
 
-func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+func parseLevel(level string) (slog.Level, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, usageError("日志级别须为 debug、info、warn 或 error")
+		return 0, usageError("日志级别须为 debug、info、warn 或 error")
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
+	return l, nil
 }

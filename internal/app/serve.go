@@ -37,10 +37,11 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return done(err)
 	}
-	log, err := newLogger(env.Stderr, o.logLevel)
+	log, logBuf, err := newBufferedLogger(env.Stderr, o.logLevel)
 	if err != nil {
 		return err
 	}
+	defer logBuf.Close() // last: the shutdown's own lines are written too
 	f.wire.offlineScanMaxAge = o.offlineAge
 	sys, err := f.open(ctx, o.migrate, log)
 	if err != nil {
