@@ -22,6 +22,7 @@ import (
 
 	"tongxin/internal/db"
 	"tongxin/internal/passtoken"
+	"tongxin/internal/web"
 )
 
 // The scan journal. A checkpoint at peak scans a car every few seconds
@@ -225,51 +226,31 @@ func decodeJournalLine(line []byte) (*scanRow, bool) {
 
 // appendJournalLine appends r as a journal line. The record is written by
 // hand (it is on every scan's path); journalRec reads it back.
-func appendJournalLine(buf []byte, r *scanRow) ([]byte, error) {
-	info, err := r.passJSON()
-	if err != nil {
-		return buf, err
-	}
+func appendJournalLine(buf []byte, r *scanRow) []byte {
+	info := r.passJSON()
 	start := len(buf)
 	buf = append(buf, "00000000 "...) // the checksum, once the body is known
 	body := len(buf)
 	buf = append(buf, `{"c":`...)
 	buf = strconv.AppendInt(buf, r.checkpoint, 10)
 	buf = append(buf, `,"id":`...)
-	buf = appendJSONString(buf, r.clientID)
+	buf = web.AppendJSONString(buf, r.clientID)
 	if info != nil {
 		buf = append(buf, `,"p":`...)
 		buf = append(buf, info...)
 	}
 	buf = append(buf, `,"r":`...)
-	buf = appendJSONString(buf, string(r.reason))
+	buf = web.AppendJSONString(buf, string(r.reason))
 	buf = append(buf, `,"s":`...)
 	buf = strconv.AppendInt(buf, r.scannedAt.UnixMilli(), 10)
 	buf = append(buf, `,"t":`...)
 	buf = strconv.AppendInt(buf, r.receivedAt.UnixMilli(), 10)
 	buf = append(buf, `,"o":`...)
-	buf = appendJSONString(buf, r.officer)
+	buf = web.AppendJSONString(buf, r.officer)
 	buf = append(buf, '}')
 	sum := crc32.Checksum(buf[body:], castagnoli)
 	hex.Encode(buf[start:start+8], []byte{byte(sum >> 24), byte(sum >> 16), byte(sum >> 8), byte(sum)})
-	return append(buf, '\n'), nil
-}
-
-// appendJSONString appends s as a JSON string.
-func appendJSONString(b []byte, s string) []byte {
-	const hexDigits = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
+	return append(buf, '\n')
 }
 
 // add journals an online scan and answers it (a client id this server
@@ -289,10 +270,7 @@ func (j *journal) add(now time.Time, row *scanRow) (*Scan, error) {
 		return replayed(s), nil
 	}
 	row.receivedAt = now
-	buf, err := appendJournalLine(j.buf[:0], row)
-	if err != nil {
-		return nil, fmt.Errorf("checkpoint: scan journal: %w", err)
-	}
+	buf := appendJournalLine(j.buf[:0], row)
 	j.buf = buf
 	if n, err := j.f.Write(buf); err != nil {
 		// Take back a torn write, so that the next line starts clean; if
@@ -446,10 +424,7 @@ func (j *journal) insert(ctx context.Context, sg segment) error {
 func (j *journal) keepRefused(from string, rows []*scanRow, cause error) error {
 	var buf []byte
 	for _, r := range rows {
-		var err error
-		if buf, err = appendJournalLine(buf, r); err != nil {
-			return err
-		}
+		buf = appendJournalLine(buf, r)
 	}
 	name := strings.TrimSuffix(from, ".log") + ".refused"
 	f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)

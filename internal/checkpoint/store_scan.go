@@ -55,15 +55,11 @@ const (
 )
 
 // passJSON is the pass's masked content as stored, encoded once.
-func (r *scanRow) passJSON() ([]byte, error) {
+func (r *scanRow) passJSON() []byte {
 	if r.info == nil && r.claims != nil {
-		j, err := json.Marshal(r.claims)
-		if err != nil {
-			return nil, err
-		}
-		r.info = j
+		r.info = r.claims.AppendJSON(nil)
 	}
-	return r.info, nil
+	return r.info
 }
 
 // scanKey identifies a scan: the device's id at one checkpoint.
@@ -101,11 +97,7 @@ func scanInsert(tx *db.Tx, rows []*scanRow, offline bool) (string, []any, error)
 		b.WriteByte(')')
 		var pid, info any
 		if c := r.claims; c != nil {
-			j, err := r.passJSON()
-			if err != nil {
-				return "", nil, fmt.Errorf("checkpoint: log scans: %w", err)
-			}
-			pid, info = c.PID, string(j)
+			pid, info = c.PID, string(r.passJSON())
 		}
 		received := tx.NowMS()
 		if !r.receivedAt.IsZero() {

@@ -7,11 +7,13 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"tongxin/internal/auth"
@@ -148,10 +150,24 @@ func WriteProblem(w http.ResponseWriter, p Problem) {
 
 // JSON writes v as JSON with status.
 func JSON(w http.ResponseWriter, status int, v any) error {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	// Encoded first into a pooled buffer: a value that cannot be encoded
+	// is an error answer rather than half a body, and the answer goes out
+	// in one write with its length.
+	buf := bodyPool.Get().(*bytes.Buffer)
+	defer putBody(buf)
+	buf.Reset()
+	if a, ok := v.(JSONAppender); ok {
+		buf.Write(append(a.AppendJSON(buf.AvailableBuffer()), '\n'))
+	} else if err := json.NewEncoder(buf).Encode(v); err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
-	return json.NewEncoder(w).Encode(v)
+	_, err := w.Write(buf.Bytes())
+	return err
 }
 
 type ctxKey int

@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"tongxin/internal/clock"
@@ -39,34 +40,53 @@ func DecodeJSONLimit(w http.ResponseWriter, r *http.Request, v any, limit int64)
 	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 		return errs.E(errs.Unsupported, "unsupported_media_type", "请求体须为 JSON（Content-Type: application/json）")
 	}
-	// What the decoder read is kept to name the path of a value of the
-	// wrong type (a.b[0].c), which encoding/json reports without indices.
-	var read bytes.Buffer
-	dec := json.NewDecoder(io.TeeReader(http.MaxBytesReader(w, r.Body, limit), &read))
+	// The body is read whole first (into a pooled buffer): the decoder
+	// then reads from memory, what it read is there to name the path of a
+	// value of the wrong type (a.b[0].c, which encoding/json reports
+	// without indices), and what follows the value is checked in place.
+	body := bodyPool.Get().(*bytes.Buffer)
+	defer putBody(body)
+	body.Reset()
+	if _, err := body.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return jsonError(err)
+		}
+		return errs.E(errs.Invalid, "bad_json", "请求体读取中断")
+	}
+	data := body.Bytes()
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return typeError(te, jsonPath(read.Bytes(), te.Offset))
+			return typeError(te, jsonPath(data, te.Offset))
 		}
 		if e := jsonError(err); errs.As(e).Message != msgUnparsable {
 			return e
 		}
 		// A type's own decoding refused its value (a time that is not
 		// RFC 3339): find which.
-		if path, t := refusedValue(reflect.TypeOf(v), read.Bytes(), ""); t != nil {
+		if path, t := refusedValue(reflect.TypeOf(v), data, ""); t != nil {
 			return valueError(path, t)
 		}
 		return jsonError(err)
 	}
-	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return jsonError(err)
-		}
+	if len(bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n")) > 0 {
 		return errs.E(errs.Invalid, "bad_json", "请求体在 JSON 之后还有多余内容")
 	}
 	return nil
+}
+
+// bodyPool holds the buffers request bodies are read into.
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putBody returns a body buffer to the pool, unless an upload made it
+// large: those are left to the collector.
+func putBody(b *bytes.Buffer) {
+	if b.Cap() <= 64<<10 {
+		bodyPool.Put(b)
+	}
 }
 
 func jsonError(err error) error {
