@@ -179,10 +179,17 @@ func WithPrincipal(ctx context.Context, p *auth.Principal) context.Context {
 	return context.WithValue(ctx, principalKey, p)
 }
 
-// PrincipalOf returns the authenticated principal of a request, or nil.
+// PrincipalOf returns the authenticated principal of a request, or nil:
+// one set by WithPrincipal, else the one the middleware authenticated.
 func PrincipalOf(r *http.Request) *auth.Principal {
-	p, _ := r.Context().Value(principalKey).(*auth.Principal)
-	return p
+	ctx := r.Context()
+	if p, ok := ctx.Value(principalKey).(*auth.Principal); ok {
+		return p
+	}
+	if info := infoOf(ctx); info != nil {
+		return info.principal
+	}
+	return nil
 }
 
 // ErrUnauthenticated is the answer to a request that needs a login.

@@ -72,22 +72,33 @@ func (m *Middleware) ClearSessionCookie(w http.ResponseWriter) {
 
 type logKey int
 
-const (
-	requestIDKey logKey = 1
-	infoKey      logKey = 2
-)
+const infoKey logKey = 2
 
 // RequestID returns the request's id.
 func RequestID(ctx context.Context) string {
-	s, _ := ctx.Value(requestIDKey).(string)
-	return s
+	if info, ok := ctx.Value(infoKey).(*requestInfo); ok {
+		return info.id
+	}
+	return ""
 }
 
-// requestInfo is filled in by inner handlers for the outer log line and
-// metrics: inner layers work on copies of the request, so they write here.
+// requestInfo is what the middleware knows of a request, in its context
+// once (one context value, one copy of the request): its id and, once
+// authenticated, its principal and session; inner handlers fill in the
+// route for the outer log line and metrics (they work on copies of the
+// request, so they write here).
 type requestInfo struct {
-	route string
-	user  string
+	id        string
+	principal *auth.Principal
+	session   string // the session token it was authenticated with
+	route     string
+	user      string
+}
+
+// infoOf is the request's requestInfo, nil outside the middleware.
+func infoOf(ctx context.Context) *requestInfo {
+	info, _ := ctx.Value(infoKey).(*requestInfo)
+	return info
 }
 
 // NoteRoute records the matched route pattern of r for logs and metrics;
@@ -95,12 +106,6 @@ type requestInfo struct {
 func NoteRoute(r *http.Request) {
 	if info, ok := r.Context().Value(infoKey).(*requestInfo); ok {
 		info.route = r.Pattern
-	}
-}
-
-func noteUser(ctx context.Context, username string) {
-	if info, ok := ctx.Value(infoKey).(*requestInfo); ok {
-		info.user = username
 	}
 }
 
@@ -157,8 +162,8 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
-		info := &requestInfo{}
-		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), infoKey, info)
+		info := &requestInfo{id: id}
+		ctx := context.WithValue(r.Context(), infoKey, info)
 		sw := &statusWriter{ResponseWriter: w}
 		r = r.WithContext(ctx)
 		defer func() {
@@ -220,16 +225,15 @@ func (m *Middleware) authenticate(next http.Handler) http.Handler {
 				m.Adapter.Error(w, r, err)
 				return
 			}
-			noteUser(ctx, p.Username)
-			next.ServeHTTP(w, r.WithContext(WithPrincipal(ctx, p)))
+			authenticated(r, p, "")
+			next.ServeHTTP(w, r)
 			return
 		}
 		if c, err := r.Cookie(m.SessionCookieName()); err == nil && c.Value != "" {
 			p, err := m.Auth.SessionPrincipal(ctx, c.Value)
 			switch {
 			case err == nil:
-				noteUser(ctx, p.Username)
-				r = r.WithContext(WithPrincipal(context.WithValue(ctx, sessionTokenKey, c.Value), p))
+				r = authenticated(r, p, c.Value)
 			case errs.Is(err, errs.Unauthorized):
 				m.ClearSessionCookie(w)
 			default:
@@ -243,8 +247,26 @@ func (m *Middleware) authenticate(next http.Handler) http.Handler {
 
 const sessionTokenKey ctxKey = 2
 
+// authenticated records p (and the session token it came with, if any) on
+// r: in the request's requestInfo when the middleware made one — no copy
+// of the request — else in a new context.
+func authenticated(r *http.Request, p *auth.Principal, session string) *http.Request {
+	if info := infoOf(r.Context()); info != nil {
+		info.principal, info.session, info.user = p, session, p.Username
+		return r
+	}
+	ctx := WithPrincipal(r.Context(), p)
+	if session != "" {
+		ctx = context.WithValue(ctx, sessionTokenKey, session)
+	}
+	return r.WithContext(ctx)
+}
+
 // SessionToken returns the session token a request was authenticated with.
 func SessionToken(r *http.Request) string {
+	if info := infoOf(r.Context()); info != nil && info.session != "" {
+		return info.session
+	}
 	s, _ := r.Context().Value(sessionTokenKey).(string)
 	return s
 }
