@@ -39,6 +39,9 @@ type DB struct {
 	// stmts caches prepared statements per pool and SQL text (SQLite only:
 	// pgx caches its own).
 	stmts stmtCache
+	// group gathers concurrent writers into one transaction (SQLite only;
+	// group.go).
+	group *writeGroup
 
 	// AuditKey keys the audit chain (internal/audit); set it right after
 	// Open. Without it nothing can be appended to the chain.
@@ -108,7 +111,7 @@ func openSQLite(ctx context.Context, path string, clk clock.Clock) (*DB, error) 
 	}
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
-	d := &DB{Dialect: SQLite, Clock: clk, Path: path, write: write, read: read, redacted: "sqlite:" + path}
+	d := &DB{Dialect: SQLite, Clock: clk, Path: path, write: write, read: read, redacted: "sqlite:" + path, group: &writeGroup{}}
 	if err := d.Ping(ctx); err != nil {
 		d.Close()
 		return nil, err
@@ -170,7 +173,8 @@ func (d *DB) Close() error {
 // It is for replaying history through the services (the demo city's two
 // weeks); never Close a view, since the pools are d's.
 func (d *DB) WithClock(c clock.Clock) *DB {
-	return &DB{Dialect: d.Dialect, Clock: c, Path: d.Path, write: d.write, read: d.read, redacted: d.redacted, AuditKey: d.AuditKey}
+	return &DB{Dialect: d.Dialect, Clock: c, Path: d.Path, write: d.write, read: d.read, redacted: d.redacted, AuditKey: d.AuditKey,
+		group: d.group}
 }
 
 // Tx is a transaction with the time captured once at its start.
@@ -181,9 +185,12 @@ type Tx struct {
 	Now time.Time
 
 	afterCommit []func()
-	db          *DB
-	pool        *sql.DB
-	toPrepare   []string
+	// grouped: the transaction is shared by a group of writers (group.go),
+	// and its statements run without their caller's cancellation.
+	grouped   bool
+	db        *DB
+	pool      *sql.DB
+	toPrepare []string
 }
 
 // AfterCommit runs f once the transaction has committed (never if it rolls
@@ -210,7 +217,11 @@ func (tx *Tx) NowMS() int64 { return tx.Now.UnixMilli() }
 func (d *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		err = d.run(ctx, d.write, nil, fn)
+		if d.group != nil {
+			err = d.groupWrite(ctx, fn)
+		} else {
+			err = d.run(ctx, d.write, nil, fn)
+		}
 		if err == nil || !d.Dialect.IsRetryable(err) {
 			return err
 		}

@@ -113,6 +113,7 @@ func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
 
 // ExecContext runs a statement in the transaction, prepared once per pool.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = tx.context(ctx)
 	if st := tx.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -121,6 +122,7 @@ func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 
 // QueryContext runs a query in the transaction, prepared once per pool.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = tx.context(ctx)
 	if st := tx.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -130,8 +132,19 @@ func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql
 // QueryRowContext runs a one-row query in the transaction, prepared once
 // per pool.
 func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = tx.context(ctx)
 	if st := tx.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
 	return tx.Tx.QueryRowContext(ctx, query, args...)
+}
+
+// context is the context a statement runs with: the caller's, or in a
+// group's transaction one that is never cancelled (group.go: on SQLite an
+// interrupted statement rolls the whole transaction back).
+func (tx *Tx) context(ctx context.Context) context.Context {
+	if tx.grouped {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }

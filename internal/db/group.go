@@ -1,0 +1,278 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"tongxin/internal/errs"
+)
+
+// Group commit of SQLite writes. SQLite has one writer, and on this
+// kind of machine a commit costs more than the small transaction it
+// ends: each changed page is a system call into the write-ahead log, and
+// every thousand pages a checkpoint copies them back (a daily report's
+// transaction spent half its time committing). So Write on SQLite joins
+// a group: a writer that finds no transaction running starts one; writers
+// arriving meanwhile queue, and the next transaction runs all of them, one
+// after the other, each inside a savepoint of its own, and commits once.
+//
+// Each writer still sees exactly its own outcome: a function that fails
+// (or panics) is rolled back to its savepoint and gets its error (or its
+// panic, re-raised in its own goroutine); the others commit. Nobody is
+// answered before the commit that holds their writes. Later members see
+// the writes of earlier ones, as if the transactions had run one by one.
+// If the commit itself fails, the members that succeeded run again, each
+// in a transaction of its own. A writer whose context ends while it waits
+// is dropped unrun; once its turn has come it runs to the end, since on
+// SQLite an interrupted statement rolls back the whole transaction, the
+// group's: a grouped transaction's statements do not see their caller's
+// cancellation (Tx.grouped).
+//
+// PostgreSQL commits concurrent transactions on separate connections and
+// groups their log flushes itself: Write there runs alone, as before.
+type writeGroup struct {
+	mu    sync.Mutex
+	queue []*writeReq
+	busy  bool // a goroutine is running transactions for the queue
+
+	txs, writes atomic.Int64 // transactions committed and writes they held (tests, docs)
+}
+
+// maxWriteGroup bounds the writers of one transaction, so that none waits
+// behind an unbounded group.
+const maxWriteGroup = 64
+
+type writeReq struct {
+	db    *DB // the writer's view of the database (its clock: WithClock)
+	ctx   context.Context
+	fn    func(*Tx) error
+	taken bool // under writeGroup.mu: a transaction has it
+	tx    *Tx
+	err   error
+	panic any // what fn panicked with, re-raised by the writer
+	done  chan struct{}
+}
+
+// groupWrite runs fn in the next group transaction and returns its
+// outcome.
+func (d *DB) groupWrite(ctx context.Context, fn func(*Tx) error) error {
+	g := d.group
+	r := &writeReq{db: d, ctx: ctx, fn: fn, done: make(chan struct{})}
+	g.mu.Lock()
+	g.queue = append(g.queue, r)
+	if !g.busy {
+		g.busy = true
+		g.mu.Unlock()
+		d.drainOnce()
+		// Whoever queued meanwhile is written by a goroutine, so that this
+		// writer is answered now rather than after everyone else.
+		g.mu.Lock()
+		if len(g.queue) > 0 {
+			go d.drain()
+		} else {
+			g.busy = false
+		}
+		g.mu.Unlock()
+		return r.result()
+	}
+	g.mu.Unlock()
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		g.mu.Lock()
+		if !r.taken {
+			for i, q := range g.queue {
+				if q == r {
+					g.queue = append(g.queue[:i], g.queue[i+1:]...)
+					break
+				}
+			}
+			g.mu.Unlock()
+			return ctx.Err()
+		}
+		g.mu.Unlock()
+		<-r.done
+	}
+	return r.result()
+}
+
+// result is the writer's outcome, in its own goroutine: its panic again,
+// or its after-commit hooks run and its error.
+func (r *writeReq) result() error {
+	<-r.done
+	if r.panic != nil {
+		panic(r.panic)
+	}
+	if r.err == nil && r.tx != nil {
+		for _, f := range r.tx.afterCommit {
+			f()
+		}
+	}
+	return r.err
+}
+
+// drain runs transactions until the queue is empty.
+func (d *DB) drain() {
+	for d.drainOnce() {
+	}
+}
+
+// drainOnce takes up to maxWriteGroup queued writers and runs them in one
+// transaction; it reports whether more are queued (false: the caller is
+// no longer running the queue).
+func (d *DB) drainOnce() bool {
+	g := d.group
+	g.mu.Lock()
+	n := min(len(g.queue), maxWriteGroup)
+	reqs := make([]*writeReq, n)
+	copy(reqs, g.queue)
+	g.queue = append(g.queue[:0], g.queue[n:]...)
+	for _, r := range reqs {
+		r.taken = true
+	}
+	g.mu.Unlock()
+	if n > 0 {
+		d.runGroup(reqs)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.queue) == 0 {
+		g.busy = false
+		return false
+	}
+	return true
+}
+
+// runGroup runs reqs in one transaction and answers each.
+func (d *DB) runGroup(reqs []*writeReq) {
+	defer func() {
+		for _, r := range reqs {
+			close(r.done)
+		}
+	}()
+	var ready []*writeReq
+	for _, r := range reqs {
+		if err := r.ctx.Err(); err != nil {
+			r.err = err
+			continue
+		}
+		ready = append(ready, r)
+	}
+	if len(ready) == 0 {
+		return
+	}
+	stx, err := d.write.BeginTx(context.Background(), nil)
+	if err != nil {
+		if !d.Dialect.IsRetryable(err) {
+			err = &errs.Error{Kind: errs.Unavailable, Code: "db_unavailable", Op: "db.Begin", Message: "数据库不可用", Err: err}
+		}
+		for _, r := range ready {
+			r.err = err
+		}
+		return
+	}
+	ok, broken := d.runMembers(stx, ready)
+	switch {
+	case broken:
+		stx.Rollback()
+		d.runAlone(ready)
+	case len(ok) == 0:
+		stx.Rollback()
+		d.prepareAfter(ready)
+	default:
+		if err := stx.Commit(); err != nil {
+			// Run the writes that succeeded again, each alone: one of
+			// them may be what the commit could not take.
+			d.runAlone(ok)
+			return
+		}
+		d.group.txs.Add(1)
+		d.group.writes.Add(int64(len(ok)))
+		d.prepareAfter(ready)
+	}
+}
+
+// runMembers runs each writer in stx, inside a savepoint of its own when
+// there are several, and returns those that succeeded; broken: a
+// savepoint statement failed, and the transaction is to be abandoned.
+func (d *DB) runMembers(stx *sql.Tx, ready []*writeReq) (ok []*writeReq, broken bool) {
+	multi := len(ready) > 1
+	for _, r := range ready {
+		now := r.db.Clock.Now().UTC().Truncate(time.Millisecond)
+		r.tx = &Tx{Tx: stx, Dialect: d.Dialect, Now: now, db: r.db, pool: d.write, grouped: true}
+		if multi {
+			if _, err := stx.Exec(`SAVEPOINT tongxin_write`); err != nil {
+				return nil, true
+			}
+		}
+		r.err, r.panic = call(r)
+		failed := r.err != nil || r.panic != nil
+		if multi {
+			if failed {
+				if _, err := stx.Exec(`ROLLBACK TO tongxin_write`); err != nil {
+					return nil, true
+				}
+			}
+			if _, err := stx.Exec(`RELEASE tongxin_write`); err != nil {
+				return nil, true
+			}
+		}
+		if !failed {
+			ok = append(ok, r)
+		}
+	}
+	return ok, false
+}
+
+// call runs the writer's function, catching a panic to hand it back.
+func call(r *writeReq) (err error, p any) {
+	defer func() {
+		if v := recover(); v != nil {
+			p = v
+		}
+	}()
+	return r.fn(r.tx), nil
+}
+
+// runAlone runs each writer in a transaction of its own (after a failed
+// group), as Write did before groups.
+func (d *DB) runAlone(reqs []*writeReq) {
+	for _, r := range reqs {
+		// run runs the after-commit hooks itself: r.tx stays nil, so
+		// that result does not run them again.
+		r.tx, r.err, r.panic = nil, nil, nil
+		func() {
+			defer func() {
+				if v := recover(); v != nil {
+					r.panic = v
+				}
+			}()
+			r.err = r.db.run(context.WithoutCancel(r.ctx), d.write, nil, r.fn)
+		}()
+	}
+}
+
+// prepareAfter prepares the statements the members saw for the second
+// time, now that the write connection is free.
+func (d *DB) prepareAfter(reqs []*writeReq) {
+	for _, r := range reqs {
+		if r.tx == nil {
+			continue
+		}
+		for _, q := range r.tx.toPrepare {
+			r.db.stmts.prepare(context.Background(), d.write, q)
+		}
+	}
+}
+
+// GroupStats are the write transactions group commit has committed on
+// this database and the writes they held (zero on PostgreSQL).
+func (d *DB) GroupStats() (txs, writes int64) {
+	if d.group == nil {
+		return 0, 0
+	}
+	return d.group.txs.Load(), d.group.writes.Load()
+}
