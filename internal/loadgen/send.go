@@ -2,9 +2,6 @@ package loadgen
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"net/http/httptrace"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,34 +32,6 @@ func (r *recorder) add(lat time.Duration, n int64, err error, done time.Time) {
 	if done.After(r.last) {
 		r.last = done
 	}
-}
-
-// send makes request i, sends it and reads the whole answer. It returns
-// when the first byte of the answer came, the bytes of the body and an
-// error for a failed request or an answer other than 2xx.
-func send(ctx context.Context, cfg *Config, i int64) (first time.Time, n int64, err error) {
-	req, err := cfg.Target(i)
-	if err != nil {
-		return time.Time{}, 0, fmt.Errorf("loadgen: make request %d: %w", i, err)
-	}
-	if cfg.TTFB {
-		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotFirstResponseByte: func() { first = time.Now() }})
-	}
-	res, err := cfg.Client.Do(req.WithContext(ctx))
-	if err != nil {
-		return first, 0, err
-	}
-	defer res.Body.Close()
-	if first.IsZero() {
-		first = time.Now()
-	}
-	if res.StatusCode < 200 || res.StatusCode > 299 {
-		head, _ := io.ReadAll(io.LimitReader(res.Body, 200))
-		rest, _ := io.Copy(io.Discard, res.Body)
-		return first, int64(len(head)) + rest, fmt.Errorf("%s %s: status %d: %s", req.Method, req.URL.Path, res.StatusCode, head)
-	}
-	n, err = io.Copy(io.Discard, res.Body)
-	return first, n, err
 }
 
 // schedule is an open loop's timetable: request i is due at
@@ -107,7 +76,7 @@ func runOpen(ctx context.Context, cfg *Config) Result {
 	recs := make([]recorder, cfg.Conns)
 	var wg sync.WaitGroup
 	for w := range recs {
-		wg.Go(func() { openSender(ctx, cfg, &s, &next, &recs[w]) })
+		wg.Go(func() { openSender(newConn(ctx, cfg.wire, cfg.Timeout), cfg, &s, &next, &recs[w]) })
 	}
 	wg.Wait()
 	res := merge(recs)
@@ -121,7 +90,10 @@ func runOpen(ctx context.Context, cfg *Config) Result {
 	return res
 }
 
-func openSender(ctx context.Context, cfg *Config, s *schedule, next *atomic.Int64, rec *recorder) {
+func openSender(c *conn, cfg *Config, s *schedule, next *atomic.Int64, rec *recorder) {
+	defer c.close()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
 	for {
 		i := next.Add(1) - 1
 		if i >= s.total {
@@ -129,20 +101,21 @@ func openSender(ctx context.Context, cfg *Config, s *schedule, next *atomic.Int6
 		}
 		due := s.due(i)
 		if wait := time.Until(due); wait > 0 {
+			timer.Reset(wait)
 			select {
-			case <-ctx.Done():
+			case <-c.ctx.Done():
 				return
-			case <-time.After(wait):
+			case <-timer.C:
 			}
 		}
-		if ctx.Err() != nil {
+		if c.done() {
 			return
 		}
 		measured := i >= s.firstInWin
 		if measured && time.Since(due) > cfg.Late {
 			rec.late++
 		}
-		first, n, err := send(ctx, cfg, i)
+		first, n, err := c.do(i)
 		done := time.Now()
 		if !measured {
 			continue
@@ -164,7 +137,7 @@ func runClosed(ctx context.Context, cfg *Config) Result {
 	recs := make([]recorder, cfg.Conns)
 	var wg sync.WaitGroup
 	for w := range recs {
-		wg.Go(func() { closedWorker(ctx, cfg, window, end, &next, &recs[w]) })
+		wg.Go(func() { closedWorker(newConn(ctx, cfg.wire, cfg.Timeout), cfg, window, end, &next, &recs[w]) })
 	}
 	wg.Wait()
 	res := merge(recs)
@@ -173,13 +146,14 @@ func runClosed(ctx context.Context, cfg *Config) Result {
 	return res
 }
 
-func closedWorker(ctx context.Context, cfg *Config, window, end time.Time, next *atomic.Int64, rec *recorder) {
-	for ctx.Err() == nil {
+func closedWorker(c *conn, cfg *Config, window, end time.Time, next *atomic.Int64, rec *recorder) {
+	defer c.close()
+	for !c.done() {
 		sent := time.Now()
 		if !sent.Before(end) {
 			return
 		}
-		first, n, err := send(ctx, cfg, next.Add(1)-1)
+		first, n, err := c.do(next.Add(1) - 1)
 		done := time.Now()
 		if sent.Before(window) || done.After(end) {
 			continue
