@@ -123,14 +123,39 @@ type measured struct {
 	GenCPU float64
 	// SrvCPU is the server's share, -1 where /proc does not tell it.
 	SrvCPU float64
+	wrk    bool          // measured by wrk, not tongxin-load
+	p90    time.Duration // wrk's, which has no p95
 }
 
 func (m measured) String() string {
-	s := fmt.Sprintf("%s; generator CPU %.0f%%", m.Result, m.GenCPU*100)
+	r := m.Result.String()
+	if m.wrk {
+		r = fmt.Sprintf("wrk closed: %d requests, %.0f req/s, p50 %s p90 %s p99 %s max %s, errors %d", m.Requests, m.ReqPerSec,
+			msText(m.P50), msText(m.p90), msText(m.P99), msText(m.Max), m.Errors)
+		if len(m.ErrorText) > 0 {
+			r += "; " + strings.Join(m.ErrorText, "; ")
+		}
+	}
+	s := fmt.Sprintf("%s; generator CPU %.0f%%", r, m.GenCPU*100)
 	if m.SrvCPU >= 0 {
 		s += fmt.Sprintf(", server CPU %.0f%%", m.SrvCPU*100)
 	}
 	return s
+}
+
+// cpuTime is the CPU time the server has used; false for a nil server
+// or where /proc does not tell.
+func (s *server) cpuTime() (time.Duration, bool) {
+	if s == nil {
+		return 0, false
+	}
+	return cpuTime(s.cmd.Process.Pid)
+}
+
+// msText writes a duration in milliseconds with three decimals, as
+// loadgen.Result does.
+func msText(d time.Duration) string {
+	return fmt.Sprintf("%.3fms", float64(d)/float64(time.Millisecond))
 }
 
 // cpuTime is the CPU time (user and system) process pid has used, from
