@@ -121,6 +121,9 @@ func (s *server) stop() {
 type measured struct {
 	loadgen.Result
 	GenCPU float64
+	// GenPerReq is the generator's CPU time over the requests it sent
+	// (0: unknown).
+	GenPerReq time.Duration
 	// SrvCPU is the server's share, -1 where /proc does not tell it.
 	SrvCPU float64
 	wrk    bool          // measured by wrk, not tongxin-load
@@ -137,6 +140,9 @@ func (m measured) String() string {
 		}
 	}
 	s := fmt.Sprintf("%s; generator CPU %.0f%%", r, m.GenCPU*100)
+	if m.GenPerReq > 0 {
+		s += fmt.Sprintf(" (%.1f µs a request)", float64(m.GenPerReq)/float64(time.Microsecond))
+	}
 	if m.SrvCPU >= 0 {
 		s += fmt.Sprintf(", server CPU %.0f%%", m.SrvCPU*100)
 	}
@@ -206,6 +212,9 @@ func generate(ctx context.Context, p pinning, self string, srv *server, args []s
 	}
 	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	m := measured{Result: res, GenCPU: cpu.Seconds() / wall.Seconds(), SrvCPU: -1}
+	if res.Sent > 0 {
+		m.GenPerReq = cpu / time.Duration(res.Sent)
+	}
 	if srvOK && srvOK2 {
 		m.SrvCPU = (srvAfter - srvBefore).Seconds() / wall.Seconds()
 	}

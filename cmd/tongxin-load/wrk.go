@@ -118,6 +118,9 @@ func (s *suiteFlags) runWrk(ctx context.Context, dir, scenario, url string, srv 
 	}
 	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	m := measured{Result: res, GenCPU: cpu.Seconds() / wall.Seconds(), SrvCPU: -1, wrk: true, p90: p90}
+	if res.Requests > 0 {
+		m.GenPerReq = cpu / time.Duration(res.Requests) // wrk has no warm-up: all it sent
+	}
 	if srvOK && srvOK2 {
 		m.SrvCPU = (srvAfter - srvBefore).Seconds() / wall.Seconds()
 	}

@@ -51,6 +51,9 @@ func TestClosedLoopConcurrentCountsErrors(t *testing.T) {
 	if res.OK() {
 		t.Error("a run with errors is OK")
 	}
+	if res.Sent < res.Requests+10 { // the warm-up's too
+		t.Errorf("sent %d, measured %d", res.Sent, res.Requests)
+	}
 }
 
 // One sender at 100 requests/s, and the server stalls 300 ms on the

@@ -30,6 +30,9 @@ type Result struct {
 	// the run's drain time ran out.
 	Late    int64 `json:"late,omitempty"`
 	Dropped int64 `json:"dropped,omitempty"`
+	// Sent counts every request sent, warm-up and window's edges
+	// included: the generator's CPU per request is its CPU time ÷ Sent.
+	Sent int64 `json:"sent"`
 
 	last time.Time
 }
@@ -44,6 +47,7 @@ func merge(recs []recorder) Result {
 		res.Errors += r.errors
 		res.Bytes += r.bytes
 		res.Late += r.late
+		res.Sent += r.sent
 		for _, t := range r.texts {
 			if len(res.ErrorText) < maxErrorTexts {
 				res.ErrorText = append(res.ErrorText, t)

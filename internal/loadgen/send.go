@@ -17,6 +17,7 @@ type recorder struct {
 	texts  []string
 	bytes  int64
 	late   int64
+	sent   int64     // all requests sent, measured or not
 	last   time.Time // the last measured answer
 }
 
@@ -116,6 +117,7 @@ func openSender(c *conn, cfg *Config, s *schedule, next *atomic.Int64, rec *reco
 			rec.late++
 		}
 		first, n, err := c.do(i)
+		rec.sent++
 		done := time.Now()
 		if !measured {
 			continue
@@ -154,6 +156,7 @@ func closedWorker(c *conn, cfg *Config, window, end time.Time, next *atomic.Int6
 			return
 		}
 		first, n, err := c.do(next.Add(1) - 1)
+		rec.sent++
 		done := time.Now()
 		if sent.Before(window) || done.After(end) {
 			continue
