@@ -128,7 +128,13 @@ func (c *conn) do(i int64) (first time.Time, n int64, err error) {
 		if _, ok := err.(*statusError); !ok {
 			c.close()
 		}
-		if try > 0 || !reused || c.got || c.ctx.Err() != nil || isTimeout(err) {
+		if c.done() && isTimeout(err) {
+			return first, n, fmt.Errorf("%s: no answer before the run's end (%w)", c.wire.Label, context.DeadlineExceeded)
+		}
+		if isTimeout(err) {
+			return first, n, fmt.Errorf("%s: no answer within %s: %w", c.wire.Label, c.timeout, err)
+		}
+		if try > 0 || !reused || c.got || c.ctx.Err() != nil {
 			return first, n, err
 		}
 	}
