@@ -99,8 +99,8 @@ func (c *Config) check() error {
 
 // Run sends the load Config describes and measures it, each worker on a
 // connection of its own (HTTP/1.1, keep-alive; the client is this
-// package's: net/http's Client cost the generator two and a half times
-// the CPU per request). It returns an error for a bad configuration only; failed
+// package's: net/http's Client cost the generator about twice the CPU
+// per request). It returns an error for a bad configuration only; failed
 // requests are counted in the result.
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err := cfg.check(); err != nil {
