@@ -17,6 +17,7 @@ type recorder struct {
 	texts  []string
 	bytes  int64
 	late   int64
+	behind int64     // late ones whose sender was free before their time
 	sent   int64     // all requests sent, measured or not
 	last   time.Time // the last measured answer
 }
@@ -101,7 +102,8 @@ func openSender(c *conn, cfg *Config, s *schedule, next *atomic.Int64, rec *reco
 			return
 		}
 		due := s.due(i)
-		if wait := time.Until(due); wait > 0 {
+		wait := time.Until(due)
+		if wait > 0 {
 			timer.Reset(wait)
 			select {
 			case <-c.ctx.Done():
@@ -115,6 +117,9 @@ func openSender(c *conn, cfg *Config, s *schedule, next *atomic.Int64, rec *reco
 		measured := i >= s.firstInWin
 		if measured && time.Since(due) > cfg.Late {
 			rec.late++
+			if wait > 0 { // the sender was free before its time
+				rec.behind++
+			}
 		}
 		first, n, err := c.do(i)
 		rec.sent++
