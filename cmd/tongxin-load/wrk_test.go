@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"tongxin/internal/loadgen"
 )
 
 // wrk 4.1's report with --latency, one with answers other than 2xx or 3xx
@@ -121,5 +123,29 @@ func TestWrkScripts(t *testing.T) {
 	}
 	if len(ids) < 10 {
 		t.Errorf("%d scans", len(ids))
+	}
+}
+
+// The report puts wrk's ratios under tongxin-load's, ✔ within 10 % of
+// them, and says how they were measured; without wrk it says there was
+// no check.
+func TestReportWrkRows(t *testing.T) {
+	at := func(rps float64) measured { return measured{Result: loadgen.Result{ReqPerSec: rps}} }
+	rd := round{"bare/me": at(30000), "tongxin/me": at(18000), "bare/scan": at(20000), "tongxin/scan": at(10000),
+		"bare/me-wrk": at(25000), "tongxin/me-wrk": at(16000), "bare/scan-wrk": at(20000), "tongxin/scan-wrk": at(6000)}
+	s := &suiteFlags{wrk: "/usr/bin/wrk", conns: 16, duration: 10 * time.Second, rounds: 1}
+	md := newReport(s, []round{rd}).markdown()
+	for _, want := range []string{
+		"| `GET /api/v1/me`, closed loop, measured by wrk: req/s | 16 000 | 25 000 | **0.64** | within 10 % of tongxin-load's 0.60 (×1.07) ✔ |",
+		"| online scan `POST /api/v1/checkpoints/{id}/scans`, closed loop, measured by wrk: req/s | 6 000 | 20 000 | **0.30** | within 10 % of tongxin-load's 0.50 (×0.60) ✘ |",
+		"`wrk -t1 -c16 -d10s --latency`",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("no %q in\n%s", want, md)
+		}
+	}
+	s.wrk = ""
+	if md := newReport(s, []round{rd}).markdown(); strings.Contains(md, "measured by wrk") || !strings.Contains(md, "wrk was not installed") {
+		t.Errorf("without wrk:\n%s", md)
 	}
 }
