@@ -43,7 +43,8 @@ func NewTarget(scenario string, o Options) (Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	base := strings.TrimRight(o.BaseURL, "/")
+	u, _ := url.Parse(o.BaseURL) // NewWire parsed it
+	origin := u.Scheme + "://" + u.Host
 	return func(i int64) (*http.Request, error) {
 		b, err := w.Append(nil, i)
 		if err != nil {
@@ -53,7 +54,7 @@ func NewTarget(scenario string, o Options) (Target, error) {
 		if err != nil {
 			return nil, err
 		}
-		req.URL, err = url.Parse(base + req.RequestURI)
+		req.URL, err = url.Parse(origin + req.RequestURI) // the request line holds the base URL's path
 		req.RequestURI = ""
 		return req, err
 	}, nil
