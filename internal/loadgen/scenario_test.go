@@ -37,8 +37,10 @@ func TestScenarioRequests(t *testing.T) {
 	o2 := o
 	o2.BaseURL = "http://127.0.0.1:8080/base/"
 	me, _ := NewTarget("me", o2)
-	if req, err := me(0); err != nil || req.URL.String() != "http://127.0.0.1:8080/base/api/v1/me" {
-		t.Errorf("under a path: %v, %v", req.URL, err)
+	if req, err := me(0); err != nil {
+		t.Error(err)
+	} else if req.URL.String() != "http://127.0.0.1:8080/base/api/v1/me" {
+		t.Errorf("under a path: %v", req.URL)
 	}
 	scan, _ := NewTarget("scan", o)
 	a, _ := scan(7)
