@@ -107,7 +107,8 @@ func (c *conn) dial() error {
 // request or an answer other than 2xx. A request on a kept-alive
 // connection that the server closed before answering (it may close an
 // idle one at any time) is sent once more on a new connection, as
-// net/http does.
+// net/http does for requests it may replay; POSTs too here (a scan sent
+// twice carries the same client_id).
 func (c *conn) do(i int64) (first time.Time, n int64, err error) {
 	c.req, err = c.wire.Append(c.req[:0], i)
 	if err != nil {
