@@ -52,8 +52,11 @@ bench: assets
 
 ## bench-load: the figures measured from outside (docs/benchmarks.md): both binaries, then the suite writes its table
 # LOAD_FLAGS passes options to the suite, e.g. LOAD_FLAGS='-rounds 3 -duration 3s'.
+# wrk (Debian package wrk), where installed, checks the ratios of me and scan.
 bench-load: build
 	$(GO) build -o bin/tongxin-load ./cmd/tongxin-load
+	@if command -v wrk >/dev/null 2>&1; then echo "wrk: $$(command -v wrk) checks the ratios of me and scan"; \
+	else echo "wrk: not installed (apt-get install wrk): the suite runs without the independent check"; fi
 	./bin/tongxin-load suite -tongxin $(BIN) $(LOAD_FLAGS) -write docs/benchmarks.md
 
 ## assets: htmx, ECharts and jsQR from npm into internal/web/static/vendor (git-ignored)

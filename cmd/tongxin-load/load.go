@@ -61,12 +61,12 @@ func (f loadFlags) config() (loadgen.Config, error) {
 	case *f.duration <= 0 || *f.warmup < 0 || *f.timeout <= 0:
 		return loadgen.Config{}, badUsage("-duration and -timeout must be above 0, -warmup not below")
 	}
-	target, err := loadgen.NewTarget(*f.scenario, loadgen.Options{BaseURL: *f.url, Token: *f.token, Cookie: *f.cookie,
+	wire, err := loadgen.NewWire(*f.scenario, loadgen.Options{BaseURL: *f.url, Token: *f.token, Cookie: *f.cookie,
 		Checkpoint: *f.checkpoint, PassTokens: list(*f.passTokens), RunID: *f.runID, Enterprises: list(*f.enterprises), Date: *f.date})
 	if err != nil {
 		return loadgen.Config{}, badUsage("%s", strings.TrimPrefix(err.Error(), "loadgen: "))
 	}
-	return loadgen.Config{Target: target, Mode: mode, Rate: *f.rate, Conns: *f.conns, Duration: *f.duration, Warmup: *f.warmup,
+	return loadgen.Config{Wire: wire, Mode: mode, Rate: *f.rate, Conns: *f.conns, Duration: *f.duration, Warmup: *f.warmup,
 		Timeout: *f.timeout, TTFB: *f.ttfb}, nil
 }
 

@@ -121,16 +121,47 @@ func (s *server) stop() {
 type measured struct {
 	loadgen.Result
 	GenCPU float64
+	// GenPerReq is the generator's CPU time over the requests it sent
+	// (0: unknown).
+	GenPerReq time.Duration
 	// SrvCPU is the server's share, -1 where /proc does not tell it.
 	SrvCPU float64
+	wrk    bool          // measured by wrk, not tongxin-load
+	p90    time.Duration // wrk's, which has no p95
 }
 
 func (m measured) String() string {
-	s := fmt.Sprintf("%s; generator CPU %.0f%%", m.Result, m.GenCPU*100)
+	r := m.Result.String()
+	if m.wrk {
+		r = fmt.Sprintf("wrk closed: %d requests, %.0f req/s, p50 %s p90 %s p99 %s max %s, errors %d", m.Requests, m.ReqPerSec,
+			msText(m.P50), msText(m.p90), msText(m.P99), msText(m.Max), m.Errors)
+		if len(m.ErrorText) > 0 {
+			r += "; " + strings.Join(m.ErrorText, "; ")
+		}
+	}
+	s := fmt.Sprintf("%s; generator CPU %.0f%%", r, m.GenCPU*100)
+	if m.GenPerReq > 0 {
+		s += fmt.Sprintf(" (%.1f µs a request)", float64(m.GenPerReq)/float64(time.Microsecond))
+	}
 	if m.SrvCPU >= 0 {
 		s += fmt.Sprintf(", server CPU %.0f%%", m.SrvCPU*100)
 	}
 	return s
+}
+
+// cpuTime is the CPU time the server has used; false for a nil server
+// or where /proc does not tell.
+func (s *server) cpuTime() (time.Duration, bool) {
+	if s == nil {
+		return 0, false
+	}
+	return cpuTime(s.cmd.Process.Pid)
+}
+
+// msText writes a duration in milliseconds with three decimals, as
+// loadgen.Result does.
+func msText(d time.Duration) string {
+	return fmt.Sprintf("%.3fms", float64(d)/float64(time.Millisecond))
 }
 
 // cpuTime is the CPU time (user and system) process pid has used, from
@@ -181,6 +212,9 @@ func generate(ctx context.Context, p pinning, self string, srv *server, args []s
 	}
 	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	m := measured{Result: res, GenCPU: cpu.Seconds() / wall.Seconds(), SrvCPU: -1}
+	if res.Sent > 0 {
+		m.GenPerReq = cpu / time.Duration(res.Sent)
+	}
 	if srvOK && srvOK2 {
 		m.SrvCPU = (srvAfter - srvBefore).Seconds() / wall.Seconds()
 	}

@@ -26,15 +26,18 @@ type figure struct {
 	tongxin, bare   float64 // medians of the rounds; bare 0: no bare run
 	ratio           float64
 	ratioOf, target string // what the ratio divides by when not bare; the target
-	// floor and ceiling: the least and the most the target allows of the
-	// ratio, or of the value where there is no ratio; 0: none.
+	// floor and ceiling: the least and the most the target allows of
+	// checked, else of the ratio, else of the value; 0: none.
 	floor, ceiling float64
+	checked        float64 // what the target applies to when neither the ratio nor the value (wrk's agreement)
 }
 
 // verdict is ✔ or ✘ for a figure with a target.
 func (f figure) verdict() string {
 	v := f.ratio
-	if v == 0 {
+	if f.checked != 0 {
+		v = f.checked
+	} else if v == 0 {
 		v = f.tongxin
 	}
 	switch {
@@ -57,7 +60,6 @@ type report struct {
 
 func newReport(s *suiteFlags, rounds []round) *report {
 	r := &report{s: s, rounds: rounds, at: time.Now().UTC()}
-	rps := func(x loadgen.Result) float64 { return x.ReqPerSec }
 	p99 := func(x loadgen.Result) float64 { return float64(x.P99) / 1e6 }
 	p50 := func(x loadgen.Result) float64 { return float64(x.P50) / 1e6 }
 	rate := r.median("bare/scan-half", func(x loadgen.Result) float64 { return x.Rate })
@@ -72,6 +74,10 @@ func newReport(s *suiteFlags, rounds []round) *report {
 			tongxin: r.median("tongxin/stats-page", p50), target: "< 200 ms", ceiling: 200},
 		figure{name: "ticket queue page `/tickets`, one request at a time: time to first byte, p50", unit: "ms",
 			tongxin: r.median("tongxin/queue-page", p50), target: "(no target)"})
+	if s.wrk != "" {
+		r.addWrk("`GET /api/v1/me`, closed loop, measured by wrk: req/s", "me", 0)
+		r.addWrk("online scan `POST /api/v1/checkpoints/{id}/scans`, closed loop, measured by wrk: req/s", "scan", 1)
+	}
 	for _, rd := range rounds {
 		for _, res := range rd {
 			r.errors += res.Errors + res.Dropped
@@ -89,6 +95,32 @@ func (r *report) add(name, unit, run string, pick func(loadgen.Result) float64, 
 	}
 	r.figures = append(r.figures, f)
 }
+
+// wrkAgreement is how far wrk's ratio may be from tongxin-load's (issue
+// 13: within 10 %).
+const wrkAgreement = 0.10
+
+// addWrk is wrk's figure of run beside tongxin-load's, the figures[of]
+// row: its ratio checked against that row's.
+func (r *report) addWrk(name, run string, of int) {
+	f := figure{name: name, tongxin: r.median("tongxin/"+run+"-wrk", rps), bare: r.median("bare/"+run+"-wrk", rps),
+		floor: 1 - wrkAgreement, ceiling: 1 + wrkAgreement}
+	if f.tongxin == 0 && f.bare == 0 {
+		return // not run (-only)
+	}
+	if f.bare > 0 {
+		f.ratio = f.tongxin / f.bare
+	}
+	own := r.figures[of].ratio
+	f.target = fmt.Sprintf("within %.0f %% of tongxin-load's %.2f", wrkAgreement*100, own)
+	if own > 0 && f.ratio > 0 {
+		f.checked = f.ratio / own
+		f.target += fmt.Sprintf(" (×%.2f)", f.checked)
+	}
+	r.figures = append(r.figures, f)
+}
+
+func rps(x loadgen.Result) float64 { return x.ReqPerSec }
 
 // median is the median over the rounds of one figure of a run.
 func (r *report) median(run string, pick func(loadgen.Result) float64) float64 {
@@ -167,6 +199,14 @@ func (r *report) markdown() string {
 			ratio += " (÷ " + f.ratioOf + ")"
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | **%s** | %s |\n", f.name, f.value(f.tongxin), f.value(f.bare), ratio, f.target+f.verdict())
+	}
+	if s.wrk != "" {
+		fmt.Fprintf(&b, "\nThe wrk rows check the ratios with an independent generator: `wrk -t1 -c%d -d%s --latency` in the same rounds, "+
+			"pinned as tongxin-load is, without warm-up (it runs after tongxin-load's run of the same scenario), its Lua script "+
+			"sending the same headers and, for scans, a new `client_id` each time; ✔ when its ratio is within %.0f %% of tongxin-load's.\n",
+			s.conns, wrkSeconds(s.duration), wrkAgreement*100)
+	} else {
+		b.WriteString("\nwrk was not installed (Debian package `wrk`): no independent check of the ratios.\n")
 	}
 	fmt.Fprintf(&b, "\nErrors and dropped requests over all runs: %d.\n\nEvery run:\n\n```\n", r.errors)
 	for i, rd := range r.rounds {

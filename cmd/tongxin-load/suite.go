@@ -25,6 +25,8 @@ type suiteFlags struct {
 	tongxinURL, bareURL  string
 	tongxinSrv, bareSrv  *server
 	only                 []string // scenarios to run; nil: all
+	wrk                  string   // wrk's path; "": no check by wrk
+	dir                  string   // the temporary directory
 }
 
 // scenarios are the suite's scenario names, as -only takes them.
@@ -41,6 +43,7 @@ func parseSuite(args []string, stderr io.Writer) (*suiteFlags, error) {
 	fs.DurationVar(&s.warmup, "warmup", time.Second, "the warm-up before each run's window")
 	fs.StringVar(&s.note, "note", "", "a sentence written under the table's heading (the state of the machine, say)")
 	fs.BoolVar(&s.keep, "keep", false, "keep the temporary data directory (its path is printed)")
+	fs.StringVar(&s.wrk, "wrk", "wrk", "wrk, the independent generator that checks the ratios of me and scan (\"\": none); skipped when not installed")
 	only := fs.String("only", "", "run only these scenarios, comma-separated ("+strings.Join(scenarios, ", ")+"); not with -write")
 	if err := parse(fs, args); err != nil {
 		return nil, err
@@ -97,7 +100,15 @@ func runSuite(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else {
 		defer os.RemoveAll(dir)
 	}
+	s.dir = dir
 	fmt.Fprintf(stderr, "demo installation in %s; %s\n", dir, s.pin)
+	if w := wrkPath(s.wrk); w != "" {
+		s.wrk = w
+		fmt.Fprintf(stderr, "wrk: %s, closed loops of me and scan beside tongxin-load's\n", w)
+	} else {
+		fmt.Fprintf(stderr, "wrk: not found (%q; Debian package wrk): no independent check of the ratios\n", s.wrk)
+		s.wrk = ""
+	}
 	if s.inst, err = newInstall(ctx, s.tongxin, dir); err != nil {
 		return err
 	}
@@ -172,6 +183,9 @@ func (s *suiteFlags) round(ctx context.Context, i int, log io.Writer) (round, er
 	if err := run("bare/scan", s.bareURL, "scan", closed...); err != nil {
 		return nil, err
 	}
+	if err := s.wrkRuns(ctx, r, i, "bare", log); err != nil {
+		return nil, err
+	}
 	open := []string{"-mode", "open", "-conns", "64", "-rate", strconv.FormatFloat(r["bare/scan"].ReqPerSec/2, 'f', 0, 64)}
 	steps := []struct {
 		name, url, scenario string
@@ -189,8 +203,42 @@ func (s *suiteFlags) round(ctx context.Context, i int, log io.Writer) (round, er
 		if err := run(st.name, st.url, st.scenario, st.extra...); err != nil {
 			return nil, err
 		}
+		if st.name == "tongxin/scan" {
+			if err := s.wrkRuns(ctx, r, i, "tongxin", log); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return r, nil
+}
+
+// wrkRuns are wrk's closed loops of me and scan against one server
+// ("bare" or "tongxin"), as "bare/me-wrk" and so on. Errors fail the
+// suite: the check is meaningless with them.
+func (s *suiteFlags) wrkRuns(ctx context.Context, r round, i int, server string, log io.Writer) error {
+	if s.wrk == "" {
+		return nil
+	}
+	url, srv := s.tongxinURL, s.tongxinSrv
+	if server == "bare" {
+		url, srv = s.bareURL, s.bareSrv
+	}
+	for _, sc := range wrkScenarios {
+		if !s.runs(sc) {
+			continue
+		}
+		name := server + "/" + sc + "-wrk"
+		res, err := s.runWrk(ctx, s.dir, sc, url, srv, i)
+		if err != nil {
+			return err
+		}
+		r[name] = res
+		fmt.Fprintf(log, "round %d %-20s %s\n", i+1, name, res)
+		if res.Errors > 0 {
+			return fmt.Errorf("round %d %s: %d errors; the figures of wrk are not comparable", i+1, name, res.Errors)
+		}
+	}
+	return nil
 }
 
 // runs reports whether scenario is to be run.

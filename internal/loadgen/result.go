@@ -30,6 +30,14 @@ type Result struct {
 	// the run's drain time ran out.
 	Late    int64 `json:"late,omitempty"`
 	Dropped int64 `json:"dropped,omitempty"`
+	// Behind counts the late requests whose sender was free and waiting
+	// before their time: the generator itself fell behind (its timers,
+	// its CPU), not the server. The rest of Late waited for a free
+	// sender.
+	Behind int64 `json:"behind,omitempty"`
+	// Sent counts every request sent, warm-up and window's edges
+	// included: the generator's CPU per request is its CPU time ÷ Sent.
+	Sent int64 `json:"sent"`
 
 	last time.Time
 }
@@ -44,6 +52,8 @@ func merge(recs []recorder) Result {
 		res.Errors += r.errors
 		res.Bytes += r.bytes
 		res.Late += r.late
+		res.Behind += r.behind
+		res.Sent += r.sent
 		for _, t := range r.texts {
 			if len(res.ErrorText) < maxErrorTexts {
 				res.ErrorText = append(res.ErrorText, t)
@@ -91,7 +101,7 @@ func (r Result) String() string {
 	}
 	fmt.Fprintf(&b, ", p50 %s p95 %s p99 %s max %s, errors %d", ms(r.P50), ms(r.P95), ms(r.P99), ms(r.Max), r.Errors)
 	if r.Mode == Open {
-		fmt.Fprintf(&b, ", late %d, dropped %d", r.Late, r.Dropped)
+		fmt.Fprintf(&b, ", late %d (generator behind %d), dropped %d", r.Late, r.Behind, r.Dropped)
 	}
 	if len(r.ErrorText) > 0 {
 		fmt.Fprintf(&b, "; first error: %s", r.ErrorText[0])

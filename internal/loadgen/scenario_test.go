@@ -34,6 +34,14 @@ func TestScenarioRequests(t *testing.T) {
 			t.Errorf("%s: %s %s %s %q", c.scenario, req.Method, req.URL, body, req.Header.Get("Authorization"))
 		}
 	}
+	o2 := o
+	o2.BaseURL = "http://127.0.0.1:8080/base/"
+	me, _ := NewTarget("me", o2)
+	if req, err := me(0); err != nil {
+		t.Error(err)
+	} else if req.URL.String() != "http://127.0.0.1:8080/base/api/v1/me" {
+		t.Errorf("under a path: %v", req.URL)
+	}
 	scan, _ := NewTarget("scan", o)
 	a, _ := scan(7)
 	b, _ := scan(8)

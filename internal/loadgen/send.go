@@ -2,9 +2,6 @@ package loadgen
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"net/http/httptrace"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +17,8 @@ type recorder struct {
 	texts  []string
 	bytes  int64
 	late   int64
+	behind int64     // late ones whose sender was free before their time
+	sent   int64     // all requests sent, measured or not
 	last   time.Time // the last measured answer
 }
 
@@ -35,34 +34,6 @@ func (r *recorder) add(lat time.Duration, n int64, err error, done time.Time) {
 	if done.After(r.last) {
 		r.last = done
 	}
-}
-
-// send makes request i, sends it and reads the whole answer. It returns
-// when the first byte of the answer came, the bytes of the body and an
-// error for a failed request or an answer other than 2xx.
-func send(ctx context.Context, cfg *Config, i int64) (first time.Time, n int64, err error) {
-	req, err := cfg.Target(i)
-	if err != nil {
-		return time.Time{}, 0, fmt.Errorf("loadgen: make request %d: %w", i, err)
-	}
-	if cfg.TTFB {
-		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotFirstResponseByte: func() { first = time.Now() }})
-	}
-	res, err := cfg.Client.Do(req.WithContext(ctx))
-	if err != nil {
-		return first, 0, err
-	}
-	defer res.Body.Close()
-	if first.IsZero() {
-		first = time.Now()
-	}
-	if res.StatusCode < 200 || res.StatusCode > 299 {
-		head, _ := io.ReadAll(io.LimitReader(res.Body, 200))
-		rest, _ := io.Copy(io.Discard, res.Body)
-		return first, int64(len(head)) + rest, fmt.Errorf("%s %s: status %d: %s", req.Method, req.URL.Path, res.StatusCode, head)
-	}
-	n, err = io.Copy(io.Discard, res.Body)
-	return first, n, err
 }
 
 // schedule is an open loop's timetable: request i is due at
@@ -107,7 +78,7 @@ func runOpen(ctx context.Context, cfg *Config) Result {
 	recs := make([]recorder, cfg.Conns)
 	var wg sync.WaitGroup
 	for w := range recs {
-		wg.Go(func() { openSender(ctx, cfg, &s, &next, &recs[w]) })
+		wg.Go(func() { openSender(newConn(ctx, cfg.wire, cfg.Timeout), cfg, &s, &next, &recs[w]) })
 	}
 	wg.Wait()
 	res := merge(recs)
@@ -121,28 +92,37 @@ func runOpen(ctx context.Context, cfg *Config) Result {
 	return res
 }
 
-func openSender(ctx context.Context, cfg *Config, s *schedule, next *atomic.Int64, rec *recorder) {
+func openSender(c *conn, cfg *Config, s *schedule, next *atomic.Int64, rec *recorder) {
+	defer c.close()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
 	for {
 		i := next.Add(1) - 1
 		if i >= s.total {
 			return
 		}
 		due := s.due(i)
-		if wait := time.Until(due); wait > 0 {
+		wait := time.Until(due)
+		if wait > 0 {
+			timer.Reset(wait)
 			select {
-			case <-ctx.Done():
+			case <-c.ctx.Done():
 				return
-			case <-time.After(wait):
+			case <-timer.C:
 			}
 		}
-		if ctx.Err() != nil {
+		if c.done() {
 			return
 		}
 		measured := i >= s.firstInWin
 		if measured && time.Since(due) > cfg.Late {
 			rec.late++
+			if wait > 0 { // the sender was free before its time
+				rec.behind++
+			}
 		}
-		first, n, err := send(ctx, cfg, i)
+		first, n, err := c.do(i)
+		rec.sent++
 		done := time.Now()
 		if !measured {
 			continue
@@ -164,7 +144,7 @@ func runClosed(ctx context.Context, cfg *Config) Result {
 	recs := make([]recorder, cfg.Conns)
 	var wg sync.WaitGroup
 	for w := range recs {
-		wg.Go(func() { closedWorker(ctx, cfg, window, end, &next, &recs[w]) })
+		wg.Go(func() { closedWorker(newConn(ctx, cfg.wire, cfg.Timeout), cfg, window, end, &next, &recs[w]) })
 	}
 	wg.Wait()
 	res := merge(recs)
@@ -173,13 +153,15 @@ func runClosed(ctx context.Context, cfg *Config) Result {
 	return res
 }
 
-func closedWorker(ctx context.Context, cfg *Config, window, end time.Time, next *atomic.Int64, rec *recorder) {
-	for ctx.Err() == nil {
+func closedWorker(c *conn, cfg *Config, window, end time.Time, next *atomic.Int64, rec *recorder) {
+	defer c.close()
+	for !c.done() {
 		sent := time.Now()
 		if !sent.Before(end) {
 			return
 		}
-		first, n, err := send(ctx, cfg, next.Add(1)-1)
+		first, n, err := c.do(next.Add(1) - 1)
+		rec.sent++
 		done := time.Now()
 		if sent.Before(window) || done.After(end) {
 			continue
