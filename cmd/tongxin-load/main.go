@@ -30,6 +30,7 @@ commands:
   run    send one load to a server and print req/s, p50, p95, p99, max and errors
   bare   serve the bare net/http limit (prints its URL on the first line)
   suite  the whole external measurement against a demo installation
+  raw-report  insert report rows straight into a database, one per transaction (the floor of filing)
 
 tongxin-load <command> -h lists the command's options.
 `
@@ -52,7 +53,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		"run": runLoad, "bare": runBare, "suite": runSuite,
+		"run": runLoad, "bare": runBare, "suite": runSuite, "raw-report": runRawReport,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

@@ -194,7 +194,14 @@ func cpuTime(pid int) (time.Duration, bool) {
 // when p says so) and reads its result; srv is the server it loads, whose
 // CPU use over the run is measured.
 func generate(ctx context.Context, p pinning, self string, srv *server, args []string) (measured, error) {
-	cmd := command(ctx, p.generator, self, append([]string{"run", "-json"}, args...)...)
+	return runMeasured(ctx, p.generator, self, srv, append([]string{"run", "-json"}, args...))
+}
+
+// runMeasured runs `tongxin-load args…` (a command printing a run's result
+// as JSON) behind prefix (a pinning) and reads its result, with its CPU
+// use and srv's.
+func runMeasured(ctx context.Context, prefix []string, self string, srv *server, args []string) (measured, error) {
+	cmd := command(ctx, prefix, self, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	srvBefore, srvOK := cpuTime(srv.cmd.Process.Pid)

@@ -203,6 +203,16 @@ func (s *suiteFlags) round(ctx context.Context, i int, log io.Writer) (round, er
 		if err := run(st.name, st.url, st.scenario, st.extra...); err != nil {
 			return nil, err
 		}
+		if st.name == "tongxin/report" && s.runs("report") {
+			// The floor: the same rows inserted straight into the
+			// database, on the server's core, the server idle.
+			res, err := runMeasured(ctx, s.pin.server, s.self, s.tongxinSrv, s.rawArgs())
+			if err != nil {
+				return nil, err
+			}
+			r["raw/report"] = res
+			fmt.Fprintf(log, "round %d %-20s %s\n", i+1, "raw/report", res)
+		}
 		if st.name == "tongxin/scan" {
 			if err := s.wrkRuns(ctx, r, i, "tongxin", log); err != nil {
 				return nil, err
