@@ -568,3 +568,61 @@ func (p *PassInfo) AppendJSON(b []byte) []byte {
 	b = web.AppendJSONTime(b, p.ValidTo)
 	return append(b, '}')
 }
+
+// DecodeJSONFast reads the common shape of an online scan's body (a flat
+// object of plain strings) without reflection (web.JSONFastDecoder);
+// anything else is left to encoding/json.
+func (in *ScanInput) DecodeJSONFast(data []byte) bool {
+	var out ScanInput
+	var seen [4]bool
+	once := func(k int) bool {
+		if seen[k] {
+			return false
+		}
+		seen[k] = true
+		return true
+	}
+	ok := web.FlatJSON(data, func(key string, val []byte, isNull bool) bool {
+		switch key {
+		case "token":
+			if !once(0) {
+				return false
+			}
+			if !isNull {
+				out.Token = string(val)
+			}
+		case "number":
+			if !once(1) {
+				return false
+			}
+			if !isNull {
+				out.Number = string(val)
+			}
+		case "client_id":
+			if !once(2) {
+				return false
+			}
+			if !isNull {
+				out.ClientID = string(val)
+			}
+		case "scanned_at":
+			if !once(3) {
+				return false
+			}
+			if !isNull {
+				var t time.Time
+				if t.UnmarshalText(val) != nil {
+					return false
+				}
+				out.ScannedAt = &t
+			}
+		default:
+			return false
+		}
+		return true
+	})
+	if ok {
+		*in = out
+	}
+	return ok
+}

@@ -1,7 +1,9 @@
 package checkpoint
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"testing"
 	"time"
 
@@ -34,4 +36,55 @@ func TestScanAppendJSONIsEncodingJSON(t *testing.T) {
 			t.Errorf("AppendJSON:\n got %s\nwant %s", got, want)
 		}
 	}
+}
+
+// decodeStd decodes a scan body as the API did before the fast path:
+// encoding/json, unknown fields refused, nothing after the value.
+func decodeStd(data []byte) (ScanInput, bool) {
+	var in ScanInput
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if dec.Decode(&in) != nil {
+		return in, false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return in, false
+	}
+	return in, true
+}
+
+func sameInput(a, b ScanInput) bool {
+	if (a.ScannedAt == nil) != (b.ScannedAt == nil) || a.ScannedAt != nil && !a.ScannedAt.Equal(*b.ScannedAt) {
+		return false
+	}
+	a.ScannedAt, b.ScannedAt = nil, nil
+	return a == b
+}
+
+// Whatever the fast path reads, encoding/json reads the same; what it
+// does not read, it leaves alone.
+func FuzzScanInputFastDecode(f *testing.F) {
+	for _, s := range []string{
+		`{"token":"eyJhbGciOi.abc-_","client_id":"3f6c2d1e-aaaa-4bbb-8ccc-000000000001"}`,
+		` { "token" : "t" , "number" : "1234567890" , "client_id" : "c" , "scanned_at" : "2022-11-21T09:30:00.5+08:00" } `,
+		`{"token":"t","scanned_at":null,"number":null}`, `{}`, `{"token":"a","token":"b"}`, `{"Token":"t"}`, `{"token":1}`,
+		`{"token":"t\u0041"}`, `{"token":"t"} x`, `{"token":"t","extra":"e"}`, `{"scanned_at":"2022-13-01T00:00:00Z"}`,
+		`{"token":"t",}`, `{"token":"王"}`, `[]`, `{"client_id":"c"`, `{"scanned_at":"2022-11-21T09:30:00Z"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sentinel := ScanInput{Token: "untouched"}
+		got := sentinel
+		if !got.DecodeJSONFast(data) {
+			if !sameInput(got, sentinel) {
+				t.Fatalf("%q: the fast path failed but changed the value to %+v", data, got)
+			}
+			return
+		}
+		want, ok := decodeStd(data)
+		if !ok || !sameInput(got, want) {
+			t.Fatalf("%q: fast path %+v, encoding/json %+v (ok %v)", data, got, want, ok)
+		}
+	})
 }

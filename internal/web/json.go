@@ -55,6 +55,9 @@ func DecodeJSONLimit(w http.ResponseWriter, r *http.Request, v any, limit int64)
 		return errs.E(errs.Invalid, "bad_json", "请求体读取中断")
 	}
 	data := body.Bytes()
+	if f, ok := v.(JSONFastDecoder); ok && f.DecodeJSONFast(data) {
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
