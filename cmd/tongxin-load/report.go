@@ -88,6 +88,9 @@ func newReport(s *suiteFlags, rounds []round) *report {
 			r.errors += res.Errors + res.Dropped
 		}
 	}
+	if s.soaked != nil {
+		r.errors += s.soaked.run.Errors
+	}
 	return r
 }
 
@@ -153,6 +156,9 @@ func (r *report) write(w io.Writer) {
 		}
 		fmt.Fprintf(w, "%-100s tongxin %10s  bare %10s  ratio %6s  %s\n", f.name, f.value(f.tongxin), f.value(f.bare), f.ratioText(), f.target+f.verdict())
 	}
+	if r.s.soaked != nil {
+		fmt.Fprintf(w, "soak: %s\n", r.s.soaked.summary())
+	}
 	fmt.Fprintf(w, "errors and dropped requests over all runs: %d\n", r.errors)
 }
 
@@ -212,6 +218,17 @@ func (r *report) markdown() string {
 			s.conns, wrkSeconds(s.duration), wrkAgreement*100)
 	} else {
 		b.WriteString("\nwrk was not installed (Debian package `wrk`): no independent check of the ratios.\n")
+	}
+	if sk := s.soaked; sk != nil && len(sk.samples) > 0 {
+		_, share := sk.growth()
+		verdict := "steady ✔"
+		if share > soakMaxGrowth {
+			verdict = "growing ✘"
+		}
+		fmt.Fprintf(&b, "\nMemory under load (issue 13: stated, and steady after the first minute): a closed loop of online scans "+
+			"for %s (%d connections, %.0f scans/s, %d errors), the server's resident memory read every %s: %s. "+
+			"Growth after the first minute %.1f %% (%s, within %.0f %%).\n", s.soakFor, s.conns, sk.run.ReqPerSec, sk.run.Errors,
+			soakEvery, sk.summary(), share*100, verdict, soakMaxGrowth*100)
 	}
 	fmt.Fprintf(&b, "\nErrors and dropped requests over all runs: %d.\n\nEvery run:\n\n```\n", r.errors)
 	for i, rd := range r.rounds {

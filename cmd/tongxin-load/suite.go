@@ -27,6 +27,8 @@ type suiteFlags struct {
 	only                 []string // scenarios to run; nil: all
 	wrk                  string   // wrk's path; "": no check by wrk
 	dir                  string   // the temporary directory
+	soakFor              time.Duration
+	soaked               *soakResult
 }
 
 // scenarios are the suite's scenario names, as -only takes them.
@@ -44,6 +46,7 @@ func parseSuite(args []string, stderr io.Writer) (*suiteFlags, error) {
 	fs.StringVar(&s.note, "note", "", "a sentence written under the table's heading (the state of the machine, say)")
 	fs.BoolVar(&s.keep, "keep", false, "keep the temporary data directory (its path is printed)")
 	fs.StringVar(&s.wrk, "wrk", "wrk", "wrk, the independent generator that checks the ratios of me and scan (\"\": none); skipped when not installed")
+	fs.DurationVar(&s.soakFor, "soak", 10*time.Minute, "after the rounds, a closed loop of scans this long with the server's memory read every 10s (0: none)")
 	only := fs.String("only", "", "run only these scenarios, comma-separated ("+strings.Join(scenarios, ", ")+"); not with -write")
 	if err := parse(fs, args); err != nil {
 		return nil, err
@@ -66,6 +69,8 @@ func parseSuite(args []string, stderr io.Writer) (*suiteFlags, error) {
 		return nil, badUsage("-conns must be at least 1")
 	case s.duration <= 0 || s.warmup < 0:
 		return nil, badUsage("-duration must be above 0 and -warmup not below")
+	case s.soakFor < 0:
+		return nil, badUsage("-soak must not be below 0")
 	}
 	if st, err := os.Stat(s.tongxin); err != nil || st.IsDir() {
 		return nil, badUsage("-tongxin %s: no such binary (make build, or pass -tongxin PATH)", s.tongxin)
@@ -149,6 +154,11 @@ func (s *suiteFlags) measure(ctx context.Context, dir string, log io.Writer) ([]
 			return nil, err
 		}
 		rounds = append(rounds, r)
+	}
+	if s.soakFor > 0 && s.runs("scan") {
+		if s.soaked, err = s.soak(ctx, log); err != nil {
+			return nil, err
+		}
 	}
 	return rounds, nil
 }
