@@ -110,6 +110,8 @@ func runSuite(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if w := wrkPath(s.wrk); w != "" {
 		s.wrk = w
 		fmt.Fprintf(stderr, "wrk: %s, closed loops of me and scan beside tongxin-load's\n", w)
+	} else if s.wrk == "" {
+		fmt.Fprintln(stderr, "wrk: off (-wrk ''): no independent check of the ratios")
 	} else {
 		fmt.Fprintf(stderr, "wrk: not found (%q; Debian package wrk): no independent check of the ratios\n", s.wrk)
 		s.wrk = ""
