@@ -217,7 +217,7 @@ func (r *report) markdown() string {
 			"sending the same headers and, for scans, a new `client_id` each time; ✔ when its ratio is within %.0f %% of tongxin-load's.\n",
 			s.conns, wrkSeconds(s.duration), wrkAgreement*100)
 	} else {
-		b.WriteString("\nwrk was not installed (Debian package `wrk`): no independent check of the ratios.\n")
+		b.WriteString("\nwrk did not run (not installed — Debian package `wrk` — or `-wrk ''`): no independent check of the ratios.\n")
 	}
 	if sk := s.soaked; sk != nil && len(sk.samples) > 0 {
 		_, share := sk.growth()
