@@ -145,7 +145,7 @@ func TestReportWrkRows(t *testing.T) {
 		}
 	}
 	s.wrk = ""
-	if md := newReport(s, []round{rd}).markdown(); strings.Contains(md, "measured by wrk") || !strings.Contains(md, "wrk was not installed") {
+	if md := newReport(s, []round{rd}).markdown(); strings.Contains(md, "measured by wrk") || !strings.Contains(md, "wrk did not run") {
 		t.Errorf("without wrk:\n%s", md)
 	}
 }
