@@ -459,21 +459,32 @@ func (j *journal) close(ctx context.Context) error {
 	return err
 }
 
-// recentScans remembers the scans answered lately, in two generations.
+// recentScans remembers the scans answered lately, in two generations,
+// each as its answer's JSON: a string the collector need not look into,
+// rather than a scan's dozen pointers (65,536 of them, live all the time,
+// are most of what it would otherwise mark under load). A replay reads
+// the answer back.
 type recentScans struct {
-	cur, old map[scanKey]*Scan
+	cur, old map[scanKey]string
 }
 
 func (r *recentScans) get(k scanKey) *Scan {
-	if s, ok := r.cur[k]; ok {
-		return s
+	b, ok := r.cur[k]
+	if !ok {
+		if b, ok = r.old[k]; !ok {
+			return nil
+		}
 	}
-	return r.old[k]
+	var s Scan
+	if err := json.Unmarshal([]byte(b), &s); err != nil {
+		return nil // not reached: it is what AppendJSON wrote
+	}
+	return &s
 }
 
 func (r *recentScans) put(k scanKey, s *Scan) {
 	if r.cur == nil || len(r.cur) >= recentMax {
-		r.old, r.cur = r.cur, make(map[scanKey]*Scan, 1024)
+		r.old, r.cur = r.cur, make(map[scanKey]string, 1024)
 	}
-	r.cur[k] = s
+	r.cur[k] = string(s.AppendJSON(nil))
 }

@@ -52,6 +52,12 @@ func TestJournalScans(t *testing.T) {
 				!a.ReceivedAt.Equal(b.ReceivedAt) {
 				t.Fatalf("pair %d: %+v / %+v", i/2, a, b)
 			}
+			// The replay is the first answer again, word for word.
+			first, again := *a, *b
+			first.Replayed, again.Replayed = false, false
+			if x, y := first.AppendJSON(nil), again.AppendJSON(nil); string(x) != string(y) {
+				t.Fatalf("pair %d: replayed\n%s\nanswered\n%s", i/2, y, x)
+			}
 		}
 		// Nobody reads: the loader moves them within journalLoadDelay.
 		deadline := time.Now().Add(5 * time.Second)
