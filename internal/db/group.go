@@ -208,7 +208,7 @@ func (d *DB) runMembers(stx *sql.Tx, ready []*writeReq) (ok []*writeReq, broken 
 				return nil, true
 			}
 		}
-		r.err, r.panic = call(r)
+		r.panic, r.err = call(r)
 		failed := r.err != nil || r.panic != nil
 		if multi {
 			if failed {
@@ -228,13 +228,13 @@ func (d *DB) runMembers(stx *sql.Tx, ready []*writeReq) (ok []*writeReq, broken 
 }
 
 // call runs the writer's function, catching a panic to hand it back.
-func call(r *writeReq) (err error, p any) {
+func call(r *writeReq) (p any, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			p = v
 		}
 	}()
-	return r.fn(r.tx), nil
+	return nil, r.fn(r.tx)
 }
 
 // runAlone runs each writer in a transaction of its own (after a failed
