@@ -326,7 +326,7 @@ func TestWireRequests(t *testing.T) {
 				t.Fatalf("%s, request %d: %v in %q", sc, i, err, b)
 			}
 			body, err := io.ReadAll(req.Body)
-			gzip := req.Header.Get("Accept-Encoding") == "gzip"
+			gzip := req.Header.Get("Accept-Encoding") == BrowserAcceptEncoding
 			if err != nil || req.Host != "127.0.0.1:8080" || !strings.HasPrefix(req.URL.Path, "/base/") || req.Header.Get("Authorization") != "Bearer tok" ||
 				gzip != strings.HasSuffix(sc, "-page") || (req.Method == "POST") != (len(body) > 0) || w.Addr != "127.0.0.1:8080" {
 				t.Errorf("%s, request %d: %s %s host %q, %q, %v", sc, i, req.Method, req.URL, req.Host, body, err)

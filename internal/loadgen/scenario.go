@@ -60,9 +60,13 @@ func NewTarget(scenario string, o Options) (Target, error) {
 	}, nil
 }
 
+// BrowserAcceptEncoding is what Chromium asks for.
+const BrowserAcceptEncoding = "gzip, deflate, br, zstd"
+
 // NewWire is the requests of a scenario as bytes: the request line, the
-// headers (Host, User-Agent, the token or the cookie, Accept-Encoding:
-// gzip for the pages as a browser sends it; the answer is not inflated),
+// headers (Host, User-Agent, the token or the cookie, Accept-Encoding for
+// the pages as Chromium sends it, so that the server compresses them as
+// for a browser; the answer is not decoded),
 // and a body for the POSTs.
 func NewWire(scenario string, o Options) (*Wire, error) {
 	base, err := url.Parse(o.BaseURL)
@@ -116,7 +120,7 @@ func (f *format) head(method, path string, gzip bool) []byte {
 		b = fmt.Appendf(b, "Cookie: %s\r\n", f.o.Cookie)
 	}
 	if gzip {
-		b = append(b, "Accept-Encoding: gzip\r\n"...)
+		b = append(b, "Accept-Encoding: "+BrowserAcceptEncoding+"\r\n"...)
 	}
 	if method == http.MethodPost {
 		return append(b, "Content-Type: application/json\r\nContent-Length: "...)

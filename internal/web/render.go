@@ -312,10 +312,18 @@ func writeHTML(w http.ResponseWriter, req *http.Request, status int, body []byte
 	h.Set("Cache-Control", "no-store")
 	h.Add("Vary", "HX-Request")
 	h.Add("Vary", "Accept-Encoding")
-	if len(body) >= minGzip && acceptsGzip(req) {
-		if gz := gzipHTML(body); gz != nil {
-			h.Set("Content-Encoding", "gzip")
-			body = gz
+	if len(body) >= minGzip {
+		var z []byte
+		coding := acceptedCoding(req)
+		switch coding {
+		case codingBrotli:
+			z = compressBrotli(body, pageBrotli)
+		case codingGzip:
+			z = gzipHTML(body)
+		}
+		if z != nil {
+			h.Set("Content-Encoding", coding)
+			body = z
 		}
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))

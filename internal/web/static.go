@@ -28,7 +28,8 @@ var staticFiles embed.FS
 const StaticPrefix = "/static/"
 
 // asset is one static file held in memory with its fingerprint and, for
-// text that compresses, a gzip copy made at its first request.
+// text that compresses, a gzip and a brotli copy, each made at its first
+// request.
 type asset struct {
 	name   string // "css/app.css"
 	url    string // "/static/css/app.3f2a9c1d.css"
@@ -38,6 +39,20 @@ type asset struct {
 	zip    bool // worth compressing
 	gzOnce sync.Once
 	gz     []byte // nil when compression does not pay
+	brOnce sync.Once
+	br     []byte // nil when compression does not pay
+}
+
+// brotlied returns the brotli-compressed body, or nil. Quality 9: made
+// once per file and process, it costs about a tenth of a second for the
+// largest (ECharts, 1 MB), and is a sixth smaller than gzip's best.
+func (x *asset) brotlied() []byte {
+	x.brOnce.Do(func() {
+		if b := compressBrotli(x.body, 9); b != nil && len(b) < len(x.body) {
+			x.br = b
+		}
+	})
+	return x.br
 }
 
 // gzipped returns the compressed body, or nil.
@@ -132,9 +147,17 @@ func (r *Renderer) StaticHandler() http.Handler {
 		body, etag := x.body, `"`+x.hash+`"`
 		if x.zip {
 			h.Add("Vary", "Accept-Encoding")
-			if gz := x.gzipped(); gz != nil && acceptsGzip(req) {
-				body, etag = gz, `"`+x.hash+`-gz"`
-				h.Set("Content-Encoding", "gzip")
+			switch acceptedCoding(req) {
+			case codingBrotli:
+				if br := x.brotlied(); br != nil {
+					body, etag = br, `"`+x.hash+`-br"`
+					h.Set("Content-Encoding", codingBrotli)
+				}
+			case codingGzip:
+				if gz := x.gzipped(); gz != nil {
+					body, etag = gz, `"`+x.hash+`-gz"`
+					h.Set("Content-Encoding", codingGzip)
+				}
 			}
 		}
 		h.Set("ETag", etag)
@@ -142,18 +165,37 @@ func (r *Renderer) StaticHandler() http.Handler {
 	})
 }
 
-func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+// Content codings the server sends.
+const (
+	codingBrotli = "br"
+	codingGzip   = "gzip"
+)
+
+// acceptedCoding is the coding to answer req with: brotli where the
+// client accepts it (its answers are smaller at the same cost), else
+// gzip where accepted, else none (""). An explicit q=0 refuses a coding;
+// any other q accepts it (the server does not weigh them further).
+func acceptedCoding(req *http.Request) string {
+	var br, gz bool
+	for _, part := range strings.Split(req.Header.Get("Accept-Encoding"), ",") {
 		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if !strings.EqualFold(strings.TrimSpace(enc), "gzip") {
-			continue
+		ok := true
+		if q, has := strings.CutPrefix(strings.ReplaceAll(params, " ", ""), "q="); has {
+			v, err := strconv.ParseFloat(q, 64)
+			ok = err == nil && v > 0
 		}
-		q, ok := strings.CutPrefix(strings.ReplaceAll(params, " ", ""), "q=")
-		if !ok {
-			return true
+		switch enc = strings.TrimSpace(enc); {
+		case strings.EqualFold(enc, codingBrotli):
+			br = ok
+		case strings.EqualFold(enc, codingGzip):
+			gz = ok
 		}
-		v, err := strconv.ParseFloat(q, 64)
-		return err == nil && v > 0
 	}
-	return false
+	switch {
+	case br:
+		return codingBrotli
+	case gz:
+		return codingGzip
+	}
+	return ""
 }
