@@ -160,8 +160,19 @@ func (s *Service) BulkFile(ctx context.Context, p *auth.Principal, rs []FiledRep
 			last = max(last, r.Date)
 			paths = append(paths, t.AreaPath)
 		}
+		ids := make([]int64, 0, len(targets))
+		for _, t := range targets {
+			ids = append(ids, t.ID)
+		}
+		c, err := beginDayChange(ctx, tx, ids)
+		if err != nil {
+			return err
+		}
 		if err := insertReportRows(ctx, tx, rows); err != nil {
 			return errs.Wrap(op, err)
+		}
+		if err := c.commit(ctx, tx); err != nil {
+			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "report.import",
 			ObjectType: "enterprise", AreaCode: area.CommonRoot(paths),

@@ -36,7 +36,7 @@ func (s *Service) statsIn(ctx context.Context, tx *db.Tx, p *auth.Principal, q S
 	if err != nil {
 		return nil, nil, err
 	}
-	units, err := loadUnits(ctx, tx, sc, m, false)
+	t, err := s.tallyIn(ctx, tx, sc, m)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -44,11 +44,34 @@ func (s *Service) statsIn(ctx context.Context, tx *db.Tx, p *auth.Principal, q S
 	if err != nil {
 		return nil, nil, err
 	}
+	return t.stats(m, sc.codes(), power), sc, nil
+}
+
+// tallyIn counts the units of sc as of m: from the per-day figures where
+// they answer exactly, else unit by unit.
+func (s *Service) tallyIn(ctx context.Context, tx *db.Tx, sc *statsScope, m moment) (tally, error) {
+	fast, err := s.dayPathOK(ctx, tx, sc, m)
+	if err != nil {
+		return tally{}, err
+	}
+	units, err := scopeUnits(ctx, tx, sc, false)
+	if err != nil {
+		return tally{}, err
+	}
+	if err := attachCategories(ctx, tx, units); err != nil {
+		return tally{}, err
+	}
+	if fast {
+		return dayStatsIn(ctx, tx, sc, units, m)
+	}
+	if err := attachLatest(ctx, tx, units, m, false); err != nil {
+		return tally{}, err
+	}
 	var t tally
 	for i := range units {
 		t.add(&units[i])
 	}
-	return t.stats(m, sc.codes(), power), sc, nil
+	return t, nil
 }
 
 // Breakdown returns the figures of the queried areas per district or per
@@ -73,11 +96,22 @@ func (s *Service) Breakdown(ctx context.Context, p *auth.Principal, q StatsQuery
 		if err != nil {
 			return err
 		}
-		units, err := loadUnits(ctx, tx, sc, m, false)
+		fast, err := s.dayPathOK(ctx, tx, sc, m)
 		if err != nil {
 			return err
 		}
+		units, err := scopeUnits(ctx, tx, sc, false)
+		if err != nil {
+			return err
+		}
+		if err := attachCategories(ctx, tx, units); err != nil {
+			return err
+		}
 		rows, err := breakdownRows(ctx, tx, sc, units, level, depth)
+		if err != nil {
+			return err
+		}
+		tallies, err := breakdownTallies(ctx, tx, sc, rows, units, m, fast)
 		if err != nil {
 			return err
 		}
@@ -85,7 +119,7 @@ func (s *Service) Breakdown(ctx context.Context, p *auth.Principal, q StatsQuery
 		if err != nil {
 			return err
 		}
-		out = breakdownStats(rows, units, power, m)
+		out = breakdownStats(rows, tallies, power, m)
 		return nil
 	})
 	if err != nil {
@@ -171,15 +205,51 @@ func levelAreasOf(ctx context.Context, tx *db.Tx, sc *statsScope, level string) 
 	return nil, nil
 }
 
-// breakdownStats counts the units into the rows and gives each row the
-// power readings inside or above it.
-func breakdownStats(rows []areaRef, units []unitRow, power []powerReading, m moment) []AreaStats {
+// breakdownTallies counts the units (with categories) into the rows: from
+// the per-day figures when fast, else with each unit's latest report.
+func breakdownTallies(ctx context.Context, tx *db.Tx, sc *statsScope, rows []areaRef, units []unitRow, m moment, fast bool) ([]tally, error) {
 	tallies := make([]tally, len(rows))
+	if !fast {
+		if err := attachLatest(ctx, tx, units, m, false); err != nil {
+			return nil, err
+		}
+		for i := range units {
+			if r := rowOf(rows, units[i].areaPath); r >= 0 {
+				tallies[r].add(&units[i])
+			}
+		}
+		return tallies, nil
+	}
+	sums, err := readDaySums(ctx, tx, sc, "", m.date, true)
+	if err != nil {
+		return nil, err
+	}
+	counts := make([]map[uint8]int, len(rows))
+	figs := make([]map[uint8]dayFig, len(rows))
+	for i := range rows {
+		counts[i], figs[i] = map[uint8]int{}, map[uint8]dayFig{}
+	}
 	for i := range units {
 		if r := rowOf(rows, units[i].areaPath); r >= 0 {
-			tallies[r].add(&units[i])
+			counts[r][sigOf(units[i].cats, units[i].kind, units[i].isKey)]++
 		}
 	}
+	for _, x := range sums {
+		if r := rowOf(rows, x.area); r >= 0 {
+			f := figs[r][x.sig]
+			f.add(x.fig, 1)
+			figs[r][x.sig] = f
+		}
+	}
+	for i := range rows {
+		tallies[i] = dayTally(counts[i], figs[i])
+	}
+	return tallies, nil
+}
+
+// breakdownStats gives each row its tally and the power readings inside
+// or above it.
+func breakdownStats(rows []areaRef, tallies []tally, power []powerReading, m moment) []AreaStats {
 	out := make([]AreaStats, len(rows))
 	for i, a := range rows {
 		out[i] = AreaStats{Code: a.Code, Name: a.Name, Stats: tallies[i].stats(m, a.Code, powerWithin(power, false, []string{a.Path}))}

@@ -116,13 +116,17 @@ func (s *Service) Trend(ctx context.Context, p *auth.Principal, q StatsQuery, da
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
-	lastDay, err := time.ParseInLocation(DateLayout, last.date, clock.Shanghai)
+	dates, err := trendDates(last.date, days)
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
 	var out []DayStats
 	err = s.db.Read(ctx, func(tx *db.Tx) error {
 		sc, err := resolveScope(ctx, tx, p, q.Areas, op)
+		if err != nil {
+			return err
+		}
+		fast, err := s.dayPathOK(ctx, tx, sc, last)
 		if err != nil {
 			return err
 		}
@@ -133,9 +137,13 @@ func (s *Service) Trend(ctx context.Context, p *auth.Principal, q StatsQuery, da
 		if err := attachCategories(ctx, tx, units); err != nil {
 			return err
 		}
-		for i := days - 1; i >= 0; i-- {
+		if fast {
+			out, err = dayTrendIn(ctx, tx, sc, units, dates)
+			return err
+		}
+		for _, date := range dates {
 			m := last
-			m.date, m.byDate = lastDay.AddDate(0, 0, -i).Format(DateLayout), true
+			m.date, m.byDate = date, true
 			if err := attachLatest(ctx, tx, units, m, false); err != nil {
 				return err
 			}
