@@ -100,6 +100,9 @@ func (s *Service) BulkRegister(ctx context.Context, p *auth.Principal, ins []Ent
 		if err := insertCategories(ctx, tx, recs, ids); err != nil {
 			return err
 		}
+		if err := newUnitsChange(ids).commit(ctx, tx); err != nil {
+			return err
+		}
 		var areaPaths []string
 		for _, r := range recs {
 			areaPaths = append(areaPaths, r.AreaPath)

@@ -328,12 +328,13 @@ func (s *Service) writeEnterprise(ctx context.Context, tx *db.Tx, p *auth.Princi
 		if id, err = insertEnterprise(ctx, tx, rec, phoneEnc, phoneIdx); err != nil {
 			return false, err
 		}
+		moved = newUnitsChange([]int64{id})
 		entry.Action = "enterprise.create"
 		entry.Summary = createSummary(rec)
 	} else {
 		id = prev.ID
 		// The unit's per-day figures move with its area, categories and
-		// key flag.
+		// key flag (a new unit's count is added).
 		var err error
 		if moved, err = beginDayChange(ctx, tx, []int64{id}); err != nil {
 			return false, err

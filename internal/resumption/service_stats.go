@@ -50,21 +50,14 @@ func (s *Service) statsIn(ctx context.Context, tx *db.Tx, p *auth.Principal, q S
 // tallyIn counts the units of sc as of m: from the per-day figures where
 // they answer exactly, else unit by unit.
 func (s *Service) tallyIn(ctx context.Context, tx *db.Tx, sc *statsScope, m moment) (tally, error) {
-	fast, err := s.dayPathOK(ctx, tx, sc, m)
+	if fast, err := s.dayPathOK(ctx, tx, sc, m); err != nil || fast {
+		if err != nil {
+			return tally{}, err
+		}
+		return dayStatsIn(ctx, tx, sc, m)
+	}
+	units, err := loadUnits(ctx, tx, sc, m, false)
 	if err != nil {
-		return tally{}, err
-	}
-	units, err := scopeUnits(ctx, tx, sc, false)
-	if err != nil {
-		return tally{}, err
-	}
-	if err := attachCategories(ctx, tx, units); err != nil {
-		return tally{}, err
-	}
-	if fast {
-		return dayStatsIn(ctx, tx, sc, units, m)
-	}
-	if err := attachLatest(ctx, tx, units, m, false); err != nil {
 		return tally{}, err
 	}
 	var t tally
@@ -100,18 +93,13 @@ func (s *Service) Breakdown(ctx context.Context, p *auth.Principal, q StatsQuery
 		if err != nil {
 			return err
 		}
-		units, err := scopeUnits(ctx, tx, sc, false)
-		if err != nil {
-			return err
+		var tallies []tally
+		var rows []areaRef
+		if fast {
+			rows, tallies, err = dayBreakdown(ctx, tx, sc, m, level, depth)
+		} else {
+			rows, tallies, err = unitBreakdown(ctx, tx, sc, m, level, depth)
 		}
-		if err := attachCategories(ctx, tx, units); err != nil {
-			return err
-		}
-		rows, err := breakdownRows(ctx, tx, sc, units, level, depth)
-		if err != nil {
-			return err
-		}
-		tallies, err := breakdownTallies(ctx, tx, sc, rows, units, m, fast)
 		if err != nil {
 			return err
 		}
@@ -205,34 +193,46 @@ func levelAreasOf(ctx context.Context, tx *db.Tx, sc *statsScope, level string) 
 	return nil, nil
 }
 
-// breakdownTallies counts the units (with categories) into the rows: from
-// the per-day figures when fast, else with each unit's latest report.
-func breakdownTallies(ctx context.Context, tx *db.Tx, sc *statsScope, rows []areaRef, units []unitRow, m moment, fast bool) ([]tally, error) {
-	tallies := make([]tally, len(rows))
-	if !fast {
-		if err := attachLatest(ctx, tx, units, m, false); err != nil {
-			return nil, err
-		}
-		for i := range units {
-			if r := rowOf(rows, units[i].areaPath); r >= 0 {
-				tallies[r].add(&units[i])
-			}
-		}
-		return tallies, nil
-	}
-	sums, err := readDaySums(ctx, tx, sc, "", m.date, true)
+// unitBreakdown is the rows of a breakdown and their tallies, counted unit
+// by unit with each unit's latest report.
+func unitBreakdown(ctx context.Context, tx *db.Tx, sc *statsScope, m moment, level string, depth int) ([]areaRef, []tally, error) {
+	units, err := loadUnits(ctx, tx, sc, m, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	counts := make([]map[uint8]int, len(rows))
-	figs := make([]map[uint8]dayFig, len(rows))
-	for i := range rows {
-		counts[i], figs[i] = map[uint8]int{}, map[uint8]dayFig{}
+	rows, err := breakdownRows(ctx, tx, sc, units, level, depth)
+	if err != nil {
+		return nil, nil, err
 	}
+	tallies := make([]tally, len(rows))
 	for i := range units {
 		if r := rowOf(rows, units[i].areaPath); r >= 0 {
-			counts[r][sigOf(units[i].cats, units[i].kind, units[i].isKey)]++
+			tallies[r].add(&units[i])
 		}
+	}
+	return rows, tallies, nil
+}
+
+// dayBreakdown is unitBreakdown from the per-day figures, summed by area
+// and signature.
+func dayBreakdown(ctx context.Context, tx *db.Tx, sc *statsScope, m moment, level string, depth int) ([]areaRef, []tally, error) {
+	sums, err := readDaySums(ctx, tx, sc, "", m.date, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	var places []unitRow
+	for _, x := range sums {
+		if x.fig[6] > 0 {
+			places = append(places, unitRow{areaPath: x.area})
+		}
+	}
+	rows, err := breakdownRows(ctx, tx, sc, places, level, depth)
+	if err != nil {
+		return nil, nil, err
+	}
+	figs := make([]map[uint8]dayFig, len(rows))
+	for i := range rows {
+		figs[i] = map[uint8]dayFig{}
 	}
 	for _, x := range sums {
 		if r := rowOf(rows, x.area); r >= 0 {
@@ -241,10 +241,11 @@ func breakdownTallies(ctx context.Context, tx *db.Tx, sc *statsScope, rows []are
 			figs[r][x.sig] = f
 		}
 	}
+	tallies := make([]tally, len(rows))
 	for i := range rows {
-		tallies[i] = dayTally(counts[i], figs[i])
+		tallies[i] = dayTally(figs[i])
 	}
-	return tallies, nil
+	return rows, tallies, nil
 }
 
 // breakdownStats gives each row its tally and the power readings inside

@@ -126,8 +126,10 @@ func (s *Service) Trend(ctx context.Context, p *auth.Principal, q StatsQuery, da
 		if err != nil {
 			return err
 		}
-		fast, err := s.dayPathOK(ctx, tx, sc, last)
-		if err != nil {
+		if fast, err := s.dayPathOK(ctx, tx, sc, last); err != nil || fast {
+			if err == nil {
+				out, err = dayTrendIn(ctx, tx, sc, dates)
+			}
 			return err
 		}
 		units, err := scopeUnits(ctx, tx, sc, false)
@@ -135,10 +137,6 @@ func (s *Service) Trend(ctx context.Context, p *auth.Principal, q StatsQuery, da
 			return err
 		}
 		if err := attachCategories(ctx, tx, units); err != nil {
-			return err
-		}
-		if fast {
-			out, err = dayTrendIn(ctx, tx, sc, units, dates)
 			return err
 		}
 		for _, date := range dates {

@@ -37,8 +37,9 @@ import (
 
 // dayFig are the additive figures of an effective report, or a change of
 // them: reported, resumed, staff expected, staff on site, capacity sum and
-// capacity count (the last two of working units).
-type dayFig [6]int64
+// capacity count (the last two of working units), and units (in the rows
+// dated "", a unit is 1).
+type dayFig [7]int64
 
 func (f *dayFig) add(g dayFig, sign int64) {
 	for i := range f {
@@ -48,7 +49,7 @@ func (f *dayFig) add(g dayFig, sign int64) {
 
 // figOf are the figures of a report.
 func figOf(st Status, capacity, expected, onSite int) dayFig {
-	f := dayFig{1, 0, int64(expected), int64(onSite), 0, 0}
+	f := dayFig{1, 0, int64(expected), int64(onSite), 0, 0, 0}
 	if st.Working() {
 		f[1], f[4], f[5] = 1, int64(capacity), 1
 	}
@@ -106,9 +107,13 @@ type unitHistory struct {
 	reports []histReport
 }
 
-// addTo adds sign × the unit's deltas to out: at each report date the
-// figures of its latest version minus those of the date before.
+// addTo adds sign × the unit's deltas to out: the unit itself under date
+// "", and at each report date the figures of its latest version minus
+// those of the date before.
 func (h *unitHistory) addTo(out map[dayKey]dayFig, sign int64) {
+	self := out[dayKey{"", h.area, h.sig}]
+	self[6] += sign
+	out[dayKey{"", h.area, h.sig}] = self
 	var prev dayFig
 	for i, r := range h.reports {
 		if i+1 < len(h.reports) && h.reports[i+1].date == r.date {
@@ -129,6 +134,12 @@ func (h *unitHistory) addTo(out map[dayKey]dayFig, sign int64) {
 type dayChange struct {
 	ids    []int64
 	deltas map[dayKey]dayFig
+}
+
+// newUnitsChange is the change of registering the units with ids: nothing
+// to read before.
+func newUnitsChange(ids []int64) *dayChange {
+	return &dayChange{ids: ids, deltas: map[dayKey]dayFig{}}
 }
 
 // beginDayChange locks the units with ids and reads their timelines.
@@ -172,8 +183,9 @@ func (s *Service) dayPathOK(ctx context.Context, tx *db.Tx, sc *statsScope, m mo
 	return err == nil && m.ms >= last, err
 }
 
-// addSig counts n units of signature sig whose effective reports sum to f.
-func (t *tally) addSig(sig uint8, n int, f dayFig) {
+// addSig counts the units of signature sig whose figures sum to f.
+func (t *tally) addSig(sig uint8, f dayFig) {
+	n := int(f[6])
 	for g, ok := range sigGroups(sig) {
 		if !ok {
 			continue
@@ -201,28 +213,18 @@ func sigGroups(sig uint8) [7]bool {
 	return in
 }
 
-// sigCounts counts units by signature.
-func sigCounts(units []unitRow) map[uint8]int {
-	n := map[uint8]int{}
-	for i := range units {
-		n[sigOf(units[i].cats, units[i].kind, units[i].isKey)]++
-	}
-	return n
-}
-
-// dayTally is the tally of units (counted by signature) with the sums of
-// their deltas.
-func dayTally(counts map[uint8]int, sums map[uint8]dayFig) tally {
+// dayTally is the tally of the sums of some signatures' figures.
+func dayTally(sums map[uint8]dayFig) tally {
 	var t tally
-	for sig, n := range counts {
-		t.addSig(sig, n, sums[sig])
+	for sig, f := range sums {
+		t.addSig(sig, f)
 	}
 	return t
 }
 
 // dayStatsIn is the tally of the units in sc on m's date from the per-day
 // figures.
-func dayStatsIn(ctx context.Context, tx *db.Tx, sc *statsScope, units []unitRow, m moment) (tally, error) {
+func dayStatsIn(ctx context.Context, tx *db.Tx, sc *statsScope, m moment) (tally, error) {
 	rows, err := readDaySums(ctx, tx, sc, "", m.date, false)
 	if err != nil {
 		return tally{}, err
@@ -233,12 +235,12 @@ func dayStatsIn(ctx context.Context, tx *db.Tx, sc *statsScope, units []unitRow,
 		f.add(r.fig, 1)
 		sums[r.sig] = f
 	}
-	return dayTally(sigCounts(units), sums), nil
+	return dayTally(sums), nil
 }
 
 // dayTrendIn is the trend of the units in sc over the dates days (oldest
 // first) from the per-day figures.
-func dayTrendIn(ctx context.Context, tx *db.Tx, sc *statsScope, units []unitRow, days []string) ([]DayStats, error) {
+func dayTrendIn(ctx context.Context, tx *db.Tx, sc *statsScope, days []string) ([]DayStats, error) {
 	rows, err := readDaySums(ctx, tx, sc, days[0], days[len(days)-1], false)
 	if err != nil {
 		return nil, err
@@ -250,7 +252,6 @@ func dayTrendIn(ctx context.Context, tx *db.Tx, sc *statsScope, units []unitRow,
 		}
 		byDate[r.date][r.sig] = r.fig
 	}
-	counts := sigCounts(units)
 	sums := map[uint8]dayFig{}
 	for sig, f := range byDate[""] {
 		sums[sig] = f
@@ -262,7 +263,7 @@ func dayTrendIn(ctx context.Context, tx *db.Tx, sc *statsScope, units []unitRow,
 			x.add(f, 1)
 			sums[sig] = x
 		}
-		t := dayTally(counts, sums)
+		t := dayTally(sums)
 		out = append(out, DayStats{Date: d, Groups: t.groups(), Staff: t.staff()})
 	}
 	return out, nil

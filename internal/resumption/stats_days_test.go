@@ -200,7 +200,7 @@ func dayDeltas(t *testing.T, f *fixture) map[dayKey]dayFig {
 	t.Helper()
 	out := map[dayKey]dayFig{}
 	rows, err := f.d.ReadPool().QueryContext(f.ctx, `SELECT report_date, area_code, sig, reported, resumed, staff_expected,
-		staff_on_site, capacity_sum, capacity_n FROM resumption_day_deltas`)
+		staff_on_site, capacity_sum, capacity_n, units FROM resumption_day_deltas`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func dayDeltas(t *testing.T, f *fixture) map[dayKey]dayFig {
 		var k dayKey
 		var sig int
 		var x dayFig
-		if err := rows.Scan(&k.date, &k.area, &sig, &x[0], &x[1], &x[2], &x[3], &x[4], &x[5]); err != nil {
+		if err := rows.Scan(&k.date, &k.area, &sig, &x[0], &x[1], &x[2], &x[3], &x[4], &x[5], &x[6]); err != nil {
 			t.Fatal(err)
 		}
 		k.sig = uint8(sig)

@@ -94,21 +94,22 @@ func applyDayDeltas(ctx context.Context, tx *db.Tx, d map[dayKey]dayFig) error {
 		}
 		return int(a.sig) - int(b.sig)
 	})
-	return db.Chunks(len(keys), bulkRows(9), func(lo, hi int) error {
+	return db.Chunks(len(keys), bulkRows(10), func(lo, hi int) error {
 		var args db.Args
 		rows := make([][]any, 0, hi-lo)
 		for _, k := range keys[lo:hi] {
 			f := d[k]
-			rows = append(rows, []any{k.date, k.area, int(k.sig), f[0], f[1], f[2], f[3], f[4], f[5]})
+			rows = append(rows, []any{k.date, k.area, int(k.sig), f[0], f[1], f[2], f[3], f[4], f[5], f[6]})
 		}
 		q := `INSERT INTO resumption_day_deltas (report_date, area_code, sig, reported, resumed, staff_expected, staff_on_site,
-			capacity_sum, capacity_n) VALUES ` + values(&args, rows) + ` ON CONFLICT (report_date, area_code, sig) DO UPDATE SET
+			capacity_sum, capacity_n, units) VALUES ` + values(&args, rows) + ` ON CONFLICT (report_date, area_code, sig) DO UPDATE SET
 			reported = resumption_day_deltas.reported + excluded.reported,
 			resumed = resumption_day_deltas.resumed + excluded.resumed,
 			staff_expected = resumption_day_deltas.staff_expected + excluded.staff_expected,
 			staff_on_site = resumption_day_deltas.staff_on_site + excluded.staff_on_site,
 			capacity_sum = resumption_day_deltas.capacity_sum + excluded.capacity_sum,
-			capacity_n = resumption_day_deltas.capacity_n + excluded.capacity_n`
+			capacity_n = resumption_day_deltas.capacity_n + excluded.capacity_n,
+			units = resumption_day_deltas.units + excluded.units`
 		_, err := tx.ExecContext(ctx, q, args.List...)
 		return errs.Wrap("resumption.applyDayDeltas", err)
 	})
@@ -159,12 +160,12 @@ func readDaySums(ctx context.Context, tx *db.Tx, sc *statsScope, first, last str
 	}
 	q := `SELECT ` + areaCol + `, ` + dateCol + `, d.sig, CAST(SUM(d.reported) AS BIGINT), CAST(SUM(d.resumed) AS BIGINT),
 		CAST(SUM(d.staff_expected) AS BIGINT), CAST(SUM(d.staff_on_site) AS BIGINT), CAST(SUM(d.capacity_sum) AS BIGINT),
-		CAST(SUM(d.capacity_n) AS BIGINT)
+		CAST(SUM(d.capacity_n) AS BIGINT), CAST(SUM(d.units) AS BIGINT)
 		FROM ` + from + ` WHERE ` + where + ` GROUP BY ` + groupBy
 	out, err := db.Collect(ctx, tx, func(s db.Scanner) (daySum, error) {
 		var x daySum
 		var sig int
-		err := s.Scan(&x.area, &x.date, &sig, &x.fig[0], &x.fig[1], &x.fig[2], &x.fig[3], &x.fig[4], &x.fig[5])
+		err := s.Scan(&x.area, &x.date, &sig, &x.fig[0], &x.fig[1], &x.fig[2], &x.fig[3], &x.fig[4], &x.fig[5], &x.fig[6])
 		x.sig = uint8(sig)
 		return x, err
 	}, q, args.List...)
