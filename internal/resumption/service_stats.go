@@ -270,6 +270,32 @@ func rowOf(rows []areaRef, path string) int {
 	return best
 }
 
+// notResumedIn reads the units of sc with their latest reports as of m,
+// names and categories: from resumption_latest only those not resumed,
+// when that answers exactly (the per-day figures' conditions, and no
+// report dated after m's day), else every unit with its latest report.
+func (s *Service) notResumedIn(ctx context.Context, tx *db.Tx, sc *statsScope, m moment) ([]unitRow, error) {
+	fast, err := s.dayPathOK(ctx, tx, sc, m)
+	if err != nil {
+		return nil, err
+	}
+	if fast {
+		last, err := latestReportDate(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		fast = m.date >= last
+	}
+	if !fast {
+		return loadUnits(ctx, tx, sc, m, true)
+	}
+	units, err := notResumedUnits(ctx, tx, sc)
+	if err != nil {
+		return nil, err
+	}
+	return units, attachCategories(ctx, tx, units)
+}
+
 // NotResumed lists the units in scope whose latest report as of q.At says
 // suspended, or that have no report at all, ordered by area and key.
 func (s *Service) NotResumed(ctx context.Context, p *auth.Principal, q StatsQuery) ([]Unit, error) {
@@ -284,7 +310,7 @@ func (s *Service) NotResumed(ctx context.Context, p *auth.Principal, q StatsQuer
 		if err != nil {
 			return err
 		}
-		units, err := loadUnits(ctx, tx, sc, m, true)
+		units, err := s.notResumedIn(ctx, tx, sc, m)
 		if err != nil {
 			return err
 		}

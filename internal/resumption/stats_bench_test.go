@@ -149,7 +149,7 @@ func BenchmarkStats(b *testing.B) {
 			// The per-day figures as migration 0015 computes them from
 			// the reports already there.
 			start = time.Now()
-			if err := d.Write(f.ctx, func(tx *db.Tx) error { return rebuildDayDeltas(f.ctx, tx) }); err != nil {
+			if err := d.Write(f.ctx, func(tx *db.Tx) error { return rebuildDayFigures(f.ctx, tx) }); err != nil {
 				b.Fatal(err)
 			}
 			if kind == "postgres" {

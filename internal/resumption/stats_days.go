@@ -134,12 +134,13 @@ func (h *unitHistory) addTo(out map[dayKey]dayFig, sign int64) {
 type dayChange struct {
 	ids    []int64
 	deltas map[dayKey]dayFig
+	latest map[int64]int64 // the units' latest report ids before
 }
 
 // newUnitsChange is the change of registering the units with ids: nothing
-// to read before.
+// to read before (and where beginDayChange starts).
 func newUnitsChange(ids []int64) *dayChange {
-	return &dayChange{ids: ids, deltas: map[dayKey]dayFig{}}
+	return &dayChange{ids: ids, deltas: map[dayKey]dayFig{}, latest: map[int64]int64{}}
 }
 
 // beginDayChange locks the units with ids and reads their timelines.
@@ -150,13 +151,16 @@ func beginDayChange(ctx context.Context, tx *db.Tx, ids []int64) (*dayChange, er
 	if err := lockUnits(ctx, tx, ids); err != nil {
 		return nil, err
 	}
-	c := &dayChange{ids: ids, deltas: map[dayKey]dayFig{}}
+	c := newUnitsChange(ids)
 	hs, err := unitHistories(ctx, tx, ids)
 	if err != nil {
 		return nil, err
 	}
 	for _, h := range hs {
 		h.addTo(c.deltas, -1)
+		if n := len(h.reports); n > 0 {
+			c.latest[h.id] = h.reports[n-1].id
+		}
 	}
 	return c, nil
 }
@@ -167,10 +171,17 @@ func (c *dayChange) commit(ctx context.Context, tx *db.Tx) error {
 	if err != nil {
 		return err
 	}
+	changed := map[int64]int64{}
 	for _, h := range hs {
 		h.addTo(c.deltas, 1)
+		if n := len(h.reports); n > 0 && h.reports[n-1].id != c.latest[h.id] {
+			changed[h.id] = h.reports[n-1].id
+		}
 	}
-	return applyDayDeltas(ctx, tx, c.deltas)
+	if err := applyDayDeltas(ctx, tx, c.deltas); err != nil {
+		return err
+	}
+	return applyLatest(ctx, tx, changed)
 }
 
 // dayPathOK reports whether the per-day figures answer a query of sc at

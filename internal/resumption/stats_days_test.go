@@ -156,6 +156,17 @@ func TestDayFiguresEqualPerUnit(t *testing.T) {
 						t.Fatalf("%s %s by %s: breakdowns differ", sc.name, q.Date, level)
 					}
 				}
+				fn, err := f.svc.NotResumed(f.ctx, sc.p, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wn, err := slow.NotResumed(f.ctx, sc.p, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(fn, wn) {
+					t.Fatalf("%s %s: lists of units not resumed differ\n%+v\n%+v", sc.name, q.Date, fn, wn)
+				}
 				checked += fast.Group(GroupFourAbove).Reported
 			}
 			q := sc.q
@@ -223,17 +234,42 @@ func dayDeltas(t *testing.T, f *fixture) map[dayKey]dayFig {
 	return out
 }
 
+// latestReports reads resumption_latest.
+func latestReports(t *testing.T, f *fixture) map[int64]int64 {
+	t.Helper()
+	out := map[int64]int64{}
+	rows, err := f.d.ReadPool().QueryContext(f.ctx, `SELECT enterprise_id, report_id FROM resumption_latest`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e, r int64
+		if err := rows.Scan(&e, &r); err != nil {
+			t.Fatal(err)
+		}
+		out[e] = r
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // checkDeltasRebuild compares the deltas kept by the filings with those
 // the migration's statement computes from the reports.
 func checkDeltasRebuild(t *testing.T, f *fixture) {
 	t.Helper()
-	kept := dayDeltas(t, f)
-	if len(kept) == 0 {
+	kept, keptLatest := dayDeltas(t, f), latestReports(t, f)
+	if len(kept) == 0 || len(keptLatest) == 0 {
 		t.Fatal("no per-day figures kept")
 	}
 	f.rebuildDays()
 	if built := dayDeltas(t, f); !reflect.DeepEqual(kept, built) {
 		t.Fatalf("kept %d rows, rebuilt %d, and they differ", len(kept), len(built))
+	}
+	if built := latestReports(t, f); !reflect.DeepEqual(keptLatest, built) {
+		t.Fatalf("latest reports: kept %d, rebuilt %d, and they differ", len(keptLatest), len(built))
 	}
 }
 
@@ -275,17 +311,17 @@ func TestDayFiguresConcurrentFilings(t *testing.T) {
 	})
 }
 
-// TestDayDeltasBackfillIsTheMigrations: rebuildDayDeltas runs the
-// statement of migration 0015.
-func TestDayDeltasBackfillIsTheMigrations(t *testing.T) {
+// TestDayFiguresBackfillIsTheMigrations: rebuildDayFigures runs the
+// statements of migration 0015.
+func TestDayFiguresBackfillIsTheMigrations(t *testing.T) {
 	ms, err := db.Migrations()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range ms {
 		if m.Version == 15 {
-			if !strings.Contains(m.SQL, dayDeltasBackfill) {
-				t.Fatal("migration 0015 does not hold day_deltas_backfill.sql")
+			if !strings.Contains(m.SQL, dayFiguresBackfill) {
+				t.Fatal("migration 0015 does not hold day_figures_backfill.sql")
 			}
 			return
 		}

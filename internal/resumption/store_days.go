@@ -2,6 +2,7 @@ package resumption
 
 import (
 	"context"
+	"database/sql"
 	_ "embed"
 	"slices"
 	"strings"
@@ -172,19 +173,86 @@ func readDaySums(ctx context.Context, tx *db.Tx, sc *statsScope, first, last str
 	return out, errs.Wrap("resumption.readDaySums", err)
 }
 
-// dayDeltasBackfill computes every delta from the reports, as migration
-// 0015 did (the same text; TestDayDeltasBackfillIsTheMigrations).
+// dayFiguresBackfill computes the per-day figures and the latest reports
+// from the registry and the reports, as migration 0015 did (the same
+// statements; TestDayFiguresBackfillIsTheMigrations).
 //
-//go:embed day_deltas_backfill.sql
-var dayDeltasBackfill string
+//go:embed day_figures_backfill.sql
+var dayFiguresBackfill string
 
-// rebuildDayDeltas computes resumption_day_deltas afresh from the
-// reports (tests and benchmarks that load reports straight into tables).
-func rebuildDayDeltas(ctx context.Context, tx *db.Tx) error {
-	const op = "resumption.rebuildDayDeltas"
-	if _, err := tx.ExecContext(ctx, `DELETE FROM resumption_day_deltas`); err != nil {
-		return errs.Wrap(op, err)
+// rebuildDayFigures computes resumption_day_deltas and resumption_latest
+// afresh (tests and benchmarks that load reports straight into tables).
+func rebuildDayFigures(ctx context.Context, tx *db.Tx) error {
+	const op = "resumption.rebuildDayFigures"
+	for _, q := range []string{`DELETE FROM resumption_day_deltas`, `DELETE FROM resumption_latest`} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return errs.Wrap(op, err)
+		}
 	}
-	_, err := tx.ExecContext(ctx, dayDeltasBackfill)
-	return errs.Wrap(op, err)
+	for _, q := range strings.Split(dayFiguresBackfill, ";\n") {
+		if strings.TrimSpace(q) == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return errs.Wrap(op, err)
+		}
+	}
+	return nil
+}
+
+// applyLatest makes report ids the latest reports of units (by unit id).
+func applyLatest(ctx context.Context, tx *db.Tx, latest map[int64]int64) error {
+	ids := make([]int64, 0, len(latest))
+	for id := range latest {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return db.Chunks(len(ids), bulkRows(2), func(lo, hi int) error {
+		var args db.Args
+		rows := make([][]any, 0, hi-lo)
+		for _, id := range ids[lo:hi] {
+			rows = append(rows, []any{id, latest[id]})
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO resumption_latest (enterprise_id, report_id) VALUES `+values(&args, rows)+`
+			ON CONFLICT (enterprise_id) DO UPDATE SET report_id = excluded.report_id`, args.List...)
+		return errs.Wrap("resumption.applyLatest", err)
+	})
+}
+
+// latestReportDate is the greatest report date of any report ("" without
+// reports): one probe of resumption_reports_day.
+func latestReportDate(ctx context.Context, tx *db.Tx) (string, error) {
+	var d string
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(report_date), '') FROM resumption_reports`).Scan(&d)
+	return d, errs.Wrap("resumption.latestReportDate", err)
+}
+
+// notResumedUnits reads the units in sc whose latest report
+// (resumption_latest) says suspended, or that have none, with their names,
+// areas and that report; sc's visibility must be by area alone.
+func notResumedUnits(ctx context.Context, tx *db.Tx, sc *statsScope) ([]unitRow, error) {
+	var args db.Args
+	where := sc.vis.where(&args)
+	if sc.filter != nil {
+		where += " AND " + pathsWhere("a.path", sc.filter, &args)
+	}
+	q := `SELECT e.id, e.kind, e.is_key, a.path, e.ekey, e.name, e.area_code, a.name,
+		r.id, r.report_date, r.status, r.capacity_pct, r.staff_expected, r.staff_on_site, r.note
+		FROM enterprises e JOIN areas a ON a.code = e.area_code
+		LEFT JOIN resumption_latest l ON l.enterprise_id = e.id
+		LEFT JOIN resumption_reports r ON r.id = l.report_id
+		WHERE ` + where + ` AND (r.id IS NULL OR r.status = 'suspended')`
+	out, err := db.Collect(ctx, tx, func(s db.Scanner) (unitRow, error) {
+		var u unitRow
+		var rid, capacity, expected, onSite sql.NullInt64
+		var date, status, note sql.NullString
+		err := s.Scan(&u.id, &u.kind, &u.isKey, &u.areaPath, &u.key, &u.name, &u.areaCode, &u.areaName,
+			&rid, &date, &status, &capacity, &expected, &onSite, &note)
+		if rid.Valid {
+			u.has, u.repID, u.date, u.status, u.note = true, rid.Int64, date.String, Status(status.String), note.String
+			u.capacity, u.expected, u.onS = int(capacity.Int64), int(expected.Int64), int(onSite.Int64)
+		}
+		return u, err
+	}, q, args.List...)
+	return out, errs.Wrap("resumption.notResumedUnits", err)
 }

@@ -252,7 +252,7 @@ func mustErr(t testing.TB, err error, k errs.Kind, code string) *errs.Error {
 // straight into the table.
 func (f *fixture) rebuildDays() {
 	f.t.Helper()
-	if err := f.d.Write(f.ctx, func(tx *db.Tx) error { return rebuildDayDeltas(f.ctx, tx) }); err != nil {
+	if err := f.d.Write(f.ctx, func(tx *db.Tx) error { return rebuildDayFigures(f.ctx, tx) }); err != nil {
 		f.t.Fatal(err)
 	}
 }

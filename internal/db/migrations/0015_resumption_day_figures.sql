@@ -24,8 +24,16 @@ CREATE TABLE resumption_day_deltas (
 -- The fast path holds for a moment no report was filed after: one probe.
 CREATE INDEX resumption_reports_filed ON resumption_reports (filed_at);
 
--- The deltas of the reports filed so far (resumption.dayDeltasBackfill,
--- the same text).
+-- Each unit's latest report (greatest date, then filing time, then id),
+-- kept with the deltas: the list of units not resumed reads it when the
+-- moment is after every filing and its day no earlier than any report.
+CREATE TABLE resumption_latest (
+	enterprise_id BIGINT PRIMARY KEY REFERENCES enterprises (id),
+	report_id     BIGINT NOT NULL REFERENCES resumption_reports (id)
+);
+
+-- The figures of the reports filed so far (resumption.dayFiguresBackfill,
+-- the same text: day_figures_backfill.sql).
 INSERT INTO resumption_day_deltas (report_date, area_code, sig, reported, resumed, staff_expected, staff_on_site,
 	capacity_sum, capacity_n, units)
 SELECT x.report_date, x.area_code, x.sig, SUM(x.d_rep), SUM(x.d_w), SUM(x.d_ex), SUM(x.d_os), SUM(x.d_cap), SUM(x.d_w),
@@ -62,3 +70,11 @@ FROM (
 	JOIN enterprises e ON e.id = c.enterprise_id
 ) x
 GROUP BY x.report_date, x.area_code, x.sig;
+
+INSERT INTO resumption_latest (enterprise_id, report_id)
+SELECT x.enterprise_id, x.id FROM (
+	SELECT r.enterprise_id, r.id,
+		ROW_NUMBER() OVER (PARTITION BY r.enterprise_id ORDER BY r.report_date DESC, r.filed_at DESC, r.id DESC) AS latest_rank
+	FROM resumption_reports r
+) x
+WHERE x.latest_rank = 1;

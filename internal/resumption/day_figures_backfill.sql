@@ -34,3 +34,11 @@ FROM (
 	JOIN enterprises e ON e.id = c.enterprise_id
 ) x
 GROUP BY x.report_date, x.area_code, x.sig;
+
+INSERT INTO resumption_latest (enterprise_id, report_id)
+SELECT x.enterprise_id, x.id FROM (
+	SELECT r.enterprise_id, r.id,
+		ROW_NUMBER() OVER (PARTITION BY r.enterprise_id ORDER BY r.report_date DESC, r.filed_at DESC, r.id DESC) AS latest_rank
+	FROM resumption_reports r
+) x
+WHERE x.latest_rank = 1;
