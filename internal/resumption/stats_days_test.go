@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -327,4 +328,41 @@ func TestDayFiguresBackfillIsTheMigrations(t *testing.T) {
 		}
 	}
 	t.Fatal("no migration 0015")
+}
+
+// TestNotResumedPages: following the pages' cursors visits every unit of
+// the list once, in order, pageNotResumedSize at most a page; a cursor of
+// a unit that left the list continues after its place.
+func TestNotResumedPages(t *testing.T) {
+	var units []Unit
+	for i := range 2*pageNotResumedSize + 37 {
+		units = append(units, Unit{AreaCode: fmt.Sprintf("43020%d00%d", i%3, i%7), Key: fmt.Sprintf("K%04d", i)})
+	}
+	slices.SortFunc(units, func(a, b Unit) int { return strings.Compare(notResumedCursor(a), notResumedCursor(b)) })
+	var seen []Unit
+	after, pages := "", 0
+	for {
+		page, next := notResumedPage(units, after)
+		if len(page) > pageNotResumedSize || len(page) == 0 {
+			t.Fatalf("page of %d units", len(page))
+		}
+		seen = append(seen, page...)
+		pages++
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	if pages != 3 || !reflect.DeepEqual(seen, units) {
+		t.Fatalf("%d pages, %d units seen of %d", pages, len(seen), len(units))
+	}
+	// The unit at the cursor is gone: the next page starts after its place.
+	cut := units[pageNotResumedSize-1]
+	rest := slices.Delete(slices.Clone(units), pageNotResumedSize-1, pageNotResumedSize)
+	if page, _ := notResumedPage(rest, notResumedCursor(cut)); page[0].Key != units[pageNotResumedSize].Key {
+		t.Fatalf("after a vanished unit: %+v", page[0])
+	}
+	if page, _ := notResumedPage(units, "garbage"); page[0].Key != units[0].Key {
+		t.Fatal("a malformed cursor does not start at the beginning")
+	}
 }
