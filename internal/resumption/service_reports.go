@@ -54,8 +54,8 @@ func invalidReport(fe []errs.FieldError) error {
 // Every filing is a new version; the latest filed version is the report of
 // that date. The caller needs ResumptionReport over the enterprise, or to
 // be its contact or liaison. One write transaction: one indexed lookup,
-// the unit's history read before and after one insert (dayChange), the
-// per-day figures' changed rows, one audit row.
+// one insert, one audit row, and the per-day figures kept
+// (fileDayChange: a few index probes, one or two rows changed).
 func (s *Service) FileReport(ctx context.Context, p *auth.Principal, key string, in ReportInput) (*Report, error) {
 	const op = "resumption.FileReport"
 	v, err := reach(p, auth.ResumptionReport, op)
@@ -73,7 +73,7 @@ func (s *Service) FileReport(ctx context.Context, p *auth.Principal, key string,
 		if fe := in.Validate(tx.Now.In(clock.Shanghai).Format(DateLayout)); len(fe) > 0 {
 			return invalidReport(fe)
 		}
-		c, err := beginDayChange(ctx, tx, []int64{t.ID})
+		c, err := beginFileDayChange(ctx, tx, t.ID, in.Date)
 		if err != nil {
 			return err
 		}
