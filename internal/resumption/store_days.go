@@ -26,8 +26,8 @@ func lockUnits(ctx context.Context, tx *db.Tx, ids []int64) error {
 	}
 	return chunks(ids, func(part []int64) error {
 		var args db.Args
-		_, err := db.Collect(ctx, tx, db.Value[int64],
-			`SELECT id FROM enterprises WHERE id IN `+db.In(&args, part)+` ORDER BY id FOR UPDATE`, args.List...)
+		q := `SELECT id FROM enterprises WHERE id IN ` + db.In(&args, part) + ` ORDER BY id FOR UPDATE`
+		_, err := db.Collect(ctx, tx, db.Value[int64], q, args.List...)
 		return errs.Wrap("resumption.lockUnits", err)
 	})
 }
@@ -214,8 +214,9 @@ func applyLatest(ctx context.Context, tx *db.Tx, latest map[int64]int64) error {
 		for _, id := range ids[lo:hi] {
 			rows = append(rows, []any{id, latest[id]})
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO resumption_latest (enterprise_id, report_id) VALUES `+values(&args, rows)+`
-			ON CONFLICT (enterprise_id) DO UPDATE SET report_id = excluded.report_id`, args.List...)
+		q := `INSERT INTO resumption_latest (enterprise_id, report_id) VALUES ` + values(&args, rows) + `
+			ON CONFLICT (enterprise_id) DO UPDATE SET report_id = excluded.report_id`
+		_, err := tx.ExecContext(ctx, q, args.List...)
 		return errs.Wrap("resumption.applyLatest", err)
 	})
 }
