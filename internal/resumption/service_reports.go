@@ -73,7 +73,7 @@ func (s *Service) FileReport(ctx context.Context, p *auth.Principal, key string,
 		if fe := in.Validate(tx.Now.In(clock.Shanghai).Format(DateLayout)); len(fe) > 0 {
 			return invalidReport(fe)
 		}
-		c, err := beginFileDayChange(ctx, tx, t.ID, in.Date)
+		c, err := beginFileDayChange(ctx, tx, t, in.Date)
 		if err != nil {
 			return err
 		}

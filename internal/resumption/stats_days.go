@@ -187,29 +187,31 @@ func (c *dayChange) commit(ctx context.Context, tx *db.Tx) error {
 // fileDayChange keeps the per-day figures of one filing, for the hot
 // path of FileReport, in a few index probes rather than two reads of the
 // unit's history: begin (before the insert) reads the effective report on
-// the date; commit reads it again and adds the change at the date and its
-// reverse at the unit's next report date, then keeps the latest report.
+// the date; commit reads it again with the unit's next report date, adds
+// the change at the date and its reverse at the next report date, and
+// keeps the latest report when no report is dated after the filing's.
 type fileDayChange struct {
-	id     int64
+	t      reportTargetRef // with its signature
 	date   string
 	before dayFig
 }
 
-// beginFileDayChange locks the unit and reads its effective report on date.
-func beginFileDayChange(ctx context.Context, tx *db.Tx, id int64, date string) (*fileDayChange, error) {
-	if err := lockUnits(ctx, tx, []int64{id}); err != nil {
+// beginFileDayChange locks the unit t (found by reportTarget) and reads
+// its effective report on date.
+func beginFileDayChange(ctx context.Context, tx *db.Tx, t reportTargetRef, date string) (*fileDayChange, error) {
+	if err := lockUnits(ctx, tx, []int64{t.ID}); err != nil {
 		return nil, err
 	}
-	before, err := effectiveReport(ctx, tx, id, date)
+	before, _, err := effectiveReport(ctx, tx, t.ID, date)
 	if err != nil {
 		return nil, err
 	}
-	return &fileDayChange{id: id, date: date, before: before}, nil
+	return &fileDayChange{t: t, date: date, before: before}, nil
 }
 
 // commit writes the filing's change.
 func (c *fileDayChange) commit(ctx context.Context, tx *db.Tx) error {
-	after, err := effectiveReport(ctx, tx, c.id, c.date)
+	after, next, err := effectiveReport(ctx, tx, c.t.ID, c.date)
 	if err != nil {
 		return err
 	}
@@ -217,25 +219,20 @@ func (c *fileDayChange) commit(ctx context.Context, tx *db.Tx) error {
 	change.add(after, 1)
 	change.add(c.before, -1)
 	if change != (dayFig{}) {
-		next, err := nextReportDate(ctx, tx, c.id, c.date)
-		if err != nil {
-			return err
-		}
-		area, sig, err := unitSig(ctx, tx, c.id)
-		if err != nil {
-			return err
-		}
-		d := map[dayKey]dayFig{{c.date, area, sig}: change}
+		d := map[dayKey]dayFig{{c.date, c.t.AreaCode, c.t.sig}: change}
 		if next != "" {
 			var back dayFig
 			back.add(change, -1)
-			d[dayKey{next, area, sig}] = back
+			d[dayKey{next, c.t.AreaCode, c.t.sig}] = back
 		}
 		if err := applyDayDeltas(ctx, tx, d); err != nil {
 			return err
 		}
 	}
-	return keepLatest(ctx, tx, c.id)
+	if next != "" {
+		return nil // a later report stays the latest
+	}
+	return keepLatest(ctx, tx, c.t.ID)
 }
 
 // dayPathOK reports whether the per-day figures answer a query of sc at

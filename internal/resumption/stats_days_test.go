@@ -366,3 +366,14 @@ func TestNotResumedPages(t *testing.T) {
 		t.Fatal("a malformed cursor does not start at the beginning")
 	}
 }
+
+// TestCategoryBitsInSQL: the SQL that computes signatures gives category
+// i the bit i of Categories, as sigOf does.
+func TestCategoryBitsInSQL(t *testing.T) {
+	for i, c := range Categories {
+		want := fmt.Sprintf("WHEN '%s' THEN %d", c, 1<<i)
+		if !strings.Contains(catBitsSQL, want) || !strings.Contains(dayFiguresBackfill, want) {
+			t.Errorf("%s is not bit %d in the SQL", c, i)
+		}
+	}
+}

@@ -262,13 +262,10 @@ func notResumedUnits(ctx context.Context, tx *db.Tx, sc *statsScope) ([]unitRow,
 // The statements of one filing's change (fileDayChange), fixed texts so
 // that db.Tx keeps them prepared.
 const (
-	effectiveReportSQL = `SELECT id, report_date, status, capacity_pct, staff_expected, staff_on_site
-		FROM resumption_reports WHERE enterprise_id = $1 AND report_date <= $2
-		ORDER BY report_date DESC, filed_at DESC, id DESC LIMIT 1`
-	nextReportDateSQL = `SELECT COALESCE(MIN(report_date), '') FROM resumption_reports
-		WHERE enterprise_id = $1 AND report_date > $2`
-	unitSigSQL = `SELECT e.area_code, e.kind, e.is_key, COALESCE(c.category, '')
-		FROM enterprises e LEFT JOIN enterprise_categories c ON c.enterprise_id = e.id WHERE e.id = $1`
+	effectiveReportSQL = `SELECT r.status, r.capacity_pct, r.staff_expected, r.staff_on_site,
+		(SELECT COALESCE(MIN(n.report_date), '') FROM resumption_reports n WHERE n.enterprise_id = $1 AND n.report_date > $2)
+		FROM resumption_reports r WHERE r.enterprise_id = $1 AND r.report_date <= $2
+		ORDER BY r.report_date DESC, r.filed_at DESC, r.id DESC LIMIT 1`
 	keepLatestSQL = `INSERT INTO resumption_latest (enterprise_id, report_id)
 		SELECT r.enterprise_id, r.id FROM resumption_reports r WHERE r.enterprise_id = $1
 		ORDER BY r.report_date DESC, r.filed_at DESC, r.id DESC LIMIT 1
@@ -276,45 +273,20 @@ const (
 )
 
 // effectiveReport is the figures of the unit's latest report dated on or
-// before date, in its latest version (zero figures without one): one
-// index probe.
-func effectiveReport(ctx context.Context, tx *db.Tx, id int64, date string) (dayFig, error) {
-	var r histReport
+// before date, in its latest version (zero figures without one), and the
+// unit's first report date after date ("" if none): index probes.
+func effectiveReport(ctx context.Context, tx *db.Tx, id int64, date string) (dayFig, string, error) {
 	var st Status
 	var capacity, expected, onSite int
-	err := tx.QueryRowContext(ctx, effectiveReportSQL, id, date).Scan(&r.id, &r.date, &st, &capacity, &expected, &onSite)
+	var next string
+	err := tx.QueryRowContext(ctx, effectiveReportSQL, id, date).Scan(&st, &capacity, &expected, &onSite, &next)
 	if errors.Is(err, sql.ErrNoRows) {
-		return dayFig{}, nil
+		return dayFig{}, "", nil
 	}
 	if err != nil {
-		return dayFig{}, errs.Wrap("resumption.effectiveReport", err)
+		return dayFig{}, "", errs.Wrap("resumption.effectiveReport", err)
 	}
-	return figOf(st, capacity, expected, onSite), nil
-}
-
-// nextReportDate is the unit's first report date after date, "" if none.
-func nextReportDate(ctx context.Context, tx *db.Tx, id int64, date string) (string, error) {
-	var d string
-	err := tx.QueryRowContext(ctx, nextReportDateSQL, id, date).Scan(&d)
-	return d, errs.Wrap("resumption.nextReportDate", err)
-}
-
-// unitSig is the unit's area code and signature.
-func unitSig(ctx context.Context, tx *db.Tx, id int64) (string, uint8, error) {
-	var areaCode, kind string
-	var isKey bool
-	var cats []Category
-	err := db.Each(ctx, tx, func(s db.Scanner) error {
-		var c Category
-		if err := s.Scan(&areaCode, &kind, &isKey, &c); err != nil {
-			return err
-		}
-		if c != "" {
-			cats = append(cats, c)
-		}
-		return nil
-	}, unitSigSQL, id)
-	return areaCode, sigOf(catBits(cats), kind, isKey), errs.Wrap("resumption.unitSig", err)
+	return figOf(st, capacity, expected, onSite), next, nil
 }
 
 // keepLatest makes the unit's latest report its row of resumption_latest.
