@@ -21,7 +21,8 @@ import (
 var dayAreas = append([]string{"430212001"}, urbanStreets...)
 
 // randomDayCity registers units and files, corrects and backfills reports
-// over three weeks through the service (one by one and in bulk), editing
+// over three weeks through the service (one by one, in bulk and by
+// import files), editing
 // units' areas, categories and key flags on the way. It returns the
 // units' keys.
 func randomDayCity(t *testing.T, f *fixture, rnd *rand.Rand) []string {
@@ -62,6 +63,16 @@ func randomDayCity(t *testing.T, f *fixture, rnd *rand.Rand) []string {
 			case op < 7: // a backfill for a past date
 				if _, err := f.svc.FileReport(f.ctx, f.sys, key, randomIn(back)); err != nil {
 					t.Fatal(err)
+				}
+			case op < 8 && step%2 == 0: // an import file of a few units, dated back
+				lines := []string{reportsImportHeader}
+				for _, k := range rnd.Perm(len(keys))[:1+rnd.IntN(4)] {
+					in := randomIn(now.AddDate(0, 0, -rnd.IntN(6)).Format(DateLayout))
+					lines = append(lines, fmt.Sprintf("%s,%s,%s,%d,%d,%d,N,", keys[k], in.Date, in.Status, *in.CapacityPct,
+						*in.StaffExpected, *in.StaffOnSite))
+				}
+				if res, err := f.svc.ImportReports(f.ctx, f.sys, csvFile(lines...), false); err != nil || res.Accepted != len(lines)-1 {
+					t.Fatalf("import: %+v %v", res, err)
 				}
 			case op < 8: // in bulk, some filed earlier today, dated back
 				var rs []FiledReport
