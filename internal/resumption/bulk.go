@@ -100,6 +100,9 @@ func (s *Service) BulkRegister(ctx context.Context, p *auth.Principal, ins []Ent
 		if err := insertCategories(ctx, tx, recs, ids); err != nil {
 			return err
 		}
+		if err := newUnitsChange(ids).commit(ctx, tx); err != nil {
+			return err
+		}
 		var areaPaths []string
 		for _, r := range recs {
 			areaPaths = append(areaPaths, r.AreaPath)
@@ -160,8 +163,19 @@ func (s *Service) BulkFile(ctx context.Context, p *auth.Principal, rs []FiledRep
 			last = max(last, r.Date)
 			paths = append(paths, t.AreaPath)
 		}
+		ids := make([]int64, 0, len(targets))
+		for _, t := range targets {
+			ids = append(ids, t.ID)
+		}
+		c, err := beginDayChange(ctx, tx, ids)
+		if err != nil {
+			return err
+		}
 		if err := insertReportRows(ctx, tx, rows); err != nil {
 			return errs.Wrap(op, err)
+		}
+		if err := c.commit(ctx, tx); err != nil {
+			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "report.import",
 			ObjectType: "enterprise", AreaCode: area.CommonRoot(paths),

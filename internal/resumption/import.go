@@ -432,6 +432,14 @@ func (s *Service) ImportReports(ctx context.Context, p *auth.Principal, data []b
 		if !partial && list.Len() > 0 {
 			return list.Err()
 		}
+		ids := make([]int64, len(good))
+		for i, r := range good {
+			ids[i] = targets[r.key].ID
+		}
+		c, err := beginDayChange(ctx, tx, ids)
+		if err != nil {
+			return err
+		}
 		var paths []string
 		for _, r := range good {
 			t := targets[r.key]
@@ -439,6 +447,9 @@ func (s *Service) ImportReports(ctx context.Context, p *auth.Principal, data []b
 				return err
 			}
 			paths = append(paths, t.AreaPath)
+		}
+		if err := c.commit(ctx, tx); err != nil {
+			return err
 		}
 		res.Accepted, res.Created = len(good), len(good)
 		importResult(res, &list)

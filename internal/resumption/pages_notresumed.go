@@ -3,6 +3,7 @@ package resumption
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"tongxin/internal/importer"
@@ -21,11 +22,47 @@ type pageNotResumedData struct {
 	Suspended int
 	ExportURL string
 	StatsURL  string
+	// NextURL is the next page (pageNotResumedSize units a page), "" on
+	// the last.
+	NextURL string
+}
+
+// pageNotResumedSize is the number of units on a page of the list: the
+// whole list of a city (thousands of units) would be megabytes of HTML.
+const pageNotResumedSize = 200
+
+// notResumedCursor is the position of a unit in the list's order (area
+// code, key): the after= of the next page.
+func notResumedCursor(u Unit) string { return u.AreaCode + "/" + u.Key }
+
+// notResumedPage is the page of units after the cursor after (from the
+// start when empty or malformed) and the cursor of the next page ("" on
+// the last).
+func notResumedPage(units []Unit, after string) ([]Unit, string) {
+	start := 0
+	if a, k, ok := strings.Cut(after, "/"); ok {
+		for start < len(units) {
+			u := units[start]
+			if u.AreaCode > a || u.AreaCode == a && u.Key > k {
+				break
+			}
+			start++
+		}
+	}
+	end := min(start+pageNotResumedSize, len(units))
+	next := ""
+	if end < len(units) {
+		next = notResumedCursor(units[end-1])
+	}
+	return units[start:end], next
 }
 
 // NotResumedPage lists the units not resumed as of the moment (GET
-// /resumption/not-resumed?area=&at=): those whose latest report says
-// suspended, with its date and note, and those that never reported.
+// /resumption/not-resumed?area=&at=&date=&after=): those whose latest
+// report says suspended, with its date and note, and those that never
+// reported, pageNotResumedSize a page after the unit after= names (its
+// area code and key, "430202001/9143…"); the counts are the whole list's,
+// and the export holds every unit.
 func (pg *Pages) NotResumedPage(w http.ResponseWriter, r *http.Request) error {
 	p, f, q, err := pg.statsQuery(r)
 	if err != nil {
@@ -35,7 +72,7 @@ func (pg *Pages) NotResumedPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := pageNotResumedData{Form: f, AsOf: q.At, Date: q.Date, Units: units, ExportURL: "/resumption/not-resumed.xlsx" + f.suffix(),
+	d := pageNotResumedData{Form: f, AsOf: q.At, Date: q.Date, ExportURL: "/resumption/not-resumed.xlsx" + f.suffix(),
 		StatsURL: "/resumption" + f.suffix()}
 	for _, u := range units {
 		if u.Reason == ReasonNotReported {
@@ -43,6 +80,14 @@ func (pg *Pages) NotResumedPage(w http.ResponseWriter, r *http.Request) error {
 		} else {
 			d.Suspended++
 		}
+	}
+	after := r.URL.Query().Get("after")
+	var next string
+	d.Units, next = notResumedPage(units, after)
+	if next != "" {
+		v := f.query()
+		v.Set("after", next)
+		d.NextURL = "/resumption/not-resumed?" + v.Encode()
 	}
 	return pg.render.Page(w, r, http.StatusOK, "resumption/not-resumed", "nr.title", d)
 }

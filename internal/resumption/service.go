@@ -36,6 +36,9 @@ type Service struct {
 	users   Users
 	dataDir string
 	clock   clock.Clock
+	// perUnitStats turns the per-day figures off (tests compare the two
+	// paths).
+	perUnitStats bool
 }
 
 // Deps are what the service needs besides the database.
@@ -319,15 +322,23 @@ func (s *Service) writeEnterprise(ctx context.Context, tx *db.Tx, p *auth.Princi
 	phoneIdx := s.box.Index("phone", rec.Phone)
 	entry := audit.Entry{ActorID: p.UserID, Actor: p.Actor(), ObjectType: "enterprise", ObjectID: rec.Key, AreaCode: rec.AreaCode}
 	var id int64
+	var moved *dayChange
 	if prev == nil {
 		var err error
 		if id, err = insertEnterprise(ctx, tx, rec, phoneEnc, phoneIdx); err != nil {
 			return false, err
 		}
+		moved = newUnitsChange([]int64{id})
 		entry.Action = "enterprise.create"
 		entry.Summary = createSummary(rec)
 	} else {
 		id = prev.ID
+		// The unit's per-day figures move with its area, categories and
+		// key flag (a new unit's count is added).
+		var err error
+		if moved, err = beginDayChange(ctx, tx, []int64{id}); err != nil {
+			return false, err
+		}
 		if err := updateEnterprise(ctx, tx, id, rec, phoneEnc, phoneIdx); err != nil {
 			return false, err
 		}
@@ -336,6 +347,11 @@ func (s *Service) writeEnterprise(ctx context.Context, tx *db.Tx, p *auth.Princi
 	}
 	if err := replaceCategories(ctx, tx, id, rec.Categories); err != nil {
 		return false, err
+	}
+	if moved != nil {
+		if err := moved.commit(ctx, tx); err != nil {
+			return false, err
+		}
 	}
 	return prev == nil, audit.Record(ctx, tx, entry)
 }

@@ -54,7 +54,8 @@ func invalidReport(fe []errs.FieldError) error {
 // Every filing is a new version; the latest filed version is the report of
 // that date. The caller needs ResumptionReport over the enterprise, or to
 // be its contact or liaison. One write transaction: one indexed lookup,
-// one insert, one audit row.
+// one insert, one audit row, and the per-day figures kept
+// (fileDayChange: a few index probes, one or two rows changed).
 func (s *Service) FileReport(ctx context.Context, p *auth.Principal, key string, in ReportInput) (*Report, error) {
 	const op = "resumption.FileReport"
 	v, err := reach(p, auth.ResumptionReport, op)
@@ -72,8 +73,14 @@ func (s *Service) FileReport(ctx context.Context, p *auth.Principal, key string,
 		if fe := in.Validate(tx.Now.In(clock.Shanghai).Format(DateLayout)); len(fe) > 0 {
 			return invalidReport(fe)
 		}
-		r, err = s.fileReport(ctx, tx, p, t.ID, key, t.AreaCode, in)
-		return err
+		c, err := beginFileDayChange(ctx, tx, t, in.Date)
+		if err != nil {
+			return err
+		}
+		if r, err = s.fileReport(ctx, tx, p, t.ID, key, t.AreaCode, in); err != nil {
+			return err
+		}
+		return c.commit(ctx, tx)
 	})
 	if err != nil {
 		return nil, errs.Wrap(op, err)

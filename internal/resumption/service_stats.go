@@ -36,7 +36,7 @@ func (s *Service) statsIn(ctx context.Context, tx *db.Tx, p *auth.Principal, q S
 	if err != nil {
 		return nil, nil, err
 	}
-	units, err := loadUnits(ctx, tx, sc, m, false)
+	t, err := s.tallyIn(ctx, tx, sc, m)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -44,11 +44,27 @@ func (s *Service) statsIn(ctx context.Context, tx *db.Tx, p *auth.Principal, q S
 	if err != nil {
 		return nil, nil, err
 	}
+	return t.stats(m, sc.codes(), power), sc, nil
+}
+
+// tallyIn counts the units of sc as of m: from the per-day figures where
+// they answer exactly, else unit by unit.
+func (s *Service) tallyIn(ctx context.Context, tx *db.Tx, sc *statsScope, m moment) (tally, error) {
+	if fast, err := s.dayPathOK(ctx, tx, sc, m); err != nil || fast {
+		if err != nil {
+			return tally{}, err
+		}
+		return dayStatsIn(ctx, tx, sc, m)
+	}
+	units, err := loadUnits(ctx, tx, sc, m, false)
+	if err != nil {
+		return tally{}, err
+	}
 	var t tally
 	for i := range units {
 		t.add(&units[i])
 	}
-	return t.stats(m, sc.codes(), power), sc, nil
+	return t, nil
 }
 
 // Breakdown returns the figures of the queried areas per district or per
@@ -73,11 +89,17 @@ func (s *Service) Breakdown(ctx context.Context, p *auth.Principal, q StatsQuery
 		if err != nil {
 			return err
 		}
-		units, err := loadUnits(ctx, tx, sc, m, false)
+		fast, err := s.dayPathOK(ctx, tx, sc, m)
 		if err != nil {
 			return err
 		}
-		rows, err := breakdownRows(ctx, tx, sc, units, level, depth)
+		var tallies []tally
+		var rows []areaRef
+		if fast {
+			rows, tallies, err = dayBreakdown(ctx, tx, sc, m, level, depth)
+		} else {
+			rows, tallies, err = unitBreakdown(ctx, tx, sc, m, level, depth)
+		}
 		if err != nil {
 			return err
 		}
@@ -85,7 +107,7 @@ func (s *Service) Breakdown(ctx context.Context, p *auth.Principal, q StatsQuery
 		if err != nil {
 			return err
 		}
-		out = breakdownStats(rows, units, power, m)
+		out = breakdownStats(rows, tallies, power, m)
 		return nil
 	})
 	if err != nil {
@@ -171,15 +193,64 @@ func levelAreasOf(ctx context.Context, tx *db.Tx, sc *statsScope, level string) 
 	return nil, nil
 }
 
-// breakdownStats counts the units into the rows and gives each row the
-// power readings inside or above it.
-func breakdownStats(rows []areaRef, units []unitRow, power []powerReading, m moment) []AreaStats {
+// unitBreakdown is the rows of a breakdown and their tallies, counted unit
+// by unit with each unit's latest report.
+func unitBreakdown(ctx context.Context, tx *db.Tx, sc *statsScope, m moment, level string, depth int) ([]areaRef, []tally, error) {
+	units, err := loadUnits(ctx, tx, sc, m, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := breakdownRows(ctx, tx, sc, units, level, depth)
+	if err != nil {
+		return nil, nil, err
+	}
 	tallies := make([]tally, len(rows))
 	for i := range units {
 		if r := rowOf(rows, units[i].areaPath); r >= 0 {
 			tallies[r].add(&units[i])
 		}
 	}
+	return rows, tallies, nil
+}
+
+// dayBreakdown is unitBreakdown from the per-day figures, summed by area
+// and signature.
+func dayBreakdown(ctx context.Context, tx *db.Tx, sc *statsScope, m moment, level string, depth int) ([]areaRef, []tally, error) {
+	sums, err := readDaySums(ctx, tx, sc, "", m.date, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	var places []unitRow
+	for _, x := range sums {
+		if x.fig[6] > 0 {
+			places = append(places, unitRow{areaPath: x.area})
+		}
+	}
+	rows, err := breakdownRows(ctx, tx, sc, places, level, depth)
+	if err != nil {
+		return nil, nil, err
+	}
+	figs := make([]map[uint8]dayFig, len(rows))
+	for i := range rows {
+		figs[i] = map[uint8]dayFig{}
+	}
+	for _, x := range sums {
+		if r := rowOf(rows, x.area); r >= 0 {
+			f := figs[r][x.sig]
+			f.add(x.fig, 1)
+			figs[r][x.sig] = f
+		}
+	}
+	tallies := make([]tally, len(rows))
+	for i := range rows {
+		tallies[i] = dayTally(figs[i])
+	}
+	return rows, tallies, nil
+}
+
+// breakdownStats gives each row its tally and the power readings inside
+// or above it.
+func breakdownStats(rows []areaRef, tallies []tally, power []powerReading, m moment) []AreaStats {
 	out := make([]AreaStats, len(rows))
 	for i, a := range rows {
 		out[i] = AreaStats{Code: a.Code, Name: a.Name, Stats: tallies[i].stats(m, a.Code, powerWithin(power, false, []string{a.Path}))}
@@ -199,6 +270,32 @@ func rowOf(rows []areaRef, path string) int {
 	return best
 }
 
+// notResumedIn reads the units of sc with their latest reports as of m,
+// names and categories: from resumption_latest only those not resumed,
+// when that answers exactly (the per-day figures' conditions, and no
+// report dated after m's day), else every unit with its latest report.
+func (s *Service) notResumedIn(ctx context.Context, tx *db.Tx, sc *statsScope, m moment) ([]unitRow, error) {
+	fast, err := s.dayPathOK(ctx, tx, sc, m)
+	if err != nil {
+		return nil, err
+	}
+	if fast {
+		last, err := latestReportDate(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		fast = m.date >= last
+	}
+	if !fast {
+		return loadUnits(ctx, tx, sc, m, true)
+	}
+	units, err := notResumedUnits(ctx, tx, sc)
+	if err != nil {
+		return nil, err
+	}
+	return units, attachCategories(ctx, tx, units)
+}
+
 // NotResumed lists the units in scope whose latest report as of q.At says
 // suspended, or that have no report at all, ordered by area and key.
 func (s *Service) NotResumed(ctx context.Context, p *auth.Principal, q StatsQuery) ([]Unit, error) {
@@ -213,7 +310,7 @@ func (s *Service) NotResumed(ctx context.Context, p *auth.Principal, q StatsQuer
 		if err != nil {
 			return err
 		}
-		units, err := loadUnits(ctx, tx, sc, m, true)
+		units, err := s.notResumedIn(ctx, tx, sc, m)
 		if err != nil {
 			return err
 		}

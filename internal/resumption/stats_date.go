@@ -116,7 +116,7 @@ func (s *Service) Trend(ctx context.Context, p *auth.Principal, q StatsQuery, da
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
-	lastDay, err := time.ParseInLocation(DateLayout, last.date, clock.Shanghai)
+	dates, err := trendDates(last.date, days)
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
@@ -126,6 +126,12 @@ func (s *Service) Trend(ctx context.Context, p *auth.Principal, q StatsQuery, da
 		if err != nil {
 			return err
 		}
+		if fast, err := s.dayPathOK(ctx, tx, sc, last); err != nil || fast {
+			if err == nil {
+				out, err = dayTrendIn(ctx, tx, sc, dates)
+			}
+			return err
+		}
 		units, err := scopeUnits(ctx, tx, sc, false)
 		if err != nil {
 			return err
@@ -133,9 +139,9 @@ func (s *Service) Trend(ctx context.Context, p *auth.Principal, q StatsQuery, da
 		if err := attachCategories(ctx, tx, units); err != nil {
 			return err
 		}
-		for i := days - 1; i >= 0; i-- {
+		for _, date := range dates {
 			m := last
-			m.date, m.byDate = lastDay.AddDate(0, 0, -i).Format(DateLayout), true
+			m.date, m.byDate = date, true
 			if err := attachLatest(ctx, tx, units, m, false); err != nil {
 				return err
 			}

@@ -477,6 +477,7 @@ func loadAsOfCity(t *testing.T, f *fixture) asOfCity {
 		nov22(20, 12, 0).UnixMilli(), c.p1); err != nil {
 		t.Fatal(err)
 	}
+	f.rebuildDays()
 	// e4 (渌口区): resumed.
 	f.reportAt(nov22(20, 8, 0), c.e4, "2022-11-20", Resumed, 100, 30, 30)
 	return c

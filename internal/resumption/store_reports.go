@@ -15,8 +15,14 @@ import (
 // a fixed text, so that db.Tx keeps it prepared; reaches then applies the
 // caller's visibility to the row.
 const reportTargetSQL = `SELECT e.id, e.area_code, a.path,
-	EXISTS (SELECT 1 FROM liaison_assignments la WHERE la.enterprise_id = e.id AND la.user_id = $2)
+	EXISTS (SELECT 1 FROM liaison_assignments la WHERE la.enterprise_id = e.id AND la.user_id = $2),
+	e.kind, e.is_key, ` + catBitsSQL + `
 	FROM enterprises e JOIN areas a ON a.code = e.area_code WHERE e.ekey = $1`
+
+// catBitsSQL is the category bits (bit i: Categories[i]) of enterprise e.
+const catBitsSQL = `COALESCE((SELECT SUM(CASE k.category WHEN 'industrial_above_scale' THEN 1
+	WHEN 'construction_realestate' THEN 2 WHEN 'trade_catering_above_quota' THEN 4 WHEN 'services_above_scale' THEN 8
+	ELSE 0 END) FROM enterprise_categories k WHERE k.enterprise_id = e.id), 0)`
 
 // insertReportSQL adds a report version.
 const insertReportSQL = `INSERT INTO resumption_reports (enterprise_id, report_date, status, capacity_pct,
@@ -44,12 +50,16 @@ func reportTarget(ctx context.Context, tx *db.Tx, v visibility, key string) (rep
 	row := tx.QueryRowContext(ctx, reportTargetSQL, key, v.liaisonID)
 	var t reportTargetRef
 	var assigned bool
-	if err := row.Scan(&t.ID, &t.AreaCode, &t.AreaPath, &assigned); err != nil {
+	var kind string
+	var isKey bool
+	var cats int
+	if err := row.Scan(&t.ID, &t.AreaCode, &t.AreaPath, &assigned, &kind, &isKey, &cats); err != nil {
 		return t, db.NotFound("resumption.reportTarget", err, "enterprise_not_found", "企业不存在")
 	}
 	if !v.reaches(key, t.AreaPath, assigned) {
 		return t, errEnterpriseNotFound()
 	}
+	t.sig = sigOf(uint8(cats), kind, isKey)
 	return t, nil
 }
 
@@ -58,6 +68,7 @@ type reportTargetRef struct {
 	ID       int64
 	AreaCode string
 	AreaPath string
+	sig      uint8 // by reportTarget only
 }
 
 // reportTargets finds the enterprises among keys within v, by key.

@@ -247,3 +247,12 @@ func mustErr(t testing.TB, err error, k errs.Kind, code string) *errs.Error {
 	}
 	return e
 }
+
+// rebuildDays computes the per-day figures afresh, after reports written
+// straight into the table.
+func (f *fixture) rebuildDays() {
+	f.t.Helper()
+	if err := f.d.Write(f.ctx, func(tx *db.Tx) error { return rebuildDayFigures(f.ctx, tx) }); err != nil {
+		f.t.Fatal(err)
+	}
+}
