@@ -42,6 +42,8 @@ type DB struct {
 	// group gathers concurrent writers into one transaction (SQLite only;
 	// group.go).
 	group *writeGroup
+	// ckpt copies SQLite's write-ahead log back (checkpoint.go).
+	ckpt *checkpointer
 
 	// AuditKey keys the audit chain (internal/audit); set it right after
 	// Open. Without it nothing can be appended to the chain.
@@ -96,6 +98,9 @@ func openSQLite(ctx context.Context, path string, clk clock.Clock) (*DB, error) 
 		wq[k] = v
 	}
 	wq.Set("_txlock", "immediate")
+	// The checkpointer copies the log back, not the writers (checkpoint.go).
+	wq.Add("_pragma", "wal_autocheckpoint(0)")
+	wq.Add("_pragma", "journal_size_limit(67108864)")
 	write, err := sql.Open("sqlite", "file:"+path+"?"+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("db: open the write pool: %w", err)
@@ -103,6 +108,7 @@ func openSQLite(ctx context.Context, path string, clk clock.Clock) (*DB, error) 
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
+	ckptDSN := "file:" + path + "?" + q.Encode()
 	q.Add("_pragma", "query_only(ON)")
 	read, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
@@ -113,6 +119,10 @@ func openSQLite(ctx context.Context, path string, clk clock.Clock) (*DB, error) 
 	read.SetMaxIdleConns(8)
 	d := &DB{Dialect: SQLite, Clock: clk, Path: path, write: write, read: read, redacted: "sqlite:" + path, group: &writeGroup{}}
 	if err := d.Ping(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	if d.ckpt, err = startCheckpointer(ckptDSN); err != nil {
 		d.Close()
 		return nil, err
 	}
@@ -159,7 +169,13 @@ func (d *DB) Ping(ctx context.Context) error {
 // Close closes both pools.
 func (d *DB) Close() error {
 	d.stmts.close()
-	err := d.write.Close()
+	var err error
+	if d.ckpt != nil {
+		err = d.ckpt.close()
+	}
+	if e := d.write.Close(); err == nil {
+		err = e
+	}
 	if d.read != d.write {
 		if e := d.read.Close(); err == nil {
 			err = e

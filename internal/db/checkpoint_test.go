@@ -1,0 +1,71 @@
+package db
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Writers do not copy the log back themselves; the checkpointer does,
+// within a few of its periods, and a database closed and opened again has
+// everything.
+func TestCheckpointerCopiesTheLogBack(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ckpt.db")
+	d, err := Open(ctx, "sqlite:"+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Exec(ctx, `CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	var auto int
+	if err := d.write.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil || auto != 0 {
+		t.Fatalf("the write pool's wal_autocheckpoint is %d (%v), want 0", auto, err)
+	}
+	// About 3,000 pages: three times what a writer would have copied back
+	// itself by default.
+	pad := strings.Repeat("x", 3000)
+	for i := range 100 {
+		if err := d.Write(ctx, func(tx *Tx) error {
+			for j := range 30 {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO t (id, v) VALUES ($1, $2)`, i*30+j, pad); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The database file grows only when the log is copied back into it.
+	deadline := time.Now().Add(20 * checkpointEvery)
+	for {
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Size() >= 3000*3000 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the database file holds %d bytes after %v: the log was not copied back", st.Size(), 20*checkpointEvery)
+		}
+		time.Sleep(checkpointEvery / 5)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d, err = Open(ctx, "sqlite:"+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var n int
+	if err := d.read.QueryRowContext(ctx, `SELECT count(*) FROM t`).Scan(&n); err != nil || n != 3000 {
+		t.Fatalf("%d rows after reopening (%v), want 3000", n, err)
+	}
+}
