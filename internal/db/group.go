@@ -64,11 +64,14 @@ func (d *DB) groupWrite(ctx context.Context, fn func(*Tx) error) error {
 	g.mu.Lock()
 	g.queue = append(g.queue, r)
 	if !g.busy {
+		// The queue was empty (a queue is never left without a runner), so
+		// this writer's group is itself alone.
 		g.busy = true
 		g.mu.Unlock()
-		d.drainOnce()
+		d.runNext()
 		// Whoever queued meanwhile is written by a goroutine, so that this
-		// writer is answered now rather than after everyone else.
+		// writer is answered now rather than after everyone else; it runs
+		// the queue until it is empty, and only then is nobody running it.
 		g.mu.Lock()
 		if len(g.queue) > 0 {
 			go d.drain()
@@ -114,16 +117,25 @@ func (r *writeReq) result() error {
 	return r.err
 }
 
-// drain runs transactions until the queue is empty.
+// drain runs transactions until the queue is empty, then leaves it to
+// the next writer.
 func (d *DB) drain() {
-	for d.drainOnce() {
+	g := d.group
+	for {
+		d.runNext()
+		g.mu.Lock()
+		if len(g.queue) == 0 {
+			g.busy = false
+			g.mu.Unlock()
+			return
+		}
+		g.mu.Unlock()
 	}
 }
 
-// drainOnce takes up to maxWriteGroup queued writers and runs them in one
-// transaction; it reports whether more are queued (false: the caller is
-// no longer running the queue).
-func (d *DB) drainOnce() bool {
+// runNext takes up to maxWriteGroup queued writers and runs them in one
+// transaction.
+func (d *DB) runNext() {
 	g := d.group
 	g.mu.Lock()
 	n := min(len(g.queue), maxWriteGroup)
@@ -137,13 +149,6 @@ func (d *DB) drainOnce() bool {
 	if n > 0 {
 		d.runGroup(reqs)
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if len(g.queue) == 0 {
-		g.busy = false
-		return false
-	}
-	return true
 }
 
 // runGroup runs reqs in one transaction and answers each.
