@@ -50,10 +50,11 @@ func (s *Service) statsIn(ctx context.Context, tx *db.Tx, p *auth.Principal, q S
 // tallyIn counts the units of sc as of m: from the per-day figures where
 // they answer exactly, else unit by unit.
 func (s *Service) tallyIn(ctx context.Context, tx *db.Tx, sc *statsScope, m moment) (tally, error) {
-	if fast, err := s.dayPathOK(ctx, tx, sc, m); err != nil || fast {
-		if err != nil {
-			return tally{}, err
-		}
+	fast, err := s.dayPathOK(ctx, tx, sc, m)
+	if err != nil {
+		return tally{}, err
+	}
+	if fast {
 		return dayStatsIn(ctx, tx, sc, m)
 	}
 	units, err := loadUnits(ctx, tx, sc, m, false)

@@ -26,42 +26,19 @@ func ratio(a, b float64) float64 {
 	return math.Round(a/b*1e4) / 1e4
 }
 
-// tally counts units into the groups.
+// tally counts units into the groups: a unit as the per-day figures would
+// count it (addSig), so that both paths share one rule.
 type tally struct {
 	total, resumed, reported, expected, onSite [7]int
 	capSum, capN, notReported                  int
 }
 
 func (t *tally) add(u *unitRow) {
-	var in [7]bool
-	for i := range Categories {
-		in[i] = u.cats&(1<<i) != 0
+	f := dayFig{6: 1}
+	if u.has {
+		f.add(figOf(u.status, u.capacity, u.expected, u.onS), 1)
 	}
-	in[4] = u.cats != 0
-	in[5] = u.kind == string(KindProject)
-	in[6] = u.isKey
-	w := u.working()
-	for g, ok := range in {
-		if !ok {
-			continue
-		}
-		t.total[g]++
-		if w {
-			t.resumed[g]++
-		}
-		if u.has {
-			t.reported[g]++
-			t.expected[g] += u.expected
-			t.onSite[g] += u.onS
-		}
-	}
-	if w {
-		t.capSum += u.capacity
-		t.capN++
-	}
-	if !u.has {
-		t.notReported++
-	}
+	t.addSig(sigOf(u.cats, u.kind, u.isKey), f)
 }
 
 func (t *tally) groups() []GroupStat {
