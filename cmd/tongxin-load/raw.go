@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
@@ -106,10 +105,9 @@ func insertReports(ctx context.Context, d *db.DB, ids []int64, date string, warm
 			lats = append(lats, done.Sub(t0))
 		}
 	}
-	slices.Sort(lats)
-	return loadgen.Result{Mode: loadgen.Closed, Requests: int64(len(lats)), Window: duration,
-		ReqPerSec: float64(len(lats)) / duration.Seconds(), P50: loadgen.Percentile(lats, 50), P95: loadgen.Percentile(lats, 95),
-		P99: loadgen.Percentile(lats, 99), Max: loadgen.Percentile(lats, 100), Sent: sent}, nil
+	res := loadgen.Result{Mode: loadgen.Closed, Window: duration, ReqPerSec: float64(len(lats)) / duration.Seconds(), Sent: sent}
+	res.SetLatencies(lats)
+	return res, nil
 }
 
 // rawArgs are the options of a raw-report run beside the suite's

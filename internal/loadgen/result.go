@@ -63,13 +63,19 @@ func merge(recs []recorder) Result {
 			res.last = r.last
 		}
 	}
+	res.SetLatencies(lats)
+	return res
+}
+
+// SetLatencies sets the requests and percentiles from every request's
+// latency (lats is sorted in place).
+func (res *Result) SetLatencies(lats []time.Duration) {
 	res.Requests = int64(len(lats))
 	slices.Sort(lats)
 	res.P50 = Percentile(lats, 50)
 	res.P95 = Percentile(lats, 95)
 	res.P99 = Percentile(lats, 99)
 	res.Max = Percentile(lats, 100)
-	return res
 }
 
 // Percentile is the p-th percentile of sorted by the nearest-rank
