@@ -22,6 +22,7 @@ import (
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
+	"tongxin/internal/masstest"
 	"tongxin/internal/notify"
 	"tongxin/internal/pass"
 	"tongxin/internal/pii"
@@ -241,6 +242,7 @@ type System struct {
 	Checkpoints *checkpoint.Service
 	Passes      *pass.Service
 	Verifier    *pass.Verifier // the passes' keys and revocation list, as checkpoints verify
+	Testing     *masstest.Service
 	DataDir     string
 	Log         *slog.Logger
 }
@@ -310,6 +312,8 @@ func wireSystem(d *db.DB, box *pii.Box, dir string, log *slog.Logger, w wiring) 
 	sys.Auth.RegisterScope(auth.ScopeCheckpoint, sys.Checkpoints.ResolveScope)
 	sys.Passes = pass.NewService(d, pass.Deps{Box: box, Verifier: sys.Verifier, Areas: sys.Areas, Enterprises: sys.Resumption,
 		Checkpoints: sys.Checkpoints, Users: sys.Auth, Notifier: sys.Notify})
+	sys.Testing = masstest.NewService(d, masstest.Deps{Box: box, Areas: sys.Areas, Codes: sys.Verifier, Users: sys.Auth,
+		Notifier: sys.Notify, Log: log})
 	return sys
 }
 

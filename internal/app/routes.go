@@ -11,6 +11,7 @@ import (
 	"tongxin/internal/area"
 	"tongxin/internal/checkpoint"
 	"tongxin/internal/errs"
+	"tongxin/internal/masstest"
 	"tongxin/internal/notify"
 	"tongxin/internal/pass"
 	"tongxin/internal/resumption"
@@ -39,6 +40,7 @@ type routes struct {
 	cpAPI    *checkpoint.API
 	cpUI     *checkpoint.Pages
 	scanUI   *checkpoint.ScanPage
+	testAPI  *masstest.API
 	imports  *web.Gate // every import, API and page: web.MaxConcurrentImports at once
 }
 
@@ -58,6 +60,7 @@ func (rt *routes) table() []Route {
 	tkUI := rt.ticketUI
 	nt, ntUI := rt.ntAPI, rt.ntUI
 	ps, psUI := rt.passAPI, rt.passUI
+	mt := rt.testAPI
 	cp, cpUI := rt.cpAPI, rt.cpUI
 	return []Route{
 		// Operations
@@ -202,6 +205,18 @@ func (rt *routes) table() []Route {
 		{Pattern: "GET /api/v1/traffic/notices", Handler: cp.Notices, Public: true},
 		{Pattern: "POST /api/v1/traffic/notices", Handler: cp.PublishNotice},
 		{Pattern: "GET /api/v1/traffic/notices/{id}", Handler: cp.Notice, Public: true},
+
+		// Mass testing: campaigns, rounds, sites, teams
+		{Pattern: "POST /api/v1/campaigns", Handler: mt.CreateCampaign},
+		{Pattern: "GET /api/v1/campaigns", Handler: mt.Campaigns},
+		{Pattern: "GET /api/v1/campaigns/{id}", Handler: mt.Campaign},
+		{Pattern: "POST /api/v1/campaigns/{id}/rounds", Handler: mt.CreateRound},
+		{Pattern: "POST /api/v1/campaigns/{id}/sites", Handler: mt.CreateSite},
+		{Pattern: "GET /api/v1/campaigns/{id}/sites", Handler: mt.Sites},
+		{Pattern: "POST /api/v1/campaigns/{id}/teams", Handler: mt.CreateTeam},
+		{Pattern: "GET /api/v1/campaigns/{id}/teams", Handler: mt.Teams},
+		{Pattern: "GET /api/v1/rounds/{id}", Handler: mt.Round},
+		{Pattern: "POST /api/v1/rounds/{id}/close", Handler: mt.CloseRound},
 
 		// Pages
 		{Pattern: "GET /{$}", Handler: acct.Home, Public: true},

@@ -17,6 +17,7 @@ import (
 	"tongxin/internal/audit"
 	"tongxin/internal/auth"
 	"tongxin/internal/checkpoint"
+	"tongxin/internal/masstest"
 	"tongxin/internal/notify"
 	"tongxin/internal/pass"
 	"tongxin/internal/resumption"
@@ -276,6 +277,7 @@ func newServer(sys *System, opt ServerOptions, render *web.Renderer) *Server {
 		cpAPI:    checkpoint.NewAPI(sys.Checkpoints),
 		cpUI:     checkpoint.NewPages(sys.Checkpoints, render),
 		scanUI:   checkpoint.NewScanPage(sys.Checkpoints, render),
+		testAPI:  masstest.NewAPI(sys.Testing),
 		imports:  web.NewGate(web.MaxConcurrentImports),
 	}
 	mux := http.NewServeMux()

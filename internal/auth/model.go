@@ -90,6 +90,13 @@ const (
 	CheckpointRead   Permission = "checkpoint.read"   // checkpoints, scans, rosters and statistics in scope
 	CheckpointManage Permission = "checkpoint.manage" // register checkpoints, duty rosters
 	TrafficManage    Permission = "traffic.manage"    // traffic-control measures and public notices
+
+	// Mass testing (全员核酸): the household register, campaigns, rounds,
+	// samples, coverage, lab results and retests.
+	TestingRead     Permission = "testing.read"     // register, rounds, coverage, missed lists, retests in scope
+	TestingRegister Permission = "testing.register" // import and correct the household register in scope
+	TestingSample   Permission = "testing.sample"   // record samples and exemptions in scope
+	TestingManage   Permission = "testing.manage"   // campaigns, rounds, sites, teams, lab results
 )
 
 // rolePermissions is the grant table. Modules add their permissions here as
@@ -102,22 +109,24 @@ const (
 var rolePermissions = map[Role][]Permission{
 	SystemAdmin: {AreaRead, AreaWrite, UserRead, UserManage, AuditRead, ResumptionRead, ResumptionReport, ResumptionManage,
 		TicketFile, TicketRead, TicketHandle, TicketManage, NotifyManage,
-		PassRead, PassReview, CheckpointRead, CheckpointManage, TrafficManage},
+		PassRead, PassReview, CheckpointRead, CheckpointManage, TrafficManage, TestingRead, TestingRegister, TestingManage},
 	HQCommander: {AreaRead, UserRead, AuditRead, PIIReveal, ResumptionRead, TicketFile, TicketRead, TicketHandle,
-		PassRead, CheckpointRead},
+		PassRead, CheckpointRead, TestingRead},
 	HQStaff: {AreaRead, AreaWrite, UserRead, ResumptionRead, ResumptionReport, ResumptionManage,
 		TicketFile, TicketRead, TicketHandle, TicketManage, NotifyManage,
-		PassRead, PassReview, CheckpointRead, CheckpointManage, TrafficManage},
-	DistrictOfficer:   {AreaRead, UserRead, ResumptionRead, ResumptionReport, TicketFile, TicketRead, TicketHandle, PassRead, CheckpointRead},
-	StreetOfficer:     {AreaRead, UserRead, PIIReveal, ResumptionRead, ResumptionReport, TicketFile, TicketRead, TicketHandle, PassRead, CheckpointRead},
-	CommunityWorker:   {AreaRead, PIIReveal, TicketFile, TicketRead, TicketHandle},
+		PassRead, PassReview, CheckpointRead, CheckpointManage, TrafficManage, TestingRead, TestingRegister, TestingManage},
+	DistrictOfficer: {AreaRead, UserRead, ResumptionRead, ResumptionReport, TicketFile, TicketRead, TicketHandle, PassRead, CheckpointRead,
+		TestingRead},
+	StreetOfficer: {AreaRead, UserRead, PIIReveal, ResumptionRead, ResumptionReport, TicketFile, TicketRead, TicketHandle, PassRead,
+		CheckpointRead, TestingRead, TestingRegister, TestingSample},
+	CommunityWorker:   {AreaRead, PIIReveal, TicketFile, TicketRead, TicketHandle, TestingRead, TestingRegister, TestingSample},
 	DepartmentOfficer: {AreaRead, PIIReveal, TicketFile, TicketHandle}, // and what the department's capabilities grant
 	WorkgroupMember:   {AreaRead, ResumptionRead, TicketFile, CheckpointRead},
 	Liaison:           {AreaRead, TicketFile},
 	EnterpriseContact: {TicketFile, PassApply},
-	Volunteer:         {},
+	Volunteer:         {}, // a volunteer samples as a member of a testing team
 	CheckpointOfficer: {CheckpointScan},
-	Inspector:         {AreaRead, AuditRead, ResumptionRead, TicketRead, PassRead, CheckpointRead},
+	Inspector:         {AreaRead, AuditRead, ResumptionRead, TicketRead, PassRead, CheckpointRead, TestingRead},
 }
 
 // Capability is something a department does beyond the tickets routed to
@@ -128,15 +137,17 @@ type Capability string
 const (
 	CapPassReview       Capability = "pass_review"       // 工信局: review pass batches, quotas, revocation
 	CapResumptionManage Capability = "resumption_manage" // the resumption registry, liaisons, power data, plans
+	CapTestingManage    Capability = "testing_manage"    // 全员核酸检测组: campaigns, rounds, lab results, in the group's area
 )
 
 // Capabilities lists every capability in display order.
-var Capabilities = []Capability{CapPassReview, CapResumptionManage}
+var Capabilities = []Capability{CapPassReview, CapResumptionManage, CapTestingManage}
 
 // capabilityPermissions is the grant table of capabilities.
 var capabilityPermissions = map[Capability][]Permission{
 	CapPassReview:       {PassRead, PassReview},
 	CapResumptionManage: {ResumptionRead, ResumptionManage},
+	CapTestingManage:    {TestingRead, TestingManage},
 }
 
 // ValidCapability reports whether c is a known capability.
@@ -247,7 +258,7 @@ func (a Assignment) Grants(perm Permission) bool {
 	if slices.Contains(rolePermissions[a.Role], perm) {
 		return true
 	}
-	if a.Scope.Kind == ScopeDepartment {
+	if a.Scope.Kind == ScopeDepartment || a.Scope.Kind == ScopeWorkgroup {
 		for _, c := range a.Scope.Caps {
 			if slices.Contains(capabilityPermissions[c], perm) {
 				return true

@@ -13,7 +13,7 @@ import (
 // enterprise and checkpoint scopes carry no area path here.
 const assignmentsSQL = `SELECT ra.user_id, ra.role, ra.scope_kind, ra.scope_ref,
 	COALESCE(a.name, d.name, w.name, ra.scope_name),
-	COALESCE(a.path, da.path, wa.path, ra.scope_path), COALESCE(d.capabilities, '')
+	COALESCE(a.path, da.path, wa.path, ra.scope_path), COALESCE(d.capabilities, w.capabilities, '')
 FROM role_assignments ra
 LEFT JOIN areas a ON ra.scope_kind = 'area' AND a.code = ra.scope_ref
 LEFT JOIN departments d ON ra.scope_kind = 'department' AND d.code = ra.scope_ref

@@ -2,6 +2,7 @@ package pass
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"log/slog"
 	"time"
@@ -137,3 +138,41 @@ func (v *Verifier) TokenByNumber(ctx context.Context, number string) (string, er
 // revoked makes the next check read the revocation list first: a
 // revocation has committed on this instance.
 func (v *Verifier) revoked() { v.revs.invalidate() }
+
+// SignResidents signs resident codes (居民码) with the pass signing key,
+// creating the first key on demand. A resident code is signed when it is
+// printed or shown, and not kept: a revoked key's codes are printed anew.
+func (v *Verifier) SignResidents(ctx context.Context, claims []passtoken.ResidentClaims) ([]string, error) {
+	out := make([]string, len(claims))
+	err := v.db.Write(ctx, func(tx *db.Tx) error {
+		kid, priv, err := v.keys.signer(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for i, c := range claims {
+			if out[i], err = passtoken.SignResident(priv, kid, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, errs.Wrap("pass: signing resident codes", err)
+	}
+	return out, nil
+}
+
+// VerifyResident checks a resident code: its signature with a key known
+// here; a code of a revoked key answers Revoked.
+func (v *Verifier) VerifyResident(token string) (*passtoken.ResidentClaims, passtoken.Reason) {
+	c, kid, r := passtoken.VerifyResident(token, v.keys.lookup)
+	if r == passtoken.UnknownKey {
+		if key, revoked := v.keys.revokedKey(kid); revoked {
+			if c, _, r = passtoken.VerifyResident(token, func(string) ed25519.PublicKey { return key }); r == passtoken.OK {
+				return c, passtoken.Revoked
+			}
+			return nil, r
+		}
+	}
+	return c, r
+}

@@ -107,7 +107,11 @@ func decodeSegment(s string) ([]byte, bool) {
 
 // Sign makes the compact JWS of c with key, whose id is kid.
 func Sign(key ed25519.PrivateKey, kid string, c Claims) (string, error) {
-	h, err := json.Marshal(Header{Alg: "EdDSA", Kid: kid, Typ: TokenType})
+	return sign(key, kid, TokenType, c)
+}
+
+func sign(key ed25519.PrivateKey, kid, typ string, c any) (string, error) {
+	h, err := json.Marshal(Header{Alg: "EdDSA", Kid: kid, Typ: typ})
 	if err != nil {
 		return "", err
 	}
@@ -140,28 +144,39 @@ func Parse(token string) (*Parsed, Reason) {
 	if len(parts) != 3 {
 		return nil, Malformed
 	}
-	hb, ok1 := decodeSegment(parts[0])
-	pb, ok2 := decodeSegment(parts[1])
-	sig, ok3 := decodeSegment(parts[2])
-	if !ok1 || !ok2 || !ok3 {
-		return nil, Malformed
-	}
 	var p Parsed
-	if strictJSON(hb, &p.Header) != nil || strictJSON(pb, &p.Claims) != nil {
-		return nil, Malformed
-	}
-	if p.Header.Alg != "EdDSA" || p.Header.Typ != TokenType || p.Header.Kid == "" {
-		return nil, Malformed
+	input, sig, r := split(parts, TokenType, &p.Header, &p.Claims)
+	if r != OK {
+		return nil, r
 	}
 	c := p.Claims
 	if c.PID == "" || (c.Kind != Person && c.Kind != Vehicle) || c.EXP <= 0 || c.NBF <= 0 || len(c.Areas) == 0 {
 		return nil, Malformed
 	}
-	if len(sig) != ed25519.SignatureSize {
-		return nil, BadSignature
-	}
-	p.input, p.sig = []byte(parts[0]+"."+parts[1]), sig
+	p.input, p.sig = input, sig
 	return &p, OK
+}
+
+// split decodes a compact JWS's three segments into header and claims,
+// checking the header names typ; what the signature covers and the
+// signature are answered for the caller to check.
+func split(parts []string, typ string, h *Header, claims any) (input, sig []byte, r Reason) {
+	hb, ok1 := decodeSegment(parts[0])
+	pb, ok2 := decodeSegment(parts[1])
+	sig, ok3 := decodeSegment(parts[2])
+	if !ok1 || !ok2 || !ok3 {
+		return nil, nil, Malformed
+	}
+	if strictJSON(hb, h) != nil || strictJSON(pb, claims) != nil {
+		return nil, nil, Malformed
+	}
+	if h.Alg != "EdDSA" || h.Typ != typ || h.Kid == "" {
+		return nil, nil, Malformed
+	}
+	if len(sig) != ed25519.SignatureSize {
+		return nil, nil, BadSignature
+	}
+	return []byte(parts[0] + "." + parts[1]), sig, OK
 }
 
 // strictJSON decodes one JSON object, refusing unknown fields and trailing
