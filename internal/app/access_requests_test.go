@@ -256,6 +256,24 @@ var matrixSpecs = map[string]reqSpec{
 	"POST /api/v1/traffic/notices":              {scoped: true, build: jsonBody(`{"number":"新通告1号","title":"解除","body":"解除管制。","area_code":"«district»","lifts":[«measure2»]}`)},
 	"GET /api/v1/traffic/notices/{id}":          {obj: "notice"},
 
+	// Mass testing
+	"POST /api/v1/campaigns":                           {scoped: true, build: jsonBody(`{"name":"矩阵检测","area_code":"«district»"}`)},
+	"GET /api/v1/campaigns/{id}":                       {obj: "campaign"},
+	"POST /api/v1/campaigns/{id}/rounds":               {obj: "campaign", build: jsonBody(`{"starts_at":"«past»","ends_at":"«soon»","mode":"both"}`)},
+	"POST /api/v1/campaigns/{id}/sites":                {obj: "campaign", build: jsonBody(`{"name":"矩阵采样点","hours":"8:00-20:00"}`)},
+	"GET /api/v1/campaigns/{id}/sites":                 {obj: "campaign"},
+	"POST /api/v1/campaigns/{id}/teams":                {obj: "campaign", build: jsonBody(`{"name":"矩阵采样队"}`)},
+	"GET /api/v1/campaigns/{id}/teams":                 {obj: "campaign"},
+	"GET /api/v1/rounds/{id}":                          {obj: "round"},
+	"POST /api/v1/rounds/{id}/close":                   {obj: "round"},
+	"POST /api/v1/rounds/{id}/samples":                 {obj: "round", build: jsonBody(`[{"client_id":"m1","resident":"«resident»","tube":"MT1","pool_size":1,"mode":"door"}]`)},
+	"POST /api/v1/rounds/{id}/exemptions":              {obj: "round", build: jsonBody(`{"resident":"«resident»","reason":"hospitalized"}`)},
+	"GET /api/v1/rounds/{id}/exemptions":               {obj: "round"},
+	"DELETE /api/v1/rounds/{id}/exemptions/{resident}": {obj: "round"},
+	"GET /api/v1/rounds/{id}/coverage":                 {obj: "round"},
+	"GET /api/v1/rounds/{id}/missed":                   {obj: "round"},
+	"GET /api/v1/rounds/{id}/compare":                  {obj: "round", build: func(c *cellCtx) (string, string, []byte) { return "with=" + c.id("round"), "", nil }},
+
 	// Pages: accounts
 	"POST /login":                    {build: formBody("username=m_target&password=" + DemoPassword + "&next=/")},
 	"POST /lang":                     {build: formBody("lang=en&next=/")},
@@ -327,7 +345,8 @@ var matrixSpecs = map[string]reqSpec{
 }
 
 // paramKinds are the kinds of path parameters other than {id} and {code}.
-var paramKinds = map[string]string{"username": "user", "key": "enterprise", "pid": "pass", "photo": "photo", "category": "category", "scope": "baseline"}
+var paramKinds = map[string]string{"username": "user", "key": "enterprise", "pid": "pass", "photo": "photo", "category": "category", "scope": "baseline",
+	"resident": "resident"}
 
 // globalKinds name objects that have no scope: their cells are "-".
 var globalKinds = map[string]bool{"category": true}

@@ -360,6 +360,7 @@ func buildMatrixWorld(t testing.TB) *matrixWorld {
 		w.obj["measure2."+s.k] = strconv.FormatInt(m2.ID, 10)
 	}
 	w.obj["category.in"], w.obj["category.out"] = "food", "food"
+	testingWorld(ctx, sys, w, must)
 
 	// A notification for every account, and tokens and sessions.
 	accounts := []string{"m_target", "x_target"}

@@ -217,6 +217,13 @@ func (rt *routes) table() []Route {
 		{Pattern: "GET /api/v1/campaigns/{id}/teams", Handler: mt.Teams},
 		{Pattern: "GET /api/v1/rounds/{id}", Handler: mt.Round},
 		{Pattern: "POST /api/v1/rounds/{id}/close", Handler: mt.CloseRound},
+		{Pattern: "POST /api/v1/rounds/{id}/samples", Handler: mt.Samples},
+		{Pattern: "POST /api/v1/rounds/{id}/exemptions", Handler: mt.Exempt},
+		{Pattern: "GET /api/v1/rounds/{id}/exemptions", Handler: mt.Exemptions},
+		{Pattern: "DELETE /api/v1/rounds/{id}/exemptions/{resident}", Handler: mt.Unexempt},
+		{Pattern: "GET /api/v1/rounds/{id}/coverage", Handler: mt.Coverage},
+		{Pattern: "GET /api/v1/rounds/{id}/missed", Handler: mt.Missed},
+		{Pattern: "GET /api/v1/rounds/{id}/compare", Handler: mt.Compare},
 
 		// Pages
 		{Pattern: "GET /{$}", Handler: acct.Home, Public: true},

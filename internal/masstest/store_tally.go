@@ -88,8 +88,9 @@ func applyTally(ctx context.Context, tx *db.Tx, round int64, hh *householdRef, d
 			set += ", " + exemptColumn(r) + " = " + exemptColumn(r) + " + " + a.Add(n)
 		}
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE testing_tally SET `+set+` WHERE round_id = `+a.Add(round)+
-		` AND area_path = `+a.Add(hh.areaPath)+` AND estate = `+a.Add(hh.estate)+` AND building = `+a.Add(hh.building), a.List...)
+	q := `UPDATE testing_tally SET ` + set + ` WHERE round_id = ` + a.Add(round) + ` AND area_path = ` + a.Add(hh.areaPath) +
+		` AND estate = ` + a.Add(hh.estate) + ` AND building = ` + a.Add(hh.building)
+	res, err := tx.ExecContext(ctx, q, a.List...)
 	if err != nil {
 		return fmt.Errorf("masstest: tally: %w", err)
 	}

@@ -1,0 +1,323 @@
+package masstest
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+
+	"tongxin/internal/auth"
+	"tongxin/internal/db"
+	"tongxin/internal/errs"
+	"tongxin/internal/passtoken"
+	"tongxin/internal/pii"
+)
+
+// reach is where a collector may sample: the areas where they hold
+// TestingSample, and the areas of the campaign's teams they are in.
+type reach struct {
+	all   bool
+	paths []string
+}
+
+func (r reach) covers(path string) bool {
+	if r.all {
+		return true
+	}
+	for _, p := range r.paths {
+		if within(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// inRound reports whether a household at path is in one of r's areas.
+func inRound(r *Round, path string) bool {
+	for _, a := range r.Areas {
+		if within(path, a.Path) {
+			return true
+		}
+	}
+	return false
+}
+
+// sampleRound loads the round a collector samples in, and where they may
+// sample in it. A round where p may sample nowhere is not found.
+func (s *Service) sampleRound(ctx context.Context, tx *db.Tx, p *auth.Principal, ref, op string) (*Round, reach, error) {
+	if p == nil {
+		return nil, reach{}, auth.Require(p, auth.TestingSample, op)
+	}
+	id, err := parseRef(ref, errRoundNotFound)
+	if err != nil {
+		return nil, reach{}, err
+	}
+	r, err := loadRound(ctx, tx, id, tx.Now)
+	if err != nil {
+		return nil, reach{}, err
+	}
+	var rc reach
+	rc.paths, rc.all = p.AreaPaths(auth.TestingSample)
+	if !p.IsSystem() {
+		teams, err := teamAreas(ctx, tx, r.CampaignID, p.Username)
+		if err != nil {
+			return nil, reach{}, err
+		}
+		rc.paths = append(rc.paths, teams...)
+	}
+	if !rc.all && !overlaps(r, rc.paths) {
+		if readsRound(p, r) {
+			return nil, reach{}, auth.ErrForbidden(op)
+		}
+		return nil, reach{}, errRoundNotFound()
+	}
+	return r, rc, nil
+}
+
+// overlaps reports whether one of paths lies inside or above one of r's
+// areas.
+func overlaps(r *Round, paths []string) bool {
+	for _, a := range r.Areas {
+		for _, p := range paths {
+			if within(a.Path, p) || within(p, a.Path) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// RecordSamples stores a batch of samples of a round, each on its own:
+// the answer has one result per record, in order. A record already
+// stored under its client id answers what it answered then; a resident
+// sampled before in the round answers Repeat with the first sample. The
+// stored samples commit together before the answer.
+func (s *Service) RecordSamples(ctx context.Context, p *auth.Principal, roundRef string, in []SampleInput) ([]SampleResult, error) {
+	const op = "masstest.RecordSamples"
+	if len(in) == 0 || len(in) > MaxSampleBatch {
+		return nil, errs.E(errs.Invalid, "invalid_batch", "每次提交 1 到 1000 条采样记录")
+	}
+	out := make([]SampleResult, len(in))
+	now := s.clock.Now()
+	ok := make([]bool, len(in))
+	for i := range in {
+		out[i], ok[i] = in[i].validate(now)
+		if ok[i] {
+			out[i], ok[i] = s.identify(&in[i])
+		}
+	}
+	err := s.db.Write(ctx, func(tx *db.Tx) error {
+		r, rc, err := s.sampleRound(ctx, tx, p, roundRef, op)
+		if err != nil {
+			return err
+		}
+		b := &batch{svc: s, round: r, reach: rc, collector: p.Actor(), sites: map[int64]bool{}}
+		for i := range in {
+			if !ok[i] {
+				continue
+			}
+			if out[i], err = b.record(ctx, tx, &in[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	return out, nil
+}
+
+// identify turns a scanned resident code or an ID number into what the
+// register is searched by: Resident (the code's id) or IDNumber (the
+// blind index). Signatures are checked here, before the transaction.
+func (s *Service) identify(in *SampleInput) (SampleResult, bool) {
+	switch {
+	case in.Resident != "":
+		return SampleResult{}, true
+	case strings.TrimSpace(in.ResidentCode) != "":
+		if s.codes == nil {
+			return refused("bad_resident_code", "居民码无法核验"), false
+		}
+		c, reason := s.codes.VerifyResident(in.ResidentCode)
+		if reason != passtoken.OK {
+			return refused("bad_resident_code", "居民码无效："+passtoken.ReasonNames[reason]), false
+		}
+		if c.RID == c.HH {
+			return refused("household_code", "这是户码，请扫描该户成员的居民码"), false
+		}
+		in.Resident = c.RID
+		return SampleResult{}, true
+	}
+	id, err := pii.NormalizeResidentID(in.IDNumber)
+	if err != nil {
+		return refused("invalid_id_number", err.Error()), false
+	}
+	in.IDNumber = s.box.Index("id", id)
+	return SampleResult{}, true
+}
+
+// batch is the state of one request's records in its transaction.
+type batch struct {
+	svc       *Service
+	round     *Round
+	reach     reach
+	collector string
+	sites     map[int64]bool // site ids of the campaign seen valid
+}
+
+// record stores one sample, or says why not; an error is the database's.
+func (b *batch) record(ctx context.Context, tx *db.Tx, in *SampleInput) (SampleResult, error) {
+	if prev, err := sampleByClient(ctx, tx, b.round.ID, in.ClientID); err != nil || prev != nil {
+		return SampleResult{Status: Created, Sample: prev}, err
+	}
+	res, err := b.find(ctx, tx, in)
+	if err != nil || res == nil {
+		return refused("unknown_resident", "登记名册中没有该居民"), err
+	}
+	if r, ok := b.check(res, in); !ok {
+		return r, nil
+	}
+	var retest sql.NullInt64
+	if in.RetestID != 0 {
+		r, ok, err := b.checkRetest(ctx, tx, res, in.RetestID)
+		if err != nil || !ok {
+			return r, err
+		}
+		retest = sql.NullInt64{Int64: in.RetestID, Valid: true}
+	} else if first, err := firstSample(ctx, tx, b.round.ID, res.id); err != nil || first != nil {
+		return SampleResult{Status: Repeat, Sample: first}, err
+	}
+	site, r, ok, err := b.site(ctx, tx, in)
+	if err != nil || !ok {
+		return r, err
+	}
+	tube, r, ok, err := b.tube(ctx, tx, in)
+	if err != nil || !ok {
+		return r, err
+	}
+	id, err := insertSample(ctx, tx, sampleRow{round: b.round.ID, resident: res.id, household: res.hh.id, tube: tube,
+		mode: in.Mode, site: site, retest: retest, collector: b.collector, clientID: in.ClientID, sampledAt: in.SampledAt.UnixMilli()})
+	if err != nil {
+		return SampleResult{}, err
+	}
+	if !retest.Valid {
+		if err := b.count(ctx, tx, res); err != nil {
+			return SampleResult{}, err
+		}
+	}
+	stored, err := sampleWhere(ctx, tx, `s.id = $1`, id)
+	return SampleResult{Status: Created, Sample: stored}, err
+}
+
+// find looks the resident up by code or by ID index.
+func (b *batch) find(ctx context.Context, tx *db.Tx, in *SampleInput) (*residentRow, error) {
+	if in.Resident != "" {
+		return residentBy(ctx, tx, "code", in.Resident)
+	}
+	return residentBy(ctx, tx, "id_idx", in.IDNumber)
+}
+
+// check holds a sample of res to the round: in its areas, within its
+// window, the collector's to take, the resident still registered.
+func (b *batch) check(res *residentRow, in *SampleInput) (SampleResult, bool) {
+	switch {
+	case !res.status.InPopulation():
+		return refused("resident_not_registered", "该居民已"+StatusNames[res.status]+"，不在本轮名册中"), false
+	case !inRound(b.round, res.hh.areaPath):
+		return refused("not_in_round", "该居民所在社区不在本轮检测范围内"), false
+	case !b.reach.covers(res.hh.areaPath):
+		return refused("out_of_reach", "该居民不在您负责的采样范围内"), false
+	case in.RetestID != 0:
+		// A retest is taken when the lab asks, in the round's window or after.
+	case b.round.ClosedAt != nil || !in.SampledAt.Before(b.round.EndsAt):
+		return refused("round_closed", "本轮采样已结束"), false
+	case in.SampledAt.Before(b.round.StartsAt):
+		return refused("round_not_started", "本轮采样尚未开始"), false
+	case in.Mode == AtSite && b.round.Mode == ModeDoor:
+		return refused("mode_not_allowed", "本轮为上门采样"), false
+	}
+	return SampleResult{}, true
+}
+
+// checkRetest: the retest is this resident's, in this round, open and
+// not yet sampled.
+func (b *batch) checkRetest(ctx context.Context, tx *db.Tx, res *residentRow, id int64) (SampleResult, bool, error) {
+	rt, ok, err := loadRetest(ctx, tx, id)
+	if err != nil || !ok || rt.resident != res.id || rt.round != b.round.ID {
+		return refused("retest_not_found", "没有该居民在本轮的复检任务"), false, err
+	}
+	if rt.status != "open" {
+		return refused("retest_done", "该复检已有结果"), false, nil
+	}
+	prev, err := retestSample(ctx, tx, id)
+	if err != nil || prev != nil {
+		return SampleResult{Status: Repeat, Sample: prev}, false, err
+	}
+	return SampleResult{}, true, nil
+}
+
+// site checks a sample's site: one of the campaign's.
+func (b *batch) site(ctx context.Context, tx *db.Tx, in *SampleInput) (sql.NullInt64, SampleResult, bool, error) {
+	if in.SiteID == 0 {
+		return sql.NullInt64{}, SampleResult{}, true, nil
+	}
+	if !b.sites[in.SiteID] {
+		_, ok, err := loadSite(ctx, tx, b.round.CampaignID, in.SiteID)
+		if err != nil || !ok {
+			return sql.NullInt64{}, refused("site_not_found", "采样点不属于本次检测任务"), false, err
+		}
+		b.sites[in.SiteID] = true
+	}
+	return sql.NullInt64{Int64: in.SiteID, Valid: true}, SampleResult{}, true, nil
+}
+
+// tube puts the sample in its tube: a new tube of this round, or one of
+// this round with room, of the same pool size and without a result.
+func (b *batch) tube(ctx context.Context, tx *db.Tx, in *SampleInput) (int64, SampleResult, bool, error) {
+	t, found, err := tubeByBarcode(ctx, tx, in.Tube)
+	if err != nil {
+		return 0, SampleResult{}, false, err
+	}
+	var existing *tubeRow
+	if found {
+		switch {
+		case t.round != b.round.ID:
+			return 0, refused("tube_other_round", "该管码已用于其他轮次"), false, nil
+		case t.poolSize != in.PoolSize:
+			return 0, refused("pool_size_mismatch", "该管为 "+strconv.Itoa(t.poolSize)+" 混 1，与提交的混采人数不符"), false, nil
+		case t.result.Valid:
+			return 0, refused("tube_has_result", "该管已出结果，不能再加样"), false, nil
+		case t.filled >= t.poolSize:
+			return 0, refused("tube_full", "该管已满 "+strconv.Itoa(t.poolSize)+" 人"), false, nil
+		}
+		existing = &t
+	}
+	id, err := addToTube(ctx, tx, in.Tube, b.round.ID, in.PoolSize, existing)
+	return id, SampleResult{}, err == nil, err
+}
+
+// count moves the coverage of a first sample of res: an exemption it
+// had goes, the household and the building count it.
+func (b *batch) count(ctx context.Context, tx *db.Tx, res *residentRow) error {
+	reason, err := exemptionReason(ctx, tx, b.round.ID, res.id)
+	if err != nil {
+		return err
+	}
+	de := 0
+	d := tallyDelta{exempt: map[ExemptReason]int{}}
+	if reason != "" {
+		if err := deleteExemption(ctx, tx, b.round.ID, res.id); err != nil {
+			return err
+		}
+		de = -1
+		d.exempt[reason] = -1
+	}
+	s0, e0, err := bumpHousehold(ctx, tx, b.round.ID, res.hh.id, 1, de)
+	if err != nil {
+		return err
+	}
+	hd := hhDelta(res.hh.members, s0, e0, s0+1, e0+de)
+	hd.exempt = d.exempt
+	return applyTally(ctx, tx, b.round.ID, &res.hh, hd)
+}
