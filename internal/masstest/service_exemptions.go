@@ -143,15 +143,12 @@ func (s *Service) Unexempt(ctx context.Context, p *auth.Principal, roundRef, res
 		if err != nil {
 			return err
 		}
-		old, err := exemptionReason(ctx, tx, r.ID, res.id)
+		old, err := deleteExemption(ctx, tx, r.ID, res.id)
 		if err != nil {
 			return err
 		}
 		if old == "" {
 			return errs.E(errs.NotFound, "exemption_not_found", "该居民本轮没有免检")
-		}
-		if err := deleteExemption(ctx, tx, r.ID, res.id); err != nil {
-			return err
 		}
 		s0, e0, err := bumpHousehold(ctx, tx, r.ID, res.hh.id, 0, -1)
 		if err != nil {

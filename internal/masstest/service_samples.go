@@ -3,6 +3,7 @@ package masstest
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -192,22 +193,64 @@ func (b *batch) record(ctx context.Context, tx *db.Tx, in *SampleInput) (SampleR
 	if err != nil || !ok {
 		return r, err
 	}
-	tube, r, ok, err := b.tube(ctx, tx, in)
-	if err != nil || !ok {
+	if err := savepoint(ctx, tx, "SAVEPOINT"); err != nil {
+		return SampleResult{}, err
+	}
+	r, stored, err := b.write(ctx, tx, in, res, site, retest)
+	if err != nil {
 		return r, err
 	}
-	id, err := insertSample(ctx, tx, sampleRow{round: b.round.ID, resident: res.id, household: res.hh.id, tube: tube,
+	if !stored {
+		if err := savepoint(ctx, tx, "ROLLBACK TO SAVEPOINT"); err != nil {
+			return r, err
+		}
+	}
+	return r, savepoint(ctx, tx, "RELEASE SAVEPOINT")
+}
+
+// write puts the sample in its tube, stores it and counts it. A record
+// that cannot be stored (a full tube, or a concurrent transaction that
+// stored the same client id or resident first) answers why and stored
+// false, and the caller takes its writes back.
+func (b *batch) write(ctx context.Context, tx *db.Tx, in *SampleInput, res *residentRow, site, retest sql.NullInt64) (SampleResult, bool, error) {
+	tube, ok, err := fillTube(ctx, tx, in.Tube, b.round.ID, in.PoolSize)
+	if err != nil {
+		return SampleResult{}, false, err
+	}
+	if !ok {
+		r, err := b.tubeRefusal(ctx, tx, in)
+		return r, false, err
+	}
+	id, ok, err := insertSample(ctx, tx, sampleRow{round: b.round.ID, resident: res.id, household: res.hh.id, tube: tube,
 		mode: in.Mode, site: site, retest: retest, collector: b.collector, clientID: in.ClientID, sampledAt: in.SampledAt.UnixMilli()})
 	if err != nil {
-		return SampleResult{}, err
+		return SampleResult{}, false, err
+	}
+	if !ok {
+		r, err := b.lostRace(ctx, tx, in, res)
+		return r, false, err
 	}
 	if !retest.Valid {
 		if err := b.count(ctx, tx, res); err != nil {
-			return SampleResult{}, err
+			return SampleResult{}, false, err
 		}
 	}
 	stored, err := sampleWhere(ctx, tx, `s.id = $1`, id)
-	return SampleResult{Status: Created, Sample: stored}, err
+	return SampleResult{Status: Created, Sample: stored}, true, err
+}
+
+// lostRace answers a record whose sample a concurrent transaction stored
+// first: the same client id, or the same resident.
+func (b *batch) lostRace(ctx context.Context, tx *db.Tx, in *SampleInput, res *residentRow) (SampleResult, error) {
+	if prev, err := sampleByClient(ctx, tx, b.round.ID, in.ClientID); err != nil || prev != nil {
+		return SampleResult{Status: Created, Sample: prev}, err
+	}
+	if in.RetestID != 0 {
+		prev, err := retestSample(ctx, tx, in.RetestID)
+		return SampleResult{Status: Repeat, Sample: prev}, err
+	}
+	first, err := firstSample(ctx, tx, b.round.ID, res.id)
+	return SampleResult{Status: Repeat, Sample: first}, err
 }
 
 // find looks the resident up by code or by ID index.
@@ -272,52 +315,42 @@ func (b *batch) site(ctx context.Context, tx *db.Tx, in *SampleInput) (sql.NullI
 	return sql.NullInt64{Int64: in.SiteID, Valid: true}, SampleResult{}, true, nil
 }
 
-// tube puts the sample in its tube: a new tube of this round, or one of
-// this round with room, of the same pool size and without a result.
-func (b *batch) tube(ctx context.Context, tx *db.Tx, in *SampleInput) (int64, SampleResult, bool, error) {
+// tubeRefusal says why a sample cannot go in its tube.
+func (b *batch) tubeRefusal(ctx context.Context, tx *db.Tx, in *SampleInput) (SampleResult, error) {
 	t, found, err := tubeByBarcode(ctx, tx, in.Tube)
-	if err != nil {
-		return 0, SampleResult{}, false, err
+	switch {
+	case err != nil:
+		return SampleResult{}, err
+	case !found:
+		return SampleResult{}, fmt.Errorf("masstest: tube %s neither filled nor made", in.Tube)
+	case t.round != b.round.ID:
+		return refused("tube_other_round", "该管码已用于其他轮次"), nil
+	case t.poolSize != in.PoolSize:
+		return refused("pool_size_mismatch", "该管为 "+strconv.Itoa(t.poolSize)+" 混 1，与提交的混采人数不符"), nil
+	case t.result.Valid:
+		return refused("tube_has_result", "该管已出结果，不能再加样"), nil
 	}
-	var existing *tubeRow
-	if found {
-		switch {
-		case t.round != b.round.ID:
-			return 0, refused("tube_other_round", "该管码已用于其他轮次"), false, nil
-		case t.poolSize != in.PoolSize:
-			return 0, refused("pool_size_mismatch", "该管为 "+strconv.Itoa(t.poolSize)+" 混 1，与提交的混采人数不符"), false, nil
-		case t.result.Valid:
-			return 0, refused("tube_has_result", "该管已出结果，不能再加样"), false, nil
-		case t.filled >= t.poolSize:
-			return 0, refused("tube_full", "该管已满 "+strconv.Itoa(t.poolSize)+" 人"), false, nil
-		}
-		existing = &t
-	}
-	id, err := addToTube(ctx, tx, in.Tube, b.round.ID, in.PoolSize, existing)
-	return id, SampleResult{}, err == nil, err
+	return refused("tube_full", "该管已满 "+strconv.Itoa(t.poolSize)+" 人"), nil
 }
 
 // count moves the coverage of a first sample of res: an exemption it
 // had goes, the household and the building count it.
 func (b *batch) count(ctx context.Context, tx *db.Tx, res *residentRow) error {
-	reason, err := exemptionReason(ctx, tx, b.round.ID, res.id)
+	reason, err := deleteExemption(ctx, tx, b.round.ID, res.id)
 	if err != nil {
 		return err
 	}
 	de := 0
-	d := tallyDelta{exempt: map[ExemptReason]int{}}
+	exempt := map[ExemptReason]int{}
 	if reason != "" {
-		if err := deleteExemption(ctx, tx, b.round.ID, res.id); err != nil {
-			return err
-		}
 		de = -1
-		d.exempt[reason] = -1
+		exempt[reason] = -1
 	}
 	s0, e0, err := bumpHousehold(ctx, tx, b.round.ID, res.hh.id, 1, de)
 	if err != nil {
 		return err
 	}
-	hd := hhDelta(res.hh.members, s0, e0, s0+1, e0+de)
-	hd.exempt = d.exempt
-	return applyTally(ctx, tx, b.round.ID, &res.hh, hd)
+	d := hhDelta(res.hh.members, s0, e0, s0+1, e0+de)
+	d.exempt = exempt
+	return applyTally(ctx, tx, b.round.ID, &res.hh, d)
 }

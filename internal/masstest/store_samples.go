@@ -96,7 +96,7 @@ func retestSample(ctx context.Context, tx *db.Tx, retest int64) (*Sample, error)
 
 // tubeRow is a tube as sampling needs it.
 type tubeRow struct {
-	id, round        int64
+	round            int64
 	poolSize, filled int
 	result           sql.NullString
 }
@@ -104,8 +104,8 @@ type tubeRow struct {
 // tubeByBarcode reads a tube; ok false if there is none.
 func tubeByBarcode(ctx context.Context, tx *db.Tx, barcode string) (tubeRow, bool, error) {
 	var t tubeRow
-	err := tx.QueryRowContext(ctx, `SELECT id, round_id, pool_size, filled, result FROM testing_tubes WHERE barcode = $1`, barcode).
-		Scan(&t.id, &t.round, &t.poolSize, &t.filled, &t.result)
+	err := tx.QueryRowContext(ctx, `SELECT round_id, pool_size, filled, result FROM testing_tubes WHERE barcode = $1`, barcode).
+		Scan(&t.round, &t.poolSize, &t.filled, &t.result)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, false, nil
 	}
@@ -115,23 +115,42 @@ func tubeByBarcode(ctx context.Context, tx *db.Tx, barcode string) (tubeRow, boo
 	return t, true, nil
 }
 
-// addToTube puts one more sample in tube barcode of round (creating the
-// tube), answering its id.
-func addToTube(ctx context.Context, tx *db.Tx, barcode string, round int64, pool int, existing *tubeRow) (int64, error) {
-	if existing != nil {
-		_, err := tx.ExecContext(ctx, `UPDATE testing_tubes SET filled = filled + 1 WHERE id = $1`, existing.id)
-		if err != nil {
-			return 0, fmt.Errorf("masstest: fill tube: %w", err)
+// fillTube puts one more sample in tube barcode if it is of round, of
+// pool size, without a result and with room, or creates it with this
+// sample; ok false when neither (tubeByBarcode says why). Each step is one
+// statement, so that concurrent transactions on PostgreSQL never fill a
+// tube past its size.
+func fillTube(ctx context.Context, tx *db.Tx, barcode string, round int64, pool int) (int64, bool, error) {
+	for attempt := 0; attempt < 2; attempt++ {
+		ids, err := db.Collect(ctx, tx, db.Value[int64], `UPDATE testing_tubes SET filled = filled + 1
+			WHERE barcode = $1 AND round_id = $2 AND pool_size = $3 AND result IS NULL AND filled < pool_size RETURNING id`,
+			barcode, round, pool)
+		if err != nil || len(ids) == 1 {
+			return first(ids), err == nil, wrap("fill tube", err)
 		}
-		return existing.id, nil
+		ids, err = db.Collect(ctx, tx, db.Value[int64], `INSERT INTO testing_tubes (barcode, round_id, pool_size, filled)
+			VALUES ($1, $2, $3, 1) ON CONFLICT (barcode) DO NOTHING RETURNING id`, barcode, round, pool)
+		if err != nil || len(ids) == 1 {
+			return first(ids), err == nil, wrap("insert tube", err)
+		}
+		// The tube exists: unusable, or made by a concurrent transaction
+		// since the update looked (then the update is tried once more).
 	}
-	var id int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO testing_tubes (barcode, round_id, pool_size, filled) VALUES ($1, $2, $3, 1)
-		RETURNING id`, barcode, round, pool).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("masstest: insert tube: %w", err)
+	return 0, false, nil
+}
+
+func first(ids []int64) int64 {
+	if len(ids) == 0 {
+		return 0
 	}
-	return id, nil
+	return ids[0]
+}
+
+func wrap(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("masstest: %s: %w", what, err)
 }
 
 // sampleRow is a sample to insert.
@@ -143,16 +162,26 @@ type sampleRow struct {
 	sampledAt                        int64
 }
 
-func insertSample(ctx context.Context, tx *db.Tx, r sampleRow) (int64, error) {
-	var id int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO testing_samples (round_id, resident_id, household_id, tube_id, mode, site_id,
-		collector, client_id, sampled_at, received_at, retest_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-		r.round, r.resident, r.household, r.tube, string(r.mode), r.site, r.collector, r.clientID, r.sampledAt, tx.NowMS(),
-		r.retest).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("masstest: insert sample: %w", err)
+// insertSample stores a sample; ok false when a concurrent transaction
+// stored one of the same client id or resident first.
+func insertSample(ctx context.Context, tx *db.Tx, r sampleRow) (int64, bool, error) {
+	ids, err := db.Collect(ctx, tx, db.Value[int64], `INSERT INTO testing_samples (round_id, resident_id, household_id, tube_id,
+		mode, site_id, collector, client_id, sampled_at, received_at, retest_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING RETURNING id`,
+		r.round, r.resident, r.household, r.tube, string(r.mode), r.site, r.collector, r.clientID, r.sampledAt, tx.NowMS(), r.retest)
+	return first(ids), len(ids) == 1, wrap("insert sample", err)
+}
+
+// savepoint marks, on PostgreSQL, where one record's writes start, so
+// that a record that loses a race to a concurrent transaction is taken
+// back alone. On SQLite writers run one at a time and the checks before
+// the writes are exact: no savepoint is needed.
+func savepoint(ctx context.Context, tx *db.Tx, verb string) error {
+	if tx.Dialect != db.Postgres {
+		return nil
 	}
-	return id, nil
+	_, err := tx.ExecContext(ctx, verb+" masstest_record")
+	return wrap(verb, err)
 }
 
 // exemptionReason is a resident's exemption in a round, "" if none.
@@ -165,12 +194,15 @@ func exemptionReason(ctx context.Context, tx *db.Tx, round, resident int64) (Exe
 	return ExemptReason(list[0]), nil
 }
 
-func deleteExemption(ctx context.Context, tx *db.Tx, round, resident int64) error {
-	_, err := tx.ExecContext(ctx, `DELETE FROM testing_exemptions WHERE round_id = $1 AND resident_id = $2`, round, resident)
-	if err != nil {
-		return fmt.Errorf("masstest: delete exemption: %w", err)
+// deleteExemption takes a resident's exemption in a round away,
+// answering its reason ("" if there was none).
+func deleteExemption(ctx context.Context, tx *db.Tx, round, resident int64) (ExemptReason, error) {
+	list, err := db.Collect(ctx, tx, db.Value[string], `DELETE FROM testing_exemptions WHERE round_id = $1 AND resident_id = $2
+		RETURNING reason`, round, resident)
+	if err != nil || len(list) == 0 {
+		return "", wrap("delete exemption", err)
 	}
-	return nil
+	return ExemptReason(list[0]), nil
 }
 
 func upsertExemption(ctx context.Context, tx *db.Tx, round, resident int64, reason ExemptReason, note, actor string) error {
