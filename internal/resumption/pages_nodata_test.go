@@ -32,7 +32,7 @@ func TestStatsPageByDate(t *testing.T) {
 	if loc := regexp.MustCompile(`[^0-9.]0\.0%`).FindStringIndex(w.Body.String()); loc != nil {
 		t.Errorf("a 0.0%% on the page: %s", w.Body.String()[max(0, loc[0]-300):loc[1]])
 	}
-	m := regexp.MustCompile(`(?s)<script type="application/json" id="resumption-chart-data">(.*?)</script>`).FindStringSubmatch(w.Body.String())
+	m := regexp.MustCompile(`(?s)<script type="application/json" id="chart-data">(.*?)</script>`).FindStringSubmatch(w.Body.String())
 	if m == nil {
 		t.Fatal("no chart data")
 	}

@@ -131,7 +131,7 @@ type pageChartSeries struct {
 	Data []*float64 `json:"data"` // null: no data (a gap, not 0)
 }
 
-// pageChartSpec is one chart as resumption-charts.js draws it.
+// pageChartSpec is one chart as charts.js draws it.
 type pageChartSpec struct {
 	ID         string            `json:"id"`
 	Type       string            `json:"type"` // bar or line

@@ -349,11 +349,11 @@ func TestStatsPage(t *testing.T) {
 		// Breakdown by district and the trend.
 		`<th scope="row">石峰区 <span class="mono muted small">430204</span></th>`, "近 14 日数据",
 		// Charts: data as JSON, ECharts and the drawing script as files.
-		`<script type="application/json" id="resumption-chart-data">`, `id="chart-districts"`, `id="chart-trend"`,
-		`id="chart-staff"`, `id="chart-power"`, `/static/js/resumption-charts.`, `/static/vendor/echarts.min.`,
+		`<script type="application/json" id="chart-data">`, `id="chart-districts"`, `id="chart-trend"`,
+		`id="chart-staff"`, `id="chart-power"`, `/static/js/charts.`, `/static/vendor/echarts.min.`,
 		`href="/resumption.xlsx"`, `href="/resumption/not-resumed"`,
 	}, nil)
-	m := regexp.MustCompile(`(?s)<script type="application/json" id="resumption-chart-data">(.*?)</script>`).FindStringSubmatch(w.Body.String())
+	m := regexp.MustCompile(`(?s)<script type="application/json" id="chart-data">(.*?)</script>`).FindStringSubmatch(w.Body.String())
 	if m == nil {
 		t.Fatal("no chart data")
 	}

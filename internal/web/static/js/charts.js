@@ -1,7 +1,9 @@
-// Charts of the resumption statistics page (/resumption). The page is
-// complete without this file: every figure is in its tables. When ECharts
-// is loaded, this draws the charts described by the JSON element
-// #resumption-chart-data into their containers and shows them.
+// Charts of the statistics pages (/resumption, the testing rounds). A page
+// is complete without this file: every figure is in its tables. When
+// ECharts is loaded, this draws the charts described by the JSON element
+// #chart-data (a list of {id, type: bar|line, title, categories, series:
+// [{name, data}], unit}) into their containers in #charts-box and shows
+// them.
 // Loaded as a file because the Content-Security-Policy forbids inline
 // scripts.
 //
@@ -112,8 +114,8 @@
   }
 
   function start() {
-    var box = document.getElementById("resumption-charts-box");
-    var src = document.getElementById("resumption-chart-data");
+    var box = document.getElementById("charts-box");
+    var src = document.getElementById("chart-data");
     if (!box || !src || typeof window.echarts === "undefined") return;
     var specs;
     try {
