@@ -248,7 +248,7 @@ func TestBrowserEveryPageFitsAPhone(t *testing.T) {
 // once the charts have stopped moving.
 func chartOverlaps(t *testing.T, page *rod.Page) (charts int, overlaps []string) {
 	t.Helper()
-	page.Timeout(time.Minute).MustElement(`#resumption-charts-box:not([hidden]) .chart svg text`)
+	page.Timeout(time.Minute).MustElement(`#charts-box:not([hidden]) .chart svg text`)
 	const js = `() => {
 		const out = {charts: 0, texts: 0, sig: "", overlaps: []};
 		for (const svg of document.querySelectorAll(".chart svg")) {

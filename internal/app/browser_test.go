@@ -299,7 +299,7 @@ func TestBrowserResumptionReportAndStats(t *testing.T) {
 				t.Fatalf("statistics page lacks %q:\n%s", want, stats)
 			}
 		}
-		desk.MustWait(`() => document.querySelector("#resumption-charts-box canvas, #resumption-charts-box svg") !== null`)
+		desk.MustWait(`() => document.querySelector("#charts-box canvas, #charts-box svg") !== null`)
 		shot(t, desk, "resumption.png")
 	})
 	if err != nil {

@@ -274,7 +274,7 @@ func TestBrowserTickets(t *testing.T) {
 		if stats := desk.MustElement("main").MustText(); !strings.Contains(stats, "市民政局") || !strings.Contains(stats, "办结中位时长") {
 			t.Fatalf("the statistics page reads:\n%s", stats)
 		}
-		desk.MustWait(`() => document.querySelector("#resumption-charts-box svg") !== null`)
+		desk.MustWait(`() => document.querySelector("#charts-box svg") !== null`)
 		shot(t, desk, "ticket-stats.png")
 	})
 	if err != nil {
