@@ -217,7 +217,7 @@ func (pg *Pages) row(r *http.Request, cats map[string]string, t *Ticket, now tim
 	return row
 }
 
-// pageChartSeries and pageChartSpec are the charts as js/resumption-charts.js
+// pageChartSeries and pageChartSpec are the charts as js/charts.js
 // draws them (a generic ECharts line and bar drawer).
 type pageChartSeries struct {
 	Name string    `json:"name"`

@@ -453,7 +453,7 @@ func TestPageStats(t *testing.T) {
 		f.file(worker, Input{Category: "other", AreaCode: "430203001001", Address: "沿江路 8 号", Description: "围挡"})
 		f.move(worker, tk.Tracking, Resolved, "", "已送菜")
 		w := e.get("/tickets/stats", hq)
-		testcity.Sees(t, w, 200, []string{"工单统计", "2022-11-07", "2022-11-20", "市商务局", "属地", "生活物资", "resumption-chart-data", "ticket-chart-daily"}, nil)
+		testcity.Sees(t, w, 200, []string{"工单统计", "2022-11-07", "2022-11-20", "市商务局", "属地", "生活物资", "chart-data", "ticket-chart-daily"}, nil)
 		testcity.Sees(t, e.get("/tickets/stats?from=2022-13-01", hq), 400, []string{"日期格式应为 YYYY-MM-DD"}, nil)
 		testcity.Sees(t, e.get("/tickets/stats?from=2022-11-20&to=2022-11-01", hq), 400, []string{"截止日期须不早于起始日期"}, nil)
 		x := e.get("/tickets/stats.xlsx?from=2022-11-20&to=2022-11-20", hq)
