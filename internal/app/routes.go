@@ -41,6 +41,7 @@ type routes struct {
 	cpUI     *checkpoint.Pages
 	scanUI   *checkpoint.ScanPage
 	testAPI  *masstest.API
+	testUI   *masstest.Pages
 	imports  *web.Gate // every import, API and page: web.MaxConcurrentImports at once
 }
 
@@ -319,6 +320,13 @@ func (rt *routes) table() []Route {
 		{Pattern: "POST /traffic/manage/measures", Handler: cpUI.CreateMeasure},
 		{Pattern: "POST /traffic/manage/measures/{id}/cancel", Handler: cpUI.CancelMeasure},
 		{Pattern: "POST /traffic/manage/notices", Handler: cpUI.PublishNotice},
+
+		// Mass testing pages
+		{Pattern: "GET /testing", Handler: rt.testUI.Campaigns},
+		{Pattern: "GET /testing/campaigns/{id}", Handler: rt.testUI.Campaign},
+		{Pattern: "GET /testing/rounds/{id}", Handler: rt.testUI.Round},
+		{Pattern: "GET /testing/rounds/{id}/board", Handler: rt.testUI.RoundBoard},
+		{Pattern: "GET /testing/rounds/{id}/missed", Handler: rt.testUI.Missed},
 	}
 }
 

@@ -2,6 +2,7 @@ package masstest
 
 import (
 	"math"
+	"strconv"
 	"time"
 )
 
@@ -147,3 +148,15 @@ type Comparison struct {
 
 // MaxCompared bounds each list of a comparison (the totals count all).
 const MaxCompared = 1000
+
+// Percent is the rate as the pages show it ("97.3%"), "—" when there is
+// nobody.
+func (c Count) Percent() string {
+	if c.Rate == nil {
+		return "—"
+	}
+	return strconv.FormatFloat(*c.Rate*100, 'f', 1, 64) + "%"
+}
+
+// Exempted is how many are exempt for reason, for the pages.
+func (p PersonCount) Exempted(reason string) int { return p.ExemptBy[ExemptReason(reason)] }

@@ -104,3 +104,30 @@ func comparePage(ctx context.Context, tx *db.Tx, round, other int64, paths []str
 	}
 	return out, total, nil
 }
+
+// roundTotals sums the building rows under path of each of rounds.
+func roundTotals(ctx context.Context, tx *db.Tx, rounds []int64, path string) (map[int64]*tallyRow, error) {
+	out := map[int64]*tallyRow{}
+	if len(rounds) == 0 {
+		return out, nil
+	}
+	var a db.Args
+	q := `SELECT round_id, SUM(households), SUM(persons), SUM(hh_sampled), SUM(hh_exempt), SUM(sampled), SUM(ex_away),
+		SUM(ex_hospitalized), SUM(ex_infant), SUM(ex_deceased) FROM testing_tally
+		WHERE round_id IN ` + db.In(&a, rounds) + ` AND area_path LIKE ` + a.Add(db.LikePrefix(path)) + ` ESCAPE '\'
+		GROUP BY round_id`
+	err := db.Each(ctx, tx, func(sc db.Scanner) error {
+		var id int64
+		var t tallyRow
+		if err := sc.Scan(&id, &t.households, &t.persons, &t.hhSampled, &t.hhExempt, &t.sampled, &t.exempt[0], &t.exempt[1],
+			&t.exempt[2], &t.exempt[3]); err != nil {
+			return err
+		}
+		out[id] = &t
+		return nil
+	}, q, a.List...)
+	if err != nil {
+		return nil, fmt.Errorf("masstest: round totals: %w", err)
+	}
+	return out, nil
+}
