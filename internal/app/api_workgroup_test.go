@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -38,7 +39,8 @@ func workgroupCaps(t *testing.T, ts *testSystem, cookie string) map[string]strin
 // manages testing campaigns: its member hesuan starts one city-wide, a
 // member of 交通管控组 may not until HQ staff give the group
 // testing_manage, which counts at the member's next request in the same
-// session, and no longer once withdrawn. A group of 芦淞区 created with
+// session, and no longer once withdrawn (through the API and through the
+// work group's page form). A group of 芦淞区 created with
 // the capability reaches its district only. A second demo run changes
 // nothing.
 func TestWorkgroupCapabilitiesOverHTTP(t *testing.T) {
@@ -90,6 +92,28 @@ func TestWorkgroupCapabilitiesOverHTTP(t *testing.T) {
 				t.Fatalf("withdraw: %d %s", r.status, r.body)
 			}
 			wantProblem(t, campaign(jiaotong, "交通组的第二次检测", "430200"), 403, "forbidden")
+			// The page's form grants it again (the checkbox ticked), and
+			// shows it ticked; unticked, it withdraws it.
+			hqToken := ts.tokenFor(t, "hqstaff")
+			form := func(caps string) res {
+				t.Helper()
+				return ts.do(t, "POST", "/workgroups/traffic", hqToken, "application/x-www-form-urlencoded", strings.NewReader(url.Values{
+					"name": {"交通管控组"}, "area_code": {"430200"}, "remit": {"设置和管理卡口，发布交通管制通告，保障应急和保供通道畅通"},
+					"capabilities": strings.Fields(caps)}.Encode()))
+			}
+			if r := form("testing_manage"); r.status != 303 {
+				t.Fatalf("the form's grant: %d %s", r.status, r.body)
+			}
+			if r := ts.do(t, "GET", "/workgroups/traffic", hqToken, "", nil); !strings.Contains(string(r.body), `value="testing_manage" checked`) {
+				t.Fatalf("the form after the grant: %d %s", r.status, r.body)
+			}
+			if r := campaign(jiaotong, "交通组的第二次检测", "430200"); r.status != 201 {
+				t.Fatalf("jiaotong's campaign after the form's grant: %d %s", r.status, r.body)
+			}
+			if r := form(""); r.status != 303 {
+				t.Fatalf("the form's withdrawal: %d %s", r.status, r.body)
+			}
+			wantProblem(t, campaign(jiaotong, "交通组的第三次检测", "430200"), 403, "forbidden")
 			// A member cannot grant their own group anything.
 			r := ts.as(t, jiaotong, "PUT", "/api/v1/workgroups/traffic", `{`+traffic+`,"capabilities":["testing_manage"]}`)
 			wantProblem(t, r, 403, "forbidden")
