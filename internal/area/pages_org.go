@@ -71,16 +71,16 @@ func (pg *Pages) workgroupForm() orgForm {
 			gs, err := pg.svc.Workgroups(ctx, p)
 			out := make([]orgView, len(gs))
 			for i, g := range gs {
-				out[i] = orgView{Code: g.Code, Name: g.Name, AreaCode: g.AreaCode, Remit: g.Remit, Capabilities: g.Capabilities}
+				out[i] = orgView(g)
 			}
 			return out, err
 		},
 		create: func(ctx context.Context, p *auth.Principal, v orgView) error {
-			_, err := pg.svc.CreateWorkgroup(ctx, p, Workgroup{Code: v.Code, Name: v.Name, AreaCode: v.AreaCode, Remit: v.Remit, Capabilities: v.Capabilities})
+			_, err := pg.svc.CreateWorkgroup(ctx, p, Workgroup(v))
 			return err
 		},
 		update: func(ctx context.Context, p *auth.Principal, v orgView) error {
-			_, err := pg.svc.UpdateWorkgroup(ctx, p, Workgroup{Code: v.Code, Name: v.Name, AreaCode: v.AreaCode, Remit: v.Remit, Capabilities: v.Capabilities})
+			_, err := pg.svc.UpdateWorkgroup(ctx, p, Workgroup(v))
 			return err
 		}}
 }
