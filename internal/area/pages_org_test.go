@@ -60,6 +60,9 @@ func TestOrgPages(t *testing.T) {
 		`<form class="stack" method="post" action="/workgroups">`,
 		`name="capabilities" value="pass_review"`, `name="capabilities" value="resumption_manage"`, `name="capabilities" value="testing_manage"`,
 	}, nil)
+	testcity.Sees(t, testcity.Serve(h, testcity.Request{Target: "/workgroups", As: cityAdmin, Lang: "en"}), 200, []string{
+		"<h1>Work groups</h1>", "Manage mass testing", "New work group",
+	}, nil)
 	testcity.Sees(t, testcity.Serve(h, testcity.Request{Target: "/departments", As: cityAdmin}), 200, []string{
 		"<h1>部门</h1>", "审核通行证、管理复工复产企业名录",
 		`name="capabilities" value="testing_manage"`,
