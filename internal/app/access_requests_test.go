@@ -159,6 +159,12 @@ var matrixSpecs = map[string]reqSpec{
 	"PUT /api/v1/departments/{code}": {obj: "department", build: jsonBody(`{"name":"改名部门","area_code":"«district»"}`)},
 	"POST /api/v1/workgroups":        {scoped: true, build: jsonBody(`{"code":"newgroup","name":"新工作组","area_code":"«district»","remit":"职责"}`)},
 	"PUT /api/v1/workgroups/{code}":  {obj: "workgroup", build: jsonBody(`{"name":"改名工作组","area_code":"«district»","remit":"职责"}`)},
+	"POST /departments":              {scoped: true, build: formBody(`code=newdept&name=新部门&area_code=«district»&capabilities=pass_review`)},
+	"GET /departments/{code}":        {obj: "department"},
+	"POST /departments/{code}":       {obj: "department", build: formBody(`name=改名部门&area_code=«district»&capabilities=testing_manage`)},
+	"POST /workgroups":               {scoped: true, build: formBody(`code=newgroup&name=新工作组&area_code=«district»&remit=职责&capabilities=testing_manage`)},
+	"GET /workgroups/{code}":         {obj: "workgroup"},
+	"POST /workgroups/{code}":        {obj: "workgroup", build: formBody(`name=改名工作组&area_code=«district»&remit=职责&capabilities=testing_manage`)},
 
 	// Work resumption
 	// The demo city lists some 2,000 units before the canary (by key):

@@ -8,7 +8,8 @@ import "tongxin/internal/auth"
 // two grids of 大园社区, the city departments named in the seed and the
 // headquarters' work groups. Areas come top down. Only 市工信局 reviews
 // passes and manages the resumption registry; the other departments handle
-// the tickets routed to them.
+// the tickets routed to them. Of the work groups, 全员核酸检测组 manages
+// the testing campaigns city-wide (testing_manage).
 func DemoCity() (areas []Area, depts []Department, groups []Workgroup) {
 	const city = "430200"
 	add := func(code, name string, level Level, parent string) {
@@ -68,7 +69,8 @@ func DemoCity() (areas []Area, depts []Department, groups []Workgroup) {
 		{Code: "sf_jw", Name: "石峰区纪委监委", AreaCode: "430204"},
 	}
 	groups = []Workgroup{
-		{Code: "testing", Name: "全员核酸检测组", AreaCode: city, Remit: "组织全员核酸检测的轮次、采样点和上门采样，确保不漏一户、不漏一人"},
+		{Code: "testing", Name: "全员核酸检测组", AreaCode: city, Remit: "组织全员核酸检测的轮次、采样点和上门采样，确保不漏一户、不漏一人",
+			Capabilities: []auth.Capability{auth.CapTestingManage}},
 		{Code: "central_quarantine", Name: "集中隔离管控组", AreaCode: city, Remit: "统筹集中隔离场所和房间，负责隔离人员的转运、管理和解除"},
 		{Code: "home_quarantine", Name: "居家隔离管控组", AreaCode: city, Remit: "落实居家隔离人员的登记、健康监测和上门服务"},
 		{Code: "tracing", Name: "流调溯源和重点人员排查组", AreaCode: city, Remit: "开展病例流调溯源，排查管控密接、次密接和重点人员"},

@@ -138,8 +138,9 @@ type Area struct {
 
 // Department is a government body (部门) that work is routed to. Its
 // capabilities are what its officers do beyond the tickets routed to it
-// (auth.Capabilities: pass_review, resumption_manage). On an update, nil
-// Capabilities (the field left out) keeps them; [] removes them all.
+// (auth.Capabilities: pass_review, resumption_manage, testing_manage). On
+// an update, nil Capabilities (the field left out) keeps them; [] removes
+// them all.
 type Department struct {
 	Code         string            `json:"code"`
 	Name         string            `json:"name"`
@@ -148,11 +149,16 @@ type Department struct {
 }
 
 // Workgroup is a standing group of a headquarters (工作组) with one remit.
+// Its capabilities are what its members do beyond what their role grants,
+// over the group's area, from the same list as a department's (the demo's
+// 全员核酸检测组 manages testing campaigns); nil on an update keeps them,
+// [] removes them all.
 type Workgroup struct {
-	Code     string `json:"code"`
-	Name     string `json:"name"`
-	AreaCode string `json:"area_code"`
-	Remit    string `json:"remit"`
+	Code         string            `json:"code"`
+	Name         string            `json:"name"`
+	AreaCode     string            `json:"area_code"`
+	Remit        string            `json:"remit"`
+	Capabilities []auth.Capability `json:"capabilities"`
 }
 
 // Limits of names and texts, in characters.

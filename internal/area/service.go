@@ -20,10 +20,10 @@ type Service struct {
 
 // Deps are what the service needs besides the database.
 type Deps struct {
-	// Principals lets a change to a department (its capabilities, name or
-	// area) drop the cached principals of its officers as soon as it
-	// commits (auth.Service). Without it they notice within the principal
-	// cache's TTL.
+	// Principals lets a change to a department or a work group (its
+	// capabilities, name or area) drop the cached principals of its
+	// officers or members as soon as it commits (auth.Service). Without it
+	// they notice within the principal cache's TTL.
 	Principals Principals
 }
 
@@ -36,12 +36,17 @@ type Principals interface {
 	ForgetScope(kind auth.ScopeKind, ref string)
 }
 
-// forgetDepartment drops the cached principals of a department's officers
-// once tx commits.
-func (s *Service) forgetDepartment(tx *db.Tx, k orgKind, code string) {
-	if s.principals != nil && k.table == departmentsTable {
-		tx.AfterCommit(func() { s.principals.ForgetScope(auth.ScopeDepartment, code) })
+// forgetOrg drops the cached principals of a department's officers or a
+// work group's members once tx commits.
+func (s *Service) forgetOrg(tx *db.Tx, k orgKind, code string) {
+	if s.principals == nil {
+		return
 	}
+	kind := auth.ScopeDepartment
+	if k.table == workgroupsTable {
+		kind = auth.ScopeWorkgroup
+	}
+	tx.AfterCommit(func() { s.principals.ForgetScope(kind, code) })
 }
 
 func errNotFound() *errs.Error { return errs.E(errs.NotFound, "area_not_found", "区划不存在") }

@@ -208,7 +208,7 @@ func (s *Service) Seed(ctx context.Context, p *auth.Principal, areas []Area, dep
 			}
 		}
 		for _, g := range groups {
-			ok, err := s.upsertOrg(ctx, tx, p, workgroupKind(), orgRow{Code: g.Code, Name: g.Name, AreaCode: g.AreaCode, Remit: g.Remit})
+			ok, err := s.upsertOrg(ctx, tx, p, workgroupKind(), groupRow(g, true))
 			if err != nil {
 				return err
 			}

@@ -40,7 +40,8 @@ func normOrg(r orgRow) orgRow {
 	return r
 }
 
-// capsOf reads a department's stored capabilities; never nil.
+// capsOf reads a department's or work group's stored capabilities; never
+// nil.
 func capsOf(stored string) []auth.Capability {
 	caps := auth.ParseCapabilities(stored)
 	if caps == nil {
@@ -63,14 +64,36 @@ func capsText(caps []auth.Capability) string {
 	return strings.Join(out, ",")
 }
 
-// capNames are the capabilities in Chinese, for messages and the audit.
-var capNames = map[auth.Capability]string{auth.CapPassReview: "审核通行证", auth.CapResumptionManage: "管理复工复产企业名录"}
+// capNames are the capabilities in Chinese, for messages, the audit and
+// the forms; departments and work groups choose from all of
+// auth.Capabilities.
+var capNames = map[auth.Capability]string{auth.CapPassReview: "审核通行证", auth.CapResumptionManage: "管理复工复产企业名录",
+	auth.CapTestingManage: "管理全员核酸检测"}
+
+// CapabilityName is the Chinese name of a capability (its code when it
+// has none).
+func CapabilityName(c auth.Capability) string {
+	if n, ok := capNames[c]; ok {
+		return n
+	}
+	return string(c)
+}
+
+// capChoices lists the known capabilities for a message:
+// "pass_review（审核通行证）、…".
+func capChoices() string {
+	names := make([]string, len(auth.Capabilities))
+	for i, c := range auth.Capabilities {
+		names[i] = string(c) + "（" + CapabilityName(c) + "）"
+	}
+	return strings.Join(names, "、")
+}
 
 // capsSummary renders stored capabilities for the audit log.
 func capsSummary(stored string) string {
 	var names []string
 	for _, c := range auth.ParseCapabilities(stored) {
-		names = append(names, capNames[c]+"（"+string(c)+"）")
+		names = append(names, CapabilityName(c)+"（"+string(c)+"）")
 	}
 	if len(names) == 0 {
 		return "无"
@@ -84,13 +107,19 @@ func deptRow(d Department, setCaps bool) orgRow {
 	return orgRow{Code: d.Code, Name: d.Name, AreaCode: d.AreaCode, Caps: capsText(d.Capabilities), CapsSet: setCaps || d.Capabilities != nil}
 }
 
+// groupRow is the row of a work group as given, as deptRow.
+func groupRow(g Workgroup, setCaps bool) orgRow {
+	return orgRow{Code: g.Code, Name: g.Name, AreaCode: g.AreaCode, Remit: g.Remit, Caps: capsText(g.Capabilities),
+		CapsSet: setCaps || g.Capabilities != nil}
+}
+
 // validate checks the fields of a department or work group.
 func (k orgKind) validate(r orgRow) error {
 	var fields []errs.FieldError
 	for _, c := range auth.ParseCapabilities(r.Caps) {
 		if !auth.ValidCapability(c) {
 			fields = append(fields, errs.FieldError{Field: "capabilities",
-				Message: fmt.Sprintf("未知的部门职能“%s”：可选 pass_review（审核通行证）、resumption_manage（管理复工复产企业名录）", clip(string(c)))})
+				Message: fmt.Sprintf("未知的%s职能“%s”：可选 %s", k.noun, clip(string(c)), capChoices())})
 			break
 		}
 	}
@@ -140,10 +169,7 @@ func (k orgKind) summary(r orgRow) string {
 	if r.Remit != "" {
 		s += "，职责：" + r.Remit
 	}
-	if k.table == departmentsTable {
-		s += "，职能：" + capsSummary(r.Caps)
-	}
-	return s
+	return s + "，职能：" + capsSummary(r.Caps)
 }
 
 func (k orgKind) record(ctx context.Context, tx *db.Tx, p *auth.Principal, action string, r orgRow, summary string) error {
@@ -211,11 +237,8 @@ func (s *Service) updateOrg(ctx context.Context, p *auth.Principal, k orgKind, r
 		if err := k.table.update(ctx, tx, r); err != nil {
 			return err
 		}
-		s.forgetDepartment(tx, k, r.Code)
-		was := "；原为 " + old.Name + "，所属区划 " + old.AreaCode
-		if k.table == departmentsTable {
-			was += "，职能：" + capsSummary(old.Caps)
-		}
+		s.forgetOrg(tx, k, r.Code)
+		was := "；原为 " + old.Name + "，所属区划 " + old.AreaCode + "，职能：" + capsSummary(old.Caps)
 		return k.record(ctx, tx, p, "update", r, "修改"+k.summary(r)+was)
 	})
 	if err != nil {
@@ -261,7 +284,7 @@ func (s *Service) upsertOrg(ctx context.Context, tx *db.Tx, p *auth.Principal, k
 	if err := k.table.update(ctx, tx, r); err != nil {
 		return false, err
 	}
-	s.forgetDepartment(tx, k, r.Code)
+	s.forgetOrg(tx, k, r.Code)
 	return true, k.record(ctx, tx, p, "update", r, "修改"+k.summary(r))
 }
 
@@ -282,7 +305,7 @@ func deptOf(r orgRow) Department {
 	return Department{Code: r.Code, Name: r.Name, AreaCode: r.AreaCode, Capabilities: capsOf(r.Caps)}
 }
 func groupOf(r orgRow) Workgroup {
-	return Workgroup{Code: r.Code, Name: r.Name, AreaCode: r.AreaCode, Remit: r.Remit}
+	return Workgroup{Code: r.Code, Name: r.Name, AreaCode: r.AreaCode, Remit: r.Remit, Capabilities: capsOf(r.Caps)}
 }
 
 // CreateDepartment adds a department in an area the caller may change.
@@ -326,7 +349,7 @@ func (s *Service) Departments(ctx context.Context, p *auth.Principal) ([]Departm
 // CreateWorkgroup adds a work group in an area the caller may change.
 // Conflict if the code is taken.
 func (s *Service) CreateWorkgroup(ctx context.Context, p *auth.Principal, g Workgroup) (*Workgroup, error) {
-	r, err := s.createOrg(ctx, p, workgroupKind(), orgRow{Code: g.Code, Name: g.Name, AreaCode: g.AreaCode, Remit: g.Remit}, "area.CreateWorkgroup")
+	r, err := s.createOrg(ctx, p, workgroupKind(), groupRow(g, true), "area.CreateWorkgroup")
 	if err != nil {
 		return nil, err
 	}
@@ -334,9 +357,11 @@ func (s *Service) CreateWorkgroup(ctx context.Context, p *auth.Principal, g Work
 	return &out, nil
 }
 
-// UpdateWorkgroup changes the name, area or remit of the work group g.Code.
+// UpdateWorkgroup changes the name, area, remit or capabilities of the
+// work group g.Code (nil capabilities keep them). Its members' cached
+// principals are dropped on commit, as a department's officers' are.
 func (s *Service) UpdateWorkgroup(ctx context.Context, p *auth.Principal, g Workgroup) (*Workgroup, error) {
-	r, err := s.updateOrg(ctx, p, workgroupKind(), orgRow{Code: g.Code, Name: g.Name, AreaCode: g.AreaCode, Remit: g.Remit}, "area.UpdateWorkgroup")
+	r, err := s.updateOrg(ctx, p, workgroupKind(), groupRow(g, false), "area.UpdateWorkgroup")
 	if err != nil {
 		return nil, err
 	}

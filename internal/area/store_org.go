@@ -17,8 +17,8 @@ const (
 	workgroupsTable  orgTable = "workgroups"
 )
 
-// orgRow is a department or a work group with its area's path. Caps are a
-// department's capabilities as stored ("pass_review,resumption_manage");
+// orgRow is a department or a work group with its area's path. Caps are
+// its capabilities as stored ("pass_review,resumption_manage");
 // CapsSet says an update sets them (else it keeps them).
 type orgRow struct {
 	Code, Name, AreaCode, Remit, AreaPath string
@@ -27,11 +27,11 @@ type orgRow struct {
 }
 
 func (t orgTable) cols() string {
-	remit, caps := "''", "o.capabilities"
+	remit := "''"
 	if t == workgroupsTable {
-		remit, caps = "o.remit", "''"
+		remit = "o.remit"
 	}
-	return `o.code, o.name, o.area_code, ` + remit + `, a.path, ` + caps
+	return `o.code, o.name, o.area_code, ` + remit + `, a.path, o.capabilities`
 }
 
 func (t orgTable) query(ctx context.Context, tx *db.Tx, where string, a *db.Args) ([]orgRow, error) {
@@ -73,8 +73,8 @@ func (t orgTable) insert(ctx context.Context, tx *db.Tx, r orgRow) (bool, error)
 	var res sql.Result
 	var err error
 	if t == workgroupsTable {
-		res, err = tx.ExecContext(ctx, `INSERT INTO workgroups (code, name, area_code, remit, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (code) DO NOTHING`, r.Code, r.Name, r.AreaCode, r.Remit, tx.NowMS())
+		res, err = tx.ExecContext(ctx, `INSERT INTO workgroups (code, name, area_code, remit, capabilities, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (code) DO NOTHING`, r.Code, r.Name, r.AreaCode, r.Remit, r.Caps, tx.NowMS())
 	} else {
 		res, err = tx.ExecContext(ctx, `INSERT INTO departments (code, name, area_code, capabilities, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (code) DO NOTHING`, r.Code, r.Name, r.AreaCode, r.Caps, tx.NowMS())
@@ -92,8 +92,8 @@ func (t orgTable) insert(ctx context.Context, tx *db.Tx, r orgRow) (bool, error)
 func (t orgTable) update(ctx context.Context, tx *db.Tx, r orgRow) error {
 	var err error
 	if t == workgroupsTable {
-		_, err = tx.ExecContext(ctx, `UPDATE workgroups SET name = $1, area_code = $2, remit = $3, updated_at = $4 WHERE code = $5`,
-			r.Name, r.AreaCode, r.Remit, tx.NowMS(), r.Code)
+		_, err = tx.ExecContext(ctx, `UPDATE workgroups SET name = $1, area_code = $2, remit = $3, capabilities = $4, updated_at = $5 WHERE code = $6`,
+			r.Name, r.AreaCode, r.Remit, r.Caps, tx.NowMS(), r.Code)
 	} else {
 		_, err = tx.ExecContext(ctx, `UPDATE departments SET name = $1, area_code = $2, capabilities = $3, updated_at = $4 WHERE code = $5`,
 			r.Name, r.AreaCode, r.Caps, tx.NowMS(), r.Code)

@@ -83,7 +83,8 @@ func (c *principalCache) dropUser(userID int64) {
 }
 
 // dropScope drops the entries of principals with an assignment bound to
-// the scope kind:ref (a department whose capabilities changed).
+// the scope kind:ref (a department or work group whose capabilities
+// changed).
 func (c *principalCache) dropScope(kind ScopeKind, ref string) {
 	c.mu.Lock()
 	for k, e := range c.m {
@@ -96,7 +97,7 @@ func (c *principalCache) dropScope(kind ScopeKind, ref string) {
 
 // ForgetScope drops, on this instance, the cached principals of everyone
 // with an assignment bound to the scope kind:ref, so that a change to it
-// (a department's capabilities) counts at their next request; other
-// instances see it within the cache's TTL. Call it after the change has
-// committed (db.Tx.AfterCommit).
+// (a department's or a work group's capabilities) counts at their next
+// request; other instances see it within the cache's TTL. Call it after
+// the change has committed (db.Tx.AfterCommit).
 func (s *Service) ForgetScope(kind ScopeKind, ref string) { s.cache.dropScope(kind, ref) }

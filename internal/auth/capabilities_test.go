@@ -54,3 +54,44 @@ func TestDepartmentCapabilitiesResolve(t *testing.T) {
 		}
 	})
 }
+
+// A work group member holds what the group's capabilities grant over its
+// area, read with the session as a department's are: the demo's
+// 全员核酸检测组 manages testing, 交通管控组 does not until its row says
+// so, which an open session sees once ForgetScope drops it from the cache.
+func TestWorkgroupCapabilitiesResolve(t *testing.T) {
+	clk := clock.NewManual(testcity.Base)
+	dbtest.Each(t, clk, func(t *testing.T, d *db.DB) {
+		c := testcity.New(t, d, clk)
+		hesuan := c.User("hesuan", auth.WorkgroupMember, "workgroup:testing")
+		c.User("jiaotong", auth.WorkgroupMember, "workgroup:traffic")
+		if !hesuan.Covers(auth.TestingManage, "/430200/430203/") || !hesuan.Can(auth.TestingRead) || hesuan.Can(auth.PassReview) {
+			t.Error("the testing group's member")
+		}
+		if auth.RoleHas(auth.WorkgroupMember, auth.TestingManage) {
+			t.Error("the role alone grants testing.manage")
+		}
+		token, _, err := c.Users.Login(c.Ctx, "jiaotong", testcity.Password, "127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		can := func() bool {
+			t.Helper()
+			p, err := c.Users.SessionPrincipal(c.Ctx, token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p.Covers(auth.TestingManage, "/430200/")
+		}
+		if can() {
+			t.Fatal("交通管控组 manages testing")
+		}
+		if err := d.Exec(c.Ctx, `UPDATE workgroups SET capabilities = 'testing_manage' WHERE code = 'traffic'`); err != nil {
+			t.Fatal(err)
+		}
+		c.Users.ForgetScope(auth.ScopeWorkgroup, "traffic")
+		if !can() {
+			t.Fatal("the session does not see the group's new capability")
+		}
+	})
+}

@@ -130,8 +130,10 @@ var rolePermissions = map[Role][]Permission{
 }
 
 // Capability is something a department does beyond the tickets routed to
-// it. A department officer holds the permissions of their department's
-// capabilities over the department's area, and no others beyond the role's.
+// it, or a work group beyond its members' role. A department officer (a
+// work group member) holds the permissions of their department's (group's)
+// capabilities over its area, and no others beyond the role's. Departments
+// and work groups choose from the one list, Capabilities.
 type Capability string
 
 const (
@@ -214,7 +216,8 @@ type Scope struct {
 	Ref  string    `json:"ref"`
 	Name string    `json:"name,omitempty"`
 	Path string    `json:"-"`
-	// Caps are a department's capabilities, resolved with the scope.
+	// Caps are a department's or a work group's capabilities, resolved
+	// with the scope.
 	Caps []Capability `json:"-"`
 }
 
@@ -253,7 +256,7 @@ type Assignment struct {
 }
 
 // Grants reports whether the assignment grants perm: its role does, or,
-// bound to a department, one of the department's capabilities does.
+// bound to a department or a work group, one of its capabilities does.
 func (a Assignment) Grants(perm Permission) bool {
 	if slices.Contains(rolePermissions[a.Role], perm) {
 		return true

@@ -9,8 +9,9 @@ import (
 )
 
 // assignmentsSQL resolves each assignment's scope to a display name, an
-// area path and, for a department, its capabilities. Area, department and work group scopes are kernel tables;
-// enterprise and checkpoint scopes carry no area path here.
+// area path and, for a department or a work group, its capabilities. Area,
+// department and work group scopes are kernel tables; enterprise and
+// checkpoint scopes carry no area path here.
 const assignmentsSQL = `SELECT ra.user_id, ra.role, ra.scope_kind, ra.scope_ref,
 	COALESCE(a.name, d.name, w.name, ra.scope_name),
 	COALESCE(a.path, da.path, wa.path, ra.scope_path), COALESCE(d.capabilities, w.capabilities, '')
@@ -154,7 +155,7 @@ LEFT JOIN areas wa ON wa.code = w.area_code`
 
 const principalCols = `u.id, u.username, u.display_name, u.status, ra.role, ra.scope_kind, ra.scope_ref,
 	COALESCE(a.name, d.name, w.name, ra.scope_name), COALESCE(a.path, da.path, wa.path, ra.scope_path),
-	COALESCE(d.capabilities, '')`
+	COALESCE(d.capabilities, w.capabilities, '')`
 
 // sessionLookupSQL yields (last_seen_at, expires_at, principal columns…).
 const sessionLookupSQL = `SELECT c.last_seen_at, c.expires_at, ` + principalCols + ` FROM sessions c` + principalJoin +
