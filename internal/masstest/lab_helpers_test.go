@@ -36,16 +36,20 @@ type sentMessage struct {
 	Msg notify.Message
 }
 
-// recorder is a Notifier that keeps what it is given.
+// recorder is a Notifier that keeps what it is given once the
+// transaction commits, as notify.Service's rows are kept.
 type recorder struct {
 	mu   sync.Mutex
 	sent []sentMessage
 }
 
-func (r *recorder) Send(_ context.Context, _ *db.Tx, to []int64, m notify.Message) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.sent = append(r.sent, sentMessage{To: slices.Clone(to), Msg: m})
+func (r *recorder) Send(_ context.Context, tx *db.Tx, to []int64, m notify.Message) error {
+	msg := sentMessage{To: slices.Clone(to), Msg: m}
+	tx.AfterCommit(func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.sent = append(r.sent, msg)
+	})
 	return nil
 }
 

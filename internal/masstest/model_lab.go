@@ -172,7 +172,7 @@ type Figures struct {
 	// the end of the day; nil when there is none.
 	Latest *RoundCoverage `json:"latest_round,omitempty"`
 	// PositivesDay and PositivesTotal count the positives found that day
-	// and in all; RetestsOpen the retests still open.
+	// and in all by its end; RetestsOpen the retests open at its end.
 	PositivesDay   int `json:"positives_day"`
 	PositivesTotal int `json:"positives_total"`
 	RetestsOpen    int `json:"retests_open"`

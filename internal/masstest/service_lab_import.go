@@ -26,8 +26,9 @@ var LabSpec = importer.Spec{
 
 // ImportLabResults stores a lab file, all or nothing: a row with any
 // problem (an unknown tube, a conflicting result, a wrong value) refuses
-// the whole file with the problems by row and column. A row whose result
-// is already stored is a repeat, not a problem.
+// the whole file with the problems by row and column, and nothing of it
+// is stored. A row whose result is already stored (or given twice in the
+// file) is a repeat, not a problem.
 func (s *Service) ImportLabResults(ctx context.Context, p *auth.Principal, data []byte) (*LabSummary, error) {
 	const op = "masstest.ImportLabResults"
 	if err := auth.Require(p, auth.TestingManage, op); err != nil {
@@ -42,18 +43,11 @@ func (s *Service) ImportLabResults(ctx context.Context, p *auth.Principal, data 
 	}
 	now := s.clock.Now()
 	recs := make([]labRec, len(tbl.Rows))
-	var list importer.Errors
 	for i, row := range tbl.Rows {
 		recs[i] = readLabRecord(LabRecord{Tube: row.Get("tube"), Result: row.Get("result"), Lab: row.Get("lab"),
 			ReportedAt: row.Get("reported_at")}, i, row.Num, now)
-		if recs[i].Code != "" {
-			list.AddCode(row.Num, LabSpec.HeaderOf(recs[i].Column), recs[i].Code, recs[i].Message)
-		}
 	}
-	duplicateTubes(recs, &list)
-	if err := list.Err(); err != nil {
-		return nil, errs.Wrap(op, err)
-	}
+	var list importer.Errors
 	var out *LabSummary
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
 		run, err := s.newLabRun(ctx, tx, p, recs)
@@ -65,7 +59,7 @@ func (s *Service) ImportLabResults(ctx context.Context, p *auth.Principal, data 
 		}
 		for i, a := range out.Items {
 			if a.Status == LabError {
-				list.AddCode(recs[i].Row, LabSpec.HeaderOf("tube"), a.Code, a.Message)
+				list.AddCode(recs[i].Row, LabSpec.HeaderOf(errorColumn(recs[i], a.Code)), a.Code, a.Message)
 			}
 		}
 		if err := list.Err(); err != nil {
@@ -76,23 +70,14 @@ func (s *Service) ImportLabResults(ctx context.Context, p *auth.Principal, data 
 	return out, errs.Wrap(op, err)
 }
 
-// duplicateTubes refuses a tube listed twice in a file with different
-// results (twice with the same result is one result).
-func duplicateTubes(recs []labRec, list *importer.Errors) {
-	first := map[string]labRec{}
-	for _, r := range recs {
-		if r.Code != "" {
-			continue
-		}
-		f, ok := first[r.Tube]
-		if !ok {
-			first[r.Tube] = r
-			continue
-		}
-		if f.Result != r.Result {
-			list.AddCode(r.Row, LabSpec.HeaderOf("result"), "result_conflict",
-				fmt.Sprintf("管码 %s 在第 %d 行的结果为“%s”，与本行“%s”不符", r.Tube, f.Row, ResultNames[f.Result],
-					ResultNames[r.Result]))
-		}
+// errorColumn is the column of a refused row: the value's own, the
+// result's for a conflict, else the tube's.
+func errorColumn(rec labRec, code string) string {
+	switch {
+	case rec.Column != "":
+		return rec.Column
+	case code == "result_conflict":
+		return "result"
 	}
+	return "tube"
 }

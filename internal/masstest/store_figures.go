@@ -66,13 +66,15 @@ func latestCoverage(ctx context.Context, tx *db.Tx, path string, to int64) (*Rou
 }
 
 // positivesAndRetests counts the positives found in the area during the
-// day and in all, and its retests still open.
+// day and in all by its end, and its retests open at its end (a retest is
+// open from its creation until it is done).
 func positivesAndRetests(ctx context.Context, tx *db.Tx, path string, from, to int64) (day, total, open int, err error) {
 	like := db.LikePrefix(path)
 	err = tx.QueryRowContext(ctx, `SELECT
 		(SELECT COUNT(*) FROM testing_positives WHERE area_path LIKE $1 ESCAPE '\' AND found_at >= $2 AND found_at < $3),
-		(SELECT COUNT(*) FROM testing_positives WHERE area_path LIKE $1 ESCAPE '\'),
-		(SELECT COUNT(*) FROM testing_retests WHERE area_path LIKE $1 ESCAPE '\' AND status = 'open' AND done_at IS NULL)`,
+		(SELECT COUNT(*) FROM testing_positives WHERE area_path LIKE $1 ESCAPE '\' AND found_at < $3),
+		(SELECT COUNT(*) FROM testing_retests WHERE area_path LIKE $1 ESCAPE '\' AND created_at < $3
+			AND (done_at IS NULL OR done_at >= $3))`,
 		like, from, to).Scan(&day, &total, &open)
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("masstest: positives and retests: %w", err)
