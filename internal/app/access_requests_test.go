@@ -256,6 +256,15 @@ var matrixSpecs = map[string]reqSpec{
 	"POST /api/v1/traffic/notices":              {scoped: true, build: jsonBody(`{"number":"新通告1号","title":"解除","body":"解除管制。","area_code":"«district»","lifts":[«measure2»]}`)},
 	"GET /api/v1/traffic/notices/{id}":          {obj: "notice"},
 
+	// Mass testing: lab results, retests, positives (the world has no
+	// tubes: a result is refused per record, a file as a whole)
+	"POST /api/v1/lab-results": {build: jsonBody(`{"results":[{"tube":"T-MATRIX","result":"negative","lab":"疾控"}]}`)},
+	"POST /api/v1/lab-results/import": {build: func(c *cellCtx) (string, string, []byte) {
+		return "", "text/csv", []byte("管码,结果\nT-MATRIX,阴性\n")
+	}},
+	"GET /api/v1/retests":   {scoped: true, build: query("area=«area»&status=open")},
+	"GET /api/v1/positives": {scoped: true, build: query("area=«area»")},
+
 	// Pages: accounts
 	"POST /login":                    {build: formBody("username=m_target&password=" + DemoPassword + "&next=/")},
 	"POST /lang":                     {build: formBody("lang=en&next=/")},

@@ -217,6 +217,12 @@ func (rt *routes) table() []Route {
 		{Pattern: "GET /api/v1/campaigns/{id}/teams", Handler: mt.Teams},
 		{Pattern: "GET /api/v1/rounds/{id}", Handler: mt.Round},
 		{Pattern: "POST /api/v1/rounds/{id}/close", Handler: mt.CloseRound},
+		// Mass testing: lab results, retests, positives
+		{Pattern: "POST /api/v1/lab-results", Handler: rt.imports.H(mt.LabResults)},
+		{Pattern: "POST /api/v1/lab-results/import", Handler: rt.imports.H(mt.ImportLabResults)},
+		{Pattern: "GET /api/v1/lab-results/import/template", Handler: mt.LabTemplate},
+		{Pattern: "GET /api/v1/retests", Handler: mt.Retests},
+		{Pattern: "GET /api/v1/positives", Handler: mt.Positives},
 
 		// Pages
 		{Pattern: "GET /{$}", Handler: acct.Home, Public: true},

@@ -52,6 +52,9 @@ func (s *Service) listWhere(ctx context.Context, p *auth.Principal, f *ListFilte
 		if err != nil {
 			return nil, err
 		}
+		if !readsRound(p, &Round{Areas: []AreaRef{{Path: ar.Path}}}) {
+			return nil, errs.E(errs.NotFound, "area_not_found", "区划 "+ar.Code+" 不在您的查看范围内")
+		}
 		where = append(where, "p.area_path LIKE "+a.Add(db.LikePrefix(ar.Path))+` ESCAPE '\'`)
 	}
 	return where, nil
