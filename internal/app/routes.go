@@ -41,6 +41,7 @@ type routes struct {
 	cpUI     *checkpoint.Pages
 	scanUI   *checkpoint.ScanPage
 	testAPI  *masstest.API
+	testUI   *masstest.Pages
 	imports  *web.Gate // every import, API and page: web.MaxConcurrentImports at once
 }
 
@@ -318,6 +319,10 @@ func (rt *routes) table() []Route {
 		{Pattern: "POST /traffic/manage/measures", Handler: cpUI.CreateMeasure},
 		{Pattern: "POST /traffic/manage/measures/{id}/cancel", Handler: cpUI.CancelMeasure},
 		{Pattern: "POST /traffic/manage/notices", Handler: cpUI.PublishNotice},
+		// Mass-testing pages: lab results, retests
+		{Pattern: "GET /testing/lab", Handler: rt.testUI.LabPage},
+		{Pattern: "POST /testing/lab", Handler: rt.imports.H(rt.testUI.LabSubmit)},
+		{Pattern: "GET /testing/retests", Handler: rt.testUI.RetestsPage},
 	}
 }
 
