@@ -208,3 +208,39 @@ func TestLabSinglePositive(t *testing.T) {
 		}
 	})
 }
+
+// Requests storing the same results at once store each once: the others
+// answer repeat (or result_conflict for a different result), and the
+// pool's residents are placed once.
+func TestLabConcurrentBatches(t *testing.T) {
+	eachLab(t, func(t *testing.T, f *labFixture) {
+		a := f.people(dayuan, "1栋", 10)
+		f.startRound()
+		f.pool("T-C", 10, a...)
+		const n = 6
+		answers := make(chan *LabSummary, n)
+		errc := make(chan error, n)
+		for range n {
+			go func() {
+				out, err := f.svc.StoreLabResults(f.Ctx, f.Sys, LabBatch{Results: []LabRecord{rec("T-C", "positive")}})
+				answers <- out
+				errc <- err
+			}()
+		}
+		stored, repeats := 0, 0
+		for range n {
+			if err := <-errc; err != nil {
+				t.Fatal(err)
+			}
+			out := <-answers
+			stored += out.Stored
+			repeats += out.Repeats
+		}
+		if stored != 1 || repeats != n-1 {
+			t.Fatalf("stored %d, repeats %d", stored, repeats)
+		}
+		if c := f.Count(`SELECT COUNT(*) FROM testing_retests`); c != 10 {
+			t.Fatalf("retests = %d, want 10", c)
+		}
+	})
+}

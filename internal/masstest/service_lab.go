@@ -225,8 +225,14 @@ func (run *labRun) one(rec labRec) (LabAnswer, error) {
 	if err != nil {
 		return a, err
 	}
-	if !ok {
-		return refuse("result_conflict", "管码 "+rec.Tube+" 的结果已由另一请求录入")
+	if !ok { // another request stored a result meanwhile
+		if t.Result, err = tubeResult(run.ctx, run.tx, t.ID); err != nil {
+			return a, err
+		}
+		if t.Result == "" {
+			return a, fmt.Errorf("masstest: tube %d has no result, yet another request stored one", t.ID)
+		}
+		return run.one(rec)
 	}
 	t.Result = rec.Result
 	run.many = run.many || (run.first != nil && run.first != t)

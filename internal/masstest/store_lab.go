@@ -77,6 +77,16 @@ func storeTubeResult(ctx context.Context, tx *db.Tx, id int64, r Result, lab str
 	return n == 1, err
 }
 
+// tubeResult reads a tube's stored result.
+func tubeResult(ctx context.Context, tx *db.Tx, id int64) (Result, error) {
+	var r Result
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(result, '') FROM testing_tubes WHERE id = $1`, id).Scan(&r)
+	if err != nil {
+		return "", fmt.Errorf("masstest: tube result: %w", err)
+	}
+	return r, nil
+}
+
 // tubeMember is a resident sampled into a tube.
 type tubeMember struct {
 	ResidentID    int64
