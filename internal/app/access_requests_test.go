@@ -264,6 +264,11 @@ var matrixSpecs = map[string]reqSpec{
 	}},
 	"GET /api/v1/retests":   {scoped: true, build: query("area=«area»&status=open")},
 	"GET /api/v1/positives": {scoped: true, build: query("area=«area»")},
+	"POST /testing/lab": {build: func(c *cellCtx) (string, string, []byte) {
+		ct, b := multipartBody(nil, "lab.csv", []byte("管码,结果\nT-MATRIX,阴性\n"))
+		return "", ct, b
+	}},
+	"GET /testing/retests": {scoped: true, build: query("area=«area»")},
 
 	// Pages: accounts
 	"POST /login":                    {build: formBody("username=m_target&password=" + DemoPassword + "&next=/")},
