@@ -279,6 +279,19 @@ var matrixSpecs = map[string]reqSpec{
 	"GET /api/v1/rounds/{id}/coverage":                 {obj: "round"},
 	"GET /api/v1/rounds/{id}/missed":                   {obj: "round"},
 	"GET /api/v1/rounds/{id}/compare":                  {obj: "round", build: func(c *cellCtx) (string, string, []byte) { return "with=" + c.id("round"), "", nil }},
+	// Mass testing: lab results, retests, positives (the world has no
+	// tubes: a result is refused per record, a file as a whole)
+	"POST /api/v1/lab-results": {build: jsonBody(`{"results":[{"tube":"T-MATRIX","result":"negative","lab":"疾控"}]}`)},
+	"POST /api/v1/lab-results/import": {build: func(c *cellCtx) (string, string, []byte) {
+		return "", "text/csv", []byte("管码,结果\nT-MATRIX,阴性\n")
+	}},
+	"GET /api/v1/retests":   {scoped: true, build: query("area=«area»&status=open")},
+	"GET /api/v1/positives": {scoped: true, build: query("area=«area»")},
+	"POST /testing/lab": {build: func(c *cellCtx) (string, string, []byte) {
+		ct, b := multipartBody(nil, "lab.csv", []byte("管码,结果\nT-MATRIX,阴性\n"))
+		return "", ct, b
+	}},
+	"GET /testing/retests": {scoped: true, build: query("area=«area»")},
 
 	// Pages: accounts
 	"POST /login":                    {build: formBody("username=m_target&password=" + DemoPassword + "&next=/")},

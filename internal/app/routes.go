@@ -225,6 +225,12 @@ func (rt *routes) table() []Route {
 		{Pattern: "GET /api/v1/rounds/{id}/coverage", Handler: mt.Coverage},
 		{Pattern: "GET /api/v1/rounds/{id}/missed", Handler: mt.Missed},
 		{Pattern: "GET /api/v1/rounds/{id}/compare", Handler: mt.Compare},
+		// Mass testing: lab results, retests, positives
+		{Pattern: "POST /api/v1/lab-results", Handler: rt.imports.H(mt.LabResults)},
+		{Pattern: "POST /api/v1/lab-results/import", Handler: rt.imports.H(mt.ImportLabResults)},
+		{Pattern: "GET /api/v1/lab-results/import/template", Handler: mt.LabTemplate},
+		{Pattern: "GET /api/v1/retests", Handler: mt.Retests},
+		{Pattern: "GET /api/v1/positives", Handler: mt.Positives},
 
 		// Pages
 		{Pattern: "GET /{$}", Handler: acct.Home, Public: true},
@@ -335,6 +341,10 @@ func (rt *routes) table() []Route {
 		{Pattern: "GET /testing/rounds/{id}", Handler: rt.testUI.Round},
 		{Pattern: "GET /testing/rounds/{id}/board", Handler: rt.testUI.RoundBoard},
 		{Pattern: "GET /testing/rounds/{id}/missed", Handler: rt.testUI.Missed},
+		// Mass-testing pages: lab results, retests
+		{Pattern: "GET /testing/lab", Handler: rt.testUI.LabPage},
+		{Pattern: "POST /testing/lab", Handler: rt.imports.H(rt.testUI.LabSubmit)},
+		{Pattern: "GET /testing/retests", Handler: rt.testUI.RetestsPage},
 	}
 }
 

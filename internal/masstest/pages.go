@@ -15,8 +15,9 @@ var Templates embed.FS
 
 // Pages serves mass testing as HTML: the campaigns and their rounds'
 // history, a round's dashboard (coverage down to the building, refreshing
-// itself), the missed list printable a building a page. Every rule is
-// the service's; the pages read forms and show answers.
+// itself), the missed list printable a building a page, the lab results'
+// import and the retest board. Every rule is the service's; the pages
+// read forms and show answers.
 type Pages struct {
 	svc    *Service
 	render *web.Renderer

@@ -290,8 +290,8 @@ func (b *batch) checkRetest(ctx context.Context, tx *db.Tx, res *residentRow, id
 	if err != nil || !ok || rt.resident != res.id || rt.round != b.round.ID {
 		return refused("retest_not_found", "没有该居民在本轮的复检任务"), false, err
 	}
-	if rt.status != "open" {
-		return refused("retest_done", "该复检已有结果"), false, nil
+	if rt.done {
+		return refused("retest_done", "该复检已有结果或已另行重采"), false, nil
 	}
 	prev, err := retestSample(ctx, tx, id)
 	if err != nil || prev != nil {

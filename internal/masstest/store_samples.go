@@ -215,23 +215,26 @@ func upsertExemption(ctx context.Context, tx *db.Tx, round, resident int64, reas
 	return nil
 }
 
-// retestRow is an open or closed retest.
-type retestRow struct {
+// retestRef is a retest as a retest sample checks it: done once it has
+// a result or was resampled (done_at).
+type retestRef struct {
 	id, round, resident int64
-	status              string
+	done                bool
 }
 
 // loadRetest reads a retest; ok false if there is none.
-func loadRetest(ctx context.Context, tx *db.Tx, id int64) (retestRow, bool, error) {
-	var r retestRow
-	err := tx.QueryRowContext(ctx, `SELECT id, round_id, resident_id, status FROM testing_retests WHERE id = $1`, id).
-		Scan(&r.id, &r.round, &r.resident, &r.status)
+func loadRetest(ctx context.Context, tx *db.Tx, id int64) (retestRef, bool, error) {
+	var r retestRef
+	var done sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT id, round_id, resident_id, done_at FROM testing_retests WHERE id = $1`, id).
+		Scan(&r.id, &r.round, &r.resident, &done)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, false, nil
 	}
 	if err != nil {
 		return r, false, fmt.Errorf("masstest: retest: %w", err)
 	}
+	r.done = done.Valid
 	return r, true, nil
 }
 

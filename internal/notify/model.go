@@ -59,6 +59,9 @@ var Events = []EventName{
 	{"pass.batch_approved", "通行证申请已批准"},
 	{"pass.batch_rejected", "通行证申请被驳回"},
 	{"pass.revoked", "通行证已吊销"},
+	{"testing.pool_positive", "混管阳性待复核"},
+	{"testing.positive", "单管阳性"},
+	{"testing.resample", "样本无效需重采"},
 	{EventTest, "测试消息"},
 }
 
