@@ -68,6 +68,10 @@ func (s *Service) Coverage(ctx context.Context, p *auth.Principal, roundRef, are
 			return err
 		}
 		rows, err := tallyRows(ctx, tx, r.ID, a.Path)
+		if err == nil && len(rows) == 1 && rows[0].areaPath == a.Path {
+			// A community: its buildings.
+			rows, err = buildingRows(ctx, tx, r.ID, a.Path)
+		}
 		if err != nil {
 			return err
 		}
@@ -85,7 +89,8 @@ func (s *Service) Coverage(ctx context.Context, p *auth.Principal, roundRef, are
 }
 
 // childrenOf adds rows into total and groups them by child of the area
-// at path: a community's buildings, or the next level's areas.
+// at path: a community's buildings (rows of buildings), or the next
+// level's areas (rows of communities).
 func childrenOf(path string, rows []tallyRow, total *Cover) []CoverRow {
 	var out []CoverRow
 	index := map[string]int{}
@@ -174,7 +179,7 @@ func (s *Service) Missed(ctx context.Context, p *auth.Principal, roundRef string
 		c.finish()
 		out = &MissedList{Round: briefOf(r), Area: a, Households: c.Households.Missed, Persons: c.Persons.Missed,
 			Page: q.Page, PerPage: q.PerPage}
-		rows, err = missedPage(ctx, tx, r.ID, roundPaths(r), a.Path, q.PerPage, (q.Page-1)*q.PerPage)
+		rows, err = missedPage(ctx, tx, r.ID, communitiesOf(tally), q.PerPage, (q.Page-1)*q.PerPage)
 		return err
 	})
 	if err != nil {

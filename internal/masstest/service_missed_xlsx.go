@@ -38,7 +38,11 @@ func (s *Service) MissedXLSX(ctx context.Context, p *auth.Principal, roundRef, a
 		if a, err = s.coverageArea(ctx, tx, p, r, areaCode); err != nil {
 			return err
 		}
-		rows, err = missedPage(ctx, tx, r.ID, roundPaths(r), a.Path, MaxMissedExport+1, 0)
+		tally, err := tallyRows(ctx, tx, r.ID, a.Path)
+		if err != nil {
+			return err
+		}
+		rows, err = missedPage(ctx, tx, r.ID, communitiesOf(tally), MaxMissedExport+1, 0)
 		return err
 	})
 	if err != nil {

@@ -8,17 +8,31 @@ import (
 	"tongxin/internal/db"
 )
 
-// tallyRows reads a round's building rows under the area at path.
+// tallyRows reads a round's rows under the area at path summed by
+// community (estate and building empty): a district is some hundreds of
+// rows, however many buildings it has.
 func tallyRows(ctx context.Context, tx *db.Tx, round int64, path string) ([]tallyRow, error) {
+	return queryTally(ctx, tx, `SELECT area_path, '', '', SUM(households), SUM(persons), SUM(hh_sampled), SUM(hh_exempt),
+		SUM(sampled), SUM(ex_away), SUM(ex_hospitalized), SUM(ex_infant), SUM(ex_deceased)
+		FROM testing_tally WHERE round_id = $1 AND area_path LIKE $2 ESCAPE '\'
+		GROUP BY area_path ORDER BY area_path`, round, db.LikePrefix(path))
+}
+
+// buildingRows reads a round's rows of the community at path, a building
+// each.
+func buildingRows(ctx context.Context, tx *db.Tx, round int64, path string) ([]tallyRow, error) {
+	return queryTally(ctx, tx, `SELECT area_path, estate, building, households, persons, hh_sampled, hh_exempt, sampled,
+		ex_away, ex_hospitalized, ex_infant, ex_deceased
+		FROM testing_tally WHERE round_id = $1 AND area_path = $2 ORDER BY estate, building`, round, path)
+}
+
+func queryTally(ctx context.Context, tx *db.Tx, q string, args ...any) ([]tallyRow, error) {
 	out, err := db.Collect(ctx, tx, func(sc db.Scanner) (tallyRow, error) {
 		var t tallyRow
 		err := sc.Scan(&t.areaPath, &t.estate, &t.building, &t.households, &t.persons, &t.hhSampled, &t.hhExempt, &t.sampled,
 			&t.exempt[0], &t.exempt[1], &t.exempt[2], &t.exempt[3])
 		return t, err
-	}, `SELECT area_path, estate, building, households, persons, hh_sampled, hh_exempt, sampled,
-		ex_away, ex_hospitalized, ex_infant, ex_deceased
-		FROM testing_tally WHERE round_id = $1 AND area_path LIKE $2 ESCAPE '\'
-		ORDER BY area_path, estate, building`, round, db.LikePrefix(path))
+	}, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("masstest: tally rows: %w", err)
 	}
@@ -63,17 +77,23 @@ func notCovered(ph string) string {
 		AND NOT EXISTS (SELECT 1 FROM testing_exemptions e WHERE e.round_id = ` + ph + ` AND e.resident_id = r.id)`
 }
 
-// missedPage reads a page of the round's missed residents under path, by
-// address. Households whose members are all covered are skipped by
-// their counts before any resident is looked at.
-func missedPage(ctx context.Context, tx *db.Tx, round int64, roundPaths []string, path string, limit, offset int) ([]missedRow, error) {
+// missedPage reads a page of the round's missed residents of the
+// communities at paths (in the round), by address. The households are
+// walked in the order of their index, one community after the other, and
+// those whose members are all covered are skipped by their counts before
+// any resident is looked at: a first page reads a few hundred households,
+// however large the area.
+func missedPage(ctx context.Context, tx *db.Tx, round int64, communities []string, limit, offset int) ([]missedRow, error) {
+	if len(communities) == 0 {
+		return nil, nil
+	}
 	var a db.Args
 	rp := a.Add(round)
 	q := `SELECT ` + missedCols + ` FROM testing_households h
 		LEFT JOIN testing_round_households rh ON rh.round_id = ` + rp + ` AND rh.household_id = h.id
 		JOIN testing_residents r ON r.household_id = h.id
 		LEFT JOIN areas a ON a.code = h.community_code
-		WHERE ` + inAreas(&a, "h.area_path", path, roundPaths) + `
+		WHERE h.area_path IN ` + db.In(&a, communities) + `
 		AND h.members > COALESCE(rh.sampled, 0) + COALESCE(rh.exempt, 0)
 		AND r.status NOT IN ('deceased', 'moved_out') AND ` + notCovered(rp) + `
 		ORDER BY h.area_path, h.estate, h.building, h.unit, h.room, r.id LIMIT ` + a.Add(limit) + ` OFFSET ` + a.Add(offset)
@@ -82,6 +102,17 @@ func missedPage(ctx context.Context, tx *db.Tx, round int64, roundPaths []string
 		return nil, fmt.Errorf("masstest: missed: %w", err)
 	}
 	return out, nil
+}
+
+// communitiesOf lists the communities of tally rows, in order.
+func communitiesOf(rows []tallyRow) []string {
+	var out []string
+	for _, t := range rows {
+		if len(out) == 0 || out[len(out)-1] != t.areaPath {
+			out = append(out, t.areaPath)
+		}
+	}
+	return out
 }
 
 // comparePage reads who round covered and other missed under path (both
