@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"tongxin/internal/auth"
 	"tongxin/internal/db/dbtest"
 	"tongxin/internal/importer"
 	"tongxin/internal/masstest"
@@ -177,3 +179,30 @@ ws.append(["430203001001", "樱花苑", "2栋", "1单元", 302, "赵大明", id1
 ws.append(["430203001001", "樱花苑", "2栋", "1单元", 302, "赵小宝", id2, "", 2020, "婴幼儿", "", ""])
 wb.save(path)
 `
+
+// matrixRegister finds the households testingWorld registered (矩阵小区
+// of 大园社区, and of the canary community) and their residents by id:
+// household.in/out and residentid.in/out.
+func matrixRegister(ctx context.Context, sys *System, w *matrixWorld) error {
+	for _, s := range []struct{ k, code string }{{"in", inCommunity}, {"out", outCommunity}} {
+		list, err := sys.Testing.ListHouseholds(ctx, auth.System(), masstest.HouseholdFilter{Area: s.code, Estate: "矩阵小区", Limit: 2})
+		if err != nil {
+			return err
+		}
+		if len(list) != 1 || len(list[0].Residents) != 1 {
+			return fmt.Errorf("register %s: %d households", s.k, len(list))
+		}
+		w.obj["household."+s.k] = strconv.FormatInt(list[0].ID, 10)
+		w.obj["residentid."+s.k] = strconv.FormatInt(list[0].Residents[0].ID, 10)
+	}
+	return nil
+}
+
+// registerCSVFor is a register file of the cell's community: the
+// matrix's resident and a newcomer.
+func registerCSVFor(c *cellCtx) []byte {
+	area := c.pick(inCommunity, outCommunity)
+	return []byte("社区代码,小区,楼栋,房号,姓名,身份证号\n" +
+		area + ",矩阵小区,1栋,101,矩阵居民," + demoIDNumber(area[:6]+"19700101501") + "\n" +
+		area + ",矩阵小区,1栋,102,新居民," + demoIDNumber(area[:6]+"19800101503") + "\n")
+}
