@@ -71,8 +71,8 @@ func parseStatus(s string) (Status, bool) {
 	return "", false
 }
 
-// Address is where a household is: estate, building, unit and room.
-func Address(estate, building, unit, room string) string {
+// placeText is where a household is: estate, building, unit and room, in words.
+func placeText(estate, building, unit, room string) string {
 	parts := make([]string, 0, 4)
 	for _, p := range []string{estate, building, unit, room} {
 		if p != "" {

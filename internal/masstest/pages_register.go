@@ -168,7 +168,7 @@ func (pg *Pages) Codes(w http.ResponseWriter, r *http.Request) error {
 	}
 	for i, h := range list {
 		c := codeCard{Household: true, Estate: h.Estate, Building: h.Building, Unit: h.Unit, Room: h.Room,
-			Address: Address(h.Estate, h.Building, h.Unit, h.Room)}
+			Address: placeText(h.Estate, h.Building, h.Unit, h.Room)}
 		if c.QR, err = qrSVG(codes[i].Household); err != nil {
 			return err
 		}

@@ -19,13 +19,8 @@ import (
 // code signer (the pass format, a test key), and generated register
 // files.
 
-// The communities of the tests: three of 建设街道, and the street itself.
-const (
-	dayuan   = "430203001001" // 大园社区
-	gudaqiao = "430203001002" // 古大桥社区
-	xinhua   = "430203001003" // 新华桥社区
-	jianshe  = "430203001"    // 建设街道
-)
+// The communities of the tests (testhelpers_test.go): dayuan, gudaqiao
+// and xinhua of 建设街道 (street).
 
 // regCodes signs resident codes as the pass verifier does, with one test
 // key.
@@ -82,8 +77,8 @@ func regEach(t *testing.T, fn func(t *testing.T, f *regFixture)) {
 	testcity.Each(t, newRegFixture, fn)
 }
 
-// person is one row of a generated register file.
-type person struct {
+// regPerson is one row of a generated register file.
+type regPerson struct {
 	community, estate, building, unit, room string
 	name, id, phone, birthYear, flags         string
 	status, statusDate                        string
@@ -91,13 +86,13 @@ type person struct {
 
 var regHeader = []string{"社区代码", "小区", "楼栋", "单元", "房号", "姓名", "身份证号", "手机号", "出生年份", "标记", "状态", "状态日期"}
 
-func (p person) cells() []string {
+func (p regPerson) cells() []string {
 	return []string{p.community, p.estate, p.building, p.unit, p.room, p.name, p.id, p.phone, p.birthYear, p.flags, p.status,
 		p.statusDate}
 }
 
 // csvOf is the register file of people, Chinese headers.
-func csvOf(people []person) []byte {
+func csvOf(people []regPerson) []byte {
 	var b bytes.Buffer
 	b.WriteString(strings.Join(regHeader, ",") + "\n")
 	for _, p := range people {
@@ -123,8 +118,8 @@ var familyNames = []string{"王", "李", "张", "刘", "陈", "杨", "黄", "赵
 // register generates the people of a community: estates × buildings ×
 // 2 units × 10 rooms, one to three residents a household. n makes the ID
 // numbers distinct across communities.
-func register(community string, n, estates, buildings int) []person {
-	var out []person
+func register(community string, n, estates, buildings int) []regPerson {
+	var out []regPerson
 	seq := 0
 	for e := range estates {
 		for b := range buildings {
@@ -134,7 +129,7 @@ func register(community string, n, estates, buildings int) []person {
 					for m := range size {
 						seq++
 						k := n*100000 + seq
-						p := person{community: community, estate: fmt.Sprintf("小区%d", e+1), building: fmt.Sprintf("%d栋", b+1),
+						p := regPerson{community: community, estate: fmt.Sprintf("小区%d", e+1), building: fmt.Sprintf("%d栋", b+1),
 							unit: fmt.Sprintf("%d单元", u+1), room: fmt.Sprintf("%d%02d", r/2+1, r%2+1),
 							name:  familyNames[k%10] + fmt.Sprintf("居民%d", k),
 							id:    residentID("430203", 1950+k%60, 1+k%12, 1+k%28, k),
@@ -152,7 +147,7 @@ func register(community string, n, estates, buildings int) []person {
 }
 
 // mustImport imports people as p, failing the test on error.
-func (f *regFixture) mustImport(p *auth.Principal, people []person) *RegisterImport {
+func (f *regFixture) mustImport(p *auth.Principal, people []regPerson) *RegisterImport {
 	f.T.Helper()
 	res, err := f.svc.ImportHouseholds(f.Ctx, p, csvOf(people))
 	if err != nil {

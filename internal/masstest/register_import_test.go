@@ -16,10 +16,10 @@ import (
 // members are right and the other communities are untouched.
 func TestRegisterImportAndSync(t *testing.T) {
 	regEach(t, func(t *testing.T, f *regFixture) {
-		street := f.User("jianshe", auth.StreetOfficer, jianshe)
+		officer := f.User("jianshe", auth.StreetOfficer, street)
 		a, b, c := register(dayuan, 1, 2, 3), register(gudaqiao, 2, 2, 2), register(xinhua, 3, 1, 3)
-		all := append(append(append([]person{}, a...), b...), c...)
-		res := f.mustImport(street, all)
+		all := append(append(append([]regPerson{}, a...), b...), c...)
+		res := f.mustImport(officer, all)
 		if res.Rows != len(all) || len(res.Communities) != 3 {
 			t.Fatalf("import: %d rows, %d communities", res.Rows, len(res.Communities))
 		}
@@ -43,13 +43,13 @@ func TestRegisterImportAndSync(t *testing.T) {
 		// Re-import 大园: the first resident gone, a newcomer, the second
 		// with a new phone.
 		gone, changed := a[0], a[1]
-		next := append([]person{}, a[1:]...)
+		next := append([]regPerson{}, a[1:]...)
 		next[0].phone = "13800000001"
-		newcomer := person{community: dayuan, estate: "小区1", building: "1栋", unit: "1单元", room: "101", name: "欧阳新来",
+		newcomer := regPerson{community: dayuan, estate: "小区1", building: "1栋", unit: "1单元", room: "101", name: "欧阳新来",
 			id: residentID("430203", 1990, 5, 6, 7), flags: "婴幼儿 bedridden", status: "外出"}
 		next = append(next, newcomer)
 		f.Clock.Set(testcity.Base.AddDate(0, 0, 1))
-		res = f.mustImport(street, next)
+		res = f.mustImport(officer, next)
 		if len(res.Communities) != 1 {
 			t.Fatalf("communities: %+v", res.Communities)
 		}
@@ -111,8 +111,8 @@ func TestRegisterImportRefusesBadRows(t *testing.T) {
 		}
 
 		good := register(dayuan, 1, 1, 1)[:3]
-		bad := []person{good[0], good[1], good[2], good[0]}
-		bad[1].community = jianshe
+		bad := []regPerson{good[0], good[1], good[2], good[0]}
+		bad[1].community = street
 		bad[2].community = "430203001001001"
 		bad[2].birthYear = "1899"
 		other := good[0]
@@ -134,22 +134,22 @@ func TestRegisterImportRefusesBadRows(t *testing.T) {
 	})
 }
 
-// A person registered in another community moves with the file; when the
+// A regPerson registered in another community moves with the file; when the
 // importer cannot register that community, the row is refused.
 func TestRegisterImportMovesAcrossCommunities(t *testing.T) {
 	regEach(t, func(t *testing.T, f *regFixture) {
-		street := f.User("jianshe", auth.StreetOfficer, jianshe)
+		officer := f.User("jianshe", auth.StreetOfficer, street)
 		worker := f.User("dayuan", auth.CommunityWorker, dayuan)
 		a, b := register(dayuan, 1, 1, 1), register(gudaqiao, 2, 1, 1)
-		f.mustImport(street, append(append([]person{}, a...), b...))
+		f.mustImport(officer, append(append([]regPerson{}, a...), b...))
 		mover := b[0]
 		mover.community = dayuan
-		_, err := f.svc.ImportHouseholds(f.Ctx, worker, csvOf(append(append([]person{}, a...), mover)))
+		_, err := f.svc.ImportHouseholds(f.Ctx, worker, csvOf(append(append([]regPerson{}, a...), mover)))
 		e := testcity.MustErr(t, err, errs.Invalid, "import_rejected")
 		if len(e.Fields) != 1 || !strings.Contains(e.Fields[0].Message, "其他社区") {
 			t.Errorf("fields: %+v", e.Fields)
 		}
-		res := f.mustImport(street, append(append([]person{}, a...), mover))
+		res := f.mustImport(officer, append(append([]regPerson{}, a...), mover))
 		s := res.Communities[0]
 		if s.MovedInCount != 1 || s.MovedOutCount != 0 || s.ChangedCount != 0 || !strings.HasPrefix(s.MovedIn[0].From, gudaqiao) {
 			t.Errorf("sync: %+v", s)

@@ -19,7 +19,7 @@ func errHouseholdNotFound() *errs.Error {
 	return errs.E(errs.NotFound, "household_not_found", "户不存在")
 }
 
-func errResidentNotFound() *errs.Error {
+func errNoResident() *errs.Error {
 	return errs.E(errs.NotFound, "resident_not_found", "居民不存在")
 }
 
@@ -157,7 +157,7 @@ func (s *Service) RevealResidentID(ctx context.Context, p *auth.Principal, ref s
 	if err := auth.Require(p, auth.PIIReveal, op); err != nil {
 		return nil, err
 	}
-	id, err := parseRef(ref, errResidentNotFound)
+	id, err := parseRef(ref, errNoResident)
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
@@ -172,7 +172,7 @@ func (s *Service) RevealResidentID(ctx context.Context, p *auth.Principal, ref s
 			return err
 		}
 		if !p.Covers(auth.TestingRead, r.areaPath) || !p.Covers(auth.PIIReveal, r.areaPath) {
-			return errResidentNotFound()
+			return errNoResident()
 		}
 		full, err := s.box.Open(r.idEnc)
 		if err != nil {
@@ -246,7 +246,7 @@ func (s *Service) sign(ctx context.Context, list []Household) ([]HouseholdCodes,
 	out := make([]HouseholdCodes, len(list))
 	i := 0
 	for k, h := range list {
-		out[k] = HouseholdCodes{HouseholdID: h.ID, Address: Address(h.Estate, h.Building, h.Unit, h.Room), Household: tokens[i],
+		out[k] = HouseholdCodes{HouseholdID: h.ID, Address: placeText(h.Estate, h.Building, h.Unit, h.Room), Household: tokens[i],
 			Residents: []ResidentCode{}}
 		i++
 		for _, r := range h.Residents {

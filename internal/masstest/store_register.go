@@ -20,7 +20,7 @@ type storedHH struct {
 }
 
 func (h *storedHH) address() string {
-	return Address(h.place.estate, h.place.building, h.place.unit, h.place.room)
+	return placeText(h.place.estate, h.place.building, h.place.unit, h.place.room)
 }
 
 func scanStoredHH(sc db.Scanner) (*storedHH, error) {
