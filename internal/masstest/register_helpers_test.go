@@ -80,8 +80,8 @@ func regEach(t *testing.T, fn func(t *testing.T, f *regFixture)) {
 // regPerson is one row of a generated register file.
 type regPerson struct {
 	community, estate, building, unit, room string
-	name, id, phone, birthYear, flags         string
-	status, statusDate                        string
+	name, id, phone, birthYear, flags       string
+	status, statusDate                      string
 }
 
 var regHeader = []string{"社区代码", "小区", "楼栋", "单元", "房号", "姓名", "身份证号", "手机号", "出生年份", "标记", "状态", "状态日期"}

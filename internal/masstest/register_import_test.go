@@ -24,7 +24,7 @@ func TestRegisterImportAndSync(t *testing.T) {
 			t.Fatalf("import: %d rows, %d communities", res.Rows, len(res.Communities))
 		}
 		for i, want := range []struct {
-			code             string
+			code            string
 			households, ppl int
 		}{{dayuan, 120, len(a)}, {gudaqiao, 80, len(b)}, {xinhua, 60, len(c)}} {
 			got := res.Communities[i]
