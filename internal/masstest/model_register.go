@@ -99,6 +99,8 @@ type ResidentChange struct {
 	Address  string   `json:"address"`
 	From     string   `json:"from,omitempty"`    // the address before, when the resident moved
 	Changed  []string `json:"changed,omitempty"` // of a change: name, phone, flags, status, birth_year, room
+
+	fromCommunity string // the code of the community moved in from, named after the import
 }
 
 // CommunitySync is what an import did to one community.

@@ -163,5 +163,13 @@ func TestRegisterImportRebuildsCoverage(t *testing.T) {
 		if n := persons(); n != len(people)-2 {
 			t.Errorf("tally persons after = %d, want %d", n, len(people)-2)
 		}
+		// The dead left out of the next file stay dead, not moved out.
+		res := f.mustImport(officer, people[1:len(people)-1])
+		if s := res.Communities[0]; s.MovedOutCount != 0 || s.ChangedCount != 0 {
+			t.Errorf("a file without the deceased: %+v", s)
+		}
+		if n := f.Count(`SELECT COUNT(*) FROM testing_residents WHERE status = 'deceased'`); n != 1 {
+			t.Errorf("deceased = %d", n)
+		}
 	})
 }

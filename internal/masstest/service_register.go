@@ -35,6 +35,9 @@ func (s *Service) ListHouseholds(ctx context.Context, p *auth.Principal, f House
 	if err := auth.Require(p, auth.TestingRead, op); err != nil {
 		return nil, err
 	}
+	if f.Limit <= 0 || f.Limit > MaxHouseholdLimit+1 {
+		f.Limit = DefaultHouseholdLimit
+	}
 	var a db.Args
 	paths, all := p.AreaPaths(auth.TestingRead)
 	where := scopeWhere(&a, paths, all)
@@ -43,7 +46,7 @@ func (s *Service) ListHouseholds(ctx context.Context, p *auth.Principal, f House
 		if err != nil {
 			return nil, errs.Wrap(op, err)
 		}
-		where += " AND h.area_path LIKE " + a.Add(escapeLike(ar.Path)) + ` ESCAPE '\'`
+		where += " AND h.area_path LIKE " + a.Add(db.LikePrefix(ar.Path)) + ` ESCAPE '\'`
 	}
 	if v := strings.TrimSpace(f.Estate); v != "" {
 		where += " AND h.estate = " + a.Add(v)
@@ -192,9 +195,6 @@ func clip(s string, n int) string {
 	}
 	return s
 }
-
-// escapeLike is the LIKE pattern of the subtree at path.
-func escapeLike(path string) string { return db.LikePrefix(path) }
 
 // HouseholdCodes answers the signed resident codes of a household and of
 // each resident in the population.

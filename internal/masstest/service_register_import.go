@@ -69,7 +69,35 @@ func (s *Service) ImportHouseholds(ctx context.Context, p *auth.Principal, data 
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
-	return out, nil
+	return out, errs.Wrap(op, s.nameOrigins(ctx, out))
+}
+
+// nameOrigins puts the name of the community a resident moved in from
+// before the address they left.
+func (s *Service) nameOrigins(ctx context.Context, out *RegisterImport) error {
+	var codes []string
+	for _, c := range out.Communities {
+		for _, m := range c.MovedIn {
+			if m.fromCommunity != "" {
+				codes = append(codes, m.fromCommunity)
+			}
+		}
+	}
+	if len(codes) == 0 {
+		return nil
+	}
+	names, err := s.areas.Names(ctx, codes)
+	if err != nil {
+		return err
+	}
+	for _, c := range out.Communities {
+		for i, m := range c.MovedIn {
+			if m.fromCommunity != "" {
+				c.MovedIn[i].From = names[m.fromCommunity] + " " + m.From
+			}
+		}
+	}
+	return nil
 }
 
 // seal fills the record of a row: sealed name, ID number and phone, blind
@@ -225,7 +253,7 @@ func (im *regImport) apply(ctx context.Context, r *sealedRow, hh *storedHH, res 
 		im.rebuild[st.hh.areaPath] = true
 		change.From = st.hh.address()
 		if st.hh.place.community != r.community {
-			change.From = st.hh.place.community + " " + change.From
+			change.fromCommunity = st.hh.place.community
 		}
 		res.MovedInCount++
 		addChange(&res.MovedIn, change)

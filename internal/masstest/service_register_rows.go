@@ -57,7 +57,7 @@ func (r *regRow) place() placeKey {
 // placeKey names a household: community, estate, building, unit, room.
 type placeKey struct{ community, estate, building, unit, room string }
 
-// MaxPlaceLen bounds estate, building, unit and room, in characters.
+// MaxPlaceTextLen bounds estate, building, unit and room, in characters.
 const MaxPlaceTextLen = 40
 
 // regChecker checks the rows of a household import: the cells, the

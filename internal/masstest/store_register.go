@@ -105,11 +105,12 @@ func residentsByIdx(ctx context.Context, tx *db.Tx, idxs []string) (map[string]*
 	return out, nil
 }
 
-// registeredIn answers the residents of a community who have not moved
-// out, by household and id.
+// registeredIn answers the residents of a community in its population
+// (neither moved out nor deceased), by place and id: those a file that
+// leaves them out moves out.
 func registeredIn(ctx context.Context, tx *db.Tx, community string) ([]*storedRes, error) {
 	out, err := db.Collect(ctx, tx, scanStoredRes, `SELECT `+storedResCols+storedResFrom+`
-		WHERE h.community_code = $1 AND r.status <> 'moved_out' ORDER BY h.estate, h.building, h.unit, h.room, r.id`, community)
+		WHERE h.community_code = $1 AND r.status NOT IN ('moved_out', 'deceased') ORDER BY h.estate, h.building, h.unit, h.room, r.id`, community)
 	if err != nil {
 		return nil, fmt.Errorf("masstest: residents of %s: %w", community, err)
 	}
