@@ -37,10 +37,7 @@ type registerAnswer struct {
 	Communities []masstest.CommunitySync `json:"communities"`
 }
 
-type householdsPage struct {
-	Items      []masstest.Household `json:"items"`
-	NextCursor string               `json:"next_cursor"`
-}
+type householdsPage = masstest.HouseholdPage
 
 // The household register through the real router: import, a refused
 // file, the list a community worker sees, a reveal, resident codes that
@@ -69,14 +66,14 @@ func TestHouseholdRegisterOverHTTP(t *testing.T) {
 				t.Fatalf("import: %d %s", r.status, r.body)
 			}
 
-			r = ts.do(t, "GET", "/api/v1/households?estate=测试小区&limit=25", dayuan, "", nil)
+			r = ts.do(t, "GET", "/api/v1/households?estate=测试小区&per_page=25", dayuan, "", nil)
 			var page householdsPage
-			if r.status != 200 || json.Unmarshal(r.body, &page) != nil || len(page.Items) != 25 || page.NextCursor == "" {
+			if r.status != 200 || json.Unmarshal(r.body, &page) != nil || len(page.Items) != 25 || page.Total != 30 {
 				t.Fatalf("list: %d %s", r.status, r.body)
 			}
-			r = ts.do(t, "GET", "/api/v1/households?estate=测试小区&limit=25&cursor="+page.NextCursor, dayuan, "", nil)
+			r = ts.do(t, "GET", "/api/v1/households?estate=测试小区&per_page=25&page=2", dayuan, "", nil)
 			var page2 householdsPage
-			if r.status != 200 || json.Unmarshal(r.body, &page2) != nil || len(page2.Items) != 5 || page2.NextCursor != "" {
+			if r.status != 200 || json.Unmarshal(r.body, &page2) != nil || len(page2.Items) != 5 || page2.Page != 2 {
 				t.Fatalf("list page 2: %d %s", r.status, r.body)
 			}
 			h := page.Items[0]
@@ -185,10 +182,11 @@ wb.save(path)
 // household.in/out and residentid.in/out.
 func matrixRegister(ctx context.Context, sys *System, w *matrixWorld) error {
 	for _, s := range []struct{ k, code string }{{"in", inCommunity}, {"out", outCommunity}} {
-		list, err := sys.Testing.ListHouseholds(ctx, auth.System(), masstest.HouseholdFilter{Area: s.code, Estate: "矩阵小区", Limit: 2})
+		page, err := sys.Testing.ListHouseholds(ctx, auth.System(), masstest.HouseholdFilter{Area: s.code, Estate: "矩阵小区"})
 		if err != nil {
 			return err
 		}
+		list := page.Items
 		if len(list) != 1 || len(list[0].Residents) != 1 {
 			return fmt.Errorf("register %s: %d households", s.k, len(list))
 		}

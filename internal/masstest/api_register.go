@@ -35,24 +35,28 @@ func (a *API) HouseholdsTemplate(w http.ResponseWriter, r *http.Request) error {
 }
 
 // Households answers GET /api/v1/households?area=&estate=&building=
-// &limit=&cursor=: a page of households with their residents, masked, in
+// &page=&per_page=: a page of households with their residents, masked, in
 // order of estate, building, unit and room.
 func (a *API) Households(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
+	f, err := householdFilterOf(r)
 	if err != nil {
 		return err
 	}
-	page, err := web.ParsePage(r, DefaultHouseholdLimit, MaxHouseholdLimit)
-	if err != nil {
-		return err
-	}
+	return web.Answer(w, r, func(ctx context.Context, p *auth.Principal) (*HouseholdPage, error) {
+		return a.svc.ListHouseholds(ctx, p, f)
+	})
+}
+
+// householdFilterOf reads area, estate, building, page and per_page.
+func householdFilterOf(r *http.Request) (HouseholdFilter, error) {
 	q := r.URL.Query()
-	list, err := a.svc.ListHouseholds(r.Context(), p, HouseholdFilter{Area: q.Get("area"), Estate: q.Get("estate"),
-		Building: q.Get("building"), After: page.Cursor, Limit: page.Limit + 1})
-	if err != nil {
-		return err
+	f := HouseholdFilter{Area: q.Get("area"), Estate: q.Get("estate"), Building: q.Get("building")}
+	var err error
+	if f.Page, err = web.QueryInt(r, "page", 1, 1, MaxHouseholdPage); err != nil {
+		return f, err
 	}
-	return web.JSON(w, http.StatusOK, web.NewPage(list, page.Limit, householdCursor))
+	f.PerPage, err = web.QueryInt(r, "per_page", DefaultHouseholdsPerPage, 1, MaxHouseholdsPerPage)
+	return f, err
 }
 
 // Household answers GET /api/v1/households/{id} with its residents.

@@ -133,20 +133,30 @@ type RegisterImport struct {
 	IgnoredColumns []string        `json:"ignored_columns"`
 }
 
-// HouseholdFilter selects households of the register.
+// HouseholdFilter selects a page of households of the register.
 type HouseholdFilter struct {
 	Area     string // a community (or above) code; empty is every area the caller reads
 	Estate   string
 	Building string
-	After    string // cursor: the key of the last household of the previous page
-	Limit    int
+	Page     int // from 1
+	PerPage  int
 }
 
-// Household list limits.
+// Household list pages.
 const (
-	DefaultHouseholdLimit = 50
-	MaxHouseholdLimit     = 500
+	DefaultHouseholdsPerPage = 50
+	MaxHouseholdsPerPage     = 500
+	MaxHouseholdPage         = 100000
 )
+
+// HouseholdPage is a page of the register, in order of estate, building,
+// unit and room.
+type HouseholdPage struct {
+	Items   []Household `json:"items"`
+	Page    int         `json:"page"`
+	PerPage int         `json:"per_page"`
+	Total   int         `json:"total"` // households matching, on every page
+}
 
 // HouseholdCodes are the resident codes of one household: its own and
 // each resident's.

@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"tongxin/internal/auth"
@@ -19,8 +20,8 @@ import (
 // POST /households/import.
 type pageHouseholdsData struct {
 	Area, Estate, Building string
-	Households             []Household
-	Next                   string // the next page's URL, "" on the last
+	Page                   *HouseholdPage
+	Prev, Next             string // the pages' URLs, "" on the first and the last
 	CanImport              bool
 	Result                 *RegisterImport
 	Form                   *web.Form
@@ -55,7 +56,7 @@ func viewsOf(res *RegisterImport) []syncView {
 }
 
 // Households shows a page of households (GET
-// /households?area=&estate=&building=&cursor=), masked, with the upload
+// /households?area=&estate=&building=&page=&per_page=), masked, with the upload
 // form for those who register.
 func (pg *Pages) Households(w http.ResponseWriter, r *http.Request) error {
 	p, err := web.Principal(r)
@@ -71,33 +72,34 @@ func (pg *Pages) Households(w http.ResponseWriter, r *http.Request) error {
 
 // households reads the filters of r and lists a page.
 func (pg *Pages) households(r *http.Request, p *auth.Principal) (*pageHouseholdsData, error) {
-	q := r.URL.Query()
-	d := &pageHouseholdsData{Area: strings.TrimSpace(q.Get("area")), Estate: strings.TrimSpace(q.Get("estate")),
-		Building: strings.TrimSpace(q.Get("building")), CanImport: p.Can(auth.TestingRegister), Form: web.NewForm(nil),
-		Sheets: map[int64]string{}}
-	page, err := web.ParsePage(r, DefaultHouseholdLimit, MaxHouseholdLimit)
+	f, err := householdFilterOf(r)
 	if err != nil {
 		return nil, err
 	}
-	list, err := pg.svc.ListHouseholds(r.Context(), p, HouseholdFilter{Area: d.Area, Estate: d.Estate, Building: d.Building,
-		After: page.Cursor, Limit: page.Limit + 1})
-	if err != nil {
+	f.Area, f.Estate, f.Building = strings.TrimSpace(f.Area), strings.TrimSpace(f.Estate), strings.TrimSpace(f.Building)
+	d := &pageHouseholdsData{Area: f.Area, Estate: f.Estate, Building: f.Building, CanImport: p.Can(auth.TestingRegister),
+		Form: web.NewForm(nil), Sheets: map[int64]string{}}
+	if d.Page, err = pg.svc.ListHouseholds(r.Context(), p, f); err != nil {
 		return nil, err
 	}
-	pp := web.NewPage(list, page.Limit, householdCursor)
-	d.Households = pp.Items
-	for _, h := range d.Households {
+	for _, h := range d.Page.Items {
 		d.Sheets[h.ID] = "/households/codes?" + url.Values{"community": {h.CommunityCode}, "estate": {h.Estate},
 			"building": {h.Building}}.Encode()
 	}
-	if pp.NextCursor != "" {
-		v := url.Values{"cursor": {pp.NextCursor}}
-		for k, s := range map[string]string{"area": d.Area, "estate": d.Estate, "building": d.Building} {
+	link := func(page int) string {
+		v := url.Values{"page": {strconv.Itoa(page)}}
+		for k, s := range map[string]string{"area": f.Area, "estate": f.Estate, "building": f.Building} {
 			if s != "" {
 				v.Set(k, s)
 			}
 		}
-		d.Next = "/households?" + v.Encode()
+		return "/households?" + v.Encode()
+	}
+	if d.Page.Page > 1 {
+		d.Prev = link(d.Page.Page - 1)
+	}
+	if d.Page.Page*d.Page.PerPage < d.Page.Total {
+		d.Next = link(d.Page.Page + 1)
 	}
 	return d, nil
 }

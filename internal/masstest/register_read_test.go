@@ -20,17 +20,18 @@ func TestRegisterScopeAndReveal(t *testing.T) {
 		f.mustImport(officer, append(register(dayuan, 1, 1, 2), register(gudaqiao, 2, 1, 1)...))
 		worker := f.User("dayuan", auth.CommunityWorker, dayuan)
 		var seen []Household
-		after := ""
-		for {
-			page, err := f.svc.ListHouseholds(f.Ctx, worker, HouseholdFilter{After: after, Limit: 15})
+		for n := 1; ; n++ {
+			page, err := f.svc.ListHouseholds(f.Ctx, worker, HouseholdFilter{Page: n, PerPage: 15})
 			if err != nil {
 				t.Fatal(err)
 			}
-			seen = append(seen, page...)
-			if len(page) < 15 {
+			if page.Total != 40 || page.Page != n {
+				t.Fatalf("page %d: total %d, page %d", n, page.Total, page.Page)
+			}
+			seen = append(seen, page.Items...)
+			if len(page.Items) < 15 {
 				break
 			}
-			after = householdCursor(page[len(page)-1])
 		}
 		if len(seen) != 40 {
 			t.Fatalf("worker sees %d households, want 40", len(seen))
@@ -39,8 +40,8 @@ func TestRegisterScopeAndReveal(t *testing.T) {
 			if h.CommunityCode != dayuan {
 				t.Fatalf("worker sees %s", h.CommunityCode)
 			}
-			if i > 0 && householdCursor(seen[i-1]) >= householdCursor(h) {
-				t.Errorf("order: %s before %s", householdCursor(seen[i-1]), householdCursor(h))
+			if i > 0 && placeKeyOf(seen[i-1]) >= placeKeyOf(h) {
+				t.Errorf("order: %s before %s", placeKeyOf(seen[i-1]), placeKeyOf(h))
 			}
 			for _, r := range h.Residents {
 				if !strings.Contains(r.IDNumber, "********") || !strings.Contains(r.Phone, "****") || !strings.Contains(r.Name, "*") {
@@ -48,10 +49,11 @@ func TestRegisterScopeAndReveal(t *testing.T) {
 				}
 			}
 		}
-		other, err := f.svc.ListHouseholds(f.Ctx, officer, HouseholdFilter{Area: gudaqiao, Estate: "小区1", Building: "1栋", Limit: 100})
-		if err != nil || len(other) != 20 {
-			t.Fatalf("street, 古大桥: %d, %v", len(other), err)
+		page, err := f.svc.ListHouseholds(f.Ctx, officer, HouseholdFilter{Area: gudaqiao, Estate: "小区1", Building: "1栋", PerPage: 100})
+		if err != nil || len(page.Items) != 20 || page.Total != 20 {
+			t.Fatalf("street, 古大桥: %+v, %v", page, err)
 		}
+		other := page.Items
 		_, err = f.svc.GetHousehold(f.Ctx, worker, strconv.FormatInt(other[0].ID, 10))
 		testcity.MustErr(t, err, errs.NotFound, "household_not_found")
 		h, err := f.svc.GetHousehold(f.Ctx, worker, strconv.FormatInt(seen[0].ID, 10))
@@ -85,12 +87,12 @@ func TestRegisterCodes(t *testing.T) {
 		worker := f.User("dayuan", auth.CommunityWorker, dayuan)
 		people := register(dayuan, 1, 1, 1)
 		f.mustImport(worker, people)
-		list, err := f.svc.ListHouseholds(f.Ctx, worker, HouseholdFilter{Limit: 100})
+		page, err := f.svc.ListHouseholds(f.Ctx, worker, HouseholdFilter{PerPage: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
 		var h Household
-		for _, x := range list {
+		for _, x := range page.Items {
 			if len(x.Residents) == 3 {
 				h = x
 			}
@@ -172,4 +174,9 @@ func TestRegisterImportRebuildsCoverage(t *testing.T) {
 			t.Errorf("deceased = %d", n)
 		}
 	})
+}
+
+// placeKeyOf is a household's place as the list orders it.
+func placeKeyOf(h Household) string {
+	return strings.Join([]string{h.Estate, h.Building, h.Unit, h.Room}, "\x00")
 }

@@ -23,20 +23,19 @@ func errNoResident() *errs.Error {
 	return errs.E(errs.NotFound, "resident_not_found", "居民不存在")
 }
 
-func errBadCursor() *errs.Error { return errs.E(errs.Invalid, "bad_cursor", "cursor 无效") }
-
 // MaxRevealReasonLen bounds the reason of a reveal, in characters.
 const MaxRevealReasonLen = 200
 
 // ListHouseholds answers a page of the households p reads testing over
 // (at their community), with their residents masked.
-func (s *Service) ListHouseholds(ctx context.Context, p *auth.Principal, f HouseholdFilter) ([]Household, error) {
+func (s *Service) ListHouseholds(ctx context.Context, p *auth.Principal, f HouseholdFilter) (*HouseholdPage, error) {
 	const op = "masstest.ListHouseholds"
 	if err := auth.Require(p, auth.TestingRead, op); err != nil {
 		return nil, err
 	}
-	if f.Limit <= 0 || f.Limit > MaxHouseholdLimit+1 {
-		f.Limit = DefaultHouseholdLimit
+	out := &HouseholdPage{Page: min(max(f.Page, 1), MaxHouseholdPage), PerPage: f.PerPage}
+	if out.PerPage <= 0 || out.PerPage > MaxHouseholdsPerPage {
+		out.PerPage = DefaultHouseholdsPerPage
 	}
 	var a db.Args
 	paths, all := p.AreaPaths(auth.TestingRead)
@@ -54,16 +53,19 @@ func (s *Service) ListHouseholds(ctx context.Context, p *auth.Principal, f House
 	if v := strings.TrimSpace(f.Building); v != "" {
 		where += " AND h.building = " + a.Add(v)
 	}
-	var out []Household
 	err := s.db.Read(ctx, func(tx *db.Tx) error {
-		list, err := listHouseholds(ctx, tx, where, &a, f.After, f.Limit)
+		list, total, err := listHouseholds(ctx, tx, where, a, (out.Page-1)*out.PerPage, out.PerPage)
 		if err != nil {
 			return err
 		}
-		out, err = s.withResidents(ctx, tx, list, false)
+		out.Total = total
+		out.Items, err = s.withResidents(ctx, tx, list, false)
 		return err
 	})
-	return out, errs.Wrap(op, err)
+	if err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	return out, nil
 }
 
 // withResidents fills the residents of households, masked.

@@ -3,7 +3,6 @@ package masstest
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"tongxin/internal/db"
@@ -30,30 +29,20 @@ func scanHousehold(sc db.Scanner) (*hhRow, error) {
 	return &h, err
 }
 
-// householdCursor is the key a page of households ends with.
-func householdCursor(h Household) string {
-	return strings.Join([]string{h.Estate, h.Building, h.Unit, h.Room, strconv.FormatInt(h.ID, 10)}, "\x00")
-}
-
-// listHouseholds answers up to limit households matching where, in
-// order of estate, building, unit and room, after the cursor.
-func listHouseholds(ctx context.Context, tx *db.Tx, where string, a *db.Args, after string, limit int) ([]*hhRow, error) {
-	if after != "" {
-		k := strings.Split(after, "\x00")
-		id, err := strconv.ParseInt(k[len(k)-1], 10, 64)
-		if len(k) != 5 || err != nil {
-			return nil, errBadCursor()
-		}
-		where += ` AND (h.estate, h.building, h.unit, h.room, h.id) > (` + a.Add(k[0]) + `, ` + a.Add(k[1]) + `, ` +
-			a.Add(k[2]) + `, ` + a.Add(k[3]) + `, ` + a.Add(id) + `)`
+// listHouseholds answers limit households matching where from offset,
+// in order of estate, building, unit and room, and how many match.
+func listHouseholds(ctx context.Context, tx *db.Tx, where string, a db.Args, offset, limit int) ([]*hhRow, int, error) {
+	var total int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM testing_households h WHERE `+where, a.List...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("masstest: households: %w", err)
 	}
 	q := `SELECT ` + householdCols + householdFrom + ` WHERE ` + where +
-		` ORDER BY h.estate, h.building, h.unit, h.room, h.id LIMIT ` + a.Add(limit)
+		` ORDER BY h.estate, h.building, h.unit, h.room, h.id LIMIT ` + a.Add(limit) + ` OFFSET ` + a.Add(offset)
 	out, err := db.Collect(ctx, tx, scanHousehold, q, a.List...)
 	if err != nil {
-		return nil, fmt.Errorf("masstest: households: %w", err)
+		return nil, 0, fmt.Errorf("masstest: households: %w", err)
 	}
-	return out, nil
+	return out, total, nil
 }
 
 // loadHousehold answers a household by id.
