@@ -66,6 +66,10 @@ func (s *Service) ImportHouseholds(ctx context.Context, p *auth.Principal, data 
 			today: tx.Now.In(clock.Shanghai).Format("2006-01-02")}
 		return im.run(ctx, rows, out)
 	})
+	if s.db.Dialect.IsUniqueViolation(err) {
+		// Another import registered the same room or person meanwhile.
+		err = errs.E(errs.Conflict, "register_busy", "另一份登记表正在导入同一社区，请稍后重新导入")
+	}
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
