@@ -367,6 +367,20 @@ var matrixSpecs = map[string]reqSpec{
 	"GET /testing/rounds/{id}":        {obj: "round"},
 	"GET /testing/rounds/{id}/board":  {obj: "round"},
 	"GET /testing/rounds/{id}/missed": {obj: "round"},
+	// Mass testing: the household register
+	"POST /api/v1/households/import": {scoped: true, build: func(c *cellCtx) (string, string, []byte) {
+		return "", "text/csv", registerCSVFor(c)
+	}},
+	"GET /api/v1/households":             {scoped: true, build: query("area=«area»")},
+	"GET /api/v1/households/{id}":        {obj: "household"},
+	"GET /api/v1/households/{id}/codes":  {obj: "household"},
+	"POST /api/v1/residents/{id}/reveal": {obj: "residentid", build: jsonBody(`{"reason":"入户核对"}`)},
+	"GET /households":                    {scoped: true, build: query("area=«area»")},
+	"GET /households/codes":              {scoped: true, build: query("community=«area»&estate=%s&building=1%s", "%E7%9F%A9%E9%98%B5%E5%B0%8F%E5%8C%BA", "%E6%A0%8B")},
+	"POST /households/import": {scoped: true, build: func(c *cellCtx) (string, string, []byte) {
+		ct, b := multipartBody(nil, "register.csv", registerCSVFor(c))
+		return "", ct, b
+	}},
 }
 
 // paramKinds are the kinds of path parameters other than {id} and {code}.

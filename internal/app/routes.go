@@ -231,6 +231,13 @@ func (rt *routes) table() []Route {
 		{Pattern: "GET /api/v1/lab-results/import/template", Handler: mt.LabTemplate},
 		{Pattern: "GET /api/v1/retests", Handler: mt.Retests},
 		{Pattern: "GET /api/v1/positives", Handler: mt.Positives},
+		// Mass testing: the household register
+		{Pattern: "POST /api/v1/households/import", Handler: rt.imports.H(mt.ImportHouseholds)},
+		{Pattern: "GET /api/v1/households/import/template", Handler: mt.HouseholdsTemplate},
+		{Pattern: "GET /api/v1/households", Handler: mt.Households},
+		{Pattern: "GET /api/v1/households/{id}", Handler: mt.Household},
+		{Pattern: "GET /api/v1/households/{id}/codes", Handler: mt.HouseholdCodes},
+		{Pattern: "POST /api/v1/residents/{id}/reveal", Handler: mt.RevealResident},
 
 		// Pages
 		{Pattern: "GET /{$}", Handler: acct.Home, Public: true},
@@ -345,6 +352,10 @@ func (rt *routes) table() []Route {
 		{Pattern: "GET /testing/lab", Handler: rt.testUI.LabPage},
 		{Pattern: "POST /testing/lab", Handler: rt.imports.H(rt.testUI.LabSubmit)},
 		{Pattern: "GET /testing/retests", Handler: rt.testUI.RetestsPage},
+		// Mass testing pages: the household register
+		{Pattern: "GET /households", Handler: rt.testUI.Households},
+		{Pattern: "POST /households/import", Handler: rt.imports.H(rt.testUI.ImportSubmit)},
+		{Pattern: "GET /households/codes", Handler: rt.testUI.Codes},
 	}
 }
 

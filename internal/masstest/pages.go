@@ -16,7 +16,8 @@ var Templates embed.FS
 // Pages serves mass testing as HTML: the campaigns and their rounds'
 // history, a round's dashboard (coverage down to the building, refreshing
 // itself), the missed list printable a building a page, the lab results'
-// import and the retest board. Every rule is the service's; the pages
+// import and the retest board, the household register with its import and
+// the resident codes' QR sheets. Every rule is the service's; the pages
 // read forms and show answers.
 type Pages struct {
 	svc    *Service
@@ -30,6 +31,7 @@ func NewPages(svc *Service, render *web.Renderer) *Pages { return &Pages{svc: sv
 func NavItems() []web.NavItem {
 	return []web.NavItem{
 		{Key: "testing.nav.campaigns", DescKey: "testing.card.campaigns", Path: "/testing", Perm: auth.TestingRead},
+		{Key: "testing.nav.households", DescKey: "testing.card.households", Path: "/households", Perm: auth.TestingRead},
 	}
 }
 
