@@ -142,7 +142,6 @@ func TestMassTestingThroughTheRouter(t *testing.T) {
 	}
 }
 
-
 // checkMissedBook reads the missed list's workbook with openpyxl: a sheet
 // a building, every row masked, birth years numbers, want rows in all.
 func checkMissedBook(t *testing.T, book []byte, want int) {
