@@ -41,6 +41,7 @@ type routes struct {
 	cpUI     *checkpoint.Pages
 	scanUI   *checkpoint.ScanPage
 	testAPI  *masstest.API
+	testUI   *masstest.Pages
 	imports  *web.Gate // every import, API and page: web.MaxConcurrentImports at once
 }
 
@@ -60,7 +61,7 @@ func (rt *routes) table() []Route {
 	tkUI := rt.ticketUI
 	nt, ntUI := rt.ntAPI, rt.ntUI
 	ps, psUI := rt.passAPI, rt.passUI
-	mt := rt.testAPI
+	mt, mtUI := rt.testAPI, rt.testUI
 	cp, cpUI := rt.cpAPI, rt.cpUI
 	return []Route{
 		// Operations
@@ -319,6 +320,11 @@ func (rt *routes) table() []Route {
 		{Pattern: "POST /traffic/manage/measures", Handler: cpUI.CreateMeasure},
 		{Pattern: "POST /traffic/manage/measures/{id}/cancel", Handler: cpUI.CancelMeasure},
 		{Pattern: "POST /traffic/manage/notices", Handler: cpUI.PublishNotice},
+		// Mass testing pages: the collector's phone page (its service worker
+		// is the scan page's, served under /rounds/ to control it)
+		{Pattern: "GET /collect", Handler: mtUI.CollectStart},
+		{Pattern: "GET /rounds/{id}/collect", Handler: mtUI.Collect},
+		{Pattern: "GET " + masstest.CollectWorkerPath, Handler: rt.scanUI.Worker, Public: true},
 	}
 }
 

@@ -236,7 +236,8 @@ func newRenderer(log *slog.Logger) (*web.Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return web.NewRenderer(log, catalog, account.Templates, area.Templates, resumption.Templates, notify.Templates, ticket.Templates, pass.Templates, checkpoint.Templates)
+	return web.NewRenderer(log, catalog, account.Templates, area.Templates, resumption.Templates, notify.Templates, ticket.Templates, pass.Templates, checkpoint.Templates,
+		masstest.Templates)
 }
 
 // newServer is NewServer on compiled templates (the access matrix opens
@@ -248,6 +249,7 @@ func newServer(sys *System, opt ServerOptions, render *web.Renderer) *Server {
 	render.AddNav(pass.NavItems(sys.Passes)...)
 	render.AddNav(checkpoint.NavItems()...)
 	render.AddNav(checkpoint.ScanNavItems()...)
+	render.AddNav(masstest.CollectNavItems()...)
 	render.AddWork(area.HomeWork())
 	render.AddWork(resumption.HomeWork(sys.Resumption)...)
 	render.AddWork(pass.ReviewWork(sys.Passes), ticket.HomeWork(sys.Tickets), checkpoint.HomeWork(sys.Checkpoints),
@@ -278,6 +280,7 @@ func newServer(sys *System, opt ServerOptions, render *web.Renderer) *Server {
 		cpUI:     checkpoint.NewPages(sys.Checkpoints, render),
 		scanUI:   checkpoint.NewScanPage(sys.Checkpoints, render),
 		testAPI:  masstest.NewAPI(sys.Testing),
+		testUI:   masstest.NewPages(sys.Testing, render),
 		imports:  web.NewGate(web.MaxConcurrentImports),
 	}
 	mux := http.NewServeMux()
