@@ -51,7 +51,7 @@ type collectConfig struct {
 	URLs        map[string]string `json:"urls"`
 	Reasons     map[string]string `json:"reasons"`
 	Text        map[string]string `json:"text"`
-	Areas       map[string]string `json:"areas"` // the round's area codes and names
+	Areas       map[string]string `json:"areas"` // area codes and names, for the community of a resident code
 	User        string            `json:"user"`
 	Lang        string            `json:"lang"`
 	GeneratedAt int64             `json:"generated_at"` // Unix ms
@@ -100,14 +100,11 @@ func (pg *Pages) Collect(w http.ResponseWriter, r *http.Request) error {
 			"samples": "/api/v1/rounds/" + ref + "/samples",
 			"sw":      CollectWorkerPath,
 		},
-		Reasons: map[string]string{}, Text: map[string]string{}, Areas: map[string]string{},
+		Reasons: map[string]string{}, Text: map[string]string{}, Areas: v.Areas,
 		User: p.Username, Lang: lang, GeneratedAt: pg.svc.Now().UnixMilli(),
 	}
 	for _, s := range v.Sites {
 		cfg.Sites = append(cfg.Sites, collectSite{ID: s.ID, Name: s.Name, Place: s.Place})
-	}
-	for _, a := range rd.Areas {
-		cfg.Areas[a.Code] = a.Name
 	}
 	for _, rs := range collectReasons {
 		cfg.Reasons[string(rs)] = cat.T(lang, "collect.reason."+string(rs))

@@ -19,6 +19,9 @@ type CollectView struct {
 	// API takes door samples there too; the page offers what the round
 	// plans).
 	Modes []SampleMode
+	// Areas name the areas a resident code's community may be shown by:
+	// the round's, the campaign's teams' and the collector's own.
+	Areas map[string]string
 }
 
 // CollectPage answers the collector's page of round ref for p: whoever
@@ -38,7 +41,22 @@ func (s *Service) CollectPage(ctx context.Context, p *auth.Principal, roundRef s
 		if err != nil {
 			return err
 		}
-		out = &CollectView{Round: r, Sites: sites, Modes: roundModes(r.Mode)}
+		teams, err := listTeams(ctx, tx, r.CampaignID)
+		if err != nil {
+			return err
+		}
+		out = &CollectView{Round: r, Sites: sites, Modes: roundModes(r.Mode), Areas: map[string]string{}}
+		for _, a := range r.Areas {
+			out.Areas[a.Code] = a.Name
+		}
+		for _, t := range teams {
+			out.Areas[t.AreaCode] = t.AreaName
+		}
+		for _, a := range p.Assignments {
+			if a.Scope.Kind == auth.ScopeArea && a.Scope.Name != "" {
+				out.Areas[a.Scope.Ref] = a.Scope.Name
+			}
+		}
 		return nil
 	})
 	return out, errs.Wrap(op, err)

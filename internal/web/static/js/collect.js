@@ -315,9 +315,16 @@
 
   // ------------------------------------------------------------------
   // One scan: a tube, a resident code or an ID number.
-  var busy = Promise.resolve();
+  // One at a time, in the order scanned; the page's data-scanned counts
+  // the scans handled (tests wait for it).
+  var busy = Promise.resolve(), scanned = 0;
   function scan(raw) {
-    busy = busy.then(function () { return scanOne(raw); }, function () { return scanOne(raw); });
+    var one = function () {
+      return scanOne(raw).finally(function () {
+        document.documentElement.setAttribute("data-scanned", String(++scanned));
+      });
+    };
+    busy = busy.then(one, one);
     return busy;
   }
 
