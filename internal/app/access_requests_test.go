@@ -342,6 +342,8 @@ var matrixSpecs = map[string]reqSpec{
 	"POST /traffic/manage/measures":             {scoped: true, build: formBody("kind=closure&target=new&target_kind=road&area_code=«district»&description=d&effective_from=«formnow»")},
 	"POST /traffic/manage/measures/{id}/cancel": {obj: "measure2"},
 	"POST /traffic/manage/notices":              {scoped: true, build: formBody("number=N1&title=t&body=b&area_code=«district»&lifts=«measure2»")},
+	// Pages: mass testing, the collector's page
+	"GET /rounds/{id}/collect": {obj: "round"},
 }
 
 // paramKinds are the kinds of path parameters other than {id} and {code}.
