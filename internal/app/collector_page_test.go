@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"tongxin/internal/auth"
+	"tongxin/internal/db/dbtest"
 )
 
 // The collector's page through the real router: it renders for a
@@ -19,7 +20,13 @@ import (
 // samples the page sends are stored once however often they are sent.
 func TestCollectPage(t *testing.T) {
 	t.Parallel()
-	ts := newTestSystem(t, "sqlite")
+	for _, kind := range dbtest.Kinds() {
+		t.Run(kind, func(t *testing.T) { collectPage(t, kind) })
+	}
+}
+
+func collectPage(t *testing.T, kind string) {
+	ts := newTestSystem(t, kind)
 	ctx := context.Background()
 	for _, u := range []struct{ name, role, scope string }{
 		{"cjw", "community_worker", "430203001001"},    // 大园社区
