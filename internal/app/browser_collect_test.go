@@ -137,6 +137,11 @@ func TestBrowserCollectOffline(t *testing.T) {
 		expect("a resident taken before", scan(page, w.Codes[2], false), "本机已采样过")
 		expect("a resident", scan(page, w.Codes[5], false), "已采样")
 		expect("an ID number", scan(page, w.IDNumbers[6], false), "身份证号", "430***********")
+		wrong := w.IDNumbers[7][:17] + map[bool]string{true: "1", false: "0"}[w.IDNumbers[7][17] == '0']
+		expect("a mistyped ID number", scan(page, wrong, false), "校验位")
+		// Back to the full tube, then on with the second one where it was.
+		expect("the full tube again", scan(page, "T20221120A", false), "已满 5 人")
+		expect("the second tube again", scan(page, "T20221120B", false), "T20221120B：2/5")
 		page.MustElement("#collect-next").MustClick()
 		page.MustWait(`() => document.documentElement.getAttribute("data-tube") === ""`)
 		if n := queued(page); n != 7 {
@@ -181,6 +186,7 @@ func TestBrowserCollectOffline(t *testing.T) {
 			t.Fatalf("problems %+v, want the repeat", problems)
 		}
 		expect("problems", page.MustElement("#collect-problems").MustText(), "本轮已采样")
+		expect("uploaded after the second upload", page.MustElement("#collect-done").MustText(), "已上传 7 条")
 		narrow(page, "the problems")
 		shot(t, page, "collect-uploaded-360.png")
 	})

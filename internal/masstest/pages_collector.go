@@ -32,7 +32,7 @@ const collectBatch = 500
 var collectTexts = []string{
 	"online", "offline", "queued", "uploaded", "tube_needed", "tube_now", "tube_full", "tube_started", "tube_closed",
 	"resident_ok", "id_ok", "bad_code", "household_code", "crypto_unsupported", "keys_never", "keys_age", "repeat",
-	"repeat_here", "invalid_input", "offline_ready", "offline_unsupported", "auth_lost", "camera_failed",
+	"repeat_here", "invalid_id", "invalid_input", "offline_ready", "offline_unsupported", "auth_lost", "camera_failed",
 	"storage_full", "round_closed", "problem", "forbidden", "pending", "created", "site_needed", "just_now",
 	"minutes_ago", "hours_ago", "days_ago",
 }

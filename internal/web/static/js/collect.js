@@ -67,10 +67,20 @@
   // device: "d" + 8 random hex digits; seq: the last counter used
   // queue.<round>: [sample]; tube.<round>: {barcode, pool, n, full}
   // done.<round>: {rid or id: client_id}; stats.<round>: {created, repeat}
+  // stored.<round>: {client_id: 1} the samples the server stored
   // problems.<round>, recent.<round>: [{…}]
   function queue() { return load("queue." + roundID, []); }
+  // tubes.<round>: {barcode: {pool, n, members}} every tube of this device
   function tube() { return load("tube." + roundID, null); }
-  function setTube(t) { save("tube." + roundID, t); showTube(); }
+  function setTube(t) {
+    save("tube." + roundID, t);
+    if (t && t.n > 0) {
+      var used = load("tubes." + roundID, {});
+      used[t.barcode] = { pool: t.pool, n: t.n, members: t.members };
+      save("tubes." + roundID, used);
+    }
+    showTube();
+  }
   function stats() { return load("stats." + roundID, { created: 0, repeat: 0 }); }
 
   function deviceID() {
@@ -196,11 +206,18 @@
     });
     document.documentElement.setAttribute("data-tube", t.barcode + " " + t.n + "/" + t.pool);
   }
+  // startTube makes barcode the tube being filled. A tube this device
+  // filled before (closed early, or scanned again by mistake) goes on
+  // from its count and pool size.
   function startTube(barcode) {
     var old = tube();
-    var c = choices();
-    setTube({ barcode: barcode, pool: c.pool, n: 0, full: false, members: [] });
-    var msg = fmt(T.tube_started, barcode, c.pool);
+    if (old && !old.closed && old.barcode === barcode) { showTube(); return; }
+    var used = load("tubes." + roundID, {});
+    var c = choices(), prev = used[barcode];
+    var t = prev ? { barcode: barcode, pool: prev.pool, n: prev.n, full: prev.n >= prev.pool, members: prev.members || [] }
+      : { barcode: barcode, pool: c.pool, n: 0, full: false, members: [] };
+    setTube(t);
+    var msg = prev ? fmt(t.full ? T.tube_full : T.tube_now, barcode, t.full ? t.pool : t.n, t.pool) : fmt(T.tube_started, barcode, c.pool);
     if (old && !old.closed && old.n > 0 && !old.full) msg = fmt(T.tube_closed, old.barcode, old.n) + "；" + msg;
     note(msg, "ok");
   }
@@ -339,6 +356,9 @@
       note(T.tube_needed, "bad");
       return;
     }
+    // 18 characters of an ID number whose check character is wrong: a
+    // typing error, never a tube.
+    if (/^\d{17}[\dXx]$/.test(text.replace(/[\s\-]/g, ""))) { note(T.invalid_id, "bad"); return; }
     if (TUBE_RE.test(text)) return startTube(text);
     note(T.invalid_input, "bad");
   }
@@ -445,13 +465,19 @@
   }
   // settle takes the server's answers for chunk out of the queue.
   function settle(chunk, items) {
+    // A record stored before under its client id (a batch sent again)
+    // answers created again: it is counted once.
     var st = stats(), problems = load("problems." + roundID, []), states = {}, gone = new Set();
+    var stored = load("stored." + roundID, {});
     chunk.forEach(function (s, i) {
       var it = items[i];
       if (!it || !it.status) return; // no answer: stays queued
       gone.add(s.client_id);
       states[s.client_id] = it.status;
-      if (it.status === "created") { st.created++; return; }
+      if (it.status === "created") {
+        if (!stored[s.client_id]) { stored[s.client_id] = 1; st.created++; }
+        return;
+      }
       var p = { client_id: s.client_id, tube: s.tube, who: (it.sample && it.sample.name) || whoOf(s), status: it.status, at: Date.now() };
       if (it.status === "repeat") {
         st.repeat++;
@@ -462,6 +488,7 @@
       }
       problems.unshift(p);
     });
+    save("stored." + roundID, stored);
     save("stats." + roundID, st);
     save("problems." + roundID, problems.slice(0, 500));
     markRecent(states);
