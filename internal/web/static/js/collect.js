@@ -167,6 +167,8 @@
       if (m) m.checked = true;
       if (c.site) siteSel.value = String(c.site);
     }
+    // A campaign with one site: that one.
+    if (!siteSel.value && (cfg.sites || []).length === 1) siteSel.value = String(cfg.sites[0].id);
     showSite();
   }
   function showSite() {
