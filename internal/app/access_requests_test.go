@@ -381,6 +381,8 @@ var matrixSpecs = map[string]reqSpec{
 		ct, b := multipartBody(nil, "register.csv", registerCSVFor(c))
 		return "", ct, b
 	}},
+	// Pages: mass testing, the collector's page
+	"GET /rounds/{id}/collect": {obj: "round"},
 }
 
 // paramKinds are the kinds of path parameters other than {id} and {code}.

@@ -70,7 +70,7 @@ func checkDigit(body string) string {
 }
 
 // Through the real router and the OpenAPI checks: the testing group opens
-// a campaign and a round, 大园社区's worker samples a batch (one refused
+// a campaign and a round, 建设街道's officer samples a batch in 古大桥社区 (one refused
 // as tube_full, one a repeat), the batch sent again stores nothing more,
 // and the missed list comes as a workbook a building a sheet, masked,
 // that openpyxl reads.
@@ -78,8 +78,8 @@ func TestMassTestingThroughTheRouter(t *testing.T) {
 	for _, kind := range dbtest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
 			ts := newTestSystem(t, kind)
-			residents := seedHouseholds(t, ts.sys, "430203001001", "大园小区", 12)
-			hesuan, dayuan := ts.tokenFor(t, "hesuan"), ts.tokenFor(t, "dayuan")
+			residents := seedHouseholds(t, ts.sys, "430203001002", "古大桥小区", 12)
+			hesuan, jianshe := ts.tokenFor(t, "hesuan"), ts.tokenFor(t, "jianshe")
 			r := ts.do(t, "POST", "/api/v1/campaigns", hesuan, "application/json", strings.NewReader(`{"name":"建设街道全员核酸","area_code":"430203001"}`))
 			if r.status != 201 {
 				t.Fatalf("campaign: %d %s", r.status, r.body)
@@ -106,7 +106,7 @@ func TestMassTestingThroughTheRouter(t *testing.T) {
 				Items []struct{ Status, Code string }
 			}
 			for pass := 0; pass < 2; pass++ {
-				r = ts.do(t, "POST", path, dayuan, "application/json", strings.NewReader(body))
+				r = ts.do(t, "POST", path, jianshe, "application/json", strings.NewReader(body))
 				if r.status != 200 {
 					t.Fatalf("samples: %d %s", r.status, r.body)
 				}
@@ -120,12 +120,12 @@ func TestMassTestingThroughTheRouter(t *testing.T) {
 				t.Fatalf("%d samples stored, want 10", n)
 			}
 			// One sample alone answers its result alone.
-			r = ts.do(t, "POST", path, dayuan, "application/json", strings.NewReader(
+			r = ts.do(t, "POST", path, jianshe, "application/json", strings.NewReader(
 				fmt.Sprintf(`{"client_id":"d1-y","resident":%q,"tube":"DY-0003","pool_size":5,"mode":"door"}`, residents[10])))
 			if r.status != 200 || !strings.Contains(string(r.body), `"status":"created"`) {
 				t.Fatalf("one sample: %d %s", r.status, r.body)
 			}
-			r = ts.do(t, "GET", fmt.Sprintf("/api/v1/rounds/%d/coverage?area=430203001001", round.ID), dayuan, "", nil)
+			r = ts.do(t, "GET", fmt.Sprintf("/api/v1/rounds/%d/coverage?area=430203001002", round.ID), jianshe, "", nil)
 			var cov struct {
 				Persons struct{ Total, Sampled, Missed int }
 			}
@@ -133,7 +133,7 @@ func TestMassTestingThroughTheRouter(t *testing.T) {
 			if r.status != 200 || cov.Persons.Total != 24 || cov.Persons.Sampled != 11 || cov.Persons.Missed != 13 {
 				t.Fatalf("coverage: %d %s", r.status, r.body)
 			}
-			r = ts.do(t, "GET", fmt.Sprintf("/api/v1/rounds/%d/missed?area=430203001001&format=xlsx", round.ID), dayuan, "", nil)
+			r = ts.do(t, "GET", fmt.Sprintf("/api/v1/rounds/%d/missed?area=430203001002&format=xlsx", round.ID), jianshe, "", nil)
 			if r.status != 200 {
 				t.Fatalf("missed xlsx: %d %s", r.status, r.body)
 			}

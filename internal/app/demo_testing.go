@@ -30,15 +30,14 @@ const (
 // demoEstate is an estate of 大园社区: buildings × units × floors × two
 // rooms a floor.
 type demoEstate struct {
-	name                      string
+	name                     string
 	buildings, units, floors int
 }
 
 var demoEstates = []demoEstate{{"大园小区", 6, 2, 6}, {"建设新村", 4, 1, 6}, {"芦淞花园", 5, 2, 5}}
 
 var (
-	demoSurnames = []rune("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史黎贺顾毛郝龚邵万钱覃武戴孔汤庞樊兰殷施陶洪翟安颜倪严牛温芦季俞章鲁葛伍申尤毕聂柴焦向柳")
-	demoGiven    = []string{"建国", "秀英", "桂英", "志强", "丽华", "海燕", "伟", "芳", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超", "霞", "平", "刚", "玉兰", "子涵", "雨萱", "浩然", "梓轩", "一诺", "欣怡"}
+	demoGiven = []string{"建国", "秀英", "桂英", "志强", "丽华", "海燕", "伟", "芳", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超", "霞", "平", "刚", "玉兰", "子涵", "雨萱", "浩然", "梓轩", "一诺", "欣怡"}
 )
 
 // demoHash is a stable number for a key.

@@ -61,7 +61,7 @@ func (rt *routes) table() []Route {
 	tkUI := rt.ticketUI
 	nt, ntUI := rt.ntAPI, rt.ntUI
 	ps, psUI := rt.passAPI, rt.passUI
-	mt := rt.testAPI
+	mt, mtUI := rt.testAPI, rt.testUI
 	cp, cpUI := rt.cpAPI, rt.cpUI
 	return []Route{
 		// Operations
@@ -356,6 +356,11 @@ func (rt *routes) table() []Route {
 		{Pattern: "GET /households", Handler: rt.testUI.Households},
 		{Pattern: "POST /households/import", Handler: rt.imports.H(rt.testUI.ImportSubmit)},
 		{Pattern: "GET /households/codes", Handler: rt.testUI.Codes},
+		// Mass testing pages: the collector's phone page (its service worker
+		// is the scan page's, served under /rounds/ to control it)
+		{Pattern: "GET /collect", Handler: mtUI.CollectStart},
+		{Pattern: "GET /rounds/{id}/collect", Handler: mtUI.Collect},
+		{Pattern: "GET " + masstest.CollectWorkerPath, Handler: rt.scanUI.Worker, Public: true},
 	}
 }
 

@@ -250,6 +250,7 @@ func newServer(sys *System, opt ServerOptions, render *web.Renderer) *Server {
 	render.AddNav(checkpoint.ScanNavItems()...)
 	render.AddNav(masstest.NavItems()...)
 	render.AddNav(masstest.LabNavItems()...)
+	render.AddNav(masstest.CollectNavItems()...)
 	render.AddWork(area.HomeWork())
 	render.AddWork(resumption.HomeWork(sys.Resumption)...)
 	render.AddWork(pass.ReviewWork(sys.Passes), ticket.HomeWork(sys.Tickets), checkpoint.HomeWork(sys.Checkpoints),
