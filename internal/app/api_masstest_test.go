@@ -116,7 +116,7 @@ func TestMassTestingThroughTheRouter(t *testing.T) {
 					t.Fatalf("pass %d: %s", pass, r.body)
 				}
 			}
-			if n := countRows(t, ts.sys.DB, `SELECT COUNT(*) FROM testing_samples`); n != 10 {
+			if n := countRows(t, ts.sys.DB, `SELECT COUNT(*) FROM testing_samples WHERE round_id = $1`, round.ID); n != 10 {
 				t.Fatalf("%d samples stored, want 10", n)
 			}
 			// One sample alone answers its result alone.
