@@ -8,6 +8,7 @@ import (
 	"tongxin/internal/auth"
 	"tongxin/internal/db"
 	"tongxin/internal/masstest"
+	"tongxin/internal/pii"
 )
 
 // testingWorld adds mass testing to the access world: a household with a
@@ -30,7 +31,7 @@ func testingWorld(ctx context.Context, sys *System, w *matrixWorld, must func(st
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO testing_residents (code, household_id, name_masked, name_enc, id_enc, id_idx,
 				id4, birth_year, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1980, 'present', $8, $8)`,
-				"MRES-"+s.k, hh, "矩*", name, idEnc, sys.Box.Index("id", id), id[14:], tx.NowMS())
+				"MRES-"+s.k, hh, "矩*", name, idEnc, sys.Box.Index(pii.KindResidentID, id), id[14:], tx.NowMS())
 			return err
 		}))
 		w.obj["resident."+s.k] = "MRES-" + s.k

@@ -73,7 +73,7 @@ func labResident(ctx context.Context, tx *db.Tx, box *pii.Box, i int, community,
 	}
 	if err := tx.QueryRowContext(ctx, `INSERT INTO testing_residents (code, household_id, name_masked, name_enc, id_enc, id_idx,
 		id4, birth_year, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1990, 'present', $8, $8) RETURNING id`,
-		fmt.Sprintf("LAB-R%d", i), hh, pii.MaskName(name), nameEnc, idEnc, box.Index("id", idNo), pii.Last4(idNo), now).Scan(&res); err != nil {
+		fmt.Sprintf("LAB-R%d", i), hh, pii.MaskName(name), nameEnc, idEnc, box.Index(pii.KindResidentID, idNo), pii.Last4(idNo), now).Scan(&res); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO testing_samples (round_id, resident_id, household_id, tube_id, mode, collector,
@@ -120,7 +120,8 @@ func TestLabResultsOverHTTP(t *testing.T) {
 			if r.status != 400 || !strings.Contains(string(r.body), "import_rejected") || !strings.Contains(string(r.body), "unknown_tube") {
 				t.Fatalf("bad file: %d %s", r.status, r.body)
 			}
-			if r := ts.do(t, "GET", "/api/v1/retests", dayuan, "", nil); r.status != 200 || !strings.Contains(string(r.body), `"total":0`) {
+			if r := ts.do(t, "GET", fmt.Sprintf("/api/v1/retests?round=%d", round.ID), dayuan, "", nil); r.status != 200 ||
+				!strings.Contains(string(r.body), `"total":0`) {
 				t.Fatalf("a refused file placed retests: %d %s", r.status, r.body)
 			}
 			good := "tube,result,lab,reported_at\nLAB-API-10,positive,市疾控," + now.Format(time.RFC3339) + "\n"

@@ -45,7 +45,7 @@ func seedHouseholds(t *testing.T, sys *System, community, estate string, n int) 
 				code := fmt.Sprintf("R-%s-%03d-%d", community, i, k)
 				if _, err := tx.ExecContext(ctx, `INSERT INTO testing_residents (code, household_id, name_masked, name_enc, id_enc,
 					id_idx, id4, birth_year, status, created_at, updated_at) VALUES ($1, $2, '居*', $3, $4, $5, $6, 1980, 'present', $7, $7)`,
-					code, hh, name, idEnc, sys.Box.Index("id", id), pii.Last4(id), tx.NowMS()); err != nil {
+					code, hh, name, idEnc, sys.Box.Index(pii.KindResidentID, id), pii.Last4(id), tx.NowMS()); err != nil {
 					return err
 				}
 				codes = append(codes, code)

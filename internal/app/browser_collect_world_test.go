@@ -14,6 +14,7 @@ import (
 	"tongxin/internal/db"
 	"tongxin/internal/masstest"
 	"tongxin/internal/passtoken"
+	"tongxin/internal/pii"
 )
 
 // CollectWorld is what the collector's page tests work on: households of
@@ -100,7 +101,7 @@ func SeedCollect(t testing.TB, sys *System, households, members int, teamMembers
 				}
 				if _, err := tx.ExecContext(ctx, `INSERT INTO testing_residents (code, household_id, name_masked, name_enc, id_enc, id_idx,
 					id4, birth_year, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1980, 'present', $8, $8)`,
-					rid, hh, masked, nameEnc, idEnc, sys.Box.Index("id", id), id[14:], tx.NowMS()); err != nil {
+					rid, hh, masked, nameEnc, idEnc, sys.Box.Index(pii.KindResidentID, id), id[14:], tx.NowMS()); err != nil {
 					return err
 				}
 				claims = append(claims, passtoken.ResidentClaims{RID: rid, HH: code, Name: masked, Area: collectCommunity, Building: "B1", IAT: now.Unix()})

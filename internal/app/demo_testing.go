@@ -18,8 +18,9 @@ import (
 // areas, has its register — three estates, about three hundred
 // households — and fifteen rounds of testing, one a day up to yesterday,
 // door to door at first, the missed households fewer round after round;
-// the last round's results are in but for a pooled tube that came back
-// positive, whose ten residents wait on the retest list.
+// the last round's results are in, and a pooled tube came back positive,
+// whose ten residents wait on the retest list. Today's round is open: the
+// collectors' page has a round to sample in.
 
 const (
 	demoTestingCommunity = "430203001001" // 大园社区
@@ -144,9 +145,10 @@ func demoTesting(ctx context.Context, sys *System) error {
 	}
 	for k := 1; k <= demoTestingRounds; k++ {
 		day := demoDay(now, demoDays-1-demoTestingRounds+k-1)
-		if err := demoTestingRound(ctx, h, clk, c.ID, sites[0].ID, k, day); err != nil {
+		if err := demoTestingRound(ctx, h, clk, c.ID, sites[0].ID, k, day, nil); err != nil {
 			return err
 		}
 	}
-	return nil
+	// Today's round, open all day: what was sampled so far.
+	return demoTestingRound(ctx, h, clk, c.ID, sites[0].ID, demoTestingRounds+1, demoDay(now, demoDays-1), &now)
 }

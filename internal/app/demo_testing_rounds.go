@@ -13,7 +13,7 @@ import (
 
 // demoMissedHouseholds is how many households each round misses: many at
 // first, a handful later, none in the last rounds but one.
-var demoMissedHouseholds = [demoTestingRounds]int{9, 7, 5, 4, 3, 3, 2, 1, 2, 0, 1, 0, 0, 0, 0}
+var demoMissedHouseholds = [demoTestingRounds + 1]int{9, 7, 5, 4, 3, 3, 2, 1, 2, 0, 1, 0, 0, 0, 0, 0}
 
 // demoRegister is 大园社区's households in address order, each with its
 // residents (codes and flags; no personal data is needed to sample them).
@@ -90,20 +90,24 @@ func demoPlan(k int, day time.Time, households []masstest.Household, site int64)
 
 // demoTestingRound replays round k on day: the round opened at 06:30, the
 // exemptions and samples uploaded at 21:30, the lab's results at 23:00,
-// and the round closed.
-func demoTestingRound(ctx context.Context, h *System, clk *clock.Manual, campaign, site int64, k int, day time.Time) error {
+// and the round closed. Today's round (now set) is open all day and holds
+// the samples taken before now, without results.
+func demoTestingRound(ctx context.Context, h *System, clk *clock.Manual, campaign, site int64, k int, day time.Time, now *time.Time) error {
 	ps, err := demoPrincipals(ctx, h, "dayuan", "hesuan")
 	if err != nil {
 		return err
 	}
 	dayuan, hesuan := ps[0], ps[1]
+	in := masstest.RoundInput{Number: k, StartsAt: day.Add(7 * time.Hour), EndsAt: day.Add(21 * time.Hour), Mode: masstest.ModeBoth}
 	clk.Set(day.Add(6*time.Hour + 30*time.Minute))
-	mode := masstest.ModeBoth
 	if k <= 3 {
-		mode = masstest.ModeDoor
+		in.Mode = masstest.ModeDoor
 	}
-	r, err := h.Testing.CreateRound(ctx, hesuan, strconv.FormatInt(campaign, 10), masstest.RoundInput{Number: k,
-		StartsAt: day.Add(7 * time.Hour), EndsAt: day.Add(21 * time.Hour), Mode: mode})
+	if now != nil {
+		in.StartsAt, in.EndsAt = day, day.Add(24*time.Hour)
+		clk.Set(day)
+	}
+	r, err := h.Testing.CreateRound(ctx, hesuan, strconv.FormatInt(campaign, 10), in)
 	if err != nil {
 		return fmt.Errorf("demo: round %d: %w", k, err)
 	}
@@ -114,21 +118,12 @@ func demoTestingRound(ctx context.Context, h *System, clk *clock.Manual, campaig
 	}
 	plan := demoPlan(k, day, households, site)
 	clk.Set(day.Add(21*time.Hour + 30*time.Minute))
-	for _, e := range plan.exemptions {
-		if _, err := h.Testing.Exempt(ctx, dayuan, ref, e); err != nil {
-			return fmt.Errorf("demo: round %d exemption: %w", k, err)
-		}
+	if now != nil {
+		clk.Set(*now)
+		plan.until(*now)
 	}
-	for start := 0; start < len(plan.samples); start += masstest.MaxSampleBatch {
-		res, err := h.Testing.RecordSamples(ctx, dayuan, ref, plan.samples[start:min(start+masstest.MaxSampleBatch, len(plan.samples))])
-		if err != nil {
-			return fmt.Errorf("demo: round %d samples: %w", k, err)
-		}
-		for _, x := range res {
-			if x.Status != masstest.Created {
-				return fmt.Errorf("demo: round %d sample: %s %s", k, x.Code, x.Message)
-			}
-		}
+	if err := plan.record(ctx, h, dayuan, ref, k); err != nil || now != nil {
+		return err
 	}
 	clk.Set(day.Add(23 * time.Hour))
 	var results []masstest.LabRecord
@@ -144,6 +139,38 @@ func demoTestingRound(ctx context.Context, h *System, clk *clock.Manual, campaig
 	}
 	if _, err := h.Testing.CloseRound(ctx, hesuan, ref); err != nil {
 		return fmt.Errorf("demo: close round %d: %w", k, err)
+	}
+	return nil
+}
+
+// until keeps the samples taken before t.
+func (s *demoSampling) until(t time.Time) {
+	var kept []masstest.SampleInput
+	for _, x := range s.samples {
+		if x.SampledAt.Before(t) {
+			kept = append(kept, x)
+		}
+	}
+	s.samples = kept
+}
+
+// record uploads the round's exemptions and samples as p.
+func (s *demoSampling) record(ctx context.Context, h *System, p *auth.Principal, ref string, k int) error {
+	for _, e := range s.exemptions {
+		if _, err := h.Testing.Exempt(ctx, p, ref, e); err != nil {
+			return fmt.Errorf("demo: round %d exemption: %w", k, err)
+		}
+	}
+	for start := 0; start < len(s.samples); start += masstest.MaxSampleBatch {
+		res, err := h.Testing.RecordSamples(ctx, p, ref, s.samples[start:min(start+masstest.MaxSampleBatch, len(s.samples))])
+		if err != nil {
+			return fmt.Errorf("demo: round %d samples: %w", k, err)
+		}
+		for _, x := range res {
+			if x.Status != masstest.Created {
+				return fmt.Errorf("demo: round %d sample: %s %s", k, x.Code, x.Message)
+			}
+		}
 	}
 	return nil
 }

@@ -129,10 +129,10 @@ func (a *API) Missed(w http.ResponseWriter, r *http.Request) error {
 // Compare answers GET /api/v1/rounds/{id}/compare?with=&area=.
 func (a *API) Compare(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	if q.Get("with") == "" {
-		return errs.Fields("with_required", "请指明对比的轮次", errs.FieldError{Field: "with", Message: "必填"})
-	}
 	return web.Answer(w, r, func(ctx context.Context, p *auth.Principal) (*Comparison, error) {
+		if q.Get("with") == "" {
+			return nil, errs.Fields("with_required", "请指明对比的轮次", errs.FieldError{Field: "with", Message: "必填"})
+		}
 		return a.svc.Compare(ctx, p, r.PathValue("id"), q.Get("with"), q.Get("area"))
 	})
 }

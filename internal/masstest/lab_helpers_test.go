@@ -144,7 +144,7 @@ func (f *labFixture) resident(hh int64) int64 {
 	f.exec(func(tx *db.Tx) error {
 		if err := tx.QueryRowContext(f.Ctx, `INSERT INTO testing_residents (code, household_id, name_masked, name_enc, id_enc,
 			id_idx, id4, birth_year, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1980, 'present', $8, $8)
-			RETURNING id`, fmt.Sprintf("R%05d", n), hh, pii.MaskName(name), nameEnc, idEnc, f.Box.Index("id", labIDNumber(n)),
+			RETURNING id`, fmt.Sprintf("R%05d", n), hh, pii.MaskName(name), nameEnc, idEnc, f.Box.Index(pii.KindResidentID, labIDNumber(n)),
 			pii.Last4(labIDNumber(n)), tx.NowMS()).Scan(&id); err != nil {
 			return err
 		}

@@ -139,5 +139,9 @@ func (pg *Pages) CollectStart(w http.ResponseWriter, r *http.Request) error {
 
 // CollectNavItems are the menu entry and home card of collectors.
 func CollectNavItems() []web.NavItem {
-	return []web.NavItem{{Key: "collect.nav", DescKey: "collect.card", Path: "/collect", Perm: auth.TestingSample}}
+	// Volunteers see it too: they sample as members of a campaign's teams,
+	// which no permission of theirs says (the page lists the rounds where
+	// they may, or says there is none).
+	return []web.NavItem{{Key: "collect.nav", DescKey: "collect.card", Path: "/collect", Perm: auth.TestingSample,
+		Roles: []auth.Role{auth.Volunteer}}}
 }

@@ -109,6 +109,9 @@ func (pg *Pages) Round(w http.ResponseWriter, r *http.Request) error {
 // /testing/rounds/{id}/board?area=), every 30 seconds; a browser asking
 // for it directly is sent to the dashboard.
 func (pg *Pages) RoundBoard(w http.ResponseWriter, r *http.Request) error {
+	if _, err := web.Principal(r); err != nil {
+		return err
+	}
 	if !web.IsHTMX(r) {
 		http.Redirect(w, r, roundURL(r.PathValue("id"), "", r.URL.Query().Get("area")), http.StatusSeeOther)
 		return nil

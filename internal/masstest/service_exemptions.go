@@ -42,7 +42,7 @@ func (s *Service) exemptTarget(ctx context.Context, tx *db.Tx, r *Round, rc reac
 		if nerr != nil {
 			return nil, errs.Fields("invalid_id_number", nerr.Error(), errs.FieldError{Field: "id_number", Message: nerr.Error()})
 		}
-		res, err = residentBy(ctx, tx, "id_idx", s.box.Index("id", id))
+		res, err = residentBy(ctx, tx, "id_idx", s.box.Index(pii.KindResidentID, id))
 	}
 	switch {
 	case err != nil:

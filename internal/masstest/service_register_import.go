@@ -109,7 +109,7 @@ func (s *Service) nameOrigins(ctx context.Context, out *RegisterImport) error {
 func (s *Service) seal(r *sealedRow) error {
 	var err error
 	rec := &r.rec
-	rec.nameMasked, rec.idIdx, rec.id4 = pii.MaskName(r.name), s.box.Index("id", r.id), pii.Last4(r.id)
+	rec.nameMasked, rec.idIdx, rec.id4 = pii.MaskName(r.name), s.box.Index(pii.KindResidentID, r.id), pii.Last4(r.id)
 	rec.birthYear, rec.flags, rec.status, rec.statusDate = r.birthYear, r.flags, r.status, r.statusDate
 	if rec.nameEnc, err = s.box.Seal(r.name); err != nil {
 		return err

@@ -154,7 +154,7 @@ func (s *Service) identify(in *SampleInput) (SampleResult, bool) {
 	if err != nil {
 		return refused("invalid_id_number", err.Error()), false
 	}
-	in.IDNumber = s.box.Index("id", id)
+	in.IDNumber = s.box.Index(pii.KindResidentID, id)
 	return SampleResult{}, true
 }
 

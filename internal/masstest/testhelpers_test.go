@@ -148,7 +148,7 @@ func (f *fixture) household(community, estate, building, unit, room string, peop
 			if err := tx.QueryRowContext(f.Ctx, `INSERT INTO testing_residents (code, household_id, name_masked, name_enc, id_enc,
 				id_idx, id4, birth_year, mobility_impaired, elderly_alone, bedridden, infant, status, created_at, updated_at)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id`,
-				s.code, hh, pii.MaskName(p.name), name, idEnc, f.Box.Index("id", id), pii.Last4(id), by,
+				s.code, hh, pii.MaskName(p.name), name, idEnc, f.Box.Index(pii.KindResidentID, id), pii.Last4(id), by,
 				p.flags.MobilityImpaired, p.flags.ElderlyAlone, p.flags.Bedridden, p.flags.Infant, string(st), tx.NowMS()).Scan(&s.id); err != nil {
 				return err
 			}

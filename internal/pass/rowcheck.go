@@ -309,7 +309,7 @@ func (c *rowChecker) seal() error {
 		if r.idEnc, err = box.Seal(c.id); err != nil {
 			return err
 		}
-		r.idIdx, r.id4 = box.Index("resident_id", c.id), pii.Last4(c.id)
+		r.idIdx, r.id4 = box.Index(pii.KindResidentID, c.id), pii.Last4(c.id)
 	}
 	r.phoneEnc, err = box.Seal(c.phone)
 	return err

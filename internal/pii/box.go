@@ -255,6 +255,14 @@ func (b *Box) Open(sealed []byte) (string, error) {
 	return string(plain), nil
 }
 
+// Kinds of blind index shared by modules: the same person's ID number
+// indexes alike in passes, the testing register and what comes after
+// (zones, tracing), so that one module's record finds another's.
+const (
+	KindResidentID = "resident_id" // a resident ID number, NormalizeResidentID
+	KindPhone      = "phone"       // a mobile or contact phone number
+)
+
 // Index returns the blind index of a normalized value: the HMAC-SHA256,
 // as 64 lower-case hex characters, of the value under the index key,
 // separated by kind, so that Index("phone", x) != Index("id", x).

@@ -153,6 +153,8 @@ CREATE TABLE testing_samples (
 CREATE UNIQUE INDEX testing_samples_once ON testing_samples (round_id, resident_id) WHERE retest_id IS NULL;
 CREATE UNIQUE INDEX testing_samples_retest ON testing_samples (retest_id) WHERE retest_id IS NOT NULL;
 CREATE INDEX testing_samples_tube ON testing_samples (tube_id);
+-- The samples of a day, for the daily report's figures.
+CREATE INDEX testing_samples_day ON testing_samples (sampled_at);
 
 -- Residents a round does not sample, with the reason.
 CREATE TABLE testing_exemptions (

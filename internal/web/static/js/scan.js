@@ -699,12 +699,16 @@
       if (!r.ok || r.redirected) return false;
       await c.put(location.pathname, r);
     }
-    // Fingerprinted files of older versions are never asked for again.
+    // Fingerprinted files of older versions are never asked for again:
+    // an older fingerprint of a file this page keeps goes. Other pages'
+    // files in the shared cache (the collector's) stay.
+    var unprinted = function (path) { return path.replace(/\.[0-9a-f]{8}(\.[a-z0-9]+)$/, "$1"); };
     var keep = new Set(assets.map(function (u) { return new URL(u, location.href).href; }));
+    var mine = new Set(assets.map(function (u) { return unprinted(new URL(u, location.href).pathname); }));
     var keys = await c.keys();
     for (var j = 0; j < keys.length; j++) {
       var u = new URL(keys[j].url);
-      if (u.pathname.indexOf("/static/") === 0 && !keep.has(u.href)) await c.delete(keys[j]);
+      if (u.pathname.indexOf("/static/") === 0 && !keep.has(u.href) && mine.has(unprinted(u.pathname))) await c.delete(keys[j]);
     }
     return true;
   }
