@@ -363,10 +363,14 @@ var matrixSpecs = map[string]reqSpec{
 	"POST /traffic/manage/notices":              {scoped: true, build: formBody("number=N1&title=t&body=b&area_code=«district»&lifts=«measure2»")},
 
 	// Pages: mass testing
-	"GET /testing/campaigns/{id}":     {obj: "campaign"},
-	"GET /testing/rounds/{id}":        {obj: "round"},
-	"GET /testing/rounds/{id}/board":  {obj: "round"},
-	"GET /testing/rounds/{id}/missed": {obj: "round"},
+	"GET /testing/campaigns/{id}":          {obj: "campaign"},
+	"GET /testing/rounds/{id}":             {obj: "round"},
+	"GET /testing/rounds/{id}/board":       {obj: "round"},
+	"GET /testing/rounds/{id}/missed":      {obj: "round"},
+	"POST /testing":                        {scoped: true, build: formBody("name=%E7%9F%A9%E9%98%B5&area_code=«district»")},
+	"POST /testing/campaigns/{id}/rounds":  {obj: "campaign", build: formBody("starts_at=«formnow»&ends_at=«formsoon»&mode=both")},
+	"POST /testing/rounds/{id}/close":      {obj: "round"},
+	"POST /testing/rounds/{id}/exemptions": {obj: "round", build: formBody("resident=«resident»&reason=hospitalized")},
 	// Mass testing: the household register
 	"POST /api/v1/households/import": {scoped: true, build: func(c *cellCtx) (string, string, []byte) {
 		return "", "text/csv", registerCSVFor(c)

@@ -344,6 +344,10 @@ func (rt *routes) table() []Route {
 
 		// Mass testing pages
 		{Pattern: "GET /testing", Handler: rt.testUI.Campaigns},
+		{Pattern: "POST /testing", Handler: rt.testUI.CreateCampaignSubmit},
+		{Pattern: "POST /testing/campaigns/{id}/rounds", Handler: rt.testUI.CreateRoundSubmit},
+		{Pattern: "POST /testing/rounds/{id}/close", Handler: rt.testUI.CloseRoundSubmit},
+		{Pattern: "POST /testing/rounds/{id}/exemptions", Handler: rt.testUI.ExemptSubmit},
 		{Pattern: "GET /testing/campaigns/{id}", Handler: rt.testUI.Campaign},
 		{Pattern: "GET /testing/rounds/{id}", Handler: rt.testUI.Round},
 		{Pattern: "GET /testing/rounds/{id}/board", Handler: rt.testUI.RoundBoard},

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
 	"tongxin/internal/auth"
+	"tongxin/internal/clock"
 	"tongxin/internal/web"
 )
 
@@ -33,8 +35,8 @@ func pct(r *float64) *float64 {
 	return &v
 }
 
-// Campaigns answers GET /testing: the campaigns the caller reads, each
-// with its rounds.
+// Campaigns answers GET /testing: the campaigns the caller reads, and
+// the form of a new one for the testing group.
 func (pg *Pages) Campaigns(w http.ResponseWriter, r *http.Request) error {
 	p, err := web.Principal(r)
 	if err != nil {
@@ -44,18 +46,19 @@ func (pg *Pages) Campaigns(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return pg.render.Page(w, r, http.StatusOK, "testing/campaigns", "testing.campaigns.title", struct {
-		Campaigns []*Campaign
-		CanManage bool
-	}{list, p.Can(auth.TestingManage)})
+	return pg.render.Page(w, r, http.StatusOK, "testing/campaigns", "testing.campaigns.title",
+		pageCampaignsData{Campaigns: list, CanManage: p.Can(auth.TestingManage), Form: web.NewForm(nil)})
 }
 
 // pageHistoryData is the data of testing/campaign.
 type pageHistoryData struct {
-	Campaign *Campaign
-	Area     AreaRef
-	Rounds   []RoundCover
-	Charts   []pageChartSpec
+	Campaign  *Campaign
+	Area      AreaRef
+	Rounds    []RoundCover
+	Charts    []pageChartSpec
+	CanManage bool
+	Form      *web.Form
+	Modes     []Mode
 }
 
 // Campaign answers GET /testing/campaigns/{id}?area=: the rounds one
@@ -65,11 +68,22 @@ func (pg *Pages) Campaign(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return pg.campaignPage(w, r, p, http.StatusOK, nil)
+}
+
+// campaignPage shows a campaign with status, and f the new round's form
+// (nil: a blank one for today, 07:00 to 21:00).
+func (pg *Pages) campaignPage(w http.ResponseWriter, r *http.Request, p *auth.Principal, status int, f *web.Form) error {
 	c, a, rounds, err := pg.svc.History(r.Context(), p, r.PathValue("id"), r.URL.Query().Get("area"))
 	if err != nil {
 		return err
 	}
-	d := &pageHistoryData{Campaign: c, Area: a, Rounds: rounds}
+	if f == nil {
+		day := pg.svc.Now().In(clock.Shanghai).Format(time.DateOnly)
+		f = web.NewForm(url.Values{"starts_at": {day + "T07:00"}, "ends_at": {day + "T21:00"}, "mode": {string(ModeBoth)}})
+	}
+	d := &pageHistoryData{Campaign: c, Area: a, Rounds: rounds, CanManage: p.Covers(auth.TestingManage, c.AreaPath), Form: f,
+		Modes: []Mode{ModeBoth, ModeSites, ModeDoor}}
 	if len(rounds) > 0 {
 		chart := pageChartSpec{ID: "chart-history", Type: "line", Title: pg.t(r, "testing.chart.history", a.Name), Unit: "%"}
 		persons := pageChartSeries{Name: pg.t(r, "testing.col.persons_rate")}
@@ -82,7 +96,7 @@ func (pg *Pages) Campaign(w http.ResponseWriter, r *http.Request) error {
 		chart.Series = []pageChartSeries{persons, households}
 		d.Charts = []pageChartSpec{chart}
 	}
-	return pg.render.Page(w, r, http.StatusOK, "testing/campaign", "testing.campaign.title", d)
+	return pg.render.Page(w, r, status, "testing/campaign", "testing.campaign.title", d)
 }
 
 // pageRoundData is the data of testing/round and of its board.
@@ -94,6 +108,7 @@ type pageRoundData struct {
 	MissedURL string
 	ExportURL string
 	Refreshed bool
+	CanClose  bool
 }
 
 // Round answers GET /testing/rounds/{id}?area=: the round's dashboard.
@@ -148,7 +163,8 @@ func (pg *Pages) roundData(r *http.Request) (*pageRoundData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &pageRoundData{Round: round, Coverage: c, BoardURL: roundURL(ref, "/board", c.Area.Code),
+	d := &pageRoundData{Round: round, Coverage: c, BoardURL: roundURL(ref, "/board", c.Area.Code), CanClose: round.ClosedAt == nil &&
+		pg.svc.managesRound(p, round, "") == nil,
 		MissedURL: roundURL(ref, "/missed", c.Area.Code),
 		ExportURL: fmt.Sprintf("/api/v1/rounds/%d/missed?%s", round.ID, url.Values{"area": {c.Area.Code}, "format": {"xlsx"}}.Encode())}
 	if len(c.Children) > 0 {
@@ -172,6 +188,10 @@ type pageMissedData struct {
 	Prev      string
 	Next      string
 	ExportURL string
+	CanExempt bool
+	Reasons   []ExemptReason
+	Page      int
+	Error     string
 }
 
 // pageBuilding is one building's missed residents, a printed page each.
@@ -194,7 +214,12 @@ func (pg *Pages) Missed(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ref, area := r.PathValue("id"), r.URL.Query().Get("area")
+	return pg.missedPage(w, r, p, r.PathValue("id"), r.URL.Query().Get("area"), page, http.StatusOK, "")
+}
+
+// missedPage shows a page of the missed list with status, and a message
+// when a form was refused.
+func (pg *Pages) missedPage(w http.ResponseWriter, r *http.Request, p *auth.Principal, ref, area string, page, status int, msg string) error {
 	round, err := pg.svc.GetRound(r.Context(), p, ref)
 	if err != nil {
 		return err
@@ -203,8 +228,8 @@ func (pg *Pages) Missed(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := &pageMissedData{Round: round, List: l,
-		ExportURL: fmt.Sprintf("/api/v1/rounds/%d/missed?%s", round.ID, url.Values{"area": {l.Area.Code}, "format": {"xlsx"}}.Encode())}
+	d := &pageMissedData{Round: round, List: l, CanExempt: canSample(p) && round.ClosedAt == nil, Reasons: ExemptReasons, Page: page,
+		Error: msg, ExportURL: fmt.Sprintf("/api/v1/rounds/%d/missed?%s", round.ID, url.Values{"area": {l.Area.Code}, "format": {"xlsx"}}.Encode())}
 	for _, m := range l.Items {
 		name := m.Address.CommunityName + " " + m.Address.Estate + " " + m.Address.Building
 		if len(d.Buildings) == 0 || d.Buildings[len(d.Buildings)-1].Name != name {
@@ -214,15 +239,11 @@ func (pg *Pages) Missed(w http.ResponseWriter, r *http.Request) error {
 		b.People = append(b.People, m)
 	}
 	base := roundURL(ref, "/missed", l.Area.Code)
-	sep := "?"
-	if l.Area.Code != "" {
-		sep = "&"
-	}
 	if page > 1 {
-		d.Prev = fmt.Sprintf("%s%spage=%d", base, sep, page-1)
+		d.Prev = fmt.Sprintf("%s&page=%d", base, page-1)
 	}
 	if page*missedPerPage < l.Persons {
-		d.Next = fmt.Sprintf("%s%spage=%d", base, sep, page+1)
+		d.Next = fmt.Sprintf("%s&page=%d", base, page+1)
 	}
-	return pg.render.Page(w, r, http.StatusOK, "testing/missed", "testing.missed.title", d)
+	return pg.render.Page(w, r, status, "testing/missed", "testing.missed.title", d)
 }

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"tongxin/internal/auth"
+	"tongxin/internal/clock"
 	"tongxin/internal/testcity"
 	"tongxin/internal/web"
 )
@@ -20,11 +23,15 @@ func pagesEnv(t *testing.T, f *fixture) *http.ServeMux {
 	site := testcity.NewSite(t, NavItems(), Templates)
 	pg := NewPages(f.svc, site.Render)
 	site.Mount(map[string]web.Handler{
-		"GET /testing":                    pg.Campaigns,
-		"GET /testing/campaigns/{id}":     pg.Campaign,
-		"GET /testing/rounds/{id}":        pg.Round,
-		"GET /testing/rounds/{id}/board":  pg.RoundBoard,
-		"GET /testing/rounds/{id}/missed": pg.Missed,
+		"GET /testing":                         pg.Campaigns,
+		"GET /testing/campaigns/{id}":          pg.Campaign,
+		"GET /testing/rounds/{id}":             pg.Round,
+		"GET /testing/rounds/{id}/board":       pg.RoundBoard,
+		"GET /testing/rounds/{id}/missed":      pg.Missed,
+		"POST /testing":                        pg.CreateCampaignSubmit,
+		"POST /testing/campaigns/{id}/rounds":  pg.CreateRoundSubmit,
+		"POST /testing/rounds/{id}/close":      pg.CloseRoundSubmit,
+		"POST /testing/rounds/{id}/exemptions": pg.ExemptSubmit,
 	})
 	return site.Mux
 }
@@ -91,4 +98,57 @@ func chartData(t *testing.T, w *httptest.ResponseRecorder) []pageChartSpec {
 		t.Fatalf("chart data %q: %v", m[1], err)
 	}
 	return out
+}
+
+func post(mux *http.ServeMux, target string, p *auth.Principal, form url.Values) *httptest.ResponseRecorder {
+	return testcity.Serve(mux, testcity.Request{Method: "POST", Target: target, As: p, Form: form})
+}
+
+// The testing group opens a campaign and a round from the pages; a
+// community worker exempts a resident of the missed list; a bad form is
+// answered on its page in Chinese; the round is closed.
+func TestManagementForms(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		mux := pagesEnv(t, f)
+		people := f.estateOf(dayuan, "大园小区", 3)
+		hq := f.User("hq_staff1", auth.HQStaff, "430203")
+		worker := f.User("dy_worker", auth.CommunityWorker, dayuan)
+		w := post(mux, "/testing", hq, url.Values{"name": {"建设街道核酸"}, "area_code": {street}})
+		if w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/testing/campaigns/") {
+			t.Fatalf("campaign: %d %s", w.Code, w.Body.String())
+		}
+		campaign := w.Header().Get("Location")
+		w = post(mux, "/testing", hq, url.Values{"name": {""}, "area_code": {street}})
+		testcity.Sees(t, w, 400, []string{"新建检测任务"}, nil)
+		day := f.Clock.Now().In(clock.Shanghai).Format(time.DateOnly)
+		w = post(mux, campaign+"/rounds", hq, url.Values{"starts_at": {day + "T21:00"}, "ends_at": {day + "T07:00"}, "mode": {"both"}})
+		testcity.Sees(t, w, 400, []string{"结束时间须晚于开始时间"}, nil)
+		w = post(mux, campaign+"/rounds", hq, url.Values{"starts_at": {day + "T07:00"}, "ends_at": {day + "T21:00"}, "mode": {"door"},
+			"area_codes": {dayuan}})
+		if w.Code != http.StatusSeeOther {
+			t.Fatalf("round: %d %s", w.Code, w.Body.String())
+		}
+		round := w.Header().Get("Location")
+		w = get(mux, round+"/missed?area="+dayuan, worker, nil)
+		testcity.Sees(t, w, 200, []string{"登记免检", people[0].code}, nil)
+		w = post(mux, round+"/exemptions", worker, url.Values{"resident": {people[0].code}, "reason": {"away"}, "area": {dayuan}})
+		if w.Code != http.StatusSeeOther {
+			t.Fatalf("exempt: %d %s", w.Code, w.Body.String())
+		}
+		w = post(mux, round+"/exemptions", worker, url.Values{"resident": {people[1].code}, "reason": {"infant"}, "area": {dayuan}})
+		testcity.Sees(t, w, 400, []string{"婴幼儿免检限 3 岁以下"}, nil)
+		w = get(mux, round+"/missed?area="+dayuan, worker, nil)
+		testcity.Sees(t, w, 200, []string{people[1].code}, []string{people[0].code})
+		// The worker may not close the round; the testing group may.
+		if w := post(mux, round+"/close", worker, url.Values{}); w.Code != http.StatusForbidden {
+			t.Fatalf("worker closing: %d", w.Code)
+		}
+		w = get(mux, round, hq, nil)
+		testcity.Sees(t, w, 200, []string{"结束本轮"}, nil)
+		if w := post(mux, round+"/close", hq, url.Values{}); w.Code != http.StatusSeeOther {
+			t.Fatalf("close: %d %s", w.Code, w.Body.String())
+		}
+		w = get(mux, round, hq, nil)
+		testcity.Sees(t, w, 200, []string{"已结束"}, []string{"结束本轮"})
+	})
 }
