@@ -3,7 +3,6 @@ package masstest
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -24,34 +23,6 @@ const (
 var benchCommunities = []string{"430203001001", "430203001002", "430203001003", "430203002001", "430203002002",
 	"430203003001", "430203003002"}
 
-// benchInsert runs multi-row INSERTs of n rows, a few big transactions.
-func benchInsert(b *testing.B, d *db.DB, head string, n int, row func(i int) string) {
-	b.Helper()
-	ctx := context.Background()
-	const perStmt, perTx = 500, 200000
-	for start := 0; start < n; start += perTx {
-		err := d.Write(ctx, func(tx *db.Tx) error {
-			for s := start; s < min(start+perTx, n); s += perStmt {
-				var q strings.Builder
-				q.WriteString(head)
-				for i := s; i < min(s+perStmt, n, start+perTx); i++ {
-					if i > s {
-						q.WriteByte(',')
-					}
-					q.WriteString(row(i))
-				}
-				if _, err := tx.ExecContext(ctx, q.String()); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			b.Fatalf("bench load: %v", err)
-		}
-	}
-}
-
 // benchCity loads the district straight into the tables (the import
 // would take far too long for a million residents), opens a round over
 // it and stores its samples and exemptions the same way, then builds the
@@ -65,7 +36,7 @@ func benchCity(b *testing.B, f *fixture) (*Round, int) {
 		paths[c] = f.path(c)
 	}
 	members := func(i int) int { return 1 + i%3 }
-	benchInsert(b, d, `INSERT INTO testing_households (code, community_code, area_path, estate, building, unit, room, members,
+	dbtest.Insert(b, d, `INSERT INTO testing_households (code, community_code, area_path, estate, building, unit, room, members,
 		created_at, updated_at) VALUES `, benchHouseholds, func(i int) string {
 		c := benchCommunities[i%len(benchCommunities)]
 		j := i / len(benchCommunities)
@@ -93,7 +64,7 @@ func benchCity(b *testing.B, f *fixture) (*Round, int) {
 			owners = append(owners, i)
 		}
 	}
-	benchInsert(b, d, `INSERT INTO testing_residents (code, household_id, name_masked, name_enc, id_enc, id_idx, id4, birth_year,
+	dbtest.Insert(b, d, `INSERT INTO testing_residents (code, household_id, name_masked, name_enc, id_enc, id_idx, id4, birth_year,
 		status, created_at, updated_at) VALUES `, len(owners), func(n int) string {
 		return fmt.Sprintf("('BR%07d', %d, '居*', %s, %s, 'bench%07d', '0012', 1980, 'present', %d, %d)", n, firstHH+int64(owners[n]),
 			blob(hex), blob(idHex), n, now, now)
@@ -119,7 +90,7 @@ func benchCity(b *testing.B, f *fixture) (*Round, int) {
 			taken = append(taken, n)
 		}
 	}
-	benchInsert(b, d, `INSERT INTO testing_tubes (barcode, round_id, pool_size, filled) VALUES `, (len(taken)+9)/10, func(i int) string {
+	dbtest.Insert(b, d, `INSERT INTO testing_tubes (barcode, round_id, pool_size, filled) VALUES `, (len(taken)+9)/10, func(i int) string {
 		return fmt.Sprintf("('BT%07d', %d, 10, %d)", i, r.ID, min(10, len(taken)-i*10))
 	})
 	var firstTube int64
@@ -127,14 +98,14 @@ func benchCity(b *testing.B, f *fixture) (*Round, int) {
 		b.Fatal(err)
 	}
 	at := f.Clock.Now().Add(-time.Minute).UnixMilli()
-	benchInsert(b, d, `INSERT INTO testing_samples (round_id, resident_id, household_id, tube_id, mode, collector, client_id,
+	dbtest.Insert(b, d, `INSERT INTO testing_samples (round_id, resident_id, household_id, tube_id, mode, collector, client_id,
 		sampled_at, received_at) VALUES `, len(taken), func(i int) string {
 		n := taken[i]
 		return fmt.Sprintf("(%d, %d, %d, %d, 'site', 'bench', 'bc%07d', %d, %d)", r.ID, firstRes+int64(n), firstHH+int64(owners[n]),
 			firstTube+int64(i/10), i, at, now)
 	})
 	exempt := (len(owners)-4)/100 + 1 // residents n%100 == 3
-	benchInsert(b, d, `INSERT INTO testing_exemptions (round_id, resident_id, reason, created_at, created_by) VALUES `,
+	dbtest.Insert(b, d, `INSERT INTO testing_exemptions (round_id, resident_id, reason, created_at, created_by) VALUES `,
 		exempt, func(i int) string {
 			return fmt.Sprintf("(%d, %d, 'away', %d, 'bench')", r.ID, firstRes+int64(i*100+3), now)
 		})

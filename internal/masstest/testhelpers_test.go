@@ -303,3 +303,30 @@ func (f *fixture) rebuilt(r *Round) string {
 	}
 	return f.tallySnapshot(r.ID)
 }
+
+// imported imports a generated register of community (register's n,
+// estates, buildings) through ImportHouseholds as the system, and
+// answers its residents as the tests know them, in file order.
+func (f *fixture) imported(community string, n, estates, buildings int) []seeded {
+	f.T.Helper()
+	people := register(community, n, estates, buildings)
+	if _, err := f.svc.ImportHouseholds(f.Ctx, f.Sys, csvOf(people)); err != nil {
+		f.T.Fatalf("import: %v", err)
+	}
+	out := make([]seeded, len(people))
+	err := f.DB.Read(f.Ctx, func(tx *db.Tx) error {
+		for i, p := range people {
+			s := seeded{idNumber: p.id, community: community, estate: p.estate, building: p.building, room: p.room, status: Present}
+			if err := tx.QueryRowContext(f.Ctx, `SELECT id, code, household_id FROM testing_residents WHERE id_idx = $1`,
+				f.Box.Index(pii.KindResidentID, p.id)).Scan(&s.id, &s.code, &s.household); err != nil {
+				return err
+			}
+			out[i] = s
+		}
+		return nil
+	})
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	return out
+}

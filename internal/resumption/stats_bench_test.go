@@ -3,7 +3,6 @@ package resumption
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -32,33 +31,9 @@ func benchLoad(b *testing.B, d *db.DB) {
 	b.Helper()
 	ctx := context.Background()
 	now := benchAt.UnixMilli()
-	insert := func(head string, n int, row func(i int) string) {
-		const perStmt, perTx = 500, 100000
-		for start := 0; start < n; start += perTx {
-			err := d.Write(ctx, func(tx *db.Tx) error {
-				for s := start; s < min(start+perTx, n); s += perStmt {
-					var q strings.Builder
-					q.WriteString(head)
-					for i := s; i < min(s+perStmt, n, start+perTx); i++ {
-						if i > s {
-							q.WriteByte(',')
-						}
-						q.WriteString(row(i))
-					}
-					if _, err := tx.ExecContext(ctx, q.String()); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				b.Fatalf("bench load: %v", err)
-			}
-		}
-	}
 	// i%10: 0–3 industry, 4 industry and trade, 5 construction, 6 trade,
 	// 7 services, 8 a project, 9 a small firm outside the "四上".
-	insert(`INSERT INTO enterprises (ekey, kind, name, area_code, is_key, employees, created_at, updated_at) VALUES `, benchUnits,
+	dbtest.Insert(b, d, `INSERT INTO enterprises (ekey, kind, name, area_code, is_key, employees, created_at, updated_at) VALUES `, benchUnits,
 		func(i int) string {
 			kind := "enterprise"
 			if i%10 == 8 {
@@ -102,11 +77,11 @@ func benchLoad(b *testing.B, d *db.DB) {
 			cats = append(cats, cat{id, ServicesAboveScale})
 		}
 	}
-	insert(`INSERT INTO enterprise_categories (enterprise_id, category) VALUES `, len(cats), func(i int) string {
+	dbtest.Insert(b, d, `INSERT INTO enterprise_categories (enterprise_id, category) VALUES `, len(cats), func(i int) string {
 		return fmt.Sprintf("(%d, '%s')", cats[i].id, cats[i].cat)
 	})
 	first := benchAt.AddDate(0, 0, -(benchDays - 1))
-	insert(`INSERT INTO resumption_reports (enterprise_id, report_date, status, capacity_pct, staff_expected, staff_on_site,
+	dbtest.Insert(b, d, `INSERT INTO resumption_reports (enterprise_id, report_date, status, capacity_pct, staff_expected, staff_on_site,
 		closed_loop, note, filed_at, filed_by) VALUES `, benchUnits*benchDays, func(n int) string {
 		day, i := n/benchUnits, n%benchUnits
 		date := first.AddDate(0, 0, day)
