@@ -198,7 +198,7 @@ func (r *rawSampler) transaction(ctx context.Context, i int64, tubeQ, sampleQ st
 	defer tx.Rollback()
 	r.tubeArgs = r.tubeArgs[:0]
 	for k := range r.tubes() {
-		r.tubeArgs = append(r.tubeArgs, "R"+r.run+"-"+strconv.FormatInt(round, 10)+"-"+strconv.Itoa(first/loadgen.SamplePool+k), round,
+		r.tubeArgs = append(r.tubeArgs, "R"+r.run+"-"+strconv.FormatInt(i, 10)+"-"+strconv.Itoa(k), round,
 			min(loadgen.SamplePool, r.batch-k*loadgen.SamplePool))
 	}
 	rows, err := tx.QueryContext(ctx, tubeQ, r.tubeArgs...)
