@@ -83,4 +83,3 @@ func TestRawSamplesInserts(t *testing.T) {
 		})
 	}
 }
-
