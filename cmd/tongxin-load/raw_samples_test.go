@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"tongxin/internal/db"
 	"tongxin/internal/db/dbtest"
@@ -81,5 +82,28 @@ func TestRawSamplesInserts(t *testing.T) {
 				t.Errorf("too few residents: exit %d, %q", code, stderr)
 			}
 		})
+	}
+}
+
+// The table's mass-testing rows: single records against 5,000/s, batches
+// (req/s × batch) against raw-samples; none when they did not run.
+func TestReportSampleRows(t *testing.T) {
+	at := func(rps float64) measured { return measured{Result: loadgen.Result{ReqPerSec: rps}} }
+	rd := round{"tongxin/samples-one": at(6000), "tongxin/samples-batch": at(30), "raw/samples-batch": at(80)}
+	s := &suiteFlags{conns: 16, duration: 10 * time.Second, rounds: 1, inst: &install{residentCount: 50000},
+		samples: sampleFlags{batch: 1000, conns: 64, batchConns: 4}}
+	md := newReport(s, []round{rd}).markdown()
+	for _, want := range []string{
+		"closed loop of 64: samples/s ÷ 5,000/s (each answered once committed) | 6 000 | — | **1.20 (÷ 5,000/s)** | ≥ 1.00 (issue 14: 5,000/s) ✔ |",
+		"1000 a request, closed loop of 4, ÷ the same rows inserted straight into SQLite by multi-row INSERTs, 1000 a transaction " +
+			"(`raw-samples`): samples/s | 30 000 | 80 000 | **0.38** | ≥ 0.50 ✘ |",
+		"50000 residents imported by `jianshe`",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("no %q in\n%s", want, md)
+		}
+	}
+	if md := newReport(s, []round{{}}).markdown(); strings.Contains(md, "mass testing") || strings.Contains(md, "residents imported") {
+		t.Errorf("not run:\n%s", md)
 	}
 }

@@ -220,6 +220,7 @@ func (r *report) markdown() string {
 	} else {
 		b.WriteString("\nwrk did not run (not installed — Debian package `wrk` — or `-wrk ''`): no independent check of the ratios.\n")
 	}
+	b.WriteString(r.samplesNote())
 	if sk := s.soaked; sk != nil && len(sk.samples) > 0 {
 		_, share := sk.growth()
 		verdict := "steady ✔"

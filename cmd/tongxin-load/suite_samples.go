@@ -174,3 +174,16 @@ func (r *report) addSamples() {
 		r.figures = append(r.figures, f)
 	}
 }
+
+// samplesNote says, under the table, how the mass-testing rows were
+// measured; "" when they were not.
+func (r *report) samplesNote() string {
+	s := r.s
+	if r.median("tongxin/samples-one", rps) == 0 && r.median("tongxin/samples-batch", rps) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("\nThe mass-testing rows (issue 14; \"Mass testing\" below): %d residents imported by `%s` in %s, new rounds "+
+		"for every run, each record a new sample; a request counts as an error unless every record of its answer is `created`. "+
+		"`raw-samples` runs on the server's core with the server idle.\n", s.inst.residentCount, testingUser,
+		strings.Join(testingCommunities, " and "))
+}
