@@ -52,7 +52,7 @@ bench: assets
 
 ## bench-load: the figures measured from outside (docs/benchmarks.md): both binaries, then the suite writes its table
 # LOAD_FLAGS passes options to the suite, e.g. LOAD_FLAGS='-rounds 3 -duration 3s -soak 0' for a short run
-# (by default 5 rounds of 10 s, then 10 minutes of scans with the server's memory read: about 20 minutes).
+# (by default 5 rounds of 10 s, the mass-testing samples included, then 10 minutes of scans with the server's memory read: about 25 minutes).
 # wrk (Debian package wrk), where installed, checks the ratios of me and scan.
 bench-load: build
 	$(GO) build -o bin/tongxin-load ./cmd/tongxin-load

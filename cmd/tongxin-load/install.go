@@ -30,11 +30,17 @@ type install struct {
 	env             []string
 
 	hqToken, officerToken, contactToken string
+	testingToken                        string   // jianshe's: the register and the samples
 	cookie                              string   // hqstaff's session
 	checkpoint                          string   // kakou's checkpoint
 	passes                              []string // pass tokens allowed at it
 	enterprises                         []string
 	meBytes, scanBytes                  int // tongxin's answer sizes, for the bare server
+
+	// mass testing (prepareTesting): the demo's campaign, the residents'
+	// code ids in a file, one a line, and how many.
+	campaign, residentsFile string
+	residentCount           int
 }
 
 // newInstall runs `tongxin demo` into dir and issues the API tokens.
@@ -44,7 +50,8 @@ func newInstall(ctx context.Context, bin, dir string) (*install, error) {
 	if _, err := in.tongxin(ctx, "demo"); err != nil {
 		return nil, err
 	}
-	for user, dst := range map[string]*string{hqUser: &in.hqToken, officerUser: &in.officerToken, contactUser: &in.contactToken} {
+	for user, dst := range map[string]*string{hqUser: &in.hqToken, officerUser: &in.officerToken, contactUser: &in.contactToken,
+		testingUser: &in.testingToken} {
 		out, err := in.tongxin(ctx, "token", "create", "--username", user, "--name", "tongxin-load")
 		if err != nil {
 			return nil, err
@@ -147,8 +154,15 @@ type apiClient struct {
 	http *http.Client
 }
 
-// do sends one request and returns the body of a 2xx answer.
+// do sends one request (a body is JSON) and returns the body of a 2xx
+// answer.
 func (c *apiClient) do(ctx context.Context, method, path, token string, body []byte) ([]byte, *http.Response, error) {
+	return c.send(ctx, method, path, token, "application/json", body)
+}
+
+// send sends one request with a body of type ctype and returns the body
+// of a 2xx answer.
+func (c *apiClient) send(ctx context.Context, method, path, token, ctype string, body []byte) ([]byte, *http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
 	if err != nil {
 		return nil, nil, err
@@ -157,7 +171,7 @@ func (c *apiClient) do(ctx context.Context, method, path, token string, body []b
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", ctype)
 	}
 	res, err := c.http.Do(req)
 	if err != nil {

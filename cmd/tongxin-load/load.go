@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -17,8 +18,9 @@ import (
 // loadFlags are the options of `run`.
 type loadFlags struct {
 	url, scenario, mode, token, cookie, checkpoint, passTokens, enterprises, date, runID *string
+	rounds, residents                                                                    *string
 	rate                                                                                 *float64
-	conns                                                                                *int
+	conns, batch                                                                         *int
 	duration, warmup, timeout                                                            *time.Duration
 	ttfb, asJSON                                                                         *bool
 }
@@ -26,7 +28,7 @@ type loadFlags struct {
 func newLoadFlags(fs *flag.FlagSet) loadFlags {
 	return loadFlags{
 		url:         fs.String("url", "", "the server, http://host:port (required)"),
-		scenario:    fs.String("scenario", "", "me | scan | report | stats-page | queue-page (required)"),
+		scenario:    fs.String("scenario", "", strings.Join(loadgen.Scenarios, " | ")+" (required)"),
 		mode:        fs.String("mode", "closed", "open (a constant rate) | closed (workers back to back)"),
 		rate:        fs.Float64("rate", 0, "open loop: requests per second"),
 		conns:       fs.Int("conns", 16, "closed loop: workers; open loop: the most requests in flight"),
@@ -39,7 +41,10 @@ func newLoadFlags(fs *flag.FlagSet) loadFlags {
 		passTokens:  fs.String("pass-token", "", "scan: pass tokens, comma-separated, scanned in turn"),
 		enterprises: fs.String("enterprise", "", "report: enterprise keys, comma-separated, filed for in turn"),
 		date:        fs.String("date", "", "report: the day, YYYY-MM-DD (default today in China)"),
-		runID:       fs.String("run-id", "", "scan: makes client ids unique across runs (default: the time)"),
+		runID:       fs.String("run-id", "", "scan, samples-*: makes client ids unique across runs (default: the time)"),
+		rounds:      fs.String("round", "", "samples-*: round ids, comma-separated, used one after the other"),
+		residents:   fs.String("residents", "", "samples-*: a file of resident code ids (testing_residents.code), one a line, sampled in turn"),
+		batch:       fs.Int("batch", loadgen.DefaultSampleBatch, "samples-batch: records a request"),
 		ttfb:        fs.Bool("ttfb", false, "latency to the first byte of the answer instead of its last"),
 		asJSON:      fs.Bool("json", false, "print the result as JSON"),
 	}
@@ -61,8 +66,17 @@ func (f loadFlags) config() (loadgen.Config, error) {
 	case *f.duration <= 0 || *f.warmup < 0 || *f.timeout <= 0:
 		return loadgen.Config{}, badUsage("-duration and -timeout must be above 0, -warmup not below")
 	}
+	var residents []string
+	if *f.residents != "" {
+		data, err := os.ReadFile(*f.residents)
+		if err != nil {
+			return loadgen.Config{}, badUsage("-residents: %v", err)
+		}
+		residents = strings.Fields(string(data))
+	}
 	wire, err := loadgen.NewWire(*f.scenario, loadgen.Options{BaseURL: *f.url, Token: *f.token, Cookie: *f.cookie,
-		Checkpoint: *f.checkpoint, PassTokens: list(*f.passTokens), RunID: *f.runID, Enterprises: list(*f.enterprises), Date: *f.date})
+		Checkpoint: *f.checkpoint, PassTokens: list(*f.passTokens), RunID: *f.runID, Enterprises: list(*f.enterprises), Date: *f.date,
+		Rounds: list(*f.rounds), Residents: residents, Batch: *f.batch})
 	if err != nil {
 		return loadgen.Config{}, badUsage("%s", strings.TrimPrefix(err.Error(), "loadgen: "))
 	}

@@ -31,6 +31,7 @@ commands:
   bare   serve the bare net/http limit (prints its URL on the first line)
   suite  the whole external measurement against a demo installation
   raw-report  insert report rows straight into a database, one per transaction (the floor of filing)
+  raw-samples insert sample rows straight into a database, a batch a transaction (the floor of sample ingestion)
 
 tongxin-load <command> -h lists the command's options.
 `
@@ -53,7 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		"run": runLoad, "bare": runBare, "suite": runSuite, "raw-report": runRawReport,
+		"run": runLoad, "bare": runBare, "suite": runSuite, "raw-report": runRawReport, "raw-samples": runRawSamples,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"tongxin/internal/loadgen"
+	"tongxin/internal/pii"
 )
 
 func runArgs(args ...string) (code int, stdout, stderr string) {
@@ -28,6 +30,8 @@ func TestFlagErrors(t *testing.T) {
 	}
 	noMarkers := filepath.Join(t.TempDir(), "b.md")
 	os.WriteFile(noMarkers, []byte("# Benchmarks\n"), 0o644)
+	codes := filepath.Join(t.TempDir(), "residents.txt")
+	os.WriteFile(codes, []byte("ra\nrb\n"), 0o644)
 	u := "http://127.0.0.1:1"
 	for _, c := range []struct {
 		args []string
@@ -54,6 +58,22 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"suite", "-rounds", "0", "-tongxin", self}, "-rounds must be at least 1"},
 		{[]string{"suite", "-tongxin", "/no/such/tongxin"}, "no such binary"},
 		{[]string{"suite", "-tongxin", self, "-write", noMarkers}, "no <!-- tongxin-load:begin -->"},
+		{[]string{"suite", "-tongxin", self, "-only", "samples-one,samples-twice"}, `no scenario "samples-twice"`},
+		{[]string{"suite", "-tongxin", self, "-residents", "0"}, "-residents must be 1 to 50000"},
+		{[]string{"suite", "-tongxin", self, "-residents", "60000"}, "-residents must be 1 to 50000"},
+		{[]string{"suite", "-tongxin", self, "-batch", "1001"}, "-batch must be 1 to 1000"},
+		{[]string{"suite", "-tongxin", self, "-residents", "400"}, "do not fill a batch of 1000"},
+		{[]string{"suite", "-tongxin", self, "-sample-conns", "0"}, "-sample-conns and -batch-conns"},
+		{[]string{"suite", "-tongxin", self, "-samples-rate", "0"}, "-samples-rate must be above 0"},
+		{[]string{"run", "-url", u, "-scenario", "samples-one", "-token", "t"}, "at least one round and one resident"},
+		{[]string{"run", "-url", u, "-scenario", "samples-one", "-token", "t", "-round", "1", "-residents", "/no/such/file"}, "-residents: open"},
+		{[]string{"run", "-url", u, "-scenario", "samples-batch", "-token", "t", "-round", "1", "-residents", codes, "-batch", "5"},
+			"do not fill one batch of 5"},
+		{[]string{"raw-samples"}, "-db is required"},
+		{[]string{"raw-samples", "-db", "sqlite:x.db"}, "-round must be a round's id"},
+		{[]string{"raw-samples", "-db", "sqlite:x.db", "-round", "3"}, "-community needs at least one code"},
+		{[]string{"raw-samples", "-db", "sqlite:x.db", "-round", "3", "-community", "1", "-batch", "0"}, "-batch must be 1 to 1000"},
+		{[]string{"raw-samples", "-db", "sqlite:x.db", "-round", "3", "-community", "1", "-duration", "0s"}, "-duration must be above 0"},
 	} {
 		code, _, stderr := runArgs(c.args...)
 		if code != 2 || !strings.Contains(stderr, c.want) {
@@ -113,5 +133,33 @@ func TestReplaceMarked(t *testing.T) {
 		{"bare/me": {Result: loadgen.Result{ReqPerSec: 10}}}, {}}}
 	if m := r.median("bare/me", func(x loadgen.Result) float64 { return x.ReqPerSec }); m != 3 {
 		t.Errorf("median of 3, 1, 10 = %v", m)
+	}
+}
+
+// The generated register: valid GB 11643 ID numbers, none twice across
+// communities, households of at most three at distinct addresses.
+func TestRegisterCSV(t *testing.T) {
+	seen := map[string]bool{}
+	for k, code := range testingCommunities {
+		rows, err := csv.NewReader(bytes.NewReader(registerCSV(code, 3001, k*3001))).ReadAll()
+		if err != nil || len(rows) != 3002 {
+			t.Fatalf("%s: %d rows, %v", code, len(rows), err)
+		}
+		places := map[string]int{}
+		for _, row := range rows[1:] {
+			if _, err := pii.NormalizeResidentID(row[6]); err != nil || seen[row[6]] || row[0] != code {
+				t.Fatalf("%v: %v (or seen before)", row, err)
+			}
+			seen[row[6]] = true
+			places[strings.Join(row[1:5], "/")]++
+		}
+		for p, n := range places {
+			if n > 3 {
+				t.Errorf("%s: %d residents at %s", code, n, p)
+			}
+		}
+		if len(places) != 1001 {
+			t.Errorf("%s: %d households for 3001 residents", code, len(places))
+		}
 	}
 }

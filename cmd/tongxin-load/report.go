@@ -83,6 +83,7 @@ func newReport(s *suiteFlags, rounds []round) *report {
 		r.addWrk("`GET /api/v1/me`, closed loop, measured by wrk: req/s", "me", 0)
 		r.addWrk("online scan `POST /api/v1/checkpoints/{id}/scans`, closed loop, measured by wrk: req/s", "scan", 1)
 	}
+	r.addSamples()
 	for _, rd := range rounds {
 		for _, res := range rd {
 			r.errors += res.Errors + res.Dropped
@@ -219,6 +220,7 @@ func (r *report) markdown() string {
 	} else {
 		b.WriteString("\nwrk did not run (not installed — Debian package `wrk` — or `-wrk ''`): no independent check of the ratios.\n")
 	}
+	b.WriteString(r.samplesNote())
 	if sk := s.soaked; sk != nil && len(sk.samples) > 0 {
 		_, share := sk.growth()
 		verdict := "steady ✔"

@@ -29,10 +29,11 @@ type suiteFlags struct {
 	dir                  string   // the temporary directory
 	soakFor              time.Duration
 	soaked               *soakResult
+	samples              sampleFlags
 }
 
 // scenarios are the suite's scenario names, as -only takes them.
-var scenarios = []string{"me", "scan", "scan-half", "report", "stats-page", "queue-page"}
+var scenarios = []string{"me", "scan", "scan-half", "report", "stats-page", "queue-page", "samples-one", "samples-batch"}
 
 func parseSuite(args []string, stderr io.Writer) (*suiteFlags, error) {
 	fs := newFlagSet("suite", stderr)
@@ -47,6 +48,7 @@ func parseSuite(args []string, stderr io.Writer) (*suiteFlags, error) {
 	fs.BoolVar(&s.keep, "keep", false, "keep the temporary data directory (its path is printed)")
 	fs.StringVar(&s.wrk, "wrk", "wrk", "wrk, the independent generator that checks the ratios of me and scan (\"\": none); skipped when not installed")
 	fs.DurationVar(&s.soakFor, "soak", 10*time.Minute, "after the rounds, a closed loop of scans this long with the server's memory read every 10s (0: none)")
+	s.samples.define(fs)
 	only := fs.String("only", "", "run only these scenarios, comma-separated ("+strings.Join(scenarios, ", ")+"); not with -write")
 	if err := parse(fs, args); err != nil {
 		return nil, err
@@ -71,6 +73,9 @@ func parseSuite(args []string, stderr io.Writer) (*suiteFlags, error) {
 		return nil, badUsage("-duration must be above 0 and -warmup not below")
 	case s.soakFor < 0:
 		return nil, badUsage("-soak must not be below 0")
+	}
+	if err := s.samples.check(); err != nil {
+		return nil, err
 	}
 	if st, err := os.Stat(s.tongxin); err != nil || st.IsDir() {
 		return nil, badUsage("-tongxin %s: no such binary (make build, or pass -tongxin PATH)", s.tongxin)
@@ -139,6 +144,9 @@ func (s *suiteFlags) measure(ctx context.Context, dir string, log io.Writer) ([]
 	}
 	defer tx.stop()
 	if err := s.inst.prepare(ctx, tx.url); err != nil {
+		return nil, err
+	}
+	if err := s.prepareSamples(ctx, tx.url, log); err != nil {
 		return nil, err
 	}
 	bare, err := startServer(command(ctx, s.pin.server, s.self, "bare", "-get-bytes", strconv.Itoa(s.inst.meBytes),
@@ -230,6 +238,9 @@ func (s *suiteFlags) round(ctx context.Context, i int, log io.Writer) (round, er
 				return nil, err
 			}
 		}
+	}
+	if err := s.sampleRuns(ctx, r, i, log); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -23,6 +24,11 @@ type Wire struct {
 	// Append appends request i (0, 1, 2, …), a whole HTTP/1.1 request,
 	// to dst.
 	Append func(dst []byte, i int64) ([]byte, error)
+	// Check, when set, reads the whole body of each 2xx answer to
+	// request i; an error counts the request as failed (an answer the
+	// server gave that the scenario does not accept: a sample not
+	// created). The body is valid during the call only.
+	Check func(i int64, body []byte) error
 }
 
 // Limits of what conn reads.
@@ -46,6 +52,9 @@ type conn struct {
 	req     []byte      // the request being sent
 	excerpt []byte      // of a body answering other than 2xx
 	got     bool        // a byte of the answer came on c
+	i       int64       // the request being sent
+	keeping bool        // the body goes whole into kept (Wire.Check)
+	kept    []byte
 }
 
 func newConn(ctx context.Context, w *Wire, timeout time.Duration) *conn {
@@ -110,6 +119,7 @@ func (c *conn) dial() error {
 // net/http does for requests it may replay; POSTs too here (a scan sent
 // twice carries the same client_id).
 func (c *conn) do(i int64) (first time.Time, n int64, err error) {
+	c.i = i
 	c.req, err = c.wire.Append(c.req[:0], i)
 	if err != nil {
 		return time.Time{}, 0, fmt.Errorf("loadgen: make request %d: %w", i, err)
@@ -126,7 +136,7 @@ func (c *conn) do(i int64) (first time.Time, n int64, err error) {
 		if err == nil {
 			return first, n, nil
 		}
-		if _, ok := err.(*statusError); !ok {
+		if !answered(err) {
 			c.close()
 		}
 		if c.done() && isTimeout(err) {
@@ -145,6 +155,26 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
+
+// answered tells whether err is of a whole answer read (the connection
+// may carry the next request).
+func answered(err error) bool {
+	switch err.(type) {
+	case *statusError, *checkError:
+		return true
+	}
+	return false
+}
+
+// checkError is a 2xx answer Wire.Check refused.
+type checkError struct {
+	label string
+	err   error
+}
+
+func (e *checkError) Error() string { return fmt.Sprintf("%s: %v", e.label, e.err) }
+
+func (e *checkError) Unwrap() error { return e.err }
 
 // statusError is an answer other than 2xx, read to its end.
 type statusError struct {
@@ -184,6 +214,11 @@ func (c *conn) exchange() (first time.Time, n int64, err error) {
 	}
 	if status < 200 || status > 299 {
 		return first, n, &statusError{label: c.wire.Label, status: status, excerpt: bytes.Clone(c.excerpt)}
+	}
+	if c.wire.Check != nil {
+		if err := c.wire.Check(c.i, c.kept); err != nil {
+			return first, n, &checkError{label: c.wire.Label, err: err}
+		}
 	}
 	return first, n, nil
 }
@@ -295,11 +330,12 @@ func (c *conn) answer() (status int, n int64, keep bool, err error) {
 			break
 		}
 	}
-	c.excerpt = c.excerpt[:0]
+	c.excerpt, c.kept = c.excerpt[:0], c.kept[:0]
 	want := 0
 	if h.status < 200 || h.status > 299 {
 		want = excerptBytes
 	}
+	c.keeping = c.wire.Check != nil && want == 0
 	switch {
 	case h.status == 101:
 		return h.status, 0, false, nil // switched protocols: nothing more of HTTP/1.1 on it
@@ -324,6 +360,9 @@ func (c *conn) answer() (status int, n int64, keep bool, err error) {
 // body reads n bytes of a body (n < 0: until the connection ends), keeping
 // the first want of them in c.excerpt.
 func (c *conn) body(n int64, want int) (read int64, err error) {
+	if c.keeping {
+		return c.keep(n)
+	}
 	if want -= len(c.excerpt); want > 0 {
 		k := want
 		if n >= 0 {
@@ -358,6 +397,21 @@ func (c *conn) body(n int64, want int) (read int64, err error) {
 		}
 	}
 	return read, nil
+}
+
+// keep reads n bytes of a body (n < 0: until the connection ends) onto
+// c.kept.
+func (c *conn) keep(n int64) (int64, error) {
+	if n < 0 {
+		b, err := io.ReadAll(c.br)
+		c.kept = append(c.kept, b...)
+		return int64(len(b)), err
+	}
+	start := len(c.kept)
+	c.kept = slices.Grow(c.kept, int(n))[:start+int(n)]
+	k, err := io.ReadFull(c.br, c.kept[start:])
+	c.kept = c.kept[:start+k]
+	return int64(k), err
 }
 
 // chunks reads a chunked body and its trailer.

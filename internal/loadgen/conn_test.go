@@ -3,6 +3,7 @@ package loadgen
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -307,7 +308,7 @@ func TestConnFirstByte(t *testing.T) {
 // expects; the pages ask for gzip, the API calls do not.
 func TestWireRequests(t *testing.T) {
 	o := Options{BaseURL: "http://127.0.0.1:8080/base/", Token: "tok", Checkpoint: "2", PassTokens: []string{"a.b.c", "d.e.f.g"}, RunID: "r1",
-		Enterprises: []string{"K1", "K2"}, Date: "2026-12-06"}
+		Enterprises: []string{"K1", "K2"}, Date: "2026-12-06", Rounds: []string{"5"}, Residents: []string{"ra", "rb"}, Batch: 2}
 	for _, sc := range Scenarios {
 		w, err := NewWire(sc, o)
 		if err != nil {
@@ -333,6 +334,9 @@ func TestWireRequests(t *testing.T) {
 			}
 			if sc == "scan" && !strings.Contains(string(body), fmt.Sprintf(`"client_id":"load-r1-%d"`, 999_999_999_998+i)) {
 				t.Errorf("scan %d: %s", i, body)
+			}
+			if strings.HasPrefix(sc, "samples-") && !json.Valid(body) {
+				t.Errorf("%s %d: %s", sc, i, body)
 			}
 		}
 	}

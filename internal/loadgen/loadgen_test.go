@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -177,5 +178,63 @@ func TestConfigErrors(t *testing.T) {
 		if _, err := Run(context.Background(), cfg); err == nil || !strings.HasPrefix(err.Error(), "loadgen: ") {
 			t.Errorf("%s: err = %v", name, err)
 		}
+	}
+}
+
+// A scenario's Check sees every 2xx answer whole, chunked or not: a
+// batch with a record not created counts as an error, on the same
+// kept-alive connection.
+func TestClosedLoopConcurrentChecksAnswers(t *testing.T) {
+	var repeat, chunked atomic.Bool
+	srv, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		n := strings.Count(string(body), `"client_id"`)
+		status := `{"status":"created","sample":{"id":1,"tube":"` + strings.Repeat("t", 40) + `"}}`
+		parts := make([]string, n)
+		for k := range parts {
+			parts[k] = status
+		}
+		if repeat.Load() {
+			parts[n-1] = `{"status":"repeat","sample":{"id":1}}`
+		}
+		if chunked.Load() {
+			for _, p := range parts {
+				io.WriteString(w, p)
+				w.(http.Flusher).Flush()
+			}
+			return
+		}
+		io.WriteString(w, `{"items":[`+strings.Join(parts, ",")+`]}`)
+	})
+	codes := make([]string, 2500)
+	for k := range codes {
+		codes[k] = fmt.Sprintf("c%d", k)
+	}
+	w, err := NewWire("samples-batch", Options{BaseURL: srv.URL, Token: "t", Rounds: []string{"1"}, Residents: codes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func() Result {
+		res, err := Run(context.Background(), Config{Wire: w, Mode: Closed, Conns: 2, Duration: 150 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := run(); res.Errors != 0 || res.Requests == 0 {
+		t.Errorf("all created: %v", res)
+	}
+	chunked.Store(true)
+	if res := run(); res.Errors != 0 || res.Requests == 0 {
+		t.Errorf("all created, chunked: %v", res)
+	}
+	chunked.Store(false)
+	repeat.Store(true)
+	res := run()
+	if res.Errors != res.Requests || res.Requests == 0 || !strings.Contains(res.ErrorText[0], "999 of 1000 records created") {
+		t.Errorf("a repeat in each: %v", res)
+	}
+	if c := conns.Load(); c != 6 {
+		t.Errorf("%d connections for three runs of two workers; a refused answer must keep its connection", c)
 	}
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // Scenarios are the names NewWire knows, in the order of the docs.
-var Scenarios = []string{"me", "scan", "report", "stats-page", "queue-page"}
+var Scenarios = []string{"me", "scan", "report", "stats-page", "queue-page", "samples-one", "samples-batch"}
 
 // Options are what the scenarios need of the installation under load.
 type Options struct {
@@ -32,6 +32,13 @@ type Options struct {
 	// day; empty is today in China.
 	Enterprises []string
 	Date        string
+	// samples-one, samples-batch: the rounds (their ids), used one after
+	// the other, and the resident codes' ids of their register, sampled
+	// in turn in each; Batch is samples-batch's records a request
+	// (0: DefaultSampleBatch).
+	Rounds    []string
+	Residents []string
+	Batch     int
 }
 
 var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{0,20}$`)
@@ -98,6 +105,13 @@ func NewWire(scenario string, o Options) (*Wire, error) {
 		return f.scan(w)
 	case "report":
 		return f.report(w)
+	case "samples-one":
+		return f.samples(w, 1)
+	case "samples-batch":
+		if o.Batch == 0 {
+			o.Batch = DefaultSampleBatch
+		}
+		return f.samples(w, o.Batch)
 	}
 	return nil, fmt.Errorf("loadgen: unknown scenario %q (one of %s)", scenario, strings.Join(Scenarios, ", "))
 }
