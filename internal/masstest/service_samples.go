@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"tongxin/internal/auth"
 	"tongxin/internal/db"
@@ -107,12 +108,28 @@ func (s *Service) RecordSamples(ctx context.Context, p *auth.Principal, roundRef
 			out[i], ok[i] = s.identify(&in[i])
 		}
 	}
-	err := s.db.Write(ctx, func(tx *db.Tx) error {
-		r, rc, err := s.sampleRound(ctx, tx, p, roundRef, op)
+	// The round and the collector's reach are read before the write, on
+	// the read pool: the write transaction (one at a time on SQLite)
+	// holds only what the samples change, and whether the round has been
+	// closed meanwhile.
+	var r *Round
+	var rc reach
+	err := s.db.Read(ctx, func(tx *db.Tx) (err error) {
+		r, rc, err = s.sampleRound(ctx, tx, p, roundRef, op)
+		return err
+	})
+	if err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	err = s.db.Write(ctx, func(tx *db.Tx) error {
+		closed, err := roundClosedAt(ctx, tx, r.ID)
 		if err != nil {
 			return err
 		}
-		b := &batch{svc: s, round: r, reach: rc, collector: p.Actor(), sites: map[int64]bool{}}
+		round := *r
+		round.ClosedAt = closed
+		b := &batch{svc: s, round: &round, reach: rc, collector: p.Actor(), sites: map[int64]bool{}, now: tx.Now,
+			counts: map[int64]*hhCount{}}
 		for i := range in {
 			if !ok[i] {
 				continue
@@ -121,7 +138,7 @@ func (s *Service) RecordSamples(ctx context.Context, p *auth.Principal, roundRef
 				return err
 			}
 		}
-		return nil
+		return b.flush(ctx, tx)
 	})
 	if err != nil {
 		return nil, errs.Wrap(op, err)
@@ -165,16 +182,32 @@ type batch struct {
 	reach     reach
 	collector string
 	sites     map[int64]bool // site ids of the campaign seen valid
+	now       time.Time
+	counts    map[int64]*hhCount // what the stored samples change, by household
+	order     []int64            // the households of counts, first seen first
+}
+
+// hhCount is what a batch's samples change of one household's counts.
+type hhCount struct {
+	hh      householdRef
+	sampled int
+	exempt  map[ExemptReason]int // exemptions the samples took back, by reason (negative)
 }
 
 // record stores one sample, or says why not; an error is the database's.
 func (b *batch) record(ctx context.Context, tx *db.Tx, in *SampleInput) (SampleResult, error) {
-	if prev, err := sampleByClient(ctx, tx, b.round.ID, in.ClientID); err != nil || prev != nil {
-		return SampleResult{Status: Created, Sample: prev}, err
-	}
 	res, err := b.find(ctx, tx, in)
-	if err != nil || res == nil {
-		return refused("unknown_resident", "登记名册中没有该居民"), err
+	if err != nil {
+		return SampleResult{}, err
+	}
+	if res == nil {
+		// A client id stored before names a resident still registered:
+		// an unknown resident was never stored.
+		return refused("unknown_resident", "登记名册中没有该居民"), nil
+	}
+	prev, first, err := priorSamples(ctx, tx, b.round.ID, in.ClientID, res.id)
+	if err != nil || prev != nil {
+		return SampleResult{Status: Created, Sample: prev}, err
 	}
 	if r, ok := b.check(res, in); !ok {
 		return r, nil
@@ -186,8 +219,8 @@ func (b *batch) record(ctx context.Context, tx *db.Tx, in *SampleInput) (SampleR
 			return r, err
 		}
 		retest = sql.NullInt64{Int64: in.RetestID, Valid: true}
-	} else if first, err := firstSample(ctx, tx, b.round.ID, res.id); err != nil || first != nil {
-		return SampleResult{Status: Repeat, Sample: first}, err
+	} else if first != nil {
+		return SampleResult{Status: Repeat, Sample: first}, nil
 	}
 	site, r, ok, err := b.site(ctx, tx, in)
 	if err != nil || !ok {
@@ -221,8 +254,9 @@ func (b *batch) write(ctx context.Context, tx *db.Tx, in *SampleInput, res *resi
 		r, err := b.tubeRefusal(ctx, tx, in)
 		return r, false, err
 	}
-	id, ok, err := insertSample(ctx, tx, sampleRow{round: b.round.ID, resident: res.id, household: res.hh.id, tube: tube,
-		mode: in.Mode, site: site, retest: retest, collector: b.collector, clientID: in.ClientID, sampledAt: in.SampledAt.UnixMilli()})
+	row := sampleRow{round: b.round.ID, resident: res.id, household: res.hh.id, tube: tube, mode: in.Mode, site: site,
+		retest: retest, collector: b.collector, clientID: in.ClientID, sampledAt: in.SampledAt.UnixMilli()}
+	id, ok, err := insertSample(ctx, tx, row)
 	if err != nil {
 		return SampleResult{}, false, err
 	}
@@ -235,22 +269,35 @@ func (b *batch) write(ctx context.Context, tx *db.Tx, in *SampleInput, res *resi
 			return SampleResult{}, false, err
 		}
 	}
-	stored, err := sampleWhere(ctx, tx, `s.id = $1`, id)
-	return SampleResult{Status: Created, Sample: stored}, true, err
+	return SampleResult{Status: Created, Sample: b.stored(id, row, res, in)}, true, nil
+}
+
+// stored is the sample just inserted, as a read would answer it.
+func (b *batch) stored(id int64, row sampleRow, res *residentRow, in *SampleInput) *Sample {
+	s := &Sample{ID: id, RoundID: row.round, ResidentID: res.id, Resident: res.code, Name: res.nameMasked, HouseholdID: res.hh.id,
+		Tube: in.Tube, PoolSize: in.PoolSize, Mode: in.Mode, Collector: row.collector, ClientID: in.ClientID, SampledAt: in.SampledAt,
+		ReceivedAt: b.now.UTC().Truncate(time.Millisecond)}
+	if row.site.Valid {
+		s.SiteID = &row.site.Int64
+	}
+	if row.retest.Valid {
+		s.RetestID = &row.retest.Int64
+	}
+	return s
 }
 
 // lostRace answers a record whose sample a concurrent transaction stored
 // first: the same client id, or the same resident.
 func (b *batch) lostRace(ctx context.Context, tx *db.Tx, in *SampleInput, res *residentRow) (SampleResult, error) {
-	if prev, err := sampleByClient(ctx, tx, b.round.ID, in.ClientID); err != nil || prev != nil {
+	prev, first, err := priorSamples(ctx, tx, b.round.ID, in.ClientID, res.id)
+	if err != nil || prev != nil {
 		return SampleResult{Status: Created, Sample: prev}, err
 	}
 	if in.RetestID != 0 {
 		prev, err := retestSample(ctx, tx, in.RetestID)
 		return SampleResult{Status: Repeat, Sample: prev}, err
 	}
-	first, err := firstSample(ctx, tx, b.round.ID, res.id)
-	return SampleResult{Status: Repeat, Sample: first}, err
+	return SampleResult{Status: Repeat, Sample: first}, nil
 }
 
 // find looks the resident up by code or by ID index.
@@ -333,24 +380,66 @@ func (b *batch) tubeRefusal(ctx context.Context, tx *db.Tx, in *SampleInput) (Sa
 	return refused("tube_full", "该管已满 "+strconv.Itoa(t.poolSize)+" 人"), nil
 }
 
-// count moves the coverage of a first sample of res: an exemption it
-// had goes, the household and the building count it.
+// count notes the coverage a first sample of res moves: an exemption it
+// had goes now; the household and its building are counted once the
+// batch's samples are in (flush).
 func (b *batch) count(ctx context.Context, tx *db.Tx, res *residentRow) error {
 	reason, err := deleteExemption(ctx, tx, b.round.ID, res.id)
 	if err != nil {
 		return err
 	}
-	de := 0
-	exempt := map[ExemptReason]int{}
+	c := b.counts[res.hh.id]
+	if c == nil {
+		c = &hhCount{hh: res.hh, exempt: map[ExemptReason]int{}}
+		b.counts[res.hh.id] = c
+		b.order = append(b.order, res.hh.id)
+	}
+	c.sampled++
 	if reason != "" {
-		de = -1
-		exempt[reason] = -1
+		c.exempt[reason]--
 	}
-	s0, e0, err := bumpHousehold(ctx, tx, b.round.ID, res.hh.id, 1, de)
-	if err != nil {
-		return err
+	return nil
+}
+
+// flush moves each household's counts and each building's row by what
+// the batch's samples changed: one statement a household and one a
+// building, rather than two a sample.
+func (b *batch) flush(ctx context.Context, tx *db.Tx) error {
+	type building struct {
+		hh *householdRef
+		d  tallyDelta
 	}
-	d := hhDelta(res.hh.members, s0, e0, s0+1, e0+de)
-	d.exempt = exempt
-	return applyTally(ctx, tx, b.round.ID, &res.hh, d)
+	var buildings []*building
+	byKey := map[buildingKey]*building{}
+	for _, id := range b.order {
+		c := b.counts[id]
+		de := 0
+		for _, n := range c.exempt {
+			de += n
+		}
+		s0, e0, err := bumpHousehold(ctx, tx, b.round.ID, id, c.sampled, de)
+		if err != nil {
+			return err
+		}
+		d := hhDelta(c.hh.members, s0, e0, s0+c.sampled, e0+de)
+		k := buildingKey{c.hh.communityCode, c.hh.areaPath, c.hh.estate, c.hh.building}
+		bl := byKey[k]
+		if bl == nil {
+			bl = &building{hh: &c.hh, d: tallyDelta{exempt: map[ExemptReason]int{}}}
+			byKey[k] = bl
+			buildings = append(buildings, bl)
+		}
+		bl.d.sampled += d.sampled
+		bl.d.hhSampled += d.hhSampled
+		bl.d.hhExempt += d.hhExempt
+		for r, n := range c.exempt {
+			bl.d.exempt[r] += n
+		}
+	}
+	for _, bl := range buildings {
+		if err := applyTally(ctx, tx, b.round.ID, bl.hh, bl.d); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
@@ -80,6 +81,38 @@ func sampleWhere(ctx context.Context, tx *db.Tx, where string, args ...any) (*Sa
 		return nil, nil
 	}
 	return list[0], nil
+}
+
+// priorSamples reads, in one statement, the round's sample stored under
+// clientID (prev) and resident's first sample of the round (first).
+func priorSamples(ctx context.Context, tx *db.Tx, round int64, clientID string, resident int64) (prev, first *Sample, err error) {
+	list, err := db.Collect(ctx, tx, scanSample, `SELECT `+sampleCols+sampleFrom+` WHERE s.round_id = $1
+		AND (s.client_id = $2 OR (s.resident_id = $3 AND s.retest_id IS NULL))`, round, clientID, resident)
+	if err != nil {
+		return nil, nil, fmt.Errorf("masstest: samples before: %w", err)
+	}
+	for _, x := range list {
+		if x.ClientID == clientID {
+			prev = x
+		}
+		if x.ResidentID == resident && x.RetestID == nil {
+			first = x
+		}
+	}
+	return prev, first, nil
+}
+
+// roundClosedAt reads when a round was closed, nil if it is not.
+func roundClosedAt(ctx context.Context, tx *db.Tx, round int64) (*time.Time, error) {
+	var closed sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT closed_at FROM testing_rounds WHERE id = $1`, round).Scan(&closed); err != nil {
+		return nil, fmt.Errorf("masstest: round: %w", err)
+	}
+	if !closed.Valid {
+		return nil, nil
+	}
+	t := clock.FromMillis(closed.Int64)
+	return &t, nil
 }
 
 func sampleByClient(ctx context.Context, tx *db.Tx, round int64, clientID string) (*Sample, error) {
