@@ -130,13 +130,13 @@ func (s *Service) RecordSamples(ctx context.Context, p *auth.Principal, roundRef
 		round.ClosedAt = closed
 		b := &batch{svc: s, round: &round, reach: rc, collector: p.Actor(), sites: map[int64]bool{}, now: tx.Now,
 			counts: map[int64]*hhCount{}}
-		for i := range in {
-			if !ok[i] {
-				continue
-			}
-			if out[i], err = b.record(ctx, tx, &in[i]); err != nil {
-				return err
-			}
+		if tx.Dialect == db.SQLite {
+			err = b.recordSet(ctx, tx, in, ok, out)
+		} else {
+			err = b.recordEach(ctx, tx, in, ok, out)
+		}
+		if err != nil {
+			return err
 		}
 		return b.flush(ctx, tx)
 	})
@@ -192,6 +192,21 @@ type hhCount struct {
 	hh      householdRef
 	sampled int
 	exempt  map[ExemptReason]int // exemptions the samples took back, by reason (negative)
+}
+
+// recordEach stores the batch's valid records (ok) one after the other,
+// answering in out.
+func (b *batch) recordEach(ctx context.Context, tx *db.Tx, in []SampleInput, ok []bool, out []SampleResult) error {
+	for i := range in {
+		if !ok[i] {
+			continue
+		}
+		var err error
+		if out[i], err = b.record(ctx, tx, &in[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // record stores one sample, or says why not; an error is the database's.
@@ -365,19 +380,19 @@ func (b *batch) site(ctx context.Context, tx *db.Tx, in *SampleInput) (sql.NullI
 // tubeRefusal says why a sample cannot go in its tube.
 func (b *batch) tubeRefusal(ctx context.Context, tx *db.Tx, in *SampleInput) (SampleResult, error) {
 	t, found, err := tubeByBarcode(ctx, tx, in.Tube)
-	switch {
-	case err != nil:
+	if err != nil {
 		return SampleResult{}, err
-	case !found:
-		return SampleResult{}, fmt.Errorf("masstest: tube %s neither filled nor made", in.Tube)
-	case t.round != b.round.ID:
-		return refused("tube_other_round", "该管码已用于其他轮次"), nil
-	case t.poolSize != in.PoolSize:
-		return refused("pool_size_mismatch", "该管为 "+strconv.Itoa(t.poolSize)+" 混 1，与提交的混采人数不符"), nil
-	case t.result.Valid:
-		return refused("tube_has_result", "该管已出结果，不能再加样"), nil
 	}
-	return refused("tube_full", "该管已满 "+strconv.Itoa(t.poolSize)+" 人"), nil
+	if !found {
+		return SampleResult{}, fmt.Errorf("masstest: tube %s neither filled nor made", in.Tube)
+	}
+	r, _ := tubeProblem(b.round.ID, in.PoolSize, t.round, t.poolSize, t.filled, t.result.Valid)
+	if r.Status == "" {
+		// Room again since the fill was refused, twice: concurrent
+		// transactions are filling it; the collector takes a new tube.
+		r = refused("tube_full", "该管已满 "+strconv.Itoa(t.poolSize)+" 人")
+	}
+	return r, nil
 }
 
 // count notes the coverage a first sample of res moves: an exemption it
@@ -388,6 +403,13 @@ func (b *batch) count(ctx context.Context, tx *db.Tx, res *residentRow) error {
 	if err != nil {
 		return err
 	}
+	b.note(res, reason)
+	return nil
+}
+
+// note counts a first sample of res, whose exemption for reason (if any)
+// was taken back, into the batch's changes.
+func (b *batch) note(res *residentRow, reason ExemptReason) {
 	c := b.counts[res.hh.id]
 	if c == nil {
 		c = &hhCount{hh: res.hh, exempt: map[ExemptReason]int{}}
@@ -398,7 +420,6 @@ func (b *batch) count(ctx context.Context, tx *db.Tx, res *residentRow) error {
 	if reason != "" {
 		c.exempt[reason]--
 	}
-	return nil
 }
 
 // flush moves each household's counts and each building's row by what

@@ -1,0 +1,259 @@
+package masstest
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+
+	"tongxin/internal/db"
+)
+
+// A batch on SQLite is written as sets. SQLite runs one writer at a time,
+// so what a batch reads at its start stays true to its end: it reads the
+// residents, the samples already stored under its client ids and of its
+// residents, its tubes and its residents' exemptions with one statement
+// each, decides every record in memory in order — exactly as record does
+// one after the other — and writes the new tubes, the samples and the
+// exemptions taken back with one statement each, the tubes' counts with
+// one a tube. A statement costs more than the rows it carries in
+// modernc's SQLite; a record costs about one. PostgreSQL runs batches
+// concurrently and keeps record's way, a record at a time behind its
+// savepoint (service_samples.go).
+
+// setTube is a tube as a batch fills it.
+type setTube struct {
+	id, round             int64
+	barcode               string
+	poolSize, filled, was int
+	result                sql.NullString
+	fresh                 bool // made by this batch
+}
+
+// planned is a sample the batch will store: its record and row.
+type planned struct {
+	i   int
+	in  *SampleInput
+	res *residentRow
+	row sampleRow
+}
+
+// setState is what a batch knows while it decides its records.
+type setState struct {
+	byCode, byIdx map[string]*residentRow
+	prev          map[string]*Sample  // stored under a client id
+	first         map[int64]*Sample   // a resident's first sample of the round
+	tubes         map[string]*setTube // by barcode
+	exempt        map[int64]ExemptReason
+	byClient      map[string]*planned // planned under a client id
+	firstOf       map[int64]*planned  // planned first samples, by resident
+	retests       map[int64]*planned  // planned retest samples, by retest
+	plans         []*planned
+	refs          map[int]*planned // records that answer a planned sample: created (same client id) or repeat
+	repeat        map[int]bool     // of refs, those that are repeats
+	untake        []int64          // residents whose exemption goes
+}
+
+// recordSet stores the batch's valid records (ok) as sets, answering in
+// out.
+func (b *batch) recordSet(ctx context.Context, tx *db.Tx, in []SampleInput, ok []bool, out []SampleResult) error {
+	st, err := b.readSet(ctx, tx, in, ok)
+	if err != nil {
+		return err
+	}
+	for i := range in {
+		if ok[i] {
+			if out[i], err = b.decide(ctx, tx, st, i, &in[i]); err != nil {
+				return err
+			}
+		}
+	}
+	ids, err := b.writeSet(ctx, tx, st)
+	if err != nil {
+		return err
+	}
+	for _, p := range st.plans {
+		out[p.i] = SampleResult{Status: Created, Sample: b.stored(ids[p.in.ClientID], p.row, p.res, p.in)}
+	}
+	for i, p := range st.refs {
+		out[i] = SampleResult{Status: Created, Sample: out[p.i].Sample}
+		if st.repeat[i] {
+			out[i].Status = Repeat
+		}
+	}
+	return nil
+}
+
+// readSet reads what the batch's records name.
+func (b *batch) readSet(ctx context.Context, tx *db.Tx, in []SampleInput, ok []bool) (*setState, error) {
+	var codes, idxs, clients, barcodes []string
+	for i := range in {
+		if !ok[i] {
+			continue
+		}
+		if in[i].Resident != "" {
+			codes = append(codes, in[i].Resident)
+		} else {
+			idxs = append(idxs, in[i].IDNumber)
+		}
+		clients, barcodes = append(clients, in[i].ClientID), append(barcodes, in[i].Tube)
+	}
+	st := &setState{prev: map[string]*Sample{}, first: map[int64]*Sample{}, byClient: map[string]*planned{},
+		firstOf: map[int64]*planned{}, retests: map[int64]*planned{}, refs: map[int]*planned{}, repeat: map[int]bool{}}
+	var err error
+	if st.byCode, err = residentsBy(ctx, tx, "code", codes); err != nil {
+		return nil, err
+	}
+	if st.byIdx, err = residentsBy(ctx, tx, "id_idx", idxs); err != nil {
+		return nil, err
+	}
+	var residents []int64
+	for _, m := range []map[string]*residentRow{st.byCode, st.byIdx} {
+		for _, r := range m {
+			residents = append(residents, r.id)
+		}
+	}
+	prev, err := samplesWhereIn(ctx, tx, b.round.ID, "client_id", clients)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range prev {
+		st.prev[s.ClientID] = s
+	}
+	first, err := samplesWhereIn(ctx, tx, b.round.ID, "resident_id", residents)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range first {
+		st.first[s.ResidentID] = s
+	}
+	if st.tubes, err = tubesIn(ctx, tx, barcodes); err != nil {
+		return nil, err
+	}
+	st.exempt, err = exemptionsIn(ctx, tx, b.round.ID, residents)
+	return st, err
+}
+
+// decide answers record i as record would, in memory: a refusal, a
+// replay or repeat of a stored or planned sample, or a new plan.
+func (b *batch) decide(ctx context.Context, tx *db.Tx, st *setState, i int, in *SampleInput) (SampleResult, error) {
+	res := st.byCode[in.Resident]
+	if in.Resident == "" {
+		res = st.byIdx[in.IDNumber]
+	}
+	if res == nil {
+		return refused("unknown_resident", "登记名册中没有该居民"), nil
+	}
+	if s := st.prev[in.ClientID]; s != nil {
+		return SampleResult{Status: Created, Sample: s}, nil
+	}
+	if p := st.byClient[in.ClientID]; p != nil {
+		st.refs[i] = p
+		return SampleResult{}, nil
+	}
+	if r, ok := b.check(res, in); !ok {
+		return r, nil
+	}
+	var retest sql.NullInt64
+	if in.RetestID != 0 {
+		if p := st.retests[in.RetestID]; p != nil && p.res.id == res.id {
+			st.refs[i], st.repeat[i] = p, true
+			return SampleResult{}, nil
+		}
+		r, ok, err := b.checkRetest(ctx, tx, res, in.RetestID)
+		if err != nil || !ok {
+			return r, err
+		}
+		retest = sql.NullInt64{Int64: in.RetestID, Valid: true}
+	} else if s := st.first[res.id]; s != nil {
+		return SampleResult{Status: Repeat, Sample: s}, nil
+	} else if p := st.firstOf[res.id]; p != nil {
+		st.refs[i], st.repeat[i] = p, true
+		return SampleResult{}, nil
+	}
+	site, r, ok, err := b.site(ctx, tx, in)
+	if err != nil || !ok {
+		return r, err
+	}
+	t := st.tubes[in.Tube]
+	if t == nil {
+		t = &setTube{round: b.round.ID, barcode: in.Tube, poolSize: in.PoolSize, fresh: true}
+		st.tubes[in.Tube] = t
+	}
+	if r, bad := tubeProblem(b.round.ID, in.PoolSize, t.round, t.poolSize, t.filled, t.result.Valid); bad {
+		return r, nil
+	}
+	t.filled++
+	p := &planned{i: i, in: in, res: res, row: sampleRow{round: b.round.ID, resident: res.id, household: res.hh.id, mode: in.Mode,
+		site: site, retest: retest, collector: b.collector, clientID: in.ClientID, sampledAt: in.SampledAt.UnixMilli()}}
+	st.plans = append(st.plans, p)
+	st.byClient[in.ClientID] = p
+	if retest.Valid {
+		st.retests[in.RetestID] = p
+		return SampleResult{}, nil
+	}
+	st.firstOf[res.id] = p
+	reason := st.exempt[res.id]
+	if reason != "" {
+		st.untake = append(st.untake, res.id)
+		delete(st.exempt, res.id)
+	}
+	b.note(res, reason)
+	return SampleResult{}, nil
+}
+
+// writeSet writes the batch's tubes, samples and exemptions taken back,
+// answering the samples' ids by client id.
+func (b *batch) writeSet(ctx context.Context, tx *db.Tx, st *setState) (map[string]int64, error) {
+	var fresh []*setTube
+	for _, p := range st.plans {
+		if t := st.tubes[p.in.Tube]; t.fresh && t.id == 0 && !containsTube(fresh, t) {
+			fresh = append(fresh, t)
+		}
+	}
+	if err := insertTubes(ctx, tx, b.round.ID, fresh); err != nil {
+		return nil, err
+	}
+	done := map[string]bool{}
+	rows := make([]sampleRow, len(st.plans))
+	for k, p := range st.plans {
+		t := st.tubes[p.in.Tube]
+		if !t.fresh && !done[t.barcode] {
+			done[t.barcode] = true
+			if err := refillTube(ctx, tx, t); err != nil {
+				return nil, err
+			}
+		}
+		p.row.tube = t.id
+		rows[k] = p.row
+	}
+	ids, err := insertSamples(ctx, tx, rows)
+	if err != nil {
+		return nil, err
+	}
+	return ids, deleteExemptions(ctx, tx, b.round.ID, st.untake)
+}
+
+func containsTube(list []*setTube, t *setTube) bool {
+	for _, x := range list {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
+// tubeProblem says why a sample of a round and pool size cannot go in a
+// tube of tRound and tPool holding filled samples; bad false if it can.
+func tubeProblem(round int64, pool int, tRound int64, tPool, filled int, hasResult bool) (SampleResult, bool) {
+	switch {
+	case tRound != round:
+		return refused("tube_other_round", "该管码已用于其他轮次"), true
+	case tPool != pool:
+		return refused("pool_size_mismatch", "该管为 "+strconv.Itoa(tPool)+" 混 1，与提交的混采人数不符"), true
+	case hasResult:
+		return refused("tube_has_result", "该管已出结果，不能再加样"), true
+	case filled >= tPool:
+		return refused("tube_full", "该管已满 "+strconv.Itoa(tPool)+" 人"), true
+	}
+	return SampleResult{}, false
+}

@@ -1,0 +1,186 @@
+package masstest
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"tongxin/internal/db"
+)
+
+// The statements of a batch of samples written as sets (service_samples_set.go):
+// each reads or writes every record of the batch at once.
+
+// residentsBy reads the residents whose column (code or id_idx) is one
+// of values, by that value.
+func residentsBy(ctx context.Context, tx *db.Tx, column string, values []string) (map[string]*residentRow, error) {
+	out := map[string]*residentRow{}
+	if len(values) == 0 {
+		return out, nil
+	}
+	if column != "code" && column != "id_idx" {
+		return nil, fmt.Errorf("masstest: residents by %s", column)
+	}
+	var a db.Args
+	q := `SELECT ` + residentRowCols + `, r.` + column + ` FROM testing_residents r JOIN testing_households h ON h.id = r.household_id
+		WHERE r.` + column + ` IN ` + db.In(&a, values)
+	err := db.Each(ctx, tx, func(sc db.Scanner) error {
+		var r residentRow
+		var key string
+		if err := sc.Scan(&r.id, &r.code, &r.nameMasked, &r.birthYear, &r.status, &r.flags.MobilityImpaired, &r.flags.ElderlyAlone,
+			&r.flags.Bedridden, &r.flags.Infant, &r.hh.id, &r.hh.members, &r.hh.communityCode, &r.hh.areaPath, &r.hh.estate,
+			&r.hh.building, &r.hh.unit, &r.hh.room, &key); err != nil {
+			return err
+		}
+		out[key] = &r
+		return nil
+	}, q, a.List...)
+	if err != nil {
+		return nil, fmt.Errorf("masstest: residents: %w", err)
+	}
+	return out, nil
+}
+
+// samplesWhereIn reads the round's samples whose column (client_id, or
+// resident_id of first samples) is one of values.
+func samplesWhereIn[T any](ctx context.Context, tx *db.Tx, round int64, column string, values []T) ([]*Sample, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
+	var a db.Args
+	where := `s.round_id = ` + a.Add(round) + ` AND s.client_id IN ` + db.In(&a, values)
+	if column == "resident_id" {
+		where = `s.round_id = ` + a.Add(round) + ` AND s.retest_id IS NULL AND s.resident_id IN ` + db.In(&a, values)
+	}
+	q := `SELECT ` + sampleCols + sampleFrom + ` WHERE ` + where
+	out, err := db.Collect(ctx, tx, scanSample, q, a.List...)
+	if err != nil {
+		return nil, fmt.Errorf("masstest: samples: %w", err)
+	}
+	return out, nil
+}
+
+// tubesIn reads the tubes of barcodes.
+func tubesIn(ctx context.Context, tx *db.Tx, barcodes []string) (map[string]*setTube, error) {
+	out := map[string]*setTube{}
+	if len(barcodes) == 0 {
+		return out, nil
+	}
+	var a db.Args
+	q := `SELECT id, barcode, round_id, pool_size, filled, result FROM testing_tubes WHERE barcode IN ` + db.In(&a, barcodes)
+	err := db.Each(ctx, tx, func(sc db.Scanner) error {
+		var t setTube
+		if err := sc.Scan(&t.id, &t.barcode, &t.round, &t.poolSize, &t.filled, &t.result); err != nil {
+			return err
+		}
+		t.was = t.filled
+		out[t.barcode] = &t
+		return nil
+	}, q, a.List...)
+	if err != nil {
+		return nil, fmt.Errorf("masstest: tubes: %w", err)
+	}
+	return out, nil
+}
+
+// exemptionsIn reads the round's exemptions of residents, by resident.
+func exemptionsIn(ctx context.Context, tx *db.Tx, round int64, residents []int64) (map[int64]ExemptReason, error) {
+	out := map[int64]ExemptReason{}
+	if len(residents) == 0 {
+		return out, nil
+	}
+	var a db.Args
+	q := `SELECT resident_id, reason FROM testing_exemptions WHERE round_id = ` + a.Add(round) + ` AND resident_id IN ` +
+		db.In(&a, residents)
+	err := db.Each(ctx, tx, func(sc db.Scanner) error {
+		var id int64
+		var r ExemptReason
+		if err := sc.Scan(&id, &r); err != nil {
+			return err
+		}
+		out[id] = r
+		return nil
+	}, q, a.List...)
+	if err != nil {
+		return nil, fmt.Errorf("masstest: exemptions: %w", err)
+	}
+	return out, nil
+}
+
+// insertTubes creates tubes, setting their ids.
+func insertTubes(ctx context.Context, tx *db.Tx, round int64, tubes []*setTube) error {
+	if len(tubes) == 0 {
+		return nil
+	}
+	var a db.Args
+	rows := make([]string, len(tubes))
+	byCode := map[string]*setTube{}
+	for i, t := range tubes {
+		rows[i] = "(" + a.Add(t.barcode) + ", " + a.Add(round) + ", " + a.Add(t.poolSize) + ", " + a.Add(t.filled) + ")"
+		byCode[t.barcode] = t
+	}
+	q := `INSERT INTO testing_tubes (barcode, round_id, pool_size, filled) VALUES ` + strings.Join(rows, ", ") + ` RETURNING id, barcode`
+	return db.Each(ctx, tx, func(sc db.Scanner) error {
+		var id int64
+		var code string
+		if err := sc.Scan(&id, &code); err != nil {
+			return err
+		}
+		byCode[code].id = id
+		return nil
+	}, q, a.List...)
+}
+
+// refillTube sets a tube's count to what the batch made it.
+func refillTube(ctx context.Context, tx *db.Tx, t *setTube) error {
+	res, err := tx.ExecContext(ctx, `UPDATE testing_tubes SET filled = $1 WHERE id = $2 AND filled = $3`, t.filled, t.id, t.was)
+	if err != nil {
+		return fmt.Errorf("masstest: fill tube: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("masstest: tube %s changed under the batch", t.barcode)
+	}
+	return nil
+}
+
+// insertSamples stores rows, answering their ids by client id.
+func insertSamples(ctx context.Context, tx *db.Tx, rows []sampleRow) (map[string]int64, error) {
+	out := map[string]int64{}
+	if len(rows) == 0 {
+		return out, nil
+	}
+	var a db.Args
+	values := make([]string, len(rows))
+	now := strconv.FormatInt(tx.NowMS(), 10)
+	for i, r := range rows {
+		values[i] = "(" + strings.Join([]string{a.Add(r.round), a.Add(r.resident), a.Add(r.household), a.Add(r.tube),
+			a.Add(string(r.mode)), a.Add(r.site), a.Add(r.collector), a.Add(r.clientID), a.Add(r.sampledAt), now, a.Add(r.retest)}, ", ") + ")"
+	}
+	q := `INSERT INTO testing_samples (round_id, resident_id, household_id, tube_id, mode, site_id, collector, client_id, sampled_at,
+		received_at, retest_id) VALUES ` + strings.Join(values, ", ") + ` RETURNING id, client_id`
+	err := db.Each(ctx, tx, func(sc db.Scanner) error {
+		var id int64
+		var client string
+		if err := sc.Scan(&id, &client); err != nil {
+			return err
+		}
+		out[client] = id
+		return nil
+	}, q, a.List...)
+	if err != nil {
+		return nil, fmt.Errorf("masstest: insert samples: %w", err)
+	}
+	return out, nil
+}
+
+// deleteExemptions takes the round's exemptions of residents away.
+func deleteExemptions(ctx context.Context, tx *db.Tx, round int64, residents []int64) error {
+	if len(residents) == 0 {
+		return nil
+	}
+	var a db.Args
+	q := `DELETE FROM testing_exemptions WHERE round_id = ` + a.Add(round) + ` AND resident_id IN ` + db.In(&a, residents)
+	_, err := tx.ExecContext(ctx, q, a.List...)
+	return wrap("delete exemptions", err)
+}
