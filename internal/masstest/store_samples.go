@@ -115,7 +115,6 @@ func roundClosedAt(ctx context.Context, tx *db.Tx, round int64) (*time.Time, err
 	return &t, nil
 }
 
-
 func firstSample(ctx context.Context, tx *db.Tx, round, resident int64) (*Sample, error) {
 	return sampleWhere(ctx, tx, `s.round_id = $1 AND s.resident_id = $2 AND s.retest_id IS NULL`, round, resident)
 }
