@@ -3,14 +3,38 @@ package masstest
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"tongxin/internal/db"
 )
 
 // The statements of a batch of samples written as sets (service_samples_set.go):
-// each reads or writes every record of the batch at once.
+// each reads or writes many records of the batch at once. A batch's
+// records go in pieces of fixed sizes (greedy: 128, 32, 8, 1 values a
+// list; 32, 8, 1 rows an INSERT), so that every statement is one of a few
+// texts short enough for the statement cache (db.maxStmtLen): modernc's
+// SQLite spends more parsing a statement of a thousand rows than running
+// it.
+
+var (
+	listSizes = []int{128, 32, 8, 1}
+	rowSizes  = []int{32, 8, 1}
+)
+
+// pieces cuts vals into pieces of the first of sizes that fits, greedily.
+func pieces[T any](vals []T, sizes []int) [][]T {
+	var out [][]T
+	for len(vals) > 0 {
+		for _, n := range sizes {
+			if n <= len(vals) {
+				out = append(out, vals[:n])
+				vals = vals[n:]
+				break
+			}
+		}
+	}
+	return out
+}
 
 // residentsBy reads the residents whose column (code or id_idx) is one
 // of values, by that value.
@@ -22,6 +46,15 @@ func residentsBy(ctx context.Context, tx *db.Tx, column string, values []string)
 	if column != "code" && column != "id_idx" {
 		return nil, fmt.Errorf("masstest: residents by %s", column)
 	}
+	for _, part := range pieces(values, listSizes) {
+		if err := residentsIn(ctx, tx, column, part, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func residentsIn(ctx context.Context, tx *db.Tx, column string, values []string, out map[string]*residentRow) error {
 	var a db.Args
 	q := `SELECT ` + residentRowCols + `, r.` + column + ` FROM testing_residents r JOIN testing_households h ON h.id = r.household_id
 		WHERE r.` + column + ` IN ` + db.In(&a, values)
@@ -37,26 +70,27 @@ func residentsBy(ctx context.Context, tx *db.Tx, column string, values []string)
 		return nil
 	}, q, a.List...)
 	if err != nil {
-		return nil, fmt.Errorf("masstest: residents: %w", err)
+		return fmt.Errorf("masstest: residents: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
 // samplesWhereIn reads the round's samples whose column (client_id, or
 // resident_id of first samples) is one of values.
 func samplesWhereIn[T any](ctx context.Context, tx *db.Tx, round int64, column string, values []T) ([]*Sample, error) {
-	if len(values) == 0 {
-		return nil, nil
-	}
-	var a db.Args
-	where := `s.round_id = ` + a.Add(round) + ` AND s.client_id IN ` + db.In(&a, values)
-	if column == "resident_id" {
-		where = `s.round_id = ` + a.Add(round) + ` AND s.retest_id IS NULL AND s.resident_id IN ` + db.In(&a, values)
-	}
-	q := `SELECT ` + sampleCols + sampleFrom + ` WHERE ` + where
-	out, err := db.Collect(ctx, tx, scanSample, q, a.List...)
-	if err != nil {
-		return nil, fmt.Errorf("masstest: samples: %w", err)
+	var out []*Sample
+	for _, part := range pieces(values, listSizes) {
+		var a db.Args
+		where := `s.round_id = ` + a.Add(round) + ` AND s.client_id IN ` + db.In(&a, part)
+		if column == "resident_id" {
+			where = `s.round_id = ` + a.Add(round) + ` AND s.retest_id IS NULL AND s.resident_id IN ` + db.In(&a, part)
+		}
+		q := `SELECT ` + sampleCols + sampleFrom + ` WHERE ` + where
+		list, err := db.Collect(ctx, tx, scanSample, q, a.List...)
+		if err != nil {
+			return nil, fmt.Errorf("masstest: samples: %w", err)
+		}
+		out = append(out, list...)
 	}
 	return out, nil
 }
@@ -67,6 +101,15 @@ func tubesIn(ctx context.Context, tx *db.Tx, barcodes []string) (map[string]*set
 	if len(barcodes) == 0 {
 		return out, nil
 	}
+	for _, part := range pieces(barcodes, listSizes) {
+		if err := tubesInPart(ctx, tx, part, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func tubesInPart(ctx context.Context, tx *db.Tx, barcodes []string, out map[string]*setTube) error {
 	var a db.Args
 	q := `SELECT id, barcode, round_id, pool_size, filled, result FROM testing_tubes WHERE barcode IN ` + db.In(&a, barcodes)
 	err := db.Each(ctx, tx, func(sc db.Scanner) error {
@@ -79,9 +122,9 @@ func tubesIn(ctx context.Context, tx *db.Tx, barcodes []string) (map[string]*set
 		return nil
 	}, q, a.List...)
 	if err != nil {
-		return nil, fmt.Errorf("masstest: tubes: %w", err)
+		return fmt.Errorf("masstest: tubes: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
 // exemptionsIn reads the round's exemptions of residents, by resident.
@@ -90,29 +133,37 @@ func exemptionsIn(ctx context.Context, tx *db.Tx, round int64, residents []int64
 	if len(residents) == 0 {
 		return out, nil
 	}
-	var a db.Args
-	q := `SELECT resident_id, reason FROM testing_exemptions WHERE round_id = ` + a.Add(round) + ` AND resident_id IN ` +
-		db.In(&a, residents)
-	err := db.Each(ctx, tx, func(sc db.Scanner) error {
-		var id int64
-		var r ExemptReason
-		if err := sc.Scan(&id, &r); err != nil {
-			return err
+	for _, part := range pieces(residents, listSizes) {
+		var a db.Args
+		q := `SELECT resident_id, reason FROM testing_exemptions WHERE round_id = ` + a.Add(round) + ` AND resident_id IN ` +
+			db.In(&a, part)
+		err := db.Each(ctx, tx, func(sc db.Scanner) error {
+			var id int64
+			var r ExemptReason
+			if err := sc.Scan(&id, &r); err != nil {
+				return err
+			}
+			out[id] = r
+			return nil
+		}, q, a.List...)
+		if err != nil {
+			return nil, fmt.Errorf("masstest: exemptions: %w", err)
 		}
-		out[id] = r
-		return nil
-	}, q, a.List...)
-	if err != nil {
-		return nil, fmt.Errorf("masstest: exemptions: %w", err)
 	}
 	return out, nil
 }
 
 // insertTubes creates tubes, setting their ids.
 func insertTubes(ctx context.Context, tx *db.Tx, round int64, tubes []*setTube) error {
-	if len(tubes) == 0 {
-		return nil
+	for _, part := range pieces(tubes, rowSizes) {
+		if err := insertTubesPart(ctx, tx, round, part); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+func insertTubesPart(ctx context.Context, tx *db.Tx, round int64, tubes []*setTube) error {
 	var a db.Args
 	rows := make([]string, len(tubes))
 	byCode := map[string]*setTube{}
@@ -147,15 +198,21 @@ func refillTube(ctx context.Context, tx *db.Tx, t *setTube) error {
 // insertSamples stores rows, answering their ids by client id.
 func insertSamples(ctx context.Context, tx *db.Tx, rows []sampleRow) (map[string]int64, error) {
 	out := map[string]int64{}
-	if len(rows) == 0 {
-		return out, nil
+	for _, part := range pieces(rows, rowSizes) {
+		if err := insertSamplesPart(ctx, tx, part, out); err != nil {
+			return nil, err
+		}
 	}
+	return out, nil
+}
+
+func insertSamplesPart(ctx context.Context, tx *db.Tx, rows []sampleRow, out map[string]int64) error {
 	var a db.Args
 	values := make([]string, len(rows))
-	now := strconv.FormatInt(tx.NowMS(), 10)
 	for i, r := range rows {
 		values[i] = "(" + strings.Join([]string{a.Add(r.round), a.Add(r.resident), a.Add(r.household), a.Add(r.tube),
-			a.Add(string(r.mode)), a.Add(r.site), a.Add(r.collector), a.Add(r.clientID), a.Add(r.sampledAt), now, a.Add(r.retest)}, ", ") + ")"
+			a.Add(string(r.mode)), a.Add(r.site), a.Add(r.collector), a.Add(r.clientID), a.Add(r.sampledAt), a.Add(tx.NowMS()),
+			a.Add(r.retest)}, ", ") + ")"
 	}
 	q := `INSERT INTO testing_samples (round_id, resident_id, household_id, tube_id, mode, site_id, collector, client_id, sampled_at,
 		received_at, retest_id) VALUES ` + strings.Join(values, ", ") + ` RETURNING id, client_id`
@@ -169,18 +226,19 @@ func insertSamples(ctx context.Context, tx *db.Tx, rows []sampleRow) (map[string
 		return nil
 	}, q, a.List...)
 	if err != nil {
-		return nil, fmt.Errorf("masstest: insert samples: %w", err)
+		return fmt.Errorf("masstest: insert samples: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
 // deleteExemptions takes the round's exemptions of residents away.
 func deleteExemptions(ctx context.Context, tx *db.Tx, round int64, residents []int64) error {
-	if len(residents) == 0 {
-		return nil
+	for _, part := range pieces(residents, listSizes) {
+		var a db.Args
+		q := `DELETE FROM testing_exemptions WHERE round_id = ` + a.Add(round) + ` AND resident_id IN ` + db.In(&a, part)
+		if _, err := tx.ExecContext(ctx, q, a.List...); err != nil {
+			return wrap("delete exemptions", err)
+		}
 	}
-	var a db.Args
-	q := `DELETE FROM testing_exemptions WHERE round_id = ` + a.Add(round) + ` AND resident_id IN ` + db.In(&a, residents)
-	_, err := tx.ExecContext(ctx, q, a.List...)
-	return wrap("delete exemptions", err)
+	return nil
 }
