@@ -62,6 +62,7 @@ type Service struct {
 	notifier Notifier
 	clock    clock.Clock
 	log      *slog.Logger
+	rounds   *roundCache // the samples' path's rounds and teams
 }
 
 // NewService builds the service.
@@ -71,7 +72,7 @@ func NewService(d *db.DB, deps Deps) *Service {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{db: d, box: deps.Box, areas: deps.Areas, codes: deps.Codes, users: deps.Users, notifier: deps.Notifier,
-		clock: d.Clock, log: log}
+		clock: d.Clock, log: log, rounds: newRoundCache()}
 }
 
 // Now is the service's clock, for pages.

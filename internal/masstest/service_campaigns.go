@@ -358,6 +358,7 @@ func (s *Service) CloseRound(ctx context.Context, p *auth.Principal, ref string)
 		if err := closeRound(ctx, tx, r.ID, p.Actor()); err != nil {
 			return err
 		}
+		tx.AfterCommit(func() { s.rounds.forget(r.ID) })
 		if err := s.audit(ctx, tx, p, "testing.round.close", "testing_round", r.ID, "",
 			fmt.Sprintf("「%s」第 %d 轮结束", r.Campaign, r.Number)); err != nil {
 			return err
@@ -482,6 +483,7 @@ func (s *Service) CreateTeam(ctx context.Context, p *auth.Principal, campaignRef
 		if err != nil {
 			return err
 		}
+		tx.AfterCommit(func() { s.rounds.forgetTeams(c.ID) })
 		if err := s.audit(ctx, tx, p, "testing.team.create", "testing_team", id, a.Code,
 			fmt.Sprintf("「%s」新增采样队 %s（%d 人）", c.Name, in.Name, len(in.Members))); err != nil {
 			return err

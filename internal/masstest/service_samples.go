@@ -76,6 +76,40 @@ func (s *Service) sampleRound(ctx context.Context, tx *db.Tx, p *auth.Principal,
 	return r, rc, nil
 }
 
+// collectorRound is sampleRound from the round cache, for the samples'
+// path: the round and the collector's teams as read within the cache's
+// TTL.
+func (s *Service) collectorRound(ctx context.Context, p *auth.Principal, ref, op string) (*Round, reach, error) {
+	if p == nil {
+		return nil, reach{}, auth.Require(p, auth.TestingSample, op)
+	}
+	id, err := parseRef(ref, errRoundNotFound)
+	if err != nil {
+		return nil, reach{}, err
+	}
+	now := s.clock.Now()
+	r, err := s.rounds.round(ctx, s.db, id, now)
+	if err != nil {
+		return nil, reach{}, err
+	}
+	var rc reach
+	rc.paths, rc.all = p.AreaPaths(auth.TestingSample)
+	if !p.IsSystem() {
+		teams, err := s.rounds.teamAreas(ctx, s.db, r.CampaignID, p.Username, now)
+		if err != nil {
+			return nil, reach{}, err
+		}
+		rc.paths = append(append([]string(nil), rc.paths...), teams...)
+	}
+	if !rc.all && !overlaps(r, rc.paths) {
+		if readsRound(p, r) {
+			return nil, reach{}, auth.ErrForbidden(op)
+		}
+		return nil, reach{}, errRoundNotFound()
+	}
+	return r, rc, nil
+}
+
 // overlaps reports whether one of paths lies inside or above one of r's
 // areas.
 func overlaps(r *Round, paths []string) bool {
@@ -112,12 +146,7 @@ func (s *Service) RecordSamples(ctx context.Context, p *auth.Principal, roundRef
 	// the read pool: the write transaction (one at a time on SQLite)
 	// holds only what the samples change, and whether the round has been
 	// closed meanwhile.
-	var r *Round
-	var rc reach
-	err := s.db.Read(ctx, func(tx *db.Tx) (err error) {
-		r, rc, err = s.sampleRound(ctx, tx, p, roundRef, op)
-		return err
-	})
+	r, rc, err := s.collectorRound(ctx, p, roundRef, op)
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
