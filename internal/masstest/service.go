@@ -63,7 +63,6 @@ type Service struct {
 	clock    clock.Clock
 	log      *slog.Logger
 	rounds   *roundCache // the samples' path's rounds and teams
-	merger   *sampleMerger
 }
 
 // NewService builds the service.
@@ -73,7 +72,7 @@ func NewService(d *db.DB, deps Deps) *Service {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{db: d, box: deps.Box, areas: deps.Areas, codes: deps.Codes, users: deps.Users, notifier: deps.Notifier,
-		clock: d.Clock, log: log, rounds: newRoundCache(), merger: newSampleMerger()}
+		clock: d.Clock, log: log, rounds: newRoundCache()}
 }
 
 // Now is the service's clock, for pages.

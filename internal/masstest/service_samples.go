@@ -150,7 +150,26 @@ func (s *Service) RecordSamples(ctx context.Context, p *auth.Principal, roundRef
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
-	if err := s.writeSamples(ctx, r, rc, p.Actor(), &sampleReq{in: in, ok: ok, out: out}); err != nil {
+	err = s.db.Write(ctx, func(tx *db.Tx) error {
+		closed, err := roundClosedAt(ctx, tx, r.ID)
+		if err != nil {
+			return err
+		}
+		round := *r
+		round.ClosedAt = closed
+		b := &batch{svc: s, round: &round, reach: rc, collector: p.Actor(), sites: map[int64]bool{}, now: tx.Now,
+			counts: map[int64]*hhCount{}}
+		if tx.Dialect == db.SQLite {
+			err = b.recordSet(ctx, tx, in, ok, out)
+		} else {
+			err = b.recordEach(ctx, tx, in, ok, out)
+		}
+		if err != nil {
+			return err
+		}
+		return b.flush(ctx, tx)
+	})
+	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
 	return out, nil
