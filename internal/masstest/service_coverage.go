@@ -31,6 +31,17 @@ func (s *Service) coverageArea(ctx context.Context, tx *db.Tx, p *auth.Principal
 	return ref, nil
 }
 
+// roundArea reads round ref and resolves the area its figures are asked
+// for (coverageArea), in tx.
+func (s *Service) roundArea(ctx context.Context, tx *db.Tx, p *auth.Principal, roundRef, areaCode, op string) (*Round, AreaRef, error) {
+	r, err := s.readRound(ctx, tx, p, roundRef, op)
+	if err != nil {
+		return nil, AreaRef{}, err
+	}
+	a, err := s.coverageArea(ctx, tx, p, r, areaCode)
+	return r, a, err
+}
+
 // defaultArea is the code of the widest area of the round p reads.
 func (s *Service) defaultArea(p *auth.Principal, r *Round) string {
 	paths, all := p.AreaPaths(auth.TestingRead)
@@ -59,11 +70,7 @@ func (s *Service) Coverage(ctx context.Context, p *auth.Principal, roundRef, are
 	const op = "masstest.Coverage"
 	var out *Coverage
 	err := s.db.Read(ctx, func(tx *db.Tx) error {
-		r, err := s.readRound(ctx, tx, p, roundRef, op)
-		if err != nil {
-			return err
-		}
-		a, err := s.coverageArea(ctx, tx, p, r, areaCode)
+		r, a, err := s.roundArea(ctx, tx, p, roundRef, areaCode, op)
 		if err != nil {
 			return err
 		}
@@ -160,11 +167,7 @@ func (s *Service) Missed(ctx context.Context, p *auth.Principal, roundRef string
 	var out *MissedList
 	var rows []missedRow
 	err := s.db.Read(ctx, func(tx *db.Tx) error {
-		r, err := s.readRound(ctx, tx, p, roundRef, op)
-		if err != nil {
-			return err
-		}
-		a, err := s.coverageArea(ctx, tx, p, r, q.Area)
+		r, a, err := s.roundArea(ctx, tx, p, roundRef, q.Area, op)
 		if err != nil {
 			return err
 		}

@@ -171,11 +171,7 @@ func (s *Service) Exemptions(ctx context.Context, p *auth.Principal, roundRef, a
 	const op = "masstest.Exemptions"
 	var out []Exemption
 	err := s.db.Read(ctx, func(tx *db.Tx) error {
-		r, err := s.readRound(ctx, tx, p, roundRef, op)
-		if err != nil {
-			return err
-		}
-		a, err := s.coverageArea(ctx, tx, p, r, areaCode)
+		r, a, err := s.roundArea(ctx, tx, p, roundRef, areaCode, op)
 		if err != nil {
 			return err
 		}

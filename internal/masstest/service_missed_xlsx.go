@@ -32,10 +32,7 @@ func (s *Service) MissedXLSX(ctx context.Context, p *auth.Principal, roundRef, a
 	var a AreaRef
 	err := s.db.Read(ctx, func(tx *db.Tx) error {
 		var err error
-		if r, err = s.readRound(ctx, tx, p, roundRef, op); err != nil {
-			return err
-		}
-		if a, err = s.coverageArea(ctx, tx, p, r, areaCode); err != nil {
+		if r, a, err = s.roundArea(ctx, tx, p, roundRef, areaCode, op); err != nil {
 			return err
 		}
 		tally, err := tallyRows(ctx, tx, r.ID, a.Path)
