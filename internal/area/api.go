@@ -7,7 +7,6 @@ import (
 
 	"tongxin/internal/auth"
 	"tongxin/internal/errs"
-	"tongxin/internal/importer"
 	"tongxin/internal/web"
 )
 
@@ -61,19 +60,7 @@ func (a *API) Children(w http.ResponseWriter, r *http.Request) error {
 // (or multipart/form-data with a "file" field). A file with any bad row is
 // refused as a whole: 400 problem+json, code "import_rejected", with errors.
 func (a *API) Import(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	data, err := importer.ReadUpload(w, r, web.MaxUploadBody)
-	if err != nil {
-		return err
-	}
-	res, err := a.svc.Import(r.Context(), p, data)
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, res)
+	return web.Upload(w, r, a.svc.Import)
 }
 
 // Template answers GET /api/v1/areas/import/template?format=csv|xlsx (xlsx

@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"tongxin/internal/auth"
-	"tongxin/internal/importer"
 	"tongxin/internal/web"
 )
 
@@ -34,19 +33,7 @@ func (a *API) LabResults(w http.ResponseWriter, r *http.Request) error {
 // ImportLabResults answers POST /api/v1/lab-results/import: a CSV or XLSX
 // file (or multipart/form-data with a "file" field), all or nothing.
 func (a *API) ImportLabResults(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	data, err := importer.ReadUpload(w, r, web.MaxUploadBody)
-	if err != nil {
-		return err
-	}
-	out, err := a.svc.ImportLabResults(r.Context(), p, data)
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, out)
+	return web.Upload(w, r, a.svc.ImportLabResults)
 }
 
 // LabTemplate answers GET /api/v1/lab-results/import/template[?format=csv].

@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"tongxin/internal/auth"
-	"tongxin/internal/importer"
 	"tongxin/internal/web"
 )
 
@@ -14,19 +13,7 @@ import (
 // with any bad row is refused: 400 problem+json, code import_rejected,
 // with the errors by row and column.
 func (a *API) ImportHouseholds(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	data, err := importer.ReadUpload(w, r, web.MaxUploadBody)
-	if err != nil {
-		return err
-	}
-	res, err := a.svc.ImportHouseholds(r.Context(), p, data)
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, res)
+	return web.Upload(w, r, a.svc.ImportHouseholds)
 }
 
 // HouseholdsTemplate answers GET /api/v1/households/import/template.

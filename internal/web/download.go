@@ -1,11 +1,13 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"tongxin/internal/auth"
 	"tongxin/internal/importer"
 )
 
@@ -51,6 +53,25 @@ func Attachment(w http.ResponseWriter, mediaType, name string, b []byte) error {
 	h.Set("Cache-Control", "no-store")
 	_, err := w.Write(b)
 	return err
+}
+
+// Upload answers an import: the body is a CSV or XLSX file (or
+// multipart/form-data with a "file" field, importer.ReadUpload), at most
+// MaxUploadBody; 200 with what uc makes of it for the caller.
+func Upload[T any](w http.ResponseWriter, r *http.Request, uc func(ctx context.Context, p *auth.Principal, data []byte) (T, error)) error {
+	p, err := Principal(r)
+	if err != nil {
+		return err
+	}
+	data, err := importer.ReadUpload(w, r, MaxUploadBody)
+	if err != nil {
+		return err
+	}
+	out, err := uc(r.Context(), p, data)
+	if err != nil {
+		return err
+	}
+	return JSON(w, http.StatusOK, out)
 }
 
 // ServeTemplate answers an import template download for a logged-in
