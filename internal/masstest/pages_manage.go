@@ -129,12 +129,12 @@ func (pg *Pages) ExemptSubmit(w http.ResponseWriter, r *http.Request) error {
 	vals := web.Trimmed(r, "resident", "reason", "note", "area", "page")
 	ref := r.PathValue("id")
 	back := roundURL(ref, "/missed", vals.Get("area"))
-	if pg := vals.Get("page"); pg != "" && pg != "1" {
+	if page := vals.Get("page"); page != "" && page != "1" {
 		sep := "?"
 		if strings.Contains(back, "?") {
 			sep = "&"
 		}
-		back += sep + url.Values{"page": {pg}}.Encode()
+		back += sep + url.Values{"page": {page}}.Encode()
 	}
 	_, err = pg.svc.Exempt(r.Context(), p, ref, ExemptionInput{Resident: vals.Get("resident"), Reason: ExemptReason(vals.Get("reason")),
 		Note: vals.Get("note")})

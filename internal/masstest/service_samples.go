@@ -58,22 +58,32 @@ func (s *Service) sampleRound(ctx context.Context, tx *db.Tx, p *auth.Principal,
 	if err != nil {
 		return nil, reach{}, err
 	}
+	rc, err := collectorReach(p, r, op, func() ([]string, error) { return teamAreas(ctx, tx, r.CampaignID, p.Username) })
+	return r, rc, err
+}
+
+// collectorReach is where p samples in round r: the areas where p holds
+// TestingSample, and those of p's teams in the campaign (teams reads
+// them). A round where p samples nowhere is Forbidden to whoever reads
+// it, not found to anyone else.
+func collectorReach(p *auth.Principal, r *Round, op string, teams func() ([]string, error)) (reach, error) {
 	var rc reach
-	rc.paths, rc.all = p.AreaPaths(auth.TestingSample)
+	paths, all := p.AreaPaths(auth.TestingSample)
+	rc.paths, rc.all = append([]string(nil), paths...), all
 	if !p.IsSystem() {
-		teams, err := teamAreas(ctx, tx, r.CampaignID, p.Username)
+		t, err := teams()
 		if err != nil {
-			return nil, reach{}, err
+			return reach{}, err
 		}
-		rc.paths = append(rc.paths, teams...)
+		rc.paths = append(rc.paths, t...)
 	}
 	if !rc.all && !overlaps(r, rc.paths) {
 		if readsRound(p, r) {
-			return nil, reach{}, auth.ErrForbidden(op)
+			return reach{}, auth.ErrForbidden(op)
 		}
-		return nil, reach{}, errRoundNotFound()
+		return reach{}, errRoundNotFound()
 	}
-	return r, rc, nil
+	return rc, nil
 }
 
 // collectorRound is sampleRound from the round cache, for the samples'
@@ -92,22 +102,10 @@ func (s *Service) collectorRound(ctx context.Context, p *auth.Principal, ref, op
 	if err != nil {
 		return nil, reach{}, err
 	}
-	var rc reach
-	rc.paths, rc.all = p.AreaPaths(auth.TestingSample)
-	if !p.IsSystem() {
-		teams, err := s.rounds.teamAreas(ctx, s.db, r.CampaignID, p.Username, now)
-		if err != nil {
-			return nil, reach{}, err
-		}
-		rc.paths = append(append([]string(nil), rc.paths...), teams...)
-	}
-	if !rc.all && !overlaps(r, rc.paths) {
-		if readsRound(p, r) {
-			return nil, reach{}, auth.ErrForbidden(op)
-		}
-		return nil, reach{}, errRoundNotFound()
-	}
-	return r, rc, nil
+	rc, err := collectorReach(p, r, op, func() ([]string, error) {
+		return s.rounds.teamAreas(ctx, s.db, r.CampaignID, p.Username, now)
+	})
+	return r, rc, err
 }
 
 // overlaps reports whether one of paths lies inside or above one of r's

@@ -299,8 +299,11 @@ func listExemptionOf(ctx context.Context, tx *db.Tx, round, resident int64) (*Ex
 	out, err := db.Collect(ctx, tx, scanExemption, `SELECT `+exemptionCols+` FROM testing_exemptions e
 		JOIN testing_residents r ON r.id = e.resident_id JOIN testing_households h ON h.id = r.household_id
 		LEFT JOIN areas a ON a.code = h.community_code WHERE e.round_id = $1 AND e.resident_id = $2`, round, resident)
-	if err != nil || len(out) == 0 {
+	if err != nil {
 		return nil, fmt.Errorf("masstest: exemption of %d: %w", resident, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("masstest: exemption of %d not found after it was written", resident)
 	}
 	return &out[0], nil
 }
