@@ -71,8 +71,10 @@ func DemoCity() (areas []Area, depts []Department, groups []Workgroup) {
 	groups = []Workgroup{
 		{Code: "testing", Name: "全员核酸检测组", AreaCode: city, Remit: "组织全员核酸检测的轮次、采样点和上门采样，确保不漏一户、不漏一人",
 			Capabilities: []auth.Capability{auth.CapTestingManage}},
-		{Code: "central_quarantine", Name: "集中隔离管控组", AreaCode: city, Remit: "统筹集中隔离场所和房间，负责隔离人员的转运、管理和解除"},
-		{Code: "home_quarantine", Name: "居家隔离管控组", AreaCode: city, Remit: "落实居家隔离人员的登记、健康监测和上门服务"},
+		{Code: "central_quarantine", Name: "集中隔离管控组", AreaCode: city, Remit: "统筹集中隔离场所和房间，负责隔离人员的转运、管理和解除",
+			Capabilities: []auth.Capability{auth.CapCentralQuarantine}},
+		{Code: "home_quarantine", Name: "居家隔离管控组", AreaCode: city, Remit: "落实居家隔离人员的登记、健康监测和上门服务",
+			Capabilities: []auth.Capability{auth.CapHomeQuarantine}},
 		{Code: "tracing", Name: "流调溯源和重点人员排查组", AreaCode: city, Remit: "开展病例流调溯源，排查管控密接、次密接和重点人员"},
 		{Code: "traffic", Name: "交通管控组", AreaCode: city, Remit: "设置和管理卡口，发布交通管制通告，保障应急和保供通道畅通"},
 		{Code: "mobilisation", Name: "社会动员组(社区防控组)", AreaCode: city, Remit: "指导社区防控，组织党员干部和志愿者下沉社区参与服务"},

@@ -68,7 +68,7 @@ func capsText(caps []auth.Capability) string {
 // the forms; departments and work groups choose from all of
 // auth.Capabilities.
 var capNames = map[auth.Capability]string{auth.CapPassReview: "审核通行证", auth.CapResumptionManage: "管理复工复产企业名录",
-	auth.CapTestingManage: "管理全员核酸检测"}
+	auth.CapTestingManage: "管理全员核酸检测", auth.CapCentralQuarantine: "管理集中隔离", auth.CapHomeQuarantine: "管理居家隔离"}
 
 // CapabilityName is the Chinese name of a capability (its code when it
 // has none).

@@ -97,6 +97,16 @@ const (
 	TestingRegister Permission = "testing.register" // import and correct the household register in scope
 	TestingSample   Permission = "testing.sample"   // record samples and exemptions in scope
 	TestingManage   Permission = "testing.manage"   // campaigns, rounds, sites, teams, lab results
+
+	// Zones (封控区/管控区/防范区) and quarantine (集中/居家隔离). Zones are
+	// the HQ's decisions; communities issue exit permits (medical visits)
+	// to residents of sealed zones and keep the home-quarantine checks.
+	ZoneRead          Permission = "zone.read"          // zones, their history and proposals in scope
+	ZoneDecide        Permission = "zone.decide"        // raise, lower and lift zones; confirm or decline proposals
+	ZoneExempt        Permission = "zone.exempt"        // issue and cancel exit permits for residents in scope
+	QuarantineRead    Permission = "quarantine.read"    // quarantine sites, persons, checks and figures in scope
+	QuarantineCentral Permission = "quarantine.central" // sites and rooms; admit, transfer, test and release persons
+	QuarantineHome    Permission = "quarantine.home"    // home quarantine: persons, daily checks, tests
 )
 
 // rolePermissions is the grant table. Modules add their permissions here as
@@ -109,24 +119,27 @@ const (
 var rolePermissions = map[Role][]Permission{
 	SystemAdmin: {AreaRead, AreaWrite, UserRead, UserManage, AuditRead, ResumptionRead, ResumptionReport, ResumptionManage,
 		TicketFile, TicketRead, TicketHandle, TicketManage, NotifyManage,
-		PassRead, PassReview, CheckpointRead, CheckpointManage, TrafficManage, TestingRead, TestingRegister, TestingManage},
+		PassRead, PassReview, CheckpointRead, CheckpointManage, TrafficManage, TestingRead, TestingRegister, TestingManage,
+		ZoneRead, ZoneDecide, QuarantineRead, QuarantineCentral},
 	HQCommander: {AreaRead, UserRead, AuditRead, PIIReveal, ResumptionRead, TicketFile, TicketRead, TicketHandle,
-		PassRead, CheckpointRead, TestingRead},
+		PassRead, CheckpointRead, TestingRead, ZoneRead, ZoneDecide, QuarantineRead},
 	HQStaff: {AreaRead, AreaWrite, UserRead, ResumptionRead, ResumptionReport, ResumptionManage,
 		TicketFile, TicketRead, TicketHandle, TicketManage, NotifyManage,
-		PassRead, PassReview, CheckpointRead, CheckpointManage, TrafficManage, TestingRead, TestingRegister, TestingManage},
+		PassRead, PassReview, CheckpointRead, CheckpointManage, TrafficManage, TestingRead, TestingRegister, TestingManage,
+		ZoneRead, ZoneDecide, QuarantineRead, QuarantineCentral},
 	DistrictOfficer: {AreaRead, UserRead, ResumptionRead, ResumptionReport, TicketFile, TicketRead, TicketHandle, PassRead, CheckpointRead,
-		TestingRead},
+		TestingRead, ZoneRead, QuarantineRead},
 	StreetOfficer: {AreaRead, UserRead, PIIReveal, ResumptionRead, ResumptionReport, TicketFile, TicketRead, TicketHandle, PassRead,
-		CheckpointRead, TestingRead, TestingRegister, TestingSample},
-	CommunityWorker:   {AreaRead, PIIReveal, TicketFile, TicketRead, TicketHandle, TestingRead, TestingRegister, TestingSample},
+		CheckpointRead, TestingRead, TestingRegister, TestingSample, ZoneRead, ZoneExempt, QuarantineRead, QuarantineHome},
+	CommunityWorker: {AreaRead, PIIReveal, TicketFile, TicketRead, TicketHandle, TestingRead, TestingRegister, TestingSample,
+		ZoneRead, ZoneExempt, QuarantineRead, QuarantineHome},
 	DepartmentOfficer: {AreaRead, PIIReveal, TicketFile, TicketHandle}, // and what the department's capabilities grant
-	WorkgroupMember:   {AreaRead, ResumptionRead, TicketFile, CheckpointRead},
+	WorkgroupMember:   {AreaRead, ResumptionRead, TicketFile, CheckpointRead, ZoneRead},
 	Liaison:           {AreaRead, TicketFile},
 	EnterpriseContact: {TicketFile, PassApply},
 	Volunteer:         {}, // a volunteer samples as a member of a testing team
 	CheckpointOfficer: {CheckpointScan},
-	Inspector:         {AreaRead, AuditRead, ResumptionRead, TicketRead, PassRead, CheckpointRead, TestingRead},
+	Inspector:         {AreaRead, AuditRead, ResumptionRead, TicketRead, PassRead, CheckpointRead, TestingRead, ZoneRead, QuarantineRead},
 }
 
 // Capability is something a department does beyond the tickets routed to
@@ -137,19 +150,23 @@ var rolePermissions = map[Role][]Permission{
 type Capability string
 
 const (
-	CapPassReview       Capability = "pass_review"       // 工信局: review pass batches, quotas, revocation
-	CapResumptionManage Capability = "resumption_manage" // the resumption registry, liaisons, power data, plans
-	CapTestingManage    Capability = "testing_manage"    // 全员核酸检测组: campaigns, rounds, lab results, in the group's area
+	CapPassReview        Capability = "pass_review"        // 工信局: review pass batches, quotas, revocation
+	CapResumptionManage  Capability = "resumption_manage"  // the resumption registry, liaisons, power data, plans
+	CapTestingManage     Capability = "testing_manage"     // 全员核酸检测组: campaigns, rounds, lab results, in the group's area
+	CapCentralQuarantine Capability = "central_quarantine" // 集中隔离管控组: sites, rooms, admissions, releases
+	CapHomeQuarantine    Capability = "home_quarantine"    // 居家隔离管控组: home quarantine and its daily checks
 )
 
 // Capabilities lists every capability in display order.
-var Capabilities = []Capability{CapPassReview, CapResumptionManage, CapTestingManage}
+var Capabilities = []Capability{CapPassReview, CapResumptionManage, CapTestingManage, CapCentralQuarantine, CapHomeQuarantine}
 
 // capabilityPermissions is the grant table of capabilities.
 var capabilityPermissions = map[Capability][]Permission{
-	CapPassReview:       {PassRead, PassReview},
-	CapResumptionManage: {ResumptionRead, ResumptionManage},
-	CapTestingManage:    {TestingRead, TestingManage},
+	CapPassReview:        {PassRead, PassReview},
+	CapResumptionManage:  {ResumptionRead, ResumptionManage},
+	CapTestingManage:     {TestingRead, TestingManage},
+	CapCentralQuarantine: {QuarantineRead, QuarantineCentral},
+	CapHomeQuarantine:    {QuarantineRead, QuarantineHome},
 }
 
 // ValidCapability reports whether c is a known capability.

@@ -74,13 +74,19 @@ const (
 	Revoked              Reason = "revoked"
 	AreaNotAllowed       Reason = "area_not_allowed"
 	CheckpointNotAllowed Reason = "checkpoint_not_allowed"
+	// At an estate gate (两码查验), where the resident lives decides:
+	// a resident of a sealed zone does not go out without an exit permit,
+	// a resident of a controlled zone moves inside that zone only.
+	ZoneSealed     Reason = "zone_sealed"
+	ZoneControlled Reason = "zone_controlled"
 )
 
 // ReasonNames are the reasons in Chinese, as the scan page shows them.
 var ReasonNames = map[Reason]string{
 	OK: "通行", Malformed: "无法识别的通行码", BadSignature: "签名无效（伪造或被篡改）", UnknownKey: "未知签发密钥",
 	NotYetValid: "尚未生效", Expired: "已过期", Revoked: "已吊销", AreaNotAllowed: "不在通行区域内",
-	CheckpointNotAllowed: "不允许经过本卡口",
+	CheckpointNotAllowed: "不允许经过本卡口", ZoneSealed: "封控区居民，无外出许可不得外出",
+	ZoneControlled: "管控区居民，只可在管控区内活动",
 }
 
 var b64 = base64.RawURLEncoding
