@@ -139,3 +139,24 @@ func scopeWhere(a *db.Args, paths []string, all bool) string {
 	}
 	return "(" + strings.Join(parts, " OR ") + ")"
 }
+
+// estateBuildings answers the (estate, building) pairs of community's
+// households, in order.
+func estateBuildings(ctx context.Context, tx *db.Tx, community string) ([][2]string, error) {
+	var a db.Args
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT estate, building FROM testing_households WHERE community_code = `+
+		a.Add(community)+` ORDER BY estate, building`, a.List...)
+	if err != nil {
+		return nil, fmt.Errorf("masstest: estates: %w", err)
+	}
+	defer rows.Close()
+	var out [][2]string
+	for rows.Next() {
+		var p [2]string
+		if err := rows.Scan(&p[0], &p[1]); err != nil {
+			return nil, fmt.Errorf("masstest: estates: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
