@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -15,24 +16,49 @@ import (
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-// Migration is one numbered schema step.
+// Migration is one numbered schema step: one SQL text for both dialects
+// (NNNN_name.sql, with the {{id}} and {{blob}} macros), or one text per
+// dialect (NNNN_name.sqlite.sql and NNNN_name.postgres.sql, both present)
+// where the two cannot share one — a CHECK constraint changed is a table
+// rebuilt on SQLite and a constraint dropped and added on PostgreSQL.
 type Migration struct {
 	Version int
 	Name    string
-	SQL     string
+	SQL     string             // both dialects; "" when PerDialect holds the texts
+	Dialect map[Dialect]string // the text of each dialect, for a migration written twice
 }
 
+// For is the migration's text for dialect d, macros not yet expanded.
+func (m Migration) For(d Dialect) string {
+	if m.Dialect != nil {
+		return m.Dialect[d]
+	}
+	return m.SQL
+}
+
+// dialectSuffixes are the file-name suffixes of dialect-specific texts.
+var dialectSuffixes = map[string]Dialect{".sqlite": SQLite, ".postgres": Postgres}
+
 // Migrations lists the embedded migrations in order. File names are
-// NNNN_name.sql; a file once landed is never edited, only followed.
+// NNNN_name.sql, or NNNN_name.sqlite.sql and NNNN_name.postgres.sql; a
+// file once landed is never edited, only followed.
 func Migrations() ([]Migration, error) {
 	entries, err := fs.ReadDir(migrationFS, "migrations")
 	if err != nil {
 		return nil, err
 	}
-	var ms []Migration
+	byVersion := map[int]*Migration{}
+	var ms []*Migration
 	for _, e := range entries {
 		name := e.Name()
-		num, rest, ok := strings.Cut(strings.TrimSuffix(name, ".sql"), "_")
+		base := strings.TrimSuffix(name, ".sql")
+		var dialect Dialect
+		for suffix, d := range dialectSuffixes {
+			if strings.HasSuffix(base, suffix) {
+				base, dialect = strings.TrimSuffix(base, suffix), d
+			}
+		}
+		num, rest, ok := strings.Cut(base, "_")
 		v, err := strconv.Atoi(num)
 		if !ok || err != nil || v <= 0 {
 			return nil, fmt.Errorf("db: migration file %q is not NNNN_name.sql", name)
@@ -41,15 +67,35 @@ func Migrations() ([]Migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, Migration{Version: v, Name: rest, SQL: string(b)})
+		m := byVersion[v]
+		if m == nil {
+			m = &Migration{Version: v, Name: rest}
+			byVersion[v] = m
+			ms = append(ms, m)
+		} else if m.Name != rest || dialect == 0 || m.Dialect == nil || m.Dialect[dialect] != "" {
+			return nil, fmt.Errorf("db: migration %04d duplicated (%s)", v, name)
+		}
+		if dialect == 0 {
+			m.SQL = string(b)
+			continue
+		}
+		if m.Dialect == nil {
+			m.Dialect = map[Dialect]string{}
+		}
+		m.Dialect[dialect] = string(b)
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
+	out := make([]Migration, len(ms))
 	for i, m := range ms {
 		if m.Version != i+1 {
 			return nil, fmt.Errorf("db: migration %04d missing or duplicated", i+1)
 		}
+		if m.Dialect != nil && (m.Dialect[SQLite] == "" || m.Dialect[Postgres] == "") {
+			return nil, fmt.Errorf("db: migration %04d needs both %04d_%s.sqlite.sql and .postgres.sql", m.Version, m.Version, m.Name)
+		}
+		out[i] = *m
 	}
-	return ms, nil
+	return out, nil
 }
 
 // expand replaces the dialect macros in a migration.
@@ -93,9 +139,19 @@ func (d *DB) SchemaVersion(ctx context.Context) (applied, known int, err error) 
 // transaction. On PostgreSQL an advisory lock keeps two instances that start
 // together from migrating at once. It returns the versions applied.
 func (d *DB) Migrate(ctx context.Context) ([]int, error) {
+	return d.MigrateTo(ctx, 0)
+}
+
+// MigrateTo applies the migrations not yet applied up to version upTo (0:
+// all of them), as Migrate does: tests of an upgrade fill a database of an
+// older schema, then migrate the rest.
+func (d *DB) MigrateTo(ctx context.Context, upTo int) ([]int, error) {
 	ms, err := Migrations()
 	if err != nil {
 		return nil, err
+	}
+	if upTo > 0 && upTo < len(ms) {
+		ms = ms[:upTo]
 	}
 	conn, err := d.write.Conn(ctx)
 	if err != nil {
@@ -124,7 +180,11 @@ func (d *DB) Migrate(ctx context.Context) ([]int, error) {
 		if err != nil {
 			return applied, errs.Wrap("db.Migrate", err)
 		}
-		if _, err := tx.ExecContext(ctx, d.Dialect.expand(m.SQL)); err != nil {
+		if _, err := tx.ExecContext(ctx, d.Dialect.expand(m.For(d.Dialect))); err != nil {
+			tx.Rollback()
+			return applied, fmt.Errorf("db: migrate: %04d_%s: %w", m.Version, m.Name, err)
+		}
+		if err := foreignKeyCheck(ctx, tx, d.Dialect); err != nil {
 			tx.Rollback()
 			return applied, fmt.Errorf("db: migrate: %04d_%s: %w", m.Version, m.Name, err)
 		}
@@ -139,4 +199,30 @@ func (d *DB) Migrate(ctx context.Context) ([]int, error) {
 		applied = append(applied, m.Version)
 	}
 	return applied, nil
+}
+
+// foreignKeyCheck fails when a row of the SQLite database references a row
+// that is not there: a migration that rebuilds a table other tables
+// reference (the SQLite way to change a CHECK constraint: copy, drop,
+// create, copy back, with PRAGMA defer_foreign_keys on) must leave none.
+// PostgreSQL keeps its foreign keys through any DDL.
+func foreignKeyCheck(ctx context.Context, tx *sql.Tx, d Dialect) error {
+	if d != SQLite {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `PRAGMA foreign_key_check`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if rows.Next() {
+		var table, parent string
+		var rowid sql.NullInt64
+		var fk int
+		if err := rows.Scan(&table, &rowid, &parent, &fk); err != nil {
+			return err
+		}
+		return fmt.Errorf("foreign key check: a row of %s (rowid %d) references a missing row of %s", table, rowid.Int64, parent)
+	}
+	return rows.Err()
 }
