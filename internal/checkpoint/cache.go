@@ -67,6 +67,9 @@ func (s *Service) cached(ctx context.Context, ref string) (*Checkpoint, error) {
 	}); err != nil {
 		return nil, err
 	}
+	if err := s.withBuildings(ctx, c); err != nil {
+		return nil, err
+	}
 	s.cache.put(c, now)
 	return c, nil
 }

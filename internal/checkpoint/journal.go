@@ -95,6 +95,7 @@ type journalRec struct {
 	ScannedAt  int64            `json:"s"`
 	ReceivedAt int64            `json:"t"`
 	Officer    string           `json:"o"`
+	Shown      Shown            `json:"k,omitempty"` // "resident" for a resident code; a pass's lines have none
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -213,15 +214,21 @@ func decodeJournalLine(line []byte) (*scanRow, bool) {
 	if err := json.Unmarshal(body, &rec); err != nil || rec.ClientID == "" || passtoken.ReasonNames[rec.Reason] == "" {
 		return nil, false
 	}
-	var claims *PassInfo
+	r := &scanRow{checkpoint: rec.Checkpoint, clientID: rec.ClientID, info: rec.Pass, reason: rec.Reason,
+		scannedAt: time.UnixMilli(rec.ScannedAt).UTC(), receivedAt: time.UnixMilli(rec.ReceivedAt).UTC(), officer: rec.Officer,
+		shown: rec.Shown}
+	if rec.Shown != "" && ShownNames[rec.Shown] == "" {
+		return nil, false
+	}
 	if len(rec.Pass) > 0 && string(rec.Pass) != "null" {
-		claims = &PassInfo{}
-		if err := json.Unmarshal(rec.Pass, claims); err != nil {
+		var err error
+		if r.claims, r.resident, err = decodeShown(rec.Shown, rec.Pass); err != nil {
 			return nil, false
 		}
+	} else {
+		r.info = nil
 	}
-	return &scanRow{checkpoint: rec.Checkpoint, clientID: rec.ClientID, claims: claims, info: rec.Pass, reason: rec.Reason,
-		scannedAt: time.UnixMilli(rec.ScannedAt).UTC(), receivedAt: time.UnixMilli(rec.ReceivedAt).UTC(), officer: rec.Officer}, true
+	return r, true
 }
 
 // appendJournalLine appends r as a journal line. The record is written by
@@ -247,6 +254,9 @@ func appendJournalLine(buf []byte, r *scanRow) []byte {
 	buf = strconv.AppendInt(buf, r.receivedAt.UnixMilli(), 10)
 	buf = append(buf, `,"o":`...)
 	buf = web.AppendJSONString(buf, r.officer)
+	if r.shown == ShownResident {
+		buf = append(buf, `,"k":"resident"`...)
+	}
 	buf = append(buf, '}')
 	sum := crc32.Checksum(buf[body:], castagnoli)
 	hex.Encode(buf[start:start+8], []byte{byte(sum >> 24), byte(sum >> 16), byte(sum >> 8), byte(sum)})
@@ -285,9 +295,7 @@ func (j *journal) add(now time.Time, row *scanRow) (*Scan, error) {
 		return nil, fmt.Errorf("checkpoint: scan journal: %w", err)
 	}
 	j.size += int64(len(buf))
-	out := &Scan{CheckpointID: row.checkpoint, ClientID: row.clientID, Verdict: VerdictOf(row.reason), Reason: row.reason,
-		ReasonName: passtoken.ReasonNames[row.reason], Pass: row.claims, ScannedAt: row.scannedAt.UTC().Truncate(time.Millisecond),
-		ReceivedAt: now, Officer: row.officer}
+	out := row.answer(now, false)
 	if len(j.pending) == 0 {
 		j.since = time.Now()
 	}

@@ -27,14 +27,15 @@ const (
 	Community     Kind = "community"      // 小区/社区出入口
 	ParkGate      Kind = "park_gate"      // 园区门岗
 	TransferPoint Kind = "transfer_point" // 物资接驳点
+	EstateGate    Kind = "estate_gate"    // 小区门岗（两码查验）: resident codes against the zones too (model_gate.go)
 )
 
 // Kinds lists the kinds in display order.
-var Kinds = []Kind{Bridge, Road, Community, ParkGate, TransferPoint}
+var Kinds = []Kind{Bridge, Road, Community, ParkGate, TransferPoint, EstateGate}
 
 // KindNames are the Chinese names of the kinds.
 var KindNames = map[Kind]string{Bridge: "桥梁卡口", Road: "道路卡口", Community: "社区卡口", ParkGate: "园区门岗",
-	TransferPoint: "物资接驳点"}
+	TransferPoint: "物资接驳点", EstateGate: "小区门岗"}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { _, ok := KindNames[k]; return ok }
@@ -57,18 +58,21 @@ func VerdictOf(r passtoken.Reason) Verdict {
 
 // Reasons lists the scan reasons in display order.
 var Reasons = []passtoken.Reason{passtoken.OK, passtoken.Malformed, passtoken.BadSignature, passtoken.UnknownKey, passtoken.NotYetValid,
-	passtoken.Expired, passtoken.Revoked, passtoken.AreaNotAllowed, passtoken.CheckpointNotAllowed}
+	passtoken.Expired, passtoken.Revoked, passtoken.AreaNotAllowed, passtoken.CheckpointNotAllowed, passtoken.ZoneSealed, passtoken.ZoneControlled}
 
 // Checkpoint is a control point as the API answers it.
 type Checkpoint struct {
-	ID        int64     `json:"id"`
-	Name      string    `json:"name"`
-	Kind      Kind      `json:"kind"`
-	KindName  string    `json:"kind_name"`
-	Place     string    `json:"place"`
-	AreaCode  string    `json:"area_code"`
-	AreaName  string    `json:"area_name"`
-	AreaPath  string    `json:"-"`
+	ID       int64  `json:"id"`
+	Name     string `json:"name"`
+	Kind     Kind   `json:"kind"`
+	KindName string `json:"kind_name"`
+	Place    string `json:"place"`
+	AreaCode string `json:"area_code"`
+	AreaName string `json:"area_name"`
+	AreaPath string `json:"-"`
+	// Estate is the estate (小区) of the area, a community, whose gate an
+	// estate gate is; "" for the other kinds.
+	Estate    string    `json:"estate,omitempty"`
 	Open      bool      `json:"open"`
 	Lat       *float64  `json:"lat,omitempty"`
 	Lng       *float64  `json:"lng,omitempty"`
@@ -78,6 +82,9 @@ type Checkpoint struct {
 	UpdatedAt time.Time `json:"updated_at"`
 	// OnDuty is the roster's shifts running now (lists and detail).
 	OnDuty []Shift `json:"on_duty"`
+	// buildings are the keys of the estate's buildings (an estate gate
+	// read for scans; see Service.cached).
+	buildings []string
 }
 
 // Ref is the checkpoint's id as scopes ("checkpoint:12") and pass tokens
@@ -90,6 +97,7 @@ type CheckpointInput struct {
 	Kind     Kind     `json:"kind"`
 	Place    string   `json:"place"`
 	AreaCode string   `json:"area_code"`
+	Estate   string   `json:"estate,omitempty"` // an estate gate's estate, of the community AreaCode
 	Open     *bool    `json:"open"`
 	Lat      *float64 `json:"lat"`
 	Lng      *float64 `json:"lng"`
@@ -126,11 +134,15 @@ func (in *CheckpointInput) validate() []errs.FieldError {
 	var fe []errs.FieldError
 	add := func(field, msg string) { fe = append(fe, errs.FieldError{Field: field, Message: msg}) }
 	in.Name, in.Place, in.AreaCode = strings.TrimSpace(in.Name), strings.TrimSpace(in.Place), strings.TrimSpace(in.AreaCode)
+	in.Estate = strings.TrimSpace(in.Estate)
 	if msg := errs.CheckText(in.Name, MaxNameLen, true); msg != "" {
 		add("name", msg)
 	}
 	if !in.Kind.Valid() {
-		add("kind", "类型须为 bridge（桥梁）、road（道路）、community（社区）、park_gate（园区门岗）或 transfer_point（物资接驳点）")
+		add("kind", "类型须为 bridge（桥梁）、road（道路）、community（社区）、park_gate（园区门岗）、transfer_point（物资接驳点）或 estate_gate（小区门岗）")
+	}
+	if msg := estateProblem(in.Kind, in.Estate); msg != "" {
+		add("estate", msg)
 	}
 	if msg := errs.CheckText(in.Place, MaxPlaceLen, false); msg != "" {
 		add("place", msg)
@@ -231,10 +243,12 @@ type Scan struct {
 	ID           int64            `json:"id,omitempty"` // 0 until the scan reaches the database (see journal.go)
 	CheckpointID int64            `json:"checkpoint_id"`
 	ClientID     string           `json:"client_id"`
+	Shown        Shown            `json:"shown"`
 	Verdict      Verdict          `json:"verdict"`
 	Reason       passtoken.Reason `json:"reason"`
 	ReasonName   string           `json:"reason_name"`
 	Pass         *PassInfo        `json:"pass"`
+	Resident     *ResidentInfo    `json:"resident,omitempty"` // what a resident code said (estate gates)
 	ScannedAt    time.Time        `json:"scanned_at"`
 	ReceivedAt   time.Time        `json:"received_at"`
 	Officer      string           `json:"officer"`

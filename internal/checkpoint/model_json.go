@@ -26,6 +26,8 @@ func (s *Scan) AppendJSON(b []byte) []byte {
 	b = strconv.AppendInt(b, s.CheckpointID, 10)
 	b = append(b, `,"client_id":`...)
 	b = web.AppendJSONString(b, s.ClientID)
+	b = append(b, `,"shown":`...)
+	b = web.AppendJSONString(b, string(s.Shown))
 	b = append(b, `,"verdict":`...)
 	b = web.AppendJSONString(b, string(s.Verdict))
 	b = append(b, `,"reason":`...)
@@ -34,6 +36,10 @@ func (s *Scan) AppendJSON(b []byte) []byte {
 	b = web.AppendJSONString(b, s.ReasonName)
 	b = append(b, `,"pass":`...)
 	b = s.Pass.AppendJSON(b)
+	if s.Resident != nil {
+		b = append(b, `,"resident":`...)
+		b = s.Resident.AppendJSON(b)
+	}
 	b = append(b, `,"scanned_at":`...)
 	b = web.AppendJSONTime(b, s.ScannedAt)
 	b = append(b, `,"received_at":`...)

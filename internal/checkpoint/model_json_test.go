@@ -25,6 +25,11 @@ func TestScanAppendJSONIsEncodingJSON(t *testing.T) {
 			ReasonName: passtoken.ReasonNames[passtoken.Malformed], ScannedAt: testBase.In(time.FixedZone("CST", 8*3600)),
 			ReceivedAt: testBase.Add(123456789), Officer: "王警官<b>", Offline: true, Replayed: true},
 		{CheckpointID: 1, ClientID: "c", Verdict: Deny, Reason: passtoken.Expired, Pass: bare, Replayed: false},
+		{CheckpointID: 3, ClientID: "r", Shown: ShownResident, Verdict: Deny, Reason: passtoken.ZoneSealed,
+			Resident: &ResidentInfo{RID: "R<1>", Household: true, Name: "张*", Community: "430203001", Building: "0123abcd",
+				Zone: 7, Level: "sealed", Permit: 9}},
+		{CheckpointID: 3, ClientID: "r2", Shown: ShownResident, Verdict: Allow, Reason: passtoken.OK,
+			Resident: &ResidentInfo{RID: "R2", Name: "", Community: "c\\"}},
 		{},
 		nil,
 	} {

@@ -38,6 +38,9 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in CheckpointIn
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
+	if err := s.checkEstate(ctx, a, in); err != nil {
+		return nil, errs.Wrap(op, err)
+	}
 	if err := auth.Authorize(p, auth.CheckpointManage, a.Path, op,
 		errs.E(errs.NotFound, "area_not_found", "区划 "+a.Code+" 不存在")); err != nil {
 		return nil, err
@@ -51,7 +54,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in CheckpointIn
 		}
 		if err := audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "checkpoint.create",
 			ObjectType: "checkpoint", ObjectID: strconv.FormatInt(id, 10), AreaCode: a.Code,
-			Summary: fmt.Sprintf("设立%s「%s」（%s %s）", KindNames[in.Kind], in.Name, a.Name, in.Place)}); err != nil {
+			Summary: fmt.Sprintf("设立%s「%s」（%s%s %s）", KindNames[in.Kind], in.Name, a.Name, in.Estate, in.Place)}); err != nil {
 			return err
 		}
 		out, err = loadCheckpoint(ctx, tx, id)
@@ -75,6 +78,9 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, ref string, in 
 	}
 	a, err := s.resolveArea(ctx, in.AreaCode, "area_code")
 	if err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	if err := s.checkEstate(ctx, a, in); err != nil {
 		return nil, errs.Wrap(op, err)
 	}
 	var out *Checkpoint
@@ -137,6 +143,9 @@ func changesOf(c *Checkpoint, r checkpointRow, a *area.Area) []string {
 	}
 	if c.AreaCode != a.Code {
 		changes = append(changes, "区划 "+c.AreaName+" → "+a.Name)
+	}
+	if c.Estate != r.in.Estate {
+		changes = append(changes, "小区 "+c.Estate+" → "+r.in.Estate)
 	}
 	if c.Place != r.in.Place {
 		changes = append(changes, "位置 → "+r.in.Place)

@@ -12,6 +12,7 @@ import (
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
 	"tongxin/internal/passtoken"
+	"tongxin/internal/zonerule"
 )
 
 // decide verifies token at c as of at: the verifier's reason (signature,
@@ -101,8 +102,14 @@ func (s *Service) Scan(ctx context.Context, p *auth.Principal, ref string, in Sc
 		}
 		row.scannedAt = *in.ScannedAt
 	}
+	var zones *zonerule.Index
+	if residentAt(c, in.Token) {
+		if zones, err = s.gateIndex(ctx); err != nil {
+			return nil, errs.Wrap(op, err)
+		}
+	}
 	out, err := s.scans.submit(ctx, func() *scanRow {
-		row.claims, row.reason = s.decide(ctx, c, in.Token, now)
+		s.decideInto(ctx, zones, c, in.Token, now, row)
 		return row
 	})
 	if err != nil {
@@ -184,7 +191,11 @@ func (s *Service) ScanBatch(ctx context.Context, p *auth.Principal, ref string, 
 	if err := canScan(p, c, op); err != nil {
 		return nil, err
 	}
-	res, rows := s.decideBatch(ctx, p, c, in)
+	zones, err := s.batchZones(ctx, c, in)
+	if err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	res, rows := s.decideBatch(ctx, p, c, zones, in)
 	// Scans answered online are in the database before the batch, so that
 	// a client id logged online answers its stored scan here.
 	if err := s.scans.sync(ctx); err != nil {
@@ -209,9 +220,22 @@ func checkBatchSize(in BatchInput) error {
 	return nil
 }
 
-// decideBatch verifies the items of a batch at c: the answer with the
-// refused items' errors, and the rows to log (nil for a refused item).
-func (s *Service) decideBatch(ctx context.Context, p *auth.Principal, c *Checkpoint, in BatchInput) (*BatchResult, []*scanRow) {
+// batchZones reads the zone index for a batch at c when it holds
+// resident codes to decide (an estate gate); without it the whole batch
+// waits (zones_unavailable), rather than lose its resident scans.
+func (s *Service) batchZones(ctx context.Context, c *Checkpoint, in BatchInput) (*zonerule.Index, error) {
+	for _, sc := range in.Scans {
+		if residentAt(c, sc.Token) {
+			return s.gateIndex(ctx)
+		}
+	}
+	return nil, nil
+}
+
+// decideBatch verifies the items of a batch at c (resident codes by zones):
+// the answer with the refused items' errors, and the rows to log (nil for
+// a refused item).
+func (s *Service) decideBatch(ctx context.Context, p *auth.Principal, c *Checkpoint, zones *zonerule.Index, in BatchInput) (*BatchResult, []*scanRow) {
 	now := s.clock.Now()
 	res := &BatchResult{Items: make([]BatchItem, len(in.Scans))}
 	rows := make([]*scanRow, len(in.Scans))
@@ -224,7 +248,7 @@ func (s *Service) decideBatch(ctx context.Context, p *auth.Principal, c *Checkpo
 			continue
 		}
 		r := &scanRow{checkpoint: c.ID, clientID: id, scannedAt: *sc.ScannedAt, officer: p.Actor()}
-		r.claims, r.reason = s.decide(ctx, c, sc.Token, *sc.ScannedAt)
+		s.decideInto(ctx, zones, c, sc.Token, *sc.ScannedAt, r)
 		rows[i] = r
 	}
 	return res, rows

@@ -13,6 +13,7 @@ import (
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
 	"tongxin/internal/passtoken"
+	"tongxin/internal/zonerule"
 )
 
 // Verifier checks a pass token as of a moment: signature, signing key,
@@ -40,12 +41,42 @@ type Enterprises interface {
 	EnterpriseSubject(ctx context.Context, key string) (name, areaCode string, liaisons []int64, err error)
 }
 
+// Register answers a community's estates and their buildings from the
+// household register; the testing module satisfies it (through a small
+// adapter in internal/app, as the module's types are its own).
+type Register interface {
+	Estates(ctx context.Context, community string) ([]Estate, error)
+}
+
+// Estate is an estate of a community as an estate gate needs it: its name
+// and the keys of its buildings (the "b" of resident codes).
+type Estate struct {
+	Name      string
+	Buildings []string
+}
+
+// Zones answers the zones and exit permits in force as an index an estate
+// gate decides resident codes by; the zone module satisfies it, keeping
+// the index in memory (it is asked on every resident scan).
+type Zones interface {
+	GateIndex(ctx context.Context) (*zonerule.Index, error)
+}
+
+// ResidentVerifier checks resident codes (居民码) with the pass keys;
+// pass.Verifier satisfies it. A Verifier that is not one answers
+// unknown_key for every resident code.
+type ResidentVerifier interface {
+	VerifyResident(token string) (*passtoken.ResidentClaims, passtoken.Reason)
+}
+
 // Deps are the collaborators of the service.
 type Deps struct {
 	Areas       Areas
 	Users       Users
 	Enterprises Enterprises // may be nil: handovers are then refused
 	Verifier    Verifier    // may be nil: every scan is then denied as unknown_key
+	Register    Register    // may be nil: estate gates cannot be registered
+	Zones       Zones       // may be nil: resident codes at estate gates are then refused (zones_unavailable)
 	Log         *slog.Logger
 	// CacheTTL is how long a checkpoint read for a scan is reused; an
 	// update on this instance drops it at once. 0 means 5 seconds.
@@ -65,6 +96,8 @@ type Service struct {
 	users       Users
 	enterprises Enterprises
 	verifier    Verifier
+	register    Register
+	zones       Zones
 	clock       clock.Clock
 	log         *slog.Logger
 	cache       *checkpointCache
@@ -84,7 +117,7 @@ func NewService(d *db.DB, deps Deps) *Service {
 		ttl = 5 * time.Second
 	}
 	s := &Service{db: d, areas: deps.Areas, users: deps.Users, enterprises: deps.Enterprises, verifier: deps.Verifier,
-		clock: d.Clock, log: log, cache: &checkpointCache{ttl: ttl, m: map[int64]cacheEntry{}}}
+		register: deps.Register, zones: deps.Zones, clock: d.Clock, log: log, cache: &checkpointCache{ttl: ttl, m: map[int64]cacheEntry{}}}
 	s.scans = &committer{db: d, log: log, wake: make(chan struct{}, 1)}
 	s.maxAge = deps.OfflineMaxAge
 	if s.maxAge <= 0 {

@@ -77,7 +77,7 @@ func (f checkpointFilter) where(args *db.Args) string {
 // checkpointCols are the columns scanCheckpoint reads, for checkpoints
 // aliased c joined with their area aliased a.
 const checkpointCols = `c.id, c.name, c.kind, c.place, c.area_code, COALESCE(a.name, c.area_code), c.area_path, c.is_open,
-	c.lat, c.lng, c.version, c.created_at, c.created_by, c.updated_at`
+	c.lat, c.lng, c.version, c.created_at, c.created_by, c.updated_at, c.estate`
 
 const checkpointFrom = ` FROM checkpoints c LEFT JOIN areas a ON a.code = c.area_code`
 
@@ -86,7 +86,7 @@ func scanCheckpoint(sc db.Scanner) (*Checkpoint, error) {
 	var lat, lng sql.NullFloat64
 	var created, updated int64
 	if err := sc.Scan(&c.ID, &c.Name, &c.Kind, &c.Place, &c.AreaCode, &c.AreaName, &c.AreaPath, &c.Open,
-		&lat, &lng, &c.Version, &created, &c.CreatedBy, &updated); err != nil {
+		&lat, &lng, &c.Version, &created, &c.CreatedBy, &updated, &c.Estate); err != nil {
 		return nil, err
 	}
 	if lat.Valid && lng.Valid {
@@ -138,8 +138,9 @@ type areaRef struct{ code, path string }
 func insertCheckpoint(ctx context.Context, tx *db.Tx, r checkpointRow) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO checkpoints (name, kind, place, area_code, area_path, is_open, lat, lng,
-		created_at, created_by, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9, $10) RETURNING id`,
-		r.in.Name, string(r.in.Kind), r.in.Place, r.area.code, r.area.path, r.open, r.in.Lat, r.in.Lng, tx.NowMS(), r.actor).Scan(&id)
+		created_at, created_by, updated_at, updated_by, estate) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9, $10, $11) RETURNING id`,
+		r.in.Name, string(r.in.Kind), r.in.Place, r.area.code, r.area.path, r.open, r.in.Lat, r.in.Lng, tx.NowMS(), r.actor,
+		r.in.Estate).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("checkpoint: create: %w", err)
 	}
@@ -149,8 +150,9 @@ func insertCheckpoint(ctx context.Context, tx *db.Tx, r checkpointRow) (int64, e
 // updateCheckpoint replaces checkpoint id's fields with r's.
 func updateCheckpoint(ctx context.Context, tx *db.Tx, id int64, r checkpointRow) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE checkpoints SET name = $1, kind = $2, place = $3, area_code = $4, area_path = $5,
-		is_open = $6, lat = $7, lng = $8, version = version + 1, updated_at = $9, updated_by = $10 WHERE id = $11`,
-		r.in.Name, string(r.in.Kind), r.in.Place, r.area.code, r.area.path, r.open, r.in.Lat, r.in.Lng, tx.NowMS(), r.actor, id); err != nil {
+		is_open = $6, lat = $7, lng = $8, version = version + 1, updated_at = $9, updated_by = $10, estate = $11 WHERE id = $12`,
+		r.in.Name, string(r.in.Kind), r.in.Place, r.area.code, r.area.path, r.open, r.in.Lat, r.in.Lng, tx.NowMS(), r.actor,
+		r.in.Estate, id); err != nil {
 		return fmt.Errorf("checkpoint: update: %w", err)
 	}
 	return nil

@@ -15,18 +15,20 @@ import (
 )
 
 // scanCols are the columns readScan reads, for checkpoint_scans aliased s.
-const scanCols = `s.id, s.checkpoint_id, s.client_id, s.pass, s.verdict, s.reason, s.scanned_at, s.received_at, s.officer, s.offline`
+const scanCols = `s.id, s.checkpoint_id, s.client_id, s.pass, s.verdict, s.reason, s.scanned_at, s.received_at, s.officer, s.offline,
+	s.shown`
 
 func readScan(sc db.Scanner) (*Scan, error) {
 	var s Scan
 	var info sql.NullString
 	var scanned, received int64
-	if err := sc.Scan(&s.ID, &s.CheckpointID, &s.ClientID, &info, &s.Verdict, &s.Reason, &scanned, &received, &s.Officer, &s.Offline); err != nil {
+	if err := sc.Scan(&s.ID, &s.CheckpointID, &s.ClientID, &info, &s.Verdict, &s.Reason, &scanned, &received, &s.Officer, &s.Offline,
+		&s.Shown); err != nil {
 		return nil, err
 	}
 	if info.Valid {
-		s.Pass = &PassInfo{}
-		if err := json.Unmarshal([]byte(info.String), s.Pass); err != nil {
+		var err error
+		if s.Pass, s.Resident, err = decodeShown(s.Shown, []byte(info.String)); err != nil {
 			return nil, fmt.Errorf("checkpoint: scan %d: pass: %w", s.ID, err)
 		}
 	}
@@ -44,19 +46,51 @@ type scanRow struct {
 	scannedAt  time.Time
 	receivedAt time.Time // zero: the logging transaction's time
 	officer    string
-	info       []byte // claims as JSON, once encoded (passJSON)
+	info       []byte // claims (or resident) as JSON, once encoded (passJSON)
+	shown      Shown  // "" for a pass
+	resident   *ResidentInfo
+}
+
+// decodeShown reads what a code said as the log keeps it: a pass's
+// claims, or a resident code's.
+func decodeShown(shown Shown, info []byte) (*PassInfo, *ResidentInfo, error) {
+	if shown == ShownResident {
+		ri := &ResidentInfo{}
+		return nil, ri, json.Unmarshal(info, ri)
+	}
+	p := &PassInfo{}
+	return p, nil, json.Unmarshal(info, p)
+}
+
+// shownCode is the code r read, as the log writes it.
+func (r *scanRow) shownCode() Shown {
+	if r.shown == "" {
+		return ShownPass
+	}
+	return r.shown
+}
+
+// answer is r's scan as answered before it has an id.
+func (r *scanRow) answer(received time.Time, offline bool) *Scan {
+	return &Scan{CheckpointID: r.checkpoint, ClientID: r.clientID, Shown: r.shownCode(), Verdict: VerdictOf(r.reason), Reason: r.reason,
+		ReasonName: passtoken.ReasonNames[r.reason], Pass: r.claims, Resident: r.resident,
+		ScannedAt: r.scannedAt.UTC().Truncate(time.Millisecond), ReceivedAt: received, Officer: r.officer, Offline: offline}
 }
 
 // scanChunk bounds the rows of one INSERT (scanValues each), so that its
 // SQL stays short enough to be prepared once and cached (db.Tx).
 const (
 	scanChunk  = 32
-	scanValues = 10
+	scanValues = 11
 )
 
 // passJSON is the pass's masked content as stored, encoded once.
 func (r *scanRow) passJSON() []byte {
-	if r.info == nil && r.claims != nil {
+	switch {
+	case r.info != nil:
+	case r.resident != nil:
+		r.info = r.resident.AppendJSON(nil)
+	case r.claims != nil:
 		r.info = r.claims.AppendJSON(nil)
 	}
 	return r.info
@@ -73,7 +107,7 @@ type scanKey struct {
 func scanInsert(tx *db.Tx, rows []*scanRow, offline bool) (string, []any, error) {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO checkpoint_scans (checkpoint_id, client_id, pid, pass, reason, scanned_at, officer, received_at,
-		verdict, offline) VALUES `)
+		verdict, offline, shown) VALUES `)
 	args := make([]any, 0, scanValues*len(rows))
 	for n, r := range rows {
 		if n > 0 {
@@ -98,13 +132,15 @@ func scanInsert(tx *db.Tx, rows []*scanRow, offline bool) (string, []any, error)
 		var pid, info any
 		if c := r.claims; c != nil {
 			pid, info = c.PID, string(r.passJSON())
+		} else if ri := r.resident; ri != nil {
+			pid, info = ri.RID, string(r.passJSON())
 		}
 		received := tx.NowMS()
 		if !r.receivedAt.IsZero() {
 			received = r.receivedAt.UnixMilli()
 		}
 		args = append(args, r.checkpoint, r.clientID, pid, info, string(r.reason), r.scannedAt.UnixMilli(), r.officer, received,
-			string(VerdictOf(r.reason)), offline)
+			string(VerdictOf(r.reason)), offline, string(r.shownCode()))
 	}
 	b.WriteString(` ON CONFLICT (checkpoint_id, client_id) DO NOTHING`)
 	return b.String(), args, nil
@@ -158,9 +194,8 @@ func insertScans(ctx context.Context, tx *db.Tx, rows []*scanRow, offline bool) 
 			}
 			i := first[k]
 			r := rows[i]
-			out[i] = &Scan{ID: id, CheckpointID: r.checkpoint, ClientID: r.clientID, Verdict: VerdictOf(r.reason), Reason: r.reason,
-				ReasonName: passtoken.ReasonNames[r.reason], Pass: r.claims, ScannedAt: r.scannedAt.UTC().Truncate(time.Millisecond),
-				ReceivedAt: received(r, tx.Now), Officer: r.officer, Offline: offline}
+			out[i] = r.answer(received(r, tx.Now), offline)
+			out[i].ID = id
 			return nil
 		}, q+` RETURNING id, checkpoint_id, client_id`, args...)
 		if err != nil {
