@@ -82,23 +82,25 @@ func (v *fakeVerifier) sign(t testing.TB, c passtoken.Claims, kid string) string
 
 type fixture struct {
 	*testcity.City
-	svc *Service
-	res *resumption.Service
-	ver *fakeVerifier
+	svc   *Service
+	res   *resumption.Service
+	ver   *fakeVerifier
+	reg   *fakeRegister
+	zones *fakeZones
 }
 
 // newFixture seeds the demo city and the enterprise in d, which must run
 // on clk.
 func newFixture(t testing.TB, d *db.DB, clk *clock.Manual) *fixture {
 	t.Helper()
-	f := &fixture{City: testcity.New(t, d, clk), ver: newFakeVerifier(t)}
+	f := &fixture{City: testcity.New(t, d, clk), ver: newFakeVerifier(t), reg: newFakeRegister(), zones: &fakeZones{}}
 	f.res = resumption.NewService(d, resumption.Deps{Box: f.Box, Areas: f.Areas, Users: f.Users, DataDir: t.TempDir()})
 	f.Users.RegisterScope(auth.ScopeEnterprise, f.res.ResolveScope)
 	if _, _, err := f.res.Save(f.Ctx, f.Sys, resumption.EnterpriseInput{Key: qianjin, Kind: resumption.KindEnterprise,
 		Name: "株洲千金药业股份有限公司", AreaCode: "430211001", Categories: []string{"规上工业"}, Employees: 2100}); err != nil {
 		t.Fatalf("enterprise: %v", err)
 	}
-	f.svc = NewService(d, Deps{Areas: f.Areas, Users: f.Users, Enterprises: f.res, Verifier: f.ver})
+	f.svc = NewService(d, Deps{Areas: f.Areas, Users: f.Users, Enterprises: f.res, Verifier: f.ver, Register: f.reg, Zones: f.zones})
 	f.Users.RegisterScope(auth.ScopeCheckpoint, f.svc.ResolveScope)
 	return f
 }
