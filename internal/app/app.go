@@ -308,7 +308,7 @@ func wireSystem(d *db.DB, box *pii.Box, dir string, log *slog.Logger, w wiring) 
 		Enterprises: sys.Resumption, DataDir: dir, Log: log})
 	sys.Verifier = pass.NewVerifier(d, pass.VerifierDeps{DataDir: dir, Log: log})
 	sys.Checkpoints = checkpoint.NewService(d, checkpoint.Deps{Areas: sys.Areas, Users: sys.Auth, Enterprises: sys.Resumption,
-		Verifier: sys.Verifier, OfflineMaxAge: w.offlineScanMaxAge, Log: log})
+		Verifier: sys.Verifier, Register: estateRegister{sys}, Zones: gateZones, OfflineMaxAge: w.offlineScanMaxAge, Log: log})
 	sys.Auth.RegisterScope(auth.ScopeCheckpoint, sys.Checkpoints.ResolveScope)
 	sys.Passes = pass.NewService(d, pass.Deps{Box: box, Verifier: sys.Verifier, Areas: sys.Areas, Enterprises: sys.Resumption,
 		Checkpoints: sys.Checkpoints, Users: sys.Auth, Notifier: sys.Notify})

@@ -199,6 +199,7 @@ func (rt *routes) table() []Route {
 		{Pattern: "POST /api/v1/checkpoints/{id}/scans/batch", Handler: cp.ScanBatch},
 		{Pattern: "POST /api/v1/checkpoints/{id}/handovers", Handler: cp.LogHandover},
 		{Pattern: "GET /api/v1/checkpoints/{id}/handovers", Handler: cp.Handovers},
+		{Pattern: "GET /api/v1/checkpoints/{id}/zones", Handler: cp.Zones},
 		{Pattern: "GET /api/v1/handovers/stats", Handler: cp.HandoverStats},
 		{Pattern: "GET /api/v1/traffic/measures", Handler: cp.Measures, Public: true},
 		{Pattern: "POST /api/v1/traffic/measures", Handler: cp.CreateMeasure},

@@ -55,7 +55,7 @@ func (pg *Pages) detail(r *http.Request, p *auth.Principal) (*pageDetailData, er
 		d.HandoverForm = web.NewForm(url.Values{"unit": {"吨"}})
 	}
 	vals := url.Values{"name": {c.Name}, "kind": {string(c.Kind)}, "place": {c.Place}, "area_code": {c.AreaCode},
-		"version": {strconv.Itoa(c.Version)}}
+		"estate": {c.Estate}, "version": {strconv.Itoa(c.Version)}}
 	if c.Open {
 		vals.Set("open", "true")
 	}
@@ -113,7 +113,7 @@ func (pg *Pages) Update(w http.ResponseWriter, r *http.Request) error {
 	if err := web.ParseForm(w, r, pageMaxForm); err != nil {
 		return err
 	}
-	vals := web.Trimmed(r, "name", "kind", "place", "area_code", "open", "lat", "lng", "version")
+	vals := web.Trimmed(r, "name", "kind", "place", "area_code", "estate", "open", "lat", "lng", "version")
 	in, err := inputOf(vals)
 	if err == nil {
 		in.Version, _ = strconv.Atoi(vals.Get("version"))

@@ -49,7 +49,7 @@ func (pg *Pages) List(w http.ResponseWriter, r *http.Request) error {
 // inputOf reads a checkpoint form.
 func inputOf(vals url.Values) (CheckpointInput, error) {
 	in := CheckpointInput{Name: vals.Get("name"), Kind: Kind(vals.Get("kind")), Place: vals.Get("place"),
-		AreaCode: vals.Get("area_code"), Open: ptrOf(vals.Get("open") == "true")}
+		AreaCode: vals.Get("area_code"), Estate: vals.Get("estate"), Open: ptrOf(vals.Get("open") == "true")}
 	var err error
 	if in.Lat, err = formFloat(vals.Get("lat"), "lat"); err != nil {
 		return in, err
@@ -70,7 +70,7 @@ func (pg *Pages) Create(w http.ResponseWriter, r *http.Request) error {
 	if err := web.ParseForm(w, r, pageMaxForm); err != nil {
 		return err
 	}
-	vals := web.Trimmed(r, "name", "kind", "place", "area_code", "open", "lat", "lng")
+	vals := web.Trimmed(r, "name", "kind", "place", "area_code", "estate", "open", "lat", "lng")
 	in, err := inputOf(vals)
 	var c *Checkpoint
 	if err == nil {
