@@ -12,6 +12,7 @@ import (
 	"tongxin/internal/auth"
 	"tongxin/internal/passtoken"
 	"tongxin/internal/web"
+	"tongxin/internal/zonerule"
 )
 
 // The scan page of a checkpoint (卡口扫码), phone first: a hardware
@@ -64,6 +65,7 @@ type scanConfig struct {
 	Checkpoint  scanSite                    `json:"checkpoint"`
 	URLs        map[string]string           `json:"urls"`
 	Reasons     map[passtoken.Reason]string `json:"reasons"`
+	Levels      map[zonerule.Level]string   `json:"levels,omitempty"` // zone levels, at an estate gate
 	Text        map[string]string           `json:"text"`
 	Lang        string                      `json:"lang"`
 	GeneratedAt int64                       `json:"generated_at"` // Unix ms
@@ -77,6 +79,16 @@ type scanSite struct {
 	Name     string `json:"name"`
 	AreaPath string `json:"area_path"`
 	AreaName string `json:"area_name"`
+	// An estate gate's estate: the gate zone-rule.js decides resident
+	// codes at (zonerule.Gate: the community, the estate's building keys).
+	Gate *scanGate `json:"gate,omitempty"`
+}
+
+// scanGate is an estate gate as zone-rule.js takes it.
+type scanGate struct {
+	Estate    string   `json:"estate"`
+	Community string   `json:"community"`
+	Buildings []string `json:"buildings"`
 }
 
 // scanTexts are the catalog keys "scan.js.<name>" scan.js shows.
@@ -86,13 +98,16 @@ var scanTexts = []string{
 	"source_local", "uploaded", "pending", "refused", "holder", "id4", "plate", "enterprise", "validity",
 	"camera_failed", "offline_ready", "offline_unsupported", "server_said", "unverifiable_word", "unverifiable",
 	"crypto_unsupported", "number_offline", "number_refused", "photo",
-	"photo_no_code",
+	"photo_no_code", "resident", "household", "zone", "permit", "zones_never",
 }
 
 // Page is GET /checkpoints/{id}/scan.
 func (pg *ScanPage) Page(w http.ResponseWriter, r *http.Request) error {
 	c, err := pg.svc.scanPageCheckpoint(r.Context(), web.PrincipalOf(r), r.PathValue("id"))
 	if err != nil {
+		return err
+	}
+	if err := pg.svc.withBuildings(r.Context(), c); err != nil {
 		return err
 	}
 	lang := web.LangOf(r)
@@ -107,6 +122,7 @@ func (pg *ScanPage) Page(w http.ResponseWriter, r *http.Request) error {
 			"batch":       "/api/v1/checkpoints/" + ref + "/scans/batch",
 			"sw":          ScanWorkerPath,
 		},
+		Levels:      map[zonerule.Level]string{},
 		Reasons:     map[passtoken.Reason]string{},
 		Text:        map[string]string{},
 		Lang:        lang,
@@ -114,6 +130,13 @@ func (pg *ScanPage) Page(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, rs := range Reasons {
 		cfg.Reasons[rs] = cat.T(lang, "scan.reason."+string(rs))
+	}
+	if c.Kind == EstateGate {
+		cfg.Checkpoint.Gate = &scanGate{Estate: c.Estate, Community: c.AreaCode, Buildings: nonNil(c.buildings)}
+		cfg.URLs["zones"] = "/api/v1/checkpoints/" + ref + "/zones"
+		for _, l := range zonerule.Levels {
+			cfg.Levels[l] = cat.T(lang, "scan.level."+string(l))
+		}
 	}
 	for _, k := range scanTexts {
 		cfg.Text[k] = cat.T(lang, "scan.js."+k)

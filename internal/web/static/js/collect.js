@@ -35,7 +35,6 @@
   var BATCH = Math.min(cfg.batch || 500, 1000);
   var RECENT_MAX = 30;
   var CACHE = "tongxin-scan-v1"; // the scan page's worker's cache
-  var RESIDENT_TYPE = "tongxin-resident";
 
   function fmt(s) {
     var args = Array.prototype.slice.call(arguments, 1), i = 0;
@@ -284,41 +283,15 @@
   }
 
   // ------------------------------------------------------------------
-  // Resident codes, as passtoken.VerifyResident checks them.
-  var utf8 = new TextDecoder("utf-8", { fatal: true });
-  function parseJSON(bytes) {
-    try {
-      var v = JSON.parse(utf8.decode(bytes));
-      return v && typeof v === "object" && !Array.isArray(v) ? v : null;
-    } catch (e) {
-      return null;
-    }
-  }
+  // Resident codes, as passtoken.VerifyResident checks them
+  // (scan-verify.js, shared with the estate gates' scan page).
   // verifyResident answers {reason, claims}: reason "ok", "household",
   // "malformed", "unknown_key", "bad_signature" or "unverifiable".
   async function verifyResident(token) {
-    var parts = token.split(".");
-    if (token.length > 4096 || parts.length !== 3) return { reason: "malformed" };
-    var hb = TP.b64decode(parts[0]), pb = TP.b64decode(parts[1]), sig = TP.b64decode(parts[2]);
-    if (!hb || !pb || !sig) return { reason: "malformed" };
-    var h = parseJSON(hb), c = parseJSON(pb);
-    if (!h || !c || h.alg !== "EdDSA" || h.typ !== RESIDENT_TYPE || typeof h.kid !== "string" || h.kid === "") return { reason: "malformed" };
-    if (typeof c.rid !== "string" || !c.rid || typeof c.hh !== "string" || !c.hh || typeof c.z !== "string" || !c.z ||
-      typeof c.iat !== "number" || c.iat <= 0) return { reason: "malformed" };
-    if (sig.length !== 64) return { reason: "bad_signature" };
-    var k = load("keys", null), jwk = null;
-    ((k && k.keys) || []).forEach(function (x) { if (x.kid === h.kid) jwk = x; });
-    if (!jwk) return { reason: "unknown_key" };
-    if (!(await TP.supported())) return { reason: "unverifiable" };
-    var ok;
-    try {
-      ok = await crypto.subtle.verify({ name: "Ed25519" }, await verifier.key(jwk), sig, new TextEncoder().encode(parts[0] + "." + parts[1]));
-    } catch (e) {
-      ok = false;
-    }
-    if (!ok) return { reason: "bad_signature" };
-    if (c.rid === c.hh) return { reason: "household", claims: c };
-    return { reason: "ok", claims: c };
+    var k = load("keys", null);
+    var v = await verifier.verifyResident(token, { keys: (k && k.keys) || [] });
+    if (v.reason === "ok" && v.claims.rid === v.claims.hh) return { reason: "household", claims: v.claims };
+    return v;
   }
 
   // ID numbers: 17 digits and a check character (GB 11643).

@@ -264,8 +264,15 @@
     }
   }
 
-  // parse is pass.Parse: {header, claims, input, sig} or {reason}.
-  function parse(token) {
+  // The claims of a resident code (passtoken.ResidentClaims).
+  var RESIDENT_TYPE = "tongxin-resident";
+  var RESIDENT = { rid: "string", hh: "string", n: "string", z: "string", b: "string", iat: "int64" };
+
+  // split is passtoken.split after the checks of the token as a whole
+  // (passtoken.Parse and VerifyResident): {header, claims, input, sig,
+  // reason}, or {reason} where the token is refused. valid checks the
+  // claims, as each parser does after split.
+  function split(token, typ, fields, valid) {
     if (typeof token !== "string") return { reason: "malformed" };
     token = goTrimSpace(token);
     // Anything outside ASCII fails base64 below; its byte length is
@@ -275,14 +282,36 @@
     if (parts.length !== 3) return { reason: "malformed" };
     var hb = b64decode(parts[0]), pb = b64decode(parts[1]), sig = b64decode(parts[2]);
     if (!hb || !pb || !sig) return { reason: "malformed" };
-    var h = strictJSON(hb, HEADER), c = strictJSON(pb, CLAIMS);
+    var h = strictJSON(hb, HEADER), c = strictJSON(pb, fields);
     if (!h || !c) return { reason: "malformed" };
-    if (h.alg !== "EdDSA" || h.typ !== TOKEN_TYPE || h.kid === "") return { reason: "malformed" };
-    if (c.pid === "" || (c.k !== "person" && c.k !== "vehicle") || c.exp <= 0 || c.nbf <= 0 || !c.z || c.z.length === 0) {
-      return { reason: "malformed" };
-    }
+    if (h.alg !== "EdDSA" || h.typ !== typ || h.kid === "") return { reason: "malformed" };
+    // Parse and VerifyResident check the claims after split, whose last
+    // check is the signature's length.
     if (sig.length !== 64) return { reason: "bad_signature" };
+    if (!valid(c)) return { reason: "malformed" };
     return { header: h, claims: c, input: new TextEncoder().encode(parts[0] + "." + parts[1]), sig: sig, reason: "ok" };
+  }
+
+  // parse is pass.Parse: {header, claims, input, sig} or {reason}.
+  function parse(token) {
+    return split(token, TOKEN_TYPE, CLAIMS, function (c) {
+      return !(c.pid === "" || (c.k !== "person" && c.k !== "vehicle") || c.exp <= 0 || c.nbf <= 0 || !c.z || c.z.length === 0);
+    });
+  }
+
+  // parseResident is passtoken.VerifyResident before the signature.
+  function parseResident(token) {
+    return split(token, RESIDENT_TYPE, RESIDENT, function (c) { return c.rid !== "" && c.hh !== "" && c.z !== "" && c.iat > 0; });
+  }
+
+  // tokenType is the typ of a token's header ("" when unreadable): which
+  // parser a scanned code is for, as checkpoint.tokenType.
+  function tokenType(token) {
+    var head = goTrimSpace(String(token)).split(".")[0];
+    if (head.length > 512) return "";
+    var hb = b64decode(head);
+    var h = hb ? strictJSON(hb, HEADER) : null;
+    return h ? h.typ : "";
   }
 
   // inPath is pass.inPath: code is a whole segment of the area path,
@@ -361,6 +390,34 @@
   Verifier.prototype.verify = async function (token, atMs, lists, site) {
     var p = parse(token);
     if (p.reason !== "ok") return { reason: p.reason, claims: null };
+    var r = await this.signature(p, lists);
+    if (r !== "ok") return { reason: r, claims: r === "revoked" ? p.claims : null };
+    var c = p.claims;
+    var sec = Math.floor(atMs / 1000);
+    if (sec < c.nbf) return { reason: "not_yet_valid", claims: c };
+    if (sec >= c.exp) return { reason: "expired", claims: c };
+    var rv = lists.revoked || {};
+    if (rv.pids && rv.pids[c.pid]) return { reason: "revoked", claims: c };
+    return { reason: allowedAt(c, site.area_path || "", site.id), claims: c };
+  };
+
+  // verifyResident answers {reason, claims} for a resident code, as
+  // pass.Verifier.VerifyResident: the signature with a key of lists.keys,
+  // a code of a revoked key (lists.revoked.kids) revoked. A resident code
+  // does not expire; a household code (rid == hh) verifies too, the
+  // caller decides what it may do.
+  Verifier.prototype.verifyResident = async function (token, lists) {
+    var p = parseResident(token);
+    if (p.reason !== "ok") return { reason: p.reason, claims: null };
+    var r = await this.signature(p, lists);
+    return { reason: r, claims: r === "ok" || r === "revoked" ? p.claims : null };
+  };
+
+  // signature checks a parsed token's signature as the server does: "ok",
+  // "revoked" (a revoked key's token whose signature checks, or whose key
+  // this device never held), "unknown_key", "bad_signature", or
+  // "unverifiable" (no Ed25519 in this browser).
+  Verifier.prototype.signature = async function (p, lists) {
     var kid = p.header.kid;
     var jwk = null;
     (lists.keys || []).forEach(function (k) {
@@ -384,22 +441,17 @@
     if (rv.kids && rv.kids[kid]) {
       if (jwk) {
         ok = await signed();
-        if (ok === null) return { reason: "unverifiable", claims: null };
-        if (!ok) return { reason: "bad_signature", claims: null };
+        if (ok === null) return "unverifiable";
+        if (!ok) return "bad_signature";
       }
-      return { reason: "revoked", claims: p.claims };
+      return "revoked";
     }
-    if (!jwk) return { reason: "unknown_key", claims: null };
+    if (!jwk) return "unknown_key";
     ok = await signed();
-    if (ok === null) return { reason: "unverifiable", claims: null };
-    if (!ok) return { reason: "bad_signature", claims: null };
-    var c = p.claims;
-    var sec = Math.floor(atMs / 1000);
-    if (sec < c.nbf) return { reason: "not_yet_valid", claims: c };
-    if (sec >= c.exp) return { reason: "expired", claims: c };
-    if (rv.pids && rv.pids[c.pid]) return { reason: "revoked", claims: c };
-    return { reason: allowedAt(c, site.area_path || "", site.id), claims: c };
+    if (ok === null) return "unverifiable";
+    return ok ? "ok" : "bad_signature";
   };
 
-  window.TongxinPass = { parse: parse, allowedAt: allowedAt, Verifier: Verifier, b64decode: b64decode, trimSpace: goTrimSpace, supported: supported };
+  window.TongxinPass = { parse: parse, parseResident: parseResident, tokenType: tokenType, RESIDENT_TYPE: RESIDENT_TYPE,
+    allowedAt: allowedAt, Verifier: Verifier, b64decode: b64decode, trimSpace: goTrimSpace, supported: supported };
 })();

@@ -10,6 +10,9 @@
 // checkpoint's area path — and queues the scan; queued scans go to the
 // batch endpoint when the network returns (the "online" event and a retry
 // every few seconds), each with its client_id, which the server keeps once.
+// At an estate gate (两码查验) the page also keeps the zones and exit
+// permits (GET …/zones?after=SEQ, merged as zonerule.Snapshot.Merge) and
+// decides resident codes offline with zone-rule.js, as the server does.
 // A service worker (/checkpoints/sw.js) serves the page and its files when
 // the network is gone.
 //
@@ -68,6 +71,7 @@
   // site.<id>: {fetched_at, id, name, area_path, area_name}
   // queue.<id>: [{client_id, token, scanned_at}]
   // recent.<id>: [{reason, verdict, source, at, name, uploaded}]
+  // zones: {fetched_at, snap: zonerule.Snapshot} (estate gates)
   function site() { return load("site." + cpID, null) || cfg.checkpoint; }
   function saveSite(s, at) {
     var old = load("site." + cpID, null);
@@ -81,6 +85,8 @@
     var k = load("keys", null), r = load("revocations", null);
     return { keys: k ? k.keys : [], revoked: r || { pids: {}, kids: {} }, keysAt: k ? k.fetched_at : 0, revAt: r ? r.fetched_at : 0 };
   }
+  var gate = cfg.checkpoint.gate || null; // an estate gate: {estate, community, buildings}
+  function zones() { return load("zones", null); }
 
   // ------------------------------------------------------------------
   // The page's parts.
@@ -120,6 +126,7 @@
     statusQueue.hidden = n === 0;
     var l = lists();
     var at = Math.min(l.keysAt || 0, l.revAt || 0);
+    if (gate) at = Math.min(at, (zones() || {}).fetched_at || 0);
     var age = Date.now() - at;
     document.documentElement.setAttribute("data-lists-at", String(at));
     if (!at) {
@@ -239,12 +246,25 @@
     }
   }
 
+  // The zones and exit permits of an estate gate, from the last seq this
+  // device holds: the changes since, merged (a whole snapshot replaces).
+  async function refreshZones() {
+    if (!gate || !cfg.urls.zones || !window.TongxinZone) return;
+    var z = zones() || { fetched_at: 0, snap: null };
+    var after = z.snap ? z.snap.seq || 0 : 0;
+    var r = await request(cfg.urls.zones + "?after=" + encodeURIComponent(after), { cache: "no-cache" });
+    if (!r.ok) throw new Error("zones " + r.status);
+    var body = await r.json();
+    if (!body || typeof body.seq !== "number") throw new Error("zones");
+    save("zones", { fetched_at: Date.now(), snap: window.TongxinZone.merge(z.snap, body) });
+  }
+
   var refreshing = null, lastRefresh = 0;
   function refreshAll() {
     if (refreshing) return refreshing;
-    refreshing = Promise.allSettled([refreshKeys(), refreshRevocations(), refreshSite()]).then(function (rs) {
+    refreshing = Promise.allSettled([refreshKeys(), refreshRevocations(), refreshSite(), refreshZones()]).then(function (rs) {
       refreshing = null;
-      if (rs[0].status === "fulfilled" && rs[1].status === "fulfilled") lastRefresh = Date.now();
+      if (rs[0].status === "fulfilled" && rs[1].status === "fulfilled" && rs[3].status === "fulfilled") lastRefresh = Date.now();
       showStatus();
       return rs;
     });
@@ -312,7 +332,7 @@
     var list = recent();
     list.unshift({
       client_id: v.client_id, verdict: v.verdict, reason: v.reason, source: v.source, at: v.at,
-      who: v.pass ? (v.pass.name || v.pass.plate || "") : "", uploaded: v.source === "server",
+      who: v.pass ? (v.pass.name || v.pass.plate || "") : v.resident ? v.resident.name || "" : "", uploaded: v.source === "server",
     });
     save("recent." + cpID, list.slice(0, RECENT_MAX));
     showRecent();
@@ -403,6 +423,12 @@
       }
       dl.append(dt, dd);
     }
+    var res = v.resident;
+    if (res) {
+      row(T.resident, res.name + (res.household ? " · " + T.household : ""));
+      if (res.level) row(T.zone, (cfg.levels && cfg.levels[res.level]) || res.level);
+      if (res.permit) row(T.permit, "#" + res.permit);
+    }
     if (p) {
       row(T.holder, p.name);
       row(T.id4, p.id4);
@@ -463,6 +489,28 @@
     }
   }
 
+  // decideResident decides a resident code at this estate gate offline:
+  // its signature (scan-verify.js), then zone-rule.js over the zones kept,
+  // as checkpoint.Service.decideResident. Without the zones the page
+  // cannot know (unverifiable); the server decides when the scan arrives.
+  async function decideResident(token, at, l) {
+    var v = await verifier.verifyResident(token, l);
+    if (v.reason !== "ok" && v.reason !== "revoked") return { reason: v.reason };
+    var c = v.claims;
+    var info = { rid: c.rid, household: c.rid === c.hh, name: c.n, community: c.z, building: c.b };
+    if (v.reason !== "ok") return { reason: v.reason, resident: info };
+    var z = zones();
+    if (!z || !z.snap || !window.TongxinZone) {
+      note(T.zones_never, "bad");
+      return { reason: "unverifiable", resident: info };
+    }
+    var d = new window.TongxinZone.Index(z.snap).decide({ community: gate.community, buildings: gate.buildings },
+      { id: c.rid, community: c.z, building: c.b }, at);
+    if (d.zone) { info.zone = d.zone.id; info.level = d.zone.level; }
+    if (d.permit) info.permit = d.permit.id;
+    return { reason: d.reason, resident: info };
+  }
+
   async function scanOne(raw) {
     // The server trims and refuses anything above 4096 bytes; sending a
     // trimmed, shortened token changes no verdict and keeps a pasted
@@ -480,7 +528,7 @@
         var r = await postJSON(cfg.urls.scan, s, ONLINE_TIMEOUT);
         var body = await r.json().catch(function () { return null; });
         if (r.ok && body && (body.verdict === "allow" || body.verdict === "deny")) {
-          shown = { verdict: body.verdict, reason: body.reason, pass: passFromServer(body.pass), source: "server" };
+          shown = { verdict: body.verdict, reason: body.reason, pass: passFromServer(body.pass), resident: body.resident || null, source: "server" };
         } else if (!r.ok && r.status !== 401 && body && body.detail) {
           // Refused online (a closed checkpoint …): the page decides, the
           // batch upload logs the scan, and the officer reads why.
@@ -492,9 +540,14 @@
     }
     if (!shown) {
       var l = lists();
-      var res = await verifier.verify(token, at, l, site());
-      var verdictOf = res.reason === "ok" ? "allow" : res.reason === "unverifiable" ? "unverifiable" : "deny";
-      shown = { verdict: verdictOf, reason: res.reason, pass: passFromClaims(res.claims), source: "local" };
+      if (gate && TP.tokenType(token) === TP.RESIDENT_TYPE) {
+        shown = await decideResident(token, at, l);
+      } else {
+        var res = await verifier.verify(token, at, l, site());
+        shown = { reason: res.reason, pass: passFromClaims(res.claims) };
+      }
+      shown.verdict = shown.reason === "ok" ? "allow" : shown.reason === "unverifiable" ? "unverifiable" : "deny";
+      shown.source = "local";
       enqueue(s);
       scheduleFlush(RETRY_EVERY);
     }
@@ -788,5 +841,6 @@
     flush: flush,
     queue: queue,
     verify: function (token, atMs) { return verifier.verify(token, atMs || Date.now(), lists(), site()); },
+    zones: zones,
   };
 })();
