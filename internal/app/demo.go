@@ -85,6 +85,11 @@ func Demo(ctx context.Context, sys *System) (created []string, err error) {
 	if err := demoTesting(ctx, sys); err != nil {
 		return created, err
 	}
+	gate, err := demoEstateGate(ctx, sys)
+	if err != nil {
+		return created, err
+	}
+	more = append(more, gate...)
 	return append(created, more...), nil
 }
 
@@ -118,6 +123,9 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	}
 	if id, err := demoKakouCheckpoint(ctx, sys); err == nil && id != "" {
 		fmt.Fprintf(tw, "  %s\t%s\t%s@%s\n", demoKakou.username, demoKakou.name, demoKakou.role, "checkpoint:"+id)
+	}
+	if id, err := demoGateID(ctx, sys); err == nil && id != "" {
+		fmt.Fprintf(tw, "  %s\t%s\t%s@%s\n", demoMenggang.username, demoMenggang.name, demoMenggang.role, "checkpoint:"+id)
 	}
 	return tw.Flush()
 }
