@@ -274,7 +274,7 @@ func TestZoneSnapshotForTheScanPage(t *testing.T) {
 // A resident scan goes through the journal and back unchanged.
 func TestJournalKeepsResidentScans(t *testing.T) {
 	r := &scanRow{checkpoint: 3, clientID: "resident-1", shown: ShownResident, reason: passtoken.ZoneSealed,
-		resident: &ResidentInfo{RID: "r1", Name: "张*", Community: dayuan, Building: "a1", Zone: 1, Level: zonerule.Sealed},
+		resident:  &ResidentInfo{RID: "r1", Name: "张*", Community: dayuan, Building: "a1", Zone: 1, Level: zonerule.Sealed},
 		scannedAt: testBase, receivedAt: testBase.Add(time.Second), officer: "menggang"}
 	line := appendJournalLine(nil, r)
 	got, ok := decodeJournalLine([]byte(strings.TrimSuffix(string(line), "\n")))
