@@ -257,6 +257,7 @@ var matrixSpecs = map[string]reqSpec{
 	"POST /api/v1/checkpoints/{id}/scans/batch": {obj: "checkpoint", build: jsonBody(`{"scans":[{"token":"«passtoken»","client_id":"matrix-scan-0002","scanned_at":"«past»"}]}`)},
 	"POST /api/v1/checkpoints/{id}/handovers":   {obj: "checkpoint", build: jsonBody(`{"enterprise":"«enterprise»","goods":"布料","quantity":1,"unit":"吨","outside_plate":"湘A7K253","inside_plate":"湘B6D318"}`)},
 	"GET /api/v1/checkpoints/{id}/handovers":    {obj: "checkpoint"},
+	"GET /api/v1/checkpoints/{id}/zones":        {obj: "checkpoint"},
 	"POST /api/v1/traffic/measures":             {scoped: true, build: jsonBody(`{"kind":"closure","target":"新路","target_kind":"road","area_code":"«district»","description":"封闭","effective_from":"«now»"}`)},
 	"PUT /api/v1/traffic/measures/{id}":         {obj: "measure2", build: jsonBody(`{"kind":"restriction","target":"改名路","target_kind":"road","area_code":"«district»","description":"限行","effective_from":"«now»","status":"cancelled"}`)},
 	"POST /api/v1/traffic/notices":              {scoped: true, build: jsonBody(`{"number":"新通告1号","title":"解除","body":"解除管制。","area_code":"«district»","lifts":[«measure2»]}`)},
