@@ -48,7 +48,7 @@ var resumptionStatsTypes = map[string]map[string]string{
 }
 
 var checkpointStatsTypes = map[string]map[string]string{
-	"各卡口扫码": {"扫码": "int", "通行": "int", "拒绝": "int"},
+	"各卡口扫码": {"扫码": "int", "通行": "int", "拒绝": "int", "居民码": "int"},
 	"拒绝原因":  {"次数": "int"},
 	"分时段扫码": {"时段": "minute", "扫码": "int"},
 	"接驳企业":  {"接驳次数": "int"},

@@ -1,9 +1,11 @@
 package checkpoint
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +15,8 @@ import (
 	"tongxin/internal/errs"
 	"tongxin/internal/passtoken"
 	"tongxin/internal/zonerule"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // The estate gates' fixture: 大园社区 (430203001001) with the estates 大园小区
@@ -287,4 +291,45 @@ func TestJournalKeepsResidentScans(t *testing.T) {
 	if !ok || got.shown != "" || got.claims == nil || got.claims.PID != "P1" || got.resident != nil {
 		t.Fatalf("pass line read back as %+v", got)
 	}
+}
+
+// The statistics and the scan export name the zone reasons and count and
+// show the resident codes, in Chinese.
+func TestEstateGateStatsAndExport(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		f.zones.set(gateSnapshot(), nil)
+		gate := f.estateGate("大园小区东门", dayuan, "大园小区")
+		officer := f.user("menggang", auth.CheckpointOfficer, "checkpoint:"+ref(gate))
+		hq := f.user("hqstaff", auth.HQStaff, "430200")
+		for i, tok := range []string{f.ver.resident(t, "r1", dayuan, "a1"), f.ver.resident(t, "r2", dayuan, "b1"),
+			f.ver.sign(t, claims("P1", "430203"), "")} {
+			if _, err := f.svc.Scan(f.Ctx, officer, ref(gate), ScanInput{Token: tok, ClientID: fmt.Sprintf("stats-scan-%d", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st, err := f.svc.ScanStats(f.Ctx, hq, StatsQuery{From: testBase.Add(-time.Hour), To: testBase.Add(time.Hour)})
+		if err != nil || st.Total.Scans != 3 || st.Total.Residents != 2 || len(st.Denials) != 1 ||
+			st.Denials[0].Reason != passtoken.ZoneSealed || st.Denials[0].Name != "封控区居民，无外出许可不得外出" {
+			t.Fatalf("stats: %+v %v", st, err)
+		}
+		mux := pagesEnv(t, f)
+		mustContain(t, page(mux, "GET", "/checkpoints/stats?from=2022-11-20&to=2022-11-20", hq, nil), 200,
+			"大园小区东门", "封控区居民，无外出许可不得外出", "居民码")
+		w := page(mux, "GET", "/checkpoints/"+ref(gate)+"/scans.xlsx?from=2022-11-20&to=2022-11-20", hq, nil)
+		x, err := excelize.OpenReader(bytes.NewReader(w.Body.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := x.GetRows(x.GetSheetName(0))
+		if err != nil || len(rows) != 4 {
+			t.Fatalf("export rows: %v %v", rows, err)
+		}
+		head := strings.Join(rows[0], "|")
+		sealed := strings.Join(rows[1], "|")
+		if !strings.Contains(head, "出示的码") || !strings.Contains(head, "居民编号（假名）") ||
+			!strings.Contains(sealed, "居民码|") || !strings.Contains(sealed, "封控区居民，无外出许可不得外出") ||
+			!strings.Contains(sealed, "张*") || !strings.Contains(sealed, "|r1|封控区|") || !strings.Contains(strings.Join(rows[3], "|"), "通行证") {
+			t.Fatalf("export:\n%s\n%s\n%v", head, sealed, rows[2:])
+		}
+	})
 }

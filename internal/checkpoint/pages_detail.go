@@ -210,21 +210,27 @@ func (pg *Pages) ScansExport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	sheet := importer.Sheet{Name: pg.t(r, "checkpoint.export.sheet")}
-	for _, k := range []string{"scanned_at", "verdict", "reason", "pass_kind", "holder", "id4", "plate", "enterprise", "pass_id",
-		"officer", "offline", "received_at"} {
+	for _, k := range []string{"scanned_at", "verdict", "reason", "shown", "pass_kind", "holder", "id4", "plate", "enterprise", "pass_id",
+		"resident_id", "zone", "officer", "offline", "received_at"} {
 		sheet.Cols = append(sheet.Cols, importer.Col{Header: pg.t(r, "checkpoint.col."+k)})
 	}
-	sheet.Cols[0].Type, sheet.Cols[11].Type = importer.Second, importer.Second
+	sheet.Cols[0].Type, sheet.Cols[14].Type = importer.Second, importer.Second
 	for i := len(list) - 1; i >= 0; i-- {
 		s := list[i]
 		row := []any{s.ScannedAt, pg.t(r, "checkpoint.verdict."+string(s.Verdict)), pg.reasonName(r, s.Reason),
-			"", "", "", "", "", "", s.Officer, pg.t(r, "common.no"), s.ReceivedAt}
+			pg.t(r, "checkpoint.shown."+string(s.Shown)), "", "", "", "", "", "", "", "", s.Officer, pg.t(r, "common.no"), s.ReceivedAt}
 		if s.Pass != nil {
-			row[3], row[4], row[5], row[6], row[7], row[8] = pg.t(r, "checkpoint.pass_kind."+string(s.Pass.Kind)), s.Pass.Name,
+			row[4], row[5], row[6], row[7], row[8], row[9] = pg.t(r, "checkpoint.pass_kind."+string(s.Pass.Kind)), s.Pass.Name,
 				s.Pass.ID4, s.Pass.Plate, s.Pass.Ent, s.Pass.PID
 		}
+		if res := s.Resident; res != nil {
+			row[5], row[10] = res.Name, res.RID
+			if res.Level != "" {
+				row[11] = pg.t(r, "scan.level."+string(res.Level))
+			}
+		}
 		if s.Offline {
-			row[10] = pg.t(r, "common.yes")
+			row[13] = pg.t(r, "common.yes")
 		}
 		sheet.Rows = append(sheet.Rows, row)
 	}

@@ -391,8 +391,8 @@ func TestScanStats(t *testing.T) {
 		}
 		// Checkpoints come by area: 芦淞区's first.
 		if len(st.Hours) != 3 || st.Hours[0].CheckpointID != b.ID || st.Hours[1].CheckpointID != a.ID ||
-			st.Hours[1].ScanCounts != (ScanCounts{3, 2, 1}) || !st.Hours[1].Hour.Equal(testBase) ||
-			st.Hours[2].ScanCounts != (ScanCounts{1, 1, 0}) {
+			st.Hours[1].ScanCounts != (ScanCounts{3, 2, 1, 0}) || !st.Hours[1].Hour.Equal(testBase) ||
+			st.Hours[2].ScanCounts != (ScanCounts{1, 1, 0, 0}) {
 			t.Fatalf("hours: %+v", st.Hours)
 		}
 		if len(st.Denials) != 2 || st.Denials[0].Count != 1 {

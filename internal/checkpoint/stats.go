@@ -42,6 +42,9 @@ type ScanCounts struct {
 	Scans   int `json:"scans"`
 	Allowed int `json:"allowed"`
 	Denied  int `json:"denied"`
+	// Residents are the scans of resident codes (居民码, estate gates)
+	// among Scans; the others showed passes.
+	Residents int `json:"residents"`
 }
 
 // CheckpointCounts are one checkpoint's scans.
@@ -123,7 +126,7 @@ func (t *scanTally) add(sc scanCount) {
 		t.hours[k] = h
 	}
 	for _, c := range []*ScanCounts{&t.st.Total, &t.st.Checkpoints[i].ScanCounts, &h.ScanCounts} {
-		c.add(sc.verdict, sc.count)
+		c.add(sc.verdict, sc.shown, sc.count)
 	}
 	if sc.verdict == Deny {
 		t.denials[sc.reason] += sc.count
@@ -147,8 +150,11 @@ func (t *scanTally) finish() {
 	slices.SortStableFunc(st.Denials, func(a, b ReasonCount) int { return b.Count - a.Count })
 }
 
-func (c *ScanCounts) add(v Verdict, n int) {
+func (c *ScanCounts) add(v Verdict, shown Shown, n int) {
 	c.Scans += n
+	if shown == ShownResident {
+		c.Residents += n
+	}
 	if v == Allow {
 		c.Allowed += n
 	} else {

@@ -19,13 +19,14 @@ import (
 func statsBook(tr func(key string) string, scans *ScanStats, hs *HandoverStats) ([]byte, error) {
 	count := func(key string) importer.Col { return importer.Col{Header: tr(key), Type: importer.Int} }
 	text := func(key string) importer.Col { return importer.Col{Header: tr(key)} }
-	counts := []importer.Col{count("checkpoint.stats.scans"), count("checkpoint.verdict.allow"), count("checkpoint.verdict.deny")}
+	counts := []importer.Col{count("checkpoint.stats.scans"), count("checkpoint.verdict.allow"), count("checkpoint.verdict.deny"),
+		count("checkpoint.stats.residents")}
 	byCP := importer.Sheet{Name: tr("checkpoint.stats.by_checkpoint"),
 		Cols: append([]importer.Col{text("checkpoint.col.name"), text("checkpoint.col.area")}, counts...)}
 	names := map[int64]string{}
 	for _, c := range scans.Checkpoints {
 		names[c.ID] = c.Name
-		byCP.Rows = append(byCP.Rows, []any{c.Name, c.AreaName, c.Scans, c.Allowed, c.Denied})
+		byCP.Rows = append(byCP.Rows, []any{c.Name, c.AreaName, c.Scans, c.Allowed, c.Denied, c.Residents})
 	}
 	denials := importer.Sheet{Name: tr("checkpoint.stats.denials"),
 		Cols: []importer.Col{text("checkpoint.col.reason"), count("checkpoint.stats.count")}}
@@ -35,7 +36,7 @@ func statsBook(tr func(key string) string, scans *ScanStats, hs *HandoverStats) 
 	hours := importer.Sheet{Name: tr("checkpoint.stats.by_hour"), Cols: append([]importer.Col{text("checkpoint.col.name"),
 		{Header: tr("checkpoint.stats.hour"), Type: importer.Minute}}, counts...)}
 	for _, h := range scans.Hours {
-		hours.Rows = append(hours.Rows, []any{names[h.CheckpointID], h.Hour, h.Scans, h.Allowed, h.Denied})
+		hours.Rows = append(hours.Rows, []any{names[h.CheckpointID], h.Hour, h.Scans, h.Allowed, h.Denied, h.Residents})
 	}
 	sheets := []importer.Sheet{byCP, denials, hours}
 	if hs != nil {

@@ -16,6 +16,7 @@ type scanCount struct {
 	hour       int64 // hours since the Unix epoch
 	verdict    Verdict
 	reason     passtoken.Reason
+	shown      Shown
 	count      int
 }
 
@@ -27,15 +28,15 @@ func eachScanCount(ctx context.Context, tx *db.Tx, f checkpointFilter, from, to 
 	where += ` AND s.scanned_at >= ` + args.Add(from.UnixMilli()) + ` AND s.scanned_at < ` + args.Add(to.UnixMilli())
 	err := db.Each(ctx, tx, func(sc db.Scanner) error {
 		var c scanCount
-		if err := sc.Scan(&c.checkpoint, &c.hour, &c.verdict, &c.reason, &c.count); err != nil {
+		if err := sc.Scan(&c.checkpoint, &c.hour, &c.verdict, &c.reason, &c.shown, &c.count); err != nil {
 			return err
 		}
 		fn(c)
 		return nil
-	}, `SELECT s.checkpoint_id, s.scanned_at / 3600000, s.verdict, s.reason, COUNT(*)
+	}, `SELECT s.checkpoint_id, s.scanned_at / 3600000, s.verdict, s.reason, s.shown, COUNT(*)
 			FROM checkpoint_scans s JOIN checkpoints c ON c.id = s.checkpoint_id
 			WHERE `+where+`
-			GROUP BY s.checkpoint_id, s.scanned_at / 3600000, s.verdict, s.reason`, args.List...)
+			GROUP BY s.checkpoint_id, s.scanned_at / 3600000, s.verdict, s.reason, s.shown`, args.List...)
 	if err != nil {
 		return fmt.Errorf("checkpoint: scan stats: %w", err)
 	}
