@@ -412,7 +412,7 @@ func TestBrowserCheckpointOfficer(t *testing.T) {
 		cpMust(t, "the totals", strings.Join(strings.Fields(totals), " "), fmt.Sprintf("扫码 %d", before.Scans+2),
 			fmt.Sprintf("通行 %d", before.Allowed+1), fmt.Sprintf("拒绝 %d", before.Denied+1))
 		row := strings.Join(strings.Fields(desk.MustElementR(`main table.figures tbody tr`, "建宁大桥").MustText()), " ")
-		if row != fmt.Sprintf("建宁大桥 嵩山路街道 %d %d %d", before.Scans+2, before.Allowed+1, before.Denied+1) {
+		if row != fmt.Sprintf("建宁大桥 嵩山路街道 %d %d %d 0", before.Scans+2, before.Allowed+1, before.Denied+1) {
 			t.Fatalf("建宁大桥's figures read %q", row)
 		}
 		denial := strings.Join(strings.Fields(desk.MustElementR(`main table.figures tbody tr`, "无法识别的通行码").MustText()), " ")
