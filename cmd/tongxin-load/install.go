@@ -31,6 +31,8 @@ type install struct {
 
 	hqToken, officerToken, contactToken string
 	testingToken                        string   // jianshe's: the register and the samples
+	gateToken, gate                     string   // menggang's, and the estate gate
+	gateCodes                           []string // resident codes of its community
 	cookie                              string   // hqstaff's session
 	checkpoint                          string   // kakou's checkpoint
 	passes                              []string // pass tokens allowed at it
@@ -51,7 +53,7 @@ func newInstall(ctx context.Context, bin, dir string) (*install, error) {
 		return nil, err
 	}
 	for user, dst := range map[string]*string{hqUser: &in.hqToken, officerUser: &in.officerToken, contactUser: &in.contactToken,
-		testingUser: &in.testingToken} {
+		testingUser: &in.testingToken, gateUser: &in.gateToken} {
 		out, err := in.tongxin(ctx, "token", "create", "--username", user, "--name", "tongxin-load")
 		if err != nil {
 			return nil, err

@@ -38,7 +38,7 @@ func newLoadFlags(fs *flag.FlagSet) loadFlags {
 		token:       fs.String("token", "", "an API token"),
 		cookie:      fs.String("cookie", "", "a session cookie, name=value (instead of -token)"),
 		checkpoint:  fs.String("checkpoint", "", "scan: the checkpoint's id"),
-		passTokens:  fs.String("pass-token", "", "scan: pass tokens, comma-separated, scanned in turn"),
+		passTokens:  fs.String("pass-token", "", "scan: pass tokens, comma-separated, scanned in turn (gate-scan: resident codes)"),
 		enterprises: fs.String("enterprise", "", "report: enterprise keys, comma-separated, filed for in turn"),
 		date:        fs.String("date", "", "report: the day, YYYY-MM-DD (default today in China)"),
 		runID:       fs.String("run-id", "", "scan, samples-*: makes client ids unique across runs (default: the time)"),

@@ -33,7 +33,7 @@ type suiteFlags struct {
 }
 
 // scenarios are the suite's scenario names, as -only takes them.
-var scenarios = []string{"me", "scan", "scan-half", "report", "stats-page", "queue-page", "samples-one", "samples-batch"}
+var scenarios = []string{"me", "scan", "scan-half", "gate-scan", "report", "stats-page", "queue-page", "samples-one", "samples-batch"}
 
 func parseSuite(args []string, stderr io.Writer) (*suiteFlags, error) {
 	fs := newFlagSet("suite", stderr)
@@ -149,6 +149,11 @@ func (s *suiteFlags) measure(ctx context.Context, dir string, log io.Writer) ([]
 	if err := s.prepareSamples(ctx, tx.url, log); err != nil {
 		return nil, err
 	}
+	if s.runs("gate-scan") {
+		if err := s.inst.prepareGate(ctx, tx.url); err != nil {
+			return nil, err
+		}
+	}
 	bare, err := startServer(command(ctx, s.pin.server, s.self, "bare", "-get-bytes", strconv.Itoa(s.inst.meBytes),
 		"-post-bytes", strconv.Itoa(s.inst.scanBytes)), filepath.Join(dir, "bare.log"))
 	if err != nil {
@@ -181,7 +186,7 @@ type round map[string]measured
 func (s *suiteFlags) round(ctx context.Context, i int, log io.Writer) (round, error) {
 	r := round{}
 	run := func(name, url, scenario string, extra ...string) error {
-		if !s.runs(scenario) && !(name == "bare/scan" && s.runs("scan-half")) {
+		if !s.runs(scenario) && !(name == "bare/scan" && (s.runs("scan-half") || s.runs("gate-scan"))) {
 			return nil
 		}
 		srv := s.tongxinSrv
@@ -215,6 +220,7 @@ func (s *suiteFlags) round(ctx context.Context, i int, log io.Writer) (round, er
 		{"tongxin/me", s.tongxinURL, "me", closed},
 		{"tongxin/scan", s.tongxinURL, "scan", closed},
 		{"tongxin/scan-half", s.tongxinURL, "scan-half", open},
+		{"tongxin/gate-scan", s.tongxinURL, "gate-scan", closed},
 		{"tongxin/report", s.tongxinURL, "report", closed},
 		{"tongxin/stats-page", s.tongxinURL, "stats-page", []string{"-mode", "closed", "-conns", "1", "-ttfb"}},
 		{"tongxin/queue-page", s.tongxinURL, "queue-page", []string{"-mode", "closed", "-conns", "1", "-ttfb"}},
@@ -292,6 +298,9 @@ func (s *suiteFlags) loadArgs(url, scenario string) []string {
 		return append(args, "-cookie", in.cookie)
 	case "scan":
 		return append(args, "-token", in.officerToken, "-checkpoint", in.checkpoint, "-pass-token", strings.Join(in.passes, ","),
+			"-run-id", strconv.FormatInt(time.Now().UnixNano(), 36))
+	case "gate-scan":
+		return append(args, "-token", in.gateToken, "-checkpoint", in.gate, "-pass-token", strings.Join(in.gateCodes, ","),
 			"-run-id", strconv.FormatInt(time.Now().UnixNano(), 36))
 	case "report":
 		return append(args, "-token", in.hqToken, "-enterprise", strings.Join(in.enterprises, ","))

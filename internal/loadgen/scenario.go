@@ -15,14 +15,16 @@ import (
 )
 
 // Scenarios are the names NewWire knows, in the order of the docs.
-var Scenarios = []string{"me", "scan", "report", "stats-page", "queue-page", "samples-one", "samples-batch"}
+var Scenarios = []string{"me", "scan", "gate-scan", "report", "stats-page", "queue-page", "samples-one", "samples-batch"}
 
 // Options are what the scenarios need of the installation under load.
 type Options struct {
 	BaseURL string // http://host:port, no trailing slash needed
 	Token   string // an API token (Authorization: Bearer)
 	Cookie  string // or a session cookie, name=value
-	// scan: the checkpoint (its id) and the pass tokens scanned in turn.
+	// scan: the checkpoint (its id) and the pass tokens scanned in turn;
+	// gate-scan: an estate gate and resident codes (居民码), each decided
+	// by the zones in force.
 	Checkpoint string
 	PassTokens []string
 	// RunID makes scans' client ids unique across runs (letters,
@@ -101,7 +103,7 @@ func NewWire(scenario string, o Options) (*Wire, error) {
 		return f.get(w, "/resumption", true), nil
 	case "queue-page":
 		return f.get(w, "/tickets", true), nil
-	case "scan":
+	case "scan", "gate-scan":
 		return f.scan(w)
 	case "report":
 		return f.report(w)
@@ -158,13 +160,14 @@ func post(dst, head, body []byte) []byte {
 	return append(dst, body...)
 }
 
-// scan posts online scans, the pass tokens in turn, each with a new
-// client id: every request is a new scan row. The bodies differ only in
+// scan posts online scans, the pass tokens (gate-scan: the resident
+// codes) in turn, each with a new client id: every request is a new scan
+// row. The bodies differ only in
 // the client id's last twelve digits.
 func (f *format) scan(w *Wire) (*Wire, error) {
 	o := f.o
 	if o.Checkpoint == "" || len(o.PassTokens) == 0 {
-		return nil, errors.New("loadgen: scan needs a checkpoint id and at least one pass token")
+		return nil, errors.New("loadgen: scan needs a checkpoint id and at least one pass token (gate-scan: resident code)")
 	}
 	if !runIDPattern.MatchString(o.RunID) {
 		return nil, errors.New("loadgen: the run id may hold letters, digits, - and _, at most 20")
