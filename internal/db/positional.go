@@ -20,34 +20,19 @@ func positional(q string) (string, bool) {
 	b.Grow(len(q))
 	next := 1
 	for i := 0; i < len(q); {
-		c := q[i]
-		switch {
-		case c == '\'' || c == '"' || c == '`':
-			j := strings.IndexByte(q[i+1:], c)
+		if j := skipped(q, i); j != i {
 			if j < 0 {
 				return q, false
 			}
-			b.WriteString(q[i : i+j+2])
-			i += j + 2
-		case c == '-' && strings.HasPrefix(q[i:], "--"):
-			j := strings.IndexByte(q[i:], '\n')
-			if j < 0 {
-				j = len(q) - i
-			}
-			b.WriteString(q[i : i+j])
-			i += j
-		case c == '/' && strings.HasPrefix(q[i:], "/*"):
-			j := strings.Index(q[i+2:], "*/")
-			if j < 0 {
-				return q, false
-			}
-			b.WriteString(q[i : i+j+4])
-			i += j + 4
-		case c == '?':
+			b.WriteString(q[i:j])
+			i = j
+			continue
+		}
+		switch q[i] {
+		case '?':
 			return q, false
-		case c == '$':
-			j := i + 1
-			n := 0
+		case '$':
+			j, n := i+1, 0
 			for j < len(q) && q[j] >= '0' && q[j] <= '9' && n < 1e6 {
 				n = n*10 + int(q[j]-'0')
 				j++
@@ -59,7 +44,7 @@ func positional(q string) (string, bool) {
 			b.WriteByte('?')
 			i = j
 		default:
-			b.WriteByte(c)
+			b.WriteByte(q[i])
 			i++
 		}
 	}
@@ -67,6 +52,30 @@ func positional(q string) (string, bool) {
 		return q, false
 	}
 	return b.String(), true
+}
+
+// skipped answers where the quoted string, quoted identifier or comment
+// starting at q[i] ends (i when none starts there, -1 when it does not
+// end).
+func skipped(q string, i int) int {
+	switch c := q[i]; {
+	case c == '\'' || c == '"' || c == '`':
+		if j := strings.IndexByte(q[i+1:], c); j >= 0 {
+			return i + j + 2
+		}
+		return -1
+	case strings.HasPrefix(q[i:], "--"):
+		if j := strings.IndexByte(q[i:], '\n'); j >= 0 {
+			return i + j
+		}
+		return len(q)
+	case strings.HasPrefix(q[i:], "/*"):
+		if j := strings.Index(q[i+2:], "*/"); j >= 0 {
+			return i + j + 4
+		}
+		return -1
+	}
+	return i
 }
 
 // sqliteSQL is q as SQLite is given it: positional when it can be.
