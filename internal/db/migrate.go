@@ -50,39 +50,23 @@ func Migrations() ([]Migration, error) {
 	byVersion := map[int]*Migration{}
 	var ms []*Migration
 	for _, e := range entries {
-		name := e.Name()
-		base := strings.TrimSuffix(name, ".sql")
-		var dialect Dialect
-		for suffix, d := range dialectSuffixes {
-			if strings.HasSuffix(base, suffix) {
-				base, dialect = strings.TrimSuffix(base, suffix), d
-			}
+		v, name, dialect, err := migrationFile(e.Name())
+		if err != nil {
+			return nil, err
 		}
-		num, rest, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("db: migration file %q is not NNNN_name.sql", name)
-		}
-		b, err := migrationFS.ReadFile("migrations/" + name)
+		b, err := migrationFS.ReadFile("migrations/" + e.Name())
 		if err != nil {
 			return nil, err
 		}
 		m := byVersion[v]
 		if m == nil {
-			m = &Migration{Version: v, Name: rest}
+			m = &Migration{Version: v, Name: name}
 			byVersion[v] = m
 			ms = append(ms, m)
-		} else if m.Name != rest || dialect == 0 || m.Dialect == nil || m.Dialect[dialect] != "" {
-			return nil, fmt.Errorf("db: migration %04d duplicated (%s)", v, name)
 		}
-		if dialect == 0 {
-			m.SQL = string(b)
-			continue
+		if !m.add(name, dialect, string(b)) {
+			return nil, fmt.Errorf("db: migration %04d duplicated (%s)", v, e.Name())
 		}
-		if m.Dialect == nil {
-			m.Dialect = map[Dialect]string{}
-		}
-		m.Dialect[dialect] = string(b)
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
 	out := make([]Migration, len(ms))
@@ -96,6 +80,45 @@ func Migrations() ([]Migration, error) {
 		out[i] = *m
 	}
 	return out, nil
+}
+
+// migrationFile reads a migration file's name: its version, its name and
+// its dialect (0 for both).
+func migrationFile(file string) (version int, name string, dialect Dialect, err error) {
+	base := strings.TrimSuffix(file, ".sql")
+	for suffix, d := range dialectSuffixes {
+		if strings.HasSuffix(base, suffix) {
+			base, dialect = strings.TrimSuffix(base, suffix), d
+		}
+	}
+	num, name, ok := strings.Cut(base, "_")
+	version, err = strconv.Atoi(num)
+	if !ok || err != nil || version <= 0 {
+		return 0, "", 0, fmt.Errorf("db: migration file %q is not NNNN_name.sql", file)
+	}
+	return version, name, dialect, nil
+}
+
+// add puts the text of one file of m (dialect 0: both dialects); false
+// when it clashes with a file already read.
+func (m *Migration) add(name string, dialect Dialect, text string) bool {
+	switch {
+	case m.Name != name:
+		return false
+	case dialect == 0:
+		if m.SQL != "" || m.Dialect != nil {
+			return false
+		}
+		m.SQL = text
+		return true
+	case m.SQL != "" || m.Dialect[dialect] != "":
+		return false
+	}
+	if m.Dialect == nil {
+		m.Dialect = map[Dialect]string{}
+	}
+	m.Dialect[dialect] = text
+	return true
 }
 
 // expand replaces the dialect macros in a migration.
