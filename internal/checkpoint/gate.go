@@ -164,15 +164,8 @@ func (s *Service) decideInto(ctx context.Context, x *zonerule.Index, c *Checkpoi
 // after, which the page merges (zonerule.Snapshot.Merge). Only who may
 // scan at the gate may read it.
 func (s *Service) ZoneSnapshot(ctx context.Context, p *auth.Principal, ref string, after int64) (*zonerule.Snapshot, error) {
-	const op = "checkpoint.ZoneSnapshot"
-	if err := requireScan(p, op); err != nil {
-		return nil, err
-	}
-	c, err := s.cached(ctx, ref)
+	c, err := s.scanTarget(ctx, p, ref, "checkpoint.ZoneSnapshot")
 	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	if err := canScan(p, c, op); err != nil {
 		return nil, err
 	}
 	if c.Kind != EstateGate {

@@ -64,14 +64,8 @@ func errClosed(c *Checkpoint) error {
 // there; a closed checkpoint refuses online scans (Conflict).
 func (s *Service) Scan(ctx context.Context, p *auth.Principal, ref string, in ScanInput) (*Scan, error) {
 	const op = "checkpoint.Scan"
-	if err := requireScan(p, op); err != nil {
-		return nil, err
-	}
-	c, err := s.cached(ctx, ref)
+	c, err := s.scanTarget(ctx, p, ref, op)
 	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	if err := canScan(p, c, op); err != nil {
 		return nil, err
 	}
 	if !c.Open {
@@ -116,6 +110,22 @@ func (s *Service) Scan(ctx context.Context, p *auth.Principal, ref string, in Sc
 		return nil, errs.Wrap(op, err)
 	}
 	return out, nil
+}
+
+// scanTarget is checkpoint ref for p to scan at (from the cache): one of
+// its officers, or a manager over its area (canScan).
+func (s *Service) scanTarget(ctx context.Context, p *auth.Principal, ref, op string) (*Checkpoint, error) {
+	if err := requireScan(p, op); err != nil {
+		return nil, err
+	}
+	c, err := s.cached(ctx, ref)
+	if err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	if err := canScan(p, c, op); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // scanPageCheckpoint loads checkpoint ref for p's scan page: its officers
@@ -184,11 +194,8 @@ func (s *Service) ScanBatch(ctx context.Context, p *auth.Principal, ref string, 
 	if err := checkBatchSize(in); err != nil {
 		return nil, err
 	}
-	c, err := s.cached(ctx, ref)
+	c, err := s.scanTarget(ctx, p, ref, op)
 	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	if err := canScan(p, c, op); err != nil {
 		return nil, err
 	}
 	zones, err := s.batchZones(ctx, c, in)
