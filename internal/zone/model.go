@@ -57,6 +57,7 @@ type Zone struct {
 	EndedAt       *time.Time     `json:"ended_at,omitempty"`
 	EndKind       End            `json:"end_kind,omitempty"`
 	InForce       bool           `json:"in_force"` // at the moment the answer is for
+	Status        string         `json:"status"`   // then: in_force, future, lifted, changed or ended (its planned end passed)
 	Reason        string         `json:"reason"`
 	DecisionNo    string         `json:"decision_no"`
 	DecidedBy     string         `json:"decided_by"`
@@ -102,6 +103,19 @@ func (z *Zone) Until() *time.Time {
 func (z *Zone) InForceAt(t time.Time) bool {
 	u := z.Until()
 	return !t.Before(z.EffectiveFrom) && (u == nil || t.Before(*u))
+}
+
+// statusAt is z's status at t.
+func (z *Zone) statusAt(t time.Time) string {
+	switch {
+	case z.InForceAt(t):
+		return "in_force"
+	case t.Before(z.EffectiveFrom) && (z.EndedAt == nil || z.EndedAt.After(z.EffectiveFrom)):
+		return "future"
+	case z.EndedAt != nil && (z.PlannedEnd == nil || !z.PlannedEnd.Before(*z.EndedAt)):
+		return string(z.EndKind)
+	}
+	return "ended"
 }
 
 // Ended reports whether z no longer changes: lifted, changed, or past its

@@ -84,7 +84,7 @@ func scanZoneAt(at time.Time) func(db.Scanner) (*Zone, error) {
 		z.PlannedEnd, z.EndedAt = msPtr(planned), msPtr(ended)
 		z.PreviousID, z.NextID = idPtr(prev), idPtr(next)
 		z.Target = targetName(z.AreaName, z.Estate, z.Building)
-		z.InForce = z.InForceAt(at)
+		z.InForce, z.Status = z.InForceAt(at), z.statusAt(at)
 		return &z, nil
 	}
 }
@@ -255,6 +255,26 @@ func communitiesUnder(ctx context.Context, tx *db.Tx, paths []string) (map[strin
 			return nil, fmt.Errorf("zone: communities: %w", err)
 		}
 		out[p] = codes
+	}
+	return out, nil
+}
+
+// areaNames answers the names of the areas of codes.
+func areaNames(ctx context.Context, tx *db.Tx, codes []string) (map[string]string, error) {
+	out := make(map[string]string, len(codes))
+	err := db.Chunks(len(codes), 256, func(lo, hi int) error {
+		var a db.Args
+		return db.Each(ctx, tx, func(sc db.Scanner) error {
+			var code, name string
+			if err := sc.Scan(&code, &name); err != nil {
+				return err
+			}
+			out[code] = name
+			return nil
+		}, `SELECT code, name FROM areas WHERE code IN `+db.In(&a, codes[lo:hi]), a.List...)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("zone: area names: %w", err)
 	}
 	return out, nil
 }
