@@ -78,13 +78,17 @@ func NewService(d *db.DB, deps Deps) *Service {
 // Now is the service's clock, for pages.
 func (s *Service) Now() time.Time { return s.clock.Now() }
 
-func errZoneNotFound() *errs.Error { return errs.E(errs.NotFound, "zone_not_found", "封控决定不存在") }
+func errZoneNotFound() *errs.Error {
+	return errs.E(errs.NotFound, "zone_not_found", "封控决定不存在")
+}
 
 func errProposalNotFound() *errs.Error {
 	return errs.E(errs.NotFound, "proposal_not_found", "封控提议不存在")
 }
 
-func errPermitNotFound() *errs.Error { return errs.E(errs.NotFound, "permit_not_found", "外出许可不存在") }
+func errPermitNotFound() *errs.Error {
+	return errs.E(errs.NotFound, "permit_not_found", "外出许可不存在")
+}
 
 // audit records a change in tx.
 func (s *Service) audit(ctx context.Context, tx *db.Tx, p *auth.Principal, action, kind string, id int64, areaCode, summary string) error {

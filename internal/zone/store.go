@@ -123,6 +123,8 @@ func loadBuildings(ctx context.Context, tx *db.Tx, list []*Zone) error {
 	}
 	return db.Chunks(len(ids), 256, func(lo, hi int) error {
 		var args db.Args
+		q := `SELECT zone_id, building_key, building FROM zone_buildings WHERE zone_id IN ` + db.In(&args, ids[lo:hi]) +
+			` ORDER BY zone_id, building`
 		err := db.Each(ctx, tx, func(sc db.Scanner) error {
 			var id int64
 			var b Building
@@ -131,8 +133,7 @@ func loadBuildings(ctx context.Context, tx *db.Tx, list []*Zone) error {
 			}
 			byID[id].Buildings = append(byID[id].Buildings, b)
 			return nil
-		}, `SELECT zone_id, building_key, building FROM zone_buildings WHERE zone_id IN `+db.In(&args, ids[lo:hi])+
-			` ORDER BY zone_id, building`, args.List...)
+		}, q, args.List...)
 		if err != nil {
 			return fmt.Errorf("zone: buildings: %w", err)
 		}
@@ -264,6 +265,7 @@ func areaNames(ctx context.Context, tx *db.Tx, codes []string) (map[string]strin
 	out := make(map[string]string, len(codes))
 	err := db.Chunks(len(codes), 256, func(lo, hi int) error {
 		var a db.Args
+		q := `SELECT code, name FROM areas WHERE code IN ` + db.In(&a, codes[lo:hi])
 		return db.Each(ctx, tx, func(sc db.Scanner) error {
 			var code, name string
 			if err := sc.Scan(&code, &name); err != nil {
@@ -271,7 +273,7 @@ func areaNames(ctx context.Context, tx *db.Tx, codes []string) (map[string]strin
 			}
 			out[code] = name
 			return nil
-		}, `SELECT code, name FROM areas WHERE code IN `+db.In(&a, codes[lo:hi]), a.List...)
+		}, q, a.List...)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("zone: area names: %w", err)

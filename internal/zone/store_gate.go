@@ -55,6 +55,7 @@ func gateZones(ctx context.Context, tx *db.Tx, where string, args ...any) ([]zon
 	}
 	err = db.Chunks(len(ids), 256, func(lo, hi int) error {
 		var a db.Args
+		q := `SELECT zone_id, building_key FROM zone_buildings WHERE zone_id IN ` + db.In(&a, ids[lo:hi]) + ` ORDER BY zone_id, building_key`
 		return db.Each(ctx, tx, func(sc db.Scanner) error {
 			var id int64
 			var key string
@@ -63,7 +64,7 @@ func gateZones(ctx context.Context, tx *db.Tx, where string, args ...any) ([]zon
 			}
 			byID[id].Buildings = append(byID[id].Buildings, key)
 			return nil
-		}, `SELECT zone_id, building_key FROM zone_buildings WHERE zone_id IN `+db.In(&a, ids[lo:hi])+` ORDER BY zone_id, building_key`, a.List...)
+		}, q, a.List...)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("zone: gate buildings: %w", err)
