@@ -175,6 +175,40 @@ func decideZone(ctx context.Context, tx *db.Tx, p *auth.Principal, id int64, at 
 	return z, nil
 }
 
+// decisionStep is the part of a decision on an open zone that differs:
+// given the zone, the moment and the change's number, it writes and
+// answers the id of the zone to answer.
+type decisionStep func(tx *db.Tx, z *Zone, at time.Time, seq int64) (int64, error)
+
+// decide runs a decision on zone id at the moment at (nil: now) in one
+// transaction: p decides, the change takes its number, the zone is open
+// then, and step writes it.
+func (s *Service) decide(ctx context.Context, p *auth.Principal, id int64, when *time.Time, op string, step decisionStep) (*Zone, error) {
+	var out *Zone
+	err := s.db.Write(ctx, func(tx *db.Tx) error {
+		at := tx.Now
+		if when != nil {
+			at = *when
+		}
+		seq, err := nextSeq(ctx, tx)
+		if err != nil {
+			return err
+		}
+		z, err := decideZone(ctx, tx, p, id, at, op)
+		if err != nil {
+			return err
+		}
+		answer, err := step(tx, z, at, seq)
+		if err != nil {
+			return err
+		}
+		s.changed(tx)
+		out, err = loadZone(ctx, tx, answer, tx.Now)
+		return err
+	})
+	return out, errs.Wrap(op, err)
+}
+
 // Change raises or lowers zone id: it ends at the moment given and a zone
 // of the new level over the same target starts then, linked to it.
 func (s *Service) Change(ctx context.Context, p *auth.Principal, id int64, in ChangeInput) (*Zone, error) {
@@ -185,60 +219,40 @@ func (s *Service) Change(ctx context.Context, p *auth.Principal, id int64, in Ch
 	if fe := in.validate(); len(fe) > 0 {
 		return nil, errs.Fields("invalid_change", fe[0].Message, fe...)
 	}
-	var out *Zone
-	err := s.db.Write(ctx, func(tx *db.Tx) error {
-		at := tx.Now
-		if in.At != nil {
-			at = *in.At
-		}
-		seq, err := nextSeq(ctx, tx)
-		if err != nil {
-			return err
-		}
-		z, err := decideZone(ctx, tx, p, id, at, op)
-		if err != nil {
-			return err
-		}
+	return s.decide(ctx, p, id, in.At, op, func(tx *db.Tx, z *Zone, at time.Time, seq int64) (int64, error) {
 		if z.Level == in.Level {
-			return errs.Fields("level_unchanged", "新级别与现级别相同（"+z.LevelName+"）", errs.FieldError{Field: "level", Message: "与现级别相同"})
+			return 0, errs.Fields("level_unchanged", "新级别与现级别相同（"+z.LevelName+"）", errs.FieldError{Field: "level", Message: "与现级别相同"})
 		}
 		if in.PlannedEnd != nil && !in.PlannedEnd.After(at) {
-			return errs.Fields("invalid_change", "计划结束时间须晚于调整时间", errs.FieldError{Field: "planned_end", Message: "须晚于调整时间"})
+			return 0, errs.Fields("invalid_change", "计划结束时间须晚于调整时间", errs.FieldError{Field: "planned_end", Message: "须晚于调整时间"})
 		}
 		key, err := targetOf(ctx, tx, z.ID)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if err := checkOverlap(ctx, tx, key, at, in.PlannedEnd, z.ID); err != nil {
-			return err
+			return 0, err
 		}
 		if _, err := endZone(ctx, tx, endRow{id: z.ID, at: at, kind: EndChanged, reason: in.Reason, decisionNo: in.DecisionNo,
 			actor: p.Actor(), seq: seq}); err != nil {
-			return err
+			return 0, err
 		}
 		nid, err := insertZone(ctx, tx, zoneRow{level: in.Level, kind: z.Kind, areaCode: z.AreaCode, areaPath: z.AreaPath,
 			estate: z.Estate, building: z.Building, targetKey: key, from: at, plannedEnd: in.PlannedEnd, reason: in.Reason,
 			decisionNo: in.DecisionNo, actor: p.Actor(), previous: z.ID, buildings: z.Buildings, seq: seq})
 		if err != nil {
-			return err
+			return 0, err
 		}
-		s.changed(tx)
 		verb := "降为"
 		if in.Level.Stricter(z.Level) {
 			verb = "升为"
 		}
-		if err := s.audit(ctx, tx, p, "zone.change", "zone", nid, z.AreaCode, fmt.Sprintf("%s 由%s%s%s（%s 起，%s；原决定 #%d）",
-			z.Target, z.LevelName, verb, zonerule.LevelNames[in.Level], localTime(at), in.DecisionNo, z.ID)); err != nil {
-			return err
-		}
-		out, err = loadZone(ctx, tx, nid, tx.Now)
-		return err
+		return nid, s.audit(ctx, tx, p, "zone.change", "zone", nid, z.AreaCode, fmt.Sprintf("%s 由%s%s%s（%s 起，%s；原决定 #%d）",
+			z.Target, z.LevelName, verb, zonerule.LevelNames[in.Level], localTime(at), in.DecisionNo, z.ID))
 	})
-	return out, errs.Wrap(op, err)
 }
 
-// Lift lifts zone id at the moment given (a zone lifted before it took
-// effect never does).
+// Lift lifts zone id at the moment given, not before it took effect.
 func (s *Service) Lift(ctx context.Context, p *auth.Principal, id int64, in LiftInput) (*Zone, error) {
 	const op = "zone.Lift"
 	if err := auth.Require(p, auth.ZoneDecide, op); err != nil {
@@ -247,33 +261,14 @@ func (s *Service) Lift(ctx context.Context, p *auth.Principal, id int64, in Lift
 	if fe := in.validate(); len(fe) > 0 {
 		return nil, errs.Fields("invalid_lift", fe[0].Message, fe...)
 	}
-	var out *Zone
-	err := s.db.Write(ctx, func(tx *db.Tx) error {
-		at := tx.Now
-		if in.At != nil {
-			at = *in.At
-		}
-		seq, err := nextSeq(ctx, tx)
-		if err != nil {
-			return err
-		}
-		z, err := decideZone(ctx, tx, p, id, at, op)
-		if err != nil {
-			return err
-		}
+	return s.decide(ctx, p, id, in.At, op, func(tx *db.Tx, z *Zone, at time.Time, seq int64) (int64, error) {
 		if _, err := endZone(ctx, tx, endRow{id: z.ID, at: at, kind: EndLifted, reason: in.Reason, decisionNo: in.DecisionNo,
 			actor: p.Actor(), seq: seq}); err != nil {
-			return err
+			return 0, err
 		}
-		s.changed(tx)
-		if err := s.audit(ctx, tx, p, "zone.lift", "zone", z.ID, z.AreaCode, fmt.Sprintf("%s 解除%s（%s，%s）",
-			z.Target, z.LevelName, localTime(at), in.DecisionNo)); err != nil {
-			return err
-		}
-		out, err = loadZone(ctx, tx, z.ID, tx.Now)
-		return err
+		return z.ID, s.audit(ctx, tx, p, "zone.lift", "zone", z.ID, z.AreaCode, fmt.Sprintf("%s 解除%s（%s，%s）",
+			z.Target, z.LevelName, localTime(at), in.DecisionNo))
 	})
-	return out, errs.Wrap(op, err)
 }
 
 // ListFilter selects zones: those in force at At (nil: now), over or
