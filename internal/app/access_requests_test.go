@@ -257,7 +257,6 @@ var matrixSpecs = map[string]reqSpec{
 	"POST /api/v1/checkpoints/{id}/scans/batch": {obj: "checkpoint", build: jsonBody(`{"scans":[{"token":"«passtoken»","client_id":"matrix-scan-0002","scanned_at":"«past»"}]}`)},
 	"POST /api/v1/checkpoints/{id}/handovers":   {obj: "checkpoint", build: jsonBody(`{"enterprise":"«enterprise»","goods":"布料","quantity":1,"unit":"吨","outside_plate":"湘A7K253","inside_plate":"湘B6D318"}`)},
 	"GET /api/v1/checkpoints/{id}/handovers":    {obj: "checkpoint"},
-	"GET /api/v1/checkpoints/{id}/zones":        {obj: "checkpoint"},
 	"POST /api/v1/traffic/measures":             {scoped: true, build: jsonBody(`{"kind":"closure","target":"新路","target_kind":"road","area_code":"«district»","description":"封闭","effective_from":"«now»"}`)},
 	"PUT /api/v1/traffic/measures/{id}":         {obj: "measure2", build: jsonBody(`{"kind":"restriction","target":"改名路","target_kind":"road","area_code":"«district»","description":"限行","effective_from":"«now»","status":"cancelled"}`)},
 	"POST /api/v1/traffic/notices":              {scoped: true, build: jsonBody(`{"number":"新通告1号","title":"解除","body":"解除管制。","area_code":"«district»","lifts":[«measure2»]}`)},
@@ -293,6 +292,31 @@ var matrixSpecs = map[string]reqSpec{
 		return "", ct, b
 	}},
 	"GET /testing/retests": {scoped: true, build: query("area=«area»")},
+
+	// Zones
+	"POST /api/v1/zones":                       {scoped: true, build: jsonBody(`{"level":"guarded","area_code":"«street»","reason":"矩阵","decision_no":"矩阵1"}`)},
+	"GET /api/v1/zones":                        {scoped: true, build: query("area=«area»")},
+	"GET /api/v1/zones/history":                {scoped: true, build: query("area=«area»")},
+	"GET /api/v1/zones/{id}":                   {obj: "zone"},
+	"POST /api/v1/zones/{id}/change":           {obj: "zone", build: jsonBody(`{"level":"controlled","reason":"矩阵","decision_no":"矩阵2"}`)},
+	"POST /api/v1/zones/{id}/lift":             {obj: "zone", build: jsonBody(`{"reason":"矩阵","decision_no":"矩阵3"}`)},
+	"GET /api/v1/zone-proposals":               {scoped: true, build: query("area=«area»")},
+	"POST /api/v1/zone-proposals/{id}/confirm": {obj: "proposal", build: jsonBody(`{"decision_no":"矩阵4"}`)},
+	"POST /api/v1/zone-proposals/{id}/decline": {obj: "proposal", build: jsonBody(`{"reason":"矩阵"}`)},
+	"POST /api/v1/zone-permits":                {scoped: true, build: jsonBody(`{"resident":"«resident»","reason":"就医","valid_from":"«past»","valid_to":"«soon»"}`)},
+	"GET /api/v1/zone-permits":                 {scoped: true, build: query("area=«area»")},
+	"POST /api/v1/zone-permits/{id}/cancel":    {obj: "permit", build: jsonBody(`{"reason":"已返回"}`)},
+	// Pages: zones
+	"GET /zones":                         {scoped: true, build: query("area=«area»")},
+	"GET /zones/history":                 {scoped: true, build: query("area=«area»")},
+	"GET /zones/{id}":                    {obj: "zone"},
+	"POST /zones":                        {scoped: true, build: formBody("level=guarded&area_code=«street»&effective_from=«formnow»&reason=x&decision_no=y")},
+	"POST /zones/{id}/change":            {obj: "zone", build: formBody("level=controlled&at=«formnow»&reason=x&decision_no=y")},
+	"POST /zones/{id}/lift":              {obj: "zone", build: formBody("at=«formnow»&reason=x&decision_no=y")},
+	"POST /zones/proposals/{id}/confirm": {obj: "proposal", build: formBody("decision_no=y")},
+	"POST /zones/proposals/{id}/decline": {obj: "proposal", build: formBody("reason=x")},
+	"POST /zones/permits":                {scoped: true, build: formBody("resident=«resident»&reason=x&valid_from=«formnow»&valid_to=«formsoon»")},
+	"POST /zones/permits/{id}/cancel":    {obj: "permit", build: formBody("reason=x")},
 
 	// Pages: accounts
 	"POST /login":                    {build: formBody("username=m_target&password=" + DemoPassword + "&next=/")},

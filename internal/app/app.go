@@ -28,6 +28,7 @@ import (
 	"tongxin/internal/pii"
 	"tongxin/internal/resumption"
 	"tongxin/internal/ticket"
+	"tongxin/internal/zone"
 )
 
 // Version is set at build time with -ldflags "-X tongxin/internal/app.Version=…".
@@ -243,6 +244,7 @@ type System struct {
 	Passes      *pass.Service
 	Verifier    *pass.Verifier // the passes' keys and revocation list, as checkpoints verify
 	Testing     *masstest.Service
+	Zones       *zone.Service
 	DataDir     string
 	Log         *slog.Logger
 }
@@ -308,12 +310,14 @@ func wireSystem(d *db.DB, box *pii.Box, dir string, log *slog.Logger, w wiring) 
 		Enterprises: sys.Resumption, DataDir: dir, Log: log})
 	sys.Verifier = pass.NewVerifier(d, pass.VerifierDeps{DataDir: dir, Log: log})
 	sys.Checkpoints = checkpoint.NewService(d, checkpoint.Deps{Areas: sys.Areas, Users: sys.Auth, Enterprises: sys.Resumption,
-		Verifier: sys.Verifier, Register: estateRegister{sys}, Zones: gateZones, OfflineMaxAge: w.offlineScanMaxAge, Log: log})
+		Verifier: sys.Verifier, Register: estateRegister{sys}, Zones: gateIndex{sys}, OfflineMaxAge: w.offlineScanMaxAge, Log: log})
 	sys.Auth.RegisterScope(auth.ScopeCheckpoint, sys.Checkpoints.ResolveScope)
 	sys.Passes = pass.NewService(d, pass.Deps{Box: box, Verifier: sys.Verifier, Areas: sys.Areas, Enterprises: sys.Resumption,
 		Checkpoints: sys.Checkpoints, Users: sys.Auth, Notifier: sys.Notify})
+	sys.Zones = zone.NewService(d, zone.Deps{Areas: sys.Areas, Register: zoneRegister{sys}, Users: sys.Auth, Notifier: sys.Notify,
+		Log: log})
 	sys.Testing = masstest.NewService(d, masstest.Deps{Box: box, Areas: sys.Areas, Codes: sys.Verifier, Users: sys.Auth,
-		Notifier: sys.Notify, Log: log})
+		Notifier: sys.Notify, Sealer: zoneSealer{sys.Zones}, Zones: sys.Zones, Log: log})
 	return sys
 }
 

@@ -1,11 +1,10 @@
 package app_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,69 +14,35 @@ import (
 	"tongxin/internal/app"
 	"tongxin/internal/masstest"
 	"tongxin/internal/passtoken"
-	"tongxin/internal/zonerule"
 )
 
-// gateZones stands in for the zone module: a snapshot the test changes.
-type gateZones struct {
-	mu   sync.Mutex
-	snap *zonerule.Snapshot
-}
-
-func (z *gateZones) GateIndex(context.Context) (*zonerule.Index, error) {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	c := *z.snap
-	return zonerule.NewIndex(&c), nil
-}
-
-func (z *gateZones) merge(d *zonerule.Snapshot) {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	c := *z.snap
-	c.Zones, c.Permits = append([]zonerule.Zone{}, c.Zones...), append([]zonerule.Permit{}, c.Permits...)
-	c.Merge(d)
-	z.snap = &c
-}
-
 // The estate gate of the demo, 大园小区东门, on its officer's phone (360 px)
-// while 大园小区 is sealed and 大园社区 controlled around it: a resident of
-// 大园小区 is denied (zone_sealed), the same with an exit permit in force
+// with the zones of the zone module: 大园小区 sealed again now inside
+// 大园社区's controlled zone, 古大桥社区 controlled. A resident of 大园小区
+// is denied (zone_sealed), one with an exit permit the community issues
 // goes out, a resident of 建设新村 (controlled, the gate inside that zone)
-// passes, a resident of a controlled zone elsewhere is denied
-// (zone_controlled). With the server stopped the page gives the same
-// verdicts from the zones it keeps (refreshed incrementally, the permit
-// arriving by ?after=), and once the server is back the queued scans are
-// logged once each. The zones come from a stand-in for the zone module
-// (app.SetGateZones) until internal/zone is wired; the test does not run
-// in parallel, since the stand-in is wired into every server started
-// meanwhile.
+// passes, a resident of 古大桥社区 is denied (zone_controlled). With the
+// server stopped the page gives the same verdicts from the zones it keeps
+// (refreshed incrementally: the permit arrives by ?after=), and once the
+// server is back the queued scans are logged once each.
 func TestBrowserEstateGate(t *testing.T) {
-	const dayuan, jianning = "430203001001", "430203001002"
-	now := time.Now()
-	ms := func(d time.Duration) int64 { return now.Add(d).UnixMilli() }
-	var sealed []string
-	for b := 1; b <= 6; b++ {
-		sealed = append(sealed, masstest.BuildingKey(dayuan, "大园小区", fmt.Sprintf("%d栋", b)))
-	}
-	zones := &gateZones{snap: &zonerule.Snapshot{Seq: 2, Full: true, Zones: []zonerule.Zone{
-		{ID: 1, Level: zonerule.Sealed, Buildings: sealed, From: ms(-24 * time.Hour), Seq: 1},
-		{ID: 2, Level: zonerule.Controlled, Communities: []string{dayuan}, From: ms(-24 * time.Hour), Seq: 2},
-		{ID: 3, Level: zonerule.Controlled, Communities: []string{jianning}, From: ms(-24 * time.Hour), Seq: 2},
-	}}}
-	app.SetGateZones(t, zones)
-
+	t.Parallel()
+	const dayuan, gudaqiao = "430203001001", "430203001002"
 	b := newBrowser(t)
-	in, _ := setup(t, "sqlite")
+	in, worker := setup(t, "sqlite")
 	addr := freeAddr(t)
 	s := serve(t, in, "--addr", addr)
 	base := s.URL
 	admin := strings.TrimSpace(mustCLI(t, in, "", "token", "create", "--username", "admin", "--name", "gate test"))
+	post := func(token, path string, body any) response {
+		t.Helper()
+		bs, _ := json.Marshal(body)
+		return do(t, "POST", base+path, token, "application/json", bs)
+	}
 	r := do(t, "GET", base+"/api/v1/checkpoints?kind=estate_gate", admin, "", nil)
 	var gates struct {
 		Items []struct {
 			ID     int64  `json:"id"`
-			Name   string `json:"name"`
 			Estate string `json:"estate"`
 		}
 	}
@@ -86,24 +51,77 @@ func TestBrowserEstateGate(t *testing.T) {
 		t.Fatalf("the demo's estate gates: %s", r.Body)
 	}
 	gateRef := fmt.Sprint(gates.Items[0].ID)
+
+	// 大园小区 sealed again now (the demo lowered it), 古大桥社区 controlled.
+	r = do(t, "GET", base+"/api/v1/zones?area="+dayuan, admin, "", nil)
+	var inForce struct {
+		Items []struct {
+			ID     int64  `json:"id"`
+			Kind   string `json:"kind"`
+			Estate string `json:"estate"`
+			Level  string `json:"level"`
+		}
+	}
+	r.json(t, &inForce)
+	decision := map[string]string{"reason": "浏览器测试：小区再次封控", "decision_no": "测试〔2022〕1号"}
+	sealedNow := false
+	for _, z := range inForce.Items {
+		if z.Kind == "estate" && z.Estate == "大园小区" {
+			change := map[string]string{"level": "sealed", "reason": decision["reason"], "decision_no": decision["decision_no"]}
+			if r = post(admin, fmt.Sprintf("/api/v1/zones/%d/change", z.ID), change); r.Status != 201 {
+				t.Fatalf("seal 大园小区: %d %s", r.Status, r.Body)
+			}
+			sealedNow = true
+		}
+	}
+	if !sealedNow {
+		t.Fatalf("no zone over 大园小区 in the demo: %s", r.Body)
+	}
+	if r = post(admin, "/api/v1/zones", map[string]string{"level": "controlled", "area_code": gudaqiao, "reason": "浏览器测试",
+		"decision_no": "测试〔2022〕2号"}); r.Status != 201 {
+		t.Fatalf("control 古大桥社区: %d %s", r.Status, r.Body)
+	}
+
+	// Resident codes of the register: two of 大园小区, one of 建设新村;
+	// one of 古大桥社区 signed here with the server's key.
+	codesOf := func(estate string, n int) (ids, tokens []string) {
+		r := do(t, "GET", base+"/api/v1/households?area="+dayuan+"&estate="+url.QueryEscape(estate)+"&per_page="+fmt.Sprint(n), admin, "", nil)
+		var hhs struct{ Items []struct{ ID int64 } }
+		r.json(t, &hhs)
+		for _, h := range hhs.Items {
+			var codes struct {
+				Residents []struct {
+					ID    json.Number `json:"id"`
+					Token string      `json:"token"`
+				}
+			}
+			do(t, "GET", fmt.Sprintf("%s/api/v1/households/%d/codes", base, h.ID), admin, "", nil).json(t, &codes)
+			if len(codes.Residents) == 0 {
+				t.Fatalf("household %d has no resident codes", h.ID)
+			}
+			ids, tokens = append(ids, codes.Residents[0].ID.String()), append(tokens, codes.Residents[0].Token)
+		}
+		if len(tokens) != n {
+			t.Fatalf("%d codes of %s", len(tokens), estate)
+		}
+		return ids, tokens
+	}
+	sealedIDs, sealedCodes := codesOf("大园小区", 2)
+	_, jiansheCodes := codesOf("建设新村", 1)
+	jianshe := jiansheCodes[0]
 	r = do(t, "GET", base+"/api/v1/passes/jwks.json", "", "", nil)
 	var jwks struct{ Keys []struct{ Kid string } }
 	r.json(t, &jwks)
 	if len(jwks.Keys) == 0 {
 		t.Fatalf("no keys: %s", r.Body)
 	}
-	key := serverKey(t, in, jwks.Keys[0].Kid)
-	code := func(rid, community, estate, building string) string {
-		tok, err := passtoken.SignResident(key, jwks.Keys[0].Kid, passtoken.ResidentClaims{RID: rid, HH: "hh-" + rid, Name: "住*",
-			Area: community, Building: masstest.BuildingKey(community, estate, building), IAT: now.Add(-time.Hour).Unix()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
+	elsewhere, err := passtoken.SignResident(serverKey(t, in, jwks.Keys[0].Kid), jwks.Keys[0].Kid, passtoken.ResidentClaims{
+		RID: "rid-gudaqiao-1", HH: "hh-gudaqiao-1", Name: "古*", Area: gudaqiao,
+		Building: masstest.BuildingKey(gudaqiao, "枫林苑", "3栋"), IAT: time.Now().Add(-time.Hour).Unix()})
+	if err != nil {
+		t.Fatal(err)
 	}
-	sealedA, sealedB := code("rid-gate-a", dayuan, "大园小区", "2栋"), code("rid-gate-b", dayuan, "大园小区", "5栋")
-	jianshe := code("rid-gate-c", dayuan, "建设新村", "1栋")
-	elsewhere := code("rid-gate-d", jianning, "枫林苑", "3栋")
+	sealedA, sealedB := sealedCodes[0], sealedCodes[1]
 
 	scanURL := "/checkpoints/" + gateRef + "/scan"
 	attr := func(page *rod.Page, sel, name string) string {
@@ -130,7 +148,7 @@ func TestBrowserEstateGate(t *testing.T) {
 		{"a resident of a controlled zone elsewhere", elsewhere, "deny", "zone_controlled", "管控区"},
 	}
 	var queuedIDs []string
-	err := rod.Try(func() {
+	err = rod.Try(func() {
 		page := b.MustPage("").Timeout(pageBudget)
 		page.MustSetViewport(360, 740, 2, true)
 		page.MustNavigate(base + "/login?next=" + scanURL)
@@ -138,17 +156,21 @@ func TestBrowserEstateGate(t *testing.T) {
 		login(t, page, "menggang", app.DemoPassword)
 		page.MustWait(`() => document.documentElement.getAttribute("data-offline-ready") === "true" &&
 			document.documentElement.getAttribute("data-scan-ready") === "true"`)
-		if seq := page.MustEval(`() => TongxinScan.zones().snap.seq`).Int(); seq != 2 {
-			t.Fatalf("the page holds the zones up to %d, want 2", seq)
+		seq := page.MustEval(`() => TongxinScan.zones().snap.seq`).Int()
+		if seq == 0 {
+			t.Fatal("the page holds no zones")
 		}
 		// Online, before the permit: denied.
 		if v, reason, source, _ := scanOnce(page, sealedA); v != "deny" || reason != "zone_sealed" || source != "server" {
 			t.Fatalf("online, sealed resident before the permit: %s %s %s", v, reason, source)
 		}
 		// The community issues an exit permit; the server knows at once,
-		// the page at its next refresh (the change after seq 2 only).
-		zones.merge(&zonerule.Snapshot{Seq: 3, Permits: []zonerule.Permit{
-			{ID: 9, Resident: "rid-gate-a", From: ms(-time.Hour), To: ms(3 * time.Hour), Seq: 3}}})
+		// the page at its next refresh (the changes after its seq).
+		now := time.Now()
+		if r := post(worker, "/api/v1/zone-permits", map[string]string{"resident": sealedIDs[0], "reason": "就医（透析）",
+			"valid_from": now.Add(-time.Minute).Format(time.RFC3339), "valid_to": now.Add(3 * time.Hour).Format(time.RFC3339)}); r.Status != 201 {
+			t.Fatalf("exit permit: %d %s", r.Status, r.Body)
+		}
 		for _, c := range cases {
 			v, reason, source, text := scanOnce(page, c.token)
 			if v != c.verdict || reason != c.reason || source != "server" || !strings.Contains(text, c.words) {
@@ -159,8 +181,8 @@ func TestBrowserEstateGate(t *testing.T) {
 			}
 		}
 		page.MustEval(`() => TongxinScan.refresh()`)
-		if n := page.MustEval(`() => TongxinScan.zones().snap.permits.length`).Int(); n != 1 {
-			t.Fatalf("after the refresh the page holds %d permits", n)
+		if n := page.MustEval(`() => TongxinScan.zones().snap.seq`).Int(); n <= seq {
+			t.Fatalf("after the refresh the page holds the zones up to %d, as before", n)
 		}
 		if w := page.MustEval(`() => document.documentElement.scrollWidth`).Int(); w > 360 {
 			t.Fatalf("the gate's scan page is %d px wide", w)
@@ -222,7 +244,7 @@ func TestBrowserEstateGate(t *testing.T) {
 		offline[id] = cases[i].reason
 	}
 	for _, it := range logged.Items {
-		if it.Shown != "resident" || it.Resident == nil || !strings.HasPrefix(it.Resident.RID, "rid-gate-") || it.Resident.Name != "住*" {
+		if it.Shown != "resident" || it.Resident == nil || it.Resident.RID == "" || !strings.Contains(it.Resident.Name, "*") {
 			t.Errorf("scan %s logged as %+v", it.ClientID, it)
 		}
 		if w, ok := offline[it.ClientID]; ok {
@@ -235,7 +257,7 @@ func TestBrowserEstateGate(t *testing.T) {
 	if len(offline) > 0 {
 		t.Errorf("queued scans missing: %v", offline)
 	}
-	if strings.Contains(string(r.Body), "4302") && strings.Contains(string(r.Body), "id_number") {
+	if strings.Contains(string(r.Body), "id_number") {
 		t.Error("the scan log holds ID numbers")
 	}
 }

@@ -30,6 +30,9 @@ var phoneDetails = []*regexp.Regexp{
 	regexp.MustCompile(`^/areas/\d+$`),
 	regexp.MustCompile(`^/users/[a-z0-9_.-]+$`),
 	regexp.MustCompile(`^/traffic/notices/\d+$`),
+	regexp.MustCompile(`^/zones/\d+$`),
+	regexp.MustCompile(`^/zones/new$`),
+	regexp.MustCompile(`^/zones/history(\?.*)?$`),
 }
 
 // phoneCardPages are the pages whose tables turn into labelled cards on a
@@ -164,7 +167,7 @@ func (c *phoneCheck) role(t *testing.T, b *rod.Browser, user string) (paths, scr
 			scrolled = append(scrolled, fmt.Sprintf("%s %s (%d)", who, path, n))
 		}
 	}
-	start := []string{"/login", "/help", "/help/status", "/traffic"}
+	start := []string{"/login", "/help", "/help/status", "/traffic", "/public/zones"}
 	if user != "" {
 		visit("/")
 		start = hrefs(page, ".menu-panel nav a[href]")

@@ -85,6 +85,9 @@ func Demo(ctx context.Context, sys *System) (created []string, err error) {
 	if err := demoTesting(ctx, sys); err != nil {
 		return created, err
 	}
+	if err := demoZones(ctx, sys); err != nil {
+		return created, err
+	}
 	gate, err := demoEstateGate(ctx, sys)
 	if err != nil {
 		return created, err

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"tongxin/internal/checkpoint"
+	"tongxin/internal/zonerule"
 )
 
 // Estate gates (checkpoint) read the household register's estates
@@ -28,8 +29,10 @@ func (r estateRegister) Estates(ctx context.Context, community string) ([]checkp
 	return out, nil
 }
 
-// gateZones is what estate gates decide resident codes by: the zone
-// module's GateIndex once it is wired here (internal/zone); until then
-// nil, and an estate gate refuses resident codes (zones_unavailable)
-// rather than let everyone out. Tests set it (export_gate_test.go).
-var gateZones checkpoint.Zones
+// gateIndex gives estate gates the zone module's index of the zones and
+// exit permits in force (built after the checkpoint module).
+type gateIndex struct{ sys *System }
+
+func (g gateIndex) GateIndex(ctx context.Context) (*zonerule.Index, error) {
+	return g.sys.Zones.GateIndex(ctx)
+}

@@ -76,8 +76,9 @@ func (ts *testSystem) follow(t *testing.T, cookie, path string) (res, string) {
 // menu follows the checks the routes make. The scan page is for
 // checkpoint officers alone, the hotline form not for an enterprise
 // contact (whose hotline tickets are refused), and a volunteer has the
-// pages every user has and the collector's page (volunteers sample as
-// members of a campaign's teams).
+// pages every user has (the public traffic and zone lists among them)
+// and the collector's page (volunteers sample as members of a campaign's
+// teams).
 func TestEveryRoleMenuAnswers(t *testing.T) {
 	t.Parallel()
 	for _, kind := range dbtest.Kinds() {
@@ -117,7 +118,7 @@ func TestEveryRoleMenuAnswers(t *testing.T) {
 			if has("qianjin", hotline) || !has("hotline", hotline) || !has("jianshe", hotline) {
 				t.Errorf("热线受理: qianjin %v, hotline %v, jianshe %v", menus["qianjin"], menus["hotline"], menus["jianshe"])
 			}
-			if want := []string{"/", "/inbox", "/traffic", "/collect"}; !slices.Equal(menus["volunteer"], want) {
+			if want := []string{"/", "/inbox", "/traffic", "/collect", "/public/zones"}; !slices.Equal(menus["volunteer"], want) {
 				t.Errorf("the volunteer's menu is %v, want %v", menus["volunteer"], want)
 			}
 			if len(menus) < 15 {

@@ -17,6 +17,7 @@ import (
 	"tongxin/internal/resumption"
 	"tongxin/internal/ticket"
 	"tongxin/internal/web"
+	"tongxin/internal/zone"
 )
 
 // routes holds every handler; table() is the whole URL surface of Tongxin
@@ -42,6 +43,8 @@ type routes struct {
 	scanUI   *checkpoint.ScanPage
 	testAPI  *masstest.API
 	testUI   *masstest.Pages
+	zoneAPI  *zone.API
+	zoneUI   *zone.Pages
 	imports  *web.Gate // every import, API and page: web.MaxConcurrentImports at once
 }
 
@@ -63,6 +66,7 @@ func (rt *routes) table() []Route {
 	ps, psUI := rt.passAPI, rt.passUI
 	mt, mtUI := rt.testAPI, rt.testUI
 	cp, cpUI := rt.cpAPI, rt.cpUI
+	zn, znUI := rt.zoneAPI, rt.zoneUI
 	return []Route{
 		// Operations
 		{Pattern: "GET /healthz", Handler: rt.healthz, Public: true},
@@ -199,7 +203,6 @@ func (rt *routes) table() []Route {
 		{Pattern: "POST /api/v1/checkpoints/{id}/scans/batch", Handler: cp.ScanBatch},
 		{Pattern: "POST /api/v1/checkpoints/{id}/handovers", Handler: cp.LogHandover},
 		{Pattern: "GET /api/v1/checkpoints/{id}/handovers", Handler: cp.Handovers},
-		{Pattern: "GET /api/v1/checkpoints/{id}/zones", Handler: cp.Zones},
 		{Pattern: "GET /api/v1/handovers/stats", Handler: cp.HandoverStats},
 		{Pattern: "GET /api/v1/traffic/measures", Handler: cp.Measures, Public: true},
 		{Pattern: "POST /api/v1/traffic/measures", Handler: cp.CreateMeasure},
@@ -239,6 +242,22 @@ func (rt *routes) table() []Route {
 		{Pattern: "GET /api/v1/households/{id}", Handler: mt.Household},
 		{Pattern: "GET /api/v1/households/{id}/codes", Handler: mt.HouseholdCodes},
 		{Pattern: "POST /api/v1/residents/{id}/reveal", Handler: mt.RevealResident},
+
+		// Zones: decisions, proposals, exit permits, the gate snapshot, the public list
+		{Pattern: "POST /api/v1/zones", Handler: zn.Create},
+		{Pattern: "GET /api/v1/zones", Handler: zn.List},
+		{Pattern: "GET /api/v1/zones/history", Handler: zn.History},
+		{Pattern: "GET /api/v1/zones/snapshot", Handler: zn.Snapshot},
+		{Pattern: "GET /api/v1/zones/{id}", Handler: zn.Get},
+		{Pattern: "POST /api/v1/zones/{id}/change", Handler: zn.Change},
+		{Pattern: "POST /api/v1/zones/{id}/lift", Handler: zn.Lift},
+		{Pattern: "GET /api/v1/zone-proposals", Handler: zn.Proposals},
+		{Pattern: "POST /api/v1/zone-proposals/{id}/confirm", Handler: zn.Confirm},
+		{Pattern: "POST /api/v1/zone-proposals/{id}/decline", Handler: zn.Decline},
+		{Pattern: "POST /api/v1/zone-permits", Handler: zn.IssuePermit},
+		{Pattern: "GET /api/v1/zone-permits", Handler: zn.Permits},
+		{Pattern: "POST /api/v1/zone-permits/{id}/cancel", Handler: zn.CancelPermit},
+		{Pattern: "GET /api/v1/public/zones", Handler: zn.Public, Public: true},
 
 		// Pages
 		{Pattern: "GET /{$}", Handler: acct.Home, Public: true},
@@ -366,6 +385,22 @@ func (rt *routes) table() []Route {
 		{Pattern: "GET /collect", Handler: mtUI.CollectStart},
 		{Pattern: "GET /rounds/{id}/collect", Handler: mtUI.Collect},
 		{Pattern: "GET " + masstest.CollectWorkerPath, Handler: rt.scanUI.Worker, Public: true},
+
+		// Zone pages
+		{Pattern: "GET /zones", Handler: znUI.List},
+		{Pattern: "POST /zones", Handler: znUI.CreateSubmit},
+		{Pattern: "GET /zones/new", Handler: znUI.New},
+		{Pattern: "GET /zones/history", Handler: znUI.History},
+		{Pattern: "GET /zones/{id}", Handler: znUI.Detail},
+		{Pattern: "POST /zones/{id}/change", Handler: znUI.ChangeSubmit},
+		{Pattern: "POST /zones/{id}/lift", Handler: znUI.LiftSubmit},
+		{Pattern: "GET /zones/proposals", Handler: znUI.Proposals},
+		{Pattern: "POST /zones/proposals/{id}/confirm", Handler: znUI.ConfirmSubmit},
+		{Pattern: "POST /zones/proposals/{id}/decline", Handler: znUI.DeclineSubmit},
+		{Pattern: "GET /zones/permits", Handler: znUI.Permits},
+		{Pattern: "POST /zones/permits", Handler: znUI.IssueSubmit},
+		{Pattern: "POST /zones/permits/{id}/cancel", Handler: znUI.CancelSubmit},
+		{Pattern: "GET /public/zones", Handler: znUI.Public, Public: true},
 	}
 }
 

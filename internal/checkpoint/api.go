@@ -254,26 +254,3 @@ func (a *API) Notice(w http.ResponseWriter, r *http.Request) error {
 func (a *API) PublishNotice(w http.ResponseWriter, r *http.Request) error {
 	return web.Decode(w, r, http.StatusCreated, a.svc.PublishNotice)
 }
-
-// Zones answers GET /api/v1/checkpoints/{id}/zones?after=SEQ: the zones and
-// exit permits an estate gate's scan page decides resident codes by
-// offline (zonerule.Snapshot; whole when after is 0 or absent, else the
-// changes after after, merged as zonerule.Snapshot.Merge does).
-func (a *API) Zones(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.Principal(r)
-	if err != nil {
-		return err
-	}
-	var after int64
-	if s := r.URL.Query().Get("after"); s != "" {
-		if after, err = strconv.ParseInt(s, 10, 64); err != nil || after < 0 {
-			return errs.Fields("bad_after", "after 须为序号（非负整数）", errs.FieldError{Field: "after", Message: "须为非负整数"})
-		}
-	}
-	snap, err := a.svc.ZoneSnapshot(r.Context(), p, r.PathValue("id"), after)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	return web.JSON(w, http.StatusOK, snap)
-}

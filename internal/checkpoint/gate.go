@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"tongxin/internal/area"
-	"tongxin/internal/auth"
 	"tongxin/internal/errs"
 	"tongxin/internal/passtoken"
 	"tongxin/internal/zonerule"
@@ -157,46 +156,7 @@ func (s *Service) decideInto(ctx context.Context, x *zonerule.Index, c *Checkpoi
 	}
 }
 
-// ZoneSnapshot answers an estate gate's scan page the zones and exit
-// permits it decides resident codes by offline: the whole snapshot when
-// after is 0 (or beyond what the server holds: the page's copy is then
-// replaced), else the zones and permits changed after sequence number
-// after, which the page merges (zonerule.Snapshot.Merge). Only who may
-// scan at the gate may read it.
-func (s *Service) ZoneSnapshot(ctx context.Context, p *auth.Principal, ref string, after int64) (*zonerule.Snapshot, error) {
-	c, err := s.scanTarget(ctx, p, ref, "checkpoint.ZoneSnapshot")
-	if err != nil {
-		return nil, err
-	}
-	if c.Kind != EstateGate {
-		return nil, errs.E(errs.NotFound, "not_an_estate_gate", "只有小区门岗核验居民码")
-	}
-	x, err := s.gateIndex(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return snapshotAfter(x.Snapshot(), after), nil
-}
-
-// snapshotAfter is what a device holding snap up to after lacks.
-func snapshotAfter(snap *zonerule.Snapshot, after int64) *zonerule.Snapshot {
-	if after <= 0 || after > snap.Seq {
-		return &zonerule.Snapshot{Seq: snap.Seq, Full: true, Zones: nonNil(snap.Zones), Permits: nonNil(snap.Permits)}
-	}
-	out := &zonerule.Snapshot{Seq: snap.Seq, Zones: []zonerule.Zone{}, Permits: []zonerule.Permit{}}
-	for _, z := range snap.Zones {
-		if z.Seq > after {
-			out.Zones = append(out.Zones, z)
-		}
-	}
-	for _, pm := range snap.Permits {
-		if pm.Seq > after {
-			out.Permits = append(out.Permits, pm)
-		}
-	}
-	return out
-}
-
+// nonNil is s, or an empty list for JSON.
 func nonNil[T any](s []T) []T {
 	if s == nil {
 		return []T{}

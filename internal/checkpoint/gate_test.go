@@ -250,31 +250,6 @@ func TestEstateGateOfflineAndUnavailable(t *testing.T) {
 	})
 }
 
-func TestZoneSnapshotForTheScanPage(t *testing.T) {
-	each(t, func(t *testing.T, f *fixture) {
-		f.zones.set(gateSnapshot(), nil)
-		gate := f.estateGate("大园小区东门", dayuan, "大园小区")
-		road := f.checkpoint("建设南路卡口", Road, "430203001")
-		officer := f.user("menggang", auth.CheckpointOfficer, "checkpoint:"+ref(gate))
-		stranger := f.user("kakou2", auth.CheckpointOfficer, "checkpoint:"+ref(road))
-		full, err := f.svc.ZoneSnapshot(f.Ctx, officer, ref(gate), 0)
-		if err != nil || !full.Full || full.Seq != 3 || len(full.Zones) != 2 || len(full.Permits) != 1 {
-			t.Fatalf("full: %+v %v", full, err)
-		}
-		delta, err := f.svc.ZoneSnapshot(f.Ctx, officer, ref(gate), 2)
-		if err != nil || delta.Full || len(delta.Zones) != 0 || len(delta.Permits) != 1 {
-			t.Fatalf("after 2: %+v %v", delta, err)
-		}
-		if s, _ := f.svc.ZoneSnapshot(f.Ctx, officer, ref(gate), 99); !s.Full {
-			t.Fatal("a device ahead of the server is not given the whole snapshot")
-		}
-		_, err = f.svc.ZoneSnapshot(f.Ctx, stranger, ref(gate), 0)
-		mustErr(t, err, errs.NotFound, "checkpoint_not_found")
-		_, err = f.svc.ZoneSnapshot(f.Ctx, stranger, ref(road), 0)
-		mustErr(t, err, errs.NotFound, "not_an_estate_gate")
-	})
-}
-
 // A resident scan goes through the journal and back unchanged.
 func TestJournalKeepsResidentScans(t *testing.T) {
 	r := &scanRow{checkpoint: 3, clientID: "resident-1", shown: ShownResident, reason: passtoken.ZoneSealed,

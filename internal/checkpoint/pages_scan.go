@@ -84,6 +84,11 @@ type scanSite struct {
 	Gate *scanGate `json:"gate,omitempty"`
 }
 
+// ZoneSnapshotPath is where the scan page of an estate gate reads the
+// zones and exit permits (the zone module's zonerule.Snapshot, whole or
+// after a sequence number), which checkpoint officers may read.
+const ZoneSnapshotPath = "/api/v1/zones/snapshot"
+
 // scanGate is an estate gate as zone-rule.js takes it.
 type scanGate struct {
 	Estate    string   `json:"estate"`
@@ -133,7 +138,7 @@ func (pg *ScanPage) Page(w http.ResponseWriter, r *http.Request) error {
 	}
 	if c.Kind == EstateGate {
 		cfg.Checkpoint.Gate = &scanGate{Estate: c.Estate, Community: c.AreaCode, Buildings: nonNil(c.buildings)}
-		cfg.URLs["zones"] = "/api/v1/checkpoints/" + ref + "/zones"
+		cfg.URLs["zones"] = ZoneSnapshotPath
 		for _, l := range zonerule.Levels {
 			cfg.Levels[l] = cat.T(lang, "scan.level."+string(l))
 		}

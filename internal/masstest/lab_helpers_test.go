@@ -62,18 +62,32 @@ func (r *recorder) to(id int64) []notify.Message {
 	return out
 }
 
+// sealer is a SealProposer that keeps the proposals it is given.
+type sealer struct {
+	mu  sync.Mutex
+	got []SealProposal
+}
+
+func (s *sealer) ProposeSeal(_ context.Context, _ *db.Tx, p SealProposal) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.got = append(s.got, p)
+	return nil
+}
+
 type labFixture struct {
 	*testcity.City
 	svc   *Service
 	sent  *recorder
+	seals *sealer
 	round int64
 	n     int // residents made so far
 }
 
 func newLabFixture(t testing.TB, d *db.DB, clk *clock.Manual) *labFixture {
 	t.Helper()
-	f := &labFixture{City: testcity.New(t, d, clk), sent: &recorder{}}
-	f.svc = NewService(d, Deps{Box: f.Box, Areas: f.Areas, Users: f.Users, Notifier: f.sent})
+	f := &labFixture{City: testcity.New(t, d, clk), sent: &recorder{}, seals: &sealer{}}
+	f.svc = NewService(d, Deps{Box: f.Box, Areas: f.Areas, Users: f.Users, Notifier: f.sent, Sealer: f.seals})
 	return f
 }
 

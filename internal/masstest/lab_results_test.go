@@ -186,9 +186,13 @@ func TestLabRetestClosed(t *testing.T) {
 				seal = m.Title + m.Body
 			}
 		}
-		if !strings.Contains(seal, "庐山春天 7栋") || !strings.Contains(seal, "指挥部确认") || strings.Contains(seal, "居民2号") ||
+		if !strings.Contains(seal, "庐山春天 7栋") || !strings.Contains(seal, "已生成封控该楼栋的提议") || strings.Contains(seal, "居民2号") ||
 			strings.Contains(seal, labIDNumber(2)) {
 			t.Fatalf("sealing notice = %q", seal)
+		}
+		if len(f.seals.got) != 1 || f.seals.got[0].Estate != "庐山春天" || f.seals.got[0].Building != "7栋" || f.seals.got[0].Tube != "R-1" ||
+			f.seals.got[0].BuildingKey != BuildingKey(f.seals.got[0].Community, "庐山春天", "7栋") {
+			t.Fatalf("sealing proposals = %+v", f.seals.got)
 		}
 	})
 }

@@ -45,9 +45,11 @@ type Notifier interface {
 type Deps struct {
 	Box      *pii.Box // seals names, ID numbers and phones
 	Areas    Areas
-	Codes    Codes    // may be nil: resident codes are then refused
-	Users    Users    // may be nil: nobody is notified
-	Notifier Notifier // may be nil: nobody is notified
+	Codes    Codes        // may be nil: resident codes are then refused
+	Users    Users        // may be nil: nobody is notified
+	Notifier Notifier     // may be nil: nobody is notified
+	Sealer   SealProposer // may be nil: a positive single tube only notifies
+	Zones    Zones        // may be nil: rounds are not checked against sealed zones
 	Log      *slog.Logger
 }
 
@@ -60,6 +62,8 @@ type Service struct {
 	codes    Codes
 	users    Users
 	notifier Notifier
+	sealer   SealProposer
+	zones    Zones
 	clock    clock.Clock
 	log      *slog.Logger
 	rounds   *roundCache // the samples' path's rounds and teams
@@ -72,7 +76,7 @@ func NewService(d *db.DB, deps Deps) *Service {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{db: d, box: deps.Box, areas: deps.Areas, codes: deps.Codes, users: deps.Users, notifier: deps.Notifier,
-		clock: d.Clock, log: log, rounds: newRoundCache()}
+		sealer: deps.Sealer, zones: deps.Zones, clock: d.Clock, log: log, rounds: newRoundCache()}
 }
 
 // Now is the service's clock, for pages.

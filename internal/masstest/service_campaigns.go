@@ -250,6 +250,9 @@ func (s *Service) CreateRound(ctx context.Context, p *auth.Principal, campaignRe
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
+	if err := s.checkSealed(ctx, in, areas); err != nil {
+		return nil, errs.Wrap(op, err)
+	}
 	var out *Round
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
 		var err error

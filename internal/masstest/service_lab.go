@@ -345,6 +345,9 @@ func (run *labRun) positives(t *tubeRef, members []tubeMember, a *LabAnswer) err
 		}
 		a.Positive = true
 		run.sum.Positives++
+		if err := run.s.proposeSeal(run.ctx, run.tx, t, m); err != nil {
+			return err
+		}
 		if err := run.s.noticePositive(run.ctx, run.tx, t, m); err != nil {
 			return err
 		}

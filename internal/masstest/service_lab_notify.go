@@ -19,6 +19,10 @@ const (
 	EventResample     = "testing.resample"
 )
 
+// ProposalsLink is the zones' proposal queue, where a positive single
+// tube's message leads.
+const ProposalsLink = "/zones/proposals"
+
 // workers are the community workers who sample in the community at path.
 func (s *Service) workers(ctx context.Context, tx *db.Tx, path string) ([]int64, error) {
 	return s.users.Granted(ctx, tx, auth.TestingSample, path, auth.CommunityWorker)
@@ -69,8 +73,10 @@ func (s *Service) noticeRetests(ctx context.Context, tx *db.Tx, t *tubeRef, memb
 }
 
 // noticePositive tells the testing group over the resident's community
-// that a single tube came back positive and proposes sealing the
-// building: the estate and building, never the name or ID number.
+// that a single tube came back positive: the estate and building, never
+// the name or ID number. With the zones wired, the sealing proposal is on
+// the zones' proposal queue, where the message leads; without, the
+// message proposes sealing and leads to the retest board.
 func (s *Service) noticePositive(ctx context.Context, tx *db.Tx, t *tubeRef, m tubeMember) error {
 	if s.users == nil || s.notifier == nil {
 		return nil
@@ -80,16 +86,21 @@ func (s *Service) noticePositive(ctx context.Context, tx *db.Tx, t *tubeRef, m t
 		return err
 	}
 	place := m.CommunityName + " " + m.Estate + " " + m.Building
-	return s.notifier.Send(ctx, tx, to, notify.Message{
-		Event: EventPositive,
-		Title: "单管阳性：建议封控 " + place,
-		Body: fmt.Sprintf("管码 %s 单管检测阳性，居民住 %s。建议封控该楼栋：封控区功能上线后此建议将成为封控提议，"+
-			"由指挥部确认；在此之前请按本通知研判处置。", t.Barcode, place),
+	msg := notify.Message{
+		Event:      EventPositive,
+		Title:      "单管阳性：建议封控 " + place,
+		Body:       fmt.Sprintf("管码 %s 单管检测阳性，居民住 %s。建议封控该楼栋，请按本通知研判处置。", t.Barcode, place),
 		Link:       retestLink(t.RoundID, m.CommunityCode),
 		ObjectType: "testing_tube",
 		ObjectID:   strconv.FormatInt(t.ID, 10),
 		AreaPath:   m.CommunityPath,
-	})
+	}
+	if s.sealer != nil {
+		msg.Title = "单管阳性：已提议封控 " + place
+		msg.Body = fmt.Sprintf("管码 %s 单管检测阳性，居民住 %s。已生成封控该楼栋的提议，待指挥部在封控提议页确认。", t.Barcode, place)
+		msg.Link = ProposalsLink
+	}
+	return s.notifier.Send(ctx, tx, to, msg)
 }
 
 // union is a and the ids of b not in a.

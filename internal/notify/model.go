@@ -62,6 +62,7 @@ var Events = []EventName{
 	{"testing.pool_positive", "混管阳性待复核"},
 	{"testing.positive", "单管阳性"},
 	{"testing.resample", "样本无效需重采"},
+	{"zone.proposal", "封控提议待确认"},
 	{EventTest, "测试消息"},
 }
 

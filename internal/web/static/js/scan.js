@@ -11,7 +11,8 @@
 // batch endpoint when the network returns (the "online" event and a retry
 // every few seconds), each with its client_id, which the server keeps once.
 // At an estate gate (两码查验) the page also keeps the zones and exit
-// permits (GET …/zones?after=SEQ, merged as zonerule.Snapshot.Merge) and
+// permits (GET /api/v1/zones/snapshot?after=SEQ, merged as
+// zonerule.Snapshot.Merge) and
 // decides resident codes offline with zone-rule.js, as the server does.
 // A service worker (/checkpoints/sw.js) serves the page and its files when
 // the network is gone.

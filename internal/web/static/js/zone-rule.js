@@ -1,7 +1,7 @@
 // The estate gate's rule (两码查验) in the browser: internal/zonerule
 // line for line, so that the scan page of an estate gate decides resident
 // codes offline as the server does online, over the same snapshot of
-// zones and exit permits (GET /api/v1/checkpoints/{id}/zones?after=SEQ,
+// zones and exit permits (GET /api/v1/zones/snapshot?after=SEQ,
 // zonerule.Snapshot's JSON). Times are Unix milliseconds. A Go test runs
 // one decision table through both (internal/checkpoint/gaterule_test.go);
 // when zonerule.go changes, this changes.
