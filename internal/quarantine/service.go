@@ -3,6 +3,7 @@ package quarantine
 import (
 	"context"
 	"log/slog"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -176,7 +177,7 @@ func (s *Service) parseDay(day string) (time.Time, error) {
 func dayNo(start time.Time, day time.Time) int {
 	s := start.In(clock.Shanghai)
 	first := time.Date(s.Year(), s.Month(), s.Day(), 0, 0, 0, 0, clock.Shanghai)
-	return int(day.Sub(first).Hours()/24+0.5) + 1
+	return int(math.Round(day.Sub(first).Hours()/24)) + 1
 }
 
 // moment is when an act happened: at, or now; never in the future.
