@@ -26,6 +26,7 @@ import (
 	"tongxin/internal/notify"
 	"tongxin/internal/pass"
 	"tongxin/internal/pii"
+	"tongxin/internal/quarantine"
 	"tongxin/internal/resumption"
 	"tongxin/internal/ticket"
 )
@@ -243,6 +244,7 @@ type System struct {
 	Passes      *pass.Service
 	Verifier    *pass.Verifier // the passes' keys and revocation list, as checkpoints verify
 	Testing     *masstest.Service
+	Quarantine  *quarantine.Service
 	DataDir     string
 	Log         *slog.Logger
 }
@@ -314,6 +316,8 @@ func wireSystem(d *db.DB, box *pii.Box, dir string, log *slog.Logger, w wiring) 
 		Checkpoints: sys.Checkpoints, Users: sys.Auth, Notifier: sys.Notify})
 	sys.Testing = masstest.NewService(d, masstest.Deps{Box: box, Areas: sys.Areas, Codes: sys.Verifier, Users: sys.Auth,
 		Notifier: sys.Notify, Log: log})
+	sys.Quarantine = quarantine.NewService(d, quarantine.Deps{Box: box, Areas: sys.Areas,
+		Residents: quarantineRegister{sys.Testing}, Log: log})
 	return sys
 }
 

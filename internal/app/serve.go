@@ -20,6 +20,7 @@ import (
 	"tongxin/internal/masstest"
 	"tongxin/internal/notify"
 	"tongxin/internal/pass"
+	"tongxin/internal/quarantine"
 	"tongxin/internal/resumption"
 	"tongxin/internal/ticket"
 	"tongxin/internal/web"
@@ -236,7 +237,7 @@ func newRenderer(log *slog.Logger) (*web.Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return web.NewRenderer(log, catalog, account.Templates, area.Templates, resumption.Templates, notify.Templates, ticket.Templates, pass.Templates, checkpoint.Templates, masstest.Templates)
+	return web.NewRenderer(log, catalog, account.Templates, area.Templates, resumption.Templates, notify.Templates, ticket.Templates, pass.Templates, checkpoint.Templates, masstest.Templates, quarantine.Templates)
 }
 
 // newServer is NewServer on compiled templates (the access matrix opens
@@ -251,6 +252,7 @@ func newServer(sys *System, opt ServerOptions, render *web.Renderer) *Server {
 	render.AddNav(masstest.NavItems()...)
 	render.AddNav(masstest.LabNavItems()...)
 	render.AddNav(masstest.CollectNavItems()...)
+	render.AddNav(quarantine.NavItems()...)
 	render.AddWork(area.HomeWork())
 	render.AddWork(resumption.HomeWork(sys.Resumption)...)
 	render.AddWork(pass.ReviewWork(sys.Passes), ticket.HomeWork(sys.Tickets), checkpoint.HomeWork(sys.Checkpoints),
@@ -282,6 +284,8 @@ func newServer(sys *System, opt ServerOptions, render *web.Renderer) *Server {
 		scanUI:   checkpoint.NewScanPage(sys.Checkpoints, render),
 		testAPI:  masstest.NewAPI(sys.Testing),
 		testUI:   masstest.NewPages(sys.Testing, render),
+		quarAPI:  quarantine.NewAPI(sys.Quarantine),
+		quarUI:   quarantine.NewPages(sys.Quarantine, render),
 		imports:  web.NewGate(web.MaxConcurrentImports),
 	}
 	mux := http.NewServeMux()

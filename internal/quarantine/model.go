@@ -417,3 +417,11 @@ func parseDays(s string) []int {
 	}
 	return out
 }
+
+// TempText is the check's temperature as shown, "" when none.
+func (c Check) TempText() string {
+	if c.Temperature == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*c.Temperature, 'f', 1, 64)
+}
