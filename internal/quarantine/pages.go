@@ -54,9 +54,3 @@ func formTimeOf(v, field string) (*time.Time, error) {
 	}
 	return &t, nil
 }
-
-// failStatus is the status of a page shown again with err's message, 0
-// when err is no user's mistake (the error page then).
-func failStatus(err error) int {
-	return web.FormStatus(err)
-}

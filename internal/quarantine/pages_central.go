@@ -6,10 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"tongxin/internal/auth"
-	"tongxin/internal/clock"
 	"tongxin/internal/errs"
 	"tongxin/internal/web"
 )
@@ -266,6 +264,3 @@ func (pg *Pages) ReleaseSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	return pg.siteDone(w, r, p, v.Get("back"), err, "quarantine.flash.released")
 }
-
-// atValue is t as a datetime-local value.
-func atValue(t time.Time) string { return t.In(clock.Shanghai).Format(formTime) }
