@@ -64,7 +64,7 @@ func (c *stmtCache) get(pool *sql.DB, query string) (st *sql.Stmt, want bool) {
 // prepare prepares query on pool (outside any transaction) and keeps it.
 func (c *stmtCache) prepare(ctx context.Context, pool *sql.DB, query string) {
 	k := stmtKey{pool, query}
-	st, err := pool.PrepareContext(ctx, query)
+	st, err := pool.PrepareContext(ctx, sqliteSQL(query))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.pending == nil { // closed meanwhile
@@ -117,6 +117,9 @@ func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 	if st := tx.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
+	if tx.Dialect == SQLite {
+		query = sqliteSQL(query)
+	}
 	return tx.Tx.ExecContext(ctx, query, args...)
 }
 
@@ -125,6 +128,9 @@ func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql
 	ctx = tx.context(ctx)
 	if st := tx.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
+	}
+	if tx.Dialect == SQLite {
+		query = sqliteSQL(query)
 	}
 	return tx.Tx.QueryContext(ctx, query, args...)
 }
@@ -135,6 +141,9 @@ func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *s
 	ctx = tx.context(ctx)
 	if st := tx.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
+	}
+	if tx.Dialect == SQLite {
+		query = sqliteSQL(query)
 	}
 	return tx.Tx.QueryRowContext(ctx, query, args...)
 }

@@ -450,26 +450,29 @@ func (b *batch) note(res *residentRow, reason ExemptReason) {
 }
 
 // flush moves each household's counts and each building's row by what
-// the batch's samples changed: one statement a household and one a
-// building, rather than two a sample.
+// the batch's samples changed: the households' counts with a statement
+// for many, one a building, rather than two a sample.
 func (b *batch) flush(ctx context.Context, tx *db.Tx) error {
 	type building struct {
 		hh *householdRef
 		d  tallyDelta
 	}
+	bumps := make([]*hhBump, len(b.order))
+	for i, id := range b.order {
+		c := b.counts[id]
+		bumps[i] = &hhBump{household: id, ds: c.sampled}
+		for _, n := range c.exempt {
+			bumps[i].de += n
+		}
+	}
+	if err := bumpHouseholds(ctx, tx, b.round.ID, bumps); err != nil {
+		return err
+	}
 	var buildings []*building
 	byKey := map[buildingKey]*building{}
-	for _, id := range b.order {
-		c := b.counts[id]
-		de := 0
-		for _, n := range c.exempt {
-			de += n
-		}
-		s0, e0, err := bumpHousehold(ctx, tx, b.round.ID, id, c.sampled, de)
-		if err != nil {
-			return err
-		}
-		d := hhDelta(c.hh.members, s0, e0, s0+c.sampled, e0+de)
+	for i, id := range b.order {
+		c, h := b.counts[id], bumps[i]
+		d := hhDelta(c.hh.members, h.s0, h.e0, h.s0+h.ds, h.e0+h.de)
 		k := buildingKey{c.hh.communityCode, c.hh.areaPath, c.hh.estate, c.hh.building}
 		bl := byKey[k]
 		if bl == nil {

@@ -144,8 +144,9 @@ func scopeWhere(a *db.Args, paths []string, all bool) string {
 // households, in order.
 func estateBuildings(ctx context.Context, tx *db.Tx, community string) ([][2]string, error) {
 	var a db.Args
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT estate, building FROM testing_households WHERE community_code = `+
-		a.Add(community)+` ORDER BY estate, building`, a.List...)
+	q := `SELECT DISTINCT estate, building FROM testing_households WHERE community_code = ` + a.Add(community) +
+		` ORDER BY estate, building`
+	rows, err := tx.QueryContext(ctx, q, a.List...)
 	if err != nil {
 		return nil, fmt.Errorf("masstest: estates: %w", err)
 	}

@@ -3,6 +3,7 @@ package masstest
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"tongxin/internal/db"
 )
@@ -62,6 +63,47 @@ func (d *tallyDelta) add(st hhState, sign int) {
 
 // exemptColumn is the tally column of an exemption reason.
 func exemptColumn(r ExemptReason) string { return "ex_" + string(r) }
+
+// hhBump is what a batch adds to a household's counts in a round, and
+// the counts it found before.
+type hhBump struct {
+	household int64
+	ds, de    int
+	s0, e0    int
+}
+
+// bumpHouseholds adds each bump's counts to its household's (households
+// distinct), noting the counts before in s0 and e0: one statement for
+// many households (in pieces of a few sizes, so that the texts repeat).
+func bumpHouseholds(ctx context.Context, tx *db.Tx, round int64, bumps []*hhBump) error {
+	for _, part := range pieces(bumps, rowSizes) {
+		var a db.Args
+		values := make([]string, len(part))
+		by := make(map[int64]*hhBump, len(part))
+		for i, h := range part {
+			values[i] = "(" + a.Add(round) + ", " + a.Add(h.household) + ", " + a.Add(h.ds) + ", " + a.Add(h.de) + ")"
+			by[h.household] = h
+		}
+		q := `INSERT INTO testing_round_households (round_id, household_id, sampled, exempt) VALUES ` + strings.Join(values, ", ") +
+			` ON CONFLICT (round_id, household_id) DO UPDATE SET sampled = testing_round_households.sampled + excluded.sampled,
+			exempt = testing_round_households.exempt + excluded.exempt RETURNING household_id, sampled, exempt`
+		err := db.Each(ctx, tx, func(sc db.Scanner) error {
+			var id int64
+			var s1, e1 int
+			if err := sc.Scan(&id, &s1, &e1); err != nil {
+				return err
+			}
+			if h := by[id]; h != nil {
+				h.s0, h.e0 = s1-h.ds, e1-h.de
+			}
+			return nil
+		}, q, a.List...)
+		if err != nil {
+			return fmt.Errorf("masstest: household counts: %w", err)
+		}
+	}
+	return nil
+}
 
 // bumpHousehold adds ds sampled and de exempt to a household's counts in
 // a round, answering the counts before.
