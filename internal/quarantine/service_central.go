@@ -22,19 +22,9 @@ import (
 // with the planned release the rules give their category.
 func (s *Service) Admit(ctx context.Context, p *auth.Principal, in AdmitInput) (*Stay, error) {
 	const op = "quarantine.Admit"
-	if err := auth.Require(p, auth.QuarantineCentral, op); err != nil {
-		return nil, err
-	}
-	if !in.Category.valid() {
-		return nil, errs.Wrap(op, errCategory())
-	}
-	start, err := s.moment(in.StartsAt, "starts_at")
+	start, err := s.beginning(p, auth.QuarantineCentral, in.Category, in.StartsAt, &in.Note, op)
 	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	in.Note = strings.TrimSpace(in.Note)
-	if msg := errs.CheckText(in.Note, MaxNoteLen, false); msg != "" {
-		return nil, errs.Wrap(op, errs.Fields("invalid_note", "备注有误", errs.FieldError{Field: "note", Message: msg}))
+		return nil, err
 	}
 	person, err := s.personOf(ctx, in.PersonInput)
 	if err != nil {
@@ -78,6 +68,32 @@ func (s *Service) Admit(ctx context.Context, p *auth.Principal, in AdmitInput) (
 		return nil, errs.Wrap(op, err)
 	}
 	return s.GetStay(ctx, p, fmt.Sprint(id))
+}
+
+// beginning checks what every stay's start needs: p holds perm, the
+// category is known, the start is not in the future, the note is a text;
+// it answers the start.
+func (s *Service) beginning(p *auth.Principal, perm auth.Permission, c Category, at *time.Time, note *string, op string) (time.Time, error) {
+	if err := auth.Require(p, perm, op); err != nil {
+		return time.Time{}, err
+	}
+	if !c.valid() {
+		return time.Time{}, errs.Wrap(op, errCategory())
+	}
+	start, err := s.moment(at, "starts_at")
+	if err == nil {
+		err = checkNote(note, false)
+	}
+	return start, errs.Wrap(op, err)
+}
+
+// checkNote trims a note and checks it (required or not).
+func checkNote(note *string, required bool) error {
+	*note = strings.TrimSpace(*note)
+	if msg := errs.CheckText(*note, MaxNoteLen, required); msg != "" {
+		return errs.Fields("invalid_note", "请填写说明", errs.FieldError{Field: "note", Message: msg})
+	}
+	return nil
 }
 
 func errCategory() error {
@@ -207,7 +223,9 @@ func (s *Service) Transfer(ctx context.Context, p *auth.Principal, ref string, i
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
-	in.Note = strings.TrimSpace(in.Note)
+	if err := checkNote(&in.Note, false); err != nil {
+		return nil, errs.Wrap(op, err)
+	}
 	var id int64
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
 		st, err := s.activeCentral(ctx, tx, p, ref, op)
@@ -285,26 +303,33 @@ func (s *Service) Release(ctx context.Context, p *auth.Principal, ref string, in
 		return nil, errs.Wrap(op, errs.Fields("invalid_reason", "解除原因应为 期满解除、转送医院 或 其他",
 			errs.FieldError{Field: "reason", Message: "原因不正确"}))
 	}
-	in.Note = strings.TrimSpace(in.Note)
-	if msg := errs.CheckText(in.Note, MaxNoteLen, in.Reason == OtherEnd); msg != "" {
-		return nil, errs.Wrap(op, errs.Fields("invalid_note", "请填写说明", errs.FieldError{Field: "note", Message: msg}))
+	if err := checkNote(&in.Note, in.Reason == OtherEnd); err != nil {
+		return nil, errs.Wrap(op, err)
 	}
 	at, err := s.moment(in.At, "at")
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
-	var id int64
-	err = s.db.Write(ctx, func(tx *db.Tx) error {
-		st, err := s.writeStay(ctx, tx, p, ref, op)
-		if err != nil {
-			return err
-		}
-		id = st.ID
+	return s.onStay(ctx, p, ref, op, func(tx *db.Tx, st *Stay) error {
 		if !st.Active() {
 			return errs.Newf(errs.Conflict, "already_released", "%s 已于 %s 解除隔离，不能重复解除", st.Name,
 				hm(*st.EndedAt))
 		}
 		return s.release(ctx, tx, p, st, at, in)
+	})
+}
+
+// onStay runs fn on stay ref, which p may change, in one transaction, and
+// answers the stay as it is after.
+func (s *Service) onStay(ctx context.Context, p *auth.Principal, ref, op string, fn func(tx *db.Tx, st *Stay) error) (*Stay, error) {
+	var id int64
+	err := s.db.Write(ctx, func(tx *db.Tx) error {
+		st, err := s.writeStay(ctx, tx, p, ref, op)
+		if err != nil {
+			return err
+		}
+		id = st.ID
+		return fn(tx, st)
 	})
 	if err != nil {
 		return nil, errs.Wrap(op, err)

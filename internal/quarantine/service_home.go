@@ -26,19 +26,9 @@ import (
 // resident's community.
 func (s *Service) StartHome(ctx context.Context, p *auth.Principal, in HomeInput) (*Stay, error) {
 	const op = "quarantine.StartHome"
-	if err := auth.Require(p, auth.QuarantineHome, op); err != nil {
-		return nil, err
-	}
-	if !in.Category.valid() {
-		return nil, errs.Wrap(op, errCategory())
-	}
-	start, err := s.moment(in.StartsAt, "starts_at")
+	start, err := s.beginning(p, auth.QuarantineHome, in.Category, in.StartsAt, &in.Note, op)
 	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	in.Note = strings.TrimSpace(in.Note)
-	if msg := errs.CheckText(in.Note, MaxNoteLen, false); msg != "" {
-		return nil, errs.Wrap(op, errs.Fields("invalid_note", "备注有误", errs.FieldError{Field: "note", Message: msg}))
+		return nil, err
 	}
 	if strings.TrimSpace(in.Resident) == "" {
 		return nil, errs.Wrap(op, errs.Fields("resident_required", "居家隔离须为户籍登记中的居民", errs.FieldError{Field: "resident", Message: "必填"}))

@@ -108,21 +108,14 @@ func (s *Service) RecordTest(ctx context.Context, p *auth.Principal, ref string,
 		return nil, errs.Wrap(op, errs.Fields("invalid_result", "结果应为 阴性、阳性 或 待出结果",
 			errs.FieldError{Field: "result", Message: "结果不正确"}))
 	}
-	in.Note = strings.TrimSpace(in.Note)
-	if msg := errs.CheckLine(in.Note, MaxNoteLen, false); msg != "" {
-		return nil, errs.Wrap(op, errs.Fields("invalid_note", "备注有误", errs.FieldError{Field: "note", Message: msg}))
+	if err := checkNote(&in.Note, false); err != nil {
+		return nil, errs.Wrap(op, err)
 	}
 	day, err := s.parseDay(in.Day)
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
-	var id int64
-	err = s.db.Write(ctx, func(tx *db.Tx) error {
-		st, err := s.writeStay(ctx, tx, p, ref, op)
-		if err != nil {
-			return err
-		}
-		id = st.ID
+	return s.onStay(ctx, p, ref, op, func(tx *db.Tx, st *Stay) error {
 		if err := inStay(st, day, s.clock.Now()); err != nil {
 			return err
 		}
@@ -133,10 +126,6 @@ func (s *Service) RecordTest(ctx context.Context, p *auth.Principal, ref string,
 		return s.audit(ctx, tx, p, "quarantine.test", "quarantine_stay", st.ID, st.AreaCode,
 			fmt.Sprintf("%s %s 检测结果：%s", st.Name, d, ResultNames[in.Result]))
 	})
-	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	return s.GetStay(ctx, p, fmt.Sprint(id))
 }
 
 // inStay refuses a day outside the stay (before its first day, after its
