@@ -362,6 +362,7 @@ func buildMatrixWorld(t testing.TB) *matrixWorld {
 	w.obj["category.in"], w.obj["category.out"] = "food", "food"
 	testingWorld(ctx, sys, w, must)
 	zoneWorld(ctx, sys, w, must)
+	quarantineWorld(ctx, sys, w, must)
 	must("register", matrixRegister(ctx, sys, w))
 
 	// A notification for every account, and tokens and sessions.

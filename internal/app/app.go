@@ -26,6 +26,7 @@ import (
 	"tongxin/internal/notify"
 	"tongxin/internal/pass"
 	"tongxin/internal/pii"
+	"tongxin/internal/quarantine"
 	"tongxin/internal/resumption"
 	"tongxin/internal/ticket"
 	"tongxin/internal/zone"
@@ -245,6 +246,7 @@ type System struct {
 	Verifier    *pass.Verifier // the passes' keys and revocation list, as checkpoints verify
 	Testing     *masstest.Service
 	Zones       *zone.Service
+	Quarantine  *quarantine.Service
 	DataDir     string
 	Log         *slog.Logger
 }
@@ -318,6 +320,8 @@ func wireSystem(d *db.DB, box *pii.Box, dir string, log *slog.Logger, w wiring) 
 		Log: log})
 	sys.Testing = masstest.NewService(d, masstest.Deps{Box: box, Areas: sys.Areas, Codes: sys.Verifier, Users: sys.Auth,
 		Notifier: sys.Notify, Sealer: zoneSealer{sys.Zones}, Zones: sys.Zones, Log: log})
+	sys.Quarantine = quarantine.NewService(d, quarantine.Deps{Box: box, Areas: sys.Areas,
+		Residents: quarantineRegister{sys.Testing}, Log: log})
 	return sys
 }
 

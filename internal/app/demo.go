@@ -88,6 +88,11 @@ func Demo(ctx context.Context, sys *System) (created []string, err error) {
 	if err := demoZones(ctx, sys); err != nil {
 		return created, err
 	}
+	qs, err := demoQuarantine(ctx, sys)
+	if err != nil {
+		return created, err
+	}
+	more = append(more, qs...)
 	gate, err := demoEstateGate(ctx, sys)
 	if err != nil {
 		return created, err
@@ -121,7 +126,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(tw, "  %s\t%s\t%s@%s\n", u.username, u.name, u.role, u.scope)
 	}
 	fmt.Fprintf(tw, "  %s\t%s\t%s@%s\n", "qianjin", "千金药业联系人", "enterprise_contact", "enterprise:914302001838260003")
-	for _, u := range append(append([]demoUser{}, demoPassContacts...), demoTicketUsers...) {
+	for _, u := range append(append(append([]demoUser{}, demoPassContacts...), demoTicketUsers...), demoQuarantineUsers...) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s@%s\n", u.username, u.name, u.role, u.scope)
 	}
 	if id, err := demoKakouCheckpoint(ctx, sys); err == nil && id != "" {

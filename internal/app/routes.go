@@ -14,6 +14,7 @@ import (
 	"tongxin/internal/masstest"
 	"tongxin/internal/notify"
 	"tongxin/internal/pass"
+	"tongxin/internal/quarantine"
 	"tongxin/internal/resumption"
 	"tongxin/internal/ticket"
 	"tongxin/internal/web"
@@ -45,6 +46,8 @@ type routes struct {
 	testUI   *masstest.Pages
 	zoneAPI  *zone.API
 	zoneUI   *zone.Pages
+	quarAPI  *quarantine.API
+	quarUI   *quarantine.Pages
 	imports  *web.Gate // every import, API and page: web.MaxConcurrentImports at once
 }
 
@@ -258,6 +261,28 @@ func (rt *routes) table() []Route {
 		{Pattern: "GET /api/v1/zone-permits", Handler: zn.Permits},
 		{Pattern: "POST /api/v1/zone-permits/{id}/cancel", Handler: zn.CancelPermit},
 		{Pattern: "GET /api/v1/public/zones", Handler: zn.Public, Public: true},
+		// Quarantine: central (sites, rooms, stays) and home, rules, figures
+		{Pattern: "GET /api/v1/quarantine/sites", Handler: rt.quarAPI.Sites},
+		{Pattern: "POST /api/v1/quarantine/sites", Handler: rt.quarAPI.CreateSite},
+		{Pattern: "GET /api/v1/quarantine/sites/{id}", Handler: rt.quarAPI.Site},
+		{Pattern: "PUT /api/v1/quarantine/sites/{id}", Handler: rt.quarAPI.UpdateSite},
+		{Pattern: "POST /api/v1/quarantine/sites/{id}/rooms", Handler: rt.quarAPI.AddRooms},
+		{Pattern: "GET /api/v1/quarantine/sites/{id}/events", Handler: rt.quarAPI.Events},
+		{Pattern: "GET /api/v1/quarantine/stays", Handler: rt.quarAPI.Stays},
+		{Pattern: "POST /api/v1/quarantine/stays", Handler: rt.quarAPI.Admit},
+		{Pattern: "GET /api/v1/quarantine/stays/{id}", Handler: rt.quarAPI.Stay},
+		{Pattern: "POST /api/v1/quarantine/stays/{id}/transfer", Handler: rt.quarAPI.Transfer},
+		{Pattern: "POST /api/v1/quarantine/stays/{id}/release", Handler: rt.quarAPI.Release},
+		{Pattern: "POST /api/v1/quarantine/stays/{id}/tests", Handler: rt.quarAPI.Test},
+		{Pattern: "POST /api/v1/quarantine/stays/{id}/checks", Handler: rt.quarAPI.Check},
+		{Pattern: "POST /api/v1/quarantine/home", Handler: rt.quarAPI.StartHome},
+		{Pattern: "GET /api/v1/quarantine/home", Handler: rt.quarAPI.Home},
+		{Pattern: "GET /api/v1/quarantine/home/missed", Handler: rt.quarAPI.Missed},
+		{Pattern: "GET /api/v1/quarantine/rules", Handler: rt.quarAPI.Rules},
+		{Pattern: "PUT /api/v1/quarantine/rules/{category}", Handler: rt.quarAPI.SetRule},
+		{Pattern: "POST /api/v1/quarantine/persons/{id}/reveal", Handler: rt.quarAPI.Reveal},
+		{Pattern: "GET /api/v1/quarantine/figures/central", Handler: rt.quarAPI.CentralFigures},
+		{Pattern: "GET /api/v1/quarantine/figures/home", Handler: rt.quarAPI.HomeFigures},
 
 		// Pages
 		{Pattern: "GET /{$}", Handler: acct.Home, Public: true},
@@ -401,6 +426,18 @@ func (rt *routes) table() []Route {
 		{Pattern: "POST /zones/permits", Handler: znUI.IssueSubmit},
 		{Pattern: "POST /zones/permits/{id}/cancel", Handler: znUI.CancelSubmit},
 		{Pattern: "GET /public/zones", Handler: znUI.Public, Public: true},
+		// Quarantine pages: the central board, a site's rooms and forms, the
+		// community worker's home-quarantine page
+		{Pattern: "GET /quarantine", Handler: rt.quarUI.Central},
+		{Pattern: "POST /quarantine/sites", Handler: rt.quarUI.CreateSiteSubmit},
+		{Pattern: "GET /quarantine/sites/{id}", Handler: rt.quarUI.Site},
+		{Pattern: "POST /quarantine/sites/{id}/rooms", Handler: rt.quarUI.AddRoomsSubmit},
+		{Pattern: "POST /quarantine/sites/{id}/admit", Handler: rt.quarUI.AdmitSubmit},
+		{Pattern: "POST /quarantine/stays/{id}/transfer", Handler: rt.quarUI.TransferSubmit},
+		{Pattern: "POST /quarantine/stays/{id}/release", Handler: rt.quarUI.ReleaseSubmit},
+		{Pattern: "GET /quarantine/home", Handler: rt.quarUI.Home},
+		{Pattern: "POST /quarantine/home", Handler: rt.quarUI.StartHomeSubmit},
+		{Pattern: "POST /quarantine/home/stays/{id}/check", Handler: rt.quarUI.CheckSubmit},
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"tongxin/internal/masstest"
 	"tongxin/internal/notify"
 	"tongxin/internal/pass"
+	"tongxin/internal/quarantine"
 	"tongxin/internal/resumption"
 	"tongxin/internal/ticket"
 	"tongxin/internal/web"
@@ -238,7 +239,7 @@ func newRenderer(log *slog.Logger) (*web.Renderer, error) {
 		return nil, err
 	}
 	return web.NewRenderer(log, catalog, account.Templates, area.Templates, resumption.Templates, notify.Templates, ticket.Templates, pass.Templates, checkpoint.Templates, masstest.Templates,
-		zone.Templates)
+		zone.Templates, quarantine.Templates)
 }
 
 // newServer is NewServer on compiled templates (the access matrix opens
@@ -254,6 +255,7 @@ func newServer(sys *System, opt ServerOptions, render *web.Renderer) *Server {
 	render.AddNav(masstest.LabNavItems()...)
 	render.AddNav(masstest.CollectNavItems()...)
 	render.AddNav(zone.NavItems()...)
+	render.AddNav(quarantine.NavItems()...)
 	render.AddWork(area.HomeWork())
 	render.AddWork(resumption.HomeWork(sys.Resumption)...)
 	render.AddWork(pass.ReviewWork(sys.Passes), ticket.HomeWork(sys.Tickets), checkpoint.HomeWork(sys.Checkpoints),
@@ -287,6 +289,8 @@ func newServer(sys *System, opt ServerOptions, render *web.Renderer) *Server {
 		testUI:   masstest.NewPages(sys.Testing, render),
 		zoneAPI:  zone.NewAPI(sys.Zones),
 		zoneUI:   zone.NewPages(sys.Zones, render),
+		quarAPI:  quarantine.NewAPI(sys.Quarantine),
+		quarUI:   quarantine.NewPages(sys.Quarantine, render),
 		imports:  web.NewGate(web.MaxConcurrentImports),
 	}
 	mux := http.NewServeMux()
