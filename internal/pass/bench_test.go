@@ -142,7 +142,7 @@ func BenchmarkVerify(b *testing.B) {
 			// A pass seen for the first time: the signature is checked.
 			b.Run("online-first", func(b *testing.B) {
 				for range b.N {
-					f.svc.verifier.verified = newVerified()
+					f.svc.verifier.verified = newVerified[passtoken.Claims]()
 					if _, r := f.svc.verifier.Verify(f.Ctx, tok, testBase); r != passtoken.OK {
 						b.Fatal(r)
 					}

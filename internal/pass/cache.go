@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"tongxin/internal/db"
-	"tongxin/internal/passtoken"
 )
 
 // RevocationRefresh is how old the in-memory revocation list may be
@@ -113,24 +112,25 @@ const verifiedMax = 1 << 16
 // verified remembers the claims of tokens whose signature has been
 // checked, by the SHA-256 of the token, in two generations: when the
 // newer is full it becomes the older and the older is dropped, so the
-// passes scanned lately stay.
-type verified struct {
+// passes scanned lately stay. C is the claims: a pass's, or a resident
+// code's (passtoken.ResidentClaims).
+type verified[C any] struct {
 	mu       sync.Mutex
-	cur, old map[[sha256.Size]byte]verifiedEntry
+	cur, old map[[sha256.Size]byte]verifiedEntry[C]
 }
 
-type verifiedEntry struct {
-	claims passtoken.Claims
+type verifiedEntry[C any] struct {
+	claims C
 	kid    string
 }
 
-func newVerified() *verified {
-	return &verified{cur: map[[sha256.Size]byte]verifiedEntry{}}
+func newVerified[C any]() *verified[C] {
+	return &verified[C]{cur: map[[sha256.Size]byte]verifiedEntry[C]{}}
 }
 
 // get answers a copy of the claims of a token verified before, and the
 // key that signed it.
-func (v *verified) get(sum [sha256.Size]byte) (*passtoken.Claims, string, bool) {
+func (v *verified[C]) get(sum [sha256.Size]byte) (*C, string, bool) {
 	v.mu.Lock()
 	e, ok := v.cur[sum]
 	if !ok {
@@ -147,15 +147,15 @@ func (v *verified) get(sum [sha256.Size]byte) (*passtoken.Claims, string, bool) 
 }
 
 // put remembers a token whose signature is good.
-func (v *verified) put(sum [sha256.Size]byte, c passtoken.Claims, kid string) {
+func (v *verified[C]) put(sum [sha256.Size]byte, c C, kid string) {
 	v.mu.Lock()
-	v.add(sum, verifiedEntry{claims: c, kid: kid})
+	v.add(sum, verifiedEntry[C]{claims: c, kid: kid})
 	v.mu.Unlock()
 }
 
-func (v *verified) add(sum [sha256.Size]byte, e verifiedEntry) {
+func (v *verified[C]) add(sum [sha256.Size]byte, e verifiedEntry[C]) {
 	if len(v.cur) >= verifiedMax {
-		v.old, v.cur = v.cur, make(map[[sha256.Size]byte]verifiedEntry, verifiedMax)
+		v.old, v.cur = v.cur, make(map[[sha256.Size]byte]verifiedEntry[C], verifiedMax)
 	}
 	v.cur[sum] = e
 }

@@ -113,3 +113,42 @@ func TestVerifyWithoutTheDatabase(t *testing.T) {
 		}
 	})
 }
+
+// A resident code verified once is remembered: checked again it answers
+// the same claims (a copy), a changed character is still checked, and the
+// key's revocation revokes it, remembered or not.
+func TestVerifyResidentRemembersOnlyTheSignature(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		v := f.svc.verifier
+		toks, err := v.SignResidents(f.Ctx, []passtoken.ResidentClaims{{RID: "R1", HH: "H1", Name: "张*", Area: "430203001001",
+			Building: "0123456789abcdef", IAT: testBase.Unix()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if c, r := v.VerifyResident(toks[0]); r != passtoken.OK || c.RID != "R1" {
+				t.Fatalf("resident code: %v %s", c, r)
+			}
+		}
+		c, _ := v.VerifyResident(toks[0])
+		c.RID = "changed"
+		if c, _ := v.VerifyResident(toks[0]); c.RID != "R1" {
+			t.Fatal("the remembered claims were changed through an answer")
+		}
+		tok := toks[0]
+		bad := tok[:len(tok)-3] + flip(tok[len(tok)-3]) + tok[len(tok)-2:]
+		if _, r := v.VerifyResident(bad); r != passtoken.BadSignature {
+			t.Fatalf("flipped signature: %s", r)
+		}
+		keys, err := f.svc.ListKeys(f.Ctx)
+		if err != nil || len(keys) == 0 {
+			t.Fatalf("keys: %v", err)
+		}
+		if _, err := f.svc.RevokeKey(f.Ctx, keys[0].Kid, "泄露"); err != nil {
+			t.Fatal(err)
+		}
+		if _, r := v.VerifyResident(toks[0]); r != passtoken.Revoked {
+			t.Fatalf("the key revoked, the remembered code answers %s", r)
+		}
+	})
+}

@@ -21,9 +21,12 @@ import (
 type Verifier struct {
 	db       *db.DB
 	keys     *keyring
-	revs     *revset   // the revocation list in memory
-	verified *verified // tokens whose signature Verify has checked
-	log      *slog.Logger
+	revs     *revset                     // the revocation list in memory
+	verified *verified[passtoken.Claims] // tokens whose signature Verify has checked
+	// residents are the resident codes whose signature VerifyResident
+	// has checked (estate gates scan the same codes day after day).
+	residents *verified[passtoken.ResidentClaims]
+	log       *slog.Logger
 }
 
 // VerifierDeps are what a Verifier needs besides the database.
@@ -39,7 +42,8 @@ func NewVerifier(d *db.DB, deps VerifierDeps) *Verifier {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Verifier{db: d, keys: newKeyring(d, deps.DataDir, log), revs: newRevset(d, log), verified: newVerified(), log: log}
+	return &Verifier{db: d, keys: newKeyring(d, deps.DataDir, log), revs: newRevset(d, log),
+		verified: newVerified[passtoken.Claims](), residents: newVerified[passtoken.ResidentClaims](), log: log}
 }
 
 // Keys is the in-memory lookup of the public keys that may verify a pass
@@ -163,9 +167,25 @@ func (v *Verifier) SignResidents(ctx context.Context, claims []passtoken.Residen
 }
 
 // VerifyResident checks a resident code: its signature with a key known
-// here; a code of a revoked key answers Revoked.
+// here; a code of a revoked key answers Revoked. A code whose signature
+// has been checked is remembered, as Verify remembers passes: checked
+// again, only its key's revocation is looked at.
 func (v *Verifier) VerifyResident(token string) (*passtoken.ResidentClaims, passtoken.Reason) {
+	var sum [sha256.Size]byte
+	cacheable := len(token) <= passtoken.MaxTokenLen
+	if cacheable {
+		sum = sha256.Sum256([]byte(token))
+		if c, kid, ok := v.residents.get(sum); ok {
+			if _, revoked := v.keys.revokedKey(kid); revoked {
+				return c, passtoken.Revoked
+			}
+			return c, passtoken.OK
+		}
+	}
 	c, kid, r := passtoken.VerifyResident(token, v.keys.lookup)
+	if r == passtoken.OK && cacheable {
+		v.residents.put(sum, *c, kid)
+	}
 	if r == passtoken.UnknownKey {
 		if key, revoked := v.keys.revokedKey(kid); revoked {
 			if c, _, r = passtoken.VerifyResident(token, func(string) ed25519.PublicKey { return key }); r == passtoken.OK {
