@@ -24,7 +24,7 @@
 
 (function () {
   var cfgEl = document.getElementById("collect-config");
-  if (!cfgEl || !window.TongxinPass) return;
+  if (!cfgEl || !window.TongxinPass || !window.TongxinPage) return;
   var cfg = JSON.parse(cfgEl.textContent);
   var TP = window.TongxinPass;
   var T = cfg.text || {};
@@ -36,32 +36,14 @@
   var RECENT_MAX = 30;
   var CACHE = "tongxin-scan-v1"; // the scan page's worker's cache
 
-  function fmt(s) {
-    var args = Array.prototype.slice.call(arguments, 1), i = 0;
-    return String(s || "").replace(/%[sd]/g, function () { return i < args.length ? String(args[i++]) : ""; });
-  }
+  var fmt = TongxinPage.fmt;
 
   // ------------------------------------------------------------------
   // Storage: the keys and the device id are shared by every round; the
   // queue, the tube, the problems and the recent samples are per round.
   var P = "tongxin.collect.";
-  function load(key, def) {
-    try {
-      var v = localStorage.getItem(P + key);
-      return v === null ? def : JSON.parse(v);
-    } catch (e) {
-      return def;
-    }
-  }
-  function save(key, v) {
-    try {
-      localStorage.setItem(P + key, JSON.stringify(v));
-      return true;
-    } catch (e) {
-      note(T.storage_full, "bad");
-      return false;
-    }
-  }
+  var stored = TongxinPage.store(P, function () { note(T.storage_full, "bad"); });
+  var load = stored.load, save = stored.save;
   // keys: {fetched_at, keys: [{kty, crv, kid, x}]}
   // device: "d" + 8 random hex digits; seq: the last counter used
   // queue.<round>: [sample]; tube.<round>: {barcode, pool, n, full}
@@ -115,14 +97,7 @@
     noteEl.className = "scan-note" + (level ? " " + level : "");
     if (text) document.documentElement.setAttribute("data-note", level || "");
   }
-  function ago(ms) {
-    var m = Math.floor(ms / 60000);
-    if (m < 1) return T.just_now;
-    if (m < 60) return fmt(T.minutes_ago, m);
-    var h = Math.floor(m / 60);
-    if (h < 48) return fmt(T.hours_ago, h);
-    return fmt(T.days_ago, Math.floor(h / 24));
-  }
+  function ago(ms) { return TongxinPage.ago(ms, T); }
   var timeFmt = new Intl.DateTimeFormat(cfg.lang || "zh-CN", { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, timeZone: "Asia/Shanghai" });
 
   function showStatus() {
@@ -271,14 +246,7 @@
     if (!r.ok) throw new Error("jwks " + r.status);
     var body = await r.json();
     var old = load("keys", null);
-    var byKid = new Map();
-    (old ? old.keys : []).forEach(function (k) { byKid.set(k.kid, k); });
-    (body.keys || []).forEach(function (k) {
-      if (k && k.kty === "OKP" && k.crv === "Ed25519" && typeof k.kid === "string" && typeof k.x === "string") {
-        byKid.set(k.kid, { kty: k.kty, crv: k.crv, kid: k.kid, x: k.x });
-      }
-    });
-    save("keys", { fetched_at: Date.now(), keys: Array.from(byKid.values()) });
+    save("keys", { fetched_at: Date.now(), keys: TongxinPage.mergeKeys(old && old.keys, body.keys) });
     showStatus();
   }
 

@@ -23,7 +23,7 @@
 
 (function () {
   var cfgEl = document.getElementById("scan-config");
-  if (!cfgEl || !window.TongxinPass) return;
+  if (!cfgEl || !window.TongxinPass || !window.TongxinPage) return;
   var cfg = JSON.parse(cfgEl.textContent);
   var TP = window.TongxinPass;
   var T = cfg.text || {};
@@ -40,32 +40,14 @@
   var SHOW_ALLOW = 3000, SHOW_DENY = 6000;
   var CACHE = "tongxin-scan-v1"; // shared with the service worker
 
-  function fmt(s) {
-    var args = Array.prototype.slice.call(arguments, 1), i = 0;
-    return String(s || "").replace(/%[sd]/g, function () { return i < args.length ? String(args[i++]) : ""; });
-  }
+  var fmt = TongxinPage.fmt;
 
   // ------------------------------------------------------------------
   // Storage. Lists are shared by every checkpoint of the device; the
   // checkpoint, its queue and its recent scans are per checkpoint.
   var P = "tongxin.scan.";
-  function load(key, def) {
-    try {
-      var v = localStorage.getItem(P + key);
-      return v === null ? def : JSON.parse(v);
-    } catch (e) {
-      return def;
-    }
-  }
-  function save(key, v) {
-    try {
-      localStorage.setItem(P + key, JSON.stringify(v));
-      return true;
-    } catch (e) {
-      note(T.storage_full, "bad");
-      return false;
-    }
-  }
+  var stored = TongxinPage.store(P, function () { note(T.storage_full, "bad"); });
+  var load = stored.load, save = stored.save;
 
   // keys: {fetched_at, keys: [{kty, crv, kid, x}]}
   // revocations: {fetched_at, next, pids: {pid: at}, kids: {kid: at}}
@@ -108,14 +90,7 @@
   var tz = { timeZone: "Asia/Shanghai" };
   var timeFmt = new Intl.DateTimeFormat(cfg.lang || "zh-CN", Object.assign({ hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false }, tz));
   var dayFmt = new Intl.DateTimeFormat(cfg.lang || "zh-CN", Object.assign({ year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false }, tz));
-  function ago(ms) {
-    var m = Math.floor(ms / 60000);
-    if (m < 1) return T.just_now;
-    if (m < 60) return fmt(T.minutes_ago, m);
-    var h = Math.floor(m / 60);
-    if (h < 48) return fmt(T.hours_ago, h);
-    return fmt(T.days_ago, Math.floor(h / 24));
-  }
+  function ago(ms) { return TongxinPage.ago(ms, T); }
 
   // The freshness of the lists, and the banner when they are old.
   function showStatus() {
@@ -195,14 +170,7 @@
     if (!r.ok) throw new Error("jwks " + r.status);
     var body = await r.json();
     var old = load("keys", null);
-    var byKid = new Map();
-    (old ? old.keys : []).forEach(function (k) { byKid.set(k.kid, k); });
-    (body.keys || []).forEach(function (k) {
-      if (k && k.kty === "OKP" && k.crv === "Ed25519" && typeof k.kid === "string" && typeof k.x === "string") {
-        byKid.set(k.kid, { kty: k.kty, crv: k.crv, kid: k.kid, x: k.x });
-      }
-    });
-    save("keys", { fetched_at: Date.now(), keys: Array.from(byKid.values()) });
+    save("keys", { fetched_at: Date.now(), keys: TongxinPage.mergeKeys(old && old.keys, body.keys) });
   }
 
   // The revocation list, from where the last fetch stopped, page by page;
