@@ -147,6 +147,19 @@ func TestBrowserEstateGate(t *testing.T) {
 		{"a resident of 建设新村, inside the controlled zone", jianshe, "allow", "ok", "管控区"},
 		{"a resident of a controlled zone elsewhere", elsewhere, "deny", "zone_controlled", "管控区"},
 	}
+	// scanCases scans every case, expecting the verdicts from source:
+	// the server's, or the page's own.
+	scanCases := func(page *rod.Page, want string) {
+		for _, c := range cases {
+			v, reason, source, text := scanOnce(page, c.token)
+			if v != c.verdict || reason != c.reason || source != want || !strings.Contains(text, c.words) {
+				t.Fatalf("%s, %s: %s %s %s\n%s", want, c.name, v, reason, source, text)
+			}
+			if c.reason == "zone_sealed" {
+				shot(t, page, "gate-sealed-"+want+"-360.png")
+			}
+		}
+	}
 	var queuedIDs []string
 	err = rod.Try(func() {
 		page := b.MustPage("").Timeout(pageBudget)
@@ -171,15 +184,7 @@ func TestBrowserEstateGate(t *testing.T) {
 			"valid_from": now.Add(-time.Minute).Format(time.RFC3339), "valid_to": now.Add(3 * time.Hour).Format(time.RFC3339)}); r.Status != 201 {
 			t.Fatalf("exit permit: %d %s", r.Status, r.Body)
 		}
-		for _, c := range cases {
-			v, reason, source, text := scanOnce(page, c.token)
-			if v != c.verdict || reason != c.reason || source != "server" || !strings.Contains(text, c.words) {
-				t.Fatalf("online, %s: %s %s %s\n%s", c.name, v, reason, source, text)
-			}
-			if c.reason == "zone_sealed" {
-				shot(t, page, "gate-sealed-online-360.png")
-			}
-		}
+		scanCases(page, "server")
 		page.MustEval(`() => TongxinScan.refresh()`)
 		if n := page.MustEval(`() => TongxinScan.zones().snap.seq`).Int(); n <= seq {
 			t.Fatalf("after the refresh the page holds the zones up to %d, as before", n)
@@ -195,15 +200,7 @@ func TestBrowserEstateGate(t *testing.T) {
 		page.MustReload()
 		page.MustWaitLoad()
 		page.MustWait(`() => document.documentElement.getAttribute("data-scan-ready") === "true"`)
-		for _, c := range cases {
-			v, reason, source, text := scanOnce(page, c.token)
-			if v != c.verdict || reason != c.reason || source != "local" || !strings.Contains(text, c.words) {
-				t.Fatalf("offline, %s: %s %s %s\n%s", c.name, v, reason, source, text)
-			}
-			if c.reason == "zone_sealed" {
-				shot(t, page, "gate-sealed-offline-360.png")
-			}
-		}
+		scanCases(page, "local")
 		ids := page.MustEval(`() => JSON.stringify(TongxinScan.queue().map(s => s.client_id))`).Str()
 		json.Unmarshal([]byte(ids), &queuedIDs)
 		if len(queuedIDs) != len(cases) {
