@@ -3,6 +3,8 @@ package app
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -212,5 +214,17 @@ func homePages(t *testing.T, ts *testSystem, missed []*quarantine.HomeDay) {
 	r = ts.as(t, ts.login(t, "lusong", DemoPassword), "GET", "/quarantine", "")
 	if r.status != 200 || !strings.Contains(string(r.body), demoHotel) {
 		t.Fatalf("central board: %d", r.status)
+	}
+	// The worker ends a stay from the same page (期满解除) and is sent
+	// back to it; the person leaves the day's list.
+	last := missed[len(missed)-1].Stay
+	form := url.Values{"reason": {"completed"}, "back": {"home:430203001001"}}.Encode()
+	r = ts.do(t, "POST", fmt.Sprintf("/quarantine/stays/%d/release", last.ID), "", "application/x-www-form-urlencoded",
+		strings.NewReader(form), "Cookie", cookie)
+	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/quarantine/home?area=430203001001") {
+		t.Fatalf("release from the home page: %d %s %s", r.status, r.header.Get("Location"), r.body)
+	}
+	if r := ts.as(t, cookie, "GET", "/quarantine/home", ""); strings.Contains(string(r.body), fmt.Sprintf(`id="stay-%d"`, last.ID)) {
+		t.Fatalf("a released person is still on the day's list")
 	}
 }

@@ -197,6 +197,21 @@ func (s *Service) Lookup(ctx context.Context, code string) (*Area, error) {
 	return out, errs.Wrap(op, err)
 }
 
+// Resolve finds the area a form or request names by code in field: a
+// missing code is area_required, an unknown one area_not_found, both
+// with the field, so that every module refuses them alike.
+func (s *Service) Resolve(ctx context.Context, code, field string) (*Area, error) {
+	code = strings.TrimSpace(code)
+	if code == "" {
+		return nil, errs.Fields("area_required", "请填写区划代码", errs.FieldError{Field: field, Message: "必填"})
+	}
+	a, err := s.Lookup(ctx, code)
+	if errs.Is(err, errs.NotFound) {
+		return nil, errs.Fields("area_not_found", "区划 "+code+" 不存在", errs.FieldError{Field: field, Message: "区划不存在"})
+	}
+	return a, err
+}
+
 // Names returns the names of the areas with the given codes, in one
 // query, for other modules showing codes they keep (a page resolves all
 // of its codes at once). Unknown codes are left out; callers show them as

@@ -20,6 +20,7 @@ import (
 // Areas looks up areas; area.Service satisfies it.
 type Areas interface {
 	Lookup(ctx context.Context, code string) (*area.Area, error)
+	Resolve(ctx context.Context, code, field string) (*area.Area, error)
 	Names(ctx context.Context, codes []string) (map[string]string, error)
 }
 
@@ -97,19 +98,6 @@ func parseRef(ref string, notFound func() *errs.Error) (int64, error) {
 		return 0, notFound()
 	}
 	return id, nil
-}
-
-// resolveArea finds an area by code, with field for the error.
-func (s *Service) resolveArea(ctx context.Context, code, field string) (*area.Area, error) {
-	code = strings.TrimSpace(code)
-	if code == "" {
-		return nil, errs.Fields("area_required", "请填写区划代码", errs.FieldError{Field: field, Message: "必填"})
-	}
-	a, err := s.areas.Lookup(ctx, code)
-	if errs.Is(err, errs.NotFound) {
-		return nil, errs.Fields("area_not_found", "区划 "+code+" 不存在", errs.FieldError{Field: field, Message: "区划不存在"})
-	}
-	return a, err
 }
 
 // within reports whether path lies in the subtree at top.

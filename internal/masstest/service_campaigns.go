@@ -125,7 +125,7 @@ func (in TeamInput) validate() []errs.FieldError {
 
 // manageArea resolves an area and checks that p manages testing over it.
 func (s *Service) manageArea(ctx context.Context, p *auth.Principal, code, field string) (AreaRef, error) {
-	a, err := s.resolveArea(ctx, code, field)
+	a, err := s.areas.Resolve(ctx, code, field)
 	if err != nil {
 		return AreaRef{}, err
 	}

@@ -19,7 +19,7 @@ func (s *Service) coverageArea(ctx context.Context, tx *db.Tx, p *auth.Principal
 	if code == "" {
 		code = s.defaultArea(p, r)
 	}
-	a, err := s.resolveArea(ctx, code, "area")
+	a, err := s.areas.Resolve(ctx, code, "area")
 	if err != nil {
 		return AreaRef{}, err
 	}

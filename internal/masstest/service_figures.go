@@ -25,7 +25,7 @@ func (s *Service) Figures(ctx context.Context, p *auth.Principal, day string, ar
 	if err != nil {
 		return nil, errs.Fields("bad_day", "日期格式应为 YYYY-MM-DD", errs.FieldError{Field: "day", Message: "格式应为 YYYY-MM-DD"})
 	}
-	a, err := s.resolveArea(ctx, areaCode, "area")
+	a, err := s.areas.Resolve(ctx, areaCode, "area")
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}

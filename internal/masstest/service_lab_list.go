@@ -48,7 +48,7 @@ func (s *Service) listWhere(ctx context.Context, p *auth.Principal, f *ListFilte
 		where = append(where, "p.round_id = "+a.Add(id))
 	}
 	if strings.TrimSpace(f.Area) != "" {
-		ar, err := s.resolveArea(ctx, f.Area, "area")
+		ar, err := s.areas.Resolve(ctx, f.Area, "area")
 		if err != nil {
 			return nil, err
 		}

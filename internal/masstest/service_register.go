@@ -41,7 +41,7 @@ func (s *Service) ListHouseholds(ctx context.Context, p *auth.Principal, f House
 	paths, all := p.AreaPaths(auth.TestingRead)
 	where := scopeWhere(&a, paths, all)
 	if strings.TrimSpace(f.Area) != "" {
-		ar, err := s.resolveArea(ctx, f.Area, "area")
+		ar, err := s.areas.Resolve(ctx, f.Area, "area")
 		if err != nil {
 			return nil, errs.Wrap(op, err)
 		}
@@ -270,7 +270,7 @@ func (s *Service) BuildingCodes(ctx context.Context, p *auth.Principal, communit
 	if err := auth.Require(p, auth.TestingRead, op); err != nil {
 		return nil, nil, err
 	}
-	a, err := s.resolveArea(ctx, community, "community")
+	a, err := s.areas.Resolve(ctx, community, "community")
 	if err != nil {
 		return nil, nil, errs.Wrap(op, err)
 	}

@@ -94,6 +94,9 @@ func (a *API) Stays(w http.ResponseWriter, r *http.Request) error {
 	if f.Kind != "" && f.Kind != Central && f.Kind != Home {
 		return errs.Fields("bad_kind", "kind 应为 central 或 home", errs.FieldError{Field: "kind", Message: "应为 central 或 home"})
 	}
+	if v := q.Get("active"); v != "" && v != "true" && v != "false" {
+		return errs.Fields("bad_active", "active 应为 true 或 false", errs.FieldError{Field: "active", Message: "应为 true 或 false"})
+	}
 	if v := q.Get("site"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {

@@ -20,6 +20,7 @@ import (
 // Areas looks up areas; area.Service satisfies it.
 type Areas interface {
 	Lookup(ctx context.Context, code string) (*area.Area, error)
+	Resolve(ctx context.Context, code, field string) (*area.Area, error)
 	Names(ctx context.Context, codes []string) (map[string]string, error)
 }
 
@@ -96,26 +97,13 @@ func (s *Service) audit(ctx context.Context, tx *db.Tx, p *auth.Principal, actio
 		ObjectID: strconv.FormatInt(id, 10), AreaCode: areaCode, Summary: summary})
 }
 
-// resolveArea finds an area by code, with field for the error.
-func (s *Service) resolveArea(ctx context.Context, code, field string) (*area.Area, error) {
-	code = strings.TrimSpace(code)
-	if code == "" {
-		return nil, errs.Fields("area_required", "请填写区划代码", errs.FieldError{Field: field, Message: "必填"})
-	}
-	a, err := s.areas.Lookup(ctx, code)
-	if errs.Is(err, errs.NotFound) {
-		return nil, errs.Fields("area_not_found", "区划 "+code+" 不存在", errs.FieldError{Field: field, Message: "区划不存在"})
-	}
-	return a, err
-}
-
 // areaIn resolves code (empty: none) and checks p reads quarantine over
 // it; an area out of reach is refused as not found.
 func (s *Service) areaIn(ctx context.Context, p *auth.Principal, code string) (*area.Area, error) {
 	if strings.TrimSpace(code) == "" {
 		return nil, nil
 	}
-	a, err := s.resolveArea(ctx, code, "area")
+	a, err := s.areas.Resolve(ctx, code, "area")
 	if err != nil {
 		return nil, err
 	}

@@ -26,7 +26,7 @@ func (s *Service) figuresArea(ctx context.Context, p *auth.Principal, areaCode, 
 	if err != nil {
 		return nil, time.Time{}, errs.Fields("bad_day", "日期格式应为 YYYY-MM-DD", errs.FieldError{Field: "day", Message: "格式应为 YYYY-MM-DD"})
 	}
-	a, err := s.resolveArea(ctx, areaCode, "area")
+	a, err := s.areas.Resolve(ctx, areaCode, "area")
 	if err != nil {
 		return nil, time.Time{}, err
 	}

@@ -25,7 +25,7 @@ func (s *Service) CreateSite(ctx context.Context, p *auth.Principal, in SiteInpu
 	if err := checkSite(in); err != nil {
 		return nil, errs.Wrap(op, err)
 	}
-	a, err := s.resolveArea(ctx, in.AreaCode, "area_code")
+	a, err := s.areas.Resolve(ctx, in.AreaCode, "area_code")
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}

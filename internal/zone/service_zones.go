@@ -28,7 +28,7 @@ type target struct {
 // grid: gates know communities), or an estate or building of a community
 // by the register's names.
 func (s *Service) resolveTarget(ctx context.Context, p *auth.Principal, in ZoneInput) (*target, error) {
-	a, err := s.resolveArea(ctx, in.AreaCode, "area_code")
+	a, err := s.areas.Resolve(ctx, in.AreaCode, "area_code")
 	if err != nil {
 		return nil, err
 	}
