@@ -212,6 +212,21 @@ func (s *Service) Resolve(ctx context.Context, code, field string) (*Area, error
 	return a, err
 }
 
+// Readable resolves the area a request names in its field area and
+// checks that p holds perm over it: an area out of p's reach is refused
+// as area_not_found, as one that does not exist would be.
+func (s *Service) Readable(ctx context.Context, p *auth.Principal, perm auth.Permission, code string) (*Area, error) {
+	a, err := s.Resolve(ctx, code, "area")
+	if err != nil {
+		return nil, err
+	}
+	if !p.Covers(perm, a.Path) {
+		return nil, errs.Fields("area_not_found", "区划 "+a.Code+" 不在您的查看范围内",
+			errs.FieldError{Field: "area", Message: "不在查看范围内"})
+	}
+	return a, nil
+}
+
 // Names returns the names of the areas with the given codes, in one
 // query, for other modules showing codes they keep (a page resolves all
 // of its codes at once). Unknown codes are left out; callers show them as

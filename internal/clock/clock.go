@@ -4,8 +4,11 @@
 package clock
 
 import (
+	"strings"
 	"sync"
 	"time"
+
+	"tongxin/internal/errs"
 )
 
 // Clock tells the time.
@@ -67,3 +70,14 @@ func Millis(t time.Time) int64 { return t.UnixMilli() }
 
 // FromMillis converts stored Unix milliseconds to a UTC time.
 func FromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// ParseDay reads a day written YYYY-MM-DD, as the daily figures take it,
+// and answers its start in Asia/Shanghai; anything else is bad_day, on
+// the field day.
+func ParseDay(day string) (time.Time, error) {
+	t, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(day), Shanghai)
+	if err != nil {
+		return time.Time{}, errs.Fields("bad_day", "日期格式应为 YYYY-MM-DD", errs.FieldError{Field: "day", Message: "格式应为 YYYY-MM-DD"})
+	}
+	return t, nil
+}

@@ -21,6 +21,7 @@ import (
 type Areas interface {
 	Lookup(ctx context.Context, code string) (*area.Area, error)
 	Resolve(ctx context.Context, code, field string) (*area.Area, error)
+	Readable(ctx context.Context, p *auth.Principal, perm auth.Permission, code string) (*area.Area, error)
 	Names(ctx context.Context, codes []string) (map[string]string, error)
 }
 

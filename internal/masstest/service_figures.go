@@ -3,7 +3,6 @@ package masstest
 import (
 	"context"
 	"math"
-	"strings"
 	"time"
 
 	"tongxin/internal/auth"
@@ -21,17 +20,13 @@ func (s *Service) Figures(ctx context.Context, p *auth.Principal, day string, ar
 	if err := auth.Require(p, auth.TestingRead, op); err != nil {
 		return nil, err
 	}
-	start, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(day), clock.Shanghai)
+	start, err := clock.ParseDay(day)
 	if err != nil {
-		return nil, errs.Fields("bad_day", "日期格式应为 YYYY-MM-DD", errs.FieldError{Field: "day", Message: "格式应为 YYYY-MM-DD"})
+		return nil, err
 	}
-	a, err := s.areas.Resolve(ctx, areaCode, "area")
+	a, err := s.areas.Readable(ctx, p, auth.TestingRead, areaCode)
 	if err != nil {
 		return nil, errs.Wrap(op, err)
-	}
-	if !p.Covers(auth.TestingRead, a.Path) {
-		return nil, errs.Fields("area_not_found", "区划 "+a.Code+" 不在您的查看范围内",
-			errs.FieldError{Field: "area", Message: "不在查看范围内"})
 	}
 	from, to := start.UnixMilli(), start.AddDate(0, 0, 1).UnixMilli()
 	out := &Figures{Day: start.Format(time.DateOnly), AreaCode: a.Code, AreaName: a.Name}

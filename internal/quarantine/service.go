@@ -21,6 +21,7 @@ import (
 type Areas interface {
 	Lookup(ctx context.Context, code string) (*area.Area, error)
 	Resolve(ctx context.Context, code, field string) (*area.Area, error)
+	Readable(ctx context.Context, p *auth.Principal, perm auth.Permission, code string) (*area.Area, error)
 	Names(ctx context.Context, codes []string) (map[string]string, error)
 }
 
@@ -103,14 +104,7 @@ func (s *Service) areaIn(ctx context.Context, p *auth.Principal, code string) (*
 	if strings.TrimSpace(code) == "" {
 		return nil, nil
 	}
-	a, err := s.areas.Resolve(ctx, code, "area")
-	if err != nil {
-		return nil, err
-	}
-	if !p.Covers(auth.QuarantineRead, a.Path) {
-		return nil, errs.Fields("area_not_found", "区划 "+a.Code+" 不在您的查看范围内", errs.FieldError{Field: "area", Message: "不在查看范围内"})
-	}
-	return a, nil
+	return s.areas.Readable(ctx, p, auth.QuarantineRead, code)
 }
 
 // scope is the condition that col lies in one of the caller's paths for
@@ -153,11 +147,7 @@ func (s *Service) parseDay(day string) (time.Time, error) {
 	if day == "" {
 		day = dayOf(s.clock.Now())
 	}
-	t, err := time.ParseInLocation(time.DateOnly, day, clock.Shanghai)
-	if err != nil {
-		return time.Time{}, errs.Fields("bad_day", "日期格式应为 YYYY-MM-DD", errs.FieldError{Field: "day", Message: "格式应为 YYYY-MM-DD"})
-	}
-	return t, nil
+	return clock.ParseDay(day)
 }
 
 // dayNo is the day of a stay that starts at start on which day falls: 1

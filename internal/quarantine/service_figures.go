@@ -2,7 +2,6 @@ package quarantine
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"tongxin/internal/area"
@@ -22,17 +21,13 @@ func (s *Service) figuresArea(ctx context.Context, p *auth.Principal, areaCode, 
 	if err := auth.Require(p, auth.QuarantineRead, op); err != nil {
 		return nil, time.Time{}, err
 	}
-	start, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(day), clock.Shanghai)
-	if err != nil {
-		return nil, time.Time{}, errs.Fields("bad_day", "日期格式应为 YYYY-MM-DD", errs.FieldError{Field: "day", Message: "格式应为 YYYY-MM-DD"})
-	}
-	a, err := s.areas.Resolve(ctx, areaCode, "area")
+	start, err := clock.ParseDay(day)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	if !p.Covers(auth.QuarantineRead, a.Path) {
-		return nil, time.Time{}, errs.Fields("area_not_found", "区划 "+a.Code+" 不在您的查看范围内",
-			errs.FieldError{Field: "area", Message: "不在查看范围内"})
+	a, err := s.areas.Readable(ctx, p, auth.QuarantineRead, areaCode)
+	if err != nil {
+		return nil, time.Time{}, err
 	}
 	return a, start, nil
 }

@@ -20,6 +20,7 @@ import (
 type Areas interface {
 	Lookup(ctx context.Context, code string) (*area.Area, error)
 	Resolve(ctx context.Context, code, field string) (*area.Area, error)
+	Readable(ctx context.Context, p *auth.Principal, perm auth.Permission, code string) (*area.Area, error)
 }
 
 // Register is the household register as zones need it: a community's

@@ -96,16 +96,13 @@ func (s *Service) Figures(ctx context.Context, p *auth.Principal, day string, ar
 	if err := auth.Require(p, auth.ZoneRead, op); err != nil {
 		return nil, err
 	}
-	start, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(day), clock.Shanghai)
+	start, err := clock.ParseDay(day)
 	if err != nil {
-		return nil, errs.Fields("bad_day", "日期格式应为 YYYY-MM-DD", errs.FieldError{Field: "day", Message: "格式应为 YYYY-MM-DD"})
+		return nil, err
 	}
-	a, err := s.areas.Resolve(ctx, areaCode, "area")
+	a, err := s.areas.Readable(ctx, p, auth.ZoneRead, areaCode)
 	if err != nil {
 		return nil, errs.Wrap(op, err)
-	}
-	if !p.Covers(auth.ZoneRead, a.Path) {
-		return nil, errs.Fields("area_not_found", "区划 "+a.Code+" 不在您的查看范围内", errs.FieldError{Field: "area", Message: "不在查看范围内"})
 	}
 	end := start.AddDate(0, 0, 1)
 	at := end.Add(-time.Millisecond)
