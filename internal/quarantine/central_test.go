@@ -256,3 +256,23 @@ func centralFigures(t *testing.T, f *fixture) {
 	_, err = f.svc.CentralFigures(f.Ctx, f.User("shifeng1", auth.StreetOfficer, "430204001"), dayuan, "2022-11-19")
 	mustErr(t, err, errs.Invalid, "area_not_found")
 }
+
+// A site's capacity holds at the moment of an admission recorded after
+// the fact, not only now: with its one place taken from −10 h to −5 h, a
+// stay from −8 h is refused, one from −5 h taken.
+func TestCentralCapacityHoldsAtBackdatedMoments(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		site := f.site("单人隔离点", "430203", 1, 2, 1)
+		now := f.Clock.Now()
+		first := f.admit(f.Sys, outsider(1), site, "101", now.Add(-10*time.Hour))
+		if _, err := f.svc.Release(f.Ctx, f.Sys, ref(first.ID), ReleaseInput{Reason: Completed, At: ptr(now.Add(-5 * time.Hour))}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := f.svc.Admit(f.Ctx, f.Sys, AdmitInput{PersonInput: outsider(2), Category: CloseContact, Site: site.ID, Room: "102",
+			StartsAt: ptr(now.Add(-8 * time.Hour))})
+		if e := errs.As(err); e == nil || e.Code != "site_full" {
+			t.Fatalf("a stay from −8 h in a site full then: %v", err)
+		}
+		f.admit(f.Sys, outsider(2), site, "102", now.Add(-5*time.Hour))
+	})
+}

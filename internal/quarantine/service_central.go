@@ -36,7 +36,7 @@ func (s *Service) Admit(ctx context.Context, p *auth.Principal, in AdmitInput) (
 		if err != nil {
 			return err
 		}
-		if err := checkCapacity(ctx, tx, room); err != nil {
+		if err := checkCapacity(ctx, tx, room, ms(start)); err != nil {
 			return err
 		}
 		if err := checkBeds(ctx, tx, room, ms(start)); err != nil {
@@ -124,13 +124,14 @@ func (s *Service) roomFor(ctx context.Context, tx *db.Tx, p *auth.Principal, sit
 	return room, err
 }
 
-// checkCapacity refuses a site already holding its capacity now.
-func checkCapacity(ctx context.Context, tx *db.Tx, room *roomRow) error {
-	n, err := siteOccupiedNow(ctx, tx, room.siteID)
+// checkCapacity refuses a site that would hold more persons than its
+// capacity at some moment from `from` on, with one more person from then.
+func checkCapacity(ctx context.Context, tx *db.Tx, room *roomRow, from int64) error {
+	spans, err := siteSpans(ctx, tx, room.siteID, from)
 	if err != nil {
 		return err
 	}
-	if n >= room.siteCapacity {
+	if maxConcurrent(spans, from)+1 > room.siteCapacity {
 		return errs.Newf(errs.Conflict, "site_full", "%s 已住满（可容纳 %d 人）", room.siteName, room.siteCapacity)
 	}
 	return nil
@@ -252,7 +253,7 @@ func (s *Service) Transfer(ctx context.Context, p *auth.Principal, ref string, i
 				errs.FieldError{Field: "at", Message: "早于入住时间"})
 		}
 		if room.siteID != st.SiteID {
-			if err := checkCapacity(ctx, tx, room); err != nil {
+			if err := checkCapacity(ctx, tx, room, ms(at)); err != nil {
 				return err
 			}
 		}

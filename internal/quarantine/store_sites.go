@@ -17,7 +17,9 @@ func occupiedAt(n string) string {
 }
 
 // siteCols reads a site with its rooms, beds, persons and free rooms at
-// the moment of argument $1.
+// the moment of argument $1. A room is a place, not a decision: rooms
+// registered today count at earlier moments too, so that stays recorded
+// after the fact (a site's paper records) have their rooms.
 const siteCols = `s.id, s.name, s.place, s.area_code, COALESCE(a.name, s.area_code), s.area_path, s.capacity, s.status,
 	s.created_at, s.created_by,
 	(SELECT COUNT(*) FROM quarantine_rooms r WHERE r.site_id = s.id),
@@ -169,30 +171,34 @@ func occupantsAt(ctx context.Context, tx *db.Tx, siteID, at int64) ([]occupant, 
 type interval struct{ from, to int64 } // to 0: not ended
 
 // roomSpans answers the placements of a room that reach past from.
+func scanInterval(sc db.Scanner) (interval, error) {
+	var iv interval
+	var to *int64
+	err := sc.Scan(&iv.from, &to)
+	if to != nil {
+		iv.to = *to
+	}
+	return iv, err
+}
+
 func roomSpans(ctx context.Context, tx *db.Tx, roomID, from int64) ([]interval, error) {
-	out, err := db.Collect(ctx, tx, func(sc db.Scanner) (interval, error) {
-		var iv interval
-		var to *int64
-		err := sc.Scan(&iv.from, &to)
-		if to != nil {
-			iv.to = *to
-		}
-		return iv, err
-	}, `SELECT from_at, to_at FROM quarantine_placements WHERE room_id = $1 AND (to_at IS NULL OR to_at > $2)`, roomID, from)
+	out, err := db.Collect(ctx, tx, scanInterval,
+		`SELECT from_at, to_at FROM quarantine_placements WHERE room_id = $1 AND (to_at IS NULL OR to_at > $2)`, roomID, from)
 	if err != nil {
 		return nil, fmt.Errorf("quarantine: room spans: %w", err)
 	}
 	return out, nil
 }
 
-// siteOccupiedNow counts the site's placements not ended.
-func siteOccupiedNow(ctx context.Context, tx *db.Tx, siteID int64) (int, error) {
-	var n int
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM quarantine_placements WHERE site_id = $1 AND to_at IS NULL`, siteID).Scan(&n)
+// siteSpans answers the site's placements that end after from, or not at
+// all.
+func siteSpans(ctx context.Context, tx *db.Tx, siteID, from int64) ([]interval, error) {
+	out, err := db.Collect(ctx, tx, scanInterval,
+		`SELECT from_at, to_at FROM quarantine_placements WHERE site_id = $1 AND (to_at IS NULL OR to_at > $2)`, siteID, from)
 	if err != nil {
-		return 0, fmt.Errorf("quarantine: site occupancy: %w", err)
+		return nil, fmt.Errorf("quarantine: site spans: %w", err)
 	}
-	return n, nil
+	return out, nil
 }
 
 // insertPlacement puts a stay in a room from the moment from.
