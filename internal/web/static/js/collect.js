@@ -101,7 +101,7 @@
   var timeFmt = new Intl.DateTimeFormat(cfg.lang || "zh-CN", { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, timeZone: "Asia/Shanghai" });
 
   function showStatus() {
-    var online = navigator.onLine !== false && !serverDown;
+    var online = navigator.onLine !== false && !net.down();
     statusNet.textContent = online ? T.online : T.offline;
     statusNet.className = "scan-pill " + (online ? "ok" : "bad");
     var n = queue().length;
@@ -209,27 +209,12 @@
 
   // ------------------------------------------------------------------
   // Network.
-  var serverDown = false;
-  function request(url, opts, timeout) {
-    var ctl = new AbortController();
-    var timer = setTimeout(function () { ctl.abort(); }, timeout || 15000);
-    opts = Object.assign({ credentials: "same-origin", signal: ctl.signal }, opts || {});
-    opts.headers = Object.assign({ Accept: "application/json" }, opts.headers || {});
-    return fetch(url, opts).then(function (r) {
-      clearTimeout(timer);
-      if (serverDown) {
-        serverDown = false;
-        showStatus();
-        setTimeout(whenOnline, 0);
-      }
-      if (r.status === 401) authLost();
-      return r;
-    }, function (e) {
-      clearTimeout(timer);
-      if (!serverDown) { serverDown = true; showStatus(); }
-      throw e;
-    });
-  }
+  var net = TongxinPage.net({
+    changed: function () { showStatus(); },
+    back: function () { whenOnline(); },
+    authLost: function () { authLost(); }
+  });
+  var request = net.request;
   var authWarned = false;
   function authLost() {
     if (authWarned) return;
@@ -647,7 +632,7 @@
   showStatus();
   focusInput();
   setInterval(function () {
-    if (!serverDown && Date.now() - ((load("keys", null) || {}).fetched_at || 0) > REFRESH_EVERY) refreshKeys().catch(function () {});
+    if (!net.down() && Date.now() - ((load("keys", null) || {}).fetched_at || 0) > REFRESH_EVERY) refreshKeys().catch(function () {});
     showStatus();
   }, 30000);
   var ready = Promise.allSettled([refreshKeys(), goOffline()]).then(function () {

@@ -1,8 +1,9 @@
 // What the pages that work offline share — the checkpoint's scan page
 // (scan.js) and the collector's page (collect.js): texts with %s and %d,
 // JSON in localStorage under a prefix, "how long ago" in the page's
-// words, and the JWK Set kept across fetches (a key stays after it
-// leaves the set: the server still verifies with it).
+// words, the JWK Set kept across fetches (a key stays after it leaves
+// the set: the server still verifies with it), and requests that know
+// whether the server can be reached.
 //
 // Loaded as a file before the page's script (the Content-Security-Policy
 // forbids inline scripts); it defines window.TongxinPage and touches
@@ -65,5 +66,37 @@
     return Array.from(byKid.values());
   }
 
-  window.TongxinPage = { fmt: fmt, store: store, ago: ago, mergeKeys: mergeKeys };
+  // net is fetch with a time limit (15 s unless told), the page's cookies
+  // and JSON asked for, that knows whether the server can be reached:
+  // down() is true once a request failed to reach it (a server that
+  // stopped, a dead cell whose radio is still up: navigator.onLine cannot
+  // know), until one reaches it again. on.changed() is called when that
+  // changes, on.back() (on a later turn) when the server is back, and
+  // on.authLost() on a 401.
+  function net(on) {
+    var isDown = false;
+    function request(url, opts, timeout) {
+      var ctl = new AbortController();
+      var timer = setTimeout(function () { ctl.abort(); }, timeout || 15000);
+      opts = Object.assign({ credentials: "same-origin", signal: ctl.signal }, opts || {});
+      opts.headers = Object.assign({ Accept: "application/json" }, opts.headers || {});
+      return fetch(url, opts).then(function (r) {
+        clearTimeout(timer);
+        if (isDown) {
+          isDown = false;
+          on.changed();
+          setTimeout(on.back, 0);
+        }
+        if (r.status === 401) on.authLost();
+        return r;
+      }, function (e) {
+        clearTimeout(timer);
+        if (!isDown) { isDown = true; on.changed(); }
+        throw e;
+      });
+    }
+    return { request: request, down: function () { return isDown; } };
+  }
+
+  window.TongxinPage = { fmt: fmt, store: store, ago: ago, mergeKeys: mergeKeys, net: net };
 })();

@@ -94,7 +94,7 @@
 
   // The freshness of the lists, and the banner when they are old.
   function showStatus() {
-    var online = navigator.onLine !== false && !serverDown;
+    var online = navigator.onLine !== false && !net.down();
     statusNet.textContent = online ? T.online : T.offline;
     statusNet.className = "scan-pill " + (online ? "ok" : "bad");
     var n = queue().length;
@@ -124,32 +124,14 @@
   }
 
   // ------------------------------------------------------------------
-  // Network. serverDown is set when a request fails to reach the server,
-  // so that the page says "offline" even where navigator.onLine cannot
-  // know (a server that stopped, a dead cell whose radio is still up).
-  var serverDown = false;
-
-  function request(url, opts, timeout) {
-    var ctl = new AbortController();
-    var timer = setTimeout(function () { ctl.abort(); }, timeout || 15000);
-    opts = Object.assign({ credentials: "same-origin", signal: ctl.signal }, opts || {});
-    opts.headers = Object.assign({ Accept: "application/json" }, opts.headers || {});
-    return fetch(url, opts).then(function (r) {
-      clearTimeout(timer);
-      if (serverDown) {
-        // The server is back: fresh lists and the queue, at once.
-        serverDown = false;
-        showStatus();
-        setTimeout(whenOnline, 0);
-      }
-      if (r.status === 401) authLost();
-      return r;
-    }, function (e) {
-      clearTimeout(timer);
-      if (!serverDown) { serverDown = true; showStatus(); }
-      throw e;
-    });
-  }
+  // Network (offline-page.js): when the server is back, fresh lists and
+  // the queue at once.
+  var net = TongxinPage.net({
+    changed: function () { showStatus(); },
+    back: function () { whenOnline(); },
+    authLost: function () { authLost(); }
+  });
+  var request = net.request;
   function postJSON(url, body, timeout) {
     return request(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }, timeout);
   }
@@ -437,7 +419,7 @@
   // scanNumber sends a typed pass number to the server, the only one that
   // can look it up; offline the officer is told to scan the QR code.
   async function scanNumber(typed, at) {
-    if (navigator.onLine === false || serverDown) {
+    if (navigator.onLine === false || net.down()) {
       note(T.number_offline, "bad");
       return;
     }
@@ -492,7 +474,7 @@
     var shown = null;
     // After a failure the page decides alone at once; the queue's retries
     // find out when the server is back.
-    if (navigator.onLine !== false && !serverDown) {
+    if (navigator.onLine !== false && !net.down()) {
       try {
         var r = await postJSON(cfg.urls.scan, s, ONLINE_TIMEOUT);
         var body = await r.json().catch(function () { return null; });
