@@ -115,13 +115,13 @@ func demoPositiveRetest(ctx context.Context, h *System, clk *clock.Manual, sampl
 		return err
 	}
 	rt := open.Items[0]
-	r, err := h.Testing.PlaceResident(ctx, strconv.FormatInt(rt.ResidentID, 10))
+	r, err := h.Testing.LookupResident(ctx, strconv.FormatInt(rt.ResidentID, 10))
 	if err != nil {
 		return err
 	}
 	clk.Set(sampled)
 	res, err := h.Testing.RecordSamples(ctx, dayuan, strconv.FormatInt(rt.RoundID, 10), []masstest.SampleInput{{ClientID: "demo-retest-1",
-		Resident: r.RID, Tube: "DYR0001", PoolSize: 1, Mode: masstest.AtDoor, SampledAt: sampled, RetestID: rt.ID}})
+		Resident: r.Code, Tube: "DYR0001", PoolSize: 1, Mode: masstest.AtDoor, SampledAt: sampled, RetestID: rt.ID}})
 	if err != nil || len(res) != 1 || res[0].Status != masstest.Created {
 		return fmt.Errorf("demo: retest sample: %v %+v", err, res)
 	}

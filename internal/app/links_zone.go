@@ -34,11 +34,11 @@ func (r zoneRegister) Estates(ctx context.Context, community string) ([]zone.Est
 }
 
 func (r zoneRegister) Resident(ctx context.Context, ref string) (*zone.Resident, error) {
-	p, err := r.sys.Testing.PlaceResident(ctx, ref)
+	p, err := r.sys.Testing.LookupResident(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	return &zone.Resident{ID: p.ID, RID: p.RID, NameMasked: p.NameMasked, CommunityCode: p.CommunityCode, AreaPath: p.AreaPath,
+	return &zone.Resident{ID: p.ID, RID: p.Code, NameMasked: p.NameMasked, CommunityCode: p.CommunityCode, AreaPath: p.AreaPath,
 		Estate: p.Estate, Building: p.Building, BuildingKey: p.BuildingKey}, nil
 }
 

@@ -9,29 +9,36 @@ import (
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
+	"tongxin/internal/passtoken"
 	"tongxin/internal/pii"
 )
 
-// Reads for the quarantine module: a resident by id, code or ID number,
-// and the days on which residents were sampled. Like Estates, they ask no
-// permission: the caller (quarantine) authorizes its own caller over the
-// resident's community and answers masked data only.
+// Reads for the other modules (zones' exit permits, quarantine): a
+// resident by id, resident code or ID number, and the days on which
+// residents were sampled. Like Estates, they ask no permission: the caller
+// authorizes its own caller over the resident's community and answers
+// masked data only.
 
 // ResidentRef is a resident as another module names them: masked name,
-// community, the resident code's pseudonymous id, the household and its
-// address.
+// community, the resident code's pseudonymous id, the household, its
+// address and place (with the building's key, as resident codes carry it).
 type ResidentRef struct {
 	ID            int64
 	Code          string
 	NameMasked    string
 	CommunityCode string
+	AreaPath      string
 	HouseholdID   int64
+	Estate        string
+	Building      string
+	BuildingKey   string
 	Address       string
 	Status        Status
 }
 
-// LookupResident finds a resident by id, resident code (rid) or ID
-// number; none is errs.NotFound (resident_not_found).
+// LookupResident finds a resident by id, a scanned resident code (a
+// household's code is refused: it names no one), the code's pseudonymous
+// id or an ID number; none is errs.NotFound (resident_not_found).
 func (s *Service) LookupResident(ctx context.Context, key string) (*ResidentRef, error) {
 	key = strings.TrimSpace(key)
 	var col string
@@ -40,6 +47,12 @@ func (s *Service) LookupResident(ctx context.Context, key string) (*ResidentRef,
 		col, val = "r.id", id
 	} else if n, err := pii.NormalizeResidentID(key); err == nil {
 		col, val = "r.id_idx", s.box.Index(pii.KindResidentID, n)
+	} else if strings.Count(key, ".") == 2 && s.codes != nil {
+		c, reason := s.codes.VerifyResident(key)
+		if reason != passtoken.OK || c.RID == c.HH {
+			return nil, errs.E(errs.NotFound, "resident_not_found", "居民码无效或不是居民本人的码")
+		}
+		col, val = "r.code", c.RID
 	} else if key != "" {
 		col, val = "r.code", key
 	} else {

@@ -2,13 +2,10 @@ package masstest
 
 import (
 	"context"
-	"strconv"
-	"strings"
 	"time"
 
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
-	"tongxin/internal/passtoken"
 )
 
 // SealProposal is what a positive single tube proposes to the zones: to
@@ -64,62 +61,4 @@ func (s *Service) proposeSeal(ctx context.Context, tx *db.Tx, t *tubeRef, m tube
 	}
 	return s.sealer.ProposeSeal(ctx, tx, SealProposal{Community: m.CommunityCode, Estate: m.Estate, Building: m.Building,
 		BuildingKey: BuildingKey(m.CommunityCode, m.Estate, m.Building), Tube: t.Barcode, Round: t.RoundID})
-}
-
-// PlacedResident is a resident as an exit permit names them: the
-// register's id, the pseudonymous id their code carries, the masked name
-// and where they live.
-type PlacedResident struct {
-	ID            int64
-	RID           string
-	NameMasked    string
-	CommunityCode string
-	AreaPath      string
-	Estate        string
-	Building      string
-	BuildingKey   string
-}
-
-// PlaceResident finds a resident by the register's id, their code's
-// pseudonymous id or a scanned resident code, and answers where they live
-// (no ID number, the name masked). It asks no permission: the zone module
-// checks its caller's reach over the place answered before showing it.
-func (s *Service) PlaceResident(ctx context.Context, ref string) (*PlacedResident, error) {
-	const op = "masstest.PlaceResident"
-	ref = strings.TrimSpace(ref)
-	var id int64
-	value := ref
-	if n, err := strconv.ParseInt(ref, 10, 64); err == nil && n > 0 {
-		id = n
-	} else if strings.Count(ref, ".") == 2 && s.codes != nil {
-		c, reason := s.codes.VerifyResident(ref)
-		if reason != passtoken.OK || c.RID == c.HH {
-			return nil, errs.E(errs.NotFound, "resident_not_found", "居民码无效或不是居民本人的码")
-		}
-		value = c.RID
-	}
-	var out *PlacedResident
-	err := s.db.Read(ctx, func(tx *db.Tx) error {
-		var r *residentRow
-		var err error
-		if id != 0 {
-			r, err = residentByID(ctx, tx, id)
-		} else {
-			r, err = residentBy(ctx, tx, "code", value)
-		}
-		if err != nil || r == nil {
-			return err
-		}
-		out = &PlacedResident{ID: r.id, RID: r.code, NameMasked: r.nameMasked, CommunityCode: r.hh.communityCode,
-			AreaPath: r.hh.areaPath, Estate: r.hh.estate, Building: r.hh.building,
-			BuildingKey: BuildingKey(r.hh.communityCode, r.hh.estate, r.hh.building)}
-		return nil
-	})
-	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	if out == nil {
-		return nil, errs.E(errs.NotFound, "resident_not_found", "户籍登记中没有此居民")
-	}
-	return out, nil
 }

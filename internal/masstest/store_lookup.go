@@ -11,14 +11,16 @@ import (
 // is val.
 func residentRef(ctx context.Context, tx *db.Tx, col string, val any) (*ResidentRef, error) {
 	var r ResidentRef
-	var estate, building, unit, room string
-	err := tx.QueryRowContext(ctx, `SELECT r.id, r.code, r.name_masked, h.community_code, h.id, h.estate, h.building, h.unit,
-		h.room, r.status FROM testing_residents r JOIN testing_households h ON h.id = r.household_id WHERE `+col+` = $1`, val).
-		Scan(&r.ID, &r.Code, &r.NameMasked, &r.CommunityCode, &r.HouseholdID, &estate, &building, &unit, &room, &r.Status)
+	var unit, room string
+	err := tx.QueryRowContext(ctx, `SELECT r.id, r.code, r.name_masked, h.community_code, h.area_path, h.id, h.estate, h.building,
+		h.unit, h.room, r.status FROM testing_residents r JOIN testing_households h ON h.id = r.household_id WHERE `+col+` = $1`, val).
+		Scan(&r.ID, &r.Code, &r.NameMasked, &r.CommunityCode, &r.AreaPath, &r.HouseholdID, &r.Estate, &r.Building, &unit, &room,
+			&r.Status)
 	if err != nil {
 		return nil, db.NotFound("masstest.resident", err, "resident_not_found", "居民不存在")
 	}
-	r.Address = placeText(estate, building, unit, room)
+	r.Address = placeText(r.Estate, r.Building, unit, room)
+	r.BuildingKey = BuildingKey(r.CommunityCode, r.Estate, r.Building)
 	return &r, nil
 }
 

@@ -161,14 +161,3 @@ func estateBuildings(ctx context.Context, tx *db.Tx, community string) ([][2]str
 	}
 	return out, rows.Err()
 }
-
-// residentByID finds a resident by the register's id; nil when there is
-// none.
-func residentByID(ctx context.Context, tx *db.Tx, id int64) (*residentRow, error) {
-	list, err := db.Collect(ctx, tx, scanResidentRow, `SELECT `+residentRowCols+` FROM testing_residents r
-		JOIN testing_households h ON h.id = r.household_id WHERE r.id = $1`, id)
-	if err != nil || len(list) == 0 {
-		return nil, err
-	}
-	return list[0], nil
-}
