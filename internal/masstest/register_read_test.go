@@ -132,6 +132,28 @@ func TestRegisterCodes(t *testing.T) {
 		if err != nil || len(hs) != 20 || len(cards) != 20 {
 			t.Fatalf("building codes: %d %d %v", len(hs), len(cards), err)
 		}
+		// Another module names a resident by id, scanned code, the code's
+		// pseudonymous id or ID number: the same person each time, with
+		// the building key the code carries; a household's code names no
+		// one.
+		first := h.Residents[0]
+		var idNumber string
+		for _, p := range people {
+			if p.estate == h.Estate && p.building == h.Building && p.unit == h.Unit && p.room == h.Room &&
+				strings.HasSuffix(p.id, first.IDNumber[14:]) {
+				idNumber = p.id
+				break
+			}
+		}
+		for _, key := range []string{strconv.FormatInt(first.ID, 10), codes.Residents[0].Token, first.Code, idNumber} {
+			r, err := f.svc.LookupResident(f.Ctx, key)
+			if err != nil || r.ID != first.ID || r.Code != first.Code || r.BuildingKey != BuildingKey(dayuan, h.Estate, h.Building) ||
+				r.HouseholdID != h.ID || r.AreaPath == "" {
+				t.Errorf("lookup by %.20q: %+v %v", key, r, err)
+			}
+		}
+		_, err = f.svc.LookupResident(f.Ctx, codes.Household)
+		testcity.MustErr(t, err, errs.NotFound, "resident_not_found")
 	})
 }
 
