@@ -1,14 +1,12 @@
 package checkpoint
 
 import (
-	"bufio"
 	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -62,11 +60,12 @@ type journal struct {
 	lock *os.File // holds the flock
 
 	mu      sync.Mutex
-	f       *os.File // the segment being appended to; nil once closed
-	path    string   // f's path, kept when f is closed by a failure
+	w       *segmentFile // the segment being appended to; nil once closed
+	path    string       // w's path
 	seg     int64
-	size    int64      // bytes in f
-	pending []*scanRow // in f, not yet loaded
+	pending []*scanRow // in w, not yet loaded
+	full    []segment  // segments add closed when they filled up, for load to take
+	mapSize int        // the length of a new segment's mapping (segmentMapSize; 0: written)
 	since   time.Time  // when the first pending row was written
 	buf     []byte
 	recent  recentScans
@@ -119,8 +118,8 @@ func openJournal(ctx context.Context, dir string, d *db.DB, log *slog.Logger) (*
 		}
 		return nil, fmt.Errorf("checkpoint: scan journal lock: %w", err)
 	}
-	j := &journal{dir: dir, db: d, log: log, lock: lock, kick: make(chan struct{}, 1), stop: make(chan struct{}),
-		done: make(chan struct{})}
+	j := &journal{dir: dir, db: d, log: log, lock: lock, mapSize: segmentMapSize, kick: make(chan struct{}, 1),
+		stop: make(chan struct{}), done: make(chan struct{})}
 	names, err := filepath.Glob(filepath.Join(dir, "scans-*.log"))
 	if err != nil {
 		j.unlock()
@@ -138,12 +137,12 @@ func openJournal(ctx context.Context, dir string, d *db.DB, log *slog.Logger) (*
 		j.closed = append(j.closed, segment{path: name, rows: rows})
 		j.queued.Add(int64(len(rows)))
 	}
-	if j.f, err = j.create(j.seg + 1); err != nil {
+	if j.w, err = j.create(j.seg + 1); err != nil {
 		j.unlock()
 		return nil, err
 	}
 	j.seg++
-	j.path = j.f.Name()
+	j.path = j.w.f.Name()
 	if len(j.closed) > 0 {
 		if err := j.load(ctx); err != nil {
 			log.Error("checkpoint: loading the scan journal left by the last run failed; the loader tries again",
@@ -156,12 +155,27 @@ func openJournal(ctx context.Context, dir string, d *db.DB, log *slog.Logger) (*
 	return j, nil
 }
 
-func (j *journal) create(n int64) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(j.dir, segmentName(n)), os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_EXCL, 0o600)
+func (j *journal) create(n int64) (*segmentFile, error) {
+	return createSegment(filepath.Join(j.dir, segmentName(n)), j.mapSize)
+}
+
+// next closes the segment being appended to, its rows for load to take,
+// and starts the next one. j.mu is held.
+func (j *journal) next() error {
+	w, err := j.create(j.seg + 1)
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint: scan journal: %w", err)
+		return err
 	}
-	return f, nil
+	if err := j.w.close(); err != nil {
+		j.log.Error("checkpoint: closing a scan journal file failed", "file", filepath.Base(j.path), "err", err.Error())
+	}
+	if len(j.pending) > 0 {
+		j.full = append(j.full, segment{path: j.path, rows: j.pending})
+	} else {
+		os.Remove(j.path)
+	}
+	j.w, j.path, j.seg, j.pending = w, w.f.Name(), j.seg+1, nil
+	return nil
 }
 
 func (j *journal) unlock() {
@@ -172,25 +186,19 @@ func (j *journal) unlock() {
 // readSegment reads the scans of a journal file. A line that does not
 // check (a write torn by a crash) is skipped and counted in the log.
 func (j *journal) readSegment(path string) ([]*scanRow, error) {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: scan journal: %w", err)
 	}
-	defer f.Close()
 	var rows []*scanRow
 	bad := 0
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		r, ok := decodeJournalLine(sc.Bytes())
+	for _, line := range journalLines(data) {
+		r, ok := decodeJournalLine(line)
 		if !ok {
 			bad++
 			continue
 		}
 		rows = append(rows, r)
-	}
-	if err := sc.Err(); err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return nil, fmt.Errorf("checkpoint: scan journal %s: %w", filepath.Base(path), err)
 	}
 	if bad > 0 {
 		j.log.Warn("checkpoint: scan journal lines that do not check were skipped", "file", filepath.Base(path), "lines", bad)
@@ -273,7 +281,7 @@ func (j *journal) add(now time.Time, row *scanRow) (*Scan, error) {
 	k := scanKey{row.checkpoint, row.clientID}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.f == nil {
+	if j.w == nil {
 		return nil, errors.New("checkpoint: the scan journal is closed")
 	}
 	if s := j.recent.get(k); s != nil {
@@ -282,19 +290,17 @@ func (j *journal) add(now time.Time, row *scanRow) (*Scan, error) {
 	row.receivedAt = now
 	buf := appendJournalLine(j.buf[:0], row)
 	j.buf = buf
-	if n, err := j.f.Write(buf); err != nil {
-		// Take back a torn write, so that the next line starts clean; if
-		// even that fails, stop journaling.
-		if n > 0 {
-			if terr := j.f.Truncate(j.size); terr != nil {
-				j.log.Error("checkpoint: scan journal broken; scans go to the database directly", "err", terr.Error())
-				j.f.Close()
-				j.f = nil
-			}
+	if !j.w.room(len(buf)) {
+		if err := j.next(); err != nil {
+			return nil, err
 		}
-		return nil, fmt.Errorf("checkpoint: scan journal: %w", err)
+		if !j.w.room(len(buf)) {
+			return nil, errors.New("checkpoint: scan journal: a line longer than a journal file")
+		}
 	}
-	j.size += int64(len(buf))
+	if err := j.w.append(buf); err != nil {
+		return nil, err
+	}
 	out := row.answer(now, false)
 	if len(j.pending) == 0 {
 		j.since = time.Now()
@@ -333,7 +339,7 @@ func (j *journal) run() {
 			continue
 		}
 		j.mu.Lock()
-		due := len(j.pending) >= journalLoadRows || len(j.pending) > 0 && time.Since(j.since) >= journalLoadDelay
+		due := len(j.pending) >= journalLoadRows || len(j.pending) > 0 && time.Since(j.since) >= journalLoadDelay || len(j.full) > 0
 		j.mu.Unlock()
 		j.loadMu.Lock()
 		due = due || len(j.closed) > 0
@@ -368,22 +374,14 @@ func (j *journal) load(ctx context.Context) error {
 	j.loadMu.Lock()
 	defer j.loadMu.Unlock()
 	j.mu.Lock()
-	switch {
-	case len(j.pending) == 0:
-	case j.f == nil: // broken: load what it holds, append no more
-		j.closed = append(j.closed, segment{path: j.path, rows: j.pending})
-		j.pending = nil
-	default:
-		next, err := j.create(j.seg + 1)
-		if err != nil {
+	if len(j.pending) > 0 && j.w != nil {
+		if err := j.next(); err != nil {
 			j.mu.Unlock()
 			return err
 		}
-		old := j.f
-		j.closed = append(j.closed, segment{path: j.path, rows: j.pending})
-		j.f, j.path, j.seg, j.size, j.pending = next, next.Name(), j.seg+1, 0, nil
-		old.Close()
 	}
+	j.closed = append(j.closed, j.full...)
+	j.full = nil
 	j.mu.Unlock()
 	for len(j.closed) > 0 {
 		sg := j.closed[0]
@@ -454,12 +452,13 @@ func (j *journal) close(ctx context.Context) error {
 	<-j.done
 	err := j.load(ctx)
 	j.mu.Lock()
-	if j.f != nil {
-		name := j.f.Name()
-		j.f.Close()
-		j.f = nil
+	if j.w != nil {
+		if cerr := j.w.close(); cerr != nil {
+			j.log.Error("checkpoint: closing a scan journal file failed", "file", filepath.Base(j.path), "err", cerr.Error())
+		}
+		j.w = nil
 		if err == nil && len(j.pending) == 0 {
-			os.Remove(name)
+			os.Remove(j.path)
 		}
 	}
 	j.mu.Unlock()

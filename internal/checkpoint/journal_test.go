@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -135,13 +136,18 @@ func TestJournalRecovery(t *testing.T) {
 		close(j.stop)
 		<-j.done
 		j.mu.Lock()
-		j.f.Close()
+		w := j.w
+		if w.m != nil { // a mapped file stays as long as its mapping: a crash does not cut it
+			unmapSegment(w.m)
+		}
+		w.f.Close()
 		j.mu.Unlock()
 		j.unlock()
 		loaded := f.Count(`SELECT COUNT(*) FROM checkpoint_scans`)
-		// A torn last line, and a line whose checksum fails.
-		last := segments(t, dir)
-		fh, err := os.OpenFile(last[len(last)-1], os.O_APPEND|os.O_WRONLY, 0)
+		// A line whose checksum fails and a torn last line, where the
+		// next lines would have gone (before the zero bytes a mapped file
+		// ends in).
+		fh, err := os.OpenFile(w.f.Name(), os.O_WRONLY, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,8 +155,7 @@ func TestJournalRecovery(t *testing.T) {
 			receivedAt: testBase, officer: "kakou"})
 		bad := append([]byte{}, line...)
 		bad[20] ^= 1
-		fh.Write(bad)
-		fh.Write(line[:len(line)/2])
+		fh.WriteAt(append(bad, line[:len(line)/2]...), w.size)
 		fh.Close()
 
 		// The server starts again.
@@ -221,5 +226,77 @@ func TestJournalLineRoundTrip(t *testing.T) {
 		if _, ok := decodeJournalLine(line[:len(line)-1]); ok {
 			t.Fatal("a changed line still checks")
 		}
+	}
+}
+
+// Journal files that fill up give way to new ones, mapped or written, and
+// every scan answered reaches the log once; a file left by a crash is read
+// up to the zero bytes its mapping ends in.
+func TestJournalFilesFillUp(t *testing.T) {
+	for _, mode := range []struct {
+		name    string
+		mapSize int
+	}{{"mapped", 4096}, {"written", 0}} {
+		t.Run(mode.name, func(t *testing.T) {
+			each(t, func(t *testing.T, f *fixture) {
+				dir := f.journaled(t)
+				bridge := f.checkpoint("株洲大桥", Bridge, "430211001")
+				officer := f.user("kakou", auth.CheckpointOfficer, "checkpoint:"+ref(bridge))
+				tok := f.ver.sign(t, claims("P1"), "")
+				j := f.svc.scans.journal.Load()
+				j.mu.Lock()
+				j.mapSize = mode.mapSize
+				if err := j.next(); err != nil {
+					t.Fatal(err)
+				}
+				if mapped := j.w.m != nil; mapped != (mode.mapSize > 0 && runtime.GOOS == "linux") {
+					t.Fatalf("file mapped: %v", mapped)
+				}
+				first := j.seg
+				j.mu.Unlock()
+				const n = 60 // about ten lines fill 4 KiB
+				for i := range n {
+					if _, err := f.svc.Scan(f.Ctx, officer, ref(bridge), ScanInput{Token: tok, ClientID: fmt.Sprintf("fill-scan-%d", i)}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				j.mu.Lock()
+				files := j.seg - first + 1
+				j.mu.Unlock()
+				if mode.mapSize > 0 && runtime.GOOS == "linux" && files < 5 {
+					t.Fatalf("%d journal files for %d scans in files of 4 KiB", files, n)
+				}
+				_, list, err := f.svc.Scans(f.Ctx, f.Sys, ref(bridge), ScanQuery{Limit: 1000})
+				if err != nil || len(list) != n || f.Count(`SELECT COUNT(*) FROM checkpoint_scans`) != n {
+					t.Fatalf("list %d %v, want %d", len(list), err, n)
+				}
+				// A loaded file is gone; a closed one holds its lines only.
+				if left := segments(t, dir); len(left) != 1 {
+					t.Fatalf("journal files after a load: %v", left)
+				}
+			})
+		})
+	}
+}
+
+// A mapped file's content is its lines, whatever zero bytes follow them.
+func TestJournalLines(t *testing.T) {
+	a := appendJournalLine(nil, &scanRow{checkpoint: 1, clientID: "a", reason: passtoken.OK, scannedAt: testBase, receivedAt: testBase,
+		officer: "kakou"})
+	b := appendJournalLine(nil, &scanRow{checkpoint: 1, clientID: "b", reason: passtoken.OK, scannedAt: testBase, receivedAt: testBase,
+		officer: "kakou"})
+	data := append(append(append([]byte{}, a...), b...), make([]byte, 100)...)
+	lines := journalLines(data)
+	if len(lines) != 2 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	for i, want := range []string{"a", "b"} {
+		r, ok := decodeJournalLine(lines[i])
+		if !ok || r.clientID != want {
+			t.Fatalf("line %d: %+v %v", i, r, ok)
+		}
+	}
+	if len(journalLines(make([]byte, 4096))) != 0 || len(journalLines(nil)) != 0 {
+		t.Fatal("lines in zero bytes")
 	}
 }
