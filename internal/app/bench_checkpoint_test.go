@@ -112,6 +112,24 @@ func BenchmarkCheckpointScan(b *testing.B) {
 	b.Run("bare", func(b *testing.B) { post(b, bare.URL+path, "") })
 	b.Run("scan", func(b *testing.B) { post(b, ts.srv.URL+path, token) })
 	b.Run("scan-skip-verify", func(b *testing.B) { post(b, noVerify.URL+path, token) })
+	// The server's handler alone, called in this goroutine: no network, no
+	// client; what a scan costs in Tongxin's code (profiling, -benchmem).
+	b.Run("handler", func(b *testing.B) {
+		h := ts.srv.Config.Handler
+		b.ReportAllocs()
+		for b.Loop() {
+			i := seq.Add(1)
+			body := fmt.Sprintf(`{"token":%q,"client_id":"bench-%010d"}`, tokens[int(i)%len(tokens)], i)
+			req := httptest.NewRequest("POST", path, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+token)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != 200 {
+				b.Fatalf("status %d: %s", w.Code, w.Body)
+			}
+		}
+	})
 }
 
 // benchPassTokens issues n whitelist passes of 千金药业 valid in

@@ -306,7 +306,7 @@ func (j *journal) add(now time.Time, row *scanRow) (*Scan, error) {
 		j.since = time.Now()
 	}
 	j.pending = append(j.pending, row)
-	j.recent.put(k, out)
+	out.encoded = j.recent.put(k, out)
 	if j.queued.Add(1) >= journalLoadRows {
 		select {
 		case j.kick <- struct{}{}:
@@ -318,7 +318,7 @@ func (j *journal) add(now time.Time, row *scanRow) (*Scan, error) {
 
 func replayed(s *Scan) *Scan {
 	c := *s
-	c.Replayed = true
+	c.Replayed, c.encoded = true, nil
 	return &c
 }
 
@@ -467,12 +467,12 @@ func (j *journal) close(ctx context.Context) error {
 }
 
 // recentScans remembers the scans answered lately, in two generations,
-// each as its answer's JSON: a string the collector need not look into,
+// each as its answer's JSON: bytes the collector need not look into,
 // rather than a scan's dozen pointers (65,536 of them, live all the time,
 // are most of what it would otherwise mark under load). A replay reads
-// the answer back.
+// the answer back; the first answer is written from the same bytes.
 type recentScans struct {
-	cur, old map[scanKey]string
+	cur, old map[scanKey][]byte
 }
 
 func (r *recentScans) get(k scanKey) *Scan {
@@ -483,15 +483,18 @@ func (r *recentScans) get(k scanKey) *Scan {
 		}
 	}
 	var s Scan
-	if err := json.Unmarshal([]byte(b), &s); err != nil {
+	if err := json.Unmarshal(b, &s); err != nil {
 		return nil // not reached: it is what AppendJSON wrote
 	}
 	return &s
 }
 
-func (r *recentScans) put(k scanKey, s *Scan) {
+// put remembers s and returns its JSON (not to be changed).
+func (r *recentScans) put(k scanKey, s *Scan) []byte {
 	if r.cur == nil || len(r.cur) >= recentMax {
-		r.old, r.cur = r.cur, make(map[scanKey]string, 1024)
+		r.old, r.cur = r.cur, make(map[scanKey][]byte, 1024)
 	}
-	r.cur[k] = string(s.AppendJSON(nil))
+	b := s.AppendJSON(nil)
+	r.cur[k] = b
+	return b
 }

@@ -256,6 +256,12 @@ type Scan struct {
 	// Replayed is true when the client id had been seen: the answer is the
 	// stored one and no row was added.
 	Replayed bool `json:"replayed,omitempty"`
+
+	// encoded is the scan's JSON when the journal encoded it to remember
+	// the answer (journal.add): the answer is written from it rather than
+	// encoded twice. Nothing changes a journaled answer; a replay is a
+	// copy without it.
+	encoded []byte
 }
 
 // BatchItem is the answer to one scan of a batch: the scan, or why it was

@@ -16,6 +16,9 @@ func (s *Scan) AppendJSON(b []byte) []byte {
 	if s == nil {
 		return append(b, "null"...)
 	}
+	if s.encoded != nil {
+		return append(b, s.encoded...)
+	}
 	if s.ID != 0 {
 		b = append(b, `{"id":`...)
 		b = strconv.AppendInt(b, s.ID, 10)
