@@ -494,7 +494,7 @@ func (r *recentScans) put(k scanKey, s *Scan) []byte {
 	if r.cur == nil || len(r.cur) >= recentMax {
 		r.old, r.cur = r.cur, make(map[scanKey][]byte, 1024)
 	}
-	b := s.AppendJSON(nil)
+	b := s.AppendJSON(make([]byte, 0, 768)) // a scan's answer, with its pass, in one allocation
 	r.cur[k] = b
 	return b
 }

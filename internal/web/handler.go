@@ -157,6 +157,7 @@ func JSON(w http.ResponseWriter, status int, v any) error {
 	defer putBody(buf)
 	buf.Reset()
 	if a, ok := v.(JSONAppender); ok {
+		buf.Grow(1024) // most answers fit: appended in place, not copied
 		buf.Write(append(a.AppendJSON(buf.AvailableBuffer()), '\n'))
 	} else if err := json.NewEncoder(buf).Encode(v); err != nil {
 		return err

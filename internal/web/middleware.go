@@ -141,6 +141,19 @@ func (s *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return nil, nil, errors.New("hijack not supported")
 }
 
+// securityHeaders are set on every answer, their names in canonical
+// form. Their values are shared by all answers: nothing changes a value
+// in place, and an Add would append to a slice of capacity 1, so copy it.
+var securityHeaders = [...]struct {
+	name  string
+	value []string
+}{
+	{"X-Content-Type-Options", []string{"nosniff"}},
+	{"Referrer-Policy", []string{"same-origin"}},
+	{"X-Frame-Options", []string{"DENY"}},
+	{"Content-Security-Policy", []string{"default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"}},
+}
+
 // Wrap applies the pipeline: request id, recovery, logging and metrics,
 // security headers, cross-origin protection, authentication.
 func (m *Middleware) Wrap(next http.Handler) http.Handler {
@@ -156,12 +169,11 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 		if id == "" || len(id) > 64 || !printableASCII(id) {
 			id = m.nextID()
 		}
-		w.Header().Set("X-Request-Id", id)
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+		h["X-Request-Id"] = []string{id}
+		for _, sh := range securityHeaders {
+			h[sh.name] = sh.value
+		}
 		info := &requestInfo{id: id}
 		ctx := context.WithValue(r.Context(), infoKey, info)
 		sw := &statusWriter{ResponseWriter: w}
@@ -180,9 +192,15 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			if m.Metrics != nil {
 				m.Metrics.Observe(r.Method, info.route, sw.status, d)
 			}
-			m.Log.LogAttrs(ctx, slog.LevelInfo, "request",
-				slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
-				slog.Int("status", sw.status), slog.Int("bytes", sw.size), slog.Duration("duration", d), slog.String("user", info.user))
+			if h := m.Log.Handler(); h.Enabled(ctx, slog.LevelInfo) {
+				// The record made here rather than by LogAttrs, which would
+				// look up its caller's program counter on every request for
+				// a source the log does not show.
+				rec := slog.NewRecord(start.Add(d), slog.LevelInfo, "request", 0)
+				rec.AddAttrs(slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+					slog.Int("status", sw.status), slog.Int("bytes", sw.size), slog.Duration("duration", d), slog.String("user", info.user))
+				h.Handle(ctx, rec)
+			}
 		}()
 		protected.ServeHTTP(sw, r)
 	})
