@@ -62,10 +62,11 @@ func newReport(s *suiteFlags, rounds []round) *report {
 	r := &report{s: s, rounds: rounds, at: time.Now().UTC()}
 	p99 := func(x loadgen.Result) float64 { return float64(x.P99) / 1e6 }
 	p50 := func(x loadgen.Result) float64 { return float64(x.P50) / 1e6 }
-	rate := r.median("bare/scan-half", func(x loadgen.Result) float64 { return x.Rate })
+	asked := func(x loadgen.Result) float64 { return x.Rate }
 	r.add("`GET /api/v1/me`, closed loop: req/s", "", "me", rps, "≥ 0.60", 0.6, 0)
 	r.add("online scan `POST /api/v1/checkpoints/{id}/scans`, closed loop: req/s", "", "scan", rps, "≥ 0.50", 0.5, 0)
-	r.add(fmt.Sprintf("online scan at half of bare's maximum (%.0f req/s), open loop: p99", rate), "ms", "scan-half", p99, "≤ 3.00", 0, 3)
+	r.add(fmt.Sprintf("online scan at half of each server's own maximum (Tongxin %.0f, bare %.0f req/s), open loop: p99",
+		r.median("tongxin/scan-half", asked), r.median("bare/scan-half", asked)), "ms", "scan-half", p99, "≤ 3.00", 0, 3)
 	if gate := r.median("tongxin/gate-scan", rps); gate > 0 {
 		// The bare handler of the scans: the same answer whatever is scanned.
 		f := figure{name: "estate gate scan of resident codes with the zone check (两码查验), `POST /api/v1/checkpoints/{id}/scans`, closed loop, ÷ bare's scan: req/s",
