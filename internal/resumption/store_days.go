@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	_ "embed"
-	"errors"
 	"slices"
 	"strings"
 
@@ -262,35 +261,47 @@ func notResumedUnits(ctx context.Context, tx *db.Tx, sc *statsScope) ([]unitRow,
 // The statements of one filing's change (fileDayChange), fixed texts so
 // that db.Tx keeps them prepared.
 const (
-	effectiveReportSQL = `SELECT r.status, r.capacity_pct, r.staff_expected, r.staff_on_site,
-		(SELECT COALESCE(MIN(n.report_date), '') FROM resumption_reports n WHERE n.enterprise_id = $1 AND n.report_date > $2)
-		FROM resumption_reports r WHERE r.enterprise_id = $1 AND r.report_date <= $2
-		ORDER BY r.report_date DESC, r.filed_at DESC, r.id DESC LIMIT 1`
-	keepLatestSQL = `INSERT INTO resumption_latest (enterprise_id, report_id)
-		SELECT r.enterprise_id, r.id FROM resumption_reports r WHERE r.enterprise_id = $1
-		ORDER BY r.report_date DESC, r.filed_at DESC, r.id DESC LIMIT 1
+	// effectiveReportSQL is the unit $1's first report date after $2 ("" if
+	// none) and, when it has one dated on or before $2, the latest version
+	// of the latest such date: one row always.
+	effectiveReportSQL = `SELECT nx.d, x.id, x.report_date, x.filed_at, x.status, x.capacity_pct, x.staff_expected, x.staff_on_site
+		FROM (SELECT COALESCE(MIN(n.report_date), '') AS d FROM resumption_reports n WHERE n.enterprise_id = $1 AND n.report_date > $2) nx
+		LEFT JOIN (SELECT r.id, r.report_date, r.filed_at, r.status, r.capacity_pct, r.staff_expected, r.staff_on_site
+			FROM resumption_reports r WHERE r.enterprise_id = $1 AND r.report_date <= $2
+			ORDER BY r.report_date DESC, r.filed_at DESC, r.id DESC LIMIT 1) x ON TRUE`
+	setLatestSQL = `INSERT INTO resumption_latest (enterprise_id, report_id) VALUES ($1, $2)
 		ON CONFLICT (enterprise_id) DO UPDATE SET report_id = excluded.report_id`
 )
 
-// effectiveReport is the figures of the unit's latest report dated on or
-// before date, in its latest version (zero figures without one), and the
-// unit's first report date after date ("" if none): index probes.
-func effectiveReport(ctx context.Context, tx *db.Tx, id int64, date string) (dayFig, string, error) {
-	var st Status
-	var capacity, expected, onSite int
-	var next string
-	err := tx.QueryRowContext(ctx, effectiveReportSQL, id, date).Scan(&st, &capacity, &expected, &onSite, &next)
-	if errors.Is(err, sql.ErrNoRows) {
-		return dayFig{}, "", nil
-	}
-	if err != nil {
-		return dayFig{}, "", errs.Wrap("resumption.effectiveReport", err)
-	}
-	return figOf(st, capacity, expected, onSite), next, nil
+// effective is a unit's effective report on a date: its latest report
+// dated on or before it, in its latest version (ok false: none).
+type effective struct {
+	ok      bool
+	id      int64
+	date    string
+	filedAt int64
+	fig     dayFig
 }
 
-// keepLatest makes the unit's latest report its row of resumption_latest.
-func keepLatest(ctx context.Context, tx *db.Tx, id int64) error {
-	_, err := tx.ExecContext(ctx, keepLatestSQL, id)
-	return errs.Wrap("resumption.keepLatest", err)
+// effectiveReport is the unit's effective report on date and its first
+// report date after date ("" if none): index probes.
+func effectiveReport(ctx context.Context, tx *db.Tx, id int64, date string) (effective, string, error) {
+	var next string
+	var rid, filed, capacity, expected, onSite sql.NullInt64
+	var rdate, st sql.NullString
+	err := tx.QueryRowContext(ctx, effectiveReportSQL, id, date).Scan(&next, &rid, &rdate, &filed, &st, &capacity, &expected, &onSite)
+	if err != nil {
+		return effective{}, "", errs.Wrap("resumption.effectiveReport", err)
+	}
+	if !rid.Valid {
+		return effective{}, next, nil
+	}
+	return effective{ok: true, id: rid.Int64, date: rdate.String, filedAt: filed.Int64,
+		fig: figOf(Status(st.String), int(capacity.Int64), int(expected.Int64), int(onSite.Int64))}, next, nil
+}
+
+// setLatest makes report rid the unit's row of resumption_latest.
+func setLatest(ctx context.Context, tx *db.Tx, id, rid int64) error {
+	_, err := tx.ExecContext(ctx, setLatestSQL, id, rid)
+	return errs.Wrap("resumption.setLatest", err)
 }
