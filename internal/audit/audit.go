@@ -140,8 +140,22 @@ func chainRows(entries []Entry, seq int64, prev string, at time.Time, secret []b
 	return rows
 }
 
+// insertRowSQL inserts one row, the common case, in a fixed text.
+const insertRowSQL = `INSERT INTO audit_log (seq, at, actor_id, actor, action, object_type, object_id, area_code, summary,
+	prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+
 // insertRows inserts rows into audit_log, auditChunk a statement.
 func insertRows(ctx context.Context, tx *db.Tx, rows []Row) error {
+	if len(rows) == 1 {
+		r := &rows[0]
+		var actorID any
+		if r.ActorID != 0 {
+			actorID = r.ActorID
+		}
+		_, err := tx.ExecContext(ctx, insertRowSQL, r.Seq, r.At.UnixMilli(), actorID, r.Actor, r.Action, r.ObjectType,
+			r.ObjectID, r.AreaCode, r.Summary, r.PrevHash, r.Hash)
+		return errs.Wrap("audit.Record: insert", err)
+	}
 	err := db.Chunks(len(rows), auditChunk, func(lo, hi int) error {
 		var args db.Args
 		values := make([]string, 0, hi-lo)
@@ -181,6 +195,7 @@ func (r *Row) plainHash() string {
 // encode writes the previous hash and every field, each length-prefixed
 // so that no two different rows encode the same.
 func (r *Row) encode(h hash.Hash, version string) {
+	b := make([]byte, 0, 256+len(r.Summary))
 	for _, f := range []string{
 		version,
 		r.PrevHash,
@@ -189,8 +204,12 @@ func (r *Row) encode(h hash.Hash, version string) {
 		strconv.FormatInt(r.ActorID, 10),
 		r.Actor, r.Action, r.ObjectType, r.ObjectID, r.AreaCode, r.Summary,
 	} {
-		fmt.Fprintf(h, "%d:%s;", len(f), f)
+		b = strconv.AppendInt(b, int64(len(f)), 10)
+		b = append(b, ':')
+		b = append(b, f...)
+		b = append(b, ';')
 	}
+	h.Write(b)
 }
 
 // BrokenError names the first row where the chain does not hold.
