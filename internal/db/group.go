@@ -216,8 +216,11 @@ func (d *DB) runMembers(stx *sql.Tx, ready []*writeReq) (ok []*writeReq, broken 
 	for _, r := range ready {
 		now := r.db.Clock.Now().UTC().Truncate(time.Millisecond)
 		r.tx = &Tx{Tx: stx, Dialect: d.Dialect, Now: now, db: r.db, pool: d.write, grouped: true}
+		// The savepoint statements go through the transaction's cache of
+		// prepared statements (stmt.go), like the writers' own.
+		ctx := context.Background()
 		if multi {
-			if _, err := stx.Exec(`SAVEPOINT tongxin_write`); err != nil {
+			if _, err := r.tx.ExecContext(ctx, `SAVEPOINT tongxin_write`); err != nil {
 				return nil, true
 			}
 		}
@@ -225,11 +228,11 @@ func (d *DB) runMembers(stx *sql.Tx, ready []*writeReq) (ok []*writeReq, broken 
 		failed := r.err != nil || r.panic != nil
 		if multi {
 			if failed {
-				if _, err := stx.Exec(`ROLLBACK TO tongxin_write`); err != nil {
+				if _, err := r.tx.ExecContext(ctx, `ROLLBACK TO tongxin_write`); err != nil {
 					return nil, true
 				}
 			}
-			if _, err := stx.Exec(`RELEASE tongxin_write`); err != nil {
+			if _, err := r.tx.ExecContext(ctx, `RELEASE tongxin_write`); err != nil {
 				return nil, true
 			}
 		}
