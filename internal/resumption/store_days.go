@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	_ "embed"
+	"errors"
 	"slices"
 	"strings"
 
@@ -261,15 +262,16 @@ func notResumedUnits(ctx context.Context, tx *db.Tx, sc *statsScope) ([]unitRow,
 // The statements of one filing's change (fileDayChange), fixed texts so
 // that db.Tx keeps them prepared.
 const (
-	// effectiveReportSQL is the unit $1's first report date after $2 ("" if
-	// none) and, when it has one dated on or before $2, the latest version
-	// of the latest such date: one row always.
-	effectiveReportSQL = `SELECT nx.d, x.id, x.report_date, x.filed_at, x.status, x.capacity_pct, x.staff_expected, x.staff_on_site
-		FROM (SELECT COALESCE(MIN(n.report_date), '') AS d FROM resumption_reports n WHERE n.enterprise_id = $1 AND n.report_date > $2) nx
-		LEFT JOIN (SELECT r.id, r.report_date, r.filed_at, r.status, r.capacity_pct, r.staff_expected, r.staff_on_site
-			FROM resumption_reports r WHERE r.enterprise_id = $1 AND r.report_date <= $2
-			ORDER BY r.report_date DESC, r.filed_at DESC, r.id DESC LIMIT 1) x ON TRUE`
-	setLatestSQL = `INSERT INTO resumption_latest (enterprise_id, report_id) VALUES ($1, $2)
+	// effectiveReportSQL is the latest version of the unit $1's latest
+	// report dated on or before $2, with the unit's first report date after
+	// $2 ("" if none); nextReportSQL is that date alone, for a unit
+	// without a report on or before $2.
+	effectiveReportSQL = `SELECT r.id, r.report_date, r.filed_at, r.status, r.capacity_pct, r.staff_expected, r.staff_on_site,
+		(SELECT COALESCE(MIN(n.report_date), '') FROM resumption_reports n WHERE n.enterprise_id = $1 AND n.report_date > $2)
+		FROM resumption_reports r WHERE r.enterprise_id = $1 AND r.report_date <= $2
+		ORDER BY r.report_date DESC, r.filed_at DESC, r.id DESC LIMIT 1`
+	nextReportSQL = `SELECT COALESCE(MIN(report_date), '') FROM resumption_reports WHERE enterprise_id = $1 AND report_date > $2`
+	setLatestSQL  = `INSERT INTO resumption_latest (enterprise_id, report_id) VALUES ($1, $2)
 		ON CONFLICT (enterprise_id) DO UPDATE SET report_id = excluded.report_id`
 )
 
@@ -284,20 +286,24 @@ type effective struct {
 }
 
 // effectiveReport is the unit's effective report on date and its first
-// report date after date ("" if none): index probes.
+// report date after date ("" if none): index probes, in one statement
+// unless the unit has no report on or before date.
 func effectiveReport(ctx context.Context, tx *db.Tx, id int64, date string) (effective, string, error) {
+	const op = "resumption.effectiveReport"
+	var e effective
 	var next string
-	var rid, filed, capacity, expected, onSite sql.NullInt64
-	var rdate, st sql.NullString
-	err := tx.QueryRowContext(ctx, effectiveReportSQL, id, date).Scan(&next, &rid, &rdate, &filed, &st, &capacity, &expected, &onSite)
+	var st Status
+	var capacity, expected, onSite int
+	err := tx.QueryRowContext(ctx, effectiveReportSQL, id, date).Scan(&e.id, &e.date, &e.filedAt, &st, &capacity, &expected, &onSite, &next)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = tx.QueryRowContext(ctx, nextReportSQL, id, date).Scan(&next)
+		return effective{}, next, errs.Wrap(op, err)
+	}
 	if err != nil {
-		return effective{}, "", errs.Wrap("resumption.effectiveReport", err)
+		return effective{}, "", errs.Wrap(op, err)
 	}
-	if !rid.Valid {
-		return effective{}, next, nil
-	}
-	return effective{ok: true, id: rid.Int64, date: rdate.String, filedAt: filed.Int64,
-		fig: figOf(Status(st.String), int(capacity.Int64), int(expected.Int64), int(onSite.Int64))}, next, nil
+	e.ok, e.fig = true, figOf(st, capacity, expected, onSite)
+	return e, next, nil
 }
 
 // setLatest makes report rid the unit's row of resumption_latest.
