@@ -46,8 +46,8 @@ type Row struct {
 	Hash     string `json:"hash"`
 }
 
-// Record appends e to the chain inside tx, at tx.Now. The update of the
-// chain's head row serialises concurrent appenders until they commit.
+// Record appends e to the chain inside tx, at tx.Now. Moving the chain's
+// head row serialises concurrent appenders until they commit.
 func Record(ctx context.Context, tx *db.Tx, e Entry) error {
 	return RecordAll(ctx, tx, []Entry{e})
 }
@@ -55,8 +55,19 @@ func Record(ctx context.Context, tx *db.Tx, e Entry) error {
 // auditChunk bounds the rows of one INSERT of RecordAll.
 const auditChunk = 32
 
+// The statements that move the chain's head: with the head this process
+// remembers (db.AuditHead), one that moves it only from there; otherwise,
+// or when the head has moved elsewhere, one that takes it (with an UPDATE,
+// which locks it on PostgreSQL until commit; on SQLite the single writer
+// already serialises) and one that sets its hash once the rows are hashed.
+const (
+	moveHeadSQL = `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3 AND hash = $4`
+	takeHeadSQL = `UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash`
+	setHeadSQL  = `UPDATE audit_head SET hash = $1 WHERE id = 1`
+)
+
 // RecordAll appends entries to the chain inside tx, in order, at tx.Now:
-// one row each, as Record would, but taking the head once and inserting
+// one row each, as Record would, but moving the head once and inserting
 // many rows per statement (the sweepers audit hundreds of changes in one
 // transaction).
 func RecordAll(ctx context.Context, tx *db.Tx, entries []Entry) error {
@@ -75,22 +86,77 @@ func RecordAll(ctx context.Context, tx *db.Tx, entries []Entry) error {
 			return errors.New("audit: record: action and object type are required")
 		}
 	}
+	head := tx.AuditHead()
+	rows, err := moveHead(ctx, tx, head, entries, key.Secret)
+	if err != nil {
+		return err
+	}
+	if err := insertRows(ctx, tx, rows); err != nil {
+		return err
+	}
+	last := rows[len(rows)-1]
+	head.Store(last.Seq, last.Hash)
+	return nil
+}
+
+// moveHead moves the chain's head past entries and returns their rows,
+// hashed: in one statement from the remembered head when it is still the
+// head, else in two around reading it.
+func moveHead(ctx context.Context, tx *db.Tx, head *db.AuditHead, entries []Entry, secret []byte) ([]Row, error) {
+	if seq, hash, ok := head.Load(); ok {
+		rows := chainRows(entries, seq, hash, tx.Now, secret)
+		last := rows[len(rows)-1]
+		res, err := tx.ExecContext(ctx, moveHeadSQL, last.Seq, last.Hash, seq, hash)
+		if err != nil {
+			return nil, errs.Wrap("audit.Record: head", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, errs.Wrap("audit.Record: head", err)
+		} else if n == 1 {
+			return rows, nil
+		}
+	}
 	var last int64
 	var prev string
-	// Taking the head with an UPDATE locks it on PostgreSQL until commit;
-	// on SQLite the single writer already serialises.
-	err := tx.QueryRowContext(ctx, `UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash`, len(entries)).Scan(&last, &prev)
-	if err != nil {
-		return errs.Wrap("audit.Record: head", err)
+	if err := tx.QueryRowContext(ctx, takeHeadSQL, len(entries)).Scan(&last, &prev); err != nil {
+		return nil, errs.Wrap("audit.Record: head", err)
 	}
+	rows := chainRows(entries, last-int64(len(entries)), prev, tx.Now, secret)
+	if _, err := tx.ExecContext(ctx, setHeadSQL, rows[len(rows)-1].Hash); err != nil {
+		return nil, errs.Wrap("audit.Record: head", err)
+	}
+	return rows, nil
+}
+
+// chainRows are entries as the rows that follow the row seq with hash
+// prev, at the moment at, each hashed over the one before.
+func chainRows(entries []Entry, seq int64, prev string, at time.Time, secret []byte) []Row {
 	rows := make([]Row, len(entries))
-	first := last - int64(len(entries)) + 1
 	for i, e := range entries {
-		rows[i] = Row{Seq: first + int64(i), At: tx.Now, Entry: e, PrevHash: prev}
-		rows[i].Hash = rows[i].keyedHash(key.Secret)
+		rows[i] = Row{Seq: seq + 1 + int64(i), At: at, Entry: e, PrevHash: prev}
+		rows[i].Hash = rows[i].keyedHash(secret)
 		prev = rows[i].Hash
 	}
-	err = db.Chunks(len(rows), auditChunk, func(lo, hi int) error {
+	return rows
+}
+
+// insertRowSQL inserts one row, the common case, in a fixed text.
+const insertRowSQL = `INSERT INTO audit_log (seq, at, actor_id, actor, action, object_type, object_id, area_code, summary,
+	prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+
+// insertRows inserts rows into audit_log, auditChunk a statement.
+func insertRows(ctx context.Context, tx *db.Tx, rows []Row) error {
+	if len(rows) == 1 {
+		r := &rows[0]
+		var actorID any
+		if r.ActorID != 0 {
+			actorID = r.ActorID
+		}
+		_, err := tx.ExecContext(ctx, insertRowSQL, r.Seq, r.At.UnixMilli(), actorID, r.Actor, r.Action, r.ObjectType,
+			r.ObjectID, r.AreaCode, r.Summary, r.PrevHash, r.Hash)
+		return errs.Wrap("audit.Record: insert", err)
+	}
+	err := db.Chunks(len(rows), auditChunk, func(lo, hi int) error {
 		var args db.Args
 		values := make([]string, 0, hi-lo)
 		for _, r := range rows[lo:hi] {
@@ -106,13 +172,7 @@ func RecordAll(ctx context.Context, tx *db.Tx, entries []Entry) error {
 		_, err := tx.ExecContext(ctx, q, args.List...)
 		return err
 	})
-	if err != nil {
-		return errs.Wrap("audit.Record: insert", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET hash = $1 WHERE id = 1`, prev); err != nil {
-		return errs.Wrap("audit.Record: head", err)
-	}
-	return nil
+	return errs.Wrap("audit.Record: insert", err)
 }
 
 // keyedHash is HMAC-SHA256 under secret over the previous hash and every
@@ -135,6 +195,7 @@ func (r *Row) plainHash() string {
 // encode writes the previous hash and every field, each length-prefixed
 // so that no two different rows encode the same.
 func (r *Row) encode(h hash.Hash, version string) {
+	b := make([]byte, 0, 256+len(r.Summary))
 	for _, f := range []string{
 		version,
 		r.PrevHash,
@@ -143,8 +204,12 @@ func (r *Row) encode(h hash.Hash, version string) {
 		strconv.FormatInt(r.ActorID, 10),
 		r.Actor, r.Action, r.ObjectType, r.ObjectID, r.AreaCode, r.Summary,
 	} {
-		fmt.Fprintf(h, "%d:%s;", len(f), f)
+		b = strconv.AppendInt(b, int64(len(f)), 10)
+		b = append(b, ':')
+		b = append(b, f...)
+		b = append(b, ';')
 	}
+	h.Write(b)
 }
 
 // BrokenError names the first row where the chain does not hold.

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"tongxin/internal/clock"
@@ -48,6 +49,9 @@ type DB struct {
 	// AuditKey keys the audit chain (internal/audit); set it right after
 	// Open. Without it nothing can be appended to the chain.
 	AuditKey AuditKey
+	// auditHead is the chain's head as this process last moved it, shared
+	// by the views of WithClock.
+	auditHead *AuditHead
 }
 
 // DefaultURL is the database used when neither --db nor TONGXIN_DB is set.
@@ -98,6 +102,13 @@ func openSQLite(ctx context.Context, path string, clk clock.Clock) (*DB, error) 
 		wq[k] = v
 	}
 	wq.Set("_txlock", "immediate")
+	// A group's writers each run in a savepoint (group.go), whose
+	// sub-journal keeps the pages they change; past 64 KiB SQLite spills it
+	// to a temporary file, created, written page by page and deleted in
+	// every transaction (a tenth of a daily report's CPU). In memory it is
+	// a copy. The write pool's temporary tables and sorts (a migration's
+	// new index) are in memory too.
+	wq.Add("_pragma", "temp_store(MEMORY)")
 	// The checkpointer copies the log back, not the writers (checkpoint.go).
 	wq.Add("_pragma", "wal_autocheckpoint(0)")
 	wq.Add("_pragma", "journal_size_limit(67108864)")
@@ -117,7 +128,8 @@ func openSQLite(ctx context.Context, path string, clk clock.Clock) (*DB, error) 
 	}
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
-	d := &DB{Dialect: SQLite, Clock: clk, Path: path, write: write, read: read, redacted: "sqlite:" + path, group: &writeGroup{}}
+	d := &DB{Dialect: SQLite, Clock: clk, Path: path, write: write, read: read, redacted: "sqlite:" + path, group: &writeGroup{},
+		auditHead: &AuditHead{}}
 	if err := d.Ping(ctx); err != nil {
 		d.Close()
 		return nil, err
@@ -147,7 +159,7 @@ func openPostgres(ctx context.Context, rawURL string, clk clock.Clock) (*DB, err
 	pool.SetMaxOpenConns(20)
 	pool.SetMaxIdleConns(10)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
-	d := &DB{Dialect: Postgres, Clock: clk, write: pool, read: pool, redacted: u.Redacted()}
+	d := &DB{Dialect: Postgres, Clock: clk, write: pool, read: pool, redacted: u.Redacted(), auditHead: &AuditHead{}}
 	if err := d.Ping(ctx); err != nil {
 		d.Close()
 		return nil, err
@@ -190,7 +202,7 @@ func (d *DB) Close() error {
 // weeks); never Close a view, since the pools are d's.
 func (d *DB) WithClock(c clock.Clock) *DB {
 	return &DB{Dialect: d.Dialect, Clock: c, Path: d.Path, write: d.write, read: d.read, redacted: d.redacted, AuditKey: d.AuditKey,
-		group: d.group}
+		group: d.group, auditHead: d.auditHead}
 }
 
 // Tx is a transaction with the time captured once at its start.
@@ -215,6 +227,42 @@ func (tx *Tx) AfterCommit(f func()) { tx.afterCommit = append(tx.afterCommit, f)
 
 // AuditKey is the audit chain's key of the transaction's database.
 func (tx *Tx) AuditKey() AuditKey { return tx.db.AuditKey }
+
+// AuditHead is the remembered head of the transaction's database's audit
+// chain (never nil).
+func (tx *Tx) AuditHead() *AuditHead {
+	if tx.db == nil || tx.db.auditHead == nil {
+		return &AuditHead{}
+	}
+	return tx.db.auditHead
+}
+
+// AuditHead remembers the audit chain's head — its last row's seq and
+// hash — as this process last moved it, so that internal/audit can append
+// without reading the head first. It is only a guess: audit moves the head
+// with a statement that checks it, and reads the head row as before when
+// the guess is wrong (another instance or handle appended, or the
+// transaction that moved it rolled back).
+type AuditHead struct {
+	v atomic.Pointer[auditHeadValue]
+}
+
+type auditHeadValue struct {
+	seq  int64
+	hash string
+}
+
+// Load returns the remembered head (ok false: none yet).
+func (h *AuditHead) Load() (seq int64, hash string, ok bool) {
+	v := h.v.Load()
+	if v == nil {
+		return 0, "", false
+	}
+	return v.seq, v.hash, true
+}
+
+// Store remembers the head a transaction moved the chain to.
+func (h *AuditHead) Store(seq int64, hash string) { h.v.Store(&auditHeadValue{seq, hash}) }
 
 // AuditKey is the secret of the audit chain's HMAC, as loaded from
 // DATA_DIR/audit.key by internal/audit. From is the first row of the chain

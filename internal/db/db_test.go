@@ -173,3 +173,19 @@ func TestRepeatedStatementsArePreparedAndCorrect(t *testing.T) {
 		}
 	})
 }
+
+// SQLite's write pool keeps its temporary files, the savepoints'
+// sub-journals among them, in memory; the read pool keeps the default.
+func TestSQLiteWritePoolTempStoreInMemory(t *testing.T) {
+	d := dbtest.Open(t, "sqlite", nil)
+	var w, r int
+	if err := d.WritePool().QueryRow(`PRAGMA temp_store`).Scan(&w); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.ReadPool().QueryRow(`PRAGMA temp_store`).Scan(&r); err != nil {
+		t.Fatal(err)
+	}
+	if w != 2 || r != 0 {
+		t.Errorf("temp_store: write pool %d, read pool %d; want 2 (memory) and 0 (default)", w, r)
+	}
+}

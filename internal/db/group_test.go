@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -229,4 +230,39 @@ func TestGroupCommitFailedCommitRunsAlone(t *testing.T) {
 			t.Errorf("row %s lost with the failed commit", k)
 		}
 	}
+}
+
+// On one core (the server pinned to a core, GOMAXPROCS 1) writers that are
+// ready together still commit together: the writer that finds no group
+// running lets the others queue before it starts one, instead of running
+// alone while they wait for the processor — which made nearly every
+// daily report a transaction of its own.
+func TestGroupCommitGathersWritersOnOneCore(t *testing.T) {
+	d := dbtest.Open(t, "sqlite", nil)
+	ctx := context.Background()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	const n = 64
+	txs0, writes0 := d.GroupStats()
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = d.Write(ctx, func(tx *db.Tx) error { return insertKey(ctx, tx, fmt.Sprint("one-core-", i)) })
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("writer %d: %v", i, err)
+		}
+	}
+	txs, writes := d.GroupStats()
+	txs, writes = txs-txs0, writes-writes0
+	if writes != n || txs > n/8 {
+		t.Errorf("%d writes in %d transactions: want %d in at most %d", writes, txs, n, n/8)
+	}
+	t.Logf("%d writers ready together on one core: %d transactions", n, txs)
 }

@@ -443,7 +443,7 @@ func (s *Service) ImportReports(ctx context.Context, p *auth.Principal, data []b
 		var paths []string
 		for _, r := range good {
 			t := targets[r.key]
-			if _, err := s.fileReport(ctx, tx, p, t.ID, r.key, t.AreaCode, r.in); err != nil {
+			if _, _, err := s.fileReport(ctx, tx, p, t.ID, r.key, t.AreaCode, r.in); err != nil {
 				return err
 			}
 			paths = append(paths, t.AreaPath)

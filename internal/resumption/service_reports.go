@@ -55,7 +55,8 @@ func invalidReport(fe []errs.FieldError) error {
 // that date. The caller needs ResumptionReport over the enterprise, or to
 // be its contact or liaison. One write transaction: one indexed lookup,
 // one insert, one audit row, and the per-day figures kept
-// (fileDayChange: a few index probes, one or two rows changed).
+// (fileDayChange: one read of index probes before the insert, one or two
+// rows of figures and the unit's latest report changed after it).
 func (s *Service) FileReport(ctx context.Context, p *auth.Principal, key string, in ReportInput) (*Report, error) {
 	const op = "resumption.FileReport"
 	v, err := reach(p, auth.ResumptionReport, op)
@@ -77,10 +78,11 @@ func (s *Service) FileReport(ctx context.Context, p *auth.Principal, key string,
 		if err != nil {
 			return err
 		}
-		if r, err = s.fileReport(ctx, tx, p, t.ID, key, t.AreaCode, in); err != nil {
+		var id int64
+		if r, id, err = s.fileReport(ctx, tx, p, t.ID, key, t.AreaCode, in); err != nil {
 			return err
 		}
-		return c.commit(ctx, tx)
+		return c.commit(ctx, tx, id, in, tx.NowMS())
 	})
 	if err != nil {
 		return nil, errs.Wrap(op, err)
@@ -88,18 +90,20 @@ func (s *Service) FileReport(ctx context.Context, p *auth.Principal, key string,
 	return r, nil
 }
 
-// fileReport inserts a validated report version and audits it.
-func (s *Service) fileReport(ctx context.Context, tx *db.Tx, p *auth.Principal, id int64, key, areaCode string, in ReportInput) (*Report, error) {
-	if err := insertReport(ctx, tx, id, in, p.Actor()); err != nil {
-		return nil, err
+// fileReport inserts a validated report version of the unit with id and
+// audits it; it returns the report and the version's id.
+func (s *Service) fileReport(ctx context.Context, tx *db.Tx, p *auth.Principal, id int64, key, areaCode string, in ReportInput) (*Report, int64, error) {
+	rid, err := insertReport(ctx, tx, id, in, p.Actor())
+	if err != nil {
+		return nil, 0, err
 	}
 	if err := audit.Record(ctx, tx, audit.Entry{ActorID: p.UserID, Actor: p.Actor(), Action: "report.file",
 		ObjectType: "enterprise", ObjectID: key, AreaCode: areaCode, Summary: reportSummary(in)}); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	return &Report{EnterpriseKey: key, Date: in.Date, Status: in.Status, CapacityPct: *in.CapacityPct,
 		StaffExpected: *in.StaffExpected, StaffOnSite: *in.StaffOnSite, ClosedLoop: in.ClosedLoop, Note: in.Note,
-		FiledAt: tx.Now, FiledBy: p.Actor()}, nil
+		FiledAt: tx.Now, FiledBy: p.Actor()}, rid, nil
 }
 
 // DefaultReportsLimit is the number of dates Reports returns when asked

@@ -185,54 +185,67 @@ func (c *dayChange) commit(ctx context.Context, tx *db.Tx) error {
 }
 
 // fileDayChange keeps the per-day figures of one filing, for the hot
-// path of FileReport, in a few index probes rather than two reads of the
-// unit's history: begin (before the insert) reads the effective report on
-// the date; commit reads it again with the unit's next report date, adds
-// the change at the date and its reverse at the next report date, and
-// keeps the latest report when no report is dated after the filing's.
+// path of FileReport, in one read of index probes rather than two reads of
+// the unit's history: begin (before the insert) reads the effective report
+// on the date and the unit's next report date; commit works out the
+// effective report after the insert from the new version alone (the
+// insert changes no other date), adds the change at the date and its
+// reverse at the next report date, and makes the new version the unit's
+// latest report when no report is dated after it and it is the date's
+// latest version.
 type fileDayChange struct {
 	t      reportTargetRef // with its signature
 	date   string
-	before dayFig
+	before effective
+	next   string
 }
 
 // beginFileDayChange locks the unit t (found by reportTarget) and reads
-// its effective report on date.
+// its effective report on date and its next report date.
 func beginFileDayChange(ctx context.Context, tx *db.Tx, t reportTargetRef, date string) (*fileDayChange, error) {
 	if err := lockUnits(ctx, tx, []int64{t.ID}); err != nil {
 		return nil, err
 	}
-	before, _, err := effectiveReport(ctx, tx, t.ID, date)
+	before, next, err := effectiveReport(ctx, tx, t.ID, date)
 	if err != nil {
 		return nil, err
 	}
-	return &fileDayChange{t: t, date: date, before: before}, nil
+	return &fileDayChange{t: t, date: date, before: before, next: next}, nil
 }
 
-// commit writes the filing's change.
-func (c *fileDayChange) commit(ctx context.Context, tx *db.Tx) error {
-	after, next, err := effectiveReport(ctx, tx, c.t.ID, c.date)
-	if err != nil {
-		return err
+// wins reports whether a version of c's date filed at filedAt (with an id
+// above every other) is the effective report on the date: versions are
+// ordered by date, filing time and id, so it loses only to a version of
+// the same date filed later.
+func (c *fileDayChange) wins(filedAt int64) bool {
+	return !c.before.ok || c.before.date != c.date || c.before.filedAt <= filedAt
+}
+
+// commit writes the change of filing version rid of in at filedAt.
+func (c *fileDayChange) commit(ctx context.Context, tx *db.Tx, rid int64, in ReportInput, filedAt int64) error {
+	won := c.wins(filedAt)
+	after := c.before.fig
+	if won {
+		after = figOf(in.Status, *in.CapacityPct, *in.StaffExpected, *in.StaffOnSite)
 	}
 	var change dayFig
 	change.add(after, 1)
-	change.add(c.before, -1)
+	change.add(c.before.fig, -1)
 	if change != (dayFig{}) {
 		d := map[dayKey]dayFig{{c.date, c.t.AreaCode, c.t.sig}: change}
-		if next != "" {
+		if c.next != "" {
 			var back dayFig
 			back.add(change, -1)
-			d[dayKey{next, c.t.AreaCode, c.t.sig}] = back
+			d[dayKey{c.next, c.t.AreaCode, c.t.sig}] = back
 		}
 		if err := applyDayDeltas(ctx, tx, d); err != nil {
 			return err
 		}
 	}
-	if next != "" {
+	if c.next != "" || !won {
 		return nil // a later report stays the latest
 	}
-	return keepLatest(ctx, tx, c.t.ID)
+	return setLatest(ctx, tx, c.t.ID, rid)
 }
 
 // dayPathOK reports whether the per-day figures answer a query of sc at

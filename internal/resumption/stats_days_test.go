@@ -323,6 +323,46 @@ func TestDayFiguresConcurrentFilings(t *testing.T) {
 	})
 }
 
+// TestDayFiguresFilingBehindALaterVersion: a filing is worked out from
+// the read before it alone (fileDayChange), so the cases where the new
+// version is not the effective report — a version of its date filed
+// later (a clock that went back, another instance's clock), or one filed
+// in the same millisecond before it — and where the unit has a later
+// report date keep the figures and the latest reports equal to what the
+// reports say.
+func TestDayFiguresFilingBehindALaterVersion(t *testing.T) {
+	clk := testClock()
+	dbtest.Each(t, clk, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d, clk)
+		a := f.enterprise(urbanStreets[0], IndustrialAboveScale).Key
+		b := f.enterprise(urbanStreets[1], ServicesAboveScale).Key
+		nov19, nov20 := nov22(19, 0, 0).Format(DateLayout), nov22(20, 0, 0).Format(DateLayout)
+		f.reportAt(nov22(20, 10, 0), a, nov20, Resumed, 80, 10, 8)
+		f.reportAt(nov22(20, 9, 0), a, nov20, Suspended, 0, 10, 0) // behind the 10:00 version
+		f.reportAt(nov22(20, 9, 30), a, nov19, Partial, 40, 10, 4) // before a later date, behind nothing
+		f.reportAt(nov22(20, 8, 0), a, nov19, Resumed, 90, 10, 9)  // behind the 09:30 version and before a later date
+		rs, err := f.svc.Reports(f.ctx, f.sys, a, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rs) != 2 || rs[0].Status != Resumed || rs[1].Status != Partial {
+			t.Fatalf("reports of a: %+v", rs)
+		}
+		checkDeltasRebuild(t, f)
+		f.reportAt(nov22(20, 10, 0), a, nov20, Suspended, 0, 10, 0) // the same millisecond as the latest: the greater id wins
+		f.reportAt(nov22(20, 9, 0), b, nov20, Resumed, 100, 5, 5)
+		f.reportAt(nov22(20, 8, 0), b, nov19, Suspended, 0, 5, 0) // before b's later date
+		rs, err = f.svc.Reports(f.ctx, f.sys, a, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rs[0].Status != Suspended {
+			t.Fatalf("reports of a: %+v", rs)
+		}
+		checkDeltasRebuild(t, f)
+	})
+}
+
 // TestDayFiguresBackfillIsTheMigrations: rebuildDayFigures runs the
 // statements of migration 0015.
 func TestDayFiguresBackfillIsTheMigrations(t *testing.T) {

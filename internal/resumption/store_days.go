@@ -262,35 +262,52 @@ func notResumedUnits(ctx context.Context, tx *db.Tx, sc *statsScope) ([]unitRow,
 // The statements of one filing's change (fileDayChange), fixed texts so
 // that db.Tx keeps them prepared.
 const (
-	effectiveReportSQL = `SELECT r.status, r.capacity_pct, r.staff_expected, r.staff_on_site,
+	// effectiveReportSQL is the latest version of the unit $1's latest
+	// report dated on or before $2, with the unit's first report date after
+	// $2 ("" if none); nextReportSQL is that date alone, for a unit
+	// without a report on or before $2.
+	effectiveReportSQL = `SELECT r.id, r.report_date, r.filed_at, r.status, r.capacity_pct, r.staff_expected, r.staff_on_site,
 		(SELECT COALESCE(MIN(n.report_date), '') FROM resumption_reports n WHERE n.enterprise_id = $1 AND n.report_date > $2)
 		FROM resumption_reports r WHERE r.enterprise_id = $1 AND r.report_date <= $2
 		ORDER BY r.report_date DESC, r.filed_at DESC, r.id DESC LIMIT 1`
-	keepLatestSQL = `INSERT INTO resumption_latest (enterprise_id, report_id)
-		SELECT r.enterprise_id, r.id FROM resumption_reports r WHERE r.enterprise_id = $1
-		ORDER BY r.report_date DESC, r.filed_at DESC, r.id DESC LIMIT 1
+	nextReportSQL = `SELECT COALESCE(MIN(report_date), '') FROM resumption_reports WHERE enterprise_id = $1 AND report_date > $2`
+	setLatestSQL  = `INSERT INTO resumption_latest (enterprise_id, report_id) VALUES ($1, $2)
 		ON CONFLICT (enterprise_id) DO UPDATE SET report_id = excluded.report_id`
 )
 
-// effectiveReport is the figures of the unit's latest report dated on or
-// before date, in its latest version (zero figures without one), and the
-// unit's first report date after date ("" if none): index probes.
-func effectiveReport(ctx context.Context, tx *db.Tx, id int64, date string) (dayFig, string, error) {
-	var st Status
-	var capacity, expected, onSite int
-	var next string
-	err := tx.QueryRowContext(ctx, effectiveReportSQL, id, date).Scan(&st, &capacity, &expected, &onSite, &next)
-	if errors.Is(err, sql.ErrNoRows) {
-		return dayFig{}, "", nil
-	}
-	if err != nil {
-		return dayFig{}, "", errs.Wrap("resumption.effectiveReport", err)
-	}
-	return figOf(st, capacity, expected, onSite), next, nil
+// effective is a unit's effective report on a date: its latest report
+// dated on or before it, in its latest version (ok false: none).
+type effective struct {
+	ok      bool
+	id      int64
+	date    string
+	filedAt int64
+	fig     dayFig
 }
 
-// keepLatest makes the unit's latest report its row of resumption_latest.
-func keepLatest(ctx context.Context, tx *db.Tx, id int64) error {
-	_, err := tx.ExecContext(ctx, keepLatestSQL, id)
-	return errs.Wrap("resumption.keepLatest", err)
+// effectiveReport is the unit's effective report on date and its first
+// report date after date ("" if none): index probes, in one statement
+// unless the unit has no report on or before date.
+func effectiveReport(ctx context.Context, tx *db.Tx, id int64, date string) (effective, string, error) {
+	const op = "resumption.effectiveReport"
+	var e effective
+	var next string
+	var st Status
+	var capacity, expected, onSite int
+	err := tx.QueryRowContext(ctx, effectiveReportSQL, id, date).Scan(&e.id, &e.date, &e.filedAt, &st, &capacity, &expected, &onSite, &next)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = tx.QueryRowContext(ctx, nextReportSQL, id, date).Scan(&next)
+		return effective{}, next, errs.Wrap(op, err)
+	}
+	if err != nil {
+		return effective{}, "", errs.Wrap(op, err)
+	}
+	e.ok, e.fig = true, figOf(st, capacity, expected, onSite)
+	return e, next, nil
+}
+
+// setLatest makes report rid the unit's row of resumption_latest.
+func setLatest(ctx context.Context, tx *db.Tx, id, rid int64) error {
+	_, err := tx.ExecContext(ctx, setLatestSQL, id, rid)
+	return errs.Wrap("resumption.setLatest", err)
 }

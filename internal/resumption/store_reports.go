@@ -24,10 +24,10 @@ const catBitsSQL = `COALESCE((SELECT SUM(CASE k.category WHEN 'industrial_above_
 	WHEN 'construction_realestate' THEN 2 WHEN 'trade_catering_above_quota' THEN 4 WHEN 'services_above_scale' THEN 8
 	ELSE 0 END) FROM enterprise_categories k WHERE k.enterprise_id = e.id), 0)`
 
-// insertReportSQL adds a report version.
+// insertReportSQL adds a report version and answers its id.
 const insertReportSQL = `INSERT INTO resumption_reports (enterprise_id, report_date, status, capacity_pct,
 	staff_expected, staff_on_site, closed_loop, note, filed_at, filed_by)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`
 
 // reaches reports whether v covers the enterprise with key in the area at
 // path; assigned says whether v's liaison is stationed there. It is the
@@ -92,11 +92,13 @@ func reportTargets(ctx context.Context, tx *db.Tx, v visibility, keys []string) 
 	return out, err
 }
 
-// insertReport adds a report version filed now by filedBy.
-func insertReport(ctx context.Context, tx *db.Tx, enterpriseID int64, in ReportInput, filedBy string) error {
-	_, err := tx.ExecContext(ctx, insertReportSQL, enterpriseID, in.Date, string(in.Status), *in.CapacityPct,
-		*in.StaffExpected, *in.StaffOnSite, in.ClosedLoop, in.Note, tx.NowMS(), filedBy)
-	return errs.Wrap("resumption.insertReport", err)
+// insertReport adds a report version filed now by filedBy and returns its
+// id.
+func insertReport(ctx context.Context, tx *db.Tx, enterpriseID int64, in ReportInput, filedBy string) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, insertReportSQL, enterpriseID, in.Date, string(in.Status), *in.CapacityPct,
+		*in.StaffExpected, *in.StaffOnSite, in.ClosedLoop, in.Note, tx.NowMS(), filedBy).Scan(&id)
+	return id, errs.Wrap("resumption.insertReport", err)
 }
 
 const reportCols = `report_date, status, capacity_pct, staff_expected, staff_on_site, closed_loop, note, filed_at, filed_by`

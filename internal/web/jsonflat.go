@@ -21,6 +21,34 @@ type JSONFastDecoder interface {
 // encoding/json's treatment of them (invalid UTF-8, surrogates) is not
 // worth redoing here.
 func FlatJSON(data []byte, field func(key string, val []byte, isNull bool) bool) bool {
+	return FlatJSONValues(data, func(key string, val []byte, kind JSONKind) bool {
+		switch kind {
+		case JSONString:
+			return field(key, val, false)
+		case JSONNull:
+			return field(key, nil, true)
+		}
+		return false
+	})
+}
+
+// JSONKind is the kind of a member's value in FlatJSONValues.
+type JSONKind uint8
+
+// The kinds of values FlatJSONValues reads.
+const (
+	JSONString JSONKind = iota // a plain string; val is its content
+	JSONNull                   // null; val is empty
+	JSONInt                    // an integer without fraction or exponent; val is its text (-?digits)
+	JSONTrue
+	JSONFalse
+)
+
+// FlatJSONValues is FlatJSON for objects whose members may also be
+// integers and booleans: field gets each value's kind. A number with a
+// fraction or an exponent is "anything else", as is anything FlatJSON
+// refuses.
+func FlatJSONValues(data []byte, field func(key string, val []byte, kind JSONKind) bool) bool {
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return false
@@ -39,19 +67,11 @@ func FlatJSON(data []byte, field func(key string, val []byte, isNull bool) bool)
 			return false
 		}
 		i = skipSpace(data, i+1)
-		if i+4 <= len(data) && string(data[i:i+4]) == "null" {
-			if !field(string(key), nil, true) {
-				return false
-			}
-			i += 4
-		} else {
-			val, j, ok := plainString(data, i)
-			if !ok || !field(string(key), val, false) {
-				return false
-			}
-			i = j
+		val, kind, j, ok := flatValue(data, i)
+		if !ok || !field(string(key), val, kind) {
+			return false
 		}
-		i = skipSpace(data, i)
+		i = skipSpace(data, j)
 		if i >= len(data) {
 			return false
 		}
@@ -64,6 +84,40 @@ func FlatJSON(data []byte, field func(key string, val []byte, isNull bool) bool)
 			return false
 		}
 	}
+}
+
+// flatValue reads the value at data[i] that FlatJSONValues accepts: its
+// text (a string's content), kind and the index after it.
+func flatValue(data []byte, i int) ([]byte, JSONKind, int, bool) {
+	if i >= len(data) {
+		return nil, 0, 0, false
+	}
+	for _, lit := range []struct {
+		text string
+		kind JSONKind
+	}{{"null", JSONNull}, {"true", JSONTrue}, {"false", JSONFalse}} {
+		if len(data)-i >= len(lit.text) && string(data[i:i+len(lit.text)]) == lit.text {
+			return nil, lit.kind, i + len(lit.text), true
+		}
+	}
+	if c := data[i]; c == '-' || c >= '0' && c <= '9' {
+		j := i
+		if data[j] == '-' {
+			j++
+		}
+		start := j
+		for j < len(data) && data[j] >= '0' && data[j] <= '9' {
+			j++
+		}
+		// JSON's integers: at least a digit, no leading zero; a fraction
+		// or an exponent is left to encoding/json.
+		if j == start || data[start] == '0' && j-start > 1 || j < len(data) && (data[j] == '.' || data[j] == 'e' || data[j] == 'E') {
+			return nil, 0, 0, false
+		}
+		return data[i:j], JSONInt, j, true
+	}
+	val, j, ok := plainString(data, i)
+	return val, JSONString, j, ok
 }
 
 // plainString reads a JSON string at data[i] made only of printable ASCII
