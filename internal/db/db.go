@@ -101,6 +101,13 @@ func openSQLite(ctx context.Context, path string, clk clock.Clock) (*DB, error) 
 	// The checkpointer copies the log back, not the writers (checkpoint.go).
 	wq.Add("_pragma", "wal_autocheckpoint(0)")
 	wq.Add("_pragma", "journal_size_limit(67108864)")
+	// Statement and savepoint journals in memory: a multi-row INSERT (or a
+	// group's member, behind its savepoint) journals the pages it changes
+	// that the transaction had changed before, and past 64 KiB SQLite
+	// spilled them to a temporary file, a pwrite a page — a third of a
+	// batch of samples' INSERTs. They are at most the pages one statement
+	// changes, which the page cache holds anyway.
+	wq.Add("_pragma", "temp_store(MEMORY)")
 	write, err := sql.Open("sqlite", "file:"+path+"?"+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("db: open the write pool: %w", err)
