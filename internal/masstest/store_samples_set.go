@@ -54,19 +54,33 @@ func residentsBy(ctx context.Context, tx *db.Tx, column string, values []string)
 	return out, nil
 }
 
+// sampleResidentCols are what a sample needs of its resident: the
+// answer (code, masked name), the checks (status, the household's area)
+// and the coverage (the household, its building).
+const sampleResidentCols = `r.id, r.code, r.name_masked, r.status, h.id, h.members, h.community_code, h.area_path, h.estate,
+	h.building`
+
 func residentsIn(ctx context.Context, tx *db.Tx, column string, values []string, out map[string]*residentRow) error {
 	var a db.Args
-	q := `SELECT ` + residentRowCols + `, r.` + column + ` FROM testing_residents r JOIN testing_households h ON h.id = r.household_id
+	cols := sampleResidentCols
+	if column != "code" {
+		cols += ", r." + column
+	}
+	q := `SELECT ` + cols + ` FROM testing_residents r JOIN testing_households h ON h.id = r.household_id
 		WHERE r.` + column + ` IN ` + db.In(&a, values)
 	err := db.Each(ctx, tx, func(sc db.Scanner) error {
-		var r residentRow
-		var key string
-		if err := sc.Scan(&r.id, &r.code, &r.nameMasked, &r.birthYear, &r.status, &r.flags.MobilityImpaired, &r.flags.ElderlyAlone,
-			&r.flags.Bedridden, &r.flags.Infant, &r.hh.id, &r.hh.members, &r.hh.communityCode, &r.hh.areaPath, &r.hh.estate,
-			&r.hh.building, &r.hh.unit, &r.hh.room, &key); err != nil {
+		r := new(residentRow)
+		dest := []any{&r.id, &r.code, &r.nameMasked, &r.status, &r.hh.id, &r.hh.members, &r.hh.communityCode, &r.hh.areaPath,
+			&r.hh.estate, &r.hh.building}
+		key := &r.code
+		if column != "code" {
+			key = new(string)
+			dest = append(dest, key)
+		}
+		if err := sc.Scan(dest...); err != nil {
 			return err
 		}
-		out[key] = &r
+		out[*key] = r
 		return nil
 	}, q, a.List...)
 	if err != nil {
