@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -229,4 +230,41 @@ func TestGroupCommitFailedCommitRunsAlone(t *testing.T) {
 			t.Errorf("row %s lost with the failed commit", k)
 		}
 	}
+}
+
+// Writers that arrive together on one core (GOMAXPROCS 1, as the server
+// runs pinned) commit in a few groups, not one transaction each: the
+// writer that starts a group lets the others reach it first.
+func TestGroupCommitGathersWritersOnOneCore(t *testing.T) {
+	d := dbtest.Open(t, "sqlite", nil)
+	ctx := context.Background()
+	if err := d.Write(ctx, func(tx *db.Tx) error { return insertKey(ctx, tx, "warm") }); err != nil {
+		t.Fatal(err)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	txs0, writes0 := d.GroupStats()
+	const n = 48
+	start := make(chan struct{})
+	errc := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errc <- d.Write(ctx, func(tx *db.Tx) error { return insertKey(ctx, tx, fmt.Sprint("g", i)) })
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	txs, writes := d.GroupStats()
+	txs, writes = txs-txs0, writes-writes0
+	if writes != n || txs > n/4 {
+		t.Errorf("%d writes in %d transactions: want %d in a few", writes, txs, n)
+	}
+	t.Logf("%d writers in %d transactions", n, txs)
 }
