@@ -119,17 +119,25 @@ func (b *batch) readSet(ctx context.Context, tx *db.Tx, in []SampleInput, ok []b
 	for _, s := range prev {
 		st.prev[s.ClientID] = s
 	}
-	first, err := samplesWhereIn(ctx, tx, b.round.ID, "resident_id", residents)
+	firstIDs, exempt, err := coveredIn(ctx, tx, b.round.ID, residents)
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range first {
-		st.first[s.ResidentID] = s
+	st.exempt = exempt
+	if len(firstIDs) > 0 {
+		ids := make([]int64, 0, len(firstIDs))
+		for _, id := range firstIDs {
+			ids = append(ids, id)
+		}
+		first, err := samplesWhereIn(ctx, tx, b.round.ID, "id", ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range first {
+			st.first[s.ResidentID] = s
+		}
 	}
-	if st.tubes, err = tubesIn(ctx, tx, barcodes); err != nil {
-		return nil, err
-	}
-	st.exempt, err = exemptionsIn(ctx, tx, b.round.ID, residents)
+	st.tubes, err = tubesIn(ctx, tx, barcodes)
 	return st, err
 }
 

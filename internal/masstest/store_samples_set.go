@@ -2,6 +2,7 @@ package masstest
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -90,16 +91,16 @@ func residentsIn(ctx context.Context, tx *db.Tx, column string, values []string,
 }
 
 // samplesWhereIn reads the round's samples whose column (client_id, or
-// resident_id of first samples) is one of values.
+// id) is one of values.
 func samplesWhereIn[T any](ctx context.Context, tx *db.Tx, round int64, column string, values []T) ([]*Sample, error) {
+	if column != "client_id" && column != "id" {
+		return nil, fmt.Errorf("masstest: samples by %s", column)
+	}
 	var out []*Sample
 	for _, part := range pieces(values, listSizes) {
 		var a db.Args
-		where := `s.round_id = ` + a.Add(round) + ` AND s.client_id IN ` + db.In(&a, part)
-		if column == "resident_id" {
-			where = `s.round_id = ` + a.Add(round) + ` AND s.retest_id IS NULL AND s.resident_id IN ` + db.In(&a, part)
-		}
-		q := `SELECT ` + sampleCols + sampleFrom + ` WHERE ` + where
+		q := `SELECT ` + sampleCols + sampleFrom + ` WHERE s.round_id = ` + a.Add(round) + ` AND s.` + column + ` IN ` +
+			db.In(&a, part)
 		list, err := db.Collect(ctx, tx, scanSample, q, a.List...)
 		if err != nil {
 			return nil, fmt.Errorf("masstest: samples: %w", err)
@@ -107,6 +108,39 @@ func samplesWhereIn[T any](ctx context.Context, tx *db.Tx, round int64, column s
 		out = append(out, list...)
 	}
 	return out, nil
+}
+
+// coveredIn reads, with one statement a piece, which of residents have a
+// first sample in the round (its id, by resident) and which an exemption
+// (its reason): most have neither, and answer no row.
+func coveredIn(ctx context.Context, tx *db.Tx, round int64, residents []int64) (map[int64]int64, map[int64]ExemptReason, error) {
+	first, exempt := map[int64]int64{}, map[int64]ExemptReason{}
+	for _, part := range pieces(residents, listSizes) {
+		var a db.Args
+		q := `SELECT r.id, s.id, e.reason FROM testing_residents r
+			LEFT JOIN testing_samples s ON s.round_id = ` + a.Add(round) + ` AND s.resident_id = r.id AND s.retest_id IS NULL
+			LEFT JOIN testing_exemptions e ON e.round_id = ` + a.Add(round) + ` AND e.resident_id = r.id
+			WHERE r.id IN ` + db.In(&a, part) + ` AND (s.id IS NOT NULL OR e.reason IS NOT NULL)`
+		err := db.Each(ctx, tx, func(sc db.Scanner) error {
+			var id int64
+			var sample sql.NullInt64
+			var reason sql.NullString
+			if err := sc.Scan(&id, &sample, &reason); err != nil {
+				return err
+			}
+			if sample.Valid {
+				first[id] = sample.Int64
+			}
+			if reason.Valid {
+				exempt[id] = ExemptReason(reason.String)
+			}
+			return nil
+		}, q, a.List...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("masstest: samples and exemptions of residents: %w", err)
+		}
+	}
+	return first, exempt, nil
 }
 
 // tubesIn reads the tubes of barcodes.
@@ -139,32 +173,6 @@ func tubesInPart(ctx context.Context, tx *db.Tx, barcodes []string, out map[stri
 		return fmt.Errorf("masstest: tubes: %w", err)
 	}
 	return nil
-}
-
-// exemptionsIn reads the round's exemptions of residents, by resident.
-func exemptionsIn(ctx context.Context, tx *db.Tx, round int64, residents []int64) (map[int64]ExemptReason, error) {
-	out := map[int64]ExemptReason{}
-	if len(residents) == 0 {
-		return out, nil
-	}
-	for _, part := range pieces(residents, listSizes) {
-		var a db.Args
-		q := `SELECT resident_id, reason FROM testing_exemptions WHERE round_id = ` + a.Add(round) + ` AND resident_id IN ` +
-			db.In(&a, part)
-		err := db.Each(ctx, tx, func(sc db.Scanner) error {
-			var id int64
-			var r ExemptReason
-			if err := sc.Scan(&id, &r); err != nil {
-				return err
-			}
-			out[id] = r
-			return nil
-		}, q, a.List...)
-		if err != nil {
-			return nil, fmt.Errorf("masstest: exemptions: %w", err)
-		}
-	}
-	return out, nil
 }
 
 // insertTubes creates tubes, setting their ids.
