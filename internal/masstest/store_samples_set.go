@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync"
 
 	"tongxin/internal/db"
 )
@@ -239,15 +241,12 @@ func insertSamples(ctx context.Context, tx *db.Tx, rows []sampleRow) (map[string
 }
 
 func insertSamplesPart(ctx context.Context, tx *db.Tx, rows []sampleRow, out map[string]int64) error {
-	var a db.Args
-	values := make([]string, len(rows))
-	for i, r := range rows {
-		values[i] = "(" + strings.Join([]string{a.Add(r.round), a.Add(r.resident), a.Add(r.household), a.Add(r.tube),
-			a.Add(string(r.mode)), a.Add(r.site), a.Add(r.collector), a.Add(r.clientID), a.Add(r.sampledAt), a.Add(tx.NowMS()),
-			a.Add(r.retest)}, ", ") + ")"
+	args := make([]any, 0, len(rows)*sampleInsertCols)
+	now := tx.NowMS()
+	for _, r := range rows {
+		args = append(args, r.round, r.resident, r.household, r.tube, string(r.mode), r.site, r.collector, r.clientID, r.sampledAt, now,
+			r.retest)
 	}
-	q := `INSERT INTO testing_samples (round_id, resident_id, household_id, tube_id, mode, site_id, collector, client_id, sampled_at,
-		received_at, retest_id) VALUES ` + strings.Join(values, ", ") + ` RETURNING id, client_id`
 	err := db.Each(ctx, tx, func(sc db.Scanner) error {
 		var id int64
 		var client string
@@ -256,11 +255,59 @@ func insertSamplesPart(ctx context.Context, tx *db.Tx, rows []sampleRow, out map
 		}
 		out[client] = id
 		return nil
-	}, q, a.List...)
+	}, sampleInsertSQL(len(rows)), args...)
 	if err != nil {
 		return fmt.Errorf("masstest: insert samples: %w", err)
 	}
 	return nil
+}
+
+// sampleInsertCols are the values of a row of sampleInsertSQL.
+const sampleInsertCols = 11
+
+// sampleInsertSQL is the INSERT of n samples, $1 … $11n in order: the
+// same text for every piece of n rows, made once (rowsSQL).
+func sampleInsertSQL(n int) string {
+	return rowsSQL(`INSERT INTO testing_samples (round_id, resident_id, household_id, tube_id, mode, site_id, collector, client_id,
+		sampled_at, received_at, retest_id) VALUES `, sampleInsertCols, n, ` RETURNING id, client_id`)
+}
+
+// rowSQL keeps the texts rowsSQL made, by head and rows.
+var rowSQL sync.Map // rowSQLKey → string
+
+type rowSQLKey struct {
+	head string
+	n    int
+}
+
+// rowsSQL is head, n rows of cols placeholders ($1 … $cols·n in order,
+// as db.Args numbers them), and tail; made once for each head and n
+// (the pieces' sizes are few).
+func rowsSQL(head string, cols, n int, tail string) string {
+	k := rowSQLKey{head + tail, n}
+	if q, ok := rowSQL.Load(k); ok {
+		return q.(string)
+	}
+	var b strings.Builder
+	b.WriteString(head)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := range cols {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(i*cols + c + 1))
+		}
+		b.WriteByte(')')
+	}
+	b.WriteString(tail)
+	q := b.String()
+	rowSQL.Store(k, q)
+	return q
 }
 
 // deleteExemptions takes the round's exemptions of residents away.
