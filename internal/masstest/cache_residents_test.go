@@ -1,6 +1,7 @@
 package masstest
 
 import (
+	"fmt"
 	"testing"
 
 	"tongxin/internal/clock"
@@ -70,4 +71,48 @@ func TestSamplesSeeAnotherProcessesRegisterChange(t *testing.T) {
 	if res[0].Status != Refused || res[0].Code != "resident_not_registered" || res[1].Status != Created {
 		t.Errorf("after another process's change: %+v, %+v", res[0], res[1])
 	}
+}
+
+// A batch answers each created sample with the id it was stored under
+// (on SQLite known without RETURNING: insertSamplesPart), in pieces of
+// every size.
+func TestBatchAnswersTheStoredIDs(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		all := f.imported(gudaqiao, 9, 1, 2)
+		r := f.round(gudaqiao)
+		n := min(len(all), 45) // pieces of 32, 8 and 1
+		var in []SampleInput
+		for i, s := range all[:n] {
+			in = append(in, sample(s, fmt.Sprintf("ID-%d", i/5), 5))
+		}
+		res := f.record(f.Sys, r, in...)
+		stored := map[string]int64{}
+		err := f.DB.Read(f.Ctx, func(tx *db.Tx) error {
+			rows, err := tx.QueryContext(f.Ctx, `SELECT client_id, id FROM testing_samples WHERE round_id = $1`, r.ID)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var c string
+				var id int64
+				if err := rows.Scan(&c, &id); err != nil {
+					return err
+				}
+				stored[c] = id
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(stored) != n {
+			t.Fatalf("%d samples stored, want %d", len(stored), n)
+		}
+		for i, x := range res {
+			if x.Status != Created || x.Sample == nil || x.Sample.ID != stored[in[i].ClientID] {
+				t.Errorf("record %d: %+v, stored as %d", i, x, stored[in[i].ClientID])
+			}
+		}
+	})
 }
