@@ -1,6 +1,7 @@
 package masstest
 
 import (
+	"slices"
 	"strconv"
 
 	"tongxin/internal/web"
@@ -220,6 +221,8 @@ type sampleResults []SampleResult
 
 // AppendJSON appends the answer as encoding/json writes web.Items of it.
 func (rs sampleResults) AppendJSON(b []byte) []byte {
+	// About 400 bytes a created sample: grown once, not doubled.
+	b = slices.Grow(b, 16+len(rs)*420)
 	b = append(b, `{"items":`...)
 	if rs == nil {
 		return append(b, "null}"...)
