@@ -21,7 +21,7 @@ import (
 // in between. Another process writing the same database file (a command
 // run beside the server) is seen by SQLite's data_version, which changes
 // when another connection commits: a batch reads it in its transaction
-// and drops the cache when it moved. PostgreSQL (other instances, and its
+// (with whether its round has closed) and drops the cache when it moved. PostgreSQL (other instances, and its
 // own path) does not use the cache.
 type residentCache struct {
 	mu      sync.Mutex
@@ -49,16 +49,13 @@ func (c *residentCache) forget() {
 }
 
 // residents answers the residents of keys (codes, or ID indexes) as tx
-// sees them: from the cache, the rest read and kept. The rows answered
-// are shared: never changed.
-func (c *residentCache) residents(ctx context.Context, tx *db.Tx, kind int, keys []string) (map[string]*residentRow, error) {
+// sees them: from the cache, the rest read and kept. version is tx's
+// data_version (roundClosedAt reads it). The rows answered are shared:
+// never changed.
+func (c *residentCache) residents(ctx context.Context, tx *db.Tx, version int64, kind int, keys []string) (map[string]*residentRow, error) {
 	out := make(map[string]*residentRow, len(keys))
 	if len(keys) == 0 {
 		return out, nil
-	}
-	version, err := dataVersion(ctx, tx)
-	if err != nil {
-		return nil, err
 	}
 	var miss []string
 	c.mu.Lock()

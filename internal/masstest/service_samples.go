@@ -149,14 +149,14 @@ func (s *Service) RecordSamples(ctx context.Context, p *auth.Principal, roundRef
 		return nil, errs.Wrap(op, err)
 	}
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
-		closed, err := roundClosedAt(ctx, tx, r.ID)
+		closed, version, err := roundClosedAt(ctx, tx, r.ID)
 		if err != nil {
 			return err
 		}
 		round := *r
 		round.ClosedAt = closed
 		b := &batch{svc: s, round: &round, reach: rc, collector: p.Actor(), sites: map[int64]bool{}, now: tx.Now,
-			counts: map[int64]*hhCount{}}
+			counts: map[int64]*hhCount{}, version: version}
 		if tx.Dialect == db.SQLite {
 			err = b.recordSet(ctx, tx, in, ok, out)
 		} else {
@@ -212,6 +212,7 @@ type batch struct {
 	now       time.Time
 	counts    map[int64]*hhCount // what the stored samples change, by household
 	order     []int64            // the households of counts, first seen first
+	version   int64              // SQLite's data_version in the transaction (residentCache)
 }
 
 // hhCount is what a batch's samples change of one household's counts.

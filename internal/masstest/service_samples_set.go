@@ -100,10 +100,10 @@ func (b *batch) readSet(ctx context.Context, tx *db.Tx, in []SampleInput, ok []b
 	st := &setState{prev: map[string]*Sample{}, first: map[int64]*Sample{}, byClient: map[string]*planned{},
 		firstOf: map[int64]*planned{}, retests: map[int64]*planned{}, refs: map[int]*planned{}, repeat: map[int]bool{}}
 	var err error
-	if st.byCode, err = b.svc.residents.residents(ctx, tx, byCode, codes); err != nil {
+	if st.byCode, err = b.svc.residents.residents(ctx, tx, b.version, byCode, codes); err != nil {
 		return nil, err
 	}
-	if st.byIdx, err = b.svc.residents.residents(ctx, tx, byIdx, idxs); err != nil {
+	if st.byIdx, err = b.svc.residents.residents(ctx, tx, b.version, byIdx, idxs); err != nil {
 		return nil, err
 	}
 	var residents []int64

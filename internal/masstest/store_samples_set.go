@@ -92,16 +92,6 @@ func residentsIn(ctx context.Context, tx *db.Tx, column string, values []string,
 	return nil
 }
 
-// dataVersion is SQLite's data_version of tx's connection: it changes
-// when another connection (another process) commits.
-func dataVersion(ctx context.Context, tx *db.Tx) (int64, error) {
-	var v int64
-	if err := tx.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v); err != nil {
-		return 0, fmt.Errorf("masstest: data version: %w", err)
-	}
-	return v, nil
-}
-
 // samplesWhereIn reads the round's samples whose column (client_id, or
 // id) is one of values.
 func samplesWhereIn[T any](ctx context.Context, tx *db.Tx, round int64, column string, values []T) ([]*Sample, error) {
