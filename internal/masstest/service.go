@@ -70,6 +70,7 @@ type Service struct {
 	log       *slog.Logger
 	rounds    *roundCache    // the samples' path's rounds and teams
 	residents *residentCache // the samples' path's residents (SQLite)
+	merge     *sampleMerger  // concurrent requests of a collector written together (SQLite)
 }
 
 // NewService builds the service.
@@ -80,7 +81,7 @@ func NewService(d *db.DB, deps Deps) *Service {
 	}
 	return &Service{db: d, box: deps.Box, areas: deps.Areas, codes: deps.Codes, users: deps.Users, notifier: deps.Notifier,
 		sealer: deps.Sealer, zones: deps.Zones, clock: d.Clock, log: log, rounds: newRoundCache(),
-		residents: newResidentCache()}
+		residents: newResidentCache(), merge: newSampleMerger()}
 }
 
 // Now is the service's clock, for pages.

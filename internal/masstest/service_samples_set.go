@@ -158,7 +158,8 @@ func (b *batch) decide(ctx context.Context, tx *db.Tx, st *setState, i int, in *
 		st.refs[i] = p
 		return SampleResult{}, nil
 	}
-	if r, ok := b.check(res, in); !ok {
+	o := b.ownerOf(i)
+	if r, ok := b.check(res, in, o.reach); !ok {
 		return r, nil
 	}
 	var retest sql.NullInt64
@@ -192,7 +193,7 @@ func (b *batch) decide(ctx context.Context, tx *db.Tx, st *setState, i int, in *
 	}
 	t.filled++
 	p := &planned{i: i, in: in, res: res, row: sampleRow{round: b.round.ID, resident: res.id, household: res.hh.id, mode: in.Mode,
-		site: site, retest: retest, collector: b.collector, clientID: in.ClientID, sampledAt: in.SampledAt.UnixMilli()}}
+		site: site, retest: retest, collector: o.collector, clientID: in.ClientID, sampledAt: in.SampledAt.UnixMilli()}}
 	st.plans = append(st.plans, p)
 	st.byClient[in.ClientID] = p
 	if retest.Valid {
