@@ -3,6 +3,7 @@ package masstest
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strconv"
 
 	"tongxin/internal/db"
@@ -95,7 +96,13 @@ func (b *batch) readSet(ctx context.Context, tx *db.Tx, in []SampleInput, ok []b
 		} else {
 			idxs = append(idxs, in[i].IDNumber)
 		}
-		clients, barcodes = append(clients, in[i].ClientID), append(barcodes, in[i].Tube)
+		clients = append(clients, in[i].ClientID)
+		// A tube holds up to 20 of the batch's records: named once.
+		if n := len(barcodes); n == 0 || barcodes[n-1] != in[i].Tube {
+			if !slices.Contains(barcodes[max(0, n-8):], in[i].Tube) {
+				barcodes = append(barcodes, in[i].Tube)
+			}
+		}
 	}
 	st := &setState{prev: map[string]*Sample{}, first: map[int64]*Sample{}, byClient: map[string]*planned{},
 		firstOf: map[int64]*planned{}, retests: map[int64]*planned{}, refs: map[int]*planned{}, repeat: map[int]bool{}}

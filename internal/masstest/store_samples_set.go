@@ -118,11 +118,19 @@ func samplesWhereIn[T any](ctx context.Context, tx *db.Tx, round int64, column s
 func coveredIn(ctx context.Context, tx *db.Tx, round int64, residents []int64) (map[int64]int64, map[int64]ExemptReason, error) {
 	first, exempt := map[int64]int64{}, map[int64]ExemptReason{}
 	for _, part := range pieces(residents, listSizes) {
-		var a db.Args
-		q := `SELECT r.id, s.id, e.reason FROM testing_residents r
-			LEFT JOIN testing_samples s ON s.round_id = ` + a.Add(round) + ` AND s.resident_id = r.id AND s.retest_id IS NULL
-			LEFT JOIN testing_exemptions e ON e.round_id = ` + a.Add(round) + ` AND e.resident_id = r.id
-			WHERE r.id IN ` + db.In(&a, part) + ` AND (s.id IS NOT NULL OR e.reason IS NOT NULL)`
+		// The ids as a list of rows, not r.id IN (…): the residents' table
+		// itself has nothing to say.
+		args := make([]any, 0, len(part)+2)
+		for _, id := range part {
+			args = append(args, id)
+		}
+		args = append(args, round, round)
+		n := len(part)
+		q := rowsSQL(`WITH ids (id) AS (VALUES `, 1, n, `)
+			SELECT ids.id, s.id, e.reason FROM ids
+			LEFT JOIN testing_samples s ON s.round_id = $`+strconv.Itoa(n+1)+` AND s.resident_id = ids.id AND s.retest_id IS NULL
+			LEFT JOIN testing_exemptions e ON e.round_id = $`+strconv.Itoa(n+2)+` AND e.resident_id = ids.id
+			WHERE s.id IS NOT NULL OR e.reason IS NOT NULL`)
 		err := db.Each(ctx, tx, func(sc db.Scanner) error {
 			var id int64
 			var sample sql.NullInt64
@@ -137,7 +145,7 @@ func coveredIn(ctx context.Context, tx *db.Tx, round int64, residents []int64) (
 				exempt[id] = ExemptReason(reason.String)
 			}
 			return nil
-		}, q, a.List...)
+		}, q, args...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("masstest: samples and exemptions of residents: %w", err)
 		}
@@ -188,23 +196,28 @@ func insertTubes(ctx context.Context, tx *db.Tx, round int64, tubes []*setTube) 
 }
 
 func insertTubesPart(ctx context.Context, tx *db.Tx, round int64, tubes []*setTube) error {
-	var a db.Args
-	rows := make([]string, len(tubes))
-	byCode := map[string]*setTube{}
-	for i, t := range tubes {
-		rows[i] = "(" + a.Add(t.barcode) + ", " + a.Add(round) + ", " + a.Add(t.poolSize) + ", " + a.Add(t.filled) + ")"
-		byCode[t.barcode] = t
+	args := make([]any, 0, 4*len(tubes))
+	r := any(round)
+	for _, t := range tubes {
+		args = append(args, t.barcode, r, t.poolSize, t.filled)
 	}
-	q := `INSERT INTO testing_tubes (barcode, round_id, pool_size, filled) VALUES ` + strings.Join(rows, ", ") + ` RETURNING id, barcode`
-	return db.Each(ctx, tx, func(sc db.Scanner) error {
-		var id int64
-		var code string
-		if err := sc.Scan(&id, &code); err != nil {
-			return err
-		}
-		byCode[code].id = id
-		return nil
-	}, q, a.List...)
+	// Without RETURNING, as insertSamplesPart: the ids follow in order.
+	res, err := tx.ExecContext(ctx, rowsSQL(`INSERT INTO testing_tubes (barcode, round_id, pool_size, filled) VALUES `, 4, len(tubes), ``),
+		args...)
+	if err != nil {
+		return fmt.Errorf("masstest: insert tubes: %w", err)
+	}
+	last, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("masstest: insert tubes: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != int64(len(tubes)) {
+		return fmt.Errorf("masstest: insert tubes: %d of %d rows (%v)", n, len(tubes), err)
+	}
+	for i, t := range tubes {
+		t.id = last - int64(len(tubes)-1-i)
+	}
+	return nil
 }
 
 // refillTube sets a tube's count to what the batch made it.
