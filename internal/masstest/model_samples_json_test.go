@@ -103,3 +103,12 @@ func TestSampleBodyDecodeJSONFast(t *testing.T) {
 		}
 	}
 }
+
+// The samples' INSERT of the largest piece stays within the statement
+// cache's bound (db's maxStmtLen, 4 KiB): past it, every batch would
+// parse its 15 statements of 64 rows again.
+func TestSampleInsertFitsTheStatementCache(t *testing.T) {
+	if n := len(sampleInsertSQL(sampleRowSizes[0])); n > 4096 {
+		t.Errorf("the INSERT of %d samples is %d bytes", sampleRowSizes[0], n)
+	}
+}

@@ -14,7 +14,7 @@ import (
 // The statements of a batch of samples written as sets (service_samples_set.go):
 // each reads or writes many records of the batch at once. A batch's
 // records go in pieces of fixed sizes (greedy: 128, 32, 8, 1 values a
-// list; 32, 8, 1 rows an INSERT), so that every statement is one of a few
+// list; 32, 8, 1 rows an INSERT, the samples' 64, 16, 4, 1), so that every statement is one of a few
 // texts short enough for the statement cache (db.maxStmtLen): modernc's
 // SQLite spends more parsing a statement of a thousand rows than running
 // it.
@@ -22,6 +22,10 @@ import (
 var (
 	listSizes = []int{128, 32, 8, 1}
 	rowSizes  = []int{32, 8, 1}
+	// sampleRowSizes are the samples' INSERT's: 64 rows of 11 values is
+	// the most whose text (rowsSQL) stays within the statement cache's
+	// 4 KiB; each statement fewer is a statement journal fewer.
+	sampleRowSizes = []int{64, 16, 4, 1}
 )
 
 // pieces cuts vals into pieces of the first of sizes that fits, greedily.
@@ -236,7 +240,7 @@ func refillTube(ctx context.Context, tx *db.Tx, t *setTube) error {
 // SQLite: insertSamplesPart).
 func insertSamples(ctx context.Context, tx *db.Tx, rows []sampleRow) (map[string]int64, error) {
 	out := map[string]int64{}
-	for _, part := range pieces(rows, rowSizes) {
+	for _, part := range pieces(rows, sampleRowSizes) {
 		if err := insertSamplesPart(ctx, tx, part, out); err != nil {
 			return nil, err
 		}
@@ -314,8 +318,8 @@ type rowSQLKey struct {
 }
 
 // rowsSQL is head, n rows of cols placeholders ($1 … $cols·n in order,
-// as db.Args numbers them), and tail; made once for each head and n
-// (the pieces' sizes are few).
+// as db.Args numbers them, without spaces), and tail; made once for each
+// head and n (the pieces' sizes are few).
 func rowsSQL(head string, cols, n int, tail string) string {
 	k := rowSQLKey{head + tail, n}
 	if q, ok := rowSQL.Load(k); ok {
@@ -325,12 +329,12 @@ func rowsSQL(head string, cols, n int, tail string) string {
 	b.WriteString(head)
 	for i := range n {
 		if i > 0 {
-			b.WriteString(", ")
+			b.WriteByte(',')
 		}
 		b.WriteByte('(')
 		for c := range cols {
 			if c > 0 {
-				b.WriteString(", ")
+				b.WriteByte(',')
 			}
 			b.WriteByte('$')
 			b.WriteString(strconv.Itoa(i*cols + c + 1))
