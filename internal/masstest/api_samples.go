@@ -54,10 +54,11 @@ func (a *API) Samples(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Written by hand (model_samples_json.go), as encoding/json would.
 	if in.single {
-		return web.JSON(w, http.StatusOK, res[0])
+		return web.JSON(w, http.StatusOK, &res[0])
 	}
-	return web.JSON(w, http.StatusOK, web.Items[SampleResult]{Items: res})
+	return web.JSON(w, http.StatusOK, sampleResults(res))
 }
 
 // Exempt answers POST /api/v1/rounds/{id}/exemptions.

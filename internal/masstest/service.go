@@ -58,17 +58,19 @@ type Deps struct {
 // Service is the mass-testing use cases. Every method authorizes its
 // caller, validates its input and runs in one transaction.
 type Service struct {
-	db       *db.DB
-	box      *pii.Box
-	areas    Areas
-	codes    Codes
-	users    Users
-	notifier Notifier
-	sealer   SealProposer
-	zones    Zones
-	clock    clock.Clock
-	log      *slog.Logger
-	rounds   *roundCache // the samples' path's rounds and teams
+	db        *db.DB
+	box       *pii.Box
+	areas     Areas
+	codes     Codes
+	users     Users
+	notifier  Notifier
+	sealer    SealProposer
+	zones     Zones
+	clock     clock.Clock
+	log       *slog.Logger
+	rounds    *roundCache    // the samples' path's rounds and teams
+	residents *residentCache // the samples' path's residents (SQLite)
+	merge     *sampleMerger  // concurrent requests of a collector written together (SQLite)
 }
 
 // NewService builds the service.
@@ -78,7 +80,8 @@ func NewService(d *db.DB, deps Deps) *Service {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{db: d, box: deps.Box, areas: deps.Areas, codes: deps.Codes, users: deps.Users, notifier: deps.Notifier,
-		sealer: deps.Sealer, zones: deps.Zones, clock: d.Clock, log: log, rounds: newRoundCache()}
+		sealer: deps.Sealer, zones: deps.Zones, clock: d.Clock, log: log, rounds: newRoundCache(),
+		residents: newResidentCache(), merge: newSampleMerger()}
 }
 
 // Now is the service's clock, for pages.

@@ -61,6 +61,10 @@ func (s *Service) ImportHouseholds(ctx context.Context, p *auth.Principal, data 
 	}
 	out := &RegisterImport{Rows: len(rows), IgnoredColumns: append([]string{}, tbl.Ignored...)}
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
+		// The samples' cache of residents goes before the import's writes
+		// and after them, whatever their outcome (cache_residents.go).
+		s.residents.forget()
+		defer s.residents.forget()
 		out.Communities = nil
 		im := &regImport{s: s, p: p, tx: tx, comms: ck.comms, touched: map[int64]bool{}, rebuild: map[string]bool{},
 			today: tx.Now.In(clock.Shanghai).Format("2006-01-02")}

@@ -148,29 +148,41 @@ func (s *Service) RecordSamples(ctx context.Context, p *auth.Principal, roundRef
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
-	err = s.db.Write(ctx, func(tx *db.Tx) error {
-		closed, err := roundClosedAt(ctx, tx, r.ID)
-		if err != nil {
-			return err
-		}
-		round := *r
-		round.ClosedAt = closed
-		b := &batch{svc: s, round: &round, reach: rc, collector: p.Actor(), sites: map[int64]bool{}, now: tx.Now,
-			counts: map[int64]*hhCount{}}
-		if tx.Dialect == db.SQLite {
-			err = b.recordSet(ctx, tx, in, ok, out)
-		} else {
-			err = b.recordEach(ctx, tx, in, ok, out)
-		}
-		if err != nil {
-			return err
-		}
-		return b.flush(ctx, tx)
-	})
+	own := owner{collector: p.Actor(), reach: rc}
+	if s.db.Dialect == db.SQLite {
+		err = s.mergedWrite(ctx, r, own, in, ok, out)
+	} else {
+		err = s.db.Write(ctx, func(tx *db.Tx) error { return s.writeSamples(ctx, tx, r, own, nil, in, ok, out) })
+	}
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
 	return out, nil
+}
+
+// writeSamples stores the valid records (ok) of in, in round r as own
+// (or, when owners is not nil, each as its owner: merged requests, on
+// SQLite), answering in out: as sets on SQLite, a record at a time behind
+// its savepoint on PostgreSQL.
+func (s *Service) writeSamples(ctx context.Context, tx *db.Tx, r *Round, own owner, owners []owner, in []SampleInput, ok []bool,
+	out []SampleResult) error {
+	closed, version, err := roundClosedAt(ctx, tx, r.ID)
+	if err != nil {
+		return err
+	}
+	round := *r
+	round.ClosedAt = closed
+	b := &batch{svc: s, round: &round, owner: own, owners: owners, sites: map[int64]bool{}, now: tx.Now,
+		counts: map[int64]*hhCount{}, version: version}
+	if tx.Dialect == db.SQLite {
+		err = b.recordSet(ctx, tx, in, ok, out)
+	} else {
+		err = b.recordEach(ctx, tx, in, ok, out)
+	}
+	if err != nil {
+		return err
+	}
+	return b.flush(ctx, tx)
 }
 
 // identify turns a scanned resident code or an ID number into what the
@@ -204,14 +216,29 @@ func (s *Service) identify(in *SampleInput) (SampleResult, bool) {
 
 // batch is the state of one request's records in its transaction.
 type batch struct {
-	svc       *Service
-	round     *Round
-	reach     reach
+	svc     *Service
+	round   *Round
+	owner   owner          // whose records they are
+	owners  []owner        // when not nil, whose each record is (requests merged)
+	sites   map[int64]bool // site ids of the campaign seen valid
+	now     time.Time
+	counts  map[int64]*hhCount // what the stored samples change, by household
+	order   []int64            // the households of counts, first seen first
+	version int64              // SQLite's data_version in the transaction (residentCache)
+}
+
+// owner is a record's collector and where they may sample.
+type owner struct {
 	collector string
-	sites     map[int64]bool // site ids of the campaign seen valid
-	now       time.Time
-	counts    map[int64]*hhCount // what the stored samples change, by household
-	order     []int64            // the households of counts, first seen first
+	reach     reach
+}
+
+// ownerOf is whose record i is.
+func (b *batch) ownerOf(i int) *owner {
+	if b.owners != nil {
+		return &b.owners[i]
+	}
+	return &b.owner
 }
 
 // hhCount is what a batch's samples change of one household's counts.
@@ -229,15 +256,16 @@ func (b *batch) recordEach(ctx context.Context, tx *db.Tx, in []SampleInput, ok 
 			continue
 		}
 		var err error
-		if out[i], err = b.record(ctx, tx, &in[i]); err != nil {
+		if out[i], err = b.record(ctx, tx, b.ownerOf(i), &in[i]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// record stores one sample, or says why not; an error is the database's.
-func (b *batch) record(ctx context.Context, tx *db.Tx, in *SampleInput) (SampleResult, error) {
+// record stores one sample of o's, or says why not; an error is the
+// database's.
+func (b *batch) record(ctx context.Context, tx *db.Tx, o *owner, in *SampleInput) (SampleResult, error) {
 	res, err := b.find(ctx, tx, in)
 	if err != nil {
 		return SampleResult{}, err
@@ -251,7 +279,7 @@ func (b *batch) record(ctx context.Context, tx *db.Tx, in *SampleInput) (SampleR
 	if err != nil || prev != nil {
 		return SampleResult{Status: Created, Sample: prev}, err
 	}
-	if r, ok := b.check(res, in); !ok {
+	if r, ok := b.check(res, in, o.reach); !ok {
 		return r, nil
 	}
 	var retest sql.NullInt64
@@ -271,7 +299,7 @@ func (b *batch) record(ctx context.Context, tx *db.Tx, in *SampleInput) (SampleR
 	if err := savepoint(ctx, tx, "SAVEPOINT"); err != nil {
 		return SampleResult{}, err
 	}
-	r, stored, err := b.write(ctx, tx, in, res, site, retest)
+	r, stored, err := b.write(ctx, tx, o, in, res, site, retest)
 	if err != nil {
 		return r, err
 	}
@@ -287,7 +315,8 @@ func (b *batch) record(ctx context.Context, tx *db.Tx, in *SampleInput) (SampleR
 // that cannot be stored (a full tube, or a concurrent transaction that
 // stored the same client id or resident first) answers why and stored
 // false, and the caller takes its writes back.
-func (b *batch) write(ctx context.Context, tx *db.Tx, in *SampleInput, res *residentRow, site, retest sql.NullInt64) (SampleResult, bool, error) {
+func (b *batch) write(ctx context.Context, tx *db.Tx, o *owner, in *SampleInput, res *residentRow, site, retest sql.NullInt64) (SampleResult,
+	bool, error) {
 	tube, ok, err := fillTube(ctx, tx, in.Tube, b.round.ID, in.PoolSize)
 	if err != nil {
 		return SampleResult{}, false, err
@@ -297,7 +326,7 @@ func (b *batch) write(ctx context.Context, tx *db.Tx, in *SampleInput, res *resi
 		return r, false, err
 	}
 	row := sampleRow{round: b.round.ID, resident: res.id, household: res.hh.id, tube: tube, mode: in.Mode, site: site,
-		retest: retest, collector: b.collector, clientID: in.ClientID, sampledAt: in.SampledAt.UnixMilli()}
+		retest: retest, collector: o.collector, clientID: in.ClientID, sampledAt: in.SampledAt.UnixMilli()}
 	id, ok, err := insertSample(ctx, tx, row)
 	if err != nil {
 		return SampleResult{}, false, err
@@ -351,14 +380,14 @@ func (b *batch) find(ctx context.Context, tx *db.Tx, in *SampleInput) (*resident
 }
 
 // check holds a sample of res to the round: in its areas, within its
-// window, the collector's to take, the resident still registered.
-func (b *batch) check(res *residentRow, in *SampleInput) (SampleResult, bool) {
+// window, the collector's to take (rc), the resident still registered.
+func (b *batch) check(res *residentRow, in *SampleInput, rc reach) (SampleResult, bool) {
 	switch {
 	case !res.status.InPopulation():
 		return refused("resident_not_registered", "该居民已"+StatusNames[res.status]+"，不在本轮名册中"), false
 	case !inRound(b.round, res.hh.areaPath):
 		return refused("not_in_round", "该居民所在社区不在本轮检测范围内"), false
-	case !b.reach.covers(res.hh.areaPath):
+	case !rc.covers(res.hh.areaPath):
 		return refused("out_of_reach", "该居民不在您负责的采样范围内"), false
 	case in.RetestID != 0:
 		// A retest is taken when the lab asks, in the round's window or after.

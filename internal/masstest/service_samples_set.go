@@ -3,6 +3,7 @@ package masstest
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strconv"
 
 	"tongxin/internal/db"
@@ -95,15 +96,21 @@ func (b *batch) readSet(ctx context.Context, tx *db.Tx, in []SampleInput, ok []b
 		} else {
 			idxs = append(idxs, in[i].IDNumber)
 		}
-		clients, barcodes = append(clients, in[i].ClientID), append(barcodes, in[i].Tube)
+		clients = append(clients, in[i].ClientID)
+		// A tube holds up to 20 of the batch's records: named once.
+		if n := len(barcodes); n == 0 || barcodes[n-1] != in[i].Tube {
+			if !slices.Contains(barcodes[max(0, n-8):], in[i].Tube) {
+				barcodes = append(barcodes, in[i].Tube)
+			}
+		}
 	}
 	st := &setState{prev: map[string]*Sample{}, first: map[int64]*Sample{}, byClient: map[string]*planned{},
 		firstOf: map[int64]*planned{}, retests: map[int64]*planned{}, refs: map[int]*planned{}, repeat: map[int]bool{}}
 	var err error
-	if st.byCode, err = residentsBy(ctx, tx, "code", codes); err != nil {
+	if st.byCode, err = b.svc.residents.residents(ctx, tx, b.version, byCode, codes); err != nil {
 		return nil, err
 	}
-	if st.byIdx, err = residentsBy(ctx, tx, "id_idx", idxs); err != nil {
+	if st.byIdx, err = b.svc.residents.residents(ctx, tx, b.version, byIdx, idxs); err != nil {
 		return nil, err
 	}
 	var residents []int64
@@ -119,17 +126,25 @@ func (b *batch) readSet(ctx context.Context, tx *db.Tx, in []SampleInput, ok []b
 	for _, s := range prev {
 		st.prev[s.ClientID] = s
 	}
-	first, err := samplesWhereIn(ctx, tx, b.round.ID, "resident_id", residents)
+	firstIDs, exempt, err := coveredIn(ctx, tx, b.round.ID, residents)
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range first {
-		st.first[s.ResidentID] = s
+	st.exempt = exempt
+	if len(firstIDs) > 0 {
+		ids := make([]int64, 0, len(firstIDs))
+		for _, id := range firstIDs {
+			ids = append(ids, id)
+		}
+		first, err := samplesWhereIn(ctx, tx, b.round.ID, "id", ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range first {
+			st.first[s.ResidentID] = s
+		}
 	}
-	if st.tubes, err = tubesIn(ctx, tx, barcodes); err != nil {
-		return nil, err
-	}
-	st.exempt, err = exemptionsIn(ctx, tx, b.round.ID, residents)
+	st.tubes, err = tubesIn(ctx, tx, barcodes)
 	return st, err
 }
 
@@ -150,7 +165,8 @@ func (b *batch) decide(ctx context.Context, tx *db.Tx, st *setState, i int, in *
 		st.refs[i] = p
 		return SampleResult{}, nil
 	}
-	if r, ok := b.check(res, in); !ok {
+	o := b.ownerOf(i)
+	if r, ok := b.check(res, in, o.reach); !ok {
 		return r, nil
 	}
 	var retest sql.NullInt64
@@ -184,7 +200,7 @@ func (b *batch) decide(ctx context.Context, tx *db.Tx, st *setState, i int, in *
 	}
 	t.filled++
 	p := &planned{i: i, in: in, res: res, row: sampleRow{round: b.round.ID, resident: res.id, household: res.hh.id, mode: in.Mode,
-		site: site, retest: retest, collector: b.collector, clientID: in.ClientID, sampledAt: in.SampledAt.UnixMilli()}}
+		site: site, retest: retest, collector: o.collector, clientID: in.ClientID, sampledAt: in.SampledAt.UnixMilli()}}
 	st.plans = append(st.plans, p)
 	st.byClient[in.ClientID] = p
 	if retest.Valid {

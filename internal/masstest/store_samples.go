@@ -102,17 +102,25 @@ func priorSamples(ctx context.Context, tx *db.Tx, round int64, clientID string, 
 	return prev, first, nil
 }
 
-// roundClosedAt reads when a round was closed, nil if it is not.
-func roundClosedAt(ctx context.Context, tx *db.Tx, round int64) (*time.Time, error) {
+// roundClosedAt reads when a round was closed, nil if it is not; on
+// SQLite also the connection's data_version (residentCache), in the same
+// statement: a single record's transaction is a dozen statements, each
+// counts.
+func roundClosedAt(ctx context.Context, tx *db.Tx, round int64) (*time.Time, int64, error) {
 	var closed sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT closed_at FROM testing_rounds WHERE id = $1`, round).Scan(&closed); err != nil {
-		return nil, fmt.Errorf("masstest: round: %w", err)
+	var version int64
+	q := `SELECT closed_at, 0 FROM testing_rounds WHERE id = $1`
+	if tx.Dialect == db.SQLite {
+		q = `SELECT closed_at, (SELECT data_version FROM pragma_data_version()) FROM testing_rounds WHERE id = $1`
+	}
+	if err := tx.QueryRowContext(ctx, q, round).Scan(&closed, &version); err != nil {
+		return nil, 0, fmt.Errorf("masstest: round: %w", err)
 	}
 	if !closed.Valid {
-		return nil, nil
+		return nil, version, nil
 	}
 	t := clock.FromMillis(closed.Int64)
-	return &t, nil
+	return &t, version, nil
 }
 
 func firstSample(ctx context.Context, tx *db.Tx, round, resident int64) (*Sample, error) {

@@ -2,8 +2,11 @@ package masstest
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync"
 
 	"tongxin/internal/db"
 )
@@ -11,7 +14,7 @@ import (
 // The statements of a batch of samples written as sets (service_samples_set.go):
 // each reads or writes many records of the batch at once. A batch's
 // records go in pieces of fixed sizes (greedy: 128, 32, 8, 1 values a
-// list; 32, 8, 1 rows an INSERT), so that every statement is one of a few
+// list; 32, 8, 1 rows an INSERT, the samples' 64, 16, 4, 1), so that every statement is one of a few
 // texts short enough for the statement cache (db.maxStmtLen): modernc's
 // SQLite spends more parsing a statement of a thousand rows than running
 // it.
@@ -19,6 +22,10 @@ import (
 var (
 	listSizes = []int{128, 32, 8, 1}
 	rowSizes  = []int{32, 8, 1}
+	// sampleRowSizes are the samples' INSERT's: 64 rows of 11 values is
+	// the most whose text (rowsSQL) stays within the statement cache's
+	// 4 KiB; each statement fewer is a statement journal fewer.
+	sampleRowSizes = []int{64, 16, 4, 1}
 )
 
 // pieces cuts vals into pieces of the first of sizes that fits, greedily.
@@ -54,19 +61,33 @@ func residentsBy(ctx context.Context, tx *db.Tx, column string, values []string)
 	return out, nil
 }
 
+// sampleResidentCols are what a sample needs of its resident: the
+// answer (code, masked name), the checks (status, the household's area)
+// and the coverage (the household, its building).
+const sampleResidentCols = `r.id, r.code, r.name_masked, r.status, h.id, h.members, h.community_code, h.area_path, h.estate,
+	h.building`
+
 func residentsIn(ctx context.Context, tx *db.Tx, column string, values []string, out map[string]*residentRow) error {
 	var a db.Args
-	q := `SELECT ` + residentRowCols + `, r.` + column + ` FROM testing_residents r JOIN testing_households h ON h.id = r.household_id
+	cols := sampleResidentCols
+	if column != "code" {
+		cols += ", r." + column
+	}
+	q := `SELECT ` + cols + ` FROM testing_residents r JOIN testing_households h ON h.id = r.household_id
 		WHERE r.` + column + ` IN ` + db.In(&a, values)
 	err := db.Each(ctx, tx, func(sc db.Scanner) error {
-		var r residentRow
-		var key string
-		if err := sc.Scan(&r.id, &r.code, &r.nameMasked, &r.birthYear, &r.status, &r.flags.MobilityImpaired, &r.flags.ElderlyAlone,
-			&r.flags.Bedridden, &r.flags.Infant, &r.hh.id, &r.hh.members, &r.hh.communityCode, &r.hh.areaPath, &r.hh.estate,
-			&r.hh.building, &r.hh.unit, &r.hh.room, &key); err != nil {
+		r := new(residentRow)
+		dest := []any{&r.id, &r.code, &r.nameMasked, &r.status, &r.hh.id, &r.hh.members, &r.hh.communityCode, &r.hh.areaPath,
+			&r.hh.estate, &r.hh.building}
+		key := &r.code
+		if column != "code" {
+			key = new(string)
+			dest = append(dest, key)
+		}
+		if err := sc.Scan(dest...); err != nil {
 			return err
 		}
-		out[key] = &r
+		out[*key] = r
 		return nil
 	}, q, a.List...)
 	if err != nil {
@@ -76,16 +97,16 @@ func residentsIn(ctx context.Context, tx *db.Tx, column string, values []string,
 }
 
 // samplesWhereIn reads the round's samples whose column (client_id, or
-// resident_id of first samples) is one of values.
+// id) is one of values.
 func samplesWhereIn[T any](ctx context.Context, tx *db.Tx, round int64, column string, values []T) ([]*Sample, error) {
+	if column != "client_id" && column != "id" {
+		return nil, fmt.Errorf("masstest: samples by %s", column)
+	}
 	var out []*Sample
 	for _, part := range pieces(values, listSizes) {
 		var a db.Args
-		where := `s.round_id = ` + a.Add(round) + ` AND s.client_id IN ` + db.In(&a, part)
-		if column == "resident_id" {
-			where = `s.round_id = ` + a.Add(round) + ` AND s.retest_id IS NULL AND s.resident_id IN ` + db.In(&a, part)
-		}
-		q := `SELECT ` + sampleCols + sampleFrom + ` WHERE ` + where
+		q := `SELECT ` + sampleCols + sampleFrom + ` WHERE s.round_id = ` + a.Add(round) + ` AND s.` + column + ` IN ` +
+			db.In(&a, part)
 		list, err := db.Collect(ctx, tx, scanSample, q, a.List...)
 		if err != nil {
 			return nil, fmt.Errorf("masstest: samples: %w", err)
@@ -93,6 +114,47 @@ func samplesWhereIn[T any](ctx context.Context, tx *db.Tx, round int64, column s
 		out = append(out, list...)
 	}
 	return out, nil
+}
+
+// coveredIn reads, with one statement a piece, which of residents have a
+// first sample in the round (its id, by resident) and which an exemption
+// (its reason): most have neither, and answer no row.
+func coveredIn(ctx context.Context, tx *db.Tx, round int64, residents []int64) (map[int64]int64, map[int64]ExemptReason, error) {
+	first, exempt := map[int64]int64{}, map[int64]ExemptReason{}
+	for _, part := range pieces(residents, listSizes) {
+		// The ids as a list of rows, not r.id IN (…): the residents' table
+		// itself has nothing to say.
+		args := make([]any, 0, len(part)+2)
+		for _, id := range part {
+			args = append(args, id)
+		}
+		args = append(args, round, round)
+		n := len(part)
+		q := rowsSQL(`WITH ids (id) AS (VALUES `, 1, n, `)
+			SELECT ids.id, s.id, e.reason FROM ids
+			LEFT JOIN testing_samples s ON s.round_id = $`+strconv.Itoa(n+1)+` AND s.resident_id = ids.id AND s.retest_id IS NULL
+			LEFT JOIN testing_exemptions e ON e.round_id = $`+strconv.Itoa(n+2)+` AND e.resident_id = ids.id
+			WHERE s.id IS NOT NULL OR e.reason IS NOT NULL`)
+		err := db.Each(ctx, tx, func(sc db.Scanner) error {
+			var id int64
+			var sample sql.NullInt64
+			var reason sql.NullString
+			if err := sc.Scan(&id, &sample, &reason); err != nil {
+				return err
+			}
+			if sample.Valid {
+				first[id] = sample.Int64
+			}
+			if reason.Valid {
+				exempt[id] = ExemptReason(reason.String)
+			}
+			return nil
+		}, q, args...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("masstest: samples and exemptions of residents: %w", err)
+		}
+	}
+	return first, exempt, nil
 }
 
 // tubesIn reads the tubes of barcodes.
@@ -127,32 +189,6 @@ func tubesInPart(ctx context.Context, tx *db.Tx, barcodes []string, out map[stri
 	return nil
 }
 
-// exemptionsIn reads the round's exemptions of residents, by resident.
-func exemptionsIn(ctx context.Context, tx *db.Tx, round int64, residents []int64) (map[int64]ExemptReason, error) {
-	out := map[int64]ExemptReason{}
-	if len(residents) == 0 {
-		return out, nil
-	}
-	for _, part := range pieces(residents, listSizes) {
-		var a db.Args
-		q := `SELECT resident_id, reason FROM testing_exemptions WHERE round_id = ` + a.Add(round) + ` AND resident_id IN ` +
-			db.In(&a, part)
-		err := db.Each(ctx, tx, func(sc db.Scanner) error {
-			var id int64
-			var r ExemptReason
-			if err := sc.Scan(&id, &r); err != nil {
-				return err
-			}
-			out[id] = r
-			return nil
-		}, q, a.List...)
-		if err != nil {
-			return nil, fmt.Errorf("masstest: exemptions: %w", err)
-		}
-	}
-	return out, nil
-}
-
 // insertTubes creates tubes, setting their ids.
 func insertTubes(ctx context.Context, tx *db.Tx, round int64, tubes []*setTube) error {
 	for _, part := range pieces(tubes, rowSizes) {
@@ -164,23 +200,28 @@ func insertTubes(ctx context.Context, tx *db.Tx, round int64, tubes []*setTube) 
 }
 
 func insertTubesPart(ctx context.Context, tx *db.Tx, round int64, tubes []*setTube) error {
-	var a db.Args
-	rows := make([]string, len(tubes))
-	byCode := map[string]*setTube{}
-	for i, t := range tubes {
-		rows[i] = "(" + a.Add(t.barcode) + ", " + a.Add(round) + ", " + a.Add(t.poolSize) + ", " + a.Add(t.filled) + ")"
-		byCode[t.barcode] = t
+	args := make([]any, 0, 4*len(tubes))
+	r := any(round)
+	for _, t := range tubes {
+		args = append(args, t.barcode, r, t.poolSize, t.filled)
 	}
-	q := `INSERT INTO testing_tubes (barcode, round_id, pool_size, filled) VALUES ` + strings.Join(rows, ", ") + ` RETURNING id, barcode`
-	return db.Each(ctx, tx, func(sc db.Scanner) error {
-		var id int64
-		var code string
-		if err := sc.Scan(&id, &code); err != nil {
-			return err
-		}
-		byCode[code].id = id
-		return nil
-	}, q, a.List...)
+	// Without RETURNING, as insertSamplesPart: the ids follow in order.
+	res, err := tx.ExecContext(ctx, rowsSQL(`INSERT INTO testing_tubes (barcode, round_id, pool_size, filled) VALUES `, 4, len(tubes), ``),
+		args...)
+	if err != nil {
+		return fmt.Errorf("masstest: insert tubes: %w", err)
+	}
+	last, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("masstest: insert tubes: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != int64(len(tubes)) {
+		return fmt.Errorf("masstest: insert tubes: %d of %d rows (%v)", n, len(tubes), err)
+	}
+	for i, t := range tubes {
+		t.id = last - int64(len(tubes)-1-i)
+	}
+	return nil
 }
 
 // refillTube sets a tube's count to what the batch made it.
@@ -195,10 +236,11 @@ func refillTube(ctx context.Context, tx *db.Tx, t *setTube) error {
 	return nil
 }
 
-// insertSamples stores rows, answering their ids by client id.
+// insertSamples stores rows, answering their ids by client id (on
+// SQLite: insertSamplesPart).
 func insertSamples(ctx context.Context, tx *db.Tx, rows []sampleRow) (map[string]int64, error) {
 	out := map[string]int64{}
-	for _, part := range pieces(rows, rowSizes) {
+	for _, part := range pieces(rows, sampleRowSizes) {
 		if err := insertSamplesPart(ctx, tx, part, out); err != nil {
 			return nil, err
 		}
@@ -207,28 +249,102 @@ func insertSamples(ctx context.Context, tx *db.Tx, rows []sampleRow) (map[string
 }
 
 func insertSamplesPart(ctx context.Context, tx *db.Tx, rows []sampleRow, out map[string]int64) error {
-	var a db.Args
-	values := make([]string, len(rows))
+	// The values the rows share are boxed once: a thousand rows' values
+	// were the batch's most allocations.
+	args := make([]any, 0, len(rows)*sampleInsertCols)
+	var round, mode, collector any
+	now := any(tx.NowMS())
 	for i, r := range rows {
-		values[i] = "(" + strings.Join([]string{a.Add(r.round), a.Add(r.resident), a.Add(r.household), a.Add(r.tube),
-			a.Add(string(r.mode)), a.Add(r.site), a.Add(r.collector), a.Add(r.clientID), a.Add(r.sampledAt), a.Add(tx.NowMS()),
-			a.Add(r.retest)}, ", ") + ")"
-	}
-	q := `INSERT INTO testing_samples (round_id, resident_id, household_id, tube_id, mode, site_id, collector, client_id, sampled_at,
-		received_at, retest_id) VALUES ` + strings.Join(values, ", ") + ` RETURNING id, client_id`
-	err := db.Each(ctx, tx, func(sc db.Scanner) error {
-		var id int64
-		var client string
-		if err := sc.Scan(&id, &client); err != nil {
-			return err
+		if i == 0 || r.round != rows[i-1].round {
+			round = r.round
 		}
-		out[client] = id
-		return nil
-	}, q, a.List...)
+		if i == 0 || r.mode != rows[i-1].mode {
+			mode = string(r.mode)
+		}
+		if i == 0 || r.collector != rows[i-1].collector {
+			collector = r.collector
+		}
+		args = append(args, round, r.resident, r.household, r.tube, mode, nullable(r.site), collector, r.clientID, r.sampledAt, now,
+			nullable(r.retest))
+	}
+	// No RETURNING: SQLite answers it from a table it fills first, which
+	// cost a third of the INSERT. The ids are known without it: the
+	// table's ids are AUTOINCREMENT and this transaction is the only
+	// writer (batches as sets run on SQLite only), so the rows of one
+	// INSERT … VALUES take the ids after the largest, one by one, in
+	// order — the last is last_insert_rowid().
+	res, err := tx.ExecContext(ctx, sampleInsertSQL(len(rows)), args...)
 	if err != nil {
 		return fmt.Errorf("masstest: insert samples: %w", err)
 	}
+	last, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("masstest: insert samples: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != int64(len(rows)) {
+		return fmt.Errorf("masstest: insert samples: %d of %d rows (%v)", n, len(rows), err)
+	}
+	for i, r := range rows {
+		out[r.clientID] = last - int64(len(rows)-1-i)
+	}
 	return nil
+}
+
+// nullable is v as a statement's value: nil when not valid (no
+// allocation for the common NULL).
+func nullable(v sql.NullInt64) any {
+	if !v.Valid {
+		return nil
+	}
+	return v.Int64
+}
+
+// sampleInsertCols are the values of a row of sampleInsertSQL.
+const sampleInsertCols = 11
+
+// sampleInsertSQL is the INSERT of n samples, $1 … $11n in order: the
+// same text for every piece of n rows, made once (rowsSQL).
+func sampleInsertSQL(n int) string {
+	return rowsSQL(`INSERT INTO testing_samples (round_id, resident_id, household_id, tube_id, mode, site_id, collector, client_id,
+		sampled_at, received_at, retest_id) VALUES `, sampleInsertCols, n, ``)
+}
+
+// rowSQL keeps the texts rowsSQL made, by head and rows.
+var rowSQL sync.Map // rowSQLKey → string
+
+type rowSQLKey struct {
+	head string
+	n    int
+}
+
+// rowsSQL is head, n rows of cols placeholders ($1 … $cols·n in order,
+// as db.Args numbers them, without spaces), and tail; made once for each
+// head and n (the pieces' sizes are few).
+func rowsSQL(head string, cols, n int, tail string) string {
+	k := rowSQLKey{head + tail, n}
+	if q, ok := rowSQL.Load(k); ok {
+		return q.(string)
+	}
+	var b strings.Builder
+	b.WriteString(head)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for c := range cols {
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(i*cols + c + 1))
+		}
+		b.WriteByte(')')
+	}
+	b.WriteString(tail)
+	q := b.String()
+	rowSQL.Store(k, q)
+	return q
 }
 
 // deleteExemptions takes the round's exemptions of residents away.

@@ -3,7 +3,6 @@ package masstest
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"tongxin/internal/db"
 )
@@ -77,16 +76,15 @@ type hhBump struct {
 // many households (in pieces of a few sizes, so that the texts repeat).
 func bumpHouseholds(ctx context.Context, tx *db.Tx, round int64, bumps []*hhBump) error {
 	for _, part := range pieces(bumps, rowSizes) {
-		var a db.Args
-		values := make([]string, len(part))
+		args := make([]any, 0, 4*len(part))
 		by := make(map[int64]*hhBump, len(part))
-		for i, h := range part {
-			values[i] = "(" + a.Add(round) + ", " + a.Add(h.household) + ", " + a.Add(h.ds) + ", " + a.Add(h.de) + ")"
+		for _, h := range part {
+			args = append(args, round, h.household, h.ds, h.de)
 			by[h.household] = h
 		}
-		q := `INSERT INTO testing_round_households (round_id, household_id, sampled, exempt) VALUES ` + strings.Join(values, ", ") +
+		q := rowsSQL(`INSERT INTO testing_round_households (round_id, household_id, sampled, exempt) VALUES `, 4, len(part),
 			` ON CONFLICT (round_id, household_id) DO UPDATE SET sampled = testing_round_households.sampled + excluded.sampled,
-			exempt = testing_round_households.exempt + excluded.exempt RETURNING household_id, sampled, exempt`
+			exempt = testing_round_households.exempt + excluded.exempt RETURNING household_id, sampled, exempt`)
 		err := db.Each(ctx, tx, func(sc db.Scanner) error {
 			var id int64
 			var s1, e1 int
@@ -97,7 +95,7 @@ func bumpHouseholds(ctx context.Context, tx *db.Tx, round int64, bumps []*hhBump
 				h.s0, h.e0 = s1-h.ds, e1-h.de
 			}
 			return nil
-		}, q, a.List...)
+		}, q, args...)
 		if err != nil {
 			return fmt.Errorf("masstest: household counts: %w", err)
 		}

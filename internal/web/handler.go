@@ -156,18 +156,24 @@ func JSON(w http.ResponseWriter, status int, v any) error {
 	buf := bodyPool.Get().(*bytes.Buffer)
 	defer putBody(buf)
 	buf.Reset()
+	var body []byte
 	if a, ok := v.(JSONAppender); ok {
-		buf.Grow(1024) // most answers fit: appended in place, not copied
-		buf.Write(append(a.AppendJSON(buf.AvailableBuffer()), '\n'))
-	} else if err := json.NewEncoder(buf).Encode(v); err != nil {
-		return err
+		// Written from where it was appended: a large answer outgrows
+		// the pooled buffer, and copying it back in cost as much again.
+		buf.Grow(1024) // most answers fit in place
+		body = append(a.AppendJSON(buf.AvailableBuffer()), '\n')
+	} else {
+		if err := json.NewEncoder(buf).Encode(v); err != nil {
+			return err
+		}
+		body = buf.Bytes()
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	_, err := w.Write(buf.Bytes())
+	_, err := w.Write(body)
 	return err
 }
 

@@ -3,6 +3,8 @@ package web
 import (
 	"encoding/json"
 	"math/rand/v2"
+	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -49,6 +51,36 @@ func TestAppendJSONTime(t *testing.T) {
 		want, _ := json.Marshal(tm)
 		if got := AppendJSONTime(nil, tm); string(got) != string(want) {
 			t.Errorf("AppendJSONTime(%v) = %s, encoding/json writes %s", tm, got, want)
+		}
+	}
+}
+
+// bigAnswer appends n copies of a member: an answer past the pooled
+// buffer's size.
+type bigAnswer int
+
+func (n bigAnswer) AppendJSON(b []byte) []byte {
+	b = append(b, `{"items":[`...)
+	for i := range int(n) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `"0123456789"`...)
+	}
+	return append(b, "]}"...)
+}
+
+// JSON writes an answer that writes itself whole, with its length, small
+// or larger than the pooled buffer.
+func TestJSONWritesAppendedAnswers(t *testing.T) {
+	for _, n := range []int{0, 3, 20000} {
+		rec := httptest.NewRecorder()
+		if err := JSON(rec, 200, bigAnswer(n)); err != nil {
+			t.Fatal(err)
+		}
+		want := string(bigAnswer(n).AppendJSON(nil)) + "\n"
+		if got := rec.Body.String(); got != want || rec.Header().Get("Content-Length") != strconv.Itoa(len(want)) {
+			t.Errorf("%d members: %d bytes, Content-Length %s; want %d", n, len(got), rec.Header().Get("Content-Length"), len(want))
 		}
 	}
 }
