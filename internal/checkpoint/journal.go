@@ -46,7 +46,7 @@ import (
 const (
 	journalLoadDelay = 100 * time.Millisecond // the longest a scan waits in the journal
 	journalLoadRows  = 2048                   // rows that start a load at once
-	journalTxRows    = 1024                   // rows of one loading transaction
+	journalTxRows    = 256                    // rows of one loading transaction (a few ms of the core: the tail of scans' latency)
 	recentMax        = 1 << 15                // remembered answers, per generation
 )
 

@@ -158,10 +158,10 @@ func loadScans(ctx context.Context, tx *db.Tx, rows []*scanRow) error {
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("checkpoint: log scans: %w", err)
 		}
-		// A load of a thousand rows keeps the core for ten milliseconds;
-		// on a server with one core the scans being answered would wait
-		// that long behind it (until the runtime preempts it), which is
-		// the tail of their latency. Let them run between statements.
+		// On a server with one core (GOMAXPROCS 1) the requests made
+		// ready meanwhile (the runtime polls the network every 10 ms while
+		// a goroutine keeps the processor) run between the statements of
+		// a load rather than after the whole transaction.
 		runtime.Gosched()
 		return nil
 	})
