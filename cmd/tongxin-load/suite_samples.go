@@ -35,7 +35,7 @@ func (f *sampleFlags) define(fs *flag.FlagSet) {
 	fs.IntVar(&f.batch, "batch", loadgen.DefaultSampleBatch, "samples-batch: records a request (raw-samples: a transaction)")
 	fs.IntVar(&f.conns, "sample-conns", samplesOneConns, "samples-one: closed-loop clients (issue 14: 64)")
 	fs.IntVar(&f.batchConns, "batch-conns", 4, "samples-batch: closed-loop clients, each with a batch in flight")
-	fs.Float64Var(&f.rate, "samples-rate", 20000, "samples-*: samples/s the first run is given rounds for (later runs: 1.5 × the last)")
+	fs.Float64Var(&f.rate, "samples-rate", 100000, "samples-*: samples/s the first run is given rounds for (later runs: 1.5 × the last)")
 }
 
 func (f *sampleFlags) check() error {
