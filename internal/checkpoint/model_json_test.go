@@ -1,13 +1,12 @@
 package checkpoint
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"testing"
 	"time"
 
 	"tongxin/internal/passtoken"
+	"tongxin/internal/web"
 )
 
 // A scan's answer is written by hand (Scan.AppendJSON); it must be byte
@@ -43,21 +42,6 @@ func TestScanAppendJSONIsEncodingJSON(t *testing.T) {
 	}
 }
 
-// decodeStd decodes a scan body as the API did before the fast path:
-// encoding/json, unknown fields refused, nothing after the value.
-func decodeStd(data []byte) (ScanInput, bool) {
-	var in ScanInput
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if dec.Decode(&in) != nil {
-		return in, false
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return in, false
-	}
-	return in, true
-}
-
 func sameInput(a, b ScanInput) bool {
 	if (a.ScannedAt == nil) != (b.ScannedAt == nil) || a.ScannedAt != nil && !a.ScannedAt.Equal(*b.ScannedAt) {
 		return false
@@ -87,7 +71,7 @@ func FuzzScanInputFastDecode(f *testing.F) {
 			}
 			return
 		}
-		want, ok := decodeStd(data)
+		want, ok := web.DecodeStandard[ScanInput](data)
 		if !ok || !sameInput(got, want) {
 			t.Fatalf("%q: fast path %+v, encoding/json %+v (ok %v)", data, got, want, ok)
 		}

@@ -86,26 +86,7 @@ func TestBatchAnswersTheStoredIDs(t *testing.T) {
 			in = append(in, sample(s, fmt.Sprintf("ID-%d", i/5), 5))
 		}
 		res := f.record(f.Sys, r, in...)
-		stored := map[string]int64{}
-		err := f.DB.Read(f.Ctx, func(tx *db.Tx) error {
-			rows, err := tx.QueryContext(f.Ctx, `SELECT client_id, id FROM testing_samples WHERE round_id = $1`, r.ID)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var c string
-				var id int64
-				if err := rows.Scan(&c, &id); err != nil {
-					return err
-				}
-				stored[c] = id
-			}
-			return rows.Err()
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		stored := f.storedSamples(t, r.ID)
 		if len(stored) != n {
 			t.Fatalf("%d samples stored, want %d", len(stored), n)
 		}

@@ -122,26 +122,7 @@ func TestConcurrentSingleRecordsMerged(t *testing.T) {
 		if _, writes := f.DB.GroupStats(); f.DB.Dialect == db.SQLite && writes-writes0 > int64(len(answers)/4) {
 			t.Errorf("%d requests written by %d writers: want them merged", len(answers), writes-writes0)
 		}
-		stored := map[string]int64{}
-		err := f.DB.Read(f.Ctx, func(tx *db.Tx) error {
-			rows, err := tx.QueryContext(f.Ctx, `SELECT client_id, id FROM testing_samples WHERE round_id = $1`, r.ID)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var c string
-				var id int64
-				if err := rows.Scan(&c, &id); err != nil {
-					return err
-				}
-				stored[c] = id
-			}
-			return rows.Err()
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		stored := f.storedSamples(t, r.ID)
 		if len(stored) != len(people) {
 			t.Errorf("%d samples stored, want %d", len(stored), len(people))
 		}

@@ -330,3 +330,29 @@ func (f *fixture) imported(community string, n, estates, buildings int) []seeded
 	}
 	return out
 }
+
+// storedSamples are the ids of round's samples by client id, as stored.
+func (f *fixture) storedSamples(t *testing.T, round int64) map[string]int64 {
+	t.Helper()
+	stored := map[string]int64{}
+	err := f.DB.Read(f.Ctx, func(tx *db.Tx) error {
+		rows, err := tx.QueryContext(f.Ctx, `SELECT client_id, id FROM testing_samples WHERE round_id = $1`, round)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c string
+			var id int64
+			if err := rows.Scan(&c, &id); err != nil {
+				return err
+			}
+			stored[c] = id
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stored
+}

@@ -1,12 +1,12 @@
 package resumption
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"reflect"
 	"testing"
 	"time"
+
+	"tongxin/internal/web"
 )
 
 // A report's answer is written by hand (Report.AppendJSON); it must be
@@ -28,21 +28,6 @@ func TestReportAppendJSONIsEncodingJSON(t *testing.T) {
 			t.Errorf("AppendJSON:\n got %s\nwant %s", got, want)
 		}
 	}
-}
-
-// decodeReportStd decodes a report's body as the API did before the fast
-// path: encoding/json, unknown fields refused, nothing after the value.
-func decodeReportStd(data []byte) (ReportInput, bool) {
-	var in ReportInput
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if dec.Decode(&in) != nil {
-		return in, false
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return in, false
-	}
-	return in, true
 }
 
 // Whatever the fast path reads, encoding/json reads the same; what it
@@ -70,7 +55,7 @@ func FuzzReportInputFastDecode(f *testing.F) {
 			}
 			return
 		}
-		want, ok := decodeReportStd(data)
+		want, ok := web.DecodeStandard[ReportInput](data)
 		if !ok || !reflect.DeepEqual(got, want) {
 			t.Fatalf("%q: fast path %+v, encoding/json %+v (ok %v)", data, got, want, ok)
 		}

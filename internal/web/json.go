@@ -430,3 +430,18 @@ func PathID(r *http.Request, name string, notFound error) (int64, error) {
 	}
 	return id, nil
 }
+
+// DecodeStandard decodes data with encoding/json alone, as DecodeJSON does
+// when a type has no fast path: unknown fields refused, nothing but white
+// space after the value. The fast decoders (JSONFastDecoder) are held to
+// it by their tests: where one answers, it must answer the same.
+func DecodeStandard[T any](data []byte) (T, bool) {
+	var v T
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if dec.Decode(&v) != nil {
+		return v, false
+	}
+	_, err := dec.Token()
+	return v, err == io.EOF
+}
