@@ -7,9 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -48,7 +46,6 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	defer logBuf.Close() // last: the shutdown's own lines are written too
 	f.wire.offlineScanMaxAge = o.offlineAge
-	atLeastTwoProcs()
 	sys, err := f.open(ctx, o.migrate, log)
 	if err != nil {
 		return err
@@ -300,19 +297,4 @@ func newServer(sys *System, opt ServerOptions, render *web.Renderer) *Server {
 	rt.mount(mux)
 	idem.Routes = mux
 	return &Server{handler: mw.Wrap(idem.Wrap(mux)), routes: rt}
-}
-
-// atLeastTwoProcs gives the server two processors (GOMAXPROCS) when it
-// would have one — a server restricted to one core (taskset, a container
-// of one CPU) — unless GOMAXPROCS is set. SQLite's blocking system calls
-// (the checkpointer's fsync, 5–20 ms here; a journal file's unlink) keep
-// the only processor until the runtime's monitor takes it back, which it
-// may only notice after up to 10 ms: every request waited behind them,
-// the tail of a scan's latency (found with an execution trace of the
-// server under load). With a second processor the other goroutines run
-// on while one waits in the kernel; the core is still one.
-func atLeastTwoProcs() {
-	if os.Getenv("GOMAXPROCS") == "" && runtime.GOMAXPROCS(0) < 2 {
-		runtime.GOMAXPROCS(2)
-	}
 }
