@@ -21,14 +21,14 @@ func (b *sampleBody) DecodeJSONFast(data []byte) bool {
 	// One string for the whole body: the records' fields are pieces of
 	// it, not an allocation each.
 	s := string(data)
-	i := skipSpaces(s, 0)
+	i := web.SkipJSONSpace(s, 0)
 	if i >= len(s) {
 		return false
 	}
 	if s[i] == '{' {
 		var in SampleInput
 		j, ok := decodeSampleInput(s, i, &in)
-		if !ok || skipSpaces(s, j) != len(s) {
+		if !ok || web.SkipJSONSpace(s, j) != len(s) {
 			return false
 		}
 		b.list, b.single = []SampleInput{in}, true
@@ -38,10 +38,10 @@ func (b *sampleBody) DecodeJSONFast(data []byte) bool {
 		return false
 	}
 	list := make([]SampleInput, 0, min(MaxSampleBatch, len(s)/64+1))
-	i = skipSpaces(s, i+1)
+	i = web.SkipJSONSpace(s, i+1)
 	if i < len(s) && s[i] == ']' {
 		b.list, b.single = list, false
-		return skipSpaces(s, i+1) == len(s)
+		return web.SkipJSONSpace(s, i+1) == len(s)
 	}
 	for {
 		var in SampleInput
@@ -50,15 +50,15 @@ func (b *sampleBody) DecodeJSONFast(data []byte) bool {
 			return false
 		}
 		list = append(list, in)
-		i = skipSpaces(s, j)
+		i = web.SkipJSONSpace(s, j)
 		if i >= len(s) {
 			return false
 		}
 		switch s[i] {
 		case ',':
-			i = skipSpaces(s, i+1)
+			i = web.SkipJSONSpace(s, i+1)
 		case ']':
-			if skipSpaces(s, i+1) != len(s) {
+			if web.SkipJSONSpace(s, i+1) != len(s) {
 				return false
 			}
 			b.list, b.single = list, false
@@ -76,20 +76,20 @@ func decodeSampleInput(s string, i int, in *SampleInput) (int, bool) {
 		return 0, false
 	}
 	var seen uint16
-	i = skipSpaces(s, i+1)
+	i = web.SkipJSONSpace(s, i+1)
 	if i < len(s) && s[i] == '}' {
 		return i + 1, true
 	}
 	for {
-		key, j, ok := plainJSONString(s, i)
+		key, j, ok := web.PlainJSONString(s, i)
 		if !ok {
 			return 0, false
 		}
-		i = skipSpaces(s, j)
+		i = web.SkipJSONSpace(s, j)
 		if i >= len(s) || s[i] != ':' {
 			return 0, false
 		}
-		i = skipSpaces(s, i+1)
+		i = web.SkipJSONSpace(s, i+1)
 		k := sampleKey(key)
 		if k < 0 || seen&(1<<k) != 0 {
 			return 0, false
@@ -98,13 +98,13 @@ func decodeSampleInput(s string, i int, in *SampleInput) (int, bool) {
 		if i, ok = sampleField(s, i, k, in); !ok {
 			return 0, false
 		}
-		i = skipSpaces(s, i)
+		i = web.SkipJSONSpace(s, i)
 		if i >= len(s) {
 			return 0, false
 		}
 		switch s[i] {
 		case ',':
-			i = skipSpaces(s, i+1)
+			i = web.SkipJSONSpace(s, i+1)
 		case '}':
 			return i + 1, true
 		default:
@@ -144,7 +144,7 @@ func sampleField(s string, i, k int, in *SampleInput) (int, bool) {
 		}
 		return j, true
 	}
-	v, j, ok := plainJSONString(s, i)
+	v, j, ok := web.PlainJSONString(s, i)
 	if !ok {
 		return 0, false
 	}
@@ -170,50 +170,15 @@ func sampleField(s string, i, k int, in *SampleInput) (int, bool) {
 	return j, true
 }
 
-// plainJSONString reads a JSON string at s[i] made only of printable
-// ASCII without escapes; it returns its content and the index after it.
-func plainJSONString(s string, i int) (string, int, bool) {
-	if i >= len(s) || s[i] != '"' {
-		return "", 0, false
-	}
-	for j := i + 1; j < len(s); j++ {
-		switch c := s[j]; {
-		case c == '"':
-			return s[i+1 : j], j + 1, true
-		case c == '\\' || c < 0x20 || c >= 0x7f:
-			return "", 0, false
-		}
-	}
-	return "", 0, false
-}
-
-// plainJSONInt reads a JSON number at s[i] that is an integer written
-// plainly (an optional minus, no leading zero, no fraction or exponent)
-// and fits an int64.
+// plainJSONInt reads a plain JSON integer at s[i] (web.PlainJSONInt)
+// that fits an int64.
 func plainJSONInt(s string, i int) (int64, int, bool) {
-	j := i
-	if j < len(s) && s[j] == '-' {
-		j++
-	}
-	start := j
-	for j < len(s) && '0' <= s[j] && s[j] <= '9' {
-		j++
-	}
-	switch {
-	case j == start, s[start] == '0' && j > start+1:
-		return 0, 0, false
-	case j < len(s) && (s[j] == '.' || s[j] == 'e' || s[j] == 'E'):
+	text, j, ok := web.PlainJSONInt(s, i)
+	if !ok {
 		return 0, 0, false
 	}
-	n, err := strconv.ParseInt(s[i:j], 10, 64)
+	n, err := strconv.ParseInt(text, 10, 64)
 	return n, j, err == nil
-}
-
-func skipSpaces(s string, i int) int {
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
-		i++
-	}
-	return i
 }
 
 // sampleResults is a batch's answer, {"items":[…]}.

@@ -49,37 +49,37 @@ const (
 // fraction or an exponent is "anything else", as is anything FlatJSON
 // refuses.
 func FlatJSONValues(data []byte, field func(key string, val []byte, kind JSONKind) bool) bool {
-	i := skipSpace(data, 0)
+	i := SkipJSONSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return false
 	}
-	i = skipSpace(data, i+1)
+	i = SkipJSONSpace(data, i+1)
 	if i < len(data) && data[i] == '}' {
-		return skipSpace(data, i+1) == len(data)
+		return SkipJSONSpace(data, i+1) == len(data)
 	}
 	for {
-		key, j, ok := plainString(data, i)
+		key, j, ok := PlainJSONString(data, i)
 		if !ok {
 			return false
 		}
-		i = skipSpace(data, j)
+		i = SkipJSONSpace(data, j)
 		if i >= len(data) || data[i] != ':' {
 			return false
 		}
-		i = skipSpace(data, i+1)
+		i = SkipJSONSpace(data, i+1)
 		val, kind, j, ok := flatValue(data, i)
 		if !ok || !field(string(key), val, kind) {
 			return false
 		}
-		i = skipSpace(data, j)
+		i = SkipJSONSpace(data, j)
 		if i >= len(data) {
 			return false
 		}
 		switch data[i] {
 		case ',':
-			i = skipSpace(data, i+1)
+			i = SkipJSONSpace(data, i+1)
 		case '}':
-			return skipSpace(data, i+1) == len(data)
+			return SkipJSONSpace(data, i+1) == len(data)
 		default:
 			return false
 		}
@@ -101,43 +101,60 @@ func flatValue(data []byte, i int) ([]byte, JSONKind, int, bool) {
 		}
 	}
 	if c := data[i]; c == '-' || c >= '0' && c <= '9' {
-		j := i
-		if data[j] == '-' {
-			j++
-		}
-		start := j
-		for j < len(data) && data[j] >= '0' && data[j] <= '9' {
-			j++
-		}
-		// JSON's integers: at least a digit, no leading zero; a fraction
-		// or an exponent is left to encoding/json.
-		if j == start || data[start] == '0' && j-start > 1 || j < len(data) && (data[j] == '.' || data[j] == 'e' || data[j] == 'E') {
-			return nil, 0, 0, false
-		}
-		return data[i:j], JSONInt, j, true
+		// A fraction or an exponent is left to encoding/json.
+		val, j, ok := PlainJSONInt(data, i)
+		return val, JSONInt, j, ok
 	}
-	val, j, ok := plainString(data, i)
+	val, j, ok := PlainJSONString(data, i)
 	return val, JSONString, j, ok
 }
 
-// plainString reads a JSON string at data[i] made only of printable ASCII
-// without escapes; it returns its content and the index after it.
-func plainString(data []byte, i int) ([]byte, int, bool) {
+// jsonText is text JSON is read from: a body's bytes, or a string of
+// them (whose pieces are then strings without a copy each).
+type jsonText interface{ ~string | ~[]byte }
+
+// PlainJSONString reads a JSON string at data[i] made only of printable
+// ASCII without escapes; it returns its content and the index after it.
+// The fast decoders (JSONFastDecoder) read strings with it and leave any
+// other to encoding/json.
+func PlainJSONString[T jsonText](data T, i int) (T, int, bool) {
+	var none T
 	if i >= len(data) || data[i] != '"' {
-		return nil, 0, false
+		return none, 0, false
 	}
 	for j := i + 1; j < len(data); j++ {
 		switch c := data[j]; {
 		case c == '"':
 			return data[i+1 : j], j + 1, true
 		case c == '\\' || c < 0x20 || c >= 0x7f:
-			return nil, 0, false
+			return none, 0, false
 		}
 	}
-	return nil, 0, false
+	return none, 0, false
 }
 
-func skipSpace(data []byte, i int) int {
+// PlainJSONInt reads a JSON number at data[i] that is an integer written
+// plainly — an optional minus, at least a digit, no leading zero, no
+// fraction or exponent — and returns its text and the index after it.
+func PlainJSONInt[T jsonText](data T, i int) (T, int, bool) {
+	var none T
+	j := i
+	if j < len(data) && data[j] == '-' {
+		j++
+	}
+	start := j
+	for j < len(data) && data[j] >= '0' && data[j] <= '9' {
+		j++
+	}
+	if j == start || data[start] == '0' && j-start > 1 || j < len(data) && (data[j] == '.' || data[j] == 'e' || data[j] == 'E') {
+		return none, 0, false
+	}
+	return data[i:j], j, true
+}
+
+// SkipJSONSpace returns the index of the first byte of data at or after i
+// that is not JSON white space.
+func SkipJSONSpace[T jsonText](data T, i int) int {
 	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
 		i++
 	}
