@@ -340,19 +340,22 @@ func (b *batch) write(ctx context.Context, tx *db.Tx, o *owner, in *SampleInput,
 			return SampleResult{}, false, err
 		}
 	}
-	return SampleResult{Status: Created, Sample: b.stored(id, row, res, in)}, true, nil
+	s := b.stored(id, row, res, in)
+	return SampleResult{Status: Created, Sample: &s}, true, nil
 }
 
 // stored is the sample just inserted, as a read would answer it.
-func (b *batch) stored(id int64, row sampleRow, res *residentRow, in *SampleInput) *Sample {
-	s := &Sample{ID: id, RoundID: row.round, ResidentID: res.id, Resident: res.code, Name: res.nameMasked, HouseholdID: res.hh.id,
+func (b *batch) stored(id int64, row sampleRow, res *residentRow, in *SampleInput) Sample {
+	s := Sample{ID: id, RoundID: row.round, ResidentID: res.id, Resident: res.code, Name: res.nameMasked, HouseholdID: res.hh.id,
 		Tube: in.Tube, PoolSize: in.PoolSize, Mode: in.Mode, Collector: row.collector, ClientID: in.ClientID, SampledAt: in.SampledAt,
 		ReceivedAt: b.now.UTC().Truncate(time.Millisecond)}
 	if row.site.Valid {
-		s.SiteID = &row.site.Int64
+		site := row.site.Int64
+		s.SiteID = &site
 	}
 	if row.retest.Valid {
-		s.RetestID = &row.retest.Int64
+		retest := row.retest.Int64
+		s.RetestID = &retest
 	}
 	return s
 }

@@ -116,11 +116,12 @@ func samplesWhereIn[T any](ctx context.Context, tx *db.Tx, round int64, column s
 	return out, nil
 }
 
-// coveredIn reads, with one statement a piece, which of residents have a
-// first sample in the round (its id, by resident) and which an exemption
-// (its reason): most have neither, and answer no row.
-func coveredIn(ctx context.Context, tx *db.Tx, round int64, residents []int64) (map[int64]int64, map[int64]ExemptReason, error) {
-	first, exempt := map[int64]int64{}, map[int64]ExemptReason{}
+// coveredIn reads, with one statement a piece, which of residents have an
+// exemption in the round (its reason, by resident) and, when first is not
+// nil, which have a first sample in it (its id into first): most have
+// neither, and answer no row.
+func coveredIn(ctx context.Context, tx *db.Tx, round int64, residents []int64, first map[int64]int64) (map[int64]ExemptReason, error) {
+	exempt := map[int64]ExemptReason{}
 	for _, part := range pieces(residents, listSizes) {
 		// The ids as a list of rows, not r.id IN (…): the residents' table
 		// itself has nothing to say.
@@ -130,11 +131,19 @@ func coveredIn(ctx context.Context, tx *db.Tx, round int64, residents []int64) (
 		}
 		args = append(args, round, round)
 		n := len(part)
-		q := rowsSQL(`WITH ids (id) AS (VALUES `, 1, n, `)
+		var q string
+		if first != nil {
+			q = rowsSQL(`WITH ids (id) AS (VALUES `, 1, n, `)
 			SELECT ids.id, s.id, e.reason FROM ids
 			LEFT JOIN testing_samples s ON s.round_id = $`+strconv.Itoa(n+1)+` AND s.resident_id = ids.id AND s.retest_id IS NULL
 			LEFT JOIN testing_exemptions e ON e.round_id = $`+strconv.Itoa(n+2)+` AND e.resident_id = ids.id
 			WHERE s.id IS NOT NULL OR e.reason IS NOT NULL`)
+		} else {
+			args = args[:n+1]
+			q = rowsSQL(`WITH ids (id) AS (VALUES `, 1, n, `)
+			SELECT ids.id, NULL, e.reason FROM ids
+			JOIN testing_exemptions e ON e.round_id = $`+strconv.Itoa(n+1)+` AND e.resident_id = ids.id`)
+		}
 		err := db.Each(ctx, tx, func(sc db.Scanner) error {
 			var id int64
 			var sample sql.NullInt64
@@ -151,10 +160,10 @@ func coveredIn(ctx context.Context, tx *db.Tx, round int64, residents []int64) (
 			return nil
 		}, q, args...)
 		if err != nil {
-			return nil, nil, fmt.Errorf("masstest: samples and exemptions of residents: %w", err)
+			return nil, fmt.Errorf("masstest: samples and exemptions of residents: %w", err)
 		}
 	}
-	return first, exempt, nil
+	return exempt, nil
 }
 
 // tubesIn reads the tubes of barcodes.
@@ -239,7 +248,7 @@ func refillTube(ctx context.Context, tx *db.Tx, t *setTube) error {
 // insertSamples stores rows, answering their ids by client id (on
 // SQLite: insertSamplesPart).
 func insertSamples(ctx context.Context, tx *db.Tx, rows []sampleRow) (map[string]int64, error) {
-	out := map[string]int64{}
+	out := make(map[string]int64, len(rows))
 	for _, part := range pieces(rows, sampleRowSizes) {
 		if err := insertSamplesPart(ctx, tx, part, out); err != nil {
 			return nil, err
@@ -281,8 +290,12 @@ func insertSamplesPart(ctx context.Context, tx *db.Tx, rows []sampleRow, out map
 	if err != nil {
 		return fmt.Errorf("masstest: insert samples: %w", err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n != int64(len(rows)) {
-		return fmt.Errorf("masstest: insert samples: %d of %d rows (%v)", n, len(rows), err)
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("masstest: insert samples: %w", err)
+	}
+	if n != int64(len(rows)) {
+		return fmt.Errorf("masstest: insert samples: %d of %d rows: %w", n, len(rows), errStoredBefore)
 	}
 	for i, r := range rows {
 		out[r.clientID] = last - int64(len(rows)-1-i)
@@ -306,7 +319,7 @@ const sampleInsertCols = 11
 // same text for every piece of n rows, made once (rowsSQL).
 func sampleInsertSQL(n int) string {
 	return rowsSQL(`INSERT INTO testing_samples (round_id, resident_id, household_id, tube_id, mode, site_id, collector, client_id,
-		sampled_at, received_at, retest_id) VALUES `, sampleInsertCols, n, ``)
+		sampled_at, received_at, retest_id) VALUES `, sampleInsertCols, n, ` ON CONFLICT DO NOTHING`)
 }
 
 // rowSQL keeps the texts rowsSQL made, by head and rows.

@@ -174,6 +174,9 @@ func JSON(w http.ResponseWriter, status int, v any) error {
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, err := w.Write(body)
+	if cap(body) > buf.Cap() {
+		*buf = *bytes.NewBuffer(body[:0]) // the grown space goes back to the pool
+	}
 	return err
 }
 

@@ -47,6 +47,9 @@ func DecodeJSONLimit(w http.ResponseWriter, r *http.Request, v any, limit int64)
 	body := bodyPool.Get().(*bytes.Buffer)
 	defer putBody(body)
 	body.Reset()
+	if n := r.ContentLength; n > 0 && n <= limit {
+		body.Grow(int(n) + bytes.MinRead) // read in place, not regrown as it comes
+	}
 	if _, err := body.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -85,9 +88,10 @@ func DecodeJSONLimit(w http.ResponseWriter, r *http.Request, v any, limit int64)
 var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // putBody returns a body buffer to the pool, unless an upload made it
-// large: those are left to the collector.
+// larger than a batch of records or its answer (a megabyte): those are
+// left to the collector.
 func putBody(b *bytes.Buffer) {
-	if b.Cap() <= 64<<10 {
+	if b.Cap() <= 1<<20 {
 		bodyPool.Put(b)
 	}
 }
