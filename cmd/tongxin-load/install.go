@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,10 +46,22 @@ type install struct {
 	residentCount           int
 }
 
-// newInstall runs `tongxin demo` into dir and issues the API tokens.
-func newInstall(ctx context.Context, bin, dir string) (*install, error) {
+// newInstall runs `tongxin demo` into dir (its database SQLite in dir, or
+// dbURL, an empty PostgreSQL database) and issues the API tokens.
+func newInstall(ctx context.Context, bin, dir, dbURL string) (*install, error) {
 	in := &install{bin: bin, dir: dir, dbURL: "sqlite:" + filepath.Join(dir, "tongxin.db")}
+	if dbURL != "" {
+		if err := checkEmpty(ctx, dbURL); err != nil {
+			return nil, err
+		}
+		in.dbURL = dbURL
+	}
 	in.env = append(os.Environ(), "TONGXIN_DB="+in.dbURL, "TONGXIN_DATA_DIR="+dir)
+	if dbURL != "" { // PostgreSQL is migrated by the operator, not on first start
+		if _, err := in.tongxin(ctx, "migrate"); err != nil {
+			return nil, err
+		}
+	}
 	if _, err := in.tongxin(ctx, "demo"); err != nil {
 		return nil, err
 	}
@@ -209,4 +222,22 @@ func (c *apiClient) login(ctx context.Context, user, password string) (string, e
 		}
 	}
 	return "", fmt.Errorf("sign in as %s: no session cookie in the answer", user)
+}
+
+// checkEmpty refuses a database that has tables: the suite installs the
+// demo city and its register, which would meet what is there.
+func checkEmpty(ctx context.Context, dbURL string) error {
+	d, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		return fmt.Errorf("-db: %w", err)
+	}
+	defer d.Close()
+	var n int
+	if err := d.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()`).Scan(&n); err != nil {
+		return fmt.Errorf("-db: %w", err)
+	}
+	if n > 0 {
+		return fmt.Errorf("-db: the database has %d tables: give an empty one (dropdb and createdb it)", n)
+	}
+	return nil
 }

@@ -15,6 +15,7 @@ import (
 // suiteFlags are the options of `suite`.
 type suiteFlags struct {
 	tongxin, write, note string
+	dbURL                string // -db: a PostgreSQL database instead of SQLite in the directory
 	rounds, conns        int
 	duration, warmup     time.Duration
 	keep                 bool
@@ -50,6 +51,7 @@ func parseSuite(args []string, stderr io.Writer) (*suiteFlags, error) {
 	fs.DurationVar(&s.soakFor, "soak", 10*time.Minute, "after the rounds, a closed loop of scans this long with the server's memory read every 10s (0: none)")
 	s.samples.define(fs)
 	only := fs.String("only", "", "run only these scenarios, comma-separated ("+strings.Join(scenarios, ", ")+"); not with -write")
+	fs.StringVar(&s.dbURL, "db", "", "an empty PostgreSQL database (postgres://…) to install the demo into instead of SQLite in the temporary directory; not with -write")
 	if err := parse(fs, args); err != nil {
 		return nil, err
 	}
@@ -65,6 +67,10 @@ func parseSuite(args []string, stderr io.Writer) (*suiteFlags, error) {
 		}
 	}
 	switch {
+	case s.dbURL != "" && !strings.HasPrefix(s.dbURL, "postgres://") && !strings.HasPrefix(s.dbURL, "postgresql://"):
+		return nil, badUsage("-db must be a PostgreSQL database (postgres://…); SQLite is the default")
+	case s.dbURL != "" && s.write != "":
+		return nil, badUsage("-db measures on PostgreSQL: the table (SQLite) cannot be written with -write")
 	case s.rounds < 1:
 		return nil, badUsage("-rounds must be at least 1")
 	case s.conns < 1:
@@ -121,7 +127,7 @@ func runSuite(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stderr, "wrk: not found (%q; Debian package wrk): no independent check of the ratios\n", s.wrk)
 		s.wrk = ""
 	}
-	if s.inst, err = newInstall(ctx, s.tongxin, dir); err != nil {
+	if s.inst, err = newInstall(ctx, s.tongxin, dir, s.dbURL); err != nil {
 		return err
 	}
 	rounds, err := s.measure(ctx, dir, stderr)

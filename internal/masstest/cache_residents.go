@@ -57,6 +57,13 @@ func (c *residentCache) residents(ctx context.Context, tx *db.Tx, version int64,
 	if len(keys) == 0 {
 		return out, nil
 	}
+	column := "code"
+	if kind == byIdx {
+		column = "id_idx"
+	}
+	if tx.Dialect != db.SQLite {
+		return residentsBy(ctx, tx, column, keys)
+	}
 	var miss []string
 	c.mu.Lock()
 	if version != c.version {
@@ -73,10 +80,6 @@ func (c *residentCache) residents(ctx context.Context, tx *db.Tx, version int64,
 	c.mu.Unlock()
 	if len(miss) == 0 {
 		return out, nil
-	}
-	column := "code"
-	if kind == byIdx {
-		column = "id_idx"
 	}
 	read, err := residentsBy(ctx, tx, column, miss)
 	if err != nil {

@@ -67,6 +67,9 @@ func (s *Service) Exempt(ctx context.Context, p *auth.Principal, roundRef string
 	}
 	var out *Exemption
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
+		if err := lockSamples(ctx, tx); err != nil {
+			return err
+		}
 		r, rc, err := s.sampleRound(ctx, tx, p, roundRef, op)
 		if err != nil {
 			return err
@@ -135,6 +138,9 @@ func (s *Service) setExemption(ctx context.Context, tx *db.Tx, r *Round, res *re
 func (s *Service) Unexempt(ctx context.Context, p *auth.Principal, roundRef, resident string) error {
 	const op = "masstest.Unexempt"
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
+		if err := lockSamples(ctx, tx); err != nil {
+			return err
+		}
 		r, rc, err := s.sampleRound(ctx, tx, p, roundRef, op)
 		if err != nil {
 			return err

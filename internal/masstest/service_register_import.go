@@ -65,6 +65,10 @@ func (s *Service) ImportHouseholds(ctx context.Context, p *auth.Principal, data 
 		// and after them, whatever their outcome (cache_residents.go).
 		s.residents.forget()
 		defer s.residents.forget()
+		// The coverage it rebuilds is what the samples make of it.
+		if err := lockSamples(ctx, tx); err != nil {
+			return err
+		}
 		out.Communities = nil
 		im := &regImport{s: s, p: p, tx: tx, comms: ck.comms, touched: map[int64]bool{}, rebuild: map[string]bool{},
 			today: tx.Now.In(clock.Shanghai).Format("2006-01-02")}

@@ -3,8 +3,6 @@ package masstest
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -149,21 +147,16 @@ func (s *Service) RecordSamples(ctx context.Context, p *auth.Principal, roundRef
 		return nil, errs.Wrap(op, err)
 	}
 	own := owner{collector: p.Actor(), reach: rc}
-	if s.db.Dialect == db.SQLite {
-		err = s.mergedWrite(ctx, r, own, in, ok, out)
-	} else {
-		err = s.db.Write(ctx, func(tx *db.Tx) error { return s.writeSamples(ctx, tx, r, own, nil, in, ok, out) })
-	}
-	if err != nil {
+	if err := s.mergedWrite(ctx, r, own, in, ok, out); err != nil {
 		return nil, errs.Wrap(op, err)
 	}
 	return out, nil
 }
 
 // writeSamples stores the valid records (ok) of in, in round r as own
-// (or, when owners is not nil, each as its owner: merged requests, on
-// SQLite), answering in out: as sets on SQLite, a record at a time behind
-// its savepoint on PostgreSQL.
+// (or, when owners is not nil, each as its owner: merged requests),
+// answering in out, as a set (service_samples_set.go); the caller holds
+// the lock of the samples' writers (lockSamples).
 func (s *Service) writeSamples(ctx context.Context, tx *db.Tx, r *Round, own owner, owners []owner, in []SampleInput, ok []bool,
 	out []SampleResult) error {
 	closed, version, err := roundClosedAt(ctx, tx, r.ID)
@@ -174,12 +167,7 @@ func (s *Service) writeSamples(ctx context.Context, tx *db.Tx, r *Round, own own
 	round.ClosedAt = closed
 	b := &batch{svc: s, round: &round, owner: own, owners: owners, sites: map[int64]bool{}, now: tx.Now,
 		counts: map[int64]*hhCount{}, version: version}
-	if tx.Dialect == db.SQLite {
-		err = b.recordSet(ctx, tx, in, ok, out)
-	} else {
-		err = b.recordEach(ctx, tx, in, ok, out)
-	}
-	if err != nil {
+	if err := b.recordSet(ctx, tx, in, ok, out); err != nil {
 		return err
 	}
 	return b.flush(ctx, tx)
@@ -248,102 +236,6 @@ type hhCount struct {
 	exempt  map[ExemptReason]int // exemptions the samples took back, by reason (negative)
 }
 
-// recordEach stores the batch's valid records (ok) one after the other,
-// answering in out.
-func (b *batch) recordEach(ctx context.Context, tx *db.Tx, in []SampleInput, ok []bool, out []SampleResult) error {
-	for i := range in {
-		if !ok[i] {
-			continue
-		}
-		var err error
-		if out[i], err = b.record(ctx, tx, b.ownerOf(i), &in[i]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// record stores one sample of o's, or says why not; an error is the
-// database's.
-func (b *batch) record(ctx context.Context, tx *db.Tx, o *owner, in *SampleInput) (SampleResult, error) {
-	res, err := b.find(ctx, tx, in)
-	if err != nil {
-		return SampleResult{}, err
-	}
-	if res == nil {
-		// A client id stored before names a resident still registered:
-		// an unknown resident was never stored.
-		return refused("unknown_resident", "登记名册中没有该居民"), nil
-	}
-	prev, first, err := priorSamples(ctx, tx, b.round.ID, in.ClientID, res.id)
-	if err != nil || prev != nil {
-		return SampleResult{Status: Created, Sample: prev}, err
-	}
-	if r, ok := b.check(res, in, o.reach); !ok {
-		return r, nil
-	}
-	var retest sql.NullInt64
-	if in.RetestID != 0 {
-		r, ok, err := b.checkRetest(ctx, tx, res, in.RetestID)
-		if err != nil || !ok {
-			return r, err
-		}
-		retest = sql.NullInt64{Int64: in.RetestID, Valid: true}
-	} else if first != nil {
-		return SampleResult{Status: Repeat, Sample: first}, nil
-	}
-	site, r, ok, err := b.site(ctx, tx, in)
-	if err != nil || !ok {
-		return r, err
-	}
-	if err := savepoint(ctx, tx, "SAVEPOINT"); err != nil {
-		return SampleResult{}, err
-	}
-	r, stored, err := b.write(ctx, tx, o, in, res, site, retest)
-	if err != nil {
-		return r, err
-	}
-	if !stored {
-		if err := savepoint(ctx, tx, "ROLLBACK TO SAVEPOINT"); err != nil {
-			return r, err
-		}
-	}
-	return r, savepoint(ctx, tx, "RELEASE SAVEPOINT")
-}
-
-// write puts the sample in its tube, stores it and counts it. A record
-// that cannot be stored (a full tube, or a concurrent transaction that
-// stored the same client id or resident first) answers why and stored
-// false, and the caller takes its writes back.
-func (b *batch) write(ctx context.Context, tx *db.Tx, o *owner, in *SampleInput, res *residentRow, site, retest sql.NullInt64) (SampleResult,
-	bool, error) {
-	tube, ok, err := fillTube(ctx, tx, in.Tube, b.round.ID, in.PoolSize)
-	if err != nil {
-		return SampleResult{}, false, err
-	}
-	if !ok {
-		r, err := b.tubeRefusal(ctx, tx, in)
-		return r, false, err
-	}
-	row := sampleRow{round: b.round.ID, resident: res.id, household: res.hh.id, tube: tube, mode: in.Mode, site: site,
-		retest: retest, collector: o.collector, clientID: in.ClientID, sampledAt: in.SampledAt.UnixMilli()}
-	id, ok, err := insertSample(ctx, tx, row)
-	if err != nil {
-		return SampleResult{}, false, err
-	}
-	if !ok {
-		r, err := b.lostRace(ctx, tx, in, res)
-		return r, false, err
-	}
-	if !retest.Valid {
-		if err := b.count(ctx, tx, res); err != nil {
-			return SampleResult{}, false, err
-		}
-	}
-	s := b.stored(id, row, res, in)
-	return SampleResult{Status: Created, Sample: &s}, true, nil
-}
-
 // stored is the sample just inserted, as a read would answer it.
 func (b *batch) stored(id int64, row sampleRow, res *residentRow, in *SampleInput) Sample {
 	s := Sample{ID: id, RoundID: row.round, ResidentID: res.id, Resident: res.code, Name: res.nameMasked, HouseholdID: res.hh.id,
@@ -358,28 +250,6 @@ func (b *batch) stored(id int64, row sampleRow, res *residentRow, in *SampleInpu
 		s.RetestID = &retest
 	}
 	return s
-}
-
-// lostRace answers a record whose sample a concurrent transaction stored
-// first: the same client id, or the same resident.
-func (b *batch) lostRace(ctx context.Context, tx *db.Tx, in *SampleInput, res *residentRow) (SampleResult, error) {
-	prev, first, err := priorSamples(ctx, tx, b.round.ID, in.ClientID, res.id)
-	if err != nil || prev != nil {
-		return SampleResult{Status: Created, Sample: prev}, err
-	}
-	if in.RetestID != 0 {
-		prev, err := retestSample(ctx, tx, in.RetestID)
-		return SampleResult{Status: Repeat, Sample: prev}, err
-	}
-	return SampleResult{Status: Repeat, Sample: first}, nil
-}
-
-// find looks the resident up by code or by ID index.
-func (b *batch) find(ctx context.Context, tx *db.Tx, in *SampleInput) (*residentRow, error) {
-	if in.Resident != "" {
-		return residentBy(ctx, tx, "code", in.Resident)
-	}
-	return residentBy(ctx, tx, "id_idx", in.IDNumber)
 }
 
 // check holds a sample of res to the round: in its areas, within its
@@ -434,36 +304,6 @@ func (b *batch) site(ctx context.Context, tx *db.Tx, in *SampleInput) (sql.NullI
 		b.sites[in.SiteID] = true
 	}
 	return sql.NullInt64{Int64: in.SiteID, Valid: true}, SampleResult{}, true, nil
-}
-
-// tubeRefusal says why a sample cannot go in its tube.
-func (b *batch) tubeRefusal(ctx context.Context, tx *db.Tx, in *SampleInput) (SampleResult, error) {
-	t, found, err := tubeByBarcode(ctx, tx, in.Tube)
-	if err != nil {
-		return SampleResult{}, err
-	}
-	if !found {
-		return SampleResult{}, fmt.Errorf("masstest: tube %s neither filled nor made", in.Tube)
-	}
-	r, _ := tubeProblem(b.round.ID, in.PoolSize, t.round, t.poolSize, t.filled, t.result.Valid)
-	if r.Status == "" {
-		// Room again since the fill was refused, twice: concurrent
-		// transactions are filling it; the collector takes a new tube.
-		r = refused("tube_full", "该管已满 "+strconv.Itoa(t.poolSize)+" 人")
-	}
-	return r, nil
-}
-
-// count notes the coverage a first sample of res moves: an exemption it
-// had goes now; the household and its building are counted once the
-// batch's samples are in (flush).
-func (b *batch) count(ctx context.Context, tx *db.Tx, res *residentRow) error {
-	reason, err := deleteExemption(ctx, tx, b.round.ID, res.id)
-	if err != nil {
-		return err
-	}
-	b.note(res, reason)
-	return nil
 }
 
 // note counts a first sample of res, whose exemption for reason (if any)

@@ -8,7 +8,7 @@ import (
 	"tongxin/internal/db"
 )
 
-// Requests merged on SQLite. Collectors' devices send samples one at a
+// Requests merged. Collectors' devices send samples one at a
 // time; 64 of them at once were 64 writers of one group commit, each a
 // dozen statements (its reads, its tube, its sample, its household and
 // building) behind a savepoint of its own. Requests into one round that
@@ -19,8 +19,10 @@ import (
 // been (recordSet), each request answered its own records. What differs: a database error fails every
 // request of the set (each retries; a record is idempotent by its client
 // id), and a request whose caller goes away while it waits may still be
-// written, as with group commit once a writer's turn has come.
-// PostgreSQL writes requests concurrently, each in its transaction.
+// written, as with group commit once a writer's turn has come. On
+// PostgreSQL, where sets are written one at a time too (lockSamples),
+// merging is what lets 64 devices share one commit; each instance merges
+// its own requests.
 
 // mergeMax bounds the records of one merged set: a request that would
 // take a set past it starts another.
@@ -110,6 +112,11 @@ func (s *Service) mergedWrite(ctx context.Context, r *Round, own owner, in []Sam
 	// Written whatever becomes of this request's caller: the others wait
 	// for it.
 	err = s.db.Write(context.WithoutCancel(ctx), func(tx *db.Tx) error {
+		// The set is taken once the lock is held: on PostgreSQL the
+		// requests that come while it is waited for join it.
+		if err := lockSamples(ctx, tx); err != nil {
+			return err
+		}
 		return s.writeSet(ctx, tx, r, s.merge.take(k, set))
 	})
 	return err

@@ -85,13 +85,6 @@ func answerOf(r SampleResult, prefix string) string {
 // client id is stored once.
 func TestConcurrentSingleRecordsMerged(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
-		if f.DB.Dialect != db.SQLite {
-			// PostgreSQL writes requests concurrently, a record at a time:
-			// the same record sent twice at once may find its tube full of
-			// the other's fill (TestConcurrentSamplesFillTubesExactly holds
-			// what it keeps).
-			t.Skip("requests are merged on SQLite")
-		}
 		people := f.imported(gudaqiao, 13, 1, 2)[:40]
 		r := f.round(gudaqiao)
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))

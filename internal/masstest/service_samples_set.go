@@ -11,17 +11,17 @@ import (
 	"tongxin/internal/db"
 )
 
-// A batch on SQLite is written as sets. SQLite runs one writer at a time,
-// so what a batch reads at its start stays true to its end: it reads the
+// A batch is written as a set. SQLite runs one writer at a time, and on
+// PostgreSQL the writers of samples take one lock (lockSamples), so what
+// a batch reads at its start stays true to its end: it reads the
 // residents, the samples already stored under its client ids and of its
 // residents, its tubes and its residents' exemptions with one statement
-// each, decides every record in memory in order — exactly as record does
-// one after the other — and writes the new tubes, the samples and the
-// exemptions taken back with one statement each, the tubes' counts with
-// one a tube. A statement costs more than the rows it carries in
-// modernc's SQLite; a record costs about one. PostgreSQL runs batches
-// concurrently and keeps record's way, a record at a time behind its
-// savepoint (service_samples.go).
+// each, decides every record in memory in order — exactly as the records
+// one after the other would be — and writes the new tubes, the samples
+// and the exemptions taken back with one statement each, the tubes'
+// counts with one a tube. A statement costs more than the rows it carries
+// in modernc's SQLite, and is a round trip on PostgreSQL; a record costs
+// about one.
 
 // setTube is a tube as a batch fills it.
 type setTube struct {

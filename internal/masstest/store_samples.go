@@ -83,25 +83,6 @@ func sampleWhere(ctx context.Context, tx *db.Tx, where string, args ...any) (*Sa
 	return list[0], nil
 }
 
-// priorSamples reads, in one statement, the round's sample stored under
-// clientID (prev) and resident's first sample of the round (first).
-func priorSamples(ctx context.Context, tx *db.Tx, round int64, clientID string, resident int64) (prev, first *Sample, err error) {
-	list, err := db.Collect(ctx, tx, scanSample, `SELECT `+sampleCols+sampleFrom+` WHERE s.round_id = $1
-		AND (s.client_id = $2 OR (s.resident_id = $3 AND s.retest_id IS NULL))`, round, clientID, resident)
-	if err != nil {
-		return nil, nil, fmt.Errorf("masstest: samples before: %w", err)
-	}
-	for _, x := range list {
-		if x.ClientID == clientID {
-			prev = x
-		}
-		if x.ResidentID == resident && x.RetestID == nil {
-			first = x
-		}
-	}
-	return prev, first, nil
-}
-
 // roundClosedAt reads when a round was closed, nil if it is not; on
 // SQLite also the connection's data_version (residentCache), in the same
 // statement: a single record's transaction is a dozen statements, each
@@ -131,58 +112,6 @@ func retestSample(ctx context.Context, tx *db.Tx, retest int64) (*Sample, error)
 	return sampleWhere(ctx, tx, `s.retest_id = $1`, retest)
 }
 
-// tubeRow is a tube as sampling needs it.
-type tubeRow struct {
-	round            int64
-	poolSize, filled int
-	result           sql.NullString
-}
-
-// tubeByBarcode reads a tube; ok false if there is none.
-func tubeByBarcode(ctx context.Context, tx *db.Tx, barcode string) (tubeRow, bool, error) {
-	var t tubeRow
-	err := tx.QueryRowContext(ctx, `SELECT round_id, pool_size, filled, result FROM testing_tubes WHERE barcode = $1`, barcode).
-		Scan(&t.round, &t.poolSize, &t.filled, &t.result)
-	if errors.Is(err, sql.ErrNoRows) {
-		return t, false, nil
-	}
-	if err != nil {
-		return t, false, fmt.Errorf("masstest: tube: %w", err)
-	}
-	return t, true, nil
-}
-
-// fillTube puts one more sample in tube barcode if it is of round, of
-// pool size, without a result and with room, or creates it with this
-// sample; ok false when neither (tubeByBarcode says why). Each step is one
-// statement, so that concurrent transactions on PostgreSQL never fill a
-// tube past its size.
-func fillTube(ctx context.Context, tx *db.Tx, barcode string, round int64, pool int) (int64, bool, error) {
-	for attempt := 0; attempt < 2; attempt++ {
-		ids, err := db.Collect(ctx, tx, db.Value[int64], `UPDATE testing_tubes SET filled = filled + 1
-			WHERE barcode = $1 AND round_id = $2 AND pool_size = $3 AND result IS NULL AND filled < pool_size RETURNING id`,
-			barcode, round, pool)
-		if err != nil || len(ids) == 1 {
-			return first(ids), err == nil, wrap("fill tube", err)
-		}
-		ids, err = db.Collect(ctx, tx, db.Value[int64], `INSERT INTO testing_tubes (barcode, round_id, pool_size, filled)
-			VALUES ($1, $2, $3, 1) ON CONFLICT (barcode) DO NOTHING RETURNING id`, barcode, round, pool)
-		if err != nil || len(ids) == 1 {
-			return first(ids), err == nil, wrap("insert tube", err)
-		}
-		// The tube exists: unusable, or made by a concurrent transaction
-		// since the update looked (then the update is tried once more).
-	}
-	return 0, false, nil
-}
-
-func first(ids []int64) int64 {
-	if len(ids) == 0 {
-		return 0
-	}
-	return ids[0]
-}
-
 func wrap(what string, err error) error {
 	if err == nil {
 		return nil
@@ -197,28 +126,6 @@ type sampleRow struct {
 	site, retest                     sql.NullInt64
 	collector, clientID              string
 	sampledAt                        int64
-}
-
-// insertSample stores a sample; ok false when a concurrent transaction
-// stored one of the same client id or resident first.
-func insertSample(ctx context.Context, tx *db.Tx, r sampleRow) (int64, bool, error) {
-	ids, err := db.Collect(ctx, tx, db.Value[int64], `INSERT INTO testing_samples (round_id, resident_id, household_id, tube_id,
-		mode, site_id, collector, client_id, sampled_at, received_at, retest_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING RETURNING id`,
-		r.round, r.resident, r.household, r.tube, string(r.mode), r.site, r.collector, r.clientID, r.sampledAt, tx.NowMS(), r.retest)
-	return first(ids), len(ids) == 1, wrap("insert sample", err)
-}
-
-// savepoint marks, on PostgreSQL, where one record's writes start, so
-// that a record that loses a race to a concurrent transaction is taken
-// back alone. On SQLite writers run one at a time and the checks before
-// the writes are exact: no savepoint is needed.
-func savepoint(ctx context.Context, tx *db.Tx, verb string) error {
-	if tx.Dialect != db.Postgres {
-		return nil
-	}
-	_, err := tx.ExecContext(ctx, verb+" masstest_record")
-	return wrap(verb, err)
 }
 
 // exemptionReason is a resident's exemption in a round, "" if none.

@@ -28,8 +28,19 @@ var (
 	sampleRowSizes = []int{64, 16, 4, 1}
 )
 
-// pieces cuts vals into pieces of the first of sizes that fits, greedily.
-func pieces[T any](vals []T, sizes []int) [][]T {
+// pieces cuts vals into pieces of the first of sizes that fits, greedily,
+// for a statement each: on SQLite, where a statement's text is prepared
+// once and kept (db.Tx) while its values are bound one by one in the
+// process, few texts of a few sizes; on PostgreSQL, where each statement
+// is a round trip to the server, one piece (a batch's values stay far
+// below its 65,535 parameters).
+func pieces[T any](tx *db.Tx, vals []T, sizes []int) [][]T {
+	if tx.Dialect == db.Postgres {
+		if len(vals) == 0 {
+			return nil
+		}
+		return [][]T{vals}
+	}
 	var out [][]T
 	for len(vals) > 0 {
 		for _, n := range sizes {
@@ -53,7 +64,7 @@ func residentsBy(ctx context.Context, tx *db.Tx, column string, values []string)
 	if column != "code" && column != "id_idx" {
 		return nil, fmt.Errorf("masstest: residents by %s", column)
 	}
-	for _, part := range pieces(values, listSizes) {
+	for _, part := range pieces(tx, values, listSizes) {
 		if err := residentsIn(ctx, tx, column, part, out); err != nil {
 			return nil, err
 		}
@@ -74,7 +85,7 @@ func residentsIn(ctx context.Context, tx *db.Tx, column string, values []string,
 		cols += ", r." + column
 	}
 	q := `SELECT ` + cols + ` FROM testing_residents r JOIN testing_households h ON h.id = r.household_id
-		WHERE r.` + column + ` IN ` + db.In(&a, values)
+		WHERE r.` + column + inList(tx, &a, values)
 	err := db.Each(ctx, tx, func(sc db.Scanner) error {
 		r := new(residentRow)
 		dest := []any{&r.id, &r.code, &r.nameMasked, &r.status, &r.hh.id, &r.hh.members, &r.hh.communityCode, &r.hh.areaPath,
@@ -103,7 +114,7 @@ func samplesWhereIn[T any](ctx context.Context, tx *db.Tx, round int64, column s
 		return nil, fmt.Errorf("masstest: samples by %s", column)
 	}
 	var out []*Sample
-	for _, part := range pieces(values, listSizes) {
+	for _, part := range pieces(tx, values, listSizes) {
 		var a db.Args
 		q := `SELECT ` + sampleCols + sampleFrom + ` WHERE s.round_id = ` + a.Add(round) + ` AND s.` + column + ` IN ` +
 			db.In(&a, part)
@@ -122,7 +133,7 @@ func samplesWhereIn[T any](ctx context.Context, tx *db.Tx, round int64, column s
 // neither, and answer no row.
 func coveredIn(ctx context.Context, tx *db.Tx, round int64, residents []int64, first map[int64]int64) (map[int64]ExemptReason, error) {
 	exempt := map[int64]ExemptReason{}
-	for _, part := range pieces(residents, listSizes) {
+	for _, part := range pieces(tx, residents, listSizes) {
 		// The ids as a list of rows, not r.id IN (…): the residents' table
 		// itself has nothing to say.
 		args := make([]any, 0, len(part)+2)
@@ -132,7 +143,17 @@ func coveredIn(ctx context.Context, tx *db.Tx, round int64, residents []int64, f
 		args = append(args, round, round)
 		n := len(part)
 		var q string
-		if first != nil {
+		if tx.Dialect == db.Postgres { // the ids as one array: a list of parameters has no type
+			args = []any{part, round}
+			q = `SELECT ids.id, NULL::bigint, e.reason FROM unnest($1::bigint[]) AS ids (id)
+				JOIN testing_exemptions e ON e.round_id = $2 AND e.resident_id = ids.id`
+			if first != nil {
+				q = `SELECT ids.id, s.id, e.reason FROM unnest($1::bigint[]) AS ids (id)
+				LEFT JOIN testing_samples s ON s.round_id = $2 AND s.resident_id = ids.id AND s.retest_id IS NULL
+				LEFT JOIN testing_exemptions e ON e.round_id = $2 AND e.resident_id = ids.id
+				WHERE s.id IS NOT NULL OR e.reason IS NOT NULL`
+			}
+		} else if first != nil {
 			q = rowsSQL(`WITH ids (id) AS (VALUES `, 1, n, `)
 			SELECT ids.id, s.id, e.reason FROM ids
 			LEFT JOIN testing_samples s ON s.round_id = $`+strconv.Itoa(n+1)+` AND s.resident_id = ids.id AND s.retest_id IS NULL
@@ -172,7 +193,7 @@ func tubesIn(ctx context.Context, tx *db.Tx, barcodes []string) (map[string]*set
 	if len(barcodes) == 0 {
 		return out, nil
 	}
-	for _, part := range pieces(barcodes, listSizes) {
+	for _, part := range pieces(tx, barcodes, listSizes) {
 		if err := tubesInPart(ctx, tx, part, out); err != nil {
 			return nil, err
 		}
@@ -182,7 +203,7 @@ func tubesIn(ctx context.Context, tx *db.Tx, barcodes []string) (map[string]*set
 
 func tubesInPart(ctx context.Context, tx *db.Tx, barcodes []string, out map[string]*setTube) error {
 	var a db.Args
-	q := `SELECT id, barcode, round_id, pool_size, filled, result FROM testing_tubes WHERE barcode IN ` + db.In(&a, barcodes)
+	q := `SELECT id, barcode, round_id, pool_size, filled, result FROM testing_tubes WHERE barcode` + inList(tx, &a, barcodes)
 	err := db.Each(ctx, tx, func(sc db.Scanner) error {
 		var t setTube
 		if err := sc.Scan(&t.id, &t.barcode, &t.round, &t.poolSize, &t.filled, &t.result); err != nil {
@@ -200,7 +221,7 @@ func tubesInPart(ctx context.Context, tx *db.Tx, barcodes []string, out map[stri
 
 // insertTubes creates tubes, setting their ids.
 func insertTubes(ctx context.Context, tx *db.Tx, round int64, tubes []*setTube) error {
-	for _, part := range pieces(tubes, rowSizes) {
+	for _, part := range pieces(tx, tubes, rowSizes) {
 		if err := insertTubesPart(ctx, tx, round, part); err != nil {
 			return err
 		}
@@ -209,14 +230,17 @@ func insertTubes(ctx context.Context, tx *db.Tx, round int64, tubes []*setTube) 
 }
 
 func insertTubesPart(ctx context.Context, tx *db.Tx, round int64, tubes []*setTube) error {
+	if tx.Dialect == db.Postgres {
+		return insertTubesPG(ctx, tx, round, tubes)
+	}
 	args := make([]any, 0, 4*len(tubes))
 	r := any(round)
 	for _, t := range tubes {
 		args = append(args, t.barcode, r, t.poolSize, t.filled)
 	}
 	// Without RETURNING, as insertSamplesPart: the ids follow in order.
-	res, err := tx.ExecContext(ctx, rowsSQL(`INSERT INTO testing_tubes (barcode, round_id, pool_size, filled) VALUES `, 4, len(tubes), ``),
-		args...)
+	q := rowsSQL(`INSERT INTO testing_tubes (barcode, round_id, pool_size, filled) VALUES `, 4, len(tubes), ``)
+	res, err := tx.ExecContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("masstest: insert tubes: %w", err)
 	}
@@ -235,7 +259,8 @@ func insertTubesPart(ctx context.Context, tx *db.Tx, round int64, tubes []*setTu
 
 // refillTube sets a tube's count to what the batch made it.
 func refillTube(ctx context.Context, tx *db.Tx, t *setTube) error {
-	res, err := tx.ExecContext(ctx, `UPDATE testing_tubes SET filled = $1 WHERE id = $2 AND filled = $3`, t.filled, t.id, t.was)
+	res, err := tx.ExecContext(ctx, `UPDATE testing_tubes SET filled = $1 WHERE id = $2 AND filled = $3 AND result IS NULL`,
+		t.filled, t.id, t.was)
 	if err != nil {
 		return fmt.Errorf("masstest: fill tube: %w", err)
 	}
@@ -249,7 +274,7 @@ func refillTube(ctx context.Context, tx *db.Tx, t *setTube) error {
 // SQLite: insertSamplesPart).
 func insertSamples(ctx context.Context, tx *db.Tx, rows []sampleRow) (map[string]int64, error) {
 	out := make(map[string]int64, len(rows))
-	for _, part := range pieces(rows, sampleRowSizes) {
+	for _, part := range pieces(tx, rows, sampleRowSizes) {
 		if err := insertSamplesPart(ctx, tx, part, out); err != nil {
 			return nil, err
 		}
@@ -258,6 +283,9 @@ func insertSamples(ctx context.Context, tx *db.Tx, rows []sampleRow) (map[string
 }
 
 func insertSamplesPart(ctx context.Context, tx *db.Tx, rows []sampleRow, out map[string]int64) error {
+	if tx.Dialect == db.Postgres {
+		return insertSamplesPG(ctx, tx, rows, out)
+	}
 	// The values the rows share are boxed once: a thousand rows' values
 	// were the batch's most allocations.
 	args := make([]any, 0, len(rows)*sampleInsertCols)
@@ -362,12 +390,33 @@ func rowsSQL(head string, cols, n int, tail string) string {
 
 // deleteExemptions takes the round's exemptions of residents away.
 func deleteExemptions(ctx context.Context, tx *db.Tx, round int64, residents []int64) error {
-	for _, part := range pieces(residents, listSizes) {
+	for _, part := range pieces(tx, residents, listSizes) {
 		var a db.Args
-		q := `DELETE FROM testing_exemptions WHERE round_id = ` + a.Add(round) + ` AND resident_id IN ` + db.In(&a, part)
+		q := `DELETE FROM testing_exemptions WHERE round_id = ` + a.Add(round) + ` AND resident_id` + inList(tx, &a, part)
 		if _, err := tx.ExecContext(ctx, q, a.List...); err != nil {
 			return wrap("delete exemptions", err)
 		}
+	}
+	return nil
+}
+
+// samplesLock is the PostgreSQL advisory lock the writers of samples and
+// exemptions hold for their transaction (lockSamples).
+const samplesLock = 7243016
+
+// lockSamples makes the transaction the only writer of samples and
+// exemptions until it ends. A batch is decided as a set on what it reads
+// at its start (service_samples_set.go): on SQLite nothing else writes
+// meanwhile; on PostgreSQL, where writers run at once on every instance,
+// this lock makes it so for what a batch reads — the round's samples and
+// exemptions, and its tubes, which only samples fill (a tube's result,
+// set meanwhile by the laboratory, makes the batch's fill of it fail).
+func lockSamples(ctx context.Context, tx *db.Tx) error {
+	if tx.Dialect != db.Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(samplesLock)); err != nil {
+		return fmt.Errorf("masstest: lock the samples: %w", err)
 	}
 	return nil
 }
