@@ -65,6 +65,8 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"suite", "-tongxin", self, "-residents", "400"}, "do not fill a batch of 1000"},
 		{[]string{"suite", "-tongxin", self, "-sample-conns", "0"}, "-sample-conns and -batch-conns"},
 		{[]string{"suite", "-tongxin", self, "-samples-rate", "0"}, "-samples-rate must be above 0"},
+		{[]string{"suite", "-tongxin", self, "-db", "sqlite:/tmp/x.db"}, "-db must be a PostgreSQL database"},
+		{[]string{"suite", "-tongxin", self, "-db", "postgres://u@127.0.0.1/x", "-write", "docs/benchmarks.md"}, "cannot be written with -write"},
 		{[]string{"run", "-url", u, "-scenario", "samples-one", "-token", "t"}, "at least one round and one resident"},
 		{[]string{"run", "-url", u, "-scenario", "samples-one", "-token", "t", "-round", "1", "-residents", "/no/such/file"}, "-residents: open"},
 		{[]string{"run", "-url", u, "-scenario", "samples-batch", "-token", "t", "-round", "1", "-residents", codes, "-batch", "5"},

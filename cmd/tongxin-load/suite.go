@@ -66,11 +66,10 @@ func parseSuite(args []string, stderr io.Writer) (*suiteFlags, error) {
 			return nil, badUsage("-only measures part of the table: it cannot be written with -write")
 		}
 	}
+	if err := s.checkDB(); err != nil {
+		return nil, err
+	}
 	switch {
-	case s.dbURL != "" && !strings.HasPrefix(s.dbURL, "postgres://") && !strings.HasPrefix(s.dbURL, "postgresql://"):
-		return nil, badUsage("-db must be a PostgreSQL database (postgres://…); SQLite is the default")
-	case s.dbURL != "" && s.write != "":
-		return nil, badUsage("-db measures on PostgreSQL: the table (SQLite) cannot be written with -write")
 	case s.rounds < 1:
 		return nil, badUsage("-rounds must be at least 1")
 	case s.conns < 1:
@@ -92,6 +91,19 @@ func parseSuite(args []string, stderr io.Writer) (*suiteFlags, error) {
 		}
 	}
 	return s, nil
+}
+
+// checkDB checks -db: PostgreSQL, and not with -write.
+func (s *suiteFlags) checkDB() error {
+	switch {
+	case s.dbURL == "":
+		return nil
+	case !strings.HasPrefix(s.dbURL, "postgres://") && !strings.HasPrefix(s.dbURL, "postgresql://"):
+		return badUsage("-db must be a PostgreSQL database (postgres://…); SQLite is the default")
+	case s.write != "":
+		return badUsage("-db measures on PostgreSQL: the table (SQLite) cannot be written with -write")
+	}
+	return nil
 }
 
 // runSuite is `tongxin-load suite`.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 
@@ -71,13 +70,13 @@ var errStoredBefore = errors.New("masstest: a sample of the batch was stored bef
 // decided again knowing them. Reading them costs about a tenth of a
 // batch; the savepoint, two short statements.
 func (b *batch) recordSet(ctx context.Context, tx *db.Tx, in []SampleInput, ok []bool, out []SampleResult) error {
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT tongxin_samples`); err != nil {
-		return fmt.Errorf("masstest: samples: %w", err)
+	if err := samplesSavepoint(ctx, tx, `SAVEPOINT tongxin_samples`); err != nil {
+		return err
 	}
 	err := b.recordSetAs(ctx, tx, in, ok, out, false)
 	if errors.Is(err, errStoredBefore) {
-		if _, err := tx.ExecContext(ctx, `ROLLBACK TO tongxin_samples`); err != nil {
-			return fmt.Errorf("masstest: samples: %w", err)
+		if err := samplesSavepoint(ctx, tx, `ROLLBACK TO tongxin_samples`); err != nil {
+			return err
 		}
 		b.counts, b.order = map[int64]*hhCount{}, nil
 		err = b.recordSetAs(ctx, tx, in, ok, out, true)
@@ -85,10 +84,7 @@ func (b *batch) recordSet(ctx context.Context, tx *db.Tx, in []SampleInput, ok [
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `RELEASE tongxin_samples`); err != nil {
-		return fmt.Errorf("masstest: samples: %w", err)
-	}
-	return nil
+	return samplesSavepoint(ctx, tx, `RELEASE tongxin_samples`)
 }
 
 // recordSetAs decides and writes the batch, knowing the samples stored

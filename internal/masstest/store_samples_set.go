@@ -420,3 +420,11 @@ func lockSamples(ctx context.Context, tx *db.Tx) error {
 	}
 	return nil
 }
+
+// samplesSavepoint runs one of recordSet's savepoint statements.
+func samplesSavepoint(ctx context.Context, tx *db.Tx, stmt string) error {
+	if _, err := tx.ExecContext(ctx, stmt); err != nil {
+		return fmt.Errorf("masstest: samples: %w", err)
+	}
+	return nil
+}
