@@ -159,23 +159,41 @@ func (j *journal) create(n int64) (*segmentFile, error) {
 	return createSegment(filepath.Join(j.dir, segmentName(n)), j.mapSize)
 }
 
-// next closes the segment being appended to, its rows for load to take,
-// and starts the next one. j.mu is held.
-func (j *journal) next() error {
+// next starts the next segment, the one being appended to ending with
+// its rows for load to take. j.mu is held. It answers the ended file for
+// the caller to close once it has let j.mu go: unmapping and cutting a
+// file take about a millisecond, which every scan would wait for.
+func (j *journal) next() (*retired, error) {
 	w, err := j.create(j.seg + 1)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := j.w.close(); err != nil {
-		j.log.Error("checkpoint: closing a scan journal file failed", "file", filepath.Base(j.path), "err", err.Error())
-	}
+	old := &retired{f: j.w, path: j.path, remove: len(j.pending) == 0}
 	if len(j.pending) > 0 {
 		j.full = append(j.full, segment{path: j.path, rows: j.pending})
-	} else {
-		os.Remove(j.path)
 	}
 	j.w, j.path, j.seg, j.pending = w, w.f.Name(), j.seg+1, nil
-	return nil
+	return old, nil
+}
+
+// retired is a segment file next ended: closed by close, and removed
+// when it holds no rows. nil closes nothing.
+type retired struct {
+	f      *segmentFile
+	path   string
+	remove bool
+}
+
+func (r *retired) close(log *slog.Logger) {
+	if r == nil {
+		return
+	}
+	if err := r.f.close(); err != nil {
+		log.Error("checkpoint: closing a scan journal file failed", "file", filepath.Base(r.path), "err", err.Error())
+	}
+	if r.remove {
+		os.Remove(r.path)
+	}
 }
 
 func (j *journal) unlock() {
@@ -279,6 +297,8 @@ func appendJournalLine(buf []byte, r *scanRow) []byte {
 func (j *journal) add(now time.Time, row *scanRow) (*Scan, error) {
 	now = now.UTC().Truncate(time.Millisecond)
 	k := scanKey{row.checkpoint, row.clientID}
+	var old *retired
+	defer func() { old.close(j.log) }() // after j.mu is let go (deferred calls run last first)
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.w == nil {
@@ -291,7 +311,8 @@ func (j *journal) add(now time.Time, row *scanRow) (*Scan, error) {
 	buf := appendJournalLine(j.buf[:0], row)
 	j.buf = buf
 	if !j.w.room(len(buf)) {
-		if err := j.next(); err != nil {
+		var err error
+		if old, err = j.next(); err != nil {
 			return nil, err
 		}
 		if !j.w.room(len(buf)) {
@@ -374,8 +395,10 @@ func (j *journal) load(ctx context.Context) error {
 	j.loadMu.Lock()
 	defer j.loadMu.Unlock()
 	j.mu.Lock()
+	var old *retired
 	if len(j.pending) > 0 && j.w != nil {
-		if err := j.next(); err != nil {
+		var err error
+		if old, err = j.next(); err != nil {
 			j.mu.Unlock()
 			return err
 		}
@@ -383,6 +406,7 @@ func (j *journal) load(ctx context.Context) error {
 	j.closed = append(j.closed, j.full...)
 	j.full = nil
 	j.mu.Unlock()
+	old.close(j.log)
 	for len(j.closed) > 0 {
 		sg := j.closed[0]
 		if err := j.insert(ctx, sg); err != nil {

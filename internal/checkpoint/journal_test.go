@@ -246,9 +246,11 @@ func TestJournalFilesFillUp(t *testing.T) {
 				j := f.svc.scans.journal.Load()
 				j.mu.Lock()
 				j.mapSize = mode.mapSize
-				if err := j.next(); err != nil {
+				old, err := j.next()
+				if err != nil {
 					t.Fatal(err)
 				}
+				old.close(j.log)
 				if mapped := j.w.m != nil; mapped != (mode.mapSize > 0 && runtime.GOOS == "linux") {
 					t.Fatalf("file mapped: %v", mapped)
 				}
