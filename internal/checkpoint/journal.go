@@ -83,6 +83,7 @@ type journal struct {
 type segment struct {
 	path string
 	rows []*scanRow
+	live bool // rows of the file still being written, which stays
 }
 
 // journalRec is a scan as a journal line: "crc32c-hex JSON\n".
@@ -388,32 +389,35 @@ func (j *journal) sync(ctx context.Context) error {
 	return j.load(ctx)
 }
 
-// load closes the segment being written (a new one takes the appends)
-// and moves every closed segment into the database, oldest first, each
-// file removed once its rows have committed.
+// load moves every journaled row not yet loaded into the database,
+// oldest first: the segments that filled up, each file removed once its
+// rows have committed, then the rows of the one being written, which
+// stays (a crash replays its loaded rows too, which add nothing).
 func (j *journal) load(ctx context.Context) error {
 	j.loadMu.Lock()
 	defer j.loadMu.Unlock()
 	j.mu.Lock()
-	var old *retired
-	if len(j.pending) > 0 && j.w != nil {
-		var err error
-		if old, err = j.next(); err != nil {
-			j.mu.Unlock()
-			return err
-		}
-	}
 	j.closed = append(j.closed, j.full...)
 	j.full = nil
+	if len(j.pending) > 0 {
+		// The file being written stays: it is removed once it has filled
+		// up and every row of it has been loaded (its later rows, by a
+		// later load, after these). Cutting and removing a file took some
+		// milliseconds of the core; a file now holds some ten thousand
+		// scans, not the hundreds of one load.
+		j.closed = append(j.closed, segment{path: j.path, rows: j.pending, live: true})
+		j.pending = nil
+	}
 	j.mu.Unlock()
-	old.close(j.log)
 	for len(j.closed) > 0 {
 		sg := j.closed[0]
 		if err := j.insert(ctx, sg); err != nil {
 			return err
 		}
-		if err := os.Remove(sg.path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			j.log.Error("checkpoint: removing a loaded scan journal file failed", "file", filepath.Base(sg.path), "err", err.Error())
+		if !sg.live {
+			if err := os.Remove(sg.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+				j.log.Error("checkpoint: removing a loaded scan journal file failed", "file", filepath.Base(sg.path), "err", err.Error())
+			}
 		}
 		j.closed = j.closed[1:]
 		j.queued.Add(-int64(len(sg.rows)))

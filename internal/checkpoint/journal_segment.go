@@ -29,9 +29,9 @@ type segmentFile struct {
 }
 
 // segmentMapSize is the length of a mapped segment: some ten thousand
-// scans, where the loader starts a new segment every journalLoadDelay or
-// journalLoadRows scans. A segment that fills up is closed and a new one
-// started (journal.add).
+// scans. The loader loads its rows as they come (every journalLoadDelay
+// or journalLoadRows scans); a segment that fills up is closed, a new one
+// started (journal.add), and its file removed once all of it is loaded.
 const segmentMapSize = 4 << 20
 
 // createSegment creates a journal file, mapped if mapSize > 0 and the
