@@ -96,17 +96,7 @@ func bumpHouseholdsPG(ctx context.Context, tx *db.Tx, round int64, bumps []*hhBu
 	for i, h := range bumps {
 		hh[i], ds[i], de[i] = h.household, int64(h.ds), int64(h.de)
 	}
-	err := db.Each(ctx, tx, func(sc db.Scanner) error {
-		var id int64
-		var s1, e1 int
-		if err := sc.Scan(&id, &s1, &e1); err != nil {
-			return err
-		}
-		if h := by[id]; h != nil {
-			h.s0, h.e0 = s1-h.ds, e1-h.de
-		}
-		return nil
-	}, `INSERT INTO testing_round_households (round_id, household_id, sampled, exempt)
+	err := db.Each(ctx, tx, bumped(by), `INSERT INTO testing_round_households (round_id, household_id, sampled, exempt)
 		SELECT $1, u.hh, u.ds, u.de FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS u (hh, ds, de)
 		ON CONFLICT (round_id, household_id) DO UPDATE SET sampled = testing_round_households.sampled + excluded.sampled,
 			exempt = testing_round_households.exempt + excluded.exempt RETURNING household_id, sampled, exempt`, round, hh, ds, de)

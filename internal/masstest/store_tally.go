@@ -91,22 +91,28 @@ func bumpHouseholds(ctx context.Context, tx *db.Tx, round int64, bumps []*hhBump
 		q := rowsSQL(`INSERT INTO testing_round_households (round_id, household_id, sampled, exempt) VALUES `, 4, len(part),
 			` ON CONFLICT (round_id, household_id) DO UPDATE SET sampled = testing_round_households.sampled + excluded.sampled,
 			exempt = testing_round_households.exempt + excluded.exempt RETURNING household_id, sampled, exempt`)
-		err := db.Each(ctx, tx, func(sc db.Scanner) error {
-			var id int64
-			var s1, e1 int
-			if err := sc.Scan(&id, &s1, &e1); err != nil {
-				return err
-			}
-			if h := by[id]; h != nil {
-				h.s0, h.e0 = s1-h.ds, e1-h.de
-			}
-			return nil
-		}, q, args...)
+		err := db.Each(ctx, tx, bumped(by), q, args...)
 		if err != nil {
 			return fmt.Errorf("masstest: household counts: %w", err)
 		}
 	}
 	return nil
+}
+
+// bumped reads the counts an upsert of bumps answers (household,
+// sampled, exempt) into the bumps' counts before it.
+func bumped(by map[int64]*hhBump) func(db.Scanner) error {
+	return func(sc db.Scanner) error {
+		var id int64
+		var s1, e1 int
+		if err := sc.Scan(&id, &s1, &e1); err != nil {
+			return err
+		}
+		if h := by[id]; h != nil {
+			h.s0, h.e0 = s1-h.ds, e1-h.de
+		}
+		return nil
+	}
 }
 
 // bumpHousehold adds ds sampled and de exempt to a household's counts in
