@@ -131,6 +131,10 @@ type labRun struct {
 }
 
 func (s *Service) newLabRun(ctx context.Context, tx *db.Tx, p *auth.Principal, recs []labRec) (*labRun, error) {
+	// A result closes its tube to samples: not while a batch fills it.
+	if err := lockSamples(ctx, tx); err != nil {
+		return nil, err
+	}
 	codes := make([]string, 0, len(recs))
 	for _, r := range recs {
 		if r.Code == "" {

@@ -287,17 +287,19 @@ func (b *batch) writeSet(ctx context.Context, tx *db.Tx, st *setState) (map[stri
 		return nil, err
 	}
 	done := map[string]bool{}
+	var refilled []*setTube
 	rows := make([]sampleRow, len(st.plans))
 	for k, p := range st.plans {
 		t := st.tubes[p.in.Tube]
 		if !t.fresh && !done[t.barcode] {
 			done[t.barcode] = true
-			if err := refillTube(ctx, tx, t); err != nil {
-				return nil, err
-			}
+			refilled = append(refilled, t)
 		}
 		p.row.tube = t.id
 		rows[k] = p.row
+	}
+	if err := refillTubes(ctx, tx, refilled); err != nil {
+		return nil, err
 	}
 	ids, err := insertSamples(ctx, tx, rows)
 	if err != nil {

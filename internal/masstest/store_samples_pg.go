@@ -105,3 +105,21 @@ func bumpHouseholdsPG(ctx context.Context, tx *db.Tx, round int64, bumps []*hhBu
 	}
 	return nil
 }
+
+// refillTubesPG is refillTubes on PostgreSQL: one statement.
+func refillTubesPG(ctx context.Context, tx *db.Tx, tubes []*setTube) error {
+	ids, filled, was := make([]int64, len(tubes)), make([]int64, len(tubes)), make([]int64, len(tubes))
+	for i, t := range tubes {
+		ids[i], filled[i], was[i] = t.id, int64(t.filled), int64(t.was)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE testing_tubes t SET filled = u.filled
+		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS u (id, filled, was)
+		WHERE t.id = u.id AND t.filled = u.was AND t.result IS NULL`, ids, filled, was)
+	if err != nil {
+		return fmt.Errorf("masstest: fill tubes: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != int64(len(tubes)) {
+		return fmt.Errorf("masstest: %d of %d tubes changed under the batch", int64(len(tubes))-n, len(tubes))
+	}
+	return nil
+}

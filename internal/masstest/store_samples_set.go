@@ -257,15 +257,21 @@ func insertTubesPart(ctx context.Context, tx *db.Tx, round int64, tubes []*setTu
 	return nil
 }
 
-// refillTube sets a tube's count to what the batch made it.
-func refillTube(ctx context.Context, tx *db.Tx, t *setTube) error {
-	res, err := tx.ExecContext(ctx, `UPDATE testing_tubes SET filled = $1 WHERE id = $2 AND filled = $3 AND result IS NULL`,
-		t.filled, t.id, t.was)
-	if err != nil {
-		return fmt.Errorf("masstest: fill tube: %w", err)
+// refillTubes sets the tubes' counts to what the batch made them, each
+// only if no one changed it meanwhile (its count, or a result).
+func refillTubes(ctx context.Context, tx *db.Tx, tubes []*setTube) error {
+	if tx.Dialect == db.Postgres && len(tubes) > 0 {
+		return refillTubesPG(ctx, tx, tubes)
 	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return fmt.Errorf("masstest: tube %s changed under the batch", t.barcode)
+	for _, t := range tubes {
+		res, err := tx.ExecContext(ctx, `UPDATE testing_tubes SET filled = $1 WHERE id = $2 AND filled = $3 AND result IS NULL`,
+			t.filled, t.id, t.was)
+		if err != nil {
+			return fmt.Errorf("masstest: fill tube: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("masstest: tube %s changed under the batch", t.barcode)
+		}
 	}
 	return nil
 }
@@ -400,8 +406,8 @@ func deleteExemptions(ctx context.Context, tx *db.Tx, round int64, residents []i
 	return nil
 }
 
-// samplesLock is the PostgreSQL advisory lock the writers of samples and
-// exemptions hold for their transaction (lockSamples).
+// samplesLock is the PostgreSQL advisory lock the writers of samples,
+// exemptions and tubes' results hold for their transaction (lockSamples).
 const samplesLock = 7243016
 
 // lockSamples makes the transaction the only writer of samples and
@@ -409,8 +415,8 @@ const samplesLock = 7243016
 // at its start (service_samples_set.go): on SQLite nothing else writes
 // meanwhile; on PostgreSQL, where writers run at once on every instance,
 // this lock makes it so for what a batch reads — the round's samples and
-// exemptions, and its tubes, which only samples fill (a tube's result,
-// set meanwhile by the laboratory, makes the batch's fill of it fail).
+// exemptions, and its tubes, which only samples fill and only the
+// laboratory's results (which take the lock too) close.
 func lockSamples(ctx context.Context, tx *db.Tx) error {
 	if tx.Dialect != db.Postgres {
 		return nil
