@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"tongxin/internal/clock"
@@ -105,30 +106,8 @@ type scanKey struct {
 // scanInsert is the INSERT of rows, a client id already logged at its
 // checkpoint adding nothing.
 func scanInsert(tx *db.Tx, rows []*scanRow, offline bool) (string, []any, error) {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO checkpoint_scans (checkpoint_id, client_id, pid, pass, reason, scanned_at, officer, received_at,
-		verdict, offline, shown) VALUES `)
 	args := make([]any, 0, scanValues*len(rows))
-	for n, r := range rows {
-		if n > 0 {
-			b.WriteByte(',')
-		}
-		// SQLite looks each named parameter ($n) up in a list, so a
-		// statement of hundreds binds in quadratic time; anonymous ones
-		// (?) bind in order.
-		b.WriteByte('(')
-		for c := range scanValues {
-			if c > 0 {
-				b.WriteByte(',')
-			}
-			if tx.Dialect == db.SQLite {
-				b.WriteByte('?')
-			} else {
-				b.WriteByte('$')
-				b.WriteString(strconv.Itoa(len(args) + c + 1))
-			}
-		}
-		b.WriteByte(')')
+	for _, r := range rows {
 		var pid, info any
 		if c := r.claims; c != nil {
 			pid, info = c.PID, string(r.passJSON())
@@ -142,8 +121,51 @@ func scanInsert(tx *db.Tx, rows []*scanRow, offline bool) (string, []any, error)
 		args = append(args, r.checkpoint, r.clientID, pid, info, string(r.reason), r.scannedAt.UnixMilli(), r.officer, received,
 			string(VerdictOf(r.reason)), offline, string(r.shownCode()))
 	}
+	return scanInsertSQL(tx.Dialect, len(rows)), args, nil
+}
+
+// scanInsertSQLs are the texts scanInsertSQL made, by dialect and rows.
+var scanInsertSQLs sync.Map // scanSQLKey → string
+
+type scanSQLKey struct {
+	dialect db.Dialect
+	rows    int
+}
+
+// scanInsertSQL is the INSERT of n scans, made once for each n (at most
+// scanChunk). SQLite looks each named parameter ($n) up in a list, so a
+// statement of hundreds binds in quadratic time; anonymous ones (?) bind
+// in order.
+func scanInsertSQL(d db.Dialect, n int) string {
+	k := scanSQLKey{d, n}
+	if q, ok := scanInsertSQLs.Load(k); ok {
+		return q.(string)
+	}
+	var b strings.Builder
+	b.WriteString(`INSERT INTO checkpoint_scans (checkpoint_id, client_id, pid, pass, reason, scanned_at, officer, received_at,
+		verdict, offline, shown) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for c := range scanValues {
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			if d == db.SQLite {
+				b.WriteByte('?')
+			} else {
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(i*scanValues + c + 1))
+			}
+		}
+		b.WriteByte(')')
+	}
 	b.WriteString(` ON CONFLICT (checkpoint_id, client_id) DO NOTHING`)
-	return b.String(), args, nil
+	q := b.String()
+	scanInsertSQLs.Store(k, q)
+	return q
 }
 
 // loadYield is how long the loader sleeps between its statements so
