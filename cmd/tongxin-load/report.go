@@ -76,7 +76,8 @@ func newReport(s *suiteFlags, rounds []round) *report {
 		}
 		r.figures = append(r.figures, f)
 	}
-	raw := figure{name: "report filing `POST /api/v1/enterprises/{key}/reports`, closed loop, ÷ the same rows inserted straight into SQLite one per transaction (`raw-report`): reports/s",
+	raw := figure{name: "report filing `POST /api/v1/enterprises/{key}/reports`, closed loop, ÷ the same rows inserted straight into " +
+		r.s.database() + " one per transaction (`raw-report`): reports/s",
 		tongxin: r.median("tongxin/report", rps), bare: r.median("raw/report", rps), target: "≥ 0.50", floor: 0.5}
 	if raw.bare > 0 {
 		raw.ratio = raw.tongxin / raw.bare

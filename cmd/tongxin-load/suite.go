@@ -106,6 +106,14 @@ func (s *suiteFlags) checkDB() error {
 	return nil
 }
 
+// database names the database the suite installs into, for the report.
+func (s *suiteFlags) database() string {
+	if s.dbURL != "" {
+		return "PostgreSQL"
+	}
+	return "SQLite"
+}
+
 // runSuite is `tongxin-load suite`.
 func runSuite(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	s, err := parseSuite(args, stderr)

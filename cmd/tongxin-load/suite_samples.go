@@ -166,7 +166,8 @@ func (r *report) addSamples() {
 	rows := func(x loadgen.Result) float64 { return x.ReqPerSec * n }
 	if b := r.median("tongxin/samples-batch", rows); b > 0 {
 		f := figure{name: fmt.Sprintf("mass testing: batched samples, %d a request, closed loop of %d, ÷ the same rows inserted straight "+
-			"into SQLite by multi-row INSERTs, %d a transaction (`raw-samples`): samples/s", s.samples.batch, s.samples.batchConns, s.samples.batch),
+			"into %s by multi-row INSERTs, %d a transaction (`raw-samples`): samples/s", s.samples.batch, s.samples.batchConns, s.database(),
+			s.samples.batch),
 			tongxin: b, bare: r.median("raw/samples-batch", rows), target: "≥ 0.50", floor: 0.5}
 		if f.bare > 0 {
 			f.ratio = f.tongxin / f.bare
