@@ -161,28 +161,26 @@ func (j *journal) create(n int64) (*segmentFile, error) {
 }
 
 // next starts the next segment, the one being appended to ending with
-// its rows for load to take. j.mu is held. It answers the ended file for
-// the caller to close once it has let j.mu go: unmapping and cutting a
-// file take about a millisecond, which every scan would wait for.
+// its rows not yet loaded for load to take — none, maybe, but load
+// removes the file, after any of its rows an earlier load took and has
+// not committed yet. j.mu is held. It answers the ended file for the
+// caller to close once it has let j.mu go: unmapping and cutting a file
+// take about a millisecond, which every scan would wait for.
 func (j *journal) next() (*retired, error) {
 	w, err := j.create(j.seg + 1)
 	if err != nil {
 		return nil, err
 	}
-	old := &retired{f: j.w, path: j.path, remove: len(j.pending) == 0}
-	if len(j.pending) > 0 {
-		j.full = append(j.full, segment{path: j.path, rows: j.pending})
-	}
+	old := &retired{f: j.w, path: j.path}
+	j.full = append(j.full, segment{path: j.path, rows: j.pending})
 	j.w, j.path, j.seg, j.pending = w, w.f.Name(), j.seg+1, nil
 	return old, nil
 }
 
-// retired is a segment file next ended: closed by close, and removed
-// when it holds no rows. nil closes nothing.
+// retired is a segment file next ended, for close. nil closes nothing.
 type retired struct {
-	f      *segmentFile
-	path   string
-	remove bool
+	f    *segmentFile
+	path string
 }
 
 func (r *retired) close(log *slog.Logger) {
@@ -191,9 +189,6 @@ func (r *retired) close(log *slog.Logger) {
 	}
 	if err := r.f.close(); err != nil {
 		log.Error("checkpoint: closing a scan journal file failed", "file", filepath.Base(r.path), "err", err.Error())
-	}
-	if r.remove {
-		os.Remove(r.path)
 	}
 }
 
@@ -356,9 +351,6 @@ func (j *journal) run() {
 			return
 		case <-j.kick:
 		case <-t.C:
-		}
-		if j.queued.Load() == 0 {
-			continue
 		}
 		j.mu.Lock()
 		due := len(j.pending) >= journalLoadRows || len(j.pending) > 0 && time.Since(j.since) >= journalLoadDelay || len(j.full) > 0

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"tongxin/internal/auth"
+	"tongxin/internal/db"
 	"tongxin/internal/passtoken"
 )
 
@@ -301,4 +302,76 @@ func TestJournalLines(t *testing.T) {
 	if len(journalLines(make([]byte, 4096))) != 0 || len(journalLines(nil)) != 0 {
 		t.Fatal("lines in zero bytes")
 	}
+}
+
+// A journal file that fills up while rows of it a load took have not
+// committed (the database refusing them, here) stays on disk until they
+// have: answered scans are never only in memory.
+func TestJournalKeepsAFileUntilItsRowsCommit(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		if f.DB.Dialect != db.SQLite {
+			t.Skip("the refusal is a SQLite trigger")
+		}
+		f.journaled(t)
+		bridge := f.checkpoint("株洲大桥", Bridge, "430211001")
+		officer := f.user("kakou", auth.CheckpointOfficer, "checkpoint:"+ref(bridge))
+		tok := f.ver.sign(t, claims("P1"), "")
+		j := f.svc.scans.journal.Load()
+		j.mu.Lock()
+		j.mapSize = 4096
+		old, err := j.next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		old.close(j.log)
+		first := j.path
+		j.mu.Unlock()
+		scan := func(i int) {
+			t.Helper()
+			if _, err := f.svc.Scan(f.Ctx, officer, ref(bridge), ScanInput{Token: tok, ClientID: fmt.Sprintf("kept-scan-%03d", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		exec := func(q string) {
+			t.Helper()
+			if err := f.DB.Write(f.Ctx, func(tx *db.Tx) error { _, err := tx.ExecContext(f.Ctx, q); return err }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range 3 {
+			scan(i)
+		}
+		exec(`CREATE TRIGGER refuse_scans BEFORE INSERT ON checkpoint_scans BEGIN SELECT RAISE(ABORT, 'refused'); END`)
+		if err := j.load(f.Ctx); err == nil {
+			t.Fatal("the load went through a database that refuses every scan")
+		}
+		// Each scan is taken by a load at once, so that the file fills up
+		// with every row of it taken and none committed.
+		const n = 30 // the first file fills up: about ten lines fill 4 KiB
+		for i := 3; i < n; i++ {
+			scan(i)
+			if err := j.load(f.Ctx); err == nil {
+				t.Fatal("the load went through a database that refuses every scan")
+			}
+		}
+		j.mu.Lock()
+		filled := j.path != first
+		j.mu.Unlock()
+		if !filled {
+			t.Fatal("the first journal file did not fill up")
+		}
+		if _, err := os.Stat(first); err != nil {
+			t.Fatalf("a file whose rows have not committed is gone: %v", err)
+		}
+		exec(`DROP TRIGGER refuse_scans`)
+		if err := j.load(f.Ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(first); !os.IsNotExist(err) {
+			t.Fatalf("a loaded file stays: %v", err)
+		}
+		if got := f.Count(`SELECT COUNT(*) FROM checkpoint_scans WHERE client_id LIKE 'kept-%'`); got != n {
+			t.Fatalf("%d scans logged, want %d", got, n)
+		}
+	})
 }
