@@ -166,29 +166,26 @@ func (j *journal) create(n int64) (*segmentFile, error) {
 // not committed yet. j.mu is held. It answers the ended file for the
 // caller to close once it has let j.mu go: unmapping and cutting a file
 // take about a millisecond, which every scan would wait for.
-func (j *journal) next() (*retired, error) {
+func (j *journal) next() (*segmentFile, error) {
 	w, err := j.create(j.seg + 1)
 	if err != nil {
 		return nil, err
 	}
-	old := &retired{f: j.w, path: j.path}
+	old := j.w
 	j.full = append(j.full, segment{path: j.path, rows: j.pending})
 	j.w, j.path, j.seg, j.pending = w, w.f.Name(), j.seg+1, nil
 	return old, nil
 }
 
-// retired is a segment file next ended, for close. nil closes nothing.
-type retired struct {
-	f    *segmentFile
-	path string
-}
-
-func (r *retired) close(log *slog.Logger) {
-	if r == nil {
+// closeEnded closes a file next ended, logging a failure; nil closes
+// nothing.
+func (j *journal) closeEnded(s *segmentFile) {
+	if s == nil {
 		return
 	}
-	if err := r.f.close(); err != nil {
-		log.Error("checkpoint: closing a scan journal file failed", "file", filepath.Base(r.path), "err", err.Error())
+	name := filepath.Base(s.f.Name())
+	if err := s.close(); err != nil {
+		j.log.Error("checkpoint: closing a scan journal file failed", "file", name, "err", err.Error())
 	}
 }
 
@@ -293,8 +290,8 @@ func appendJournalLine(buf []byte, r *scanRow) []byte {
 func (j *journal) add(now time.Time, row *scanRow) (*Scan, error) {
 	now = now.UTC().Truncate(time.Millisecond)
 	k := scanKey{row.checkpoint, row.clientID}
-	var old *retired
-	defer func() { old.close(j.log) }() // after j.mu is let go (deferred calls run last first)
+	var old *segmentFile
+	defer func() { j.closeEnded(old) }() // after j.mu is let go (deferred calls run last first)
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.w == nil {

@@ -251,7 +251,7 @@ func TestJournalFilesFillUp(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				old.close(j.log)
+				j.closeEnded(old)
 				if mapped := j.w.m != nil; mapped != (mode.mapSize > 0 && runtime.GOOS == "linux") {
 					t.Fatalf("file mapped: %v", mapped)
 				}
@@ -323,7 +323,7 @@ func TestJournalKeepsAFileUntilItsRowsCommit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		old.close(j.log)
+		j.closeEnded(old)
 		first := j.path
 		j.mu.Unlock()
 		scan := func(i int) {

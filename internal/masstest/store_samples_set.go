@@ -134,15 +134,9 @@ func samplesWhereIn[T any](ctx context.Context, tx *db.Tx, round int64, column s
 func coveredIn(ctx context.Context, tx *db.Tx, round int64, residents []int64, first map[int64]int64) (map[int64]ExemptReason, error) {
 	exempt := map[int64]ExemptReason{}
 	for _, part := range pieces(tx, residents, listSizes) {
-		// The ids as a list of rows, not r.id IN (…): the residents' table
-		// itself has nothing to say.
-		args := make([]any, 0, len(part)+2)
-		for _, id := range part {
-			args = append(args, id)
-		}
-		args = append(args, round, round)
 		n := len(part)
 		var q string
+		var args []any
 		if tx.Dialect == db.Postgres { // the ids as one array: a list of parameters has no type
 			args = []any{part, round}
 			q = `SELECT ids.id, NULL::bigint, e.reason FROM unnest($1::bigint[]) AS ids (id)
@@ -154,13 +148,14 @@ func coveredIn(ctx context.Context, tx *db.Tx, round int64, residents []int64, f
 				WHERE s.id IS NOT NULL OR e.reason IS NOT NULL`
 			}
 		} else if first != nil {
+			args = rowsOf(part, round, round)
 			q = rowsSQL(`WITH ids (id) AS (VALUES `, 1, n, `)
 			SELECT ids.id, s.id, e.reason FROM ids
 			LEFT JOIN testing_samples s ON s.round_id = $`+strconv.Itoa(n+1)+` AND s.resident_id = ids.id AND s.retest_id IS NULL
 			LEFT JOIN testing_exemptions e ON e.round_id = $`+strconv.Itoa(n+2)+` AND e.resident_id = ids.id
 			WHERE s.id IS NOT NULL OR e.reason IS NOT NULL`)
 		} else {
-			args = args[:n+1]
+			args = rowsOf(part, round)
 			q = rowsSQL(`WITH ids (id) AS (VALUES `, 1, n, `)
 			SELECT ids.id, NULL, e.reason FROM ids
 			JOIN testing_exemptions e ON e.round_id = $`+strconv.Itoa(n+1)+` AND e.resident_id = ids.id`)
@@ -185,6 +180,16 @@ func coveredIn(ctx context.Context, tx *db.Tx, round int64, residents []int64, f
 		}
 	}
 	return exempt, nil
+}
+
+// rowsOf is ids as a list of rows' values (not r.id IN (…): the
+// residents' table itself has nothing to say), then more.
+func rowsOf(ids []int64, more ...any) []any {
+	args := make([]any, 0, len(ids)+len(more))
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	return append(args, more...)
 }
 
 // tubesIn reads the tubes of barcodes.

@@ -76,10 +76,8 @@ type hhBump struct {
 // many households (in pieces of a few sizes, so that the texts repeat).
 func bumpHouseholds(ctx context.Context, tx *db.Tx, round int64, bumps []*hhBump) error {
 	for _, part := range pieces(tx, bumps, rowSizes) {
-		args := make([]any, 0, 4*len(part))
 		by := make(map[int64]*hhBump, len(part))
 		for _, h := range part {
-			args = append(args, round, h.household, h.ds, h.de)
 			by[h.household] = h
 		}
 		if tx.Dialect == db.Postgres {
@@ -87,6 +85,10 @@ func bumpHouseholds(ctx context.Context, tx *db.Tx, round int64, bumps []*hhBump
 				return err
 			}
 			continue
+		}
+		args := make([]any, 0, 4*len(part))
+		for _, h := range part {
+			args = append(args, round, h.household, h.ds, h.de)
 		}
 		q := rowsSQL(`INSERT INTO testing_round_households (round_id, household_id, sampled, exempt) VALUES `, 4, len(part),
 			` ON CONFLICT (round_id, household_id) DO UPDATE SET sampled = testing_round_households.sampled + excluded.sampled,
