@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"tongxin/internal/web"
 )
 
 // The server's log is buffered: each request's access line (info) would
@@ -96,11 +98,34 @@ func (b *logBuffer) Close() {
 	<-b.done
 }
 
+// access keeps an access line, written as slog's JSON handler would
+// write its record (web.AccessLine), straight into the buffer.
+func (b *logBuffer) access(l web.AccessLine) {
+	b.mu.Lock()
+	b.buf = l.AppendJSON(b.buf)
+	full := len(b.buf) >= logBufMax
+	b.mu.Unlock()
+	if full {
+		b.Flush()
+	}
+}
+
 // flushingHandler is a slog handler that writes its buffer through at once
 // after a record at warn or above.
 type flushingHandler struct {
 	slog.Handler
-	buf *logBuffer
+	buf     *logBuffer
+	derived bool // made by WithAttrs or WithGroup: its records carry more than an access line
+}
+
+// LogAccess writes the access line itself (web.AccessLogger), unless
+// attributes or groups were added to this handler.
+func (h flushingHandler) LogAccess(l web.AccessLine) bool {
+	if h.derived {
+		return false
+	}
+	h.buf.access(l)
+	return true
 }
 
 func (h flushingHandler) Handle(ctx context.Context, r slog.Record) error {
@@ -112,11 +137,11 @@ func (h flushingHandler) Handle(ctx context.Context, r slog.Record) error {
 }
 
 func (h flushingHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return flushingHandler{h.Handler.WithAttrs(attrs), h.buf}
+	return flushingHandler{h.Handler.WithAttrs(attrs), h.buf, true}
 }
 
 func (h flushingHandler) WithGroup(name string) slog.Handler {
-	return flushingHandler{h.Handler.WithGroup(name), h.buf}
+	return flushingHandler{h.Handler.WithGroup(name), h.buf, true}
 }
 
 // newBufferedLogger is the server's logger: JSON lines at level and
@@ -128,5 +153,5 @@ func newBufferedLogger(w io.Writer, level string) (*slog.Logger, *logBuffer, err
 	}
 	buf := newLogBuffer(w)
 	h := slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: l})
-	return slog.New(flushingHandler{h, buf}), buf, nil
+	return slog.New(flushingHandler{h, buf, false}), buf, nil
 }

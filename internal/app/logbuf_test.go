@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"tongxin/internal/web"
 )
 
 // syncBuffer is an output that may be read while the logger writes.
@@ -137,5 +139,42 @@ func TestBufferedLogConcurrentWriters(t *testing.T) {
 	}
 	if len(seen) != writers*each {
 		t.Fatalf("%d lines written, want %d", len(seen), writers*each)
+	}
+}
+
+// The server's logger writes access lines itself, in order with the other
+// lines; a logger with attributes of its own leaves them to slog, so that
+// its attributes are on every line.
+func TestBufferedLogAccessLines(t *testing.T) {
+	out := &syncBuffer{}
+	log, buf, err := newBufferedLogger(out, "info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2022, 11, 21, 8, 0, 0, 0, time.UTC)
+	line := web.AccessLine{At: at, ID: "r-1", Method: "POST", Path: "/api/v1/checkpoints/2/scans", Status: 200, Bytes: 487,
+		Duration: 310 * time.Microsecond, User: "kakou"}
+	log.Info("before")
+	if al, ok := log.Handler().(web.AccessLogger); !ok || !al.LogAccess(line) {
+		t.Fatal("the server's log handler does not write access lines")
+	}
+	with := log.With("component", "sweeper").Handler()
+	if al, ok := with.(web.AccessLogger); ok && al.LogAccess(line) {
+		t.Fatal("a handler with attributes of its own wrote an access line without them")
+	}
+	log.Info("after")
+	buf.Close()
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[0], `"msg":"before"`) || !strings.Contains(lines[2], `"msg":"after"`) {
+		t.Fatalf("lines:\n%s", out.String())
+	}
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(lines[1]), &rec); err != nil {
+		t.Fatalf("access line %q: %v", lines[1], err)
+	}
+	if rec["time"] != "2022-11-21T08:00:00Z" || rec["level"] != "INFO" || rec["msg"] != "request" || rec["request_id"] != "r-1" ||
+		rec["method"] != "POST" || rec["path"] != "/api/v1/checkpoints/2/scans" || rec["status"] != 200.0 || rec["bytes"] != 487.0 ||
+		rec["duration"] != 310000.0 || rec["user"] != "kakou" {
+		t.Fatalf("access line %s", lines[1])
 	}
 }

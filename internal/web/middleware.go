@@ -193,13 +193,11 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 				m.Metrics.Observe(r.Method, info.route, sw.status, d)
 			}
 			if h := m.Log.Handler(); h.Enabled(ctx, slog.LevelInfo) {
-				// The record made here rather than by LogAttrs, which would
-				// look up its caller's program counter on every request for
-				// a source the log does not show.
-				rec := slog.NewRecord(start.Add(d), slog.LevelInfo, "request", 0)
-				rec.AddAttrs(slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
-					slog.Int("status", sw.status), slog.Int("bytes", sw.size), slog.Duration("duration", d), slog.String("user", info.user))
-				h.Handle(ctx, rec)
+				line := AccessLine{At: start.Add(d), ID: id, Method: r.Method, Path: r.URL.Path, Status: sw.status, Bytes: sw.size,
+					Duration: d, User: info.user}
+				if al, ok := h.(AccessLogger); !ok || !al.LogAccess(line) {
+					h.Handle(ctx, line.Record())
+				}
 			}
 		}()
 		protected.ServeHTTP(sw, r)
