@@ -196,20 +196,24 @@ type PassInfo struct {
 	EntName   string         `json:"ent_name,omitempty"` // as the token carries it (issued since 0011)
 	ValidFrom time.Time      `json:"valid_from"`
 	ValidTo   time.Time      `json:"valid_to"`
+
+	json []byte // AppendJSON's bytes, once made (passInfoOf); the info is then shared, read only
 }
 
 // passInfo is the part of verified claims a scan keeps; nil when the
 // token's content cannot be trusted (it did not verify).
 func passInfo(c *passtoken.Claims, r passtoken.Reason) *PassInfo {
-	if c == nil {
-		return nil
-	}
-	switch r {
-	case passtoken.Malformed, passtoken.BadSignature, passtoken.UnknownKey:
+	if !trusted(c, r) {
 		return nil
 	}
 	return &PassInfo{PID: c.PID, Kind: c.Kind, Name: c.Name, ID4: c.ID4, Plate: c.Plate, Ent: c.Ent,
 		EntName: c.EntName, ValidFrom: unixTime(c.NBF), ValidTo: unixTime(c.EXP)}
+}
+
+// trusted reports whether claims c that the verifier answered with
+// reason r may be shown: they are, unless the token did not verify.
+func trusted(c *passtoken.Claims, r passtoken.Reason) bool {
+	return c != nil && r != passtoken.Malformed && r != passtoken.BadSignature && r != passtoken.UnknownKey
 }
 
 // maxUnix is 9999-12-31T23:59:59Z, the last time JSON can write.

@@ -63,6 +63,9 @@ func (p *PassInfo) AppendJSON(b []byte) []byte {
 	if p == nil {
 		return append(b, "null"...)
 	}
+	if p.json != nil {
+		return append(b, p.json...)
+	}
 	b = append(b, `{"pid":`...)
 	b = web.AppendJSONString(b, p.PID)
 	b = append(b, `,"kind":`...)

@@ -29,11 +29,7 @@ func (s *Service) decide(ctx context.Context, c *Checkpoint, token string, at ti
 	if r == passtoken.OK {
 		r = claims.AllowedAt(c.AreaPath, c.Ref())
 	}
-	info := passInfo(claims, r)
-	if info != nil && info.EntName == "" {
-		info.EntName = s.entName(ctx, info.Ent)
-	}
-	return info, r
+	return s.passInfoOf(ctx, token, claims, r), r
 }
 
 // newClientID makes a scan id for a device that sent none (such a scan is

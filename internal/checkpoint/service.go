@@ -104,6 +104,7 @@ type Service struct {
 	scans       *committer
 	maxAge      time.Duration // of offline scans; see Deps.OfflineMaxAge
 	names       entNames      // enterprise names for tokens without one (entnames.go)
+	infos       passInfos     // what scans keep of the passes scanned lately (passinfo.go)
 }
 
 // NewService builds the service.

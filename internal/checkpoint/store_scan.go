@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
@@ -91,10 +92,21 @@ func (r *scanRow) passJSON() []byte {
 	case r.info != nil:
 	case r.resident != nil:
 		r.info = r.resident.AppendJSON(nil)
+	case r.claims != nil && r.claims.json != nil:
+		r.info = r.claims.json // shared, never written to
 	case r.claims != nil:
 		r.info = r.claims.AppendJSON(nil)
 	}
 	return r.info
+}
+
+// passText is passJSON as a string sharing its bytes: they are never
+// written to once made (a pass's are shared by its scans, passInfoOf),
+// and the driver copies what it binds. A copy here was a scan's largest
+// allocation after its answer.
+func (r *scanRow) passText() string {
+	b := r.passJSON()
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // scanKey identifies a scan: the device's id at one checkpoint.
@@ -110,9 +122,9 @@ func scanInsert(tx *db.Tx, rows []*scanRow, offline bool) (string, []any, error)
 	for _, r := range rows {
 		var pid, info any
 		if c := r.claims; c != nil {
-			pid, info = c.PID, string(r.passJSON())
+			pid, info = c.PID, r.passText()
 		} else if ri := r.resident; ri != nil {
-			pid, info = ri.RID, string(r.passJSON())
+			pid, info = ri.RID, r.passText()
 		}
 		received := tx.NowMS()
 		if !r.receivedAt.IsZero() {
