@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"hash/maphash"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -482,61 +481,4 @@ func (j *journal) close(ctx context.Context) error {
 	j.mu.Unlock()
 	j.unlock()
 	return err
-}
-
-// recentScans remembers the scans answered lately, in two generations,
-// each as its answer's JSON: bytes the collector need not look into,
-// rather than a scan's dozen pointers (65,536 of them, live all the time,
-// are most of what it would otherwise mark under load). A replay reads
-// the answer back; the first answer is written from the same bytes.
-//
-// The maps are keyed by a hash of the scan's key, which the runtime looks
-// up by its fast path for 64-bit keys (a struct with a string went by the
-// generic one, two lookups a scan at a microsecond each); the entry keeps
-// the key, so a hash shared by two keys answers only its own. A second
-// key with the same hash takes the place of the first, which then is
-// forgotten early, as if its generation had gone.
-type recentScans struct {
-	seed     maphash.Seed
-	cur, old map[uint64]recentScan
-}
-
-type recentScan struct {
-	key  scanKey
-	json []byte
-}
-
-func (r *recentScans) hash(k scanKey) uint64 {
-	return maphash.String(r.seed, k.clientID) ^ uint64(k.checkpoint)*0x9e3779b97f4a7c15
-}
-
-func (r *recentScans) get(k scanKey) *Scan {
-	if r.cur == nil {
-		return nil // nothing put yet (nor a seed made)
-	}
-	h := r.hash(k)
-	e, ok := r.cur[h]
-	if !ok || e.key != k {
-		if e, ok = r.old[h]; !ok || e.key != k {
-			return nil
-		}
-	}
-	var s Scan
-	if err := json.Unmarshal(e.json, &s); err != nil {
-		return nil // not reached: it is what AppendJSON wrote
-	}
-	return &s
-}
-
-// put remembers s and returns its JSON (not to be changed).
-func (r *recentScans) put(k scanKey, s *Scan) []byte {
-	if r.cur == nil || len(r.cur) >= recentMax {
-		if r.cur == nil {
-			r.seed = maphash.MakeSeed()
-		}
-		r.old, r.cur = r.cur, make(map[uint64]recentScan, recentMax)
-	}
-	b := s.AppendJSON(make([]byte, 0, 768)) // a scan's answer, with its pass, in one allocation
-	r.cur[r.hash(k)] = recentScan{k, b}
-	return b
 }

@@ -5,7 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"tongxin/internal/auth"
 	"tongxin/internal/passtoken"
+	"tongxin/internal/resumption"
 )
 
 // The recent answers: a client id is answered again from either
@@ -44,6 +46,28 @@ func TestRecentScansRemembersTwoGenerations(t *testing.T) {
 	if got := r.get(scanKey{2, "more-00000007"}); got == nil || got.ClientID != "more-00000007" {
 		t.Fatalf("a recent one: %+v", got)
 	}
+	// An answer longer than a chunk's room moves its chunk: what was in
+	// it is still found, and the long one too, whole.
+	var fresh recentScans
+	for i := range 100 {
+		k := scanKey{2, fmt.Sprintf("small-%08d", i)}
+		fresh.put(k, scan(2, k.clientID))
+	}
+	big := scan(2, "big-answer-01")
+	big.Officer = strings.Repeat("王", recentChunk/2)
+	k := scanKey{2, big.ClientID}
+	b := fresh.put(k, big)
+	if got := fresh.get(k); got == nil || got.Officer != big.Officer || string(b) != string(big.AppendJSON(nil)) {
+		t.Fatal("a long answer was not kept whole")
+	}
+	if len(fresh.cur.chunks) != 1 {
+		t.Fatalf("%d chunks: the long answer did not move the first", len(fresh.cur.chunks))
+	}
+	for _, id := range []string{"small-00000000", "small-00000099"} {
+		if got := fresh.get(scanKey{2, id}); got == nil || got.ClientID != id {
+			t.Fatalf("%s after a long answer: %+v", id, got)
+		}
+	}
 }
 
 func TestClientIDProblem(t *testing.T) {
@@ -64,4 +88,46 @@ func TestClientIDProblem(t *testing.T) {
 			t.Errorf("clientIDProblem(%q) fine %v, want %v", id, got, ok)
 		}
 	}
+}
+
+// What a scan keeps of a pass is made once per token and shared by the
+// scans of the next passInfoTTL; later it is made again, so that a
+// renamed enterprise is named anew (once the registry's name, kept for
+// entNameTTL, is read again). A token that did not verify keeps nothing.
+func TestPassInfoOncePerToken(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		bridge := f.checkpoint("株洲大桥", Bridge, "430211001")
+		officer := f.user("kakou", auth.CheckpointOfficer, "checkpoint:"+ref(bridge))
+		tok := f.ver.sign(t, claims("P2"), "")
+		n := 0
+		scan := func() *Scan {
+			t.Helper()
+			n++
+			sc, err := f.svc.Scan(f.Ctx, officer, ref(bridge), ScanInput{Token: tok, ClientID: fmt.Sprintf("info-once-%03d", n)})
+			if err != nil || sc.Pass == nil {
+				t.Fatalf("scan %d: %+v %v", n, sc, err)
+			}
+			return sc
+		}
+		first := scan()
+		if again := scan(); again.Pass != first.Pass {
+			t.Fatal("the second scan of a token within a minute made its pass info again")
+		}
+		if _, _, err := f.res.Save(f.Ctx, f.Sys, resumption.EnterpriseInput{Key: qianjin, Kind: resumption.KindEnterprise,
+			Name: "株洲千金药业（更名）", AreaCode: "430211001", Categories: []string{"规上工业"}, Employees: 2100}); err != nil {
+			t.Fatalf("rename: %v", err)
+		}
+		f.Clock.Advance(passInfoTTL)
+		later := scan()
+		if later.Pass == first.Pass || string(later.Pass.AppendJSON(nil)) != string(first.Pass.AppendJSON(nil)) || later.Pass.EntName != "株洲千金药业股份有限公司" {
+			t.Fatalf("after %v: %+v (first %+v)", passInfoTTL, later.Pass, first.Pass)
+		}
+		f.Clock.Advance(entNameTTL)
+		if renamed := scan(); renamed.Pass.EntName != "株洲千金药业（更名）" {
+			t.Fatalf("after %v the enterprise is still named %q", entNameTTL, renamed.Pass.EntName)
+		}
+		if got := f.svc.passInfoOf(f.Ctx, tok, &passtoken.Claims{PID: "P2"}, passtoken.BadSignature); got != nil {
+			t.Fatalf("a token that did not verify: %+v", got)
+		}
+	})
 }

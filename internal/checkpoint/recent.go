@@ -1,0 +1,105 @@
+package checkpoint
+
+import (
+	"encoding/json"
+	"hash/maphash"
+)
+
+// recentScans remembers the scans answered lately, in two generations of
+// recentMax, each answer as its JSON: a replay reads the answer back, and
+// the first answer is written from the same bytes.
+//
+// The bytes are appended to chunks of recentChunk, a client id followed
+// by its answer, and the index holds offsets: no pointers, so that the
+// collector neither marks the 65,536 answers kept at all times nor scans
+// the index, and a scan's answer costs no allocation of its own. The
+// index is keyed by a hash of the scan's key (the runtime's fast path for
+// 64-bit keys); an entry is taken only if its checkpoint and client id
+// are the scan's, so a hash shared by two keys answers only its own. A
+// second key with the same hash takes the place of the first, which then
+// is forgotten early, as if its generation had gone.
+type recentScans struct {
+	seed     maphash.Seed
+	cur, old *recentGen
+}
+
+// recentChunk is the size of the chunks answers are appended to (an
+// answer with its pass is some 800 bytes).
+const recentChunk = 1 << 20
+
+type recentGen struct {
+	index  map[uint64]recentRef
+	chunks [][]byte
+}
+
+type recentRef struct {
+	checkpoint int64
+	chunk      uint32
+	off        uint32 // of the client id; the answer follows it
+	idLen      uint32
+	jsonLen    uint32
+}
+
+func (r *recentScans) hash(k scanKey) uint64 {
+	return maphash.String(r.seed, k.clientID) ^ uint64(k.checkpoint)*0x9e3779b97f4a7c15
+}
+
+// find is the answer g remembers for k (hash h), nil when none.
+func (g *recentGen) find(h uint64, k scanKey) []byte {
+	if g == nil {
+		return nil
+	}
+	e, ok := g.index[h]
+	if !ok || e.checkpoint != k.checkpoint || int(e.idLen) != len(k.clientID) {
+		return nil
+	}
+	c := g.chunks[e.chunk]
+	end := e.off + e.idLen
+	if string(c[e.off:end]) != k.clientID {
+		return nil
+	}
+	return c[end : end+e.jsonLen : end+e.jsonLen]
+}
+
+func (r *recentScans) get(k scanKey) *Scan {
+	if r.cur == nil {
+		return nil // nothing put yet (nor a seed made)
+	}
+	h := r.hash(k)
+	b := r.cur.find(h, k)
+	if b == nil {
+		if b = r.old.find(h, k); b == nil {
+			return nil
+		}
+	}
+	var s Scan
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil // not reached: it is what AppendJSON wrote
+	}
+	return &s
+}
+
+// put remembers s and returns its JSON (shared: not to be changed).
+func (r *recentScans) put(k scanKey, s *Scan) []byte {
+	if r.cur == nil {
+		r.seed = maphash.MakeSeed()
+	}
+	if r.cur == nil || len(r.cur.index) >= recentMax {
+		r.old, r.cur = r.cur, &recentGen{index: make(map[uint64]recentRef, recentMax)}
+	}
+	g := r.cur
+	n := len(g.chunks) - 1
+	if n < 0 || cap(g.chunks[n])-len(g.chunks[n]) < recentChunk/64 {
+		g.chunks = append(g.chunks, make([]byte, 0, recentChunk))
+		n++
+	}
+	c := g.chunks[n]
+	off := len(c)
+	c = append(c, k.clientID...)
+	c = s.AppendJSON(c) // a rare answer longer than the room left moves the chunk, offsets and all
+	g.chunks[n] = c
+	end := off + len(k.clientID)
+	g.index[r.hash(k)] = recentRef{checkpoint: k.checkpoint, chunk: uint32(n), off: uint32(off), idLen: uint32(len(k.clientID)),
+		jsonLen: uint32(len(c) - end)}
+	return c[end:len(c):len(c)]
+}
