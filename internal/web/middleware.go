@@ -212,7 +212,9 @@ func (m *Middleware) nextID() string {
 		rand.Read(b)
 		m.idPrefix = hex.EncodeToString(b)
 	})
-	return m.idPrefix + "-" + strconv.FormatUint(m.idSeq.Add(1), 36)
+	var b [32]byte // prefix, '-' and a counter in base 36: one allocation, the string
+	id := strconv.AppendUint(append(append(b[:0], m.idPrefix...), '-'), m.idSeq.Add(1), 36)
+	return string(id)
 }
 
 func printableASCII(s string) bool {
