@@ -36,9 +36,11 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 // DecodeJSONLimit is DecodeJSON with another body limit, for the few
 // bodies that are lists by design (offline scans uploaded in one batch).
 func DecodeJSONLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-		return errs.E(errs.Unsupported, "unsupported_media_type", "请求体须为 JSON（Content-Type: application/json）")
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" && ct != "application/json; charset=utf-8" { // the usual two, without parsing
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return errs.E(errs.Unsupported, "unsupported_media_type", "请求体须为 JSON（Content-Type: application/json）")
+		}
 	}
 	// The body is read whole first (into a pooled buffer): the decoder
 	// then reads from memory, what it read is there to name the path of a
