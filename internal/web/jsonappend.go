@@ -20,29 +20,47 @@ const hexDigits = "0123456789abcdef"
 // with ", \ and control characters escaped, <, > and & as \u003c, \u003e
 // and \u0026 (safe inside HTML), U+2028 and U+2029 escaped, and bytes
 // that are not UTF-8 as U+FFFD.
-func AppendJSONString(b []byte, s string) []byte {
+func AppendJSONString(b []byte, s string) []byte { return appendQuoted(b, s, &jsonSafe, true) }
+
+// appendLogString quotes s as slog's JSON handler does: like
+// encoding/json, but <, > and & as they are, and \b and \f as \u00XX.
+func appendLogString(b []byte, s string) []byte { return appendQuoted(b, s, &logSafe, false) }
+
+// jsonSafe and logSafe are the ASCII bytes each writes as they are.
+var jsonSafe, logSafe = func() (j, l [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		l[c] = c != '"' && c != '\\'
+		j[c] = l[c] && c != '<' && c != '>' && c != '&'
+	}
+	return j, l
+}()
+
+// appendQuoted quotes s, writing the ASCII bytes safe holds as they are
+// and escaping the others (\b and \f short when shortBF, as encoding/json
+// does); U+2028, U+2029 and bytes that are not UTF-8 escaped.
+func appendQuoted(b []byte, s string, safe *[utf8.RuneSelf]bool, shortBF bool) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if safe[c] {
 				i++
 				continue
 			}
 			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
+			switch {
+			case c == '"' || c == '\\':
 				b = append(b, '\\', c)
-			case '\n':
+			case c == '\n':
 				b = append(b, '\\', 'n')
-			case '\r':
+			case c == '\r':
 				b = append(b, '\\', 'r')
-			case '\t':
+			case c == '\t':
 				b = append(b, '\\', 't')
-			case '\b':
+			case c == '\b' && shortBF:
 				b = append(b, '\\', 'b')
-			case '\f':
+			case c == '\f' && shortBF:
 				b = append(b, '\\', 'f')
 			default:
 				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
@@ -52,19 +70,15 @@ func AppendJSONString(b []byte, s string) []byte {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
+		switch {
+		case r == utf8.RuneError && size == 1:
 			b = append(b, s[start:i]...)
 			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
+			start = i + size
+		case r == '\u2028' || r == '\u2029':
 			b = append(b, s[start:i]...)
 			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
+			start = i + size
 		}
 		i += size
 	}
