@@ -1,12 +1,10 @@
 package db_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
 	"tongxin/internal/db"
-	"tongxin/internal/db/dbtest"
 )
 
 // TestUpgradeTo0019KeepsCheckpoints: a database of schema 0018 holding
@@ -17,24 +15,8 @@ import (
 func TestUpgradeTo0019KeepsCheckpoints(t *testing.T) {
 	for _, kind := range []string{"sqlite", "postgres"} {
 		t.Run(kind, func(t *testing.T) {
-			ctx := context.Background()
-			d, err := db.Open(ctx, dbtest.URL(t, kind), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer d.Close()
-			if _, err := d.MigrateTo(ctx, 18); err != nil {
-				t.Fatal(err)
-			}
-			exec := func(q string, args ...any) error {
-				return d.Write(ctx, func(tx *db.Tx) error { _, err := tx.ExecContext(ctx, q, args...); return err })
-			}
-			must := func(q string, args ...any) {
-				t.Helper()
-				if err := exec(q, args...); err != nil {
-					t.Fatalf("%s: %v", q, err)
-				}
-			}
+			u := openAt(t, kind, 18)
+			ctx, d, exec, must := u.ctx, u.d, u.exec, u.must
 			must(`INSERT INTO areas (code, name, level, parent_code, path, depth, created_at, updated_at) VALUES
 				('430200', '株洲市', 'city', NULL, '/430200/', 0, 1, 1)`)
 			for i, name := range []string{"建宁大桥", "天台路口", "荷塘接驳点"} {

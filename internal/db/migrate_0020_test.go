@@ -1,13 +1,11 @@
 package db_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
 
 	"tongxin/internal/db"
-	"tongxin/internal/db/dbtest"
 )
 
 // scanReasons are the reasons the scan log takes after 0019.
@@ -21,24 +19,8 @@ var scanReasons = []string{"ok", "malformed", "bad_signature", "unknown_key", "n
 func TestUpgradeTo0020KeepsScans(t *testing.T) {
 	for _, kind := range []string{"sqlite", "postgres"} {
 		t.Run(kind, func(t *testing.T) {
-			ctx := context.Background()
-			d, err := db.Open(ctx, dbtest.URL(t, kind), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer d.Close()
-			if _, err := d.MigrateTo(ctx, 19); err != nil {
-				t.Fatal(err)
-			}
-			exec := func(q string, args ...any) error {
-				return d.Write(ctx, func(tx *db.Tx) error { _, err := tx.ExecContext(ctx, q, args...); return err })
-			}
-			must := func(q string, args ...any) {
-				t.Helper()
-				if err := exec(q, args...); err != nil {
-					t.Fatalf("%s: %v", q, err)
-				}
-			}
+			u := openAt(t, kind, 19)
+			ctx, d, exec, must := u.ctx, u.d, u.exec, u.must
 			must(`INSERT INTO areas (code, name, level, parent_code, path, depth, created_at, updated_at) VALUES
 				('430200', '株洲市', 'city', NULL, '/430200/', 0, 1, 1)`)
 			must(`INSERT INTO checkpoints (name, kind, place, area_code, area_path, created_at, created_by, updated_at, updated_by)

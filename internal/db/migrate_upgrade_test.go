@@ -1,0 +1,43 @@
+package db_test
+
+import (
+	"context"
+	"testing"
+
+	"tongxin/internal/db"
+	"tongxin/internal/db/dbtest"
+)
+
+// upgrade is a database of kind migrated to version, for a test that
+// fills an older schema and then migrates it; exec runs a statement in a
+// transaction of its own, must fails the test when it fails.
+type upgrade struct {
+	t   *testing.T
+	ctx context.Context
+	d   *db.DB
+}
+
+func openAt(t *testing.T, kind string, version int) *upgrade {
+	t.Helper()
+	ctx := context.Background()
+	d, err := db.Open(ctx, dbtest.URL(t, kind), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if _, err := d.MigrateTo(ctx, version); err != nil {
+		t.Fatal(err)
+	}
+	return &upgrade{t: t, ctx: ctx, d: d}
+}
+
+func (u *upgrade) exec(q string, args ...any) error {
+	return u.d.Write(u.ctx, func(tx *db.Tx) error { _, err := tx.ExecContext(u.ctx, q, args...); return err })
+}
+
+func (u *upgrade) must(q string, args ...any) {
+	u.t.Helper()
+	if err := u.exec(q, args...); err != nil {
+		u.t.Fatalf("%s: %v", q, err)
+	}
+}
