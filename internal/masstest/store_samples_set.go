@@ -109,15 +109,14 @@ func residentsIn(ctx context.Context, tx *db.Tx, column string, values []string,
 
 // samplesWhereIn reads the round's samples whose column (client_id, or
 // id) is one of values.
-func samplesWhereIn[T any](ctx context.Context, tx *db.Tx, round int64, column string, values []T) ([]*Sample, error) {
+func samplesWhereIn[T string | int64](ctx context.Context, tx *db.Tx, round int64, column string, values []T) ([]*Sample, error) {
 	if column != "client_id" && column != "id" {
 		return nil, fmt.Errorf("masstest: samples by %s", column)
 	}
 	var out []*Sample
 	for _, part := range pieces(tx, values, listSizes) {
 		var a db.Args
-		q := `SELECT ` + sampleCols + sampleFrom + ` WHERE s.round_id = ` + a.Add(round) + ` AND s.` + column + ` IN ` +
-			db.In(&a, part)
+		q := `SELECT ` + sampleCols + sampleFrom + ` WHERE s.round_id = ` + a.Add(round) + ` AND s.` + column + inList(tx, &a, part)
 		list, err := db.Collect(ctx, tx, scanSample, q, a.List...)
 		if err != nil {
 			return nil, fmt.Errorf("masstest: samples: %w", err)
