@@ -49,14 +49,20 @@ func newLogBuffer(w io.Writer) *logBuffer {
 // Write keeps p (one log record, as slog writes it); it never fails: a
 // failing output is seen, as before, by whoever reads the log.
 func (b *logBuffer) Write(p []byte) (int, error) {
+	b.add(func(buf []byte) []byte { return append(buf, p...) })
+	return len(p), nil
+}
+
+// add appends a record to the buffer with appendTo, and writes the buffer
+// through once it holds logBufMax.
+func (b *logBuffer) add(appendTo func([]byte) []byte) {
 	b.mu.Lock()
-	b.buf = append(b.buf, p...)
+	b.buf = appendTo(b.buf)
 	full := len(b.buf) >= logBufMax
 	b.mu.Unlock()
 	if full {
 		b.Flush()
 	}
-	return len(p), nil
 }
 
 // Flush writes what is waiting.
@@ -100,15 +106,7 @@ func (b *logBuffer) Close() {
 
 // access keeps an access line, written as slog's JSON handler would
 // write its record (web.AccessLine), straight into the buffer.
-func (b *logBuffer) access(l web.AccessLine) {
-	b.mu.Lock()
-	b.buf = l.AppendJSON(b.buf)
-	full := len(b.buf) >= logBufMax
-	b.mu.Unlock()
-	if full {
-		b.Flush()
-	}
-}
+func (b *logBuffer) access(l web.AccessLine) { b.add(l.AppendJSON) }
 
 // flushingHandler is a slog handler that writes its buffer through at once
 // after a record at warn or above.
