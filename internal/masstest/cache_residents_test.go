@@ -73,6 +73,32 @@ func TestSamplesSeeAnotherProcessesRegisterChange(t *testing.T) {
 	}
 }
 
+// An import by another instance on the same database (a second server
+// on PostgreSQL, a command beside the server on SQLite) is seen by this
+// instance's next batch, though its own cache was never told: the
+// register's version (PostgreSQL) or data_version (SQLite) moved.
+func TestSamplesSeeAnotherInstancesImport(t *testing.T) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			clk := clock.NewManual(testcity.Base)
+			url := dbtest.URL(t, kind)
+			f := newFixture(t, dbtest.OpenURL(t, url, clk), clk)
+			all, people := f.imported(gudaqiao, 8, 1, 1), register(gudaqiao, 8, 1, 1)
+			r1 := f.round(gudaqiao)
+			f.sampleAll(r1, all, 10, "I1") // every resident now kept by f.svc
+			other := NewService(dbtest.OpenURL(t, url, clk), Deps{Box: f.Box, Areas: f.Areas, Codes: f.codes, Users: f.Users})
+			if _, err := other.ImportHouseholds(f.Ctx, f.Sys, csvOf(people[1:])); err != nil {
+				t.Fatal(err)
+			}
+			r2 := f.nextRound(r1.CampaignID)
+			res := f.record(f.Sys, r2, sample(all[0], "I2-A", 1), sample(all[1], "I2-B", 1))
+			if res[0].Status != Refused || res[0].Code != "resident_not_registered" || res[1].Status != Created {
+				t.Errorf("after another instance's import: %+v, %+v", res[0], res[1])
+			}
+		})
+	}
+}
+
 // A batch answers each created sample with the id it was stored under
 // (on SQLite known without RETURNING: insertSamplesPart), in pieces of
 // every size.

@@ -69,6 +69,9 @@ func (s *Service) ImportHouseholds(ctx context.Context, p *auth.Principal, data 
 		if err := lockSamples(ctx, tx); err != nil {
 			return err
 		}
+		if err := bumpRegisterVersion(ctx, tx); err != nil {
+			return err
+		}
 		out.Communities = nil
 		im := &regImport{s: s, p: p, tx: tx, comms: ck.comms, touched: map[int64]bool{}, rebuild: map[string]bool{},
 			today: tx.Now.In(clock.Shanghai).Format("2006-01-02")}

@@ -212,7 +212,7 @@ type batch struct {
 	now     time.Time
 	counts  map[int64]*hhCount // what the stored samples change, by household
 	order   []int64            // the households of counts, first seen first
-	version int64              // SQLite's data_version in the transaction (residentCache)
+	version int64              // the register's version in the transaction (residentCache)
 }
 
 // owner is a record's collector and where they may sample.

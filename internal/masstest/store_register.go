@@ -170,6 +170,15 @@ func moveOut(ctx context.Context, tx *db.Tx, id int64, date string) error {
 	return nil
 }
 
+// bumpRegisterVersion adds one to the register's version (migration
+// 0021): batches that kept residents read before it drop them.
+func bumpRegisterVersion(ctx context.Context, tx *db.Tx) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE testing_register_version SET version = version + 1 WHERE id = 1`); err != nil {
+		return fmt.Errorf("masstest: register version: %w", err)
+	}
+	return nil
+}
+
 // recountMembers sets members of these households to their residents in
 // the population.
 func recountMembers(ctx context.Context, tx *db.Tx, ids []int64) error {

@@ -83,14 +83,14 @@ func sampleWhere(ctx context.Context, tx *db.Tx, where string, args ...any) (*Sa
 	return list[0], nil
 }
 
-// roundClosedAt reads when a round was closed, nil if it is not; on
-// SQLite also the connection's data_version (residentCache), in the same
-// statement: a single record's transaction is a dozen statements, each
-// counts.
+// roundClosedAt reads when a round was closed, nil if it is not, and in
+// the same statement the register's version for residentCache: on SQLite
+// the connection's data_version, on PostgreSQL the number every import
+// adds one to (migration 0021).
 func roundClosedAt(ctx context.Context, tx *db.Tx, round int64) (*time.Time, int64, error) {
 	var closed sql.NullInt64
 	var version int64
-	q := `SELECT closed_at, 0 FROM testing_rounds WHERE id = $1`
+	q := `SELECT closed_at, (SELECT version FROM testing_register_version WHERE id = 1) FROM testing_rounds WHERE id = $1`
 	if tx.Dialect == db.SQLite {
 		q = `SELECT closed_at, (SELECT data_version FROM pragma_data_version()) FROM testing_rounds WHERE id = $1`
 	}
