@@ -28,20 +28,21 @@ func newPrincipalCache(ttl time.Duration, max int) *principalCache {
 	return &principalCache{ttl: ttl, max: max, m: map[string]cacheEntry{}}
 }
 
-// get returns the cached principal of a credential hash, if still fresh.
-// Principals are shared: callers must not modify them.
-func (c *principalCache) get(hash string, now time.Time) *Principal {
+// get returns the cached principal of a credential hash, if still fresh;
+// the hash is in bytes, so that a hit allocates nothing. Principals are
+// shared: callers must not modify them.
+func (c *principalCache) get(hash []byte, now time.Time) *Principal {
 	if c.ttl <= 0 {
 		return nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.m[hash]
+	e, ok := c.m[string(hash)]
 	if !ok {
 		return nil
 	}
 	if !now.Before(e.until) {
-		delete(c.m, hash)
+		delete(c.m, string(hash))
 		return nil
 	}
 	return e.p

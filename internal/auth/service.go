@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"tongxin/internal/db"
 	"tongxin/internal/errs"
@@ -103,9 +104,18 @@ func newSecret(prefix string) (token, hash string, err error) {
 	return token, hashSecret(token), nil
 }
 
+// hashSecret is the stored hash of a token: SHA-256, in hex.
 func hashSecret(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
+	var h [2 * sha256.Size]byte
+	hashSecretTo(&h, token)
+	return string(h[:])
+}
+
+// hashSecretTo writes hashSecret(token) to h, without allocating: a
+// request's credential is looked up in the cache of principals by it.
+func hashSecretTo(h *[2 * sha256.Size]byte, token string) {
+	sum := sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token))) // read only
+	hex.Encode(h[:], sum[:])
 }
 
 // LookupUser returns a user's id and roles for a module that links users to

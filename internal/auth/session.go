@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"fmt"
 	"strings"
@@ -215,11 +216,13 @@ func (s *Service) SessionPrincipal(ctx context.Context, token string) (*Principa
 	if err := s.lookups(ctx); err != nil {
 		return nil, err
 	}
-	h := hashSecret(token)
+	var hb [2 * sha256.Size]byte
+	hashSecretTo(&hb, token)
 	clockNow := s.db.Clock.Now()
-	if p := s.cache.get(h, clockNow); p != nil {
+	if p := s.cache.get(hb[:], clockNow); p != nil {
 		return p, nil
 	}
+	h := string(hb[:])
 	cred, found, err := lookupCredential(ctx, s.sessionStmt, h, false)
 	if err != nil {
 		return nil, err
@@ -390,11 +393,13 @@ func (s *Service) TokenPrincipal(ctx context.Context, token string) (*Principal,
 	if err := s.lookups(ctx); err != nil {
 		return nil, err
 	}
-	h := hashSecret(token)
+	var hb [2 * sha256.Size]byte
+	hashSecretTo(&hb, token)
 	clockNow := s.db.Clock.Now()
-	if p := s.cache.get(h, clockNow); p != nil {
+	if p := s.cache.get(hb[:], clockNow); p != nil {
 		return p, nil
 	}
+	h := string(hb[:])
 	cred, found, err := lookupCredential(ctx, s.tokenStmt, h, true)
 	if err != nil {
 		return nil, err

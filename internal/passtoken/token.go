@@ -272,9 +272,18 @@ func inPath(path, code string) bool {
 	if code == "" || strings.Contains(code, "/") {
 		return false
 	}
-	segs := strings.Split(path, "/")
-	if len(segs) < 3 {
-		return false
+	// A segment between two slashes: what splitting at "/" and leaving
+	// out the first and last pieces would find, without the pieces.
+	for i := strings.IndexByte(path, '/'); i >= 0; {
+		rest := path[i+1:]
+		j := strings.IndexByte(rest, '/')
+		if j < 0 {
+			return false
+		}
+		if rest[:j] == code {
+			return true
+		}
+		i += 1 + j
 	}
-	return slices.Contains(segs[1:len(segs)-1], code)
+	return false
 }

@@ -3,6 +3,7 @@ package passtoken
 import (
 	"crypto/ed25519"
 	"encoding/base64"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -193,5 +194,30 @@ func TestAllowedAtWholeCodes(t *testing.T) {
 		if r := c.AllowedAt(tc.path, "cp1"); r != tc.want {
 			t.Errorf("z %q at %q: %s, want %s", tc.z, tc.path, r, tc.want)
 		}
+	}
+}
+
+// inPath finds a code only as a whole segment between two slashes of an
+// area path: the interior pieces of splitting the path at "/".
+func TestInPathSegments(t *testing.T) {
+	bySplit := func(path, code string) bool {
+		if code == "" || strings.Contains(code, "/") {
+			return false
+		}
+		segs := strings.Split(path, "/")
+		return len(segs) >= 3 && slices.Contains(segs[1:len(segs)-1], code)
+	}
+	paths := []string{"", "/", "//", "/430000/", "/430000/430200/430203/", "430000/430200/", "/430000/430200",
+		"/430000//430203/", "/4302031/", "x/430203/y", "/430203/430203/"}
+	codes := []string{"", "430000", "430200", "430203", "4302", "4302031", "430200/430203", "x", "y", "/"}
+	for _, p := range paths {
+		for _, c := range codes {
+			if got, want := inPath(p, c), bySplit(p, c); got != want {
+				t.Errorf("inPath(%q, %q) = %v, want %v", p, c, got, want)
+			}
+		}
+	}
+	if !inPath("/430000/430200/430203/", "430200") || inPath("/430000/4302031/", "430203") {
+		t.Error("a whole code in the middle of a path, or a prefix of one")
 	}
 }
