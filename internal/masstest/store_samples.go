@@ -90,7 +90,7 @@ func sampleWhere(ctx context.Context, tx *db.Tx, where string, args ...any) (*Sa
 func roundClosedAt(ctx context.Context, tx *db.Tx, round int64) (*time.Time, int64, error) {
 	var closed sql.NullInt64
 	var version int64
-	q := `SELECT closed_at, (SELECT version FROM testing_register_version WHERE id = 1) FROM testing_rounds WHERE id = $1`
+	q := `SELECT closed_at, COALESCE((SELECT version FROM testing_register_version WHERE id = 1), 0) FROM testing_rounds WHERE id = $1`
 	if tx.Dialect == db.SQLite {
 		q = `SELECT closed_at, (SELECT data_version FROM pragma_data_version()) FROM testing_rounds WHERE id = $1`
 	}
