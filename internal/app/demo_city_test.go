@@ -16,6 +16,7 @@ import (
 	"tongxin/internal/db/dbtest"
 	"tongxin/internal/pii"
 	"tongxin/internal/resumption"
+	"tongxin/internal/zone"
 )
 
 // openDemoSystem opens an empty database of kind on a clock stopped at at,
@@ -204,9 +205,11 @@ func cpuTime() time.Duration {
 // TestDemoAtAnyHour: `tongxin demo` works whenever it is run. Its roster
 // at 建宁大桥 once held today's 08:00–20:00 shift, which a roster refuses
 // once it has ended, so from 20:00 on every demo (and every test building
-// one) failed. Each hour puts the officer on the shift under way.
+// one) failed. Each hour puts the officer on the shift under way. The
+// exit permit of 大园社区 once ran 09:00–17:00, so a demo made after 17:00
+// had none in force: it is in force at every hour.
 func TestDemoAtAnyHour(t *testing.T) {
-	for _, hour := range []int{3, 8, 21} {
+	for _, hour := range []int{3, 8, 18, 21} {
 		t.Run(strconv.Itoa(hour), func(t *testing.T) {
 			now := time.Date(2022, 11, 20, hour, 30, 0, 0, clock.Shanghai)
 			sys := openDemoSystem(t, "sqlite", now)
@@ -216,6 +219,14 @@ func TestDemoAtAnyHour(t *testing.T) {
 			start := demoShiftStart(now)
 			if start.After(now) || !now.Before(start.Add(12*time.Hour)) || (start.Hour() != 8 && start.Hour() != 20) {
 				t.Fatalf("shift under way at %s starts %s", now.Format("15:04"), start.Format("01-02 15:04"))
+			}
+			ps, err := demoPrincipals(context.Background(), sys, "dayuan")
+			if err != nil {
+				t.Fatal(err)
+			}
+			permits, err := sys.Zones.Permits(context.Background(), ps[0], zone.PermitFilter{Area: demoTestingCommunity, Active: "true"})
+			if err != nil || len(permits) != 1 {
+				t.Fatalf("exit permits in force at %s: %v %v", now.Format("15:04"), permits, err)
 			}
 		})
 	}

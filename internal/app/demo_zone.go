@@ -73,7 +73,8 @@ func demoZones(ctx context.Context, sys *System) error {
 // demoZoneToday is today's part: a retest of the positive pool comes back
 // positive in a single tube at 11:00 (a pending proposal for its
 // building); a building of 芦淞花园 was sealed at 08:00, and a resident of
-// it holds an exit permit for a medical visit this afternoon.
+// it holds an exit permit for a medical visit this afternoon (until
+// 17:00, or four hours from a later install).
 func demoZoneToday(ctx context.Context, h *System, clk *clock.Manual, today, now time.Time, dayuan, commander *auth.Principal) error {
 	at := func(hours int) time.Time {
 		t := today.Add(time.Duration(hours) * time.Hour)
@@ -94,8 +95,15 @@ func demoZoneToday(ctx context.Context, h *System, clk *clock.Manual, today, now
 		return fmt.Errorf("demo: a resident of %s %s: %v", b.Estate, b.Building, err)
 	}
 	clk.Set(at(9))
+	// The visit lasts until 17:00, or, for a demo installed later in the
+	// day, until four hours from now: the permit is in force whenever the
+	// demo city is made.
+	until := at(9).Add(8 * time.Hour)
+	if soon := now.Add(4 * time.Hour); until.Before(soon) {
+		until = soon
+	}
 	if _, err := h.Zones.IssuePermit(ctx, dayuan, zone.PermitInput{Resident: residents.Items[0].Residents[0].Code,
-		Reason: "就医（血液透析）", ValidFrom: at(9), ValidTo: at(9).Add(8 * time.Hour)}); err != nil {
+		Reason: "就医（血液透析）", ValidFrom: at(9), ValidTo: until}); err != nil {
 		return fmt.Errorf("demo: exit permit: %w", err)
 	}
 	return demoPositiveRetest(ctx, h, clk, at(10), at(11))
