@@ -15,7 +15,12 @@ import (
 // time. So the pass info of a token that verified, with its JSON for the
 // journal, the log and the answer, is made once per token and kept for
 // passInfoTTL (the enterprise name it may have looked up can change), in
-// two generations of passInfoMax tokens.
+// two generations of passInfoMax tokens. It is found by the token's
+// claims as the verifier answered them: the verifier remembers a token's
+// claims and answers the same pointer for each of its scans, so the
+// token (some 400 bytes) is neither hashed again nor compared here. A
+// token the verifier does not remember has new claims each time and is
+// made anew each time.
 const (
 	passInfoTTL = time.Minute
 	passInfoMax = 4096
@@ -23,7 +28,7 @@ const (
 
 type passInfos struct {
 	mu       sync.Mutex
-	cur, old map[string]passInfoEntry
+	cur, old map[*passtoken.Claims]passInfoEntry
 }
 
 type passInfoEntry struct {
@@ -41,9 +46,9 @@ func (s *Service) passInfoOf(ctx context.Context, token string, claims *passtoke
 	now := s.clock.Now()
 	m := &s.infos
 	m.mu.Lock()
-	e, ok := m.cur[token]
+	e, ok := m.cur[claims]
 	if !ok {
-		e, ok = m.old[token]
+		e, ok = m.old[claims]
 	}
 	m.mu.Unlock()
 	if ok && now.Sub(e.at) < passInfoTTL && !now.Before(e.at) {
@@ -59,9 +64,9 @@ func (s *Service) passInfoOf(ctx context.Context, token string, claims *passtoke
 	}
 	m.mu.Lock()
 	if m.cur == nil || len(m.cur) >= passInfoMax {
-		m.old, m.cur = m.cur, make(map[string]passInfoEntry)
+		m.old, m.cur = m.cur, make(map[*passtoken.Claims]passInfoEntry)
 	}
-	m.cur[token] = passInfoEntry{info: info, at: now}
+	m.cur[claims] = passInfoEntry{info: info, at: now}
 	m.mu.Unlock()
 	return info
 }

@@ -120,7 +120,7 @@ type verified[C any] struct {
 }
 
 type verifiedEntry[C any] struct {
-	claims C
+	claims *C // shared by every scan of the token: read only
 	kid    string
 }
 
@@ -128,8 +128,9 @@ func newVerified[C any]() *verified[C] {
 	return &verified[C]{cur: map[[sha256.Size]byte]verifiedEntry[C]{}}
 }
 
-// get answers a copy of the claims of a token verified before, and the
-// key that signed it.
+// get answers the claims of a token verified before (shared: the
+// caller's to read, not to change; a copy was a scan's largest allocation
+// after its answer), and the key that signed it.
 func (v *verified[C]) get(sum [sha256.Size]byte) (*C, string, bool) {
 	v.mu.Lock()
 	e, ok := v.cur[sum]
@@ -142,12 +143,11 @@ func (v *verified[C]) get(sum [sha256.Size]byte) (*C, string, bool) {
 	if !ok {
 		return nil, "", false
 	}
-	c := e.claims
-	return &c, e.kid, true
+	return e.claims, e.kid, true
 }
 
 // put remembers a token whose signature is good.
-func (v *verified[C]) put(sum [sha256.Size]byte, c C, kid string) {
+func (v *verified[C]) put(sum [sha256.Size]byte, c *C, kid string) {
 	v.mu.Lock()
 	v.add(sum, verifiedEntry[C]{claims: c, kid: kid})
 	v.mu.Unlock()

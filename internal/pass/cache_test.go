@@ -25,15 +25,14 @@ func TestVerifyRemembersOnlyTheSignature(t *testing.T) {
 			}
 		}
 		// Remembered: the second answer needs no signature check, and
-		// changing the answered claims does not change the next one.
+		// it is the same claims each time (shared by the token's scans,
+		// read only: the checkpoint finds what it logs of a pass by them).
 		c, r := f.svc.verifier.Verify(f.Ctx, passes[0].Token, testBase)
-		if r != passtoken.OK {
+		if r != passtoken.OK || c.PID != passes[0].PID {
 			t.Fatalf("second scan: %s", r)
 		}
-		areas := len(c.Areas)
-		c.Areas, c.PID = []string{"430000"}, "changed"
-		if c, _ := f.svc.verifier.Verify(f.Ctx, passes[0].Token, testBase); c.PID != passes[0].PID || len(c.Areas) != areas || c.Areas[0] == "430000" {
-			t.Fatalf("the remembered claims were changed through an answer: %+v", c)
+		if again, _ := f.svc.verifier.Verify(f.Ctx, passes[0].Token, testBase); again != c {
+			t.Fatalf("a remembered pass answered other claims: %+v", again)
 		}
 
 		// Revoked here: the very next scan is denied.
@@ -115,8 +114,9 @@ func TestVerifyWithoutTheDatabase(t *testing.T) {
 }
 
 // A resident code verified once is remembered: checked again it answers
-// the same claims (a copy), a changed character is still checked, and the
-// key's revocation revokes it, remembered or not.
+// the same claims (the same pointer: shared by its scans, read only), a
+// changed character is still checked, and the key's revocation revokes
+// it, remembered or not.
 func TestVerifyResidentRemembersOnlyTheSignature(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		v := f.svc.verifier
@@ -131,9 +131,8 @@ func TestVerifyResidentRemembersOnlyTheSignature(t *testing.T) {
 			}
 		}
 		c, _ := v.VerifyResident(toks[0])
-		c.RID = "changed"
-		if c, _ := v.VerifyResident(toks[0]); c.RID != "R1" {
-			t.Fatal("the remembered claims were changed through an answer")
+		if again, _ := v.VerifyResident(toks[0]); again != c {
+			t.Fatal("a remembered code answered other claims")
 		}
 		tok := toks[0]
 		bad := tok[:len(tok)-3] + flip(tok[len(tok)-3]) + tok[len(tok)-2:]

@@ -69,7 +69,9 @@ func (v *Verifier) Keys() passtoken.Keys { return v.keys.lookup }
 // (database down), Verify answers from the last list it read, as an
 // offline verifier would, and logs the error.
 //
-// The claims answered are the caller's to read, not to change.
+// The claims answered are the caller's to read, not to change: a
+// remembered token's are shared by all its scans, the same pointer each
+// time (checkpoint keeps what it logs of a pass by it).
 func (v *Verifier) Verify(ctx context.Context, token string, at time.Time) (*passtoken.Claims, passtoken.Reason) {
 	var sum [sha256.Size]byte
 	cacheable := len(token) <= passtoken.MaxTokenLen
@@ -100,7 +102,7 @@ func (v *Verifier) Verify(ctx context.Context, token string, at time.Time) (*pas
 		return nil, passtoken.BadSignature
 	}
 	if cacheable {
-		v.verified.put(sum, p.Claims, p.Header.Kid)
+		v.verified.put(sum, &p.Claims, p.Header.Kid)
 	}
 	return v.validAt(ctx, &p.Claims, at)
 }
@@ -177,7 +179,8 @@ func (v *Verifier) SignResidents(ctx context.Context, claims []passtoken.Residen
 // VerifyResident checks a resident code: its signature with a key known
 // here; a code of a revoked key answers Revoked. A code whose signature
 // has been checked is remembered, as Verify remembers passes: checked
-// again, only its key's revocation is looked at.
+// again, only its key's revocation is looked at. The claims answered are
+// the caller's to read, not to change (shared by every scan of the code).
 func (v *Verifier) VerifyResident(token string) (*passtoken.ResidentClaims, passtoken.Reason) {
 	var sum [sha256.Size]byte
 	cacheable := len(token) <= passtoken.MaxTokenLen
@@ -192,7 +195,7 @@ func (v *Verifier) VerifyResident(token string) (*passtoken.ResidentClaims, pass
 	}
 	c, kid, r := passtoken.VerifyResident(token, v.keys.lookup)
 	if r == passtoken.OK && cacheable {
-		v.residents.put(sum, *c, kid)
+		v.residents.put(sum, c, kid)
 	}
 	if r == passtoken.UnknownKey {
 		if key, revoked := v.keys.revokedKey(kid); revoked {
