@@ -5,7 +5,7 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X tongxin/internal/app.Version=$(VERSION)
 VENDOR  := internal/web/static/vendor/htmx.min.js
 
-.PHONY: run build test race bench bench-load assets lint openapi-lint clean
+.PHONY: run build test test-hours race bench bench-load assets lint openapi-lint clean
 
 ## run: build, fill the demo city on first start, serve on http://127.0.0.1:8080
 run: build
@@ -41,6 +41,10 @@ test: assets
 	@test -n "$$TONGXIN_TEST_POSTGRES" || echo "PostgreSQL runs skipped: TONGXIN_TEST_POSTGRES is not set (SQLite runs only)"
 	$(GO) test -count=1 -timeout 20m ./...
 	$(GO) test -race -count=1 -timeout 20m -run '$(RACE_TESTS)' ./...
+
+## test-hours: the tests on the real clock (internal/app) as if at seven hours of the day in Shanghai (about 2 minutes each)
+test-hours: assets
+	scripts/test-at-hours.sh
 
 ## race: the whole suite under the race detector, the browser tests too (much the slowest target)
 race: assets

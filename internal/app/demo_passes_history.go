@@ -8,6 +8,7 @@ import (
 
 	"tongxin/internal/auth"
 	"tongxin/internal/checkpoint"
+	"tongxin/internal/clock"
 	"tongxin/internal/errs"
 	"tongxin/internal/pass"
 )
@@ -138,6 +139,7 @@ func (c demoBatchCase) events(at, now time.Time, st *passState) []demoEvent {
 func (c demoBatchCase) csv(at time.Time, st *passState) []byte {
 	var b strings.Builder
 	b.WriteString("姓名,身份证号,手机,车牌,区域,起,止\n")
+	at = at.In(clock.Shanghai) // the dates of the file are Shanghai's, whatever zone at came in
 	from, to := at.Format("2006-01-02"), at.AddDate(0, 0, 29).Format("2006-01-02")
 	for i := range c.workers {
 		st.serial++

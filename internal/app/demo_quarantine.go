@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"tongxin/internal/auth"
+	"tongxin/internal/clock"
 	"tongxin/internal/errs"
 	"tongxin/internal/masstest"
 	"tongxin/internal/quarantine"
@@ -120,7 +121,7 @@ func demoCentralMoves(ctx context.Context, q *quarantine.Service, p *auth.Princi
 	for _, st := range stays {
 		ref := strconv.FormatInt(st.ID, 10)
 		for d := 1; d <= 5; d += 2 {
-			day := st.StartsAt.AddDate(0, 0, d)
+			day := st.StartsAt.In(clock.Shanghai).AddDate(0, 0, d) // a day of Shanghai, as the service reads it
 			if day.After(now) {
 				break
 			}
