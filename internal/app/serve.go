@@ -46,6 +46,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	defer logBuf.Close() // last: the shutdown's own lines are written too
 	f.wire.offlineScanMaxAge = o.offlineAge
+	tuneCollector()
 	sys, err := f.open(ctx, o.migrate, log)
 	if err != nil {
 		return err

@@ -131,3 +131,24 @@ func TestPassInfoOncePerToken(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkRecentScansNew is the lookup of a client id not answered
+// before, as nearly every scan's is, with both generations full.
+func BenchmarkRecentScansNew(b *testing.B) {
+	var r recentScans
+	for i := range 2 * recentMax {
+		k := scanKey{2, fmt.Sprintf("load-run-%012d", i)}
+		r.put(k, &Scan{CheckpointID: 2, ClientID: k.clientID, Verdict: Allow, Reason: passtoken.OK, ScannedAt: testBase, ReceivedAt: testBase})
+	}
+	keys := make([]scanKey, 1<<16)
+	for i := range keys {
+		keys[i] = scanKey{2, fmt.Sprintf("load-new-%012d", i)}
+	}
+	i := 0
+	for b.Loop() {
+		if r.get(keys[i%len(keys)]) != nil {
+			b.Fatal("a new client id answered")
+		}
+		i++
+	}
+}

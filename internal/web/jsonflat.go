@@ -122,7 +122,19 @@ func PlainJSONString[T jsonText](data T, i int) (T, int, bool) {
 	if i >= len(data) || data[i] != '"' {
 		return none, 0, false
 	}
-	for j := i + 1; j < len(data); j++ {
+	j := i + 1
+	// Eight bytes at a time while none of them ends the string or is
+	// out of place (a pass token is some 400 bytes of base64url); the
+	// byte loop below finds which one it is.
+	for ; j+8 <= len(data); j += 8 {
+		d := data[j : j+8]
+		w := uint64(d[0]) | uint64(d[1])<<8 | uint64(d[2])<<16 | uint64(d[3])<<24 |
+			uint64(d[4])<<32 | uint64(d[5])<<40 | uint64(d[6])<<48 | uint64(d[7])<<56
+		if notPlain(w) != 0 {
+			break
+		}
+	}
+	for ; j < len(data); j++ {
 		switch c := data[j]; {
 		case c == '"':
 			return data[i+1 : j], j + 1, true
@@ -132,6 +144,28 @@ func PlainJSONString[T jsonText](data T, i int) (T, int, bool) {
 	}
 	return none, 0, false
 }
+
+// Byte masks for notPlain: 0x01 and 0x80 in each byte of a word.
+const (
+	bytesOf1    = 0x0101010101010101
+	bytesOfHigh = 0x8080808080808080
+)
+
+// notPlain is not zero exactly when one of the eight bytes of w is a
+// quote, a backslash, a control character (below 0x20) or not printable
+// ASCII (0x7f and up). Each test (a zero byte, a byte below or above a
+// bound) says rightly whether there is such a byte, not which one: a
+// borrow or carry from it may mark the next; the caller finds which.
+func notPlain(w uint64) uint64 {
+	quote := w ^ ('"' * bytesOf1)
+	slash := w ^ ('\\' * bytesOf1)
+	control := (w - 0x20*bytesOf1) &^ w & bytesOfHigh // a byte below 0x20
+	high := (w + 0x01*bytesOf1 | w) & bytesOfHigh     // a byte of 0x7f or more
+	return zeroByte(quote) | zeroByte(slash) | control | high
+}
+
+// zeroByte is not zero when a byte of x is zero.
+func zeroByte(x uint64) uint64 { return (x - bytesOf1) &^ x & bytesOfHigh }
 
 // PlainJSONInt reads a JSON number at data[i] that is an integer written
 // plainly — an optional minus, at least a digit, no leading zero, no
