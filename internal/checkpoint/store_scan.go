@@ -109,6 +109,21 @@ func (r *scanRow) passText() string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
+// passArgs are the pid and JSON of what r's code showed, as statement
+// arguments: a pass's own, made once, when r stores its JSON (not a copy
+// read back from the journal); nil, nil for a code that showed nothing.
+func (r *scanRow) passArgs() (pid, info any) {
+	switch c := r.claims; {
+	case c != nil && c.jsonArg != nil && (r.info == nil || unsafe.SliceData(r.info) == unsafe.SliceData(c.json)):
+		return c.pidArg, c.jsonArg
+	case c != nil:
+		return c.PID, r.passText()
+	case r.resident != nil:
+		return r.resident.RID, r.passText()
+	}
+	return nil, nil
+}
+
 // scanKey identifies a scan: the device's id at one checkpoint.
 type scanKey struct {
 	checkpoint int64
@@ -119,21 +134,52 @@ type scanKey struct {
 // checkpoint adding nothing.
 func scanInsert(tx *db.Tx, rows []*scanRow, offline bool) (string, []any, error) {
 	args := make([]any, 0, scanValues*len(rows))
+	var officer string
+	var officerArg any
 	for _, r := range rows {
-		var pid, info any
-		if c := r.claims; c != nil {
-			pid, info = c.PID, r.passText()
-		} else if ri := r.resident; ri != nil {
-			pid, info = ri.RID, r.passText()
-		}
+		pid, info := r.passArgs()
 		received := tx.NowMS()
 		if !r.receivedAt.IsZero() {
 			received = r.receivedAt.UnixMilli()
 		}
-		args = append(args, r.checkpoint, r.clientID, pid, info, string(r.reason), r.scannedAt.UnixMilli(), r.officer, received,
-			string(VerdictOf(r.reason)), offline, string(r.shownCode()))
+		if officerArg == nil || r.officer != officer {
+			officer, officerArg = r.officer, r.officer
+		}
+		verdict, shown := denyArg, shownPassArg
+		if VerdictOf(r.reason) == Allow {
+			verdict = allowArg
+		}
+		if r.shownCode() == ShownResident {
+			shown = shownResidentArg
+		}
+		args = append(args, r.checkpoint, r.clientID, pid, info, reasonArg(r.reason), r.scannedAt.UnixMilli(), officerArg, received,
+			verdict, offline, shown)
 	}
 	return scanInsertSQL(tx.Dialect, len(rows)), args, nil
+}
+
+// A value stored in an interface is copied to the heap: these are the
+// few values a scan's row repeats, each stored once, so that binding a
+// row of the loader's (scanValues values) allocates for its client id and
+// two times only. A pass's own (pid, JSON) are kept on its PassInfo.
+var (
+	reasonArgs                         = map[passtoken.Reason]any{}
+	allowArg, denyArg              any = string(Allow), string(Deny)
+	shownPassArg, shownResidentArg any = string(ShownPass), string(ShownResident)
+)
+
+func init() {
+	for _, r := range Reasons {
+		reasonArgs[r] = string(r)
+	}
+}
+
+// reasonArg is r as a statement's argument.
+func reasonArg(r passtoken.Reason) any {
+	if a, ok := reasonArgs[r]; ok {
+		return a
+	}
+	return string(r)
 }
 
 // scanInsertSQLs are the texts scanInsertSQL made, by dialect and rows.

@@ -1,5 +1,7 @@
 package web
 
+import "unsafe"
+
 // JSONFastDecoder is a request body on a hot path that can read the
 // common shape of itself without encoding/json's reflection: a flat
 // object of plain strings (and nulls). DecodeJSONFast fills the value
@@ -13,8 +15,9 @@ type JSONFastDecoder interface {
 }
 
 // FlatJSON calls field for each member of the flat JSON object in data,
-// in order, with its key and its value: a string's content (no quotes;
-// isNull false) or a null (isNull true). It returns false as soon as data
+// in order, with its key and its value (both sharing data's bytes: valid
+// during the call only): a string's content (no quotes; isNull false) or
+// a null (isNull true). It returns false as soon as data
 // is anything else, or field returns false: the caller then decodes with
 // encoding/json. Strings with an escape or a byte outside printable ASCII
 // are "anything else": they are rare in the bodies this serves, and
@@ -47,7 +50,8 @@ const (
 // FlatJSONValues is FlatJSON for objects whose members may also be
 // integers and booleans: field gets each value's kind. A number with a
 // fraction or an exponent is "anything else", as is anything FlatJSON
-// refuses.
+// refuses. The key, like the value, shares data's bytes: it is valid
+// during the call only (a field looks it up; it does not keep it).
 func FlatJSONValues(data []byte, field func(key string, val []byte, kind JSONKind) bool) bool {
 	i := SkipJSONSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
@@ -68,7 +72,7 @@ func FlatJSONValues(data []byte, field func(key string, val []byte, kind JSONKin
 		}
 		i = SkipJSONSpace(data, i+1)
 		val, kind, j, ok := flatValue(data, i)
-		if !ok || !field(string(key), val, kind) {
+		if !ok || !field(unsafe.String(unsafe.SliceData(key), len(key)), val, kind) {
 			return false
 		}
 		i = SkipJSONSpace(data, j)

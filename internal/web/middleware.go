@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"tongxin/internal/auth"
 	"tongxin/internal/errs"
@@ -165,18 +166,20 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 	protected := cop.Handler(authed)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		st := &requestState{sw: statusWriter{ResponseWriter: w}}
 		id := r.Header.Get("X-Request-Id")
 		if id == "" || len(id) > 64 || !printableASCII(id) {
-			id = m.nextID()
+			id = m.nextID(&st.idBuf)
 		}
+		st.idValue[0] = id
 		h := w.Header()
-		h["X-Request-Id"] = []string{id}
+		h["X-Request-Id"] = st.idValue[:]
 		for _, sh := range securityHeaders {
 			h[sh.name] = sh.value
 		}
-		info := &requestInfo{id: id}
+		info, sw := &st.info, &st.sw
+		info.id = id
 		ctx := context.WithValue(r.Context(), infoKey, info)
-		sw := &statusWriter{ResponseWriter: w}
 		r = r.WithContext(ctx)
 		defer func() {
 			if v := recover(); v != nil {
@@ -204,17 +207,30 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 	})
 }
 
+// requestState is what the middleware keeps of a request, in one
+// allocation: its info, its writer, and its id as the header's value.
+type requestState struct {
+	info    requestInfo
+	sw      statusWriter
+	idValue [1]string
+	idBuf   [requestIDMax]byte
+}
+
+// requestIDMax bounds the ids nextID makes: 8 hex digits, '-' and a
+// counter in base 36 (13 digits at most).
+const requestIDMax = 24
+
 // nextID returns a request id unique to this process: a random prefix
-// drawn once and a counter, so that no request pays for randomness.
-func (m *Middleware) nextID() string {
+// drawn once and a counter, so that no request pays for randomness. It
+// is written in buf and shares its bytes, which are not written again.
+func (m *Middleware) nextID(buf *[requestIDMax]byte) string {
 	m.idOnce.Do(func() {
 		b := make([]byte, 4)
 		rand.Read(b)
 		m.idPrefix = hex.EncodeToString(b)
 	})
-	var b [32]byte // prefix, '-' and a counter in base 36: one allocation, the string
-	id := strconv.AppendUint(append(append(b[:0], m.idPrefix...), '-'), m.idSeq.Add(1), 36)
-	return string(id)
+	id := strconv.AppendUint(append(append(buf[:0], m.idPrefix...), '-'), m.idSeq.Add(1), 36)
+	return unsafe.String(unsafe.SliceData(id), len(id))
 }
 
 func printableASCII(s string) bool {
