@@ -140,10 +140,25 @@ func (a *Adapter) Error(w http.ResponseWriter, r *http.Request, err error) {
 	a.ErrorPage(w, r, status, p)
 }
 
+// Header values shared by every answer that carries them (no copy a
+// request; as with securityHeaders, nothing changes one in place).
+var (
+	jsonTypeValue    = []string{"application/json; charset=utf-8"}
+	problemTypeValue = []string{"application/problem+json"}
+	noStoreValue     = []string{"no-store"}
+)
+
+// smallAnswer is the size up to which net/http holds an answer back and
+// sends it with its length itself (its bufferBeforeChunkingSize); a
+// larger one is given its length here, so that it goes out in one piece
+// rather than chunked.
+const smallAnswer = 2048
+
 // WriteProblem writes a problem document.
 func WriteProblem(w http.ResponseWriter, p Problem) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Cache-Control", "no-store")
+	h := w.Header()
+	h["Content-Type"] = problemTypeValue
+	h["Cache-Control"] = noStoreValue
 	w.WriteHeader(p.Status)
 	json.NewEncoder(w).Encode(p)
 }
@@ -169,9 +184,11 @@ func JSON(w http.ResponseWriter, status int, v any) error {
 		body = buf.Bytes()
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Type"] = jsonTypeValue
+	h["Cache-Control"] = noStoreValue
+	if len(body) > smallAnswer {
+		h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	}
 	w.WriteHeader(status)
 	_, err := w.Write(body)
 	if cap(body) > buf.Cap() {

@@ -2,9 +2,10 @@ package web
 
 import (
 	"encoding/json"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"testing"
 	"time"
 )
@@ -70,17 +71,30 @@ func (n bigAnswer) AppendJSON(b []byte) []byte {
 	return append(b, "]}"...)
 }
 
-// JSON writes an answer that writes itself whole, with its length, small
-// or larger than the pooled buffer.
+// JSON writes an answer that writes itself whole, with its length (not
+// chunked), small or larger than the pooled buffer and than what
+// net/http holds back to measure itself, as a client receives it.
 func TestJSONWritesAppendedAnswers(t *testing.T) {
-	for _, n := range []int{0, 3, 20000} {
-		rec := httptest.NewRecorder()
-		if err := JSON(rec, 200, bigAnswer(n)); err != nil {
+	for _, n := range []int{0, 3, 180, 20000} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := JSON(w, 200, bigAnswer(n)); err != nil {
+				t.Error(err)
+			}
+		}))
+		res, err := srv.Client().Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		srv.Close()
+		if err != nil {
 			t.Fatal(err)
 		}
 		want := string(bigAnswer(n).AppendJSON(nil)) + "\n"
-		if got := rec.Body.String(); got != want || rec.Header().Get("Content-Length") != strconv.Itoa(len(want)) {
-			t.Errorf("%d members: %d bytes, Content-Length %s; want %d", n, len(got), rec.Header().Get("Content-Length"), len(want))
+		if string(body) != want || res.ContentLength != int64(len(want)) || len(res.TransferEncoding) > 0 {
+			t.Errorf("%d members: %d bytes, Content-Length %d, Transfer-Encoding %q; want %d bytes with their length", n, len(body),
+				res.ContentLength, res.TransferEncoding, len(want))
 		}
 	}
 }
