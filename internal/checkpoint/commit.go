@@ -27,6 +27,7 @@ import (
 type committer struct {
 	db      *db.DB
 	log     *slog.Logger
+	shown   *shownIDs
 	journal atomic.Pointer[journal] // when set, online scans go to the journal instead
 
 	mu     sync.Mutex
@@ -167,7 +168,7 @@ func (c *committer) flush() {
 		rows[i] = r.row
 	}
 	err := c.db.Write(ctx, func(tx *db.Tx) error {
-		out, err := insertScans(ctx, tx, rows, false)
+		out, err := insertScans(ctx, tx, c.shown, rows, false)
 		for i, r := range group {
 			if err == nil {
 				r.out = out[i]
@@ -183,7 +184,7 @@ func (c *committer) flush() {
 		c.log.Warn("checkpoint: scan group failed, writing its scans one by one", "scans", n, "err", err.Error())
 		for _, r := range group {
 			r.out, r.err = nil, c.db.Write(ctx, func(tx *db.Tx) error {
-				out, err := insertScans(ctx, tx, []*scanRow{r.row}, false)
+				out, err := insertScans(ctx, tx, c.shown, []*scanRow{r.row}, false)
 				if err == nil {
 					r.out = out[0]
 				}
@@ -213,7 +214,7 @@ func (c *committer) sync(ctx context.Context) error {
 // are written to the database before they are answered. If another
 // process holds dir, scans keep going to the database (logged).
 func (s *Service) OpenJournal(ctx context.Context, dir string) error {
-	j, err := openJournal(ctx, dir, s.db, s.log)
+	j, err := openJournal(ctx, dir, s.db, &s.shown, s.log)
 	if errors.Is(err, errJournalBusy) {
 		s.log.Info("checkpoint: the scan journal is in use by another process; scans go to the database directly", "dir", dir)
 		return nil

@@ -59,10 +59,11 @@ const (
 var errJournalBusy = errors.New("checkpoint: the scan journal is in use by another process")
 
 type journal struct {
-	dir  string
-	db   *db.DB
-	log  *slog.Logger
-	lock *os.File // holds the flock
+	dir   string
+	db    *db.DB
+	shown *shownIDs
+	log   *slog.Logger
+	lock  *os.File // holds the flock
 
 	mu      sync.Mutex
 	w       *segmentFile // the segment being appended to; nil once closed
@@ -109,7 +110,7 @@ func segmentName(n int64) string { return fmt.Sprintf("scans-%012d.log", n) }
 
 // openJournal takes dir, loads what an earlier server left in it and
 // starts the loader.
-func openJournal(ctx context.Context, dir string, d *db.DB, log *slog.Logger) (*journal, error) {
+func openJournal(ctx context.Context, dir string, d *db.DB, shown *shownIDs, log *slog.Logger) (*journal, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("checkpoint: scan journal: %w", err)
 	}
@@ -124,7 +125,7 @@ func openJournal(ctx context.Context, dir string, d *db.DB, log *slog.Logger) (*
 		}
 		return nil, fmt.Errorf("checkpoint: scan journal lock: %w", err)
 	}
-	j := &journal{dir: dir, db: d, log: log, lock: lock, mapSize: segmentMapSize, kick: make(chan struct{}, 1),
+	j := &journal{dir: dir, db: d, shown: shown, log: log, lock: lock, mapSize: segmentMapSize, kick: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	names, err := filepath.Glob(filepath.Join(dir, "scans-*.log"))
 	if err != nil {
@@ -428,14 +429,14 @@ func (j *journal) load(ctx context.Context) error {
 func (j *journal) insert(ctx context.Context, sg segment) error {
 	return db.Chunks(len(sg.rows), journalTxRows, func(lo, hi int) error {
 		rows := sg.rows[lo:hi]
-		err := j.db.Write(ctx, func(tx *db.Tx) error { return loadScans(ctx, tx, rows) })
+		err := j.db.Write(ctx, func(tx *db.Tx) error { return loadScans(ctx, tx, j.shown, rows) })
 		if err == nil || len(rows) == 1 || ctx.Err() != nil {
 			return err
 		}
 		var refused []*scanRow
 		took := 0
 		for _, r := range rows {
-			if err := j.db.Write(ctx, func(tx *db.Tx) error { return loadScans(ctx, tx, []*scanRow{r}) }); err != nil {
+			if err := j.db.Write(ctx, func(tx *db.Tx) error { return loadScans(ctx, tx, j.shown, []*scanRow{r}) }); err != nil {
 				refused = append(refused, r)
 				continue
 			}

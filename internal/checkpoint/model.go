@@ -198,10 +198,10 @@ type PassInfo struct {
 	ValidTo   time.Time      `json:"valid_to"`
 
 	json []byte // AppendJSON's bytes, once made (passInfoOf); the info is then shared, read only
-	// PID and json (as a string sharing its bytes) as statement
-	// arguments, made with json: an interface holding a string is a
-	// copy on the heap, once here instead of for every row (scanInsert).
-	pidArg, jsonArg any
+	// PID as a statement's argument, made with json: an interface
+	// holding a string is a copy on the heap, once here instead of for
+	// every row (scanInsert).
+	pidArg any
 }
 
 // passInfo is the part of verified claims a scan keeps; nil when the

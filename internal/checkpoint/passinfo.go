@@ -5,7 +5,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-	"unsafe"
 
 	"tongxin/internal/passtoken"
 )
@@ -60,7 +59,7 @@ func (s *Service) passInfoOf(ctx context.Context, token string, claims *passtoke
 		info.EntName = s.entName(ctx, info.Ent)
 	}
 	info.json = slices.Clip(info.AppendJSON(nil)) // an append to it copies
-	info.pidArg, info.jsonArg = info.PID, unsafe.String(unsafe.SliceData(info.json), len(info.json))
+	info.pidArg = info.PID
 	if len(token) > passtoken.MaxTokenLen {
 		return info // not kept: the verifier does not keep such a token either
 	}

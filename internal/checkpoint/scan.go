@@ -288,7 +288,7 @@ func (s *Service) logBatch(ctx context.Context, res *BatchResult, rows []*scanRo
 		}
 	}
 	return s.db.Write(ctx, func(tx *db.Tx) error {
-		out, err := insertScans(ctx, tx, take, true)
+		out, err := insertScans(ctx, tx, &s.shown, take, true)
 		if err != nil {
 			return err
 		}

@@ -79,10 +79,14 @@ func TestScanReasons(t *testing.T) {
 			{"empty", officer, bridge, "", passtoken.Malformed},
 			{"dots only", officer, bridge, "..", passtoken.Malformed},
 		}
+		contents := map[string]bool{} // what the scans showed, distinct
 		for i, c := range cases {
 			s, err := f.svc.Scan(f.Ctx, c.who, ref(c.at), ScanInput{Token: c.token, ClientID: fmt.Sprintf("client-%04d", i)})
 			if err != nil {
 				t.Fatalf("%s: %v", c.name, err)
+			}
+			if s.Pass != nil {
+				contents[string(s.Pass.AppendJSON(nil))] = true
 			}
 			if s.Reason != c.want || s.Verdict != VerdictOf(c.want) || s.ReasonName != passtoken.ReasonNames[c.want] {
 				t.Errorf("%s: %s/%s (%s), want %s", c.name, s.Verdict, s.Reason, s.ReasonName, c.want)
@@ -106,6 +110,24 @@ func TestScanReasons(t *testing.T) {
 		}
 		if n := f.Count(`SELECT COUNT(*) FROM checkpoint_scans WHERE verdict = 'allow'`); n != 3 {
 			t.Fatalf("%d allowed, want 3", n)
+		}
+		// What the passes showed is stored once each, however many scans
+		// showed it (migration 0022), and read back with every scan.
+		if n := f.Count(`SELECT COUNT(*) FROM scan_shown`); n != len(contents) || n < 4 {
+			t.Fatalf("%d contents stored for %d distinct ones shown", n, len(contents))
+		}
+		if n := f.Count(`SELECT COUNT(*) FROM checkpoint_scans WHERE shown_id IS NULL`); n != 8 {
+			t.Fatalf("%d scans refer to no content, want the 8 that showed none", n)
+		}
+		_, logged, err := f.svc.Scans(f.Ctx, officer, ref(bridge), ScanQuery{Limit: 100})
+		if err != nil || len(logged) != len(cases)-1 {
+			t.Fatalf("%d scans read back at the bridge: %v", len(logged), err)
+		}
+		for _, s := range logged {
+			trusted := s.Reason != passtoken.Malformed && s.Reason != passtoken.BadSignature && s.Reason != passtoken.UnknownKey
+			if (s.Pass != nil) != trusted || s.Pass != nil && (s.Pass.Name != "王*" || s.Pass.ID4 != "123X") {
+				t.Errorf("scan %s (%s) read back with pass %+v", s.ClientID, s.Reason, s.Pass)
+			}
 		}
 		// The verdict is the server's: a device clock says nothing.
 		s, err := f.svc.Scan(f.Ctx, officer, ref(bridge), ScanInput{Token: f.ver.sign(t, expired, ""), ClientID: "client-clock",

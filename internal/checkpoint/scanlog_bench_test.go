@@ -26,6 +26,7 @@ func BenchmarkScanLog(b *testing.B) {
 	info := passInfo(&cl, passtoken.OK)
 	ctx := context.Background()
 	var n int64
+	var shown shownIDs
 	for _, mode := range []string{"answer", "load"} {
 		for _, g := range []int{1, 4, 16, 256, 1024} {
 			b.Run(fmt.Sprintf("%s-%d", mode, g), func(b *testing.B) {
@@ -38,9 +39,9 @@ func BenchmarkScanLog(b *testing.B) {
 					}
 					err := d.Write(ctx, func(tx *db.Tx) error {
 						if mode == "load" {
-							return loadScans(ctx, tx, rows)
+							return loadScans(ctx, tx, &shown, rows)
 						}
-						_, err := insertScans(ctx, tx, rows, false)
+						_, err := insertScans(ctx, tx, &shown, rows, false)
 						return err
 					})
 					if err != nil {

@@ -105,6 +105,7 @@ type Service struct {
 	maxAge      time.Duration // of offline scans; see Deps.OfflineMaxAge
 	names       entNames      // enterprise names for tokens without one (entnames.go)
 	infos       passInfos     // what scans keep of the passes scanned lately (passinfo.go)
+	shown       shownIDs      // the ids of what codes showed (shown.go)
 }
 
 // NewService builds the service.
@@ -119,7 +120,7 @@ func NewService(d *db.DB, deps Deps) *Service {
 	}
 	s := &Service{db: d, areas: deps.Areas, users: deps.Users, enterprises: deps.Enterprises, verifier: deps.Verifier,
 		register: deps.Register, zones: deps.Zones, clock: d.Clock, log: log, cache: &checkpointCache{ttl: ttl, m: map[int64]cacheEntry{}}}
-	s.scans = &committer{db: d, log: log, wake: make(chan struct{}, 1)}
+	s.scans = &committer{db: d, log: log, shown: &s.shown, wake: make(chan struct{}, 1)}
 	s.maxAge = deps.OfflineMaxAge
 	if s.maxAge <= 0 {
 		s.maxAge = DefaultOfflineMaxAge

@@ -16,9 +16,12 @@ import (
 	"tongxin/internal/passtoken"
 )
 
-// scanCols are the columns readScan reads, for checkpoint_scans aliased s.
-const scanCols = `s.id, s.checkpoint_id, s.client_id, s.pass, s.verdict, s.reason, s.scanned_at, s.received_at, s.officer, s.offline,
+// scanCols are the columns readScan reads, from scanFrom.
+const scanCols = `s.id, s.checkpoint_id, s.client_id, v.body, s.verdict, s.reason, s.scanned_at, s.received_at, s.officer, s.offline,
 	s.shown`
+
+// scanFrom is the scan log (s) with what each code showed (v).
+const scanFrom = `checkpoint_scans s LEFT JOIN scan_shown v ON v.id = s.shown_id`
 
 func readScan(sc db.Scanner) (*Scan, error) {
 	var s Scan
@@ -109,19 +112,19 @@ func (r *scanRow) passText() string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
-// passArgs are the pid and JSON of what r's code showed, as statement
-// arguments: a pass's own, made once, when r stores its JSON (not a copy
-// read back from the journal); nil, nil for a code that showed nothing.
-func (r *scanRow) passArgs() (pid, info any) {
+// pidArg is the pid (or resident id) of what r's code showed, as a
+// statement's argument: a pass's own, made once; nil for a code that
+// showed nothing.
+func (r *scanRow) pidArg() any {
 	switch c := r.claims; {
-	case c != nil && c.jsonArg != nil && (r.info == nil || unsafe.SliceData(r.info) == unsafe.SliceData(c.json)):
-		return c.pidArg, c.jsonArg
+	case c != nil && c.pidArg != nil:
+		return c.pidArg
 	case c != nil:
-		return c.PID, r.passText()
+		return c.PID
 	case r.resident != nil:
-		return r.resident.RID, r.passText()
+		return r.resident.RID
 	}
-	return nil, nil
+	return nil
 }
 
 // scanKey identifies a scan: the device's id at one checkpoint.
@@ -131,13 +134,17 @@ type scanKey struct {
 }
 
 // scanInsert is the INSERT of rows, a client id already logged at its
-// checkpoint adding nothing.
-func scanInsert(tx *db.Tx, rows []*scanRow, offline bool) (string, []any, error) {
+// checkpoint adding nothing; what their codes showed is stored in sh's
+// table first when it is new.
+func scanInsert(ctx context.Context, tx *db.Tx, sh *shownIDs, rows []*scanRow, offline bool) (string, []any, error) {
+	shown := make([]any, len(rows))
+	if err := sh.idsOf(ctx, tx, rows, shown); err != nil {
+		return "", nil, err
+	}
 	args := make([]any, 0, scanValues*len(rows))
 	var officer string
 	var officerArg any
-	for _, r := range rows {
-		pid, info := r.passArgs()
+	for i, r := range rows {
 		received := tx.NowMS()
 		if !r.receivedAt.IsZero() {
 			received = r.receivedAt.UnixMilli()
@@ -145,15 +152,15 @@ func scanInsert(tx *db.Tx, rows []*scanRow, offline bool) (string, []any, error)
 		if officerArg == nil || r.officer != officer {
 			officer, officerArg = r.officer, r.officer
 		}
-		verdict, shown := denyArg, shownPassArg
+		verdict, code := denyArg, shownPassArg
 		if VerdictOf(r.reason) == Allow {
 			verdict = allowArg
 		}
 		if r.shownCode() == ShownResident {
-			shown = shownResidentArg
+			code = shownResidentArg
 		}
-		args = append(args, r.checkpoint, r.clientID, pid, info, reasonArg(r.reason), r.scannedAt.UnixMilli(), officerArg, received,
-			verdict, offline, shown)
+		args = append(args, r.checkpoint, r.clientID, r.pidArg(), shown[i], reasonArg(r.reason), r.scannedAt.UnixMilli(), officerArg,
+			received, verdict, offline, code)
 	}
 	return scanInsertSQL(tx.Dialect, len(rows)), args, nil
 }
@@ -161,7 +168,7 @@ func scanInsert(tx *db.Tx, rows []*scanRow, offline bool) (string, []any, error)
 // A value stored in an interface is copied to the heap: these are the
 // few values a scan's row repeats, each stored once, so that binding a
 // row of the loader's (scanValues values) allocates for its client id and
-// two times only. A pass's own (pid, JSON) are kept on its PassInfo.
+// two times only. A pass's pid is kept on its PassInfo.
 var (
 	reasonArgs                         = map[passtoken.Reason]any{}
 	allowArg, denyArg              any = string(Allow), string(Deny)
@@ -200,7 +207,7 @@ func scanInsertSQL(d db.Dialect, n int) string {
 		return q.(string)
 	}
 	var b strings.Builder
-	b.WriteString(`INSERT INTO checkpoint_scans (checkpoint_id, client_id, pid, pass, reason, scanned_at, officer, received_at,
+	b.WriteString(`INSERT INTO checkpoint_scans (checkpoint_id, client_id, pid, shown_id, reason, scanned_at, officer, received_at,
 		verdict, offline, shown) VALUES `)
 	for i := range n {
 		if i > 0 {
@@ -233,9 +240,9 @@ const loadYield = 20 * time.Microsecond
 
 // loadScans logs online scans without answering them (the journal's
 // loader): a client id already logged adds nothing.
-func loadScans(ctx context.Context, tx *db.Tx, rows []*scanRow) error {
+func loadScans(ctx context.Context, tx *db.Tx, sh *shownIDs, rows []*scanRow) error {
 	return db.Chunks(len(rows), scanChunk, func(lo, hi int) error {
-		q, args, err := scanInsert(tx, rows[lo:hi], false)
+		q, args, err := scanInsert(ctx, tx, sh, rows[lo:hi], false)
 		if err != nil {
 			return err
 		}
@@ -260,7 +267,7 @@ func loadScans(ctx context.Context, tx *db.Tx, rows []*scanRow) error {
 // scan whose client id was already logged at its checkpoint (before, or
 // earlier in rows) adds no row: it answers the stored scan, Replayed. The
 // answers are in the order of rows.
-func insertScans(ctx context.Context, tx *db.Tx, rows []*scanRow, offline bool) ([]*Scan, error) {
+func insertScans(ctx context.Context, tx *db.Tx, sh *shownIDs, rows []*scanRow, offline bool) ([]*Scan, error) {
 	out := make([]*Scan, len(rows))
 	first := map[scanKey]int{}
 	var fresh []int // indexes of the first row of each key
@@ -276,7 +283,7 @@ func insertScans(ctx context.Context, tx *db.Tx, rows []*scanRow, offline bool) 
 		for n, i := range fresh[lo:hi] {
 			chunk[n] = rows[i]
 		}
-		q, args, err := scanInsert(tx, chunk, offline)
+		q, args, err := scanInsert(ctx, tx, sh, chunk, offline)
 		if err != nil {
 			return err
 		}
@@ -326,7 +333,7 @@ func received(r *scanRow, txNow time.Time) time.Time {
 
 // storedScan reads the scan logged with clientID at checkpoint.
 func storedScan(ctx context.Context, tx *db.Tx, checkpoint int64, clientID string) (*Scan, error) {
-	s, err := readScan(tx.QueryRowContext(ctx, `SELECT `+scanCols+` FROM checkpoint_scans s
+	s, err := readScan(tx.QueryRowContext(ctx, `SELECT `+scanCols+` FROM `+scanFrom+`
 			WHERE s.checkpoint_id = $1 AND s.client_id = $2`, checkpoint, clientID))
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: stored scan: %w", err)
@@ -355,7 +362,7 @@ func queryScans(ctx context.Context, tx *db.Tx, id int64, q ScanQuery) ([]*Scan,
 		n := args.Add(q.Before)
 		where = append(where, "(s.scanned_at, s.id) < (SELECT b.scanned_at, b.id FROM checkpoint_scans b WHERE b.id = "+n+")")
 	}
-	out, err := db.Collect(ctx, tx, readScan, `SELECT `+scanCols+` FROM checkpoint_scans s WHERE `+strings.Join(where, " AND ")+
+	out, err := db.Collect(ctx, tx, readScan, `SELECT `+scanCols+` FROM `+scanFrom+` WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY s.scanned_at DESC, s.id DESC LIMIT `+strconv.Itoa(q.Limit), args.List...)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: scans: %w", err)
