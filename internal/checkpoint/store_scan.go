@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unsafe"
 
 	"tongxin/internal/clock"
 	"tongxin/internal/db"
@@ -101,15 +100,6 @@ func (r *scanRow) passJSON() []byte {
 		r.info = r.claims.AppendJSON(nil)
 	}
 	return r.info
-}
-
-// passText is passJSON as a string sharing its bytes: they are never
-// written to once made (a pass's are shared by its scans, passInfoOf),
-// and the driver copies what it binds. A copy here was a scan's largest
-// allocation after its answer.
-func (r *scanRow) passText() string {
-	b := r.passJSON()
-	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // pidArg is the pid (or resident id) of what r's code showed, as a

@@ -21,10 +21,7 @@ func TestUpgradeTo0020KeepsScans(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			u := openAt(t, kind, 19)
 			ctx, d, exec, must := u.ctx, u.d, u.exec, u.must
-			must(`INSERT INTO areas (code, name, level, parent_code, path, depth, created_at, updated_at) VALUES
-				('430200', '株洲市', 'city', NULL, '/430200/', 0, 1, 1)`)
-			must(`INSERT INTO checkpoints (name, kind, place, area_code, area_path, created_at, created_by, updated_at, updated_by)
-				VALUES ('建宁大桥', 'bridge', '', '430200', '/430200/', 1, 'admin', 1, 'admin')`)
+			u.bridge()
 			for i, reason := range scanReasons {
 				verdict, shown := "deny", "pass"
 				if reason == "ok" {
