@@ -182,6 +182,7 @@ func (c *committer) flush() {
 		group[0].out, group[0].err = nil, err
 	default:
 		c.log.Warn("checkpoint: scan group failed, writing its scans one by one", "scans", n, "err", err.Error())
+		c.shown.forget()
 		for _, r := range group {
 			r.out, r.err = nil, c.db.Write(ctx, func(tx *db.Tx) error {
 				out, err := insertScans(ctx, tx, c.shown, []*scanRow{r.row}, false)

@@ -430,6 +430,9 @@ func (j *journal) insert(ctx context.Context, sg segment) error {
 	return db.Chunks(len(sg.rows), journalTxRows, func(lo, hi int) error {
 		rows := sg.rows[lo:hi]
 		err := j.db.Write(ctx, func(tx *db.Tx) error { return loadScans(ctx, tx, j.shown, rows) })
+		if err != nil {
+			j.shown.forget()
+		}
 		if err == nil || len(rows) == 1 || ctx.Err() != nil {
 			return err
 		}

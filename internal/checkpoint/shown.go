@@ -67,3 +67,13 @@ func (c *shownIDs) idsOf(ctx context.Context, tx *db.Tx, rows []*scanRow, ids []
 	})
 	return nil
 }
+
+// forget drops every remembered id. A writer whose transaction failed
+// calls it before trying again: should the failure be a remembered id
+// that no longer refers to a row (a row removed by hand), the next try
+// reads the ids afresh rather than failing the same way for ever.
+func (c *shownIDs) forget() {
+	c.mu.Lock()
+	c.ids = nil
+	c.mu.Unlock()
+}

@@ -2,8 +2,10 @@ package checkpoint
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
+	"tongxin/internal/auth"
 	"tongxin/internal/db"
 	"tongxin/internal/passtoken"
 )
@@ -52,6 +54,50 @@ func TestShownIDsFollowCommits(t *testing.T) {
 		}
 		if n := f.Count(`SELECT COUNT(*) FROM scan_shown`); n != 2 {
 			t.Fatalf("%d contents stored after a restart, want 2", n)
+		}
+	})
+}
+
+// A remembered id that no longer refers to a row (removed by hand) fails
+// one load; the loader then forgets the ids it remembered and loads the
+// scans, rather than failing the same way at every try.
+func TestJournalForgetsShownIDsAfterAFailedLoad(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		f.journaled(t)
+		bridge := f.checkpoint("株洲大桥", Bridge, "430211001")
+		officer := f.user("kakou", auth.CheckpointOfficer, "checkpoint:"+ref(bridge))
+		tok := f.ver.sign(t, claims("P1"), "")
+		scan := func(id string) *Scan {
+			t.Helper()
+			s, err := f.svc.Scan(f.Ctx, officer, ref(bridge), ScanInput{Token: tok, ClientID: id})
+			if err != nil || s.Pass == nil {
+				t.Fatalf("scan %s: %+v %v", id, s, err)
+			}
+			return s
+		}
+		first := scan("forget-first-01")
+		if _, list, err := f.svc.Scans(f.Ctx, officer, ref(bridge), ScanQuery{Limit: 10}); err != nil || len(list) != 1 {
+			t.Fatalf("the first scan loaded: %d %v", len(list), err)
+		}
+		text := string(first.Pass.AppendJSON(nil))
+		f.svc.shown.mu.Lock()
+		if f.svc.shown.ids[text] == nil {
+			f.svc.shown.mu.Unlock()
+			t.Fatal("the pass's content is not remembered after its load")
+		}
+		f.svc.shown.ids[text] = any(int64(987654)) // as if its row had been removed
+		f.svc.shown.mu.Unlock()
+		for i := range 3 {
+			scan(fmt.Sprintf("forget-next-%02d", i))
+		}
+		_, list, err := f.svc.Scans(f.Ctx, officer, ref(bridge), ScanQuery{Limit: 10})
+		if err != nil || len(list) != 4 {
+			t.Fatalf("%d scans after a failed load, want 4: %v", len(list), err)
+		}
+		for _, s := range list {
+			if s.Pass == nil || s.Pass.PID != "P1" {
+				t.Errorf("scan %s read back with pass %+v", s.ClientID, s.Pass)
+			}
 		}
 	})
 }
