@@ -10,6 +10,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -369,6 +372,8 @@ func serverKey(t *testing.T, in inst, kid string) ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(seed)
 }
 
+var uuid7RE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
 // The scan page on a checkpoint officer's phone, opened once with the
 // server up, then used with the server stopped: the service worker serves
 // the page, the browser verifies passes against the lists it kept (a valid
@@ -631,6 +636,17 @@ func TestBrowserScanOffline(t *testing.T) {
 		shot(t, page, "scan-offline-360.png")
 		ids := page.MustEval(`() => JSON.stringify(TongxinScan.queue().map(s => s.client_id))`).Str()
 		json.Unmarshal([]byte(ids), &queuedIDs)
+		// The page's ids are time-ordered (UUID version 7), so that the
+		// log's index of them grows at its end.
+		for i, id := range queuedIDs {
+			ms, err := strconv.ParseInt(strings.ReplaceAll(id, "-", "")[:12], 16, 64)
+			if !uuid7RE.MatchString(id) || err != nil || time.Since(time.UnixMilli(ms)).Abs() > time.Hour {
+				t.Fatalf("queued scan %d has id %q, not a UUID of version 7 made now", i, id)
+			}
+		}
+		if !sort.StringsAreSorted(queuedIDs) {
+			t.Fatalf("the queued scans' ids are not in the order they were scanned: %v", queuedIDs)
+		}
 
 		// Lists a day and a half old: an orange warning; three days: red.
 		for _, c := range []struct {

@@ -13,11 +13,14 @@ import (
 // by its answer, and the index holds offsets: no pointers, so that the
 // collector neither marks the 65,536 answers kept at all times nor scans
 // the index, and a scan's answer costs no allocation of its own. The
-// index is keyed by a hash of the scan's key (the runtime's fast path for
-// 64-bit keys); an entry is taken only if its checkpoint and client id
-// are the scan's, so a hash shared by two keys answers only its own. A
-// second key with the same hash takes the place of the first, which then
-// is forgotten early, as if its generation had gone.
+// index is a table of recentSlots, open-addressed by a hash of the scan's
+// key and probed linearly (the runtime's map cost a fifth more a scan to
+// fill); an entry is taken only if its checkpoint and client id are the
+// scan's, so a hash shared by two keys answers only its own. A second key
+// with the same hash takes the place of the first, which then is
+// forgotten early, as if its generation had gone. A generation's index is
+// used again, emptied, two generations later (its chunks are not: an
+// answer's bytes may still be being written).
 type recentScans struct {
 	seed     maphash.Seed
 	cur, old *recentGen
@@ -28,7 +31,8 @@ type recentScans struct {
 const recentChunk = 1 << 20
 
 type recentGen struct {
-	index  map[uint64]recentRef
+	index  [recentSlots]recentSlot
+	n      int // entries in index
 	chunks [][]byte
 	// seen has a bit set for each hash in index (its top recentSeenBits
 	// bits): a key whose bit is clear is not there, without a probe of
@@ -41,6 +45,17 @@ type recentGen struct {
 // recentSeenBits is log2 of the bits of recentGen.seen: 64 KiB, of which
 // a full generation sets at most one bit in sixteen.
 const recentSeenBits = 19
+
+// recentSlots is the size of a generation's index: twice its entries, so
+// that a probe seldom goes past the first slot.
+const recentSlots = 2 * recentMax
+
+// recentSlot is an entry of the index; hash 0 is an empty slot (the
+// stored hash has its lowest bit set).
+type recentSlot struct {
+	hash uint64
+	ref  recentRef
+}
 
 type recentRef struct {
 	checkpoint int64
@@ -62,7 +77,7 @@ func (g *recentGen) find(h uint64, k scanKey) []byte {
 	if bit := h >> (64 - recentSeenBits); g.seen[bit/64]&(1<<(bit%64)) == 0 {
 		return nil
 	}
-	e, ok := g.index[h]
+	e, ok := g.lookup(h)
 	if !ok || e.checkpoint != k.checkpoint || int(e.idLen) != len(k.clientID) {
 		return nil
 	}
@@ -72,6 +87,42 @@ func (g *recentGen) find(h uint64, k scanKey) []byte {
 		return nil
 	}
 	return c[end : end+e.jsonLen : end+e.jsonLen]
+}
+
+// slot is the index of h's slot in g: the one holding h, else the empty
+// one where h goes.
+func (g *recentGen) slot(h uint64) (int, uint64) {
+	h |= 1
+	i := int(h>>1) & (recentSlots - 1)
+	for g.index[i].hash != 0 && g.index[i].hash != h {
+		i = (i + 1) & (recentSlots - 1)
+	}
+	return i, h
+}
+
+func (g *recentGen) lookup(h uint64) (recentRef, bool) {
+	i, _ := g.slot(h)
+	return g.index[i].ref, g.index[i].hash != 0
+}
+
+func (g *recentGen) store(h uint64, e recentRef) {
+	i, h := g.slot(h)
+	if g.index[i].hash == 0 {
+		g.n++
+	}
+	g.index[i] = recentSlot{hash: h, ref: e}
+}
+
+// rotate starts a new generation, the current one becoming the old; the
+// index of the one forgotten is emptied for the new.
+func (r *recentScans) rotate() {
+	g := r.old
+	if g == nil {
+		g = new(recentGen)
+	} else {
+		*g = recentGen{} // its chunks stay with whoever still holds an answer
+	}
+	r.old, r.cur = r.cur, g
 }
 
 func (r *recentScans) get(k scanKey) *Scan {
@@ -97,8 +148,8 @@ func (r *recentScans) put(k scanKey, s *Scan) []byte {
 	if r.cur == nil {
 		r.seed = maphash.MakeSeed()
 	}
-	if r.cur == nil || len(r.cur.index) >= recentMax {
-		r.old, r.cur = r.cur, &recentGen{index: make(map[uint64]recentRef, recentMax)}
+	if r.cur == nil || r.cur.n >= recentMax {
+		r.rotate()
 	}
 	g := r.cur
 	n := len(g.chunks) - 1
@@ -115,7 +166,7 @@ func (r *recentScans) put(k scanKey, s *Scan) []byte {
 	h := r.hash(k)
 	bit := h >> (64 - recentSeenBits)
 	g.seen[bit/64] |= 1 << (bit % 64)
-	g.index[h] = recentRef{checkpoint: k.checkpoint, chunk: uint32(n), off: uint32(off), idLen: uint32(len(k.clientID)),
-		jsonLen: uint32(len(c) - end)}
+	g.store(h, recentRef{checkpoint: k.checkpoint, chunk: uint32(n), off: uint32(off), idLen: uint32(len(k.clientID)),
+		jsonLen: uint32(len(c) - end)})
 	return c[end:len(c):len(c)]
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"tongxin/internal/auth"
 	"tongxin/internal/passtoken"
@@ -150,5 +151,40 @@ func BenchmarkRecentScansNew(b *testing.B) {
 			b.Fatal("a new client id answered")
 		}
 		i++
+	}
+}
+
+// BenchmarkRecentScansPut is remembering a new answer, generations
+// turning over as they fill.
+func BenchmarkRecentScansPut(b *testing.B) {
+	var r recentScans
+	keys := make([]scanKey, 1<<17)
+	for i := range keys {
+		keys[i] = scanKey{2, fmt.Sprintf("load-put-%012d", i)}
+	}
+	s := &Scan{CheckpointID: 2, Verdict: Allow, Reason: passtoken.OK, ScannedAt: testBase, ReceivedAt: testBase}
+	i := 0
+	for b.Loop() {
+		k := keys[i%len(keys)]
+		s.ClientID = k.clientID
+		r.put(k, s)
+		i++
+	}
+}
+
+// The ids the server makes for scans sent without one follow each other
+// in time, as the scan page's do, and are all different.
+func TestNewClientIDInTimeOrder(t *testing.T) {
+	seen := map[string]bool{}
+	prev := ""
+	for i := range 1000 {
+		id := newClientID(testBase.Add(time.Duration(i/10) * time.Millisecond))
+		if clientIDProblem(id) != "" || seen[id] {
+			t.Fatalf("id %d: %q (%s, seen %v)", i, id, clientIDProblem(id), seen[id])
+		}
+		if i%10 == 0 && id <= prev {
+			t.Fatalf("id %d: %q made a millisecond later sorts before %q", i, id, prev)
+		}
+		seen[id], prev = true, id
 	}
 }

@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -33,11 +34,13 @@ func (s *Service) decide(ctx context.Context, c *Checkpoint, token string, at ti
 }
 
 // newClientID makes a scan id for a device that sent none (such a scan is
-// not idempotent).
-func newClientID() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return "srv-" + hex.EncodeToString(b)
+// not idempotent): the time in milliseconds, then 80 random bits, so that
+// ids follow each other in the log's index as the scan page's do.
+func newClientID(now time.Time) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
+	rand.Read(b[6:])
+	return "srv-" + hex.EncodeToString(b[:])
 }
 
 // requireScan checks that p may scan somewhere: an officer (CheckpointScan)
@@ -81,7 +84,7 @@ func (s *Service) Scan(ctx context.Context, p *auth.Principal, ref string, in Sc
 	now := s.clock.Now()
 	row := &scanRow{checkpoint: c.ID, clientID: strings.TrimSpace(in.ClientID), scannedAt: now, officer: p.Actor()}
 	if row.clientID == "" {
-		row.clientID = newClientID()
+		row.clientID = newClientID(now)
 	} else if msg := clientIDProblem(row.clientID); msg != "" {
 		return nil, errs.Fields("invalid_scan", msg, errs.FieldError{Field: "client_id", Message: msg})
 	}

@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -16,7 +17,9 @@ import (
 // by the number of scans per transaction: "answer" as the direct path does
 // (insertScans, answering each scan with its row), "load" as the journal's
 // loader does (loadScans). docs/benchmarks.md explains from these figures
-// why online scans are journaled.
+// why online scans are journaled. "random-256" loads as "load-256" does,
+// with client ids in no order (UUIDs of version 4) rather than in time
+// order, as the scan page's are (version 7).
 func BenchmarkScanLog(b *testing.B) {
 	clk := clock.NewManual(testBase)
 	d := dbtest.Open(b, "sqlite", clk)
@@ -27,18 +30,33 @@ func BenchmarkScanLog(b *testing.B) {
 	ctx := context.Background()
 	var n int64
 	var shown shownIDs
+	type run struct {
+		mode string
+		rows int
+	}
+	var runs []run
 	for _, mode := range []string{"answer", "load"} {
 		for _, g := range []int{1, 4, 16, 256, 1024} {
+			runs = append(runs, run{mode, g})
+		}
+	}
+	for _, r := range append(runs, run{"random", 256}) {
+		mode, g := r.mode, r.rows
+		{
 			b.Run(fmt.Sprintf("%s-%d", mode, g), func(b *testing.B) {
 				rows := make([]*scanRow, g)
 				for i := 0; i < b.N; i += g {
 					for j := range rows {
 						n++
-						rows[j] = &scanRow{checkpoint: c.ID, clientID: fmt.Sprintf("bench-%012d", n), claims: info, reason: passtoken.OK,
+						id := fmt.Sprintf("bench-%012d", n)
+						if mode == "random" {
+							id = fmt.Sprintf("%016x%016x", rand.Uint64(), rand.Uint64())
+						}
+						rows[j] = &scanRow{checkpoint: c.ID, clientID: id, claims: info, reason: passtoken.OK,
 							scannedAt: testBase.Add(time.Duration(n) * time.Millisecond), officer: "kakou"}
 					}
 					err := d.Write(ctx, func(tx *db.Tx) error {
-						if mode == "load" {
+						if mode != "answer" {
 							return loadScans(ctx, tx, &shown, rows)
 						}
 						_, err := insertScans(ctx, tx, &shown, rows, false)

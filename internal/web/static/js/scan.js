@@ -417,13 +417,30 @@
   var NUMBER_RE = /^[0-9０-９ \-－\u3000]{1,30}$/;
 
   // scanNumber sends a typed pass number to the server, the only one that
+  // A scan's id: a UUID of version 7 (RFC 9562), its first 48 bits the
+  // time in milliseconds, the rest random. The server's log keeps each
+  // checkpoint's ids in an index: ids in time order are added at its end,
+  // where random ones (version 4) would each change a page somewhere in
+  // it: more than twice the loader's work a scan once the log holds a few
+  // hundred thousand (docs/benchmarks.md).
+  function newClientID(at) {
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    for (var i = 5, t = at; i >= 0; i--, t = Math.floor(t / 256)) b[i] = t % 256;
+    b[6] = (b[6] & 0x0f) | 0x70;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = "";
+    for (var j = 0; j < 16; j++) h += (b[j] + 0x100).toString(16).slice(1);
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
   // can look it up; offline the officer is told to scan the QR code.
   async function scanNumber(typed, at) {
     if (navigator.onLine === false || net.down()) {
       note(T.number_offline, "bad");
       return;
     }
-    var s = { client_id: crypto.randomUUID(), number: typed, scanned_at: new Date(at).toISOString() };
+    var s = { client_id: newClientID(at), number: typed, scanned_at: new Date(at).toISOString() };
     try {
       var r = await postJSON(cfg.urls.scan, s, ONLINE_TIMEOUT);
       var body = await r.json().catch(function () { return null; });
@@ -470,7 +487,7 @@
     if (token === "") return;
     var at = Date.now();
     if (NUMBER_RE.test(token)) return scanNumber(token, at);
-    var s = { client_id: crypto.randomUUID(), token: token, scanned_at: new Date(at).toISOString() };
+    var s = { client_id: newClientID(at), token: token, scanned_at: new Date(at).toISOString() };
     var shown = null;
     // After a failure the page decides alone at once; the queue's retries
     // find out when the server is back.
