@@ -19,6 +19,21 @@ import (
 // which neither waits for nor blocks writers and readers. journal_size_limit
 // keeps the log file from staying large after a burst. The last connection
 // to close checkpoints what is left, as always.
+//
+// A checkpoint copies the frames the log held when it began; the log is
+// written from its start again only by a transaction that begins after a
+// checkpoint copied all of it. Under a steady stream of transactions (the
+// scan journal's loader commits every 10–20 ms) some transaction always
+// committed while the checkpoint ran, so the log never started again: it
+// grew past journal_size_limit within a minute of scans, each page read
+// looked through a longer log, and once the stream paused the first
+// transaction after a whole checkpoint cut the file back — a truncate of
+// tens of megabytes, 12 ms in the kernel, with the server's one processor
+// held (a 12 ms stall in the trace of scans at half load). So the
+// checkpointer takes the write group's transaction lock (writeGroup.txMu)
+// while it copies: it waits for the transaction running, writers wait
+// for it (in Go, holding no processor), and the log starts again at every
+// checkpoint.
 
 // checkpointEvery is how often the checkpointer copies the log back.
 const checkpointEvery = 500 * time.Millisecond
@@ -27,12 +42,14 @@ const checkpointEvery = 500 * time.Millisecond
 // is closed.
 type checkpointer struct {
 	pool *sql.DB
+	txMu *sync.Mutex // writeGroup.txMu
 	stop chan struct{}
 	done chan struct{}
 }
 
-// startCheckpointer opens the checkpointing connection on dsn.
-func startCheckpointer(dsn string) (*checkpointer, error) {
+// startCheckpointer opens the checkpointing connection on dsn; it copies
+// with txMu held.
+func startCheckpointer(dsn string, txMu *sync.Mutex) (*checkpointer, error) {
 	pool, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("db: open the checkpointer: %w", err)
@@ -40,7 +57,7 @@ func startCheckpointer(dsn string) (*checkpointer, error) {
 	pool.SetMaxOpenConns(1)
 	pool.SetMaxIdleConns(1)
 	pool.SetConnMaxLifetime(0)
-	c := &checkpointer{pool: pool, stop: make(chan struct{}), done: make(chan struct{})}
+	c := &checkpointer{pool: pool, txMu: txMu, stop: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c, nil
 }
@@ -62,6 +79,8 @@ func (c *checkpointer) run() {
 // checkpoint copies what it can of the log back; it reports the frames in
 // the log and those copied (tests).
 func (c *checkpointer) checkpoint() (log, copied int64, err error) {
+	c.txMu.Lock()
+	defer c.txMu.Unlock()
 	var busy int64
 	err = c.pool.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &copied)
 	return log, copied, err

@@ -69,3 +69,51 @@ func TestCheckpointerCopiesTheLogBack(t *testing.T) {
 		t.Fatalf("%d rows after reopening (%v), want 3000", n, err)
 	}
 }
+
+// Under a steady stream of write transactions the log still starts again
+// at every checkpoint: its file stays about the size of what is written
+// between two checkpoints instead of growing with everything written
+// (and being cut back by a writer later, holding its processor).
+func TestCheckpointerRestartsTheLogUnderSteadyWrites(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "steady.db")
+	d, err := Open(ctx, "sqlite:"+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.Exec(ctx, `CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	pad := strings.Repeat("x", 2000)
+	var written, largest int64
+	id := 0
+	// Some 16 MB a second, a millisecond between transactions: less than
+	// a checkpoint of the last half second's takes.
+	for end := time.Now().Add(8 * checkpointEvery); time.Now().Before(end); time.Sleep(time.Millisecond) {
+		if err := d.Write(ctx, func(tx *Tx) error {
+			for range 8 {
+				id++
+				if _, err := tx.ExecContext(ctx, `INSERT INTO t (id, v) VALUES ($1, $2)`, id, pad); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		written += 8 * int64(len(pad))
+		if id%64 == 0 {
+			if st, err := os.Stat(path + "-wal"); err == nil {
+				largest = max(largest, st.Size())
+			}
+		}
+	}
+	if written < 8<<20 {
+		t.Fatalf("only %d bytes written in %v: too few to tell", written, 8*checkpointEvery)
+	}
+	if largest > written/3 {
+		t.Fatalf("the log grew to %d bytes while %d were written: it did not start again at the checkpoints", largest, written)
+	}
+	t.Logf("%d bytes written, the log at most %d", written, largest)
+}

@@ -135,7 +135,7 @@ func openSQLite(ctx context.Context, path string, clk clock.Clock) (*DB, error) 
 		d.Close()
 		return nil, err
 	}
-	if d.ckpt, err = startCheckpointer(ckptDSN); err != nil {
+	if d.ckpt, err = startCheckpointer(ckptDSN, &d.group.txMu); err != nil {
 		d.Close()
 		return nil, err
 	}

@@ -38,6 +38,11 @@ type writeGroup struct {
 	mu    sync.Mutex
 	queue []*writeReq
 	busy  bool // a goroutine is running transactions for the queue
+	// txMu is held while a group's transaction runs, and by the
+	// checkpointer while it copies the log back: a checkpoint then copies
+	// the whole log, and the next transaction writes the log from its
+	// start again (checkpoint.go).
+	txMu sync.Mutex
 
 	txs, writes atomic.Int64 // transactions committed and writes they held (tests, docs)
 }
@@ -154,6 +159,8 @@ func (d *DB) runNext() {
 	}
 	g.mu.Unlock()
 	if n > 0 {
+		g.txMu.Lock()
+		defer g.txMu.Unlock()
 		d.runGroup(reqs)
 	}
 }
