@@ -29,14 +29,22 @@ import (
 // looked through a longer log, and once the stream paused the first
 // transaction after a whole checkpoint cut the file back — a truncate of
 // tens of megabytes, 12 ms in the kernel, with the server's one processor
-// held (a 12 ms stall in the trace of scans at half load). So the
-// checkpointer takes the write group's transaction lock (writeGroup.txMu)
-// while it copies: it waits for the transaction running, writers wait
-// for it (in Go, holding no processor), and the log starts again at every
-// checkpoint.
+// held (a 12 ms stall in the trace of scans at half load). So when a
+// checkpoint leaves a log of more than restartFrames, the checkpointer
+// copies the rest again holding the write group's transaction lock
+// (writeGroup.txMu): it waits for the transaction running, writers wait
+// for it (in Go, holding no processor: a copy of what came during the
+// first, and the disk's sync), and the next transaction starts the log
+// again. Writers are held off only when transactions come too fast for
+// the log to start again by itself.
 
 // checkpointEvery is how often the checkpointer copies the log back.
 const checkpointEvery = 500 * time.Millisecond
+
+// restartFrames is the length of log (16 MiB of 4 KiB pages) past which a
+// checkpoint holds writers off to have the log start again; a variable
+// for tests.
+var restartFrames int64 = 4096
 
 // checkpointer runs PASSIVE checkpoints on its own connection until stop
 // is closed.
@@ -79,8 +87,16 @@ func (c *checkpointer) run() {
 // checkpoint copies what it can of the log back; it reports the frames in
 // the log and those copied (tests).
 func (c *checkpointer) checkpoint() (log, copied int64, err error) {
+	if log, copied, err = c.passive(); err != nil || log <= restartFrames {
+		return log, copied, err
+	}
 	c.txMu.Lock()
 	defer c.txMu.Unlock()
+	return c.passive()
+}
+
+// passive runs one PASSIVE checkpoint.
+func (c *checkpointer) passive() (log, copied int64, err error) {
 	var busy int64
 	err = c.pool.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &copied)
 	return log, copied, err
