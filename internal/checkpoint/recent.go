@@ -14,9 +14,10 @@ import (
 // collector neither marks the 65,536 answers kept at all times nor scans
 // the index, and a scan's answer costs no allocation of its own. The
 // index is a table of recentSlots, open-addressed by a hash of the scan's
-// key and probed linearly (the runtime's map cost a fifth more a scan to
-// fill); an entry is taken only if its checkpoint and client id are the
-// scan's, so a hash shared by two keys answers only its own. A second key
+// key and probed linearly (BenchmarkRecentScansPut: some 40 ns a scan
+// less than the runtime's map); an entry is taken only if its checkpoint
+// and client id are the scan's, so a hash shared by two keys answers only
+// its own. A second key
 // with the same hash takes the place of the first, which then is
 // forgotten early, as if its generation had gone. A generation's index is
 // used again, emptied, two generations later (its chunks are not: an
@@ -31,8 +32,8 @@ type recentScans struct {
 const recentChunk = 1 << 20
 
 type recentGen struct {
-	index  [recentSlots]recentSlot
-	n      int // entries in index
+	index  *[recentSlots]recentSlot // an allocation of its own, without pointers
+	n      int                      // entries in index
 	chunks [][]byte
 	// seen has a bit set for each hash in index (its top recentSeenBits
 	// bits): a key whose bit is clear is not there, without a probe of
@@ -118,9 +119,11 @@ func (g *recentGen) store(h uint64, e recentRef) {
 func (r *recentScans) rotate() {
 	g := r.old
 	if g == nil {
-		g = new(recentGen)
+		g = &recentGen{index: new([recentSlots]recentSlot)}
 	} else {
-		*g = recentGen{} // its chunks stay with whoever still holds an answer
+		index := g.index
+		clear(index[:])
+		*g = recentGen{index: index} // its chunks stay with whoever still holds an answer
 	}
 	r.old, r.cur = r.cur, g
 }
