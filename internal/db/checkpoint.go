@@ -16,7 +16,8 @@ import (
 // waited too: daily reports filed under load left a quarter of the CPU
 // idle. The write pool therefore never checkpoints (wal_autocheckpoint
 // 0); a connection of its own does, every checkpointEvery, in PASSIVE mode,
-// which neither waits for nor blocks writers and readers. journal_size_limit
+// which in SQLite neither waits for nor blocks writers and readers (but
+// see writeGroup.txMu below). journal_size_limit
 // keeps the log file from staying large after a burst. The last connection
 // to close checkpoints what is left, as always.
 //

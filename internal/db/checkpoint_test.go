@@ -76,14 +76,15 @@ func TestCheckpointerCopiesTheLogBack(t *testing.T) {
 // written (and being cut back by a writer later, holding its processor).
 func TestCheckpointerRestartsTheLogUnderSteadyWrites(t *testing.T) {
 	ctx := context.Background()
+	// Set before the checkpointer starts and put back after it stopped.
+	defer func(n int64) { restartFrames = n }(restartFrames)
+	restartFrames = 512 // 2 MiB: a shorter log than a server's, for a test of seconds
 	path := filepath.Join(t.TempDir(), "steady.db")
 	d, err := Open(ctx, "sqlite:"+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	defer func(n int64) { restartFrames = n }(restartFrames)
-	restartFrames = 512 // 2 MiB: the test writes some 16 MB a second, not the tens of a busy server
 	if err := d.Exec(ctx, `CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)`); err != nil {
 		t.Fatal(err)
 	}
