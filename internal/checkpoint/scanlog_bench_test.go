@@ -42,31 +42,29 @@ func BenchmarkScanLog(b *testing.B) {
 	}
 	for _, r := range append(runs, run{"random", 256}) {
 		mode, g := r.mode, r.rows
-		{
-			b.Run(fmt.Sprintf("%s-%d", mode, g), func(b *testing.B) {
-				rows := make([]*scanRow, g)
-				for i := 0; i < b.N; i += g {
-					for j := range rows {
-						n++
-						id := fmt.Sprintf("bench-%012d", n)
-						if mode == "random" {
-							id = fmt.Sprintf("%016x%016x", rand.Uint64(), rand.Uint64())
-						}
-						rows[j] = &scanRow{checkpoint: c.ID, clientID: id, claims: info, reason: passtoken.OK,
-							scannedAt: testBase.Add(time.Duration(n) * time.Millisecond), officer: "kakou"}
+		b.Run(fmt.Sprintf("%s-%d", mode, g), func(b *testing.B) {
+			rows := make([]*scanRow, g)
+			for i := 0; i < b.N; i += g {
+				for j := range rows {
+					n++
+					id := fmt.Sprintf("bench-%012d", n)
+					if mode == "random" {
+						id = fmt.Sprintf("%016x%016x", rand.Uint64(), rand.Uint64())
 					}
-					err := d.Write(ctx, func(tx *db.Tx) error {
-						if mode != "answer" {
-							return loadScans(ctx, tx, &shown, rows)
-						}
-						_, err := insertScans(ctx, tx, &shown, rows, false)
-						return err
-					})
-					if err != nil {
-						b.Fatal(err)
-					}
+					rows[j] = &scanRow{checkpoint: c.ID, clientID: id, claims: info, reason: passtoken.OK,
+						scannedAt: testBase.Add(time.Duration(n) * time.Millisecond), officer: "kakou"}
 				}
-			})
-		}
+				err := d.Write(ctx, func(tx *db.Tx) error {
+					if mode != "answer" {
+						return loadScans(ctx, tx, &shown, rows)
+					}
+					_, err := insertScans(ctx, tx, &shown, rows, false)
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

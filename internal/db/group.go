@@ -39,9 +39,9 @@ type writeGroup struct {
 	queue []*writeReq
 	busy  bool // a goroutine is running transactions for the queue
 	// txMu is held while a group's transaction runs, and by the
-	// checkpointer while it copies the log back: a checkpoint then copies
-	// the whole log, and the next transaction writes the log from its
-	// start again (checkpoint.go).
+	// checkpointer when it copies back a log grown long: that checkpoint
+	// then copies the whole log, and the next transaction writes the log
+	// from its start again (checkpoint.go).
 	txMu sync.Mutex
 
 	txs, writes atomic.Int64 // transactions committed and writes they held (tests, docs)
