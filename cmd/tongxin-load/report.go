@@ -208,7 +208,7 @@ func group(n int64) string {
 func (r *report) markdown() string {
 	var b strings.Builder
 	s := r.s
-	fmt.Fprintf(&b, "Run of %s: `bin/tongxin-load suite %s` — %d rounds (bare, tongxin, bare, …), %s measured after %s of warm-up, "+
+	fmt.Fprintf(&b, "Run of %s: `bin/tongxin-load suite %s` — %d rounds, each scenario run on bare and at once on tongxin, each run begun with both servers idle, %s measured after %s of warm-up, "+
 		"%d closed-loop connections; medians of the rounds.\n\n", r.at.Format("2006-01-02 15:04 UTC"), shellJoin(s.command),
 		s.rounds, s.duration, s.warmup, s.conns)
 	fmt.Fprintf(&b, "Machine: %s, %d cores, %s; %s.\n\n", cpuModel(), runtime.NumCPU(), runtime.Version(), s.pin)
@@ -225,7 +225,7 @@ func (r *report) markdown() string {
 	}
 	if s.wrk != "" {
 		fmt.Fprintf(&b, "\nThe wrk rows check the ratios with an independent generator: `wrk -t1 -c%d -d%s --latency` in the same rounds, "+
-			"pinned as tongxin-load is, without warm-up (it runs after tongxin-load's run of the same scenario), its Lua script "+
+			"pinned as tongxin-load is, without warm-up (it runs after tongxin-load's runs of the same scenario), on bare and then on tongxin, its Lua script "+
 			"sending the same headers and, for scans, a new `client_id` each time; ✔ when its ratio is within %.0f %% of tongxin-load's.\n",
 			s.conns, wrkSeconds(s.duration), wrkAgreement*100)
 	} else {

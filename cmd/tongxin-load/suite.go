@@ -207,11 +207,15 @@ func (s *suiteFlags) measure(ctx context.Context, dir string, log io.Writer) ([]
 // round is one round's results by run name ("bare/me", "tongxin/scan", …).
 type round map[string]measured
 
-// A round: bare first, then tongxin, each with the same requests; the
-// open-loop scans of each go at half of its own scan maximum in this
-// round (issue 13: the p99 "at 50 % load"; at half of bare's maximum a
-// server with half of bare's throughput would be at full load, where
-// latency has no bound).
+// A round: each scenario measured on both servers is run on bare, then at
+// once on tongxin, so that the two runs of a ratio are minutes apart no
+// more than the machine's moods are (their speed moves by a quarter from
+// one quarter hour to the next). Every run starts with both servers idle
+// (settle): work a run left behind (the loader's last rows, a checkpoint
+// of the write-ahead log) is not charged to the next. The open-loop scans
+// of each go at half of its own scan maximum in this round (issue 13: the
+// p99 "at 50 % load"; at half of bare's maximum a server with half of
+// bare's throughput would be at full load, where latency has no bound).
 func (s *suiteFlags) round(ctx context.Context, i int, log io.Writer) (round, error) {
 	r := round{}
 	run := func(name, url, scenario string, extra ...string) error {
@@ -222,6 +226,7 @@ func (s *suiteFlags) round(ctx context.Context, i int, log io.Writer) (round, er
 		if url == s.bareURL {
 			srv = s.bareSrv
 		}
+		s.settle(ctx)
 		res, err := generate(ctx, s.pin, s.self, srv, append(s.loadArgs(url, scenario), extra...))
 		if err != nil {
 			return err
@@ -231,41 +236,32 @@ func (s *suiteFlags) round(ctx context.Context, i int, log io.Writer) (round, er
 		return nil
 	}
 	closed := []string{"-mode", "closed", "-conns", strconv.Itoa(s.conns)}
-	if err := run("bare/me", s.bareURL, "me", closed...); err != nil {
-		return nil, err
-	}
-	if err := run("bare/scan", s.bareURL, "scan", closed...); err != nil {
-		return nil, err
-	}
-	if err := s.wrkRuns(ctx, r, i, "bare", log); err != nil {
-		return nil, err
-	}
 	open := func(max string) []string {
 		return []string{"-mode", "open", "-conns", "64", "-rate", strconv.FormatFloat(r[max].ReqPerSec/2, 'f', 0, 64)}
 	}
 	steps := []struct {
 		name, url, scenario string
-		extra               []string
+		extra               func() []string
 	}{
-		{"bare/scan-half", s.bareURL, "scan-half", open("bare/scan")},
-		{"tongxin/me", s.tongxinURL, "me", closed},
-		{"tongxin/scan", s.tongxinURL, "scan", closed},
-		{"tongxin/scan-half", s.tongxinURL, "scan-half", nil}, // at half of tongxin/scan's rate, known when it comes
-		{"tongxin/gate-scan", s.tongxinURL, "gate-scan", closed},
-		{"tongxin/report", s.tongxinURL, "report", closed},
-		{"tongxin/stats-page", s.tongxinURL, "stats-page", []string{"-mode", "closed", "-conns", "1", "-ttfb"}},
-		{"tongxin/queue-page", s.tongxinURL, "queue-page", []string{"-mode", "closed", "-conns", "1", "-ttfb"}},
+		{"bare/me", s.bareURL, "me", func() []string { return closed }},
+		{"tongxin/me", s.tongxinURL, "me", func() []string { return closed }},
+		{"bare/scan", s.bareURL, "scan", func() []string { return closed }},
+		{"tongxin/scan", s.tongxinURL, "scan", func() []string { return closed }},
+		{"bare/scan-half", s.bareURL, "scan-half", func() []string { return open("bare/scan") }},
+		{"tongxin/scan-half", s.tongxinURL, "scan-half", func() []string { return open("tongxin/scan") }},
+		{"tongxin/gate-scan", s.tongxinURL, "gate-scan", func() []string { return closed }},
+		{"tongxin/report", s.tongxinURL, "report", func() []string { return closed }},
+		{"tongxin/stats-page", s.tongxinURL, "stats-page", func() []string { return []string{"-mode", "closed", "-conns", "1", "-ttfb"} }},
+		{"tongxin/queue-page", s.tongxinURL, "queue-page", func() []string { return []string{"-mode", "closed", "-conns", "1", "-ttfb"} }},
 	}
 	for _, st := range steps {
-		if st.name == "tongxin/scan-half" {
-			st.extra = open("tongxin/scan")
-		}
-		if err := run(st.name, st.url, st.scenario, st.extra...); err != nil {
+		if err := run(st.name, st.url, st.scenario, st.extra()...); err != nil {
 			return nil, err
 		}
 		if st.name == "tongxin/report" && s.runs("report") {
 			// The floor: the same rows inserted straight into the
 			// database, on the server's core, the server idle.
+			s.settle(ctx)
 			res, err := runMeasured(ctx, s.pin.server, s.self, s.tongxinSrv, s.rawArgs())
 			if err != nil {
 				return nil, err
@@ -274,7 +270,7 @@ func (s *suiteFlags) round(ctx context.Context, i int, log io.Writer) (round, er
 			fmt.Fprintf(log, "round %d %-20s %s\n", i+1, "raw/report", res)
 		}
 		if st.name == "tongxin/scan" {
-			if err := s.wrkRuns(ctx, r, i, "tongxin", log); err != nil {
+			if err := s.wrkRuns(ctx, r, i, log); err != nil {
 				return nil, err
 			}
 		}
@@ -285,30 +281,53 @@ func (s *suiteFlags) round(ctx context.Context, i int, log io.Writer) (round, er
 	return r, nil
 }
 
-// wrkRuns are wrk's closed loops of me and scan against one server
-// ("bare" or "tongxin"), as "bare/me-wrk" and so on. Errors fail the
+// settle waits until neither server has used more than a tick of CPU
+// (10 ms) in a fifth of a second, for five seconds at most.
+func (s *suiteFlags) settle(ctx context.Context) {
+	const window, most = 200 * time.Millisecond, 10 * time.Millisecond
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		t0, ok0 := s.tongxinSrv.cpuTime()
+		b0, ok1 := s.bareSrv.cpuTime()
+		if !ok0 && !ok1 {
+			return // no /proc: nothing to wait for
+		}
+		time.Sleep(window)
+		t1, _ := s.tongxinSrv.cpuTime()
+		b1, _ := s.bareSrv.cpuTime()
+		if t1-t0 <= most && b1-b0 <= most {
+			return
+		}
+	}
+}
+
+// wrkRuns are wrk's closed loops of me and scan, each against bare and
+// then against tongxin, as "bare/me-wrk" and so on. Errors fail the
 // suite: the check is meaningless with them.
-func (s *suiteFlags) wrkRuns(ctx context.Context, r round, i int, server string, log io.Writer) error {
+func (s *suiteFlags) wrkRuns(ctx context.Context, r round, i int, log io.Writer) error {
 	if s.wrk == "" {
 		return nil
-	}
-	url, srv := s.tongxinURL, s.tongxinSrv
-	if server == "bare" {
-		url, srv = s.bareURL, s.bareSrv
 	}
 	for _, sc := range wrkScenarios {
 		if !s.runs(sc) {
 			continue
 		}
-		name := server + "/" + sc + "-wrk"
-		res, err := s.runWrk(ctx, s.dir, sc, url, srv, i)
-		if err != nil {
-			return err
-		}
-		r[name] = res
-		fmt.Fprintf(log, "round %d %-20s %s\n", i+1, name, res)
-		if res.Errors > 0 {
-			return fmt.Errorf("round %d %s: %d errors; the figures of wrk are not comparable", i+1, name, res.Errors)
+		for _, server := range []string{"bare", "tongxin"} {
+			url, srv := s.tongxinURL, s.tongxinSrv
+			if server == "bare" {
+				url, srv = s.bareURL, s.bareSrv
+			}
+			name := server + "/" + sc + "-wrk"
+			s.settle(ctx)
+			res, err := s.runWrk(ctx, s.dir, sc, url, srv, i)
+			if err != nil {
+				return err
+			}
+			r[name] = res
+			fmt.Fprintf(log, "round %d %-20s %s\n", i+1, name, res)
+			if res.Errors > 0 {
+				return fmt.Errorf("round %d %s: %d errors; the figures of wrk are not comparable", i+1, name, res.Errors)
+			}
 		}
 	}
 	return nil

@@ -89,6 +89,7 @@ func (s *suiteFlags) sampleRuns(ctx context.Context, r round, i int, log io.Writ
 		if err != nil {
 			return err
 		}
+		s.settle(ctx)
 		res, err := generate(ctx, s.pin, s.self, s.tongxinSrv, args)
 		if err != nil {
 			return err
@@ -100,6 +101,7 @@ func (s *suiteFlags) sampleRuns(ctx context.Context, r round, i int, log io.Writ
 		if sc != "samples-batch" {
 			continue
 		}
+		s.settle(ctx)
 		res, err = runMeasured(ctx, s.pin.server, s.self, s.tongxinSrv, s.rawSamplesArgs())
 		if err != nil {
 			return err
