@@ -30,6 +30,10 @@ type figure struct {
 	// checked, else of the ratio, else of the value; 0: none.
 	floor, ceiling float64
 	checked        float64 // what the target applies to when neither the ratio nor the value (wrk's agreement)
+	// byRound are the ratios of the runs of each round, in order (the
+	// runs of a round are seconds apart: how far the machine moved the
+	// ratio shows in their spread).
+	byRound []float64
 }
 
 // verdict is ✔ or ✘ for a figure with a target.
@@ -70,7 +74,7 @@ func newReport(s *suiteFlags, rounds []round) *report {
 	if gate := r.median("tongxin/gate-scan", rps); gate > 0 {
 		// The bare handler of the scans: the same answer whatever is scanned.
 		f := figure{name: "estate gate scan of resident codes with the zone check (两码查验), `POST /api/v1/checkpoints/{id}/scans`, closed loop, ÷ bare's scan: req/s",
-			tongxin: gate, bare: r.median("bare/scan", rps), target: "≥ 0.50", floor: 0.5}
+			tongxin: gate, bare: r.median("bare/scan", rps), target: "≥ 0.50", floor: 0.5, byRound: r.byRound("tongxin/gate-scan", "bare/scan", rps)}
 		if f.bare > 0 {
 			f.ratio = f.tongxin / f.bare
 		}
@@ -109,7 +113,7 @@ func newReport(s *suiteFlags, rounds []round) *report {
 // add is a figure measured on both servers, the ratio tongxin ÷ bare.
 func (r *report) add(name, unit, run string, pick func(loadgen.Result) float64, target string, floor, ceiling float64) {
 	f := figure{name: name, unit: unit, tongxin: r.median("tongxin/"+run, pick), bare: r.median("bare/"+run, pick), target: target,
-		floor: floor, ceiling: ceiling}
+		floor: floor, ceiling: ceiling, byRound: r.byRound("tongxin/"+run, "bare/"+run, pick)}
 	if f.bare > 0 {
 		f.ratio = f.tongxin / f.bare
 	}
@@ -141,6 +145,20 @@ func (r *report) addWrk(name, run string, of int) {
 }
 
 func rps(x loadgen.Result) float64 { return x.ReqPerSec }
+
+// byRound is, for each round with both runs, one figure of run ÷ the
+// same of base.
+func (r *report) byRound(run, base string, pick func(loadgen.Result) float64) []float64 {
+	var v []float64
+	for _, rd := range r.rounds {
+		t, ok1 := rd[run]
+		b, ok2 := rd[base]
+		if ok1 && ok2 && pick(b.Result) > 0 {
+			v = append(v, pick(t.Result)/pick(b.Result))
+		}
+	}
+	return v
+}
 
 // median is the median over the rounds of one figure of a run.
 func (r *report) median(run string, pick func(loadgen.Result) float64) float64 {
@@ -191,6 +209,18 @@ func (f figure) ratioText() string {
 	return fmt.Sprintf("%.2f", f.ratio)
 }
 
+// roundsText is the ratios by round, "" for a single round or none.
+func (f figure) roundsText() string {
+	if len(f.byRound) < 2 {
+		return ""
+	}
+	parts := make([]string, len(f.byRound))
+	for i, v := range f.byRound {
+		parts[i] = fmt.Sprintf("%.2f", v)
+	}
+	return "by round " + strings.Join(parts, ", ")
+}
+
 // group writes n with a space between thousands, as docs/benchmarks.md does.
 func group(n int64) string {
 	s := fmt.Sprint(n)
@@ -209,7 +239,7 @@ func (r *report) markdown() string {
 	var b strings.Builder
 	s := r.s
 	fmt.Fprintf(&b, "Run of %s: `bin/tongxin-load suite %s` — %d rounds, each scenario run on bare and at once on tongxin, each run begun with both servers idle, %s measured after %s of warm-up, "+
-		"%d closed-loop connections; medians of the rounds.\n\n", r.at.Format("2006-01-02 15:04 UTC"), shellJoin(s.command),
+		"%d closed-loop connections; medians of the rounds, a ratio the medians' and beside it each round's.\n\n", r.at.Format("2006-01-02 15:04 UTC"), shellJoin(s.command),
 		s.rounds, s.duration, s.warmup, s.conns)
 	fmt.Fprintf(&b, "Machine: %s, %d cores, %s; %s.\n\n", cpuModel(), runtime.NumCPU(), runtime.Version(), s.pin)
 	if s.note != "" {
@@ -217,11 +247,14 @@ func (r *report) markdown() string {
 	}
 	b.WriteString("| figure | tongxin | bare | ratio | target |\n|---|---:|---:|---:|---|\n")
 	for _, f := range r.figures {
-		ratio := f.ratioText()
+		ratio := "**" + f.ratioText() + "**"
 		if f.ratioOf != "" && f.ratio != 0 {
-			ratio += " (÷ " + f.ratioOf + ")"
+			ratio = "**" + f.ratioText() + " (÷ " + f.ratioOf + ")**"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | **%s** | %s |\n", f.name, f.value(f.tongxin), f.value(f.bare), ratio, f.target+f.verdict())
+		if rt := f.roundsText(); rt != "" {
+			ratio += " (" + rt + ")"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", f.name, f.value(f.tongxin), f.value(f.bare), ratio, f.target+f.verdict())
 	}
 	if s.wrk != "" {
 		fmt.Fprintf(&b, "\nThe wrk rows check the ratios with an independent generator: `wrk -t1 -c%d -d%s --latency` in the same rounds, "+

@@ -149,3 +149,27 @@ func TestReportWrkRows(t *testing.T) {
 		t.Errorf("without wrk:\n%s", md)
 	}
 }
+
+// Beside a ratio of medians the report gives each round's ratio, the two
+// runs of a round divided; the gate's scans are divided by bare's scans.
+func TestReportRatiosByRound(t *testing.T) {
+	at := func(rps float64) measured { return measured{Result: loadgen.Result{ReqPerSec: rps}} }
+	rounds := []round{
+		{"bare/scan": at(50000), "tongxin/scan": at(25000), "tongxin/gate-scan": at(20000)},
+		{"bare/scan": at(60000), "tongxin/scan": at(24000), "tongxin/gate-scan": at(30000)},
+		{"bare/scan": at(40000), "tongxin/scan": at(22000), "tongxin/gate-scan": at(26000)},
+	}
+	s := &suiteFlags{conns: 16, duration: 10 * time.Second, rounds: 3}
+	md := newReport(s, rounds).markdown()
+	for _, want := range []string{
+		"| 24 000 | 50 000 | **0.48** (by round 0.50, 0.40, 0.55) | ≥ 0.50 ✘ |",
+		"| 26 000 | 50 000 | **0.52** (by round 0.40, 0.50, 0.65) | ≥ 0.50 ✔ |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("no %q in\n%s", want, md)
+		}
+	}
+	if md := newReport(&suiteFlags{conns: 16, duration: time.Second, rounds: 1}, rounds[:1]).markdown(); strings.Contains(md, "by round") {
+		t.Errorf("one round, yet ratios by round:\n%s", md)
+	}
+}
