@@ -208,9 +208,10 @@ func (s *suiteFlags) measure(ctx context.Context, dir string, log io.Writer) ([]
 type round map[string]measured
 
 // A round: each scenario measured on both servers is run on bare, then at
-// once on tongxin, so that the two runs of a ratio are minutes apart no
-// more than the machine's moods are (their speed moves by a quarter from
-// one quarter hour to the next). Every run starts with both servers idle
+// once on tongxin, so that the two runs of a ratio are seconds apart (a
+// shared machine's speed moves by a quarter within minutes; the old
+// order, all of bare's runs then all of tongxin's, put half a minute to a
+// minute between them). Every run starts with both servers idle
 // (settle): work a run left behind (the loader's last rows, a checkpoint
 // of the write-ahead log) is not charged to the next. The open-loop scans
 // of each go at half of its own scan maximum in this round (issue 13: the
