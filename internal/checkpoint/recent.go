@@ -17,11 +17,10 @@ import (
 // key and probed linearly (BenchmarkRecentScansPut: some 40 ns a scan
 // less than the runtime's map); an entry is taken only if its checkpoint
 // and client id are the scan's, so a hash shared by two keys answers only
-// its own. A second key
-// with the same hash takes the place of the first, which then is
-// forgotten early, as if its generation had gone. A generation's index is
-// used again, emptied, two generations later (its chunks are not: an
-// answer's bytes may still be being written).
+// its own. A second key with the same hash takes the place of the first,
+// which then is forgotten early, as if its generation had gone. A
+// generation's index is used again, emptied, two generations later (its
+// chunks are not: an answer's bytes may still be being written).
 type recentScans struct {
 	seed     maphash.Seed
 	cur, old *recentGen

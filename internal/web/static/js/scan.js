@@ -416,7 +416,6 @@
   // only. A token always has letters and dots, so the two never mix.
   var NUMBER_RE = /^[0-9０-９ \-－\u3000]{1,30}$/;
 
-  // scanNumber sends a typed pass number to the server, the only one that
   // A scan's id: a UUID of version 7 (RFC 9562), its first 48 bits the
   // time in milliseconds, the rest random. The server's log keeps each
   // checkpoint's ids in an index: ids in time order are added at its end,
@@ -434,6 +433,7 @@
     return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
   }
 
+  // scanNumber sends a typed pass number to the server, the only one that
   // can look it up; offline the officer is told to scan the QR code.
   async function scanNumber(typed, at) {
     if (navigator.onLine === false || net.down()) {
