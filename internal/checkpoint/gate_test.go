@@ -255,14 +255,14 @@ func TestJournalKeepsResidentScans(t *testing.T) {
 	r := &scanRow{checkpoint: 3, clientID: "resident-1", shown: ShownResident, reason: passtoken.ZoneSealed,
 		resident:  &ResidentInfo{RID: "r1", Name: "张*", Community: dayuan, Building: "a1", Zone: 1, Level: zonerule.Sealed},
 		scannedAt: testBase, receivedAt: testBase.Add(time.Second), officer: "menggang"}
-	line := appendJournalLine(nil, r)
-	got, ok := decodeJournalLine([]byte(strings.TrimSuffix(string(line), "\n")))
+	line := appendJournalLine(nil, r, 0, false)
+	got, ok := decodeJournalLine([]byte(strings.TrimSuffix(string(line), "\n")), nil)
 	if !ok || got.shown != ShownResident || got.resident == nil || *got.resident != *r.resident || got.claims != nil {
 		t.Fatalf("journal line %s read back as %+v", line, got)
 	}
 	p := &scanRow{checkpoint: 3, clientID: "pass-1", reason: passtoken.OK, claims: &PassInfo{PID: "P1", Name: "王*"},
 		scannedAt: testBase, receivedAt: testBase, officer: "kakou"}
-	got, ok = decodeJournalLine([]byte(strings.TrimSuffix(string(appendJournalLine(nil, p)), "\n")))
+	got, ok = decodeJournalLine([]byte(strings.TrimSuffix(string(appendJournalLine(nil, p, 0, false)), "\n")), nil)
 	if !ok || got.shown != "" || got.claims == nil || got.claims.PID != "P1" || got.resident != nil {
 		t.Fatalf("pass line read back as %+v", got)
 	}

@@ -74,6 +74,7 @@ type journal struct {
 	mapSize int        // the length of a new segment's mapping (segmentMapSize; 0: written)
 	since   time.Time  // when the first pending row was written
 	buf     []byte
+	defs    map[string]uint32 // what codes showed, numbered in w (journalRec.Def)
 	recent  recentScans
 
 	loadMu sync.Mutex // one load at a time
@@ -92,11 +93,19 @@ type segment struct {
 	live bool // rows of the file still being written, which stays
 }
 
-// journalRec is a scan as a journal line: "crc32c-hex JSON\n".
+// journalRec is a journal line: "crc32c-hex JSON\n", a scan, or what a
+// code showed, numbered for the scans after it in the same file to name
+// (Def): a pass's content is some 200 bytes, the same for every scan of
+// it, and written once per file rather than on each of its scans' lines,
+// the journal takes a third of the pages, the page faults and the
+// writing back to disk (docs/benchmarks.md). A scan's line names it
+// (Ref), or, as files written before carry it, holds it (Pass).
 type journalRec struct {
+	Def        uint32           `json:"d,omitempty"` // a line numbering Pass for the file
 	Checkpoint int64            `json:"c"`
 	ClientID   string           `json:"id"`
 	Pass       json.RawMessage  `json:"p,omitempty"`
+	Ref        uint32           `json:"v,omitempty"` // Pass is the file's content numbered Ref
 	Reason     passtoken.Reason `json:"r"`
 	ScannedAt  int64            `json:"s"`
 	ReceivedAt int64            `json:"t"`
@@ -180,6 +189,7 @@ func (j *journal) next() (*segmentFile, error) {
 	old := j.w
 	j.full = append(j.full, segment{path: j.path, rows: j.pending})
 	j.w, j.path, j.seg, j.pending = w, w.f.Name(), j.seg+1, nil
+	clear(j.defs) // the new file numbers its contents anew
 	return old, nil
 }
 
@@ -209,13 +219,15 @@ func (j *journal) readSegment(path string) ([]*scanRow, error) {
 	}
 	var rows []*scanRow
 	bad := 0
+	defs := journalDefs{}
 	for _, line := range journalLines(data) {
-		r, ok := decodeJournalLine(line)
-		if !ok {
+		r, ok := decodeJournalLine(line, defs)
+		switch {
+		case !ok:
 			bad++
-			continue
+		case r != nil:
+			rows = append(rows, r)
 		}
-		rows = append(rows, r)
 	}
 	if bad > 0 {
 		j.log.Warn("checkpoint: scan journal lines that do not check were skipped", "file", filepath.Base(path), "lines", bad)
@@ -223,7 +235,14 @@ func (j *journal) readSegment(path string) ([]*scanRow, error) {
 	return rows, nil
 }
 
-func decodeJournalLine(line []byte) (*scanRow, bool) {
+// journalDefs are the contents a file's lines numbered so far.
+type journalDefs map[uint32]json.RawMessage
+
+// decodeJournalLine reads a line of a file whose earlier lines numbered
+// defs: a scan, or nil for a line numbering a content (added to defs).
+// A line that does not check, or names a content no earlier line
+// numbered, is not ok.
+func decodeJournalLine(line []byte, defs journalDefs) (*scanRow, bool) {
 	if len(line) < 10 || line[8] != ' ' {
 		return nil, false
 	}
@@ -236,7 +255,24 @@ func decodeJournalLine(line []byte) (*scanRow, bool) {
 		return nil, false
 	}
 	var rec journalRec
-	if err := json.Unmarshal(body, &rec); err != nil || rec.ClientID == "" || passtoken.ReasonNames[rec.Reason] == "" {
+	if err := json.Unmarshal(body, &rec); err != nil {
+		return nil, false
+	}
+	if rec.Def != 0 {
+		if rec.ClientID != "" || rec.Ref != 0 || len(rec.Pass) == 0 || defs == nil {
+			return nil, false
+		}
+		defs[rec.Def] = rec.Pass
+		return nil, true
+	}
+	if rec.Ref != 0 {
+		p, ok := defs[rec.Ref]
+		if !ok || len(rec.Pass) > 0 {
+			return nil, false
+		}
+		rec.Pass = p // shared by the file's scans of it, read only
+	}
+	if rec.ClientID == "" || passtoken.ReasonNames[rec.Reason] == "" {
 		return nil, false
 	}
 	r := &scanRow{checkpoint: rec.Checkpoint, clientID: rec.ClientID, info: rec.Pass, reason: rec.Reason,
@@ -256,18 +292,32 @@ func decodeJournalLine(line []byte) (*scanRow, bool) {
 	return r, true
 }
 
-// appendJournalLine appends r as a journal line. The record is written by
-// hand (it is on every scan's path); journalRec reads it back.
-func appendJournalLine(buf []byte, r *scanRow) []byte {
+// appendJournalLine appends r as a journal line. What r's code showed is
+// named by ref (journalRec.Ref), preceded by the line numbering it when
+// define; with ref 0 the line holds it. The record is written by hand (it
+// is on every scan's path); journalRec reads it back.
+func appendJournalLine(buf []byte, r *scanRow, ref uint32, define bool) []byte {
 	info := r.passJSON()
+	if info != nil && ref != 0 && define {
+		start := len(buf)
+		buf = append(buf, "00000000 "...) // the checksum, once the body is known
+		buf = append(buf, `{"d":`...)
+		buf = strconv.AppendUint(buf, uint64(ref), 10)
+		buf = append(buf, `,"p":`...)
+		buf = append(buf, info...)
+		buf = endJournalLine(append(buf, '}'), start)
+	}
 	start := len(buf)
-	buf = append(buf, "00000000 "...) // the checksum, once the body is known
-	body := len(buf)
+	buf = append(buf, "00000000 "...)
 	buf = append(buf, `{"c":`...)
 	buf = strconv.AppendInt(buf, r.checkpoint, 10)
 	buf = append(buf, `,"id":`...)
 	buf = web.AppendJSONString(buf, r.clientID)
-	if info != nil {
+	switch {
+	case info != nil && ref != 0:
+		buf = append(buf, `,"v":`...)
+		buf = strconv.AppendUint(buf, uint64(ref), 10)
+	case info != nil:
 		buf = append(buf, `,"p":`...)
 		buf = append(buf, info...)
 	}
@@ -282,10 +332,28 @@ func appendJournalLine(buf []byte, r *scanRow) []byte {
 	if r.shown == ShownResident {
 		buf = append(buf, `,"k":"resident"`...)
 	}
-	buf = append(buf, '}')
-	sum := crc32.Checksum(buf[body:], castagnoli)
+	return endJournalLine(append(buf, '}'), start)
+}
+
+// endJournalLine writes the checksum of the line begun at start (its
+// eight hex digits and a space, then the body) and ends it.
+func endJournalLine(buf []byte, start int) []byte {
+	sum := crc32.Checksum(buf[start+9:], castagnoli)
 	hex.Encode(buf[start:start+8], []byte{byte(sum >> 24), byte(sum >> 16), byte(sum >> 8), byte(sum)})
 	return append(buf, '\n')
+}
+
+// shownRef is the number of what a scan's code showed (info) in the file
+// being written, and whether the file numbered it already; 0 for nothing
+// shown. j.mu is held.
+func (j *journal) shownRef(info []byte) (uint32, bool) {
+	if info == nil {
+		return 0, true
+	}
+	if n, ok := j.defs[string(info)]; ok {
+		return n, true
+	}
+	return uint32(len(j.defs) + 1), false
 }
 
 // add journals an online scan and answers it (a client id this server
@@ -307,19 +375,28 @@ func (j *journal) add(now time.Time, row *scanRow) (*Scan, error) {
 		return replayed(s), nil
 	}
 	row.receivedAt = now
-	buf := appendJournalLine(j.buf[:0], row)
-	j.buf = buf
+	info := row.passJSON()
+	ref, known := j.shownRef(info)
+	buf := appendJournalLine(j.buf[:0], row, ref, !known)
 	if !j.w.room(len(buf)) {
 		var err error
 		if old, err = j.next(); err != nil {
 			return nil, err
 		}
-		if !j.w.room(len(buf)) {
+		ref, known = j.shownRef(info)
+		if buf = appendJournalLine(buf[:0], row, ref, !known); !j.w.room(len(buf)) {
 			return nil, errors.New("checkpoint: scan journal: a line longer than a journal file")
 		}
 	}
+	j.buf = buf
 	if err := j.w.append(buf); err != nil {
 		return nil, err
+	}
+	if !known {
+		if j.defs == nil {
+			j.defs = map[string]uint32{}
+		}
+		j.defs[string(info)] = ref
 	}
 	out := row.answer(now, false)
 	if len(j.pending) == 0 {
@@ -456,7 +533,7 @@ func (j *journal) insert(ctx context.Context, sg segment) error {
 func (j *journal) keepRefused(from string, rows []*scanRow, cause error) error {
 	var buf []byte
 	for _, r := range rows {
-		buf = appendJournalLine(buf, r)
+		buf = appendJournalLine(buf, r, 0, false) // each line whole: the file is appended to by loads
 	}
 	name := strings.TrimSuffix(from, ".log") + ".refused"
 	f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)

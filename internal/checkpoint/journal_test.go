@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -153,7 +154,7 @@ func TestJournalRecovery(t *testing.T) {
 			t.Fatal(err)
 		}
 		line := appendJournalLine(nil, &scanRow{checkpoint: bridge.ID, clientID: "torn", reason: passtoken.OK, scannedAt: testBase,
-			receivedAt: testBase, officer: "kakou"})
+			receivedAt: testBase, officer: "kakou"}, 0, false)
 		bad := append([]byte{}, line...)
 		bad[20] ^= 1
 		fh.WriteAt(append(bad, line[:len(line)/2]...), w.size)
@@ -198,7 +199,8 @@ func TestJournalBusy(t *testing.T) {
 }
 
 // A journal line reads back as the scan it was written from, whatever
-// its strings hold.
+// its strings hold, with what the code showed on the line itself (ref 0)
+// or numbered on a line before it.
 func TestJournalLineRoundTrip(t *testing.T) {
 	cl := claims("P1", "430211")
 	for _, r := range []*scanRow{
@@ -207,27 +209,144 @@ func TestJournalLineRoundTrip(t *testing.T) {
 		{checkpoint: 8, clientID: `odd"\` + "\x01\n", reason: passtoken.Malformed, scannedAt: testBase, receivedAt: testBase,
 			officer: "王警官\t\"引号\"\\"},
 	} {
-		line := appendJournalLine([]byte("prefix"), r)
-		line = line[len("prefix"):]
-		if line[len(line)-1] != '\n' || !json.Valid(line[9:len(line)-1]) {
-			t.Fatalf("line %q", line)
-		}
-		got, ok := decodeJournalLine(line[:len(line)-1])
-		if !ok {
-			t.Fatalf("line does not read back: %q", line)
-		}
-		if got.checkpoint != r.checkpoint || got.clientID != r.clientID || got.officer != r.officer || got.reason != r.reason ||
-			!got.scannedAt.Equal(r.scannedAt) || !got.receivedAt.Equal(r.receivedAt) || (got.claims == nil) != (r.claims == nil) {
-			t.Fatalf("read back %+v, wrote %+v", got, r)
-		}
-		if r.claims != nil && (got.claims.PID != r.claims.PID || got.claims.Name != r.claims.Name) {
-			t.Fatalf("pass %+v, wrote %+v", got.claims, r.claims)
-		}
-		line[12] ^= 0x20 // one bit of the body
-		if _, ok := decodeJournalLine(line[:len(line)-1]); ok {
-			t.Fatal("a changed line still checks")
+		for _, ref := range []uint32{0, 3} {
+			data := appendJournalLine([]byte("prefix"), r, ref, true)[len("prefix"):]
+			lines := journalLines(data)
+			if want := 1 + b2i(ref != 0 && r.claims != nil); len(lines) != want || data[len(data)-1] != '\n' {
+				t.Fatalf("%d lines, want %d: %q", len(lines), want, data)
+			}
+			defs := journalDefs{}
+			var got *scanRow
+			for _, line := range lines {
+				if !json.Valid(line[9:]) {
+					t.Fatalf("line %q", line)
+				}
+				s, ok := decodeJournalLine(line, defs)
+				if !ok {
+					t.Fatalf("line does not read back: %q", line)
+				}
+				if s != nil {
+					got = s
+				}
+			}
+			if got == nil || got.checkpoint != r.checkpoint || got.clientID != r.clientID || got.officer != r.officer ||
+				got.reason != r.reason || !got.scannedAt.Equal(r.scannedAt) || !got.receivedAt.Equal(r.receivedAt) ||
+				(got.claims == nil) != (r.claims == nil) {
+				t.Fatalf("read back %+v, wrote %+v", got, r)
+			}
+			if r.claims != nil && (got.claims.PID != r.claims.PID || got.claims.Name != r.claims.Name) {
+				t.Fatalf("pass %+v, wrote %+v", got.claims, r.claims)
+			}
+			last := lines[len(lines)-1]
+			if ref != 0 && r.claims != nil {
+				// The scan's line alone names a content no line numbered.
+				if _, ok := decodeJournalLine(last, journalDefs{}); ok {
+					t.Fatal("a line naming an unknown content reads back")
+				}
+			}
+			last[12] ^= 0x20 // one bit of the body
+			if _, ok := decodeJournalLine(last, defs); ok {
+				t.Fatal("a changed line still checks")
+			}
 		}
 	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// A journal file holds what a pass showed once, on the line before its
+// first scan in the file, however often it is scanned; the next file
+// holds it again, and a restarted server reads every scan back with it.
+func TestJournalWritesWhatCodesShowedOncePerFile(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		dir := t.TempDir()
+		bridge := f.checkpoint("株洲大桥", Bridge, "430211001")
+		officer := f.user("kakou", auth.CheckpointOfficer, "checkpoint:"+ref(bridge))
+		toks := []string{f.ver.sign(t, claims("P1"), ""), f.ver.sign(t, claims("P2"), "")}
+		if err := f.svc.OpenJournal(f.Ctx, dir); err != nil {
+			t.Fatal(err)
+		}
+		j := f.svc.scans.journal.Load()
+		close(j.stop) // no load: both files stay for the restart to read
+		<-j.done
+		scan := func(i int) {
+			t.Helper()
+			if _, err := f.svc.Scan(f.Ctx, officer, ref(bridge), ScanInput{Token: toks[i%2], ClientID: fmt.Sprintf("once-scan-%d", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range 40 {
+			scan(i)
+		}
+		j.mu.Lock()
+		old, err := j.next()
+		j.mu.Unlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+		j.closeEnded(old)
+		for i := 40; i < 44; i++ {
+			scan(i)
+		}
+		// The crash, as in TestJournalRecovery.
+		f.svc.scans.journal.Swap(nil)
+		j.mu.Lock()
+		if j.w.m != nil {
+			unmapSegment(j.w.m)
+		}
+		j.w.f.Close()
+		j.mu.Unlock()
+		j.unlock()
+
+		files := segments(t, dir)
+		if len(files) != 2 {
+			t.Fatalf("journal files %v", files)
+		}
+		for k, want := range []int{40, 4} {
+			data, err := os.ReadFile(files[k])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var defsN, scans int
+			for _, line := range journalLines(data) {
+				switch {
+				case strings.Contains(string(line), `{"d":`):
+					defsN++
+				case strings.Contains(string(line), `"p":`):
+					t.Fatalf("a scan's line holds what its pass showed: %s", line)
+				default:
+					scans++
+				}
+			}
+			if defsN != 2 || scans != want {
+				t.Fatalf("file %d: %d contents and %d scans, want 2 and %d", k, defsN, scans, want)
+			}
+		}
+		if loaded := f.Count(`SELECT COUNT(*) FROM checkpoint_scans`); loaded != 0 {
+			t.Fatalf("%d rows loaded before the crash; the test wants none", loaded)
+		}
+		next := NewService(f.DB, Deps{Areas: f.Areas, Users: f.Users, Enterprises: f.res, Verifier: f.ver})
+		if err := next.OpenJournal(f.Ctx, dir); err != nil {
+			t.Fatal(err)
+		}
+		defer next.CloseJournal(f.Ctx)
+		_, list, err := next.Scans(f.Ctx, f.Sys, ref(bridge), ScanQuery{Limit: 100})
+		if err != nil || len(list) != 44 {
+			t.Fatalf("%d scans after restart, %v", len(list), err)
+		}
+		for _, s := range list {
+			var i int
+			fmt.Sscanf(s.ClientID, "once-scan-%d", &i)
+			if want := []string{"P1", "P2"}[i%2]; s.Pass == nil || s.Pass.PID != want {
+				t.Fatalf("scan %s shows %+v, want %s", s.ClientID, s.Pass, want)
+			}
+		}
+	})
 }
 
 // Journal files that fill up give way to new ones, mapped or written, and
@@ -257,7 +376,7 @@ func TestJournalFilesFillUp(t *testing.T) {
 				}
 				first := j.seg
 				j.mu.Unlock()
-				const n = 60 // about ten lines fill 4 KiB
+				const n = 200 // some forty lines fill 4 KiB
 				for i := range n {
 					if _, err := f.svc.Scan(f.Ctx, officer, ref(bridge), ScanInput{Token: tok, ClientID: fmt.Sprintf("fill-scan-%d", i)}); err != nil {
 						t.Fatal(err)
@@ -285,16 +404,16 @@ func TestJournalFilesFillUp(t *testing.T) {
 // A mapped file's content is its lines, whatever zero bytes follow them.
 func TestJournalLines(t *testing.T) {
 	a := appendJournalLine(nil, &scanRow{checkpoint: 1, clientID: "a", reason: passtoken.OK, scannedAt: testBase, receivedAt: testBase,
-		officer: "kakou"})
+		officer: "kakou"}, 0, false)
 	b := appendJournalLine(nil, &scanRow{checkpoint: 1, clientID: "b", reason: passtoken.OK, scannedAt: testBase, receivedAt: testBase,
-		officer: "kakou"})
+		officer: "kakou"}, 0, false)
 	data := append(append(append([]byte{}, a...), b...), make([]byte, 100)...)
 	lines := journalLines(data)
 	if len(lines) != 2 {
 		t.Fatalf("%d lines", len(lines))
 	}
 	for i, want := range []string{"a", "b"} {
-		r, ok := decodeJournalLine(lines[i])
+		r, ok := decodeJournalLine(lines[i], nil)
 		if !ok || r.clientID != want {
 			t.Fatalf("line %d: %+v %v", i, r, ok)
 		}
@@ -347,7 +466,7 @@ func TestJournalKeepsAFileUntilItsRowsCommit(t *testing.T) {
 		}
 		// Each scan is taken by a load at once, so that the file fills up
 		// with every row of it taken and none committed.
-		const n = 30 // the first file fills up: about ten lines fill 4 KiB
+		const n = 60 // the first file fills up: some forty lines fill 4 KiB
 		for i := 3; i < n; i++ {
 			scan(i)
 			if err := j.load(f.Ctx); err == nil {
