@@ -269,6 +269,9 @@ type Scan struct {
 	// encoded twice. Nothing changes a journaled answer; a replay is a
 	// copy without it.
 	encoded []byte
+	// residentJSON is Resident as the log keeps it (scanRow.passJSON),
+	// written into the answer as it is rather than encoded again.
+	residentJSON []byte
 }
 
 // BatchItem is the answer to one scan of a batch: the scan, or why it was

@@ -39,7 +39,11 @@ func (s *Scan) AppendJSON(b []byte) []byte {
 	b = web.AppendJSONString(b, s.ReasonName)
 	b = append(b, `,"pass":`...)
 	b = s.Pass.AppendJSON(b)
-	if s.Resident != nil {
+	switch {
+	case s.residentJSON != nil:
+		b = append(b, `,"resident":`...)
+		b = append(b, s.residentJSON...)
+	case s.Resident != nil:
 		b = append(b, `,"resident":`...)
 		b = s.Resident.AppendJSON(b)
 	}

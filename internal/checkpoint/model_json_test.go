@@ -39,6 +39,16 @@ func TestScanAppendJSONIsEncodingJSON(t *testing.T) {
 		if got := s.AppendJSON(nil); string(got) != string(want) {
 			t.Errorf("AppendJSON:\n got %s\nwant %s", got, want)
 		}
+		if s == nil || s.Resident == nil {
+			continue
+		}
+		// An answer writes the resident as the log keeps it.
+		r := &scanRow{checkpoint: s.CheckpointID, clientID: s.ClientID, shown: ShownResident, resident: s.Resident, reason: s.Reason,
+			scannedAt: testBase, officer: "menggang"}
+		a := r.answer(testBase, false)
+		if want, _ := json.Marshal(a); a.residentJSON == nil || string(a.AppendJSON(nil)) != string(want) {
+			t.Errorf("answer:\n got %s\nwant %s", a.AppendJSON(nil), want)
+		}
 	}
 }
 

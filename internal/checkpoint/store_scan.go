@@ -76,9 +76,13 @@ func (r *scanRow) shownCode() Shown {
 
 // answer is r's scan as answered before it has an id.
 func (r *scanRow) answer(received time.Time, offline bool) *Scan {
-	return &Scan{CheckpointID: r.checkpoint, ClientID: r.clientID, Shown: r.shownCode(), Verdict: VerdictOf(r.reason), Reason: r.reason,
+	s := &Scan{CheckpointID: r.checkpoint, ClientID: r.clientID, Shown: r.shownCode(), Verdict: VerdictOf(r.reason), Reason: r.reason,
 		ReasonName: passtoken.ReasonNames[r.reason], Pass: r.claims, Resident: r.resident,
 		ScannedAt: r.scannedAt.UTC().Truncate(time.Millisecond), ReceivedAt: received, Officer: r.officer, Offline: offline}
+	if r.resident != nil {
+		s.residentJSON = r.passJSON()
+	}
+	return s
 }
 
 // scanChunk bounds the rows of one INSERT (scanValues each), so that its
