@@ -94,12 +94,12 @@ type segment struct {
 }
 
 // journalRec is a journal line: "crc32c-hex JSON\n", a scan, or what a
-// code showed, numbered for the scans after it in the same file to name
-// (Def): a pass's content is some 200 bytes, the same for every scan of
-// it, and written once per file rather than on each of its scans' lines,
-// the journal takes a third of the pages, the page faults and the
-// writing back to disk (docs/benchmarks.md). A scan's line names it
-// (Ref), or, as files written before carry it, holds it (Pass).
+// code showed, numbered (Def) for the scans after it in the same file to
+// name (Ref). A pass's content is some 200 bytes, the same for every scan
+// of it: written once per file rather than on each of its scans' lines,
+// the journal takes a third of the pages, of the page faults and of the
+// writing back to disk (docs/benchmarks.md). A scan's line of a file
+// written before holds the content itself (Pass).
 type journalRec struct {
 	Def        uint32           `json:"d,omitempty"` // a line numbering Pass for the file
 	Checkpoint int64            `json:"c"`
