@@ -255,22 +255,11 @@ func decodeJournalLine(line []byte, defs journalDefs) (*scanRow, bool) {
 		return nil, false
 	}
 	var rec journalRec
-	if err := json.Unmarshal(body, &rec); err != nil {
+	if err := json.Unmarshal(body, &rec); err != nil || !rec.resolve(defs) {
 		return nil, false
 	}
 	if rec.Def != 0 {
-		if rec.ClientID != "" || rec.Ref != 0 || len(rec.Pass) == 0 || defs == nil {
-			return nil, false
-		}
-		defs[rec.Def] = rec.Pass
 		return nil, true
-	}
-	if rec.Ref != 0 {
-		p, ok := defs[rec.Ref]
-		if !ok || len(rec.Pass) > 0 {
-			return nil, false
-		}
-		rec.Pass = p // shared by the file's scans of it, read only
 	}
 	if rec.ClientID == "" || passtoken.ReasonNames[rec.Reason] == "" {
 		return nil, false
@@ -290,6 +279,27 @@ func decodeJournalLine(line []byte, defs journalDefs) (*scanRow, bool) {
 		r.info = nil
 	}
 	return r, true
+}
+
+// resolve adds the content a numbering line holds to defs, or puts the
+// content a scan's line names in its place; false for a line that does
+// either wrongly (a scan's line naming a content no earlier line
+// numbered, say).
+func (rec *journalRec) resolve(defs journalDefs) bool {
+	switch {
+	case rec.Def != 0:
+		if rec.ClientID != "" || rec.Ref != 0 || len(rec.Pass) == 0 || defs == nil {
+			return false
+		}
+		defs[rec.Def] = rec.Pass
+	case rec.Ref != 0:
+		p, ok := defs[rec.Ref]
+		if !ok || len(rec.Pass) > 0 {
+			return false
+		}
+		rec.Pass = p // shared by the file's scans of it, read only
+	}
+	return true
 }
 
 // appendJournalLine appends r as a journal line. What r's code showed is
