@@ -6,7 +6,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -183,23 +182,16 @@ func BenchmarkDemo(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		sys := openDemoSystem(b, "sqlite", time.Now())
-		before := cpuTime()
+		before := dbtest.ProcessCPU()
 		b.StartTimer()
 		if _, err := Demo(context.Background(), sys); err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()
-		cpu += cpuTime() - before
+		cpu += dbtest.ProcessCPU() - before
 		b.StartTimer()
 	}
 	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
-}
-
-// cpuTime is the CPU time the process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // TestDemoAtAnyHour: `tongxin demo` works whenever it is run. Its roster

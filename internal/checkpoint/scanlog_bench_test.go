@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"syscall"
 	"testing"
 	"time"
 
@@ -55,7 +54,7 @@ func BenchmarkScanLog(b *testing.B) {
 		mode, g := r.mode, r.rows
 		b.Run(fmt.Sprintf("%s-%d", mode, g), func(b *testing.B) {
 			rows := make([]*scanRow, g)
-			cpu := processCPU()
+			cpu := dbtest.ProcessCPU()
 			for i := 0; i < b.N; i += g {
 				for j := range rows {
 					n++
@@ -77,16 +76,7 @@ func BenchmarkScanLog(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(dbtest.ProcessCPU()-cpu)/float64(b.N), "cpu-ns/op")
 		})
 	}
-}
-
-// processCPU is the CPU time of the process so far, user and system.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

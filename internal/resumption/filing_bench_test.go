@@ -31,7 +31,7 @@ func BenchmarkFileReport(b *testing.B) {
 			date := clock.Real{}.Now().In(clock.Shanghai).Format(DateLayout)
 			var n atomic.Int64
 			txs0, writes0 := d.GroupStats()
-			cpu0 := cpuTime()
+			cpu0 := dbtest.ProcessCPU()
 			b.SetParallelism(16)
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
@@ -44,7 +44,7 @@ func BenchmarkFileReport(b *testing.B) {
 				}
 			})
 			b.StopTimer()
-			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+			b.ReportMetric(float64((dbtest.ProcessCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 			if txs, writes := d.GroupStats(); txs > txs0 {
 				b.ReportMetric(float64(writes-writes0)/float64(txs-txs0), "filings/tx")
 			}

@@ -5,7 +5,6 @@ package resumption
 import (
 	"context"
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
@@ -59,28 +58,17 @@ func BenchmarkBreakdown(b *testing.B) {
 				{"district-city", StatsQuery{At: benchAt}, LevelDistrict},
 			} {
 				b.Run(c.name, func(b *testing.B) {
-					cpu := cpuTime()
+					cpu := dbtest.ProcessCPU()
 					for b.Loop() {
 						if _, err := f.svc.Breakdown(ctx, hq, c.q, c.level); err != nil {
 							b.Fatal(err)
 						}
 					}
-					b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+					b.ReportMetric(float64((dbtest.ProcessCPU()-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 				})
 			}
 		})
 	}
-}
-
-// cpuTime is the CPU time of the process so far (user and system): on a
-// shared machine it varies less than the wall clock, and with SQLite it
-// includes the database's work.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // benchPower sets the baselines of benchBreakdown and files benchDays days
