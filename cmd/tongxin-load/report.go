@@ -247,10 +247,11 @@ func (r *report) markdown() string {
 	}
 	b.WriteString("| figure | tongxin | bare | ratio | target |\n|---|---:|---:|---:|---|\n")
 	for _, f := range r.figures {
-		ratio := "**" + f.ratioText() + "**"
+		ratio := f.ratioText()
 		if f.ratioOf != "" && f.ratio != 0 {
-			ratio = "**" + f.ratioText() + " (÷ " + f.ratioOf + ")**"
+			ratio += " (÷ " + f.ratioOf + ")"
 		}
+		ratio = "**" + ratio + "**"
 		if rt := f.roundsText(); rt != "" {
 			ratio += " (" + rt + ")"
 		}
