@@ -24,7 +24,8 @@ build: assets
 # memory, so the second command runs under it the tests of concurrent code:
 # those RACE_TESTS names — sweepers, delivery workers, the scan journal's
 # group commit, caches and throttles shared by requests, two instances on
-# one database, graceful shutdown, the end-to-end server runs. A test that
+# one database, graceful shutdown, the end-to-end server runs, the poll pump
+# (internal/pollpump). A test that
 # starts goroutines of its own must match the pattern, or be named in
 # internal/shape with the reason it need not (internal/shape says so).
 # `make race` runs the whole suite under the detector.
@@ -34,7 +35,7 @@ build: assets
 # sound — TestTicketSweeperTwoInstances then reported races inside
 # encoding/json's sync.Map field cache in 4 runs of 4 (0 of 2 without),
 # probably through generic code both compile and the linker shares.
-RACE_TESTS := Concurrent|Instances|GroupCommit|Journal|Shutdown|Sweep|Deliver|Throttling|Idempotenc|EndToEnd|Wakes|AddShift|ImportGate|^TestServe|ThroughServe
+RACE_TESTS := Concurrent|Pump|Instances|GroupCommit|Journal|Shutdown|Sweep|Deliver|Throttling|Idempotenc|EndToEnd|Wakes|AddShift|ImportGate|^TestServe|ThroughServe
 
 test: assets
 	$(GO) vet ./...

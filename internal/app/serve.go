@@ -20,6 +20,7 @@ import (
 	"tongxin/internal/masstest"
 	"tongxin/internal/notify"
 	"tongxin/internal/pass"
+	"tongxin/internal/pollpump"
 	"tongxin/internal/quarantine"
 	"tongxin/internal/resumption"
 	"tongxin/internal/ticket"
@@ -47,6 +48,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	defer logBuf.Close() // last: the shutdown's own lines are written too
 	f.wire.offlineScanMaxAge = o.offlineAge
 	tuneCollector()
+	defer pollpump.Start().Stop()
 	sys, err := f.open(ctx, o.migrate, log)
 	if err != nil {
 		return err
