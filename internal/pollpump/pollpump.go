@@ -52,7 +52,7 @@ const (
 type Pump struct {
 	r, w    *os.File
 	read    atomic.Int64 // bytes the probe has read
-	sent    int64        // bytes written to w (the pumping goroutine's)
+	sent    int64        // bytes written to w (by run, one at a time)
 	stop    chan struct{}
 	stopped atomic.Bool
 	done    sync.WaitGroup
@@ -63,14 +63,24 @@ type Pump struct {
 // Start starts a pump for this process, or returns nil when the
 // operating system gives no pipe.
 func Start() *Pump {
+	p := newPump()
+	if p != nil {
+		p.done.Add(1)
+		go p.loop()
+	}
+	return p
+}
+
+// newPump is a pump with its probe reading and nothing starting its
+// runs.
+func newPump() *Pump {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil
 	}
 	p := &Pump{r: r, w: w, stop: make(chan struct{})}
-	p.done.Add(2)
+	p.done.Add(1)
 	go p.probe()
-	go p.loop()
 	return p
 }
 

@@ -88,7 +88,7 @@ func TestPumpKeepsTheNetworkPolledWhileAGoroutineYields(t *testing.T) {
 	go yielder(stop)
 	without := roundTrips(t, c, 15)
 
-	p := Start()
+	p := newPump() // runs only as the test starts them
 	defer p.Stop()
 	var running atomic.Bool
 	running.Store(true)
