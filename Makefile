@@ -24,10 +24,10 @@ build: assets
 # memory, so the second command runs under it the tests of concurrent code:
 # those RACE_TESTS names — sweepers, delivery workers, the scan journal's
 # group commit, caches and throttles shared by requests, two instances on
-# one database, graceful shutdown, the end-to-end server runs, the poll pump
-# (internal/pollpump). A test that
-# starts goroutines of its own must match the pattern, or be named in
-# internal/shape with the reason it need not (internal/shape says so).
+# one database, graceful shutdown, the end-to-end server runs, the poll
+# pump (internal/pollpump). A test that starts goroutines of its own must
+# match the pattern, or be named in internal/shape with the reason it need
+# not (internal/shape says so).
 # `make race` runs the whole suite under the detector.
 # Not done: leaving SQLite's translated C uninstrumented
 # (-gcflags='modernc.org/...=-race=false') makes database tests about four times

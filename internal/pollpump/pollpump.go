@@ -32,9 +32,10 @@ import (
 )
 
 const (
-	// tick is the longest a readable connection waits while the pump
-	// runs: a closed loop of 16 connections polls every 0.6 ms or so on
-	// its own, so a shorter tick would stop the world for nothing.
+	// tick is how often a running pump checks that the network was
+	// polled, and so about the longest a readable connection waits: a
+	// closed loop of 16 connections polls every 0.6 ms or so on its own,
+	// so a shorter tick would stop the world for nothing.
 	tick = time.Millisecond
 	// settle is how many ticks in a row the network must be polled
 	// without the pump before it stops.
