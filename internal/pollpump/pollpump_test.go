@@ -100,9 +100,8 @@ func TestPumpKeepsTheNetworkPolledWhileAGoroutineYields(t *testing.T) {
 	close(stop)
 	t.Logf("median round trip while a goroutine yields: %v without the pump, %v with it; %d worlds stopped", without, with, p.pumps.Load())
 
-	if with > 10*tick {
-		t.Errorf("with the pump a round trip took %v (median), want under %v", with, 10*tick)
-	}
+	// Relative, not absolute: on a busy machine (make test runs packages
+	// side by side) both take longer.
 	if without < 2*with {
 		t.Errorf("without the pump a round trip took %v (median), with it %v: the runtime may now poll the network "+
 			"while goroutines yield (golang/go#56060), and the pump may not be needed any more", without, with)
