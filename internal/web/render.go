@@ -14,6 +14,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
 
@@ -34,10 +35,17 @@ var layoutFiles embed.FS
 type Renderer struct {
 	log     *slog.Logger
 	catalog *Catalog
-	sets    map[string]*template.Template
-	assets  *assets
-	nav     []NavItem
-	work    []Work
+	files   []templateFile
+	// sets holds a parsed set per language: Chinese from the start, another
+	// language once a page is first shown in it (set). A set is some
+	// 50,000 objects of parse tree that every collection marks again — at
+	// a collection a second under load, the longest part of each — so a
+	// server nobody reads in English does not keep an English set.
+	setsMu sync.RWMutex
+	sets   map[string]*template.Template
+	assets *assets
+	nav    []NavItem
+	work   []Work
 }
 
 // View is what every template receives.
@@ -83,40 +91,70 @@ func newRenderer(log *slog.Logger, catalog *Catalog, staticRoot fs.FS, sets ...f
 	if err != nil {
 		return nil, fmt.Errorf("web: new renderer: layout templates: %w", err)
 	}
-	files, err := readTemplateFiles(append([]fs.FS{layout}, sets...))
+	if r.files, err = readTemplateFiles(append([]fs.FS{layout}, sets...)); err != nil {
+		return nil, err
+	}
+	zh, err := r.buildSet(LangZH)
 	if err != nil {
 		return nil, err
 	}
-	for _, lang := range Langs {
-		set := template.New("tongxin").Funcs(r.funcs(lang))
-		for _, f := range files {
-			if _, err := set.New(f.name).Parse(f.text); err != nil {
-				return nil, fmt.Errorf("web: new renderer: parse templates: %w", err)
-			}
-		}
-		if lang == LangZH {
-			if err := r.check(set); err != nil {
-				return nil, err
-			}
-		}
-		// Executing each template once escapes it and everything it calls,
-		// so that escaping errors surface now. Execution errors from the
-		// empty data are expected and ignored.
-		for _, t := range set.Templates() {
-			err := set.ExecuteTemplate(io.Discard, t.Name(), &View{Lang: lang})
-			var te *template.Error
-			if errors.As(err, &te) {
-				return nil, fmt.Errorf("web: new renderer: escape templates: %w", err)
-			}
-		}
-		r.sets[lang] = set
-	}
 	for _, n := range []string{"layout/top", "layout/bottom", "web/error"} {
-		if r.sets[LangZH].Lookup(n) == nil {
+		if zh.Lookup(n) == nil {
 			return nil, fmt.Errorf("web: new renderer: template %q is not defined", n)
 		}
 	}
+	r.sets[LangZH] = zh
 	return r, nil
+}
+
+// buildSet parses the template files into a set for lang, checks the
+// Chinese one (check), and escapes every template by executing it once,
+// so that escaping errors surface when the set is built. Execution errors
+// from the empty data are expected and ignored.
+func (r *Renderer) buildSet(lang string) (*template.Template, error) {
+	set := template.New("tongxin").Funcs(r.funcs(lang))
+	for _, f := range r.files {
+		if _, err := set.New(f.name).Parse(f.text); err != nil {
+			return nil, fmt.Errorf("web: new renderer: parse templates: %w", err)
+		}
+	}
+	if lang == LangZH {
+		if err := r.check(set); err != nil {
+			return nil, err
+		}
+	}
+	for _, t := range set.Templates() {
+		err := set.ExecuteTemplate(io.Discard, t.Name(), &View{Lang: lang})
+		var te *template.Error
+		if errors.As(err, &te) {
+			return nil, fmt.Errorf("web: new renderer: escape templates: %w", err)
+		}
+	}
+	return set, nil
+}
+
+// set is the template set of lang, built on its first use. The files and
+// functions are those the Chinese set was built and checked from, so a
+// set that fails here (it cannot, short of memory) falls back to Chinese.
+func (r *Renderer) set(lang string) *template.Template {
+	r.setsMu.RLock()
+	set := r.sets[lang]
+	r.setsMu.RUnlock()
+	if set != nil {
+		return set
+	}
+	r.setsMu.Lock()
+	defer r.setsMu.Unlock()
+	if set = r.sets[lang]; set != nil {
+		return set
+	}
+	set, err := r.buildSet(lang)
+	if err != nil {
+		r.log.Error("web: template set", "lang", lang, "err", err.Error())
+		return r.sets[LangZH]
+	}
+	r.sets[lang] = set
+	return set
 }
 
 type templateFile struct {
@@ -274,7 +312,7 @@ func (r *Renderer) view(w http.ResponseWriter, req *http.Request, status int, ti
 // Page renders the template name inside the layout. title is a catalog key
 // or an already translated text.
 func (r *Renderer) Page(w http.ResponseWriter, req *http.Request, status int, name, title string, data any) error {
-	set := r.sets[LangOf(req)]
+	set := r.set(LangOf(req))
 	if set.Lookup(name) == nil {
 		return errs.Wrap("web.Page", fmt.Errorf("template %q is not defined", name))
 	}
@@ -291,7 +329,7 @@ func (r *Renderer) Page(w http.ResponseWriter, req *http.Request, status int, na
 
 // Fragment renders one template without the layout, for htmx requests.
 func (r *Renderer) Fragment(w http.ResponseWriter, req *http.Request, status int, name string, data any) error {
-	set := r.sets[LangOf(req)]
+	set := r.set(LangOf(req))
 	if set.Lookup(name) == nil {
 		return errs.Wrap("web.Fragment", fmt.Errorf("template %q is not defined", name))
 	}

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -90,6 +91,37 @@ func TestPageInChineseAndEnglish(t *testing.T) {
 	}
 	if strings.Contains(en, "退出") {
 		t.Error("English page still says 退出")
+	}
+}
+
+// A language other than Chinese gets its template set when a page is
+// first asked in it, once however many ask at the same time; until then
+// the server keeps only the Chinese set.
+func TestConcurrentFirstEnglishPagesShareOneSet(t *testing.T) {
+	r := newTestRenderer(t)
+	if _, built := r.sets[LangEN]; built {
+		t.Fatal("the English set is built before any page asks for it")
+	}
+	var wg sync.WaitGroup
+	pages := make([]string, 8)
+	for i := range pages {
+		wg.Go(func() {
+			w := httptest.NewRecorder()
+			if err := r.Page(w, get("/users", officer(), LangEN), http.StatusOK, "test/page", "nav.users", "x"); err != nil {
+				t.Error(err)
+			}
+			pages[i] = w.Body.String()
+		})
+	}
+	wg.Wait()
+	for i, page := range pages {
+		if !strings.Contains(page, "<h1>Users</h1>") {
+			t.Errorf("page %d is not in English: %.200q", i, page)
+		}
+	}
+	en := r.set(LangEN)
+	if en == r.set(LangZH) || en != r.set(LangEN) {
+		t.Error("English pages do not share one English set of their own")
 	}
 }
 
