@@ -36,16 +36,22 @@ type Renderer struct {
 	log     *slog.Logger
 	catalog *Catalog
 	files   []templateFile
-	// sets holds a parsed set per language: Chinese from the start, another
-	// language once a page is first shown in it (set). A set is some
-	// 50,000 objects of parse tree that every collection marks again — at
-	// a collection a second under load, the longest part of each — so a
-	// server nobody reads in English does not keep an English set.
-	setsMu sync.RWMutex
-	sets   map[string]*template.Template
-	assets *assets
-	nav    []NavItem
-	work   []Work
+	sets    *templateSets
+	assets  *assets
+	nav     []NavItem
+	work    []Work
+}
+
+// templateSets holds a parsed set per language: Chinese from the start,
+// another language once a page is first shown in it (Renderer.set). A set
+// is some 50,000 objects of parse tree that every collection marks again
+// — at a collection a second under load, the longest part of each — so a
+// server nobody reads in English does not keep an English set. A copy of
+// a Renderer shares its sets (their functions read only the catalog and
+// the static files, which copies share too).
+type templateSets struct {
+	mu sync.RWMutex
+	m  map[string]*template.Template
 }
 
 // View is what every template receives.
@@ -85,7 +91,7 @@ func newRenderer(log *slog.Logger, catalog *Catalog, staticRoot fs.FS, sets ...f
 	if err != nil {
 		return nil, err
 	}
-	r := &Renderer{log: log, catalog: catalog, sets: map[string]*template.Template{}, assets: a, nav: DefaultNav()}
+	r := &Renderer{log: log, catalog: catalog, sets: &templateSets{m: map[string]*template.Template{}}, assets: a, nav: DefaultNav()}
 
 	layout, err := fs.Sub(layoutFiles, "templates")
 	if err != nil {
@@ -103,7 +109,7 @@ func newRenderer(log *slog.Logger, catalog *Catalog, staticRoot fs.FS, sets ...f
 			return nil, fmt.Errorf("web: new renderer: template %q is not defined", n)
 		}
 	}
-	r.sets[LangZH] = zh
+	r.sets.m[LangZH] = zh
 	return r, nil
 }
 
@@ -137,23 +143,24 @@ func (r *Renderer) buildSet(lang string) (*template.Template, error) {
 // functions are those the Chinese set was built and checked from, so a
 // set that fails here (it cannot, short of memory) falls back to Chinese.
 func (r *Renderer) set(lang string) *template.Template {
-	r.setsMu.RLock()
-	set := r.sets[lang]
-	r.setsMu.RUnlock()
+	sets := r.sets
+	sets.mu.RLock()
+	set := sets.m[lang]
+	sets.mu.RUnlock()
 	if set != nil {
 		return set
 	}
-	r.setsMu.Lock()
-	defer r.setsMu.Unlock()
-	if set = r.sets[lang]; set != nil {
+	sets.mu.Lock()
+	defer sets.mu.Unlock()
+	if set = sets.m[lang]; set != nil {
 		return set
 	}
 	set, err := r.buildSet(lang)
 	if err != nil {
 		r.log.Error("web: template set", "lang", lang, "err", err.Error())
-		return r.sets[LangZH]
+		return sets.m[LangZH]
 	}
-	r.sets[lang] = set
+	sets.m[lang] = set
 	return set
 }
 

@@ -99,7 +99,7 @@ func TestPageInChineseAndEnglish(t *testing.T) {
 // the server keeps only the Chinese set.
 func TestConcurrentFirstEnglishPagesShareOneSet(t *testing.T) {
 	r := newTestRenderer(t)
-	if _, built := r.sets[LangEN]; built {
+	if _, built := r.sets.m[LangEN]; built {
 		t.Fatal("the English set is built before any page asks for it")
 	}
 	var wg sync.WaitGroup
@@ -122,6 +122,9 @@ func TestConcurrentFirstEnglishPagesShareOneSet(t *testing.T) {
 	en := r.set(LangEN)
 	if en == r.set(LangZH) || en != r.set(LangEN) {
 		t.Error("English pages do not share one English set of their own")
+	}
+	if c := *r; c.set(LangEN) != en { // a server given a copy (the access matrix's) shares the sets
+		t.Error("a copy of the renderer builds a set of its own")
 	}
 }
 
@@ -352,7 +355,7 @@ func TestModuleTemplatesLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sets) > 0 && r.sets[LangZH].Lookup("account/login") == nil {
+	if len(sets) > 0 && r.sets.m[LangZH].Lookup("account/login") == nil {
 		t.Fatal("account/login not loaded")
 	}
 }
